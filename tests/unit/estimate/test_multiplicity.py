@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist.multiplicity import (
+    WestfallYoungKind,
     adjust_p_values,
     benjamini_hochberg,
     holm,
@@ -30,7 +31,7 @@ def _brute_force_wy(obs: np.ndarray, null: np.ndarray, kind: str) -> np.ndarray:
     else:
 
         def pval(col: int, value: float) -> float:
-            return sum(null[b, col] >= value for b in range(B)) / B
+            return float(sum(null[b, col] >= value for b in range(B)) / B)
 
         raw = [pval(j, obs[j]) for j in range(m)]
         order = sorted(range(m), key=lambda j: raw[j])
@@ -48,7 +49,8 @@ def _brute_force_wy(obs: np.ndarray, null: np.ndarray, kind: str) -> np.ndarray:
 
 
 def _marginal(obs: np.ndarray, null: np.ndarray) -> np.ndarray:
-    return (np.abs(null) >= np.abs(obs)).mean(axis=0)
+    out: np.ndarray = (np.abs(null) >= np.abs(obs)).mean(axis=0)
+    return out
 
 
 def test_holm_hand_example() -> None:
@@ -141,8 +143,9 @@ def test_westfall_young_between_raw_and_holm_bounds(case: tuple[int, int, int, f
     obs = rng.normal(scale=2.0, size=m)
     raw = _marginal(obs, null)
     tol = 1e-12
-    for kind in ("maxT", "minP"):
-        adj = westfall_young(obs, null, kind=kind)  # type: ignore[arg-type]
+    kinds: tuple[WestfallYoungKind, ...] = ("maxT", "minP")
+    for kind in kinds:
+        adj = westfall_young(obs, null, kind=kind)
         assert np.all(adj >= raw - tol), f"{kind}: adjusted p below raw permutation p"
         assert np.all(adj <= 1 + tol)
     # minP is never above Holm on the permutation p-values (union bound, exact here).
