@@ -1,0 +1,114 @@
+"""The ``trialkit`` command: parse arguments, call :mod:`trialkit.api`, print.
+
+No statistics live here. A :class:`~trialkit.errors.TrialkitError` is printed without a
+traceback and the command exits with status 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from trialkit import __version__, api
+from trialkit.errors import TrialkitError
+from trialkit.protocol import bundled_protocols, load_protocol
+
+app = typer.Typer(
+    name="trialkit",
+    help="Randomised trials of management practices in public services.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_errors(func: F) -> F:
+    """Print a trialkit error's message to stderr and exit 2, with no traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except TrialkitError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"trialkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Randomised trials of management practices in public services."""
+
+
+ProtocolArg = Annotated[str, typer.Argument(help="Protocol YAML file, or a bundled name.")]
+
+
+@app.command()
+def protocols() -> None:
+    """List the bundled protocols, one a line: name, then title."""
+    for name, path in bundled_protocols().items():
+        protocol = load_protocol(path)
+        typer.echo(f"{name}\t{protocol.design.type}\t{protocol.identity.title}")
+
+
+@app.command()
+@user_errors
+def check(protocol: ProtocolArg) -> None:
+    """Validate a protocol; exit 0 when valid, 2 with located messages otherwise."""
+    path = api.resolve_protocol(protocol)
+    loaded = load_protocol(path)
+    typer.echo(f"{path}: valid ({loaded.identity.id}, sha256 {loaded.content_hash()[:12]})")
+
+
+@app.command()
+def schema() -> None:
+    """Print the protocol's JSON Schema."""
+    sys.stdout.write(api.protocol_schema())
+
+
+@app.command()
+@user_errors
+def init(
+    directory: Annotated[Path, typer.Argument(help="New workspace directory.")],
+    source: Annotated[str, typer.Option("--from", help="Bundled protocol name.")] = (
+        "council_discretionary_budget"
+    ),
+) -> None:
+    """Start a new pilot workspace from a bundled protocol (refuses to overwrite)."""
+    for path in api.init_workspace(directory, source=source):
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+@user_errors
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="New directory for the demo.")] = Path(
+        "trialkit-demo"
+    ),
+) -> None:
+    """Run every stage on the bundled Gateshead-style pilot (refuses an existing DIR)."""
+    from trialkit.demo import run_demo
+
+    run_demo(out, echo=typer.echo)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,304 @@
+"""Load a protocol from YAML, reporting every problem with its file, line and field.
+
+Only PyYAML's safe loader is used: a ``!!python/object`` tag is reported, never executed.
+Positions come from composing the YAML node tree (no construction), so Pydantic's error
+locations can be mapped back to lines; unknown keys get the closest valid key suggested.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from trialkit.errors import Issue, Location, ProtocolError
+from trialkit.protocol.model import Protocol
+from trialkit.protocol.rules import Loc, check_rules
+
+Positions = dict[Loc, int]
+
+
+def load_protocol(path: str | Path) -> Protocol:
+    """Read, parse and validate a protocol file.
+
+    Parameters
+    ----------
+    path
+        A YAML protocol file.
+
+    Returns
+    -------
+    Protocol
+        The validated, immutable protocol.
+
+    Raises
+    ------
+    ProtocolError
+        With every problem found, each naming the file, line and field, and a fix.
+    """
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProtocolError(
+            [
+                Issue(
+                    "file not found",
+                    Location(file=source),
+                    fix="check the path, or list bundled protocols with `trialkit protocols`.",
+                )
+            ]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProtocolError(
+            [
+                Issue(
+                    f"cannot read the file: {exc}",
+                    Location(file=source),
+                    fix="save the protocol as UTF-8 text.",
+                )
+            ]
+        ) from None
+    return parse_protocol(text, source=source)
+
+
+def parse_protocol(text: str, *, source: str = "<protocol>") -> Protocol:
+    """Parse and validate protocol YAML given as text; see :func:`load_protocol`."""
+    data, positions = _parse_yaml(text, source)
+    if not isinstance(data, dict):
+        raise ProtocolError(
+            [
+                Issue(
+                    "the protocol must be a YAML mapping of keys to values",
+                    Location(file=source, line=1),
+                    fix="start from a bundled protocol: `trialkit init DIR --from NAME`.",
+                )
+            ]
+        )
+    try:
+        protocol = Protocol.model_validate(data, context={"defer_rules": True})
+    except ValidationError as exc:
+        errors = _without_cascades(exc.errors())
+        issues = [_issue(err, positions, source) for err in errors]
+        raise ProtocolError(issues, header=_header(source, len(issues))) from None
+    problems = check_rules(protocol)
+    if problems:
+        issues = [
+            Issue(p.message, _location(p.loc, positions, source), fix=p.fix) for p in problems
+        ]
+        raise ProtocolError(issues, header=_header(source, len(issues)))
+    return protocol
+
+
+def _header(source: str, count: int) -> str:
+    noun = "problem" if count == 1 else "problems"
+    return f"{source} is not a valid trialkit protocol ({count} {noun}):"
+
+
+# YAML -------------------------------------------------------------------------------------
+
+
+def _parse_yaml(text: str, source: str) -> tuple[Any, Positions]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        raise ProtocolError([_yaml_issue(exc, source)]) from None
+    except yaml.YAMLError as exc:
+        raise ProtocolError(
+            [
+                Issue(
+                    f"YAML error: {exc}",
+                    Location(file=source),
+                    fix="check the file's indentation and quoting.",
+                )
+            ]
+        ) from None
+    positions: Positions = {}
+    duplicates: list[Issue] = []
+    if node is not None:
+        _walk(node, (), positions, duplicates, source)
+    if duplicates:
+        raise ProtocolError(duplicates, header=_header(source, len(duplicates)))
+    return data, positions
+
+
+def _yaml_issue(exc: yaml.MarkedYAMLError, source: str) -> Issue:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else None
+    problem = exc.problem or "invalid YAML"
+    if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in problem:
+        return Issue(
+            f"YAML tags that build objects are not allowed ({problem})",
+            Location(file=source, line=line),
+            fix="remove the `!!` tag and write plain values; trialkit never runs "
+            "code from a protocol.",
+        )
+    return Issue(
+        f"YAML syntax error: {problem}",
+        Location(file=source, line=line),
+        fix="check indentation, colons and quotes on this line and the one above.",
+    )
+
+
+def _walk(
+    node: yaml.Node, loc: Loc, positions: Positions, duplicates: list[Issue], source: str
+) -> None:
+    positions.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                duplicates.append(
+                    Issue(
+                        f"key `{key}` appears twice",
+                        Location(
+                            file=source, line=key_node.start_mark.line + 1, field=_path((*loc, key))
+                        ),
+                        fix="keep one of the two entries.",
+                    )
+                )
+            seen.add(key)
+            positions[(*loc, key)] = key_node.start_mark.line + 1
+            _walk(value_node, (*loc, key), positions, duplicates, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*loc, index), positions, duplicates, source)
+
+
+# Pydantic errors → located issues -----------------------------------------------------------
+
+
+def _path(loc: Loc) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _location(loc: Loc, positions: Positions, source: str) -> Location:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in positions:
+            return Location(file=source, line=positions[loc[:end]], field=_path(loc) or None)
+    return Location(file=source, field=_path(loc) or None)
+
+
+def _issue(err: ErrorDetails, positions: Positions, source: str) -> Issue:
+    loc: Loc = tuple(part for part in err["loc"] if isinstance(part, str | int))
+    where = _location(loc, positions, source)
+    kind, name = err["type"], str(loc[-1]) if loc else "protocol"
+    if kind == "extra_forbidden":
+        valid = _fields_at(loc[:-1])
+        match = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+        hint = f" Did you mean `{match[0]}`?" if match else ""
+        fix = (
+            f"rename it to `{match[0]}`."
+            if match
+            else f"remove it; valid keys here are {', '.join(f'`{v}`' for v in valid)}."
+        )
+        return Issue(f"unknown key `{name}`.{hint}", where, fix=fix)
+    if kind == "missing":
+        parent = _path(loc[:-1]) or "the top level"
+        return Issue(
+            f"required key `{name}` is missing",
+            where,
+            fix=f"add `{name}:` under {parent}; see `trialkit schema` for its form.",
+        )
+    got = err.get("input")
+    shown = repr(got) if not isinstance(got, dict | list) else f"a {type(got).__name__}"
+    message = err["msg"].replace("Input should", f"`{name}` should", 1)
+    fix = _FIXES.get(kind, "see `trialkit schema` for the expected form.")
+    fix = fix.format(**(err.get("ctx") or {}))
+    if kind == "literal_error" and isinstance(got, str):
+        allowed = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+        match = difflib.get_close_matches(got, allowed, n=1, cutoff=0.5)
+        if match:
+            message += f". Did you mean `{match[0]}`?"
+    description = _description_at(loc)
+    if description:
+        fix += f" (`{name}`: {description[0].lower()}{description[1:].rstrip('.')}.)"
+    return Issue(f"{message}, got {shown}", where, fix=fix)
+
+
+_FIXES = {
+    "int_parsing": "write a whole number such as `1`.",
+    "int_type": "write a whole number such as `1`.",
+    "int_from_float": "write a whole number such as `1`.",
+    "float_parsing": "write a number such as `0.5`.",
+    "float_type": "write a number such as `0.5`.",
+    "bool_parsing": "write `true` or `false`.",
+    "string_type": "write text; quote it if it looks like a number or a date.",
+    "greater_than": "use a value greater than {gt}.",
+    "greater_than_equal": "use a value of at least {ge}.",
+    "less_than": "use a value less than {lt}.",
+    "less_than_equal": "use a value of at most {le}.",
+    "literal_error": "use one of {expected}.",
+    "string_pattern_mismatch": "write a value matching {pattern}.",
+    "too_short": "give at least {min_length} entries.",
+    "date_from_datetime_parsing": "write a date as YYYY-MM-DD.",
+    "date_parsing": "write a date as YYYY-MM-DD.",
+    "model_type": "write a mapping of keys to values here.",
+    "tuple_type": "write a list here, e.g. `[a, b]`.",
+}
+
+
+def _without_cascades(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """Drop a list's length error when the length fell only because an item failed."""
+    failed = [tuple(e["loc"]) for e in errors if e["type"] != "too_short"]
+    return [
+        e
+        for e in errors
+        if not (
+            e["type"] == "too_short"
+            and any(
+                len(f) > len(e["loc"]) and f[: len(e["loc"])] == tuple(e["loc"]) for f in failed
+            )
+        )
+    ]
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = Protocol
+    for part in loc:
+        if model is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        model = next(_models_in(field.annotation), None)
+    return model
+
+
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+        return
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, tuple, typing.Annotated):
+        for arg in typing.get_args(annotation):
+            yield from _models_in(arg)
+
+
+def _fields_at(loc: Loc) -> list[str]:
+    model = _model_at(loc)
+    return list(model.model_fields) if model is not None else []
+
+
+def _description_at(loc: Loc) -> str | None:
+    names = [part for part in loc if isinstance(part, str)]
+    if not names:
+        return None
+    model = _model_at(loc[: max(i for i, p in enumerate(loc) if isinstance(p, str))])
+    field = model.model_fields.get(names[-1]) if model is not None else None
+    return field.description if field is not None else None

@@ -1,0 +1,113 @@
+"""Outcomes, their families, covariates and pre-specified subgroups (CONSORT 14, SPIRIT 16)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from trialkit.protocol.base import Column, Name, StrictModel, Text
+from trialkit.protocol.vocabulary import (
+    CovariateType,
+    Direction,
+    FamilyKind,
+    IndexMethod,
+    MultiplicityMethod,
+    OutcomeRole,
+    OutcomeType,
+)
+
+
+class Assumptions(StrictModel):
+    """What the power calculation and the simulated data assume about an outcome.
+
+    ``mean``/``sd`` describe the control arm of a continuous, count or ordinal score; ``rate``
+    the control proportion of a binary outcome; ``effect`` the hoped-for effect in outcome
+    units (signed). ``icc`` is the intra-cluster correlation; ``r2`` and ``r2_cluster`` the
+    share of variance explained by covariates at the individual and cluster level.
+    ``distribution`` gives control-arm probabilities of each level of an ordinal outcome.
+    """
+
+    mean: float | None = None
+    sd: float | None = Field(None, gt=0)
+    rate: float | None = Field(None, gt=0, lt=1)
+    effect: float
+    icc: float = Field(0.0, ge=0, lt=1)
+    r2: float = Field(0.0, ge=0, lt=1)
+    r2_cluster: float = Field(0.0, ge=0, lt=1)
+    distribution: tuple[float, ...] = ()
+    source: str = "Not stated"
+
+
+class Outcome(StrictModel):
+    """A pre-registered outcome."""
+
+    name: Name
+    label: Text
+    role: OutcomeRole
+    family: Name | None = None
+    level: Name = Field(description="The unit or level name at which it is measured.")
+    column: Column | None = Field(None, description="Column in the data; defaults to `name`.")
+    type: OutcomeType
+    range: tuple[float, float] | None = None
+    levels: tuple[Text, ...] = Field(
+        (), description="Ordinal (Likert) labels from lowest to highest."
+    )
+    unit: str = ""
+    direction: Direction
+    mid: float | None = Field(None, gt=0, description="Minimum important difference (units).")
+    rope: float | None = Field(
+        None, gt=0, description="Half-width of the region of practical equivalence (units)."
+    )
+    timing: Text
+    measurement: Text
+    baseline: Column | None = Field(None, description="Column with the baseline measure.")
+    value_per_unit: float | None = Field(
+        None, description="Money value of a one-unit change in the direction of benefit."
+    )
+    assumptions: Assumptions | None = None
+
+    @property
+    def data_column(self) -> str:
+        """The column holding this outcome in the data."""
+        return self.column or self.name
+
+
+class Family(StrictModel):
+    """Outcomes analysed together: one multiplicity correction and one summary index.
+
+    ``kind`` marks a family holding the targets the reform is managed by (``target``) or
+    the broader goods a target could crowd out (``shadow``), so reports can say plainly when
+    the target moved but what it stands for did not.
+    """
+
+    name: Name
+    label: Text
+    kind: FamilyKind = "general"
+    multiplicity: MultiplicityMethod = "holm"
+    index: IndexMethod = "anderson"
+
+
+class Covariate(StrictModel):
+    """A baseline covariate used for balance checks and, if ``adjust``, for adjustment."""
+
+    name: Name
+    label: Text
+    column: Column | None = None
+    level: Name
+    type: CovariateType = "continuous"
+    adjust: bool = True
+
+    @property
+    def data_column(self) -> str:
+        """The column holding this covariate."""
+        return self.column or self.name
+
+
+class Subgroup(StrictModel):
+    """A pre-specified subgroup; ``equity`` marks groups of citizens whose fairness is at stake."""
+
+    name: Name
+    label: Text
+    column: Column
+    level: Name
+    equity: bool = False
+    levels: tuple[Text, ...] = ()

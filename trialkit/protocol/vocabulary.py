@@ -1,0 +1,58 @@
+"""Every closed option set of the protocol, in one place.
+
+Messages build their lists of allowed values from these aliases with ``typing.get_args``,
+so the text cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Status = Literal["draft", "registered", "recruiting", "active", "completed", "withdrawn"]
+Mechanism = Literal[
+    "autonomy",
+    "mission_clarity",
+    "peer_accountability",
+    "citizen_accountability",
+    "discretionary_resources",
+    "fewer_rules",
+]
+DesignType = Literal["individual", "cluster", "stepped_wedge"]
+Framework = Literal["superiority", "non_inferiority", "equivalence", "exploratory"]
+SchemeName = Literal[
+    "simple",
+    "complete",
+    "blocked",
+    "cluster",
+    "blocked_cluster",
+    "matched_pairs",
+    "rerandomisation",
+    "stepped_wedge",
+]
+OutcomeRole = Literal["primary", "secondary", "exploratory", "harm", "monitoring"]
+OutcomeType = Literal["continuous", "binary", "count", "ordinal", "proportion"]
+Direction = Literal["higher_is_better", "lower_is_better"]
+CovariateType = Literal["continuous", "binary", "categorical"]
+FamilyKind = Literal["target", "shadow", "general"]
+MultiplicityMethod = Literal["none", "holm", "bh", "westfall_young"]
+IndexMethod = Literal["none", "anderson", "kling"]
+EstimandType = Literal["ITT", "CACE"]
+EstimatorName = Literal["difference_in_means", "ols", "lin"]
+SeType = Literal["auto", "classical", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2"]
+MissingData = Literal["complete_case", "inverse_probability_weighting", "multiple_imputation"]
+BinaryEffect = Literal["risk_difference", "odds_ratio", "risk_ratio"]
+PriorDefault = Literal["weakly_informative", "sceptical"]
+PriorDistribution = Literal["normal", "student_t"]
+LikelihoodFamily = Literal["auto", "normal", "student_t"]
+DecisionEvent = Literal["benefit", "at_least_mid", "harm"]
+Period = Literal["week", "month", "quarter", "year"]
+Justification = Literal["after_the_fact", "prior_approval"]
+
+#: Schemes that keep clusters whole, and those that need block columns.
+CLUSTER_SCHEMES: frozenset[str] = frozenset({"cluster", "blocked_cluster", "stepped_wedge"})
+BLOCK_SCHEMES: frozenset[str] = frozenset({"blocked", "blocked_cluster"})
+
+
+def options(alias: object) -> str:
+    """The allowed values of a ``Literal`` alias, quoted and comma-separated."""
+    return ", ".join(f"`{value}`" for value in get_args(alias))
