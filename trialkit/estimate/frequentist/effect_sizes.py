@@ -1,0 +1,260 @@
+"""Standardised effect sizes for impact estimates, as WWC and the EEF report them.
+
+* :func:`hedges_g_for_effect`: an (adjusted) impact estimate over the unadjusted pooled
+  within-arm SD, times WWC's small-sample correction ω = 1 − 3/(4N − 9).
+* :func:`icc_anova`: the one-way ANOVA intracluster correlation with Lessells & Boag's
+  (1987) average cluster size n0 for unequal clusters, as R's ``ICC::ICCest`` and
+  Stata's ``loneway``; optionally with clusters nested in arms.
+* :func:`hedges_g_total`: the EEF's g over the total (between- plus within-cluster) SD.
+* :func:`cox_index_for_effect`: WWC's Cox index for a binary outcome's impact estimate.
+
+:func:`~trialkit._core.standardised.hedges_g` and
+:func:`~trialkit._core.standardised.cox_index` (from raw arms) are re-exported.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from trialkit._core.standardised import cox_index, hedges_g, small_sample_correction
+from trialkit.errors import EstimationError
+
+__all__ = [
+    "IccEstimate",
+    "cox_index",
+    "cox_index_for_effect",
+    "hedges_g",
+    "hedges_g_for_effect",
+    "hedges_g_total",
+    "icc_anova",
+    "pooled_sd",
+]
+
+
+def pooled_sd(treated: ArrayLike, control: ArrayLike) -> float:
+    """Pooled within-arm standard deviation, sqrt(((n_t−1)s_t² + (n_c−1)s_c²)/(N − 2)).
+
+    Examples
+    --------
+    >>> round(pooled_sd([2.0, 3.0, 4.0, 5.0], [1.0, 2.0, 3.0, 4.0]), 4)
+    1.291
+    """
+    t = np.asarray(treated, dtype=float)
+    c = np.asarray(control, dtype=float)
+    t, c = t[~np.isnan(t)], c[~np.isnan(c)]
+    if t.size < 2 or c.size < 2:
+        raise EstimationError(
+            f"A pooled SD needs at least two values per arm; got {t.size} treated and "
+            f"{c.size} control."
+        )
+    pooled = ((t.size - 1) * t.var(ddof=1) + (c.size - 1) * c.var(ddof=1)) / (t.size + c.size - 2)
+    return math.sqrt(pooled)
+
+
+def hedges_g_for_effect(effect: float, treated: ArrayLike, control: ArrayLike) -> float:
+    """Hedges' g for an impact estimate: ω · effect / pooled SD (WWC Handbook v5.0).
+
+    Use the outcome values of the analytic sample in each arm; ``effect`` may be
+    covariate-adjusted (WWC divides an adjusted difference by the unadjusted SD).
+
+    Parameters
+    ----------
+    effect
+        The estimated impact in outcome units.
+    treated, control
+        Outcome values in each arm (NaN ignored).
+
+    Returns
+    -------
+    float
+        The standardised effect.
+
+    Examples
+    --------
+    >>> round(hedges_g_for_effect(1.0, [2.0, 3.0, 4.0, 5.0], [1.0, 2.0, 3.0, 4.0]), 4)
+    0.6736
+    """
+    sd = pooled_sd(treated, control)
+    n = int(np.count_nonzero(~np.isnan(np.asarray(treated, dtype=float))))
+    n += int(np.count_nonzero(~np.isnan(np.asarray(control, dtype=float))))
+    return small_sample_correction(n) * effect / sd
+
+
+@dataclass(frozen=True, slots=True)
+class IccEstimate:
+    """A one-way ANOVA intracluster correlation and its variance components.
+
+    Attributes
+    ----------
+    icc
+        (MSB − MSW) / (MSB + (n0 − 1) MSW); negative when clusters are more alike than chance.
+    between_variance
+        (MSB − MSW) / n0, truncated at 0.
+    within_variance
+        MSW.
+    n0
+        Lessells & Boag's average cluster size, (N − Σ n_j²/N) / (J − 1) (per arm if nested).
+    ms_between, ms_within, df_between, df_within
+        The ANOVA table.
+    n_obs, n_clusters
+        Observations and clusters used.
+    """
+
+    icc: float
+    between_variance: float
+    within_variance: float
+    n0: float
+    ms_between: float
+    ms_within: float
+    df_between: int
+    df_within: int
+    n_obs: int
+    n_clusters: int
+
+
+def icc_anova(y: ArrayLike, cluster: ArrayLike, *, arm: ArrayLike | None = None) -> IccEstimate:
+    """One-way random-effects ANOVA estimate of the intracluster correlation.
+
+    Parameters
+    ----------
+    y
+        Outcome values (rows with NaN are dropped).
+    cluster
+        Cluster labels.
+    arm
+        Arm labels; if given, clusters are nested in arms and the between-cluster sum
+        of squares is taken about each arm's mean (df J − A), so treatment effects do
+        not inflate the ICC.
+
+    Returns
+    -------
+    IccEstimate
+
+    Raises
+    ------
+    EstimationError
+        With fewer clusters than arms + 1, no within-cluster replication, or a cluster
+        split across arms.
+
+    Examples
+    --------
+    >>> est = icc_anova([1.0, 2.0, 3.0, 5.0, 6.0, 7.0], ["a", "a", "a", "b", "b", "b"])
+    >>> round(est.icc, 4), est.n0
+    (0.8846, 3.0)
+    """
+    frame = pd.DataFrame(
+        {"y": np.asarray(y, dtype=float), "g": np.asarray(cluster), "a": 0 if arm is None else arm}
+    ).dropna(subset=["y"])
+    if (frame.groupby("g")["a"].nunique() > 1).any():
+        raise EstimationError("A cluster appears in more than one arm. Fix: check the labels.")
+    sizes = frame.groupby("g")["y"].agg(["size", "mean"]).join(frame.groupby("g")["a"].first())
+    n_obs, n_clusters, n_arms = len(frame), len(sizes), sizes["a"].nunique()
+    df_between, df_within = n_clusters - n_arms, n_obs - n_clusters
+    if df_between < 1 or df_within < 1:
+        raise EstimationError(
+            f"An ANOVA ICC needs more clusters than arms and some cluster with two or more "
+            f"observations; got {n_clusters} clusters, {n_arms} arms, {n_obs} observations."
+        )
+    arm_mean = sizes.groupby("a").apply(lambda s: np.average(s["mean"], weights=s["size"]))
+    ss_between = float((sizes["size"] * (sizes["mean"] - sizes["a"].map(arm_mean)) ** 2).sum())
+    ss_within = float(((frame["y"] - frame["g"].map(sizes["mean"])) ** 2).sum())
+    per_arm = sizes.groupby("a")["size"].agg(lambda n: (n**2).sum() / n.sum())
+    n0 = (n_obs - float(per_arm.sum())) / df_between
+    msb, msw = ss_between / df_between, ss_within / df_within
+    return IccEstimate(
+        icc=(msb - msw) / (msb + (n0 - 1.0) * msw),
+        between_variance=max((msb - msw) / n0, 0.0),
+        within_variance=msw,
+        n0=n0,
+        ms_between=msb,
+        ms_within=msw,
+        df_between=df_between,
+        df_within=df_within,
+        n_obs=n_obs,
+        n_clusters=n_clusters,
+    )
+
+
+def hedges_g_total(
+    effect: float,
+    y: ArrayLike,
+    cluster: ArrayLike,
+    *,
+    arm: ArrayLike | None = None,
+    small_sample: bool = False,
+) -> float:
+    """The EEF's effect size for a cluster trial: effect / sqrt(σ²_between + σ²_within).
+
+    Variance components come from :func:`icc_anova` (with ``arm``, about arm means).
+
+    Parameters
+    ----------
+    effect
+        The estimated impact in outcome units.
+    y, cluster, arm
+        As for :func:`icc_anova`.
+    small_sample
+        Multiply by WWC's ω with N the number of observations.
+
+    Returns
+    -------
+    float
+        The standardised effect.
+
+    Examples
+    --------
+    >>> y = [1.0, 2.0, 3.0, 5.0, 6.0, 7.0]
+    >>> round(hedges_g_total(1.0, y, ["a", "a", "a", "b", "b", "b"]), 4)
+    0.3397
+    """
+    est = icc_anova(y, cluster, arm=arm)
+    g = effect / math.sqrt(est.between_variance + est.within_variance)
+    return small_sample_correction(est.n_obs) * g if small_sample else g
+
+
+def cox_index_for_effect(effect: float, control: ArrayLike, *, n_treated: int) -> float:
+    """WWC's Cox index for a (possibly adjusted) difference in proportions.
+
+    The treated proportion is taken as the control proportion plus ``effect``, then
+    ω · (logit p_t − logit p_c) / 1.65 with N = n_treated + n_control.
+
+    Parameters
+    ----------
+    effect
+        Estimated difference in proportions (treated − control).
+    control
+        The control arm's 0/1 outcomes (NaN ignored).
+    n_treated
+        Treated units in the analytic sample.
+
+    Returns
+    -------
+    float
+        The Cox index.
+
+    Raises
+    ------
+    EstimationError
+        If either proportion falls outside (0, 1).
+
+    Examples
+    --------
+    >>> round(cox_index_for_effect(0.2, [0, 1, 0, 1, 0, 0, 0, 1, 0, 0], n_treated=10), 4)
+    0.4918
+    """
+    c = np.asarray(control, dtype=float)
+    c = c[~np.isnan(c)]
+    p_c = float(c.mean()) if c.size else math.nan
+    p_t = p_c + effect
+    if not (0.0 < p_c < 1.0 and 0.0 < p_t < 1.0):
+        raise EstimationError(
+            f"The Cox index needs proportions strictly between 0 and 1; got control {p_c:.4g} "
+            f"and treated {p_t:.4g}. Fix: use cox_index on the raw arms (it adds 0.5 per cell)."
+        )
+    logit = math.log(p_t / (1.0 - p_t)) - math.log(p_c / (1.0 - p_c))
+    return small_sample_correction(n_treated + c.size) * logit / 1.65
