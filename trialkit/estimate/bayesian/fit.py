@@ -1,0 +1,210 @@
+"""Fit Bayesian impact models: :func:`bayes` and :func:`prior_predictive`.
+
+nutpie samples when it is installed (``pip install trialkit[fast]``); otherwise PyMC's
+NUTS. Both are deterministic for a given ``seed``. PyMC is imported inside functions.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from trialkit._core.provenance import Provenance
+from trialkit.errors import EstimationError
+
+from .design import DesignData, Family, prepare
+from .diagnostics import diagnose
+from .models import Parametrisation, build_model, scales
+from .priors import ModelPriors, Prior, PriorKind, effect_prior, model_priors, outcome_scale
+from .results import BayesianFit
+from .summarise import (
+    CI_KIND,
+    CI_LEVEL,
+    Direction,
+    Thresholds,
+    as_rope,
+    describe_draws,
+    tail_probabilities,
+)
+
+if TYPE_CHECKING:
+    import pymc as pm
+
+Sampler = Literal["auto", "nutpie", "pymc"]
+
+
+def _setup(
+    df: pd.DataFrame, outcome: str, treatment: str, *, covariates: Sequence[str],
+    cluster: str | None, blocks: str | None, period: str | None, control: str | None,
+    family: Family, prior: Prior | PriorKind | None, outcome_range: tuple[float, float] | None,
+    mid: float | None, parametrisation: Parametrisation,
+) -> tuple[DesignData, ModelPriors, pm.Model]:
+    data = prepare(df, outcome, treatment, covariates=covariates, cluster=cluster,
+                   blocks=blocks, period=period, control=control, family=family)
+    scale, note = outcome_scale(data, family, outcome_range)
+    eff = effect_prior(prior, data, family, scale=scale, mid=mid)
+    priors = model_priors(data, family, eff, scale=scale, scale_note=note)
+    return data, priors, build_model(data, family, priors, parametrisation=parametrisation)
+
+
+def sample(
+    model: pm.Model, *, draws: int, tune: int, chains: int, seed: int,
+    sampler: Sampler = "auto", target_accept: float = 0.8, progressbar: bool = False,
+) -> tuple[Any, str]:
+    """Draw from ``model``'s posterior; returns ``(InferenceData, sampler name)``."""
+    if sampler not in get_args(Sampler):
+        raise EstimationError(f"The 'sampler' parameter must be one of {get_args(Sampler)}. "
+                              f"Got {sampler!r} instead.")
+    has_nutpie = importlib.util.find_spec("nutpie") is not None
+    if sampler == "nutpie" and not has_nutpie:
+        raise EstimationError("sampler='nutpie' needs nutpie. Fix: pip install 'trialkit[fast]'.")
+    if sampler == "nutpie" or (sampler == "auto" and has_nutpie):
+        import nutpie
+
+        compiled = nutpie.compile_pymc_model(model)
+        idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
+                              progress_bar=progressbar, save_warmup=False,
+                              target_accept=target_accept)
+        return idata, "nutpie"
+    import pymc as pm
+
+    with model:
+        idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=seed,
+                          progressbar=progressbar, target_accept=target_accept,
+                          compute_convergence_checks=False)
+    return idata, "pymc"
+
+
+def _rows(data: DesignData, family: Family, idata: Any, thresholds: Thresholds,
+          diag_table: pd.DataFrame) -> pd.DataFrame:
+    records = []
+    for sc in scales(family):
+        values = idata.posterior[sc.variable]
+        stats = diag_table.set_index("parameter")
+        for i, term in enumerate(data.terms):
+            x = np.asarray(values.sel(term=term).values, dtype=float).ravel()
+            key = sc.variable if len(data.terms) == 1 else f"{sc.variable}[{i}]"
+            d = stats.loc[key] if key in stats.index else pd.Series(dtype=float)
+            records.append({
+                "outcome": data.outcome, "estimand": "ITT", "estimator": f"bayes_{family}",
+                "term": term, "scale": sc.name, **describe_draws(x),
+                "ci_level": CI_LEVEL, "ci_kind": CI_KIND,
+                **tail_probabilities(x, thresholds, null=sc.null, natural=sc.natural),
+                "r_hat": d.get("r_hat", np.nan), "ess_bulk": d.get("ess_bulk", np.nan),
+                "ess_tail": d.get("ess_tail", np.nan), "n_obs": data.n_obs,
+                "n_clusters": data.n_clusters, "direction": thresholds.direction,
+                "mid": thresholds.mid, "harm_margin": thresholds.harm_margin,
+                "rope_low": thresholds.rope[0] if thresholds.rope else np.nan,
+                "rope_high": thresholds.rope[1] if thresholds.rope else np.nan,
+            })
+    frame = pd.DataFrame.from_records(records)
+    frame["estimate"] = frame["mean"]
+    return frame
+
+
+def bayes(
+    df: pd.DataFrame, outcome: str, treatment: str, *, covariates: Sequence[str] = (),
+    cluster: str | None = None, blocks: str | None = None, period: str | None = None,
+    control: str | None = None, family: Family = "normal",
+    prior: Prior | PriorKind | None = None, outcome_range: tuple[float, float] | None = None,
+    draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 1,
+    direction: Direction = "higher_is_better", mid: float | None = None,
+    harm_margin: float | None = None, rope: float | tuple[float, float] | None = None,
+    parametrisation: Parametrisation = "non_centred", sampler: Sampler = "auto",
+    target_accept: float = 0.8, progressbar: bool = False,
+) -> BayesianFit:
+    """Estimate treatment effects on one outcome with a Bayesian regression.
+
+    Parameters
+    ----------
+    df
+        One row per unit (and period, for stepped-wedge designs).
+    outcome, treatment
+        Column names. The control arm is ``control``, or ``0``/``False``/``"control"``
+        when present, else the first level in sorted order.
+    covariates
+        Baseline covariates (centred before fitting).
+    cluster, blocks, period
+        Columns for cluster random intercepts, block fixed effects and period fixed
+        effects (stepped-wedge).
+    family
+        ``normal``, ``student_t``, ``logistic`` (0/1), ``ordered_logistic`` (Likert),
+        ``poisson`` or ``negative_binomial`` (counts).
+    prior
+        Treatment-effect prior: ``None``/``"weakly_informative"`` (default), ``"sceptical"``
+        or a :class:`~trialkit.estimate.bayesian.priors.Prior` (effect scale; see there).
+    outcome_range
+        Declared range, used to scale default priors instead of the sample SD.
+    draws, tune, chains, seed
+        Sampler settings; a fixed ``seed`` gives identical draws.
+    direction, mid, harm_margin, rope
+        Direction of benefit, minimal important difference, harm margin (default 0) and
+        region of practical equivalence (half-width or ``(low, high)``), natural units.
+    parametrisation, sampler, target_accept, progressbar
+        Cluster-effect parametrisation, sampler choice and NUTS settings.
+
+    Returns
+    -------
+    BayesianFit
+        Rows with posterior mean, median, SD, 95 % equal-tailed interval, probabilities
+        and per-term R-hat/ESS; ``idata``; ``diagnostics`` (check ``passed``).
+
+    Raises
+    ------
+    EstimationError
+        On unknown columns, missing values, a single arm or an outcome unsuited to
+        ``family``.
+
+    Examples
+    --------
+    >>> fit = bayes(df, "y", "arm", cluster="team", mid=0.2)  # doctest: +SKIP
+    >>> fit.to_frame()[["term", "mean", "ci_low", "ci_high", "p_benefit"]]  # doctest: +SKIP
+    """
+    if direction not in get_args(Direction):
+        raise EstimationError(f"The 'direction' parameter must be one of {get_args(Direction)}. "
+                              f"Got {direction!r} instead.")
+    data, priors, model = _setup(
+        df, outcome, treatment, covariates=covariates, cluster=cluster, blocks=blocks,
+        period=period, control=control, family=family, prior=prior,
+        outcome_range=outcome_range, mid=mid, parametrisation=parametrisation)
+    idata, used = sample(model, draws=draws, tune=tune, chains=chains, seed=seed,
+                         sampler=sampler, target_accept=target_accept, progressbar=progressbar)
+    monitored = [v.name for v in model.free_RVs] + [s.variable for s in scales(family)]
+    diagnostics = diagnose(idata, list(dict.fromkeys(monitored)))
+    thresholds = Thresholds(direction=direction, mid=mid, harm_margin=harm_margin or 0.0,
+                            rope=as_rope(rope))
+    return BayesianFit(
+        outcome=outcome, family=family, terms=data.terms,
+        scales=tuple(s.name for s in scales(family)), idata=idata, diagnostics=diagnostics,
+        effect_prior=priors.effect,
+        prior_note=f"outcome scale s = {priors.scale:.4g} ({priors.scale_note})",
+        thresholds=thresholds, sampler=used, provenance=Provenance(seed=seed),
+        frame=_rows(data, family, idata, thresholds, diagnostics.table),
+    )
+
+
+def prior_predictive(
+    df: pd.DataFrame, outcome: str, treatment: str, *, covariates: Sequence[str] = (),
+    cluster: str | None = None, blocks: str | None = None, period: str | None = None,
+    control: str | None = None, family: Family = "normal",
+    prior: Prior | PriorKind | None = None, outcome_range: tuple[float, float] | None = None,
+    mid: float | None = None, draws: int = 500, seed: int = 1,
+) -> Any:
+    """Simulate outcomes from the priors alone, to check they allow plausible data.
+
+    Arguments are as :func:`bayes`. Returns ArviZ ``InferenceData`` with ``prior``,
+    ``prior_predictive`` and ``observed_data`` groups; compare e.g. the spread of
+    ``prior_predictive["y"]`` with the outcome's plausible range.
+    """
+    import pymc as pm
+
+    _, _, model = _setup(
+        df, outcome, treatment, covariates=covariates, cluster=cluster, blocks=blocks,
+        period=period, control=control, family=family, prior=prior,
+        outcome_range=outcome_range, mid=mid, parametrisation="non_centred")
+    with model:
+        return pm.sample_prior_predictive(draws=draws, random_seed=seed)

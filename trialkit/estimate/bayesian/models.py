@@ -1,0 +1,198 @@
+"""PyMC model builders (PyMC is imported inside the functions, never at module level).
+
+One linear predictor serves every family::
+
+    eta = intercept + T @ beta + X @ gamma + B @ block_effect + P @ period_effect + u[cluster]
+
+with ``u = cluster_sd * cluster_z`` (non-centred, the default) or ``u ~ Normal(0,
+cluster_sd)`` (centred, better when clusters are large and informative). ``beta`` holds one
+treatment effect per non-control arm, on the model's effect scale. Link-scale families
+also get natural-unit effects as deterministics, averaged over the trial's own units with
+every unit set to each arm in turn (g-computation): ``risk_difference`` (logistic),
+``mean_difference`` in category values (ordered logistic), ``rate_ratio`` and
+``rate_difference`` (Poisson, negative binomial).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from .design import DesignData, Family
+from .priors import ModelPriors, Prior
+
+if TYPE_CHECKING:
+    import pymc as pm
+
+Parametrisation = Literal["non_centred", "centred"]
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """One scale on which effects are reported.
+
+    Attributes
+    ----------
+    name
+        Column value of ``scale`` in result rows (e.g. ``"risk_difference"``).
+    variable
+        The posterior variable holding it (dims ``term``).
+    null
+        The no-effect value (0 for differences, 1 for ratios).
+    natural
+        Whether it is in the outcome's natural units (MID, harm margin and ROPE apply).
+    """
+
+    name: str
+    variable: str
+    null: float = 0.0
+    natural: bool = False
+
+
+def scales(family: Family) -> tuple[Scale, ...]:
+    """The reporting scales of ``family``, link scale first."""
+    if family in ("normal", "student_t"):
+        return (Scale("difference", "beta", natural=True),)
+    if family == "logistic":
+        return (Scale("log_odds_ratio", "beta"),
+                Scale("risk_difference", "risk_difference", natural=True))
+    if family == "ordered_logistic":
+        return (Scale("log_odds_ratio", "beta"),
+                Scale("mean_difference", "mean_difference", natural=True))
+    return (Scale("log_rate_ratio", "beta"), Scale("rate_ratio", "rate_ratio", null=1.0),
+            Scale("rate_difference", "rate_difference", natural=True))
+
+
+def _effect_rv(prior: Prior, dims: str) -> Any:
+    import pymc as pm
+
+    if prior.distribution == "student_t":
+        return pm.StudentT("beta", nu=prior.nu or 3.0, mu=prior.mu, sigma=prior.sigma, dims=dims)
+    return pm.Normal("beta", mu=prior.mu, sigma=prior.sigma, dims=dims)
+
+
+def _fixed(name: str, M: np.ndarray, sigma: Any, dims: str) -> Any:
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    if M.shape[1] == 0:
+        return pt.zeros(M.shape[0])
+    coef = pm.Normal(name, 0.0, sigma, dims=dims)
+    return pm.math.constant(M) @ coef
+
+
+def _cluster(data: DesignData, priors: ModelPriors, how: Parametrisation) -> Any:
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    if data.cluster_idx is None:
+        return pt.zeros(data.n_obs)
+    sd = pm.HalfNormal("cluster_sd", priors.cluster_sd_sigma)
+    if how == "centred":
+        u = pm.Normal("cluster_u", 0.0, sd, dims="cluster")
+    else:
+        u = pm.Deterministic("cluster_u", sd * pm.Normal("cluster_z", 0.0, 1.0, dims="cluster"),
+                             dims="cluster")
+    return u[data.cluster_idx]
+
+
+def _coords(data: DesignData) -> dict[str, Any]:
+    coords: dict[str, Any] = {"term": list(data.terms), "covariate": list(data.covariates),
+                              "block_dummy": list(range(data.B.shape[1])),
+                              "period_dummy": list(range(data.P.shape[1]))}
+    if data.n_clusters is not None:
+        coords["cluster"] = list(range(data.n_clusters))
+    if data.categories:
+        coords["cutpoint"] = list(range(len(data.categories) - 1))
+    return coords
+
+
+def build_model(
+    data: DesignData,
+    family: Family,
+    priors: ModelPriors,
+    *,
+    parametrisation: Parametrisation = "non_centred",
+) -> pm.Model:
+    """Build the PyMC model for one outcome.
+
+    Parameters
+    ----------
+    data
+        From :func:`trialkit.estimate.bayesian.design.prepare`.
+    family
+        Outcome family.
+    priors
+        From :func:`trialkit.estimate.bayesian.priors.model_priors`.
+    parametrisation
+        Of cluster random intercepts.
+
+    Returns
+    -------
+    pymc.Model
+        With the treatment effects in ``beta`` (dims ``term``) and, for link-scale
+        families, natural-unit effects as deterministics (see :func:`scales`).
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    with pm.Model(coords=_coords(data)) as model:
+        beta = _effect_rv(priors.effect, "term")
+        T = pm.math.constant(data.T)
+        base = (pm.math.constant(data.X)
+                @ pm.Normal("gamma", 0.0, np.asarray(priors.slope_sigma), dims="covariate")
+                if data.X.shape[1] else pt.zeros(data.n_obs))
+        base = base + _fixed("block_effect", data.B, priors.fixed_sigma, "block_dummy")
+        base = base + _fixed("period_effect", data.P, priors.fixed_sigma, "period_dummy")
+        base = base + _cluster(data, priors, parametrisation)
+        if family != "ordered_logistic":
+            base = base + pm.Normal("intercept", priors.intercept_mu, priors.intercept_sigma)
+        eta = base + T @ beta
+        _likelihood(data, family, priors, eta, base, beta)
+    return model
+
+
+def _likelihood(
+    data: DesignData, family: Family, priors: ModelPriors, eta: Any, base: Any, beta: Any
+) -> None:
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    if family == "normal":
+        pm.Normal("y", eta, pm.Exponential("sigma", 1.0 / priors.scale), observed=data.y)
+    elif family == "student_t":
+        nu = pm.Gamma("nu", 2.0, 0.1)
+        pm.StudentT("y", nu=nu, mu=eta, sigma=pm.Exponential("sigma", 1.0 / priors.scale),
+                    observed=data.y)
+    elif family == "logistic":
+        pm.Bernoulli("y", logit_p=eta, observed=data.y)
+        p0 = pm.math.sigmoid(base)[:, None]
+        p1 = pm.math.sigmoid(base[:, None] + beta[None, :])
+        pm.Deterministic("risk_difference", (p1 - p0).mean(axis=0), dims="term")
+    elif family == "ordered_logistic":
+        k = len(data.categories)
+        init = np.maximum.accumulate(np.asarray(priors.cutpoint_mu)) + 0.01 * np.arange(k - 1)
+        cut = pm.Normal("cutpoints", mu=np.asarray(priors.cutpoint_mu), sigma=2.5,
+                        transform=pm.distributions.transforms.ordered, dims="cutpoint",
+                        initval=init)
+        pm.OrderedLogistic("y", eta=eta, cutpoints=cut, observed=data.y.astype(int))
+        steps = pm.math.constant(np.diff(np.asarray(data.categories)))
+
+        def expected(lin: Any) -> Any:
+            return (pm.math.sigmoid(lin[..., None] - cut) * steps).sum(axis=-1)
+
+        diff = expected(base[:, None] + beta[None, :]) - expected(base)[:, None]
+        pm.Deterministic("mean_difference", diff.mean(axis=0), dims="term")
+    else:
+        mu = pt.exp(eta)
+        if family == "poisson":
+            pm.Poisson("y", mu, observed=data.y)
+        else:
+            alpha = 1.0 / pm.HalfNormal("inv_dispersion", 1.0)
+            pm.NegativeBinomial("y", mu=mu, alpha=alpha, observed=data.y)
+        pm.Deterministic("rate_ratio", pt.exp(beta), dims="term")
+        r0 = pt.exp(base)[:, None]
+        pm.Deterministic("rate_difference", (r0 * (pt.exp(beta)[None, :] - 1.0)).mean(axis=0),
+                         dims="term")

@@ -1,0 +1,171 @@
+"""Results of Bayesian impact estimation: :class:`BayesianFit` and :class:`BayesianResults`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from trialkit._core.provenance import Provenance
+from trialkit.errors import EstimationError
+from trialkit.estimate.results import Estimate
+
+from .design import Family
+from .diagnostics import Diagnostics
+from .priors import Prior
+from .summarise import CI_LEVEL, POSTERIOR_COLUMNS, Thresholds, probability_frame
+
+
+@dataclass(frozen=True, slots=True)
+class BayesianFit:
+    """The posterior of one outcome's treatment effect(s).
+
+    Attributes
+    ----------
+    outcome, family
+        The outcome's name and the model family.
+    terms
+        One term per non-control arm (as in frequentist rows).
+    scales
+        Reporting scales (e.g. ``("log_odds_ratio", "risk_difference")``); the last is
+        in natural units.
+    idata
+        ArviZ ``InferenceData`` (posterior, sample_stats, observed_data).
+    diagnostics
+        R-hat, ESS, divergences, E-BFMI, ``passed`` and advice.
+    effect_prior, prior_note
+        The treatment-effect prior and how default priors were scaled.
+    thresholds
+        Direction of benefit, MID, harm margin and ROPE used for probabilities.
+    sampler
+        ``"nutpie"`` or ``"pymc"``.
+    provenance
+        Seed, versions and time.
+    """
+
+    outcome: str
+    family: str
+    terms: tuple[str, ...]
+    scales: tuple[str, ...]
+    idata: Any
+    diagnostics: Diagnostics
+    effect_prior: Prior
+    prior_note: str
+    thresholds: Thresholds
+    sampler: str
+    provenance: Provenance
+    frame: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per term × scale; columns :data:`~.summarise.POSTERIOR_COLUMNS`.
+
+        ``estimate`` is the posterior mean; ``ci_low``/``ci_high`` bound the 95 %
+        equal-tailed credible interval (``ci_kind`` says so).
+        """
+        return self.frame.loc[:, list(POSTERIOR_COLUMNS)].copy()
+
+    def probabilities(self) -> pd.DataFrame:
+        """Tidy P(effect > 0), P(effect ≥ MID), P(harm beyond margin), P(in ROPE)."""
+        return probability_frame(self.to_frame())
+
+    def draws(self, term: str | None = None, scale: str | None = None) -> np.ndarray:
+        """Flattened posterior draws of one term on one scale (default: first term, natural).
+
+        Raises
+        ------
+        EstimationError
+            If ``term`` or ``scale`` is unknown.
+        """
+        from .models import scales as model_scales
+
+        term = term or self.terms[0]
+        wanted = scale or self.scales[-1]
+        found = [s for s in model_scales(cast(Family, self.family)) if s.name == wanted]
+        if term not in self.terms or not found:
+            raise EstimationError(
+                f"Unknown term {term!r} or scale {scale!r}; terms are {list(self.terms)}, "
+                f"scales are {list(self.scales)}."
+            )
+        values = self.idata.posterior[found[0].variable].sel(term=term).values
+        return np.asarray(values, dtype=float).ravel()
+
+    def to_estimates(self) -> tuple[Estimate, ...]:
+        """Natural-scale rows as shared :class:`~trialkit.estimate.results.Estimate` rows.
+
+        ``std_error`` holds the posterior SD; ``statistic``, ``df`` and ``p_value`` are
+        ``nan`` (no sampling distribution); ``se_type`` is ``"posterior_sd"``.
+        """
+        nat = self.frame[self.frame["scale"] == self.scales[-1]]
+        nan = float("nan")
+        records: list[dict[str, Any]] = [
+            {str(k): v for k, v in rec.items()} for rec in nat.to_dict("records")
+        ]
+        return tuple(
+            Estimate(outcome=str(r["outcome"]), term=str(r["term"]), estimate=float(r["mean"]),
+                     std_error=float(r["sd"]), statistic=nan, df=nan, p_value=nan,
+                     ci_low=float(r["ci_low"]), ci_high=float(r["ci_high"]),
+                     ci_level=CI_LEVEL, se_type="posterior_sd", n_obs=int(r["n_obs"]),
+                     n_clusters=None if pd.isna(r["n_clusters"]) else int(r["n_clusters"]),
+                     estimand=str(r["estimand"]), estimator=str(r["estimator"]))
+            for r in records
+        )
+
+    def summary(self) -> str:
+        """A fixed-width table of the posterior, then the diagnostics."""
+        shown = ["term", "scale", "mean", "ci_low", "ci_high", "p_benefit", "p_mid",
+                 "p_harm", "r_hat", "ess_bulk"]
+        table = self.frame.loc[:, shown].to_string(index=False, float_format=lambda v: f"{v:.4g}")
+        return (f"Bayesian {self.family} model for {self.outcome!r}; effect prior "
+                f"{self.effect_prior.describe()}; 95% equal-tailed intervals\n{table}\n"
+                f"{self.diagnostics.summary()}")
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        return str(self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.4g}"))
+
+
+@dataclass(frozen=True, slots=True)
+class BayesianResults:
+    """Posteriors of every analysed outcome, and the protocol's decision rules evaluated.
+
+    Attributes
+    ----------
+    fits
+        One :class:`BayesianFit` per outcome.
+    decisions
+        Evaluated decision rules (:class:`~.decisions.DecisionResult`).
+    provenance
+        Protocol hash, seed, versions and time.
+    """
+
+    fits: tuple[BayesianFit, ...]
+    decisions: tuple[Any, ...]
+    provenance: Provenance
+
+    def to_frame(self) -> pd.DataFrame:
+        """All fits' rows stacked."""
+        frames = [f.to_frame() for f in self.fits]
+        if not frames:
+            return pd.DataFrame(columns=list(POSTERIOR_COLUMNS))
+        return pd.concat(frames, ignore_index=True)
+
+    def probabilities(self) -> pd.DataFrame:
+        """All fits' probabilities stacked."""
+        return probability_frame(self.to_frame())
+
+    def fit(self, outcome: str) -> BayesianFit:
+        """The fit of ``outcome``."""
+        for f in self.fits:
+            if f.outcome == outcome:
+                return f
+        raise EstimationError(f"No fit for outcome {outcome!r}; have "
+                              f"{[f.outcome for f in self.fits]}.")
+
+    @property
+    def passed(self) -> bool:
+        """Whether every fit passed its diagnostics."""
+        return all(f.diagnostics.passed for f in self.fits)
