@@ -1,0 +1,208 @@
+"""The units a scheme randomises, and their canonical order.
+
+Allocations must not depend on the order of rows in a units file, so every scheme works on
+*randomisation units* (the units themselves, or whole clusters) numbered in a canonical
+order: sorted by block label, then by unit id (or cluster label). Labels are compared as
+the arrays given; :func:`trialkit.randomise.allocate` turns them into text first, so an id
+read from a CSV file and the same id typed into a DataFrame give the same allocation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from trialkit.errors import RandomisationError
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Units:
+    """Units to randomise, in the order given, with their blocks, clusters and covariates.
+
+    Attributes
+    ----------
+    ids
+        One id per unit; must be unique.
+    blocks
+        The block label of each unit, or ``None`` when the design has no blocks.
+    clusters
+        The cluster label of each unit, or ``None`` when units are randomised one by one.
+    covariates
+        An ``(n_units, n_covariates)`` array of baseline covariates, or ``None``.
+    covariate_names
+        Names of the covariate columns, in order.
+
+    Examples
+    --------
+    >>> u = Units(ids=np.array(["a", "b", "c", "d"]), blocks=np.array(["x", "x", "y", "y"]))
+    >>> u.n_units
+    4
+    """
+
+    ids: NDArray[Any]
+    blocks: NDArray[Any] | None = None
+    clusters: NDArray[Any] | None = None
+    covariates: FloatArray | None = None
+    covariate_names: tuple[str, ...] = ()
+
+    @property
+    def n_units(self) -> int:
+        """Number of units."""
+        return len(self.ids)
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        id_column: str,
+        block_columns: Sequence[str] = (),
+        cluster_column: str | None = None,
+        covariates: Sequence[str] = (),
+    ) -> Units:
+        """Take units from a DataFrame's columns (no validation; see ``read_units``).
+
+        Several block columns are combined into one label joined by ``" / "``.
+        """
+        blocks = None
+        if block_columns:
+            parts = [frame[c].astype(str) for c in block_columns]
+            label = parts[0]
+            for part in parts[1:]:
+                label = label + " / " + part
+            blocks = label.to_numpy(dtype=object)
+        clusters = None if cluster_column is None else frame[cluster_column].to_numpy()
+        cov = None
+        if covariates:
+            cov = frame[list(covariates)].to_numpy(dtype=np.float64)
+        return cls(
+            ids=frame[id_column].to_numpy(),
+            blocks=blocks,
+            clusters=clusters,
+            covariates=cov,
+            covariate_names=tuple(covariates),
+        )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Layout:
+    """Randomisation units in canonical order.
+
+    Attributes
+    ----------
+    unit_ru
+        For each unit (in the order given), the canonical index of its randomisation unit.
+    ru_block
+        For each canonical randomisation unit, the code of its block (all 0 without blocks).
+    block_labels
+        Block labels, sorted; ``block_labels[code]``.
+    n_ru
+        Number of randomisation units.
+    """
+
+    unit_ru: IntArray
+    ru_block: IntArray
+    block_labels: tuple[str, ...]
+    n_ru: int
+
+
+def _codes(values: ArrayLike, what: str) -> tuple[IntArray, NDArray[Any]]:
+    codes, labels = pd.factorize(np.asarray(values), sort=True)
+    if (codes < 0).any():
+        raise RandomisationError(
+            f"{int((codes < 0).sum())} unit(s) have no {what} label. Fix: give every unit a {what}."
+        )
+    return codes.astype(np.int64), np.asarray(labels)
+
+
+def _canonical(block_of: IntArray, label_rank: IntArray) -> IntArray:
+    """Canonical position of each item sorted by (block code, label rank)."""
+    n = len(block_of)
+    order = np.lexsort((label_rank, block_of)) if n else np.zeros(0, np.int64)
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n, dtype=np.int64)
+    return position
+
+
+def layout(units: Units, *, use_blocks: bool, use_clusters: bool) -> Layout:
+    """Number the randomisation units of ``units`` canonically.
+
+    Raises
+    ------
+    RandomisationError
+        If a cluster is spread over two blocks, or a needed column is missing.
+    """
+    n = units.n_units
+    if use_blocks and units.blocks is None:
+        raise RandomisationError(
+            "this scheme needs block labels, but the units have none. Fix: give each unit a block."
+        )
+    if use_clusters and units.clusters is None:
+        raise RandomisationError(
+            "this scheme needs cluster labels, but the units have none. "
+            "Fix: give each unit a cluster."
+        )
+    if use_blocks and units.blocks is not None:
+        block, labels = _codes(units.blocks, "block")
+        block_labels = tuple(str(x) for x in labels)
+    else:
+        block, block_labels = np.zeros(n, dtype=np.int64), ("",)
+    if not use_clusters or units.clusters is None:
+        rank = np.empty(n, dtype=np.int64)
+        rank[np.argsort(units.ids, kind="stable")] = np.arange(n, dtype=np.int64)
+        position = _canonical(block, rank)
+        ru_block = np.empty(n, dtype=np.int64)
+        ru_block[position] = block
+        return Layout(unit_ru=position, ru_block=ru_block, block_labels=block_labels, n_ru=n)
+    cluster, cluster_labels = _codes(units.clusters, "cluster")
+    n_clusters = len(cluster_labels)
+    cluster_block = np.zeros(n_clusters, dtype=np.int64)
+    if use_blocks:
+        cluster_block[cluster] = block
+        spread = cluster_block[cluster] != block
+        if spread.any():
+            bad = sorted({str(x) for x in cluster_labels[np.unique(cluster[spread])]})
+            raise RandomisationError(
+                f"cluster(s) {', '.join(bad[:5])} lie in more than one block; a cluster must be "
+                "randomised whole, so all its units need the same block. "
+                "Fix: correct the block of those units, or block on a cluster-level column."
+            )
+    position = _canonical(cluster_block, np.arange(n_clusters, dtype=np.int64))
+    ru_block = np.empty(n_clusters, dtype=np.int64)
+    ru_block[position] = cluster_block
+    return Layout(
+        unit_ru=position[cluster], ru_block=ru_block, block_labels=block_labels, n_ru=n_clusters
+    )
+
+
+def ru_covariates(units: Units, lay: Layout) -> FloatArray:
+    """Covariates of each canonical randomisation unit (cluster means for clusters)."""
+    if units.covariates is None or units.covariates.shape[1] == 0:
+        raise RandomisationError(
+            "this scheme needs covariates, but none were given. "
+            "Fix: name the covariate columns in the protocol."
+        )
+    x = np.asarray(units.covariates, dtype=np.float64)
+    if not np.isfinite(x).all():
+        raise RandomisationError(
+            "covariates contain missing or non-finite values. "
+            "Fix: fill them in the units file before randomising."
+        )
+    if lay.n_ru == units.n_units:
+        out = np.empty_like(x)
+        out[lay.unit_ru] = x
+        return out
+    size = np.bincount(lay.unit_ru, minlength=lay.n_ru).astype(np.float64)
+    cols = [
+        np.bincount(lay.unit_ru, weights=x[:, j], minlength=lay.n_ru) / size
+        for j in range(x.shape[1])
+    ]
+    return np.column_stack(cols)
