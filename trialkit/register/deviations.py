@@ -41,7 +41,7 @@ def _key(item: Any, index: int) -> str:
     if isinstance(item, dict):
         for attr in ("name", "id", "outcome"):
             if isinstance(item.get(attr), str):
-                return item[attr]
+                return str(item[attr])
     return str(index)
 
 
