@@ -1,0 +1,34 @@
+"""Bayesian impact estimation (PyMC; nutpie when installed).
+
+``bayes`` fits one outcome; ``prior_predictive`` checks priors; ``evaluate_rule``,
+``net_benefit`` and ``misuse_rate`` turn posteriors into decisions; ``fit_protocol`` fits
+every pre-registered outcome. Names resolve lazily so importing this package does not
+import PyMC.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "bayes": "trialkit.estimate.bayesian.fit",
+    "prior_predictive": "trialkit.estimate.bayesian.fit",
+    "Prior": "trialkit.estimate.bayesian.priors",
+    "BayesianFit": "trialkit.estimate.bayesian.results",
+    "BayesianResults": "trialkit.estimate.bayesian.results",
+    "Diagnostics": "trialkit.estimate.bayesian.diagnostics",
+    "evaluate_rule": "trialkit.estimate.bayesian.decisions",
+    "net_benefit": "trialkit.estimate.bayesian.decisions",
+    "misuse_rate": "trialkit.estimate.bayesian.decisions",
+    "fit_protocol": "trialkit.estimate.bayesian.protocol",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'trialkit.estimate.bayesian' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -178,7 +178,8 @@ def bayes(
     thresholds = Thresholds(direction=direction, mid=mid, harm_margin=harm_margin or 0.0,
                             rope=as_rope(rope))
     return BayesianFit(
-        outcome=outcome, family=family, terms=data.terms,
+        outcome=outcome, family=family, terms=data.terms, arms=data.arms,
+        control=data.control,
         scales=tuple(s.name for s in scales(family)), idata=idata, diagnostics=diagnostics,
         effect_prior=priors.effect,
         prior_note=f"outcome scale s = {priors.scale:.4g} ({priors.scale_note})",

@@ -28,6 +28,8 @@ class BayesianFit:
         The outcome's name and the model family.
     terms
         One term per non-control arm (as in frequentist rows).
+    arms, control
+        The non-control arms' labels (in the order of ``terms``) and the control's label.
     scales
         Reporting scales (e.g. ``("log_odds_ratio", "risk_difference")``); the last is
         in natural units.
@@ -48,6 +50,8 @@ class BayesianFit:
     outcome: str
     family: str
     terms: tuple[str, ...]
+    arms: tuple[str, ...]
+    control: str
     scales: tuple[str, ...]
     idata: Any
     diagnostics: Diagnostics
