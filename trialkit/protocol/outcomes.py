@@ -95,6 +95,11 @@ class Covariate(StrictModel):
     level: Name
     type: CovariateType = "continuous"
     adjust: bool = True
+    mean: float | None = Field(None, description="Expected mean (used to simulate data).")
+    sd: float | None = Field(None, gt=0, description="Expected SD (used to simulate data).")
+    rate: float | None = Field(
+        None, gt=0, lt=1, description="Expected share of 1s for a binary covariate."
+    )
 
     @property
     def data_column(self) -> str:
@@ -111,3 +116,6 @@ class Subgroup(StrictModel):
     level: Name
     equity: bool = False
     levels: tuple[Text, ...] = ()
+    shares: tuple[float, ...] = Field(
+        (), description="Expected share of each level (for power checks and simulated data)."
+    )

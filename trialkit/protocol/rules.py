@@ -288,6 +288,20 @@ def _costs_and_dates(p: Protocol) -> Iterator[Problem]:
             )
 
 
+def _levels(p: Protocol) -> Iterator[Problem]:
+    arms = [a.id for a in p.arms]
+    for i, level in enumerate(p.levels):
+        for j, arm in enumerate(level.arms):
+            if arm not in arms:
+                yield Problem(("levels", i, "arms", j), f"arm `{arm}` is not declared."
+                              f"{_closest(arm, arms)}", "name arms declared under `arms:`.")
+    for i, sub in enumerate(p.subgroups):
+        if sub.shares and (len(sub.shares) != len(sub.levels) or abs(sum(sub.shares) - 1) > 1e-6):
+            yield Problem(("subgroups", i, "shares"), "shares must give one share per level "
+                          "and add up to 1", "e.g. `levels: [\"0\", \"1\"]` with "
+                          "`shares: [0.8, 0.2]`.")
+
+
 def _covariates(p: Protocol) -> Iterator[Problem]:
     rr = p.design.rerandomisation
     unit_columns = {c.data_column for c in p.covariates if c.level == p.units.name}

@@ -33,3 +33,7 @@ class Level(StrictModel):
     unit_column: Column = Field(description="Column holding the randomised unit's id.")
     per_unit: ClusterSize
     eligibility: tuple[Text, ...] = ()
+    arms: tuple[Name, ...] = Field(
+        (), description="Arms in which this level exists (e.g. spending records only where "
+        "there is a budget); empty means every arm."
+    )
