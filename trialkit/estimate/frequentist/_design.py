@@ -1,0 +1,259 @@
+"""From a DataFrame and column names to checked arrays: outcome, arms, covariates, clusters.
+
+Every estimator starts here, so bad input is rejected in one place with one style of message:
+what is wrong, where (which column), and how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from trialkit.errors import EstimationError
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+
+INTERCEPT = "(Intercept)"
+
+
+@dataclass(frozen=True, slots=True)
+class Arms:
+    """The treatment column's arms: the control arm and the others, in report order.
+
+    Attributes
+    ----------
+    column
+        The treatment column's name.
+    control
+        The control arm's value.
+    others
+        The non-control arms, in sorted order.
+    """
+
+    column: str
+    control: Any
+    others: tuple[Any, ...]
+
+    def term(self, arm: Any) -> str:
+        """The term's name: the column for two arms, ``"column[arm]"`` for several."""
+        return self.column if len(self.others) == 1 else f"{self.column}[{arm}]"
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """One term per non-control arm."""
+        return tuple(self.term(arm) for arm in self.others)
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """A categorical column coded as integers 0..levels-1 (levels in sorted order)."""
+
+    name: str
+    codes: IntArray
+    levels: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Checked, complete-case arrays for one outcome, ready to build a design matrix."""
+
+    outcome: str
+    y: FloatArray
+    arms: Arms
+    arm_codes: IntArray  # 0 = control, j = others[j-1]
+    covariate_names: tuple[str, ...]
+    covariates: FloatArray  # n x p
+    cluster: Factor | None
+    fixed_effects: tuple[Factor, ...]
+    weights: FloatArray | None
+
+    @property
+    def n_obs(self) -> int:
+        """Number of observations."""
+        return int(self.y.shape[0])
+
+    def arm_dummies(self) -> FloatArray:
+        """n x (arms - 1) indicator matrix of the non-control arms."""
+        j = np.arange(1, len(self.arms.others) + 1)
+        return np.asarray(self.arm_codes[:, None] == j[None, :], dtype=np.float64)
+
+
+def _suggest(name: str, frame: pd.DataFrame) -> str:
+    columns = [str(c) for c in frame.columns]
+    close = difflib.get_close_matches(name, columns, n=1)
+    if close:
+        return f' Did you mean "{close[0]}"?'
+    shown = ", ".join(f'"{c}"' for c in columns[:12])
+    return f" Available columns: {shown}{', ...' if len(columns) > 12 else ''}."
+
+
+def check_columns(frame: pd.DataFrame, roles: dict[str, Sequence[str]]) -> None:
+    """Raise :class:`EstimationError` naming every missing column and its role."""
+    if not isinstance(frame, pd.DataFrame):
+        raise EstimationError(
+            f"data must be a pandas DataFrame, got {type(frame).__name__}. "
+            "Fix: pass a DataFrame with one row per unit."
+        )
+    problems = []
+    for role, names in roles.items():
+        for name in names:
+            if name not in frame.columns:
+                problems.append(
+                    f'column "{name}" (the {role}) is not in the data.' + _suggest(name, frame)
+                )
+    if problems:
+        raise EstimationError(" ".join(problems) + " Fix: correct the column name.")
+
+
+def _check_complete(frame: pd.DataFrame, names: Sequence[str]) -> None:
+    for name in names:
+        missing = int(frame[name].isna().sum())
+        if missing:
+            first = frame.index[frame[name].isna()][0]
+            raise EstimationError(
+                f'column "{name}" has {missing} missing value(s) (first at index {first!r}). '
+                "trialkit does not drop rows silently. Fix: drop or impute those rows before "
+                "estimating, and record the rule in the analysis plan."
+            )
+
+
+def numeric_column(frame: pd.DataFrame, name: str, role: str) -> FloatArray:
+    """A column as float64, or a clear error if it is not numeric."""
+    col = frame[name]
+    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+        values = col.to_numpy(dtype=np.float64)
+        if not np.all(np.isfinite(values)):
+            raise EstimationError(
+                f'column "{name}" (the {role}) has infinite values. Fix: remove or recode them.'
+            )
+        return values
+    raise EstimationError(
+        f'column "{name}" (the {role}) must be numeric, got dtype {col.dtype}. '
+        "Fix: recode it as numbers, or pass a categorical column as fixed_effects=."
+    )
+
+
+def factor(frame: pd.DataFrame, name: str) -> Factor:
+    """Code a column as integers over its sorted levels."""
+    codes, uniques = pd.factorize(frame[name], sort=True)
+    return Factor(name, codes.astype(np.intp), tuple(uniques.tolist()))
+
+
+def encode_arms(
+    frame: pd.DataFrame, treatment: str, control: Hashable | None
+) -> tuple[Arms, IntArray]:
+    """Code the treatment column: 0 for control, 1.. for the other arms in sorted order."""
+    col = frame[treatment]
+    levels = sorted(pd.unique(col).tolist(), key=lambda v: (str(type(v)), v))
+    if control is None:
+        control = 0 if 0 in levels else levels[0]
+        if isinstance(control, bool | np.bool_) or (False in levels and control == 0):
+            control = levels[0]
+    if control not in levels:
+        raise EstimationError(
+            f'control arm {control!r} does not occur in column "{treatment}" '
+            f"(arms found: {levels}). Fix: pass control= one of those values."
+        )
+    others = tuple(v for v in levels if v != control)
+    if not others:
+        raise EstimationError(
+            f'column "{treatment}" has only the control arm {control!r}; every other arm is '
+            "empty. Fix: check the treatment column and the rows selected."
+        )
+    codes = np.zeros(len(col), dtype=np.intp)
+    values = col.to_numpy()
+    for j, arm in enumerate(others, start=1):
+        codes[values == arm] = j
+    arms = Arms(
+        treatment,
+        control.item() if isinstance(control, np.generic) else control,
+        tuple(v.item() if isinstance(v, np.generic) else v for v in others),
+    )
+    return arms, codes
+
+
+def prepare(
+    frame: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    covariates: Sequence[str] = (),
+    cluster: str | None = None,
+    blocks: str | None = None,
+    fixed_effects: Sequence[str] = (),
+    weights: str | None = None,
+    control: Hashable | None = None,
+) -> Prepared:
+    """Check the columns and return complete-case arrays.
+
+    Raises
+    ------
+    EstimationError
+        A column is missing, non-numeric or incomplete; an arm is empty; weights are not
+        positive.
+    """
+    if isinstance(covariates, str) or isinstance(fixed_effects, str):
+        raise EstimationError(
+            "covariates and fixed_effects take a list of column names, got a single string. "
+            'Fix: write covariates=["x1"].'
+        )
+    fe_names = ([blocks] if blocks is not None else []) + list(fixed_effects)
+    roles: dict[str, Sequence[str]] = {
+        "outcome": [outcome],
+        "treatment": [treatment],
+        "covariates": list(covariates),
+        "cluster": [cluster] if cluster else [],
+        "fixed effects": fe_names,
+        "weights": [weights] if weights else [],
+    }
+    check_columns(frame, roles)
+    _check_complete(frame, [name for names in roles.values() for name in names])
+    y = numeric_column(frame, outcome, "outcome")
+    arms, codes = encode_arms(frame, treatment, control)
+    cov = (
+        np.column_stack([numeric_column(frame, c, "covariate") for c in covariates])
+        if covariates
+        else np.empty((len(frame), 0))
+    )
+    w = None
+    if weights is not None:
+        w = numeric_column(frame, weights, "weights")
+        if np.any(w <= 0):
+            raise EstimationError(
+                f'column "{weights}" (the weights) must be positive; '
+                f"{int(np.sum(w <= 0))} value(s) are zero or negative. Fix: drop those rows."
+            )
+    return Prepared(
+        outcome=outcome,
+        y=y,
+        arms=arms,
+        arm_codes=codes,
+        covariate_names=tuple(covariates),
+        covariates=cov,
+        cluster=factor(frame, cluster) if cluster is not None else None,
+        fixed_effects=tuple(factor(frame, name) for name in fe_names),
+        weights=w,
+    )
+
+
+def fe_dummies(fe: Factor) -> tuple[FloatArray, tuple[str, ...]]:
+    """Indicators for every level but the first, with ``"name[level]"`` names."""
+    k = len(fe.levels)
+    if k < 2:
+        return np.empty((fe.codes.shape[0], 0)), ()
+    dummies = np.zeros((fe.codes.shape[0], k - 1))
+    rows = np.nonzero(fe.codes > 0)[0]
+    dummies[rows, fe.codes[rows] - 1] = 1.0
+    return dummies, tuple(f"{fe.name}[{lev}]" for lev in fe.levels[1:])
+
+
+def weighted_mean(x: FloatArray, w: FloatArray | None) -> FloatArray:
+    """Column means, weighted when ``w`` is given."""
+    return np.asarray(np.average(x, axis=0, weights=w), dtype=np.float64)

