@@ -1,0 +1,191 @@
+"""Fabricate realistic data from a protocol's own assumptions.
+
+Used by ``trialkit simulate``, the demo and design diagnosis. Every outcome is drawn from a
+latent normal with a cluster (unit) random effect whose share of variance is the declared
+ICC and whose individual part is explained by the baseline to the declared R²; the latent is
+then mapped to the outcome's type (continuous, binary, count, ordinal, proportion), shifted by
+the declared effect in treated arms, clipped to the declared range, and lost at the declared
+attrition rate. Ordinal outcomes are written as their text labels, as survey exports are.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import special, stats
+
+from trialkit.protocol import Protocol
+from trialkit.protocol.outcomes import Assumptions, Covariate, Outcome
+
+FloatArray = NDArray[np.float64]
+
+
+def fabricate(
+    protocol: Protocol,
+    units: pd.DataFrame,
+    arms: pd.Series,
+    *,
+    rng: np.random.Generator,
+    steps: pd.Series | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Fabricate one data frame per level (the unit's own level included).
+
+    Parameters
+    ----------
+    protocol
+        The pilot protocol; its outcomes' ``assumptions`` drive the draws.
+    units
+        The units file (one row per randomised unit).
+    arms
+        The arm of each unit, indexed by unit id.
+    rng
+        The random generator (simulation only; allocations use their own stream).
+    steps
+        For stepped-wedge designs, each unit's crossover step (1..steps), indexed by unit id.
+
+    Returns
+    -------
+    dict
+        Level name → data frame, ready to be written as ``data/<level>.csv``.
+    """
+    uid = protocol.units.id_column
+    ids = units[uid].astype(str).to_numpy()
+    unit_arm = arms.reindex(ids).to_numpy()
+    effects = rng.standard_normal((len(ids), len(protocol.outcomes)))
+    frames = {protocol.units.name: _unit_frame(protocol, ids, unit_arm, rng)}
+    for level in protocol.levels:
+        keep = np.isin(unit_arm, level.arms) if level.arms else np.ones(len(ids), bool)
+        sizes = _sizes(level.per_unit.mean, level.per_unit.cv, len(ids), rng)
+        sizes[~keep] = 0
+        periods = protocol.design.stepped_wedge
+        n_periods = periods.periods if periods else 1
+        rows = np.repeat(np.arange(len(ids)), sizes * n_periods)
+        frame = pd.DataFrame({level.unit_column: ids[rows]})
+        if periods is not None and steps is not None:
+            frame[periods.period_column] = np.concatenate(
+                [np.repeat(np.arange(n_periods), s) for s in sizes]
+            )
+            step = steps.reindex(ids).to_numpy()[rows]
+            treated = frame[periods.period_column].to_numpy() >= step
+        else:
+            treated = unit_arm[rows] != protocol.control.id
+        frame.insert(
+            0, level.id_column, [f"{level.name[:2].upper()}{i + 1:05d}" for i in range(len(frame))]
+        )
+        _add_covariates(frame, protocol, level.name, rng)
+        _add_outcomes(frame, protocol, level.name, rows, treated, effects, rng)
+        frames[level.name] = frame
+    return frames
+
+
+def _sizes(mean: float, cv: float, n: int, rng: np.random.Generator) -> NDArray[np.int64]:
+    if cv == 0:
+        return np.full(n, max(1, round(mean)), dtype=np.int64)
+    shape = 1.0 / cv**2
+    return np.maximum(1, np.round(rng.gamma(shape, mean / shape, n))).astype(np.int64)
+
+
+def _unit_frame(
+    protocol: Protocol,
+    ids: NDArray[np.object_],
+    unit_arm: NDArray[np.object_],
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    frame = pd.DataFrame({protocol.units.id_column: ids})
+    treated = unit_arm != protocol.control.id
+    for estimand in protocol.estimands:
+        if estimand.take_up_column:
+            took = rng.random(len(ids)) < protocol.power.compliance
+            frame[estimand.take_up_column] = (treated & took).astype(int)
+    return frame
+
+
+def _add_covariates(
+    frame: pd.DataFrame, protocol: Protocol, level: str, rng: np.random.Generator
+) -> None:
+    baselines = {o.baseline for o in protocol.outcomes if o.level == level and o.baseline}
+    for cov in protocol.covariates:
+        if cov.level == level and cov.data_column not in baselines:
+            frame[cov.data_column] = _covariate(cov, len(frame), rng)
+    for sub in protocol.subgroups:
+        if sub.level == level and sub.column not in frame:
+            levels = list(sub.levels) or ["0", "1"]
+            shares = list(sub.shares) or [1 / len(levels)] * len(levels)
+            frame[sub.column] = rng.choice(levels, size=len(frame), p=shares)
+
+
+def _covariate(cov: Covariate, n: int, rng: np.random.Generator) -> FloatArray | NDArray[np.int64]:
+    if cov.type == "binary":
+        return (rng.random(n) < (cov.rate or 0.5)).astype(np.int64)
+    mean = 0.0 if cov.mean is None else cov.mean
+    return np.round(mean + (cov.sd or 1.0) * rng.standard_normal(n), 1)
+
+
+def _add_outcomes(
+    frame: pd.DataFrame,
+    protocol: Protocol,
+    level: str,
+    rows: NDArray[np.int64],
+    treated: NDArray[np.bool_],
+    effects: FloatArray,
+    rng: np.random.Generator,
+) -> None:
+    lost = rng.random(len(frame)) < protocol.power.attrition  # a lost person loses every outcome
+    for k, outcome in enumerate(protocol.outcomes):
+        a = outcome.assumptions
+        if outcome.level != level or a is None:
+            continue
+        n = len(frame)
+        individual = rng.standard_normal(n)
+        baseline_part = rng.standard_normal(n)
+        cluster = np.sqrt(a.icc) * effects[rows, k]
+        within = np.sqrt(1 - a.icc) * (
+            np.sqrt(a.r2) * baseline_part + np.sqrt(1 - a.r2) * individual
+        )
+        latent = cluster + within
+        values = _outcome_values(outcome, a, latent, treated, rng)
+        if outcome.baseline:
+            base_latent = cluster + np.sqrt(1 - a.icc) * baseline_part
+            base = _outcome_values(outcome, a, base_latent, np.zeros(n, bool), rng)
+            frame[outcome.baseline] = base
+        column = pd.Series(values).mask(lost)
+        if outcome.type in ("binary", "count"):
+            column = column.astype("Int64")
+        frame[outcome.data_column] = column.to_numpy()
+
+
+def _outcome_values(
+    outcome: Outcome,
+    a: Assumptions,
+    latent: FloatArray,
+    treated: NDArray[np.bool_],
+    rng: np.random.Generator,
+) -> NDArray[np.generic]:
+    shift = np.where(treated, a.effect, 0.0)
+    if outcome.type == "binary":
+        rate = a.rate if a.rate is not None else 0.5
+        threshold = stats.norm.ppf(np.clip(rate + shift, 1e-6, 1 - 1e-6))
+        return np.asarray(latent < threshold, dtype=float)
+    if outcome.type == "ordinal":
+        probs = np.asarray(a.distribution or [1 / len(outcome.levels)] * len(outcome.levels))
+        cuts = special.logit(np.clip(np.cumsum(probs)[:-1], 1e-9, 1 - 1e-9))
+        logistic = latent * (np.pi / np.sqrt(3)) + shift
+        codes = np.searchsorted(cuts, logistic)
+        labels: NDArray[np.object_] = np.asarray(outcome.levels, dtype=object)
+        return np.asarray(labels[codes], dtype=object)
+    mean = a.mean if a.mean is not None else 0.0
+    sd = a.sd if a.sd is not None else 1.0
+    if outcome.type == "proportion":
+        return np.asarray(
+            special.expit(special.logit(np.clip(mean, 0.01, 0.99)) + latent + shift), dtype=float
+        )
+    values = mean + shift + sd * latent
+    if outcome.type == "count":
+        values = np.round(np.maximum(values, 0.0) + rng.random(len(values)) - 0.5)
+        values = np.maximum(values, 0.0)
+    elif outcome.range is not None and float(outcome.range[0]).is_integer():
+        values = np.round(values)
+    if outcome.range is not None:
+        values = np.clip(values, *outcome.range)
+    return np.asarray(values, dtype=float)
