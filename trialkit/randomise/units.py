@@ -74,7 +74,7 @@ class Units:
         """
         blocks = None
         if block_columns:
-            parts = [frame[c].astype(str) for c in block_columns]
+            parts = [frame[c].astype(str).str.strip() for c in block_columns]
             label = parts[0]
             for part in parts[1:]:
                 label = label + " / " + part
