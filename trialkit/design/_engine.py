@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from scipy import integrate, optimize, stats
+import numpy as np
+from scipy import integrate, optimize, special, stats
 
 from trialkit.design._checks import NoSolutionError
 
@@ -73,15 +74,15 @@ def dunnett_critical(alpha: float, comparisons: int, correlation: float) -> floa
     """Two-sided Dunnett critical value for equicorrelated normal test statistics."""
     root_rho = math.sqrt(correlation)
     root_rest = math.sqrt(1.0 - correlation)
+    # Condition on the shared component W: the Z_i are independent given W = w.
+    w = np.linspace(-9.0, 9.0, 4001)
+    weight = np.exp(-0.5 * w**2) / math.sqrt(2 * math.pi)
 
     def coverage(c: float) -> float:
-        def integrand(w: float) -> float:
-            upper = stats.norm.cdf((c - root_rho * w) / root_rest)
-            lower = stats.norm.cdf((-c - root_rho * w) / root_rest)
-            return float(stats.norm.pdf(w) * (upper - lower) ** comparisons)
-
-        value, _ = integrate.quad(integrand, -10.0, 10.0, epsabs=1e-12)
-        return float(value)
+        inside = special.ndtr((c - root_rho * w) / root_rest) - special.ndtr(
+            (-c - root_rho * w) / root_rest
+        )
+        return float(integrate.trapezoid(weight * inside**comparisons, w))
 
     low = float(stats.norm.isf(alpha / 2))
     high = float(stats.norm.isf(alpha / (2 * comparisons)))
