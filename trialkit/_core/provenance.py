@@ -19,8 +19,11 @@ def _library_versions() -> dict[str, str]:
     import numpy
     import pandas
 
-    return {"python": platform.python_version(), "numpy": numpy.__version__,
-            "pandas": pandas.__version__}
+    return {
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "pandas": pandas.__version__,
+    }
 
 
 @dataclass(frozen=True, slots=True)

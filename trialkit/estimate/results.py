@@ -14,8 +14,21 @@ from trialkit._core.provenance import Provenance
 
 #: Columns of :meth:`EstimateTable.to_frame`, in order.
 ESTIMATE_COLUMNS: tuple[str, ...] = (
-    "outcome", "estimand", "estimator", "term", "estimate", "std_error", "statistic", "df",
-    "p_value", "ci_low", "ci_high", "ci_level", "se_type", "n_obs", "n_clusters",
+    "outcome",
+    "estimand",
+    "estimator",
+    "term",
+    "estimate",
+    "std_error",
+    "statistic",
+    "df",
+    "p_value",
+    "ci_low",
+    "ci_high",
+    "ci_level",
+    "se_type",
+    "n_obs",
+    "n_clusters",
 )
 
 
