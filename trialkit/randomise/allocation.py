@@ -99,8 +99,9 @@ class Allocation:
 
     def counts(self) -> pd.Series:
         """Number of units in each arm (each step, for a stepped wedge)."""
-        key = self.step if self.step is not None else self.arm
-        return pd.Series(key).value_counts().sort_index()
+        if self.step is not None:
+            return pd.Series([f"step {s}" for s in self.step]).value_counts().sort_index()
+        return pd.Series(self.arm).value_counts().sort_index()
 
     def to_csv_text(self) -> str:
         """The allocation as CSV text, byte-for-byte reproducible (``\\n`` line ends)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -110,6 +110,15 @@ class Scheme(ABC):
             raw = stream.raw(b * width).reshape(b, width)
             yield self._assign_ru(raw)[:, lay.unit_ru]
             done += b
+
+    def draw_seeds(self, seeds: Sequence[int]) -> IntArray:
+        """One draw per seed, ``(len(seeds), n_units)``: row ``i`` is ``draw(RawStream(seeds[i]))``.
+
+        Vectorised over seeds, for checking frequencies across many seeds.
+        """
+        width = self.words_per_draw
+        raw = np.stack([RawStream(int(s)).raw(width) for s in seeds]).reshape(len(seeds), width)
+        return self._assign_ru(raw)[:, self.layout.unit_ru]
 
     # ------------------------------------------------------------------ enumeration
     @abstractmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -189,6 +189,11 @@ class Rerandomisation(Scheme):
                 got += take.size
             if batch_size is None:
                 size = min(most, size * 2)
+
+    def draw_seeds(self, seeds: Sequence[int]) -> IntArray:
+        """One accepted draw per seed (a loop: the number of candidates varies)."""
+        rows = [self.draw(RawStream(int(s))) for s in seeds]
+        return np.stack(rows) if rows else np.zeros((0, self.units.n_units), np.int64)
 
     def count_assignments(self) -> int:
         table, _ = self._enumerate_ru()
