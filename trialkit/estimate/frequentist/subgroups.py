@@ -1,0 +1,221 @@
+"""Treatment effects within the levels of a pre-specified subgroup, and a heterogeneity test.
+
+One interacted regression (through :func:`~trialkit.estimate.frequentist.ols.ols`, so HC2
+or CR2 by default): the outcome on the arms, the subgroup's level indicators, every
+arm × level interaction, and the covariates and blocks as given (covariate slopes are
+common to all levels). Each level's effect is read from the same model refitted with that
+level as the reference, so its standard error and degrees of freedom (Bell–McCaffrey
+with CR2) are those of a coefficient. Heterogeneity is the Wald test that all
+interactions are zero, with the robust covariance: F = W / q on (q, ν) degrees of
+freedom, ν the smallest df among the interaction terms (for one interaction this is the
+t test of that interaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from trialkit.errors import EstimationError
+from trialkit.estimate.frequentist._design import encode_arms
+from trialkit.estimate.frequentist.ols import ols
+from trialkit.estimate.frequentist.result import RegressionResult
+from trialkit.estimate.frequentist.vcov import VcovType
+from trialkit.estimate.results import ESTIMATE_COLUMNS, Estimate
+
+__all__ = ["HeterogeneityTest", "SubgroupEffects", "subgroup_effects"]
+
+
+@dataclass(frozen=True, slots=True)
+class HeterogeneityTest:
+    """Robust Wald test that the effect is the same in every level of the subgroup.
+
+    Attributes
+    ----------
+    statistic
+        F = W / q.
+    wald
+        W = b' V⁻¹ b over the interaction coefficients b (chi-square form).
+    df_num, df_denom
+        q (interaction terms) and ν (their smallest degrees of freedom).
+    p_value
+        Upper tail of F(q, ν).
+    terms
+        The interaction terms tested.
+    se_type
+        The covariance used.
+    """
+
+    statistic: float
+    wald: float
+    df_num: int
+    df_denom: float
+    p_value: float
+    terms: tuple[str, ...]
+    se_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubgroupEffects:
+    """Effects of each arm within each level of a subgroup, plus the heterogeneity test.
+
+    Attributes
+    ----------
+    outcome, subgroup
+        The outcome and subgroup columns.
+    levels
+        The subgroup's levels, sorted.
+    rows
+        One :class:`~trialkit.estimate.results.Estimate` per level × arm; ``estimand`` is
+        ``"ITT[<subgroup>=<level>]"`` and ``term`` the arm's term.
+    heterogeneity
+        The interaction Wald test.
+    """
+
+    outcome: str
+    subgroup: str
+    levels: tuple[Hashable, ...]
+    rows: tuple[Estimate, ...]
+    heterogeneity: HeterogeneityTest
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy rows (the estimate columns) plus ``subgroup`` and ``level``."""
+        frame = pd.DataFrame([asdict(r) for r in self.rows]).loc[:, list(ESTIMATE_COLUMNS)]
+        per_arm = len(self.rows) // len(self.levels)
+        frame.insert(1, "subgroup", self.subgroup)
+        frame.insert(2, "level", [lev for lev in self.levels for _ in range(per_arm)])
+        return frame
+
+
+def _design(
+    data: pd.DataFrame, treatment: str, subgroup: str, reference: Hashable,
+    levels: Sequence[Hashable], arm_terms: dict[str, np.ndarray], main_effects: bool,
+) -> tuple[pd.DataFrame, list[str], list[str]]:  # fmt: skip
+    """Add level indicators and arm × level interactions (``reference`` left out)."""
+    frame = data.copy()
+    mains, inters = [], []
+    for level in levels:
+        if level == reference:
+            continue
+        ind = (data[subgroup] == level).to_numpy(dtype=float)
+        if main_effects:
+            mains.append(f"{subgroup}[{level}]")
+            frame[mains[-1]] = ind
+        for term, arm in arm_terms.items():
+            inters.append(f"{term}:{subgroup}[{level}]")
+            frame[inters[-1]] = arm * ind
+    clash = set(mains + inters) & {str(c) for c in data.columns}
+    if clash:
+        raise EstimationError(f"Columns {sorted(clash)} already exist; rename them to fit.")
+    return frame, mains, inters
+
+
+def _check(data: pd.DataFrame, treatment: str, subgroup: str) -> list[Hashable]:
+    for col in (treatment, subgroup):
+        if col not in data.columns:
+            raise EstimationError(f'column "{col}" is not in the data. Fix: check the name.')
+    if data[subgroup].isna().any():
+        raise EstimationError(
+            f'column "{subgroup}" (the subgroup) has missing values. trialkit does not drop '
+            "rows silently. Fix: code them as their own level or drop them first."
+        )
+    levels = sorted(pd.unique(data[subgroup]).tolist(), key=lambda v: (str(type(v)), v))
+    if len(levels) < 2:
+        raise EstimationError(f'subgroup "{subgroup}" has a single level {levels}.')
+    arms_per_level = data.groupby(subgroup)[treatment].nunique()
+    n_arms = data[treatment].nunique()
+    thin = [lev for lev in levels if arms_per_level[lev] < n_arms]
+    if thin:
+        raise EstimationError(
+            f'levels {thin} of "{subgroup}" lack units in some arm, so their effects are not '
+            "identified. Fix: merge those levels with others before the analysis."
+        )
+    return levels
+
+
+def _wald(fit: RegressionResult, inters: Sequence[str]) -> HeterogeneityTest:
+    idx = [fit.terms.index(t) for t in inters]
+    b = fit.coefficients[idx]
+    V = fit.vcov[np.ix_(idx, idx)]
+    W = float(b @ np.linalg.solve(V, b))
+    q, nu = len(idx), float(np.min(fit.df[idx]))
+    F = W / q
+    return HeterogeneityTest(
+        statistic=F, wald=W, df_num=q, df_denom=nu, p_value=float(stats.f.sf(F, q, nu)),
+        terms=tuple(inters), se_type=fit.se_type,
+    )  # fmt: skip
+
+
+def subgroup_effects(
+    data: pd.DataFrame,
+    outcome: str,
+    treatment: str,
+    subgroup: str,
+    *,
+    covariates: Sequence[str] = (),
+    cluster: str | None = None,
+    blocks: str | None = None,
+    weights: str | None = None,
+    se_type: VcovType | None = None,
+    ci_level: float = 0.95,
+    control: Hashable | None = None,
+) -> SubgroupEffects:
+    """Effects within each level of a pre-specified subgroup, and a heterogeneity test.
+
+    Parameters
+    ----------
+    data
+        One row per unit.
+    outcome, treatment
+        As for :func:`~trialkit.estimate.frequentist.ols.ols`.
+    subgroup
+        A categorical column (e.g. free-school-meals eligibility) with no missing values.
+    covariates, cluster, blocks, weights, se_type, ci_level, control
+        As for :func:`~trialkit.estimate.frequentist.ols.ols`. Subgroup main effects are
+        left out when the subgroup is constant within blocks (the blocks absorb them).
+
+    Returns
+    -------
+    SubgroupEffects
+
+    Raises
+    ------
+    EstimationError
+        Missing columns or values, a single level, a level without every arm, or any
+        error :func:`~trialkit.estimate.frequentist.ols.ols` raises.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"y": [1.0, 3, 2, 5, 1, 2, 0, 2], "t": [0, 1] * 4,
+    ...                    "fsm": ["no"] * 4 + ["yes"] * 4})
+    >>> res = subgroup_effects(df, "y", "t", "fsm")
+    >>> [round(r.estimate, 3) for r in res.rows]
+    [2.5, 1.5]
+    """
+    levels = _check(data, treatment, subgroup)
+    arms, codes = encode_arms(data, treatment, control)
+    arm_terms = {term: (codes == j + 1).astype(float) for j, term in enumerate(arms.terms)}
+    nested = blocks is not None and bool((data.groupby(blocks)[subgroup].nunique() == 1).all())
+    rows: list[Estimate] = []
+    test: HeterogeneityTest | None = None
+    for level in levels:
+        frame, mains, inters = _design(
+            data, treatment, subgroup, level, levels, arm_terms, main_effects=not nested
+        )
+        fit = ols(
+            frame, outcome, treatment, covariates=[*covariates, *mains, *inters],
+            cluster=cluster, blocks=blocks, weights=weights, se_type=se_type,
+            ci_level=ci_level, control=arms.control,
+        )  # fmt: skip
+        if test is None:
+            test = _wald(fit, inters)
+        rows.extend(
+            replace(fit.effect(term), estimand=f"ITT[{subgroup}={level}]", estimator="ols_subgroup")
+            for term in arms.terms
+        )
+    assert test is not None
+    return SubgroupEffects(outcome, subgroup, tuple(levels), tuple(rows), test)
