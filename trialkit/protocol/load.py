@@ -122,10 +122,18 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, Positions]:
                 )
             ]
         ) from None
+    except (ValueError, OverflowError):
+        # PyYAML raises plain errors for scalars it cannot build (2027-02-30, huge integers)
+        raise ProtocolError([_scalar_issue(text, source)]) from None
+    except RecursionError:
+        raise ProtocolError([_too_deep(source)]) from None
     positions: Positions = {}
     duplicates: list[Issue] = []
     if node is not None:
-        _walk(node, (), positions, duplicates, source)
+        try:
+            _walk(node, (), positions, duplicates, source, set())
+        except RecursionError:
+            raise ProtocolError([_too_deep(source)]) from None
     if duplicates:
         raise ProtocolError(duplicates, header=_header(source, len(duplicates)))
     return data, positions
@@ -149,10 +157,54 @@ def _yaml_issue(exc: yaml.MarkedYAMLError, source: str) -> Issue:
     )
 
 
+def _too_deep(source: str) -> Issue:
+    return Issue(
+        "the YAML is nested too deeply, or an alias (`*name`) refers to itself",
+        Location(file=source),
+        fix="write the protocol as plain nested keys and lists, without recursive aliases.",
+    )
+
+
+def _scalar_issue(text: str, source: str) -> Issue:
+    """Locate the first scalar that PyYAML's safe constructor cannot build."""
+    fix = "write dates as real YYYY-MM-DD dates and numbers of sensible size."
+    constructor = yaml.SafeLoader("")
+    stack = [yaml.compose(text, Loader=yaml.SafeLoader)]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                constructor.construct_object(node)
+            except (ValueError, OverflowError, yaml.YAMLError) as exc:
+                value = node.value if len(node.value) <= 40 else node.value[:40] + "…"
+                return Issue(
+                    f"cannot read `{value}`: {exc}",
+                    Location(file=source, line=node.start_mark.line + 1),
+                    fix=fix,
+                )
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(part for pair in reversed(node.value) for part in reversed(pair))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+    return Issue("a value cannot be read", Location(file=source), fix=fix)
+
+
 def _walk(
-    node: yaml.Node, loc: Loc, positions: Positions, duplicates: list[Issue], source: str
+    node: yaml.Node,
+    loc: Loc,
+    positions: Positions,
+    duplicates: list[Issue],
+    source: str,
+    open_nodes: set[int],
 ) -> None:
     positions.setdefault(loc, node.start_mark.line + 1)
+    if id(node) in open_nodes:  # an alias inside its own anchor: the data are cyclic
+        raise RecursionError
+    open_nodes = open_nodes | {id(node)}
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -169,10 +221,10 @@ def _walk(
                 )
             seen.add(key)
             positions[(*loc, key)] = key_node.start_mark.line + 1
-            _walk(value_node, (*loc, key), positions, duplicates, source)
+            _walk(value_node, (*loc, key), positions, duplicates, source, open_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*loc, index), positions, duplicates, source)
+            _walk(item, (*loc, index), positions, duplicates, source, open_nodes)
 
 
 # Pydantic errors → located issues -----------------------------------------------------------
