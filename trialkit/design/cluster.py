@@ -14,7 +14,7 @@ _FUNC = "solve_cluster"
 
 def solve_cluster(
     effect: float | None = None,
-    clusters: int | None = None,
+    clusters: float | None = None,
     cluster_size: float | None = None,
     power: float | None = None,
     *,

@@ -12,7 +12,7 @@ _FUNC = "solve_individual"
 
 def solve_individual(
     effect: float | None = None,
-    n: int | None = None,
+    n: float | None = None,
     power: float | None = None,
     *,
     outcome: Outcome | None = None,
@@ -108,6 +108,6 @@ def solve_individual(
             "power", power, setup.alpha_per_comparison, 1.0, closed="neither", func=_FUNC
         )
     if n is not None:
-        n = float(check_real("n", n, setup.min_clusters(), float("inf"), closed="left", func=_FUNC))  # type: ignore[assignment]
+        n = check_real("n", n, setup.min_clusters(), float("inf"), closed="left", func=_FUNC)
     effect = _parallel.check_effect(setup.outcome, effect, func=_FUNC)
     return _parallel.solve(setup, effect=effect, clusters=n, size=1.0, power=power, unknown=unknown)
