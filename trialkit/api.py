@@ -10,12 +10,28 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
+
+from trialkit import register
 from trialkit._core.files import atomic_write
+from trialkit.diagnose import fabricate, fabricate_units
 from trialkit.errors import OverwriteError, TrialkitError
 from trialkit.protocol import Protocol, bundled_path, bundled_protocols, load_protocol
 from trialkit.protocol.bundled import resource_dir
+from trialkit.randomise import (
+    Allocation,
+    Balance,
+    allocate,
+    balance,
+    declare,
+    metadata_path,
+    read_allocation,
+    read_units,
+    write_allocation,
+)
 
 SCHEMA_FILE = "trialkit-protocol.schema.json"
+PLAN_FILE = "pre_analysis_plan.html"
 
 
 def protocol_schema() -> str:
@@ -81,3 +97,106 @@ def copy_new(source: Path, destination: Path) -> Path:
     destination.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, destination)
     return destination
+
+
+# Randomise ----------------------------------------------------------------------------------
+
+
+def randomise(protocol_path: str | Path, units_path: str | Path, out: str | Path, *,
+              seed: int | None = None, force: bool = False,
+              ledger: Path | None = None) -> Allocation:
+    """Allocate the units with the protocol's scheme; write the allocation and its metadata.
+
+    The seed defaults to the protocol's registered seed. With a ledger, the action is
+    recorded with the sha256 of the protocol, the units and the allocation files.
+    """
+    protocol_file = resolve_protocol(protocol_path)
+    protocol = load_protocol(protocol_file)
+    units = read_units(units_path, protocol)
+    allocation = allocate(protocol, units, seed=seed)
+    csv_path = write_allocation(allocation, out, force=force)
+    if ledger is not None:
+        register.append(ledger, "randomise", inputs=[protocol_file, Path(units_path)],
+                        outputs=[csv_path, metadata_path(csv_path)],
+                        reason=f"seed {allocation.seed}")
+    return allocation
+
+
+def balance_table(protocol_path: str | Path, allocation_path: str | Path,
+                  units_path: str | Path) -> Balance:
+    """Baseline balance of the unit-level covariates across the allocation's arms."""
+    protocol = load_protocol(resolve_protocol(protocol_path))
+    units = read_units(units_path, protocol)
+    allocation = read_allocation(allocation_path)
+    covariates = [c for c in protocol.covariates if c.level == protocol.units.name]
+    kinds = {c.data_column: ("binary" if c.type == "binary" else "continuous")
+             for c in covariates}
+    return balance(allocation, units, covariates=list(kinds),
+                   id_column=protocol.units.id_column, kinds=kinds,  # type: ignore[arg-type]
+                   control=protocol.control.id, scheme=declare(protocol, units),
+                   seed=protocol.seed)
+
+
+# Register -----------------------------------------------------------------------------------
+
+
+def register_protocol(protocol_path: str | Path, out: str | Path, *,
+                      ledger: Path | None = None, reason: str = "") -> register.Registration:
+    """Freeze the protocol, render the pre-analysis plan, and start (or extend) the ledger.
+
+    The ledger defaults to ``ledger.jsonl`` in the parent of ``out`` (the pilot workspace).
+    """
+    protocol_file = resolve_protocol(protocol_path)
+    protocol = load_protocol(protocol_file)
+    registration = register.freeze(protocol, out, source_text=protocol_file.read_text("utf-8"))
+    outputs = list(registration.files)
+    plan = _render_plan(protocol, registration)
+    if plan is not None:
+        outputs.append(atomic_write(Path(out) / PLAN_FILE, plan, what="pre-analysis plan"))
+    ledger = ledger or Path(out).resolve().parent / register.LEDGER_NAME
+    register.append(ledger, "register", inputs=[protocol_file], outputs=outputs,
+                    reason=reason or "protocol registered before any outcome data")
+    return registration
+
+
+def _render_plan(protocol: Protocol, registration: register.Registration) -> str | None:
+    try:
+        from trialkit.report import render_plan
+    except ImportError:  # the report stage is optional in a minimal install
+        return None
+    return render_plan(protocol, registration=registration)
+
+
+def verify_workspace(directory: str | Path) -> tuple[Path, list[str]]:
+    """Check a workspace's ledger chain and every file it references."""
+    root = Path(directory)
+    ledger = root if root.is_file() else root / register.LEDGER_NAME
+    return ledger, register.verify(ledger)
+
+
+# Simulate -----------------------------------------------------------------------------------
+
+
+def simulate(protocol_path: str | Path, out: str | Path, *, seed: int | None = None) -> list[Path]:
+    """Write fictional units, their allocation and outcome data for every level.
+
+    Bundled protocols use their example units; others get fabricated units. Outcome data
+    follow the protocol's power assumptions (``trialkit simulate``; used by the demo).
+    """
+    protocol_file = resolve_protocol(protocol_path)
+    protocol = load_protocol(protocol_file)
+    target = Path(out)
+    rng = np.random.default_rng(protocol.seed if seed is None else seed)
+    units_file = example_units(protocol_file)
+    units = (read_units(units_file, protocol) if units_file is not None
+             else fabricate_units(protocol, rng=rng))
+    written = [atomic_write(target / "units.csv", units.to_csv(index=False), what="units")]
+    allocation = allocate(protocol, units, seed=protocol.seed if seed is None else seed)
+    written.append(write_allocation(allocation, target / "allocation.csv"))
+    frame = allocation.to_frame().set_index("unit_id")
+    steps = frame.get("step")
+    frames = fabricate(protocol, units, frame["arm"], rng=rng, steps=steps)
+    for level, data in frames.items():
+        written.append(atomic_write(target / "data" / f"{level}.csv",
+                                    data.to_csv(index=False), what="data"))
+    return written

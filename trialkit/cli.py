@@ -97,6 +97,86 @@ def init(
         typer.echo(f"wrote {path}")
 
 
+@app.command(name="randomise")
+@user_errors
+def randomise_command(
+    protocol: ProtocolArg,
+    units: Annotated[Path, typer.Option("--units", help="Units CSV, one row per unit.")],
+    out: Annotated[Path, typer.Option("--out", help="Allocation CSV to write.")] = Path(
+        "allocation.csv"
+    ),
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed; defaults to the protocol's.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing allocation.")] = False,
+    ledger: Annotated[Path | None, typer.Option("--ledger", help="Record in this ledger.")] = None,
+) -> None:
+    """Randomise units with the protocol's scheme; write the allocation and its metadata."""
+    allocation = api.randomise(protocol, units, out, seed=seed, force=force, ledger=ledger)
+    typer.echo(allocation.summary())
+    typer.echo(f"wrote {out} and its metadata")
+
+
+@app.command()
+@user_errors
+def balance(
+    protocol: ProtocolArg,
+    allocation: Annotated[Path, typer.Option("--allocation", help="Allocation CSV.")],
+    units: Annotated[Path, typer.Option("--units", help="Units CSV with covariates.")],
+) -> None:
+    """Print baseline balance by arm: means, standardised differences, WWC verdicts."""
+    result = api.balance_table(protocol, allocation, units)
+    typer.echo(result.to_frame().to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if result.test is not None:
+        test = result.test
+        typer.echo(f"Omnibus balance test by randomisation ({test.draws} draws of the "
+                   f"`{test.scheme}` scheme): statistic {test.statistic:.3f}, "
+                   f"p = {test.p_value:.3f}")
+
+
+@app.command(name="register")
+@user_errors
+def register_command(
+    protocol: ProtocolArg,
+    out: Annotated[Path, typer.Option("--out", help="New registration directory.")] = Path(
+        "registration"
+    ),
+    ledger: Annotated[
+        Path | None, typer.Option("--ledger", help="Ledger; default: beside the directory.")
+    ] = None,
+) -> None:
+    """Freeze the protocol (hash, UTC time), render the pre-analysis plan, start the ledger."""
+    registration = api.register_protocol(protocol, out, ledger=ledger)
+    typer.echo(f"registered {registration.protocol_hash} at {registration.registered_utc}")
+    typer.echo(f"wrote {registration.directory}")
+
+
+@app.command()
+@user_errors
+def verify(
+    directory: Annotated[Path, typer.Argument(help="Pilot workspace, or its ledger file.")],
+) -> None:
+    """Check the ledger's hash chain and every file it references; exit 2 if altered."""
+    ledger, problems = api.verify_workspace(directory)
+    if problems:
+        for problem in problems:
+            typer.echo(f"ALTERED {problem}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"{ledger}: chain intact; every recorded file matches its sha256")
+
+
+@app.command()
+@user_errors
+def simulate(
+    protocol: ProtocolArg,
+    out: Annotated[Path, typer.Option("--out", help="Directory for the simulated files.")],
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for the data.")] = None,
+) -> None:
+    """Write realistic fictional units, allocation and outcome data from the protocol."""
+    for path in api.simulate(protocol, out, seed=seed):
+        typer.echo(f"wrote {path}")
+
+
 @app.command()
 @user_errors
 def demo(

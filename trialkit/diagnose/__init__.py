@@ -1,5 +1,5 @@
 """Diagnose: fabricate data from the protocol and simulate the declared design."""
 
-from trialkit.diagnose.fabricate import fabricate
+from trialkit.diagnose.fabricate import fabricate, fabricate_units
 
-__all__ = ["fabricate"]
+__all__ = ["fabricate", "fabricate_units"]

@@ -79,6 +79,39 @@ def fabricate(
     return frames
 
 
+def fabricate_units(protocol: Protocol, *, rng: np.random.Generator,
+                    n: int | None = None) -> pd.DataFrame:
+    """A fictional units file: ids, blocks, clusters and unit-level covariates.
+
+    ``n`` defaults to the protocol's planned number of units. Blocks are spread evenly
+    (``<column>-1``, ``<column>-2``, ...); where the cluster column differs from the unit id,
+    units are grouped into clusters of about five within blocks.
+    """
+    n = n or protocol.units.planned
+    uid = protocol.units.id_column
+    width = len(str(n))
+    frame = pd.DataFrame({uid: [f"{protocol.units.name[:1].upper()}{i + 1:0{width}d}"
+                                for i in range(n)]})
+    n_blocks = max(1, min(4, n // 8))
+    block = np.arange(n) % n_blocks
+    for column in protocol.design.block_columns:
+        frame[column] = [f"{column}-{b + 1}" for b in block]
+    cluster = protocol.design.cluster_column
+    if cluster and cluster != uid:
+        order = np.argsort(block, kind="stable")
+        ids = np.empty(n, dtype=object)
+        ids[order] = [f"C{i // 5 + 1:03d}-{block[j] + 1}" for i, j in enumerate(order)]
+        frame[cluster] = ids
+    for cov in protocol.covariates:
+        if cov.level == protocol.units.name:
+            frame[cov.data_column] = _covariate(cov, n, rng)
+    for sub in protocol.subgroups:
+        if sub.level == protocol.units.name:
+            levels = list(sub.levels) or ["0", "1"]
+            frame[sub.column] = rng.choice(levels, size=n, p=list(sub.shares) or None)
+    return frame
+
+
 def _sizes(mean: float, cv: float, n: int, rng: np.random.Generator) -> NDArray[np.int64]:
     if cv == 0:
         return np.full(n, max(1, round(mean)), dtype=np.int64)
@@ -152,7 +185,7 @@ def _add_outcomes(
         column = pd.Series(values).mask(lost)
         if outcome.type in ("binary", "count"):
             column = column.astype("Int64")
-        frame[outcome.data_column] = column.to_numpy()
+        frame[outcome.data_column] = column.set_axis(frame.index)
 
 
 def _outcome_values(
