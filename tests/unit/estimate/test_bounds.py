@@ -124,3 +124,19 @@ def test_arm_with_too_few_outcomes() -> None:
 def test_missing_column(small: pd.DataFrame) -> None:
     with pytest.raises(EstimationError, match=r"Columns \['z'\]"):
         lee_bounds(small, outcome="z", treatment="t")
+
+
+def test_imbens_manski_critical_value() -> None:
+    from scipy import stats
+
+    from trialkit.estimate.frequentist.bounds import _imbens_manski
+
+    assert _imbens_manski(0.0, 0.0, 1.0, 1.0, 0.95) == pytest.approx(stats.norm.ppf(0.975))
+    assert _imbens_manski(0.0, 50.0, 1.0, 1.0, 0.95) == pytest.approx(stats.norm.ppf(0.95))
+    c = _imbens_manski(0.0, 1.0, 0.5, 0.8, 0.9)
+    lhs = stats.norm.cdf(c + 1.0 / 0.8) - stats.norm.cdf(-c)
+    assert lhs == pytest.approx(0.9), "Imbens-Manski equation"
+    b = lee_bounds(_simulate(4), outcome="y", treatment="t")
+    c = _imbens_manski(b.lower, b.upper, b.se_lower, b.se_upper, 0.95)
+    assert b.ci_low == pytest.approx(b.lower - c * b.se_lower)
+    assert b.ci_high == pytest.approx(b.upper + c * b.se_upper)
