@@ -101,15 +101,23 @@ class Scheme(ABC):
         Draws are the same as ``n`` calls of :meth:`draw`; memory is proportional to
         ``n_units × batch_size``, never to ``n_units × n``.
         """
-        lay, width = self.layout, self.words_per_draw
+        width = self.words_per_draw
         if batch_size is None:
             batch_size = max(1, BATCH_ELEMENTS // max(width, 1))
         done = 0
         while done < n:
             b = min(batch_size, n - done)
             raw = stream.raw(b * width).reshape(b, width)
-            yield self._assign_ru(raw)[:, lay.unit_ru]
+            yield self.assign_raw(raw)
             done += b
+
+    def assign_raw(self, raw: np.ndarray[Any, np.dtype[np.uint64]]) -> IntArray:
+        """Assignments ``(batch, n_units)`` from raw words ``(batch, words_per_draw)``.
+
+        The transformation every draw applies to the stream's words; row ``i`` of the
+        result is ``draw`` of a stream whose next words are ``raw[i]``.
+        """
+        return self._assign_ru(raw)[:, self.layout.unit_ru]
 
     def draw_seeds(self, seeds: Sequence[int]) -> IntArray:
         """One draw per seed, ``(len(seeds), n_units)``: row ``i`` is ``draw(RawStream(seeds[i]))``.
@@ -118,7 +126,7 @@ class Scheme(ABC):
         """
         width = self.words_per_draw
         raw = np.stack([RawStream(int(s)).raw(width) for s in seeds]).reshape(len(seeds), width)
-        return self._assign_ru(raw)[:, self.layout.unit_ru]
+        return self.assign_raw(raw)
 
     # ------------------------------------------------------------------ enumeration
     @abstractmethod
