@@ -43,16 +43,14 @@ class Parallel:
     covariates: int
     alpha: float
     treated_share: float
+    control_share: float
     n_arms: int
     adjustment: Adjustment
     attrition: float
+    cluster_attrition: float
     compliance: float
     normal: bool
     mde_method: MdeMethod
-
-    @property
-    def control_share(self) -> float:
-        return 1.0 - (self.n_arms - 1) * self.treated_share
 
     @property
     def alpha_per_comparison(self) -> float:
@@ -62,11 +60,11 @@ class Parallel:
         )
 
     def analysed(self, clusters: float, size: float) -> tuple[float, float]:
-        """Analysed (clusters or units, cluster size): attrition removes units."""
+        """Analysed (clusters or units, cluster size): attrition removes units and clusters."""
         keep = 1.0 - self.attrition
         if self.design == "individual":
             return clusters * keep, 1.0
-        return clusters, size * keep
+        return clusters * (1.0 - self.cluster_attrition), size * keep
 
     def factor(self, size: float) -> float:
         """Variance per cluster, in units of the total per-unit variance."""
@@ -97,7 +95,8 @@ class Parallel:
         need = self.n_arms + self.covariates + (0.0 if self.normal else 1.0)
         smallest_share = min(self.treated_share, self.control_share)
         need = max(need, 1.0 / smallest_share)
-        return need / (1.0 - self.attrition) if self.design == "individual" else need
+        lost = self.attrition if self.design == "individual" else self.cluster_attrition
+        return need / (1.0 - lost)
 
 
 def solve(
@@ -189,6 +188,7 @@ def _result(
         adjustment=setup.adjustment,
         n_arms=setup.n_arms,
         treated_share=setup.treated_share,
+        control_share=setup.control_share,
         n_units=n_units,
         n_analysed=n_analysed,
         n_clusters=None if individual else round(clusters),
@@ -201,6 +201,7 @@ def _result(
         r2_cluster=setup.r2_cluster,
         covariates=setup.covariates,
         attrition=setup.attrition,
+        cluster_attrition=setup.cluster_attrition,
         compliance=setup.compliance,
         design_effect=design_effect,
         effective_n=n_analysed / design_effect,
@@ -239,9 +240,11 @@ def make(
     covariates: int = 0,
     alpha: float,
     treated_share: float | None,
+    control_share: float | None = None,
     n_arms: int,
     adjustment: str,
     attrition: float,
+    cluster_attrition: float = 0.0,
     compliance: float,
     dist: str | None,
     mde_method: str,
@@ -255,6 +258,9 @@ def make(
     arms = check_int("n_arms", n_arms, 2, func=func)
     share = 1.0 / arms if treated_share is None else treated_share
     share = check_real("treated_share", share, 0.0, 1.0 / (arms - 1), closed="neither", func=func)
+    rest = 1.0 - (arms - 1) * share
+    control = rest if control_share is None else control_share
+    control = check_real("control_share", control, 0.0, rest, closed="right", func=func)
     dist = dist or ("normal" if isinstance(outcome, BinaryOutcome) else "t")
     return Parallel(
         design=design,
@@ -268,9 +274,13 @@ def make(
         covariates=check_int("covariates", covariates, 0, func=func),
         alpha=check_real("alpha", alpha, 0.0, 1.0, closed="neither", func=func),
         treated_share=share,
+        control_share=control,
         n_arms=arms,
         adjustment=check_option("adjustment", adjustment, Adjustment, func=func),  # type: ignore[arg-type]
         attrition=check_real("attrition", attrition, 0.0, 1.0, closed="left", func=func),
+        cluster_attrition=check_real(
+            "cluster_attrition", cluster_attrition, 0.0, 1.0, closed="left", func=func
+        ),
         compliance=check_real("compliance", compliance, 0.0, 1.0, closed="right", func=func),
         normal=check_option("dist", dist, Distribution, func=func) == "normal",
         mde_method=check_option("mde_method", mde_method, MdeMethod, func=func),  # type: ignore[arg-type]

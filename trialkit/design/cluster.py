@@ -26,9 +26,11 @@ def solve_cluster(
     r2_cluster: float = 0.0,
     covariates: int = 0,
     treated_share: float | None = None,
+    control_share: float | None = None,
     n_arms: int = 2,
     adjustment: str = "bonferroni",
     attrition: float = 0.0,
+    cluster_attrition: float = 0.0,
     compliance: float = 1.0,
     dist: str | None = None,
     mde_method: str = "exact",
@@ -65,13 +67,16 @@ def solve_cluster(
         Shares of within- and between-cluster variance explained by covariates.
     covariates
         Cluster-level covariates taken off the df (PowerUp!'s ``g*``).
-    treated_share
-        Share of clusters in each treatment arm; default ``1 / n_arms``.
+    treated_share, control_share
+        Shares of clusters in each treatment arm and in control; defaults ``1 / n_arms``
+        and whatever the treatment arms leave.
     n_arms, adjustment
         Arms including control, and the multiplicity adjustment across the ``n_arms − 1``
         treatment-versus-control comparisons (``"bonferroni"``, ``"dunnett"``, ``"none"``).
     attrition
         Expected share of units lost; it shrinks the analysed cluster size.
+    cluster_attrition
+        Expected share of whole clusters lost (analysed clusters ``J (1 − loss)``).
     compliance
         Share of the treated arm taking up treatment; MDE = ITT MDE / compliance.
     dist
@@ -117,9 +122,11 @@ def solve_cluster(
         covariates=covariates,
         alpha=alpha,
         treated_share=treated_share,
+        control_share=control_share,
         n_arms=n_arms,
         adjustment=adjustment,
         attrition=attrition,
+        cluster_attrition=cluster_attrition,
         compliance=compliance,
         dist=dist,
         mde_method=mde_method,

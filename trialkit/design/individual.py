@@ -20,6 +20,7 @@ def solve_individual(
     r2: float = 0.0,
     covariates: int = 0,
     treated_share: float | None = None,
+    control_share: float | None = None,
     n_arms: int = 2,
     adjustment: str = "bonferroni",
     attrition: float = 0.0,
@@ -47,8 +48,9 @@ def solve_individual(
         Share of outcome variance explained by baseline covariates.
     covariates
         Number of covariates, taken off the degrees of freedom.
-    treated_share
-        Share of all units in each treatment arm; default ``1 / n_arms``.
+    treated_share, control_share
+        Shares of all units in each treatment arm and in control; defaults ``1 / n_arms``
+        and whatever the treatment arms leave.
     n_arms
         Arms including control; each treatment arm is compared with control.
     adjustment
@@ -96,6 +98,7 @@ def solve_individual(
         covariates=covariates,
         alpha=alpha,
         treated_share=treated_share,
+        control_share=control_share,
         n_arms=n_arms,
         adjustment=adjustment,
         attrition=attrition,

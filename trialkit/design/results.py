@@ -44,8 +44,9 @@ class PowerResult:
     alpha, alpha_per_comparison, adjustment
         Family-wise two-sided level, the level each treatment-versus-control test uses,
         and the adjustment that links them (``"bonferroni"``, ``"dunnett"``, ``"none"``).
-    n_arms, treated_share
-        Number of arms and the share of all units in each treatment arm.
+    n_arms, treated_share, control_share
+        Number of arms and the shares of all units (clusters) in each treatment arm and in
+        control. For a stepped wedge, the share of cluster-periods treated and not.
     n_units
         Units to recruit, all arms together (before attrition).
     n_analysed
@@ -58,8 +59,9 @@ class PowerResult:
     icc, cv, r2_individual, r2_cluster, covariates
         Intra-cluster correlation, coefficient of variation of cluster sizes, variance
         shares explained by covariates at each level, and covariates counted in the df.
-    attrition, compliance
-        Expected share of units lost, and share of the treated arm taking up treatment.
+    attrition, cluster_attrition, compliance
+        Expected shares of units and of whole clusters lost, and the share of the treated
+        arm taking up treatment.
     design_effect
         Variance inflation from clustering, ``1 + ((cv² + 1) m̄ − 1) ICC`` (Eldridge et al.
         2006) for cluster designs, the stepped wedge's variance over that of an individually
@@ -94,6 +96,7 @@ class PowerResult:
     adjustment: Adjustment
     n_arms: int
     treated_share: float
+    control_share: float
     n_units: int
     n_analysed: float
     n_clusters: int | None
@@ -106,6 +109,7 @@ class PowerResult:
     r2_cluster: float
     covariates: int
     attrition: float
+    cluster_attrition: float
     compliance: float
     design_effect: float
     effective_n: float
