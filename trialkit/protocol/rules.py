@@ -324,6 +324,7 @@ RULES: tuple[Callable[[Protocol], Iterator[Problem]], ...] = (
     _references,
     _analysis,
     _costs_and_dates,
+    _levels,
     _covariates,
 )
 
