@@ -1,0 +1,201 @@
+"""Attrition per outcome and arm, at cluster and individual level, with WWC verdicts.
+
+For each outcome and arm: *assigned* (allocated clusters; individuals in the level's file),
+*received* (took up the arm, where the protocol declares a take-up column), *followed up*
+(non-missing outcome) and *analysed* (followed up; everyone assigned when the plan is
+multiple imputation). Attrition is ``1 − followed up / assigned``; overall and
+differential attrition of each arm against control are judged against the WWC boundary
+(:mod:`trialkit.validate.wwc`) under both the cautious and the optimistic assumption.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import pandas as pd
+
+from trialkit.protocol.model import Protocol
+from trialkit.protocol.outcomes import Outcome
+from trialkit.validate.wwc import AttritionVerdict, attrition_verdict, max_differential
+
+CountLevel = Literal["cluster", "individual"]
+
+#: Optional columns giving why an outcome is missing: ``<outcome>_missing_reason`` first.
+REASON_COLUMN = "missing_reason"
+
+
+@dataclass(frozen=True, slots=True)
+class ArmCounts:
+    """Counts of one arm for one outcome at one level (clusters or individuals)."""
+
+    outcome: str
+    level: CountLevel
+    arm: str
+    assigned: int
+    received: int | None
+    followed_up: int
+    analysed: int
+
+    @property
+    def attrition(self) -> float:
+        """Share of the assigned with no outcome (0 when none were assigned)."""
+        return 1.0 - self.followed_up / self.assigned if self.assigned else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class AttritionCheck:
+    """Overall and differential attrition of one arm against control, with WWC verdicts."""
+
+    outcome: str
+    level: CountLevel
+    arm: str
+    control: str
+    overall: float
+    differential: float
+    cautious_limit: float | None
+    cautious: AttritionVerdict
+    optimistic_limit: float | None
+    optimistic: AttritionVerdict
+
+
+@dataclass(frozen=True, slots=True)
+class Attrition:
+    """Attrition of every outcome: counts per arm and WWC checks per arm against control."""
+
+    counts: tuple[ArmCounts, ...]
+    checks: tuple[AttritionCheck, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per outcome × level × arm, with an ``attrition`` column."""
+        rows = [{**asdict(c), "attrition": c.attrition} for c in self.counts]
+        return pd.DataFrame(rows)
+
+    def checks_frame(self) -> pd.DataFrame:
+        """One row per outcome × level × compared arm, with both WWC verdicts."""
+        return pd.DataFrame([asdict(c) for c in self.checks])
+
+    def summary(self) -> str:
+        """A fixed-width text table of the WWC checks."""
+        lines = [f"{'outcome':<24}{'level':<12}{'arm':<14}{'overall':>9}{'diff':>8}"
+                 f"  cautious  optimistic"]
+        for c in self.checks:
+            lines.append(f"{c.outcome:<24}{c.level:<12}{c.arm:<14}{c.overall:>9.1%}"
+                         f"{c.differential:>8.1%}  {c.cautious:<9} {c.optimistic}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def outcome_rows(outcome: Outcome, protocol: Protocol, frames: Mapping[str, pd.DataFrame],
+                 allocation: pd.DataFrame) -> pd.DataFrame:
+    """Rows of one outcome's analysis: ``arm, cluster, unit, y`` (+ ``reason``).
+
+    Unit-level outcomes get one row per allocated unit (absent units have ``y`` missing);
+    level outcomes one row per row of the level's file.
+    """
+    frame = frames.get(outcome.level)
+    if outcome.level == protocol.units.name:
+        data = frame[[protocol.units.id_column, outcome.data_column]] if frame is not None \
+            else pd.DataFrame({protocol.units.id_column: [], outcome.data_column: []})
+        merged = allocation[["unit_id", "arm", "cluster"]].merge(
+            data.rename(columns={protocol.units.id_column: "unit_id"}), on="unit_id",
+            how="left")
+        rows = merged.rename(columns={"unit_id": "unit", outcome.data_column: "y"})
+        source = frame
+    else:
+        assert frame is not None, "level files are checked to exist before attrition"
+        level = protocol.level(outcome.level)
+        unit_column = level.unit_column if level else protocol.units.id_column
+        rows = pd.DataFrame({"arm": frame["arm"], "cluster": frame["cluster"],
+                             "unit": frame[unit_column], "y": frame[outcome.data_column]})
+        source = frame
+    reason = next((c for c in (f"{outcome.data_column}_{REASON_COLUMN}", REASON_COLUMN)
+                   if source is not None and c in source.columns), None)
+    if reason and outcome.level != protocol.units.name and source is not None:
+        rows["reason"] = source[reason].astype(object)
+    return rows
+
+
+def _analysed(protocol: Protocol, assigned: int, followed: int) -> int:
+    plan = protocol.analysis.frequentist.missing_data
+    return assigned if plan == "multiple_imputation" else followed
+
+
+def arm_counts(outcome: Outcome, protocol: Protocol, rows: pd.DataFrame,
+               allocation: pd.DataFrame, took_up: frozenset[str] | None) -> list[ArmCounts]:
+    """Counts per arm at cluster level (cluster designs) and individual level."""
+    individual = protocol.design.type == "individual"
+    at_unit = outcome.level == protocol.units.name
+    levels: list[CountLevel] = (["individual"] if individual else
+                                ["cluster"] if at_unit else ["cluster", "individual"])
+    seen = rows[rows["y"].notna()]
+    received_rows = rows[rows["unit"].isin(took_up)] if took_up is not None else None
+    out: list[ArmCounts] = []
+    for arm in dict.fromkeys(allocation["arm"]):
+        for level in levels:
+            if level == "cluster":
+                assigned = int(allocation.loc[allocation["arm"] == arm, "cluster"].nunique())
+                followed = int(seen.loc[seen["arm"] == arm, "cluster"].nunique())
+                received = (None if received_rows is None else int(
+                    received_rows.loc[received_rows["arm"] == arm, "cluster"].nunique()))
+            else:
+                assigned = int((rows["arm"] == arm).sum())
+                followed = int((seen["arm"] == arm).sum())
+                received = (None if received_rows is None
+                            else int((received_rows["arm"] == arm).sum()))
+            out.append(ArmCounts(outcome.name, level, str(arm), assigned, received, followed,
+                                 _analysed(protocol, assigned, followed)))
+    return out
+
+
+def wwc_checks(counts: list[ArmCounts], control: str) -> list[AttritionCheck]:
+    """Each non-control arm against control: overall and differential attrition, verdicts."""
+    checks = []
+    by_key = {(c.level, c.arm): c for c in counts}
+    for c in counts:
+        base = by_key.get((c.level, control))
+        if c.arm == control or base is None or not (c.assigned and base.assigned):
+            continue
+        overall = 1 - (c.followed_up + base.followed_up) / (c.assigned + base.assigned)
+        diff = abs(c.attrition - base.attrition)
+        checks.append(AttritionCheck(
+            c.outcome, c.level, c.arm, control, overall, diff,
+            max_differential(overall, "cautious"), attrition_verdict(overall, diff, "cautious"),
+            max_differential(overall, "optimistic"),
+            attrition_verdict(overall, diff, "optimistic")))
+    return checks
+
+
+def attrition_table(protocol: Protocol, frames: Mapping[str, pd.DataFrame],
+              allocation: pd.DataFrame, took_up: frozenset[str] | None = None) -> Attrition:
+    """Attrition of every outcome of the protocol.
+
+    Parameters
+    ----------
+    protocol
+        The protocol.
+    frames
+        Coded frames by level, with ``arm`` and ``cluster`` attached.
+    allocation
+        The allocation frame (``unit_id, block, cluster, arm, probability``).
+    took_up
+        Ids of units that received their allocated arm, or ``None`` when no take-up is declared.
+
+    Returns
+    -------
+    Attrition
+        Counts per arm and WWC checks.
+    """
+    counts: list[ArmCounts] = []
+    checks: list[AttritionCheck] = []
+    for outcome in protocol.outcomes:
+        if outcome.level != protocol.units.name and outcome.level not in frames:
+            continue
+        rows = outcome_rows(outcome, protocol, frames, allocation)
+        found = arm_counts(outcome, protocol, rows, allocation, took_up)
+        counts += found
+        checks += wwc_checks(found, protocol.control.id)
+    return Attrition(tuple(counts), tuple(checks))

@@ -1,0 +1,132 @@
+"""Turn columns as typed into numbers: binary codes, Likert labels, counts and scores.
+
+Every value is coded through its distinct values (``pandas.factorize``), so a million
+rows with a handful of labels cost a handful of look-ups. A value that cannot be coded
+becomes an issue naming what was allowed; nothing is guessed or dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trialkit.errors import Issue
+from trialkit.validate.issues import rows_issues
+
+#: Texts read as 1 and 0 in a binary column (compared after trimming and lower-casing).
+BINARY_TEXT: Mapping[str, float] = {
+    "1": 1.0, "yes": 1.0, "true": 1.0, "y": 1.0, "1.0": 1.0,
+    "0": 0.0, "no": 0.0, "false": 0.0, "n": 0.0, "0.0": 0.0,
+}
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(text: object) -> str:
+    """Text compared case- and whitespace-insensitively: trimmed, spaces collapsed, casefolded."""
+    return _SPACES.sub(" ", str(text).strip()).casefold()
+
+
+def _is_missing(series: pd.Series) -> pd.Series:
+    missing = series.isna()
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+        missing |= series.astype("str").str.strip().eq("").fillna(False)
+    return missing
+
+
+def _map_distinct(series: pd.Series, lookup: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Code each value via its distinct values; returns (codes, bad-mask)."""
+    missing = _is_missing(series).to_numpy()
+    positions, uniques = pd.factorize(series, use_na_sentinel=True)
+    mapped = np.array([lookup.get(normalise(u), np.nan) for u in uniques] + [np.nan])
+    codes = mapped[positions]  # the sentinel -1 picks the trailing NaN
+    bad = np.isnan(codes) & ~missing
+    return codes, bad
+
+
+def with_value_labels(series: pd.Series, labels: Mapping[Any, str] | None) -> pd.Series:
+    """Replace Stata/SPSS labelled codes by their labels; unlabelled values are kept."""
+    if not labels:
+        return series
+    mapped = series.map(lambda v: labels.get(v, v) if pd.notna(v) else v)
+    return mapped.astype(object)
+
+
+def code_numeric(series: pd.Series, *, file: str, column: str, what: str) -> tuple[pd.Series,
+                                                                                  list[Issue]]:
+    """Numbers as float; text that is not a number becomes an issue."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.astype("float64"), []
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series.astype("float64"), []
+    numbers = pd.to_numeric(series, errors="coerce")
+    bad = (numbers.isna() & ~_is_missing(series)).to_numpy()
+    issues = rows_issues(
+        bad, series, file=file, column=column,
+        message=lambda v: f"'{v}' is not a number; {what} must be numeric.",
+        fix="type the number alone (no units or words), or leave the cell empty if missing.",
+        expected="a number")
+    return numbers.astype("float64"), issues
+
+
+def code_binary(series: pd.Series, *, file: str, column: str, what: str) -> tuple[pd.Series,
+                                                                                 list[Issue]]:
+    """0/1, yes/no, true/false, y/n (any case) as 0.0/1.0; anything else is an issue."""
+    if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        values = series.astype("float64")
+        bad = (values.notna() & ~values.isin([0.0, 1.0])).to_numpy()
+        codes = values.where(~bad).to_numpy()
+    else:
+        codes, bad = _map_distinct(series, BINARY_TEXT)
+    issues = rows_issues(
+        bad, series, file=file, column=column,
+        message=lambda v: f"'{v}' is not a yes/no answer; {what} is binary.",
+        fix="code it as 1/0, yes/no, true/false or y/n, or leave the cell empty if missing.",
+        expected="0 or 1 (yes/no, true/false, y/n)")
+    return pd.Series(codes, index=series.index, dtype="float64"), issues
+
+
+def code_ordinal(
+    series: pd.Series, levels: Sequence[str], *, file: str, column: str, what: str
+) -> tuple[pd.Series, list[Issue]]:
+    """Likert labels as codes 0..K-1 in the declared order (case/spacing ignored)."""
+    lookup = {normalise(label): float(k) for k, label in enumerate(levels)}
+    codes, bad = _map_distinct(series, lookup)
+    allowed = "; ".join(f"'{label}'" for label in levels)
+    issues = rows_issues(
+        bad, series, file=file, column=column,
+        message=lambda v: f"'{v}' is not one of the labels declared for {what}: {allowed}.",
+        fix="use one of the declared labels (spelling as in the protocol), or leave the "
+        "cell empty if missing.",
+        expected=allowed)
+    return pd.Series(codes, index=series.index, dtype="float64"), issues
+
+
+def code_labels(
+    series: pd.Series, levels: Sequence[str], *, file: str, column: str, what: str
+) -> tuple[pd.Series, list[Issue]]:
+    """Categories (subgroups) as text; values outside declared ``levels`` are issues."""
+    text = series.map(lambda v: v if pd.isna(v) else _category_text(v)).astype(object)
+    if not levels:
+        return text, []
+    allowed = {normalise(label): label for label in levels}
+    positions, uniques = pd.factorize(text, use_na_sentinel=True)
+    canon = np.array([allowed.get(normalise(u)) for u in uniques] + [None], dtype=object)
+    out = pd.Series(canon[positions], index=series.index, dtype=object)
+    bad = (out.isna() & ~_is_missing(series)).to_numpy()
+    shown = ", ".join(f"'{label}'" for label in levels)
+    issues = rows_issues(
+        bad, series, file=file, column=column,
+        message=lambda v: f"'{v}' is not a level of {what}: {shown}.",
+        fix="use one of the declared levels, or leave the cell empty if unknown.",
+        expected=shown)
+    return out, issues
+
+
+def _category_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()

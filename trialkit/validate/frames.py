@@ -1,0 +1,115 @@
+"""Code one level's file: outcomes, covariates, subgroups, take-up and dates as numbers.
+
+The result keeps every column of the file (coded columns replaced) and the original row
+index, so an issue found later still points at the spreadsheet row the user sees.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from trialkit.errors import Issue
+from trialkit.protocol.model import Protocol
+from trialkit.validate.coding import (
+    code_binary,
+    code_labels,
+    code_numeric,
+    code_ordinal,
+    with_value_labels,
+)
+from trialkit.validate.issues import rows_issues
+from trialkit.validate.layout import LevelSpec
+from trialkit.validate.readers import RawTable
+
+
+def _code(kind: str, series: pd.Series, levels: tuple[str, ...], *, file: str, column: str,
+          what: str) -> tuple[pd.Series, list[Issue]]:
+    """Code one column by its declared kind (an outcome or covariate type, or a role)."""
+    if kind == "binary":
+        return code_binary(series, file=file, column=column, what=what)
+    if kind == "ordinal":
+        return code_ordinal(series, levels, file=file, column=column, what=what)
+    if kind == "subgroup":
+        return code_labels(series, levels, file=file, column=column, what=what)
+    if kind == "date":
+        return code_dates(series, file=file, column=column)
+    return code_numeric(series, file=file, column=column, what=what)
+
+
+def is_date_column(name: str, series: pd.Series) -> bool:
+    """Dates are checked against the trial window: datetime columns, or names ending ``date``."""
+    return pd.api.types.is_datetime64_any_dtype(series.dtype) or name.lower().endswith("date")
+
+
+def code_dates(series: pd.Series, *, file: str, column: str) -> tuple[pd.Series, list[Issue]]:
+    """Dates as ``datetime64``: ISO 8601 (2027-03-01) or day/month/year (01/03/2027)."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return series.astype("datetime64[ns]"), []
+    text = series.astype("str").where(series.notna(), None)
+    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    retry = parsed.isna() & text.notna()
+    if retry.any():
+        parsed[retry] = pd.to_datetime(text[retry], errors="coerce", format="%d/%m/%Y")
+    blank = text.isna() | text.str.strip().eq("").fillna(True)
+    bad = (parsed.isna() & ~blank).to_numpy()
+    issues = rows_issues(
+        bad, series, file=file, column=column,
+        message=lambda v: f"'{v}' is not a date.",
+        fix="write dates as 2027-03-01 (or 01/03/2027, day first).",
+        expected="a date such as 2027-03-01")
+    return parsed.astype("datetime64[ns]"), issues
+
+
+def code_level(
+    table: RawTable, spec: LevelSpec, protocol: Protocol
+) -> tuple[pd.DataFrame, list[Issue]]:
+    """Code the declared columns of one level's file.
+
+    Returns
+    -------
+    tuple
+        The coded frame (all columns kept, same index) and every coding issue.
+    """
+    frame = table.frame
+    coded = frame.copy(deep=False)
+    issues: list[Issue] = []
+    file = table.name
+
+    def apply(column: str, kind: str, what: str, levels: tuple[str, ...] = ()) -> None:
+        if column not in frame.columns:
+            return
+        series = with_value_labels(frame[column], table.value_labels.get(column))
+        values, found = _code(kind, series, levels, file=file, column=column, what=what)
+        coded[column] = values
+        issues.extend(found)
+
+    for outcome in spec.outcomes:
+        apply(outcome.data_column, outcome.type, f'outcome "{outcome.name}"', outcome.levels)
+        if outcome.baseline:
+            apply(outcome.baseline, outcome.type, f'the baseline of "{outcome.name}"',
+                  outcome.levels)
+    for cov in protocol.covariates:
+        if cov.level == spec.name and cov.type != "categorical":
+            apply(cov.data_column, cov.type, f'covariate "{cov.name}"')
+    for sub in protocol.subgroups:
+        if sub.level == spec.name:
+            apply(sub.column, "subgroup", f'subgroup "{sub.name}"', sub.levels)
+    if spec.take_up:
+        apply(spec.take_up, "binary", "the take-up column")
+    for column in frame.columns:
+        if is_date_column(column, frame[column]):
+            apply(column, "date", "a date")
+    for column in (spec.id_column, spec.unit_column):
+        if column in frame.columns:
+            issues += _blank_ids(frame[column], file=file, column=column)
+    return coded, issues
+
+
+def _blank_ids(series: pd.Series, *, file: str, column: str) -> list[Issue]:
+    blank = series.isna() | series.astype("str").str.strip().eq("").fillna(True)
+    return rows_issues(
+        np.asarray(blank, dtype=bool), series.fillna(""), file=file, column=column,
+        message=lambda v: "the id is empty.",
+        fix="fill in the id, or delete the row if it is not a real record.",
+        expected="an id")

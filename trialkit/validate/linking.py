@@ -1,0 +1,85 @@
+"""Link each level's rows to the allocation: recorded arms, allocation columns, missingness.
+
+A recorded ``arm`` that differs from the unit's allocated arm is reported as crossover or
+contamination and never changed; analyses use the allocated arm (intention to treat). A
+column named ``arm_received`` is taken as deliberately recorded receipt and not checked.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from trialkit.errors import Issue, Location
+from trialkit.validate.issues import MAX_ROWS_PER_RULE, sheet_row
+from trialkit.validate.layout import LevelSpec
+
+#: Allocation columns attached to every level's frame.
+ALLOCATION_COLUMNS = ("arm", "block", "cluster", "probability", "step")
+
+#: Share of missing values of an outcome above which a warning is given.
+MISSING_WARNING_SHARE = 0.20
+
+
+def arm_issues(raw: pd.DataFrame, spec: LevelSpec, allocation: pd.DataFrame, *,
+               file: str, unit_name: str) -> list[Issue]:
+    """Rows whose recorded ``arm`` differs from their unit's allocated arm."""
+    if "arm" not in raw.columns or spec.unit_column not in raw.columns:
+        return []
+    allocated = raw[spec.unit_column].map(allocation.set_index("unit_id")["arm"])
+    recorded = raw["arm"].astype("str").str.strip().where(raw["arm"].notna(), None)
+    differs = (allocated.notna() & recorded.notna() & (recorded != allocated)).to_numpy()
+    if not differs.any():
+        return []
+    what = "crossover" if spec.is_unit else "contamination or crossover"
+    units, expected, shown = (raw[spec.unit_column].to_numpy(), allocated.to_numpy(),
+                              recorded.to_numpy())
+    fix = ("if the record is a typing error, correct it; if the row really received the "
+           "other arm, rename the column to `arm_received` and record the deviation.")
+    flagged = np.flatnonzero(differs)
+    issues = [Issue(
+        f"the recorded arm '{shown[i]}' differs from the arm '{expected[i]}' allocated to "
+        f"{unit_name} '{units[i]}' ({what}); trialkit analyses every row in its allocated "
+        "arm and never changes the record.",
+        Location(file=file, row=sheet_row(int(raw.index[i])), column="arm"), fix=fix,
+        value=str(shown[i]), expected=str(expected[i]))
+        for i in flagged[:MAX_ROWS_PER_RULE]]
+    if flagged.size > MAX_ROWS_PER_RULE:
+        issues.append(Issue(f"{flagged.size - MAX_ROWS_PER_RULE:,} more rows have a recorded "
+                            "arm that differs from the allocation.",
+                            Location(file=file, column="arm"), fix=fix))
+    return issues
+
+
+def attach_allocation(coded: pd.DataFrame, spec: LevelSpec,
+                      allocation: pd.DataFrame) -> pd.DataFrame:
+    """Add ``arm, block, cluster, probability`` (+ ``step``) from the allocation by unit.
+
+    Columns of the file with those names are kept as ``<name>_recorded``.
+    """
+    extra = [c for c in ALLOCATION_COLUMNS if c in allocation.columns]
+    keyed = allocation.set_index("unit_id")[extra]
+    frame = coded.rename(columns={c: f"{c}_recorded" for c in extra if c in coded.columns})
+    units = frame[spec.unit_column]
+    for column in extra:
+        frame[column] = units.map(keyed[column])
+    return frame
+
+
+def missing_warnings(coded: pd.DataFrame, spec: LevelSpec, *, file: str) -> list[Issue]:
+    """A warning for each outcome missing in more than 20 % of the level's rows."""
+    issues = []
+    for outcome in spec.outcomes:
+        column = outcome.data_column
+        if column not in coded.columns or len(coded) == 0:
+            continue
+        share = float(coded[column].isna().mean())
+        if share > MISSING_WARNING_SHARE:
+            issues.append(Issue(
+                f'outcome "{outcome.name}" is missing for {share:.0%} of rows (more than '
+                f"{MISSING_WARNING_SHARE:.0%}); attrition may bias the estimate.",
+                Location(file=file, column=column), severity="warning",
+                fix="check whether data are still to come; see the attrition table and the "
+                "WWC verdicts, and plan the sensitivity analyses the protocol names.",
+                value=f"{share:.1%}", expected=f"at most {MISSING_WARNING_SHARE:.0%} missing"))
+    return issues

@@ -1,0 +1,165 @@
+"""Read outcome data from the formats councils use: CSV, Excel, Stata, SPSS and parquet.
+
+The reader is chosen by the file's extension. Id columns are always read as text, so
+``007`` stays ``007`` and an Excel id typed as ``12`` does not become ``12.0``. Stata and
+SPSS value labels are kept beside the frame, so labelled codes of an ordinal outcome can
+be mapped to their labels. Files are opened read-only and never changed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from trialkit.errors import DataValidationError, Issue, Location
+
+#: Extensions trialkit reads, and the format each means.
+FORMATS: Mapping[str, str] = {
+    ".csv": "CSV",
+    ".xlsx": "Excel workbook",
+    ".dta": "Stata dataset",
+    ".sav": "SPSS dataset",
+    ".parquet": "Parquet file",
+}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RawTable:
+    """One data file as read, before any checking.
+
+    Attributes
+    ----------
+    path
+        The file read.
+    frame
+        Its rows; row ``i`` (from 0) is spreadsheet row ``i + 2`` (the header is row 1).
+    value_labels
+        Stata/SPSS value labels: column → {code: label}; empty for other formats.
+    """
+
+    path: Path
+    frame: pd.DataFrame
+    value_labels: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The file name used in messages."""
+        return self.path.name
+
+
+def _id_text(series: pd.Series) -> pd.Series:
+    """Ids as text: whole numbers lose a trailing ``.0``; missing stays missing."""
+    if pd.api.types.is_float_dtype(series.dtype):
+        whole = series.dropna()
+        if bool((whole == whole.round()).all()):
+            return series.astype("Int64").astype("str").where(series.notna(), None)
+    if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        return series.astype("str").where(series.notna(), None)
+    text = series.astype("str").where(series.notna(), None)
+    return text.str.strip()
+
+
+def _ids_as_text(frame: pd.DataFrame, id_columns: Collection[str]) -> pd.DataFrame:
+    present = [c for c in frame.columns if c in id_columns]
+    if not present:
+        return frame
+    frame = frame.copy(deep=False)
+    for column in present:
+        frame[column] = _id_text(frame[column])
+    return frame
+
+
+def _read_csv(path: Path, id_columns: Collection[str]) -> RawTable:
+    header = pd.read_csv(path, nrows=0)
+    dtype = {c: "str" for c in header.columns if c in id_columns}
+    frame = pd.read_csv(path, dtype=dtype, skipinitialspace=False)
+    return RawTable(path, _ids_as_text(frame, id_columns))
+
+
+def _read_excel(path: Path, id_columns: Collection[str]) -> RawTable:
+    frame = pd.read_excel(path, engine="calamine", sheet_name=0)
+    return RawTable(path, _ids_as_text(frame, id_columns))
+
+
+def _read_parquet(path: Path, id_columns: Collection[str]) -> RawTable:
+    return RawTable(path, _ids_as_text(pd.read_parquet(path), id_columns))
+
+
+def _read_stat(path: Path, id_columns: Collection[str]) -> RawTable:
+    import pyreadstat
+
+    reader = pyreadstat.read_dta if path.suffix.lower() == ".dta" else pyreadstat.read_sav
+    frame, meta = reader(str(path), dates_as_pandas_datetime=True)
+    labels = {str(k): dict(v) for k, v in (meta.variable_value_labels or {}).items()}
+    return RawTable(path, _ids_as_text(frame, id_columns), labels)
+
+
+_READERS: Mapping[str, Callable[[Path, Collection[str]], RawTable]] = {
+    ".csv": _read_csv,
+    ".xlsx": _read_excel,
+    ".dta": _read_stat,
+    ".sav": _read_stat,
+    ".parquet": _read_parquet,
+}
+
+
+def _unreadable(path: Path, message: str, fix: str) -> DataValidationError:
+    return DataValidationError([Issue(message, Location(file=str(path)), fix=fix)])
+
+
+def read_table(path: str | os.PathLike[str], *, id_columns: Collection[str] = ()) -> RawTable:
+    """Read one data file, choosing the reader by its extension.
+
+    Parameters
+    ----------
+    path
+        A ``.csv``, ``.xlsx``, ``.dta``, ``.sav`` or ``.parquet`` file.
+    id_columns
+        Columns read as text (ids of units and levels).
+
+    Returns
+    -------
+    RawTable
+        The rows, and Stata/SPSS value labels where present.
+
+    Raises
+    ------
+    DataValidationError
+        If the file is missing, has another extension, or cannot be parsed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "t.csv").write_text("team_id,x\\n007,1\\n")
+    >>> read_table(d / "t.csv", id_columns={"team_id"}).frame["team_id"].tolist()
+    ['007']
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in _READERS:
+        known = ", ".join(f"{ext} ({what})" for ext, what in FORMATS.items())
+        raise _unreadable(
+            p,
+            f"trialkit cannot read '{suffix or 'no extension'}' files.",
+            f"save the data as one of: {known}.",
+        )
+    if not p.is_file():
+        raise _unreadable(p, "the file does not exist.", "check the path and its spelling.")
+    try:
+        table = _READERS[suffix](p, frozenset(id_columns))
+    except DataValidationError:
+        raise
+    except Exception as exc:  # every parser raises its own types; the user needs one message
+        raise _unreadable(
+            p,
+            f"could not be read as a {FORMATS[suffix]}: {exc}",
+            f"open it in the program that made it and save it again as a {FORMATS[suffix]}.",
+        ) from exc
+    table.frame.columns = [str(c).strip() for c in table.frame.columns]
+    return table

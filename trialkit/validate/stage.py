@@ -1,0 +1,197 @@
+"""The validate stage: check outcome data against the protocol and allocation in one pass.
+
+``outcomes(protocol, allocation, data_paths)`` reads every file, finds which level each
+holds, codes and checks every declared column, and either raises one
+:class:`~trialkit.errors.DataValidationError` listing every blocking problem (located by
+file, spreadsheet row and column) or returns a frozen :class:`TrialData`. Input files are
+only read, never written.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from types import MappingProxyType
+
+import pandas as pd
+
+from trialkit._core.files import sha256_file
+from trialkit._core.provenance import Provenance
+from trialkit.errors import DataValidationError, Issue
+from trialkit.protocol.model import Protocol
+from trialkit.validate.allocation import AllocationLike, allocation_frame
+from trialkit.validate.attrition import attrition_table
+from trialkit.validate.consort import consort_flows
+from trialkit.validate.frames import code_level, is_date_column
+from trialkit.validate.issues import write_issues
+from trialkit.validate.layout import LevelSpec, assign_levels, id_columns, level_specs
+from trialkit.validate.linking import arm_issues, attach_allocation, missing_warnings
+from trialkit.validate.privacy import pseudonymise
+from trialkit.validate.readers import RawTable, read_table
+from trialkit.validate.result import TrialData
+from trialkit.validate.schema import check_frame, level_schema
+
+PathLike = str | os.PathLike[str]
+
+
+def _read_all(paths: Sequence[Path], ids: frozenset[str]) -> tuple[list[RawTable], list[Issue]]:
+    tables: list[RawTable] = []
+    issues: list[Issue] = []
+    for path in paths:
+        try:
+            tables.append(read_table(path, id_columns=ids))
+        except DataValidationError as exc:
+            issues.extend(exc.issues)
+    return tables, issues
+
+
+def _check_level(table: RawTable, spec: LevelSpec, protocol: Protocol,
+                 allocation: pd.DataFrame) -> tuple[pd.DataFrame, list[Issue]]:
+    coded, issues = code_level(table, spec, protocol)
+    dates = [c for c in coded.columns if is_date_column(c, table.frame[c])]
+    schema, rules = level_schema(spec, protocol, allocated=allocation["unit_id"],
+                                 columns=coded.columns, date_columns=dates)
+    issues += check_frame(coded, schema, rules, file=table.name, raw=table.frame,
+                          id_column=spec.id_column, period=spec.period)
+    if protocol.design.type != "stepped_wedge":
+        issues += arm_issues(table.frame, spec, allocation, file=table.name,
+                             unit_name=protocol.units.name)
+    issues += missing_warnings(coded, spec, file=table.name)
+    return coded, issues
+
+
+def _received(frames: dict[str, pd.DataFrame], spec: LevelSpec,
+              control: str) -> frozenset[str] | None:
+    """Units that received their allocated arm, read from the take-up column.
+
+    Take-up is receipt of the intervention (1) or not (0): a unit of an intervention arm
+    received its arm when take-up is 1, a control unit when it is 0.
+    """
+    frame = frames.get(spec.name)
+    if spec.take_up is None or frame is None or spec.take_up not in frame.columns:
+        return None
+    took = frame[spec.take_up]
+    got = ((frame["arm"] != control) & (took == 1)) | ((frame["arm"] == control) & (took == 0))
+    return frozenset(str(u) for u in frame.loc[got.fillna(False), spec.id_column])
+
+
+def outcomes(
+    protocol: Protocol,
+    allocation: AllocationLike,
+    data_paths: Sequence[PathLike],
+    *,
+    pseudonymise_key: bytes | None = None,
+) -> TrialData:
+    """Validate outcome data against the protocol and the allocation.
+
+    Parameters
+    ----------
+    protocol
+        The registered protocol.
+    allocation
+        An ``Allocation``, the allocation CSV's path, or a DataFrame in its columns.
+    data_paths
+        Data files (``.csv``, ``.xlsx``, ``.dta``, ``.sav``, ``.parquet``); which level
+        each holds is decided by its id columns.
+    pseudonymise_key
+        If given, ids of measurement levels (clients, staff, …) are replaced by keyed
+        HMAC-SHA256 pseudonyms in the result. The key is never written anywhere.
+
+    Returns
+    -------
+    TrialData
+        Analysis-ready frames, attrition, CONSORT flows, warnings and provenance.
+
+    Raises
+    ------
+    DataValidationError
+        With every blocking problem found, each located by file, row and column.
+    """
+    specs = level_specs(protocol)
+    alloc = allocation_frame(allocation)
+    paths = [Path(p) for p in data_paths]
+    hashes = tuple((p.name, sha256_file(p)) for p in paths if p.is_file())
+    tables, issues = _read_all(paths, id_columns(specs))
+    found, layout_issues = assign_levels(tables, specs)
+    issues += layout_issues
+    frames: dict[str, pd.DataFrame] = {}
+    for spec in specs:
+        if spec.name in found:
+            coded, level_issues = _check_level(found[spec.name], spec, protocol, alloc)
+            issues += level_issues
+            frames[spec.name] = attach_allocation(coded, spec, alloc)
+    errors = [i for i in issues if i.severity == "error"]
+    if errors:
+        raise DataValidationError(
+            [*errors, *(i for i in issues if i.severity != "error")],
+            header=f"{len(errors)} problem(s) in the outcome data; nothing was changed.")
+    unit = next(s for s in specs if s.is_unit)
+    took_up = _received(frames, unit, protocol.control.id)
+    if pseudonymise_key is not None:
+        for spec in specs:
+            if not spec.is_unit and spec.name in frames:
+                frames[spec.name] = pseudonymise(frames[spec.name], [spec.id_column],
+                                                 key=pseudonymise_key)
+    return TrialData(
+        frames=MappingProxyType(frames),
+        ordinal_labels=MappingProxyType(
+            {o.name: tuple(o.levels) for o in protocol.outcomes if o.type == "ordinal"}),
+        attrition=attrition_table(protocol, frames, alloc, took_up),
+        flows=consort_flows(protocol, frames, alloc, took_up),
+        warnings=tuple(issues),
+        provenance=Provenance(protocol_hash=protocol.content_hash(), inputs=hashes),
+    )
+
+
+#: The same verb under a longer name.
+validate_data = outcomes
+
+
+def validate_files(
+    protocol_path: PathLike,
+    allocation_path: PathLike,
+    data_paths: Sequence[PathLike],
+    report_path: PathLike | None = None,
+    *,
+    force: bool = False,
+) -> TrialData:
+    """Load the protocol, validate the data files, and write ``issues.csv`` if asked.
+
+    The issues table (errors and warnings) is written to ``report_path`` whether or not
+    validation passes, before any error is raised. For the CLI: a
+    :class:`DataValidationError` means exit status 2.
+
+    Parameters
+    ----------
+    protocol_path, allocation_path
+        The protocol YAML and the allocation CSV.
+    data_paths
+        The outcome data files.
+    report_path
+        Where to write the issues table, or ``None``.
+    force
+        Replace an existing issues table.
+
+    Returns
+    -------
+    TrialData
+        The validated data.
+
+    Raises
+    ------
+    DataValidationError
+        With every blocking problem.
+    """
+    from trialkit.protocol import load_protocol
+
+    protocol = load_protocol(Path(protocol_path))
+    try:
+        data = outcomes(protocol, allocation_path, data_paths)
+    except DataValidationError as exc:
+        if report_path is not None:
+            write_issues(exc.issues, report_path, force=force)
+        raise
+    if report_path is not None:
+        write_issues(data.warnings, report_path, force=force)
+    return data
