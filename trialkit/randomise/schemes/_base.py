@@ -76,7 +76,8 @@ class Scheme(ABC):
 
     def probabilities(self) -> FloatArray:
         """Each unit's exact probability of each arm, ``(n_units, n_arms)``."""
-        p = np.asarray(self.ratios, dtype=np.float64) / sum(self.ratios)
+        ratios = check_ratios(self.ratios)
+        p = np.asarray(ratios, dtype=np.float64) / sum(ratios)
         return np.tile(p, (self.units.n_units, 1))
 
     # ------------------------------------------------------------------ draws
