@@ -105,34 +105,65 @@ def _glm(
     beta, mu = _irls(x, prep.y, a, family)
     var = mu * (1.0 - mu) if family == "logit" else mu
     work = fit_lstsq(x, prep.y, a * var, names=terms)
-    model = LeastSquares(coef=beta, q=work.q, r_inv=work.r_inv,
-                         resid=np.sqrt(a) * (prep.y - mu) / np.sqrt(var), n_obs=n)
+    model = LeastSquares(
+        coef=beta,
+        q=work.q,
+        r_inv=work.r_inv,
+        resid=np.sqrt(a) * (prep.y - mu) / np.sqrt(var),
+        n_obs=n,
+    )
     kind = resolve_se_type(se_type, clustered=prep.cluster is not None)
     clusters = Clusters.from_codes(prep.cluster.codes) if prep.cluster is not None else None
     vc = compute_vcov(model, kind, clusters)
     matrix = model.bread if kind == "classical" else vc.matrix
     log_scale = build_result(
-        outcome=prep.outcome, terms=terms, coefficients=beta, vcov=matrix, df=vc.df,
-        reported=reported, treatment_terms=prep.arms.terms, ci_level=ci_level, se_type=kind,
-        n_obs=n, n_clusters=clusters.n_clusters if clusters else None,
+        outcome=prep.outcome,
+        terms=terms,
+        coefficients=beta,
+        vcov=matrix,
+        df=vc.df,
+        reported=reported,
+        treatment_terms=prep.arms.terms,
+        ci_level=ci_level,
+        se_type=kind,
+        n_obs=n,
+        n_clusters=clusters.n_clusters if clusters else None,
         estimator="logit" if family == "logit" else "poisson (robust)",
         estimand=effect.replace("_", " "),
     )
     rows = []
     for row in log_scale.rows:
         ratio = make_row(
-            outcome=row.outcome, term=row.term, estimate=float(np.exp(row.estimate)),
-            std_error=float(np.exp(row.estimate) * row.std_error), df=row.df,
-            ci_level=ci_level, se_type=kind, n_obs=n, n_clusters=row.n_clusters,
-            estimand=row.estimand, estimator=row.estimator,
+            outcome=row.outcome,
+            term=row.term,
+            estimate=float(np.exp(row.estimate)),
+            std_error=float(np.exp(row.estimate) * row.std_error),
+            df=row.df,
+            ci_level=ci_level,
+            se_type=kind,
+            n_obs=n,
+            n_clusters=row.n_clusters,
+            estimand=row.estimand,
+            estimator=row.estimator,
         )
-        rows.append(replace(
-            ratio, statistic=row.statistic, p_value=row.p_value,
-            ci_low=float(np.exp(row.ci_low)), ci_high=float(np.exp(row.ci_high)),
-        ))
+        rows.append(
+            replace(
+                ratio,
+                statistic=row.statistic,
+                p_value=row.p_value,
+                ci_low=float(np.exp(row.ci_low)),
+                ci_high=float(np.exp(row.ci_high)),
+            )
+        )
     return RegressionResult(
-        rows=tuple(rows), terms=log_scale.terms, coefficients=beta, vcov=matrix, df=vc.df,
-        treatment_terms=log_scale.treatment_terms, se_type=kind, n_obs=n,
+        rows=tuple(rows),
+        terms=log_scale.terms,
+        coefficients=beta,
+        vcov=matrix,
+        df=vc.df,
+        treatment_terms=log_scale.treatment_terms,
+        se_type=kind,
+        n_obs=n,
         n_clusters=log_scale.n_clusters,
     )
 
@@ -194,11 +225,29 @@ def binary_effect(
         )
     ci_level = check_ci_level(ci_level)
     if effect == "risk_difference":
-        return ols(data, outcome, treatment, covariates=covariates, cluster=cluster,
-                   blocks=blocks, fixed_effects=fixed_effects, weights=weights,
-                   se_type=se_type, ci_level=ci_level, control=control)
-    prep = prepare(data, outcome=outcome, treatment=treatment, covariates=covariates,
-                   cluster=cluster, blocks=blocks, fixed_effects=fixed_effects,
-                   weights=weights, control=control)
+        return ols(
+            data,
+            outcome,
+            treatment,
+            covariates=covariates,
+            cluster=cluster,
+            blocks=blocks,
+            fixed_effects=fixed_effects,
+            weights=weights,
+            se_type=se_type,
+            ci_level=ci_level,
+            control=control,
+        )
+    prep = prepare(
+        data,
+        outcome=outcome,
+        treatment=treatment,
+        covariates=covariates,
+        cluster=cluster,
+        blocks=blocks,
+        fixed_effects=fixed_effects,
+        weights=weights,
+        control=control,
+    )
     _check_outcome(prep.y, effect, outcome)
     return _glm(prep, effect, se_type, ci_level)

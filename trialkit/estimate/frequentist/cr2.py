@@ -109,9 +109,7 @@ def _dense(
     return s, f, p
 
 
-def cr2_parts(
-    fit: LeastSquares, clusters: Clusters
-) -> tuple[FloatArray, FloatArray, FloatArray]:
+def cr2_parts(fit: LeastSquares, clusters: Clusters) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Per cluster: adjusted score ``Q_g'A_g e_g`` (G x k), ``F_g`` and ``P_g`` (G x k x k)."""
     k, g = fit.n_coef, clusters.n_clusters
     sizes = clusters.sizes

@@ -79,9 +79,7 @@ def _check_cluster_level(t: FloatArray, cluster: IntArray, column: str) -> None:
         )
 
 
-def _blocked(
-    y: FloatArray, t: FloatArray, block: IntArray, cluster: IntArray | None
-) -> _Contrast:
+def _blocked(y: FloatArray, t: FloatArray, block: IntArray, cluster: IntArray | None) -> _Contrast:
     codes, block = np.unique(block, return_inverse=True)
     j_blocks = codes.size
     n = y.size
@@ -104,8 +102,12 @@ def _blocked(
             "no within-block contrast. Fix: drop or merge that block."
         )
     n_j = np.bincount(block, minlength=j_blocks).astype(float)
-    d = np.array([y[(block == b) & (t == 1)].mean() - y[(block == b) & (t == 0)].mean()
-                  for b in range(j_blocks)])
+    d = np.array(
+        [
+            y[(block == b) & (t == 1)].mean() - y[(block == b) & (t == 0)].mean()
+            for b in range(j_blocks)
+        ]
+    )
     est = float(np.sum(n_j / n * d))
     if np.all(units_per_arm == 1):
         if j_blocks < 2:
@@ -114,8 +116,9 @@ def _blocked(
             se = np.sqrt(np.sum((d - d.mean()) ** 2) / (j_blocks * (j_blocks - 1)))
             return _Contrast(est, float(se), j_blocks - 1.0, "matched-pair", "matched-pair")
         var = j_blocks / ((j_blocks - 1) * n**2) * np.sum((n_j * d - n * est / j_blocks) ** 2)
-        return _Contrast(est, float(np.sqrt(var)), j_blocks - 1.0, "matched-pair",
-                         "matched-pair-clustered")
+        return _Contrast(
+            est, float(np.sqrt(var)), j_blocks - 1.0, "matched-pair", "matched-pair-clustered"
+        )
     if np.any(units_per_arm == 1):
         raise EstimationError(
             "some blocks have a single unit (or cluster) in an arm while others are larger, "
@@ -211,8 +214,15 @@ def difference_in_means(
     (2.0, 'Neyman')
     """
     ci_level = check_ci_level(ci_level)
-    prep = prepare(data, outcome=outcome, treatment=treatment, cluster=cluster, blocks=blocks,
-                   weights=weights, control=control)
+    prep = prepare(
+        data,
+        outcome=outcome,
+        treatment=treatment,
+        cluster=cluster,
+        blocks=blocks,
+        weights=weights,
+        control=control,
+    )
     contrasts = [_contrast(prep, j) for j in range(1, len(prep.arms.others) + 1)]
     m = len(contrasts)
     vcov = np.full((m, m), np.nan)
@@ -221,10 +231,16 @@ def difference_in_means(
     designs = {c.design for c in contrasts}
     n_clusters = int(np.unique(prep.cluster.codes).size) if prep.cluster is not None else None
     return build_result(
-        outcome=outcome, terms=prep.arms.terms,
-        coefficients=np.array([c.estimate for c in contrasts]), vcov=vcov,
-        df=np.array([c.df for c in contrasts]), reported=prep.arms.terms,
-        treatment_terms=prep.arms.terms, ci_level=ci_level, se_type="/".join(sorted(kinds)),
-        n_obs=prep.n_obs, n_clusters=n_clusters,
+        outcome=outcome,
+        terms=prep.arms.terms,
+        coefficients=np.array([c.estimate for c in contrasts]),
+        vcov=vcov,
+        df=np.array([c.df for c in contrasts]),
+        reported=prep.arms.terms,
+        treatment_terms=prep.arms.terms,
+        ci_level=ci_level,
+        se_type="/".join(sorted(kinds)),
+        n_obs=prep.n_obs,
+        n_clusters=n_clusters,
         estimator=f"difference_in_means ({'/'.join(sorted(designs))})",
     )

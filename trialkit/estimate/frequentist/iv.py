@@ -74,10 +74,20 @@ class IVResult:
     def summary(self) -> str:
         """A fixed-width text table."""
         frame = self.to_frame()
-        shown = ["estimand", "outcome", "term", "estimate", "std_error", "df", "p_value",
-                 "ci_low", "ci_high"]
-        return f"iv (2SLS)  se_type={self.second_stage.se_type}\n" + frame.loc[
-            :, shown].to_string(index=False, float_format=lambda v: f"{v:.4g}")
+        shown = [
+            "estimand",
+            "outcome",
+            "term",
+            "estimate",
+            "std_error",
+            "df",
+            "p_value",
+            "ci_low",
+            "ci_high",
+        ]
+        return f"iv (2SLS)  se_type={self.second_stage.se_type}\n" + frame.loc[:, shown].to_string(
+            index=False, float_format=lambda v: f"{v:.4g}"
+        )
 
     def __str__(self) -> str:
         return self.summary()
@@ -87,14 +97,16 @@ class IVResult:
 
 
 def _linearmodels_coef(
-    y: FloatArray, exog: FloatArray, endog: FloatArray, instruments: FloatArray,
+    y: FloatArray,
+    exog: FloatArray,
+    endog: FloatArray,
+    instruments: FloatArray,
     weights: FloatArray | None,
 ) -> FloatArray:
     """2SLS coefficients from linearmodels (exog first, then endog)."""
     from linearmodels.iv import IV2SLS
 
-    res = IV2SLS(y, exog, endog[:, None], instruments, weights=weights).fit(
-        cov_type="unadjusted")
+    res = IV2SLS(y, exog, endog[:, None], instruments, weights=weights).fit(cov_type="unadjusted")
     return np.asarray(res.params, dtype=np.float64)
 
 
@@ -164,8 +176,15 @@ def iv(
     ci_level = check_ci_level(ci_level)
     check_columns(data, {"received treatment": [received]})
     prep = prepare(
-        data, outcome=outcome, treatment=treatment, covariates=covariates, cluster=cluster,
-        blocks=blocks, fixed_effects=fixed_effects, weights=weights, control=control,
+        data,
+        outcome=outcome,
+        treatment=treatment,
+        covariates=covariates,
+        cluster=cluster,
+        blocks=blocks,
+        fixed_effects=fixed_effects,
+        weights=weights,
+        control=control,
     )
     d = numeric_column(data, received, "received treatment")
     fe, fe_names = fixed_effect_columns(prep)
@@ -174,12 +193,31 @@ def iv(
     reported = [*prep.arms.terms, *([] if fe_names else [INTERCEPT]), *prep.covariate_names]
     z_terms = [INTERCEPT, *prep.arms.terms, *prep.covariate_names, *fe_names]
     z = np.column_stack([np.ones(n), arms, prep.covariates, fe])
-    itt = fit_linear(prep, z, z_terms, reported=reported, se_type=se_type,
-                     ci_level=ci_level, estimator="ols (ITT)")
-    first = fit_linear(replace(prep, outcome=received, y=d), z, z_terms, reported=reported,
-                       se_type=se_type, ci_level=ci_level, estimator="ols (first stage)")
-    first = replace(first, rows=tuple(replace(r, estimand="first stage") if
-                                      r.term in prep.arms.terms else r for r in first.rows))
+    itt = fit_linear(
+        prep,
+        z,
+        z_terms,
+        reported=reported,
+        se_type=se_type,
+        ci_level=ci_level,
+        estimator="ols (ITT)",
+    )
+    first = fit_linear(
+        replace(prep, outcome=received, y=d),
+        z,
+        z_terms,
+        reported=reported,
+        se_type=se_type,
+        ci_level=ci_level,
+        estimator="ols (first stage)",
+    )
+    first = replace(
+        first,
+        rows=tuple(
+            replace(r, estimand="first stage") if r.term in prep.arms.terms else r
+            for r in first.rows
+        ),
+    )
     scale = float(np.std(d)) + 1e-300
     if all(abs(first.effect(t).estimate) < 1e-12 * scale for t in prep.arms.terms):
         raise EstimationError(
@@ -201,17 +239,29 @@ def iv(
             "ill-conditioned. Fix: rescale or drop nearly collinear covariates."
         )
     sw = np.sqrt(prep.weights) if prep.weights is not None else 1.0
-    structural = LeastSquares(coef=fit.coef, q=fit.q, r_inv=fit.r_inv,
-                              resid=(prep.y - x @ fit.coef) * sw, n_obs=n)
+    structural = LeastSquares(
+        coef=fit.coef, q=fit.q, r_inv=fit.r_inv, resid=(prep.y - x @ fit.coef) * sw, n_obs=n
+    )
     clusters = Clusters.from_codes(prep.cluster.codes) if prep.cluster is not None else None
     vc = compute_vcov(structural, kind, clusters)
     second = build_result(
-        outcome=outcome, terms=x_terms, coefficients=fit.coef, vcov=vc.matrix, df=vc.df,
-        reported=[received, *reported[len(prep.arms.terms):]], treatment_terms=[received],
-        ci_level=ci_level, se_type=kind, n_obs=n, n_clusters=itt.n_clusters,
-        estimator="iv (2SLS)", estimand="CACE",
+        outcome=outcome,
+        terms=x_terms,
+        coefficients=fit.coef,
+        vcov=vc.matrix,
+        df=vc.df,
+        reported=[received, *reported[len(prep.arms.terms) :]],
+        treatment_terms=[received],
+        ci_level=ci_level,
+        se_type=kind,
+        n_obs=n,
+        n_clusters=itt.n_clusters,
+        estimator="iv (2SLS)",
+        estimand="CACE",
     )
-    rows = (second.rows[0],
-            *(itt.effect(t) for t in prep.arms.terms),
-            *(first.effect(t) for t in prep.arms.terms))
+    rows = (
+        second.rows[0],
+        *(itt.effect(t) for t in prep.arms.terms),
+        *(first.effect(t) for t in prep.arms.terms),
+    )
     return IVResult(rows=rows, second_stage=second, itt=itt, first_stage=first)

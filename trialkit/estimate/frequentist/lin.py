@@ -84,8 +84,14 @@ def lin(
             "covariates=[...], or use difference_in_means for the unadjusted estimate."
         )
     prep = prepare(
-        data, outcome=outcome, treatment=treatment, covariates=covariates, cluster=cluster,
-        blocks=blocks, weights=weights, control=control,
+        data,
+        outcome=outcome,
+        treatment=treatment,
+        covariates=covariates,
+        cluster=cluster,
+        blocks=blocks,
+        weights=weights,
+        control=control,
     )
     z = prep.covariates
     names = list(prep.covariate_names)
@@ -100,5 +106,6 @@ def lin(
     inter_names = [f"{term}:{c}" for term in prep.arms.terms for c in c_names]
     x = np.column_stack([np.ones(prep.n_obs), arms, centred, *inter])
     terms = [INTERCEPT, *prep.arms.terms, *c_names, *inter_names]
-    return fit_linear(prep, x, terms, reported=terms[:], se_type=se_type, ci_level=ci_level,
-                      estimator="lin")
+    return fit_linear(
+        prep, x, terms, reported=terms[:], se_type=se_type, ci_level=ci_level, estimator="lin"
+    )

@@ -23,7 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import cholesky, solve_triangular
+from scipy.linalg import cholesky
+from scipy.linalg.lapack import dtrtri, dtrtrs
 
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist._design import FloatArray
@@ -87,7 +88,21 @@ def _check_rank(r: FloatArray, names: Sequence[str] | None) -> None:
 
 
 def _inv_upper(r: FloatArray) -> FloatArray:
-    return np.asarray(solve_triangular(r, np.eye(r.shape[0])))
+    inv, info = dtrtri(r, lower=0)
+    if info != 0:
+        raise np.linalg.LinAlgError("singular triangular factor")
+    return np.asarray(inv)
+
+
+def solve_triangular(r: FloatArray, b: FloatArray, trans: str = "N") -> FloatArray:
+    """Solve ``r x = b`` (or ``r' x = b``) for upper-triangular ``r`` by LAPACK ``trtrs``.
+
+    Called directly: scipy's wrapper costs milliseconds per call on small systems.
+    """
+    x, info = dtrtrs(r, b, lower=0, trans=0 if trans == "N" else 1)
+    if info != 0:
+        raise np.linalg.LinAlgError("singular triangular factor")
+    return np.asarray(x)
 
 
 def _cholesky_qr2(xs: FloatArray) -> tuple[FloatArray, FloatArray] | None:
@@ -105,7 +120,11 @@ def _cholesky_qr2(xs: FloatArray) -> tuple[FloatArray, FloatArray] | None:
 
 
 def _refine(
-    xs: FloatArray, yw: FloatArray, q: FloatArray, r: FloatArray, b: FloatArray,
+    xs: FloatArray,
+    yw: FloatArray,
+    q: FloatArray,
+    r: FloatArray,
+    b: FloatArray,
     resid: FloatArray,
 ) -> tuple[FloatArray, FloatArray]:
     """One step of augmented-system refinement with extended-precision residuals."""

@@ -54,10 +54,18 @@ def fit_linear(
     clusters = Clusters.from_codes(prep.cluster.codes) if prep.cluster is not None else None
     vcov = compute_vcov(fit, kind, clusters)
     return build_result(
-        outcome=prep.outcome, terms=terms, coefficients=fit.coef, vcov=vcov.matrix,
-        df=vcov.df, reported=reported, treatment_terms=prep.arms.terms, ci_level=ci_level,
-        se_type=kind, n_obs=prep.n_obs,
-        n_clusters=clusters.n_clusters if clusters is not None else None, estimator=estimator,
+        outcome=prep.outcome,
+        terms=terms,
+        coefficients=fit.coef,
+        vcov=vcov.matrix,
+        df=vcov.df,
+        reported=reported,
+        treatment_terms=prep.arms.terms,
+        ci_level=ci_level,
+        se_type=kind,
+        n_obs=prep.n_obs,
+        n_clusters=clusters.n_clusters if clusters is not None else None,
+        estimator=estimator,
     )
 
 
@@ -125,12 +133,20 @@ def ols(
     2.0
     """
     prep = prepare(
-        data, outcome=outcome, treatment=treatment, covariates=covariates, cluster=cluster,
-        blocks=blocks, fixed_effects=fixed_effects, weights=weights, control=control,
+        data,
+        outcome=outcome,
+        treatment=treatment,
+        covariates=covariates,
+        cluster=cluster,
+        blocks=blocks,
+        fixed_effects=fixed_effects,
+        weights=weights,
+        control=control,
     )
     fe, fe_names = fixed_effect_columns(prep)
     x = np.column_stack([np.ones(prep.n_obs), prep.arm_dummies(), prep.covariates, fe])
     terms = [INTERCEPT, *prep.arms.terms, *prep.covariate_names, *fe_names]
     reported = [*prep.arms.terms, *([] if fe_names else [INTERCEPT]), *prep.covariate_names]
-    return fit_linear(prep, x, terms, reported=reported, se_type=se_type, ci_level=ci_level,
-                      estimator="ols")
+    return fit_linear(
+        prep, x, terms, reported=reported, se_type=se_type, ci_level=ci_level, estimator="ols"
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from trialkit._core.provenance import Provenance
 from trialkit.errors import EstimationError
@@ -31,9 +31,9 @@ def t_inference(
     if not np.isfinite(std_error) or std_error <= 0:
         return float("nan"), float("nan"), float("nan"), float("nan")
     statistic = estimate / std_error
-    dist = stats.norm if not np.isfinite(df) else stats.t(df)
-    p_value = float(2.0 * dist.sf(abs(statistic)))
-    crit = float(dist.ppf(0.5 + ci_level / 2.0))
+    # stdtr/stdtrit accept df = inf (the normal limit) and skip scipy.stats' overhead.
+    p_value = float(2.0 * special.stdtr(df, -abs(statistic)))
+    crit = float(special.stdtrit(df, 0.5 + ci_level / 2.0))
     return float(statistic), p_value, estimate - crit * std_error, estimate + crit * std_error
 
 
@@ -54,10 +54,21 @@ def make_row(
     """One tidy :class:`Estimate` with t-based inference."""
     statistic, p_value, low, high = t_inference(estimate, std_error, df, ci_level)
     return Estimate(
-        outcome=outcome, term=term, estimate=float(estimate), std_error=float(std_error),
-        statistic=statistic, df=float(df), p_value=p_value, ci_low=low, ci_high=high,
-        ci_level=ci_level, se_type=se_type, n_obs=int(n_obs), n_clusters=n_clusters,
-        estimand=estimand, estimator=estimator,
+        outcome=outcome,
+        term=term,
+        estimate=float(estimate),
+        std_error=float(std_error),
+        statistic=statistic,
+        df=float(df),
+        p_value=p_value,
+        ci_low=low,
+        ci_high=high,
+        ci_level=ci_level,
+        se_type=se_type,
+        n_obs=int(n_obs),
+        n_clusters=n_clusters,
+        estimand=estimand,
+        estimator=estimator,
     )
 
 
@@ -161,15 +172,28 @@ def build_result(
     se = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
     rows = tuple(
         make_row(
-            outcome=outcome, term=t, estimate=float(coefficients[index[t]]),
-            std_error=float(se[index[t]]), df=float(df[index[t]]), ci_level=ci_level,
-            se_type=se_type, n_obs=n_obs, n_clusters=n_clusters,
-            estimand=estimand if t in treatment_terms else "coefficient", estimator=estimator,
+            outcome=outcome,
+            term=t,
+            estimate=float(coefficients[index[t]]),
+            std_error=float(se[index[t]]),
+            df=float(df[index[t]]),
+            ci_level=ci_level,
+            se_type=se_type,
+            n_obs=n_obs,
+            n_clusters=n_clusters,
+            estimand=estimand if t in treatment_terms else "coefficient",
+            estimator=estimator,
         )
         for t in order
     )
     return RegressionResult(
-        rows=rows, terms=tuple(terms), coefficients=coefficients, vcov=vcov, df=df,
-        treatment_terms=tuple(treatment_terms), se_type=se_type, n_obs=n_obs,
+        rows=rows,
+        terms=tuple(terms),
+        coefficients=coefficients,
+        vcov=vcov,
+        df=df,
+        treatment_terms=tuple(treatment_terms),
+        se_type=se_type,
+        n_obs=n_obs,
         n_clusters=n_clusters,
     )
