@@ -53,7 +53,7 @@ def fabricate(
     ids = units[uid].astype(str).to_numpy()
     unit_arm = arms.reindex(ids).to_numpy()
     effects = rng.standard_normal((len(ids), len(protocol.outcomes)))
-    frames = {protocol.units.name: _unit_frame(protocol, ids, unit_arm, rng)}
+    frames = {protocol.units.name: _unit_frame(protocol, units, unit_arm, rng)}
     for level in protocol.levels:
         keep = np.isin(unit_arm, level.arms) if level.arms else np.ones(len(ids), bool)
         sizes = _sizes(level.per_unit.mean, level.per_unit.cv, len(ids), rng)
@@ -119,19 +119,20 @@ def _sizes(mean: float, cv: float, n: int, rng: np.random.Generator) -> NDArray[
     return np.maximum(1, np.round(rng.gamma(shape, mean / shape, n))).astype(np.int64)
 
 
-def _unit_frame(
-    protocol: Protocol,
-    ids: NDArray[np.object_],
-    unit_arm: NDArray[np.object_],
-    rng: np.random.Generator,
-) -> pd.DataFrame:
-    frame = pd.DataFrame({protocol.units.id_column: ids})
+def _unit_frame(protocol: Protocol, units: pd.DataFrame, unit_arm: NDArray[np.object_],
+                rng: np.random.Generator) -> pd.DataFrame:
+    """The unit-level extract: ids, unit covariates and subgroups, take-up."""
+    uid = protocol.units.id_column
+    keep = [c.data_column for c in protocol.covariates if c.level == protocol.units.name]
+    keep += [s.column for s in protocol.subgroups if s.level == protocol.units.name]
+    frame = units[[uid, *[c for c in keep if c in units.columns]]].copy()
+    frame[uid] = frame[uid].astype(str)
     treated = unit_arm != protocol.control.id
     for estimand in protocol.estimands:
         if estimand.take_up_column:
-            took = rng.random(len(ids)) < protocol.power.compliance
+            took = rng.random(len(frame)) < protocol.power.compliance
             frame[estimand.take_up_column] = (treated & took).astype(int)
-    return frame
+    return frame.reset_index(drop=True)
 
 
 def _add_covariates(

@@ -1,0 +1,73 @@
+"""The frame one outcome is analysed on: its level's rows with the unit's columns attached."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from trialkit.protocol import Protocol
+from trialkit.protocol.outcomes import Outcome
+from trialkit.validate import TrialData
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisFrame:
+    """Rows of one level, ready for an estimator.
+
+    Attributes
+    ----------
+    data
+        The level's rows with ``arm``, the unit-level columns (covariates, take-up,
+        subgroups) merged in, and a combined ``block`` column.
+    cluster
+        The column to cluster on: the unit of randomisation's cluster whenever outcomes are
+        measured below it or the design is clustered; ``None`` otherwise.
+    blocks
+        The block column for fixed effects, or ``None``.
+    covariates
+        Declared covariates available at this level (adjusted ones only).
+    """
+
+    data: pd.DataFrame
+    cluster: str | None
+    blocks: str | None
+    covariates: tuple[str, ...]
+    baseline: str | None
+
+    def usable_covariates(self, column: str) -> list[str]:
+        """Covariates (and the outcome's baseline) that vary in the rows analysed."""
+        data = self.complete(column)
+        names = dict.fromkeys([*self.covariates, *([self.baseline] if self.baseline else [])])
+        return [c for c in names if c in data and data[c].nunique() > 1]
+
+    def complete(self, *columns: str) -> pd.DataFrame:
+        """Complete cases for ``columns`` and every covariate (the plan's default)."""
+        needed = [c for c in (*columns, *self.covariates,
+                              *([self.baseline] if self.baseline else [])) if c in self.data]
+        return self.data.dropna(subset=needed)
+
+
+def analysis_frame(protocol: Protocol, data: TrialData, outcome: Outcome) -> AnalysisFrame:
+    """The analysis frame for ``outcome`` (see :class:`AnalysisFrame`)."""
+    unit = protocol.units
+    frame = data.frame(outcome.level)
+    if outcome.level != unit.name and unit.name in data.frames:
+        level = protocol.level(outcome.level)
+        link = level.unit_column if level is not None else unit.id_column
+        extra = data.frame(unit.name)
+        keep = [c for c in extra.columns if c not in frame.columns or c == unit.id_column]
+        extra = extra[keep].rename(columns={unit.id_column: link})
+        frame = frame.merge(extra, on=link, how="left", validate="many_to_one")
+    clustered = protocol.design.type != "individual" or outcome.level != unit.name
+    cluster = "cluster" if clustered and "cluster" in frame else None
+    if cluster is None and clustered:
+        level = protocol.level(outcome.level)
+        cluster = level.unit_column if level is not None else None
+    blocks = "block" if "block" in frame and frame["block"].nunique() > 1 else None
+    covariates = tuple(c.data_column for c in protocol.covariates
+                       if c.adjust and c.data_column in frame
+                       and c.level in (outcome.level, unit.name))
+    baseline = outcome.baseline if outcome.baseline in frame else None
+    return AnalysisFrame(data=frame, cluster=cluster, blocks=blocks, covariates=covariates,
+                         baseline=baseline)
