@@ -8,7 +8,8 @@ the power, and the missing one is solved for.
   covariates at both levels (Bloom 2006; PowerUp!; Eldridge et al. 2006).
 - :func:`solve_stepped_wedge` — cross-sectional stepped wedges (Hussey & Hughes 2007).
 
-:func:`power_curve` evaluates any of them over a grid for tables and figures.
+:func:`power_curve` evaluates any of them over a grid for tables and figures, and
+:func:`power_table` applies them to every outcome of a protocol.
 """
 
 from trialkit.design._checks import InvalidParameterError, NoSolutionError
@@ -16,6 +17,7 @@ from trialkit.design.cluster import solve_cluster
 from trialkit.design.curve import power_curve
 from trialkit.design.individual import solve_individual
 from trialkit.design.outcomes import BinaryOutcome, ContinuousOutcome
+from trialkit.design.plan import PowerRow, PowerTable, power_by_units, power_table
 from trialkit.design.results import PowerCurve, PowerResult
 from trialkit.design.stepped_wedge import hussey_hughes_variance, solve_stepped_wedge
 
@@ -26,8 +28,12 @@ __all__ = [
     "NoSolutionError",
     "PowerCurve",
     "PowerResult",
+    "PowerRow",
+    "PowerTable",
     "hussey_hughes_variance",
+    "power_by_units",
     "power_curve",
+    "power_table",
     "solve_cluster",
     "solve_individual",
     "solve_stepped_wedge",

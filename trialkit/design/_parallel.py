@@ -257,10 +257,15 @@ def make(
         )
     arms = check_int("n_arms", n_arms, 2, func=func)
     share = 1.0 / arms if treated_share is None else treated_share
-    share = check_real("treated_share", share, 0.0, 1.0 / (arms - 1), closed="neither", func=func)
-    rest = 1.0 - (arms - 1) * share
-    control = rest if control_share is None else control_share
-    control = check_real("control_share", control, 0.0, rest, closed="right", func=func)
+    if control_share is None:
+        share = check_real("treated_share", share, 0.0, 1 / (arms - 1), closed="neither", func=func)
+        control = 1.0 - (arms - 1) * share
+    else:
+        # Treatment arms may differ in size: only this arm and control are constrained.
+        share = check_real("treated_share", share, 0.0, 1.0, closed="neither", func=func)
+        control = check_real(
+            "control_share", control_share, 0.0, 1.0 - share, closed="right", func=func
+        )
     dist = dist or ("normal" if isinstance(outcome, BinaryOutcome) else "t")
     return Parallel(
         design=design,
