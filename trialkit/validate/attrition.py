@@ -124,29 +124,44 @@ def _analysed(protocol: Protocol, assigned: int, followed: int) -> int:
     return assigned if plan == "multiple_imputation" else followed
 
 
+def per_arm(rows: pd.DataFrame, allocation: pd.DataFrame,
+            received: frozenset[str] | None) -> pd.DataFrame:
+    """Counts per arm from one outcome's rows, in a few grouped passes.
+
+    Columns: ``clusters, individuals, clusters_seen, individuals_seen`` and, when take-up
+    is known, ``clusters_received, individuals_received``; indexed by arm in allocation
+    order (arms without rows count 0).
+    """
+    arms = pd.Index(dict.fromkeys(allocation["arm"]), name="arm")
+    seen = rows[rows["y"].notna()]
+    table = pd.DataFrame({
+        "clusters": allocation.groupby("arm", sort=False)["cluster"].nunique(),
+        "individuals": rows.groupby("arm", sort=False).size(),
+        "clusters_seen": seen.groupby("arm", sort=False)["cluster"].nunique(),
+        "individuals_seen": seen.groupby("arm", sort=False).size(),
+    }).reindex(arms)
+    if received is not None:
+        got = rows[rows["unit"].isin(received)]
+        table["clusters_received"] = got.groupby("arm", sort=False)["cluster"].nunique()
+        table["individuals_received"] = got.groupby("arm", sort=False).size()
+    return table.fillna(0).astype("int64")
+
+
 def arm_counts(outcome: Outcome, protocol: Protocol, rows: pd.DataFrame,
-               allocation: pd.DataFrame, took_up: frozenset[str] | None) -> list[ArmCounts]:
+               allocation: pd.DataFrame, received: frozenset[str] | None) -> list[ArmCounts]:
     """Counts per arm at cluster level (cluster designs) and individual level."""
     individual = protocol.design.type == "individual"
     at_unit = outcome.level == protocol.units.name
     levels: list[CountLevel] = (["individual"] if individual else
                                 ["cluster"] if at_unit else ["cluster", "individual"])
-    seen = rows[rows["y"].notna()]
-    received_rows = rows[rows["unit"].isin(took_up)] if took_up is not None else None
+    table = per_arm(rows, allocation, received)
     out: list[ArmCounts] = []
-    for arm in dict.fromkeys(allocation["arm"]):
+    for arm, row in table.iterrows():
         for level in levels:
-            if level == "cluster":
-                assigned = int(allocation.loc[allocation["arm"] == arm, "cluster"].nunique())
-                followed = int(seen.loc[seen["arm"] == arm, "cluster"].nunique())
-                received = (None if received_rows is None else int(
-                    received_rows.loc[received_rows["arm"] == arm, "cluster"].nunique()))
-            else:
-                assigned = int((rows["arm"] == arm).sum())
-                followed = int((seen["arm"] == arm).sum())
-                received = (None if received_rows is None
-                            else int((received_rows["arm"] == arm).sum()))
-            out.append(ArmCounts(outcome.name, level, str(arm), assigned, received, followed,
+            key = "clusters" if level == "cluster" else "individuals"
+            assigned, followed = int(row[key]), int(row[f"{key}_seen"])
+            got = int(row[f"{key}_received"]) if received is not None else None
+            out.append(ArmCounts(outcome.name, level, str(arm), assigned, got, followed,
                                  _analysed(protocol, assigned, followed)))
     return out
 

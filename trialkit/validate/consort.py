@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from trialkit.protocol.model import Protocol
-from trialkit.validate.attrition import outcome_rows
+from trialkit.protocol.outcomes import Outcome
+from trialkit.validate.attrition import outcome_rows, per_arm
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,51 +68,60 @@ class ConsortFlow:
             }} for a in self.arms])
 
 
-def _sizes(rows: pd.DataFrame) -> ClusterSizes | None:
-    if rows.empty:
+def _sizes(rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean, smallest and largest cluster size per arm."""
+    sizes = rows.groupby(["arm", "cluster"], sort=False).size()
+    return sizes.groupby(level="arm", sort=False).agg(["mean", "min", "max"])
+
+
+def _size(table: pd.DataFrame, arm: str) -> ClusterSizes | None:
+    if arm not in table.index:
         return None
-    sizes = rows.groupby("cluster").size()
-    return ClusterSizes(float(sizes.mean()), int(sizes.min()), int(sizes.max()))
+    mean, low, high = table.loc[arm, ["mean", "min", "max"]].to_numpy(dtype=float)
+    return ClusterSizes(float(mean), int(low), int(high))
 
 
 def _reasons(lost: pd.DataFrame) -> tuple[tuple[str, int], ...]:
-    if "reason" not in lost.columns:
+    if "reason" not in lost.columns or lost.empty:
         return ()
     text = lost["reason"].where(lost["reason"].notna(), "not given").astype(str).str.strip()
     counts = text.replace("", "not given").value_counts()
     return tuple((str(k), int(v)) for k, v in counts.items())
 
 
-def arm_flow(protocol: Protocol, arm: str, rows: pd.DataFrame, allocation: pd.DataFrame,
-             took_up: frozenset[str] | None) -> ArmFlow:
-    """The flow of one arm from one outcome's rows (see ``outcome_rows``)."""
+def outcome_flow(protocol: Protocol, outcome: Outcome, rows: pd.DataFrame,
+                 allocation: pd.DataFrame, received: frozenset[str] | None) -> ConsortFlow:
+    """The flow of one outcome from its rows (see ``outcome_rows``)."""
     clustered = protocol.design.type != "individual"
-    mine = rows[rows["arm"] == arm]
-    seen = mine[mine["y"].notna()]
-    lost = mine[mine["y"].isna()]
-    clusters = allocation.loc[allocation["arm"] == arm, "cluster"]
-    n_clusters, n_seen = int(clusters.nunique()), int(seen["cluster"].nunique())
-    received = mine[mine["unit"].isin(took_up)] if took_up is not None else None
     imputed = protocol.analysis.frequentist.missing_data == "multiple_imputation"
-    analysed = mine if imputed else seen
-    label = next((a.label for a in protocol.arms if a.id == arm), arm)
-    return ArmFlow(
-        arm=arm, label=label,
-        clusters_allocated=n_clusters if clustered else None,
-        individuals_allocated=len(mine),
-        clusters_received=(int(received["cluster"].nunique())
-                           if clustered and received is not None else None),
-        individuals_received=len(received) if received is not None else None,
-        clusters_lost=n_clusters - n_seen if clustered else None,
-        individuals_lost=len(lost),
-        lost_reasons=_reasons(lost),
-        clusters_analysed=(int(analysed["cluster"].nunique()) if clustered else None),
-        individuals_analysed=len(analysed),
-        clusters_excluded=0 if clustered else None,
-        individuals_excluded=0,
-        sizes_allocated=_sizes(mine) if clustered else None,
-        sizes_analysed=_sizes(analysed) if clustered else None,
-    )
+    table = per_arm(rows, allocation, received)
+    seen = rows[rows["y"].notna()]
+    lost = rows[rows["y"].isna()]
+    sizes_all, sizes_seen = _sizes(rows), _sizes(rows if imputed else seen)
+    labels = {a.id: a.label for a in protocol.arms}
+    arms = []
+    for arm, row in table.iterrows():
+        n_c, n_i = int(row["clusters"]), int(row["individuals"])
+        seen_c, seen_i = int(row["clusters_seen"]), int(row["individuals_seen"])
+        got = received is not None
+
+        def cl(value: int) -> int | None:
+            return value if clustered else None
+
+        arms.append(ArmFlow(
+            arm=str(arm), label=labels.get(str(arm), str(arm)),
+            clusters_allocated=cl(n_c), individuals_allocated=n_i,
+            clusters_received=cl(int(row["clusters_received"])) if got else None,
+            individuals_received=int(row["individuals_received"]) if got else None,
+            clusters_lost=cl(n_c - seen_c), individuals_lost=n_i - seen_i,
+            lost_reasons=_reasons(lost[lost["arm"] == arm]),
+            clusters_analysed=cl(n_c if imputed else seen_c),
+            individuals_analysed=n_i if imputed else seen_i,
+            clusters_excluded=cl(0), individuals_excluded=0,
+            sizes_allocated=_size(sizes_all, str(arm)) if clustered else None,
+            sizes_analysed=_size(sizes_seen, str(arm)) if clustered else None,
+        ))
+    return ConsortFlow(outcome.name, outcome.level, tuple(arms))
 
 
 def consort_flows(protocol: Protocol, frames: Mapping[str, pd.DataFrame],
@@ -136,7 +146,5 @@ def consort_flows(protocol: Protocol, frames: Mapping[str, pd.DataFrame],
         if outcome.level != protocol.units.name and outcome.level not in frames:
             continue
         rows = outcome_rows(outcome, protocol, frames, allocation)
-        arms = tuple(arm_flow(protocol, str(arm), rows, allocation, took_up)
-                     for arm in dict.fromkeys(allocation["arm"]))
-        flows.append(ConsortFlow(outcome.name, outcome.level, arms))
+        flows.append(outcome_flow(protocol, outcome, rows, allocation, took_up))
     return tuple(flows)
