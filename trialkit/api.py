@@ -14,6 +14,7 @@ import numpy as np
 
 from trialkit import register
 from trialkit._core.files import atomic_write
+from trialkit.design import PowerTable, power_by_units, power_table
 from trialkit.diagnose import fabricate, fabricate_units
 from trialkit.errors import OverwriteError, TrialkitError
 from trialkit.protocol import Protocol, bundled_path, bundled_protocols, load_protocol
@@ -135,6 +136,25 @@ def balance_table(protocol_path: str | Path, allocation_path: str | Path,
                    id_column=protocol.units.id_column, kinds=kinds,  # type: ignore[arg-type]
                    control=protocol.control.id, scheme=declare(protocol, units),
                    seed=protocol.seed)
+
+
+# Design -------------------------------------------------------------------------------------
+
+
+def power(protocol_path: str | Path) -> PowerTable:
+    """Power and MDE of every outcome at the planned size (``trialkit power``)."""
+    return power_table(load_protocol(resolve_protocol(protocol_path)))
+
+
+def power_plot(protocol_path: str | Path, out: str | Path, *, force: bool = False) -> Path:
+    """Write the power curve (power by number of units) of the primary outcomes."""
+    from trialkit.report.figures import power_curve_figure
+
+    protocol = load_protocol(resolve_protocol(protocol_path))
+    curve = power_by_units(protocol)
+    target = Path(out)
+    data = power_curve_figure(curve.to_frame(), fmt=target.suffix.lstrip(".") or "svg")
+    return atomic_write(target, data, force=force, what="plot")
 
 
 # Register -----------------------------------------------------------------------------------

@@ -167,6 +167,22 @@ def verify(
 
 @app.command()
 @user_errors
+def power(
+    protocol: ProtocolArg,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write a power curve (SVG or PNG).")
+    ] = None,
+) -> None:
+    """Power and minimum detectable effect of every outcome under the declared assumptions."""
+    table = api.power(protocol)
+    typer.echo(table.summary())
+    if plot is not None:
+        api.power_plot(protocol, plot)
+        typer.echo(f"wrote {plot}")
+
+
+@app.command()
+@user_errors
 def simulate(
     protocol: ProtocolArg,
     out: Annotated[Path, typer.Option("--out", help="Directory for the simulated files.")],
