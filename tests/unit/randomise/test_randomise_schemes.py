@@ -21,8 +21,8 @@ from trialkit.randomise.schemes import (
     SimpleRandomisation,
     SteppedWedge,
 )
-from trialkit.randomise.schemes.rerandomisation import mahalanobis
 from trialkit.randomise.schemes.matched_pairs import whiten
+from trialkit.randomise.schemes.rerandomisation import mahalanobis
 from trialkit.randomise.units import Units
 
 

@@ -170,7 +170,7 @@ class Rerandomisation(Scheme):
         ``n_units × batch``.
         """
         width, lay = self.words_per_draw, self.base.layout
-        most = max(1, BATCH_ELEMENTS // max(width, 1))
+        most = max(1, min(BATCH_ELEMENTS // max(width, 1), self.max_draws))
         size = batch_size or min(most, max(16, math.ceil(2.0 / self.acceptance)))
         threshold, got, since = self.threshold, 0, 0
         while got < n:
