@@ -7,6 +7,7 @@ e.g. "The 'icc' parameter of solve_cluster must be in [0, 1). Got 1.5 instead."
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Literal, get_args
 
@@ -65,7 +66,7 @@ def check_real(
     right = "]" if closed in ("right", "both") else ")"
     interval = f"{left}{_bound(low)}, {_bound(high)}{right}"
     message = f"The '{name}' parameter of {func} must be in {interval}. Got {value!r} instead."
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidParameterError(message)
     number = float(value)
     if math.isnan(number):
@@ -79,8 +80,8 @@ def check_real(
 
 def check_int(name: str, value: object, low: int, *, func: str) -> int:
     """Return ``value`` if it is a whole number ``>= low``; raise otherwise."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= low:
-        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= low:
+        return int(value)
     raise InvalidParameterError(
         f"The '{name}' parameter of {func} must be an int in [{low}, inf). Got {value!r} instead."
     )

@@ -143,6 +143,14 @@ class Problem:
         low, high = sorted((near, far))
         return float(optimize.brentq(gap, low, high, xtol=_XTOL))
 
+    def require_effect(self, effect: float, target: float) -> None:
+        """Raise when no size can detect ``effect`` (an ITT effect of zero)."""
+        if self.test_effect(effect) == 0:
+            raise NoSolutionError(
+                f"No sample size reaches {target:.0%} power for an effect of 0: power stays "
+                "at alpha. Fix: give the smallest effect worth detecting."
+            )
+
     def solve_size(
         self,
         target: float,

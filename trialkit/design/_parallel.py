@@ -119,6 +119,7 @@ def solve(
         )
     elif unknown in ("n", "clusters"):
         assert effect is not None and size is not None and power is not None
+        problem.require_effect(effect, power)
         e, m = effect, size
         exact = problem.solve_size(
             power,
@@ -140,6 +141,7 @@ def solve(
 def _solve_cluster_size(
     setup: Parallel, problem: Problem, effect: float, clusters: float, power: float
 ) -> float:
+    problem.require_effect(effect, power)
     ceiling = problem.power(effect, clusters, math.inf)
     if ceiling < power:
         floor = setup.icc * (1 - setup.r2_cluster) * (1 + setup.cv**2)

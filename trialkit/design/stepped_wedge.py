@@ -244,6 +244,7 @@ def _solve(
         )
     elif unknown == "clusters":
         assert effect is not None and size is not None and power is not None
+        problem.require_effect(effect, power)
         e, m = effect, size
         exact = problem.solve_size(
             power, lambda j: problem.power(e, j, m), low=float(steps), what="number of clusters"
@@ -251,6 +252,7 @@ def _solve(
         clusters = float(steps * math.ceil(exact / steps - 1e-9))
     elif unknown == "cluster_size":
         assert effect is not None and clusters is not None and power is not None
+        problem.require_effect(effect, power)
         e, j = effect, clusters
         exact = problem.solve_size(
             power, lambda m: problem.power(e, j, m), low=1.0, what="cluster size"

@@ -109,3 +109,10 @@ def test_power_curve_rejects_bad_grids() -> None:
         power_curve(solve_individual, {"n": []}, effect=0.3)
     with pytest.raises(InvalidParameterError, match=r"both in 'grid' and fixed"):
         power_curve(solve_individual, {"n": [50]}, n=50, effect=0.3)
+
+
+def test_zero_effect_has_no_sample_size() -> None:
+    with pytest.raises(NoSolutionError, match=r"for an effect of 0: power stays at alpha"):
+        solve_individual(0.0, power=0.8)
+    with pytest.raises(NoSolutionError, match=r"effect of 0"):
+        solve_stepped_wedge(0.0, cluster_size=10, power=0.8, steps=3, icc=0.05)

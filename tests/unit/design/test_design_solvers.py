@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -165,3 +166,26 @@ def test_power_curve_table() -> None:
     low = frame[frame.grid_effect == 0.2].power.to_numpy()
     assert (low[1:] > low[:-1]).all(), "power rises with clusters"
     assert "grid_clusters" in curve.summary()
+
+
+def test_control_share_and_cluster_attrition() -> None:
+    explicit = solve_cluster(
+        0.3, clusters=40, cluster_size=20, icc=0.05, n_arms=3, treated_share=0.5,
+        control_share=0.25,
+    )  # fmt: skip
+    assert explicit.treated_share == 0.5 and explicit.control_share == 0.25
+    lost = solve_cluster(0.3, clusters=40, cluster_size=20, icc=0.05, cluster_attrition=0.25)
+    kept = solve_cluster(0.3, clusters=30, cluster_size=20, icc=0.05)
+    assert lost.power == pytest.approx(kept.power, rel=1e-12), "J (1 - loss) analysed"
+    assert lost.n_clusters == 40, "recruited clusters reported"
+
+
+def test_numpy_numbers_are_accepted() -> None:
+    import numpy as np
+
+    kwargs: dict[str, Any] = {
+        "clusters": np.int64(8), "cluster_size": np.int64(20), "steps": np.int64(4),
+        "icc": np.float64(0.05),
+    }  # fmt: skip
+    result = solve_stepped_wedge(np.float64(0.3), **kwargs)
+    assert result.n_clusters == 8
