@@ -108,8 +108,12 @@ def _header(source: str, count: int) -> str:
 
 def _parse_yaml(text: str, source: str) -> tuple[Any, Positions]:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        loader = yaml.SafeLoader(text)
+        try:  # compose once, then construct from the same nodes (as yaml.load does)
+            node = loader.get_single_node()
+            data = None if node is None else loader.construct_document(node)
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         raise ProtocolError([_yaml_issue(exc, source)]) from None
     except yaml.YAMLError as exc:
