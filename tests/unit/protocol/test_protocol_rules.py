@@ -1,0 +1,250 @@
+"""Every cross-field rule in ``trialkit.protocol.rules``, each broken by a minimal edit.
+
+Each case edits the flagship's YAML text as little as possible and checks the message, the
+field path and the line of the located issue, and that a fix is offered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from pydantic import ValidationError
+
+from trialkit.protocol import Protocol, parse_protocol
+from trialkit.protocol.rules import RULES
+
+SW_DESIGN = (
+    ("  type: cluster\n", "  type: stepped_wedge\n"),
+    ("  scheme: blocked_cluster\n", "  scheme: stepped_wedge\n"),
+)
+THIRD_ARM = """  - id: budget_plus
+    label: Budget with coaching
+    intervention:
+      summary: Discretionary budget plus monthly coaching.
+      description: As the budget arm, with a monthly coaching session for each worker.
+
+design:"""
+
+
+@dataclass(frozen=True)
+class Case:
+    """A broken rule: the edits, the expected message, field path and line."""
+
+    rule: str
+    name: str
+    edits: tuple[tuple[str, str], ...]
+    match: str
+    field: str
+    line: str
+    nth: int = 1
+
+
+CASES = [
+    # _unique_names
+    Case("_unique_names", "duplicate_arm_id", (("  - id: budget", "  - id: usual"),),
+         r"id `usual` is used more than once", "arms[0].id", "  - id: usual"),
+    Case("_unique_names", "duplicate_outcome", (("  - name: wellbeing\n", "  - name: loneliness\n"),),
+         r"name `loneliness` is used more than once", "outcomes[0].name", "  - name: loneliness"),
+    Case("_unique_names", "duplicate_family",
+         (("  - name: service_targets", "  - name: client_wellbeing"),),
+         r"name `client_wellbeing` is used more than once", "families[0].name",
+         "  - name: client_wellbeing"),
+    Case("_unique_names", "duplicate_covariate", (("{name: imd_score,", "{name: caseload,"),),
+         r"name `caseload` is used more than once", "covariates[0].name", "{name: caseload"),
+    Case("_unique_names", "duplicate_subgroup",
+         (("  - name: age_75_plus", "  - name: most_deprived"),),
+         r"name `most_deprived` is used more than once", "subgroups[0].name",
+         "  - name: most_deprived"),
+    Case("_unique_names", "duplicate_estimand", (("  - name: cace", "  - name: itt"),),
+         r"name `itt` is used more than once", "estimands[0].name", "  - name: itt"),
+    Case("_unique_names", "duplicate_level", (("  - name: spend\n", "  - name: staff\n"),),
+         r"level name `staff` is used more than once", "levels", "^levels:"),
+    # _arms
+    Case("_arms", "no_control", (("    control: true", "    control: false"),),
+         r"exactly one arm must be the control; found 0", "arms", "^arms:"),
+    Case("_arms", "two_controls", (("    control: false", "    control: true"),),
+         r"exactly one arm must be the control; found 2", "arms[1].control",
+         "    control: true", nth=2),
+    # _design
+    Case("_design", "cluster_without_column", (("  cluster_column: team_id\n", ""),),
+         r"a cluster design must name its cluster column", "design.cluster_column", "^design:"),
+    Case("_design", "cluster_scheme_individual_type", (("  type: cluster\n", "  type: individual\n"),),
+         r"scheme `blocked_cluster` keeps clusters whole but the design type is `individual`",
+         "design.scheme", "  scheme: blocked_cluster"),
+    Case("_design", "cluster_type_splitting_scheme",
+         (("  scheme: blocked_cluster", "  scheme: blocked"),),
+         r"a cluster design cannot use scheme `blocked`, which splits clusters",
+         "design.scheme", "  scheme: blocked"),
+    Case("_design", "blocked_without_columns", (("  block_columns: [locality]\n", ""),),
+         r"scheme `blocked_cluster` needs block columns", "design.block_columns", "^design:"),
+    Case("_design", "matched_pairs_without_pair_on",
+         (("  scheme: blocked_cluster", "  scheme: matched_pairs"),),
+         r"scheme `matched_pairs` needs `pair_on` covariates", "design.pair_on", "^design:"),
+    Case("_design", "rerandomisation_scheme_without_settings",
+         (("  scheme: blocked_cluster", "  scheme: rerandomisation"),),
+         r"`rerandomisation` settings go with scheme `rerandomisation` and only it",
+         "design.rerandomisation", "^design:"),
+    Case("_design", "rerandomisation_settings_without_scheme",
+         (("  block_columns: [locality]\n",
+           "  block_columns: [locality]\n  rerandomisation: {covariates: [caseload]}\n"),),
+         r"`rerandomisation` settings go with scheme `rerandomisation` and only it",
+         "design.rerandomisation", "  rerandomisation:"),
+    # _stepped_wedge (reported by _design)
+    Case("_stepped_wedge", "type_without_scheme_and_block",
+         (("  type: cluster\n", "  type: stepped_wedge\n"),),
+         r"a stepped-wedge design needs `type: stepped_wedge`, `scheme: stepped_wedge`",
+         "design.stepped_wedge", "^design:"),
+    Case("_stepped_wedge", "one_step",
+         (*SW_DESIGN, ("  block_columns: [locality]\n", "  stepped_wedge: {steps: 1, periods: 3}\n")),
+         r"a stepped-wedge design needs at least 2 steps, got 1", "design.stepped_wedge.steps",
+         "  stepped_wedge: {"),
+    Case("_stepped_wedge", "too_few_periods",
+         (*SW_DESIGN, ("  block_columns: [locality]\n", "  stepped_wedge: {steps: 4, periods: 4}\n")),
+         r"4 steps need at least 5 periods, got 4", "design.stepped_wedge.periods",
+         "  stepped_wedge: {"),
+    Case("_stepped_wedge", "three_arms",
+         (*SW_DESIGN, ("  block_columns: [locality]\n", "  stepped_wedge: {steps: 2, periods: 3}\n"),
+          ("\ndesign:", THIRD_ARM)),
+         r"a stepped-wedge design has exactly two arms", "arms", "^arms:"),
+    # _outcome_shape
+    Case("_outcome_shape", "ordinal_without_levels",
+         (("    levels: [Very dissatisfied, Dissatisfied, Neither, Satisfied, Very satisfied]\n",
+           ""),),
+         r"ordinal outcome `job_satisfaction` needs its levels", "outcomes[6].levels",
+         "  - name: job_satisfaction"),
+    Case("_outcome_shape", "duplicate_ordinal_level",
+         (("[Very dissatisfied, Dissatisfied, Neither,", "[Dissatisfied, Dissatisfied, Neither,"),),
+         r"level `Dissatisfied` appears more than once", "outcomes[6].levels",
+         "    levels: [Dissatisfied, Dissatisfied"),
+    Case("_outcome_shape", "levels_on_continuous",
+         (("    range: [3, 9]\n", "    range: [3, 9]\n    levels: [low, high]\n"),),
+         r"only ordinal outcomes have levels; `loneliness` is continuous", "outcomes[0].levels",
+         "    levels: [low, high]"),
+    Case("_outcome_shape", "range_reversed", (("    range: [3, 9]", "    range: [9, 3]"),),
+         r"range must be \[low, high\] with low < high, got \[9.0, 3.0\]", "outcomes[0].range",
+         "    range: [9, 3]"),
+    Case("_outcome_shape", "binary_range",
+         (("    type: binary\n", "    type: binary\n    range: [0, 2]\n"),),
+         r"a binary outcome lies in \[0, 1\]", "outcomes[5].range", "    range: [0, 2]"),
+    # _references
+    Case("_references", "unknown_family",
+         (("    family: client_wellbeing", "    family: client_wellbing"),),
+         r"family `client_wellbing` is not declared. Did you mean `client_wellbeing`\?",
+         "outcomes[0].family", "    family: client_wellbing"),
+    Case("_references", "unknown_outcome_level", (("    level: client\n", "    level: clients\n"),),
+         r"level `clients` is not declared. Did you mean `client`\?", "outcomes[0].level",
+         "    level: clients"),
+    Case("_references", "unknown_covariate_level",
+         (("label: Age at referral, level: client", "label: Age at referral, level: cleint"),),
+         r"level `cleint` is not declared. Did you mean `client`\?", "covariates[3].level",
+         "level: cleint"),
+    Case("_references", "unknown_subgroup_level",
+         (("    level: client\n    equity: true", "    level: patient\n    equity: true"),),
+         r"level `patient` is not declared", "subgroups[0].level", "    level: patient"),
+    Case("_references", "no_primary", (("    role: primary", "    role: secondary"),),
+         r"at least one outcome must be primary", "outcomes", "^outcomes:"),
+    Case("_references", "family_without_outcomes",
+         (("families:\n", "families:\n  - name: unused\n    label: Unused family\n"),),
+         r"family `unused` has no outcomes", "families[0].name", "  - name: unused"),
+    # _analysis
+    Case("_analysis", "cace_without_take_up", (("    take_up_column: budget_used\n", ""),),
+         r"a CACE estimand needs the take-up column", "estimands[1].take_up_column",
+         "  - name: cace"),
+    Case("_analysis", "prior_unknown_outcome",
+         (("      - outcome: loneliness", "      - outcome: lonelines"),),
+         r"prior for unknown outcome `lonelines`. Did you mean `loneliness`\?",
+         "analysis.bayesian.priors[0].outcome", "      - outcome: lonelines"),
+    Case("_analysis", "decision_rule_unknown_outcome",
+         (("{outcome: loneliness, event: benefit", "{outcome: lonliness, event: benefit"),),
+         r"decision rule `roll_out` refers to unknown outcome `lonliness`",
+         "analysis.decision_rules[0].conditions[0].outcome", "{outcome: lonliness"),
+    Case("_analysis", "at_least_mid_without_mid",
+         (("{outcome: safeguarding_concern, event: harm, margin: 0.02, at_most: 0.1}",
+           "{outcome: safeguarding_concern, event: at_least_mid, at_most: 0.1}"),),
+         r"outcome `safeguarding_concern` has no minimum important difference",
+         "analysis.decision_rules[0].conditions[1].margin", "event: at_least_mid"),
+    Case("_analysis", "both_thresholds",
+         (("event: benefit, at_least: 0.9}", "event: benefit, at_least: 0.9, at_most: 0.99}"),),
+         r"a condition needs exactly one of `at_least` and `at_most`",
+         "analysis.decision_rules[0].conditions[0]", "event: benefit"),
+    Case("_analysis", "no_threshold",
+         (("event: benefit, at_least: 0.9}", "event: benefit}"),),
+         r"a condition needs exactly one of `at_least` and `at_most`",
+         "analysis.decision_rules[0].conditions[0]", "event: benefit"),
+    Case("_analysis", "westfall_young_without_draws",
+         (("    multiplicity: bh", "    multiplicity: westfall_young"),
+          ("    ri_draws: 2000", "    ri_draws: 0")),
+         r"Westfall–Young needs re-randomisation draws", "analysis.frequentist.ri_draws",
+         "    ri_draws: 0"),
+    # _costs_and_dates
+    Case("_costs_and_dates", "misuse_unknown_outcome",
+         (("    outcome: unjustified_spend", "    outcome: unjustified_spending"),),
+         r"misuse outcome `unjustified_spending` is not declared. "
+         r"Did you mean `unjustified_spend`\?",
+         "costs.misuse.outcome", "    outcome: unjustified_spending"),
+    Case("_costs_and_dates", "dates_out_of_order", (("  end: 2027-12-17", "  end: 2026-12-17"),),
+         r"dates must run start ≤ intervention_start ≤ intervention_end ≤ end", "dates",
+         "^dates:"),
+    # _levels
+    Case("_levels", "level_unknown_arm", (("    arms: [budget]", "    arms: [budgets]"),),
+         r"arm `budgets` is not declared. Did you mean `budget`\?", "levels[2].arms[0]",
+         "    arms: [budgets]"),
+    Case("_levels", "shares_do_not_add_up",
+         (("    shares: [0.75, 0.25]", "    shares: [0.75, 0.35]"),),
+         r"shares must give one share per level and add up to 1", "subgroups[0].shares",
+         "    shares: [0.75, 0.35]"),
+    Case("_levels", "shares_wrong_length", (("    shares: [0.75, 0.25]", "    shares: [1.0]"),),
+         r"shares must give one share per level and add up to 1", "subgroups[0].shares",
+         "    shares: [1.0]"),
+    # _covariates
+    Case("_covariates", "rerandomisation_on_client_covariate",
+         (("  scheme: blocked_cluster", "  scheme: rerandomisation"),
+          ("  block_columns: [locality]", "  rerandomisation: {covariates: [caseload, age]}")),
+         r"`age` is not a declared unit-level covariate",
+         "design.rerandomisation.covariates[1]", "  rerandomisation: {"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.rule}-{c.name}" for c in CASES])
+def test_broken_rule_is_located(flag, case: Case) -> None:
+    text = flag.edit(*case.edits)
+    flag.expect(text, case.match, field=case.field, line=flag.line(text, case.line, case.nth))
+
+
+def test_every_rule_has_a_case() -> None:
+    rule_names = {rule.__name__ for rule in RULES} | {"_stepped_wedge"}
+    assert rule_names == {case.rule for case in CASES}
+
+
+def test_valid_variants_of_the_flagship_parse(flag) -> None:
+    rerandomised = flag.edit(
+        ("  scheme: blocked_cluster", "  scheme: rerandomisation"),
+        ("  block_columns: [locality]", "  rerandomisation: {covariates: [caseload, imd_score]}"),
+    )
+    assert parse_protocol(rerandomised).design.rerandomisation is not None
+    stepped = flag.edit(
+        *SW_DESIGN,
+        ("  block_columns: [locality]\n", "  stepped_wedge: {steps: 3, periods: 4}\n"),
+    )
+    assert parse_protocol(stepped).design.stepped_wedge is not None
+
+
+def test_model_validate_runs_the_rules_too(flag) -> None:
+    import yaml
+
+    data = yaml.safe_load(flag.edit(("    control: false", "    control: true")))
+    with pytest.raises(ValidationError, match="exactly one arm must be the control"):
+        Protocol.model_validate(data)
+
+
+def test_every_problem_is_reported_in_one_pass(flag) -> None:
+    from trialkit.errors import ProtocolError
+
+    text = flag.edit(
+        ("    role: primary", "    role: secondary"),
+        ("  end: 2027-12-17", "  end: 2026-12-17"),
+    )
+    with pytest.raises(ProtocolError, match=r"\(2 problems\)") as info:
+        parse_protocol(text, source="pilot.yaml")
+    assert [i.location.field for i in info.value.issues] == ["outcomes", "dates"]
