@@ -12,6 +12,7 @@ from trialkit.protocol import parse_protocol
 
 SOURCE = "pilot.yaml"
 
+
 def mutate_text(text: str, old: str, new: str) -> str:
     """Replace the first occurrence of ``old`` (which must be present) by ``new``."""
     assert old in text, f"the flagship no longer contains {old!r}; update the test"
@@ -30,9 +31,7 @@ def line_of(text: str, needle: str, nth: int = 1) -> int:
     raise AssertionError(f"{needle!r} not found {nth} times")
 
 
-def expect_protocol_error(
-    text: str, match: str, *, field: str | None, line: int | None
-) -> Issue:
+def expect_protocol_error(text: str, match: str, *, field: str | None, line: int | None) -> Issue:
     """Parse ``text``; assert a ProtocolError matching ``match`` with an issue at field/line."""
     with pytest.raises(ProtocolError, match=match) as info:
         parse_protocol(text, source=SOURCE)

@@ -18,12 +18,27 @@ def test_protocol_error_is_a_trialkit_and_value_error() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "match", "field", "line"),
     [
-        ("  planned: 24", "  planed: 24", r"unknown key `planed`. Did you mean `planned`\?",
-         "units.planed", "  planed: 24"),
-        ("\ncosts:\n", "\ncost:\n", r"unknown key `cost`. Did you mean `costs`\?", "cost",
-         "^cost:"),
-        ("    ratio: 1\n    control: true", "    ration: 1\n    control: true",
-         r"unknown key `ration`. Did you mean `ratio`\?", "arms[0].ration", "    ration: 1"),
+        (
+            "  planned: 24",
+            "  planed: 24",
+            r"unknown key `planed`. Did you mean `planned`\?",
+            "units.planed",
+            "  planed: 24",
+        ),
+        (
+            "\ncosts:\n",
+            "\ncost:\n",
+            r"unknown key `cost`. Did you mean `costs`\?",
+            "cost",
+            "^cost:",
+        ),
+        (
+            "    ratio: 1\n    control: true",
+            "    ration: 1\n    control: true",
+            r"unknown key `ration`. Did you mean `ratio`\?",
+            "arms[0].ration",
+            "    ration: 1",
+        ),
     ],
     ids=["nested", "top_level", "in_list_item"],
 )
@@ -35,30 +50,67 @@ def test_unknown_key_suggests_the_closest(flag, old, new, match, field, line) ->
 
 def test_unknown_key_without_close_match_lists_valid_keys(flag) -> None:
     text = flag.edit(("  planned: 24\n", "  planned: 24\n  favourite_snack: crisps\n"))
-    issue = flag.expect(text, r"unknown key `favourite_snack`\.",
-                        field="units.favourite_snack",
-                        line=flag.line(text, "  favourite_snack: crisps"))
+    issue = flag.expect(
+        text,
+        r"unknown key `favourite_snack`\.",
+        field="units.favourite_snack",
+        line=flag.line(text, "  favourite_snack: crisps"),
+    )
     assert "`eligibility`" in (issue.fix or "") and "Did you mean" not in issue.message
 
 
 @pytest.mark.parametrize(
     ("old", "new", "match", "field", "line"),
     [
-        ("  planned: 24", "  planned: many", r"`planned` should be a valid integer.*got 'many'",
-         "units.planned", "  planned: many"),
-        ("  seed: 20261123", "  seed: 2.5", r"`seed` should be a valid integer", "design.seed",
-         "  seed: 2.5"),
-        ("    alpha: 0.05", "    alpha: [0.05]", r"`alpha` should be a valid number",
-         "analysis.frequentist.alpha", "    alpha: [0.05]"),
-        ("    enabled: true", "    enabled: maybe", r"`enabled` should be a valid boolean",
-         "analysis.bayesian.enabled", "    enabled: maybe"),
-        ("  start: 2027-01-04", "  start: next spring", r"`start` should be a valid date",
-         "dates.start", "  start: next spring"),
-        ("  block_columns: [locality]", "  block_columns: locality",
-         r"`block_columns` should be a valid tuple", "design.block_columns",
-         "  block_columns: locality"),
-        ("  per_unit: {mean: 30, cv: 0.35}", "  per_unit: 30", r"should be a valid dictionary",
-         "levels[0].per_unit", "  per_unit: 30"),
+        (
+            "  planned: 24",
+            "  planned: many",
+            r"`planned` should be a valid integer.*got 'many'",
+            "units.planned",
+            "  planned: many",
+        ),
+        (
+            "  seed: 20261123",
+            "  seed: 2.5",
+            r"`seed` should be a valid integer",
+            "design.seed",
+            "  seed: 2.5",
+        ),
+        (
+            "    alpha: 0.05",
+            "    alpha: [0.05]",
+            r"`alpha` should be a valid number",
+            "analysis.frequentist.alpha",
+            "    alpha: [0.05]",
+        ),
+        (
+            "    enabled: true",
+            "    enabled: maybe",
+            r"`enabled` should be a valid boolean",
+            "analysis.bayesian.enabled",
+            "    enabled: maybe",
+        ),
+        (
+            "  start: 2027-01-04",
+            "  start: next spring",
+            r"`start` should be a valid date",
+            "dates.start",
+            "  start: next spring",
+        ),
+        (
+            "  block_columns: [locality]",
+            "  block_columns: locality",
+            r"`block_columns` should be a valid tuple",
+            "design.block_columns",
+            "  block_columns: locality",
+        ),
+        (
+            "  per_unit: {mean: 30, cv: 0.35}",
+            "  per_unit: 30",
+            r"should be a valid dictionary",
+            "levels[0].per_unit",
+            "  per_unit: 30",
+        ),
     ],
     ids=["int", "int_from_float", "float", "bool", "date", "list", "mapping"],
 )
@@ -70,21 +122,55 @@ def test_wrong_type_is_located(flag, old, new, match, field, line) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "match", "field", "line"),
     [
-        ("    ratio: 1\n    control: true", "    ratio: -1\n    control: true",
-         r"`ratio` should be greater than 0, got -1", "arms[0].ratio", "    ratio: -1"),
-        ("    alpha: 0.05", "    alpha: 1.5", r"`alpha` should be less than 1, got 1.5",
-         "analysis.frequentist.alpha", "    alpha: 1.5"),
-        ("    email: evaluation@northfield.example.gov.uk", "    email: evaluation at northfield",
-         r"should match pattern.*got 'evaluation at northfield'", "identity.contact.email", "    email: evaluation at"),
-        ("  id: council-discretionary-budget", "  id: Council Budget",
-         r"should match pattern.*got 'Council Budget'", "identity.id", "  id: Council Budget"),
-        ("  seed: 20261123", "  seed: -1", r"`seed` should be greater than or equal to 0",
-         "design.seed", "  seed: -1"),
-        ("  mechanisms: [autonomy, discretionary_resources, peer_accountability]",
-         "  mechanisms: []", r"should have at least 1 item", "rationale.mechanisms",
-         "  mechanisms: []"),
-        ("  - name: loneliness\n", "  - name: Loneliness Score\n", r"should match pattern.*got 'Loneliness Score'",
-         "outcomes[0].name", "  - name: Loneliness Score"),
+        (
+            "    ratio: 1\n    control: true",
+            "    ratio: -1\n    control: true",
+            r"`ratio` should be greater than 0, got -1",
+            "arms[0].ratio",
+            "    ratio: -1",
+        ),
+        (
+            "    alpha: 0.05",
+            "    alpha: 1.5",
+            r"`alpha` should be less than 1, got 1.5",
+            "analysis.frequentist.alpha",
+            "    alpha: 1.5",
+        ),
+        (
+            "    email: evaluation@northfield.example.gov.uk",
+            "    email: evaluation at northfield",
+            r"should match pattern.*got 'evaluation at northfield'",
+            "identity.contact.email",
+            "    email: evaluation at",
+        ),
+        (
+            "  id: council-discretionary-budget",
+            "  id: Council Budget",
+            r"should match pattern.*got 'Council Budget'",
+            "identity.id",
+            "  id: Council Budget",
+        ),
+        (
+            "  seed: 20261123",
+            "  seed: -1",
+            r"`seed` should be greater than or equal to 0",
+            "design.seed",
+            "  seed: -1",
+        ),
+        (
+            "  mechanisms: [autonomy, discretionary_resources, peer_accountability]",
+            "  mechanisms: []",
+            r"should have at least 1 item",
+            "rationale.mechanisms",
+            "  mechanisms: []",
+        ),
+        (
+            "  - name: loneliness\n",
+            "  - name: Loneliness Score\n",
+            r"should match pattern.*got 'Loneliness Score'",
+            "outcomes[0].name",
+            "  - name: Loneliness Score",
+        ),
     ],
     ids=["ratio", "probability", "email", "identity_id", "seed", "too_short", "name"],
 )
@@ -95,20 +181,39 @@ def test_field_constraint_is_located(flag, old, new, match, field, line) -> None
 
 def test_ratio_message_names_the_fix_and_field_description(flag) -> None:
     text = flag.edit(("    ratio: 1\n    control: true", "    ratio: 0\n    control: true"))
-    issue = flag.expect(text, "greater than 0", field="arms[0].ratio",
-                        line=flag.line(text, "    ratio: 0"))
+    issue = flag.expect(
+        text, "greater than 0", field="arms[0].ratio", line=flag.line(text, "    ratio: 0")
+    )
     assert issue.fix is not None and "greater than 0" in issue.fix and "1:1" in issue.fix
 
 
 @pytest.mark.parametrize(
     ("old", "new", "match", "suggestion", "field", "line"),
     [
-        ("  scheme: blocked_cluster", "  scheme: blocked_clustr", r"`scheme` should be",
-         "blocked_cluster", "design.scheme", "  scheme: blocked_clustr"),
-        ("    role: primary", "    role: primry", r"`role` should be", "primary",
-         "outcomes[0].role", "    role: primry"),
-        ("  type: cluster\n", "  type: clustered\n", r"`type` should be", "cluster",
-         "design.type", "  type: clustered"),
+        (
+            "  scheme: blocked_cluster",
+            "  scheme: blocked_clustr",
+            r"`scheme` should be",
+            "blocked_cluster",
+            "design.scheme",
+            "  scheme: blocked_clustr",
+        ),
+        (
+            "    role: primary",
+            "    role: primry",
+            r"`role` should be",
+            "primary",
+            "outcomes[0].role",
+            "    role: primry",
+        ),
+        (
+            "  type: cluster\n",
+            "  type: clustered\n",
+            r"`type` should be",
+            "cluster",
+            "design.type",
+            "  type: clustered",
+        ),
     ],
     ids=["scheme", "role", "design_type"],
 )
@@ -120,8 +225,12 @@ def test_bad_literal_suggests_the_closest(flag, old, new, match, suggestion, fie
 
 def test_bad_literal_without_close_match_lists_the_options(flag) -> None:
     text = flag.edit(("  scheme: blocked_cluster", "  scheme: coin_toss"))
-    issue = flag.expect(text, r"`scheme` should be", field="design.scheme",
-                        line=flag.line(text, "  scheme: coin_toss"))
+    issue = flag.expect(
+        text,
+        r"`scheme` should be",
+        field="design.scheme",
+        line=flag.line(text, "  scheme: coin_toss"),
+    )
     assert "Did you mean" not in issue.message
     assert "'stepped_wedge'" in (issue.fix or "")
 
@@ -138,21 +247,30 @@ def test_bad_literal_without_close_match_lists_the_options(flag) -> None:
 def test_missing_required_key(flag, old, field, line) -> None:
     text = flag.edit((old, ""))
     name = field.rsplit(".", 1)[-1]
-    issue = flag.expect(text, f"required key `{name}` is missing", field=field,
-                        line=flag.line(text, line))
+    issue = flag.expect(
+        text, f"required key `{name}` is missing", field=field, line=flag.line(text, line)
+    )
     assert f"add `{name}:`" in (issue.fix or "")
 
 
 def test_duplicate_key_is_located(flag) -> None:
     text = flag.edit(("  planned: 24\n", "  planned: 24\n  planned: 30\n"))
-    flag.expect(text, r"key `planned` appears twice", field="units.planned",
-                line=flag.line(text, "  planned: 30"))
+    flag.expect(
+        text,
+        r"key `planned` appears twice",
+        field="units.planned",
+        line=flag.line(text, "  planned: 30"),
+    )
 
 
 def test_duplicate_key_in_list_item(flag) -> None:
     text = flag.edit(("    type: binary\n", "    type: binary\n    type: count\n"))
-    flag.expect(text, r"key `type` appears twice", field="outcomes[5].type",
-                line=flag.line(text, "    type: binary") + 1)
+    flag.expect(
+        text,
+        r"key `type` appears twice",
+        field="outcomes[5].type",
+        line=flag.line(text, "    type: binary") + 1,
+    )
 
 
 @pytest.mark.parametrize(
@@ -171,15 +289,18 @@ def test_yaml_syntax_error_has_its_line(flag, old, new, line) -> None:
 
 @pytest.mark.parametrize(
     "tag",
-    ["!!python/object/apply:os.system", "!!python/object/new:os.system",
-     "!!python/name:os.system"],
+    ["!!python/object/apply:os.system", "!!python/object/new:os.system", "!!python/name:os.system"],
 )
 def test_python_tag_is_reported_never_executed(flag, tmp_path: Path, tag: str) -> None:
     marker = tmp_path / "executed"
     value = f'["touch {marker}"]' if "apply" in tag or "new" in tag else "''"
     text = flag.edit(('  version: "1.2"', f"  version: {tag} {value}"))
-    issue = flag.expect(text, r"YAML tags that build objects are not allowed", field=None,
-                        line=flag.line(text, "  version: !!python"))
+    issue = flag.expect(
+        text,
+        r"YAML tags that build objects are not allowed",
+        field=None,
+        line=flag.line(text, "  version: !!python"),
+    )
     assert "never runs code" in (issue.fix or "")
     assert not marker.exists()
     path = tmp_path / "pilot.yaml"
@@ -192,10 +313,18 @@ def test_python_tag_is_reported_never_executed(flag, tmp_path: Path, tag: str) -
 @pytest.mark.parametrize(
     ("old", "new", "match", "line"),
     [
-        ("  start: 2027-01-04", "  start: 2027-02-30", r"cannot read `2027-02-30`",
-         "  start: 2027-02-30"),
-        ("  start: 2027-01-04", "  start: 2027-13-04", r"cannot read `2027-13-04`",
-         "  start: 2027-13-04"),
+        (
+            "  start: 2027-01-04",
+            "  start: 2027-02-30",
+            r"cannot read `2027-02-30`",
+            "  start: 2027-02-30",
+        ),
+        (
+            "  start: 2027-01-04",
+            "  start: 2027-13-04",
+            r"cannot read `2027-13-04`",
+            "  start: 2027-13-04",
+        ),
         ("  planned: 24", "  planned: " + "9" * 5000, r"cannot read `9999", "  planned: 999"),
     ],
     ids=["february_30", "month_13", "huge_integer"],
@@ -249,7 +378,9 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_file_that_is_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
     path.write_bytes("title: caf\u00e9".encode("latin-1"))
-    with pytest.raises(ProtocolError, match=r"cannot read the file.*Fix: save the protocol as UTF-8"):
+    with pytest.raises(
+        ProtocolError, match=r"cannot read the file.*Fix: save the protocol as UTF-8"
+    ):
         load_protocol(path)
 
 
