@@ -58,24 +58,25 @@ def _irls(
     beta = np.zeros(x.shape[1])
     for _ in range(MAX_ITERATIONS):
         var = mu * (1.0 - mu) if family == "logit" else mu
+        if family == "logit" and np.any(var < 1e-10):
+            raise EstimationError(
+                "fitted probabilities of 0 or 1: the data are (quasi-)separated (an arm or "
+                "covariate value with all 0s or all 1s), so the odds ratio is infinite. "
+                "Fix: report the risk difference instead."
+            )
         z = eta + (y - mu) / var
         new = fit_lstsq(x, z, a * var).coef
         eta = x @ new
         mu = 1.0 / (1.0 + np.exp(-eta)) if family == "logit" else np.exp(eta)
         step = np.max(np.abs(new - beta) / (1.0 + np.abs(new)))
         beta = new
-        if step < 1e-11:
+        if step < 1e-11 and (family != "logit" or np.all(mu * (1.0 - mu) >= 1e-10)):
             break
     else:
         raise EstimationError(
             f"the {family} model did not converge in {MAX_ITERATIONS} iterations (often "
             "complete separation: an arm or covariate value with all 0s or all 1s). "
             "Fix: report the risk difference, or drop the separating covariate."
-        )
-    if family == "logit" and np.any((mu < 1e-10) | (mu > 1 - 1e-10)):
-        raise EstimationError(
-            "fitted probabilities of 0 or 1: the data are (quasi-)separated, so the odds "
-            "ratio is infinite. Fix: report the risk difference instead."
         )
     return beta, mu
 
