@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from trialkit import register
-from trialkit._core.files import atomic_write
+from trialkit._core.files import atomic_write, ensure_absent
 from trialkit.design import PowerTable, power_by_units, power_table
 from trialkit.diagnose import fabricate, fabricate_units
 from trialkit.errors import OverwriteError, TrialkitError
@@ -33,6 +36,9 @@ from trialkit.randomise import (
 
 SCHEMA_FILE = "trialkit-protocol.schema.json"
 PLAN_FILE = "pre_analysis_plan.html"
+
+if TYPE_CHECKING:
+    from trialkit.validate import TrialData
 
 
 def protocol_schema() -> str:
@@ -220,3 +226,70 @@ def simulate(protocol_path: str | Path, out: str | Path, *, seed: int | None = N
         written.append(atomic_write(target / "data" / f"{level}.csv",
                                     data.to_csv(index=False), what="data"))
     return written
+
+
+# Validate, analyse, report ------------------------------------------------------------------
+
+RESULTS_FILE = "results.json"
+
+
+def validate_files(protocol_path: str | Path, allocation: str | Path,
+                   data: Sequence[str | Path], *, report: str | Path | None = None,
+                   force: bool = False) -> TrialData:
+    """Validate data files against the protocol and allocation (``trialkit validate``)."""
+    from trialkit.validate import validate_files as run
+
+    return run(resolve_protocol(protocol_path), allocation, list(data), report, force=force)
+
+
+def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[str | Path],
+            out: str | Path, *, registration: str | Path | None = None,
+            deviation_reason: str = "", bayesian: bool = True, draws: int | None = None,
+            chains: int | None = None, force: bool = False, ledger: Path | None = None,
+            echo: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """Validate, run the registered plan, and write ``results.json`` and tidy CSVs.
+
+    Without a registration the results are marked "not pre-registered".
+    """
+    from trialkit.analyse import analyse as run_analysis
+
+    protocol_file = resolve_protocol(protocol_path)
+    protocol = load_protocol(protocol_file)
+    target = Path(out)
+    ensure_absent(target / RESULTS_FILE, force=force, what="results")
+    echo("validating data")
+    trial_data = validate_files(protocol_file, allocation, data)
+    frozen = register.load_registration(registration) if registration is not None else None
+    results = run_analysis(protocol, trial_data, registration=frozen,
+                           deviation_reason=deviation_reason, bayesian=bayesian, draws=draws,
+                           chains=chains, echo=echo)
+    outputs = [atomic_write(target / RESULTS_FILE, json.dumps(results, indent=1,
+                                                              allow_nan=False) + "\n",
+                            force=force, what="results")]
+    for name in ("estimates", "bayesian", "indices", "subgroups"):
+        if results.get(name):
+            frame = pd.DataFrame(results[name])
+            outputs.append(atomic_write(target / f"{name}.csv", frame.to_csv(index=False),
+                                        force=force, what="results"))
+    if ledger is not None:
+        inputs = [protocol_file, Path(allocation), *map(Path, data)]
+        register.append(ledger, "analyse", inputs=inputs, outputs=outputs,
+                        reason=deviation_reason or "registered plan")
+    return results
+
+
+def report(results_dir: str | Path, out: str | Path, *, force: bool = False,
+           ledger: Path | None = None) -> Path:
+    """Render ``results.json`` into one self-contained HTML report (``trialkit report``)."""
+    from trialkit.report import render_report
+
+    source = Path(results_dir) / RESULTS_FILE
+    try:
+        results = json.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TrialkitError(f"{source}: no results here. Fix: run `trialkit analyse` with "
+                            "--out pointing at this directory first.") from None
+    path = atomic_write(out, render_report(results), force=force, what="report")
+    if ledger is not None:
+        register.append(ledger, "report", inputs=[source], outputs=[path])
+    return path

@@ -7,14 +7,16 @@ traceback and the command exits with status 2.
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
-from trialkit import __version__, api
+from trialkit import __version__
 from trialkit.errors import TrialkitError
 from trialkit.protocol import bundled_protocols, load_protocol
 
@@ -27,6 +29,11 @@ app = typer.Typer(
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def api() -> types.ModuleType:
+    """The API module, imported on first use so `trialkit --version` stays fast."""
+    return importlib.import_module("trialkit.api")
 
 
 def user_errors(func: F) -> F:
@@ -73,7 +80,7 @@ def protocols() -> None:
 @user_errors
 def check(protocol: ProtocolArg) -> None:
     """Validate a protocol; exit 0 when valid, 2 with located messages otherwise."""
-    path = api.resolve_protocol(protocol)
+    path = api().resolve_protocol(protocol)
     loaded = load_protocol(path)
     typer.echo(f"{path}: valid ({loaded.identity.id}, sha256 {loaded.content_hash()[:12]})")
 
@@ -81,7 +88,7 @@ def check(protocol: ProtocolArg) -> None:
 @app.command()
 def schema() -> None:
     """Print the protocol's JSON Schema."""
-    sys.stdout.write(api.protocol_schema())
+    sys.stdout.write(api().protocol_schema())
 
 
 @app.command()
@@ -93,7 +100,7 @@ def init(
     ),
 ) -> None:
     """Start a new pilot workspace from a bundled protocol (refuses to overwrite)."""
-    for path in api.init_workspace(directory, source=source):
+    for path in api().init_workspace(directory, source=source):
         typer.echo(f"wrote {path}")
 
 
@@ -112,7 +119,7 @@ def randomise_command(
     ledger: Annotated[Path | None, typer.Option("--ledger", help="Record in this ledger.")] = None,
 ) -> None:
     """Randomise units with the protocol's scheme; write the allocation and its metadata."""
-    allocation = api.randomise(protocol, units, out, seed=seed, force=force, ledger=ledger)
+    allocation = api().randomise(protocol, units, out, seed=seed, force=force, ledger=ledger)
     typer.echo(allocation.summary())
     typer.echo(f"wrote {out} and its metadata")
 
@@ -125,7 +132,7 @@ def balance(
     units: Annotated[Path, typer.Option("--units", help="Units CSV with covariates.")],
 ) -> None:
     """Print baseline balance by arm: means, standardised differences, WWC verdicts."""
-    result = api.balance_table(protocol, allocation, units)
+    result = api().balance_table(protocol, allocation, units)
     typer.echo(result.to_frame().to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if result.test is not None:
         test = result.test
@@ -146,7 +153,7 @@ def register_command(
     ] = None,
 ) -> None:
     """Freeze the protocol (hash, UTC time), render the pre-analysis plan, start the ledger."""
-    registration = api.register_protocol(protocol, out, ledger=ledger)
+    registration = api().register_protocol(protocol, out, ledger=ledger)
     typer.echo(f"registered {registration.protocol_hash} at {registration.registered_utc}")
     typer.echo(f"wrote {registration.directory}")
 
@@ -157,7 +164,7 @@ def verify(
     directory: Annotated[Path, typer.Argument(help="Pilot workspace, or its ledger file.")],
 ) -> None:
     """Check the ledger's hash chain and every file it references; exit 2 if altered."""
-    ledger, problems = api.verify_workspace(directory)
+    ledger, problems = api().verify_workspace(directory)
     if problems:
         for problem in problems:
             typer.echo(f"ALTERED {problem}", err=True)
@@ -174,10 +181,10 @@ def power(
     ] = None,
 ) -> None:
     """Power and minimum detectable effect of every outcome under the declared assumptions."""
-    table = api.power(protocol)
+    table = api().power(protocol)
     typer.echo(table.summary())
     if plot is not None:
-        api.power_plot(protocol, plot)
+        api().power_plot(protocol, plot)
         typer.echo(f"wrote {plot}")
 
 
@@ -189,8 +196,82 @@ def simulate(
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for the data.")] = None,
 ) -> None:
     """Write realistic fictional units, allocation and outcome data from the protocol."""
-    for path in api.simulate(protocol, out, seed=seed):
+    for path in api().simulate(protocol, out, seed=seed):
         typer.echo(f"wrote {path}")
+
+
+DataOption = Annotated[
+    list[Path], typer.Option("--data", help="A data file (CSV, XLSX, DTA, SAV, parquet); repeat.")
+]
+
+
+@app.command(name="validate")
+@user_errors
+def validate_command(
+    protocol: ProtocolArg,
+    allocation: Annotated[Path, typer.Option("--allocation", help="Allocation CSV.")],
+    data: DataOption,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write every issue to this CSV.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing report.")] = False,
+) -> None:
+    """Check outcome data against the protocol and allocation; exit 2 on blocking problems."""
+    result = api().validate_files(protocol, allocation, data, report=report, force=force)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    for level, frame in result.frames.items():
+        typer.echo(f"{level}: {len(frame)} rows valid")
+    typer.echo(result.attrition.to_frame().to_string(index=False))
+
+
+@app.command()
+@user_errors
+def analyse(
+    protocol: ProtocolArg,
+    allocation: Annotated[Path, typer.Option("--allocation", help="Allocation CSV.")],
+    data: DataOption,
+    out: Annotated[Path, typer.Option("--out", help="Results directory.")] = Path("results"),
+    registration: Annotated[
+        Path | None, typer.Option("--registration", help="Registration directory.")
+    ] = None,
+    deviation_reason: Annotated[
+        str, typer.Option("--deviation-reason", help="Why the protocol differs, if it does.")
+    ] = "",
+    bayes: Annotated[
+        bool, typer.Option("--bayes/--no-bayes", help="Fit the Bayesian plan.")
+    ] = True,
+    draws: Annotated[int | None, typer.Option("--draws", help="Posterior draws per chain.")] = None,
+    chains: Annotated[int | None, typer.Option("--chains", help="Chains.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing results.")] = False,
+    ledger: Annotated[Path | None, typer.Option("--ledger", help="Record in this ledger.")] = None,
+) -> None:
+    """Run the registered plan (frequentist and Bayesian); write results as JSON and CSV."""
+    if registration is None:
+        typer.echo("warning: no --registration given: results will be labelled "
+                   "'not pre-registered'", err=True)
+    results = api().analyse(protocol, allocation, data, out, registration=registration,
+                            deviation_reason=deviation_reason, bayesian=bayes, draws=draws,
+                            chains=chains, force=force, ledger=ledger, echo=typer.echo)
+    for deviation in results["deviations"]:
+        typer.echo(f"deviation ({deviation['severity']}): {deviation['field']}: "
+                   f"{deviation['registered']} -> {deviation['current']}", err=True)
+    typer.echo(f"wrote {out}")
+
+
+@app.command(name="report")
+@user_errors
+def report_command(
+    results: Annotated[Path, typer.Argument(help="Results directory from `trialkit analyse`.")],
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path(
+        "report.html"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing report.")] = False,
+    ledger: Annotated[Path | None, typer.Option("--ledger", help="Record in this ledger.")] = None,
+) -> None:
+    """Render the results as one self-contained HTML report."""
+    path = api().report(results, out, force=force, ledger=ledger)
+    typer.echo(f"wrote {path}")
 
 
 @app.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import Field, HttpUrl
+from pydantic import Field
 
 from trialkit.protocol.base import StrictModel, Text
 from trialkit.protocol.vocabulary import Mechanism, Status
@@ -23,7 +23,7 @@ class RegistryId(StrictModel):
 
     registry: Text
     id: Text
-    url: HttpUrl | None = None
+    url: str | None = Field(None, pattern=r"^https?://\S+$")
     date: dt.date | None = None
 
 

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from trialkit._core import RawStream, atomic_write, canonical_json, sha256_file
+from trialkit._core.files import atomic_write, sha256_file
+from trialkit._core.hashing import canonical_json
+from trialkit._core.rng import RawStream
 from trialkit._core.standardised import cox_index, hedges_g, wwc_verdict
 from trialkit.errors import OverwriteError
 

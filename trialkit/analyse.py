@@ -1,0 +1,182 @@
+"""Analyse: run the registered plan on validated data and gather one results document.
+
+This is orchestration, not statistics: it calls the validate, register, design and
+estimate stages and lays their tidy outputs out as the JSON-ready dictionary that
+``trialkit report`` renders (``results.json``). Every number keeps its provenance.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trialkit._core.standardised import cox_index, hedges_g, wwc_verdict
+from trialkit.design import power_table
+from trialkit.estimate.frequentist.plan import FrequentistResults
+from trialkit.estimate.frequentist.plan import fit as fit_frequentist
+from trialkit.protocol import Protocol
+from trialkit.register import Registration, compare
+from trialkit.validate import TrialData
+
+Echo = Callable[[str], None]
+
+
+def analyse(protocol: Protocol, data: TrialData, *, registration: Registration | None = None,
+            deviation_reason: str = "", bayesian: bool = True, draws: int | None = None,
+            chains: int | None = None, echo: Echo = lambda _: None) -> dict[str, Any]:
+    """Run the frequentist (and Bayesian) plan; return the results document.
+
+    Parameters
+    ----------
+    protocol
+        The protocol as it stands now (compared with the registered one for deviations).
+    data
+        Validated data (:func:`trialkit.validate.outcomes`).
+    registration
+        The registration, or ``None`` for an analysis that was not pre-registered (the
+        report then says so on every page).
+    deviation_reason
+        The reason given for any difference from the registered protocol.
+    bayesian
+        Fit the Bayesian plan too (when the protocol enables it).
+    draws, chains
+        Override the Bayesian plan's draws and chains (e.g. for a quick demo).
+    echo
+        Progress messages.
+    """
+    echo("estimating: frequentist plan")
+    freq = fit_frequentist(protocol, data)
+    results: dict[str, Any] = {
+        "provenance": data.provenance.to_dict() | {"seed": protocol.seed,
+                                                    "protocol_hash": protocol.content_hash()},
+        "protocol": protocol.model_dump(mode="json"),
+        "registration": _registration(registration),
+        "deviations": _deviations(registration, protocol, deviation_reason),
+        "flow": _flow(data),
+        "attrition": records(data.attrition.to_frame()),
+        "balance": _balance(protocol, data),
+        "power": records(power_table(protocol).to_frame()),
+        "warnings": [str(w) for w in data.warnings],
+        "misuse": _misuse(protocol, data),
+        "notes": list(freq.notes),
+    }
+    results.update(_frequentist(freq))
+    return results
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a frame as JSON-ready dictionaries (NaN → ``None``, NumPy → Python)."""
+    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _frequentist(freq: FrequentistResults) -> dict[str, Any]:
+    return {
+        "estimates": records(freq.estimates),
+        "indices": records(freq.indices),
+        "subgroups": records(freq.subgroups),
+        "effect_sizes": records(freq.effect_sizes),
+        "descriptives": records(freq.descriptives),
+    }
+
+
+def _registration(registration: Registration | None) -> dict[str, Any]:
+    if registration is None:
+        return {"registered": False}
+    return {"registered": True, "protocol_hash": registration.protocol_hash,
+            "registered_utc": registration.registered_utc,
+            "trialkit_version": registration.trialkit_version,
+            "directory": str(registration.directory)}
+
+
+def _deviations(registration: Registration | None, protocol: Protocol,
+                reason: str) -> list[dict[str, Any]]:
+    if registration is None:
+        return []
+    return [asdict(d) for d in compare(registration.protocol, protocol, reason=reason)]
+
+
+def _flow(data: TrialData) -> dict[str, Any]:
+    if not data.flows:
+        return {}
+    primary = data.flows[0]
+    arms = {}
+    for arm in primary.arms:
+        entry = {k: _plain(v) for k, v in asdict(arm).items()
+                 if not isinstance(v, dict | tuple)}
+        sizes = arm.sizes_allocated
+        if sizes is not None:
+            entry |= {"mean_cluster_size": sizes.mean, "min_cluster_size": sizes.min,
+                      "max_cluster_size": sizes.max}
+        entry["lost_reasons"] = [list(r) for r in arm.lost_reasons]
+        arms[arm.arm] = entry
+    return {"outcome": primary.outcome, "level": primary.level, "arms": arms}
+
+
+def _balance(protocol: Protocol, data: TrialData) -> list[dict[str, Any]]:
+    """Baseline balance of every declared covariate at its level, on the analysed rows."""
+    rows = []
+    control = protocol.control.id
+    for cov in protocol.covariates:
+        if cov.level not in data.frames or cov.data_column not in data.frames[cov.level]:
+            continue
+        frame = data.frames[cov.level]
+        values = pd.to_numeric(frame[cov.data_column], errors="coerce")
+        groups = {arm: values[frame["arm"] == arm].dropna() for arm in frame["arm"].unique()}
+        for arm in (a.id for a in protocol.arms if not a.control):
+            if arm not in groups or control not in groups:
+                continue
+            measure = cox_index if cov.type == "binary" else hedges_g
+            diff = measure(groups[arm], groups[control])
+            rows.append({"covariate": cov.name, "label": cov.label, "level": cov.level,
+                         "kind": "binary" if cov.type == "binary" else "continuous",
+                         "arm": arm,
+                         "means": {a: _plain(float(g.mean())) for a, g in groups.items()},
+                         "n": {a: int(g.size) for a, g in groups.items()},
+                         "std_diff": _plain(diff),
+                         "verdict": None if math.isnan(diff) else wwc_verdict(diff)})
+    return rows
+
+
+def _misuse(protocol: Protocol, data: TrialData) -> dict[str, Any] | None:
+    from trialkit.estimate.bayesian.decisions import misuse_rate
+
+    misuse = protocol.costs.misuse
+    if misuse is None:
+        return None
+    outcome = protocol.outcome(misuse.outcome)
+    if outcome.level not in data.frames:
+        return None
+    values = pd.to_numeric(data.frames[outcome.level][outcome.data_column],
+                           errors="coerce").dropna()
+    events, n = int(values.sum()), int(values.size)
+    posterior = misuse_rate(events, n, tolerance=misuse.tolerance,
+                            cost_per_event=misuse.cost_per_case or None)
+    out = {"outcome": outcome.name, "label": outcome.label, "description": misuse.description,
+           "cases": events, "reviewed": n, "tolerance": misuse.tolerance,
+           "currency": protocol.costs.currency}
+    out |= {k: _plain(v) for k, v in asdict(posterior).items() if not isinstance(v, np.ndarray)}
+    return out
+
+
+def data_paths(directory: Path) -> Sequence[Path]:
+    """The data files of a directory, in name order."""
+    return sorted(p for p in directory.iterdir() if p.suffix.lower() in
+                  (".csv", ".xlsx", ".dta", ".sav", ".parquet"))
