@@ -203,29 +203,45 @@ def verify_workspace(directory: str | Path) -> tuple[Path, list[str]]:
 # Simulate -----------------------------------------------------------------------------------
 
 
+def simulate_units(protocol_path: str | Path, out: str | Path, *, seed: int | None = None,
+                   force: bool = False) -> Path:
+    """Write the units file: a bundled protocol's example units, or fabricated ones."""
+    protocol_file = resolve_protocol(protocol_path)
+    protocol = load_protocol(protocol_file)
+    bundled = example_units(protocol_file)
+    if bundled is not None:
+        units = read_units(bundled, protocol)
+    else:
+        rng = np.random.default_rng(protocol.seed if seed is None else seed)
+        units = fabricate_units(protocol, rng=rng)
+    return atomic_write(out, units.to_csv(index=False), force=force, what="units")
+
+
+def simulate_data(protocol_path: str | Path, units_path: str | Path,
+                  allocation_path: str | Path, out: str | Path, *,
+                  seed: int | None = None) -> list[Path]:
+    """Write fabricated outcome data, one CSV per level, for an existing allocation."""
+    protocol = load_protocol(resolve_protocol(protocol_path))
+    units = read_units(units_path, protocol)
+    frame = read_allocation(allocation_path).to_frame().set_index("unit_id")
+    rng = np.random.default_rng(protocol.seed + 1 if seed is None else seed)
+    frames = fabricate(protocol, units, frame["arm"], rng=rng, steps=frame.get("step"))
+    return [atomic_write(Path(out) / f"{level}.csv", data.to_csv(index=False), what="data")
+            for level, data in frames.items()]
+
+
 def simulate(protocol_path: str | Path, out: str | Path, *, seed: int | None = None) -> list[Path]:
     """Write fictional units, their allocation and outcome data for every level.
 
     Bundled protocols use their example units; others get fabricated units. Outcome data
-    follow the protocol's power assumptions (``trialkit simulate``; used by the demo).
+    follow the protocol's power assumptions (``trialkit simulate``).
     """
-    protocol_file = resolve_protocol(protocol_path)
-    protocol = load_protocol(protocol_file)
     target = Path(out)
-    rng = np.random.default_rng(protocol.seed if seed is None else seed)
-    units_file = example_units(protocol_file)
-    units = (read_units(units_file, protocol) if units_file is not None
-             else fabricate_units(protocol, rng=rng))
-    written = [atomic_write(target / "units.csv", units.to_csv(index=False), what="units")]
-    allocation = allocate(protocol, units, seed=protocol.seed if seed is None else seed)
-    written.append(write_allocation(allocation, target / "allocation.csv"))
-    frame = allocation.to_frame().set_index("unit_id")
-    steps = frame.get("step")
-    frames = fabricate(protocol, units, frame["arm"], rng=rng, steps=steps)
-    for level, data in frames.items():
-        written.append(atomic_write(target / "data" / f"{level}.csv",
-                                    data.to_csv(index=False), what="data"))
-    return written
+    units = simulate_units(protocol_path, target / "units.csv", seed=seed)
+    allocation = target / "allocation.csv"
+    randomise(protocol_path, units, allocation, seed=seed)
+    return [units, allocation, metadata_path(allocation),
+            *simulate_data(protocol_path, units, allocation, target / "data", seed=seed)]
 
 
 # Validate, analyse, report ------------------------------------------------------------------

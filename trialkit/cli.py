@@ -280,11 +280,14 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="New directory for the demo.")] = Path(
         "trialkit-demo"
     ),
+    bayes: Annotated[
+        bool, typer.Option("--bayes/--no-bayes", help="Fit the Bayesian plan too.")
+    ] = True,
 ) -> None:
-    """Run every stage on the bundled Gateshead-style pilot (refuses an existing DIR)."""
+    """Run the whole life of the bundled Gateshead-style pilot (refuses an existing DIR)."""
     from trialkit.demo import run_demo
 
-    run_demo(out, echo=typer.echo)
+    run_demo(out, echo=typer.echo, bayesian=bayes)
 
 
 if __name__ == "__main__":  # pragma: no cover
