@@ -1,0 +1,354 @@
+"""The protocol as plain dictionaries and sentences, for the plan and the report alike.
+
+The pre-analysis plan and the results report include the same section templates (design,
+interventions, outcomes, methods); both fill them from :func:`plan_context`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from trialkit.protocol import Protocol
+from trialkit.protocol.analysis import Condition
+from trialkit.protocol.outcomes import Outcome
+from trialkit.report.words import capitalise, percent, plural, quantity, short_label
+
+_MULTIPLICITY = {
+    "none": "No adjustment",
+    "holm": "Holm step-down (controls the family-wise error rate)",
+    "bh": "Benjamini–Hochberg (controls the false discovery rate)",
+    "westfall_young": "Westfall–Young step-down maxT over randomisation draws (family-wise)",
+}
+_INDEX = {
+    "none": "No summary index",
+    "anderson": "Anderson (2008) inverse-covariance weighted index of standardised outcomes",
+    "kling": "Kling, Liebman and Katz (2007) mean of standardised outcomes",
+}
+_ESTIMATOR = {
+    "difference_in_means": "Difference in means between arms",
+    "ols": "Least squares regression on arm indicators and baseline covariates",
+    "lin": "Lin (2013) regression: arm indicators interacted with centred baseline covariates",
+}
+_MISSING = {
+    "complete_case": "Complete-case analysis; multiple imputation as a sensitivity analysis "
+    "where listed",
+    "inverse_probability_weighting": "Inverse probability weighting of complete cases",
+    "multiple_imputation": "Multiple imputation by arm and baseline covariates",
+}
+_METRIC = {
+    "continuous": "Difference in means",
+    "count": "Difference in mean counts",
+    "ordinal": "Difference in mean response score (1 = lowest level)",
+    "proportion": "Difference in mean proportions",
+}
+_BINARY = {
+    "risk_difference": "Risk difference (percentage points)",
+    "odds_ratio": "Odds ratio",
+    "risk_ratio": "Risk ratio",
+}
+
+
+def _se_text(protocol: Protocol) -> str:
+    se = protocol.analysis.frequentist.se_type
+    clustered = protocol.design.cluster_column is not None
+    if se == "auto":
+        se = "CR2" if clustered else "HC2"
+    if se == "CR2":
+        return (
+            f"CR2 cluster-robust (Bell–McCaffrey / Pustejovsky–Tipton), clustered by "
+            f"{protocol.units.name}, with Bell–McCaffrey degrees of freedom for t-based "
+            "intervals — the estimatr default for clustered designs"
+        )
+    if se == "HC2":
+        return "HC2 heteroskedasticity-robust (the conservative Neyman variance; estimatr default)"
+    return f"{se} (differs from the estimatr default: HC2 without clusters, CR2 with)"
+
+
+def _level_label(protocol: Protocol, name: str) -> str:
+    level = protocol.level(name)
+    return level.label if level else protocol.units.label
+
+
+def _outcome_row(protocol: Protocol, outcome: Outcome, families: dict[str, str]) -> dict[str, Any]:
+    binary = protocol.analysis.frequentist.binary_effect
+    metric = _BINARY[binary] if outcome.type == "binary" else _METRIC[outcome.type]
+    scale = ""
+    if outcome.range:
+        scale = f"{outcome.range[0]:g}–{outcome.range[1]:g}"
+    elif outcome.levels:
+        scale = f"{len(outcome.levels)} ordered levels"
+    unit_level = outcome.level == protocol.units.name
+    aggregation = (
+        f"One value per {protocol.units.name}"
+        if unit_level
+        else f"Individual {plural(outcome.level)}, clustered by {protocol.units.name}"
+    )
+    return {
+        "name": outcome.name,
+        "label": outcome.label,
+        "role": outcome.role,
+        "family": families.get(outcome.family or "", "—"),
+        "level": _level_label(protocol, outcome.level),
+        "type": outcome.type,
+        "scale": scale,
+        "unit": outcome.unit,
+        "measurement": outcome.measurement,
+        "metric": metric,
+        "aggregation": aggregation,
+        "timing": outcome.timing,
+        "direction": "Lower is better"
+        if outcome.direction == "lower_is_better"
+        else "Higher is better",
+        "mid": "—" if outcome.mid is None else _amount(outcome, outcome.mid),
+        "rope": "—" if outcome.rope is None else f"±{_amount(outcome, outcome.rope)}",
+        "value": "—"
+        if outcome.value_per_unit is None
+        else f"{outcome.value_per_unit:,.2f}".rstrip("0").rstrip(".")
+        + f" {protocol.costs.currency} per {outcome.unit or 'unit'}",
+    }
+
+
+def _amount(outcome: Outcome, value: float) -> str:
+    """A size on the outcome's scale: percentage points for binary outcomes."""
+    if outcome.type == "binary":
+        return quantity(value * 100, "percentage points")
+    return quantity(value, outcome.unit) if outcome.unit else f"{abs(value):g}"
+
+
+def _assumption_rows(protocol: Protocol) -> list[dict[str, str]]:
+    rows = []
+    for outcome in protocol.outcomes:
+        a = outcome.assumptions
+        if a is None:
+            continue
+        if a.rate is not None:
+            control = f"{percent(a.rate, places=1)} in the control arm"
+        elif a.mean is not None:
+            control = f"mean {a.mean:g}, SD {a.sd:g}" if a.sd else f"mean {a.mean:g}"
+        elif a.distribution:
+            control = "level shares " + ", ".join(f"{v:g}" for v in a.distribution)
+        else:
+            control = "—"
+        rows.append(
+            {
+                "outcome": outcome.label,
+                "control": control,
+                "effect": "none"
+                if a.effect == 0
+                else ("+" if a.effect > 0 else "-") + _amount(outcome, a.effect),
+                "icc": f"{a.icc:g}",
+                "r2": f"{a.r2:g} / {a.r2_cluster:g}",
+                "source": a.source,
+            }
+        )
+    return rows
+
+
+def arm_phrases(protocol: Protocol) -> dict[str, str]:
+    """Mid-sentence phrases for each arm: "teams given the discretionary budget"."""
+    units = plural(protocol.units.name)
+    return {
+        arm.id: (
+            f"{units} that kept {short_label(arm.label)}"
+            if arm.control
+            else f"{units} given the {short_label(arm.label)}"
+        )
+        for arm in protocol.arms
+    }
+
+
+def treatment_name(protocol: Protocol) -> str:
+    """The first non-control arm, as "the discretionary budget"."""
+    arm = next(a for a in protocol.arms if not a.control)
+    return f"the {short_label(arm.label)}"
+
+
+def condition_words(protocol: Protocol, condition: Condition | Mapping[str, Any]) -> str:
+    """A decision-rule condition in plain words.
+
+    Examples
+    --------
+    "We are at least 90% sure the discretionary budget improved loneliness."
+    """
+    get = condition.get if isinstance(condition, Mapping) else condition.__getattribute__
+    name = str(get("outcome"))
+    try:
+        outcome = protocol.outcome(name)
+    except KeyError:
+        return f"A condition on `{name}`, which the protocol no longer lists."
+    label = short_label(outcome.label)
+    at_least, at_most = get("at_least"), get("at_most")
+    threshold = at_least if at_least is not None else at_most
+    if threshold is None and isinstance(condition, Mapping):
+        threshold = condition.get("threshold")
+        at_least = threshold if condition.get("comparison") == "at_least" else None
+    bound = "at least" if at_least is not None else "at most"
+    change = "reduced" if outcome.direction == "lower_is_better" else "increased"
+    worse = "rose" if outcome.direction == "lower_is_better" else "fell"
+    event, margin = get("event"), get("margin")
+    if event == "benefit":
+        what = f"{treatment_name(protocol)} {change} {label}"
+    elif event == "at_least_mid":
+        size = margin if margin is not None else outcome.mid
+        amount = quantity(float(size), outcome.unit) if size is not None else "the MID"
+        what = f"{treatment_name(protocol)} {change} {label} by at least {amount}"
+    else:
+        subject, unit, scale = label, outcome.unit, 1.0
+        if outcome.type == "binary":
+            subject = f"the share of {plural(outcome.level)} with {label[:1].lower() + label[1:]}"
+            unit, scale = "percentage points", 100.0
+        amount = quantity(float(margin) * scale, unit) if margin else ""
+        what = f"{subject} {worse} by more than {amount}" if amount else f"{subject} got worse"
+    return f"The chance that {what} is {bound} {percent(float(threshold or 0))}."
+
+
+def _predictions(protocol: Protocol) -> list[str]:
+    """Directional predictions from the planning assumptions (OSF Prereg: hypotheses)."""
+    out = []
+    for outcome in protocol.outcomes:
+        a = outcome.assumptions
+        if a is None or outcome.role == "monitoring":
+            continue
+        if a.effect == 0:
+            out.append(f"{outcome.label}: no change expected (monitored for harm).")
+            continue
+        word = "fall" if a.effect < 0 else "rise"
+        good = (a.effect < 0) == (outcome.direction == "lower_is_better")
+        unit = "percentage points" if outcome.type == "binary" else outcome.unit
+        size = abs(a.effect) * (100 if outcome.type == "binary" else 1)
+        amount = quantity(size, unit) if unit else f"{size:g} (on the outcome's scale)"
+        out.append(
+            f"{outcome.label}: expected to {word} by about {amount} "
+            f"({'a benefit' if good else 'a cost'}); tested two-sided."
+        )
+    return out
+
+
+def _rules(protocol: Protocol) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": rule.name.replace("_", " "),
+            "action": rule.action,
+            "otherwise": rule.otherwise,
+            "conditions": [condition_words(protocol, c) for c in rule.conditions],
+        }
+        for rule in protocol.analysis.decision_rules
+    ]
+
+
+def _priors(protocol: Protocol) -> list[dict[str, str]]:
+    plan = protocol.analysis.bayesian
+    named = {p.outcome: p for p in plan.priors}
+    rows = []
+    for outcome in protocol.outcomes:
+        prior = named.get(outcome.name)
+        if prior is not None:
+            family = capitalise(prior.distribution.replace("_", " "))
+            text = f"{family}(mean {prior.mean:g}, SD {prior.sd:g})"
+            rows.append({"outcome": outcome.label, "prior": text, "source": prior.source})
+    default = plan.default_prior.replace("_", " ")
+    rows.append(
+        {
+            "outcome": "Every other outcome",
+            "prior": capitalise(default),
+            "source": "trialkit default, scaled to the outcome's control-arm spread",
+        }
+    )
+    return rows
+
+
+def _rows(value: Any) -> list[dict[str, Any]]:
+    """Normalise power or diagnosis input: a frame, dataclasses, mappings or a mapping of them."""
+    if value is None:
+        return []
+    if hasattr(value, "to_dict") and hasattr(value, "columns"):
+        return [dict(r) for r in value.to_dict(orient="records")]
+    if hasattr(value, "to_frame"):
+        return _rows(value.to_frame())
+    if isinstance(value, Mapping):
+        if all(isinstance(v, Mapping) or is_dataclass(v) for v in value.values()):
+            return [{"outcome": k, **_rows([v])[0]} for k, v in value.items()]
+        return [dict(value)]
+    rows: list[dict[str, Any]] = []
+    for item in value if isinstance(value, Sequence) else [value]:
+        if is_dataclass(item) and not isinstance(item, type):
+            rows.append(asdict(item))
+        elif isinstance(item, Mapping):
+            rows.append(dict(item))
+    return rows
+
+
+def registration_dict(registration: Any) -> dict[str, Any]:
+    """A registration object or mapping as ``{"registered", "protocol_hash", ...}``."""
+    if registration is None:
+        return {"registered": False}
+    if isinstance(registration, Mapping):
+        out = dict(registration)
+        out.setdefault("registered", bool(out.get("protocol_hash")))
+        return out
+    return {
+        "registered": True,
+        "protocol_hash": getattr(registration, "protocol_hash", ""),
+        "registered_utc": getattr(registration, "registered_utc", ""),
+        "directory": str(getattr(registration, "directory", "")),
+    }
+
+
+def plan_context(
+    protocol: Protocol, *, registration: Any = None, power: Any = None, diagnosis: Any = None
+) -> dict[str, Any]:
+    """Everything the shared plan sections need, as plain values.
+
+    Parameters
+    ----------
+    protocol
+        The protocol.
+    registration
+        A :class:`~trialkit.register.freeze.Registration`, a mapping like the results file's
+        ``registration`` entry, or ``None`` (not pre-registered).
+    power
+        Power rows (mappings, dataclasses such as ``PowerResult``, a frame, or a mapping of
+        outcome name to one of those); optional.
+    diagnosis
+        Design-diagnosis rows in any of the same forms; optional.
+
+    Returns
+    -------
+    dict
+        ``p`` (the protocol as JSON-ready dictionaries) plus derived rows and sentences.
+    """
+    families = {f.name: f.label for f in protocol.families}
+    clustered = protocol.design.cluster_column is not None
+    return {
+        "p": protocol.model_dump(mode="json"),
+        "protocol_hash": protocol.content_hash(),
+        "registration": registration_dict(registration),
+        "clustered": clustered,
+        "levels": {lv.name: lv.label for lv in protocol.levels}
+        | {protocol.units.name: protocol.units.label},
+        "arm_labels": {a.id: a.label for a in protocol.arms},
+        "outcome_rows": [_outcome_row(protocol, o, families) for o in protocol.outcomes],
+        "outcome_labels": {o.name: o.label for o in protocol.outcomes},
+        "predictions": _predictions(protocol),
+        "families": [
+            {
+                "name": f.name,
+                "label": f.label,
+                "kind": f.kind,
+                "multiplicity": _MULTIPLICITY[f.multiplicity],
+                "index": _INDEX[f.index],
+                "outcomes": [o.label for o in protocol.outcomes_in(f.name)],
+            }
+            for f in protocol.families
+        ],
+        "assumptions": _assumption_rows(protocol),
+        "estimator": _ESTIMATOR[protocol.analysis.frequentist.estimator],
+        "se_text": _se_text(protocol),
+        "missing_text": _MISSING[protocol.analysis.frequentist.missing_data],
+        "priors": _priors(protocol),
+        "rules": _rules(protocol),
+        "power_rows": _rows(power),
+        "diagnosis_rows": _rows(diagnosis),
+    }
