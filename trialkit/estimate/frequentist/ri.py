@@ -1,0 +1,605 @@
+"""Randomisation inference: p-values and intervals from the trial's own assignment mechanism.
+
+The statistic is the OLS coefficient on each non-control arm's dummy, with an intercept
+and any covariates (the difference in means without covariates). By Frisch–Waugh–Lovell
+it is ``(D'MD)⁻¹ D'My`` with ``M = I − QQ'`` from one QR factorisation of ``[1, X]``, so a
+redrawn assignment needs only the sums of ``My``, ``Q`` and the row count over the units
+it puts in each arm. Those sums are accumulated per draw (compiled, :mod:`.ri_kernels`)
+without storing assignments: memory grows with ``N + draws``, never ``N × draws``.
+
+The sharp null ``τ₀`` (two arms) uses linearity: with ``a = coef(y, T*)`` and
+``c = coef(T_obs, T*)``, the redrawn statistic is ``a − τ₀c + τ₀``, so two numbers per draw
+give the p-value at every ``τ₀``, and the interval inverts the test by bisection. The
+two-sided p-value is ri2's: the probability of ``|stat − τ₀| ≥ |obs − τ₀|``, exact over all
+assignments when there are at most 100,000 of them, Monte Carlo otherwise.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import linalg
+
+from trialkit.errors import EstimationError, RandomisationError
+from trialkit.estimate.frequentist._design import FloatArray, IntArray
+from trialkit.estimate.frequentist.result import check_ci_level
+from trialkit.randomise import _counts
+from trialkit.randomise.schemes import RuleScheme, Scheme, SteppedWedge
+
+#: Largest number of redrawn statistics kept for the report's histogram.
+NULL_SAMPLE_SIZE = 2_000
+#: Largest number of assignments enumerated exactly (``_counts.ENUMERATION_LIMIT``).
+EXACT_LIMIT = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class ArmTest:
+    """The randomisation test of one non-control arm against control.
+
+    Attributes
+    ----------
+    arm
+        The arm's label in the treatment column.
+    observed
+        The observed statistic (OLS coefficient on the arm's dummy).
+    p_value
+        Two-sided randomisation p-value under the sharp null.
+    mc_se
+        Monte Carlo standard error of ``p_value``; 0 when exact.
+    ci_low, ci_high
+        Test-inversion interval (``nan`` when no ``ci_level`` was asked for).
+    null_sample
+        Up to 2,000 statistics under the sharp null, for a histogram.
+    """
+
+    arm: str
+    observed: float
+    p_value: float
+    mc_se: float
+    ci_low: float
+    ci_high: float
+    null_sample: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RandomisationTest:
+    """Randomisation inference for one outcome: one :class:`ArmTest` per non-control arm.
+
+    Attributes
+    ----------
+    outcome
+        The outcome column.
+    control
+        The control arm's label.
+    tests
+        One test per non-control arm, in the order of the arm labels.
+    draws
+        Assignments used (all of them when exact).
+    exact
+        Whether every possible assignment was enumerated, weighted by its probability.
+    sharp_null
+        The hypothesised constant effect ``τ₀``.
+    ci_level
+        Level of the test-inversion interval, or ``None``.
+    design
+        How assignments were redrawn, in words.
+    """
+
+    outcome: str
+    control: str
+    tests: tuple[ArmTest, ...]
+    draws: int
+    exact: bool
+    sharp_null: float
+    ci_level: float | None
+    design: str
+
+    def _only(self) -> ArmTest:
+        if len(self.tests) != 1:
+            raise EstimationError(
+                f"this trial has {len(self.tests)} non-control arms, so there is one test per "
+                "arm. Fix: read `tests[i]` or `to_frame()`.")
+        return self.tests[0]
+
+    @property
+    def p_value(self) -> float:
+        """Two-sided p-value (trials with two arms)."""
+        return self._only().p_value
+
+    @property
+    def observed(self) -> float:
+        """Observed statistic (trials with two arms)."""
+        return self._only().observed
+
+    @property
+    def mc_se(self) -> float:
+        """Monte Carlo standard error of the p-value; 0 when exact (two arms)."""
+        return self._only().mc_se
+
+    @property
+    def ci_low(self) -> float:
+        """Lower end of the test-inversion interval (two arms)."""
+        return self._only().ci_low
+
+    @property
+    def ci_high(self) -> float:
+        """Upper end of the test-inversion interval (two arms)."""
+        return self._only().ci_high
+
+    @property
+    def null_sample(self) -> tuple[float, ...]:
+        """Up to 2,000 statistics under the sharp null (two arms)."""
+        return self._only().null_sample
+
+    def to_frame(self) -> pd.DataFrame:
+        """One tidy row per non-control arm (estimatr's column names)."""
+        rows = [{"outcome": self.outcome, "term": f"{t.arm} vs {self.control}",
+                 "estimator": "randomisation inference", "estimate": t.observed,
+                 "p_value": t.p_value, "mc_se": t.mc_se, "draws": self.draws,
+                 "exact": self.exact, "sharp_null": self.sharp_null, "ci_low": t.ci_low,
+                 "ci_high": t.ci_high, "ci_level": self.ci_level,
+                 "ci_kind": "test inversion" if self.ci_level else None,
+                 "null_sample": list(t.null_sample)} for t in self.tests]
+        return pd.DataFrame(rows)
+
+    def summary(self) -> str:
+        """A fixed-width text table."""
+        kind = "exact" if self.exact else "Monte Carlo"
+        lines = [f"Randomisation inference: {self.outcome} ({kind}, {self.draws:,} assignments;"
+                 f" sharp null effect {self.sharp_null:g})", f"Design: {self.design}",
+                 f"{'term':<28}{'estimate':>12}{'p_value':>10}{'mc_se':>9}"
+                 f"{'ci_low':>11}{'ci_high':>11}"]
+        for t in self.tests:
+            term = f"{t.arm} vs {self.control}"[:27]
+            lines.append(f"{term:<28}{t.observed:>12.4g}{t.p_value:>10.4f}{t.mc_se:>9.4f}"
+                         f"{t.ci_low:>11.4g}{t.ci_high:>11.4g}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Setup:
+    """Everything the draws need, built once from the data and the scheme.
+
+    ``G[g, k]`` holds, for group ``g`` (randomisation unit, or scheme unit when the scheme
+    has no count rule) given arm ``k``, the sums over its exposed rows of ``[MR, Q, 1]``:
+    the residualised responses, the orthonormal basis of ``[1, X]`` and the row count.
+    """
+
+    G: FloatArray
+    dummy_of: IntArray
+    arm_order: IntArray
+    n_responses: int
+    n_basis: int
+    observed_sums: FloatArray
+    arm_labels: tuple[Hashable, ...]
+    control: Hashable
+    rule: _counts.CountRule | None
+    scheme: Scheme | None
+    description: str
+
+    @property
+    def n_dummies(self) -> int:
+        """Number of arm dummies (non-control arms; 1 for a stepped wedge)."""
+        return int(self.dummy_of.max()) + 1
+
+    def count(self) -> int | None:
+        """Number of possible assignments, or ``None`` when too many to enumerate."""
+        if self.rule is not None:
+            return _counts.count_assignments(self.rule)
+        assert self.scheme is not None
+        try:
+            return self.scheme.count_assignments()
+        except RandomisationError:
+            return None
+
+    def enumerate(self) -> tuple[IntArray, FloatArray]:
+        """Every assignment of the groups and its probability."""
+        if self.rule is not None:
+            return _counts.enumerate_assignments(self.rule)
+        assert self.scheme is not None
+        return self.scheme.enumerate_assignments()
+
+
+def _columns(df: pd.DataFrame, names: Sequence[str | None]) -> None:
+    missing = [n for n in names if n is not None and n not in df.columns]
+    if missing:
+        close = difflib.get_close_matches(missing[0], [str(c) for c in df.columns], n=1)
+        hint = f" (did you mean `{close[0]}`?)" if close else ""
+        raise EstimationError(
+            f"column(s) {', '.join(map(repr, missing))} are not in the data{hint}. "
+            "Fix: pass the names of existing columns.")
+    used = [n for n in dict.fromkeys(names) if n is not None]
+    bad = df[used].isna().any(axis=1).to_numpy()
+    if bad.any():
+        raise EstimationError(
+            f"{int(bad.sum())} row(s) have missing values in {', '.join(used)} (first: row "
+            f"{int(np.flatnonzero(bad)[0])}). Fix: drop or impute them as pre-registered.")
+
+
+def _numeric(df: pd.DataFrame, names: Sequence[str]) -> FloatArray:
+    try:
+        return df[list(names)].to_numpy(dtype=np.float64).reshape(len(df), len(names))
+    except (TypeError, ValueError) as err:
+        raise EstimationError(f"columns {list(names)} must be numeric. Fix: code them as "
+                              "numbers (dummies for categories).") from err
+
+
+def _unit_index(df: pd.DataFrame, unit: str | None, scheme: Scheme) -> IntArray:
+    """Row → position of its unit in ``scheme.units``."""
+    n_units = scheme.units.n_units
+    if unit is None:
+        if len(df) != n_units:
+            raise EstimationError(
+                f"the data have {len(df)} rows but the scheme has {n_units} units. Fix: pass "
+                "`unit=` naming the column of each row's randomised unit.")
+        return np.arange(n_units, dtype=np.int64)
+    values = df[unit].to_numpy()
+    idx = pd.Index(scheme.units.ids).get_indexer(pd.Index(values))
+    if (idx < 0).any():
+        as_text = pd.Index(np.asarray(scheme.units.ids).astype(str))
+        idx = as_text.get_indexer(pd.Index(values.astype(str)))
+    if (idx < 0).any():
+        shown = ", ".join(map(str, pd.unique(values[idx < 0])[:5]))
+        raise EstimationError(
+            f"column {unit!r}: {int((idx < 0).sum())} row(s) name units the scheme does not "
+            f"have (e.g. {shown}). Fix: use the unit ids the trial was randomised with.")
+    out: IntArray = idx.astype(np.int64)
+    return out
+
+
+def _arm_codes(levels: list[Hashable], scheme: Scheme,
+               arms: Sequence[Hashable] | None) -> dict[Hashable, int]:
+    """Scheme arm index of each observed label."""
+    K = scheme.n_arms
+    if arms is not None:
+        if len(arms) != K or any(v not in list(arms) for v in levels):
+            raise EstimationError(
+                f"`arms` must list the scheme's {K} arm labels in order and include every "
+                f"label in the data ({levels}). Got {list(arms)!r} instead.")
+        return {v: list(arms).index(v) for v in levels}
+    if all(isinstance(v, int | np.integer) and 0 <= int(v) < K for v in levels):
+        return {v: int(v) for v in levels}  # type: ignore[call-overload]
+    if len(levels) == K and len(set(scheme.ratios)) == 1 and K <= 3:
+        return {v: i for i, v in enumerate(levels)}
+    raise EstimationError(
+        f"cannot tell which of the labels {levels} is which of the scheme's {K} arms (ratios "
+        f"{':'.join(map(str, scheme.ratios))}). Fix: pass `arms=` with the labels in the "
+        "scheme's arm order, or code the treatment column 0 … K−1.")
+
+
+def _check_feasible(rule: _counts.CountRule, group_arm: IntArray) -> None:
+    """Refuse an observed allocation that the count rule cannot produce."""
+    if (group_arm < 0).any():
+        return  # units without rows: their arms are unknown
+    K = len(rule.ratios)
+    got = np.zeros((rule.n_strata, K), np.int64)
+    np.add.at(got, (rule.strata, group_arm), 1)
+    ceil = rule.floors + (np.diff(rule.cum, axis=1) > 0)
+    bad = np.flatnonzero(((got < rule.floors) | (got > ceil)).any(axis=1))
+    if bad.size:
+        raise EstimationError(
+            f"the observed allocation has arm counts {got[bad[0]].tolist()} in stratum "
+            f"{int(bad[0])}, which the declared scheme cannot produce (it gives "
+            f"{rule.floors[bad[0]].tolist()} or one more per arm). Fix: pass the scheme the "
+            "trial was randomised with, or `arms=` in the scheme's arm order.")
+
+
+def _groups(df: pd.DataFrame, treatment: str, unit: str | None, scheme: Scheme | None,
+            codes: IntArray, sw: bool) -> tuple[IntArray, int, _counts.CountRule | None, str]:
+    """Group of each row, number of groups, count rule (if any) and a description."""
+    if scheme is None:
+        group = (pd.factorize(df[unit])[0].astype(np.int64) if unit is not None
+                 else np.arange(len(df), dtype=np.int64))
+        n_groups = int(group.max()) + 1
+        per_arm = np.bincount(_group_arm(group, codes, n_groups), minlength=int(codes.max()) + 1)
+        fixed = _counts.count_rule(np.zeros(n_groups, np.int64), tuple(map(int, per_arm)), 1)
+        what = "units" if unit is not None else "rows"
+        return group, n_groups, fixed, (
+            f"complete randomisation of {n_groups} {what} with the observed arm sizes "
+            f"{per_arm.tolist()} (no scheme given)")
+    idx = _unit_index(df, unit, scheme)
+    rule: _counts.CountRule | None
+    if isinstance(scheme, RuleScheme):
+        group, n_groups, rule = scheme.layout.unit_ru[idx], scheme.layout.n_ru, scheme.rule
+    else:
+        group, n_groups, rule = idx, scheme.units.n_units, None
+    if not sw:
+        group_arm = _group_arm(group, codes, n_groups)
+        if rule is not None:
+            _check_feasible(rule, group_arm)
+    return group, n_groups, rule, f"the declared `{scheme.name}` scheme {scheme.parameters()}"
+
+
+def _group_arm(group: IntArray, codes: IntArray, n_groups: int) -> IntArray:
+    """Arm of each group (``-1`` without rows); an error if a group's rows disagree."""
+    arm = np.full(n_groups, -1, np.int64)
+    arm[group] = codes
+    if (arm[group] != codes).any():
+        raise EstimationError(
+            "rows of the same randomised unit are in different arms, but a unit is assigned "
+            "whole. Fix: check the `unit` and treatment columns.")
+    return arm
+
+
+def _basis(df: pd.DataFrame, covariates: tuple[str, ...], period: str | None) -> FloatArray:
+    """Orthonormal basis ``Q`` of ``[1, covariates, period dummies]`` (rank-revealing QR)."""
+    parts = [np.ones((len(df), 1)), _numeric(df, covariates)]
+    if period is not None:
+        parts.append(pd.get_dummies(df[period], drop_first=True).to_numpy(np.float64))
+    X = np.concatenate(parts, axis=1)
+    Q, R, _ = linalg.qr(X, mode="economic", pivoting=True)
+    diag = np.abs(np.diag(R))
+    rank = int((diag > 1e-10 * diag[0]).sum())
+    out: FloatArray = Q[:, :rank]
+    return out
+
+
+def _group_sums(F: FloatArray, group: IntArray, n_groups: int) -> FloatArray:
+    out = np.zeros((n_groups, F.shape[1]))
+    np.add.at(out, group, F)
+    return out
+
+
+def setup(df: pd.DataFrame, *, outcome: str, treatment: str, scheme: Scheme | None,
+          unit: str | None, covariates: tuple[str, ...], control: Hashable | None,
+          period: str | None, arms: Sequence[Hashable] | None) -> Setup:
+    """Validate the inputs and precompute ``G``, the dummies and the observed sums."""
+    sw = isinstance(scheme, SteppedWedge)
+    if sw and period is None:
+        raise EstimationError("a stepped wedge needs `period=`, the column of each row's "
+                              "period (0 = baseline), to tell exposed rows from unexposed.")
+    _columns(df, [outcome, treatment, unit, period, *covariates])
+    y = _numeric(df, [outcome])[:, 0]
+    labels = df[treatment].to_numpy()
+    if sw:
+        levels: list[Hashable] = [0, 1]
+        control, codes = 0, (_numeric(df, [treatment])[:, 0] != 0).astype(np.int64)
+    else:
+        levels = sorted(pd.unique(labels).tolist(), key=lambda v: (str(type(v)), v))
+        control = levels[0] if control is None else control
+        if control not in levels:
+            raise EstimationError(f"control arm {control!r} is not among the labels {levels} "
+                                  f"of column {treatment!r}. Fix: pass one of them.")
+        codes = pd.Index(levels).get_indexer(pd.Index(labels)).astype(np.int64)
+    if len(levels) < 2:
+        raise EstimationError(f"column {treatment!r} has one arm only ({levels}); "
+                              "randomisation inference compares arms.")
+    mapping = {v: i for i, v in enumerate(levels)}
+    if scheme is not None and not sw:
+        mapping = _arm_codes(levels, scheme, arms)
+        codes = np.array([mapping[v] for v in levels], np.int64)[codes]
+    group, n_groups, rule, text = _groups(df, treatment, unit, scheme, codes, sw)
+    K = scheme.n_arms if scheme is not None else len(levels)
+    others = [v for v in levels if v != control]
+    dummy_of = np.full(K, -1, np.int64)
+    for j, v in enumerate(others):
+        dummy_of[mapping[v]] = j
+    Q = _basis(df, covariates, period)
+    exposure = (codes != mapping[control]).astype(np.float64)
+    resp = [y] if len(others) > 1 else [y, exposure]
+    R = np.column_stack([v - Q @ (Q.T @ v) for v in resp])
+    F = np.column_stack([R, Q, np.ones(len(df))])
+    D = (exposure[:, None] if sw else
+         (codes[:, None] == np.array([mapping[v] for v in others])[None, :]).astype(np.float64))
+    if sw:
+        step_period = df[period].to_numpy(np.float64)[:, None] >= np.arange(1, K + 1)[None, :]
+        G = np.stack([_group_sums(F * step_period[:, [k]], group, n_groups) for k in range(K)], 1)
+        dummy_of[:] = 0
+        arm_order = np.arange(K, dtype=np.int64)
+        others = [1]
+    else:
+        G = np.repeat(_group_sums(F, group, n_groups)[:, None, :], K, axis=1)
+        c = mapping[control]
+        arm_order = np.array([k for k in range(K) if k != c] + [c], np.int64)
+    if scheme is not None and any(k not in mapping.values() for k in range(K)) and not sw:
+        raise EstimationError(f"the scheme has {K} arms but the data have rows in "
+                              f"{len(levels)} of them. Fix: check the treatment column.")
+    return Setup(G=G, dummy_of=dummy_of, arm_order=arm_order, n_responses=R.shape[1],
+                 n_basis=Q.shape[1], observed_sums=D.T @ F, arm_labels=tuple(others),
+                 control=control, rule=rule, scheme=scheme, description=text)
+
+
+def _check(draws: int, seed: int, sharp_null: float) -> None:
+    if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 1:
+        raise EstimationError(
+            f"The 'draws' parameter must be a positive whole number. Got {draws!r} instead.")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise EstimationError(
+            f"The 'seed' parameter must be a non-negative whole number. Got {seed!r} instead.")
+    if not np.isfinite(sharp_null):
+        raise EstimationError(
+            f"The 'sharp_null' parameter must be a finite number. Got {sharp_null!r} instead.")
+
+
+def _coefficients(sums: FloatArray, m: int, p: int) -> FloatArray:
+    """FWL coefficients ``(n, J, m)`` from sums ``(n, J, m + p + 1)`` of ``[MR, Q, 1]``."""
+    b, qd, dd = sums[..., :m], sums[..., m:m + p], sums[..., m + p]
+    A = -np.einsum("njp,nkp->njk", qd, qd)
+    J = sums.shape[1]
+    A[:, np.arange(J), np.arange(J)] += dd
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if J == 1:
+            out: FloatArray = b / A
+            return out
+        ok = np.abs(np.linalg.det(A)) > 0
+        coef = np.full(b.shape, np.nan)
+        coef[ok] = np.linalg.solve(A[ok], b[ok])
+        return coef
+
+
+def _sums(s: Setup, draws: int, seed: int) -> tuple[FloatArray, FloatArray, bool]:
+    """Per-assignment sums and weights, exact when there are few enough assignments."""
+    from trialkit.estimate.frequentist import ri_kernels as rk
+
+    total = s.count()
+    if total is not None and total <= EXACT_LIMIT:
+        table, prob = s.enumerate()
+        return rk.table_sums(table, s.G, s.dummy_of, s.n_dummies), prob, True
+    if s.rule is not None:
+        rule = s.rule
+        sums = rk.rule_sums(seed, draws, strata=rule.strata, floors=rule.floors, cum=rule.cum,
+                            total=sum(rule.ratios), arm_order=s.arm_order, G=s.G,
+                            dummy_of=s.dummy_of, n_dummies=s.n_dummies)
+    else:
+        assert s.scheme is not None
+        from trialkit._core.rng import RawStream
+
+        parts = [rk.table_sums(batch, s.G, s.dummy_of, s.n_dummies)
+                 for batch in s.scheme.draw_many(RawStream(seed), draws)]
+        sums = np.concatenate(parts, axis=0)
+    return sums, np.full(draws, 1.0 / draws), False
+
+
+def _p_value(a: FloatArray, c: FloatArray, w: FloatArray, obs: float, tau: float) -> float:
+    dev = np.abs(a - tau * c)
+    target = abs(obs - tau)
+    # Equal statistics computed along different summation paths differ by rounding only.
+    tol = 1e-9 * (abs(obs) + abs(tau) + float(np.nanmax(np.abs(a))) + 1e-300)
+    return float(np.sum(w[dev >= target - tol]))
+
+
+def _bound(a: FloatArray, c: FloatArray, w: FloatArray, obs: float, alpha: float,
+           sign: float) -> float:
+    """The interval's end on one side of ``obs``: bisection on where ``p`` drops to ``α``."""
+    scale = max(float(np.nanstd(a)), abs(obs), 1e-12)
+    inside, step = obs, scale
+    for _ in range(200):
+        if _p_value(a, c, w, obs, obs + sign * step) <= alpha:
+            break
+        inside, step = obs + sign * step, step * 2.0
+    else:
+        return sign * np.inf
+    outside = obs + sign * step
+    for _ in range(200):
+        mid = 0.5 * (inside + outside)
+        if mid in (inside, outside):
+            break
+        if _p_value(a, c, w, obs, mid) > alpha:
+            inside = mid
+        else:
+            outside = mid
+    return 0.5 * (inside + outside)
+
+
+def _null_sample(values: FloatArray, w: FloatArray, exact: bool, seed: int) -> tuple[float, ...]:
+    values = values[np.isfinite(values)] if exact else values
+    if exact and len(values) > 0:
+        rng = np.random.default_rng(seed)
+        p = w[: len(values)] / w[: len(values)].sum()
+        values = rng.choice(values, size=min(NULL_SAMPLE_SIZE, len(values)), p=p)
+    return tuple(float(v) for v in values[:NULL_SAMPLE_SIZE])
+
+
+def randomisation_test(
+    df: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    scheme: Scheme | None = None,
+    unit: str | None = None,
+    covariates: Sequence[str] = (),
+    sharp_null: float = 0.0,
+    draws: int = 10_000,
+    seed: int = 0,
+    ci_level: float | None = None,
+    control: Hashable | None = None,
+    period: str | None = None,
+    arms: Sequence[Hashable] | None = None,
+) -> RandomisationTest:
+    """Randomisation (permutation) test of each arm's effect under a sharp null.
+
+    Assignments are redrawn from ``scheme``, the declaration the trial was randomised with
+    (blocks, clusters, rerandomisation restriction, stepped wedge), and the OLS statistic is
+    recomputed for each. Without a scheme, complete randomisation of the observed
+    treatment vector is assumed: the observed number of units in each arm, every
+    arrangement equally likely (``unit`` rows sharing a unit move together).
+
+    Parameters
+    ----------
+    df
+        One row per observation (clients or staff nested in randomised units are fine).
+    outcome, treatment
+        Columns of the outcome and of the arm label (for a stepped wedge: 0/1 exposure).
+    scheme
+        The randomisation scheme the trial used (``trialkit.randomise.declare``).
+    unit
+        Column holding each row's randomised-unit id (the scheme's ``units.ids``). Without
+        it, row ``i`` is the scheme's unit ``i``.
+    covariates
+        Numeric columns adjusted for (the statistic is then the OLS coefficient).
+    sharp_null
+        Constant effect ``τ₀`` under the null; non-zero only for two-arm trials.
+    draws
+        Monte Carlo draws when there are more than 100,000 possible assignments.
+    seed
+        Seed of the draws; results do not depend on the number of threads.
+    ci_level
+        Level of a test-inversion interval for ``τ₀`` (two-arm trials).
+    control
+        Control arm label; the first sorted label by default.
+    period
+        Stepped wedge only: the period column (0 = baseline). A unit at step ``k`` is
+        exposed from period ``k`` on; period dummies are added to the covariates.
+    arms
+        Arm labels in the scheme's arm order; needed when the labels are not ``0 … K−1``
+        and the scheme's ratios differ (or it has four or more arms).
+
+    Returns
+    -------
+    RandomisationTest
+
+    Raises
+    ------
+    EstimationError
+        For missing columns or values, labels that do not match the scheme, an observed
+        allocation the scheme cannot produce, or ``sharp_null``/``ci_level`` with 3+ arms.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"y": [5.0, 6, 7, 8, 1, 2, 3, 4], "t": [1, 1, 1, 1, 0, 0, 0, 0]})
+    >>> res = randomisation_test(df, outcome="y", treatment="t")
+    >>> res.exact, res.draws, round(res.p_value * 70)  # 2 of 70 splits are as extreme
+    (True, 70, 2)
+    """
+    _check(draws, seed, sharp_null)
+    level = None if ci_level is None else check_ci_level(ci_level)
+    try:
+        s = setup(df, outcome=outcome, treatment=treatment, scheme=scheme, unit=unit,
+                  covariates=tuple(covariates), control=control, period=period, arms=arms)
+    except RandomisationError as err:
+        raise EstimationError(str(err)) from err
+    if s.n_dummies > 1 and (sharp_null != 0.0 or level is not None):
+        raise EstimationError(
+            f"a sharp null other than 0 and its confidence interval need two arms; this trial "
+            f"has {s.n_dummies + 1}. Fix: test sharp_null=0 (no effect of any arm), or "
+            "analyse one arm against control on those rows.")
+    sums, w, exact = _sums(s, int(draws), int(seed))
+    m, p = s.n_responses, s.n_basis
+    coef = _coefficients(sums, m, p)
+    obs = _coefficients(s.observed_sums[None], m, p)[0, :, 0]
+    tests = []
+    for j, arm in enumerate(s.arm_labels):
+        a = coef[:, j, 0]
+        c = coef[:, j, 1] if m > 1 else np.zeros_like(a)
+        pv = _p_value(a, c, w, float(obs[j]), sharp_null)
+        low = high = float("nan")
+        if level is not None:
+            low = _bound(a, c, w, float(obs[j]), 1 - level, -1.0)
+            high = _bound(a, c, w, float(obs[j]), 1 - level, 1.0)
+        se = 0.0 if exact else float(np.sqrt(pv * (1 - pv) / len(w)))
+        null = _null_sample(a - sharp_null * c + sharp_null, w, exact, int(seed))
+        tests.append(ArmTest(arm=str(arm), observed=float(obs[j]), p_value=pv, mc_se=se,
+                             ci_low=low, ci_high=high, null_sample=null))
+    return RandomisationTest(outcome=outcome, control=str(s.control), tests=tuple(tests),
+                             draws=len(w), exact=exact, sharp_null=float(sharp_null),
+                             ci_level=level, design=s.description)
+
+
+__all__ = ["ArmTest", "RandomisationTest", "randomisation_test"]
