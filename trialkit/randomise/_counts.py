@@ -92,21 +92,68 @@ def counts(rule: CountRule, words: NDArray[np.uint64]) -> IntArray:
     return rule.floors[None] + _extras(rule, u)
 
 
-def assign(rule: CountRule, raw: NDArray[np.uint64]) -> NDArray[np.int64]:
-    """Arms ``(batch, n_ru)`` of canonical randomisation units from ``(batch, S + R)`` words."""
-    batch = raw.shape[0]
-    n_strata, n_ru = rule.n_strata, len(rule.strata)
-    n_arms = len(rule.ratios)
-    c = counts(rule, raw[:, :n_strata])
+def _ranked_arms(rule: CountRule, c: IntArray) -> IntArray:
+    """Arm of each rank: strata in order, arms in order within each, ``(batch, n_ru)``."""
+    batch, n_strata, n_arms = c.shape
     labels = np.tile(np.arange(n_arms, dtype=np.int64), batch * n_strata)
-    ranked_arms = np.repeat(labels, c.reshape(-1)).reshape(batch, n_ru)
-    order = np.argsort(raw[:, n_strata:], axis=1, kind="stable")
-    if n_strata > 1:
-        small = rule.strata.astype(np.int16 if n_strata < 2**15 else np.int64)
+    return np.repeat(labels, c.reshape(-1)).reshape(batch, len(rule.strata))
+
+
+def _sorted_assign(rule: CountRule, keys: NDArray[np.uint64], ranked: IntArray) -> IntArray:
+    """Rank by (stratum, key, position) with stable sorts, and hand out arms by rank."""
+    order = np.argsort(keys, axis=1, kind="stable")
+    if rule.n_strata > 1:
+        small = rule.strata.astype(np.int16 if rule.n_strata < 2**15 else np.int64)
         by_stratum = np.argsort(small[order], axis=1, kind="stable")
         order = np.take_along_axis(order, by_stratum, axis=1)
-    out = np.empty((batch, n_ru), dtype=np.int64)
-    np.put_along_axis(out, order, ranked_arms, axis=1)
+    return _scatter(order, ranked)
+
+
+def _scatter(order: IntArray, values: IntArray) -> IntArray:
+    """``out[i, order[i, j]] = values[i, j]`` by flat indexing (faster than put_along_axis)."""
+    batch, width = order.shape
+    out = np.empty(batch * width, dtype=np.int64)
+    flat = order + (np.arange(batch, dtype=np.int64) * width)[:, None]
+    out[flat.ravel()] = values.ravel()
+    return out.reshape(batch, width)
+
+
+def _partition_assign(keys: NDArray[np.uint64], ranked: IntArray,
+                      c: IntArray) -> tuple[IntArray, NDArray[np.bool_]]:
+    """One stratum: only which units fall between rank boundaries matters, so partition.
+
+    The result equals :func:`_sorted_assign`'s wherever the key at each boundary rank is
+    unique in its row; other rows (probability about n/2⁶³) are flagged for the sorted path.
+    """
+    n = keys.shape[1]
+    cum = np.cumsum(c[:, 0, :], axis=1)[:, :-1]
+    kth = np.unique(cum[(cum > 0) & (cum < n)])
+    if kth.size == 0:
+        return ranked.copy(), np.zeros(len(keys), dtype=bool)
+    part = np.argpartition(keys, kth, axis=1)
+    rows = np.arange(len(keys))
+    tie = np.zeros(len(keys), dtype=bool)
+    for b in kth:
+        # The key at a boundary is unique in its row ⇒ the sets either side are fixed.
+        tie |= (keys == keys[rows, part[:, b]][:, None]).sum(axis=1) > 1
+    return _scatter(part.astype(np.int64), ranked), tie
+
+
+def assign(rule: CountRule, raw: NDArray[np.uint64]) -> NDArray[np.int64]:
+    """Arms ``(batch, n_ru)`` of canonical randomisation units from ``(batch, S + R)`` words.
+
+    Units are ranked within their stratum by their key (ties by canonical position) and
+    the ranked units take the arms in order.
+    """
+    n_strata = rule.n_strata
+    c = counts(rule, raw[:, :n_strata])
+    ranked = _ranked_arms(rule, c)
+    keys = raw[:, n_strata:]
+    if n_strata > 1 or keys.shape[1] == 0:
+        return _sorted_assign(rule, keys, ranked)
+    out, tie = _partition_assign(keys, ranked, c)
+    if tie.any():
+        out[tie] = _sorted_assign(rule, keys[tie], ranked[tie])
     return out
 
 

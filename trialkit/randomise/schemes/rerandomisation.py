@@ -171,12 +171,16 @@ class Rerandomisation(Scheme):
         """
         width, lay = self.words_per_draw, self.base.layout
         most = max(1, min(BATCH_ELEMENTS // max(width, 1), self.max_draws))
-        size = batch_size or min(most, max(16, math.ceil(2.0 / self.acceptance)))
         threshold, got, since = self.threshold, 0, 0
+        tried, passed_total = 0, 0
         while got < n:
+            # Size batches to the draws still needed at the acceptance seen so far.
+            rate = max(passed_total, 1) / tried if tried else self.acceptance
+            size = batch_size or min(most, max(16, math.ceil(1.2 * (n - got) / rate)))
             raw = stream.raw(size * width).reshape(size, width)
             candidates = self.base._assign_ru(raw)
             passed = np.flatnonzero(mahalanobis(self.z, candidates, self.n_arms) <= threshold)
+            tried, passed_total = tried + size, passed_total + passed.size
             if passed.size == 0 and since + size > self.max_draws:
                 raise RandomisationError(
                     f"rerandomisation found no draw with Mahalanobis balance M ≤ "
@@ -187,8 +191,6 @@ class Rerandomisation(Scheme):
             if take.size:
                 yield candidates[take][:, lay.unit_ru]
                 got += take.size
-            if batch_size is None:
-                size = min(most, size * 2)
 
     def draw_seeds(self, seeds: Sequence[int]) -> IntArray:
         """One accepted draw per seed (a loop: the number of candidates varies)."""
