@@ -1,0 +1,168 @@
+"""Least squares with HC2 or CR2 inference for many simulated data sets at once.
+
+The same estimators as :mod:`trialkit.estimate.frequentist` (``ols``/``lin`` with HC2, or
+CR2 with Bell-McCaffrey degrees of freedom), for one coefficient, vectorised over
+simulations. Each simulation's rows are laid out as ``(cluster, slot)``: ``x`` is
+``(S, G, m, k)`` and padding or missing rows are zero with ``mask`` False. Zero rows change
+nothing (no leverage, no residual, no score), so padding is exact.
+
+Per simulation the design is equilibrated (unit column norms, as ``fit_lstsq``) and
+factorised by Cholesky, ``X = Q R`` with ``Q = X R^{-1}``; all HC2/CR2 algebra then works in
+``Q`` as in :mod:`trialkit.estimate.frequentist.cr2` (the push-through identity turns each
+cluster's ``n_g x n_g`` adjustment into a ``k x k`` eigenproblem). A column that is zero in
+a simulation (a covariate that does not vary there, centred to zero) is dropped from that
+simulation's fit, as the DataFrame estimators drop covariates that do not vary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special
+
+from trialkit.estimate.frequentist.cr2 import SINGULAR_TOLERANCE
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchedFit:
+    """One coefficient's estimate, SE and df in each of ``S`` simulations.
+
+    Attributes
+    ----------
+    estimate, std_error, df
+        Arrays of length ``S`` (NaN where a simulation's design was singular).
+    """
+
+    estimate: FloatArray
+    std_error: FloatArray
+    df: FloatArray
+
+    def inference(self, ci_level: float = 0.95) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Two-sided t p-values and confidence limits, as ``RegressionResult`` gives them."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            statistic = self.estimate / self.std_error
+            p_value = 2.0 * special.stdtr(self.df, -np.abs(statistic))
+            crit = special.stdtrit(self.df, 0.5 + ci_level / 2.0)
+        half = crit * self.std_error
+        return (np.asarray(p_value), np.asarray(self.estimate - half),
+                np.asarray(self.estimate + half))
+
+
+@dataclass(frozen=True, slots=True)
+class _Factor:
+    q: FloatArray  # S x R x k, orthonormal columns (zero for dropped columns)
+    a: FloatArray  # S x k, coefficient p of b is a . (Q'y) / scale_p
+    scale_p: FloatArray  # S
+    coef: FloatArray  # S
+    resid: FloatArray  # S x R
+    rank: NDArray[np.int64]  # S
+    ok: BoolArray  # S
+
+
+def _factor(x: FloatArray, y: FloatArray, term: int) -> _Factor:
+    s, r, k = x.shape
+    scale = np.sqrt(np.einsum("srk,srk->sk", x, x))
+    empty = scale <= 0.0
+    scale = np.where(empty, 1.0, scale)
+    xs = x / scale[:, None, :]
+    gram = np.matmul(np.swapaxes(xs, 1, 2), xs)
+    gram[:, np.arange(k), np.arange(k)] += empty  # a dropped column: beta = 0, Q column = 0
+    eig_min = np.linalg.eigvalsh(gram)[:, 0]
+    ok = (eig_min > 1e-12) & ~empty[:, term]
+    gram[~ok] = np.eye(k)
+    chol = np.linalg.cholesky(gram)
+    linv = np.linalg.inv(chol)
+    q = np.matmul(xs, np.swapaxes(linv, 1, 2))
+    c = np.einsum("srk,sr->sk", q, y)
+    resid = y - np.einsum("srk,sk->sr", q, c)
+    a = linv[:, :, term]
+    coef = np.einsum("sk,sk->s", a, c) / scale[:, term]
+    rank = (k - empty.sum(axis=1)).astype(np.int64)
+    return _Factor(q, a, scale[:, term], coef, resid, rank, ok)
+
+
+def _finish(f: _Factor, var: FloatArray, df: FloatArray) -> BatchedFit:
+    nan = np.full_like(f.coef, np.nan)
+    se = np.sqrt(np.maximum(var, 0.0)) / f.scale_p
+    return BatchedFit(estimate=np.where(f.ok, f.coef, nan), std_error=np.where(f.ok, se, nan),
+                      df=np.where(f.ok, df, nan))
+
+
+def fit_hc2(x: FloatArray, y: FloatArray, mask: BoolArray, *, term: int = 1) -> BatchedFit:
+    """HC2 standard errors (df ``N - K``) for coefficient ``term`` of ``y`` on ``x``.
+
+    Parameters
+    ----------
+    x
+        ``(S, n, k)`` or ``(S, G, m, k)`` designs, zero on rows where ``mask`` is False.
+    y
+        Outcomes, same leading shape, zero where ``mask`` is False.
+    mask
+        Which rows are observed.
+    term
+        The column whose coefficient is reported.
+
+    Returns
+    -------
+    BatchedFit
+        Estimates, HC2 standard errors and ``N - K`` degrees of freedom.
+    """
+    s, k = x.shape[0], x.shape[-1]
+    f = _factor(x.reshape(s, -1, k), y.reshape(s, -1), term)
+    w = np.einsum("srk,sk->sr", f.q, f.a)
+    one_minus_h = 1.0 - np.einsum("srk,srk->sr", f.q, f.q)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = np.where(mask.reshape(s, -1), f.resid**2 / one_minus_h, 0.0)
+    var = np.einsum("sr,sr->s", w**2, u)
+    n = mask.reshape(s, -1).sum(axis=1)
+    return _finish(f, var, (n - f.rank).astype(np.float64))
+
+
+def fit_cr2(x: FloatArray, y: FloatArray, mask: BoolArray, *, term: int = 1) -> BatchedFit:
+    """CR2 standard errors with Bell-McCaffrey df for coefficient ``term``.
+
+    Parameters
+    ----------
+    x
+        ``(S, G, m, k)``: simulation, cluster, slot within cluster, column.
+    y
+        ``(S, G, m)`` outcomes.
+    mask
+        ``(S, G, m)``: which slots are observed rows.
+    term
+        The column whose coefficient is reported.
+
+    Returns
+    -------
+    BatchedFit
+        Estimates, CR2 standard errors and Bell-McCaffrey degrees of freedom.
+    """
+    s, g, m, k = x.shape
+    f = _factor(x.reshape(s, g * m, k), y.reshape(s, g * m), term)
+    qg = f.q.reshape(s, g, m, k)
+    gram = np.matmul(np.swapaxes(qg, 2, 3), qg)  # S x G x k x k
+    lam, vec = np.linalg.eigh(gram)
+    lam = np.clip(lam, 0.0, 1.0)
+    gap = 1.0 - lam
+    good = gap > SINGULAR_TOLERANCE
+    isq = np.where(good, 1.0 / np.sqrt(np.where(good, gap, 1.0)), 0.0)
+    scores = np.einsum("sgmk,sgm->sgk", qg, f.resid.reshape(s, g, m))
+    va = np.einsum("sgkl,sk->sgl", vec, f.a)  # V'a
+    vc = np.einsum("sgkl,sgk->sgl", vec, scores)  # V'c
+    adjusted = np.einsum("sgl,sgl->sg", va, isq * vc)  # a'(I - M_g)^{-1/2} c_g
+    var = np.einsum("sg,sg->s", adjusted, adjusted)
+    d = np.einsum("sgl,sgl->sg", va**2, lam * isq**2)
+    u = np.einsum("sgkl,sgl->sgk", vec, lam * isq * va)
+    nu = np.einsum("sgk,sgk->sg", u, u)
+    cross = np.einsum("sgk,sgl->skl", u, u)
+    tr1 = d.sum(axis=1) - nu.sum(axis=1)
+    tr2 = (d**2).sum(axis=1) - 2.0 * (d * nu).sum(axis=1) + np.einsum("skl,skl->s", cross,
+                                                                        cross)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df = tr1**2 / tr2
+    return _finish(f, var, df)
