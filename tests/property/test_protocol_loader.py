@@ -24,8 +24,8 @@ FLAGSHIP_TEXT = FLAGSHIP.read_text(encoding="utf-8")
 FLAGSHIP_DATA: dict[str, Any] = yaml.safe_load(FLAGSHIP_TEXT)
 SOURCE = "fuzz.yaml"
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -107,6 +107,10 @@ FRAGMENTS = [
     "!!python/object/apply:os.system ['true']",
     "!!str",
     "!!int",
+    "!!float",
+    "!!bool",
+    "!!timestamp",
+    "!!set",
     "!!binary",
     "? ",
     "---",

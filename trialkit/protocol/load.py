@@ -126,8 +126,8 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, Positions]:
                 )
             ]
         ) from None
-    except (ValueError, OverflowError):
-        # PyYAML raises plain errors for scalars it cannot build (2027-02-30, huge integers)
+    except _CONSTRUCTION_ERRORS:
+        # PyYAML raises plain errors for scalars it cannot build (2027-02-30, `!!int ''`)
         raise ProtocolError([_scalar_issue(text, source)]) from None
     except RecursionError:
         raise ProtocolError([_too_deep(source)]) from None
@@ -161,6 +161,10 @@ def _yaml_issue(exc: yaml.MarkedYAMLError, source: str) -> Issue:
     )
 
 
+#: What PyYAML's safe constructors raise, besides YAMLError, on scalars they cannot build.
+_CONSTRUCTION_ERRORS = (ValueError, OverflowError, IndexError, KeyError, TypeError, AttributeError)
+
+
 def _too_deep(source: str) -> Issue:
     return Issue(
         "the YAML is nested too deeply, or an alias (`*name`) refers to itself",
@@ -171,7 +175,7 @@ def _too_deep(source: str) -> Issue:
 
 def _scalar_issue(text: str, source: str) -> Issue:
     """Locate the first scalar that PyYAML's safe constructor cannot build."""
-    fix = "write dates as real YYYY-MM-DD dates and numbers of sensible size."
+    fix = "write real YYYY-MM-DD dates and numbers of sensible size, without `!!` tags."
     constructor = yaml.SafeLoader("")
     stack = [yaml.compose(text, Loader=yaml.SafeLoader)]
     seen: set[int] = set()
@@ -183,10 +187,11 @@ def _scalar_issue(text: str, source: str) -> Issue:
         if isinstance(node, yaml.ScalarNode):
             try:
                 constructor.construct_object(node)
-            except (ValueError, OverflowError, yaml.YAMLError) as exc:
+            except (*_CONSTRUCTION_ERRORS, yaml.YAMLError) as exc:
                 value = node.value if len(node.value) <= 40 else node.value[:40] + "…"
+                detail = f": {exc}" if isinstance(exc, ValueError | OverflowError) else ""
                 return Issue(
-                    f"cannot read `{value}`: {exc}",
+                    f"cannot read `{value}` as a YAML {node.tag.rsplit(':', 1)[-1]}{detail}",
                     Location(file=source, line=node.start_mark.line + 1),
                     fix=fix,
                 )

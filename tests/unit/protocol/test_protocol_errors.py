@@ -335,6 +335,21 @@ def test_unreadable_scalar_is_located(flag, old, new, match, line) -> None:
 
 
 @pytest.mark.parametrize(
+    ("tagged", "match"),
+    [
+        ("!!int ''", r"cannot read `` as a YAML int"),
+        ("!!float", r"cannot read `` as a YAML float"),
+        ("!!bool perhaps", r"cannot read `perhaps` as a YAML bool"),
+        ("!!timestamp soon", r"cannot read `soon` as a YAML timestamp"),
+    ],
+)
+def test_explicit_tag_on_an_unreadable_scalar(flag, tagged: str, match: str) -> None:
+    """PyYAML's own constructors crash on these (IndexError, KeyError, AttributeError)."""
+    text = flag.edit(("  planned: 24", f"  planned: {tagged}"))
+    flag.expect(text, match, field=None, line=flag.line(text, "  planned: !!"))
+
+
+@pytest.mark.parametrize(
     "text",
     ["[" * 3000 + "]" * 3000, "a: " + "{b: " * 3000 + "1" + "}" * 3000, "identity: &a [*a]\n"],
     ids=["deep_list", "deep_mapping", "self_alias"],
