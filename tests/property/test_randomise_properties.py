@@ -171,11 +171,20 @@ def test_rerandomisation_frequencies_match_symmetric_probabilities() -> None:
     _assert_within_5_se(_frequencies(arms, 3), scheme.probabilities(), N_SEEDS)
 
 
+def test_rerandomisation_unequal_ratios_exact_by_enumeration() -> None:
+    """Unequal ratios, small base: probabilities come from enumerating the base."""
+    scheme = Rerandomisation(_units([10], covariates=2), ratios=(1, 2), acceptance=0.2)
+    assert scheme.parameters()["probabilities"] == "exact by enumeration"
+    arms = np.concatenate(list(scheme.draw_many(RawStream(1), N_SEEDS)))
+    _assert_within_5_se(_frequencies(arms, 2), scheme.probabilities(), N_SEEDS)
+
+
 def test_rerandomisation_estimated_probabilities_are_honest() -> None:
-    """Unequal ratios: probabilities are estimated; test against independent draws."""
+    """Unequal ratios, large base: probabilities are estimated; allow for their own error."""
     from trialkit.randomise.schemes.rerandomisation import PROBABILITY_DRAWS
 
-    scheme = Rerandomisation(_units([10], covariates=2), ratios=(1, 2), acceptance=0.2)
+    scheme = Rerandomisation(_units([30], covariates=2), ratios=(1, 2), acceptance=0.2)
+    assert scheme.parameters()["probabilities"].startswith("estimated from")
     p = scheme.probabilities()
     arms = np.concatenate(list(scheme.draw_many(RawStream(1), N_SEEDS)))
     _assert_within_5_se(_frequencies(arms, 2), p, N_SEEDS,

@@ -82,7 +82,8 @@ class Units:
         clusters = None if cluster_column is None else frame[cluster_column].to_numpy()
         cov = None
         if covariates:
-            cov = frame[list(covariates)].to_numpy(dtype=np.float64)
+            numbers = frame[list(covariates)].apply(pd.to_numeric, errors="coerce")
+            cov = numbers.to_numpy(dtype=np.float64)
         return cls(
             ids=frame[id_column].to_numpy(),
             blocks=blocks,

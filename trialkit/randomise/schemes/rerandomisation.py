@@ -12,6 +12,7 @@ from scipy import stats
 from trialkit._core.rng import RawStream
 from trialkit.errors import RandomisationError
 from trialkit.protocol.vocabulary import SchemeName
+from trialkit.randomise._counts import ENUMERATION_LIMIT
 from trialkit.randomise.schemes._base import BATCH_ELEMENTS, RuleScheme, Scheme
 from trialkit.randomise.schemes.blocked import BlockedRandomisation
 from trialkit.randomise.schemes.blocked_cluster import BlockedClusterRandomisation
@@ -64,8 +65,10 @@ class Rerandomisation(Scheme):
 
     With equal ratios every unit's probability is exactly ``1/arms``: relabelling the arms
     cyclically maps accepted assignments to accepted ones with the same probability. With
-    unequal ratios the restriction can move probabilities, so :meth:`probabilities`
-    estimates them from ``PROBABILITY_DRAWS`` accepted draws of a fixed stream (seed 0).
+    unequal ratios the restriction can move probabilities: :meth:`probabilities` computes
+    them exactly by enumeration when the base has at most 100,000 assignments, and
+    otherwise estimates them from ``PROBABILITY_DRAWS`` accepted draws of a fixed stream
+    (seed 0); ``parameters()["probabilities"]`` says which.
 
     Parameters
     ----------
@@ -141,18 +144,32 @@ class Rerandomisation(Scheme):
         first[lay.unit_ru] = np.arange(self.units.n_units)
         return mahalanobis(self.z, np.atleast_2d(assignments)[:, first], self.n_arms)
 
+    def _probability_method(self) -> str:
+        if len(set(self.ratios)) == 1:
+            return "exact by symmetry"
+        if self.base.count_assignments() <= ENUMERATION_LIMIT:
+            return "exact by enumeration"
+        return f"estimated from {PROBABILITY_DRAWS} accepted draws (seed 0)"
+
     def parameters(self) -> dict[str, Any]:
-        exact = len(set(self.ratios)) == 1
         return {"ratios": list(self.ratios), "base": self.base.name,
                 "covariates": list(self.units.covariate_names), "statistic": "mahalanobis",
                 "acceptance": self.acceptance, "threshold": self.threshold,
-                "max_draws": self.max_draws,
-                "probabilities": "exact by symmetry" if exact else
-                f"estimated from {PROBABILITY_DRAWS} accepted draws (seed 0)"}
+                "max_draws": self.max_draws, "probabilities": self._probability_method()}
 
     def probabilities(self) -> FloatArray:
-        if len(set(self.ratios)) == 1:
+        """Each unit's probability of each arm under the restriction.
+
+        Exact by symmetry with equal ratios; otherwise exact by enumerating the base's
+        assignments when there are at most 100,000, else estimated (see the class notes).
+        """
+        method = self._probability_method()
+        if method == "exact by symmetry":
             return self.base.probabilities()
+        if method == "exact by enumeration":
+            table, prob = self.enumerate_assignments()
+            return np.stack([(prob[:, None] * (table == k)).sum(axis=0)
+                             for k in range(self.n_arms)], axis=1)
         freq = np.zeros((self.units.n_units, self.n_arms))
         for batch in self.draw_many(RawStream(0), PROBABILITY_DRAWS):
             for k in range(self.n_arms):
@@ -204,7 +221,7 @@ class Rerandomisation(Scheme):
     def _enumerate_ru(self) -> tuple[IntArray, FloatArray]:
         base = self.base
         total = base.count_assignments()
-        if total > 100_000:
+        if total > ENUMERATION_LIMIT:
             raise RandomisationError(
                 f"the base scheme has {total:,} assignments, too many to enumerate and filter. "
                 "Fix: sample accepted assignments with draw_many instead.")
