@@ -286,6 +286,7 @@ def report_context(
         "provenance": tables.provenance_rows(results),
         "deviations": tables.deviation_rows(_rows(results, "deviations")),
         "protocol": None,
+        "plan": None,
     }
     if protocol is None:
         ctx["title"] = "Trial results"

@@ -53,17 +53,18 @@ _BINARY = {
 def _se_text(protocol: Protocol) -> str:
     se = protocol.analysis.frequentist.se_type
     clustered = protocol.design.cluster_column is not None
+    convention = "trialkit follows estimatr: HC2 without clusters, CR2 with"
     if se == "auto":
         se = "CR2" if clustered else "HC2"
     if se == "CR2":
         return (
             f"CR2 cluster-robust (Bell–McCaffrey / Pustejovsky–Tipton), clustered by "
             f"{protocol.units.name}, with Bell–McCaffrey degrees of freedom for t-based "
-            "intervals — the estimatr default for clustered designs"
+            f"intervals ({convention})"
         )
     if se == "HC2":
-        return "HC2 heteroskedasticity-robust (the conservative Neyman variance; estimatr default)"
-    return f"{se} (differs from the estimatr default: HC2 without clusters, CR2 with)"
+        return f"HC2 heteroskedasticity-robust, the conservative Neyman variance ({convention})"
+    return f"{se}, which differs from the default ({convention})"
 
 
 def _level_label(protocol: Protocol, name: str) -> str:
@@ -76,7 +77,7 @@ def _outcome_row(protocol: Protocol, outcome: Outcome, families: dict[str, str])
     metric = _BINARY[binary] if outcome.type == "binary" else _METRIC[outcome.type]
     scale = ""
     if outcome.range:
-        scale = f"{outcome.range[0]:g}–{outcome.range[1]:g}"
+        scale = f"{outcome.range[0]:,g}–{outcome.range[1]:,g}"
     elif outcome.levels:
         scale = f"{len(outcome.levels)} ordered levels"
     unit_level = outcome.level == protocol.units.name
