@@ -103,9 +103,14 @@ def test_environment_always_autoescapes():
 
 @pytest.mark.parametrize(
     "name",
-    ["../pyproject.toml", "sections/../../pyproject.toml", "/etc/passwd",
-     str(Path(__file__).resolve()), str((Path(__file__).parents[3] / "pyproject.toml").resolve()),
-     "..\\pyproject.toml"],
+    [
+        "../pyproject.toml",
+        "sections/../../pyproject.toml",
+        "/etc/passwd",
+        str(Path(__file__).resolve()),
+        str((Path(__file__).parents[3] / "pyproject.toml").resolve()),
+        "..\\pyproject.toml",
+    ],
 )
 def test_loader_cannot_read_outside_templates(name):
     env = environment()
@@ -162,7 +167,7 @@ def test_every_figure_has_text_alternative_and_data_table(report):
     assert len(figures) >= 6
     for fig in figures:
         assert fig == {"alt": True, "table": True, "caption": True}
-    assert report.count("<desc id=") == report.count("<svg role=\"img\"")
+    assert report.count("<desc id=") == report.count('<svg role="img"')
 
 
 def test_figures_are_deterministic(results):
@@ -202,13 +207,32 @@ def test_not_pre_registered_banner(results, no_figures):
 
 
 def test_plan_covers_spirit_items(plan):
-    for text in ["UK Evaluation Registry: ER-2027-0142", "Northfield Council Transformation Fund",
-                 "Conflicts of interest", "Public involvement", "£300", "After the fact",
-                 "Allowed uses", "UCLA 3-item loneliness scale", "MID 1 point", "ROPE ±0.3 points",
-                 "CR2", "HC2", "Holm step-down", "Anderson (2008)", "2,000 re-randomisations",
-                 "Sceptical prior", "The chance that the discretionary budget reduced loneliness "
-                 "is at least 90%.", "equity group", "20261123", "Who randomised",
-                 "Missing data", "Amendments", "0.81", "Tolerance: 5"]:
+    for text in [
+        "UK Evaluation Registry: ER-2027-0142",
+        "Northfield Council Transformation Fund",
+        "Conflicts of interest",
+        "Public involvement",
+        "£300",
+        "After the fact",
+        "Allowed uses",
+        "UCLA 3-item loneliness scale",
+        "MID 1 point",
+        "ROPE ±0.3 points",
+        "CR2",
+        "HC2",
+        "Holm step-down",
+        "Anderson (2008)",
+        "2,000 re-randomisations",
+        "Sceptical prior",
+        "The chance that the discretionary budget reduced loneliness is at least 90%.",
+        "equity group",
+        "20261123",
+        "Who randomised",
+        "Missing data",
+        "Amendments",
+        "0.81",
+        "Tolerance: 5",
+    ]:
         assert text in plan, text
 
 
@@ -219,8 +243,11 @@ def test_plan_and_report_share_sections(plan, report):
 
 @pytest.mark.parametrize(
     "drop",
-    [["bayesian", "decisions"], ["flow", "balance", "randomisation", "indices"],
-     ["subgroups", "misuse", "net_benefit", "attrition", "deviations", "provenance"]],
+    [
+        ["bayesian", "decisions"],
+        ["flow", "balance", "randomisation", "indices"],
+        ["subgroups", "misuse", "net_benefit", "attrition", "deviations", "provenance"],
+    ],
 )
 def test_missing_sections_are_omitted_with_a_note(results, drop, no_figures):
     slim = {k: v for k, v in results.items() if k not in drop}

@@ -9,8 +9,16 @@ from trialkit.report import words
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(-0.614, "0.6"), (0.61, "0.6"), (24.26, "24.3"), (1234.5, "1,234"), (0.0432, "0.043"),
-     (0.0, "0"), (6.0, "6"), (float("nan"), "not available")],
+    [
+        (-0.614, "0.6"),
+        (0.61, "0.6"),
+        (24.26, "24.3"),
+        (1234.5, "1,234"),
+        (0.0432, "0.043"),
+        (0.0, "0"),
+        (6.0, "6"),
+        (float("nan"), "not available"),
+    ],
 )
 def test_number_rounds_for_reading(value, expected):
     assert words.number(value) == expected
@@ -23,8 +31,14 @@ def test_number_keeps_sign_only_when_asked():
 
 @pytest.mark.parametrize(
     ("p", "places", "expected"),
-    [(0.9312, 0, "93%"), (0.014, 1, "1.4%"), (0.9991, 0, "more than 99%"),
-     (0.002, 0, "less than 1%"), (1.0, 0, "100%"), (0.0, 0, "0%")],
+    [
+        (0.9312, 0, "93%"),
+        (0.014, 1, "1.4%"),
+        (0.9991, 0, "more than 99%"),
+        (0.002, 0, "less than 1%"),
+        (1.0, 0, "100%"),
+        (0.0, 0, "0%"),
+    ],
 )
 def test_percent_never_rounds_to_certainty(p, places, expected):
     assert words.percent(p, places=places) == expected
@@ -32,9 +46,15 @@ def test_percent_never_rounds_to_certainty(p, places, expected):
 
 @pytest.mark.parametrize(
     ("p", "expected"),
-    [(0.99, "almost certain"), (0.93, "highly likely"), (0.6, "likely"),
-     (0.45, "a realistic possibility"), (0.3, "unlikely"), (0.1, "highly unlikely"),
-     (0.01, "a remote chance")],
+    [
+        (0.99, "almost certain"),
+        (0.93, "highly likely"),
+        (0.6, "likely"),
+        (0.45, "a realistic possibility"),
+        (0.3, "unlikely"),
+        (0.1, "highly unlikely"),
+        (0.01, "a remote chance"),
+    ],
 )
 def test_chance_words_follow_the_yardstick(p, expected):
     assert words.chance_words(p) == expected
@@ -57,15 +77,23 @@ def test_money_and_quantity_units():
 
 def test_plural_and_short_label():
     assert [words.plural(n) for n in ("team", "staff", "family", "client")] == [
-        "teams", "staff", "families", "clients"]
+        "teams",
+        "staff",
+        "families",
+        "clients",
+    ]
     assert words.short_label("Loneliness (UCLA 3-item scale)") == "loneliness"
     assert words.short_label("SWEMWBS score") == "SWEMWBS score"
 
 
 @pytest.mark.parametrize(
     ("estimate", "lower_is_better", "expected"),
-    [(-0.6, True, ("lower", True)), (0.6, True, ("higher", False)),
-     (0.6, False, ("higher", True)), (-0.6, False, ("lower", False))],
+    [
+        (-0.6, True, ("lower", True)),
+        (0.6, True, ("higher", False)),
+        (0.6, False, ("higher", True)),
+        (-0.6, False, ("lower", False)),
+    ],
 )
 def test_comparison_direction_of_benefit(estimate, lower_is_better, expected):
     assert words.comparison(estimate, lower_is_better=lower_is_better) == expected
