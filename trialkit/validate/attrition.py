@@ -18,12 +18,11 @@ import pandas as pd
 
 from trialkit.protocol.model import Protocol
 from trialkit.protocol.outcomes import Outcome
+from trialkit.validate.counting import ArmTable, Counter
 from trialkit.validate.wwc import AttritionVerdict, attrition_verdict, max_differential
 
 CountLevel = Literal["cluster", "individual"]
 
-#: Optional columns giving why an outcome is missing: ``<outcome>_missing_reason`` first.
-REASON_COLUMN = "missing_reason"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,79 +88,28 @@ class Attrition:
         return self.summary()
 
 
-def outcome_rows(outcome: Outcome, protocol: Protocol, frames: Mapping[str, pd.DataFrame],
-                 allocation: pd.DataFrame) -> pd.DataFrame:
-    """Rows of one outcome's analysis: ``arm, cluster, unit, y`` (+ ``reason``).
-
-    Unit-level outcomes get one row per allocated unit (absent units have ``y`` missing);
-    level outcomes one row per row of the level's file.
-    """
-    frame = frames.get(outcome.level)
-    if outcome.level == protocol.units.name:
-        data = frame[[protocol.units.id_column, outcome.data_column]] if frame is not None \
-            else pd.DataFrame({protocol.units.id_column: [], outcome.data_column: []})
-        merged = allocation[["unit_id", "arm", "cluster"]].merge(
-            data.rename(columns={protocol.units.id_column: "unit_id"}), on="unit_id",
-            how="left")
-        rows = merged.rename(columns={"unit_id": "unit", outcome.data_column: "y"})
-        source = frame
-    else:
-        assert frame is not None, "level files are checked to exist before attrition"
-        level = protocol.level(outcome.level)
-        unit_column = level.unit_column if level else protocol.units.id_column
-        rows = pd.DataFrame({"arm": frame["arm"], "cluster": frame["cluster"],
-                             "unit": frame[unit_column], "y": frame[outcome.data_column]})
-        source = frame
-    reason = next((c for c in (f"{outcome.data_column}_{REASON_COLUMN}", REASON_COLUMN)
-                   if source is not None and c in source.columns), None)
-    if reason and outcome.level != protocol.units.name and source is not None:
-        rows["reason"] = source[reason].astype(object)
-    return rows
-
-
 def _analysed(protocol: Protocol, assigned: int, followed: int) -> int:
     plan = protocol.analysis.frequentist.missing_data
     return assigned if plan == "multiple_imputation" else followed
 
 
-def per_arm(rows: pd.DataFrame, allocation: pd.DataFrame,
-            received: frozenset[str] | None) -> pd.DataFrame:
-    """Counts per arm from one outcome's rows, in a few grouped passes.
-
-    Columns: ``clusters, individuals, clusters_seen, individuals_seen`` and, when take-up
-    is known, ``clusters_received, individuals_received``; indexed by arm in allocation
-    order (arms without rows count 0).
-    """
-    arms = pd.Index(dict.fromkeys(allocation["arm"]), name="arm")
-    seen = rows[rows["y"].notna()]
-    table = pd.DataFrame({
-        "clusters": allocation.groupby("arm", sort=False)["cluster"].nunique(),
-        "individuals": rows.groupby("arm", sort=False).size(),
-        "clusters_seen": seen.groupby("arm", sort=False)["cluster"].nunique(),
-        "individuals_seen": seen.groupby("arm", sort=False).size(),
-    }).reindex(arms)
-    if received is not None:
-        got = rows[rows["unit"].isin(received)]
-        table["clusters_received"] = got.groupby("arm", sort=False)["cluster"].nunique()
-        table["individuals_received"] = got.groupby("arm", sort=False).size()
-    return table.fillna(0).astype("int64")
-
-
-def arm_counts(outcome: Outcome, protocol: Protocol, rows: pd.DataFrame,
-               allocation: pd.DataFrame, received: frozenset[str] | None) -> list[ArmCounts]:
+def arm_counts(outcome: Outcome, protocol: Protocol, table: ArmTable) -> list[ArmCounts]:
     """Counts per arm at cluster level (cluster designs) and individual level."""
     individual = protocol.design.type == "individual"
     at_unit = outcome.level == protocol.units.name
     levels: list[CountLevel] = (["individual"] if individual else
                                 ["cluster"] if at_unit else ["cluster", "individual"])
-    table = per_arm(rows, allocation, received)
     out: list[ArmCounts] = []
-    for arm, row in table.iterrows():
+    for a, arm in enumerate(table.arms):
         for level in levels:
-            key = "clusters" if level == "cluster" else "individuals"
-            assigned, followed = int(row[key]), int(row[f"{key}_seen"])
-            got = int(row[f"{key}_received"]) if received is not None else None
-            out.append(ArmCounts(outcome.name, level, str(arm), assigned, got, followed,
+            if level == "cluster":
+                assigned, followed = int(table.clusters[a]), int(table.clusters_seen[a])
+                got = table.clusters_received
+            else:
+                assigned, followed = int(table.individuals[a]), int(table.individuals_seen[a])
+                got = table.individuals_received
+            out.append(ArmCounts(outcome.name, level, arm, assigned,
+                                 None if got is None else int(got[a]), followed,
                                  _analysed(protocol, assigned, followed)))
     return out
 
@@ -185,7 +133,8 @@ def wwc_checks(counts: list[ArmCounts], control: str) -> list[AttritionCheck]:
 
 
 def attrition_table(protocol: Protocol, frames: Mapping[str, pd.DataFrame],
-              allocation: pd.DataFrame, took_up: frozenset[str] | None = None) -> Attrition:
+                    allocation: pd.DataFrame,
+                    received: frozenset[str] | None = None) -> Attrition:
     """Attrition of every outcome of the protocol.
 
     Parameters
@@ -193,24 +142,29 @@ def attrition_table(protocol: Protocol, frames: Mapping[str, pd.DataFrame],
     protocol
         The protocol.
     frames
-        Coded frames by level, with ``arm`` and ``cluster`` attached.
+        Coded frames by level.
     allocation
         The allocation frame (``unit_id, block, cluster, arm, probability``).
-    took_up
-        Ids of units that received their allocated arm, or ``None`` when no take-up is declared.
+    received
+        Ids of units that received their allocated arm, or ``None`` when no take-up is
+        declared.
 
     Returns
     -------
     Attrition
         Counts per arm and WWC checks.
     """
+    return attrition_from(protocol, Counter(protocol, frames, allocation, received))
+
+
+def attrition_from(protocol: Protocol, counter: Counter) -> Attrition:
+    """Attrition of every outcome with data, from a :class:`Counter`."""
     counts: list[ArmCounts] = []
     checks: list[AttritionCheck] = []
     for outcome in protocol.outcomes:
-        if outcome.level != protocol.units.name and outcome.level not in frames:
+        if outcome.level != protocol.units.name and outcome.level not in counter.frames:
             continue
-        rows = outcome_rows(outcome, protocol, frames, allocation)
-        found = arm_counts(outcome, protocol, rows, allocation, took_up)
+        found = arm_counts(outcome, protocol, counter.table(outcome))
         counts += found
         checks += wwc_checks(found, protocol.control.id)
     return Attrition(tuple(counts), tuple(checks))

@@ -109,12 +109,13 @@ def code_labels(
     series: pd.Series, levels: Sequence[str], *, file: str, column: str, what: str
 ) -> tuple[pd.Series, list[Issue]]:
     """Categories (subgroups) as text; values outside declared ``levels`` are issues."""
-    text = series.map(lambda v: v if pd.isna(v) else _category_text(v)).astype(object)
+    positions, uniques = pd.factorize(series, use_na_sentinel=True)
+    texts = [_category_text(u) for u in uniques]
     if not levels:
-        return text, []
+        shown_as = np.array([*texts, None], dtype=object)
+        return pd.Series(shown_as[positions], index=series.index, dtype=object), []
     allowed = {normalise(label): label for label in levels}
-    positions, uniques = pd.factorize(text, use_na_sentinel=True)
-    canon = np.array([allowed.get(normalise(u)) for u in uniques] + [None], dtype=object)
+    canon = np.array([allowed.get(normalise(t)) for t in texts] + [None], dtype=object)
     out = pd.Series(canon[positions], index=series.index, dtype=object)
     bad = (out.isna() & ~_is_missing(series)).to_numpy()
     shown = ", ".join(f"'{label}'" for label in levels)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from trialkit.protocol.model import Protocol
 from trialkit.protocol.outcomes import Outcome
-from trialkit.validate.attrition import outcome_rows, per_arm
+from trialkit.validate.counting import ArmTable, Counter
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,65 +68,43 @@ class ConsortFlow:
             }} for a in self.arms])
 
 
-def _sizes(rows: pd.DataFrame) -> pd.DataFrame:
-    """Mean, smallest and largest cluster size per arm."""
-    sizes = rows.groupby(["arm", "cluster"], sort=False).size()
-    return sizes.groupby(level="arm", sort=False).agg(["mean", "min", "max"])
+def _size(value: tuple[float, int, int] | None) -> ClusterSizes | None:
+    return None if value is None else ClusterSizes(*value)
 
 
-def _size(table: pd.DataFrame, arm: str) -> ClusterSizes | None:
-    if arm not in table.index:
-        return None
-    mean, low, high = table.loc[arm, ["mean", "min", "max"]].to_numpy(dtype=float)
-    return ClusterSizes(float(mean), int(low), int(high))
-
-
-def _reasons(lost: pd.DataFrame) -> tuple[tuple[str, int], ...]:
-    if "reason" not in lost.columns or lost.empty:
-        return ()
-    text = lost["reason"].where(lost["reason"].notna(), "not given").astype(str).str.strip()
-    counts = text.replace("", "not given").value_counts()
-    return tuple((str(k), int(v)) for k, v in counts.items())
-
-
-def outcome_flow(protocol: Protocol, outcome: Outcome, rows: pd.DataFrame,
-                 allocation: pd.DataFrame, received: frozenset[str] | None) -> ConsortFlow:
-    """The flow of one outcome from its rows (see ``outcome_rows``)."""
+def outcome_flow(protocol: Protocol, outcome: Outcome, table: ArmTable) -> ConsortFlow:
+    """The flow of one outcome from its counts per arm."""
     clustered = protocol.design.type != "individual"
     imputed = protocol.analysis.frequentist.missing_data == "multiple_imputation"
-    table = per_arm(rows, allocation, received)
-    seen = rows[rows["y"].notna()]
-    lost = rows[rows["y"].isna()]
-    sizes_all, sizes_seen = _sizes(rows), _sizes(rows if imputed else seen)
     labels = {a.id: a.label for a in protocol.arms}
+
+    def cl(value: int) -> int | None:
+        return value if clustered else None
+
     arms = []
-    for arm, row in table.iterrows():
-        n_c, n_i = int(row["clusters"]), int(row["individuals"])
-        seen_c, seen_i = int(row["clusters_seen"]), int(row["individuals_seen"])
-        got = received is not None
-
-        def cl(value: int) -> int | None:
-            return value if clustered else None
-
+    for a, arm in enumerate(table.arms):
+        n_c, n_i = int(table.clusters[a]), int(table.individuals[a])
+        seen_c, seen_i = int(table.clusters_seen[a]), int(table.individuals_seen[a])
+        got_c, got_i = table.clusters_received, table.individuals_received
         arms.append(ArmFlow(
-            arm=str(arm), label=labels.get(str(arm), str(arm)),
+            arm=arm, label=labels.get(arm, arm),
             clusters_allocated=cl(n_c), individuals_allocated=n_i,
-            clusters_received=cl(int(row["clusters_received"])) if got else None,
-            individuals_received=int(row["individuals_received"]) if got else None,
+            clusters_received=cl(int(got_c[a])) if got_c is not None else None,
+            individuals_received=int(got_i[a]) if got_i is not None else None,
             clusters_lost=cl(n_c - seen_c), individuals_lost=n_i - seen_i,
-            lost_reasons=_reasons(lost[lost["arm"] == arm]),
+            lost_reasons=table.reasons[a],
             clusters_analysed=cl(n_c if imputed else seen_c),
             individuals_analysed=n_i if imputed else seen_i,
             clusters_excluded=cl(0), individuals_excluded=0,
-            sizes_allocated=_size(sizes_all, str(arm)) if clustered else None,
-            sizes_analysed=_size(sizes_seen, str(arm)) if clustered else None,
+            sizes_allocated=_size(table.sizes[a]) if clustered else None,
+            sizes_analysed=_size(table.sizes_seen[a]) if clustered else None,
         ))
     return ConsortFlow(outcome.name, outcome.level, tuple(arms))
 
 
 def consort_flows(protocol: Protocol, frames: Mapping[str, pd.DataFrame],
                   allocation: pd.DataFrame,
-                  took_up: frozenset[str] | None = None) -> tuple[ConsortFlow, ...]:
+                  received: frozenset[str] | None = None) -> tuple[ConsortFlow, ...]:
     """The CONSORT flow of every outcome with data, primary outcomes first.
 
     Parameters
@@ -134,17 +112,20 @@ def consort_flows(protocol: Protocol, frames: Mapping[str, pd.DataFrame],
     protocol
         The protocol.
     frames
-        Coded frames by level with ``arm`` and ``cluster`` attached.
+        Coded frames by level.
     allocation
         The allocation frame.
-    took_up
-        Ids of units that received their allocated arm, or ``None`` when no take-up is declared.
+    received
+        Ids of units that received their allocated arm, or ``None`` when no take-up is
+        declared.
     """
+    return flows_from(protocol, Counter(protocol, frames, allocation, received))
+
+
+def flows_from(protocol: Protocol, counter: Counter) -> tuple[ConsortFlow, ...]:
+    """The CONSORT flows of every outcome with data, from a :class:`Counter`."""
+    imputed = protocol.analysis.frequentist.missing_data == "multiple_imputation"
     ordered = sorted(protocol.outcomes, key=lambda o: o.role != "primary")
-    flows = []
-    for outcome in ordered:
-        if outcome.level != protocol.units.name and outcome.level not in frames:
-            continue
-        rows = outcome_rows(outcome, protocol, frames, allocation)
-        flows.append(outcome_flow(protocol, outcome, rows, allocation, took_up))
-    return tuple(flows)
+    return tuple(
+        outcome_flow(protocol, o, counter.table(o, imputed=imputed)) for o in ordered
+        if o.level == protocol.units.name or o.level in counter.frames)

@@ -58,11 +58,13 @@ def attach_allocation(coded: pd.DataFrame, spec: LevelSpec,
     Columns of the file with those names are kept as ``<name>_recorded``.
     """
     extra = [c for c in ALLOCATION_COLUMNS if c in allocation.columns]
-    keyed = allocation.set_index("unit_id")[extra]
     frame = coded.rename(columns={c: f"{c}_recorded" for c in extra if c in coded.columns})
-    units = frame[spec.unit_column]
+    index = pd.Index(allocation["unit_id"]).get_indexer(frame[spec.unit_column])
+    known = index >= 0
     for column in extra:
-        frame[column] = units.map(keyed[column])
+        values = allocation[column].to_numpy()[np.where(known, index, 0)]
+        series = pd.Series(values, index=frame.index)
+        frame[column] = series if known.all() else series.where(known)
     return frame
 
 

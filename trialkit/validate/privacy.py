@@ -13,7 +13,9 @@ the rank of that system.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import hmac
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -91,20 +93,45 @@ def _recoverable(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
 
 
 def _protect(values: NDArray[np.float64], mask: NDArray[np.bool_], i: int, j: int) -> None:
-    """Suppress the cheapest rectangle through (i, j) so that (i, j) lies on a cycle."""
-    best: tuple[float, int, int] | None = None
+    """Suppress the cheapest path closing a cycle through cell (i, j).
+
+    Rows and columns are the nodes of a bipartite graph and cells its edges; a cell lies
+    on a cycle of suppressed cells exactly when it cannot be recovered from the totals.
+    The cheapest path from row ``i`` to column ``j`` (without the cell itself) costs the
+    counts of the cells it newly suppresses; zero cells cost far more, because a zero on
+    the cycle would let non-negativity pin the cell down.
+    """
     n_rows, n_cols = mask.shape
-    for r in range(n_rows):
-        for c in range(n_cols):
-            if r == i or c == j:
-                continue
-            corners = [(i, c), (r, c), (r, j)]
-            cost = sum(values[a, b] + 1.0 for a, b in corners if not mask[a, b])
-            if best is None or cost < best[0]:
-                best = (cost, r, c)
-    assert best is not None  # tables are at least 2 × 2
-    _, r, c = best
-    mask[i, c] = mask[r, c] = mask[r, j] = True
+
+    def cost(r: int, c: int) -> float:
+        if mask[r, c]:
+            return 0.0
+        return float(values[r, c]) if values[r, c] > 0 else 1e12
+
+    # Nodes: rows 0..n_rows-1, columns n_rows..n_rows+n_cols-1.
+    best = {i: 0.0}
+    previous: dict[int, int] = {}
+    queue = [(0.0, i)]
+    while queue:
+        dist, node = heapq.heappop(queue)
+        if dist > best.get(node, math.inf):
+            continue
+        if node < n_rows:
+            steps = [(n_rows + c, cost(node, c)) for c in range(n_cols) if (node, c) != (i, j)]
+        else:
+            c = node - n_rows
+            steps = [(r, cost(r, c)) for r in range(n_rows) if (r, c) != (i, j)]
+        for nxt, weight in steps:
+            if dist + weight < best.get(nxt, math.inf):
+                best[nxt] = dist + weight
+                previous[nxt] = node
+                heapq.heappush(queue, (dist + weight, nxt))
+    node = n_rows + j
+    while node != i:
+        back = previous[node]
+        r, c = (back, node - n_rows) if back < n_rows else (node, back - n_rows)
+        mask[r, c] = True
+        node = back
 
 
 def suppression_mask(table: pd.DataFrame, threshold: int = 10) -> pd.DataFrame:

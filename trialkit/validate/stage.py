@@ -21,8 +21,9 @@ from trialkit._core.provenance import Provenance
 from trialkit.errors import DataValidationError, Issue
 from trialkit.protocol.model import Protocol
 from trialkit.validate.allocation import AllocationLike, allocation_frame
-from trialkit.validate.attrition import attrition_table
-from trialkit.validate.consort import consort_flows
+from trialkit.validate.attrition import attrition_from
+from trialkit.validate.consort import flows_from
+from trialkit.validate.counting import Counter
 from trialkit.validate.frames import code_level, is_date_column
 from trialkit.validate.issues import write_issues
 from trialkit.validate.layout import LevelSpec, assign_levels, id_columns, level_specs
@@ -115,17 +116,19 @@ def outcomes(
     tables, issues = _read_all(paths, id_columns(specs))
     found, layout_issues = assign_levels(tables, specs)
     issues += layout_issues
-    frames: dict[str, pd.DataFrame] = {}
+    coded: dict[str, pd.DataFrame] = {}
     for spec in specs:
         if spec.name in found:
-            coded, level_issues = _check_level(found[spec.name], spec, protocol, alloc)
+            coded[spec.name], level_issues = _check_level(found[spec.name], spec, protocol,
+                                                          alloc)
             issues += level_issues
-            frames[spec.name] = attach_allocation(coded, spec, alloc)
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise DataValidationError(
             [*errors, *(i for i in issues if i.severity != "error")],
             header=f"{len(errors)} problem(s) in the outcome data; nothing was changed.")
+    frames = {s.name: attach_allocation(coded[s.name], s, alloc) for s in specs
+              if s.name in coded}
     unit = next(s for s in specs if s.is_unit)
     took_up = _received(frames, unit, protocol.control.id)
     if pseudonymise_key is not None:
@@ -133,12 +136,13 @@ def outcomes(
             if not spec.is_unit and spec.name in frames:
                 frames[spec.name] = pseudonymise(frames[spec.name], [spec.id_column],
                                                  key=pseudonymise_key)
+    counter = Counter(protocol, frames, alloc, took_up)
     return TrialData(
         frames=MappingProxyType(frames),
         ordinal_labels=MappingProxyType(
             {o.name: tuple(o.levels) for o in protocol.outcomes if o.type == "ordinal"}),
-        attrition=attrition_table(protocol, frames, alloc, took_up),
-        flows=consort_flows(protocol, frames, alloc, took_up),
+        attrition=attrition_from(protocol, counter),
+        flows=flows_from(protocol, counter),
         warnings=tuple(issues),
         provenance=Provenance(protocol_hash=protocol.content_hash(), inputs=hashes),
     )

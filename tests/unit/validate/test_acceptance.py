@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import make_allocation, make_clients, make_spend, make_staff, make_teams
+from validate_frames import make_allocation, make_clients, make_spend, make_staff, make_teams
 
 from trialkit import validate
 from trialkit._core.files import sha256_file

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_allocation, make_clients, make_teams
+from validate_frames import make_allocation, make_clients, make_teams
 
 from trialkit import validate
 from trialkit.protocol.model import Protocol

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pyreadstat
 import pytest
-from conftest import LIKERT
+from validate_frames import LIKERT
 
 from trialkit.errors import DataValidationError
 from trialkit.protocol.model import Protocol

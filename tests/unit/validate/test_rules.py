@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import make_allocation, make_clients, make_staff, make_teams
+from validate_frames import make_allocation, make_clients, make_staff, make_teams
 
 from trialkit import validate
 from trialkit._core.files import sha256_file
@@ -199,7 +199,7 @@ def test_stage_result_codes_and_provenance(protocol: Protocol, write_data,
 
 def test_validate_files_writes_the_issue_table(protocol: Protocol, write_data,
                                                tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from conftest import FLAGSHIP
+    from validate_frames import FLAGSHIP
 
     clients = make_clients()
     clients.loc[3, "wellbeing"] = 140

@@ -3,25 +3,15 @@ teams and a few clients, staff and spends per team. Nothing here is read from di
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-import pytest
-
-from trialkit.protocol import load_protocol
-from trialkit.protocol.model import Protocol
 
 ROOT = Path(__file__).resolve().parents[3]
 FLAGSHIP = ROOT / "protocols" / "council_discretionary_budget.yaml"
 TEAMS = [f"T{i:02d}" for i in range(1, 25)]
 LOCALITIES = ["Central", "North", "South", "East"]
 LIKERT = ["Very dissatisfied", "Dissatisfied", "Neither", "Satisfied", "Very satisfied"]
-
-
-@pytest.fixture(scope="session")
-def protocol() -> Protocol:
-    return load_protocol(FLAGSHIP)
 
 
 def make_allocation() -> pd.DataFrame:
@@ -88,27 +78,3 @@ def make_spend(per_team: int = 2) -> pd.DataFrame:
         {"spend_id": f"P{t * per_team + k:03d}", "team_id": team, "unjustified_spend": 0}
         for t, team in enumerate(TEAMS) for k in range(per_team)
     ])
-
-
-Writer = Callable[..., list[Path]]
-
-
-@pytest.fixture
-def write_data(tmp_path: Path) -> Writer:
-    """Write the demo frames (optionally edited) as CSV files; return their paths."""
-
-    def write(clients: pd.DataFrame | None = None, *, staff: pd.DataFrame | None = None,
-              spend: pd.DataFrame | None = None, teams: pd.DataFrame | None = None,
-              suffix: str = ".csv") -> list[Path]:
-        frames = {"clients": make_clients() if clients is None else clients,
-                  "staff": make_staff() if staff is None else staff,
-                  "spend": make_spend() if spend is None else spend,
-                  "teams": make_teams() if teams is None else teams}
-        paths = []
-        for name, frame in frames.items():
-            path = tmp_path / f"{name}{suffix}"
-            frame.to_csv(path, index=False)
-            paths.append(path)
-        return paths
-
-    return write
