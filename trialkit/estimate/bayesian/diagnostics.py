@@ -102,7 +102,9 @@ def _advice(d: dict[str, Any], needed: float) -> tuple[str, ...]:
         out.append(f"{d['divergences']} divergent transitions: raise target_accept "
                    "(e.g. 0.95) or switch parametrisation ('centred' for large clusters, "
                    "'non_centred' for small ones); do not trust the posterior until 0.")
-    if not d["r_hat_max"] < RHAT_MAX:
+    if np.isnan(d["r_hat_max"]):
+        out.append("R-hat is undefined: run at least 2 chains (4 recommended).")
+    elif not d["r_hat_max"] < RHAT_MAX:
         out.append(f"R-hat {d['r_hat_max']:.3f} >= {RHAT_MAX}: chains disagree; run more "
                    "tuning and draws, or check for multimodality or weak identification.")
     if min(d["ess_bulk_min"], d["ess_tail_min"]) < needed:
@@ -114,6 +116,14 @@ def _advice(d: dict[str, Any], needed: float) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _worst(values: pd.Series, pick: Any) -> float:
+    # A NaN (e.g. R-hat of one chain) is the worst value: it must fail, not vanish.
+    x = values.to_numpy(dtype=float)
+    if x.size == 0 or np.isnan(x).any():
+        return float("nan")
+    return float(pick(x))
+
+
 def diagnose(idata: Any, var_names: list[str]) -> Diagnostics:
     """Compute :class:`Diagnostics` for the parameters ``var_names`` of ``idata``."""
     table = _monitored(idata, var_names)
@@ -122,9 +132,9 @@ def diagnose(idata: Any, var_names: list[str]) -> Diagnostics:
     stats = idata.get("sample_stats")
     div = int(np.asarray(stats["diverging"].values).sum()) if stats is not None else 0
     d: dict[str, Any] = {
-        "r_hat_max": float(np.nanmax(table["r_hat"])) if len(table) else float("nan"),
-        "ess_bulk_min": float(np.nanmin(table["ess_bulk"])) if len(table) else float("nan"),
-        "ess_tail_min": float(np.nanmin(table["ess_tail"])) if len(table) else float("nan"),
+        "r_hat_max": _worst(table["r_hat"], np.max),
+        "ess_bulk_min": _worst(table["ess_bulk"], np.min),
+        "ess_tail_min": _worst(table["ess_tail"], np.min),
         "divergences": div,
         "ebfmi_min": _ebfmi(idata),
     }

@@ -19,6 +19,7 @@ from trialkit.errors import EstimationError
 from .design import DesignData, Family, prepare
 from .diagnostics import diagnose
 from .models import Parametrisation, build_model, scales
+from .natural import natural_effects
 from .priors import ModelPriors, Prior, PriorKind, effect_prior, model_priors, outcome_scale
 from .results import BayesianFit
 from .summarise import (
@@ -47,7 +48,8 @@ def _setup(
                    blocks=blocks, period=period, control=control, family=family)
     scale, note = outcome_scale(data, family, outcome_range)
     eff = effect_prior(prior, data, family, scale=scale, mid=mid)
-    priors = model_priors(data, family, eff, scale=scale, scale_note=note)
+    centre = None if outcome_range is None else (outcome_range[0] + outcome_range[1]) / 2
+    priors = model_priors(data, family, eff, scale=scale, scale_note=note, centre=centre)
     return data, priors, build_model(data, family, priors, parametrisation=parametrisation)
 
 
@@ -173,6 +175,10 @@ def bayes(
         outcome_range=outcome_range, mid=mid, parametrisation=parametrisation)
     idata, used = sample(model, draws=draws, tune=tune, chains=chains, seed=seed,
                          sampler=sampler, target_accept=target_accept, progressbar=progressbar)
+    extra = natural_effects(idata.posterior, data, family)
+    if extra:
+        idata.posterior = idata.posterior.assign(
+            {k: (("chain", "draw", "term"), v) for k, v in extra.items()})
     monitored = [v.name for v in model.free_RVs] + [s.variable for s in scales(family)]
     diagnostics = diagnose(idata, list(dict.fromkeys(monitored)))
     thresholds = Thresholds(direction=direction, mid=mid, harm_margin=harm_margin or 0.0,

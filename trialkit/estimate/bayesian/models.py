@@ -8,9 +8,9 @@ with ``u = cluster_sd * cluster_z`` (non-centred, the default) or ``u ~ Normal(0
 cluster_sd)`` (centred, better when clusters are large and informative). ``beta`` holds one
 treatment effect per non-control arm, on the model's effect scale. Link-scale families
 also get natural-unit effects as deterministics, averaged over the trial's own units with
-every unit set to each arm in turn (g-computation): ``risk_difference`` (logistic),
-``mean_difference`` in category values (ordered logistic), ``rate_ratio`` and
-``rate_difference`` (Poisson, negative binomial).
+every unit set to each arm in turn (g-computation; computed after sampling by
+:mod:`.natural`): ``risk_difference`` (logistic), ``mean_difference`` in category values
+(ordered logistic), ``rate_ratio`` and ``rate_difference`` (Poisson, negative binomial).
 """
 
 from __future__ import annotations
@@ -93,8 +93,7 @@ def _cluster(data: DesignData, priors: ModelPriors, how: Parametrisation) -> Any
     if how == "centred":
         u = pm.Normal("cluster_u", 0.0, sd, dims="cluster")
     else:
-        u = pm.Deterministic("cluster_u", sd * pm.Normal("cluster_z", 0.0, 1.0, dims="cluster"),
-                             dims="cluster")
+        u = sd * pm.Normal("cluster_z", 0.0, 1.0, dims="cluster")
     return u[data.cluster_idx]
 
 
@@ -132,8 +131,8 @@ def build_model(
     Returns
     -------
     pymc.Model
-        With the treatment effects in ``beta`` (dims ``term``) and, for link-scale
-        families, natural-unit effects as deterministics (see :func:`scales`).
+        With the treatment effects in ``beta`` (dims ``term``) and the outcome in the
+        data container ``y_obs``.
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -150,49 +149,41 @@ def build_model(
         if family != "ordered_logistic":
             base = base + pm.Normal("intercept", priors.intercept_mu, priors.intercept_sigma)
         eta = base + T @ beta
-        _likelihood(data, family, priors, eta, base, beta)
+        # Data container: a compiled model can be re-used with new outcomes (SBC, benchmarks).
+        pm.Data("y_obs", data.y)
+        _likelihood(data, family, priors, eta)
     return model
 
 
-def _likelihood(
-    data: DesignData, family: Family, priors: ModelPriors, eta: Any, base: Any, beta: Any
-) -> None:
+def model_y(dtype: type = float) -> Any:
+    """The outcome data container of the model in context, as ``dtype``."""
+    import pymc as pm
+
+    y = pm.modelcontext(None)["y_obs"]
+    return y.astype("int64") if dtype is int else y
+
+
+def _likelihood(data: DesignData, family: Family, priors: ModelPriors, eta: Any) -> None:
     import pymc as pm
     import pytensor.tensor as pt
 
     if family == "normal":
-        pm.Normal("y", eta, pm.Exponential("sigma", 1.0 / priors.scale), observed=data.y)
+        pm.Normal("y", eta, pm.Exponential("sigma", 1.0 / priors.scale), observed=model_y())
     elif family == "student_t":
         nu = pm.Gamma("nu", 2.0, 0.1)
         pm.StudentT("y", nu=nu, mu=eta, sigma=pm.Exponential("sigma", 1.0 / priors.scale),
-                    observed=data.y)
+                    observed=model_y())
     elif family == "logistic":
-        pm.Bernoulli("y", logit_p=eta, observed=data.y)
-        p0 = pm.math.sigmoid(base)[:, None]
-        p1 = pm.math.sigmoid(base[:, None] + beta[None, :])
-        pm.Deterministic("risk_difference", (p1 - p0).mean(axis=0), dims="term")
+        pm.Bernoulli("y", logit_p=eta, observed=model_y(int))
     elif family == "ordered_logistic":
         k = len(data.categories)
         init = np.maximum.accumulate(np.asarray(priors.cutpoint_mu)) + 0.01 * np.arange(k - 1)
         cut = pm.Normal("cutpoints", mu=np.asarray(priors.cutpoint_mu), sigma=2.5,
                         transform=pm.distributions.transforms.ordered, dims="cutpoint",
                         initval=init)
-        pm.OrderedLogistic("y", eta=eta, cutpoints=cut, observed=data.y.astype(int))
-        steps = pm.math.constant(np.diff(np.asarray(data.categories)))
-
-        def expected(lin: Any) -> Any:
-            return (pm.math.sigmoid(lin[..., None] - cut) * steps).sum(axis=-1)
-
-        diff = expected(base[:, None] + beta[None, :]) - expected(base)[:, None]
-        pm.Deterministic("mean_difference", diff.mean(axis=0), dims="term")
+        pm.OrderedLogistic("y", eta=eta, cutpoints=cut, observed=model_y(int))
+    elif family == "poisson":
+        pm.Poisson("y", pt.exp(eta), observed=model_y(int))
     else:
-        mu = pt.exp(eta)
-        if family == "poisson":
-            pm.Poisson("y", mu, observed=data.y)
-        else:
-            alpha = 1.0 / pm.HalfNormal("inv_dispersion", 1.0)
-            pm.NegativeBinomial("y", mu=mu, alpha=alpha, observed=data.y)
-        pm.Deterministic("rate_ratio", pt.exp(beta), dims="term")
-        r0 = pt.exp(base)[:, None]
-        pm.Deterministic("rate_difference", (r0 * (pt.exp(beta)[None, :] - 1.0)).mean(axis=0),
-                         dims="term")
+        alpha = 1.0 / pm.HalfNormal("inv_dispersion", 1.0)
+        pm.NegativeBinomial("y", mu=pt.exp(eta), alpha=alpha, observed=model_y(int))

@@ -7,7 +7,8 @@ width divided by 4 (a range holds about ±2 SD) when ``outcome_range`` is given,
 sample SD of the outcome (as rstanarm's autoscaling). The default (weakly informative)
 treatment-effect prior is ``Normal(0, s)``: effects of a whole outcome SD are rare for
 management practices, so this rules out only absurd values. Other parameters get wider
-priors: intercept ``Normal(mean, 2.5 s)``, slopes ``Normal(0, 2.5 s / sd(x))``, block and
+priors: intercept ``Normal(m, 2.5 s)`` (``m`` the range's midpoint if declared, else the
+outcome mean), slopes ``Normal(0, 2.5 s / sd(x))``, block and
 period effects ``Normal(0, 2.5 s)``, residual SD ``Exponential(1 / s)``, cluster SD
 ``HalfNormal(s)``.
 
@@ -188,8 +189,13 @@ def model_priors(
     *,
     scale: float,
     scale_note: str,
+    centre: float | None = None,
 ) -> ModelPriors:
-    """Default priors for everything but the treatment effect (module docstring)."""
+    """Default priors for everything but the treatment effect (module docstring).
+
+    ``centre`` (the declared range's midpoint) replaces the outcome mean as the intercept's
+    prior mean for ``normal``/``student_t``, so the priors then do not depend on the outcome.
+    """
     sd_x = data.X.std(axis=0) if data.X.size else np.zeros(0)
     sd_x = np.where(sd_x > 0, sd_x, 1.0)
     cut_mu: tuple[float, ...] = ()
@@ -206,7 +212,7 @@ def model_priors(
             cum = np.clip(cum, 0.01, 0.99)
             cut_mu, mean = tuple(np.log(cum / (1 - cum)).tolist()), 0.0
     else:
-        s, mean = scale, float(np.mean(data.y))
+        s, mean = scale, float(np.mean(data.y)) if centre is None else centre
     return ModelPriors(
         effect=effect,
         scale=scale,

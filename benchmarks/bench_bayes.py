@@ -1,0 +1,169 @@
+"""Benchmark trialkit's Bayesian fits against nutpie driven directly and PyMC's default NUTS.
+
+Run from the repository root::
+
+    python benchmarks/bench_bayes.py            # full sizes (several minutes)
+    python benchmarks/bench_bayes.py --quick    # smaller data and draws, for a smoke run
+
+Scenarios (4 chains x 1,000 draws after 1,000 tuning steps, unless --quick):
+
+* hierarchical: a cluster trial of 200 clusters x 50 units, cluster-level treatment,
+  one covariate, normal outcome with cluster random intercepts (non-centred);
+* logistic: 10,000 rows, individual-level treatment, one covariate.
+
+For each, the treatment effect's bulk ESS per second of sampling (and per second including
+compilation) for ``trialkit.estimate.bayes``, for the same model written by hand and
+sampled with ``nutpie`` directly, and with ``pymc.sample`` defaults; ratios are printed
+from the same run. The first trialkit fit runs with an empty PyTensor compile cache
+(a fresh ``compiledir``), and its wall time is reported as "first fit".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from typing import Any
+
+# An empty compile cache for this process, set before PyTensor is imported.
+os.environ["PYTENSOR_FLAGS"] = f"compiledir={tempfile.mkdtemp(prefix='trialkit-bench-')}"
+
+import numpy as np
+import pandas as pd
+
+
+def simulate(kind: str, quick: bool, rng: np.random.Generator) -> pd.DataFrame:
+    """Simulated trial data for ``kind`` ("hierarchical" or "logistic")."""
+    if kind == "hierarchical":
+        clusters, size = (50, 20) if quick else (200, 50)
+        team = np.repeat(np.arange(clusters), size)
+        arm = (rng.permutation(clusters) < clusters // 2).astype(int)[team]
+        x = rng.normal(size=team.size)
+        y = (0.2 * arm + 0.5 * x + rng.normal(0, 0.33, clusters)[team]
+             + rng.normal(size=team.size))
+        return pd.DataFrame({"y": y, "arm": arm, "x1": x, "team": team})
+    n = 2_000 if quick else 10_000
+    arm = rng.integers(0, 2, n)
+    x = rng.normal(size=n)
+    p = 1 / (1 + np.exp(-(-0.5 + 0.3 * arm + 0.8 * x)))
+    return pd.DataFrame({"y": rng.binomial(1, p), "arm": arm, "x1": x})
+
+
+def hand_model(kind: str, df: pd.DataFrame) -> Any:
+    """The same model written directly in PyMC (priors as trialkit's defaults)."""
+    import pymc as pm
+
+    x = (df["x1"] - df["x1"].mean()).to_numpy()
+    arm = df["arm"].to_numpy(dtype=float)
+    with pm.Model() as model:
+        if kind == "hierarchical":
+            s = float(df["y"].std())
+            team = df["team"].to_numpy()
+            beta = pm.Normal("beta", 0, s)
+            a = pm.Normal("intercept", df["y"].mean(), 2.5 * s)
+            g = pm.Normal("gamma", 0, 2.5 * s / x.std())
+            tau = pm.HalfNormal("cluster_sd", s)
+            z = pm.Normal("cluster_z", 0, 1, shape=team.max() + 1)
+            mu = a + beta * arm + g * x + tau * z[team]
+            pm.Normal("y", mu, pm.Exponential("sigma", 1 / s), observed=df["y"].to_numpy())
+        else:
+            p = float(np.clip(df["y"].mean(), 0.01, 0.99))
+            beta = pm.Normal("beta", 0, 1.5)
+            a = pm.Normal("intercept", np.log(p / (1 - p)), 2.5)
+            g = pm.Normal("gamma", 0, 2.5 / x.std())
+            pm.Bernoulli("y", logit_p=a + beta * arm + g * x, observed=df["y"].to_numpy())
+    return model
+
+
+def _ess(idata: Any) -> float:
+    import arviz as az
+
+    return float(np.ravel(az.ess(idata, var_names=["beta"])["beta"].values)[0])
+
+
+def run_trialkit(kind: str, df: pd.DataFrame, draws: int, chains: int) -> dict[str, float]:
+    from trialkit.estimate.bayesian import fit as fit_module
+
+    timings: dict[str, float] = {}
+    original = fit_module.sample
+
+    def timed_sample(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        out = original(*args, **kwargs)
+        timings["sample_call"] = time.perf_counter() - t0
+        return out
+
+    fit_module.sample = timed_sample  # measure the sampler call inside bayes()
+    t0 = time.perf_counter()
+    family = "normal" if kind == "hierarchical" else "logistic"
+    fit = fit_module.bayes(df, "y", "arm", covariates=["x1"],
+                           cluster="team" if kind == "hierarchical" else None, family=family,
+                           draws=draws, tune=draws, chains=chains, seed=1)
+    total = time.perf_counter() - t0
+    fit_module.sample = original
+    return {"total_s": total, "sample_call_s": timings["sample_call"], "ess": _ess(fit.idata),
+            "diagnostics_passed": float(fit.diagnostics.passed)}
+
+
+def run_nutpie(kind: str, df: pd.DataFrame, draws: int, chains: int) -> dict[str, float]:
+    import nutpie
+
+    model = hand_model(kind, df)
+    t0 = time.perf_counter()
+    compiled = nutpie.compile_pymc_model(model)
+    t1 = time.perf_counter()
+    idata = nutpie.sample(compiled, draws=draws, tune=draws, chains=chains, seed=1,
+                          progress_bar=False)
+    t2 = time.perf_counter()
+    return {"total_s": t2 - t0, "sample_call_s": t2 - t0, "sampling_s": t2 - t1,
+            "ess": _ess(idata)}
+
+
+def run_pymc(kind: str, df: pd.DataFrame, draws: int, chains: int) -> dict[str, float]:
+    import pymc as pm
+
+    model = hand_model(kind, df)
+    t0 = time.perf_counter()
+    with model:
+        idata = pm.sample(draws=draws, tune=draws, chains=chains, random_seed=1,
+                          progressbar=False, compute_convergence_checks=False)
+    t1 = time.perf_counter()
+    return {"total_s": t1 - t0, "sample_call_s": t1 - t0, "ess": _ess(idata)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small data and 300 draws")
+    parser.add_argument("--skip-pymc", action="store_true", help="omit PyMC's default sampler")
+    args = parser.parse_args()
+    draws, chains = (300, 4) if args.quick else (1000, 4)
+    rng = np.random.default_rng(20261123)
+    results: dict[str, Any] = {"draws": draws, "chains": chains, "quick": args.quick}
+    for i, kind in enumerate(("hierarchical", "logistic")):
+        df = simulate(kind, args.quick, rng)
+        row: dict[str, Any] = {"n_rows": len(df)}
+        row["trialkit"] = run_trialkit(kind, df, draws, chains)
+        if i == 0:
+            results["first_fit_empty_cache_s"] = row["trialkit"]["total_s"]
+        row["nutpie"] = run_nutpie(kind, df, draws, chains)
+        if not args.skip_pymc:
+            row["pymc"] = run_pymc(kind, df, draws, chains)
+        for name in ("trialkit", "nutpie", "pymc"):
+            if name in row:
+                r = row[name]
+                r["ess_per_s"] = r["ess"] / r["sample_call_s"]
+        tk = row["trialkit"]["ess_per_s"]
+        row["ratio_vs_nutpie"] = tk / row["nutpie"]["ess_per_s"]
+        if "pymc" in row:
+            row["ratio_vs_pymc"] = tk / row["pymc"]["ess_per_s"]
+        results[kind] = row
+        print(f"{kind}: {json.dumps(row, default=float)}", flush=True)
+    print(json.dumps(results, indent=2, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

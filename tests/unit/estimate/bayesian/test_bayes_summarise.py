@@ -1,0 +1,91 @@
+"""Posterior summaries, probabilities, decision rules, net benefit and misuse (no sampling)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from trialkit.errors import EstimationError
+from trialkit.estimate.bayesian.decisions import evaluate_rule, misuse_rate, net_benefit
+from trialkit.estimate.bayesian.results import BayesianFit
+from trialkit.estimate.bayesian.summarise import Thresholds, describe_draws, tail_probabilities
+
+MakeFit = Callable[..., BayesianFit]
+
+DRAWS = np.linspace(-1.0, 3.0, 401)  # uniform grid: probabilities are exact fractions
+
+
+def test_probabilities_follow_direction_of_benefit() -> None:
+    up = tail_probabilities(DRAWS, Thresholds(mid=1.0, rope=(-0.5, 0.5)))
+    down = tail_probabilities(DRAWS, Thresholds(direction="lower_is_better", mid=0.5))
+    assert up["p_benefit"] == pytest.approx(300 / 401)
+    assert up["p_mid"] == pytest.approx(201 / 401)
+    assert up["p_harm"] == pytest.approx(100 / 401)
+    assert up["p_rope"] == pytest.approx(101 / 401)
+    assert down["p_benefit"] == pytest.approx(100 / 401)
+    assert down["p_mid"] == pytest.approx(51 / 401)
+
+
+def test_ratio_null_is_one_and_link_scale_has_no_mid() -> None:
+    p = tail_probabilities(np.array([0.5, 1.5, 2.0]), Thresholds(mid=0.1), null=1.0,
+                           natural=False)
+    assert p["p_benefit"] == pytest.approx(2 / 3) and np.isnan(p["p_mid"])
+
+
+def test_interval_is_equal_tailed() -> None:
+    x = np.random.default_rng(0).normal(size=200_000)
+    d = describe_draws(x)
+    assert d["ci_low"] == pytest.approx(-1.96, abs=0.02)
+    assert d["ci_high"] == pytest.approx(1.96, abs=0.02)
+
+
+def test_decision_rule_met_and_not_met(make_fit: MakeFit) -> None:
+    fits = [make_fit({"wellbeing": DRAWS}, outcome="wellbeing", mid=1.0),
+            make_fit({"complaints": -DRAWS}, outcome="complaints",
+                     direction="lower_is_better")]
+    rule = [{"outcome": "wellbeing", "event": "benefit", "at_least": 0.7},
+            {"outcome": "complaints", "event": "harm", "at_most": 0.3}]
+    result = evaluate_rule(rule, fits, name="scale up")
+    assert result.met
+    assert [c.probability for c in result.conditions] == pytest.approx([300 / 401, 100 / 401])
+    strict = evaluate_rule([{"outcome": "wellbeing", "event": "at_least_mid", "at_least": 0.9}],
+                           fits)
+    assert not strict.met and strict.to_frame()["probability"].iloc[0] == pytest.approx(201 / 401)
+
+
+def test_decision_rule_rejects_unknown_outcome(make_fit: MakeFit) -> None:
+    with pytest.raises(EstimationError, match="not fitted"):
+        evaluate_rule([{"outcome": "z", "at_least": 0.9}], [make_fit({"y": DRAWS})])
+
+
+def test_net_benefit_subtracts_extra_cost(make_fit: MakeFit) -> None:
+    fit = make_fit({"arm[budget]": DRAWS})
+    (nb,) = net_benefit(fit, cost_per_unit={"control": 0.0, "budget": 50.0},
+                        value_per_unit=100.0, units=10)
+    assert nb.per_unit.mean() == pytest.approx(100 * DRAWS.mean() - 50)
+    assert nb.aggregate.mean() == pytest.approx(10 * nb.per_unit.mean())
+    assert set(nb.to_frame()["level"]) == {"per_unit", "aggregate"}
+
+
+def test_net_benefit_needs_every_arm_cost(make_fit: MakeFit) -> None:
+    with pytest.raises(EstimationError, match="lacks arm"):
+        net_benefit(make_fit({"arm[budget]": DRAWS}), cost_per_unit={"budget": 1.0},
+                    value_per_unit=1.0)
+
+
+def test_misuse_rate_is_beta_posterior() -> None:
+    m = misuse_rate(1, 98, tolerance=0.05, population=500, cost_per_event=2000.0)
+    exact = stats.beta(2, 98)
+    assert m.mean == pytest.approx(0.02)
+    assert m.p_above_tolerance == pytest.approx(exact.sf(0.05))
+    assert m.expected_events == pytest.approx(500 * 0.02)
+    assert m.expected_cost == pytest.approx(500 * 0.02 * 2000)
+    assert m.ci_low < m.median < m.ci_high
+
+
+def test_misuse_rejects_impossible_counts() -> None:
+    with pytest.raises(EstimationError, match="0 <= events <= n"):
+        misuse_rate(5, 3, tolerance=0.1)
