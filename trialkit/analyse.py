@@ -91,7 +91,8 @@ def _frequentist(freq: FrequentistResults) -> dict[str, Any]:
     return {
         "estimates": records(freq.estimates),
         "indices": records(freq.indices),
-        "subgroups": records(freq.subgroups),
+        "subgroups": records(freq.subgroups.rename(columns={"level": "level_value",
+                                                             "n_obs": "n"})),
         "effect_sizes": records(freq.effect_sizes),
         "descriptives": records(freq.descriptives),
     }
