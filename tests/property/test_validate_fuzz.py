@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
@@ -49,7 +48,7 @@ def messy_clients(draw: st.DrawFn) -> pd.DataFrame:
     return frame.drop(columns=drop)
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=8, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(clients=messy_clients())
 def test_messy_data_never_crash(clients: pd.DataFrame, tmp_path: Path) -> None:
@@ -87,8 +86,8 @@ def _interval(values: np.ndarray, mask: np.ndarray, cell: int) -> tuple[float, f
     return low, high
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.integers(2, 5).flatmap(lambda r: st.integers(2, 5).flatmap(
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2, 4).flatmap(lambda r: st.integers(2, 4).flatmap(
     lambda c: st.lists(st.lists(st.integers(1, 40), min_size=c, max_size=c),
                        min_size=r, max_size=r))))
 def test_suppressed_cells_cannot_be_recovered_from_totals(rows: list[list[int]]) -> None:
@@ -100,8 +99,7 @@ def test_suppressed_cells_cannot_be_recovered_from_totals(rows: list[list[int]])
         assert high - low > 0.5, f"suppressed cell {k} is pinned to {low} by the totals"
 
 
-@pytest.mark.parametrize("zeros", [True])
-def test_zero_cells_are_not_used_when_avoidable(zeros: bool) -> None:
+def test_zero_cells_are_avoided_when_a_longer_cycle_exists() -> None:
     table = pd.DataFrame([[3, 0, 20], [0, 15, 25], [12, 30, 0]])
     mask = suppression_mask(table).to_numpy()
     assert mask[0, 0] and not (mask & (table.to_numpy() == 0)).any()

@@ -62,38 +62,39 @@ def test_three_problems_reported_in_one_run_and_file_untouched(
     assert {p: sha256_file(p) for p in paths} == before
 
 
+@pytest.fixture(scope="module")
+def from_csv(protocol: Protocol, tmp_path_factory: pytest.TempPathFactory) -> tuple[
+        tuple[Issue, ...], validate.TrialData]:
+    """What the CSV files give: the issues of the bad data, the result of the clean data."""
+    bad, clean = tmp_path_factory.mktemp("bad"), tmp_path_factory.mktemp("clean")
+    with pytest.raises(DataValidationError) as caught:
+        validate.outcomes(protocol, make_allocation(), _write_all(bad, ".csv", _bad_clients()))
+    data = validate.outcomes(protocol, make_allocation(),
+                             _write_all(clean, ".csv", make_clients()))
+    return caught.value.issues, data
+
+
 @pytest.mark.parametrize("suffix", [".xlsx", ".parquet", ".dta"])
-def test_other_formats_report_exactly_what_the_csv_reports(
-    protocol: Protocol, tmp_path: Path, suffix: str
+def test_other_formats_validate_like_the_csv(
+    protocol: Protocol, tmp_path: Path, suffix: str,
+    from_csv: tuple[tuple[Issue, ...], validate.TrialData],
 ) -> None:
-    (tmp_path / "csv").mkdir()
-    (tmp_path / "other").mkdir()
-    csv_paths = _write_all(tmp_path / "csv", ".csv", _bad_clients())
-    other = _write_all(tmp_path / "other", suffix, _bad_clients())
+    csv_issues, csv_data = from_csv
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "clean").mkdir()
+    other = _write_all(tmp_path / "bad", suffix, _bad_clients())
     before = {p: sha256_file(p) for p in other}
-    with pytest.raises(DataValidationError) as from_csv:
-        validate.outcomes(protocol, make_allocation(), csv_paths)
     with pytest.raises(DataValidationError) as from_other:
         validate.outcomes(protocol, make_allocation(), other)
-    strip = {(Path(f or "").stem, r, c) for f, r, c in _located(from_csv.value.issues)}
-    assert strip == {(Path(f or "").stem, r, c) for f, r, c in _located(from_other.value.issues)}
-    assert [i.message for i in from_csv.value.issues] == [
-        i.message for i in from_other.value.issues]
     assert {p: sha256_file(p) for p in other} == before
+    strip = {(Path(f or "").stem, r, c) for f, r, c in _located(csv_issues)}
+    assert strip == {(Path(f or "").stem, r, c) for f, r, c in _located(from_other.value.issues)}
+    assert [i.message for i in csv_issues] == [i.message for i in from_other.value.issues]
 
-
-@pytest.mark.parametrize("suffix", [".xlsx", ".parquet", ".dta"])
-def test_clean_data_give_the_same_frames_in_every_format(
-    protocol: Protocol, tmp_path: Path, suffix: str
-) -> None:
-    (tmp_path / "csv").mkdir()
-    (tmp_path / "other").mkdir()
-    a = validate.outcomes(protocol, make_allocation(),
-                          _write_all(tmp_path / "csv", ".csv", make_clients()))
-    b = validate.outcomes(protocol, make_allocation(),
-                          _write_all(tmp_path / "other", suffix, make_clients()))
+    data = validate.outcomes(protocol, make_allocation(),
+                             _write_all(tmp_path / "clean", suffix, make_clients()))
     for level in ("client", "staff", "spend", "team"):
-        left, right = a.frame(level), b.frame(level)
+        left, right = csv_data.frame(level), data.frame(level)
         numeric = [c for c in left.columns if pd.api.types.is_numeric_dtype(left[c])]
         pd.testing.assert_frame_equal(left[numeric], right[numeric], check_dtype=False)
         assert left["arm"].tolist() == right["arm"].tolist()
