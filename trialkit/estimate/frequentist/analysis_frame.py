@@ -27,6 +27,10 @@ class AnalysisFrame:
         The block column for fixed effects, or ``None``.
     covariates
         Declared covariates available at this level (adjusted ones only).
+    baseline
+        The outcome's baseline column, when the data have it.
+    fixed_effects
+        Extra fixed effects: the period in a stepped-wedge design (secular trend).
     """
 
     data: pd.DataFrame
@@ -34,6 +38,7 @@ class AnalysisFrame:
     blocks: str | None
     covariates: tuple[str, ...]
     baseline: str | None
+    fixed_effects: tuple[str, ...] = ()
 
     def usable_covariates(self, column: str) -> list[str]:
         """Covariates (and the outcome's baseline) that vary in the rows analysed."""
@@ -69,5 +74,13 @@ def analysis_frame(protocol: Protocol, data: TrialData, outcome: Outcome) -> Ana
                        if c.adjust and c.data_column in frame
                        and c.level in (outcome.level, unit.name))
     baseline = outcome.baseline if outcome.baseline in frame else None
+    fixed_effects: tuple[str, ...] = ()
+    wedge = protocol.design.stepped_wedge
+    if wedge is not None and wedge.period_column in frame and "step" in frame:
+        # Exposure, not allocation: a cluster is treated from its step's period onwards.
+        exposed = pd.to_numeric(frame[wedge.period_column]) >= pd.to_numeric(frame["step"])
+        treated = next(a.id for a in protocol.arms if not a.control)
+        frame = frame.assign(arm=exposed.map({True: treated, False: protocol.control.id}))
+        fixed_effects = (wedge.period_column,)
     return AnalysisFrame(data=frame, cluster=cluster, blocks=blocks, covariates=covariates,
-                         baseline=baseline)
+                         baseline=baseline, fixed_effects=fixed_effects)

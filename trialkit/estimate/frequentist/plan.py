@@ -103,9 +103,13 @@ def estimate_outcome(protocol: Protocol, frame: AnalysisFrame, column: str,
     if data[column].nunique() < 2:
         raise EstimationError(f"outcome `{name}` has a single value in the analysed data; "
                               "no effect can be estimated. Fix: check the data file.")
+    covariates = frame.usable_covariates(column)
+    if frame.fixed_effects:
+        # Stepped wedge: OLS with period effects (Hussey & Hughes's mean model), CR2.
+        return ols(data, column, "arm", covariates=covariates, se_type=se_type,
+                   fixed_effects=frame.fixed_effects, **common)
     if plan.estimator == "difference_in_means":
         return difference_in_means(data, column, "arm", **common)
-    covariates = frame.usable_covariates(column)
     fitter = lin if plan.estimator == "lin" else ols
     return fitter(data, column, "arm", covariates=covariates, se_type=se_type, **common)
 
@@ -221,7 +225,9 @@ def _effect_size(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
     y = data[outcome.data_column].to_numpy(float)
     control = data["arm"].to_numpy() == protocol.control.id
     effect = float(_arm_rows(result, protocol)["estimate"].iloc[0])
-    icc = (icc_anova(y, data[frame.cluster].to_numpy(), arm=data["arm"].to_numpy()).icc
+    # In a stepped wedge clusters cross over, so clusters are not nested in arms.
+    nest = None if frame.fixed_effects else data["arm"].to_numpy()
+    icc = (icc_anova(y, data[frame.cluster].to_numpy(), arm=nest).icc
            if frame.cluster else float("nan"))
     return {"outcome": outcome.name, "hedges_g": hedges_g_for_effect(effect, y[~control],
                                                                      y[control]),
