@@ -70,14 +70,14 @@ def _factor(x: FloatArray, y: FloatArray, term: int) -> _Factor:
     empty = scale <= 0.0
     scale = np.where(empty, 1.0, scale)
     xs = x / scale[:, None, :]
-    gram = np.matmul(np.swapaxes(xs, 1, 2), xs)
+    gram = np.einsum("srk,srl->skl", xs, xs, optimize=True)
     gram[:, np.arange(k), np.arange(k)] += empty  # a dropped column: beta = 0, Q column = 0
     eig_min = np.linalg.eigvalsh(gram)[:, 0]
     ok = (eig_min > 1e-12) & ~empty[:, term]
     gram[~ok] = np.eye(k)
     chol = np.linalg.cholesky(gram)
     linv = np.linalg.inv(chol)
-    q = np.matmul(xs, np.swapaxes(linv, 1, 2))
+    q = np.einsum("srk,slk->srl", xs, linv, optimize=True)
     c = np.einsum("srk,sr->sk", q, y)
     resid = y - np.einsum("srk,sk->sr", q, c)
     a = linv[:, :, term]
@@ -145,7 +145,7 @@ def fit_cr2(x: FloatArray, y: FloatArray, mask: BoolArray, *, term: int = 1) -> 
     s, g, m, k = x.shape
     f = _factor(x.reshape(s, g * m, k), y.reshape(s, g * m), term)
     qg = f.q.reshape(s, g, m, k)
-    gram = np.matmul(np.swapaxes(qg, 2, 3), qg)  # S x G x k x k
+    gram = np.einsum("sgmk,sgml->sgkl", qg, qg, optimize=True)  # S x G x k x k
     lam, vec = np.linalg.eigh(gram)
     lam = np.clip(lam, 0.0, 1.0)
     gap = 1.0 - lam

@@ -1,0 +1,276 @@
+"""Simulated designs as arrays: the protocol's data-generating model, many draws at once.
+
+The model is :func:`trialkit.diagnose.fabricate`'s (the same helpers draw cluster sizes,
+covariates and outcome values): a latent normal with a unit random effect carrying the
+declared ICC, a baseline explaining the declared R² of the rest, the declared effect in
+treated arms, the outcome's type and range, and attrition. Instead of one DataFrame per
+simulation, every simulation's rows are laid out as ``(S, G, m)``: simulation, cluster of
+the analysis, slot within cluster; the design matrix the plan's estimator would build
+(``ols`` or ``lin`` with the plan's covariates and block effects) is ``(S, G, m, k)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import special
+
+from trialkit.diagnose.fabricate import _covariate, _outcome_values, _sizes
+from trialkit.protocol import Protocol
+from trialkit.protocol.outcomes import Assumptions, Outcome
+from trialkit.randomise import Scheme, declare
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SimulationDesign:
+    """One design variant, compiled once and shipped to every worker.
+
+    Attributes
+    ----------
+    protocol
+        The protocol whose assumptions, scheme and estimator are simulated.
+    units
+        The units file (sorted by id, the scheme's order).
+    scheme
+        The protocol's randomisation scheme declared on ``units``.
+    blocks
+        Block code of each unit when block effects enter the analysis, else ``None``.
+    clusters
+        Cluster code of each unit (the allocation's cluster: the cluster column, or the
+        unit itself).
+    """
+
+    protocol: Protocol
+    units: pd.DataFrame
+    scheme: Scheme
+    blocks: IntArray | None
+    clusters: IntArray
+
+    @property
+    def n_units(self) -> int:
+        """Number of randomised units."""
+        return len(self.units)
+
+
+def compile_design(protocol: Protocol, units: pd.DataFrame) -> SimulationDesign:
+    """Declare the protocol's scheme on ``units`` and code their blocks and clusters."""
+    uid = protocol.units.id_column
+    frame = units.copy()
+    frame[uid] = frame[uid].astype(str).str.strip()
+    frame = frame.sort_values(uid, kind="stable").reset_index(drop=True)
+    scheme = declare(protocol, frame)
+    d = protocol.design
+    blocks = None
+    if d.block_columns and d.scheme != "cluster":
+        label = frame[list(d.block_columns)].astype(str).agg(" / ".join, axis=1)
+        codes, uniques = pd.factorize(label, sort=True)
+        blocks = codes.astype(np.int64) if len(uniques) > 1 else None
+    column = d.cluster_column or uid
+    clusters = pd.factorize(frame[column].astype(str), sort=True)[0].astype(np.int64)
+    return SimulationDesign(protocol, frame, scheme, blocks, clusters)
+
+
+def batch_problem(protocol: Protocol, outcome: Outcome) -> str | None:
+    """Why ``outcome`` cannot take the batched path (``None`` when it can)."""
+    plan = protocol.analysis.frequentist
+    if plan.estimator not in ("ols", "lin"):
+        return f"estimator `{plan.estimator}`"
+    if plan.se_type not in ("auto", "HC2", "CR2"):
+        return f"se_type `{plan.se_type}`"
+    if len(protocol.arms) != 2 or protocol.design.stepped_wedge is not None:
+        return "more than two arms or a stepped wedge"
+    if outcome.assumptions is None:
+        return "no assumptions"
+    return None
+
+
+def is_clustered(protocol: Protocol, outcome: Outcome) -> bool:
+    """Whether the plan clusters this outcome's analysis (CR2) or not (HC2)."""
+    return protocol.design.type != "individual" or outcome.level != protocol.units.name
+
+
+def _values(outcome: Outcome, a: Assumptions, latent: FloatArray, treated: NDArray[np.bool_],
+            rng: np.random.Generator) -> FloatArray:
+    """Outcome values as the validate stage codes them (ordinal labels become codes)."""
+    shape = latent.shape
+    flat, t = latent.reshape(-1), np.broadcast_to(treated, shape).reshape(-1)
+    if outcome.type == "ordinal":
+        probs = np.asarray(a.distribution or [1 / len(outcome.levels)] * len(outcome.levels))
+        cuts = special.logit(np.clip(np.cumsum(probs)[:-1], 1e-9, 1 - 1e-9))
+        shift = np.where(t, a.effect, 0.0)
+        codes = np.searchsorted(cuts, flat * (np.pi / np.sqrt(3)) + shift)
+        return codes.astype(np.float64).reshape(shape)
+    return np.asarray(_outcome_values(outcome, a, flat, t, rng), dtype=np.float64).reshape(shape)
+
+
+def _row_covariates(design: SimulationDesign, outcome: Outcome, shape: tuple[int, ...],
+                    baseline: FloatArray | None,
+                    rng: np.random.Generator) -> dict[str, FloatArray]:
+    """Row-level adjusted covariates (and the outcome's baseline), as fabricate draws them."""
+    p = design.protocol
+    columns: dict[str, FloatArray] = {}
+    for cov in p.covariates:
+        if not cov.adjust or cov.level != outcome.level or cov.level == p.units.name:
+            continue
+        other = next((o for o in p.outcomes if o.level == outcome.level
+                      and o.baseline == cov.data_column), None)
+        if cov.data_column == outcome.baseline and baseline is not None:
+            continue  # the baseline enters once, below
+        if other is not None and other.assumptions is not None:
+            latent = rng.standard_normal(shape)
+            columns[cov.data_column] = _values(other, other.assumptions, latent,
+                                               np.zeros(shape, bool), rng)
+        else:
+            columns[cov.data_column] = np.asarray(_covariate(cov, int(np.prod(shape)), rng),
+                                                  dtype=np.float64).reshape(shape)
+    if baseline is not None and outcome.baseline:
+        columns[outcome.baseline] = baseline
+    return columns
+
+
+def _unit_covariates(design: SimulationDesign) -> dict[str, FloatArray]:
+    p = design.protocol
+    return {c.data_column: design.units[c.data_column].to_numpy(dtype=np.float64)
+            for c in p.covariates
+            if c.adjust and c.level == p.units.name and c.data_column in design.units}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Draw:
+    """Simulated rows of one outcome, laid out ``(S, n_units, m)``.
+
+    Attributes
+    ----------
+    arms
+        ``(S, n_units)`` arm index of each unit (the protocol's arm order).
+    y, mask
+        Outcome values and which slots are observed rows.
+    covariates
+        The plan's covariates (unit-level ones broadcast, the baseline last) by name.
+    """
+
+    arms: IntArray
+    y: FloatArray
+    mask: NDArray[np.bool_]
+    covariates: dict[str, FloatArray]
+
+
+def draw_outcome(design: SimulationDesign, outcome: Outcome, arms: IntArray,
+                 rng: np.random.Generator) -> Draw:
+    """Draw ``outcome`` and the plan's covariates for each assignment in ``arms``."""
+    p, a = design.protocol, outcome.assumptions
+    assert a is not None
+    s, n = arms.shape
+    control = next(i for i, arm in enumerate(p.arms) if arm.control)
+    level = p.level(outcome.level)
+    if level is None:  # measured on the randomised units themselves
+        sizes = np.ones((s, n), dtype=np.int64)
+    else:
+        sizes = _sizes(level.per_unit.mean, level.per_unit.cv, s * n, rng).reshape(s, n)
+        if level.arms:
+            allowed = [i for i, arm in enumerate(p.arms) if arm.id in level.arms]
+            sizes = np.where(np.isin(arms, allowed), sizes, 0)
+    m = max(int(sizes.max()), 1)
+    mask = (np.arange(m) < sizes[..., None]) & ~(rng.random((s, n, m)) < p.power.attrition)
+    effect = rng.standard_normal((s, n, 1)) * np.sqrt(a.icc)
+    individual, base_part = rng.standard_normal((2, s, n, m))
+    within = np.sqrt(1 - a.icc) * (np.sqrt(a.r2) * base_part + np.sqrt(1 - a.r2) * individual)
+    t = np.broadcast_to((arms != control)[..., None], (s, n, m))
+    y = _values(outcome, a, effect + within, t, rng)
+    baseline = None
+    if outcome.baseline:
+        base_latent = effect + np.sqrt(1 - a.icc) * base_part
+        baseline = _values(outcome, a, base_latent, np.zeros((s, n, m), bool), rng)
+    covariates = {name: np.broadcast_to(c[None, :, None], (s, n, m))
+                  for name, c in _unit_covariates(design).items()}
+    covariates.update(_row_covariates(design, outcome, (s, n, m), baseline, rng))
+    return Draw(arms, np.where(mask, y, 0.0), mask, covariates)
+
+
+def simulate_outcome(design: SimulationDesign, outcome: Outcome, arms: IntArray,
+                     rng: np.random.Generator) -> tuple[FloatArray, FloatArray,
+                                                        NDArray[np.bool_]]:
+    """Draw ``outcome`` for each assignment and build the plan's design matrices.
+
+    Parameters
+    ----------
+    design
+        The compiled design variant.
+    outcome
+        The outcome (with assumptions) to simulate.
+    arms
+        ``(S, n_units)`` arm indices (the protocol's arm order), one row per simulation.
+    rng
+        Generator for the outcome data.
+
+    Returns
+    -------
+    tuple
+        ``x (S, G, m, k)``, ``y (S, G, m)`` and ``mask (S, G, m)``, zero where not
+        observed; column 1 of ``x`` is the treatment indicator.
+    """
+    draw = draw_outcome(design, outcome, arms, rng)
+    p = design.protocol
+    s, n, m = draw.y.shape
+    control = next(i for i, arm in enumerate(p.arms) if arm.control)
+    t = np.broadcast_to((arms != control)[..., None], (s, n, m)).astype(np.float64)
+    z = list(draw.covariates.values())
+    if design.blocks is not None:
+        z += [np.broadcast_to((design.blocks == b)[None, :, None], (s, n, m)).astype(float)
+              for b in range(1, int(design.blocks.max()) + 1)]
+    x = _matrix(p.analysis.frequentist.estimator, t, z, draw.mask)
+    return _by_cluster(design, x, draw.y, draw.mask)
+
+
+def _matrix(estimator: str, t: FloatArray, z: list[FloatArray],
+            mask: NDArray[np.bool_]) -> FloatArray:
+    """``[1, T, Z]`` (ols) or ``[1, T, Zc, T Zc]`` (lin), zero on unobserved rows."""
+    s, n, m = t.shape
+    p = len(z)
+    lin = estimator == "lin"
+    x = np.empty((s, n * m, 2 + p * (2 if lin else 1)))
+    x[..., 0] = 1.0
+    x[..., 1] = t.reshape(s, -1)
+    flat = mask.reshape(s, -1)
+    count = np.maximum(flat.sum(axis=1), 1)
+    for j, column in enumerate(z):
+        values = column.reshape(s, -1)
+        high = np.where(flat, values, -np.inf).max(axis=1)
+        low = np.where(flat, values, np.inf).min(axis=1)
+        centre = np.einsum("sr,sr->s", values, flat) / count if lin else 0.0
+        # the plan drops covariates that do not vary in the analysed rows
+        keep = (high > low).astype(np.float64)[:, None]
+        x[..., 2 + j] = (values - np.asarray(centre)[..., None]) * keep
+        if lin:
+            np.multiply(x[..., 2 + j], x[..., 1], out=x[..., 2 + p + j])
+    x *= flat[..., None]
+    return x.reshape(s, n, m, -1)
+
+
+def _by_cluster(design: SimulationDesign, x: FloatArray, y: FloatArray,
+                mask: NDArray[np.bool_]) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+    """Regroup unit slots ``(S, n, m)`` into analysis clusters ``(S, G, u m)``."""
+    codes = design.clusters
+    if np.array_equal(codes, np.arange(len(codes))):
+        return x, y, mask
+    order = np.argsort(codes, kind="stable")
+    counts = np.bincount(codes)
+    width = int(counts.max())
+    slot = np.arange(len(codes)) - np.repeat(np.cumsum(counts) - counts, counts)
+    index = np.full((len(counts), width), -1)
+    index[codes[order], slot] = order
+    s, _, m, k = x.shape
+    pad = index < 0
+    take = np.where(pad, 0, index)
+    xg = np.where(pad[None, :, :, None, None], 0.0, x[:, take]).reshape(s, len(counts),
+                                                                         width * m, k)
+    yg = np.where(pad[None, :, :, None], 0.0, y[:, take]).reshape(s, len(counts), width * m)
+    mg = np.where(pad[None, :, :, None], False, mask[:, take]).reshape(s, len(counts),
+                                                                        width * m)
+    return xg, yg, mg

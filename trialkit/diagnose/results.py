@@ -1,0 +1,93 @@
+"""The result of a design diagnosis: diagnosands with Monte Carlo SEs, and every simulation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+#: Columns of :meth:`Diagnosis.to_frame`.
+TIDY_COLUMNS = ("variant", "n_units", "outcome", "estimand", "diagnosand", "estimate", "mc_se",
+                "n_sims")
+#: Diagnosands shown by :meth:`Diagnosis.summary` (the CLI's table).
+SUMMARY_DIAGNOSANDS = ("power", "bias", "rmse", "coverage")
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """Simulated operating characteristics of the declared design.
+
+    Attributes
+    ----------
+    table
+        One row per variant × outcome × diagnosand (see :data:`TIDY_COLUMNS`).
+    simulations
+        One row per variant × outcome × simulation: ``n_units, outcome, sim, estimate,
+        std_error, df, p_value, ci_low, ci_high``.
+    sims
+        Simulations per variant.
+    alpha
+        Significance level of the plan (power, type-S, exaggeration).
+    seed
+        The root seed: the same protocol, seed and ``sims`` give the same diagnosis.
+    protocol_hash
+        Content hash of the protocol diagnosed.
+    """
+
+    table: pd.DataFrame
+    simulations: pd.DataFrame
+    sims: int
+    alpha: float
+    seed: int
+    protocol_hash: str
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy diagnosands: variant, n_units, outcome, estimand, diagnosand, estimate,
+        mc_se, n_sims (a copy)."""
+        return self.table.loc[:, list(TIDY_COLUMNS)].copy()
+
+    def wide(self, *, with_se: bool = False) -> pd.DataFrame:
+        """One row per variant and outcome, one column per diagnosand (and ``<name>_se``)."""
+        frame = self.table.pivot_table(index=["n_units", "outcome"], columns="diagnosand",
+                                       values="estimate", sort=False, dropna=False)
+        if with_se:
+            se = self.table.pivot_table(index=["n_units", "outcome"], columns="diagnosand",
+                                        values="mc_se", sort=False, dropna=False)
+            frame = frame.join(se.add_suffix("_se"))
+        frame.columns.name = None
+        return frame.reset_index()
+
+    def power_curve(self) -> pd.DataFrame:
+        """Power by number of units: ``outcome, n_units, power, mc_se, ci_low, ci_high``.
+
+        The interval is ``power ± 1.96 mc_se``, clipped to [0, 1], for plotting.
+        """
+        rows = self.table[self.table["diagnosand"] == "power"]
+        out = rows.loc[:, ["outcome", "n_units", "estimate", "mc_se"]].rename(
+            columns={"estimate": "power"})
+        out["ci_low"] = (out["power"] - 1.96 * out["mc_se"]).clip(0.0, 1.0)
+        out["ci_high"] = (out["power"] + 1.96 * out["mc_se"]).clip(0.0, 1.0)
+        return out.sort_values(["outcome", "n_units"]).reset_index(drop=True)
+
+    def summary(self, diagnosands: tuple[str, ...] = SUMMARY_DIAGNOSANDS) -> str:
+        """Fixed-width table: each diagnosand with its Monte Carlo SE in brackets."""
+        header = f"{'units':>6}  {'outcome':<24}" + "".join(f"{d:>20}" for d in diagnosands)
+        lines = [f"Design diagnosis ({self.sims} simulations per variant, alpha "
+                 f"{self.alpha:g}, seed {self.seed})", header, "-" * len(header)]
+        for (n, outcome), group in self.table.groupby(["n_units", "outcome"], sort=False):
+            values = group.set_index("diagnosand")
+            cells = "".join(f"{_cell(values.at[d, 'estimate'], values.at[d, 'mc_se']):>20}"
+                            for d in diagnosands)
+            lines.append(f"{n:>6}  {str(outcome)[:24]:<24}{cells}")
+        lines.append("Monte Carlo standard errors in brackets.")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + self.summary() + "</pre>"
+
+
+def _cell(estimate: float, se: float) -> str:
+    return f"{estimate:.3f} ({se:.3f})"

@@ -1,0 +1,253 @@
+"""Diagnose the declared design by simulation (DeclareDesign's ``diagnose_design``).
+
+Each simulation fabricates outcome data from the protocol's assumptions, randomises with
+the protocol's own scheme, and estimates with the plan's estimator and standard errors
+(batched over simulations where the estimator is ``ols``/``lin`` with HC2/CR2, otherwise
+the plan's DataFrame estimator one simulation at a time). Simulations run in chunks; chunk
+``i`` of variant ``v`` draws from ``SeedSequence(seed, spawn_key=(v, i))`` (what
+``SeedSequence(seed).spawn`` gives), so results are identical on any engine and any number
+of workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator, Sequence
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from trialkit._core.rng import RawStream
+from trialkit.diagnose.batched import fit_cr2, fit_hc2
+from trialkit.diagnose.diagnosands import BOOTSTRAP_SIMS, Simulated, diagnosands
+from trialkit.diagnose.executors import EngineName, Task, engine, run_tasks
+from trialkit.diagnose.fabricate import fabricate_units
+from trialkit.diagnose.frames import RESULT_COLUMNS, estimate_frames
+from trialkit.diagnose.generate import (
+    SimulationDesign,
+    batch_problem,
+    compile_design,
+    draw_outcome,
+    is_clustered,
+    simulate_outcome,
+)
+from trialkit.diagnose.results import Diagnosis
+from trialkit.errors import TrialkitError
+from trialkit.protocol import Protocol
+from trialkit.protocol.outcomes import Outcome
+
+OutcomeSet = Literal["primary", "compared"]
+#: Design-matrix elements (sims x rows x columns) a chunk aims at, when none is given.
+CHUNK_ELEMENTS = 1 << 22
+COMPARED_ROLES = ("primary", "secondary", "exploratory", "harm")
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Simulations ``start .. start + size`` of variant ``variant``, keyed for seeding."""
+
+    variant: int
+    index: int
+    start: int
+    size: int
+    seed: int
+
+
+def select_outcomes(protocol: Protocol, outcomes: OutcomeSet | Sequence[str]) -> tuple[str, ...]:
+    """Names of the outcomes to diagnose: primary, every compared one, or those named."""
+    if outcomes == "primary":
+        chosen = [o for o in protocol.outcomes if o.role == "primary"]
+    elif outcomes == "compared":
+        chosen = [o for o in protocol.outcomes if o.role in COMPARED_ROLES]
+    else:
+        chosen = [protocol.outcome(name) for name in outcomes]
+    chosen = [o for o in chosen if o.assumptions is not None]
+    if not chosen:
+        raise TrialkitError("no outcome to diagnose: the outcomes chosen declare no "
+                            "`assumptions`. Fix: add assumptions (mean, sd or rate, effect).")
+    return tuple(o.name for o in chosen)
+
+
+def run_chunk(design: SimulationDesign, outcomes: tuple[str, ...], chunk: Chunk,
+              ci_level: float) -> dict[str, np.ndarray]:
+    """Simulate one chunk: ``(size, 6)`` result rows per outcome (see ``RESULT_COLUMNS``).
+
+    BLAS runs on one thread: the matrices are small and batched, and parallelism comes
+    from running chunks side by side (threaded BLAS on small products is many times slower).
+    """
+    with _one_blas_thread():
+        return _run_chunk(design, outcomes, chunk, ci_level)
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def _run_chunk(design: SimulationDesign, outcomes: tuple[str, ...], chunk: Chunk,
+               ci_level: float) -> dict[str, np.ndarray]:
+    p = design.protocol
+    draw_seq, data_seq = np.random.SeedSequence(chunk.seed,
+                                                spawn_key=(chunk.variant, chunk.index)).spawn(2)
+    stream = RawStream(int.from_bytes(draw_seq.generate_state(4, np.uint32).tobytes(), "little"))
+    arms = np.concatenate(list(design.scheme.draw_many(stream, chunk.size)), axis=0)
+    rng = np.random.default_rng(data_seq)
+    out: dict[str, np.ndarray] = {}
+    for name in outcomes:
+        outcome = p.outcome(name)
+        if batch_problem(p, outcome) is None:
+            x, y, mask = simulate_outcome(design, outcome, arms, rng)
+            fit = (fit_cr2 if is_clustered(p, outcome) else fit_hc2)(x, y, mask)
+            p_value, low, high = fit.inference(ci_level)
+            out[name] = np.column_stack([fit.estimate, fit.std_error, fit.df, p_value, low,
+                                         high])
+        else:
+            draw = draw_outcome(design, outcome, arms, rng)
+            out[name] = estimate_frames(design, outcome, draw, ci_level=ci_level)
+    return out
+
+
+def _chunk_size(design: SimulationDesign, outcome: Outcome) -> int:
+    """Simulations per chunk: a fixed function of the design, never of the workers."""
+    p = design.protocol
+    level = p.level(outcome.level)
+    per_unit = 1.0 if level is None else level.per_unit.mean * (1 + 3 * level.per_unit.cv)
+    k = 2 + 2 * (len(p.covariates) + 4)
+    return int(np.clip(CHUNK_ELEMENTS // max(1, design.n_units * per_unit * k), 1, 100))
+
+
+def _variants(protocol: Protocol, variants: Sequence[int] | None) -> tuple[int, ...]:
+    chosen = list(variants) if variants is not None else [protocol.units.planned,
+                                                          *protocol.power.variants]
+    if any(not isinstance(v, int | np.integer) or v < 2 for v in chosen):
+        raise TrialkitError(f"The 'variants' parameter must list numbers of units of at least "
+                            f"2. Got {chosen!r} instead.")
+    return tuple(sorted(set(int(v) for v in chosen)))
+
+
+def _design_for(protocol: Protocol, n: int, seed: int) -> SimulationDesign:
+    units = fabricate_units(protocol, rng=np.random.default_rng([seed, n]), n=n)
+    return compile_design(protocol, units)
+
+
+def diagnose(
+    protocol: Protocol,
+    *,
+    sims: int = 500,
+    variants: Sequence[int] | None = None,
+    outcomes: OutcomeSet | Sequence[str] = "primary",
+    seed: int | None = None,
+    executor: Executor | Any | EngineName | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
+    bootstrap_sims: int = BOOTSTRAP_SIMS,
+    progress: bool = True,
+) -> Diagnosis:
+    """Diagnose the protocol's design by simulation, for one or more numbers of units.
+
+    Parameters
+    ----------
+    protocol
+        The protocol: assumptions, scheme, estimator, SE type and alpha come from it.
+    sims
+        Simulations per design variant (DeclareDesign's default, 500).
+    variants
+        Numbers of units to compare; default the planned number and ``power.variants``.
+    outcomes
+        ``"primary"`` (default), ``"compared"`` (every outcome the plan compares), or names.
+    seed
+        Root seed; default the protocol's registered seed.
+    executor
+        ``"serial"``, ``"processes"`` (default), ``"dask"``, or an open
+        ``concurrent.futures.Executor`` / ``distributed.Client``.
+    workers
+        Local processes, or Dask ``LocalCluster`` workers on 127.0.0.1.
+    scheduler
+        A Dask scheduler address (``"tcp://host:port"``); implies ``executor="dask"``.
+    chunk_size
+        Simulations per task; default a function of the design's size (never of workers).
+    bootstrap_sims
+        Bootstrap resamples for Monte Carlo SEs of nonlinear diagnosands.
+    progress
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    Diagnosis
+        Diagnosands with Monte Carlo SEs per variant and outcome, and every simulation.
+
+    Raises
+    ------
+    TrialkitError
+        Bad parameters, or a design that cannot be simulated (stepped wedge).
+    """
+    if not isinstance(sims, int | np.integer) or sims < 2:
+        raise TrialkitError(f"The 'sims' parameter must be a whole number of at least 2. "
+                            f"Got {sims!r} instead.")
+    if protocol.design.stepped_wedge is not None:
+        raise TrialkitError("diagnosis of stepped-wedge designs is not supported yet. Fix: "
+                            "use `trialkit power` (Hussey & Hughes) for this design.")
+    seed = protocol.seed if seed is None else int(seed)
+    names = select_outcomes(protocol, outcomes)
+    sizes = _variants(protocol, variants)
+    designs = [_design_for(protocol, n, seed) for n in sizes]
+    ci_level = 1.0 - protocol.analysis.frequentist.alpha
+    tasks: dict[Hashable, Task] = {}
+    for v, design in enumerate(designs):
+        size = chunk_size or min(_chunk_size(design, protocol.outcome(n)) for n in names)
+        for i, start in enumerate(range(0, sims, size)):
+            chunk = Chunk(v, i, start, min(size, sims - start), seed)
+            tasks[(v, i)] = (run_chunk, (design, names, chunk, ci_level))
+    results = _run(tasks, sims * len(designs), executor, workers, scheduler, progress)
+    return _assemble(protocol, sizes, names, results, sims=sims, seed=seed,
+                     bootstrap_sims=bootstrap_sims)
+
+
+def _run(tasks: dict[Hashable, Task], total: int, executor: Any, workers: int | None,
+         scheduler: str | None, progress: bool) -> dict[Hashable, Any]:
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, disable=not progress, unit="sim", desc="diagnose") as bar, \
+            engine(executor=executor, workers=workers, scheduler=scheduler) as runner:
+        def advance(key: Hashable, value: dict[str, np.ndarray]) -> None:
+            bar.update(len(next(iter(value.values()))))
+
+        return run_tasks(runner, tasks, on_result=advance)
+
+
+def _assemble(protocol: Protocol, sizes: tuple[int, ...], names: tuple[str, ...],
+              results: dict[Hashable, Any], *, sims: int, seed: int,
+              bootstrap_sims: int) -> Diagnosis:
+    alpha = protocol.analysis.frequentist.alpha
+    rows, frames = [], []
+    for v, n in enumerate(sizes):
+        chunks = [results[key] for key in sorted(k for k in results if k[0] == v)]
+        for j, name in enumerate(names):
+            values = np.concatenate([chunk[name] for chunk in chunks], axis=0)
+            effect = float(protocol.outcome(name).assumptions.effect)  # type: ignore[union-attr]
+            sim = Simulated(values[:, 0], values[:, 1], values[:, 3], values[:, 4],
+                            values[:, 5], effect)
+            boot = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(v, j, 1 << 20)))
+            for diag, (estimate, mc_se) in diagnosands(sim, alpha=alpha, rng=boot,
+                                                       bootstrap_sims=bootstrap_sims).items():
+                rows.append({"variant": v, "n_units": n, "outcome": name, "estimand": effect,
+                             "diagnosand": diag, "estimate": estimate, "mc_se": mc_se,
+                             "n_sims": int(np.isfinite(sim.estimate).sum())})
+            frame = pd.DataFrame(values, columns=list(RESULT_COLUMNS))
+            frame.insert(0, "sim", np.arange(len(values)))
+            frame.insert(0, "outcome", name)
+            frame.insert(0, "n_units", n)
+            frames.append(frame)
+    return Diagnosis(table=pd.DataFrame(rows), simulations=pd.concat(frames, ignore_index=True),
+                     sims=sims, alpha=alpha, seed=seed,
+                     protocol_hash=protocol.content_hash())
