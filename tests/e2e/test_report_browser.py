@@ -1,0 +1,115 @@
+"""The report and the plan in headless Chromium: they load, render, and pass axe-core.
+
+Skipped without ``/usr/bin/chromium``. The axe-core check runs when ``axe.min.js`` is
+found (``$TRIALKIT_AXE_JS``, ``node_modules/axe-core`` in the repository, or npm's global
+root): axe is inlined into a copy of the page, its violations are written into the DOM,
+and ``--dump-dom`` reads them back, so no DevTools protocol is needed.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from trialkit.protocol import bundled_path, load_protocol
+from trialkit.report import render_plan, render_report
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data" / "results_example.json"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium"),
+]
+
+_AXE_RUNNER = """<script>%s</script><script>
+axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+  "wcag22aa", "best-practice"]}}).then(function (r) {
+  var out = document.createElement("pre"); out.id = "axe-results";
+  out.textContent = JSON.stringify(r.violations.map(function (v) {
+    return {id: v.id, impact: v.impact, nodes: v.nodes.map(function (n) {
+      return n.target.join(" "); }).slice(0, 5)}; }));
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [
+        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", *args,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
+
+
+def _axe_js() -> Path | None:
+    candidates = [os.environ.get("TRIALKIT_AXE_JS", ""),
+                  str(ROOT / "node_modules" / "axe-core" / "axe.min.js")]
+    npm = shutil.which("npm")
+    if npm:
+        root = subprocess.run([npm, "root", "-g"], capture_output=True, text=True, check=False)
+        candidates.append(str(Path(root.stdout.strip()) / "axe-core" / "axe.min.js"))
+    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("pages")
+    results = json.loads(DATA.read_text("utf-8"))
+    unregistered = dict(results, registration={"registered": False})
+    protocol = load_protocol(bundled_path("council_discretionary_budget"))
+    docs = {
+        "report": render_report(unregistered),
+        "plan": render_plan(protocol, registration=results["registration"],
+                            power=results["power"]),
+    }
+    paths = {}
+    for name, text in docs.items():
+        paths[name] = out / f"{name}.html"
+        paths[name].write_text(text, encoding="utf-8")
+    return paths
+
+
+@pytest.mark.parametrize("name", ["report", "plan"])
+def test_page_loads_and_renders(name: str, pages: dict[str, Path], tmp_path: Path) -> None:
+    shot = tmp_path / f"{name}.png"
+    done = _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,4000",
+                     pages[name].as_uri())
+    assert shot.is_file(), done.stderr[-2000:]
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(data) > 50_000  # a blank page compresses to a few kilobytes
+
+
+def test_dom_has_banner_and_figures(pages: dict[str, Path], tmp_path: Path) -> None:
+    dom = _chromium(tmp_path, "--dump-dom", pages["report"].as_uri()).stdout
+    assert dom.count("<h1>") == 1
+    assert 'class="banner-unregistered"' in dom
+    assert dom.count("<svg") >= 4
+
+
+def test_axe_core_finds_no_serious_violations(pages: dict[str, Path], tmp_path: Path) -> None:
+    axe = _axe_js()
+    if axe is None:
+        pytest.skip("axe-core not installed (npm install axe-core, or set TRIALKIT_AXE_JS)")
+    for name, page in pages.items():
+        text = page.read_text("utf-8")
+        instrumented = tmp_path / f"{name}-axe.html"
+        runner = _AXE_RUNNER % axe.read_text("utf-8")
+        instrumented.write_text(text.replace("</body>", runner + "</body>"), encoding="utf-8")
+        dom = _chromium(tmp_path, "--virtual-time-budget=30000", "--dump-dom",
+                        instrumented.as_uri()).stdout
+        found = re.search(r'<pre id="axe-results">(.*?)</pre>', dom, re.S)
+        assert found, f"axe did not run on the {name}"
+        violations = json.loads(html_lib.unescape(found.group(1)))
+        serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+        assert not serious, f"{name}: {serious}"
