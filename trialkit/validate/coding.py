@@ -30,21 +30,22 @@ def normalise(text: object) -> str:
     return _SPACES.sub(" ", str(text).strip()).casefold()
 
 
-def _is_missing(series: pd.Series) -> pd.Series:
-    missing = series.isna()
-    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-        missing |= series.astype("str").str.strip().eq("").fillna(False)
-    return missing
-
-
 def _map_distinct(series: pd.Series, lookup: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
     """Code each value via its distinct values; returns (codes, bad-mask)."""
-    missing = _is_missing(series).to_numpy()
     positions, uniques = pd.factorize(series, use_na_sentinel=True)
-    mapped = np.array([lookup.get(normalise(u), np.nan) for u in uniques] + [np.nan])
+    keys = [normalise(u) for u in uniques]
+    mapped = np.array([lookup.get(k, np.nan) for k in keys] + [np.nan])
+    blank = np.array([k == "" for k in keys] + [True])
     codes = mapped[positions]  # the sentinel -1 picks the trailing NaN
-    bad = np.isnan(codes) & ~missing
+    bad = np.isnan(codes) & ~blank[positions]
     return codes, bad
+
+
+def blank_mask(series: pd.Series) -> np.ndarray:
+    """True where a value is missing or only spaces, judged once per distinct value."""
+    positions, uniques = pd.factorize(series, use_na_sentinel=True)
+    blank = np.array([str(u).strip() == "" for u in uniques] + [True])
+    return np.asarray(blank[positions], dtype=bool)
 
 
 def with_value_labels(series: pd.Series, labels: Mapping[Any, str] | None) -> pd.Series:
@@ -63,7 +64,7 @@ def code_numeric(series: pd.Series, *, file: str, column: str, what: str) -> tup
     if pd.api.types.is_numeric_dtype(series.dtype):
         return series.astype("float64"), []
     numbers = pd.to_numeric(series, errors="coerce")
-    bad = (numbers.isna() & ~_is_missing(series)).to_numpy()
+    bad = numbers.isna().to_numpy() & ~blank_mask(series)
     issues = rows_issues(
         bad, series, file=file, column=column,
         message=lambda v: f"'{v}' is not a number; {what} must be numeric.",
@@ -117,7 +118,7 @@ def code_labels(
     allowed = {normalise(label): label for label in levels}
     canon = np.array([allowed.get(normalise(t)) for t in texts] + [None], dtype=object)
     out = pd.Series(canon[positions], index=series.index, dtype=object)
-    bad = (out.isna() & ~_is_missing(series)).to_numpy()
+    bad = out.isna().to_numpy() & ~blank_mask(series)
     shown = ", ".join(f"'{label}'" for label in levels)
     issues = rows_issues(
         bad, series, file=file, column=column,

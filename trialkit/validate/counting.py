@@ -53,7 +53,8 @@ class Counter:
     """Link levels to the allocation once; count any outcome per arm quickly."""
 
     def __init__(self, protocol: Protocol, frames: Mapping[str, pd.DataFrame],
-                 allocation: pd.DataFrame, received: frozenset[str] | None) -> None:
+                 allocation: pd.DataFrame, received: frozenset[str] | None,
+                 positions: Mapping[str, IntArray] | None = None) -> None:
         self.protocol = protocol
         self.frames = frames
         self.units = pd.Index(allocation["unit_id"])
@@ -65,12 +66,14 @@ class Counter:
         self.unit_received = (None if received is None
                               else self.units.isin(list(received)).astype(bool))
         self._linked: dict[str, Linked] = {}
+        self._positions = dict(positions or {})
         self._pairs_cache: dict[tuple[str, str], IntArray] = {}
         self._tables: dict[tuple[str, bool], ArmTable] = {}
 
     def _link(self, level: str, unit_ids: pd.Series) -> Linked:
         if level not in self._linked:
-            index = self.units.get_indexer(unit_ids)
+            given = self._positions.get(level)
+            index = given if given is not None else self.units.get_indexer(unit_ids)
             index = np.where(index < 0, 0, index)  # unknown units were errors already
             self._linked[level] = Linked(
                 self.unit_arm[index], self.unit_cluster[index],

@@ -6,12 +6,12 @@ index, so an issue found later still points at the spreadsheet row the user sees
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from trialkit.errors import Issue
 from trialkit.protocol.model import Protocol
 from trialkit.validate.coding import (
+    blank_mask,
     code_binary,
     code_labels,
     code_numeric,
@@ -107,9 +107,11 @@ def code_level(
 
 
 def _blank_ids(series: pd.Series, *, file: str, column: str) -> list[Issue]:
-    blank = series.isna() | series.astype("str").str.strip().eq("").fillna(True)
+    mask = blank_mask(series)
+    if not mask.any():
+        return []
     return rows_issues(
-        np.asarray(blank, dtype=bool), series.fillna(""), file=file, column=column,
+        mask, series.fillna(""), file=file, column=column,
         message=lambda v: "the id is empty.",
         fix="fill in the id, or delete the row if it is not a real record.",
         expected="an id")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from trialkit.errors import Issue, Location
 from trialkit.validate.issues import MAX_ROWS_PER_RULE, sheet_row
@@ -21,19 +22,29 @@ ALLOCATION_COLUMNS = ("arm", "block", "cluster", "probability", "step")
 MISSING_WARNING_SHARE = 0.20
 
 
-def arm_issues(raw: pd.DataFrame, spec: LevelSpec, allocation: pd.DataFrame, *,
-               file: str, unit_name: str) -> list[Issue]:
+def unit_positions(unit_ids: pd.Series, allocation: pd.DataFrame) -> NDArray[np.int64]:
+    """Each row's position in the allocation (−1 for unknown or missing units).
+
+    Distinct ids are looked up once, so a million rows cost a few dozen look-ups.
+    """
+    codes, uniques = pd.factorize(unit_ids, use_na_sentinel=True)
+    found = pd.Index(allocation["unit_id"]).get_indexer(pd.Index(uniques).astype(str))
+    return np.append(found, -1).astype(np.int64)[codes]
+
+
+def arm_issues(raw: pd.DataFrame, spec: LevelSpec, allocation: pd.DataFrame,
+               positions: NDArray[np.int64], *, file: str, unit_name: str) -> list[Issue]:
     """Rows whose recorded ``arm`` differs from their unit's allocated arm."""
     if "arm" not in raw.columns or spec.unit_column not in raw.columns:
         return []
-    allocated = raw[spec.unit_column].map(allocation.set_index("unit_id")["arm"])
-    recorded = raw["arm"].astype("str").str.strip().where(raw["arm"].notna(), None)
-    differs = (allocated.notna() & recorded.notna() & (recorded != allocated)).to_numpy()
+    codes, uniques = pd.factorize(raw["arm"], use_na_sentinel=True)
+    recorded = np.array([str(u).strip() for u in uniques] + [""], dtype=object)[codes]
+    allocated = np.append(allocation["arm"].to_numpy(dtype=object), "")[positions]
+    differs = (positions >= 0) & (recorded != "") & (recorded != allocated)
     if not differs.any():
         return []
     what = "crossover" if spec.is_unit else "contamination or crossover"
-    units, expected, shown = (raw[spec.unit_column].to_numpy(), allocated.to_numpy(),
-                              recorded.to_numpy())
+    units, expected, shown = raw[spec.unit_column].to_numpy(), allocated, recorded
     fix = ("if the record is a typing error, correct it; if the row really received the "
            "other arm, rename the column to `arm_received` and record the deviation.")
     flagged = np.flatnonzero(differs)
@@ -51,15 +62,15 @@ def arm_issues(raw: pd.DataFrame, spec: LevelSpec, allocation: pd.DataFrame, *,
     return issues
 
 
-def attach_allocation(coded: pd.DataFrame, spec: LevelSpec,
-                      allocation: pd.DataFrame) -> pd.DataFrame:
+def attach_allocation(coded: pd.DataFrame, spec: LevelSpec, allocation: pd.DataFrame,
+                      positions: NDArray[np.int64]) -> pd.DataFrame:
     """Add ``arm, block, cluster, probability`` (+ ``step``) from the allocation by unit.
 
     Columns of the file with those names are kept as ``<name>_recorded``.
     """
     extra = [c for c in ALLOCATION_COLUMNS if c in allocation.columns]
     frame = coded.rename(columns={c: f"{c}_recorded" for c in extra if c in coded.columns})
-    index = pd.Index(allocation["unit_id"]).get_indexer(frame[spec.unit_column])
+    index = positions
     known = index >= 0
     for column in extra:
         values = allocation[column].to_numpy()[np.where(known, index, 0)]

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import MappingProxyType
 
+import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from trialkit._core.files import sha256_file
 from trialkit._core.provenance import Provenance
@@ -27,7 +29,12 @@ from trialkit.validate.counting import Counter
 from trialkit.validate.frames import code_level, is_date_column
 from trialkit.validate.issues import write_issues
 from trialkit.validate.layout import LevelSpec, assign_levels, id_columns, level_specs
-from trialkit.validate.linking import arm_issues, attach_allocation, missing_warnings
+from trialkit.validate.linking import (
+    arm_issues,
+    attach_allocation,
+    missing_warnings,
+    unit_positions,
+)
 from trialkit.validate.privacy import pseudonymise
 from trialkit.validate.readers import RawTable, read_table
 from trialkit.validate.result import TrialData
@@ -48,7 +55,8 @@ def _read_all(paths: Sequence[Path], ids: frozenset[str]) -> tuple[list[RawTable
 
 
 def _check_level(table: RawTable, spec: LevelSpec, protocol: Protocol,
-                 allocation: pd.DataFrame) -> tuple[pd.DataFrame, list[Issue]]:
+                 allocation: pd.DataFrame,
+                 positions: NDArray[np.int64]) -> tuple[pd.DataFrame, list[Issue]]:
     coded, issues = code_level(table, spec, protocol)
     dates = [c for c in coded.columns if is_date_column(c, table.frame[c])]
     schema, rules = level_schema(spec, protocol, allocated=allocation["unit_id"],
@@ -56,7 +64,7 @@ def _check_level(table: RawTable, spec: LevelSpec, protocol: Protocol,
     issues += check_frame(coded, schema, rules, file=table.name, raw=table.frame,
                           id_column=spec.id_column, period=spec.period)
     if protocol.design.type != "stepped_wedge":
-        issues += arm_issues(table.frame, spec, allocation, file=table.name,
+        issues += arm_issues(table.frame, spec, allocation, positions, file=table.name,
                              unit_name=protocol.units.name)
     issues += missing_warnings(coded, spec, file=table.name)
     return coded, issues
@@ -117,18 +125,23 @@ def outcomes(
     found, layout_issues = assign_levels(tables, specs)
     issues += layout_issues
     coded: dict[str, pd.DataFrame] = {}
+    positions: dict[str, NDArray[np.int64]] = {}
     for spec in specs:
         if spec.name in found:
+            raw = found[spec.name].frame
+            positions[spec.name] = (unit_positions(raw[spec.unit_column], alloc)
+                                    if spec.unit_column in raw.columns
+                                    else np.full(len(raw), -1, dtype=np.int64))
             coded[spec.name], level_issues = _check_level(found[spec.name], spec, protocol,
-                                                          alloc)
+                                                          alloc, positions[spec.name])
             issues += level_issues
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise DataValidationError(
             [*errors, *(i for i in issues if i.severity != "error")],
             header=f"{len(errors)} problem(s) in the outcome data; nothing was changed.")
-    frames = {s.name: attach_allocation(coded[s.name], s, alloc) for s in specs
-              if s.name in coded}
+    frames = {s.name: attach_allocation(coded[s.name], s, alloc, positions[s.name])
+              for s in specs if s.name in coded}
     unit = next(s for s in specs if s.is_unit)
     took_up = _received(frames, unit, protocol.control.id)
     if pseudonymise_key is not None:
@@ -136,7 +149,8 @@ def outcomes(
             if not spec.is_unit and spec.name in frames:
                 frames[spec.name] = pseudonymise(frames[spec.name], [spec.id_column],
                                                  key=pseudonymise_key)
-    counter = Counter(protocol, frames, alloc, took_up)
+    counter = Counter(protocol, frames, alloc, took_up,
+                      {s.name: positions[s.name] for s in specs if not s.is_unit})
     return TrialData(
         frames=MappingProxyType(frames),
         ordinal_labels=MappingProxyType(

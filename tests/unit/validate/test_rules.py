@@ -15,7 +15,7 @@ from trialkit.protocol.model import Protocol
 from trialkit.validate.coding import code_binary, code_labels, code_numeric, code_ordinal
 from trialkit.validate.frames import code_level
 from trialkit.validate.layout import assign_levels, level_specs
-from trialkit.validate.linking import arm_issues
+from trialkit.validate.linking import arm_issues, unit_positions
 from trialkit.validate.readers import RawTable
 from trialkit.validate.schema import check_frame, level_schema
 
@@ -135,7 +135,8 @@ def test_dates_outside_the_trial_window(protocol: Protocol) -> None:
 def test_recorded_arm_mismatch_is_crossover_never_fixed(protocol: Protocol) -> None:
     teams = make_teams().assign(arm=make_allocation()["arm"])
     teams.loc[0, "arm"] = "budget"
-    issues = arm_issues(teams, _spec(protocol, "team"), make_allocation(), file="teams.csv",
+    issues = arm_issues(teams, _spec(protocol, "team"), make_allocation(),
+                        unit_positions(teams["team_id"], make_allocation()), file="teams.csv",
                         unit_name="team")
     assert len(issues) == 1
     assert "recorded arm 'budget' differs from the arm 'usual' allocated to team 'T01' " \
