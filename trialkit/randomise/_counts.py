@@ -101,7 +101,12 @@ def _ranked_arms(rule: CountRule, c: IntArray) -> IntArray:
 
 def _sorted_assign(rule: CountRule, keys: NDArray[np.uint64], ranked: IntArray) -> IntArray:
     """Rank by (stratum, key, position) with stable sorts, and hand out arms by rank."""
-    order = np.argsort(keys, axis=1, kind="stable")
+    order = np.argsort(keys, axis=1)
+    flat = (order + (np.arange(len(keys)) * keys.shape[1])[:, None]).ravel()
+    ranked_keys = keys.ravel()[flat].reshape(keys.shape)
+    tie = (ranked_keys[:, 1:] == ranked_keys[:, :-1]).any(axis=1)
+    if tie.any():  # equal keys: order them by position, as a stable sort would
+        order[tie] = np.argsort(keys[tie], axis=1, kind="stable")
     if rule.n_strata > 1:
         small = rule.strata.astype(np.int16 if rule.n_strata < 2**15 else np.int64)
         by_stratum = np.argsort(small[order], axis=1, kind="stable")

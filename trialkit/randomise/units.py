@@ -125,9 +125,13 @@ def _codes(values: ArrayLike, what: str) -> tuple[IntArray, NDArray[Any]]:
 
 
 def _canonical(block_of: IntArray, label_rank: IntArray) -> IntArray:
-    """Canonical position of each item sorted by (block code, label rank)."""
+    """Canonical position of each item sorted by (block code, label rank).
+
+    ``label_rank`` is a permutation of ``0 … n−1``, so the combined keys are unique and
+    any sort gives the same order.
+    """
     n = len(block_of)
-    order = np.lexsort((label_rank, block_of)) if n else np.zeros(0, np.int64)
+    order = np.argsort(block_of * max(n, 1) + label_rank)
     position = np.empty(n, dtype=np.int64)
     position[order] = np.arange(n, dtype=np.int64)
     return position
