@@ -21,7 +21,7 @@ _LAZY = {
     "evaluate_rule": "trialkit.estimate.bayesian.decisions",
     "net_benefit": "trialkit.estimate.bayesian.decisions",
     "misuse_rate": "trialkit.estimate.bayesian.decisions",
-    "fit_protocol": "trialkit.estimate.bayesian.protocol",
+    "fit_protocol": "trialkit.estimate.bayesian.plan",
 }
 
 __all__ = sorted(_LAZY)

@@ -43,6 +43,8 @@ class DecisionResult:
     name: str
     met: bool
     conditions: tuple[ConditionResult, ...]
+    action: str = ""
+    otherwise: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         """One row per condition × term, with the probability and whether it was met."""
@@ -95,6 +97,8 @@ def evaluate_rule(
     fits: Mapping[str, BayesianFit] | Iterable[BayesianFit],
     *,
     name: str = "decision rule",
+    action: str = "",
+    otherwise: str = "",
 ) -> DecisionResult:
     """Evaluate a decision rule given as a list of conditions.
 
@@ -109,8 +113,8 @@ def evaluate_rule(
         arm must meet it.
     fits
         Fits keyed by outcome, or an iterable of fits.
-    name
-        The rule's name, for reports.
+    name, action, otherwise
+        The rule's name and what to do when it is met or not, for reports.
 
     Returns
     -------
@@ -126,7 +130,8 @@ def evaluate_rule(
     """
     by_outcome = dict(fits) if isinstance(fits, Mapping) else {f.outcome: f for f in fits}
     results = [r for spec in conditions for r in _condition(spec, by_outcome)]
-    return DecisionResult(name=name, met=all(r.met for r in results), conditions=tuple(results))
+    return DecisionResult(name=name, met=all(r.met for r in results), conditions=tuple(results),
+                          action=action, otherwise=otherwise)
 
 
 @dataclass(frozen=True, slots=True)

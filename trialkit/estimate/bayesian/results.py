@@ -144,11 +144,17 @@ class BayesianResults:
         Evaluated decision rules (:class:`~.decisions.DecisionResult`).
     provenance
         Protocol hash, seed, versions and time.
+    net_benefits
+        ``(outcome, NetBenefit)`` pairs for outcomes with a declared money value.
+    notes
+        Plain statements of what was done (rows dropped, priors converted, rules skipped).
     """
 
     fits: tuple[BayesianFit, ...]
     decisions: tuple[Any, ...]
     provenance: Provenance
+    net_benefits: tuple[Any, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         """All fits' rows stacked."""

@@ -1,0 +1,30 @@
+"""The protocol adapter :func:`fit_protocol` on a bundled protocol's simulated pilot (slow)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trialkit import api
+from trialkit.estimate.bayesian.plan import fit_protocol
+from trialkit.protocol import load_protocol
+
+
+@pytest.mark.slow
+def test_fit_protocol_on_simulated_council_pilot(tmp_path: Path) -> None:
+    protocol_file = api.resolve_protocol("council_discretionary_budget")
+    paths = api.simulate(protocol_file, tmp_path)
+    data = api.validate_files(protocol_file, tmp_path / "allocation.csv",
+                              [p for p in paths if p.parent.name == "data"])
+    protocol = load_protocol(protocol_file)
+    results = fit_protocol(protocol, data, draws=100, tune=100, chains=2, seed=1)
+    fitted = {f.outcome for f in results.fits}
+    expected = {o.name for o in protocol.outcomes if o.role in ("primary", "secondary", "harm")}
+    assert fitted == expected
+    frame = results.to_frame()
+    assert set(frame["outcome"]) == expected
+    assert results.fit("loneliness").effect_prior.source.startswith("Sceptical prior")
+    (rule,) = results.decisions
+    assert rule.name == "roll_out" and len(rule.conditions) == 3
+    assert results.provenance.protocol_hash == protocol.content_hash()
