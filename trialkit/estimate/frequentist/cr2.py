@@ -20,121 +20,177 @@ with columns ``u_g = P_g a``, ``P_g = Q_g'A_g Q_g``. Hence
     tr((G'G)^2) = sum d_g^2 - 2 sum d_g |u_g|^2 + || sum_g u_g u_g' ||_F^2
 
 which costs O(n k^2 + G k^3) in total instead of O(n^2).
+
+Implementation: per-cluster Gram matrices (and, for small clusters, the n_g x n_g blocks)
+are formed in one compiled pass (numba), the eigenproblems are solved in batches by LAPACK
+through ``numpy.linalg.eigh``, and a second compiled pass turns each cluster's eigenpairs
+into its adjusted score, ``d_g`` and ``u_g`` for every coefficient at once (``u_g`` for all
+p is ``P_g R^{-T}``). Clusters are processed in chunks to bound memory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
 from trialkit.estimate.frequentist._design import FloatArray, IntArray
 from trialkit.estimate.frequentist.lstsq import LeastSquares
-from trialkit.estimate.frequentist.vcov import Clusters, cluster_scores
+from trialkit.estimate.frequentist.vcov import Clusters
 
 #: Eigenvalues of ``I - H_gg`` at or below this are treated as zero (pseudo-inverse).
 SINGULAR_TOLERANCE = 1e-10
+#: Clusters per batch of eigenproblems.
+CHUNK = 16384
 
-_GramKernel = Callable[[FloatArray, IntArray, IntArray, IntArray], FloatArray]
-_kernel: _GramKernel | None = None
+
+def _grams(q: Any, e: Any, order: Any, starts: Any, ids: Any) -> Any:
+    """``M_g = Q_g'Q_g`` and ``Q_g'e_g`` for the clusters ``ids`` (compiled)."""
+    k = q.shape[1]
+    grams = np.zeros((ids.shape[0], k, k))
+    qe = np.zeros((ids.shape[0], k))
+    for t in range(ids.shape[0]):
+        g = ids[t]
+        for row in range(starts[g], starts[g + 1]):
+            i = order[row]
+            for a in range(k):
+                qa = q[i, a]
+                qe[t, a] += qa * e[i]
+                for b in range(a, k):
+                    grams[t, a, b] += qa * q[i, b]
+        for a in range(k):
+            for b in range(a):
+                grams[t, a, b] = grams[t, b, a]
+    return grams, qe
 
 
-def _gram_kernel() -> _GramKernel:
-    """Compile (once, cached on disk) the per-cluster ``Q_g'Q_g`` kernel."""
-    global _kernel
-    if _kernel is None:
+def _gather(q: Any, e: Any, order: Any, starts: Any, ids: Any, m: int) -> Any:
+    """``Q_g``, ``e_g`` and ``H_gg = Q_g Q_g'`` for clusters of size m (compiled)."""
+    k = q.shape[1]
+    c = ids.shape[0]
+    qg = np.empty((c, m, k))
+    eg = np.empty((c, m))
+    h = np.empty((c, m, m))
+    for t in range(c):
+        base = starts[ids[t]]
+        for r in range(m):
+            i = order[base + r]
+            eg[t, r] = e[i]
+            for a in range(k):
+                qg[t, r, a] = q[i, a]
+        for r in range(m):
+            for s in range(r, m):
+                v = 0.0
+                for a in range(k):
+                    v += qg[t, r, a] * qg[t, s, a]
+                h[t, r, s] = v
+                h[t, s, r] = v
+    return qg, eg, h
+
+
+def _project(
+    lam: Any, vec: Any, qg: Any, eg: Any, qe: Any, r_inv: Any, tol: float, dense: bool
+) -> Any:
+    """Adjusted scores, ``d_g`` and ``u_g`` from each cluster's eigenpairs (compiled).
+
+    Low rank: ``M_g = V diag(lam) V'``, ``W = V``, ``F = W diag(lam/(1-lam)) W'``,
+    ``P = W diag(lam/sqrt(1-lam)) W'``. Dense: ``H_gg = U diag(lam) U'``, ``W = Q_g'U``,
+    ``F = W diag(1/(1-lam)) W'``, ``P = W diag(1/sqrt(1-lam)) W'``.
+    """
+    c, r = lam.shape
+    k = r_inv.shape[0]
+    s = np.zeros((c, k))
+    d = np.zeros((c, k))
+    u = np.zeros((c, k, k))
+    w = np.empty((k, r))
+    a = np.empty(r)
+    fl = np.empty(r)
+    pl = np.empty(r)
+    tt = np.empty((k, r))
+    for t in range(c):
+        for j in range(r):
+            v = 0.0
+            if dense:
+                for x in range(k):
+                    wx = 0.0
+                    for i in range(r):
+                        wx += qg[t, i, x] * vec[t, i, j]
+                    w[x, j] = wx
+                for i in range(r):
+                    v += vec[t, i, j] * eg[t, i]
+            else:
+                for x in range(k):
+                    w[x, j] = vec[t, x, j]
+                    v += vec[t, x, j] * qe[t, x]
+            lj = min(max(lam[t, j], 0.0), 1.0)
+            isq = 1.0 / np.sqrt(1.0 - lj) if 1.0 - lj > tol else 0.0
+            a[j] = v * isq
+            fl[j] = isq * isq if dense else lj * isq * isq
+            pl[j] = isq if dense else lj * isq
+        for x in range(k):
+            v = 0.0
+            for j in range(r):
+                v += w[x, j] * a[j]
+            s[t, x] = v
+        for p in range(k):
+            for j in range(r):
+                v = 0.0
+                for x in range(p, k):  # r_inv is upper triangular
+                    v += r_inv[p, x] * w[x, j]
+                tt[p, j] = v
+        for p in range(k):
+            v = 0.0
+            for j in range(r):
+                v += fl[j] * tt[p, j] * tt[p, j]
+            d[t, p] = v
+            for x in range(k):
+                v = 0.0
+                for j in range(r):
+                    v += w[x, j] * pl[j] * tt[p, j]
+                u[t, x, p] = v
+    return s, d, u
+
+
+_kernels: dict[str, Callable[..., Any]] = {}
+
+
+def _kernel(name: str) -> Callable[..., Any]:
+    """The numba-compiled kernel (compiled once, cached on disk)."""
+    if not _kernels:
         import numba
 
-        def grams(q: Any, order: Any, starts: Any, ids: Any) -> Any:
-            k = q.shape[1]
-            out = np.zeros((ids.shape[0], k, k))
-            for c in range(ids.shape[0]):
-                g = ids[c]
-                for t in range(starts[g], starts[g + 1]):
-                    i = order[t]
-                    for a in range(k):
-                        qa = q[i, a]
-                        for b in range(a, k):
-                            out[c, a, b] += qa * q[i, b]
-                for a in range(k):
-                    for b in range(a):
-                        out[c, a, b] = out[c, b, a]
-            return out
-
-        _kernel = cast(_GramKernel, numba.njit(cache=True, nogil=True)(grams))
-    return _kernel
+        for fn in (_grams, _gather, _project):
+            _kernels[fn.__name__] = numba.njit(cache=True, nogil=True)(fn)
+    return _kernels[name]
 
 
-def _inverse_roots(lam: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``(1 - lam)^{-1/2}`` and ``(1 - lam)^{-1}``, zero where ``1 - lam`` is ~0."""
-    gap = 1.0 - lam
-    ok = gap > SINGULAR_TOLERANCE
-    isq = np.where(ok, 1.0 / np.sqrt(np.where(ok, gap, 1.0)), 0.0)
-    return isq, isq**2
+class _Accumulator:
+    """Running sums for the CR2 meat and the Bell-McCaffrey traces."""
+
+    def __init__(self, k: int) -> None:
+        self.meat = np.zeros((k, k))
+        self.tr1 = np.zeros(k)
+        self.d2 = np.zeros(k)
+        self.dnu = np.zeros(k)
+        self.cross = np.zeros((k, k, k))
+
+    def add(self, s: FloatArray, d: FloatArray, u: FloatArray) -> None:
+        nu = np.einsum("gap,gap->gp", u, u)
+        self.meat += s.T @ s
+        self.tr1 += d.sum(axis=0) - nu.sum(axis=0)
+        self.d2 += np.sum(d * d, axis=0)
+        self.dnu += np.sum(d * nu, axis=0)
+        ut = np.ascontiguousarray(u.transpose(2, 0, 1))  # p, g, a
+        self.cross += np.swapaxes(ut, 1, 2) @ ut
+
+    def df(self) -> FloatArray:
+        tr2 = self.d2 - 2.0 * self.dnu + np.square(self.cross).sum(axis=(1, 2))
+        return np.asarray(self.tr1**2 / tr2)
 
 
-def _low_rank(
-    fit: LeastSquares, clusters: Clusters, ids: IntArray, scores: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Adjusted scores, F_g and P_g from the k x k eigenproblem of ``M_g = Q_g'Q_g``."""
-    m = _gram_kernel()(fit.q, clusters.order, clusters.starts, ids)
-    lam, vec = np.linalg.eigh(m)
-    lam = np.clip(lam, 0.0, 1.0)
-    isq, inv = _inverse_roots(lam)
-    c = scores[ids]
-    s = np.einsum("gak,gk->ga", vec, isq * np.einsum("gak,ga->gk", vec, c))
-    vt = np.swapaxes(vec, 1, 2)
-    f = (vec * (lam * inv)[:, None, :]) @ vt
-    p = (vec * (lam * isq)[:, None, :]) @ vt
-    return s, f, p
-
-
-def _dense(
-    fit: LeastSquares, clusters: Clusters, ids: IntArray, size: int
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """The same from the n_g x n_g eigenproblem of ``H_gg`` (every cluster of ``size``)."""
-    rows = clusters.order[clusters.starts[ids][:, None] + np.arange(size)[None, :]]
-    qg = fit.q[rows]  # c x size x k
-    eg = fit.resid[rows]  # c x size
-    h = qg @ np.swapaxes(qg, 1, 2)
-    lam, u = np.linalg.eigh(h)
-    lam = np.clip(lam, 0.0, 1.0)
-    isq, inv = _inverse_roots(lam)
-    w = np.swapaxes(qg, 1, 2) @ u  # c x k x size
-    s = np.einsum("gkm,gm->gk", w, isq * np.einsum("gim,gi->gm", u, eg))
-    wt = np.swapaxes(w, 1, 2)
-    f = (w * inv[:, None, :]) @ wt
-    p = (w * isq[:, None, :]) @ wt
-    return s, f, p
-
-
-def cr2_parts(fit: LeastSquares, clusters: Clusters) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Per cluster: adjusted score ``Q_g'A_g e_g`` (G x k), ``F_g`` and ``P_g`` (G x k x k)."""
-    k, g = fit.n_coef, clusters.n_clusters
-    sizes = clusters.sizes
-    s = np.empty((g, k))
-    f = np.empty((g, k, k))
-    p = np.empty((g, k, k))
-    big = np.nonzero(sizes >= k)[0].astype(np.intp)
-    if big.size:
-        s[big], f[big], p[big] = _low_rank(fit, clusters, big, cluster_scores(fit, clusters))
-    for size in np.unique(sizes[sizes < k]):
-        ids = np.nonzero(sizes == size)[0].astype(np.intp)
-        s[ids], f[ids], p[ids] = _dense(fit, clusters, ids, int(size))
-    return s, f, p
-
-
-def bell_mccaffrey_df(r_inv: FloatArray, f: FloatArray, p: FloatArray) -> FloatArray:
-    """Satterthwaite df of each coefficient's CR2 variance (see the module docstring)."""
-    k = r_inv.shape[0]
-    d = np.einsum("pa,gap->gp", r_inv, f @ r_inv.T)
-    u = p @ r_inv.T  # u[g, :, p] = u_gp
-    nu = np.einsum("gap,gap->gp", u, u)
-    tr1 = d.sum(axis=0) - nu.sum(axis=0)
-    cross = np.array([np.sum(np.square(u[:, :, j].T @ u[:, :, j])) for j in range(k)])
-    tr2 = np.sum(d**2, axis=0) - 2.0 * np.sum(d * nu, axis=0) + cross
-    return np.asarray(tr1**2 / tr2)
+def _chunks(ids: IntArray) -> list[IntArray]:
+    return [ids[i : i + CHUNK] for i in range(0, ids.size, CHUNK)]
 
 
 def cr2_vcov(fit: LeastSquares, clusters: Clusters) -> tuple[FloatArray, FloatArray]:
@@ -152,6 +208,21 @@ def cr2_vcov(fit: LeastSquares, clusters: Clusters) -> tuple[FloatArray, FloatAr
     tuple of ndarray
         The k x k covariance and the k degrees of freedom.
     """
-    s, f, p = cr2_parts(fit, clusters)
-    vcov = fit.r_inv @ (s.T @ s) @ fit.r_inv.T
-    return np.asarray((vcov + vcov.T) / 2), bell_mccaffrey_df(fit.r_inv, f, p)
+    k = fit.n_coef
+    q = np.ascontiguousarray(fit.q)
+    e = np.ascontiguousarray(fit.resid)
+    r_inv = np.ascontiguousarray(fit.r_inv)
+    order, starts, sizes = clusters.order, clusters.starts, clusters.sizes
+    acc = _Accumulator(k)
+    none2, none3 = np.empty((0, 0)), np.empty((0, 0, 0))
+    for ids in _chunks(np.nonzero(sizes >= k)[0].astype(np.intp)):
+        grams, qe = _kernel("_grams")(q, e, order, starts, ids)
+        lam, vec = np.linalg.eigh(grams)
+        acc.add(*_kernel("_project")(lam, vec, none3, none2, qe, r_inv, SINGULAR_TOLERANCE, False))
+    for size in np.unique(sizes[sizes < k]):
+        for ids in _chunks(np.nonzero(sizes == size)[0].astype(np.intp)):
+            qg, eg, h = _kernel("_gather")(q, e, order, starts, ids, int(size))
+            lam, vec = np.linalg.eigh(h)
+            acc.add(*_kernel("_project")(lam, vec, qg, eg, none2, r_inv, SINGULAR_TOLERANCE, True))
+    vcov = r_inv @ acc.meat @ r_inv.T
+    return np.asarray((vcov + vcov.T) / 2), acc.df()
