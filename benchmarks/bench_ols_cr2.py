@@ -30,11 +30,11 @@ from typing import Any
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy.linalg import cho_factor, cho_solve  # noqa: E402
+import numpy as np
+import pandas as pd
+from scipy.linalg import cho_factor, cho_solve
 
-from trialkit.estimate import ols  # noqa: E402
+from trialkit.estimate import ols
 
 N_COVARIATES = 10  # + intercept + arm = k = 12
 
@@ -175,11 +175,18 @@ def main() -> None:
         ours = trialkit_fit(frame, cl)
         ref = lowrank_cr2(frame, cl)
         assert np.allclose(ours, ref, rtol=1e-7), f"CR2 disagrees for clusters of {size}"
-        t = best_times({"trialkit": lambda cl=cl: trialkit_fit(frame, cl),
-                        "low-rank reference": lambda cl=cl: lowrank_cr2(frame, cl)}, args.repeat)
-        print(f"  clusters of {size:5d} ({args.n // size:7,d} clusters): trialkit "
-              f"{t['trialkit']:7.3f} s, reference {t['low-rank reference']:7.3f} s, "
-              f"ratio {t['trialkit'] / t['low-rank reference']:5.2f}")
+        t = best_times(
+            {
+                "trialkit": lambda cl=cl: trialkit_fit(frame, cl),
+                "low-rank reference": lambda cl=cl: lowrank_cr2(frame, cl),
+            },
+            args.repeat,
+        )
+        print(
+            f"  clusters of {size:5d} ({args.n // size:7,d} clusters): trialkit "
+            f"{t['trialkit']:7.3f} s, reference {t['low-rank reference']:7.3f} s, "
+            f"ratio {t['trialkit'] / t['low-rank reference']:5.2f}"
+        )
 
 
 if __name__ == "__main__":
