@@ -78,9 +78,9 @@ def test_unit_scheme_refuses_clusters() -> None:
 
 
 @pytest.mark.parametrize("ratios", [(1,), (1, 0), (1, -2), (1.5, 1)])
-def test_bad_ratios(ratios: tuple) -> None:
+def test_bad_ratios(ratios: tuple[float, ...]) -> None:
     with pytest.raises(RandomisationError, match=r"The 'ratios' parameter must hold two or more"):
-        CompleteRandomisation(make_units(6), ratios=ratios).probabilities()
+        CompleteRandomisation(make_units(6), ratios=ratios).probabilities()  # type: ignore[arg-type]
 
 
 def test_bad_steps_and_method() -> None:

@@ -14,10 +14,11 @@ from trialkit._core.rng import RawStream
 from trialkit.errors import DataValidationError, OverwriteError
 from trialkit.randomise import metadata_path, read_allocation, write_allocation
 from trialkit.randomise.allocation import Allocation, build_allocation
-from trialkit.randomise.schemes import BlockedRandomisation, MatchedPairs, SteppedWedge
+from trialkit.randomise.schemes import BlockedRandomisation, MatchedPairs, Scheme, SteppedWedge
 
 
 def _allocation(kind: str = "blocked") -> Allocation:
+    scheme: Scheme
     if kind == "pairs":
         scheme = MatchedPairs(make_units(8, covariates=1))
         arm_ids: tuple[str, ...] = ("usual", "reform")
