@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 
 import pandas as pd
@@ -48,7 +49,10 @@ def read_units(path: str | os.PathLike[str], protocol: Protocol | None = None) -
     """
     source = str(path)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), [])
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
+                            encoding="utf-8-sig")
     except FileNotFoundError:
         raise DataValidationError([Issue("file not found", Location(file=source),
                                          fix="check the path of the units file.")]) from None
@@ -64,6 +68,11 @@ def read_units(path: str | os.PathLike[str], protocol: Protocol | None = None) -
     issues += [Issue("this column has no name", Location(file=source, row=1, column=str(c)),
                      fix="give every column a name in the header row.")
                for c in frame.columns if str(c).startswith("Unnamed:")]
+    names = [name.strip() for name in header]
+    issues += [Issue("this column name appears more than once",
+                     Location(file=source, row=1, column=name),
+                     fix="give every column a different name.")
+               for name in sorted({n for n in names if n and names.count(n) > 1})]
     if issues:
         raise DataValidationError(issues, header=f"{source}: {len(issues)} problem(s) found")
     if protocol is not None:

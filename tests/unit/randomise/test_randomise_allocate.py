@@ -170,3 +170,14 @@ def test_read_units_keeps_ids_as_text(tmp_path: Path) -> None:
     path = tmp_path / "units.csv"
     path.write_text("caseworker_id,team\n007,a\n010,a\n")
     assert read_units(path)["caseworker_id"].tolist() == ["007", "010"]
+
+
+def test_read_units_handles_a_byte_order_mark_and_flags_repeated_columns(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffcaseworker_id,team\nA,x\n".encode())
+    assert list(read_units(path).columns) == ["caseworker_id", "team"]
+    twice = tmp_path / "twice.csv"
+    twice.write_text("caseworker_id,team,team\nA,x,y\n")
+    with pytest.raises(DataValidationError, match=r"row 1, column \"team\": this column name "
+                                                  "appears more than once"):
+        read_units(twice)
