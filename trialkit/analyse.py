@@ -165,7 +165,9 @@ def _misuse(protocol: Protocol, data: TrialData) -> dict[str, Any] | None:
     outcome = protocol.outcome(misuse.outcome)
     if outcome.level not in data.frames:
         return None
-    values = pd.to_numeric(data.frames[outcome.level][outcome.data_column],
+    frame = data.frames[outcome.level]
+    given_freedom = frame["arm"] != protocol.control.id  # misuse needs the new freedom
+    values = pd.to_numeric(frame.loc[given_freedom, outcome.data_column],
                            errors="coerce").dropna()
     events, n = int(values.sum()), int(values.size)
     posterior = misuse_rate(events, n, tolerance=misuse.tolerance,

@@ -53,7 +53,11 @@ def fabricate(
     ids = units[uid].astype(str).to_numpy()
     unit_arm = arms.reindex(ids).to_numpy()
     effects = rng.standard_normal((len(ids), len(protocol.outcomes)))
-    frames = {protocol.units.name: _unit_frame(protocol, units, unit_arm, rng)}
+    unit_frame = _unit_frame(protocol, units, unit_arm, rng)
+    every = np.arange(len(ids))
+    _add_outcomes(unit_frame, protocol, protocol.units.name, every,
+                  unit_arm != protocol.control.id, effects, rng)
+    frames = {protocol.units.name: unit_frame}
     for level in protocol.levels:
         keep = np.isin(unit_arm, level.arms) if level.arms else np.ones(len(ids), bool)
         sizes = _sizes(level.per_unit.mean, level.per_unit.cv, len(ids), rng)
@@ -138,18 +142,20 @@ def _unit_frame(protocol: Protocol, units: pd.DataFrame, unit_arm: NDArray[np.ob
 def _add_covariates(
     frame: pd.DataFrame, protocol: Protocol, level: str, rng: np.random.Generator
 ) -> None:
-    baselines = {o.baseline for o in protocol.outcomes if o.level == level and o.baseline}
-    for cov in protocol.covariates:
-        if cov.level == level and cov.data_column not in baselines:
-            frame[cov.data_column] = _covariate(cov, len(frame), rng)
     for sub in protocol.subgroups:
         if sub.level == level and sub.column not in frame:
             levels = list(sub.levels) or ["0", "1"]
             shares = list(sub.shares) or [1 / len(levels)] * len(levels)
             frame[sub.column] = rng.choice(levels, size=len(frame), p=shares)
+    baselines = {o.baseline for o in protocol.outcomes if o.level == level and o.baseline}
+    for cov in protocol.covariates:
+        if cov.level == level and cov.data_column not in baselines | set(frame.columns):
+            frame[cov.data_column] = _covariate(cov, len(frame), rng)
 
 
-def _covariate(cov: Covariate, n: int, rng: np.random.Generator) -> FloatArray | NDArray[np.int64]:
+def _covariate(cov: Covariate, n: int, rng: np.random.Generator) -> NDArray[np.generic]:
+    if cov.type == "categorical":  # no declared levels: three anonymous categories
+        return np.asarray(rng.choice(["A", "B", "C"], size=n), dtype=object)
     if cov.type == "binary":
         return (rng.random(n) < (cov.rate or 0.5)).astype(np.int64)
     mean = 0.0 if cov.mean is None else cov.mean

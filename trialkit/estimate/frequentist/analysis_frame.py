@@ -53,6 +53,28 @@ class AnalysisFrame:
         return self.data.dropna(subset=needed)
 
 
+def _coded_covariates(protocol: Protocol, frame: pd.DataFrame,
+                      outcome: Outcome) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Adjusted covariates as numbers: categorical ones as indicators (first level dropped)."""
+    names: list[str] = []
+    columns: dict[str, pd.Series] = {}
+    for cov in protocol.covariates:
+        column = cov.data_column
+        if not cov.adjust or column not in frame or cov.level not in (outcome.level,
+                                                                       protocol.units.name):
+            continue
+        if cov.type == "categorical":
+            dummies = pd.get_dummies(frame[column].astype("string"), prefix=column,
+                                     prefix_sep="=", drop_first=True, dtype=float)
+            dummies = dummies.where(frame[column].notna())
+            columns.update({str(k): v for k, v in dummies.items()})
+            names.extend(str(k) for k in dummies.columns)
+        else:
+            columns[column] = pd.to_numeric(frame[column], errors="coerce")
+            names.append(column)
+    return frame.assign(**columns), tuple(names)
+
+
 def analysis_frame(protocol: Protocol, data: TrialData, outcome: Outcome) -> AnalysisFrame:
     """The analysis frame for ``outcome`` (see :class:`AnalysisFrame`)."""
     unit = protocol.units
@@ -70,9 +92,7 @@ def analysis_frame(protocol: Protocol, data: TrialData, outcome: Outcome) -> Ana
         level = protocol.level(outcome.level)
         cluster = level.unit_column if level is not None else None
     blocks = "block" if "block" in frame and frame["block"].nunique() > 1 else None
-    covariates = tuple(c.data_column for c in protocol.covariates
-                       if c.adjust and c.data_column in frame
-                       and c.level in (outcome.level, unit.name))
+    frame, covariates = _coded_covariates(protocol, frame, outcome)
     baseline = outcome.baseline if outcome.baseline in frame else None
     fixed_effects: tuple[str, ...] = ()
     wedge = protocol.design.stepped_wedge

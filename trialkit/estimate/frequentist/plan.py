@@ -227,8 +227,9 @@ def _effect_size(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
     effect = float(_arm_rows(result, protocol)["estimate"].iloc[0])
     # In a stepped wedge clusters cross over, so clusters are not nested in arms.
     nest = None if frame.fixed_effects else data["arm"].to_numpy()
+    repeated = frame.cluster is not None and bool(data[frame.cluster].duplicated().any())
     icc = (icc_anova(y, data[frame.cluster].to_numpy(), arm=nest).icc
-           if frame.cluster else float("nan"))
+           if repeated else float("nan"))  # one row per cluster: no ICC to estimate
     return {"outcome": outcome.name, "hedges_g": hedges_g_for_effect(effect, y[~control],
                                                                      y[control]),
             "icc": icc}
