@@ -167,12 +167,14 @@ class RandomisationTest:
 class Setup:
     """Everything the draws need, built once from the data and the scheme.
 
-    ``G[g, k]`` holds, for group ``g`` (randomisation unit, or scheme unit when the scheme
-    has no count rule) given arm ``k``, the sums over its exposed rows of ``[MR, Q, 1]``:
-    the residualised responses, the orthonormal basis of ``[1, X]`` and the row count.
+    ``G[g, g_arm[k]]`` holds, for group ``g`` (randomisation unit, or scheme unit when the
+    scheme has no count rule) given arm ``k``, the sums over its exposed rows of
+    ``[MR, Q, 1]``: the residualised responses, the orthonormal basis of ``[1, X]`` and the
+    row count. Only a stepped wedge's exposed rows depend on the arm (its step).
     """
 
     G: FloatArray
+    g_arm: IntArray
     dummy_of: IntArray
     arm_order: IntArray
     n_responses: int
@@ -392,16 +394,16 @@ def setup(df: pd.DataFrame, *, outcome: str, treatment: str, scheme: Scheme | No
         step_period = df[period].to_numpy(np.float64)[:, None] >= np.arange(1, K + 1)[None, :]
         G = np.stack([_group_sums(F * step_period[:, [k]], group, n_groups) for k in range(K)], 1)
         dummy_of[:] = 0
-        arm_order = np.arange(K, dtype=np.int64)
+        arm_order = g_arm = np.arange(K, dtype=np.int64)
         others = [1]
     else:
-        G = np.repeat(_group_sums(F, group, n_groups)[:, None, :], K, axis=1)
+        G, g_arm = _group_sums(F, group, n_groups)[:, None, :], np.zeros(K, np.int64)
         c = mapping[control]
         arm_order = np.array([k for k in range(K) if k != c] + [c], np.int64)
     if scheme is not None and any(k not in mapping.values() for k in range(K)) and not sw:
         raise EstimationError(f"the scheme has {K} arms but the data have rows in "
                               f"{len(levels)} of them. Fix: check the treatment column.")
-    return Setup(G=G, dummy_of=dummy_of, arm_order=arm_order, n_responses=R.shape[1],
+    return Setup(G=G, g_arm=g_arm, dummy_of=dummy_of, arm_order=arm_order, n_responses=R.shape[1],
                  n_basis=Q.shape[1], observed_sums=D.T @ F, arm_labels=tuple(others),
                  control=control, rule=rule, scheme=scheme, description=text)
 
@@ -441,17 +443,17 @@ def _sums(s: Setup, draws: int, seed: int) -> tuple[FloatArray, FloatArray, bool
     total = s.count()
     if total is not None and total <= EXACT_LIMIT:
         table, prob = s.enumerate()
-        return rk.table_sums(table, s.G, s.dummy_of, s.n_dummies), prob, True
+        return rk.table_sums(table, s.G, s.g_arm, s.dummy_of, s.n_dummies), prob, True
     if s.rule is not None:
         rule = s.rule
         sums = rk.rule_sums(seed, draws, strata=rule.strata, floors=rule.floors, cum=rule.cum,
                             total=sum(rule.ratios), arm_order=s.arm_order, G=s.G,
-                            dummy_of=s.dummy_of, n_dummies=s.n_dummies)
+                            g_arm=s.g_arm, dummy_of=s.dummy_of, n_dummies=s.n_dummies)
     else:
         assert s.scheme is not None
         from trialkit._core.rng import RawStream
 
-        parts = [rk.table_sums(batch, s.G, s.dummy_of, s.n_dummies)
+        parts = [rk.table_sums(batch, s.G, s.g_arm, s.dummy_of, s.n_dummies)
                  for batch in s.scheme.draw_many(RawStream(seed), draws)]
         sums = np.concatenate(parts, axis=0)
     return sums, np.full(draws, 1.0 / draws), False

@@ -110,7 +110,7 @@ _count_draw_j: Any = _jit(_count_draw)
 
 
 def _rule_sums_impl(states: Any, n_draws: Any, members: Any, offsets: Any, floors: Any,
-                    cum: Any, total: Any, arm_order: Any, G: Any, dummy_of: Any,
+                    cum: Any, total: Any, arm_order: Any, G: Any, g_arm: Any, dummy_of: Any,
                     n_dummies: Any) -> Any:
     n_arms, width = floors.shape[1], G.shape[2]
     out = np.zeros((n_draws, n_dummies, width))
@@ -130,12 +130,12 @@ def _rule_sums_impl(states: Any, n_draws: Any, members: Any, offsets: Any, floor
                 pos = first
                 for q in range(n_arms):
                     arm = arm_order[q]
-                    dj = dummy_of[arm]
+                    dj, ga = dummy_of[arm], g_arm[arm]
                     if dj >= 0:
                         for i in range(pos, pos + counts[arm]):
                             r = work[i]
                             for w in range(width):
-                                acc[dj, w] += G[r, arm, w]
+                                acc[dj, w] += G[r, ga, w]
                     pos += counts[arm]
     return out
 
@@ -143,7 +143,7 @@ def _rule_sums_impl(states: Any, n_draws: Any, members: Any, offsets: Any, floor
 _rule_sums: Any = numba.njit(cache=True, nogil=True, parallel=True)(_rule_sums_impl)
 
 
-def _table_sums_impl(table: Any, G: Any, dummy_of: Any, n_dummies: Any) -> Any:
+def _table_sums_impl(table: Any, G: Any, g_arm: Any, dummy_of: Any, n_dummies: Any) -> Any:
     width = G.shape[2]
     out = np.zeros((table.shape[0], n_dummies, width))
     for d in prange(table.shape[0]):
@@ -151,8 +151,9 @@ def _table_sums_impl(table: Any, G: Any, dummy_of: Any, n_dummies: Any) -> Any:
             arm = table[d, r]
             dj = dummy_of[arm]
             if dj >= 0:
+                ga = g_arm[arm]
                 for w in range(width):
-                    out[d, dj, w] += G[r, arm, w]
+                    out[d, dj, w] += G[r, ga, w]
     return out
 
 
@@ -172,7 +173,7 @@ def chunk_states(seed: int, n_draws: int) -> NDArray[np.uint64]:
 
 def rule_sums(seed: int, n_draws: int, *, strata: NDArray[np.int64],
               floors: NDArray[np.int64], cum: NDArray[np.int64], total: int,
-              arm_order: NDArray[np.int64], G: NDArray[np.float64],
+              arm_order: NDArray[np.int64], G: NDArray[np.float64], g_arm: NDArray[np.int64],
               dummy_of: NDArray[np.int64], n_dummies: int) -> NDArray[np.float64]:
     """Sums ``(n_draws, n_dummies, width)`` of ``G`` over count-rule draws.
 
@@ -191,25 +192,29 @@ def rule_sums(seed: int, n_draws: int, *, strata: NDArray[np.int64],
         Order in which arms take shuffled positions; the last arm's units are never
         visited when its dummy is ``-1`` (the control arm), which halves the work.
     G
-        ``(units, K, width)``: what unit ``r`` adds to its arm's dummy when given arm ``k``.
+        ``(units, L, width)``: what unit ``r`` adds to its arm's dummy when given arm ``k``
+        is ``G[r, g_arm[k]]`` (``L = 1`` unless the contribution depends on the arm, as in
+        a stepped wedge, where it counts only the rows exposed from that step on).
+    g_arm
+        Layer of ``G`` of each arm.
     dummy_of
         Dummy index of each arm, ``-1`` for none.
     n_dummies
         Number of dummies.
     """
-    order = np.argsort(strata, kind="stable").astype(np.int64)
+    order = np.argsort(strata, kind="stable").astype(np.int32)
     offsets = np.searchsorted(strata[order], np.arange(floors.shape[0] + 1)).astype(np.int64)
     out: NDArray[np.float64] = _rule_sums(
         chunk_states(seed, n_draws), n_draws, order, offsets, floors, cum, np.int64(total),
         arm_order.astype(np.int64), np.ascontiguousarray(G, dtype=np.float64),
-        dummy_of.astype(np.int64), n_dummies)
+        g_arm.astype(np.int64), dummy_of.astype(np.int64), n_dummies)
     return out
 
 
-def table_sums(table: NDArray[np.int64], G: NDArray[np.float64], dummy_of: NDArray[np.int64],
-               n_dummies: int) -> NDArray[np.float64]:
+def table_sums(table: NDArray[np.int64], G: NDArray[np.float64], g_arm: NDArray[np.int64],
+               dummy_of: NDArray[np.int64], n_dummies: int) -> NDArray[np.float64]:
     """Sums ``(n, n_dummies, width)`` of ``G`` over given assignments ``table (n, units)``."""
     out: NDArray[np.float64] = _table_sums(
         np.ascontiguousarray(table, dtype=np.int64), np.ascontiguousarray(G, dtype=np.float64),
-        dummy_of.astype(np.int64), n_dummies)
+        g_arm.astype(np.int64), dummy_of.astype(np.int64), n_dummies)
     return out
