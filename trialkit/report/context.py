@@ -13,8 +13,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from trialkit.protocol import Protocol
-from trialkit.report import summary, tables, words
-from trialkit.report.plan import arm_phrases, plan_context, registration_dict, treatment_name
+from trialkit.report import sections, summary, tables, words
+from trialkit.report.phrases import arm_phrases, treatment_name
+from trialkit.report.plan import plan_context, registration_dict
 from trialkit.report.words import capitalise, plural
 
 Row = Mapping[str, Any]
@@ -52,13 +53,8 @@ def load_protocol_dict(data: Any) -> Protocol | None:
         return None
 
 
-def _rows(results: Row, key: str) -> list[Row]:
-    value = results.get(key)
-    return [r for r in value if isinstance(r, Mapping)] if isinstance(value, list) else []
-
-
 def _primary_estimate(results: Row, protocol: Protocol, outcome: str) -> Row | None:
-    rows = [r for r in _rows(results, "estimates") if r.get("outcome") == outcome]
+    rows = [r for r in sections.result_rows(results, "estimates") if r.get("outcome") == outcome]
     estimand = protocol.estimands[0].name
     preferred = [r for r in rows if r.get("estimand") in (estimand, None)]
     chosen = preferred or rows
@@ -67,22 +63,18 @@ def _primary_estimate(results: Row, protocol: Protocol, outcome: str) -> Row | N
 
 def _arm_means(results: Row, protocol: Protocol, outcome: str) -> dict[str, float]:
     out: dict[str, float] = {}
-    for row in _rows(results, "descriptives"):
+    for row in sections.result_rows(results, "descriptives"):
         if row.get("outcome") == outcome and isinstance(row.get("mean"), int | float):
             key = "control" if row.get("arm") == protocol.control.id else "treated"
             out.setdefault(key, float(row["mean"]))
     return out
 
 
-def _bayes(results: Row, outcome: str) -> Row | None:
-    return next((r for r in _rows(results, "bayesian") if r.get("outcome") == outcome), None)
-
-
 def _decisions(results: Row, protocol: Protocol) -> list[dict[str, Any]]:
-    from trialkit.report.plan import condition_words
+    from trialkit.report.phrases import condition_words
 
     out = []
-    for rule in _rows(results, "decisions"):
+    for rule in sections.result_rows(results, "decisions"):
         met = rule.get("met")
         conditions = []
         for cond in rule.get("conditions") or []:
@@ -153,7 +145,7 @@ def _summary(results: Row, protocol: Protocol) -> dict[str, Any]:
                     float(est.get("ci_level") or 0.95),
                 )
             )
-        bayes = _bayes(results, outcome.name)
+        bayes = sections.bayes_row(results, outcome.name)
         sure = (
             summary.sure_sentences(outcome, bayes, treatment=treatment_name(protocol))
             if bayes
@@ -161,7 +153,9 @@ def _summary(results: Row, protocol: Protocol) -> dict[str, Any]:
         )
         out["primary"].append({"label": outcome.label, "sentences": block, "sure": sure})
         out["equity"] += summary.equity_sentences(
-            _rows(results, "subgroups"), outcome, alpha=protocol.analysis.frequentist.alpha
+            sections.result_rows(results, "subgroups"),
+            outcome,
+            alpha=protocol.analysis.frequentist.alpha,
         )
     out["cost"] = summary.cost_sentences(
         results.get("net_benefit"),
@@ -172,7 +166,7 @@ def _summary(results: Row, protocol: Protocol) -> dict[str, Any]:
     misuse = results.get("misuse")
     out["misuse"] = summary.misuse_sentences(misuse, what=_misuse_noun(protocol))
     labels = {f.name: f.label for f in protocol.families}
-    out["goodhart"] = summary.goodhart_sentence(_rows(results, "indices"), labels)
+    out["goodhart"] = summary.goodhart_sentence(sections.result_rows(results, "indices"), labels)
     out["decisions"] = _decisions(results, protocol)
     return out
 
@@ -185,74 +179,6 @@ def _misuse_noun(protocol: Protocol) -> str:
         return plural(protocol.outcome(misuse.outcome).level)
     except KeyError:
         return "cases"
-
-
-def _outcome_rows(results: Row, protocol: Protocol) -> list[dict[str, Any]]:
-    g = {r.get("outcome"): r for r in _rows(results, "effect_sizes")}
-    rows = []
-    for est in _rows(results, "estimates"):
-        name = str(est.get("outcome"))
-        try:
-            outcome = protocol.outcome(name)
-        except KeyError:
-            continue
-        digits = tables.digits_for([est.get("estimate"), est.get("ci_low"), est.get("ci_high")])
-        bayes = _bayes(results, name) if est.get("estimand") == protocol.estimands[0].name else None
-        desc = {r.get("arm"): r for r in _rows(results, "descriptives") if r.get("outcome") == name}
-        binary = outcome.type == "binary"
-        rows.append(
-            {
-                "name": name,
-                "label": outcome.label,
-                "role": outcome.role,
-                "unit": outcome.unit,
-                "estimand": str(est.get("estimand", "—")).upper(),
-                "arms": [
-                    {
-                        "n": tables.fmt((desc.get(a.id) or {}).get("n")),
-                        "mean": tables.pct((desc.get(a.id) or {}).get("mean"))
-                        if binary
-                        else tables.fmt((desc.get(a.id) or {}).get("mean"), digits),
-                        "sd": None
-                        if binary
-                        else tables.fmt((desc.get(a.id) or {}).get("sd"), digits),
-                    }
-                    for a in protocol.arms
-                ],
-                "estimate": tables.fmt(est.get("estimate"), digits),
-                "ci": tables.fmt_ci(est.get("ci_low"), est.get("ci_high"), digits),
-                "se_type": est.get("se_type", "—"),
-                "p": tables.fmt_p(est.get("p_value")),
-                "p_adj": tables.fmt_p(est.get("p_adjusted")),
-                "g": tables.fmt((g.get(name) or {}).get("hedges_g"), 2),
-                "icc": tables.fmt((g.get(name) or {}).get("icc"), 3),
-                "b_mean": tables.fmt((bayes or {}).get("mean"), digits),
-                "b_ci": tables.fmt_ci(
-                    (bayes or {}).get("ci_low"), (bayes or {}).get("ci_high"), digits
-                ),
-                "p_benefit": _prob((bayes or {}).get("p_benefit")),
-                "p_mid": _prob((bayes or {}).get("p_mid")),
-                "diagnostics": _diagnostics(bayes),
-            }
-        )
-    return rows
-
-
-def _prob(value: Any) -> str:
-    return words.percent(float(value)) if isinstance(value, int | float) else tables.DASH
-
-
-def _diagnostics(bayes: Row | None) -> dict[str, str] | None:
-    if not bayes:
-        return None
-    ok = bayes.get("passed")
-    return {
-        "verdict": tables.verdict("pass" if ok else "not passed")["icon"],
-        "text": f"R-hat {tables.fmt(bayes.get('r_hat'), 3)}, "
-        f"ESS {tables.fmt(bayes.get('ess_bulk'), 0)}, "
-        f"{bayes.get('divergences', '—')} divergences",
-        "advice": str(bayes.get("advice") or ""),
-    }
 
 
 def report_context(
@@ -284,7 +210,7 @@ def report_context(
         "notes": notes,
         "plan_sections": list(plan_sections),
         "provenance": tables.provenance_rows(results),
-        "deviations": tables.deviation_rows(_rows(results, "deviations")),
+        "deviations": tables.deviation_rows(sections.result_rows(results, "deviations")),
         "protocol": None,
         "plan": None,
     }
@@ -294,19 +220,25 @@ def report_context(
             "The results do not contain a valid protocol, so only the provenance is shown."
         )
         return ctx
-    plan = plan_context(protocol, registration=registration, power=_rows(results, "power"))
+    plan = plan_context(
+        protocol, registration=registration, power=sections.result_rows(results, "power")
+    )
     arm_labels = plan["arm_labels"]
     out_labels = {o.name: o.label for o in protocol.outcomes}
+    arm_ids = [a.id for a in protocol.arms]
+    outcomes = sections.outcome_rows(results, protocol)
     ctx.update(
         protocol=plan["p"],
         plan=plan,
         title=protocol.identity.title,
         arms=[{"id": a.id, "label": a.label} for a in protocol.arms],
         summary=_summary(results, protocol),
-        flow=tables.flow_rows(results.get("flow"), arm_labels, [a.id for a in protocol.arms]),
-        **_flow_totals(results, protocol),
-        balance=tables.balance_rows(_rows(results, "balance"), [a.id for a in protocol.arms]),
-        outcomes=_outcome_rows(results, protocol),
+        flow=tables.flow_rows(results.get("flow"), arm_labels, arm_ids),
+        **sections.flow_totals(results, protocol),
+        balance=tables.balance_rows(
+            sections.result_rows(results, "balance"), [a.id for a in protocol.arms]
+        ),
+        outcomes=outcomes,
         indices=[
             dict(r)
             | {
@@ -318,45 +250,18 @@ def report_context(
                 "est": tables.fmt(r.get("estimate")),
                 "p": tables.fmt_p(r.get("p_value")),
             }
-            for r in _rows(results, "indices")
+            for r in sections.result_rows(results, "indices")
         ],
-        subgroups=tables.subgroup_rows(_rows(results, "subgroups"), out_labels),
-        attrition=tables.attrition_rows(_rows(results, "attrition"), arm_labels, out_labels),
-        harms=[r for r in _outcome_rows(results, protocol) if r["role"] in ("harm", "monitoring")],
-        misuse=_misuse(results.get("misuse"), protocol.costs.currency),
+        subgroups=tables.subgroup_rows(sections.result_rows(results, "subgroups"), out_labels),
+        attrition=tables.attrition_rows(
+            sections.result_rows(results, "attrition"), arm_labels, out_labels
+        ),
+        harms=[
+            r
+            for r in sections.outcome_rows(results, protocol)
+            if r["role"] in ("harm", "monitoring")
+        ],
+        misuse=sections.misuse_block(results.get("misuse"), protocol.costs.currency),
         figures=figure_data(results, protocol),
     )
     return ctx
-
-
-def _flow_totals(results: Row, protocol: Protocol) -> dict[str, Any]:
-    arms = (results.get("flow") or {}).get("arms") or {}
-    primary = next((o for o in protocol.outcomes if o.role == "primary"), protocol.outcomes[0])
-    level = protocol.level(primary.level)
-
-    def total(key: str) -> str:
-        return tables.fmt(sum(int((c or {}).get(key) or 0) for c in arms.values()))
-
-    return {
-        "total_clusters": total("clusters_allocated"),
-        "total_individuals": total("individuals_allocated"),
-        "unit_plural": plural(protocol.units.name),
-        "individuals": plural(level.name) if level else plural(protocol.units.name),
-    }
-
-
-def _misuse(misuse: Any, currency: str) -> dict[str, str] | None:
-    if not isinstance(misuse, Mapping):
-        return None
-    ci = misuse.get("rate_ci") or [None, None]
-    return {
-        "cases": tables.fmt(misuse.get("cases")),
-        "reviewed": tables.fmt(misuse.get("reviewed")),
-        "rate": tables.pct(misuse.get("rate_mean")),
-        "ci": f"{tables.pct(ci[0])} to {tables.pct(ci[1])}",
-        "tolerance": tables.pct(misuse.get("tolerance"), 0),
-        "p_above": tables.pct(misuse.get("p_above_tolerance")),
-        "cost": words.money(float(misuse["expected_cost"]), str(misuse.get("currency") or currency))
-        if isinstance(misuse.get("expected_cost"), int | float)
-        else tables.DASH,
-    }

@@ -61,6 +61,7 @@ def digits_for(values: Sequence[Any]) -> int:
 def _verdict(word: Any) -> dict[str, str]:
     """A verdict word with a symbol so it never relies on colour alone."""
     text = str(word or DASH).replace("_", " ")
+    text = text[:1].upper() + text[1:]
     low = text.lower()
     if low.startswith(("not", "fail", "high")) or "does not" in low:
         return {"text": text, "tone": "bad", "icon": "✗"}
@@ -88,7 +89,7 @@ def flow_rows(
         c = dict(counts)
         size = ""
         if c.get("mean_cluster_size") is not None:
-            size = f"mean {fmt(c.get('mean_cluster_size'), 1)} per cluster"
+            size = f"mean {fmt(c.get('mean_cluster_size'), 1)}"
             if c.get("min_cluster_size") is not None:
                 size += f", range {c.get('min_cluster_size')}–{c.get('max_cluster_size')}"
         rows.append(

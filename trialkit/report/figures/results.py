@@ -1,109 +1,22 @@
-"""Report figures: matplotlib (Agg) drawn to inline, deterministic, accessible SVG.
-
-matplotlib is imported lazily inside :func:`_draw`, so ``import trialkit`` stays fast. Each
-figure is returned as a :class:`Figure` with its SVG, a title and description for screen
-readers, and the data table printed beneath it. SVG output is reproducible: a fixed
-``svg.hashsalt`` per figure, no date or creator metadata, text kept as text.
-"""
+"""The results report's figures: love plot, forest plot, subgroups, posterior, randomisation."""
 
 from __future__ import annotations
 
-import io
-import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from markupsafe import Markup, escape
-
+from trialkit.report.figures._draw import (
+    BLUE,
+    GREEN,
+    GREY,
+    INK,
+    LIGHT,
+    RED,
+    Figure,
+    draw_svg,
+    make_figure,
+)
 from trialkit.report.tables import fmt, fmt_p
-
-#: Colours with at least 4.5:1 contrast on white (GOV.UK palette).
-INK, BLUE, GREEN, RED, GREY = "#0b0c0c", "#1d70b8", "#00703c", "#d4351c", "#505a5f"
-LIGHT = "#b1b4b6"
-
-
-@dataclass(frozen=True, slots=True)
-class Figure:
-    """One figure: inline SVG, text alternative and data table."""
-
-    id: str
-    title: str
-    description: str
-    svg: Markup
-    columns: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-
-
-def _draw(name: str, plot: Callable[[Any], None], *, size: tuple[float, float]) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib import pyplot as plt
-
-    rc: dict[str, Any] = {
-        "svg.hashsalt": f"trialkit-{name}",
-        "svg.fonttype": "none",
-        "font.family": "sans-serif",
-        "font.sans-serif": ["Arial", "Helvetica", "DejaVu Sans"],
-        "font.size": 10,
-        "axes.edgecolor": GREY,
-        "axes.labelcolor": INK,
-        "xtick.color": INK,
-        "ytick.color": INK,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "path.simplify": False,
-    }
-    with plt.rc_context(cast(Any, rc)):
-        fig, ax = plt.subplots(figsize=size, layout="constrained")
-        try:
-            plot(ax)
-            buffer = io.StringIO()
-            fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-        finally:
-            plt.close(fig)
-    return buffer.getvalue()
-
-
-def _inline(svg: str, fig_id: str, title: str, description: str) -> Markup:
-    """Strip the XML prologue and metadata; add role, title and desc for screen readers."""
-    svg = svg[svg.index("<svg") :]
-    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
-    svg = re.sub(r'\s(width|height)="[\d.]+pt"', "", svg, count=2)
-    # matplotlib numbers its ids per figure; prefix them so several figures share a page.
-    svg = re.sub(r'\bid="([^"]+)"', rf'id="{fig_id}-\1"', svg)
-    svg = re.sub(r'(xlink:href|href)="#([^"]+)"', rf'\1="#{fig_id}-\2"', svg)
-    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{fig_id}-\1)", svg)
-    head = (
-        f'<svg role="img" aria-labelledby="{fig_id}-title {fig_id}-desc" '
-        f'class="chart" focusable="false"'
-    )
-    svg = svg.replace("<svg", head, 1)
-    close = svg.index(">") + 1
-    inner = (
-        f'<title id="{fig_id}-title">{escape(title)}</title>'
-        f'<desc id="{fig_id}-desc">{escape(description)}</desc>'
-    )
-    return Markup(svg[:close] + inner + svg[close:])
-
-
-def _figure(
-    fig_id: str,
-    title: str,
-    description: str,
-    svg: str,
-    columns: Sequence[str],
-    rows: Sequence[Sequence[str]],
-) -> Figure:
-    return Figure(
-        fig_id,
-        title,
-        description,
-        _inline(svg, fig_id, title, description),
-        tuple(columns),
-        tuple(tuple(r) for r in rows),
-    )
 
 
 def love_plot(spec: Mapping[str, Any]) -> Figure:
@@ -136,11 +49,11 @@ def love_plot(spec: Mapping[str, Any]) -> Figure:
         "mark ±0.05 and dashed lines ±0.25, the What Works Clearinghouse thresholds."
     )
     table = [(r["label"], f"{r['value']:.3f}") for r in rows]
-    return _figure(
+    return make_figure(
         "fig-love",
         "Baseline balance (love plot)",
         desc,
-        _draw("love", plot, size=(7.0, height)),
+        draw_svg("love", plot, size=(7.0, height)),
         ("Covariate", "Std. difference"),
         table,
     )
@@ -183,11 +96,11 @@ def forest_plot(spec: Mapping[str, Any]) -> Figure:
         )
         for r in rows
     ]
-    return _figure(
+    return make_figure(
         "fig-forest",
         "Effects on every outcome (forest plot)",
         desc,
-        _draw("forest", plot, size=(7.0, 1.4 + 0.36 * len(rows))),
+        draw_svg("forest", plot, size=(7.0, 1.4 + 0.36 * len(rows))),
         ("Outcome", "Effect", "95% CI", "Unit", "Effect (SD, + = better)"),
         table,
     )
@@ -206,11 +119,11 @@ def subgroup_plot(spec: Mapping[str, Any]) -> Figure:
         + "."
     )
     table = [(r["label"], fmt(r["estimate"]), f"{fmt(r['low'])} to {fmt(r['high'])}") for r in rows]
-    return _figure(
+    return make_figure(
         "fig-subgroups",
         "Effects by citizen group (equity)",
         desc,
-        _draw("subgroups", plot, size=(7.0, 1.3 + 0.36 * len(rows))),
+        draw_svg("subgroups", plot, size=(7.0, 1.3 + 0.36 * len(rows))),
         ("Group", "Effect", "95% CI"),
         table,
     )
@@ -270,11 +183,11 @@ def posterior_plot(spec: Mapping[str, Any]) -> Figure:
         "p_rope": "P(in ROPE)",
     }
     table = [(names[k], _pc(v) if k.startswith("p_") else fmt(v)) for k, v in s.items()]
-    return _figure(
+    return make_figure(
         "fig-posterior",
         f"How sure we are: the effect on {spec['label']}",
         desc,
-        _draw("posterior", plot, size=(7.5, 3.0)),
+        draw_svg("posterior", plot, size=(7.5, 3.0)),
         ("Statistic", "Value"),
         table,
     )
@@ -310,11 +223,11 @@ def randomisation_plot(spec: Mapping[str, Any], index: int = 0) -> Figure:
         f"{observed:.2f}; randomisation p-value {fmt_p(spec.get('p_value'))}."
     )
     counts = _bin_counts(null, 12)
-    return _figure(
+    return make_figure(
         f"fig-ri-{index}",
         f"Randomisation distribution: {spec['label']}",
         desc,
-        _draw(f"ri-{index}", plot, size=(7.5, 2.8)),
+        draw_svg(f"ri-{index}", plot, size=(7.5, 2.8)),
         ("Effect from", "to", "Draws"),
         counts,
     )
@@ -345,68 +258,3 @@ def build_figures(data: Mapping[str, Any]) -> dict[str, Any]:
         randomisation_plot(s, i) for i, s in enumerate(data.get("randomisation", []))
     ]
     return out
-
-
-def power_curve_figure(frame: Any, *, fmt: str = "svg") -> str | bytes:
-    """Power by number of randomised units, one line per (primary) outcome.
-
-    Parameters
-    ----------
-    frame
-        A power table as a data frame with ``outcome``, ``n_units`` and ``power`` columns
-        (and optionally ``role`` and ``target_power``); primary outcomes are drawn when a
-        ``role`` column marks any.
-    fmt
-        ``"svg"`` (text, deterministic) or any other matplotlib format such as ``"png"``.
-
-    Returns
-    -------
-    str or bytes
-        SVG text, or the image bytes for other formats.
-    """
-    rows = frame.to_dict(orient="records")
-    if any(r.get("role") == "primary" for r in rows):
-        rows = [r for r in rows if r.get("role") == "primary"]
-    series: dict[str, list[tuple[float, float]]] = {}
-    for r in rows:
-        series.setdefault(str(r["outcome"]), []).append((float(r["n_units"]), float(r["power"])))
-    target = next((float(r["target_power"]) for r in rows if r.get("target_power")), None)
-
-    def plot(ax: Any) -> None:
-        styles = ("-", "--", "-.", ":")
-        for i, (name, points) in enumerate(series.items()):
-            xs, ys = zip(*sorted(points), strict=True)
-            ax.plot(
-                xs,
-                ys,
-                marker="o",
-                linestyle=styles[i % 4],
-                color=(BLUE, INK, GREEN, RED)[i % 4],
-                label=name.replace("_", " "),
-            )
-        if target:
-            ax.axhline(target, color=GREY, linestyle=":", linewidth=1, label=f"Target {target:g}")
-        ax.set_ylim(0, 1)
-        ax.set_xlabel("Number of randomised units")
-        ax.set_ylabel("Power")
-        ax.legend(frameon=False, fontsize=8)
-
-    if fmt == "svg":
-        return _draw("power", plot, size=(6.5, 3.5))
-    return _draw_bytes(plot, fmt=fmt, size=(6.5, 3.5))
-
-
-def _draw_bytes(plot: Callable[[Any], None], *, fmt: str, size: tuple[float, float]) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib import pyplot as plt
-
-    fig, ax = plt.subplots(figsize=size, layout="constrained")
-    try:
-        plot(ax)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format=fmt, dpi=150, metadata={"Software": None})
-    finally:
-        plt.close(fig)
-    return buffer.getvalue()
