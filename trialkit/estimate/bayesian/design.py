@@ -116,6 +116,21 @@ def _dummies(values: pd.Series) -> np.ndarray:
     return out
 
 
+def _covariates(df: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Centred covariates; a non-numeric one becomes dummies ``col[level]`` (first dropped)."""
+    blocks, names = [np.zeros((len(df), 0))], []
+    for c in columns:
+        if pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]):
+            blocks.append(df[c].to_numpy(dtype=float)[:, None])
+            names.append(c)
+        else:
+            levels = sorted(pd.unique(df[c].astype(str)).tolist())
+            blocks.append(_dummies(df[c]))
+            names += [f"{c}[{lv}]" for lv in levels[1:]]
+    X = np.hstack(blocks)
+    return X - X.mean(axis=0), tuple(names)
+
+
 def _outcome(values: pd.Series, family: Family, name: str) -> tuple[np.ndarray, tuple[float, ...]]:
     y = values.to_numpy(dtype=float)
     if family == "logistic" and not np.isin(y, (0.0, 1.0)).all():
@@ -167,8 +182,7 @@ def prepare(
     labels = df[treatment].astype(str).to_numpy()
     T = np.column_stack([labels == a for a in arms]).astype(float)
     terms = (treatment,) if len(arms) == 1 else tuple(f"{treatment}[{a}]" for a in arms)
-    X = df.loc[:, list(covariates)].to_numpy(dtype=float).reshape(len(df), len(covariates))
-    X = X - X.mean(axis=0)
+    X, names = _covariates(df, covariates)
     y, categories = _outcome(df[outcome], family, outcome)
     cluster_idx: np.ndarray | None = None
     n_clusters: int | None = None
@@ -185,7 +199,7 @@ def prepare(
         terms=terms,
         T=T,
         X=X,
-        covariates=tuple(covariates),
+        covariates=names,
         B=_dummies(df[blocks]) if blocks else empty,
         P=_dummies(df[period]) if period else empty,
         cluster_idx=cluster_idx,

@@ -115,3 +115,13 @@ def test_same_seed_same_draws(binary_frame: pd.DataFrame) -> None:
     a = bayes(binary_frame, "done", "treat", family="logistic", **FAST)
     b = bayes(binary_frame, "done", "treat", family="logistic", **FAST)
     np.testing.assert_array_equal(a.draws("treat"), b.draws("treat"))
+
+
+def test_prior_predictive_draws_outcomes_from_priors(binary_frame: pd.DataFrame) -> None:
+    from trialkit.estimate.bayesian.fit import prior_predictive
+
+    frame = binary_frame.assign(score=np.linspace(0, 10, len(binary_frame)))
+    idata = prior_predictive(frame, "score", "treat", outcome_range=(0, 10), draws=200, seed=1)
+    beta = idata.prior["beta"].values.ravel()
+    assert beta.std() == pytest.approx(2.5, rel=0.2)  # Normal(0, range / 4)
+    assert idata.prior_predictive["y"].shape[-1] == len(frame)
