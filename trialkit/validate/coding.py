@@ -42,7 +42,16 @@ def _map_distinct(series: pd.Series, lookup: Mapping[str, float]) -> tuple[np.nd
 
 
 def blank_mask(series: pd.Series) -> np.ndarray:
-    """True where a value is missing or only spaces, judged once per distinct value."""
+    """True where a value is missing or only spaces.
+
+    Text columns use vectorised string operations; mixed (object) columns are judged once
+    per distinct value.
+    """
+    if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
+        return np.asarray(series.isna().to_numpy(), dtype=bool)
+    if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
+        empty = series.str.strip().str.len().eq(0)
+        return np.asarray(series.isna().to_numpy() | empty.fillna(True).to_numpy(dtype=bool))
     positions, uniques = pd.factorize(series, use_na_sentinel=True)
     blank = np.array([str(u).strip() == "" for u in uniques] + [True])
     return np.asarray(blank[positions], dtype=bool)

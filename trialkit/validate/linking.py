@@ -66,16 +66,23 @@ def attach_allocation(coded: pd.DataFrame, spec: LevelSpec, allocation: pd.DataF
                       positions: NDArray[np.int64]) -> pd.DataFrame:
     """Add ``arm, block, cluster, probability`` (+ ``step``) from the allocation by unit.
 
-    Columns of the file with those names are kept as ``<name>_recorded``.
+    ``arm``, ``block`` and ``cluster`` are categoricals of text labels. Columns of the file
+    with those names are kept as ``<name>_recorded``.
     """
     extra = [c for c in ALLOCATION_COLUMNS if c in allocation.columns]
     frame = coded.rename(columns={c: f"{c}_recorded" for c in extra if c in coded.columns})
     index = positions
     known = index >= 0
     for column in extra:
-        values = allocation[column].to_numpy()[np.where(known, index, 0)]
-        series = pd.Series(values, index=frame.index)
-        frame[column] = series if known.all() else series.where(known)
+        values = allocation[column]
+        if column in ("probability", "step"):
+            taken = values.to_numpy()[np.where(known, index, 0)]
+            frame[column] = pd.Series(taken, index=frame.index).where(known)
+            continue
+        # Labels as categoricals: a million rows share a few dozen arms, blocks, clusters.
+        codes, labels = pd.factorize(values)
+        frame[column] = pd.Categorical.from_codes(np.where(known, codes[np.where(
+            known, index, 0)], -1), categories=labels.astype(str))
     return frame
 
 

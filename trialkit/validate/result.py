@@ -23,7 +23,8 @@ class TrialData:
         One DataFrame per level with data (the randomised unit's name and each measurement
         level's name). Outcomes are numeric: binary as 0/1, ordinal as codes 0..K−1 in
         the declared order, counts and scores as numbers; missing stays missing. Each frame
-        carries ``arm, block, cluster, probability`` (+ ``step``) from the allocation.
+        carries ``arm, block, cluster`` (categoricals) and ``probability`` (+ ``step``) from
+        the allocation.
         Rows keep the file's order; the index is the file's row (spreadsheet row − 2).
     ordinal_labels
         The labels of each ordinal outcome, in code order (code k ↔ label k).
