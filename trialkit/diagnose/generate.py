@@ -127,8 +127,8 @@ def _row_covariates(design: SimulationDesign, outcome: Outcome, shape: tuple[int
             columns[cov.data_column] = _values(other, other.assumptions, latent,
                                                np.zeros(shape, bool), rng)
         else:
-            columns[cov.data_column] = np.asarray(_covariate(cov, int(np.prod(shape)), rng),
-                                                  dtype=np.float64).reshape(shape)
+            values = np.asarray(_covariate(cov, int(np.prod(shape)), rng)).reshape(shape)
+            columns.update(_coded(cov.data_column, values, cov.type == "categorical"))
     if baseline is not None and outcome.baseline:
         columns[outcome.baseline] = baseline
     return columns
@@ -136,9 +136,23 @@ def _row_covariates(design: SimulationDesign, outcome: Outcome, shape: tuple[int
 
 def _unit_covariates(design: SimulationDesign) -> dict[str, FloatArray]:
     p = design.protocol
-    return {c.data_column: design.units[c.data_column].to_numpy(dtype=np.float64)
-            for c in p.covariates
-            if c.adjust and c.level == p.units.name and c.data_column in design.units}
+    out: dict[str, FloatArray] = {}
+    for c in p.covariates:
+        if c.adjust and c.level == p.units.name and c.data_column in design.units:
+            column = design.units[c.data_column]
+            categorical = c.type == "categorical"
+            out.update(_coded(c.data_column, column.to_numpy(dtype=object if categorical
+                                                             else np.float64), categorical))
+    return out
+
+
+def _coded(name: str, values: NDArray[np.generic], categorical: bool) -> dict[str, FloatArray]:
+    """A covariate as the plan codes it: numbers, or indicators of all but the first level."""
+    if not categorical:
+        return {name: np.asarray(values, dtype=np.float64)}
+    levels = sorted({str(v) for v in np.unique(values.astype(str))})
+    text = values.astype(str)
+    return {f"{name}={level}": (text == level).astype(np.float64) for level in levels[1:]}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -212,14 +226,23 @@ def simulate_outcome(design: SimulationDesign, outcome: Outcome, arms: IntArray,
     Returns
     -------
     tuple
-        ``x (S, G, m, k)``, ``y (S, G, m)`` and ``mask (S, G, m)``, zero where not
-        observed; column 1 of ``x`` is the treatment indicator.
+        ``x (S, G, m, k)``, ``y (S, G, m)`` and ``mask (S, G, m)`` (see
+        :func:`design_arrays`).
     """
-    draw = draw_outcome(design, outcome, arms, rng)
+    return design_arrays(design, draw_outcome(design, outcome, arms, rng))
+
+
+def design_arrays(design: SimulationDesign,
+                  draw: Draw) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+    """The plan's design matrices for a draw, grouped by analysis cluster.
+
+    Returns ``x (S, G, m, k)``, ``y (S, G, m)`` and ``mask (S, G, m)``, zero where not
+    observed; column 1 of ``x`` is the treatment indicator.
+    """
     p = design.protocol
     s, n, m = draw.y.shape
     control = next(i for i, arm in enumerate(p.arms) if arm.control)
-    t = np.broadcast_to((arms != control)[..., None], (s, n, m)).astype(np.float64)
+    t = np.broadcast_to((draw.arms != control)[..., None], (s, n, m)).astype(np.float64)
     z = list(draw.covariates.values())
     if design.blocks is not None:
         z += [np.broadcast_to((design.blocks == b)[None, :, None], (s, n, m)).astype(float)

@@ -1,0 +1,175 @@
+"""Design diagnosis: batched estimates equal the plan's estimator; results are deterministic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from trialkit._core.rng import RawStream
+from trialkit.diagnose import Diagnosis, diagnose
+from trialkit.diagnose.batched import fit_cr2, fit_hc2
+from trialkit.diagnose.executors import run_tasks
+from trialkit.diagnose.fabricate import fabricate_units
+from trialkit.diagnose.frames import estimate_frames
+from trialkit.diagnose.generate import (
+    batch_problem,
+    compile_design,
+    design_arrays,
+    draw_outcome,
+    is_clustered,
+)
+from trialkit.errors import TrialkitError
+from trialkit.protocol import Protocol, load_protocol
+from trialkit.protocol.load import parse_protocol
+
+ROOT = Path(__file__).resolve().parents[3] / "protocols"
+
+
+def edited(name: str, **changes: object) -> Protocol:
+    """A bundled protocol with top-level sections changed (``outcome_0`` edits outcome 0)."""
+    data = yaml.safe_load((ROOT / f"{name}.yaml").read_text())
+    for key, value in changes.items():
+        if key == "outcome_0":
+            data["outcomes"][0].update(value)
+        elif isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key].update(value)
+        else:
+            data[key] = value
+    return parse_protocol(yaml.safe_dump(data))
+
+
+def individual(n: int = 60, *, estimator: str = "ols") -> Protocol:
+    """Units randomised one by one, outcome measured on the units (HC2)."""
+    return edited("council_discretionary_budget",
+                  design={"type": "individual", "scheme": "complete", "cluster_column": None,
+                          "block_columns": []},
+                  outcome_0={"level": "team", "baseline": None, "range": None},
+                  subgroups=[], units={"planned": n},
+                  analysis={"frequentist": {"estimator": estimator, "se_type": "auto",
+                                            "alpha": 0.05}})
+
+
+def _compare(protocol: Protocol, outcome: str, n_units: int | None = None, sims: int = 3,
+             seed: int = 4) -> None:
+    units = fabricate_units(protocol, rng=np.random.default_rng(seed), n=n_units)
+    design = compile_design(protocol, units)
+    out = protocol.outcome(outcome)
+    assert batch_problem(protocol, out) is None
+    arms = np.stack([design.scheme.draw(RawStream(seed + i)) for i in range(sims)])
+    draw = draw_outcome(design, out, arms, np.random.default_rng(seed))
+    x, y, mask = design_arrays(design, draw)
+    fit = (fit_cr2 if is_clustered(protocol, out) else fit_hc2)(x, y, mask)
+    reference = estimate_frames(design, out, draw, ci_level=0.95)
+    for column, got in (("estimate", fit.estimate), ("std_error", fit.std_error),
+                        ("df", fit.df)):
+        j = ["estimate", "std_error", "df"].index(column)
+        np.testing.assert_allclose(got, reference[:, j], rtol=1e-10, atol=1e-10,
+                                   err_msg=f"{protocol.identity.id} {outcome}: {column}")
+
+
+@pytest.mark.parametrize(("protocol_name", "outcome"), [
+    ("council_discretionary_budget", "loneliness"),        # lin, CR2, blocks, baseline
+    ("council_discretionary_budget", "intention_to_leave"),  # binary, staff level
+    ("council_discretionary_budget", "control_over_life"),   # ordinal codes
+    ("green_tape_benefits", "processing_days"),            # individual design, claims: CR2
+    ("school_budget_autonomy", "attainment"),
+])
+def test_batched_equals_plan_estimator_on_same_data(protocol_name, outcome):
+    _compare(load_protocol(ROOT / f"{protocol_name}.yaml"), outcome, n_units=16, sims=2)
+
+
+def test_batched_hc2_equals_plan_estimator_for_individual_design():
+    _compare(individual(60), "loneliness", sims=4)
+
+
+def test_batched_ols_cr2_equals_plan_estimator():
+    protocol = edited("council_discretionary_budget",
+                      analysis={"frequentist": {"estimator": "ols", "se_type": "auto",
+                                                "alpha": 0.05}})
+    _compare(protocol, "loneliness")
+
+
+def test_clusters_of_several_units_are_regrouped():
+    protocol = edited("council_discretionary_budget",
+                      design={"cluster_column": "cluster", "scheme": "blocked_cluster"},
+                      units={"planned": 60})
+    _compare(protocol, "loneliness")
+
+
+@pytest.fixture(scope="module")
+def small(flagship) -> Diagnosis:
+    return diagnose(flagship, sims=40, variants=[16, 24], executor="serial", progress=False)
+
+
+def test_tidy_frame_columns_and_rows(small):
+    frame = small.to_frame()
+    assert list(frame.columns) == ["variant", "n_units", "outcome", "estimand", "diagnosand",
+                                   "estimate", "mc_se", "n_sims"]
+    assert len(frame) == 2 * 9
+    assert set(frame["n_units"]) == {16, 24}
+    assert (frame["n_sims"] == 40).all()
+
+
+def test_summary_reports_power_bias_rmse_coverage(small):
+    text = small.summary()
+    for word in ("power", "bias", "rmse", "coverage", "loneliness"):
+        assert word in text
+
+
+def test_power_curve_has_one_row_per_variant(small):
+    curve = small.power_curve()
+    assert list(curve["n_units"]) == [16, 24]
+    assert ((curve["ci_low"] <= curve["power"]) & (curve["power"] <= curve["ci_high"])).all()
+
+
+def test_same_seed_same_diagnosis(flagship, small):
+    again = diagnose(flagship, sims=40, variants=[16, 24], executor="serial", progress=False)
+    pd.testing.assert_frame_equal(small.to_frame(), again.to_frame())
+    other = diagnose(flagship, sims=40, variants=[16, 24], seed=1, executor="serial",
+                     progress=False)
+    assert not other.to_frame()["estimate"].equals(small.to_frame()["estimate"])
+
+
+def test_serial_and_two_processes_agree(flagship, small):
+    parallel = diagnose(flagship, sims=40, variants=[16, 24], executor="processes", workers=2,
+                        chunk_size=None, progress=False)
+    pd.testing.assert_frame_equal(small.simulations, parallel.simulations)
+    pd.testing.assert_frame_equal(small.to_frame(), parallel.to_frame())
+
+
+def test_chunks_assembled_by_key_whatever_order():
+    from concurrent.futures import ThreadPoolExecutor
+
+    tasks = {i: (pow, (i, 2)) for i in range(20)}
+    with ThreadPoolExecutor(4) as pool:
+        assert run_tasks(pool, tasks) == run_tasks(None, tasks) == {i: i * i for i in range(20)}
+
+
+def test_fallback_path_runs_the_plan_estimator(flagship):
+    dim = edited("council_discretionary_budget",
+                 analysis={"frequentist": {"estimator": "difference_in_means",
+                                           "se_type": "auto", "alpha": 0.05}})
+    assert batch_problem(dim, dim.outcome("loneliness")) is not None
+    result = diagnose(dim, sims=4, variants=[16], executor="serial", progress=False)
+    assert result.simulations["estimate"].notna().all()
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"sims": 1}, "'sims' parameter"),
+    ({"variants": [1]}, "'variants' parameter"),
+    ({"outcomes": ["nope"]}, "nope"),
+    ({"executor": "spark"}, "'executor' parameter"),
+])
+def test_bad_parameters_rejected(flagship, kwargs, match):
+    with pytest.raises((TrialkitError, KeyError), match=match):
+        diagnose(flagship, progress=False, **{"sims": 4, **kwargs})
+
+
+def test_stepped_wedge_not_supported_yet():
+    protocol = load_protocol(ROOT / "mission_clarity_stepped_wedge.yaml")
+    with pytest.raises(TrialkitError, match="stepped-wedge"):
+        diagnose(protocol, sims=4, progress=False)
