@@ -6,7 +6,7 @@ import pytest
 
 from trialkit.protocol import bundled_path, load_protocol
 from trialkit.report import summary
-from trialkit.report.plan import condition_words
+from trialkit.report.phrases import condition_words
 
 TREATED = "teams given the discretionary budget"
 CONTROL = "teams that kept usual practice"
