@@ -79,6 +79,27 @@ def balance_test(scheme: Scheme, assignment: IntArray, covariates: FloatArray, *
                        scheme=scheme.name)
 
 
+def _omnibus(scheme: Scheme, allocation: Allocation, values: pd.DataFrame, group: pd.Series,
+             levels: Sequence[str], *, draws: int, seed: int) -> BalanceTest | None:
+    """The omnibus test on the covariates every unit has, in the scheme's unit order."""
+    ids = np.asarray(scheme.units.ids).astype(str)
+    order = np.argsort(ids, kind="stable")
+    if list(ids[order]) != list(allocation.unit_id):
+        raise DataValidationError([Issue(
+            "the scheme was declared on other units than the allocation holds",
+            fix="declare the scheme on the units that were randomised (randomise.declare).")])
+    x = values.apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    x = x[:, np.isfinite(x).all(axis=0)]
+    if x.shape[1] == 0:
+        return None
+    index = {label: k for k, label in enumerate(levels)}
+    in_scheme = np.empty(len(ids), dtype=np.int64)
+    in_scheme[order] = [index[g] for g in group]
+    x_scheme = np.empty_like(x)
+    x_scheme[order] = x
+    return balance_test(scheme, in_scheme, x_scheme, draws=draws, seed=seed)
+
+
 def _kind(values: pd.Series) -> CovariateKind:
     return "binary" if set(values.dropna().unique()) <= {0, 1} else "continuous"
 
@@ -124,7 +145,7 @@ def balance(allocation: Allocation, units: pd.DataFrame, *, covariates: Sequence
         The arm others are compared with; defaults to the allocation's first arm.
     scheme
         The declaration that made the allocation (:func:`~trialkit.randomise.declare`); when
-        given, the omnibus test runs on the covariates without missing values.
+        given, the omnibus test runs on the covariates that no unit lacks.
     draws, seed
         Redrawn assignments for the omnibus test, and the seed of their stream.
 
@@ -134,6 +155,8 @@ def balance(allocation: Allocation, units: pd.DataFrame, *, covariates: Sequence
         ``table`` (columns :data:`BALANCE_COLUMNS`; Hedges' g for continuous covariates,
         Cox index for binary ones, arm minus control, with the WWC verdict) and ``test``.
     """
+    if not covariates:
+        return Balance(table=pd.DataFrame(columns=list(BALANCE_COLUMNS)), test=None)
     frame = units.assign(**{id_column: units[id_column].astype(str).str.strip()})
     frame = frame.set_index(id_column).reindex(pd.Index(allocation.unit_id, dtype=object))
     absent = frame.index[frame[list(covariates)].isna().all(axis=1)]
@@ -154,17 +177,6 @@ def balance(allocation: Allocation, units: pd.DataFrame, *, covariates: Sequence
         ok = values.notna()
         rows += _rows(name, kind, values[ok], group[ok], levels, ref)
     table = pd.DataFrame(rows, columns=list(BALANCE_COLUMNS))
-    test = None
-    if scheme is not None:
-        x = frame[list(covariates)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
-        if not np.isfinite(x).all():
-            x = x[:, np.isfinite(x).all(axis=0)]
-        order = np.argsort(np.asarray(scheme.units.ids).astype(str), kind="stable")
-        index = {label: k for k, label in enumerate(levels)}
-        arms = np.asarray([index[g] for g in group], dtype=np.int64)
-        in_scheme = np.empty_like(arms)
-        in_scheme[order] = arms
-        x_scheme = np.empty_like(x)
-        x_scheme[order] = x
-        test = balance_test(scheme, in_scheme, x_scheme, draws=draws, seed=seed)
+    test = None if scheme is None else _omnibus(scheme, allocation, frame[list(covariates)],
+                                                group, levels, draws=draws, seed=seed)
     return Balance(table=table, test=test)

@@ -69,3 +69,10 @@ def test_balance_runs_the_omnibus_test_in_allocation_order() -> None:
     direct = balance_test(scheme, arms, frame[["age", "alone"]].to_numpy(float), draws=500)
     assert result.test == direct
     assert 0 < direct.p_value <= 1
+
+
+def test_no_covariates_gives_an_empty_table() -> None:
+    frame, scheme = _setup()
+    allocation = build_allocation(scheme, scheme.draw(RawStream(1)), arm_ids=("a", "b"), seed=1)
+    result = balance(allocation, frame, covariates=[], id_column="id", scheme=scheme)
+    assert result.table.empty and result.test is None
