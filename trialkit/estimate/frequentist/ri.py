@@ -436,8 +436,8 @@ def _coefficients(sums: FloatArray, m: int, p: int) -> FloatArray:
         return coef
 
 
-def _sums(s: Setup, draws: int, seed: int) -> tuple[FloatArray, FloatArray, bool]:
-    """Per-assignment sums and weights, exact when there are few enough assignments."""
+def _sums(s: Setup, draws: int, seed: int) -> tuple[FloatArray, FloatArray | None, bool]:
+    """Per-assignment sums and probabilities (``None``: equally likely Monte Carlo draws)."""
     from trialkit.estimate.frequentist import ri_kernels as rk
 
     total = s.count()
@@ -456,46 +456,75 @@ def _sums(s: Setup, draws: int, seed: int) -> tuple[FloatArray, FloatArray, bool
         parts = [rk.table_sums(batch, s.G, s.g_arm, s.dummy_of, s.n_dummies)
                  for batch in s.scheme.draw_many(RawStream(seed), draws)]
         sums = np.concatenate(parts, axis=0)
-    return sums, np.full(draws, 1.0 / draws), False
+    return sums, None, False
 
 
-def _p_value(a: FloatArray, c: FloatArray, w: FloatArray, obs: float, tau: float) -> float:
-    dev = np.abs(a - tau * c)
-    target = abs(obs - tau)
-    # Equal statistics computed along different summation paths differ by rounding only.
-    tol = 1e-9 * (abs(obs) + abs(tau) + float(np.nanmax(np.abs(a))) + 1e-300)
-    return float(np.sum(w[dev >= target - tol]))
+def _tolerance(a: FloatArray, obs: float, tau: float) -> float:
+    """Slack for ties between statistics that are equal up to rounding."""
+    return 1e-9 * (abs(obs) + abs(tau) + float(np.nanmax(np.abs(a))) + 1e-300)
 
 
-def _bound(a: FloatArray, c: FloatArray, w: FloatArray, obs: float, alpha: float,
-           sign: float) -> float:
-    """The interval's end on one side of ``obs``: bisection on where ``p`` drops to ``α``."""
-    scale = max(float(np.nanstd(a)), abs(obs), 1e-12)
-    inside, step = obs, scale
-    for _ in range(200):
-        if _p_value(a, c, w, obs, obs + sign * step) <= alpha:
-            break
-        inside, step = obs + sign * step, step * 2.0
-    else:
-        return sign * np.inf
-    outside = obs + sign * step
-    for _ in range(200):
-        mid = 0.5 * (inside + outside)
-        if mid in (inside, outside):
-            break
-        if _p_value(a, c, w, obs, mid) > alpha:
-            inside = mid
-        else:
-            outside = mid
-    return 0.5 * (inside + outside)
+def _p_value(a: FloatArray, c: FloatArray, w: FloatArray | None, obs: float,
+             tau: float) -> float:
+    """ri2's two-sided p: probability of ``|a − τc| ≥ |obs − τ|`` (stat − τ = a − τc)."""
+    hit = np.abs(a - tau * c) >= abs(obs - tau) - _tolerance(a, obs, tau)
+    # Count Monte Carlo hits exactly; exact probabilities may sum to 1 plus rounding.
+    return float(np.count_nonzero(hit) / len(a) if w is None else min(1.0, np.sum(w[hit])))
 
 
-def _null_sample(values: FloatArray, w: FloatArray, exact: bool, seed: int) -> tuple[float, ...]:
-    values = values[np.isfinite(values)] if exact else values
-    if exact and len(values) > 0:
+def _interval(a: FloatArray, c: FloatArray, w: FloatArray | None, obs: float,
+              alpha: float) -> tuple[float, float]:
+    """Hull of ``{τ : p(τ) > α}``, exactly, by a sweep over each draw's breakpoints.
+
+    ``(a − τc)² − (obs − τ)² = f₁f₂`` with ``fᵢ = pᵢ − qᵢτ``, ``p₁ = a − obs``,
+    ``q₁ = c − 1``, ``p₂ = a + obs``, ``q₂ = c + 1``: each draw counts towards ``p(τ)`` on
+    one interval or the complement of one, so ``p`` is a step function of ``τ``. (This is
+    the bisection of test inversion carried to its end, without missing a crossing where
+    ``p`` is not monotone.)
+    """
+    w = np.full(len(a), 1.0 / len(a)) if w is None else w
+    tol = _tolerance(a, obs, 0.0)
+    p1, q1, p2, q2 = a - obs, c - 1.0, a + obs, c + 1.0
+    flat1, flat2 = np.abs(q1) <= 1e-9, np.abs(q2) <= 1e-9
+    always = (flat1 & (np.abs(p1) <= tol)) | (flat2 & (np.abs(p2) <= tol))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r1, r2 = np.where(flat1, np.nan, p1 / q1), np.where(flat2, np.nan, p2 / q2)
+    inf = np.full(len(a), np.inf)
+    both = ~flat1 & ~flat2 & ~always
+    lo, hi = np.fmin(r1, r2), np.fmax(r1, r2)
+    inside = both & (q1 * q2 < 0)  # f₁f₂ ≥ 0 between the roots
+    outside = both & (q1 * q2 > 0)  # ... or outside them
+    # One flat factor: f₁f₂ = p·(pⱼ − qⱼτ) ≥ 0 is a half-line.
+    one = (flat1 ^ flat2) & ~always
+    sign = np.where(flat1, np.sign(p1) * np.sign(q2), np.sign(p2) * np.sign(q1))
+    root = np.where(flat1, r2, r1)
+    left, right = one & (sign > 0), one & (sign < 0)
+    never_both = flat1 & flat2 & ~always & (p1 * p2 < 0)
+    whole = always | (flat1 & flat2 & ~never_both & ~always)
+    starts = np.concatenate([-inf[whole], lo[inside], -inf[outside], hi[outside],
+                             -inf[left], root[right]])
+    ends = np.concatenate([inf[whole], hi[inside], lo[outside], inf[outside], root[left],
+                           inf[right]])
+    weights = np.concatenate([w[whole], w[inside], w[outside], w[outside], w[left], w[right]])
+    points = np.concatenate([starts, ends])
+    order = np.argsort(points, kind="stable")
+    level = np.cumsum(np.concatenate([weights, -weights])[order])
+    xs = points[order]
+    last = np.r_[xs[1:] != xs[:-1], True]
+    xs, level = xs[last], level[last]  # p on (xs[k], xs[k + 1]) is level[k]
+    ok = np.flatnonzero(level > alpha + 1e-12)
+    if ok.size == 0:
+        return obs, obs
+    return float(xs[ok[0]]), float(xs[min(ok[-1] + 1, len(xs) - 1)])
+
+
+def _null_sample(values: FloatArray, w: FloatArray | None, seed: int) -> tuple[float, ...]:
+    """The first 2,000 Monte Carlo statistics, or 2,000 drawn by probability when exact."""
+    if w is not None:
+        keep = np.isfinite(values)
         rng = np.random.default_rng(seed)
-        p = w[: len(values)] / w[: len(values)].sum()
-        values = rng.choice(values, size=min(NULL_SAMPLE_SIZE, len(values)), p=p)
+        values = rng.choice(values[keep], size=min(NULL_SAMPLE_SIZE, int(keep.sum())),
+                            p=w[keep] / w[keep].sum())
     return tuple(float(v) for v in values[:NULL_SAMPLE_SIZE])
 
 
@@ -593,14 +622,13 @@ def randomisation_test(
         pv = _p_value(a, c, w, float(obs[j]), sharp_null)
         low = high = float("nan")
         if level is not None:
-            low = _bound(a, c, w, float(obs[j]), 1 - level, -1.0)
-            high = _bound(a, c, w, float(obs[j]), 1 - level, 1.0)
-        se = 0.0 if exact else float(np.sqrt(pv * (1 - pv) / len(w)))
-        null = _null_sample(a - sharp_null * c + sharp_null, w, exact, int(seed))
+            low, high = _interval(a, c, w, float(obs[j]), 1 - level)
+        se = 0.0 if exact else float(np.sqrt(pv * (1 - pv) / len(a)))
+        null = _null_sample(a - sharp_null * c + sharp_null, w, int(seed))
         tests.append(ArmTest(arm=str(arm), observed=float(obs[j]), p_value=pv, mc_se=se,
                              ci_low=low, ci_high=high, null_sample=null))
     return RandomisationTest(outcome=outcome, control=str(s.control), tests=tuple(tests),
-                             draws=len(w), exact=exact, sharp_null=float(sharp_null),
+                             draws=len(coef), exact=exact, sharp_null=float(sharp_null),
                              ci_level=level, design=s.description)
 
 

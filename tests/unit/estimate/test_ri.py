@@ -1,0 +1,294 @@
+"""Randomisation inference: the compiled sampler, determinism, memory, errors, results."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numba
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from trialkit._core.rng import RawStream
+from trialkit.errors import EstimationError
+from trialkit.estimate.frequentist import ri_kernels as rk
+from trialkit.estimate.frequentist.ri import RandomisationTest, randomisation_test
+from trialkit.randomise import _counts
+from trialkit.randomise.schemes import (
+    BlockedRandomisation,
+    ClusterRandomisation,
+    Rerandomisation,
+    RuleScheme,
+    SteppedWedge,
+)
+from trialkit.randomise.units import Units
+
+
+def _fast_assignments(scheme: RuleScheme, draws: int, seed: int) -> np.ndarray:
+    """Assignments ``(draws, n_ru)`` recovered from the compiled sampler's sums."""
+    rule, K = scheme.rule, scheme.n_arms
+    n_ru = len(rule.strata)
+    G = np.eye(n_ru)[:, None, :]  # unit r adds e_r to its arm's sums
+    sums = rk.rule_sums(seed, draws, strata=rule.strata, floors=rule.floors, cum=rule.cum,
+                        total=sum(rule.ratios), arm_order=np.arange(K), G=G,
+                        g_arm=np.zeros(K, np.int64), dummy_of=np.arange(K), n_dummies=K)
+    assert np.all(sums.sum(axis=1) == 1), "every unit gets exactly one arm"
+    return np.argmax(sums, axis=1)
+
+
+def test_pcg64_stream_is_numpys() -> None:
+    for seed in (0, 7, 2**40):
+        state = rk.chunk_states(seed, 1)[0]
+        expected = np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0,))).random_raw(500)
+        assert np.array_equal(rk.raw_words(state, 500), expected)
+
+
+def test_fast_sampler_has_the_schemes_joint_distribution() -> None:
+    """Chi-square of every assignment's frequency against the scheme's enumeration."""
+    blocks = np.array(list("aaaabbbbb"))
+    scheme = BlockedRandomisation(Units(ids=np.arange(9), blocks=blocks), ratios=(2, 1, 1))
+    table, prob = _counts.enumerate_assignments(scheme.rule)
+    draws = 200_000
+    got = _fast_assignments(scheme, draws, seed=11)
+    index = {tuple(row): i for i, row in enumerate(table.tolist())}
+    codes = np.array([index[tuple(row)] for row in got.tolist()])
+    observed = np.bincount(codes, minlength=len(table))
+    chi2 = stats.chisquare(observed, prob * draws)
+    assert len(table) == scheme.count_assignments()
+    assert chi2.pvalue > 1e-3, f"joint distribution differs (chi2 p = {chi2.pvalue:.2g})"
+
+
+def test_fast_sampler_unit_frequencies_and_counts() -> None:
+    """Per-unit arm frequencies match probabilities(); per-block counts match the rule."""
+    blocks = np.repeat(np.array(["x", "y", "z"]), [5, 6, 7])
+    scheme = BlockedRandomisation(Units(ids=np.arange(18)[::-1], blocks=blocks),
+                                  ratios=(2, 1, 1))
+    draws = 50_000
+    got = _fast_assignments(scheme, draws, seed=3)
+    prob_ru = np.empty((18, 3))
+    prob_ru[scheme.layout.unit_ru] = scheme.probabilities()
+    freq = np.stack([(got == k).mean(axis=0) for k in range(3)], axis=1)
+    se = np.sqrt(prob_ru * (1 - prob_ru) / draws)
+    assert np.all(np.abs(freq - prob_ru) < 5 * se), "per-unit arm frequencies"
+    rule = scheme.rule
+    for s in range(rule.n_strata):
+        members = np.flatnonzero(rule.strata == s)
+        counts = np.stack([(got[:, members] == k).sum(axis=1) for k in range(3)], axis=1)
+        for vec, p in _counts._count_distribution(rule, s).items():
+            share = np.mean(np.all(counts == np.array(vec), axis=1))
+            assert abs(share - p) < 5 * np.sqrt(p * (1 - p) / draws) + 1e-12, (s, vec)
+
+
+def _blocked_trial(n: int = 60, seed: int = 1) -> tuple[pd.DataFrame, Units]:
+    rng = np.random.default_rng(seed)
+    blocks = np.repeat(np.array(["b1", "b2", "b3"]), n // 3)
+    x = rng.normal(size=(n, 1))
+    units = Units(ids=np.arange(n), blocks=blocks, covariates=x, covariate_names=("x",))
+    t = BlockedRandomisation(units).draw(RawStream(seed))
+    y = x[:, 0] + rng.normal(size=n) + 0.35 * t
+    return pd.DataFrame({"id": np.arange(n), "y": y, "t": t, "x": x[:, 0]}), units
+
+
+def test_fast_path_and_draw_many_path_agree() -> None:
+    """The compiled count-rule sampler and the scheme's own draw_many give the same p."""
+    df, units = _blocked_trial()
+    draws = 20_000
+    fast = randomisation_test(df, outcome="y", treatment="t", unit="id", draws=draws,
+                              scheme=BlockedRandomisation(units))
+    # Rerandomisation that accepts everything redraws the same blocked scheme via draw_many.
+    slow = randomisation_test(df, outcome="y", treatment="t", unit="id", draws=draws,
+                              scheme=Rerandomisation(units, threshold=np.inf))
+    assert not fast.exact and not slow.exact
+    p = 0.5 * (fast.p_value + slow.p_value)
+    assert abs(fast.p_value - slow.p_value) < 4 * np.sqrt(2 * p * (1 - p) / draws)
+    assert fast.observed == pytest.approx(slow.observed, abs=1e-12)
+
+
+def test_same_seed_same_p_and_seed_matters() -> None:
+    df, units = _blocked_trial()
+    scheme = BlockedRandomisation(units)
+    a = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, unit="id", seed=5)
+    b = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, unit="id", seed=5)
+    c = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, unit="id", seed=6)
+    assert (a.p_value, a.observed, a.null_sample) == (b.p_value, b.observed, b.null_sample)
+    assert a.null_sample != c.null_sample
+
+
+def test_thread_count_does_not_change_results() -> None:
+    df, units = _blocked_trial(n=300)
+    scheme = BlockedRandomisation(units)
+    before = numba.get_num_threads()
+    try:
+        results = []
+        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(threads)
+            results.append(randomisation_test(df, outcome="y", treatment="t", scheme=scheme,
+                                              unit="id", draws=3_000, ci_level=0.9))
+    finally:
+        numba.set_num_threads(before)
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("tau", [-0.7, 0.25, 1.3])
+def test_sharp_null_equals_test_of_shifted_outcome(tau: float) -> None:
+    """Linearity: testing tau0 on y is testing 0 on y - tau0*T, draw by draw."""
+    df, _ = _blocked_trial()
+    shifted = df.assign(y=df["y"] - tau * df["t"])
+    a = randomisation_test(df, outcome="y", treatment="t", sharp_null=tau, draws=4_000)
+    b = randomisation_test(shifted, outcome="y", treatment="t", draws=4_000)
+    assert a.p_value == pytest.approx(b.p_value, abs=1e-12)
+    assert np.allclose(np.array(a.null_sample) - tau, b.null_sample, atol=1e-10)
+
+
+def test_p_value_is_one_at_the_observed_effect() -> None:
+    df, _ = _blocked_trial()
+    obs = randomisation_test(df, outcome="y", treatment="t", draws=500).observed
+    assert randomisation_test(df, outcome="y", treatment="t", draws=500,
+                              sharp_null=obs).p_value == 1.0
+
+
+def test_interval_ends_are_where_p_crosses_alpha() -> None:
+    df, _ = _blocked_trial()
+    res = randomisation_test(df, outcome="y", treatment="t", draws=2_000, ci_level=0.9,
+                             covariates=["x"])
+    assert res.ci_low < res.observed < res.ci_high
+    eps = 1e-8 * (res.ci_high - res.ci_low)
+    p = lambda tau: randomisation_test(df, outcome="y", treatment="t", draws=2_000,  # noqa: E731
+                                       covariates=["x"], sharp_null=tau).p_value
+    assert p(res.ci_low - eps) <= 0.1 < p(res.ci_low + eps)
+    assert p(res.ci_high + eps) <= 0.1 < p(res.ci_high - eps)
+
+
+def test_result_fields_frame_and_summary() -> None:
+    df, _ = _blocked_trial()
+    res = randomisation_test(df, outcome="y", treatment="t", draws=3_000, ci_level=0.95)
+    assert isinstance(res, RandomisationTest)
+    assert res.draws == 3_000 and not res.exact
+    assert res.mc_se == pytest.approx(np.sqrt(res.p_value * (1 - res.p_value) / 3_000))
+    assert len(res.null_sample) == 2_000
+    frame = res.to_frame()
+    for col in ("outcome", "term", "estimate", "p_value", "mc_se", "draws", "exact",
+                "ci_low", "ci_high", "ci_level", "null_sample"):
+        assert col in frame.columns, col
+    assert "Monte Carlo" in res.summary() and "1 vs 0" in str(res)
+    with pytest.raises(AttributeError):
+        res.draws = 1  # type: ignore[misc]
+
+
+def test_exact_result_has_zero_mc_se() -> None:
+    df = pd.DataFrame({"y": np.arange(10.0), "t": [0, 1] * 5})
+    res = randomisation_test(df, outcome="y", treatment="t", draws=10)
+    assert res.exact and res.draws == 252 and res.mc_se == 0.0
+
+
+def test_memory_stays_proportional_to_n_plus_draws() -> None:
+    """20,000 staff in 400 teams, 50,000 draws: an N x draws array would be 8 GB."""
+    rng = np.random.default_rng(0)
+    teams = np.repeat(np.arange(400), 50)
+    scheme = ClusterRandomisation(Units(ids=np.arange(400), clusters=np.arange(400)))
+    z = scheme.draw(RawStream(2))
+    df = pd.DataFrame({"team": teams, "t": z[teams], "y": rng.normal(size=teams.size)})
+    randomisation_test(df, outcome="y", treatment="t", scheme=scheme, unit="team", draws=100)
+    tracemalloc.start()
+    try:
+        res = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, unit="team",
+                                 draws=50_000, ci_level=0.95)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert res.draws == 50_000
+    assert peak < 200e6, f"peak traced memory {peak / 1e6:.0f} MB"
+
+
+def test_multi_arm_refuses_sharp_null_and_interval() -> None:
+    df = pd.DataFrame({"y": np.arange(9.0), "arm": list("abc") * 3})
+    res = randomisation_test(df, outcome="y", treatment="arm")
+    assert [t.arm for t in res.tests] == ["b", "c"]
+    with pytest.raises(EstimationError, match="one test per arm"):
+        _ = res.p_value
+    with pytest.raises(EstimationError, match="need two arms"):
+        randomisation_test(df, outcome="y", treatment="arm", sharp_null=1.0)
+    with pytest.raises(EstimationError, match="need two arms"):
+        randomisation_test(df, outcome="y", treatment="arm", ci_level=0.9)
+
+
+def test_stepped_wedge_needs_period() -> None:
+    units = Units(ids=np.arange(4), clusters=np.arange(4))
+    df = pd.DataFrame({"team": [0, 1, 2, 3], "y": [1.0, 2, 3, 4], "t": [0, 1, 0, 1]})
+    with pytest.raises(EstimationError, match="period"):
+        randomisation_test(df, outcome="y", treatment="t", unit="team",
+                           scheme=SteppedWedge(units, steps=2))
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"outcome": "yy"}, "did you mean `y`"),
+    ({"draws": 0}, "'draws' parameter"),
+    ({"seed": -1}, "'seed' parameter"),
+    ({"ci_level": 1.5}, "'ci_level' parameter"),
+    ({"sharp_null": float("nan")}, "'sharp_null' parameter"),
+    ({"control": "z"}, "control arm 'z'"),
+    ({"covariates": ["label"]}, "must be numeric"),
+])
+def test_bad_arguments_are_rejected(kwargs: dict[str, object], match: str) -> None:
+    df = pd.DataFrame({"y": [1.0, 2, 3, 4], "t": ["a", "b", "a", "b"], "label": list("pqrs")})
+    args: dict[str, object] = {"outcome": "y", "treatment": "t", **kwargs}
+    with pytest.raises(EstimationError, match=match):
+        randomisation_test(df, **args)  # type: ignore[arg-type]
+
+
+def test_data_that_do_not_fit_the_scheme_are_rejected() -> None:
+    df, units = _blocked_trial()
+    scheme = BlockedRandomisation(units)
+    with pytest.raises(EstimationError, match="missing values"):
+        randomisation_test(df.assign(y=df["y"].where(df.index != 3)), outcome="y",
+                           treatment="t", scheme=scheme, unit="id")
+    with pytest.raises(EstimationError, match="units the scheme does not have"):
+        randomisation_test(df.assign(id=df["id"] + 1000), outcome="y", treatment="t",
+                           scheme=scheme, unit="id")
+    with pytest.raises(EstimationError, match="cannot produce"):
+        randomisation_test(df.assign(t=np.arange(60) % 2 * (np.arange(60) < 40)),
+                           outcome="y", treatment="t", scheme=scheme, unit="id")
+    with pytest.raises(EstimationError, match="pass `unit=`"):
+        randomisation_test(df.head(30), outcome="y", treatment="t", scheme=scheme)
+    unequal = BlockedRandomisation(units, ratios=(2, 1))
+    with pytest.raises(EstimationError, match="arms="):
+        randomisation_test(df.assign(t=df["t"].map({0: "c", 1: "d"})), outcome="y",
+                           treatment="t", scheme=unequal, unit="id")
+    teams = pd.DataFrame({"team": [1, 1, 2, 2], "y": [1.0, 2, 3, 4], "t": [0, 1, 0, 1]})
+    with pytest.raises(EstimationError, match="same randomised unit"):
+        randomisation_test(teams, outcome="y", treatment="t", unit="team")
+
+
+@pytest.mark.slow
+def test_interval_coverage_and_type_one_error() -> None:
+    """Constant effect 0.5, N = 40 (20 treated), 1,500 trials: coverage and size at 5%."""
+    rng = np.random.default_rng(2026)
+    trials, tau, covered, rejected = 1_500, 0.5, 0, 0
+    for i in range(trials):
+        t = rng.permutation(np.arange(40) % 2)
+        x = rng.normal(size=40)
+        y = x + rng.standard_t(5, size=40) + tau * t
+        df = pd.DataFrame({"y": y, "t": t, "x": x})
+        res = randomisation_test(df, outcome="y", treatment="t", covariates=["x"], draws=1_000,
+                                 seed=i, ci_level=0.95, sharp_null=tau)
+        covered += res.ci_low <= tau <= res.ci_high
+        rejected += res.p_value <= 0.05
+    assert 0.935 <= covered / trials <= 0.965, f"coverage {covered / trials:.3f}"
+    assert 0.035 <= rejected / trials <= 0.065, f"type-I error {rejected / trials:.3f}"
+
+
+@pytest.mark.slow
+def test_memory_individual_level_large() -> None:
+    """N = 20,000 individuals, 50,000 draws (the fast count-rule path), modest memory."""
+    rng = np.random.default_rng(1)
+    n = 20_000
+    df = pd.DataFrame({"y": rng.normal(size=n), "t": rng.permutation(np.arange(n) % 2)})
+    randomisation_test(df.head(100), outcome="y", treatment="t", draws=100)
+    tracemalloc.start()
+    try:
+        res = randomisation_test(df, outcome="y", treatment="t", draws=50_000, ci_level=0.95)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert res.draws == 50_000 and peak < 200e6, f"peak {peak / 1e6:.0f} MB"
