@@ -71,15 +71,15 @@ def _compare(protocol: Protocol, outcome: str, n_units: int | None = None, sims:
                                    err_msg=f"{protocol.identity.id} {outcome}: {column}")
 
 
-@pytest.mark.parametrize(("protocol_name", "outcome"), [
-    ("council_discretionary_budget", "loneliness"),        # lin, CR2, blocks, baseline
-    ("council_discretionary_budget", "intention_to_leave"),  # binary, staff level
-    ("council_discretionary_budget", "control_over_life"),   # ordinal codes
-    ("green_tape_benefits", "processing_days"),            # individual design, claims: CR2
-    ("school_budget_autonomy", "attainment"),
+@pytest.mark.parametrize(("protocol_name", "outcome", "n_units"), [
+    ("council_discretionary_budget", "loneliness", 16),  # lin, CR2, blocks, baseline
+    ("council_discretionary_budget", "intention_to_leave", 16),  # binary, staff level
+    ("council_discretionary_budget", "control_over_life", 16),  # ordinal codes
+    ("green_tape_benefits", "processing_days", 16),  # individual design, claims: CR2
+    ("school_budget_autonomy", "attainment", None),  # categorical covariate indicators
 ])
-def test_batched_equals_plan_estimator_on_same_data(protocol_name, outcome):
-    _compare(load_protocol(ROOT / f"{protocol_name}.yaml"), outcome, n_units=16, sims=2)
+def test_batched_equals_plan_estimator_on_same_data(protocol_name, outcome, n_units):
+    _compare(load_protocol(ROOT / f"{protocol_name}.yaml"), outcome, n_units=n_units, sims=2)
 
 
 def test_batched_hc2_equals_plan_estimator_for_individual_design():
