@@ -13,7 +13,7 @@ from typing import Any
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
 from trialkit.report.phrases import rules_words
-from trialkit.report.words import capitalise, percent, plural, quantity
+from trialkit.report.words import capitalise, money, percent, plural, quantity
 
 _MULTIPLICITY = {
     "none": "No adjustment",
@@ -42,6 +42,14 @@ _METRIC = {
     "count": "Difference in mean counts",
     "ordinal": "Difference in mean response score (1 = lowest level)",
     "proportion": "Difference in mean proportions",
+}
+_DIAGNOSANDS = {
+    "outcome": "Outcome",
+    "rmse": "RMSE",
+    "mean_estimate": "Mean estimate",
+    "mean_estimand": "Mean estimand",
+    "sd_estimate": "SD of estimates",
+    "type_s": "Type-S rate",
 }
 _BINARY = {
     "risk_difference": "Risk difference (percentage points)",
@@ -106,8 +114,8 @@ def _outcome_row(protocol: Protocol, outcome: Outcome, families: dict[str, str])
         "rope": "—" if outcome.rope is None else f"±{_amount(outcome, outcome.rope)}",
         "value": "—"
         if outcome.value_per_unit is None
-        else f"{outcome.value_per_unit:,.2f}".rstrip("0").rstrip(".")
-        + f" {protocol.costs.currency} per {outcome.unit or 'unit'}",
+        else f"{money(outcome.value_per_unit, protocol.costs.currency)} per "
+        f"{quantity(1, outcome.unit or 'unit')}",
     }
 
 
@@ -211,6 +219,17 @@ def _rows(value: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def _unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop repeated power rows (the planned size is often also listed as a variant)."""
+    seen, out = set(), []
+    for row in rows:
+        key = (row.get("outcome"), row.get("comparison"), row.get("n_units"), row.get("effect"))
+        if key not in seen:
+            seen.add(key)
+            out.append(row)
+    return out
+
+
 def registration_dict(registration: Any) -> dict[str, Any]:
     """A registration object or mapping as ``{"registered", "protocol_hash", ...}``."""
     if registration is None:
@@ -280,6 +299,9 @@ def plan_context(
         "missing_text": _MISSING[protocol.analysis.frequentist.missing_data],
         "priors": _priors(protocol),
         "rules": rules_words(protocol),
-        "power_rows": _rows(power),
-        "diagnosis_rows": _rows(diagnosis),
+        "power_rows": _unique(_rows(power)),
+        "diagnosis_rows": [
+            {_DIAGNOSANDS.get(k, k.replace("_", " ").capitalize()): v for k, v in r.items()}
+            for r in _rows(diagnosis)
+        ],
     }

@@ -129,11 +129,17 @@ def render_plan(
     True
     """
     plan = plan_context(protocol, registration=registration, power=power, diagnosis=diagnosis)
+    figs = _Figures()
+    if plan["power_rows"]:
+        from trialkit.report.figures import power_plot
+
+        figs["power"] = power_plot(plan["power_rows"], plan["outcome_labels"])
     return (
         environment()
         .get_template("plan.html.j2")
         .render(
             plan=plan,
+            figs=figs,
             title=protocol.identity.title,
             doc_kind="Pre-analysis plan",
             registered=bool(plan["registration"].get("registered")),

@@ -273,3 +273,30 @@ def test_write_report_refuses_overwrite(tmp_path):
         write_report("<p>y</p>", path)
     write_report("<p>y</p>", path, force=True)
     assert path.read_text("utf-8") == "<p>y</p>"
+
+
+def test_plan_with_power_curve_and_diagnosis():
+    from trialkit.design.plan import power_by_units
+
+    protocol = load_protocol(bundled_path("council_discretionary_budget"))
+    diagnosis = [{"outcome": "loneliness", "bias": 0.01, "rmse": 0.41, "coverage": 0.948}]
+    html = render_plan(protocol, power=power_by_units(protocol), diagnosis=diagnosis)
+    assert 'id="fig-power"' in html and "Design diagnosis by simulation" in html
+    assert "RMSE" in html and "at the planned 24 teams" in html
+    figures = _outline(html).figures
+    assert figures and all(f == {"alt": True, "table": True, "caption": True} for f in figures)
+
+
+def test_power_curve_figure_formats():
+    import pandas as pd
+
+    from trialkit.report.figures import power_curve_figure
+
+    frame = pd.DataFrame(
+        {"outcome": ["a", "a"], "role": ["primary"] * 2, "n_units": [16, 24], "power": [0.6, 0.8]}
+    )
+    svg = power_curve_figure(frame)
+    assert isinstance(svg, str) and "<svg" in svg and "dc:date" not in svg
+    assert svg == power_curve_figure(frame)
+    png = power_curve_figure(frame, fmt="png")
+    assert isinstance(png, bytes) and png[:4] == b"\x89PNG"

@@ -6,7 +6,7 @@ and the data table printed beneath it.
 """
 
 from trialkit.report.figures._draw import Figure
-from trialkit.report.figures.power import power_curve_figure
+from trialkit.report.figures.power import power_curve_figure, power_plot
 from trialkit.report.figures.results import (
     build_figures,
     forest_plot,
@@ -23,6 +23,7 @@ __all__ = [
     "love_plot",
     "posterior_plot",
     "power_curve_figure",
+    "power_plot",
     "randomisation_plot",
     "subgroup_plot",
 ]

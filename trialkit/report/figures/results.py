@@ -161,7 +161,9 @@ def posterior_plot(spec: Mapping[str, Any]) -> Figure:
         ax.set_yticks([])
         ax.spines["left"].set_visible(False)
         ax.set_xlabel(f"Effect on {spec['label']} ({unit})")
-        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.legend(
+            frameon=False, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2
+        )
 
     s = spec.get("summary") or {}
     desc = (
@@ -187,7 +189,7 @@ def posterior_plot(spec: Mapping[str, Any]) -> Figure:
         "fig-posterior",
         f"How sure we are: the effect on {spec['label']}",
         desc,
-        draw_svg("posterior", plot, size=(7.5, 3.0)),
+        draw_svg("posterior", plot, size=(7.0, 3.6)),
         ("Statistic", "Value"),
         table,
     )
@@ -214,7 +216,9 @@ def randomisation_plot(spec: Mapping[str, Any], index: int = 0) -> Figure:
         ax.axvline(-observed, color=RED, linewidth=1, linestyle=":", label="Its mirror image")
         ax.set_xlabel(f"Effect on {spec['label']}")
         ax.set_ylabel("Number of draws")
-        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.legend(
+            frameon=False, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2
+        )
 
     beyond = sum(abs(v) >= abs(observed) for v in null)
     desc = (
@@ -227,7 +231,7 @@ def randomisation_plot(spec: Mapping[str, Any], index: int = 0) -> Figure:
         f"fig-ri-{index}",
         f"Randomisation distribution: {spec['label']}",
         desc,
-        draw_svg(f"ri-{index}", plot, size=(7.5, 2.8)),
+        draw_svg(f"ri-{index}", plot, size=(7.0, 3.4)),
         ("Effect from", "to", "Draws"),
         counts,
     )
