@@ -25,7 +25,7 @@ FLAGSHIP_DATA: dict[str, Any] = yaml.safe_load(FLAGSHIP_TEXT)
 SOURCE = "fuzz.yaml"
 
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -148,7 +148,7 @@ def test_yamlish_fragments(text: str) -> None:
     assert_parses_or_reports(text)
 
 
-@FAST
+@settings(FAST, max_examples=60)
 @given(st.dictionaries(st.sampled_from(list(FLAGSHIP_DATA)), values, max_size=6))
 def test_arbitrary_documents_with_protocol_keys(document: dict[str, Any]) -> None:
     assert_parses_or_reports(yaml.safe_dump(document, allow_unicode=True))
