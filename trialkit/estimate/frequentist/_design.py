@@ -113,14 +113,15 @@ def check_columns(frame: pd.DataFrame, roles: dict[str, Sequence[str]]) -> None:
 
 
 def _check_complete(frame: pd.DataFrame, names: Sequence[str]) -> None:
-    for name in names:
-        missing = int(frame[name].isna().sum())
-        if missing:
+    names = list(dict.fromkeys(names))
+    missing = frame[names].isna().to_numpy().sum(axis=0)
+    for name, count in zip(names, missing, strict=True):
+        if count:
             first = frame.index[frame[name].isna()][0]
             raise EstimationError(
-                f'column "{name}" has {missing} missing value(s) (first at index {first!r}). '
-                "trialkit does not drop rows silently. Fix: drop or impute those rows before "
-                "estimating, and record the rule in the analysis plan."
+                f'column "{name}" has {int(count)} missing value(s) (first at index '
+                f"{first!r}). trialkit does not drop rows silently. Fix: drop or impute those "
+                "rows before estimating, and record the rule in the analysis plan."
             )
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import cholesky
-from scipy.linalg.lapack import dtrtri, dtrtrs
+from scipy.linalg.lapack import dtrcon, dtrtri, dtrtrs
 
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist._design import FloatArray
@@ -105,18 +105,26 @@ def solve_triangular(r: FloatArray, b: FloatArray, trans: str = "N") -> FloatArr
     return np.asarray(x)
 
 
-def _cholesky_qr2(xs: FloatArray) -> tuple[FloatArray, FloatArray] | None:
-    """CholeskyQR2, or ``None`` when the design is too ill-conditioned for it."""
+def _cholesky_qr2(
+    xw: FloatArray, gram: FloatArray, scale: FloatArray
+) -> tuple[FloatArray, FloatArray] | None:
+    """CholeskyQR2 of ``xw / scale``; ``None`` when it is too ill-conditioned for it.
+
+    Works from the Gram matrix already formed and folds the column scaling into the
+    triangular factors, so the n x k design is read three times and written twice.
+    """
     try:
-        r1 = cholesky(xs.T @ xs)
+        r1 = cholesky(gram / np.outer(scale, scale))
     except np.linalg.LinAlgError:
         return None
-    d = np.abs(np.diag(r1))
-    if d.min() <= 0 or np.linalg.cond(r1) > CHOLQR_MAX_CONDITION:
+    rcond, _ = dtrcon(r1, norm="1", uplo="U")  # LAPACK's O(k^2) condition estimate
+    if rcond * CHOLQR_MAX_CONDITION < 1.0:
         return None
-    q1 = xs @ _inv_upper(r1)
-    r2 = cholesky(q1.T @ q1)
-    return q1 @ _inv_upper(r2), r2 @ r1
+    t1 = _inv_upper(r1) / scale[:, None]
+    q = xw @ t1
+    r2 = cholesky(q.T @ q)
+    np.matmul(xw, t1 @ _inv_upper(r2), out=q)
+    return q, r2 @ r1
 
 
 def _refine(
@@ -178,15 +186,16 @@ def fit_lstsq(
         yw = y * sw
     else:
         xw, yw = x, y
-    scale = np.sqrt(np.einsum("ij,ij->j", xw, xw))
+    gram = xw.T @ xw
+    scale = np.sqrt(np.diag(gram)).copy()
     scale[scale == 0] = 1.0
-    xs = xw / scale
-    fast = _cholesky_qr2(xs)
+    fast = _cholesky_qr2(xw, gram, scale)
     if fast is not None:
         q, r = fast
         b = solve_triangular(r, q.T @ yw)
-        resid = yw - xs @ b
+        resid = yw - xw @ (b / scale)
     else:
+        xs = xw / scale
         q, r = np.linalg.qr(xs, mode="reduced")
         _check_rank(r, names)
         b = solve_triangular(r, q.T @ yw)
