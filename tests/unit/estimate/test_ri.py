@@ -292,3 +292,18 @@ def test_memory_individual_level_large() -> None:
     finally:
         tracemalloc.stop()
     assert res.draws == 50_000 and peak < 200e6, f"peak {peak / 1e6:.0f} MB"
+
+
+def test_capped_count_matches_the_count_rule() -> None:
+    from trialkit.estimate.frequentist.ri import _count_capped
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n, k = int(rng.integers(2, 14)), int(rng.integers(2, 4))
+        ratios = tuple(int(r) for r in rng.integers(1, 4, size=k))
+        strata = np.unique(rng.integers(0, 3, size=n), return_inverse=True)[1].astype(np.int64)
+        rule = _counts.count_rule(strata, ratios, int(strata.max()) + 1)
+        full = _counts.count_assignments(rule)
+        assert _count_capped(rule) == (full if full <= 100_000 else None)
+    pairs = BlockedRandomisation(Units(ids=np.arange(10**5), blocks=np.arange(10**5) // 2))
+    assert _count_capped(pairs.rule) is None  # 2^50000, never formed

@@ -192,9 +192,12 @@ class Setup:
         return int(self.dummy_of.max()) + 1
 
     def count(self) -> int | None:
-        """Number of possible assignments, or ``None`` when too many to enumerate."""
+        """Number of possible assignments, or ``None`` when more than can be enumerated."""
         if self.rule is not None:
-            return _counts.count_assignments(self.rule)
+            return _count_capped(self.rule)
+        base = getattr(self.scheme, "base", None)  # rerandomisation filters its base's draws
+        if isinstance(base, RuleScheme) and _count_capped(base.rule) is None:
+            return None
         assert self.scheme is not None
         try:
             return self.scheme.count_assignments()
@@ -207,6 +210,30 @@ class Setup:
             return _counts.enumerate_assignments(self.rule)
         assert self.scheme is not None
         return self.scheme.enumerate_assignments()
+
+
+def _count_capped(rule: _counts.CountRule) -> int | None:
+    """``_counts.count_assignments``, but ``None`` as soon as it exceeds the limit.
+
+    Strata of equal size have the same count vectors, so each size is counted once; with
+    many strata (matched pairs) the total is never formed when it is astronomically large.
+    """
+    W = sum(rule.ratios)
+    _, first, times = np.unique(rule.sizes, return_index=True, return_counts=True)
+    log_total, per_size = 0.0, []
+    for s, k in zip(first, times, strict=True):
+        u = np.arange(W)[:, None]
+        extras = np.diff(-((u - rule.cum[s][None, :]) // W), axis=1)
+        vectors = {tuple(int(x) for x in rule.floors[s] + e) for e in extras}
+        m = sum(_counts._multinomial(v) for v in vectors)
+        per_size.append((m, int(k)))
+        log_total += int(k) * np.log(m)
+        if log_total > np.log(EXACT_LIMIT) + 1.0:
+            return None
+    total = 1
+    for m, k in per_size:
+        total *= m**k
+    return total if total <= EXACT_LIMIT else None
 
 
 def _columns(df: pd.DataFrame, names: Sequence[str | None]) -> None:
