@@ -210,7 +210,7 @@ def difference_in_means(
     >>> import pandas as pd
     >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 5.0, 4.0, 7.0], "arm": [0, 1, 0, 1, 0, 1]})
     >>> res = difference_in_means(df, "y", "arm")
-    >>> res.effect().estimate, res.effect().se_type
+    >>> round(res.effect().estimate, 6), res.effect().se_type
     (2.0, 'Neyman')
     """
     ci_level = check_ci_level(ci_level)
