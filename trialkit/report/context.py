@@ -181,6 +181,15 @@ def _misuse_noun(protocol: Protocol) -> str:
         return "cases"
 
 
+def _messages(value: Any) -> list[str]:
+    """Warnings or notes from the analysis: strings, or mappings with a ``message``."""
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list):
+        return []
+    return [str(v.get("message", v)) if isinstance(v, Mapping) else str(v) for v in value]
+
+
 def report_context(
     results: Mapping[str, Any], *, plan_sections: Sequence[str] = ()
 ) -> dict[str, Any]:
@@ -213,6 +222,7 @@ def report_context(
         "deviations": tables.deviation_rows(sections.result_rows(results, "deviations")),
         "protocol": None,
         "plan": None,
+        "warnings": _messages(results.get("warnings")) + _messages(results.get("notes")),
     }
     if protocol is None:
         ctx["title"] = "Trial results"
@@ -254,7 +264,7 @@ def report_context(
         ],
         subgroups=tables.subgroup_rows(sections.result_rows(results, "subgroups"), out_labels),
         attrition=tables.attrition_rows(
-            sections.result_rows(results, "attrition"), arm_labels, out_labels
+            sections.result_rows(results, "attrition"), arm_ids, out_labels
         ),
         harms=[
             r

@@ -119,11 +119,12 @@ def misuse_block(misuse: Any, currency: str) -> dict[str, str] | None:
     """The misuse monitoring numbers formatted for the harms section."""
     if not isinstance(misuse, Mapping):
         return None
-    ci = misuse.get("rate_ci") or [None, None]
+    ci = misuse.get("rate_ci") or [misuse.get("ci_low"), misuse.get("ci_high")]
+    rate = misuse.get("rate_mean", misuse.get("mean"))
     return {
         "cases": tables.fmt(misuse.get("cases")),
         "reviewed": tables.fmt(misuse.get("reviewed")),
-        "rate": tables.pct(misuse.get("rate_mean")),
+        "rate": tables.pct(rate),
         "ci": f"{tables.pct(ci[0])} to {tables.pct(ci[1])}",
         "tolerance": tables.pct(misuse.get("tolerance"), 0),
         "p_above": tables.pct(misuse.get("p_above_tolerance")),

@@ -246,7 +246,7 @@ def goodhart_sentence(indices: Sequence[Row], labels: Mapping[str, str]) -> dict
     Returns
     -------
     dict or None
-        ``{"warning": bool, "text": str}``, or ``None`` without both kinds of family.
+        ``{"warning": bool, "tone": str, "text": str}``, or ``None`` without both kinds of family.
     """
 
     def moved(row: Row) -> bool:
@@ -265,21 +265,25 @@ def goodhart_sentence(indices: Sequence[Row], labels: Mapping[str, str]) -> dict
 
     t_names, s_names = names(targets), names(shadows)
     t_moved, s_moved = any(moved(r) for r in targets), all(moved(r) for r in shadows)
+    s_worse = any((_num(r, "ci_high") or 0.0) < 0 for r in shadows)
+    if s_worse:
+        text = (
+            f"Warning: {s_names} got worse"
+            + (f" while the targets ({t_names}) improved" if t_moved else "")
+            + ". Check whether work on the targets crowded out what they are meant to serve."
+        )
+        return {"warning": True, "tone": "warn", "text": text}
     if t_moved and not s_moved:
-        return {
-            "warning": True,
-            "text": (
-                f"Warning: the targets ({t_names}) improved, but {s_names} did not clearly "
-                f"improve. {capitalise(s_names)} is what the targets are meant to serve, so the "
-                "targets may have been hit without the benefit they stand for."
-            ),
-        }
+        text = (
+            f"Warning: the targets ({t_names}) improved, but {s_names} did not clearly "
+            f"improve. {capitalise(s_names)} is what the targets are meant to serve, so the "
+            "targets may have been hit without the benefit they stand for."
+        )
+        return {"warning": True, "tone": "warn", "text": text}
     if t_moved:
-        return {
-            "warning": False,
-            "text": (
-                f"The targets ({t_names}) improved, and so did {s_names}, what they are meant "
-                "to serve."
-            ),
-        }
-    return {"warning": False, "text": f"The targets ({t_names}) did not clearly move."}
+        text = (
+            f"The targets ({t_names}) improved, and so did {s_names}, what they are meant to serve."
+        )
+        return {"warning": False, "tone": "good", "text": text}
+    text = f"The targets ({t_names}) did not clearly move."
+    return {"warning": False, "tone": "neutral", "text": text}

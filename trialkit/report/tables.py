@@ -124,28 +124,54 @@ def balance_rows(rows: Sequence[Row], arm_ids: Sequence[str]) -> list[dict[str, 
 
 
 def attrition_rows(
-    rows: Sequence[Row], arm_labels: Mapping[str, str], labels: Mapping[str, str] | None = None
+    rows: Sequence[Row], arm_ids: Sequence[str], labels: Mapping[str, str] | None = None
 ) -> list[dict[str, Any]]:
-    """Attrition per outcome and arm with the overall, differential and WWC verdicts."""
-    out = []
+    """One row per outcome and level: each arm's attrition, overall, differential, WWC.
+
+    Overall and differential attrition are computed from the arm rows when the results
+    file does not give them; the WWC verdicts are shown only when given.
+    """
+    groups: dict[tuple[str, str], dict[str, Row]] = {}
     for row in rows:
+        key = (str(row.get("outcome", DASH)), str(row.get("level", DASH)))
+        groups.setdefault(key, {})[str(row.get("arm"))] = row
+    out = []
+    for (outcome, level), arms in groups.items():
+        first = next(iter(arms.values()))
+        rates = [_num(r.get("attrition")) for r in arms.values()]
+        known = [r for r in rates if r is not None]
+        assigned = sum(_num(r.get("assigned")) or 0.0 for r in arms.values())
+        analysed = sum(_num(r.get("analysed")) or 0.0 for r in arms.values())
+        overall = _num(first.get("overall"))
+        if overall is None and assigned:
+            overall = 1 - analysed / assigned
+        differential = _num(first.get("differential"))
+        if differential is None and len(known) >= 2:
+            differential = max(known) - min(known)
         out.append(
             {
-                "outcome": (labels or {}).get(
-                    str(row.get("outcome")), str(row.get("outcome", DASH))
-                ),
-                "level": row.get("level", DASH),
-                "arm": arm_labels.get(str(row.get("arm")), str(row.get("arm", DASH))),
-                "assigned": fmt(row.get("assigned")),
-                "analysed": fmt(row.get("analysed")),
-                "attrition": _pct(row.get("attrition")),
-                "overall": _pct(row.get("overall")),
-                "differential": _pct(row.get("differential")),
-                "cautious": _verdict(_attrition_word(row.get("wwc_cautious"))),
-                "optimistic": _verdict(_attrition_word(row.get("wwc_optimistic"))),
+                "outcome": (labels or {}).get(outcome, outcome),
+                "level": level,
+                "arms": [
+                    {
+                        "assigned": fmt((arms.get(a) or {}).get("assigned")),
+                        "analysed": fmt((arms.get(a) or {}).get("analysed")),
+                        "attrition": _pct((arms.get(a) or {}).get("attrition")),
+                    }
+                    for a in arm_ids
+                ],
+                "overall": _pct(overall),
+                "differential": _pct(differential),
+                "cautious": _verdict(_attrition_word(first.get("wwc_cautious"))),
+                "optimistic": _verdict(_attrition_word(first.get("wwc_optimistic"))),
             }
         )
     return out
+
+
+def _num(value: Any) -> float | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None
 
 
 def _attrition_word(value: Any) -> str:

@@ -157,3 +157,13 @@ def test_decision_conditions_in_plain_words(protocol):
     )
     assert "rose by more than 2 percentage points is at most 10%" in texts[1]
     assert "rose by more than £200 is at most 20%" in texts[2]
+
+
+def test_goodhart_warns_when_shadow_worsens():
+    labels = {"t": "Targets", "s": "Wellbeing"}
+    worse = {"family": "s", "kind": "shadow", "ci_low": -0.4, "ci_high": -0.1}
+    still = {"family": "t", "kind": "target", "ci_low": -0.1, "ci_high": 0.2}
+    out = summary.goodhart_sentence([still, worse], labels)
+    assert out is not None and out["warning"] and "wellbeing got worse" in out["text"]
+    neutral = summary.goodhart_sentence([still, worse | {"ci_high": 0.3}], labels)
+    assert neutral is not None and neutral["tone"] == "neutral"
