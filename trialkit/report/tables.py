@@ -92,14 +92,28 @@ def flow_rows(
             size = f"mean {fmt(c.get('mean_cluster_size'), 1)}"
             if c.get("min_cluster_size") is not None:
                 size += f", range {c.get('min_cluster_size')}–{c.get('max_cluster_size')}"
+        reasons = c.get("lost_reasons") or []
         rows.append(
             {
                 "arm": arm_labels.get(arm_id, arm_id),
-                "c": {k: fmt(v) for k, v in c.items()},
+                "c": _Dashed({k: fmt(v) for k, v in c.items()}),
                 "size": size,
+                "reasons": [
+                    str(r.get("reason", r)) if isinstance(r, Mapping) else str(r) for r in reasons
+                ]
+                if isinstance(reasons, list)
+                else [],
+                "excluded": bool(c.get("clusters_excluded") or c.get("individuals_excluded")),
             }
         )
     return rows
+
+
+class _Dashed(dict[str, str]):
+    """Counts by name; an absent count shows as a dash."""
+
+    def __missing__(self, key: str) -> str:
+        return DASH
 
 
 def balance_rows(rows: Sequence[Row], arm_ids: Sequence[str]) -> list[dict[str, Any]]:

@@ -300,3 +300,19 @@ def test_power_curve_figure_formats():
     assert svg == power_curve_figure(frame)
     png = power_curve_figure(frame, fmt="png")
     assert isinstance(png, bytes) and png[:4] == b"\x89PNG"
+
+
+def test_flow_tolerates_partial_counts_and_shows_reasons(results, no_figures):
+    partial = dict(results)
+    partial["flow"] = {
+        "arms": {
+            "usual": {"clusters_allocated": 12},
+            "budget": {
+                "clusters_allocated": 12,
+                "lost_reasons": ["moved away"],
+                "individuals_excluded": 3,
+            },
+        }
+    }
+    html = render_report(partial, plan_sections=())
+    assert "Reasons: moved away" in html and "Excluded from analysis" in html
