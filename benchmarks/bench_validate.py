@@ -124,7 +124,7 @@ def main() -> None:
         alloc = allocation()
         read = _median_time(lambda: pd.read_csv(paths[0]), args.repeats)
         check = _median_time(lambda: validate.outcomes(protocol, alloc, paths), args.repeats)
-    size = paths[0].stat().st_size if paths[0].exists() else 0
+        size = paths[0].stat().st_size
     print(f"rows {args.rows:,} × 10 outcomes ({size / 1e6:.0f} MB CSV), median of "
           f"{args.repeats}")
     print(f"pandas.read_csv     {read:8.2f} s")
