@@ -38,7 +38,7 @@ def run_demo(out: Path, *, echo: Callable[[str], None] = print, bayesian: bool =
     step("register: freezing the protocol and rendering the pre-analysis plan")
     registration = api.register_protocol(protocol, out / "registration", ledger=ledger)
     step(f"           sha256 {registration.protocol_hash}")
-    units = api.simulate_units(protocol, out / "units.csv")
+    units = api.simulate_units(source, out / "units.csv")  # the bundled example units
     step("randomise: teams within localities, whole teams per arm")
     allocation = api.randomise(protocol, units, out / "allocation.csv", ledger=ledger)
     step(f"           {allocation.counts().to_dict()}")

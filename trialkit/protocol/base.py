@@ -20,6 +20,8 @@ Probability = Annotated[float, Field(gt=0, lt=1)]
 
 
 class StrictModel(BaseModel):
-    """Unknown keys are errors; instances are frozen."""
+    """Unknown keys are errors; instances are frozen; numbers must be finite."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False
+    )

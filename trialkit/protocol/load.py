@@ -276,7 +276,7 @@ def _issue(err: ErrorDetails, positions: Positions, source: str) -> Issue:
         )
     got = err.get("input")
     shown = repr(got) if not isinstance(got, dict | list) else f"a {type(got).__name__}"
-    message = err["msg"].replace("Input should", f"`{name}` should", 1)
+    message = re.sub(r"^(Input|String|Value) should", f"`{name}` should", err["msg"], count=1)
     fix = _FIXES.get(kind, "see `trialkit schema` for the expected form.")
     fix = fix.format(**(err.get("ctx") or {}))
     if kind == "literal_error" and isinstance(got, str):
@@ -305,6 +305,7 @@ _FIXES = {
     "literal_error": "use one of {expected}.",
     "string_pattern_mismatch": "write a value matching {pattern}.",
     "too_short": "give at least {min_length} entries.",
+    "finite_number": "write an ordinary finite number.",
     "date_from_datetime_parsing": "write a date as YYYY-MM-DD.",
     "date_parsing": "write a date as YYYY-MM-DD.",
     "model_type": "write a mapping of keys to values here.",

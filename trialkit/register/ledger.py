@@ -129,7 +129,8 @@ def verify(ledger: Path) -> list[str]:
     """Check the chain and every file it references; return one line per problem found.
 
     A file referenced by several entries is checked against its latest recorded hash; a
-    changed file is named with the action that recorded it.
+    changed file is named with the entry that first recorded that content (the action that
+    wrote it, not a later one that only read it).
     """
     problems: list[str] = []
     entries = read(ledger)
@@ -145,7 +146,8 @@ def verify(ledger: Path) -> list[str]:
             problems.append(f"entry {entry.seq} ({entry.action}): entry altered after writing.")
         previous = entry.hash
         for name, digest in {**entry.inputs, **entry.outputs}.items():
-            latest[name] = (digest, entry)
+            if name not in latest or latest[name][0] != digest:
+                latest[name] = (digest, entry)  # the entry that first recorded this content
     for name, (digest, entry) in sorted(latest.items()):
         path = Path(name) if Path(name).is_absolute() else ledger.parent / name
         if not path.is_file():
