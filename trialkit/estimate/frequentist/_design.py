@@ -113,13 +113,13 @@ def check_columns(frame: pd.DataFrame, roles: dict[str, Sequence[str]]) -> None:
 
 
 def _check_complete(frame: pd.DataFrame, names: Sequence[str]) -> None:
-    names = list(dict.fromkeys(names))
-    missing = frame[names].isna().to_numpy().sum(axis=0)
-    for name, count in zip(names, missing, strict=True):
-        if count:
-            first = frame.index[frame[name].isna()][0]
+    for name in dict.fromkeys(names):
+        column = frame[name]
+        if column.hasnans:
+            count = int(column.isna().sum())
+            first = frame.index[column.isna()][0]
             raise EstimationError(
-                f'column "{name}" has {int(count)} missing value(s) (first at index '
+                f'column "{name}" has {count} missing value(s) (first at index '
                 f"{first!r}). trialkit does not drop rows silently. Fix: drop or impute those "
                 "rows before estimating, and record the rule in the analysis plan."
             )
