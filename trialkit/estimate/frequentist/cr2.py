@@ -2,6 +2,8 @@
 
 The CR2 estimator is ``B sum_g X_g' A_g e_g e_g' A_g X_g B`` with ``A_g = (I - H_gg)^{-1/2}``
 (symmetric square root; a pseudo-inverse where ``I - H_gg`` is singular, as estimatr does).
+Weighted fits use the ``sqrt(w)``-transformed design (precision weights; see
+:mod:`trialkit.estimate.frequentist.vcov` for how this differs from estimatr's weighted CR2).
 In the orthonormal basis ``Q`` of the (weighted) design, ``H_gg = Q_g Q_g'``, so
 ``A_g`` differs from the identity only on the column space of ``Q_g`` (dimension <= k).
 The push-through identity ``Q_g' (I - Q_g Q_g')^{-1/2} = (I - M_g)^{-1/2} Q_g'`` with the

@@ -15,7 +15,15 @@ CR1           CR0 * G/(G-1) * (N-1)/(N-K)  (Stata's small-sample)    G - 1
 CR2           B sum_g X_g'A_g e_g e_g'A_g X_g B, A_g=(I-H_gg)^{-1/2}  Bell-McCaffrey
 ============  =====================================================  ======================
 
-With weights everything is computed on the transformed model ``sqrt(w) X``, ``sqrt(w) y``.
+With weights everything is computed on the transformed model ``sqrt(w) X``, ``sqrt(w) y``
+(weights read as precision weights). For HC0-HC3 and CR0/CR1 this is what estimatr does.
+
+**Deliberate difference, weighted CR2 only.** estimatr's weighted CR2 builds the adjustment
+against a working model with identity covariance (clubSandwich's
+``vcovCR(..., inverse_var = FALSE)``: ``A_g = (I - H_gg - H_gg' + X_g M X'W^2X M X_g')^{-1/2}``
+with ``H = X M X'W``). trialkit keeps the precision-weight working model for CR2 too
+(clubSandwich's ``inverse_var = TRUE``), so that weighted CR2 with one unit per cluster is
+exactly weighted HC2, as it is without weights. Unweighted CR2 is identical in both.
 Defaults: HC2 without clusters, CR2 with clusters. Each estimator is a small class in a
 registry keyed by :data:`VcovType`; error messages list the allowed values from the same
 ``Literal``.
