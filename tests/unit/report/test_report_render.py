@@ -276,11 +276,21 @@ def test_write_report_refuses_overwrite(tmp_path):
 
 
 def test_plan_with_power_curve_and_diagnosis():
-    from trialkit.design.plan import power_by_units
-
     protocol = load_protocol(bundled_path("council_discretionary_budget"))
+    power = [
+        {
+            "outcome": "loneliness",
+            "role": "primary",
+            "n_units": n,
+            "power": p,
+            "mde": -0.6,
+            "design_effect": 2.3,
+            "target_power": 0.8,
+        }
+        for n, p in ((16, 0.62), (24, 0.82), (24, 0.82), (32, 0.92))
+    ]
     diagnosis = [{"outcome": "loneliness", "bias": 0.01, "rmse": 0.41, "coverage": 0.948}]
-    html = render_plan(protocol, power=power_by_units(protocol), diagnosis=diagnosis)
+    html = render_plan(protocol, power=power, diagnosis=diagnosis)
     assert 'id="fig-power"' in html and "Design diagnosis by simulation" in html
     assert "RMSE" in html and "at the planned 24 teams" in html
     figures = _outline(html).figures
