@@ -65,7 +65,7 @@ class _Factor:
 
 
 def _factor(x: FloatArray, y: FloatArray, term: int) -> _Factor:
-    s, r, k = x.shape
+    k = x.shape[2]
     scale = np.sqrt(np.einsum("srk,srk->sk", x, x))
     empty = scale <= 0.0
     scale = np.where(empty, 1.0, scale)

@@ -8,6 +8,7 @@ by key and each key is kept once. Dask retries tasks lost with a worker.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -70,7 +71,7 @@ def _is_dask_client(engine: Any) -> bool:
 
 def _run_dask(client: Any, tasks: Mapping[Hashable, Task],
               keep: Callable[[Hashable, Any], None]) -> None:
-    from distributed import as_completed as dask_completed
+    dask_completed = importlib.import_module("distributed").as_completed
 
     token = os.urandom(6).hex()
     keys: dict[str, Hashable] = {}
@@ -126,15 +127,16 @@ def engine(*, executor: Executor | Any | EngineName | None = None, workers: int 
 @contextmanager
 def _dask_client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
     try:
-        from distributed import Client, LocalCluster
+        distributed: Any = importlib.import_module("distributed")
     except ImportError:  # pragma: no cover - dask is a dependency
         raise TrialkitError("Dask runs need dask[distributed]. Fix: pip install "
                             "'dask[distributed]'.") from None
     if scheduler is not None:
-        with Client(scheduler) as client:
+        with distributed.Client(scheduler) as client:
             yield client
         return
-    with LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                      host="127.0.0.1", dashboard_address=None, processes=True) as cluster, \
-            Client(cluster) as client:
+    with distributed.LocalCluster(n_workers=workers or os.cpu_count() or 1,
+                                  threads_per_worker=1, host="127.0.0.1",
+                                  dashboard_address=None, processes=True) as cluster, \
+            distributed.Client(cluster) as client:
         yield client

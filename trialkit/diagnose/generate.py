@@ -105,7 +105,7 @@ def _values(outcome: Outcome, a: Assumptions, latent: FloatArray, treated: NDArr
         cuts = special.logit(np.clip(np.cumsum(probs)[:-1], 1e-9, 1 - 1e-9))
         shift = np.where(t, a.effect, 0.0)
         codes = np.searchsorted(cuts, flat * (np.pi / np.sqrt(3)) + shift)
-        return codes.astype(np.float64).reshape(shape)
+        return np.asarray(codes, dtype=np.float64).reshape(shape)
     return np.asarray(_outcome_values(outcome, a, flat, t, rng), dtype=np.float64).reshape(shape)
 
 

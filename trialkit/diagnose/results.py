@@ -76,8 +76,9 @@ class Diagnosis:
                  f"{self.alpha:g}, seed {self.seed})", header, "-" * len(header)]
         for (n, outcome), group in self.table.groupby(["n_units", "outcome"], sort=False):
             values = group.set_index("diagnosand")
-            cells = "".join(f"{_cell(values.at[d, 'estimate'], values.at[d, 'mc_se']):>20}"
-                            for d in diagnosands)
+            estimate = values["estimate"].astype(float).to_dict()
+            mc_se = values["mc_se"].astype(float).to_dict()
+            cells = "".join(f"{_cell(estimate[d], mc_se[d]):>20}" for d in diagnosands)
             lines.append(f"{n:>6}  {str(outcome)[:24]:<24}{cells}")
         lines.append("Monte Carlo standard errors in brackets.")
         return "\n".join(lines)

@@ -85,7 +85,7 @@ def run_chunk(design: SimulationDesign, outcomes: tuple[str, ...], chunk: Chunk,
 @contextmanager
 def _one_blas_thread() -> Iterator[None]:
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - optional
         yield
         return
@@ -231,7 +231,8 @@ def _assemble(protocol: Protocol, sizes: tuple[int, ...], names: tuple[str, ...]
     alpha = protocol.analysis.frequentist.alpha
     rows, frames = [], []
     for v, n in enumerate(sizes):
-        chunks = [results[key] for key in sorted(k for k in results if k[0] == v)]
+        keys = sorted(k for k in results if isinstance(k, tuple) and k[0] == v)
+        chunks = [results[key] for key in keys]
         for j, name in enumerate(names):
             values = np.concatenate([chunk[name] for chunk in chunks], axis=0)
             effect = float(protocol.outcome(name).assumptions.effect)  # type: ignore[union-attr]
