@@ -196,3 +196,8 @@ def test_results_are_frozen(frame: pd.DataFrame) -> None:
 def test_iv_without_first_stage(frame: pd.DataFrame) -> None:
     with pytest.raises(EstimationError, match="do not shift"):
         iv(frame.assign(took=1.0), "y", "arm", received="took")
+
+
+def test_default_control_is_zero_when_present(frame: pd.DataFrame) -> None:
+    three = frame.assign(dose=np.tile([-1, 0, 1], len(frame) // 3))
+    assert ols(three, "y", "dose").treatment_terms == ("dose[-1]", "dose[1]")

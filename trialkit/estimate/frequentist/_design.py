@@ -153,10 +153,8 @@ def encode_arms(
     """Code the treatment column: 0 for control, 1.. for the other arms in sorted order."""
     col = frame[treatment]
     levels = sorted(pd.unique(col).tolist(), key=lambda v: (str(type(v)), v))
-    if control is None:
-        control = 0 if 0 in levels else levels[0]
-        if isinstance(control, bool | np.bool_) or (False in levels and control == 0):
-            control = levels[0]
+    if control is None:  # 0 (or False) when present, else the first arm in sorted order
+        control = next((v for v in levels if not isinstance(v, str) and v == 0), levels[0])
     if control not in levels:
         raise EstimationError(
             f'control arm {control!r} does not occur in column "{treatment}" '
