@@ -118,16 +118,20 @@ def code_ordinal(
 def code_labels(
     series: pd.Series, levels: Sequence[str], *, file: str, column: str, what: str
 ) -> tuple[pd.Series, list[Issue]]:
-    """Categories (subgroups) as text; values outside declared ``levels`` are issues."""
+    """Categories (subgroups) as a categorical of the declared ``levels``, in their order.
+
+    Values outside ``levels`` are issues; without declared levels the values as text.
+    """
     positions, uniques = pd.factorize(series, use_na_sentinel=True)
     texts = [_category_text(u) for u in uniques]
-    if not levels:
-        shown_as = np.array([*texts, None], dtype=object)
-        return pd.Series(shown_as[positions], index=series.index, dtype=object), []
-    allowed = {normalise(label): label for label in levels}
-    canon = np.array([allowed.get(normalise(t)) for t in texts] + [None], dtype=object)
-    out = pd.Series(canon[positions], index=series.index, dtype=object)
-    bad = out.isna().to_numpy() & ~blank_mask(series)
+    categories = list(levels) if levels else sorted(set(texts))
+    lookup = {normalise(label): k for k, label in enumerate(categories)}
+    mapped = np.array([lookup.get(normalise(t), -1) for t in texts] + [-1], dtype=np.int64)
+    blank = np.array([t == "" for t in texts] + [True])
+    codes = mapped[positions]
+    out = pd.Series(pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories)),
+                    index=series.index)
+    bad = (codes < 0) & ~blank[positions]
     shown = ", ".join(f"'{label}'" for label in levels)
     issues = rows_issues(
         bad, series, file=file, column=column,

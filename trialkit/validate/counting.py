@@ -47,6 +47,7 @@ class Linked:
     arm: IntArray
     cluster: IntArray
     received: BoolArray | None
+    flat: IntArray  # arm × number of clusters + cluster: one code per (arm, cluster)
 
 
 class Counter:
@@ -75,9 +76,10 @@ class Counter:
             given = self._positions.get(level)
             index = given if given is not None else self.units.get_indexer(unit_ids)
             index = np.where(index < 0, 0, index)  # unknown units were errors already
+            arm, cluster = self.unit_arm[index], self.unit_cluster[index]
             self._linked[level] = Linked(
-                self.unit_arm[index], self.unit_cluster[index],
-                None if self.unit_received is None else self.unit_received[index])
+                arm, cluster, None if self.unit_received is None else self.unit_received[index],
+                arm * max(self.n_clusters, 1) + cluster)
         return self._linked[level]
 
     def rows(self, outcome: Outcome) -> tuple[Linked, BoolArray, pd.Series | None]:
@@ -106,7 +108,7 @@ class Counter:
         return self._tables[key]
 
     def _cached_pairs(self, level: str, what: str, linked: Linked,
-                      mask: BoolArray) -> IntArray:
+                      mask: BoolArray | None) -> IntArray:
         key = (level, what)
         if key not in self._pairs_cache:
             self._pairs_cache[key] = self._pairs(linked, mask)
@@ -115,7 +117,7 @@ class Counter:
     def _table(self, outcome: Outcome, imputed: bool) -> ArmTable:
         linked, seen, reason = self.rows(outcome)
         k = len(self.arms)
-        pairs = self._cached_pairs(outcome.level, "all", linked, np.ones_like(seen))
+        pairs = self._cached_pairs(outcome.level, "all", linked, None)
         pairs_seen = self._pairs(linked, seen)
         received = linked.received
         got = (None if received is None else
@@ -139,10 +141,10 @@ class Counter:
         _, first = np.unique(self.unit_cluster, return_index=True)
         return first.astype(np.int64)
 
-    def _pairs(self, linked: Linked, mask: BoolArray) -> IntArray:
+    def _pairs(self, linked: Linked, mask: BoolArray | None) -> IntArray:
         """Rows per (arm, cluster), counting only rows where ``mask``."""
         k = len(self.arms)
-        flat = linked.arm[mask] * max(self.n_clusters, 1) + linked.cluster[mask]
+        flat = linked.flat if mask is None else linked.flat[mask]
         counts = np.bincount(flat, minlength=k * max(self.n_clusters, 1))
         return counts.reshape(k, max(self.n_clusters, 1)).astype(np.int64)
 

@@ -6,12 +6,12 @@ index, so an issue found later still points at the spreadsheet row the user sees
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from trialkit.errors import Issue
 from trialkit.protocol.model import Protocol
 from trialkit.validate.coding import (
-    blank_mask,
     code_binary,
     code_labels,
     code_numeric,
@@ -107,7 +107,8 @@ def code_level(
 
 
 def _blank_ids(series: pd.Series, *, file: str, column: str) -> list[Issue]:
-    mask = blank_mask(series)
+    # Readers strip ids, so an empty id is missing or "".
+    mask = np.asarray((series.isna() | series.eq("")).to_numpy(dtype=bool, na_value=True))
     if not mask.any():
         return []
     return rows_issues(

@@ -60,6 +60,8 @@ def _id_text(series: pd.Series) -> pd.Series:
             return series.astype("Int64").astype("str").where(series.notna(), None)
     if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         return series.astype("str").where(series.notna(), None)
+    if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
+        return series.str.strip()
     text = series.astype("str").where(series.notna(), None)
     return text.str.strip()
 
