@@ -307,3 +307,5 @@ def test_capped_count_matches_the_count_rule() -> None:
         assert _count_capped(rule) == (full if full <= 100_000 else None)
     pairs = BlockedRandomisation(Units(ids=np.arange(10**5), blocks=np.arange(10**5) // 2))
     assert _count_capped(pairs.rule) is None  # 2^50000, never formed
+    big = _counts.count_rule(np.zeros(10**5, np.int64), (50_000, 50_000), 1)
+    assert _count_capped(big) is None  # C(100000, 50000), a Python integer

@@ -17,6 +17,7 @@ assignments when there are at most 100,000 of them, Monte Carlo otherwise.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
@@ -170,7 +171,9 @@ class Setup:
     ``G[g, g_arm[k]]`` holds, for group ``g`` (randomisation unit, or scheme unit when the
     scheme has no count rule) given arm ``k``, the sums over its exposed rows of
     ``[MR, Q, 1]``: the residualised responses, the orthonormal basis of ``[1, X]`` and the
-    row count. Only a stepped wedge's exposed rows depend on the arm (its step).
+    row count. Only a stepped wedge's exposed rows depend on the arm (its step). Without
+    covariates ``Q`` is the constant ``constant_basis`` and is left out (``n_basis = 0``):
+    its sums are that constant times the row count.
     """
 
     G: FloatArray
@@ -179,6 +182,7 @@ class Setup:
     arm_order: IntArray
     n_responses: int
     n_basis: int
+    constant_basis: float
     observed_sums: FloatArray
     arm_labels: tuple[Hashable, ...]
     control: Hashable
@@ -222,14 +226,15 @@ def _count_capped(rule: _counts.CountRule) -> int | None:
     _, first, times = np.unique(rule.sizes, return_index=True, return_counts=True)
     log_total, per_size = 0.0, []
     for s, k in zip(first, times, strict=True):
-        u = np.arange(W)[:, None]
+        # The extras change only where u crosses a cumulative remainder.
+        u = np.unique(np.r_[0, rule.cum[s] % W])[:, None]
         extras = np.diff(-((u - rule.cum[s][None, :]) // W), axis=1)
-        vectors = {tuple(int(x) for x in rule.floors[s] + e) for e in extras}
-        m = sum(_counts._multinomial(v) for v in vectors)
-        per_size.append((m, int(k)))
-        log_total += int(k) * np.log(m)
-        if log_total > np.log(EXACT_LIMIT) + 1.0:
+        vectors = np.unique(rule.floors[s] + extras, axis=0).tolist()
+        logs = [math.lgamma(sum(v) + 1) - sum(math.lgamma(x + 1) for x in v) for v in vectors]
+        log_total += int(k) * max(logs)  # a lower bound on the log of the count
+        if log_total > math.log(EXACT_LIMIT) + 1e-6:
             return None
+        per_size.append((sum(_counts._multinomial(tuple(v)) for v in vectors), int(k)))
     total = 1
     for m, k in per_size:
         total *= m**k
@@ -414,7 +419,8 @@ def setup(df: pd.DataFrame, *, outcome: str, treatment: str, scheme: Scheme | No
     exposure = (codes != mapping[control]).astype(np.float64)
     resp = [y] if len(others) > 1 else [y, exposure]
     R = np.column_stack([v - Q @ (Q.T @ v) for v in resp])
-    F = np.column_stack([R, Q, np.ones(len(df))])
+    constant = float(Q[0, 0]) if Q.shape[1] == 1 else 0.0
+    F = np.column_stack([R, Q[:, :0] if constant else Q, np.ones(len(df))])
     D = (exposure[:, None] if sw else
          (codes[:, None] == np.array([mapping[v] for v in others])[None, :]).astype(np.float64))
     if sw:
@@ -431,7 +437,8 @@ def setup(df: pd.DataFrame, *, outcome: str, treatment: str, scheme: Scheme | No
         raise EstimationError(f"the scheme has {K} arms but the data have rows in "
                               f"{len(levels)} of them. Fix: check the treatment column.")
     return Setup(G=G, g_arm=g_arm, dummy_of=dummy_of, arm_order=arm_order, n_responses=R.shape[1],
-                 n_basis=Q.shape[1], observed_sums=D.T @ F, arm_labels=tuple(others),
+                 n_basis=0 if constant else Q.shape[1], constant_basis=constant,
+                 observed_sums=D.T @ F, arm_labels=tuple(others),
                  control=control, rule=rule, scheme=scheme, description=text)
 
 
@@ -447,9 +454,11 @@ def _check(draws: int, seed: int, sharp_null: float) -> None:
             f"The 'sharp_null' parameter must be a finite number. Got {sharp_null!r} instead.")
 
 
-def _coefficients(sums: FloatArray, m: int, p: int) -> FloatArray:
+def _coefficients(sums: FloatArray, m: int, p: int, constant: float) -> FloatArray:
     """FWL coefficients ``(n, J, m)`` from sums ``(n, J, m + p + 1)`` of ``[MR, Q, 1]``."""
     b, qd, dd = sums[..., :m], sums[..., m:m + p], sums[..., m + p]
+    if p == 0:
+        qd = constant * dd[..., None]
     A = -np.einsum("njp,nkp->njk", qd, qd)
     J = sums.shape[1]
     A[:, np.arange(J), np.arange(J)] += dd
@@ -640,8 +649,8 @@ def randomisation_test(
             "analyse one arm against control on those rows.")
     sums, w, exact = _sums(s, int(draws), int(seed))
     m, p = s.n_responses, s.n_basis
-    coef = _coefficients(sums, m, p)
-    obs = _coefficients(s.observed_sums[None], m, p)[0, :, 0]
+    coef = _coefficients(sums, m, p, s.constant_basis)
+    obs = _coefficients(s.observed_sums[None], m, p, s.constant_basis)[0, :, 0]
     tests = []
     for j, arm in enumerate(s.arm_labels):
         a = coef[:, j, 0]
