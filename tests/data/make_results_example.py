@@ -126,7 +126,7 @@ def _bayesian(protocol: Any) -> list[dict[str, Any]]:
         _m, _sd, est, se, *_ = OUTCOMES[name]
         outcome = protocol.outcome(name)
         shrink = 0.93 if name == "loneliness" else 0.97
-        draws = RNG.normal(est * shrink, se * 0.98, 4000)
+        draws = RNG.normal(est * shrink, se * 0.98, 2000)
         sign = -1.0 if outcome.direction == "lower_is_better" else 1.0
         benefit = sign * draws
         mid = outcome.mid

@@ -184,7 +184,7 @@ def test_report_key_numbers(report):
     for text in [
         "Clients in teams given the discretionary budget scored 0.6 points lower on loneliness, "
         "on a 3–9 scale, than clients in teams that kept usual practice.",
-        "We are 92% sure that the discretionary budget reduced loneliness.",
+        "We are 91% sure that the discretionary budget reduced loneliness.",
         "3 of 212 spends (1.4%) were judged unjustified; the tolerance was 5%.",
         "It cost £9,200 extra per team.",
         "24 teams randomised, with 720 clients",
