@@ -207,7 +207,7 @@ def randomisation_plot(spec: Mapping[str, Any], index: int = 0) -> Figure:
         ax.hist(
             null,
             bins=40,
-            color=LIGHT,
+            color="#8a9094",
             edgecolor=GREY,
             linewidth=0.3,
             label="Effects under re-randomisation if the reform did nothing",
