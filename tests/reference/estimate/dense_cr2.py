@@ -16,7 +16,7 @@ F = NDArray[np.float64]
 def _inv_sqrt_psd(a: F, tol: float = 1e-10) -> F:
     lam, vec = np.linalg.eigh(a)
     inv = np.where(lam > tol, 1.0 / np.sqrt(np.where(lam > tol, lam, 1.0)), 0.0)
-    return (vec * inv) @ vec.T
+    return np.asarray((vec * inv) @ vec.T)
 
 
 def dense_cr2(x: F, y: F, cluster: NDArray[np.int_], weights: F | None = None) -> tuple[F, F, F]:

@@ -6,6 +6,8 @@ True = CR1). statsmodels' GLM ``HC1`` applies no n/(n-k) factor, so HC1 is not c
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -28,7 +30,7 @@ def frame() -> pd.DataFrame:
     )
 
 
-CASES = {
+CASES: dict[str, dict[str, Any]] = {
     "HC0": {"cov_type": "HC0"},
     "CR0": {"cov_type": "cluster", "use_correction": False},
     "CR1": {"cov_type": "cluster", "use_correction": True},
@@ -43,9 +45,9 @@ def test_glm_matches_statsmodels(
     frame: pd.DataFrame, effect: str, se_type: str, statistic: str
 ) -> None:
     family = sm.families.Binomial() if effect == "odds_ratio" else sm.families.Poisson()
-    spec = dict(CASES[se_type])
+    spec: dict[str, Any] = dict(CASES[se_type])
     cov_type = spec.pop("cov_type")
-    kwargs = {"cov_type": cov_type}
+    kwargs: dict[str, Any] = {"cov_type": cov_type}
     if cov_type == "cluster":
         kwargs["cov_kwds"] = {"groups": frame.team, **spec}
     ref = sm.GLM(frame.y, sm.add_constant(frame[["arm", "x"]]), family=family).fit(
@@ -55,7 +57,7 @@ def test_glm_matches_statsmodels(
         frame,
         "y",
         "arm",
-        effect=effect,
+        effect=effect,  # type: ignore[arg-type]
         covariates=["x"],
         se_type=se_type,  # type: ignore[arg-type]
         cluster="team" if se_type.startswith("CR") else None,

@@ -41,9 +41,9 @@ def _design(sizes: list[int], seed: int) -> tuple[np.ndarray, np.ndarray, np.nda
 
 
 @pytest.fixture(scope="module", params=list(SIZES))
-def case(request: pytest.FixtureRequest) -> dict[str, np.ndarray]:
+def case(request: pytest.FixtureRequest) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     x, y, cl, w = _design(SIZES[request.param], seed=len(request.param))
-    out = {}
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for label, weights in (("unweighted", None), ("weighted", w)):
         _, v_ref, df_ref = dense_cr2(x, y, cl, weights)
         v = compute_vcov(fit_lstsq(x, y, weights), "CR2", Clusters.from_codes(cl))
@@ -57,7 +57,9 @@ def case(request: pytest.FixtureRequest) -> dict[str, np.ndarray]:
     "statistic",
     [f"{w} {s}" for w in ("unweighted", "weighted") for s in ("se", "vcov", "df")],
 )
-def test_fast_cr2_matches_dense(case: dict[str, np.ndarray], statistic: str) -> None:
+def test_fast_cr2_matches_dense(
+    case: dict[str, tuple[np.ndarray, np.ndarray]], statistic: str
+) -> None:
     fast, dense = case[statistic]
     np.testing.assert_allclose(fast, dense, rtol=RTOL, atol=1e-14, err_msg=statistic)
 
@@ -75,14 +77,18 @@ def balanced_clusters() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     return frame, means[arm == 1], means[arm == 0]
 
 
-def test_cr2_balanced_equals_neyman_on_cluster_means(balanced_clusters) -> None:
+def test_cr2_balanced_equals_neyman_on_cluster_means(
+    balanced_clusters: tuple[pd.DataFrame, np.ndarray, np.ndarray],
+) -> None:
     frame, m1, m0 = balanced_clusters
     expected = np.sqrt(m1.var(ddof=1) / m1.size + m0.var(ddof=1) / m0.size)
     res = ols(frame, "y", "arm", cluster="team")
     np.testing.assert_allclose(res.effect().std_error, expected, rtol=RTOL, err_msg="std_error")
 
 
-def test_cr2_balanced_df_is_equal_variance_welch(balanced_clusters) -> None:
+def test_cr2_balanced_df_is_equal_variance_welch(
+    balanced_clusters: tuple[pd.DataFrame, np.ndarray, np.ndarray],
+) -> None:
     frame, m1, m0 = balanced_clusters
     g1, g0 = m1.size, m0.size
     expected = (1 / g1 + 1 / g0) ** 2 / (1 / (g1**2 * (g1 - 1)) + 1 / (g0**2 * (g0 - 1)))
@@ -90,7 +96,9 @@ def test_cr2_balanced_df_is_equal_variance_welch(balanced_clusters) -> None:
     np.testing.assert_allclose(res.effect().df, expected, rtol=RTOL, err_msg="BM df")
 
 
-def test_clustered_difference_in_means_is_ols_cr2(balanced_clusters) -> None:
+def test_clustered_difference_in_means_is_ols_cr2(
+    balanced_clusters: tuple[pd.DataFrame, np.ndarray, np.ndarray],
+) -> None:
     frame, _, _ = balanced_clusters
     a = difference_in_means(frame, "y", "arm", cluster="team").effect()
     b = ols(frame, "y", "arm", cluster="team").effect()

@@ -7,6 +7,8 @@ CR1 = ``clustered, debiased=True``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +18,7 @@ from trialkit.estimate import iv, ols
 
 RTOL = 1e-9
 
-LINEARMODELS = {
+LINEARMODELS: dict[str, dict[str, Any]] = {
     "classical": {"cov_type": "unadjusted", "debiased": True},
     "HC0": {"cov_type": "robust"},
     "HC1": {"cov_type": "robust", "debiased": True},
@@ -53,7 +55,7 @@ def test_iv_matches_linearmodels(
     frame: pd.DataFrame, weighted: bool, se_type: str, statistic: str
 ) -> None:
     exog = pd.DataFrame({"const": 1.0, "x1": frame.x1})
-    kwargs = dict(LINEARMODELS[se_type])
+    kwargs: dict[str, Any] = dict(LINEARMODELS[se_type])
     if se_type.startswith("CR"):
         kwargs["clusters"] = frame.team
     ref = IV2SLS(frame.y, exog, frame.took, frame.arm, weights=frame.w if weighted else None).fit(
@@ -65,7 +67,7 @@ def test_iv_matches_linearmodels(
         "arm",
         received="took",
         covariates=["x1"],
-        se_type=se_type,  # type: ignore[arg-type]
+        se_type=se_type,
         cluster="team" if se_type.startswith("CR") else None,
         weights="w" if weighted else None,
     )

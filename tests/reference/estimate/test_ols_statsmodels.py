@@ -64,7 +64,7 @@ def test_ols_matches_statsmodels(
         "y",
         "arm",
         covariates=["x1", "x2"],
-        se_type=se_type,  # type: ignore[arg-type]
+        se_type=se_type,
         cluster="team" if se_type == "CR1" else None,
         weights="w" if weighted else None,
     )

@@ -188,7 +188,7 @@ def test_weights_must_be_positive(frame: pd.DataFrame) -> None:
 def test_results_are_frozen(frame: pd.DataFrame) -> None:
     res = ols(frame, "y", "arm")
     with pytest.raises(AttributeError):
-        res.se_type = "HC0"  # type: ignore[misc]
+        res.se_type = "HC0"
     with pytest.raises(ValueError, match="read-only"):
         res.coefficients[0] = 1.0
 
