@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from trialkit._core.provenance import Provenance
+
 #: Columns of :meth:`Diagnosis.to_frame`.
 TIDY_COLUMNS = ("variant", "n_units", "outcome", "estimand", "diagnosand", "estimate", "mc_se",
                 "n_sims")
@@ -29,9 +31,18 @@ class Diagnosis:
     alpha
         Significance level of the plan (power, type-S, exaggeration).
     seed
-        The root seed: the same protocol, seed and ``sims`` give the same diagnosis.
-    protocol_hash
-        Content hash of the protocol diagnosed.
+        The root seed: the same protocol, seed, ``sims`` and ``chunk_size`` give the same
+        diagnosis on any engine and any number of workers.
+    provenance
+        trialkit version, protocol hash, seed and time of the run.
+
+    Examples
+    --------
+    >>> from trialkit.protocol import load_protocol
+    >>> from trialkit.diagnose import diagnose
+    >>> p = load_protocol("protocols/council_discretionary_budget.yaml")  # doctest: +SKIP
+    >>> d = diagnose(p, sims=100, variants=[16, 24], executor="serial")  # doctest: +SKIP
+    >>> d.power_curve()[["n_units", "power", "mc_se"]]  # doctest: +SKIP
     """
 
     table: pd.DataFrame
@@ -39,7 +50,7 @@ class Diagnosis:
     sims: int
     alpha: float
     seed: int
-    protocol_hash: str
+    provenance: Provenance
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy diagnosands: variant, n_units, outcome, estimand, diagnosand, estimate,

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from trialkit._core.provenance import Provenance
 from trialkit._core.rng import RawStream
 from trialkit.diagnose.batched import fit_cr2, fit_hc2
 from trialkit.diagnose.diagnosands import BOOTSTRAP_SIMS, Simulated, diagnosands
@@ -190,6 +191,21 @@ def diagnose(
     ------
     TrialkitError
         Bad parameters, or a design that cannot be simulated (stepped wedge).
+
+    Notes
+    -----
+    The estimand is the outcome's declared ``effect``: for continuous, count and binary
+    outcomes the effect in outcome units (bias then includes what rounding and clipping to
+    the declared range take off); for ordinal and proportion outcomes the declared effect
+    is on the latent (logit) scale while the plan estimates a difference in codes or
+    proportions, so read power, not bias or coverage, for those.
+
+    Examples
+    --------
+    >>> from trialkit.protocol import load_protocol
+    >>> p = load_protocol("protocols/council_discretionary_budget.yaml")  # doctest: +SKIP
+    >>> d = diagnose(p, sims=500, workers=2)  # doctest: +SKIP
+    >>> print(d.summary())  # doctest: +SKIP
     """
     if not isinstance(sims, int | np.integer) or sims < 2:
         raise TrialkitError(f"The 'sims' parameter must be a whole number of at least 2. "
@@ -251,4 +267,4 @@ def _assemble(protocol: Protocol, sizes: tuple[int, ...], names: tuple[str, ...]
             frames.append(frame)
     return Diagnosis(table=pd.DataFrame(rows), simulations=pd.concat(frames, ignore_index=True),
                      sims=sims, alpha=alpha, seed=seed,
-                     protocol_hash=protocol.content_hash())
+                     provenance=Provenance(protocol_hash=protocol.content_hash(), seed=seed))
