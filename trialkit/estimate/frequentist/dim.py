@@ -21,7 +21,7 @@ arm is compared with control on the rows of those two arms.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -230,7 +230,7 @@ def difference_in_means(
     kinds = {c.se_type for c in contrasts}
     designs = {c.design for c in contrasts}
     n_clusters = int(np.unique(prep.cluster.codes).size) if prep.cluster is not None else None
-    return build_result(
+    result = build_result(
         outcome=outcome,
         terms=prep.arms.terms,
         coefficients=np.array([c.estimate for c in contrasts]),
@@ -244,3 +244,9 @@ def difference_in_means(
         n_clusters=n_clusters,
         estimator=f"difference_in_means ({'/'.join(sorted(designs))})",
     )
+    if m == 1:
+        return result
+    # Each arm is compared with control on the rows of those two arms: report that count.
+    used = [int(np.sum((prep.arm_codes == 0) | (prep.arm_codes == j))) for j in range(1, m + 1)]
+    rows = tuple(replace(r, n_obs=n) for r, n in zip(result.rows, used, strict=True))
+    return replace(result, rows=rows)
