@@ -58,15 +58,23 @@ class Diagnosis:
         return self.table.loc[:, list(TIDY_COLUMNS)].copy()
 
     def wide(self, *, with_se: bool = False) -> pd.DataFrame:
-        """One row per variant and outcome, one column per diagnosand (and ``<name>_se``)."""
-        frame = self.table.pivot_table(index=["n_units", "outcome"], columns="diagnosand",
-                                       values="estimate", sort=False, dropna=False)
-        if with_se:
-            se = self.table.pivot_table(index=["n_units", "outcome"], columns="diagnosand",
-                                        values="mc_se", sort=False, dropna=False)
-            frame = frame.join(se.add_suffix("_se"))
-        frame.columns.name = None
-        return frame.reset_index()
+        """One row per outcome and number of units, one column per diagnosand.
+
+        Columns ``outcome, n_units``, then the diagnosands in report order (and
+        ``<name>_se`` after each with ``with_se``): the shape the report's table takes.
+        """
+        index = ["outcome", "n_units"]
+        estimate = self.table.pivot_table(index=index, columns="diagnosand", values="estimate",
+                                          sort=False, dropna=False)
+        se = self.table.pivot_table(index=index, columns="diagnosand", values="mc_se",
+                                    sort=False, dropna=False)
+        names = list(dict.fromkeys(self.table["diagnosand"]))
+        parts = {}
+        for name in names:
+            parts[name] = estimate[name]
+            if with_se:
+                parts[f"{name}_se"] = se[name]
+        return pd.DataFrame(parts).reset_index()
 
     def power_curve(self) -> pd.DataFrame:
         """Power by number of units: ``outcome, n_units, power, mc_se, ci_low, ci_high``.

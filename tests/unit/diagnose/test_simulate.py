@@ -173,3 +173,16 @@ def test_stepped_wedge_not_supported_yet():
     protocol = load_protocol(ROOT / "mission_clarity_stepped_wedge.yaml")
     with pytest.raises(TrialkitError, match="stepped-wedge"):
         diagnose(protocol, sims=4, progress=False)
+
+
+def test_wide_table_for_the_report(small):
+    wide = small.wide(with_se=True)
+    assert list(wide.columns[:4]) == ["outcome", "n_units", "power", "power_se"]
+    assert len(wide) == 2
+
+
+def test_chunk_seeds_are_spawned_seed_sequences():
+    # chunk i of variant v draws from SeedSequence(seed).spawn(...)[v].spawn(...)[i]
+    spawned = np.random.SeedSequence(7).spawn(3)[2].spawn(5)[4]
+    keyed = np.random.SeedSequence(7, spawn_key=(2, 4))
+    assert (spawned.generate_state(4) == keyed.generate_state(4)).all()
