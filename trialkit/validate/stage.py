@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import MappingProxyType
 
@@ -120,8 +121,12 @@ def outcomes(
     specs = level_specs(protocol)
     alloc = allocation_frame(allocation)
     paths = [Path(p) for p in data_paths]
-    hashes = tuple((p.name, sha256_file(p)) for p in paths if p.is_file())
-    tables, issues = _read_all(paths, id_columns(specs))
+    # Hash in a background thread while parsing: hashlib releases the GIL on big reads.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashing = pool.submit(lambda: tuple((p.name, sha256_file(p)) for p in paths
+                                            if p.is_file()))
+        tables, issues = _read_all(paths, id_columns(specs))
+        hashes = hashing.result()
     found, layout_issues = assign_levels(tables, specs)
     issues += layout_issues
     coded: dict[str, pd.DataFrame] = {}
