@@ -48,13 +48,24 @@ def protocol(*, clustered: bool) -> Protocol:
         data["units"]["planned"] = 100
         data["levels"][0]["per_unit"] = {"mean": 20, "cv": 0.0}
     else:
-        data["design"].update({"type": "individual", "scheme": "complete",
-                               "cluster_column": None, "block_columns": []})
+        data["design"].update(
+            {
+                "type": "individual",
+                "scheme": "complete",
+                "cluster_column": None,
+                "block_columns": [],
+            }
+        )
         data["units"]["planned"] = 2000
     out = data["outcomes"][0]
     out.pop("range")
-    out["assumptions"] = {"mean": 0.0, "sd": 1.0, "effect": 0.1, "icc": 0.05 if clustered
-                          else 0.0, "r2": 0.3}
+    out["assumptions"] = {
+        "mean": 0.0,
+        "sd": 1.0,
+        "effect": 0.1,
+        "icc": 0.05 if clustered else 0.0,
+        "r2": 0.3,
+    }
     if not clustered:
         out["level"] = data["units"]["name"]
     data["covariates"] = []  # the outcome's baseline is the one covariate
@@ -63,8 +74,9 @@ def protocol(*, clustered: bool) -> Protocol:
     return parse_protocol(yaml.safe_dump(data))
 
 
-def _draw(rng: np.random.Generator, s: int, g: int, m: int, icc: float
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _draw(
+    rng: np.random.Generator, s: int, g: int, m: int, icc: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Treatment (S, G), outcome and baseline (S, G, m) as the fabricated model draws them."""
     t = (np.argsort(rng.random((s, g)), axis=1) < g // 2).astype(np.float64)
     u = rng.standard_normal((s, g, 1)) * np.sqrt(icc)
@@ -84,9 +96,12 @@ def _lin(t: np.ndarray, base: np.ndarray) -> np.ndarray:
 def _summarise(est: np.ndarray, se: np.ndarray, df: np.ndarray) -> dict[str, float]:
     p = 2 * special.stdtr(df, -np.abs(est / se))
     half = special.stdtrit(df, 0.975) * se
-    return {"power": float(np.mean(p <= 0.05)), "bias": float(np.mean(est - 0.1)),
-            "rmse": float(np.sqrt(np.mean((est - 0.1) ** 2))),
-            "coverage": float(np.mean(np.abs(est - 0.1) <= half))}
+    return {
+        "power": float(np.mean(p <= 0.05)),
+        "bias": float(np.mean(est - 0.1)),
+        "rmse": float(np.sqrt(np.mean((est - 0.1) ** 2))),
+        "coverage": float(np.mean(np.abs(est - 0.1) <= half)),
+    }
 
 
 def reference_hc2(seed: int) -> dict[str, float]:
@@ -120,8 +135,9 @@ def reference_cr2(seed: int) -> dict[str, float]:
         xb = np.einsum("sgmk,skl->sgml", xg, bread, optimize=True)
         h = np.einsum("sgik,sgjk->sgij", xb, xg, optimize=True)
         lam, vec = np.linalg.eigh(np.eye(20) - h)
-        a = np.einsum("sgij,sgj,sgkj->sgik", vec, 1 / np.sqrt(np.maximum(lam, 1e-12)), vec,
-                      optimize=True)
+        a = np.einsum(
+            "sgij,sgj,sgkj->sgik", vec, 1 / np.sqrt(np.maximum(lam, 1e-12)), vec, optimize=True
+        )
         score = np.einsum("sgm,sgmn,sgn->sg", xb[..., 1], a, e, optimize=True)
         out.append((coef[:, 1], np.sqrt((score**2).sum(axis=1)), np.full(CHUNK, 99.0)))
     return _summarise(*(np.concatenate(a) for a in zip(*out, strict=True)))
@@ -146,13 +162,15 @@ def reference_cr2_low_rank(seed: int) -> dict[str, float]:
         va = np.einsum("sgkl,sk->sgl", vec, a)
         vc = np.einsum("sgkl,sgk->sgl", vec, cg)
         score = np.einsum("sgl,sgl->sg", va, vc / np.sqrt(1 - lam))
-        out.append((np.einsum("sk,sk->s", a, c), np.sqrt((score**2).sum(axis=1)),
-                    np.full(CHUNK, 99.0)))
+        out.append(
+            (np.einsum("sk,sk->s", a, c), np.sqrt((score**2).sum(axis=1)), np.full(CHUNK, 99.0))
+        )
     return _summarise(*(np.concatenate(a) for a in zip(*out, strict=True)))
 
 
-def best_of(ours: Callable[[], object], reference: Callable[[], object],
-            repeats: int) -> tuple[float, float]:
+def best_of(
+    ours: Callable[[], object], reference: Callable[[], object], repeats: int
+) -> tuple[float, float]:
     """The fastest of ``repeats`` timed calls of each, alternating so both see the same load."""
     times: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeats):
@@ -167,12 +185,15 @@ def main(repeats: int = 3) -> None:
     """Print each case's times and ratio against its target."""
     try:
         from threadpoolctl import threadpool_limits
+
         threadpool_limits(1, user_api="blas")  # the references too: same footing as ours
     except ImportError:  # pragma: no cover
         pass
-    cases = [("HC2: 1,000 sims, N = 2,000, Lin", False, reference_hc2, 2.0),
-             ("CR2: 1,000 sims, 100 x 20, Lin (dense ref)", True, reference_cr2, 3.0),
-             ("CR2: 1,000 sims, 100 x 20, Lin (k x k ref)", True, reference_cr2_low_rank, 3.0)]
+    cases = [
+        ("HC2: 1,000 sims, N = 2,000, Lin", False, reference_hc2, 2.0),
+        ("CR2: 1,000 sims, 100 x 20, Lin (dense ref)", True, reference_cr2, 3.0),
+        ("CR2: 1,000 sims, 100 x 20, Lin (k x k ref)", True, reference_cr2_low_rank, 3.0),
+    ]
     for label, clustered, reference, target in cases:
         p = protocol(clustered=clustered)
 
@@ -184,9 +205,11 @@ def main(repeats: int = 3) -> None:
         d = diagnose(p, sims=SIMS, executor="serial", progress=False, chunk_size=CHUNK)
         power = d.to_frame().set_index("diagnosand").loc["power", "estimate"]
         ratio = t_ours / t_ref
-        print(f"{label:<44} trialkit {t_ours:7.3f} s  reference {t_ref:7.3f} s  "
-              f"ratio {ratio:5.2f}  (target <= {target:g}: {'ok' if ratio <= target else 'MISSED'})"
-              f"  power {power:.3f} vs reference {reference(1)['power']:.3f}")
+        print(
+            f"{label:<44} trialkit {t_ours:7.3f} s  reference {t_ref:7.3f} s  "
+            f"ratio {ratio:5.2f}  (target <= {target:g}: {'ok' if ratio <= target else 'MISSED'})"
+            f"  power {power:.3f} vs reference {reference(1)['power']:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -16,8 +16,9 @@ FLAGSHIP = Path(__file__).resolve().parents[2] / "protocols" / "council_discreti
 SIMS = 2000
 
 
-def _protocol(*, design: dict[str, object], effect: float, icc: float, planned: int,
-              per_unit: float = 1.0) -> Protocol:
+def _protocol(
+    *, design: dict[str, object], effect: float, icc: float, planned: int, per_unit: float = 1.0
+) -> Protocol:
     """The flagship reduced to one normal outcome (sd 1), OLS, no covariates, no attrition."""
     data = yaml.safe_load(FLAGSHIP.read_text())
     data["design"].update(design)
@@ -26,8 +27,7 @@ def _protocol(*, design: dict[str, object], effect: float, icc: float, planned: 
     loneliness = data["outcomes"][0]
     loneliness.pop("baseline")
     loneliness.pop("range")
-    loneliness["assumptions"] = {"mean": 0.0, "sd": 1.0, "effect": effect, "icc": icc,
-                                 "r2": 0.0}
+    loneliness["assumptions"] = {"mean": 0.0, "sd": 1.0, "effect": effect, "icc": icc, "r2": 0.0}
     if design.get("type") == "individual":
         loneliness["level"] = data["units"]["name"]
     data["covariates"], data["subgroups"] = [], []
@@ -37,15 +37,32 @@ def _protocol(*, design: dict[str, object], effect: float, icc: float, planned: 
 
 
 def _individual(effect: float) -> Protocol:
-    return _protocol(design={"type": "individual", "scheme": "complete",
-                             "cluster_column": None, "block_columns": []},
-                     effect=effect, icc=0.0, planned=400)
+    return _protocol(
+        design={
+            "type": "individual",
+            "scheme": "complete",
+            "cluster_column": None,
+            "block_columns": [],
+        },
+        effect=effect,
+        icc=0.0,
+        planned=400,
+    )
 
 
 def _cluster(effect: float, clusters: int = 30) -> Protocol:
-    return _protocol(design={"type": "cluster", "scheme": "cluster",
-                             "cluster_column": "team_id", "block_columns": []},
-                     effect=effect, icc=0.05, planned=clusters, per_unit=20)
+    return _protocol(
+        design={
+            "type": "cluster",
+            "scheme": "cluster",
+            "cluster_column": "team_id",
+            "block_columns": [],
+        },
+        effect=effect,
+        icc=0.05,
+        planned=clusters,
+        per_unit=20,
+    )
 
 
 def _value(d: Diagnosis, name: str) -> tuple[float, float]:
@@ -73,8 +90,9 @@ def test_individual_power_matches_solve_individual():
 def test_cluster_power_matches_solve_cluster():
     d = _run(_cluster(0.3))
     power, se = _value(d, "power")
-    analytic = solve_cluster(effect=0.3, clusters=30, cluster_size=20, icc=0.05,
-                             outcome=ContinuousOutcome(sd=1.0)).power
+    analytic = solve_cluster(
+        effect=0.3, clusters=30, cluster_size=20, icc=0.05, outcome=ContinuousOutcome(sd=1.0)
+    ).power
     assert abs(power - analytic) < 3.5 * se + 0.01, (power, analytic, se)
     coverage, cse = _value(d, "coverage")
     assert abs(coverage - 0.95) < 3.5 * cse, ("CR2 coverage", coverage)

@@ -49,8 +49,11 @@ class BatchedFit:
             p_value = 2.0 * special.stdtr(self.df, -np.abs(statistic))
             crit = special.stdtrit(self.df, 0.5 + ci_level / 2.0)
         half = crit * self.std_error
-        return (np.asarray(p_value), np.asarray(self.estimate - half),
-                np.asarray(self.estimate + half))
+        return (
+            np.asarray(p_value),
+            np.asarray(self.estimate - half),
+            np.asarray(self.estimate + half),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +92,11 @@ def _factor(x: FloatArray, y: FloatArray, term: int) -> _Factor:
 def _finish(f: _Factor, var: FloatArray, df: FloatArray) -> BatchedFit:
     nan = np.full_like(f.coef, np.nan)
     se = np.sqrt(np.maximum(var, 0.0)) / f.scale_p
-    return BatchedFit(estimate=np.where(f.ok, f.coef, nan), std_error=np.where(f.ok, se, nan),
-                      df=np.where(f.ok, df, nan))
+    return BatchedFit(
+        estimate=np.where(f.ok, f.coef, nan),
+        std_error=np.where(f.ok, se, nan),
+        df=np.where(f.ok, df, nan),
+    )
 
 
 def fit_hc2(x: FloatArray, y: FloatArray, mask: BoolArray, *, term: int = 1) -> BatchedFit:
@@ -161,8 +167,7 @@ def fit_cr2(x: FloatArray, y: FloatArray, mask: BoolArray, *, term: int = 1) -> 
     nu = np.einsum("sgk,sgk->sg", u, u)
     cross = np.einsum("sgk,sgl->skl", u, u)
     tr1 = d.sum(axis=1) - nu.sum(axis=1)
-    tr2 = (d**2).sum(axis=1) - 2.0 * (d * nu).sum(axis=1) + np.einsum("skl,skl->s", cross,
-                                                                        cross)
+    tr2 = (d**2).sum(axis=1) - 2.0 * (d * nu).sum(axis=1) + np.einsum("skl,skl->s", cross, cross)
     with np.errstate(invalid="ignore", divide="ignore"):
         df = tr1**2 / tr2
     return _finish(f, var, df)

@@ -38,8 +38,15 @@ FloatArray = NDArray[np.float64]
 
 #: Diagnosands in report order.
 DIAGNOSANDS: tuple[str, ...] = (
-    "power", "bias", "rmse", "coverage", "mean_estimate", "sd_estimate", "mean_se",
-    "type_s_rate", "exaggeration_ratio",
+    "power",
+    "bias",
+    "rmse",
+    "coverage",
+    "mean_estimate",
+    "sd_estimate",
+    "mean_se",
+    "type_s_rate",
+    "exaggeration_ratio",
 )
 #: Bootstrap resamples for the Monte Carlo SEs of nonlinear diagnosands (DeclareDesign).
 BOOTSTRAP_SIMS = 100
@@ -67,8 +74,14 @@ class Simulated:
     def finite(self) -> Simulated:
         """Only the simulations where the estimator returned an estimate and an SE."""
         keep = np.isfinite(self.estimate) & np.isfinite(self.std_error)
-        return Simulated(self.estimate[keep], self.std_error[keep], self.p_value[keep],
-                         self.ci_low[keep], self.ci_high[keep], self.estimand)
+        return Simulated(
+            self.estimate[keep],
+            self.std_error[keep],
+            self.p_value[keep],
+            self.ci_low[keep],
+            self.ci_high[keep],
+            self.estimand,
+        )
 
 
 def _conditional_mean(values: FloatArray, where: NDArray[np.bool_]) -> FloatArray:
@@ -102,7 +115,8 @@ _LINEAR: dict[str, Callable[[Simulated, float], FloatArray]] = {
     "power": lambda s, a: (s.p_value <= a).astype(np.float64),
     "bias": lambda s, a: s.estimate - s.estimand,
     "coverage": lambda s, a: ((s.ci_low <= s.estimand) & (s.estimand <= s.ci_high)).astype(
-        np.float64),
+        np.float64
+    ),
     "mean_estimate": lambda s, a: s.estimate,
     "mean_se": lambda s, a: s.std_error,
 }
@@ -171,8 +185,9 @@ def diagnosands(
     return {name: out[name] for name in DIAGNOSANDS}
 
 
-def retrodesign(effect: float, std_error: float, *, alpha: float = 0.05,
-                df: float = np.inf) -> dict[str, float]:
+def retrodesign(
+    effect: float, std_error: float, *, alpha: float = 0.05, df: float = np.inf
+) -> dict[str, float]:
     """Gelman & Carlin's (2014) closed forms: power, type-S rate and exaggeration ratio.
 
     For an estimate distributed as ``effect + std_error * t_df`` (normal when ``df`` is
@@ -198,5 +213,8 @@ def retrodesign(effect: float, std_error: float, *, alpha: float = 0.05,
 
     top = integrate.quad(absolute, z - lam, np.inf)[0]
     bottom = integrate.quad(absolute, -np.inf, -z - lam)[0]
-    return {"power": power, "type_s_rate": wrong / power,
-            "exaggeration_ratio": (top + bottom) / (power * abs(lam))}
+    return {
+        "power": power,
+        "type_s_rate": wrong / power,
+        "exaggeration_ratio": (top + bottom) / (power * abs(lam)),
+    }

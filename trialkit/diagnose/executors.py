@@ -24,8 +24,12 @@ DASK_RETRIES = 3
 Task = tuple[Callable[..., Any], tuple[Any, ...]]
 
 
-def run_tasks(engine: Executor | Any | None, tasks: Mapping[Hashable, Task], *,
-              on_result: Callable[[Hashable, Any], None] | None = None) -> dict[Hashable, Any]:
+def run_tasks(
+    engine: Executor | Any | None,
+    tasks: Mapping[Hashable, Task],
+    *,
+    on_result: Callable[[Hashable, Any], None] | None = None,
+) -> dict[Hashable, Any]:
     """Run ``tasks`` (key → (function, args)) and return key → result.
 
     Parameters
@@ -58,27 +62,29 @@ def run_tasks(engine: Executor | Any | None, tasks: Mapping[Hashable, Task], *,
         _run_dask(engine, tasks, keep)
     else:
         futures: dict[Future[Any], Hashable] = {
-            engine.submit(func, *args): key for key, (func, args) in tasks.items()}
+            engine.submit(func, *args): key for key, (func, args) in tasks.items()
+        }
         for future in as_completed(futures):
             keep(futures[future], future.result())
     return {key: results[key] for key in tasks}
 
 
 def _is_dask_client(engine: Any) -> bool:
-    return type(engine).__name__ == "Client" and type(engine).__module__.startswith(
-        "distributed")
+    return type(engine).__name__ == "Client" and type(engine).__module__.startswith("distributed")
 
 
-def _run_dask(client: Any, tasks: Mapping[Hashable, Task],
-              keep: Callable[[Hashable, Any], None]) -> None:
+def _run_dask(
+    client: Any, tasks: Mapping[Hashable, Task], keep: Callable[[Hashable, Any], None]
+) -> None:
     dask_completed = importlib.import_module("distributed").as_completed
 
     token = os.urandom(6).hex()
     keys: dict[str, Hashable] = {}
     futures = []
     for i, (key, (func, args)) in enumerate(tasks.items()):
-        future = client.submit(func, *args, key=f"trialkit-diagnose-{token}-{i}",
-                               retries=DASK_RETRIES, pure=False)
+        future = client.submit(
+            func, *args, key=f"trialkit-diagnose-{token}-{i}", retries=DASK_RETRIES, pure=False
+        )
         keys[future.key] = key
         futures.append(future)
     for future in dask_completed(futures):
@@ -86,8 +92,13 @@ def _run_dask(client: Any, tasks: Mapping[Hashable, Task],
 
 
 @contextmanager
-def engine(*, executor: Executor | Any | EngineName | None = None, workers: int | None = None,
-           scheduler: str | None = None) -> Iterator[Executor | Any | None]:
+def engine(
+    *,
+    executor: Executor | Any | EngineName | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    tasks: int | None = None,
+) -> Iterator[Executor | Any | None]:
     """The engine for a run, opened and closed around it.
 
     Parameters
@@ -101,6 +112,8 @@ def engine(*, executor: Executor | Any | EngineName | None = None, workers: int 
         ``LocalCluster`` on 127.0.0.1.
     scheduler
         Address of a running Dask scheduler, e.g. ``"tcp://10.0.0.5:8786"``.
+    tasks
+        Number of tasks, if known: no more local processes are started than tasks.
 
     Yields
     ------
@@ -114,14 +127,17 @@ def engine(*, executor: Executor | Any | EngineName | None = None, workers: int 
     if name == "serial" or (name == "processes" and workers == 1):
         yield None
     elif name == "processes":
-        with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        count = workers or os.cpu_count() or 1
+        with ProcessPoolExecutor(max_workers=max(1, min(count, tasks or count))) as pool:
             yield pool
     elif name == "dask":
         with _dask_client(workers, scheduler) as client:
             yield client
     else:
-        raise TrialkitError(f"The 'executor' parameter must be an Executor, a Dask Client or "
-                            f"one of 'serial', 'processes', 'dask'. Got {name!r} instead.")
+        raise TrialkitError(
+            f"The 'executor' parameter must be an Executor, a Dask Client or "
+            f"one of 'serial', 'processes', 'dask'. Got {name!r} instead."
+        )
 
 
 @contextmanager
@@ -129,14 +145,21 @@ def _dask_client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
     try:
         distributed: Any = importlib.import_module("distributed")
     except ImportError:  # pragma: no cover - dask is a dependency
-        raise TrialkitError("Dask runs need dask[distributed]. Fix: pip install "
-                            "'dask[distributed]'.") from None
+        raise TrialkitError(
+            "Dask runs need dask[distributed]. Fix: pip install 'dask[distributed]'."
+        ) from None
     if scheduler is not None:
         with distributed.Client(scheduler) as client:
             yield client
         return
-    with distributed.LocalCluster(n_workers=workers or os.cpu_count() or 1,
-                                  threads_per_worker=1, host="127.0.0.1",
-                                  dashboard_address=None, processes=True) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+            processes=True,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         yield client

@@ -20,17 +20,20 @@ from trialkit.protocol.outcomes import Outcome
 RESULT_COLUMNS = ("estimate", "std_error", "df", "p_value", "ci_low", "ci_high")
 
 
-def simulation_frame(design: SimulationDesign, outcome: Outcome, draw: Draw,
-                     sim: int) -> AnalysisFrame:
+def simulation_frame(
+    design: SimulationDesign, outcome: Outcome, draw: Draw, sim: int
+) -> AnalysisFrame:
     """The analysis frame of simulation ``sim``: observed rows with arm, block and cluster."""
     p = design.protocol
     units, slots = np.nonzero(draw.mask[sim])
     arm_ids = np.array([arm.id for arm in p.arms], dtype=object)
-    data = pd.DataFrame({
-        outcome.data_column: draw.y[sim][units, slots],
-        "arm": arm_ids[draw.arms[sim][units]],
-        "cluster": design.clusters[units],
-    })
+    data = pd.DataFrame(
+        {
+            outcome.data_column: draw.y[sim][units, slots],
+            "arm": arm_ids[draw.arms[sim][units]],
+            "cluster": design.clusters[units],
+        }
+    )
     for name, values in draw.covariates.items():
         data[name] = values[sim][units, slots]
     blocks = None
@@ -39,12 +42,18 @@ def simulation_frame(design: SimulationDesign, outcome: Outcome, draw: Draw,
         blocks = "block"
     clustered = p.design.type != "individual" or outcome.level != p.units.name
     covariates = tuple(name for name in draw.covariates if name != outcome.baseline)
-    return AnalysisFrame(data=data, cluster="cluster" if clustered else None, blocks=blocks,
-                         covariates=covariates, baseline=outcome.baseline or None)
+    return AnalysisFrame(
+        data=data,
+        cluster="cluster" if clustered else None,
+        blocks=blocks,
+        covariates=covariates,
+        baseline=outcome.baseline or None,
+    )
 
 
-def estimate_frames(design: SimulationDesign, outcome: Outcome, draw: Draw, *,
-                    ci_level: float) -> np.ndarray:
+def estimate_frames(
+    design: SimulationDesign, outcome: Outcome, draw: Draw, *, ci_level: float
+) -> np.ndarray:
     """The plan's estimator on every simulation of ``draw``: ``(S, 6)`` result rows.
 
     A simulation whose estimator fails (e.g. an arm with no observed rows) gives NaNs.

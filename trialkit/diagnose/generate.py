@@ -95,8 +95,13 @@ def is_clustered(protocol: Protocol, outcome: Outcome) -> bool:
     return protocol.design.type != "individual" or outcome.level != protocol.units.name
 
 
-def _values(outcome: Outcome, a: Assumptions, latent: FloatArray, treated: NDArray[np.bool_],
-            rng: np.random.Generator) -> FloatArray:
+def _values(
+    outcome: Outcome,
+    a: Assumptions,
+    latent: FloatArray,
+    treated: NDArray[np.bool_],
+    rng: np.random.Generator,
+) -> FloatArray:
     """Outcome values as the validate stage codes them (ordinal labels become codes)."""
     shape = latent.shape
     flat, t = latent.reshape(-1), np.broadcast_to(treated, shape).reshape(-1)
@@ -109,23 +114,30 @@ def _values(outcome: Outcome, a: Assumptions, latent: FloatArray, treated: NDArr
     return np.asarray(_outcome_values(outcome, a, flat, t, rng), dtype=np.float64).reshape(shape)
 
 
-def _row_covariates(design: SimulationDesign, outcome: Outcome, shape: tuple[int, ...],
-                    baseline: FloatArray | None,
-                    rng: np.random.Generator) -> dict[str, FloatArray]:
+def _row_covariates(
+    design: SimulationDesign,
+    outcome: Outcome,
+    shape: tuple[int, ...],
+    baseline: FloatArray | None,
+    rng: np.random.Generator,
+) -> dict[str, FloatArray]:
     """Row-level adjusted covariates (and the outcome's baseline), as fabricate draws them."""
     p = design.protocol
     columns: dict[str, FloatArray] = {}
     for cov in p.covariates:
         if not cov.adjust or cov.level != outcome.level or cov.level == p.units.name:
             continue
-        other = next((o for o in p.outcomes if o.level == outcome.level
-                      and o.baseline == cov.data_column), None)
+        other = next(
+            (o for o in p.outcomes if o.level == outcome.level and o.baseline == cov.data_column),
+            None,
+        )
         if cov.data_column == outcome.baseline and baseline is not None:
             continue  # the baseline enters once, below
         if other is not None and other.assumptions is not None:
             latent = rng.standard_normal(shape)
-            columns[cov.data_column] = _values(other, other.assumptions, latent,
-                                               np.zeros(shape, bool), rng)
+            columns[cov.data_column] = _values(
+                other, other.assumptions, latent, np.zeros(shape, bool), rng
+            )
         else:
             values = np.asarray(_covariate(cov, int(np.prod(shape)), rng)).reshape(shape)
             columns.update(_coded(cov.data_column, values, cov.type == "categorical"))
@@ -141,8 +153,13 @@ def _unit_covariates(design: SimulationDesign) -> dict[str, FloatArray]:
         if c.adjust and c.level == p.units.name and c.data_column in design.units:
             column = design.units[c.data_column]
             categorical = c.type == "categorical"
-            out.update(_coded(c.data_column, column.to_numpy(dtype=object if categorical
-                                                             else np.float64), categorical))
+            out.update(
+                _coded(
+                    c.data_column,
+                    column.to_numpy(dtype=object if categorical else np.float64),
+                    categorical,
+                )
+            )
     return out
 
 
@@ -175,8 +192,9 @@ class Draw:
     covariates: dict[str, FloatArray]
 
 
-def draw_outcome(design: SimulationDesign, outcome: Outcome, arms: IntArray,
-                 rng: np.random.Generator) -> Draw:
+def draw_outcome(
+    design: SimulationDesign, outcome: Outcome, arms: IntArray, rng: np.random.Generator
+) -> Draw:
     """Draw ``outcome`` and the plan's covariates for each assignment in ``arms``."""
     p, a = design.protocol, outcome.assumptions
     assert a is not None
@@ -201,99 +219,9 @@ def draw_outcome(design: SimulationDesign, outcome: Outcome, arms: IntArray,
     if outcome.baseline:
         base_latent = effect + np.sqrt(1 - a.icc) * base_part
         baseline = _values(outcome, a, base_latent, np.zeros((s, n, m), bool), rng)
-    covariates = {name: np.broadcast_to(c[None, :, None], (s, n, m))
-                  for name, c in _unit_covariates(design).items()}
+    covariates = {
+        name: np.broadcast_to(c[None, :, None], (s, n, m))
+        for name, c in _unit_covariates(design).items()
+    }
     covariates.update(_row_covariates(design, outcome, (s, n, m), baseline, rng))
     return Draw(arms, np.where(mask, y, 0.0), mask, covariates)
-
-
-def simulate_outcome(design: SimulationDesign, outcome: Outcome, arms: IntArray,
-                     rng: np.random.Generator) -> tuple[FloatArray, FloatArray,
-                                                        NDArray[np.bool_]]:
-    """Draw ``outcome`` for each assignment and build the plan's design matrices.
-
-    Parameters
-    ----------
-    design
-        The compiled design variant.
-    outcome
-        The outcome (with assumptions) to simulate.
-    arms
-        ``(S, n_units)`` arm indices (the protocol's arm order), one row per simulation.
-    rng
-        Generator for the outcome data.
-
-    Returns
-    -------
-    tuple
-        ``x (S, G, m, k)``, ``y (S, G, m)`` and ``mask (S, G, m)`` (see
-        :func:`design_arrays`).
-    """
-    return design_arrays(design, draw_outcome(design, outcome, arms, rng))
-
-
-def design_arrays(design: SimulationDesign,
-                  draw: Draw) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
-    """The plan's design matrices for a draw, grouped by analysis cluster.
-
-    Returns ``x (S, G, m, k)``, ``y (S, G, m)`` and ``mask (S, G, m)``, zero where not
-    observed; column 1 of ``x`` is the treatment indicator.
-    """
-    p = design.protocol
-    s, n, m = draw.y.shape
-    control = next(i for i, arm in enumerate(p.arms) if arm.control)
-    t = np.broadcast_to((draw.arms != control)[..., None], (s, n, m)).astype(np.float64)
-    z = list(draw.covariates.values())
-    if design.blocks is not None:
-        z += [np.broadcast_to((design.blocks == b)[None, :, None], (s, n, m)).astype(float)
-              for b in range(1, int(design.blocks.max()) + 1)]
-    x = _matrix(p.analysis.frequentist.estimator, t, z, draw.mask)
-    return _by_cluster(design, x, draw.y, draw.mask)
-
-
-def _matrix(estimator: str, t: FloatArray, z: list[FloatArray],
-            mask: NDArray[np.bool_]) -> FloatArray:
-    """``[1, T, Z]`` (ols) or ``[1, T, Zc, T Zc]`` (lin), zero on unobserved rows."""
-    s, n, m = t.shape
-    p = len(z)
-    lin = estimator == "lin"
-    x = np.empty((s, n * m, 2 + p * (2 if lin else 1)))
-    x[..., 0] = 1.0
-    x[..., 1] = t.reshape(s, -1)
-    flat = mask.reshape(s, -1)
-    count = np.maximum(flat.sum(axis=1), 1)
-    for j, column in enumerate(z):
-        values = column.reshape(s, -1)
-        high = np.where(flat, values, -np.inf).max(axis=1)
-        low = np.where(flat, values, np.inf).min(axis=1)
-        centre = np.einsum("sr,sr->s", values, flat) / count if lin else 0.0
-        # the plan drops covariates that do not vary in the analysed rows
-        keep = (high > low).astype(np.float64)[:, None]
-        x[..., 2 + j] = (values - np.asarray(centre)[..., None]) * keep
-        if lin:
-            np.multiply(x[..., 2 + j], x[..., 1], out=x[..., 2 + p + j])
-    x *= flat[..., None]
-    return x.reshape(s, n, m, -1)
-
-
-def _by_cluster(design: SimulationDesign, x: FloatArray, y: FloatArray,
-                mask: NDArray[np.bool_]) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
-    """Regroup unit slots ``(S, n, m)`` into analysis clusters ``(S, G, u m)``."""
-    codes = design.clusters
-    if np.array_equal(codes, np.arange(len(codes))):
-        return x, y, mask
-    order = np.argsort(codes, kind="stable")
-    counts = np.bincount(codes)
-    width = int(counts.max())
-    slot = np.arange(len(codes)) - np.repeat(np.cumsum(counts) - counts, counts)
-    index = np.full((len(counts), width), -1)
-    index[codes[order], slot] = order
-    s, _, m, k = x.shape
-    pad = index < 0
-    take = np.where(pad, 0, index)
-    xg = np.where(pad[None, :, :, None, None], 0.0, x[:, take]).reshape(s, len(counts),
-                                                                         width * m, k)
-    yg = np.where(pad[None, :, :, None], 0.0, y[:, take]).reshape(s, len(counts), width * m)
-    mg = np.where(pad[None, :, :, None], False, mask[:, take]).reshape(s, len(counts),
-                                                                        width * m)
-    return xg, yg, mg

@@ -9,8 +9,16 @@ import pandas as pd
 from trialkit._core.provenance import Provenance
 
 #: Columns of :meth:`Diagnosis.to_frame`.
-TIDY_COLUMNS = ("variant", "n_units", "outcome", "estimand", "diagnosand", "estimate", "mc_se",
-                "n_sims")
+TIDY_COLUMNS = (
+    "variant",
+    "n_units",
+    "outcome",
+    "estimand",
+    "diagnosand",
+    "estimate",
+    "mc_se",
+    "n_sims",
+)
 #: Diagnosands shown by :meth:`Diagnosis.summary` (the CLI's table).
 SUMMARY_DIAGNOSANDS = ("power", "bias", "rmse", "coverage")
 
@@ -64,10 +72,12 @@ class Diagnosis:
         ``<name>_se`` after each with ``with_se``): the shape the report's table takes.
         """
         index = ["outcome", "n_units"]
-        estimate = self.table.pivot_table(index=index, columns="diagnosand", values="estimate",
-                                          sort=False, dropna=False)
-        se = self.table.pivot_table(index=index, columns="diagnosand", values="mc_se",
-                                    sort=False, dropna=False)
+        estimate = self.table.pivot_table(
+            index=index, columns="diagnosand", values="estimate", sort=False, dropna=False
+        )
+        se = self.table.pivot_table(
+            index=index, columns="diagnosand", values="mc_se", sort=False, dropna=False
+        )
         names = list(dict.fromkeys(self.table["diagnosand"]))
         parts = {}
         for name in names:
@@ -83,7 +93,8 @@ class Diagnosis:
         """
         rows = self.table[self.table["diagnosand"] == "power"]
         out = rows.loc[:, ["outcome", "n_units", "estimate", "mc_se"]].rename(
-            columns={"estimate": "power"})
+            columns={"estimate": "power"}
+        )
         out["ci_low"] = (out["power"] - 1.96 * out["mc_se"]).clip(0.0, 1.0)
         out["ci_high"] = (out["power"] + 1.96 * out["mc_se"]).clip(0.0, 1.0)
         return out.sort_values(["outcome", "n_units"]).reset_index(drop=True)
@@ -91,8 +102,12 @@ class Diagnosis:
     def summary(self, diagnosands: tuple[str, ...] = SUMMARY_DIAGNOSANDS) -> str:
         """Fixed-width table: each diagnosand with its Monte Carlo SE in brackets."""
         header = f"{'units':>6}  {'outcome':<24}" + "".join(f"{d:>20}" for d in diagnosands)
-        lines = [f"Design diagnosis ({self.sims} simulations per variant, alpha "
-                 f"{self.alpha:g}, seed {self.seed})", header, "-" * len(header)]
+        lines = [
+            f"Design diagnosis ({self.sims} simulations per variant, alpha "
+            f"{self.alpha:g}, seed {self.seed})",
+            header,
+            "-" * len(header),
+        ]
         for (n, outcome), group in self.table.groupby(["n_units", "outcome"], sort=False):
             values = group.set_index("diagnosand")
             estimate = values["estimate"].astype(float).to_dict()

@@ -33,8 +33,8 @@ from trialkit.diagnose.generate import (
     compile_design,
     draw_outcome,
     is_clustered,
-    simulate_outcome,
 )
+from trialkit.diagnose.layout import simulate_outcome
 from trialkit.diagnose.results import Diagnosis
 from trialkit.errors import TrialkitError
 from trialkit.protocol import Protocol
@@ -67,13 +67,16 @@ def select_outcomes(protocol: Protocol, outcomes: OutcomeSet | Sequence[str]) ->
         chosen = [protocol.outcome(name) for name in outcomes]
     chosen = [o for o in chosen if o.assumptions is not None]
     if not chosen:
-        raise TrialkitError("no outcome to diagnose: the outcomes chosen declare no "
-                            "`assumptions`. Fix: add assumptions (mean, sd or rate, effect).")
+        raise TrialkitError(
+            "no outcome to diagnose: the outcomes chosen declare no "
+            "`assumptions`. Fix: add assumptions (mean, sd or rate, effect)."
+        )
     return tuple(o.name for o in chosen)
 
 
-def run_chunk(design: SimulationDesign, outcomes: tuple[str, ...], chunk: Chunk,
-              ci_level: float) -> dict[str, np.ndarray]:
+def run_chunk(
+    design: SimulationDesign, outcomes: tuple[str, ...], chunk: Chunk, ci_level: float
+) -> dict[str, np.ndarray]:
     """Simulate one chunk: ``(size, 6)`` result rows per outcome (see ``RESULT_COLUMNS``).
 
     BLAS runs on one thread: the matrices are small and batched, and parallelism comes
@@ -94,11 +97,13 @@ def _one_blas_thread() -> Iterator[None]:
         yield
 
 
-def _run_chunk(design: SimulationDesign, outcomes: tuple[str, ...], chunk: Chunk,
-               ci_level: float) -> dict[str, np.ndarray]:
+def _run_chunk(
+    design: SimulationDesign, outcomes: tuple[str, ...], chunk: Chunk, ci_level: float
+) -> dict[str, np.ndarray]:
     p = design.protocol
-    draw_seq, data_seq = np.random.SeedSequence(chunk.seed,
-                                                spawn_key=(chunk.variant, chunk.index)).spawn(2)
+    draw_seq, data_seq = np.random.SeedSequence(
+        chunk.seed, spawn_key=(chunk.variant, chunk.index)
+    ).spawn(2)
     stream = RawStream(int.from_bytes(draw_seq.generate_state(4, np.uint32).tobytes(), "little"))
     arms = np.concatenate(list(design.scheme.draw_many(stream, chunk.size)), axis=0)
     rng = np.random.default_rng(data_seq)
@@ -109,8 +114,7 @@ def _run_chunk(design: SimulationDesign, outcomes: tuple[str, ...], chunk: Chunk
             x, y, mask = simulate_outcome(design, outcome, arms, rng)
             fit = (fit_cr2 if is_clustered(p, outcome) else fit_hc2)(x, y, mask)
             p_value, low, high = fit.inference(ci_level)
-            out[name] = np.column_stack([fit.estimate, fit.std_error, fit.df, p_value, low,
-                                         high])
+            out[name] = np.column_stack([fit.estimate, fit.std_error, fit.df, p_value, low, high])
         else:
             draw = draw_outcome(design, outcome, arms, rng)
             out[name] = estimate_frames(design, outcome, draw, ci_level=ci_level)
@@ -127,11 +131,16 @@ def _chunk_size(design: SimulationDesign, outcome: Outcome) -> int:
 
 
 def _variants(protocol: Protocol, variants: Sequence[int] | None) -> tuple[int, ...]:
-    chosen = list(variants) if variants is not None else [protocol.units.planned,
-                                                          *protocol.power.variants]
+    chosen = (
+        list(variants)
+        if variants is not None
+        else [protocol.units.planned, *protocol.power.variants]
+    )
     if any(not isinstance(v, int | np.integer) or v < 2 for v in chosen):
-        raise TrialkitError(f"The 'variants' parameter must list numbers of units of at least "
-                            f"2. Got {chosen!r} instead.")
+        raise TrialkitError(
+            f"The 'variants' parameter must list numbers of units of at least "
+            f"2. Got {chosen!r} instead."
+        )
     return tuple(sorted(set(int(v) for v in chosen)))
 
 
@@ -208,11 +217,14 @@ def diagnose(
     >>> print(d.summary())  # doctest: +SKIP
     """
     if not isinstance(sims, int | np.integer) or sims < 2:
-        raise TrialkitError(f"The 'sims' parameter must be a whole number of at least 2. "
-                            f"Got {sims!r} instead.")
+        raise TrialkitError(
+            f"The 'sims' parameter must be a whole number of at least 2. Got {sims!r} instead."
+        )
     if protocol.design.stepped_wedge is not None:
-        raise TrialkitError("diagnosis of stepped-wedge designs is not supported yet. Fix: "
-                            "use `trialkit power` (Hussey & Hughes) for this design.")
+        raise TrialkitError(
+            "diagnosis of stepped-wedge designs is not supported yet. Fix: "
+            "use `trialkit power` (Hussey & Hughes) for this design."
+        )
     seed = protocol.seed if seed is None else int(seed)
     names = select_outcomes(protocol, outcomes)
     sizes = _variants(protocol, variants)
@@ -225,25 +237,42 @@ def diagnose(
             chunk = Chunk(v, i, start, min(size, sims - start), seed)
             tasks[(v, i)] = (run_chunk, (design, names, chunk, ci_level))
     results = _run(tasks, sims * len(designs), executor, workers, scheduler, progress)
-    return _assemble(protocol, sizes, names, results, sims=sims, seed=seed,
-                     bootstrap_sims=bootstrap_sims)
+    return _assemble(
+        protocol, sizes, names, results, sims=sims, seed=seed, bootstrap_sims=bootstrap_sims
+    )
 
 
-def _run(tasks: dict[Hashable, Task], total: int, executor: Any, workers: int | None,
-         scheduler: str | None, progress: bool) -> dict[Hashable, Any]:
+def _run(
+    tasks: dict[Hashable, Task],
+    total: int,
+    executor: Any,
+    workers: int | None,
+    scheduler: str | None,
+    progress: bool,
+) -> dict[Hashable, Any]:
     from tqdm.auto import tqdm
 
-    with tqdm(total=total, disable=not progress, unit="sim", desc="diagnose") as bar, \
-            engine(executor=executor, workers=workers, scheduler=scheduler) as runner:
+    with (
+        tqdm(total=total, disable=not progress, unit="sim", desc="diagnose") as bar,
+        engine(executor=executor, workers=workers, scheduler=scheduler, tasks=len(tasks)) as runner,
+    ):
+
         def advance(key: Hashable, value: dict[str, np.ndarray]) -> None:
             bar.update(len(next(iter(value.values()))))
 
         return run_tasks(runner, tasks, on_result=advance)
 
 
-def _assemble(protocol: Protocol, sizes: tuple[int, ...], names: tuple[str, ...],
-              results: dict[Hashable, Any], *, sims: int, seed: int,
-              bootstrap_sims: int) -> Diagnosis:
+def _assemble(
+    protocol: Protocol,
+    sizes: tuple[int, ...],
+    names: tuple[str, ...],
+    results: dict[Hashable, Any],
+    *,
+    sims: int,
+    seed: int,
+    bootstrap_sims: int,
+) -> Diagnosis:
     alpha = protocol.analysis.frequentist.alpha
     rows, frames = [], []
     for v, n in enumerate(sizes):
@@ -252,19 +281,35 @@ def _assemble(protocol: Protocol, sizes: tuple[int, ...], names: tuple[str, ...]
         for j, name in enumerate(names):
             values = np.concatenate([chunk[name] for chunk in chunks], axis=0)
             effect = float(protocol.outcome(name).assumptions.effect)  # type: ignore[union-attr]
-            sim = Simulated(values[:, 0], values[:, 1], values[:, 3], values[:, 4],
-                            values[:, 5], effect)
+            sim = Simulated(
+                values[:, 0], values[:, 1], values[:, 3], values[:, 4], values[:, 5], effect
+            )
             boot = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(v, j, 1 << 20)))
-            for diag, (estimate, mc_se) in diagnosands(sim, alpha=alpha, rng=boot,
-                                                       bootstrap_sims=bootstrap_sims).items():
-                rows.append({"variant": v, "n_units": n, "outcome": name, "estimand": effect,
-                             "diagnosand": diag, "estimate": estimate, "mc_se": mc_se,
-                             "n_sims": int(np.isfinite(sim.estimate).sum())})
+            for diag, (estimate, mc_se) in diagnosands(
+                sim, alpha=alpha, rng=boot, bootstrap_sims=bootstrap_sims
+            ).items():
+                rows.append(
+                    {
+                        "variant": v,
+                        "n_units": n,
+                        "outcome": name,
+                        "estimand": effect,
+                        "diagnosand": diag,
+                        "estimate": estimate,
+                        "mc_se": mc_se,
+                        "n_sims": int(np.isfinite(sim.estimate).sum()),
+                    }
+                )
             frame = pd.DataFrame(values, columns=list(RESULT_COLUMNS))
             frame.insert(0, "sim", np.arange(len(values)))
             frame.insert(0, "outcome", name)
             frame.insert(0, "n_units", n)
             frames.append(frame)
-    return Diagnosis(table=pd.DataFrame(rows), simulations=pd.concat(frames, ignore_index=True),
-                     sims=sims, alpha=alpha, seed=seed,
-                     provenance=Provenance(protocol_hash=protocol.content_hash(), seed=seed))
+    return Diagnosis(
+        table=pd.DataFrame(rows),
+        simulations=pd.concat(frames, ignore_index=True),
+        sims=sims,
+        alpha=alpha,
+        seed=seed,
+        provenance=Provenance(protocol_hash=protocol.content_hash(), seed=seed),
+    )

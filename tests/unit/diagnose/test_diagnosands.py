@@ -12,41 +12,50 @@ from trialkit.diagnose import DIAGNOSANDS, Simulated, diagnosands, retrodesign
 def _sims(estimate, p_value, estimand, se=None, half_width=2.0):
     b = np.asarray(estimate, dtype=float)
     se = np.ones_like(b) if se is None else np.asarray(se, dtype=float)
-    return Simulated(b, se, np.asarray(p_value, dtype=float), b - half_width, b + half_width,
-                     estimand)
+    return Simulated(
+        b, se, np.asarray(p_value, dtype=float), b - half_width, b + half_width, estimand
+    )
 
 
 @pytest.fixture
 def hand():
     # estimates 1, -1, 2, 0.5, 3; significant: 1, -1, 0.5; CIs b ± 2 cover 1 except for 3.5
-    return _sims([1.0, -1.0, 2.0, 0.5, 3.5], [0.01, 0.01, 0.2, 0.04, 0.3], 1.0,
-                 se=[1.0, 2.0, 3.0, 4.0, 5.0])
+    return _sims(
+        [1.0, -1.0, 2.0, 0.5, 3.5], [0.01, 0.01, 0.2, 0.04, 0.3], 1.0, se=[1.0, 2.0, 3.0, 4.0, 5.0]
+    )
 
 
 def test_every_diagnosand_in_order(hand):
     assert tuple(diagnosands(hand)) == DIAGNOSANDS
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("power", 3 / 5),
-    ("bias", np.mean([0.0, -2.0, 1.0, -0.5, 2.5])),
-    ("rmse", np.sqrt(np.mean(np.square([0.0, -2.0, 1.0, -0.5, 2.5])))),
-    ("coverage", 4 / 5),
-    ("mean_estimate", 1.2),
-    ("sd_estimate", np.std([1.0, -1.0, 2.0, 0.5, 3.5], ddof=1)),
-    ("mean_se", 3.0),
-    ("type_s_rate", 1 / 3),                      # -1 of the significant 1, -1, 0.5
-    ("exaggeration_ratio", (1 + 1 + 0.5) / 3),   # mean |b| among significant / |d|
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("power", 3 / 5),
+        ("bias", np.mean([0.0, -2.0, 1.0, -0.5, 2.5])),
+        ("rmse", np.sqrt(np.mean(np.square([0.0, -2.0, 1.0, -0.5, 2.5])))),
+        ("coverage", 4 / 5),
+        ("mean_estimate", 1.2),
+        ("sd_estimate", np.std([1.0, -1.0, 2.0, 0.5, 3.5], ddof=1)),
+        ("mean_se", 3.0),
+        ("type_s_rate", 1 / 3),  # -1 of the significant 1, -1, 0.5
+        ("exaggeration_ratio", (1 + 1 + 0.5) / 3),  # mean |b| among significant / |d|
+    ],
+)
 def test_hand_made_values(hand, name, expected):
     assert diagnosands(hand)[name][0] == pytest.approx(expected, abs=1e-12), name
 
 
 @pytest.mark.parametrize("name", ["power", "bias", "coverage", "mean_estimate", "mean_se"])
 def test_linear_diagnosands_have_the_exact_mc_se_of_a_mean(hand, name):
-    per_sim = {"power": [1, 1, 0, 1, 0], "bias": [0.0, -2.0, 1.0, -0.5, 2.5],
-               "coverage": [1, 1, 1, 1, 0], "mean_estimate": [1.0, -1.0, 2.0, 0.5, 3.5],
-               "mean_se": [1.0, 2.0, 3.0, 4.0, 5.0]}[name]
+    per_sim = {
+        "power": [1, 1, 0, 1, 0],
+        "bias": [0.0, -2.0, 1.0, -0.5, 2.5],
+        "coverage": [1, 1, 1, 1, 0],
+        "mean_estimate": [1.0, -1.0, 2.0, 0.5, 3.5],
+        "mean_se": [1.0, 2.0, 3.0, 4.0, 5.0],
+    }[name]
     expected = np.std(per_sim, ddof=1) / np.sqrt(5)
     assert diagnosands(hand)[name][1] == pytest.approx(expected, rel=1e-12), name
 
@@ -79,12 +88,15 @@ def test_failed_simulations_are_dropped():
     assert out["power"][0] == 1.0
 
 
-@pytest.mark.parametrize(("effect", "se", "power", "type_s", "exaggeration"), [
-    # Gelman & Carlin (2014), beauty and sex ratio: power 0.05, type S 0.46, ratio 78
-    (0.1, 3.3, 0.05, 0.46, 78.0),
-    # Gelman & Carlin (2014), ovulation and voting: power 0.06, type S 0.24, ratio 9.7
-    (2.0, 8.1, 0.06, 0.24, 9.7),
-])
+@pytest.mark.parametrize(
+    ("effect", "se", "power", "type_s", "exaggeration"),
+    [
+        # Gelman & Carlin (2014), beauty and sex ratio: power 0.05, type S 0.46, ratio 78
+        (0.1, 3.3, 0.05, 0.46, 78.0),
+        # Gelman & Carlin (2014), ovulation and voting: power 0.06, type S 0.24, ratio 9.7
+        (2.0, 8.1, 0.06, 0.24, 9.7),
+    ],
+)
 def test_retrodesign_matches_gelman_carlin(effect, se, power, type_s, exaggeration):
     # their exaggeration ratios come from 10,000 simulations; ours is an exact integral
     r = retrodesign(effect, se)

@@ -17,8 +17,9 @@ distributed = pytest.importorskip("distributed")
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
-                                       dashboard_address=None, processes=True)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
+    )
     with distributed.Client(cluster) as dask_client:
         yield dask_client
     cluster.close()
@@ -37,8 +38,11 @@ def _kill_a_busy_worker(client, done: threading.Event) -> int | None:
     """SIGKILL a worker process while it runs a diagnosis task; return its pid."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not done.is_set():
-        busy = [addr for addr, keys in client.processing().items()
-                if any(str(k).startswith("trialkit-diagnose") for k in keys)]
+        busy = [
+            addr
+            for addr, keys in client.processing().items()
+            if any(str(k).startswith("trialkit-diagnose") for k in keys)
+        ]
         finished = any(str(k).startswith("trialkit-diagnose") for k in client.who_has())
         if busy and finished:
             pids = client.run(os.getpid, workers=busy[:1])

@@ -18,10 +18,10 @@ from trialkit.diagnose.frames import estimate_frames
 from trialkit.diagnose.generate import (
     batch_problem,
     compile_design,
-    design_arrays,
     draw_outcome,
     is_clustered,
 )
+from trialkit.diagnose.layout import design_arrays
 from trialkit.errors import TrialkitError
 from trialkit.protocol import Protocol, load_protocol
 from trialkit.protocol.load import parse_protocol
@@ -44,17 +44,24 @@ def edited(name: str, **changes: object) -> Protocol:
 
 def individual(n: int = 60, *, estimator: str = "ols") -> Protocol:
     """Units randomised one by one, outcome measured on the units (HC2)."""
-    return edited("council_discretionary_budget",
-                  design={"type": "individual", "scheme": "complete", "cluster_column": None,
-                          "block_columns": []},
-                  outcome_0={"level": "team", "baseline": None, "range": None},
-                  subgroups=[], units={"planned": n},
-                  analysis={"frequentist": {"estimator": estimator, "se_type": "auto",
-                                            "alpha": 0.05}})
+    return edited(
+        "council_discretionary_budget",
+        design={
+            "type": "individual",
+            "scheme": "complete",
+            "cluster_column": None,
+            "block_columns": [],
+        },
+        outcome_0={"level": "team", "baseline": None, "range": None},
+        subgroups=[],
+        units={"planned": n},
+        analysis={"frequentist": {"estimator": estimator, "se_type": "auto", "alpha": 0.05}},
+    )
 
 
-def _compare(protocol: Protocol, outcome: str, n_units: int | None = None, sims: int = 3,
-             seed: int = 4) -> None:
+def _compare(
+    protocol: Protocol, outcome: str, n_units: int | None = None, sims: int = 3, seed: int = 4
+) -> None:
     units = fabricate_units(protocol, rng=np.random.default_rng(seed), n=n_units)
     design = compile_design(protocol, units)
     out = protocol.outcome(outcome)
@@ -64,20 +71,27 @@ def _compare(protocol: Protocol, outcome: str, n_units: int | None = None, sims:
     x, y, mask = design_arrays(design, draw)
     fit = (fit_cr2 if is_clustered(protocol, out) else fit_hc2)(x, y, mask)
     reference = estimate_frames(design, out, draw, ci_level=0.95)
-    for column, got in (("estimate", fit.estimate), ("std_error", fit.std_error),
-                        ("df", fit.df)):
+    for column, got in (("estimate", fit.estimate), ("std_error", fit.std_error), ("df", fit.df)):
         j = ["estimate", "std_error", "df"].index(column)
-        np.testing.assert_allclose(got, reference[:, j], rtol=1e-10, atol=1e-10,
-                                   err_msg=f"{protocol.identity.id} {outcome}: {column}")
+        np.testing.assert_allclose(
+            got,
+            reference[:, j],
+            rtol=1e-10,
+            atol=1e-10,
+            err_msg=f"{protocol.identity.id} {outcome}: {column}",
+        )
 
 
-@pytest.mark.parametrize(("protocol_name", "outcome", "n_units"), [
-    ("council_discretionary_budget", "loneliness", 16),  # lin, CR2, blocks, baseline
-    ("council_discretionary_budget", "intention_to_leave", 16),  # binary, staff level
-    ("council_discretionary_budget", "control_over_life", 16),  # ordinal codes
-    ("green_tape_benefits", "processing_days", 16),  # individual design, claims: CR2
-    ("school_budget_autonomy", "attainment", None),  # categorical covariate indicators
-])
+@pytest.mark.parametrize(
+    ("protocol_name", "outcome", "n_units"),
+    [
+        ("council_discretionary_budget", "loneliness", 16),  # lin, CR2, blocks, baseline
+        ("council_discretionary_budget", "intention_to_leave", 16),  # binary, staff level
+        ("council_discretionary_budget", "control_over_life", 16),  # ordinal codes
+        ("green_tape_benefits", "processing_days", 16),  # individual design, claims: CR2
+        ("school_budget_autonomy", "attainment", None),  # categorical covariate indicators
+    ],
+)
 def test_batched_equals_plan_estimator_on_same_data(protocol_name, outcome, n_units):
     _compare(load_protocol(ROOT / f"{protocol_name}.yaml"), outcome, n_units=n_units, sims=2)
 
@@ -87,16 +101,19 @@ def test_batched_hc2_equals_plan_estimator_for_individual_design():
 
 
 def test_batched_ols_cr2_equals_plan_estimator():
-    protocol = edited("council_discretionary_budget",
-                      analysis={"frequentist": {"estimator": "ols", "se_type": "auto",
-                                                "alpha": 0.05}})
+    protocol = edited(
+        "council_discretionary_budget",
+        analysis={"frequentist": {"estimator": "ols", "se_type": "auto", "alpha": 0.05}},
+    )
     _compare(protocol, "loneliness")
 
 
 def test_clusters_of_several_units_are_regrouped():
-    protocol = edited("council_discretionary_budget",
-                      design={"cluster_column": "cluster", "scheme": "blocked_cluster"},
-                      units={"planned": 60})
+    protocol = edited(
+        "council_discretionary_budget",
+        design={"cluster_column": "cluster", "scheme": "blocked_cluster"},
+        units={"planned": 60},
+    )
     _compare(protocol, "loneliness")
 
 
@@ -107,8 +124,16 @@ def small(flagship) -> Diagnosis:
 
 def test_tidy_frame_columns_and_rows(small):
     frame = small.to_frame()
-    assert list(frame.columns) == ["variant", "n_units", "outcome", "estimand", "diagnosand",
-                                   "estimate", "mc_se", "n_sims"]
+    assert list(frame.columns) == [
+        "variant",
+        "n_units",
+        "outcome",
+        "estimand",
+        "diagnosand",
+        "estimate",
+        "mc_se",
+        "n_sims",
+    ]
     assert len(frame) == 2 * 9
     assert set(frame["n_units"]) == {16, 24}
     assert (frame["n_sims"] == 40).all()
@@ -129,14 +154,22 @@ def test_power_curve_has_one_row_per_variant(small):
 def test_same_seed_same_diagnosis(flagship, small):
     again = diagnose(flagship, sims=40, variants=[16, 24], executor="serial", progress=False)
     pd.testing.assert_frame_equal(small.to_frame(), again.to_frame())
-    other = diagnose(flagship, sims=40, variants=[16, 24], seed=1, executor="serial",
-                     progress=False)
+    other = diagnose(
+        flagship, sims=40, variants=[16, 24], seed=1, executor="serial", progress=False
+    )
     assert not other.to_frame()["estimate"].equals(small.to_frame()["estimate"])
 
 
 def test_serial_and_two_processes_agree(flagship, small):
-    parallel = diagnose(flagship, sims=40, variants=[16, 24], executor="processes", workers=2,
-                        chunk_size=None, progress=False)
+    parallel = diagnose(
+        flagship,
+        sims=40,
+        variants=[16, 24],
+        executor="processes",
+        workers=2,
+        chunk_size=None,
+        progress=False,
+    )
     pd.testing.assert_frame_equal(small.simulations, parallel.simulations)
     pd.testing.assert_frame_equal(small.to_frame(), parallel.to_frame())
 
@@ -150,20 +183,26 @@ def test_chunks_assembled_by_key_whatever_order():
 
 
 def test_fallback_path_runs_the_plan_estimator(flagship):
-    dim = edited("council_discretionary_budget",
-                 analysis={"frequentist": {"estimator": "difference_in_means",
-                                           "se_type": "auto", "alpha": 0.05}})
+    dim = edited(
+        "council_discretionary_budget",
+        analysis={
+            "frequentist": {"estimator": "difference_in_means", "se_type": "auto", "alpha": 0.05}
+        },
+    )
     assert batch_problem(dim, dim.outcome("loneliness")) is not None
     result = diagnose(dim, sims=4, variants=[16], executor="serial", progress=False)
     assert result.simulations["estimate"].notna().all()
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"sims": 1}, "'sims' parameter"),
-    ({"variants": [1]}, "'variants' parameter"),
-    ({"outcomes": ["nope"]}, "nope"),
-    ({"executor": "spark"}, "'executor' parameter"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"sims": 1}, "'sims' parameter"),
+        ({"variants": [1]}, "'variants' parameter"),
+        ({"outcomes": ["nope"]}, "nope"),
+        ({"executor": "spark"}, "'executor' parameter"),
+    ],
+)
 def test_bad_parameters_rejected(flagship, kwargs, match):
     with pytest.raises((TrialkitError, KeyError), match=match):
         diagnose(flagship, progress=False, **{"sims": 4, **kwargs})
