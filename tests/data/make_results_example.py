@@ -447,6 +447,8 @@ def build() -> dict[str, Any]:
             "p_above_tolerance": float(stats.beta.sf(0.05, 4, 210)),
             "expected_cost": 212 * 4 / 214 * 120,
             "currency": "GBP",
+            "alpha": 4.0,
+            "beta": 210.0,
         },
         "power": [
             {

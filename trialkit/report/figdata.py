@@ -155,8 +155,8 @@ def figure_data(results: Row, protocol: Protocol) -> dict[str, Any]:
     Returns
     -------
     dict
-        Keys ``love``, ``forest``, ``posterior``, ``randomisation`` (a list) and
-        ``subgroups``, each only when the results hold its numbers.
+        Keys ``love``, ``forest``, ``posterior``, ``randomisation`` (a list),
+        ``subgroups`` and ``misuse``, each only when the results hold its numbers.
     """
     out: dict[str, Any] = {}
     balance = [
@@ -166,6 +166,16 @@ def figure_data(results: Row, protocol: Protocol) -> dict[str, Any]:
     ]
     if balance:
         out["love"] = {"rows": balance}
+    misuse = results.get("misuse")
+    if isinstance(misuse, Mapping) and all(_is_num(misuse.get(k)) for k in ("alpha", "beta")):
+        out["misuse"] = {
+            "alpha": float(misuse["alpha"]),
+            "beta": float(misuse["beta"]),
+            "tolerance": misuse.get("tolerance") if _is_num(misuse.get("tolerance")) else None,
+            "cases": misuse.get("cases"),
+            "reviewed": misuse.get("reviewed"),
+            "p_above": misuse.get("p_above_tolerance"),
+        }
     for key, value in (
         ("forest", _forest(results, protocol)),
         ("posterior", _posterior(results, protocol)),

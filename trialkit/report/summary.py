@@ -187,7 +187,7 @@ def misuse_sentences(misuse: Row | None, *, what: str = "spends") -> list[str]:
     if p_above is not None and tolerance is not None:
         out.append(
             f"The chance that the true rate of misuse is above {percent(tolerance)} is "
-            f"{percent(p_above)} ({chance_words(p_above)})."
+            f"{percent(p_above, places=1 if p_above < 0.1 else 0)} ({chance_words(p_above)})."
         )
     return out
 

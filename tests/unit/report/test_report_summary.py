@@ -84,7 +84,7 @@ def test_misuse_against_tolerance():
         {"cases": 3, "reviewed": 212, "tolerance": 0.05, "p_above_tolerance": 0.004}
     )
     assert lines[0] == "3 of 212 spends (1.4%) were judged unjustified; the tolerance was 5%."
-    assert "less than 1%" in lines[1]
+    assert "is 0.4% (a remote chance)" in lines[1]
     assert summary.misuse_sentences(None) == []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -237,6 +238,72 @@ def randomisation_plot(spec: Mapping[str, Any], index: int = 0) -> Figure:
     )
 
 
+def _beta_density(x: float, a: float, b: float) -> float:
+    if x <= 0 or x >= 1:
+        return 0.0
+    log_norm = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+    return math.exp(log_norm + (a - 1) * math.log(x) + (b - 1) * math.log1p(-x))
+
+
+def misuse_plot(spec: Mapping[str, Any]) -> Figure:
+    """Posterior of the misuse rate (a beta distribution) against the tolerance."""
+    a, b, tol = float(spec["alpha"]), float(spec["beta"]), spec.get("tolerance")
+    mean = a / (a + b)
+    sd = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+    top = min(1.0, max(mean + 5 * sd, (tol or 0) * 1.6))
+    xs = [top * i / 400 for i in range(401)]
+    ys = [_beta_density(x, a, b) for x in xs]
+
+    def plot(ax: Any) -> None:
+        ax.plot([100 * x for x in xs], ys, color=BLUE, linewidth=2, label="Plausible misuse rates")
+        if tol is not None:
+            above = [(100 * x, y) for x, y in zip(xs, ys, strict=True) if x >= tol]
+            if above:
+                ax.fill_between(
+                    [p for p, _ in above],
+                    [y for _, y in above],
+                    color=RED,
+                    alpha=0.35,
+                    hatch="//",
+                    label="Above the tolerance",
+                )
+            ax.axvline(
+                100 * tol,
+                color=RED,
+                linestyle="--",
+                linewidth=1.5,
+                label=f"Tolerance ({100 * tol:g}%)",
+            )
+        ax.set_yticks([])
+        ax.spines["left"].set_visible(False)
+        ax.set_xlim(0, 100 * top)
+        ax.set_xlabel("Share of spending judged unjustified (%)")
+        ax.legend(
+            frameon=False, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=3
+        )
+
+    p_above = spec.get("p_above")
+    desc = (
+        f"Curve of plausible misuse rates after {spec.get('cases')} of {spec.get('reviewed')} "
+        f"cases were judged unjustified: mean {100 * mean:.1f}%. "
+        + (f"Tolerance {100 * tol:g}%; probability above it {_pc(p_above)}." if tol else "")
+    )
+    table = [
+        ("Cases judged unjustified", f"{spec.get('cases')} of {spec.get('reviewed')}"),
+        ("Mean rate", f"{100 * mean:.1f}%"),
+        ("Tolerance", f"{100 * tol:g}%" if tol is not None else "—"),
+        ("P(rate above tolerance)", _pc(p_above)),
+    ]
+    return make_figure(
+        "fig-misuse",
+        "How much misuse: the rate against the tolerance",
+        desc,
+        draw_svg("misuse", plot, size=(7.0, 3.2)),
+        ("Statistic", "Value"),
+        table,
+    )
+
+
 def _bin_counts(values: Sequence[float], bins: int) -> list[tuple[str, str, str]]:
     low, high = min(values), max(values)
     width = (high - low) / bins or 1.0
@@ -256,6 +323,7 @@ def build_figures(data: Mapping[str, Any]) -> dict[str, Any]:
         "forest": forest_plot,
         "posterior": posterior_plot,
         "subgroups": subgroup_plot,
+        "misuse": misuse_plot,
     }
     out: dict[str, Any] = {k: makers[k](v) for k, v in data.items() if k in makers}
     out["randomisation"] = [
