@@ -17,6 +17,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,7 @@ CONTROL = [
     "I have adequate control over my daily life",
     "I have as much control over my daily life as I want",
 ]
-EXTRA_OUTCOMES = [
+EXTRA_OUTCOMES: list[dict[str, Any]] = [
     {"name": "phone_contacts", "type": "count", "range": [0, 500]},
     {"name": "care_rating", "type": "ordinal", "levels": SATISFACTION},
     {"name": "readmitted", "type": "binary"},

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from validate_frames import FLAGSHIP, make_clients, make_spend, make_staff, make_teams
+from validate_frames import (
+    FLAGSHIP,
+    Writer,
+    make_clients,
+    make_spend,
+    make_staff,
+    make_teams,
+)
 
 from trialkit.protocol import load_protocol
 from trialkit.protocol.model import Protocol
@@ -18,9 +24,6 @@ def protocol() -> Protocol:
     """The bundled flagship protocol."""
     return load_protocol(FLAGSHIP)
 
-
-
-Writer = Callable[..., list[Path]]
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from trialkit.protocol.model import Protocol
 def _bad_clients() -> pd.DataFrame:
     clients = make_clients()
     clients.loc[3, "wellbeing"] = 140  # frame row 3 = spreadsheet row 5
-    clients.loc[10, "client_id"] = clients.loc[9, "client_id"]  # duplicated id, rows 11 & 12
+    clients.at[10, "client_id"] = "C0009"  # duplicated id, rows 11 & 12
     clients.loc[20, "team_id"] = "T99"  # a team never randomised, row 22
     return clients
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pandas as pd
 import pytest
-from validate_frames import make_allocation, make_clients, make_teams
+from validate_frames import Writer, make_allocation, make_clients, make_teams
 
 from trialkit import validate
 from trialkit.protocol.model import Protocol
@@ -33,7 +36,16 @@ def test_limits_are_proportions() -> None:
     assert max_differential(0.656, "optimistic") is None
 
 
-def test_counts_flow_and_reasons(protocol: Protocol, write_data) -> None:  # type: ignore[no-untyped-def]
+def _row(frame: pd.DataFrame, **equal: str) -> dict[str, Any]:
+    mask = pd.Series(True, index=frame.index)
+    for column, value in equal.items():
+        mask &= frame[column] == value
+    rows = frame[mask].to_dict("records")
+    assert len(rows) == 1
+    return {str(k): v for k, v in rows[0].items()}
+
+
+def test_counts_flow_and_reasons(protocol: Protocol, write_data: Writer) -> None:
     clients = make_clients()
     alloc = make_allocation()
     budget = set(alloc.loc[alloc["arm"] == "budget", "unit_id"])
@@ -42,12 +54,12 @@ def test_counts_flow_and_reasons(protocol: Protocol, write_data) -> None:  # typ
     clients["missing_reason"] = None
     clients.loc[lose, "missing_reason"] = ["moved away"] * 6 + ["declined"] * 3
     data = validate.outcomes(protocol, alloc, write_data(clients))
-    counts = data.attrition.to_frame().set_index(["outcome", "level", "arm"])
-    ind = counts.loc[("loneliness", "individual", "budget")]
+    counts = data.attrition.to_frame()
+    ind = _row(counts, outcome="loneliness", level="individual", arm="budget")
     assert (ind["assigned"], ind["followed_up"], ind["analysed"]) == (36, 27, 27)
-    assert counts.loc[("loneliness", "cluster", "budget"), "followed_up"] == 9
-    check = data.attrition.checks_frame().set_index(["outcome", "level"]).loc[
-        ("loneliness", "individual")]
+    assert _row(counts, outcome="loneliness", level="cluster", arm="budget")[
+        "followed_up"] == 9
+    check = _row(data.attrition.checks_frame(), outcome="loneliness", level="individual")
     assert check["overall"] == pytest.approx(9 / 72)
     assert check["differential"] == pytest.approx(0.25)
     assert (check["cautious"], check["optimistic"]) == ("high", "high")
@@ -59,7 +71,7 @@ def test_counts_flow_and_reasons(protocol: Protocol, write_data) -> None:  # typ
     assert arm.sizes_allocated is not None and arm.sizes_allocated.mean == 3.0
 
 
-def test_received_reads_take_up_for_each_arm(protocol: Protocol, write_data) -> None:  # type: ignore[no-untyped-def]
+def test_received_reads_take_up_for_each_arm(protocol: Protocol, write_data: Writer) -> None:
     teams = make_teams()
     teams["budget_used"] = ["no"] * 24
     teams.loc[1, "budget_used"] = "yes"  # one budget team used it

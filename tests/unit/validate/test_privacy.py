@@ -14,10 +14,11 @@ def test_pseudonyms_are_keyed_and_consistent() -> None:
     frame = pd.DataFrame({"client_id": ["C1", "C2", "C1", None]})
     a = pseudonymise(frame, ["client_id"], key=KEY)
     b = pseudonymise(frame, ["client_id"], key=b"other key of 16+ bytes")
-    assert a.loc[0, "client_id"] == a.loc[2, "client_id"] != "C1"
-    assert a.loc[0, "client_id"] != b.loc[0, "client_id"]
-    assert pd.isna(a.loc[3, "client_id"])
-    assert frame.loc[0, "client_id"] == "C1"
+    ours, theirs = a["client_id"].tolist(), b["client_id"].tolist()
+    assert ours[0] == ours[2] != "C1"
+    assert ours[0] != theirs[0]
+    assert ours[3] is None
+    assert frame["client_id"].tolist()[0] == "C1"
 
 
 def test_short_key_refused() -> None:
@@ -32,7 +33,7 @@ def test_single_small_cell_gets_a_partner_in_its_row_and_column() -> None:
     assert mask.sum(axis=1).isin([0, 2, 3]).all() and mask.sum(axis=0).isin([0, 2, 3]).all()
     published = suppress_small_cells(table)
     assert published.loc["Total", "Total"] == 216
-    assert pd.isna(published.loc["x", "a"])
+    assert published["a"].isna().tolist() == [True, True, False, False]
 
 
 def test_no_small_cells_nothing_suppressed() -> None:

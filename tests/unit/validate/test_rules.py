@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from validate_frames import make_allocation, make_clients, make_staff, make_teams
+from validate_frames import Writer, make_allocation, make_clients, make_staff, make_teams
 
 from trialkit import validate
 from trialkit._core.files import sha256_file
@@ -105,7 +105,7 @@ def test_numeric_and_subgroup_coding() -> None:
 
 def test_duplicated_ids_list_each_row(protocol: Protocol) -> None:
     clients = make_clients()
-    clients.loc[5, "client_id"] = clients.loc[4, "client_id"]
+    clients.at[5, "client_id"] = "C0004"
     issues = [i for i in _check(protocol, clients) if "more than one row" in i.message]
     assert [i.location.row for i in issues] == [6, 7]
 
@@ -171,14 +171,14 @@ def test_stepped_wedge_ids_unique_per_period(protocol: Protocol) -> None:
     staff = pd.concat([make_staff().assign(period=p) for p in (1, 2)], ignore_index=True)
     assert _check(sw, staff, "staff") == []
     staff.loc[1, "period"] = 1
-    staff.loc[1, "staff_id"] = staff.loc[0, "staff_id"]
+    staff.at[1, "staff_id"] = "S000"
     issues = [i for i in _check(sw, staff, "staff") if "same period" in i.message]
     assert [i.location.row for i in issues] == [2, 3]
 
 
 def test_more_than_a_fifth_missing_warns_without_blocking(
-    protocol: Protocol, write_data
-) -> None:  # type: ignore[no-untyped-def]
+    protocol: Protocol, write_data: Writer
+) -> None:
     clients = make_clients()
     clients.loc[: len(clients) // 3, "wellbeing"] = None
     data = validate.outcomes(protocol, make_allocation(), write_data(clients))
@@ -186,8 +186,7 @@ def test_more_than_a_fifth_missing_warns_without_blocking(
     assert all(w.severity == "warning" for w in data.warnings)
 
 
-def test_stage_result_codes_and_provenance(protocol: Protocol, write_data,
-                                           tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_stage_result_codes_and_provenance(protocol: Protocol, write_data: Writer) -> None:
     paths = write_data()
     data = validate.outcomes(protocol, make_allocation(), paths)
     staff = data.frame("staff")
@@ -198,8 +197,8 @@ def test_stage_result_codes_and_provenance(protocol: Protocol, write_data,
     assert data.frame("client")["lives_alone"].isin([0.0, 1.0]).all()
 
 
-def test_validate_files_writes_the_issue_table(protocol: Protocol, write_data,
-                                               tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_validate_files_writes_the_issue_table(protocol: Protocol, write_data: Writer,
+                                               tmp_path: Path) -> None:
     from validate_frames import FLAGSHIP
 
     clients = make_clients()

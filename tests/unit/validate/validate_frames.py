@@ -3,6 +3,7 @@ teams and a few clients, staff and spends per team. Nothing here is read from di
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,8 @@ ROOT = Path(__file__).resolve().parents[3]
 FLAGSHIP = ROOT / "protocols" / "council_discretionary_budget.yaml"
 TEAMS = [f"T{i:02d}" for i in range(1, 25)]
 LOCALITIES = ["Central", "North", "South", "East"]
+#: Writes the demo frames (optionally edited) as files; returns their paths.
+Writer = Callable[..., list[Path]]
 LIKERT = ["Very dissatisfied", "Dissatisfied", "Neither", "Satisfied", "Very satisfied"]
 
 
