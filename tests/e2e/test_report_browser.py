@@ -44,16 +44,25 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a
 
 def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     command = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", *args,
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        *args,
     ]
     return subprocess.run(command, capture_output=True, text=True, timeout=180, check=False)
 
 
 def _axe_js() -> Path | None:
-    candidates = [os.environ.get("TRIALKIT_AXE_JS", ""),
-                  str(ROOT / "node_modules" / "axe-core" / "axe.min.js")]
+    candidates = [
+        os.environ.get("TRIALKIT_AXE_JS", ""),
+        str(ROOT / "node_modules" / "axe-core" / "axe.min.js"),
+    ]
     npm = shutil.which("npm")
     if npm:
         root = subprocess.run([npm, "root", "-g"], capture_output=True, text=True, check=False)
@@ -69,8 +78,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     protocol = load_protocol(bundled_path("council_discretionary_budget"))
     docs = {
         "report": render_report(unregistered),
-        "plan": render_plan(protocol, registration=results["registration"],
-                            power=results["power"]),
+        "plan": render_plan(protocol, registration=results["registration"], power=results["power"]),
     }
     paths = {}
     for name, text in docs.items():
@@ -82,8 +90,9 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.mark.parametrize("name", ["report", "plan"])
 def test_page_loads_and_renders(name: str, pages: dict[str, Path], tmp_path: Path) -> None:
     shot = tmp_path / f"{name}.png"
-    done = _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,4000",
-                     pages[name].as_uri())
+    done = _chromium(
+        tmp_path, f"--screenshot={shot}", "--window-size=1280,4000", pages[name].as_uri()
+    )
     assert shot.is_file(), done.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
@@ -106,8 +115,9 @@ def test_axe_core_finds_no_serious_violations(pages: dict[str, Path], tmp_path: 
         instrumented = tmp_path / f"{name}-axe.html"
         runner = _AXE_RUNNER % axe.read_text("utf-8")
         instrumented.write_text(text.replace("</body>", runner + "</body>"), encoding="utf-8")
-        dom = _chromium(tmp_path, "--virtual-time-budget=30000", "--dump-dom",
-                        instrumented.as_uri()).stdout
+        dom = _chromium(
+            tmp_path, "--virtual-time-budget=30000", "--dump-dom", instrumented.as_uri()
+        ).stdout
         found = re.search(r'<pre id="axe-results">(.*?)</pre>', dom, re.S)
         assert found, f"axe did not run on the {name}"
         violations = json.loads(html_lib.unescape(found.group(1)))
