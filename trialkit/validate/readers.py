@@ -77,10 +77,18 @@ def _ids_as_text(frame: pd.DataFrame, id_columns: Collection[str]) -> pd.DataFra
 
 
 def _read_csv(path: Path, id_columns: Collection[str]) -> RawTable:
-    header = pd.read_csv(path, nrows=0)
-    dtype = {c: "str" for c in header.columns if c in id_columns}
-    frame = pd.read_csv(path, dtype=dtype, skipinitialspace=False)
-    return RawTable(path, _ids_as_text(frame, id_columns))
+    # UTF-8 first (with or without Excel's byte-order mark), then Windows-1252, which is
+    # what Excel on Windows writes for a plain "CSV" in the UK.
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            header = pd.read_csv(path, nrows=0, encoding=encoding)
+            dtype = {c: "str" for c in header.columns if c in id_columns}
+            frame = pd.read_csv(path, dtype=dtype, encoding=encoding)
+        except UnicodeDecodeError:
+            continue
+        return RawTable(path, _ids_as_text(frame, id_columns))
+    raise _unreadable(path, "is neither UTF-8 nor Windows-1252 text.",
+                      "save it again as 'CSV UTF-8' from your spreadsheet program.")
 
 
 def _read_excel(path: Path, id_columns: Collection[str]) -> RawTable:

@@ -41,6 +41,14 @@ def test_csv_ids_keep_leading_zeros(tmp_path: Path) -> None:
     assert read_table(path, id_columns={"team_id"}).frame["team_id"].tolist() == ["007", "010"]
 
 
+def test_csv_from_excel_on_windows_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes("team_id,cost\nT01,£300\n".encode("cp1252"))
+    assert read_table(path).frame["cost"].tolist() == ["£300"]
+    path.write_bytes("\ufeffteam_id,x\nT01,1\n".encode())
+    assert list(read_table(path).frame.columns) == ["team_id", "x"]
+
+
 def test_excel_numeric_ids_lose_the_trailing_zero(tmp_path: Path) -> None:
     path = tmp_path / "t.xlsx"
     pd.DataFrame({"team_id": [1, 2], "x": [1.5, 2.5]}).to_excel(path, index=False)
