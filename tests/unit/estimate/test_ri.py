@@ -32,7 +32,8 @@ def _fast_assignments(scheme: RuleScheme, draws: int, seed: int) -> np.ndarray:
     G = np.eye(n_ru)[:, None, :]  # unit r adds e_r to its arm's sums
     sums = rk.rule_sums(seed, draws, strata=rule.strata, floors=rule.floors, cum=rule.cum,
                         total=sum(rule.ratios), arm_order=np.arange(K), G=G,
-                        g_arm=np.zeros(K, np.int64), dummy_of=np.arange(K), n_dummies=K)
+                        g_arm=np.zeros(K, np.int64), dummy_of=np.arange(K),
+                        n_dummies=K)[..., :-2]
     assert np.all(sums.sum(axis=1) == 1), "every unit gets exactly one arm"
     return np.argmax(sums, axis=1)
 
@@ -309,3 +310,22 @@ def test_capped_count_matches_the_count_rule() -> None:
     assert _count_capped(pairs.rule) is None  # 2^50000, never formed
     big = _counts.count_rule(np.zeros(10**5, np.int64), (50_000, 50_000), 1)
     assert _count_capped(big) is None  # C(100000, 50000), a Python integer
+
+
+@pytest.mark.parametrize("covariates", [[], ["x"]])
+def test_compact_fast_path_rebuilds_the_full_sums(covariates: list[str]) -> None:
+    """Units already numbered treated-first: the lean and the full kernel input agree."""
+    import dataclasses
+
+    from trialkit.estimate.frequentist.ri import _sums, setup
+
+    rng = np.random.default_rng(4)
+    n = 40
+    df = pd.DataFrame({"y": rng.normal(size=n), "t": (np.arange(n) < 20).astype(int),
+                       "x": rng.normal(size=n)})
+    s = setup(df, outcome="y", treatment="t", scheme=None, unit=None,
+              covariates=tuple(covariates), control=None, period=None, arms=None)
+    assert s.compact is not None and s.compact.boundary == 20
+    lean, _, _ = _sums(s, 500, 3)
+    full, _, _ = _sums(dataclasses.replace(s, compact=None), 500, 3)
+    assert np.allclose(lean, full, rtol=0, atol=1e-9)

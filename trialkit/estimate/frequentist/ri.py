@@ -165,6 +165,30 @@ class RandomisationTest:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class Compact:
+    """The fast path's lean input when every randomisation unit is one row (two arms).
+
+    Units are renumbered so those observed in treatment come first (below ``boundary``);
+    the kernel then counts them without memory, and ``G`` keeps only ``My`` and ``Q``:
+    ``Σ Mt = (treated-observed units drawn) − (Σ Q)·Q't``. A smaller ``G`` stays in cache.
+    """
+
+    G: FloatArray
+    strata: IntArray
+    boundary: int
+    qt: FloatArray
+
+    def rebuild(self, raw: FloatArray, constant: float) -> FloatArray:
+        """Full sums ``[My, Mt, Q…, count]`` from the kernel's ``[My, Q…, count, below]``."""
+        n_sel, below = raw[..., -2:-1], raw[..., -1:]
+        q = raw[..., 1:-2] if raw.shape[-1] > 3 else constant * n_sel
+        mt = below - q @ self.qt[:, None]
+        parts = [raw[..., :1], mt] + ([q] if raw.shape[-1] > 3 else []) + [n_sel]
+        out: FloatArray = np.concatenate(parts, axis=-1)
+        return out
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Setup:
     """Everything the draws need, built once from the data and the scheme.
 
@@ -189,6 +213,7 @@ class Setup:
     rule: _counts.CountRule | None
     scheme: Scheme | None
     description: str
+    compact: Compact | None
 
     @property
     def n_dummies(self) -> int:
@@ -436,10 +461,20 @@ def setup(df: pd.DataFrame, *, outcome: str, treatment: str, scheme: Scheme | No
     if scheme is not None and any(k not in mapping.values() for k in range(K)) and not sw:
         raise EstimationError(f"the scheme has {K} arms but the data have rows in "
                               f"{len(levels)} of them. Fix: check the treatment column.")
+    compact = None
+    if rule is not None and not sw and len(others) == 1 and np.all(
+            np.bincount(group, minlength=n_groups) == 1):
+        treated = np.zeros(n_groups, bool)
+        treated[group] = exposure > 0
+        perm = np.argsort(~treated, kind="stable")
+        keep = [0, *range(2, 2 + (0 if constant else Q.shape[1]))]
+        compact = Compact(G=G[perm][:, :, keep], strata=rule.strata[perm],
+                          boundary=int(treated.sum()), qt=Q.T @ exposure)
     return Setup(G=G, g_arm=g_arm, dummy_of=dummy_of, arm_order=arm_order, n_responses=R.shape[1],
                  n_basis=0 if constant else Q.shape[1], constant_basis=constant,
                  observed_sums=D.T @ F, arm_labels=tuple(others),
-                 control=control, rule=rule, scheme=scheme, description=text)
+                 control=control, rule=rule, scheme=scheme, description=text,
+                 compact=compact)
 
 
 def _check(draws: int, seed: int, sharp_null: float) -> None:
@@ -481,10 +516,13 @@ def _sums(s: Setup, draws: int, seed: int) -> tuple[FloatArray, FloatArray | Non
         table, prob = s.enumerate()
         return rk.table_sums(table, s.G, s.g_arm, s.dummy_of, s.n_dummies), prob, True
     if s.rule is not None:
-        rule = s.rule
-        sums = rk.rule_sums(seed, draws, strata=rule.strata, floors=rule.floors, cum=rule.cum,
-                            total=sum(rule.ratios), arm_order=s.arm_order, G=s.G,
-                            g_arm=s.g_arm, dummy_of=s.dummy_of, n_dummies=s.n_dummies)
+        rule, c = s.rule, s.compact
+        raw = rk.rule_sums(seed, draws, strata=rule.strata if c is None else c.strata,
+                           floors=rule.floors, cum=rule.cum, total=sum(rule.ratios),
+                           arm_order=s.arm_order, G=s.G if c is None else c.G, g_arm=s.g_arm,
+                           dummy_of=s.dummy_of, n_dummies=s.n_dummies,
+                           boundary=0 if c is None else c.boundary)
+        sums = raw[..., :-2] if c is None else c.rebuild(raw, s.constant_basis)
     else:
         assert s.scheme is not None
         from trialkit._core.rng import RawStream

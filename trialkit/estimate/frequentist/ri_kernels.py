@@ -111,9 +111,9 @@ _count_draw_j: Any = _jit(_count_draw)
 
 def _rule_sums_impl(states: Any, n_draws: Any, members: Any, offsets: Any, floors: Any,
                     cum: Any, total: Any, arm_order: Any, G: Any, g_arm: Any, dummy_of: Any,
-                    n_dummies: Any) -> Any:
+                    n_dummies: Any, boundary: Any) -> Any:
     n_arms, width = floors.shape[1], G.shape[2]
-    out = np.zeros((n_draws, n_dummies, width))
+    out = np.zeros((n_draws, n_dummies, width + 2))
     for c in prange(states.shape[0]):
         hi, lo, ihi, ilo = states[c, 0], states[c, 1], states[c, 2], states[c, 3]
         work = members.copy()
@@ -132,10 +132,14 @@ def _rule_sums_impl(states: Any, n_draws: Any, members: Any, offsets: Any, floor
                     arm = arm_order[q]
                     dj, ga = dummy_of[arm], g_arm[arm]
                     if dj >= 0:
+                        below = 0
                         for i in range(pos, pos + counts[arm]):
                             r = work[i]
+                            below += r < boundary
                             for w in range(width):
                                 acc[dj, w] += G[r, ga, w]
+                        acc[dj, width] += counts[arm]
+                        acc[dj, width + 1] += below
                     pos += counts[arm]
     return out
 
@@ -174,8 +178,9 @@ def chunk_states(seed: int, n_draws: int) -> NDArray[np.uint64]:
 def rule_sums(seed: int, n_draws: int, *, strata: NDArray[np.int64],
               floors: NDArray[np.int64], cum: NDArray[np.int64], total: int,
               arm_order: NDArray[np.int64], G: NDArray[np.float64], g_arm: NDArray[np.int64],
-              dummy_of: NDArray[np.int64], n_dummies: int) -> NDArray[np.float64]:
-    """Sums ``(n_draws, n_dummies, width)`` of ``G`` over count-rule draws.
+              dummy_of: NDArray[np.int64], n_dummies: int,
+              boundary: int = 0) -> NDArray[np.float64]:
+    """Sums ``(n_draws, n_dummies, width + 2)`` of ``G`` over count-rule draws.
 
     Parameters
     ----------
@@ -201,13 +206,17 @@ def rule_sums(seed: int, n_draws: int, *, strata: NDArray[np.int64],
         Dummy index of each arm, ``-1`` for none.
     n_dummies
         Number of dummies.
+    boundary
+        The last two output columns count, per dummy, the units given its arms and those
+        among them numbered below ``boundary`` (units observed in treatment, when they
+        are numbered first), so those sums need no memory of their own.
     """
     order = np.argsort(strata, kind="stable").astype(np.int32)
     offsets = np.searchsorted(strata[order], np.arange(floors.shape[0] + 1)).astype(np.int64)
     out: NDArray[np.float64] = _rule_sums(
         chunk_states(seed, n_draws), n_draws, order, offsets, floors, cum, np.int64(total),
         arm_order.astype(np.int64), np.ascontiguousarray(G, dtype=np.float64),
-        g_arm.astype(np.int64), dummy_of.astype(np.int64), n_dummies)
+        g_arm.astype(np.int64), dummy_of.astype(np.int64), n_dummies, np.int64(boundary))
     return out
 
 
