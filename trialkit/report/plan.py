@@ -45,11 +45,15 @@ _METRIC = {
 }
 _DIAGNOSANDS = {
     "outcome": "Outcome",
+    "n_units": "Units",
     "rmse": "RMSE",
     "mean_estimate": "Mean estimate",
     "mean_estimand": "Mean estimand",
     "sd_estimate": "SD of estimates",
     "type_s": "Type-S rate",
+    "type_s_rate": "Type-S rate",
+    "mean_se": "Mean SE",
+    "exaggeration_ratio": "Exaggeration ratio",
 }
 _BINARY = {
     "risk_difference": "Risk difference (percentage points)",
@@ -202,6 +206,8 @@ def _rows(value: Any) -> list[dict[str, Any]]:
     """Normalise power or diagnosis input: a frame, dataclasses, mappings or a mapping of them."""
     if value is None:
         return []
+    if hasattr(value, "wide"):  # a Diagnosis: one row per outcome and size
+        return _rows(value.wide())
     if hasattr(value, "to_dict") and hasattr(value, "columns"):
         return [dict(r) for r in value.to_dict(orient="records")]
     if hasattr(value, "to_frame"):
@@ -270,6 +276,7 @@ def plan_context(
         ``p`` (the protocol as JSON-ready dictionaries) plus derived rows and sentences.
     """
     families = {f.name: f.label for f in protocol.families}
+    labels = {o.name: o.label for o in protocol.outcomes}
     clustered = protocol.design.cluster_column is not None
     return {
         "p": protocol.model_dump(mode="json"),
@@ -301,7 +308,13 @@ def plan_context(
         "rules": rules_words(protocol),
         "power_rows": _unique(_rows(power)),
         "diagnosis_rows": [
-            {_DIAGNOSANDS.get(k, k.replace("_", " ").capitalize()): v for k, v in r.items()}
+            {
+                _DIAGNOSANDS.get(k, k.replace("_", " ").capitalize()): (
+                    labels.get(v, v) if k == "outcome" else v
+                )
+                for k, v in r.items()
+            }
             for r in _rows(diagnosis)
         ],
+        "diagnosis_sims": getattr(diagnosis, "sims", None),
     }
