@@ -326,3 +326,20 @@ def test_flow_tolerates_partial_counts_and_shows_reasons(results, no_figures):
     }
     html = render_report(partial, plan_sections=())
     assert "Reasons: moved away" in html and "Excluded from analysis" in html
+
+
+def test_plan_accepts_a_diagnosis_object():
+    import pandas as pd
+
+    class FakeDiagnosis:
+        sims = 500
+
+        def wide(self) -> pd.DataFrame:
+            return pd.DataFrame(
+                {"outcome": ["loneliness"], "n_units": [24], "power": [0.8], "rmse": [0.2]}
+            )
+
+    protocol = load_protocol(bundled_path("council_discretionary_budget"))
+    html = render_plan(protocol, diagnosis=FakeDiagnosis())
+    assert "500 simulations per size" in html and "RMSE" in html
+    assert '<th scope="row">Loneliness (UCLA 3-item scale)</th>' in html
