@@ -80,6 +80,30 @@ def _bounded_impl(hi: Any, lo: Any, ihi: Any, ilo: Any, s: Any) -> Any:
 
 _bounded: Any = _jit(_bounded_impl)
 
+_LOW32 = np.uint64(0xFFFFFFFF)
+_TWO32 = np.uint64(1 << 32)
+
+
+def _bounded32_impl(hi: Any, lo: Any, ihi: Any, ilo: Any, buf: Any, full: Any, s: Any) -> Any:
+    """Unbiased integer on ``[0, s)``, ``s < 2³²``, from 32-bit halves of raw words.
+
+    Lemire's method on 32 bits: each raw word serves two draws (low half first, as NumPy's
+    ``next_uint32``), halving the generator's work. Returns ``(hi, lo, buf, full, value)``.
+    """
+    while True:
+        if full:
+            x, full = buf >> np.uint64(32), False
+        else:
+            hi, lo, buf = _step(hi, lo, ihi, ilo)
+            x, full = buf & _LOW32, True
+        m = x * s
+        low = m & _LOW32
+        if low >= s or low >= (_TWO32 - s) % s:
+            return hi, lo, buf, full, m >> np.uint64(32)
+
+
+_bounded32: Any = _jit(_bounded32_impl)
+
 
 def _raw_impl(state: Any, n: Any) -> Any:
     hi, lo, ihi, ilo = state[0], state[1], state[2], state[3]
@@ -116,6 +140,7 @@ def _rule_sums_impl(states: Any, n_draws: Any, members: Any, offsets: Any, floor
     out = np.zeros((n_draws, n_dummies, width + 2))
     for c in prange(states.shape[0]):
         hi, lo, ihi, ilo = states[c, 0], states[c, 1], states[c, 2], states[c, 3]
+        buf, full = np.uint64(0), False
         work = members.copy()
         counts = np.empty(n_arms, dtype=np.int64)
         for d in range(c * CHUNK, min((c + 1) * CHUNK, n_draws)):
@@ -124,7 +149,8 @@ def _rule_sums_impl(states: Any, n_draws: Any, members: Any, offsets: Any, floor
                 hi, lo = _count_draw_j(hi, lo, ihi, ilo, s, floors, cum, total, counts)
                 first, n_s = offsets[s], offsets[s + 1] - offsets[s]
                 for i in range(n_s - counts[arm_order[n_arms - 1]]):
-                    hi, lo, j = _bounded(hi, lo, ihi, ilo, np.uint64(n_s - i))
+                    hi, lo, buf, full, j = _bounded32(hi, lo, ihi, ilo, buf, full,
+                                                      np.uint64(n_s - i))
                     a, b = first + i, first + i + np.int64(j)
                     work[a], work[b] = work[b], work[a]
                 pos = first
@@ -211,6 +237,8 @@ def rule_sums(seed: int, n_draws: int, *, strata: NDArray[np.int64],
         among them numbered below ``boundary`` (units observed in treatment, when they
         are numbered first), so those sums need no memory of their own.
     """
+    if len(strata) >= 2**31:
+        raise ValueError("the compiled sampler handles fewer than 2³¹ randomisation units")
     order = np.argsort(strata, kind="stable").astype(np.int32)
     offsets = np.searchsorted(strata[order], np.arange(floors.shape[0] + 1)).astype(np.int64)
     out: NDArray[np.float64] = _rule_sums(
