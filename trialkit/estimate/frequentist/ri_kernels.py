@@ -133,40 +133,58 @@ def _count_draw(hi: Any, lo: Any, ihi: Any, ilo: Any, s: Any, floors: Any, cum: 
 _count_draw_j: Any = _jit(_count_draw)
 
 
-def _rule_sums_impl(states: Any, n_draws: Any, members: Any, offsets: Any, floors: Any,
-                    cum: Any, total: Any, arm_order: Any, G: Any, g_arm: Any, dummy_of: Any,
-                    n_dummies: Any, boundary: Any) -> Any:
+def _chunk_impl(out: Any, d0: Any, d1: Any, state: Any, members: Any, offsets: Any,
+                floors: Any, cum: Any, total: Any, arm_order: Any, G: Any, g_arm: Any,
+                dummy_of: Any, boundary: Any) -> None:
+    """Draws ``d0 … d1 − 1`` from one stream (a plain function: LLVM optimises it fully)."""
     n_arms, width = floors.shape[1], G.shape[2]
-    out = np.zeros((n_draws, n_dummies, width + 2))
-    for c in prange(states.shape[0]):
-        hi, lo, ihi, ilo = states[c, 0], states[c, 1], states[c, 2], states[c, 3]
-        buf, full = np.uint64(0), False
-        work = members.copy()
-        counts = np.empty(n_arms, dtype=np.int64)
-        for d in range(c * CHUNK, min((c + 1) * CHUNK, n_draws)):
-            acc = out[d]
-            for s in range(offsets.shape[0] - 1):
-                hi, lo = _count_draw_j(hi, lo, ihi, ilo, s, floors, cum, total, counts)
-                first, n_s = offsets[s], offsets[s + 1] - offsets[s]
-                for i in range(n_s - counts[arm_order[n_arms - 1]]):
-                    hi, lo, buf, full, j = _bounded32(hi, lo, ihi, ilo, buf, full,
-                                                      np.uint64(n_s - i))
-                    a, b = first + i, first + i + np.int64(j)
-                    work[a], work[b] = work[b], work[a]
-                pos = first
-                for q in range(n_arms):
-                    arm = arm_order[q]
-                    dj, ga = dummy_of[arm], g_arm[arm]
-                    if dj >= 0:
-                        below = 0
-                        for i in range(pos, pos + counts[arm]):
+    hi, lo, ihi, ilo = state[0], state[1], state[2], state[3]
+    buf, full = np.uint64(0), False
+    work = members.copy()
+    counts = np.empty(n_arms, dtype=np.int64)
+    for d in range(d0, d1):
+        for s in range(offsets.shape[0] - 1):
+            hi, lo = _count_draw_j(hi, lo, ihi, ilo, s, floors, cum, total, counts)
+            first, n_s = offsets[s], offsets[s + 1] - offsets[s]
+            for i in range(n_s - counts[arm_order[n_arms - 1]]):
+                hi, lo, buf, full, j = _bounded32(hi, lo, ihi, ilo, buf, full,
+                                                  np.uint64(n_s - i))
+                a, b = first + i, first + i + np.int64(j)
+                work[a], work[b] = work[b], work[a]
+            pos = first
+            for q in range(n_arms):
+                arm = arm_order[q]
+                dj, ga, stop = dummy_of[arm], g_arm[arm], pos + counts[arm]
+                if dj >= 0:
+                    below = 0
+                    if width == 1:
+                        total_1 = 0.0
+                        for i in range(pos, stop):
+                            r = work[i]
+                            below += r < boundary
+                            total_1 += G[r, ga, 0]
+                        out[d, dj, 0] += total_1
+                    else:
+                        for i in range(pos, stop):
                             r = work[i]
                             below += r < boundary
                             for w in range(width):
-                                acc[dj, w] += G[r, ga, w]
-                        acc[dj, width] += counts[arm]
-                        acc[dj, width + 1] += below
-                    pos += counts[arm]
+                                out[d, dj, w] += G[r, ga, w]
+                    out[d, dj, width] += counts[arm]
+                    out[d, dj, width + 1] += below
+                pos = stop
+
+
+_chunk: Any = _jit(_chunk_impl)
+
+
+def _rule_sums_impl(states: Any, n_draws: Any, members: Any, offsets: Any, floors: Any,
+                    cum: Any, total: Any, arm_order: Any, G: Any, g_arm: Any, dummy_of: Any,
+                    n_dummies: Any, boundary: Any) -> Any:
+    out = np.zeros((n_draws, n_dummies, G.shape[2] + 2))
+    for c in prange(states.shape[0]):
+        _chunk(out, c * CHUNK, min((c + 1) * CHUNK, n_draws), states[c], members, offsets,
+               floors, cum, total, arm_order, G, g_arm, dummy_of, boundary)
     return out
 
 
