@@ -81,9 +81,14 @@ def _read_csv(path: Path, id_columns: Collection[str]) -> RawTable:
     # what Excel on Windows writes for a plain "CSV" in the UK.
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            header = pd.read_csv(path, nrows=0, encoding=encoding)
-            dtype = {c: "str" for c in header.columns if c in id_columns}
-            frame = pd.read_csv(path, dtype=dtype, encoding=encoding)
+            frame = pd.read_csv(path, encoding=encoding)
+            # Ids that look like numbers ("007") are read again as text, so leading zeros
+            # survive; forcing text up front would slow every file down.
+            numeric = [c for c in frame.columns if c in id_columns
+                       and not pd.api.types.is_string_dtype(frame[c].dtype)]
+            if numeric:
+                text = pd.read_csv(path, usecols=numeric, dtype="str", encoding=encoding)
+                frame[numeric] = text[numeric]
         except UnicodeDecodeError:
             continue
         return RawTable(path, _ids_as_text(frame, id_columns))
