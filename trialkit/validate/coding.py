@@ -86,9 +86,9 @@ def code_binary(series: pd.Series, *, file: str, column: str, what: str) -> tupl
                                                                                  list[Issue]]:
     """0/1, yes/no, true/false, y/n (any case) as 0.0/1.0; anything else is an issue."""
     if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
-        values = series.astype("float64")
-        bad = (values.notna() & ~values.isin([0.0, 1.0])).to_numpy()
-        codes = values.where(~bad).to_numpy()
+        codes = series.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+        bad = ~np.isnan(codes) & (codes != 0.0) & (codes != 1.0)
+        codes[bad] = np.nan
     else:
         codes, bad = _map_distinct(series, BINARY_TEXT)
     issues = rows_issues(
