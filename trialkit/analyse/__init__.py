@@ -67,6 +67,10 @@ def analyse(protocol: Protocol, data: TrialData, *, registration: Registration |
         "notes": list(freq.notes),
     }
     results.update(_frequentist(freq))
+    if bayesian and protocol.analysis.bayesian.enabled:
+        from trialkit.analyse.bayes import bayesian_results
+
+        results.update(bayesian_results(protocol, data, draws=draws, chains=chains, echo=echo))
     return results
 
 
