@@ -49,50 +49,72 @@ def bench_protocol() -> Protocol:
     """The flagship protocol with four more client outcomes: ten at the client level."""
     base = load_protocol(FLAGSHIP).model_dump(mode="json")
     for extra in EXTRA_OUTCOMES:
-        base["outcomes"].append({
-            **extra, "label": extra["name"], "role": "exploratory", "level": "client",
-            "direction": "higher_is_better", "timing": "Six months", "measurement": "Survey",
-        })
+        base["outcomes"].append(
+            {
+                **extra,
+                "label": extra["name"],
+                "role": "exploratory",
+                "level": "client",
+                "direction": "higher_is_better",
+                "timing": "Six months",
+                "measurement": "Survey",
+            }
+        )
     return Protocol.model_validate(base)
 
 
 def write_data(folder: Path, rows: int, seed: int = 1) -> list[Path]:
     """Clients (the big file) and small staff, spend and team files."""
     rng = np.random.default_rng(seed)
-    clients = pd.DataFrame({
-        "client_id": np.char.add("C", np.arange(rows).astype(str)),
-        "team_id": np.array(TEAMS)[rng.integers(0, 24, rows)],
-        "loneliness": rng.integers(3, 10, rows),
-        "wellbeing": rng.integers(7, 36, rows),
-        "control_over_life": np.array(CONTROL)[rng.integers(0, 4, rows)],
-        "days_to_support": rng.integers(0, 200, rows),
-        "cost_of_care": rng.gamma(1.2, 3000, rows).round(2),
-        "safeguarding_concern": rng.integers(0, 2, rows),
-        "phone_contacts": rng.poisson(4, rows),
-        "care_rating": np.array(SATISFACTION)[rng.integers(0, 5, rows)],
-        "readmitted": np.array(["yes", "no"])[rng.integers(0, 2, rows)],
-        "independence": rng.uniform(0, 100, rows).round(1),
-        "loneliness_baseline": rng.integers(3, 10, rows),
-        "wellbeing_baseline": rng.integers(7, 36, rows),
-        "age": rng.integers(18, 100, rows),
-        "lives_alone": rng.integers(0, 2, rows),
-        "most_deprived": rng.integers(0, 2, rows),
-        "age_75_plus": rng.integers(0, 2, rows),
-    })
+    clients = pd.DataFrame(
+        {
+            "client_id": np.char.add("C", np.arange(rows).astype(str)),
+            "team_id": np.array(TEAMS)[rng.integers(0, 24, rows)],
+            "loneliness": rng.integers(3, 10, rows),
+            "wellbeing": rng.integers(7, 36, rows),
+            "control_over_life": np.array(CONTROL)[rng.integers(0, 4, rows)],
+            "days_to_support": rng.integers(0, 200, rows),
+            "cost_of_care": rng.gamma(1.2, 3000, rows).round(2),
+            "safeguarding_concern": rng.integers(0, 2, rows),
+            "phone_contacts": rng.poisson(4, rows),
+            "care_rating": np.array(SATISFACTION)[rng.integers(0, 5, rows)],
+            "readmitted": np.array(["yes", "no"])[rng.integers(0, 2, rows)],
+            "independence": rng.uniform(0, 100, rows).round(1),
+            "loneliness_baseline": rng.integers(3, 10, rows),
+            "wellbeing_baseline": rng.integers(7, 36, rows),
+            "age": rng.integers(18, 100, rows),
+            "lives_alone": rng.integers(0, 2, rows),
+            "most_deprived": rng.integers(0, 2, rows),
+            "age_75_plus": rng.integers(0, 2, rows),
+        }
+    )
     missing = rng.random(rows) < 0.1
     clients.loc[missing, "wellbeing"] = np.nan
-    staff = pd.DataFrame({
-        "staff_id": [f"S{i}" for i in range(192)], "team_id": TEAMS * 8,
-        "job_satisfaction": "Satisfied", "job_satisfaction_baseline": "Neither",
-        "intention_to_leave": 0, "sickness_days": 2, "years_in_role": 3,
-    })
-    spend = pd.DataFrame({"spend_id": [f"P{i}" for i in range(96)], "team_id": TEAMS * 4,
-                          "unjustified_spend": 0})
-    teams = pd.DataFrame({"team_id": TEAMS, "caseload": 20.0, "imd_score": 30.0,
-                          "team_size": 7.0, "budget_used": [i % 2 for i in range(24)]})
+    staff = pd.DataFrame(
+        {
+            "staff_id": [f"S{i}" for i in range(192)],
+            "team_id": TEAMS * 8,
+            "job_satisfaction": "Satisfied",
+            "job_satisfaction_baseline": "Neither",
+            "intention_to_leave": 0,
+            "sickness_days": 2,
+            "years_in_role": 3,
+        }
+    )
+    spend = pd.DataFrame(
+        {"spend_id": [f"P{i}" for i in range(96)], "team_id": TEAMS * 4, "unjustified_spend": 0}
+    )
+    teams = pd.DataFrame(
+        {
+            "team_id": TEAMS,
+            "caseload": 20.0,
+            "imd_score": 30.0,
+            "team_size": 7.0,
+            "budget_used": [i % 2 for i in range(24)],
+        }
+    )
     paths = []
-    for name, frame in (("clients", clients), ("staff", staff), ("spend", spend),
-                        ("teams", teams)):
+    for name, frame in (("clients", clients), ("staff", staff), ("spend", spend), ("teams", teams)):
         paths.append(folder / f"{name}.csv")
         frame.to_csv(paths[-1], index=False)
     return paths
@@ -100,9 +122,15 @@ def write_data(folder: Path, rows: int, seed: int = 1) -> list[Path]:
 
 def allocation() -> pd.DataFrame:
     """Alternating arms, blocks of six teams."""
-    return pd.DataFrame({"unit_id": TEAMS, "block": [str(i // 6) for i in range(24)],
-                         "cluster": TEAMS, "arm": ["usual", "budget"] * 12,
-                         "probability": 0.5})
+    return pd.DataFrame(
+        {
+            "unit_id": TEAMS,
+            "block": [str(i // 6) for i in range(24)],
+            "cluster": TEAMS,
+            "arm": ["usual", "budget"] * 12,
+            "probability": 0.5,
+        }
+    )
 
 
 def _timed(fn: Callable[[], object]) -> float:
@@ -132,14 +160,18 @@ def main() -> None:
             reads.append(_timed(lambda: pd.read_csv(paths[0])))
             checks.append(_timed(lambda: validate.outcomes(protocol, alloc, paths)))
     ratios = [c / r for c, r in zip(checks, reads, strict=True)]
-    print(f"rows {args.rows:,} × 10 outcomes ({size / 1e6:.0f} MB CSV), {args.repeats} "
-          "interleaved rounds")
-    print(f"pandas.read_csv     median {statistics.median(reads):6.2f} s   "
-          f"min {min(reads):6.2f} s")
-    print(f"validate.outcomes   median {statistics.median(checks):6.2f} s   "
-          f"min {min(checks):6.2f} s")
-    print(f"ratio               median {statistics.median(ratios):6.2f}×   "
-          f"of minima {min(checks) / min(reads):.2f}×   (target ≤ 3×)")
+    print(
+        f"rows {args.rows:,} × 10 outcomes ({size / 1e6:.0f} MB CSV), {args.repeats} "
+        "interleaved rounds"
+    )
+    print(f"pandas.read_csv     median {statistics.median(reads):6.2f} s   min {min(reads):6.2f} s")
+    print(
+        f"validate.outcomes   median {statistics.median(checks):6.2f} s   min {min(checks):6.2f} s"
+    )
+    print(
+        f"ratio               median {statistics.median(ratios):6.2f}×   "
+        f"of minima {min(checks) / min(reads):.2f}×   (target ≤ 3×)"
+    )
 
 
 if __name__ == "__main__":

@@ -29,10 +29,14 @@ from trialkit.validate.privacy import suppression_mask
 
 PROTOCOL = load_protocol(FLAGSHIP)
 MESSY = st.one_of(
-    st.none(), st.just(""), st.just("  "), st.sampled_from(["n/a", "NA", "-", "?", "abc"]),
+    st.none(),
+    st.just(""),
+    st.just("  "),
+    st.sampled_from(["n/a", "NA", "-", "?", "abc"]),
     st.sampled_from([" Yes ", "no", "TRUE", "y", "1.0", "Neither", "very satisfied"]),
     st.sampled_from(["1e400", "-inf", "nan", "2027-13-45", "03/02/2027", "T99", "C0000"]),
-    st.integers(-10**12, 10**12).map(str), st.floats(allow_nan=True).map(str),
+    st.integers(-(10**12), 10**12).map(str),
+    st.floats(allow_nan=True).map(str),
     st.text(max_size=6),
 )
 
@@ -48,13 +52,20 @@ def messy_clients(draw: st.DrawFn) -> pd.DataFrame:
     return frame.drop(columns=drop)
 
 
-@settings(max_examples=8, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(clients=messy_clients())
 def test_messy_data_never_crash(clients: pd.DataFrame, tmp_path: Path) -> None:
     paths = []
-    for name, frame in {"clients": clients, "staff": make_staff(1), "spend": make_spend(1),
-                        "teams": make_teams()}.items():
+    for name, frame in {
+        "clients": clients,
+        "staff": make_staff(1),
+        "spend": make_spend(1),
+        "teams": make_teams(),
+    }.items():
         paths.append(tmp_path / f"{name}.csv")
         frame.to_csv(paths[-1], index=False)
     before = [p.read_bytes() for p in paths]
@@ -87,9 +98,15 @@ def _interval(values: np.ndarray, mask: np.ndarray, cell: int) -> tuple[float, f
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(2, 4).flatmap(lambda r: st.integers(2, 4).flatmap(
-    lambda c: st.lists(st.lists(st.integers(1, 40), min_size=c, max_size=c),
-                       min_size=r, max_size=r))))
+@given(
+    st.integers(2, 4).flatmap(
+        lambda r: st.integers(2, 4).flatmap(
+            lambda c: st.lists(
+                st.lists(st.integers(1, 40), min_size=c, max_size=c), min_size=r, max_size=r
+            )
+        )
+    )
+)
 def test_suppressed_cells_cannot_be_recovered_from_totals(rows: list[list[int]]) -> None:
     values = np.array(rows, dtype=float)
     mask = suppression_mask(pd.DataFrame(values)).to_numpy()

@@ -29,8 +29,13 @@ def _from_path(path: Path) -> pd.DataFrame:
         return frame
     if not path.is_file():
         raise DataValidationError(
-            [Issue("the allocation file does not exist.", Location(file=str(path)),
-                   fix="give the allocation CSV written by `trialkit randomise`.")]
+            [
+                Issue(
+                    "the allocation file does not exist.",
+                    Location(file=str(path)),
+                    fix="give the allocation CSV written by `trialkit randomise`.",
+                )
+            ]
         )
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
@@ -72,10 +77,15 @@ def allocation_frame(allocation: AllocationLike) -> pd.DataFrame:
         )
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise DataValidationError([Issue(
-            f"the allocation lacks the column(s) {', '.join(missing)}.",
-            Location(file=source, row=1),
-            fix="give the allocation CSV written by `trialkit randomise`, unedited.")])
+        raise DataValidationError(
+            [
+                Issue(
+                    f"the allocation lacks the column(s) {', '.join(missing)}.",
+                    Location(file=source, row=1),
+                    fix="give the allocation CSV written by `trialkit randomise`, unedited.",
+                )
+            ]
+        )
     for column in ("unit_id", "block", "cluster", "arm"):
         values = frame[column]
         frame[column] = values.where(values.notna(), "").astype("str").str.strip()
@@ -83,11 +93,17 @@ def allocation_frame(allocation: AllocationLike) -> pd.DataFrame:
     frame["probability"] = pd.to_numeric(frame["probability"], errors="coerce")
     dup = frame["unit_id"].duplicated(keep=False)
     if dup.any():
-        raise DataValidationError([
-            Issue(f"unit {uid!r} is allocated more than once.",
-                  Location(file=source, row=pos + 2, column="unit_id"),
-                  fix="restore the allocation written by `trialkit randomise`.", value=uid)
-            for pos, uid in zip(dup.to_numpy().nonzero()[0].tolist(), frame.loc[dup, "unit_id"],
-                                strict=True)
-        ])
+        raise DataValidationError(
+            [
+                Issue(
+                    f"unit {uid!r} is allocated more than once.",
+                    Location(file=source, row=pos + 2, column="unit_id"),
+                    fix="restore the allocation written by `trialkit randomise`.",
+                    value=uid,
+                )
+                for pos, uid in zip(
+                    dup.to_numpy().nonzero()[0].tolist(), frame.loc[dup, "unit_id"], strict=True
+                )
+            ]
+        )
     return frame.reset_index(drop=True)

@@ -24,7 +24,6 @@ from trialkit.validate.wwc import AttritionVerdict, attrition_verdict, max_diffe
 CountLevel = Literal["cluster", "individual"]
 
 
-
 @dataclass(frozen=True, slots=True)
 class ArmCounts:
     """Counts of one arm for one outcome at one level (clusters or individuals)."""
@@ -77,11 +76,15 @@ class Attrition:
 
     def summary(self) -> str:
         """A fixed-width text table of the WWC checks."""
-        lines = [f"{'outcome':<24}{'level':<12}{'arm':<14}{'overall':>9}{'diff':>8}"
-                 f"  cautious  optimistic"]
+        lines = [
+            f"{'outcome':<24}{'level':<12}{'arm':<14}{'overall':>9}{'diff':>8}"
+            f"  cautious  optimistic"
+        ]
         for c in self.checks:
-            lines.append(f"{c.outcome:<24}{c.level:<12}{c.arm:<14}{c.overall:>9.1%}"
-                         f"{c.differential:>8.1%}  {c.cautious:<9} {c.optimistic}")
+            lines.append(
+                f"{c.outcome:<24}{c.level:<12}{c.arm:<14}{c.overall:>9.1%}"
+                f"{c.differential:>8.1%}  {c.cautious:<9} {c.optimistic}"
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -97,8 +100,9 @@ def arm_counts(outcome: Outcome, protocol: Protocol, table: ArmTable) -> list[Ar
     """Counts per arm at cluster level (cluster designs) and individual level."""
     individual = protocol.design.type == "individual"
     at_unit = outcome.level == protocol.units.name
-    levels: list[CountLevel] = (["individual"] if individual else
-                                ["cluster"] if at_unit else ["cluster", "individual"])
+    levels: list[CountLevel] = (
+        ["individual"] if individual else ["cluster"] if at_unit else ["cluster", "individual"]
+    )
     out: list[ArmCounts] = []
     for a, arm in enumerate(table.arms):
         for level in levels:
@@ -108,9 +112,17 @@ def arm_counts(outcome: Outcome, protocol: Protocol, table: ArmTable) -> list[Ar
             else:
                 assigned, followed = int(table.individuals[a]), int(table.individuals_seen[a])
                 got = table.individuals_received
-            out.append(ArmCounts(outcome.name, level, arm, assigned,
-                                 None if got is None else int(got[a]), followed,
-                                 _analysed(protocol, assigned, followed)))
+            out.append(
+                ArmCounts(
+                    outcome.name,
+                    level,
+                    arm,
+                    assigned,
+                    None if got is None else int(got[a]),
+                    followed,
+                    _analysed(protocol, assigned, followed),
+                )
+            )
     return out
 
 
@@ -124,17 +136,29 @@ def wwc_checks(counts: list[ArmCounts], control: str) -> list[AttritionCheck]:
             continue
         overall = 1 - (c.followed_up + base.followed_up) / (c.assigned + base.assigned)
         diff = abs(c.attrition - base.attrition)
-        checks.append(AttritionCheck(
-            c.outcome, c.level, c.arm, control, overall, diff,
-            max_differential(overall, "cautious"), attrition_verdict(overall, diff, "cautious"),
-            max_differential(overall, "optimistic"),
-            attrition_verdict(overall, diff, "optimistic")))
+        checks.append(
+            AttritionCheck(
+                c.outcome,
+                c.level,
+                c.arm,
+                control,
+                overall,
+                diff,
+                max_differential(overall, "cautious"),
+                attrition_verdict(overall, diff, "cautious"),
+                max_differential(overall, "optimistic"),
+                attrition_verdict(overall, diff, "optimistic"),
+            )
+        )
     return checks
 
 
-def attrition_table(protocol: Protocol, frames: Mapping[str, pd.DataFrame],
-                    allocation: pd.DataFrame,
-                    received: frozenset[str] | None = None) -> Attrition:
+def attrition_table(
+    protocol: Protocol,
+    frames: Mapping[str, pd.DataFrame],
+    allocation: pd.DataFrame,
+    received: frozenset[str] | None = None,
+) -> Attrition:
     """Attrition of every outcome of the protocol.
 
     Parameters

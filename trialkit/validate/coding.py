@@ -19,8 +19,16 @@ from trialkit.validate.issues import rows_issues
 
 #: Texts read as 1 and 0 in a binary column (compared after trimming and lower-casing).
 BINARY_TEXT: Mapping[str, float] = {
-    "1": 1.0, "yes": 1.0, "true": 1.0, "y": 1.0, "1.0": 1.0,
-    "0": 0.0, "no": 0.0, "false": 0.0, "n": 0.0, "0.0": 0.0,
+    "1": 1.0,
+    "yes": 1.0,
+    "true": 1.0,
+    "y": 1.0,
+    "1.0": 1.0,
+    "0": 0.0,
+    "no": 0.0,
+    "false": 0.0,
+    "n": 0.0,
+    "0.0": 0.0,
 }
 _SPACES = re.compile(r"\s+")
 
@@ -65,8 +73,9 @@ def with_value_labels(series: pd.Series, labels: Mapping[Any, str] | None) -> pd
     return mapped.astype(object)
 
 
-def code_numeric(series: pd.Series, *, file: str, column: str, what: str) -> tuple[pd.Series,
-                                                                                  list[Issue]]:
+def code_numeric(
+    series: pd.Series, *, file: str, column: str, what: str
+) -> tuple[pd.Series, list[Issue]]:
     """Numbers as float; text that is not a number becomes an issue."""
     if pd.api.types.is_bool_dtype(series.dtype):
         return series.astype("float64"), []
@@ -75,15 +84,20 @@ def code_numeric(series: pd.Series, *, file: str, column: str, what: str) -> tup
     numbers = pd.to_numeric(series, errors="coerce")
     bad = numbers.isna().to_numpy() & ~blank_mask(series)
     issues = rows_issues(
-        bad, series, file=file, column=column,
+        bad,
+        series,
+        file=file,
+        column=column,
         message=lambda v: f"'{v}' is not a number; {what} must be numeric.",
         fix="type the number alone (no units or words), or leave the cell empty if missing.",
-        expected="a number")
+        expected="a number",
+    )
     return numbers.astype("float64"), issues
 
 
-def code_binary(series: pd.Series, *, file: str, column: str, what: str) -> tuple[pd.Series,
-                                                                                 list[Issue]]:
+def code_binary(
+    series: pd.Series, *, file: str, column: str, what: str
+) -> tuple[pd.Series, list[Issue]]:
     """0/1, yes/no, true/false, y/n (any case) as 0.0/1.0; anything else is an issue."""
     if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         codes = series.to_numpy(dtype="float64", na_value=np.nan, copy=True)
@@ -92,10 +106,14 @@ def code_binary(series: pd.Series, *, file: str, column: str, what: str) -> tupl
     else:
         codes, bad = _map_distinct(series, BINARY_TEXT)
     issues = rows_issues(
-        bad, series, file=file, column=column,
+        bad,
+        series,
+        file=file,
+        column=column,
         message=lambda v: f"'{v}' is not a yes/no answer; {what} is binary.",
         fix="code it as 1/0, yes/no, true/false or y/n, or leave the cell empty if missing.",
-        expected="0 or 1 (yes/no, true/false, y/n)")
+        expected="0 or 1 (yes/no, true/false, y/n)",
+    )
     return pd.Series(codes, index=series.index, dtype="float64"), issues
 
 
@@ -107,11 +125,15 @@ def code_ordinal(
     codes, bad = _map_distinct(series, lookup)
     allowed = "; ".join(f"'{label}'" for label in levels)
     issues = rows_issues(
-        bad, series, file=file, column=column,
+        bad,
+        series,
+        file=file,
+        column=column,
         message=lambda v: f"'{v}' is not one of the labels declared for {what}: {allowed}.",
         fix="use one of the declared labels (spelling as in the protocol), or leave the "
         "cell empty if missing.",
-        expected=allowed)
+        expected=allowed,
+    )
     return pd.Series(codes, index=series.index, dtype="float64"), issues
 
 
@@ -129,15 +151,20 @@ def code_labels(
     mapped = np.array([lookup.get(normalise(t), -1) for t in texts] + [-1], dtype=np.int64)
     blank = np.array([t == "" for t in texts] + [True])
     codes = mapped[positions]
-    out = pd.Series(pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories)),
-                    index=series.index)
+    out = pd.Series(
+        pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories)), index=series.index
+    )
     bad = (codes < 0) & ~blank[positions]
     shown = ", ".join(f"'{label}'" for label in levels)
     issues = rows_issues(
-        bad, series, file=file, column=column,
+        bad,
+        series,
+        file=file,
+        column=column,
         message=lambda v: f"'{v}' is not a level of {what}: {shown}.",
         fix="use one of the declared levels, or leave the cell empty if unknown.",
-        expected=shown)
+        expected=shown,
+    )
     return out, issues
 
 

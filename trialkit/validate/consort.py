@@ -62,10 +62,16 @@ class ConsortFlow:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per arm (reasons and sizes flattened to text)."""
-        return pd.DataFrame([{
-            "outcome": self.outcome, "level": self.level, **{
-                k: getattr(a, k) for k in ArmFlow.__slots__
-            }} for a in self.arms])
+        return pd.DataFrame(
+            [
+                {
+                    "outcome": self.outcome,
+                    "level": self.level,
+                    **{k: getattr(a, k) for k in ArmFlow.__slots__},
+                }
+                for a in self.arms
+            ]
+        )
 
 
 def _size(value: tuple[float, int, int] | None) -> ClusterSizes | None:
@@ -86,25 +92,34 @@ def outcome_flow(protocol: Protocol, outcome: Outcome, table: ArmTable) -> Conso
         n_c, n_i = int(table.clusters[a]), int(table.individuals[a])
         seen_c, seen_i = int(table.clusters_seen[a]), int(table.individuals_seen[a])
         got_c, got_i = table.clusters_received, table.individuals_received
-        arms.append(ArmFlow(
-            arm=arm, label=labels.get(arm, arm),
-            clusters_allocated=cl(n_c), individuals_allocated=n_i,
-            clusters_received=cl(int(got_c[a])) if got_c is not None else None,
-            individuals_received=int(got_i[a]) if got_i is not None else None,
-            clusters_lost=cl(n_c - seen_c), individuals_lost=n_i - seen_i,
-            lost_reasons=table.reasons[a],
-            clusters_analysed=cl(n_c if imputed else seen_c),
-            individuals_analysed=n_i if imputed else seen_i,
-            clusters_excluded=cl(0), individuals_excluded=0,
-            sizes_allocated=_size(table.sizes[a]) if clustered else None,
-            sizes_analysed=_size(table.sizes_seen[a]) if clustered else None,
-        ))
+        arms.append(
+            ArmFlow(
+                arm=arm,
+                label=labels.get(arm, arm),
+                clusters_allocated=cl(n_c),
+                individuals_allocated=n_i,
+                clusters_received=cl(int(got_c[a])) if got_c is not None else None,
+                individuals_received=int(got_i[a]) if got_i is not None else None,
+                clusters_lost=cl(n_c - seen_c),
+                individuals_lost=n_i - seen_i,
+                lost_reasons=table.reasons[a],
+                clusters_analysed=cl(n_c if imputed else seen_c),
+                individuals_analysed=n_i if imputed else seen_i,
+                clusters_excluded=cl(0),
+                individuals_excluded=0,
+                sizes_allocated=_size(table.sizes[a]) if clustered else None,
+                sizes_analysed=_size(table.sizes_seen[a]) if clustered else None,
+            )
+        )
     return ConsortFlow(outcome.name, outcome.level, tuple(arms))
 
 
-def consort_flows(protocol: Protocol, frames: Mapping[str, pd.DataFrame],
-                  allocation: pd.DataFrame,
-                  received: frozenset[str] | None = None) -> tuple[ConsortFlow, ...]:
+def consort_flows(
+    protocol: Protocol,
+    frames: Mapping[str, pd.DataFrame],
+    allocation: pd.DataFrame,
+    received: frozenset[str] | None = None,
+) -> tuple[ConsortFlow, ...]:
     """The CONSORT flow of every outcome with data, primary outcomes first.
 
     Parameters
@@ -127,5 +142,7 @@ def flows_from(protocol: Protocol, counter: Counter) -> tuple[ConsortFlow, ...]:
     imputed = protocol.analysis.frequentist.missing_data == "multiple_imputation"
     ordered = sorted(protocol.outcomes, key=lambda o: o.role != "primary")
     return tuple(
-        outcome_flow(protocol, o, counter.table(o, imputed=imputed)) for o in ordered
-        if o.level == protocol.units.name or o.level in counter.frames)
+        outcome_flow(protocol, o, counter.table(o, imputed=imputed))
+        for o in ordered
+        if o.level == protocol.units.name or o.level in counter.frames
+    )

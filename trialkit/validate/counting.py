@@ -53,9 +53,14 @@ class Linked:
 class Counter:
     """Link levels to the allocation once; count any outcome per arm quickly."""
 
-    def __init__(self, protocol: Protocol, frames: Mapping[str, pd.DataFrame],
-                 allocation: pd.DataFrame, received: frozenset[str] | None,
-                 positions: Mapping[str, IntArray] | None = None) -> None:
+    def __init__(
+        self,
+        protocol: Protocol,
+        frames: Mapping[str, pd.DataFrame],
+        allocation: pd.DataFrame,
+        received: frozenset[str] | None,
+        positions: Mapping[str, IntArray] | None = None,
+    ) -> None:
         self.protocol = protocol
         self.frames = frames
         self.units = pd.Index(allocation["unit_id"])
@@ -64,8 +69,9 @@ class Counter:
         self.unit_arm = arm_codes.astype(np.int64)
         self.unit_cluster = pd.factorize(allocation["cluster"])[0].astype(np.int64)
         self.n_clusters = int(self.unit_cluster.max()) + 1 if len(self.unit_cluster) else 0
-        self.unit_received = (None if received is None
-                              else self.units.isin(list(received)).astype(bool))
+        self.unit_received = (
+            None if received is None else self.units.isin(list(received)).astype(bool)
+        )
         self._linked: dict[str, Linked] = {}
         self._positions = dict(positions or {})
         self._pairs_cache: dict[tuple[str, str], IntArray] = {}
@@ -78,8 +84,11 @@ class Counter:
             index = np.where(index < 0, 0, index)  # unknown units were errors already
             arm, cluster = self.unit_arm[index], self.unit_cluster[index]
             self._linked[level] = Linked(
-                arm, cluster, None if self.unit_received is None else self.unit_received[index],
-                arm * max(self.n_clusters, 1) + cluster)
+                arm,
+                cluster,
+                None if self.unit_received is None else self.unit_received[index],
+                arm * max(self.n_clusters, 1) + cluster,
+            )
         return self._linked[level]
 
     def rows(self, outcome: Outcome) -> tuple[Linked, BoolArray, pd.Series | None]:
@@ -96,8 +105,14 @@ class Counter:
         level = protocol.level(outcome.level)
         unit_column = level.unit_column if level else protocol.units.id_column
         linked = self._link(outcome.level, frame[unit_column])
-        reason = next((frame[c] for c in (f"{outcome.data_column}_{REASON_COLUMN}",
-                                          REASON_COLUMN) if c in frame.columns), None)
+        reason = next(
+            (
+                frame[c]
+                for c in (f"{outcome.data_column}_{REASON_COLUMN}", REASON_COLUMN)
+                if c in frame.columns
+            ),
+            None,
+        )
         return linked, frame[outcome.data_column].notna().to_numpy(), reason
 
     def table(self, outcome: Outcome, *, imputed: bool = False) -> ArmTable:
@@ -107,8 +122,9 @@ class Counter:
             self._tables[key] = self._table(outcome, imputed)
         return self._tables[key]
 
-    def _cached_pairs(self, level: str, what: str, linked: Linked,
-                      mask: BoolArray | None) -> IntArray:
+    def _cached_pairs(
+        self, level: str, what: str, linked: Linked, mask: BoolArray | None
+    ) -> IntArray:
         key = (level, what)
         if key not in self._pairs_cache:
             self._pairs_cache[key] = self._pairs(linked, mask)
@@ -120,8 +136,11 @@ class Counter:
         pairs = self._cached_pairs(outcome.level, "all", linked, None)
         pairs_seen = self._pairs(linked, seen)
         received = linked.received
-        got = (None if received is None else
-               self._cached_pairs(outcome.level, "received", linked, received))
+        got = (
+            None
+            if received is None
+            else self._cached_pairs(outcome.level, "received", linked, received)
+        )
         return ArmTable(
             arms=self.arms,
             clusters=np.bincount(self.unit_arm[self._first_units()], minlength=k),
@@ -129,8 +148,9 @@ class Counter:
             clusters_seen=(pairs_seen > 0).sum(axis=1),
             individuals_seen=np.bincount(linked.arm[seen], minlength=k),
             clusters_received=None if got is None else (got > 0).sum(axis=1),
-            individuals_received=(None if received is None else
-                                  np.bincount(linked.arm[received], minlength=k)),
+            individuals_received=(
+                None if received is None else np.bincount(linked.arm[received], minlength=k)
+            ),
             sizes=_sizes(pairs),
             sizes_seen=_sizes(pairs if imputed else pairs_seen),
             reasons=_reasons(reason, linked.arm, seen, k),
@@ -153,13 +173,17 @@ def _sizes(pairs: IntArray) -> tuple[tuple[float, int, int] | None, ...]:
     out: list[tuple[float, int, int] | None] = []
     for row in pairs:
         present = row[row > 0]
-        out.append(None if present.size == 0 else
-                   (float(present.mean()), int(present.min()), int(present.max())))
+        out.append(
+            None
+            if present.size == 0
+            else (float(present.mean()), int(present.min()), int(present.max()))
+        )
     return tuple(out)
 
 
-def _reasons(reason: pd.Series | None, arm: IntArray, seen: BoolArray,
-             k: int) -> tuple[tuple[tuple[str, int], ...], ...]:
+def _reasons(
+    reason: pd.Series | None, arm: IntArray, seen: BoolArray, k: int
+) -> tuple[tuple[tuple[str, int], ...], ...]:
     if reason is None:
         return tuple(() for _ in range(k))
     lost = ~seen

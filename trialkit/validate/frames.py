@@ -23,8 +23,9 @@ from trialkit.validate.layout import LevelSpec
 from trialkit.validate.readers import RawTable
 
 
-def _code(kind: str, series: pd.Series, levels: tuple[str, ...], *, file: str, column: str,
-          what: str) -> tuple[pd.Series, list[Issue]]:
+def _code(
+    kind: str, series: pd.Series, levels: tuple[str, ...], *, file: str, column: str, what: str
+) -> tuple[pd.Series, list[Issue]]:
     """Code one column by its declared kind (an outcome or covariate type, or a role)."""
     if kind == "binary":
         return code_binary(series, file=file, column=column, what=what)
@@ -54,10 +55,14 @@ def code_dates(series: pd.Series, *, file: str, column: str) -> tuple[pd.Series,
     blank = text.isna() | text.str.strip().eq("").fillna(True)
     bad = (parsed.isna() & ~blank).to_numpy()
     issues = rows_issues(
-        bad, series, file=file, column=column,
+        bad,
+        series,
+        file=file,
+        column=column,
         message=lambda v: f"'{v}' is not a date.",
         fix="write dates as 2027-03-01 (or 01/03/2027, day first).",
-        expected="a date such as 2027-03-01")
+        expected="a date such as 2027-03-01",
+    )
     return parsed.astype("datetime64[ns]"), issues
 
 
@@ -87,8 +92,9 @@ def code_level(
     for outcome in spec.outcomes:
         apply(outcome.data_column, outcome.type, f'outcome "{outcome.name}"', outcome.levels)
         if outcome.baseline:
-            apply(outcome.baseline, outcome.type, f'the baseline of "{outcome.name}"',
-                  outcome.levels)
+            apply(
+                outcome.baseline, outcome.type, f'the baseline of "{outcome.name}"', outcome.levels
+            )
     for cov in protocol.covariates:
         if cov.level == spec.name and cov.type != "categorical":
             apply(cov.data_column, cov.type, f'covariate "{cov.name}"')
@@ -112,7 +118,11 @@ def _blank_ids(series: pd.Series, *, file: str, column: str) -> list[Issue]:
     if not mask.any():
         return []
     return rows_issues(
-        mask, series.fillna(""), file=file, column=column,
+        mask,
+        series.fillna(""),
+        file=file,
+        column=column,
         message=lambda v: "the id is empty.",
         fix="fill in the id, or delete the row if it is not a real record.",
-        expected="an id")
+        expected="an id",
+    )

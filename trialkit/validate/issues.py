@@ -70,15 +70,27 @@ def rows_issues(
     index = values.index.to_numpy()
     raw = values.to_numpy()
     issues = [
-        Issue(message(show(raw[i])), Location(file=file, row=sheet_row(index[i]), column=column),
-              fix=fix, severity=severity, value=show(raw[i]), expected=expected)
+        Issue(
+            message(show(raw[i])),
+            Location(file=file, row=sheet_row(index[i]), column=column),
+            fix=fix,
+            severity=severity,
+            value=show(raw[i]),
+            expected=expected,
+        )
         for i in flagged[:MAX_ROWS_PER_RULE]
     ]
     rest = flagged.size - MAX_ROWS_PER_RULE
     if rest > 0:
-        issues.append(Issue(
-            f"{rest:,} more rows have the same problem (not listed one by one).",
-            Location(file=file, column=column), fix=fix, severity=severity, expected=expected))
+        issues.append(
+            Issue(
+                f"{rest:,} more rows have the same problem (not listed one by one).",
+                Location(file=file, column=column),
+                fix=fix,
+                severity=severity,
+                expected=expected,
+            )
+        )
     return issues
 
 

@@ -74,18 +74,20 @@ def level_specs(protocol: Protocol) -> tuple[LevelSpec, ...]:
         outcomes = tuple(o for o in protocol.outcomes if o.level == name)
         covariates = [c.data_column for c in protocol.covariates if c.level == name]
         baselines = [o.baseline for o in outcomes if o.baseline and o.baseline not in covariates]
-        specs.append(LevelSpec(
-            name=name,
-            id_column=level.id_column if level else unit.id_column,
-            unit_column=level.unit_column if level else unit.id_column,
-            is_unit=level is None,
-            outcomes=outcomes,
-            covariates=tuple(covariates),
-            subgroups=tuple(s.column for s in protocol.subgroups if s.level == name),
-            baselines=tuple(baselines),
-            take_up=take_up[0] if take_up and level is None else None,
-            period=period if (level is not None or outcomes) else None,
-        ))
+        specs.append(
+            LevelSpec(
+                name=name,
+                id_column=level.id_column if level else unit.id_column,
+                unit_column=level.unit_column if level else unit.id_column,
+                is_unit=level is None,
+                outcomes=outcomes,
+                covariates=tuple(covariates),
+                subgroups=tuple(s.column for s in protocol.subgroups if s.level == name),
+                baselines=tuple(baselines),
+                take_up=take_up[0] if take_up and level is None else None,
+                period=period if (level is not None or outcomes) else None,
+            )
+        )
     return tuple(specs)
 
 
@@ -128,16 +130,23 @@ def assign_levels(
     for table in tables:
         spec, why = _level_of(table, specs)
         if spec is None:
-            issues.append(Issue(
-                f"cannot tell which level this file holds: it {why}.",
-                Location(file=table.name, row=1),
-                fix="name the id column as in the protocol's `units`/`levels`, or leave out "
-                "files that are not outcome data."))
+            issues.append(
+                Issue(
+                    f"cannot tell which level this file holds: it {why}.",
+                    Location(file=table.name, row=1),
+                    fix="name the id column as in the protocol's `units`/`levels`, or leave out "
+                    "files that are not outcome data.",
+                )
+            )
         elif spec.name in found:
-            issues.append(Issue(
-                f"a second file for level `{spec.name}` (the first is {found[spec.name].name}).",
-                Location(file=table.name, row=1),
-                fix=f"combine the two {spec.name} files into one, one row per {spec.name}."))
+            issues.append(
+                Issue(
+                    f"a second file for level `{spec.name}` "
+                    f"(the first is {found[spec.name].name}).",
+                    Location(file=table.name, row=1),
+                    fix=f"combine the two {spec.name} files into one, one row per {spec.name}.",
+                )
+            )
         else:
             found[spec.name] = table
     for spec in specs:
@@ -146,12 +155,14 @@ def assign_levels(
             continue
         table = found[spec.name]
         issues += [
-            Issue(f'the column "{column}" is missing; the protocol needs it for level '
-                  f"`{spec.name}`.",
-                  Location(file=table.name, row=1, column=column),
-                  fix=f'add a column headed "{column}" (or correct the heading\'s spelling).',
-                  expected=column)
-            for column in spec.required if column not in table.frame.columns
+            Issue(
+                f'the column "{column}" is missing; the protocol needs it for level `{spec.name}`.',
+                Location(file=table.name, row=1, column=column),
+                fix=f'add a column headed "{column}" (or correct the heading\'s spelling).',
+                expected=column,
+            )
+            for column in spec.required
+            if column not in table.frame.columns
         ]
     return found, issues
 
@@ -159,10 +170,18 @@ def assign_levels(
 def _no_file(spec: LevelSpec) -> Issue:
     needed = [o.name for o in spec.outcomes]
     severity: Severity = "error" if needed else "warning"
-    what = (f"its outcomes ({', '.join(needed)})" if needed else
-            f"its columns ({', '.join(spec.required[1:]) or 'none'}) will be unavailable")
-    message = (f"no data file holds level `{spec.name}` (a file with the column "
-               f'"{spec.id_column}"); {what}'
-               + (" cannot be checked." if needed else "."))
-    return Issue(message, Location(field=f"levels.{spec.name}"), severity=severity,
-                 fix=f'add the {spec.name} file with a "{spec.id_column}" column.')
+    what = (
+        f"its outcomes ({', '.join(needed)})"
+        if needed
+        else f"its columns ({', '.join(spec.required[1:]) or 'none'}) will be unavailable"
+    )
+    message = (
+        f"no data file holds level `{spec.name}` (a file with the column "
+        f'"{spec.id_column}"); {what}' + (" cannot be checked." if needed else ".")
+    )
+    return Issue(
+        message,
+        Location(field=f"levels.{spec.name}"),
+        severity=severity,
+        fix=f'add the {spec.name} file with a "{spec.id_column}" column.',
+    )

@@ -32,8 +32,15 @@ def unit_positions(unit_ids: pd.Series, allocation: pd.DataFrame) -> NDArray[np.
     return np.append(found, -1).astype(np.int64)[codes]
 
 
-def arm_issues(raw: pd.DataFrame, spec: LevelSpec, allocation: pd.DataFrame,
-               positions: NDArray[np.int64], *, file: str, unit_name: str) -> list[Issue]:
+def arm_issues(
+    raw: pd.DataFrame,
+    spec: LevelSpec,
+    allocation: pd.DataFrame,
+    positions: NDArray[np.int64],
+    *,
+    file: str,
+    unit_name: str,
+) -> list[Issue]:
     """Rows whose recorded ``arm`` differs from their unit's allocated arm."""
     if "arm" not in raw.columns or spec.unit_column not in raw.columns:
         return []
@@ -45,25 +52,38 @@ def arm_issues(raw: pd.DataFrame, spec: LevelSpec, allocation: pd.DataFrame,
         return []
     what = "crossover" if spec.is_unit else "contamination or crossover"
     units, expected, shown = raw[spec.unit_column].to_numpy(), allocated, recorded
-    fix = ("if the record is a typing error, correct it; if the row really received the "
-           "other arm, rename the column to `arm_received` and record the deviation.")
+    fix = (
+        "if the record is a typing error, correct it; if the row really received the "
+        "other arm, rename the column to `arm_received` and record the deviation."
+    )
     flagged = np.flatnonzero(differs)
-    issues = [Issue(
-        f"the recorded arm '{shown[i]}' differs from the arm '{expected[i]}' allocated to "
-        f"{unit_name} '{units[i]}' ({what}); trialkit analyses every row in its allocated "
-        "arm and never changes the record.",
-        Location(file=file, row=sheet_row(int(raw.index[i])), column="arm"), fix=fix,
-        value=str(shown[i]), expected=str(expected[i]))
-        for i in flagged[:MAX_ROWS_PER_RULE]]
+    issues = [
+        Issue(
+            f"the recorded arm '{shown[i]}' differs from the arm '{expected[i]}' allocated to "
+            f"{unit_name} '{units[i]}' ({what}); trialkit analyses every row in its allocated "
+            "arm and never changes the record.",
+            Location(file=file, row=sheet_row(int(raw.index[i])), column="arm"),
+            fix=fix,
+            value=str(shown[i]),
+            expected=str(expected[i]),
+        )
+        for i in flagged[:MAX_ROWS_PER_RULE]
+    ]
     if flagged.size > MAX_ROWS_PER_RULE:
-        issues.append(Issue(f"{flagged.size - MAX_ROWS_PER_RULE:,} more rows have a recorded "
-                            "arm that differs from the allocation.",
-                            Location(file=file, column="arm"), fix=fix))
+        issues.append(
+            Issue(
+                f"{flagged.size - MAX_ROWS_PER_RULE:,} more rows have a recorded "
+                "arm that differs from the allocation.",
+                Location(file=file, column="arm"),
+                fix=fix,
+            )
+        )
     return issues
 
 
-def attach_allocation(coded: pd.DataFrame, spec: LevelSpec, allocation: pd.DataFrame,
-                      positions: NDArray[np.int64]) -> pd.DataFrame:
+def attach_allocation(
+    coded: pd.DataFrame, spec: LevelSpec, allocation: pd.DataFrame, positions: NDArray[np.int64]
+) -> pd.DataFrame:
     """Add ``arm, block, cluster, probability`` (+ ``step``) from the allocation by unit.
 
     ``arm``, ``block`` and ``cluster`` are categoricals of text labels. Columns of the file
@@ -81,8 +101,9 @@ def attach_allocation(coded: pd.DataFrame, spec: LevelSpec, allocation: pd.DataF
             continue
         # Labels as categoricals: a million rows share a few dozen arms, blocks, clusters.
         codes, labels = pd.factorize(values)
-        frame[column] = pd.Categorical.from_codes(np.where(known, codes[np.where(
-            known, index, 0)], -1), categories=labels.astype(str))
+        frame[column] = pd.Categorical.from_codes(
+            np.where(known, codes[np.where(known, index, 0)], -1), categories=labels.astype(str)
+        )
     return frame
 
 
@@ -95,11 +116,16 @@ def missing_warnings(coded: pd.DataFrame, spec: LevelSpec, *, file: str) -> list
             continue
         share = float(coded[column].isna().mean())
         if share > MISSING_WARNING_SHARE:
-            issues.append(Issue(
-                f'outcome "{outcome.name}" is missing for {share:.0%} of rows (more than '
-                f"{MISSING_WARNING_SHARE:.0%}); attrition may bias the estimate.",
-                Location(file=file, column=column), severity="warning",
-                fix="check whether data are still to come; see the attrition table and the "
-                "WWC verdicts, and plan the sensitivity analyses the protocol names.",
-                value=f"{share:.1%}", expected=f"at most {MISSING_WARNING_SHARE:.0%} missing"))
+            issues.append(
+                Issue(
+                    f'outcome "{outcome.name}" is missing for {share:.0%} of rows (more than '
+                    f"{MISSING_WARNING_SHARE:.0%}); attrition may bias the estimate.",
+                    Location(file=file, column=column),
+                    severity="warning",
+                    fix="check whether data are still to come; see the attrition table and the "
+                    "WWC verdicts, and plan the sensitivity analyses the protocol names.",
+                    value=f"{share:.1%}",
+                    expected=f"at most {MISSING_WARNING_SHARE:.0%} missing",
+                )
+            )
     return issues

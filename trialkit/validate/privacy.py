@@ -62,7 +62,8 @@ def pseudonymise(frame: pd.DataFrame, columns: Sequence[str], *, key: bytes) -> 
     if not isinstance(key, bytes) or len(key) < MIN_KEY_BYTES:
         raise ValueError(
             f"The 'key' parameter of pseudonymise must be at least {MIN_KEY_BYTES} bytes. "
-            f"Got {len(key) if isinstance(key, bytes) else type(key).__name__} instead.")
+            f"Got {len(key) if isinstance(key, bytes) else type(key).__name__} instead."
+        )
     out = frame.copy()
     for column in columns:
         values = out[column]
@@ -156,11 +157,15 @@ def suppression_mask(table: pd.DataFrame, threshold: int = 10) -> pd.DataFrame:
     """
     values = table.to_numpy(dtype=float)
     if values.ndim != 2 or min(values.shape) < 2:
-        raise ValueError("The 'table' parameter of suppression_mask must be at least 2 × 2 "
-                         f"(totals would reveal every cell). Got {values.shape} instead.")
+        raise ValueError(
+            "The 'table' parameter of suppression_mask must be at least 2 × 2 "
+            f"(totals would reveal every cell). Got {values.shape} instead."
+        )
     if np.isnan(values).any() or (values < 0).any():
-        raise ValueError("The 'table' parameter of suppression_mask must hold non-negative "
-                         "counts with none missing.")
+        raise ValueError(
+            "The 'table' parameter of suppression_mask must hold non-negative "
+            "counts with none missing."
+        )
     mask = (values > 0) & (values < threshold)
     while True:
         recoverable = np.argwhere(_recoverable(mask))

@@ -84,16 +84,22 @@ def _read_csv(path: Path, id_columns: Collection[str]) -> RawTable:
             frame = pd.read_csv(path, encoding=encoding)
             # Ids that look like numbers ("007") are read again as text, so leading zeros
             # survive; forcing text up front would slow every file down.
-            numeric = [c for c in frame.columns if c in id_columns
-                       and not pd.api.types.is_string_dtype(frame[c].dtype)]
+            numeric = [
+                c
+                for c in frame.columns
+                if c in id_columns and not pd.api.types.is_string_dtype(frame[c].dtype)
+            ]
             if numeric:
                 text = pd.read_csv(path, usecols=numeric, dtype="str", encoding=encoding)
                 frame[numeric] = text[numeric]
         except UnicodeDecodeError:
             continue
         return RawTable(path, _ids_as_text(frame, id_columns))
-    raise _unreadable(path, "is neither UTF-8 nor Windows-1252 text.",
-                      "save it again as 'CSV UTF-8' from your spreadsheet program.")
+    raise _unreadable(
+        path,
+        "is neither UTF-8 nor Windows-1252 text.",
+        "save it again as 'CSV UTF-8' from your spreadsheet program.",
+    )
 
 
 def _read_excel(path: Path, id_columns: Collection[str]) -> RawTable:

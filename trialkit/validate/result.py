@@ -54,8 +54,9 @@ class TrialData:
             If no data were given for ``level``; the message lists the levels present.
         """
         if level not in self.frames:
-            raise KeyError(f"no data for level {level!r}; levels with data: "
-                           f"{', '.join(self.frames) or 'none'}")
+            raise KeyError(
+                f"no data for level {level!r}; levels with data: {', '.join(self.frames) or 'none'}"
+            )
         return self.frames[level].copy()
 
     def flow(self, outcome: str | None = None) -> ConsortFlow:

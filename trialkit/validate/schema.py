@@ -41,11 +41,16 @@ def _range_rule(outcome: Outcome, low: float, high: float) -> Rule:
     span = f"{show(low)}–{show(high)}"
     declared = outcome.range is not None
     return Rule(
-        message=lambda v: (f"{v} is outside the range {span} "
-                           f"{'declared' if declared else 'allowed'} for outcome "
-                           f'"{outcome.name}".'),
-        fix=(f"correct the value, or widen `outcomes.{outcome.name}.range` and re-register."
-             if declared else "give the proportion as a number between 0 and 1."),
+        message=lambda v: (
+            f"{v} is outside the range {span} "
+            f"{'declared' if declared else 'allowed'} for outcome "
+            f'"{outcome.name}".'
+        ),
+        fix=(
+            f"correct the value, or widen `outcomes.{outcome.name}.range` and re-register."
+            if declared
+            else "give the proportion as a number between 0 and 1."
+        ),
         expected=span,
     )
 
@@ -62,7 +67,9 @@ def _outcome_checks(outcome: Outcome, rules: dict[str, Rule]) -> list[pa.Check]:
         name = f"count:{outcome.name}"
         rules[name] = Rule(
             lambda v: f'{v} is not a count; outcome "{outcome.name}" counts whole things.',
-            "give a whole number of 0 or more.", "a whole number ≥ 0")
+            "give a whole number of 0 or more.",
+            "a whole number ≥ 0",
+        )
         checks.append(pa.Check(lambda s: (s >= 0) & (s == s.round()), name=name))
     return checks
 
@@ -75,7 +82,9 @@ def _date_check(protocol: Protocol, rules: dict[str, Rule]) -> pa.Check | None:
     window = f"{dates.start.isoformat()} to {dates.end.isoformat()}"
     rules["dates"] = Rule(
         lambda v: f"{v} is outside the trial window {window} (`dates.start`–`dates.end`).",
-        "correct the date, or record the deviation and amend `dates` before analysis.", window)
+        "correct the date, or record the deviation and amend `dates` before analysis.",
+        window,
+    )
     return pa.Check(lambda s: (s >= start) & (s < end), name="dates")
 
 
@@ -94,21 +103,29 @@ def level_schema(
     rules: dict[str, Rule] = {}
     unit_name = protocol.units.name
     rules["unique"] = Rule(
-        lambda v: f"the id '{v}' appears on more than one row"
-        + (" in the same period." if spec.period else "."),
+        lambda v: (
+            f"the id '{v}' appears on more than one row"
+            + (" in the same period." if spec.period else ".")
+        ),
         f"keep one row per {spec.name}"
-        + (" and period" if spec.period else "") + ", or correct the mistyped id.",
-        "a unique id")
+        + (" and period" if spec.period else "")
+        + ", or correct the mistyped id.",
+        "a unique id",
+    )
     rules["allocated"] = Rule(
         lambda v: f"{unit_name} '{v}' is not in the allocation (unknown unit).",
-        f"correct the {unit_name} id, or remove rows for {unit_name}s that were never "
-        "randomised.", "an allocated unit id")
+        f"correct the {unit_name} id, or remove rows for {unit_name}s that were never randomised.",
+        "an allocated unit id",
+    )
     known = frozenset(allocated)
     cols: dict[str, pa.Column] = {}
     id_key = _ID_PERIOD if spec.period and spec.period in columns else spec.id_column
     if id_key in columns or id_key == _ID_PERIOD:
-        cols[id_key] = pa.Column(None, nullable=True, checks=[pa.Check(
-            lambda s: pd.Series(~duplicated(s), index=s.index), name="unique")])
+        cols[id_key] = pa.Column(
+            None,
+            nullable=True,
+            checks=[pa.Check(lambda s: pd.Series(~duplicated(s), index=s.index), name="unique")],
+        )
     if spec.unit_column in columns:
         unit_checks = [pa.Check(lambda s: s.isin(known), name="allocated")]
         if spec.unit_column in cols:  # unit level: id and unit column are the same
@@ -169,8 +186,9 @@ def check_frame(
     cases = []
     for name, column in schema.columns.items():
         if name == _ID_PERIOD:
-            values = (frame[id_column].astype("str") + " in period "
-                      + frame[period or ""].astype("str"))
+            values = (
+                frame[id_column].astype("str") + " in period " + frame[period or ""].astype("str")
+            )
         elif name in frame.columns:
             values = frame[name]
         else:
@@ -182,12 +200,17 @@ def check_frame(
             cases.append(exc.failure_cases.assign(column=name))
     if not cases:
         return []
-    return _explain(pd.concat(cases, ignore_index=True), rules, file=file, raw=raw,
-                    id_column=id_column)
+    return _explain(
+        pd.concat(cases, ignore_index=True), rules, file=file, raw=raw, id_column=id_column
+    )
 
 
 def _explain(
-    cases: pd.DataFrame, rules: Mapping[str, Rule], *, file: str, raw: pd.DataFrame,
+    cases: pd.DataFrame,
+    rules: Mapping[str, Rule],
+    *,
+    file: str,
+    raw: pd.DataFrame,
     id_column: str,
 ) -> list[Issue]:
     issues: list[Issue] = []
@@ -202,12 +225,22 @@ def _explain(
             text = show(raw[shown_column].iloc[row]) if shown_column in raw else show(value)
             if column == _ID_PERIOD:
                 text = str(value)
-            issues.append(Issue(rule.message(text), Location(file=file, row=sheet_row(row),
-                                column=shown_column), fix=rule.fix, value=text,
-                                expected=rule.expected))
+            issues.append(
+                Issue(
+                    rule.message(text),
+                    Location(file=file, row=sheet_row(row), column=shown_column),
+                    fix=rule.fix,
+                    value=text,
+                    expected=rule.expected,
+                )
+            )
         if len(rows) > MAX_ROWS_PER_RULE:
-            issues.append(Issue(
-                f"{len(rows) - MAX_ROWS_PER_RULE:,} more rows have the same problem.",
-                Location(file=file, column=shown_column), fix=rule.fix,
-                expected=rule.expected))
+            issues.append(
+                Issue(
+                    f"{len(rows) - MAX_ROWS_PER_RULE:,} more rows have the same problem.",
+                    Location(file=file, column=shown_column),
+                    fix=rule.fix,
+                    expected=rule.expected,
+                )
+            )
     return issues

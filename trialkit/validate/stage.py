@@ -55,24 +55,38 @@ def _read_all(paths: Sequence[Path], ids: frozenset[str]) -> tuple[list[RawTable
     return tables, issues
 
 
-def _check_level(table: RawTable, spec: LevelSpec, protocol: Protocol,
-                 allocation: pd.DataFrame,
-                 positions: NDArray[np.int64]) -> tuple[pd.DataFrame, list[Issue]]:
+def _check_level(
+    table: RawTable,
+    spec: LevelSpec,
+    protocol: Protocol,
+    allocation: pd.DataFrame,
+    positions: NDArray[np.int64],
+) -> tuple[pd.DataFrame, list[Issue]]:
     coded, issues = code_level(table, spec, protocol)
     dates = [c for c in coded.columns if is_date_column(c, table.frame[c])]
-    schema, rules = level_schema(spec, protocol, allocated=allocation["unit_id"],
-                                 columns=coded.columns, date_columns=dates)
-    issues += check_frame(coded, schema, rules, file=table.name, raw=table.frame,
-                          id_column=spec.id_column, period=spec.period)
+    schema, rules = level_schema(
+        spec, protocol, allocated=allocation["unit_id"], columns=coded.columns, date_columns=dates
+    )
+    issues += check_frame(
+        coded,
+        schema,
+        rules,
+        file=table.name,
+        raw=table.frame,
+        id_column=spec.id_column,
+        period=spec.period,
+    )
     if protocol.design.type != "stepped_wedge":
-        issues += arm_issues(table.frame, spec, allocation, positions, file=table.name,
-                             unit_name=protocol.units.name)
+        issues += arm_issues(
+            table.frame, spec, allocation, positions, file=table.name, unit_name=protocol.units.name
+        )
     issues += missing_warnings(coded, spec, file=table.name)
     return coded, issues
 
 
-def _received(frames: dict[str, pd.DataFrame], spec: LevelSpec,
-              control: str) -> frozenset[str] | None:
+def _received(
+    frames: dict[str, pd.DataFrame], spec: LevelSpec, control: str
+) -> frozenset[str] | None:
     """Units that received their allocated arm, read from the take-up column.
 
     Take-up is receipt of the intervention (1) or not (0): a unit of an intervention arm
@@ -123,8 +137,7 @@ def outcomes(
     paths = [Path(p) for p in data_paths]
     # Hash in a background thread while parsing: hashlib releases the GIL on big reads.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        hashing = pool.submit(lambda: tuple((p.name, sha256_file(p)) for p in paths
-                                            if p.is_file()))
+        hashing = pool.submit(lambda: tuple((p.name, sha256_file(p)) for p in paths if p.is_file()))
         tables, issues = _read_all(paths, id_columns(specs))
         hashes = hashing.result()
     found, layout_issues = assign_levels(tables, specs)
@@ -134,32 +147,46 @@ def outcomes(
     for spec in specs:
         if spec.name in found:
             raw = found[spec.name].frame
-            positions[spec.name] = (unit_positions(raw[spec.unit_column], alloc)
-                                    if spec.unit_column in raw.columns
-                                    else np.full(len(raw), -1, dtype=np.int64))
-            coded[spec.name], level_issues = _check_level(found[spec.name], spec, protocol,
-                                                          alloc, positions[spec.name])
+            positions[spec.name] = (
+                unit_positions(raw[spec.unit_column], alloc)
+                if spec.unit_column in raw.columns
+                else np.full(len(raw), -1, dtype=np.int64)
+            )
+            coded[spec.name], level_issues = _check_level(
+                found[spec.name], spec, protocol, alloc, positions[spec.name]
+            )
             issues += level_issues
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise DataValidationError(
             [*errors, *(i for i in issues if i.severity != "error")],
-            header=f"{len(errors)} problem(s) in the outcome data; nothing was changed.")
-    frames = {s.name: attach_allocation(coded[s.name], s, alloc, positions[s.name])
-              for s in specs if s.name in coded}
+            header=f"{len(errors)} problem(s) in the outcome data; nothing was changed.",
+        )
+    frames = {
+        s.name: attach_allocation(coded[s.name], s, alloc, positions[s.name])
+        for s in specs
+        if s.name in coded
+    }
     unit = next(s for s in specs if s.is_unit)
     took_up = _received(frames, unit, protocol.control.id)
     if pseudonymise_key is not None:
         for spec in specs:
             if not spec.is_unit and spec.name in frames:
-                frames[spec.name] = pseudonymise(frames[spec.name], [spec.id_column],
-                                                 key=pseudonymise_key)
-    counter = Counter(protocol, frames, alloc, took_up,
-                      {s.name: positions[s.name] for s in specs if not s.is_unit})
+                frames[spec.name] = pseudonymise(
+                    frames[spec.name], [spec.id_column], key=pseudonymise_key
+                )
+    counter = Counter(
+        protocol,
+        frames,
+        alloc,
+        took_up,
+        {s.name: positions[s.name] for s in specs if not s.is_unit},
+    )
     return TrialData(
         frames=MappingProxyType(frames),
         ordinal_labels=MappingProxyType(
-            {o.name: tuple(o.levels) for o in protocol.outcomes if o.type == "ordinal"}),
+            {o.name: tuple(o.levels) for o in protocol.outcomes if o.type == "ordinal"}
+        ),
         attrition=attrition_from(protocol, counter),
         flows=flows_from(protocol, counter),
         warnings=tuple(issues),

@@ -25,18 +25,24 @@ def protocol() -> Protocol:
     return load_protocol(FLAGSHIP)
 
 
-
 @pytest.fixture
 def write_data(tmp_path: Path) -> Writer:
     """Write the demo frames (optionally edited) as CSV files; return their paths."""
 
-    def write(clients: pd.DataFrame | None = None, *, staff: pd.DataFrame | None = None,
-              spend: pd.DataFrame | None = None, teams: pd.DataFrame | None = None,
-              suffix: str = ".csv") -> list[Path]:
-        frames = {"clients": make_clients() if clients is None else clients,
-                  "staff": make_staff() if staff is None else staff,
-                  "spend": make_spend() if spend is None else spend,
-                  "teams": make_teams() if teams is None else teams}
+    def write(
+        clients: pd.DataFrame | None = None,
+        *,
+        staff: pd.DataFrame | None = None,
+        spend: pd.DataFrame | None = None,
+        teams: pd.DataFrame | None = None,
+        suffix: str = ".csv",
+    ) -> list[Path]:
+        frames = {
+            "clients": make_clients() if clients is None else clients,
+            "staff": make_staff() if staff is None else staff,
+            "spend": make_spend() if spend is None else spend,
+            "teams": make_teams() if teams is None else teams,
+        }
         paths = []
         for name, frame in frames.items():
             path = tmp_path / f"{name}{suffix}"

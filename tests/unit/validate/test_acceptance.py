@@ -37,14 +37,21 @@ def _write(frame: pd.DataFrame, path: Path) -> Path:
 
 
 def _write_all(tmp_path: Path, suffix: str, clients: pd.DataFrame) -> list[Path]:
-    frames = {"clients": clients, "staff": make_staff(), "spend": make_spend(),
-              "teams": make_teams()}
+    frames = {
+        "clients": clients,
+        "staff": make_staff(),
+        "spend": make_spend(),
+        "teams": make_teams(),
+    }
     return [_write(frame, tmp_path / f"{name}{suffix}") for name, frame in frames.items()]
 
 
 def _located(issues: tuple[Issue, ...]) -> set[tuple[str | None, int | None, str | None]]:
-    return {(i.location.file, i.location.row, i.location.column) for i in issues
-            if i.severity == "error"}
+    return {
+        (i.location.file, i.location.row, i.location.column)
+        for i in issues
+        if i.severity == "error"
+    }
 
 
 def test_three_problems_reported_in_one_run_and_file_untouched(
@@ -63,20 +70,22 @@ def test_three_problems_reported_in_one_run_and_file_untouched(
 
 
 @pytest.fixture(scope="module")
-def from_csv(protocol: Protocol, tmp_path_factory: pytest.TempPathFactory) -> tuple[
-        tuple[Issue, ...], validate.TrialData]:
+def from_csv(
+    protocol: Protocol, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[tuple[Issue, ...], validate.TrialData]:
     """What the CSV files give: the issues of the bad data, the result of the clean data."""
     bad, clean = tmp_path_factory.mktemp("bad"), tmp_path_factory.mktemp("clean")
     with pytest.raises(DataValidationError) as caught:
         validate.outcomes(protocol, make_allocation(), _write_all(bad, ".csv", _bad_clients()))
-    data = validate.outcomes(protocol, make_allocation(),
-                             _write_all(clean, ".csv", make_clients()))
+    data = validate.outcomes(protocol, make_allocation(), _write_all(clean, ".csv", make_clients()))
     return caught.value.issues, data
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".parquet", ".dta"])
 def test_other_formats_validate_like_the_csv(
-    protocol: Protocol, tmp_path: Path, suffix: str,
+    protocol: Protocol,
+    tmp_path: Path,
+    suffix: str,
     from_csv: tuple[tuple[Issue, ...], validate.TrialData],
 ) -> None:
     csv_issues, csv_data = from_csv
@@ -91,8 +100,9 @@ def test_other_formats_validate_like_the_csv(
     assert strip == {(Path(f or "").stem, r, c) for f, r, c in _located(from_other.value.issues)}
     assert [i.message for i in csv_issues] == [i.message for i in from_other.value.issues]
 
-    data = validate.outcomes(protocol, make_allocation(),
-                             _write_all(tmp_path / "clean", suffix, make_clients()))
+    data = validate.outcomes(
+        protocol, make_allocation(), _write_all(tmp_path / "clean", suffix, make_clients())
+    )
     for level in ("client", "staff", "spend", "team"):
         left, right = csv_data.frame(level), data.frame(level)
         numeric = [c for c in left.columns if pd.api.types.is_numeric_dtype(left[c])]

@@ -21,11 +21,16 @@ def test_boundary_table_shape() -> None:
 
 @pytest.mark.parametrize(
     "overall,differential,cautious,optimistic",
-    [(0.08, 0.03, "low", "low"), (0.30, 0.06, "high", "low"), (0.30, 0.09, "high", "high"),
-     (0.60, 0.0, "high", "low"), (0.70, 0.0, "high", "high"), (0.10, 0.063, "low", "low")],
+    [
+        (0.08, 0.03, "low", "low"),
+        (0.30, 0.06, "high", "low"),
+        (0.30, 0.09, "high", "high"),
+        (0.60, 0.0, "high", "low"),
+        (0.70, 0.0, "high", "high"),
+        (0.10, 0.063, "low", "low"),
+    ],
 )
-def test_wwc_verdicts(overall: float, differential: float, cautious: str,
-                      optimistic: str) -> None:
+def test_wwc_verdicts(overall: float, differential: float, cautious: str, optimistic: str) -> None:
     assert attrition_verdict(overall, differential, "cautious") == cautious
     assert attrition_verdict(overall, differential, "optimistic") == optimistic
 
@@ -57,8 +62,7 @@ def test_counts_flow_and_reasons(protocol: Protocol, write_data: Writer) -> None
     counts = data.attrition.to_frame()
     ind = _row(counts, outcome="loneliness", level="individual", arm="budget")
     assert (ind["assigned"], ind["followed_up"], ind["analysed"]) == (36, 27, 27)
-    assert _row(counts, outcome="loneliness", level="cluster", arm="budget")[
-        "followed_up"] == 9
+    assert _row(counts, outcome="loneliness", level="cluster", arm="budget")["followed_up"] == 9
     check = _row(data.attrition.checks_frame(), outcome="loneliness", level="individual")
     assert check["overall"] == pytest.approx(9 / 72)
     assert check["differential"] == pytest.approx(0.25)

@@ -57,15 +57,23 @@ def test_excel_numeric_ids_lose_the_trailing_zero(tmp_path: Path) -> None:
 
 def test_spss_value_labels_become_likert_codes(protocol: Protocol, tmp_path: Path) -> None:
     path = tmp_path / "staff.sav"
-    frame = pd.DataFrame({
-        "staff_id": ["S1", "S2", "S3"], "team_id": ["T01", "T02", "T03"],
-        "job_satisfaction": [1.0, 5.0, 3.0], "job_satisfaction_baseline": [2.0, 2.0, 4.0],
-        "intention_to_leave": [0.0, 1.0, 0.0], "sickness_days": [0.0, 3.0, 1.0],
-        "years_in_role": [1.0, 2.0, 3.0],
-    })
+    frame = pd.DataFrame(
+        {
+            "staff_id": ["S1", "S2", "S3"],
+            "team_id": ["T01", "T02", "T03"],
+            "job_satisfaction": [1.0, 5.0, 3.0],
+            "job_satisfaction_baseline": [2.0, 2.0, 4.0],
+            "intention_to_leave": [0.0, 1.0, 0.0],
+            "sickness_days": [0.0, 3.0, 1.0],
+            "years_in_role": [1.0, 2.0, 3.0],
+        }
+    )
     labels = {float(k + 1): label for k, label in enumerate(LIKERT)}
-    pyreadstat.write_sav(frame, str(path), variable_value_labels={
-        "job_satisfaction": labels, "job_satisfaction_baseline": labels})
+    pyreadstat.write_sav(
+        frame,
+        str(path),
+        variable_value_labels={"job_satisfaction": labels, "job_satisfaction_baseline": labels},
+    )
     table = read_table(path, id_columns={"staff_id", "team_id"})
     assert table.value_labels["job_satisfaction"][5.0] == "Very satisfied"
     spec = next(s for s in level_specs(protocol) if s.name == "staff")

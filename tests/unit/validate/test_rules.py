@@ -30,10 +30,22 @@ def _check(protocol: Protocol, frame: pd.DataFrame, level: str = "client") -> li
     table = RawTable(Path(f"{level}.csv"), frame)
     coded, issues = code_level(table, spec, protocol)
     dates = [c for c in coded.columns if c.endswith("date")]
-    schema, rules = level_schema(spec, protocol, allocated=make_allocation()["unit_id"],
-                                 columns=coded.columns, date_columns=dates)
-    return issues + check_frame(coded, schema, rules, file=table.name, raw=frame,
-                                id_column=spec.id_column, period=spec.period)
+    schema, rules = level_schema(
+        spec,
+        protocol,
+        allocated=make_allocation()["unit_id"],
+        columns=coded.columns,
+        date_columns=dates,
+    )
+    return issues + check_frame(
+        coded,
+        schema,
+        rules,
+        file=table.name,
+        raw=frame,
+        id_column=spec.id_column,
+        period=spec.period,
+    )
 
 
 def _texts(issues: list[Issue]) -> str:
@@ -68,22 +80,28 @@ def test_text_in_a_numeric_outcome(protocol: Protocol) -> None:
 
 
 def test_likert_labels_ignore_case_and_spacing() -> None:
-    codes, issues = code_ordinal(pd.Series(["  very SATISFIED", "neither", None]),
-                                 ["Dissatisfied", "Neither", "Very satisfied"],
-                                 file="f", column="c", what="x")
+    codes, issues = code_ordinal(
+        pd.Series(["  very SATISFIED", "neither", None]),
+        ["Dissatisfied", "Neither", "Very satisfied"],
+        file="f",
+        column="c",
+        what="x",
+    )
     assert issues == []
     assert codes.tolist()[:2] == [2.0, 1.0] and pd.isna(codes.iloc[2])
 
 
 def test_unknown_likert_label_names_the_allowed_labels() -> None:
-    _, issues = code_ordinal(pd.Series(["Happy"]), ["Low", "High"], file="f", column="c",
-                             what='outcome "x"')
+    _, issues = code_ordinal(
+        pd.Series(["Happy"]), ["Low", "High"], file="f", column="c", what='outcome "x"'
+    )
     expected = "'Happy' is not one of the labels declared for outcome \"x\": 'Low'; 'High'."
     assert issues[0].message == expected
 
 
-@pytest.mark.parametrize("text,code", [("Yes", 1), ("n", 0), ("TRUE", 1), ("false", 0),
-                                       ("1", 1), ("0", 0), (" y ", 1)])
+@pytest.mark.parametrize(
+    "text,code", [("Yes", 1), ("n", 0), ("TRUE", 1), ("false", 0), ("1", 1), ("0", 0), (" y ", 1)]
+)
 def test_binary_spellings(text: str, code: int) -> None:
     codes, issues = code_binary(pd.Series([text]), file="f", column="c", what="x")
     assert issues == [] and codes.iloc[0] == code
@@ -120,7 +138,8 @@ def test_unknown_unit_is_reported(protocol: Protocol) -> None:
     staff = make_staff()
     staff.loc[0, "team_id"] = "T77"
     assert "team 'T77' is not in the allocation (unknown unit)" in _texts(
-        _check(protocol, staff, "staff"))
+        _check(protocol, staff, "staff")
+    )
 
 
 def test_dates_outside_the_trial_window(protocol: Protocol) -> None:
@@ -135,12 +154,19 @@ def test_dates_outside_the_trial_window(protocol: Protocol) -> None:
 def test_recorded_arm_mismatch_is_crossover_never_fixed(protocol: Protocol) -> None:
     teams = make_teams().assign(arm=make_allocation()["arm"])
     teams.loc[0, "arm"] = "budget"
-    issues = arm_issues(teams, _spec(protocol, "team"), make_allocation(),
-                        unit_positions(teams["team_id"], make_allocation()), file="teams.csv",
-                        unit_name="team")
+    issues = arm_issues(
+        teams,
+        _spec(protocol, "team"),
+        make_allocation(),
+        unit_positions(teams["team_id"], make_allocation()),
+        file="teams.csv",
+        unit_name="team",
+    )
     assert len(issues) == 1
-    assert "recorded arm 'budget' differs from the arm 'usual' allocated to team 'T01' " \
+    assert (
+        "recorded arm 'budget' differs from the arm 'usual' allocated to team 'T01' "
         "(crossover)" in issues[0].message
+    )
     assert teams.loc[0, "arm"] == "budget"
 
 
@@ -165,8 +191,9 @@ def test_second_file_for_a_level(protocol: Protocol) -> None:
 def test_stepped_wedge_ids_unique_per_period(protocol: Protocol) -> None:
     from trialkit.protocol.design import SteppedWedge
 
-    design = protocol.design.model_copy(update={
-        "type": "stepped_wedge", "stepped_wedge": SteppedWedge(steps=2, periods=3)})
+    design = protocol.design.model_copy(
+        update={"type": "stepped_wedge", "stepped_wedge": SteppedWedge(steps=2, periods=3)}
+    )
     sw = protocol.model_copy(update={"design": design})
     staff = pd.concat([make_staff().assign(period=p) for p in (1, 2)], ignore_index=True)
     assert _check(sw, staff, "staff") == []
@@ -197,8 +224,9 @@ def test_stage_result_codes_and_provenance(protocol: Protocol, write_data: Write
     assert data.frame("client")["lives_alone"].isin([0.0, 1.0]).all()
 
 
-def test_validate_files_writes_the_issue_table(protocol: Protocol, write_data: Writer,
-                                               tmp_path: Path) -> None:
+def test_validate_files_writes_the_issue_table(
+    protocol: Protocol, write_data: Writer, tmp_path: Path
+) -> None:
     from validate_frames import FLAGSHIP
 
     clients = make_clients()
@@ -206,8 +234,9 @@ def test_validate_files_writes_the_issue_table(protocol: Protocol, write_data: W
     paths = write_data(clients)
     make_allocation().to_csv(tmp_path / "allocation.csv", index=False)
     with pytest.raises(DataValidationError, match="140 is outside the range 7–35"):
-        validate.validate_files(FLAGSHIP, tmp_path / "allocation.csv", paths,
-                                report_path=tmp_path / "issues.csv")
+        validate.validate_files(
+            FLAGSHIP, tmp_path / "allocation.csv", paths, report_path=tmp_path / "issues.csv"
+        )
     table = pd.read_csv(tmp_path / "issues.csv")
     assert list(table.columns) == list(validate.issues.ISSUE_COLUMNS)
     assert table.loc[0, "row"] == 5 and str(table.loc[0, "value"]) == "140"

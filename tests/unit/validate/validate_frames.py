@@ -19,23 +19,27 @@ LIKERT = ["Very dissatisfied", "Dissatisfied", "Neither", "Satisfied", "Very sat
 
 def make_allocation() -> pd.DataFrame:
     """Teams in four localities of six, alternating usual/budget within each."""
-    return pd.DataFrame({
-        "unit_id": TEAMS,
-        "block": [LOCALITIES[i // 6] for i in range(24)],
-        "cluster": TEAMS,
-        "arm": ["usual" if i % 2 == 0 else "budget" for i in range(24)],
-        "probability": [0.5] * 24,
-    })
+    return pd.DataFrame(
+        {
+            "unit_id": TEAMS,
+            "block": [LOCALITIES[i // 6] for i in range(24)],
+            "cluster": TEAMS,
+            "arm": ["usual" if i % 2 == 0 else "budget" for i in range(24)],
+            "probability": [0.5] * 24,
+        }
+    )
 
 
 def make_teams() -> pd.DataFrame:
-    return pd.DataFrame({
-        "team_id": TEAMS,
-        "caseload": [20.0 + i % 7 for i in range(24)],
-        "imd_score": [30.0 + i for i in range(24)],
-        "team_size": [6.0 + i % 3 for i in range(24)],
-        "budget_used": ["no" if i % 2 == 0 else ("yes" if i % 6 else "no") for i in range(24)],
-    })
+    return pd.DataFrame(
+        {
+            "team_id": TEAMS,
+            "caseload": [20.0 + i % 7 for i in range(24)],
+            "imd_score": [30.0 + i for i in range(24)],
+            "team_size": [6.0 + i % 3 for i in range(24)],
+            "budget_used": ["no" if i % 2 == 0 else ("yes" if i % 6 else "no") for i in range(24)],
+        }
+    )
 
 
 def make_clients(per_team: int = 3) -> pd.DataFrame:
@@ -49,17 +53,25 @@ def make_clients(per_team: int = 3) -> pd.DataFrame:
     for t, team in enumerate(TEAMS):
         for k in range(per_team):
             n = t * per_team + k
-            rows.append({
-                "client_id": f"C{n:04d}", "team_id": team,
-                "loneliness": 3 + n % 7, "wellbeing": 7 + n % 29,
-                "control_over_life": levels[n % 4],
-                "days_to_support": n % 50, "cost_of_care": 100.0 * (n % 40),
-                "safeguarding_concern": n % 2,
-                "loneliness_baseline": 3 + (n + 1) % 7, "wellbeing_baseline": 8 + n % 20,
-                "age": 40 + n % 50, "lives_alone": "yes" if n % 3 else "no",
-                "most_deprived": n % 2, "age_75_plus": int(40 + n % 50 >= 75),
-                "referral_date": "2027-03-15",
-            })
+            rows.append(
+                {
+                    "client_id": f"C{n:04d}",
+                    "team_id": team,
+                    "loneliness": 3 + n % 7,
+                    "wellbeing": 7 + n % 29,
+                    "control_over_life": levels[n % 4],
+                    "days_to_support": n % 50,
+                    "cost_of_care": 100.0 * (n % 40),
+                    "safeguarding_concern": n % 2,
+                    "loneliness_baseline": 3 + (n + 1) % 7,
+                    "wellbeing_baseline": 8 + n % 20,
+                    "age": 40 + n % 50,
+                    "lives_alone": "yes" if n % 3 else "no",
+                    "most_deprived": n % 2,
+                    "age_75_plus": int(40 + n % 50 >= 75),
+                    "referral_date": "2027-03-15",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -68,16 +80,25 @@ def make_staff(per_team: int = 2) -> pd.DataFrame:
     for t, team in enumerate(TEAMS):
         for k in range(per_team):
             n = t * per_team + k
-            rows.append({
-                "staff_id": f"S{n:03d}", "team_id": team,
-                "job_satisfaction": LIKERT[n % 5], "job_satisfaction_baseline": LIKERT[(n + 2) % 5],
-                "intention_to_leave": n % 2, "sickness_days": n % 9, "years_in_role": 1 + n % 10,
-            })
+            rows.append(
+                {
+                    "staff_id": f"S{n:03d}",
+                    "team_id": team,
+                    "job_satisfaction": LIKERT[n % 5],
+                    "job_satisfaction_baseline": LIKERT[(n + 2) % 5],
+                    "intention_to_leave": n % 2,
+                    "sickness_days": n % 9,
+                    "years_in_role": 1 + n % 10,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def make_spend(per_team: int = 2) -> pd.DataFrame:
-    return pd.DataFrame([
-        {"spend_id": f"P{t * per_team + k:03d}", "team_id": team, "unjustified_spend": 0}
-        for t, team in enumerate(TEAMS) for k in range(per_team)
-    ])
+    return pd.DataFrame(
+        [
+            {"spend_id": f"P{t * per_team + k:03d}", "team_id": team, "unjustified_spend": 0}
+            for t, team in enumerate(TEAMS)
+            for k in range(per_team)
+        ]
+    )
