@@ -38,6 +38,7 @@ SCHEMA_FILE = "trialkit-protocol.schema.json"
 PLAN_FILE = "pre_analysis_plan.html"
 
 if TYPE_CHECKING:
+    from trialkit.diagnose import Diagnosis
     from trialkit.validate import TrialData
 
 
@@ -161,6 +162,15 @@ def power_plot(protocol_path: str | Path, out: str | Path, *, force: bool = Fals
     target = Path(out)
     data = power_curve_figure(curve.to_frame(), fmt=target.suffix.lstrip(".") or "svg")
     return atomic_write(target, data, force=force, what="plot")
+
+
+def diagnose(protocol_path: str | Path, *, sims: int = 500, workers: int | None = None,
+             scheduler: str | None = None, seed: int | None = None) -> Diagnosis:
+    """Simulated diagnosis of the declared design and its variants (``trialkit diagnose``)."""
+    from trialkit.diagnose import diagnose as run
+
+    protocol = load_protocol(resolve_protocol(protocol_path))
+    return run(protocol, sims=sims, workers=workers, scheduler=scheduler, seed=seed)
 
 
 # Register -----------------------------------------------------------------------------------

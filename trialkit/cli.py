@@ -190,6 +190,24 @@ def power(
 
 @app.command()
 @user_errors
+def diagnose(
+    protocol: ProtocolArg,
+    sims: Annotated[int, typer.Option("--sims", help="Simulations per design variant.")] = 500,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Local processes (or a local Dask cluster).")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler, e.g. tcp://host:8786.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed (default: protocol's).")] = None,
+) -> None:
+    """Simulate the declared design: power, bias, RMSE and coverage with Monte Carlo SEs."""
+    result = api().diagnose(protocol, sims=sims, workers=workers, scheduler=scheduler, seed=seed)
+    typer.echo(result.summary())
+
+
+@app.command()
+@user_errors
 def simulate(
     protocol: ProtocolArg,
     out: Annotated[Path, typer.Option("--out", help="Directory for the simulated files.")],

@@ -19,8 +19,11 @@ DEMO_PROTOCOL = "council_discretionary_budget"
 
 
 def run_demo(out: Path, *, echo: Callable[[str], None] = print, bayesian: bool = True,
-             draws: int = 500, chains: int = 2) -> Path:
-    """Run the demo into the new directory ``out``; return the report's path."""
+             draws: int | None = None, chains: int | None = None) -> Path:
+    """Run the demo into the new directory ``out``; return the report's path.
+
+    ``draws`` and ``chains`` default to the registered plan's, so the demo is no deviation.
+    """
     if out.exists():
         raise OverwriteError(
             f"{out}: already exists; the demo never overwrites a previous run. "
