@@ -31,28 +31,32 @@ from trialkit.randomise.schemes import BlockedRandomisation
 from trialkit.randomise.units import Units
 
 
+def _reference_chunk_impl(out: Any, d0: Any, d1: Any, state: Any, y: Any, t: Any) -> None:
+    hi, lo, ihi, ilo = state[0], state[1], state[2], state[3]
+    buf, full = np.uint64(0), False
+    work = t.copy()
+    n = y.shape[0]
+    for d in range(d0, d1):
+        for i in range(n - 1):  # Fisher-Yates shuffle of the treatment vector
+            hi, lo, buf, full, j = rk._bounded32(hi, lo, ihi, ilo, buf, full, np.uint64(n - i))
+            k = i + np.int64(j)
+            work[i], work[k] = work[k], work[i]
+        s1, s, n1 = 0.0, 0.0, 0
+        for i in range(n):  # difference in means
+            s += y[i]
+            if work[i]:
+                s1 += y[i]
+                n1 += 1
+        out[d] = s1 / n1 - (s - s1) / (n - n1)
+
+
+_reference_chunk: Any = numba.njit(cache=True, nogil=True)(_reference_chunk_impl)
+
+
 def _reference_impl(states: Any, n_draws: Any, y: Any, t: Any) -> Any:
     out = np.empty(n_draws)
-    n = y.shape[0]
     for c in prange(states.shape[0]):
-        hi, lo, ihi, ilo = states[c, 0], states[c, 1], states[c, 2], states[c, 3]
-        buf, full = np.uint64(0), False
-        work = t.copy()
-        for d in range(c * rk.CHUNK, min((c + 1) * rk.CHUNK, n_draws)):
-            for i in range(n - 1):
-                hi, lo, buf, full, j = rk._bounded32(hi, lo, ihi, ilo, buf, full,
-                                                     np.uint64(n - i))
-                k = i + np.int64(j)
-                work[i], work[k] = work[k], work[i]
-            s1 = 0.0
-            s = 0.0
-            n1 = 0
-            for i in range(n):
-                s += y[i]
-                if work[i]:
-                    s1 += y[i]
-                    n1 += 1
-            out[d] = s1 / n1 - (s - s1) / (n - n1)
+        _reference_chunk(out, c * rk.CHUNK, min((c + 1) * rk.CHUNK, n_draws), states[c], y, t)
     return out
 
 
@@ -79,7 +83,7 @@ def main() -> None:
     rng = np.random.default_rng(1)
     blocks = np.repeat(np.arange(n // 100), 100)[:n].astype(str)
     blocked = BlockedRandomisation(Units(ids=np.arange(n), blocks=blocks))
-    t = blocked.draw(RawStream(1))  # a blocked allocation is also a complete one
+    t = blocked.draw(RawStream(1)).astype(np.int8)  # blocked is also complete
     y = rng.normal(size=n) + 0.01 * t
     df = pd.DataFrame({"id": np.arange(n), "y": y, "t": t, "block": blocks})
     # Warm up (compile or load from cache) on a small problem.
@@ -104,7 +108,7 @@ def main() -> None:
 
 def _pyfixest(df: pd.DataFrame, reps: int, draws: int, t_complete: float) -> None:
     try:
-        import pyfixest as pf  # type: ignore[import-not-found]
+        import pyfixest as pf  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         print("pyfixest: not installed, ratio not measured")
         return

@@ -52,7 +52,7 @@ def _strata_assignments(strata: list[list[int]], n: int) -> Iterator[tuple[np.nd
 
 def _coef(y: np.ndarray, d: np.ndarray, x: np.ndarray | None) -> np.ndarray:
     cols = [np.ones_like(y), *d.T] + ([] if x is None else list(x.T))
-    beta = np.linalg.lstsq(np.column_stack(cols), y, rcond=None)[0]
+    beta: np.ndarray = np.linalg.lstsq(np.column_stack(cols), y, rcond=None)[0]
     return beta[1 : 1 + d.shape[1]]
 
 
@@ -104,7 +104,7 @@ def test_blocked_matches_brute_force_with_odd_blocks(rng: np.random.Generator) -
     y = rng.normal(size=12) + 0.5 * t + (blocks == "b")
     df = pd.DataFrame({"id": ids, "y": y, "t": t}).sample(frac=1.0, random_state=1)
     res = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, unit="id")
-    strata = [list(np.flatnonzero(blocks == b)) for b in "abc"]
+    strata = [np.flatnonzero(blocks == b).tolist() for b in "abc"]
     table = list(_strata_assignments(strata, 12))
     assert sum(p for _, p in table) == pytest.approx(1.0, abs=TOL)
     obs, p = _brute_p(y, t, table)
@@ -174,7 +174,10 @@ def test_multi_arm_matches_brute_force(rng: np.random.Generator) -> None:
     df = pd.DataFrame({"y": y, "arm": labels})
     res = randomisation_test(df, outcome="y", treatment="arm", control="a")
     perms = set(itertools.permutations(labels.tolist()))
-    dummies = lambda lab: np.column_stack([lab == "b", lab == "c"]).astype(float)  # noqa: E731
+
+    def dummies(lab: np.ndarray) -> np.ndarray:
+        return np.column_stack([lab == "b", lab == "c"]).astype(float)
+
     obs = _coef(y, dummies(labels), None)
     stats = np.array([_coef(y, dummies(np.array(p)), None) for p in perms])
     assert res.draws == len(perms) == 1680

@@ -35,7 +35,8 @@ def _fast_assignments(scheme: RuleScheme, draws: int, seed: int) -> np.ndarray:
                         g_arm=np.zeros(K, np.int64), dummy_of=np.arange(K),
                         n_dummies=K)[..., :-2]
     assert np.all(sums.sum(axis=1) == 1), "every unit gets exactly one arm"
-    return np.argmax(sums, axis=1)
+    out: np.ndarray = np.argmax(sums, axis=1)
+    return out
 
 
 def test_pcg64_stream_is_numpys() -> None:
@@ -155,8 +156,11 @@ def test_interval_ends_are_where_p_crosses_alpha() -> None:
                              covariates=["x"])
     assert res.ci_low < res.observed < res.ci_high
     eps = 1e-8 * (res.ci_high - res.ci_low)
-    p = lambda tau: randomisation_test(df, outcome="y", treatment="t", draws=2_000,  # noqa: E731
-                                       covariates=["x"], sharp_null=tau).p_value
+
+    def p(tau: float) -> float:
+        return randomisation_test(df, outcome="y", treatment="t", draws=2_000,
+                                  covariates=["x"], sharp_null=tau).p_value
+
     assert p(res.ci_low - eps) <= 0.1 < p(res.ci_low + eps)
     assert p(res.ci_high + eps) <= 0.1 < p(res.ci_high - eps)
 
@@ -329,3 +333,19 @@ def test_compact_fast_path_rebuilds_the_full_sums(covariates: list[str]) -> None
     lean, _, _ = _sums(s, 500, 3)
     full, _, _ = _sums(dataclasses.replace(s, compact=None), 500, 3)
     assert np.allclose(lean, full, rtol=0, atol=1e-9)
+
+
+def test_value_shuffle_equals_index_gather() -> None:
+    """One column per unit: shuffling values gives the index path's sums, draw by draw."""
+    scheme = BlockedRandomisation(Units(ids=np.arange(30), blocks=np.arange(30) // 10),
+                                  ratios=(2, 1))
+    rule = scheme.rule
+    vals = np.random.default_rng(1).normal(size=(30, 1, 1))
+    kw = {"strata": rule.strata, "floors": rule.floors, "cum": rule.cum, "total": 3,
+          "arm_order": np.array([1, 0]), "g_arm": np.zeros(2, np.int64),
+          "dummy_of": np.array([-1, 0]), "n_dummies": 1, "boundary": 12}
+    by_value = rk.rule_sums(9, 300, G=vals, **kw)  # type: ignore[arg-type]
+    padded = np.concatenate([vals, np.zeros_like(vals)], axis=2)
+    by_index = rk.rule_sums(9, 300, G=padded, **kw)  # type: ignore[arg-type]
+    assert np.array_equal(by_value[..., 1:], by_index[..., 2:]), "counts"
+    assert np.allclose(by_value[..., 0], by_index[..., 0], rtol=0, atol=1e-12), "sums"

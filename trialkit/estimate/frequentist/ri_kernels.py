@@ -157,19 +157,11 @@ def _chunk_impl(out: Any, d0: Any, d1: Any, state: Any, members: Any, offsets: A
                 dj, ga, stop = dummy_of[arm], g_arm[arm], pos + counts[arm]
                 if dj >= 0:
                     below = 0
-                    if width == 1:
-                        total_1 = 0.0
-                        for i in range(pos, stop):
-                            r = work[i]
-                            below += r < boundary
-                            total_1 += G[r, ga, 0]
-                        out[d, dj, 0] += total_1
-                    else:
-                        for i in range(pos, stop):
-                            r = work[i]
-                            below += r < boundary
-                            for w in range(width):
-                                out[d, dj, w] += G[r, ga, w]
+                    for i in range(pos, stop):
+                        r = work[i]
+                        below += r < boundary
+                        for w in range(width):
+                            out[d, dj, w] += G[r, ga, w]
                     out[d, dj, width] += counts[arm]
                     out[d, dj, width + 1] += below
                 pos = stop
@@ -178,13 +170,62 @@ def _chunk_impl(out: Any, d0: Any, d1: Any, state: Any, members: Any, offsets: A
 _chunk: Any = _jit(_chunk_impl)
 
 
+def _chunk_values_impl(out: Any, d0: Any, d1: Any, state: Any, members: Any, offsets: Any,
+                       floors: Any, cum: Any, total: Any, arm_order: Any, values: Any,
+                       dummy_of: Any, boundary: Any) -> None:
+    """As :func:`_chunk_impl` for one column per unit, shuffling the values themselves.
+
+    The same draws (the same stream, counts and swaps), but the selected values then lie
+    side by side, so no scattered reads; the flags ``unit < boundary`` move with them.
+    """
+    n_arms = floors.shape[1]
+    hi, lo, ihi, ilo = state[0], state[1], state[2], state[3]
+    buf, full = np.uint64(0), False
+    wv = values[members]
+    wf = (members < boundary).astype(np.int8)
+    counts = np.empty(n_arms, dtype=np.int64)
+    for d in range(d0, d1):
+        for s in range(offsets.shape[0] - 1):
+            hi, lo = _count_draw_j(hi, lo, ihi, ilo, s, floors, cum, total, counts)
+            first, n_s = offsets[s], offsets[s + 1] - offsets[s]
+            for i in range(n_s - counts[arm_order[n_arms - 1]]):
+                hi, lo, buf, full, j = _bounded32(hi, lo, ihi, ilo, buf, full,
+                                                  np.uint64(n_s - i))
+                a, b = first + i, first + i + np.int64(j)
+                wv[a], wv[b] = wv[b], wv[a]
+                wf[a], wf[b] = wf[b], wf[a]
+            pos = first
+            for q in range(n_arms):
+                arm = arm_order[q]
+                dj, stop = dummy_of[arm], pos + counts[arm]
+                if dj >= 0:
+                    acc, below = 0.0, 0
+                    for i in range(pos, stop):
+                        acc += wv[i]
+                        below += wf[i]
+                    out[d, dj, 0] += acc
+                    out[d, dj, 1] += counts[arm]
+                    out[d, dj, 2] += below
+                pos = stop
+
+
+_chunk_values: Any = _jit(_chunk_values_impl)
+
+
 def _rule_sums_impl(states: Any, n_draws: Any, members: Any, offsets: Any, floors: Any,
                     cum: Any, total: Any, arm_order: Any, G: Any, g_arm: Any, dummy_of: Any,
                     n_dummies: Any, boundary: Any) -> Any:
     out = np.zeros((n_draws, n_dummies, G.shape[2] + 2))
+    by_value = G.shape[1] == 1 and G.shape[2] == 1
+    values = np.ascontiguousarray(G[:, 0, 0])
     for c in prange(states.shape[0]):
-        _chunk(out, c * CHUNK, min((c + 1) * CHUNK, n_draws), states[c], members, offsets,
-               floors, cum, total, arm_order, G, g_arm, dummy_of, boundary)
+        d0, d1 = c * CHUNK, min((c + 1) * CHUNK, n_draws)
+        if by_value:
+            _chunk_values(out, d0, d1, states[c], members, offsets, floors, cum, total,
+                          arm_order, values, dummy_of, boundary)
+        else:
+            _chunk(out, d0, d1, states[c], members, offsets, floors, cum, total, arm_order,
+                   G, g_arm, dummy_of, boundary)
     return out
 
 
