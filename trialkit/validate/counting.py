@@ -133,6 +133,7 @@ class Counter:
     def _table(self, outcome: Outcome, imputed: bool) -> ArmTable:
         linked, seen, reason = self.rows(outcome)
         k = len(self.arms)
+        # Every count derives from rows per (arm, cluster): one bincount per mask.
         pairs = self._cached_pairs(outcome.level, "all", linked, None)
         pairs_seen = self._pairs(linked, seen)
         received = linked.received
@@ -144,13 +145,11 @@ class Counter:
         return ArmTable(
             arms=self.arms,
             clusters=np.bincount(self.unit_arm[self._first_units()], minlength=k),
-            individuals=np.bincount(linked.arm, minlength=k),
+            individuals=pairs.sum(axis=1),
             clusters_seen=(pairs_seen > 0).sum(axis=1),
-            individuals_seen=np.bincount(linked.arm[seen], minlength=k),
+            individuals_seen=pairs_seen.sum(axis=1),
             clusters_received=None if got is None else (got > 0).sum(axis=1),
-            individuals_received=(
-                None if received is None else np.bincount(linked.arm[received], minlength=k)
-            ),
+            individuals_received=None if got is None else got.sum(axis=1),
             sizes=_sizes(pairs),
             sizes_seen=_sizes(pairs if imputed else pairs_seen),
             reasons=_reasons(reason, linked.arm, seen, k),
