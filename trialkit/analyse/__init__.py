@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from trialkit._core.standardised import cox_index, hedges_g, wwc_verdict
+from trialkit.analyse.randomisation import randomisation_results
 from trialkit.design import power_table
 from trialkit.estimate.frequentist.plan import FrequentistResults
 from trialkit.estimate.frequentist.plan import fit as fit_frequentist
@@ -67,6 +68,9 @@ def analyse(protocol: Protocol, data: TrialData, *, registration: Registration |
         "notes": list(freq.notes),
     }
     results.update(_frequentist(freq))
+    echo("estimating: randomisation inference for the primary outcomes")
+    results["randomisation"] = [{k: _plain(v) for k, v in row.items()}
+                                for row in randomisation_results(protocol, data)]
     if bayesian and protocol.analysis.bayesian.enabled:
         from trialkit.analyse.bayes import bayesian_results
 

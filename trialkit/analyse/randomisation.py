@@ -1,0 +1,81 @@
+"""Randomisation inference for the primary outcomes, redrawing with the pilot's own scheme."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from trialkit.estimate.frequentist.analysis_frame import analysis_frame
+from trialkit.estimate.frequentist.ri import randomisation_test
+from trialkit.protocol import Protocol
+from trialkit.randomise import declare
+from trialkit.validate import TrialData
+
+
+def scheme_units(protocol: Protocol, data: TrialData) -> pd.DataFrame:
+    """The units as the scheme was declared on them, rebuilt from the validated unit frame.
+
+    The allocation's ``block`` and ``cluster`` labels stand in for the protocol's block and
+    cluster columns (same partition), so the scheme redraws exactly as it drew.
+    """
+    units = data.frame(protocol.units.name)
+    frame = units.copy()
+    design = protocol.design
+    for i, column in enumerate(design.block_columns):
+        frame[column] = units["block"] if i == 0 else "all"
+    if design.cluster_column and design.cluster_column != protocol.units.id_column:
+        frame[design.cluster_column] = units["cluster"]
+    return frame
+
+
+def randomisation_results(protocol: Protocol, data: TrialData) -> list[dict[str, Any]]:
+    """One row per primary outcome and arm: observed statistic, p-value, draws, null sample."""
+    plan = protocol.analysis.frequentist
+    if plan.ri_draws == 0 or protocol.units.name not in data.frames:
+        return []
+    scheme = declare(protocol, scheme_units(protocol, data))
+    wedge = protocol.design.stepped_wedge
+    rows = []
+    for outcome in protocol.outcomes:
+        if outcome.role != "primary" or outcome.level not in data.frames:
+            continue
+        frame = analysis_frame(protocol, data, outcome)
+        level = protocol.level(outcome.level)
+        link = level.unit_column if level is not None else protocol.units.id_column
+        analysed = frame.complete(outcome.data_column)
+        treatment = "arm"
+        if wedge is not None:  # exposure, 0/1, as the stepped-wedge redraw expects
+            analysed = analysed.assign(exposed=(analysed["arm"] != protocol.control.id).astype(int))
+            treatment = "exposed"
+        result = randomisation_test(
+            analysed,
+            outcome=outcome.data_column,
+            treatment=treatment,
+            scheme=scheme,
+            unit=link,
+            covariates=frame.usable_covariates(outcome.data_column),
+            draws=plan.ri_draws,
+            seed=protocol.seed,
+            ci_level=1 - plan.alpha,
+            control=protocol.control.id,
+            period=wedge.period_column if wedge is not None else None,
+        )
+        for test in result.tests:
+            rows.append(
+                {
+                    "outcome": outcome.name,
+                    "term": "arm",
+                    "arm": test.arm,
+                    "observed": test.observed,
+                    "p_value": test.p_value,
+                    "mc_se": test.mc_se,
+                    "ci_low": test.ci_low,
+                    "ci_high": test.ci_high,
+                    "draws": result.draws,
+                    "exact": result.exact,
+                    "design": result.design,
+                    "null_sample": list(test.null_sample),
+                }
+            )
+    return rows
