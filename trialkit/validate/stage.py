@@ -84,6 +84,32 @@ def _check_level(
     return coded, issues
 
 
+def _check_levels(
+    found: dict[str, RawTable],
+    specs: Sequence[LevelSpec],
+    protocol: Protocol,
+    allocation: pd.DataFrame,
+) -> tuple[dict[str, pd.DataFrame], dict[str, NDArray[np.int64]], list[Issue]]:
+    """Code and check every level's file; each row's unit position in the allocation."""
+    coded: dict[str, pd.DataFrame] = {}
+    positions: dict[str, NDArray[np.int64]] = {}
+    issues: list[Issue] = []
+    for spec in specs:
+        if spec.name not in found:
+            continue
+        raw = found[spec.name].frame
+        positions[spec.name] = (
+            unit_positions(raw[spec.unit_column], allocation)
+            if spec.unit_column in raw.columns
+            else np.full(len(raw), -1, dtype=np.int64)
+        )
+        coded[spec.name], level_issues = _check_level(
+            found[spec.name], spec, protocol, allocation, positions[spec.name]
+        )
+        issues += level_issues
+    return coded, positions, issues
+
+
 def _received(
     frames: dict[str, pd.DataFrame], spec: LevelSpec, control: str
 ) -> frozenset[str] | None:
@@ -141,21 +167,8 @@ def outcomes(
         tables, issues = _read_all(paths, id_columns(specs))
         hashes = hashing.result()
     found, layout_issues = assign_levels(tables, specs)
-    issues += layout_issues
-    coded: dict[str, pd.DataFrame] = {}
-    positions: dict[str, NDArray[np.int64]] = {}
-    for spec in specs:
-        if spec.name in found:
-            raw = found[spec.name].frame
-            positions[spec.name] = (
-                unit_positions(raw[spec.unit_column], alloc)
-                if spec.unit_column in raw.columns
-                else np.full(len(raw), -1, dtype=np.int64)
-            )
-            coded[spec.name], level_issues = _check_level(
-                found[spec.name], spec, protocol, alloc, positions[spec.name]
-            )
-            issues += level_issues
+    coded, positions, level_issues = _check_levels(found, specs, protocol, alloc)
+    issues += layout_issues + level_issues
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         raise DataValidationError(
