@@ -6,8 +6,7 @@ DataFrame. Names resolve lazily, so importing this package stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from trialkit._core.lazy import lazy_getattr
 
 _LAZY = {
     "fit": "trialkit.estimate.frequentist.plan",
@@ -34,9 +33,4 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'trialkit.estimate.frequentist' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _LAZY)
