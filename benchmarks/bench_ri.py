@@ -63,13 +63,31 @@ def _reference_impl(states: Any, n_draws: Any, y: Any, t: Any) -> Any:
 reference_kernel: Any = numba.njit(cache=True, nogil=True, parallel=True)(_reference_impl)
 
 
-def _time(fn: Any, repeat: int = 3) -> float:
-    best = np.inf
+def _interleaved(runs: dict[str, Any], repeat: int) -> dict[str, float]:
+    """Best of ``repeat`` wall times of each callable, run in turn (A B C A B C ...).
+
+    Interleaving keeps the ratios fair when the machine's load drifts during the run.
+    """
+    best = dict.fromkeys(runs, np.inf)
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return float(best)
+        for name, fn in runs.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def _pyfixest_run(df: pd.DataFrame, reps: int) -> Any:
+    """``Feols.ritest(reps=reps)`` as a callable (warmed up), or ``None`` without pyfixest."""
+    try:
+        import pyfixest as pf  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return None
+    fit = pf.feols("y ~ t", data=df)
+    fit.ritest(resampvar="t", reps=2, rng=np.random.default_rng(0))  # compile / warm up
+    print(f"pyfixest {pf.__version__}: Feols.ritest(resampvar='t', reps={reps}), "
+          "timed and scaled linearly to the number of draws")
+    return lambda: fit.ritest(resampvar="t", reps=reps, rng=np.random.default_rng(1))
 
 
 def main() -> None:
@@ -90,37 +108,33 @@ def main() -> None:
     randomisation_test(df.head(1000), outcome="y", treatment="t", draws=200)
     reference_kernel(rk.chunk_states(0, 64), 64, y[:1000], t[:1000])
 
-    print(f"N = {n:,}, draws = {draws:,}, numba threads = {numba.get_num_threads()}")
+    print(f"N = {n:,}, draws = {draws:,}, numba threads = {numba.get_num_threads()}, "
+          f"best of {args.repeat}, interleaved")
     states = rk.chunk_states(0, draws)
-    t_ref = _time(lambda: reference_kernel(states, draws, y, t), args.repeat)
-    t_complete = _time(lambda: randomisation_test(df, outcome="y", treatment="t",
-                                                  draws=draws), args.repeat)
-    t_blocked = _time(lambda: randomisation_test(df, outcome="y", treatment="t",
-                                                 scheme=blocked, unit="id", draws=draws),
-                      args.repeat)
-    print(f"reference kernel (shuffle + difference in means): {t_ref:8.3f} s")
-    print(f"randomisation_test, complete:                     {t_complete:8.3f} s "
-          f"({t_complete / t_ref:.2f}x reference)")
-    print(f"randomisation_test, blocked ({n // 100} blocks):        {t_blocked:8.3f} s "
-          f"({t_blocked / t_ref:.2f}x reference)")
-    _pyfixest(df, args.pyfixest_reps, draws, t_complete)
-
-
-def _pyfixest(df: pd.DataFrame, reps: int, draws: int, t_complete: float) -> None:
-    try:
-        import pyfixest as pf  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
+    runs: dict[str, Any] = {
+        "reference": lambda: reference_kernel(states, draws, y, t),
+        "complete": lambda: randomisation_test(df, outcome="y", treatment="t", draws=draws),
+        "blocked": lambda: randomisation_test(df, outcome="y", treatment="t", scheme=blocked,
+                                              unit="id", draws=draws),
+    }
+    pyfixest = _pyfixest_run(df, args.pyfixest_reps)
+    if pyfixest is not None:
+        runs["pyfixest"] = pyfixest
+    best = _interleaved(runs, args.repeat)
+    ref = best["reference"]
+    print(f"reference kernel (shuffle + difference in means): {ref:8.3f} s")
+    for name in ("complete", "blocked"):
+        label = f"randomisation_test, {name}" + (f" ({n // 100} blocks)" if name == "blocked"
+                                                 else "")
+        print(f"{label:<49} {best[name]:8.3f} s ({best[name] / ref:.2f}x reference)")
+    if pyfixest is None:
         print("pyfixest: not installed, ratio not measured")
         return
-    fit = pf.feols("y ~ t", data=df)
-    fit.ritest(resampvar="t", reps=2, rng=np.random.default_rng(0))  # compile / warm up
-    start = time.perf_counter()
-    fit.ritest(resampvar="t", reps=reps, rng=np.random.default_rng(1))
-    elapsed = time.perf_counter() - start
-    scaled = elapsed * draws / reps
-    print(f"pyfixest {pf.__version__} Feols.ritest(reps={reps}): {elapsed:.3f} s, scaled "
-          f"linearly to {draws:,} reps: {scaled:.1f} s; randomisation_test (complete) is "
-          f"{scaled / t_complete:.0f}x faster")
+    scaled = best["pyfixest"] * draws / args.pyfixest_reps
+    print(f"pyfixest ritest, {args.pyfixest_reps} reps: {best['pyfixest']:.3f} s; scaled to "
+          f"{draws:,}: {scaled:.1f} s -> randomisation_test is "
+          f"{scaled / best['complete']:.0f}x (complete) and {scaled / best['blocked']:.0f}x "
+          "(blocked; pyfixest has no strata) faster")
 
 
 if __name__ == "__main__":

@@ -173,7 +173,7 @@ def test_result_fields_frame_and_summary() -> None:
     assert res.mc_se == pytest.approx(np.sqrt(res.p_value * (1 - res.p_value) / 3_000))
     assert len(res.null_sample) == 2_000
     frame = res.to_frame()
-    for col in ("outcome", "term", "estimate", "p_value", "mc_se", "draws", "exact",
+    for col in ("outcome", "term", "estimate", "observed", "p_value", "mc_se", "draws", "exact",
                 "ci_low", "ci_high", "ci_level", "null_sample"):
         assert col in frame.columns, col
     assert "Monte Carlo" in res.summary() and "1 vs 0" in str(res)

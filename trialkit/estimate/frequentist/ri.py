@@ -140,6 +140,7 @@ class RandomisationTest:
         """One tidy row per non-control arm (estimatr's column names)."""
         rows = [{"outcome": self.outcome, "term": f"{t.arm} vs {self.control}",
                  "estimator": "randomisation inference", "estimate": t.observed,
+                 "observed": t.observed,
                  "p_value": t.p_value, "mc_se": t.mc_se, "draws": self.draws,
                  "exact": self.exact, "sharp_null": self.sharp_null, "ci_low": t.ci_low,
                  "ci_high": t.ci_high, "ci_level": self.ci_level,
