@@ -43,8 +43,7 @@ def simulate(kind: str, quick: bool, rng: np.random.Generator) -> pd.DataFrame:
         team = np.repeat(np.arange(clusters), size)
         arm = (rng.permutation(clusters) < clusters // 2).astype(int)[team]
         x = rng.normal(size=team.size)
-        y = (0.2 * arm + 0.5 * x + rng.normal(0, 0.33, clusters)[team]
-             + rng.normal(size=team.size))
+        y = 0.2 * arm + 0.5 * x + rng.normal(0, 0.33, clusters)[team] + rng.normal(size=team.size)
         return pd.DataFrame({"y": y, "arm": arm, "x1": x, "team": team})
     n = 2_000 if quick else 10_000
     arm = rng.integers(0, 2, n)
@@ -110,16 +109,29 @@ def run_trialkit(kind: str, df: pd.DataFrame, draws: int, chains: int) -> dict[s
     nutpie.compile_pymc_model = timed_compile
     t0 = time.perf_counter()
     family = "normal" if kind == "hierarchical" else "logistic"
-    fit = fit_module.bayes(df, "y", "arm", covariates=["x1"],
-                           cluster="team" if kind == "hierarchical" else None, family=family,
-                           draws=draws, tune=draws, chains=chains, seed=1)
+    fit = fit_module.bayes(
+        df,
+        "y",
+        "arm",
+        covariates=["x1"],
+        cluster="team" if kind == "hierarchical" else None,
+        family=family,
+        draws=draws,
+        tune=draws,
+        chains=chains,
+        seed=1,
+    )
     total = time.perf_counter() - t0
     fit_module.sample = original
     nutpie.compile_pymc_model = compile_original
-    return {"total_s": total, "sample_call_s": timings["sample_call"],
-            "compile_s": timings.get("compile", float("nan")),
-            "sampling_s": timings["sample_call"] - timings.get("compile", 0.0),
-            "ess": _ess(fit.idata), "diagnostics_passed": float(fit.diagnostics.passed)}
+    return {
+        "total_s": total,
+        "sample_call_s": timings["sample_call"],
+        "compile_s": timings.get("compile", float("nan")),
+        "sampling_s": timings["sample_call"] - timings.get("compile", 0.0),
+        "ess": _ess(fit.idata),
+        "diagnostics_passed": float(fit.diagnostics.passed),
+    }
 
 
 def run_nutpie(kind: str, df: pd.DataFrame, draws: int, chains: int) -> dict[str, float]:
@@ -129,11 +141,17 @@ def run_nutpie(kind: str, df: pd.DataFrame, draws: int, chains: int) -> dict[str
     t0 = time.perf_counter()
     compiled = nutpie.compile_pymc_model(model)
     t1 = time.perf_counter()
-    idata = nutpie.sample(compiled, draws=draws, tune=draws, chains=chains, seed=1,
-                          progress_bar=False)
+    idata = nutpie.sample(
+        compiled, draws=draws, tune=draws, chains=chains, seed=1, progress_bar=False
+    )
     t2 = time.perf_counter()
-    return {"total_s": t2 - t0, "sample_call_s": t2 - t0, "compile_s": t1 - t0,
-            "sampling_s": t2 - t1, "ess": _ess(idata)}
+    return {
+        "total_s": t2 - t0,
+        "sample_call_s": t2 - t0,
+        "compile_s": t1 - t0,
+        "sampling_s": t2 - t1,
+        "ess": _ess(idata),
+    }
 
 
 def run_pymc(kind: str, df: pd.DataFrame, draws: int, chains: int) -> dict[str, float]:
@@ -142,13 +160,24 @@ def run_pymc(kind: str, df: pd.DataFrame, draws: int, chains: int) -> dict[str, 
     model = hand_model(kind, df)
     t0 = time.perf_counter()
     with model:
-        idata = pm.sample(draws=draws, tune=draws, chains=chains, random_seed=1,
-                          progressbar=False, compute_convergence_checks=False)
+        idata = pm.sample(
+            draws=draws,
+            tune=draws,
+            chains=chains,
+            random_seed=1,
+            progressbar=False,
+            compute_convergence_checks=False,
+        )
     t1 = time.perf_counter()
     # PyMC records its own sampling time (after compilation and initialisation).
     sampling = float(idata.posterior.attrs.get("sampling_time", t1 - t0))
-    return {"total_s": t1 - t0, "sample_call_s": t1 - t0, "compile_s": t1 - t0 - sampling,
-            "sampling_s": sampling, "ess": _ess(idata)}
+    return {
+        "total_s": t1 - t0,
+        "sample_call_s": t1 - t0,
+        "compile_s": t1 - t0 - sampling,
+        "sampling_s": sampling,
+        "ess": _ess(idata),
+    }
 
 
 def main() -> int:

@@ -26,11 +26,13 @@ def _frame(kind: str) -> tuple[pd.DataFrame, str | None]:
     rng = np.random.default_rng(99)
     if kind == "linear":
         n = 60
-        return pd.DataFrame({"y": 0.0, "arm": np.repeat([0, 1], n // 2),
-                             "x1": rng.normal(size=n)}), None
+        return pd.DataFrame(
+            {"y": 0.0, "arm": np.repeat([0, 1], n // 2), "x1": rng.normal(size=n)}
+        ), None
     team = np.repeat(np.arange(12), 6)
-    return pd.DataFrame({"y": 0.0, "arm": team % 2, "x1": rng.normal(size=team.size),
-                         "team": team}), "team"
+    return pd.DataFrame(
+        {"y": 0.0, "arm": team % 2, "x1": rng.normal(size=team.size), "team": team}
+    ), "team"
 
 
 def _ranks(kind: str, params: list[str]) -> dict[str, np.ndarray]:
@@ -38,17 +40,36 @@ def _ranks(kind: str, params: list[str]) -> dict[str, np.ndarray]:
     import pymc as pm
 
     df, cluster = _frame(kind)
-    _, _, model = _setup(df, "y", "arm", covariates=["x1"], cluster=cluster, blocks=None,
-                         period=None, control=None, family="normal", prior=None,
-                         outcome_range=(-4.0, 4.0), mid=None, parametrisation="non_centred")
+    _, _, model = _setup(
+        df,
+        "y",
+        "arm",
+        covariates=["x1"],
+        cluster=cluster,
+        blocks=None,
+        period=None,
+        control=None,
+        family="normal",
+        prior=None,
+        outcome_range=(-4.0, 4.0),
+        mid=None,
+        parametrisation="non_centred",
+    )
     with model:
         prior = pm.sample_prior_predictive(draws=REPS, random_seed=123)
     compiled = nutpie.compile_pymc_model(model)
     ranks: dict[str, list[int]] = {p: [] for p in params}
     for r in range(REPS):
         y = prior.prior_predictive["y"].values[0, r]
-        post = nutpie.sample(compiled.with_data(y_obs=y), draws=DRAWS, tune=500, chains=2,
-                             seed=1000 + r, progress_bar=False, save_warmup=False)
+        post = nutpie.sample(
+            compiled.with_data(y_obs=y),
+            draws=DRAWS,
+            tune=500,
+            chains=2,
+            seed=1000 + r,
+            progress_bar=False,
+            save_warmup=False,
+        )
         for p in params:
             true = float(np.ravel(prior.prior[p].values[0, r])[0])
             draws = np.ravel(post.posterior[p].values[:, ::THIN])

@@ -62,8 +62,10 @@ def _event_probability(
     if event == "at_least_mid":
         mid = margin if margin is not None else th.mid
         if mid is None:
-            raise EstimationError(f"Condition 'at_least_mid' on {fit.outcome!r} needs a margin "
-                                  "or a MID. Fix: declare the outcome's MID or give margin.")
+            raise EstimationError(
+                f"Condition 'at_least_mid' on {fit.outcome!r} needs a margin "
+                "or a MID. Fix: declare the outcome's MID or give margin."
+            )
         return float(np.mean(d >= abs(mid))), abs(mid)
     m = th.harm_margin if margin is None else abs(margin)
     return float(np.mean(d < -m)), m
@@ -72,14 +74,20 @@ def _event_probability(
 def _condition(spec: Mapping[str, Any], fits: Mapping[str, BayesianFit]) -> list[ConditionResult]:
     outcome, event = str(spec["outcome"]), spec.get("event", "benefit")
     if outcome not in fits:
-        raise EstimationError(f"Decision rule names outcome {outcome!r}, which was not fitted; "
-                              f"fitted: {sorted(fits)}.")
+        raise EstimationError(
+            f"Decision rule names outcome {outcome!r}, which was not fitted; "
+            f"fitted: {sorted(fits)}."
+        )
     if event not in get_args(Event):
-        raise EstimationError(f"The 'event' of a decision condition must be one of "
-                              f"{get_args(Event)}. Got {event!r} instead.")
+        raise EstimationError(
+            f"The 'event' of a decision condition must be one of "
+            f"{get_args(Event)}. Got {event!r} instead."
+        )
     if ("at_least" in spec) == ("at_most" in spec):
-        raise EstimationError(f"Decision condition {dict(spec)} needs exactly one of "
-                              "'at_least' or 'at_most' (a probability).")
+        raise EstimationError(
+            f"Decision condition {dict(spec)} needs exactly one of "
+            "'at_least' or 'at_most' (a probability)."
+        )
     bound = "at_least" if "at_least" in spec else "at_most"
     threshold = float(spec[bound])
     fit = fits[outcome]
@@ -130,8 +138,13 @@ def evaluate_rule(
     """
     by_outcome = dict(fits) if isinstance(fits, Mapping) else {f.outcome: f for f in fits}
     results = [r for spec in conditions for r in _condition(spec, by_outcome)]
-    return DecisionResult(name=name, met=all(r.met for r in results), conditions=tuple(results),
-                          action=action, otherwise=otherwise)
+    return DecisionResult(
+        name=name,
+        met=all(r.met for r in results),
+        conditions=tuple(results),
+        action=action,
+        otherwise=otherwise,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +170,15 @@ class NetBenefit:
         """Mean, median, SD, 95 % equal-tailed interval and P(net benefit > 0)."""
         rows = []
         for level, draws in (("per_unit", self.per_unit), ("aggregate", self.aggregate)):
-            rows.append({"term": self.term, "level": level, **describe_draws(draws),
-                         "ci_level": CI_LEVEL, "p_positive": float(np.mean(draws > 0))})
+            rows.append(
+                {
+                    "term": self.term,
+                    "level": level,
+                    **describe_draws(draws),
+                    "ci_level": CI_LEVEL,
+                    "p_positive": float(np.mean(draws > 0)),
+                }
+            )
         return pd.DataFrame(rows)
 
 
@@ -183,14 +203,17 @@ def net_benefit(
     """
     missing = [a for a in (fit.control, *fit.arms) if a not in cost_per_unit]
     if missing:
-        raise EstimationError(f"cost_per_unit lacks arm(s) {missing}; give a cost per unit "
-                              f"for every arm, control {fit.control!r} included.")
+        raise EstimationError(
+            f"cost_per_unit lacks arm(s) {missing}; give a cost per unit "
+            f"for every arm, control {fit.control!r} included."
+        )
     out = []
     for arm, term in zip(fit.arms, fit.terms, strict=True):
         delta = float(cost_per_unit[arm]) - float(cost_per_unit[fit.control])
         per_unit = value_per_unit * fit.thresholds.sign * fit.draws(term) - delta
-        out.append(NetBenefit(term=term, per_unit=per_unit, aggregate=per_unit * units,
-                              units=units))
+        out.append(
+            NetBenefit(term=term, per_unit=per_unit, aggregate=per_unit * units, units=units)
+        )
     return tuple(out)
 
 
@@ -233,8 +256,13 @@ class MisusePosterior:
 
 
 def misuse_rate(
-    events: int, n: int, *, tolerance: float, prior: tuple[float, float] = (1.0, 1.0),
-    population: int | None = None, cost_per_event: float | None = None,
+    events: int,
+    n: int,
+    *,
+    tolerance: float,
+    prior: tuple[float, float] = (1.0, 1.0),
+    population: int | None = None,
+    cost_per_event: float | None = None,
 ) -> MisusePosterior:
     """Posterior of a misuse rate from ``events`` in ``n`` (conjugate Beta prior).
 
@@ -254,9 +282,19 @@ def misuse_rate(
     ev_ci = tuple(float(v) for v in counts.ppf([(1 - CI_LEVEL) / 2, (1 + CI_LEVEL) / 2]))
     cost = float("nan") if cost_per_event is None else float(cost_per_event)
     return MisusePosterior(
-        events=events, n=n, alpha=a, beta=b, mean=float(post.mean()),
-        median=float(post.median()), ci_low=lo, ci_high=hi, tolerance=tolerance,
-        p_above_tolerance=float(post.sf(tolerance)), population=pop,
-        expected_events=float(counts.mean()), events_ci=(ev_ci[0], ev_ci[1]),
-        expected_cost=float(counts.mean()) * cost, cost_ci=(ev_ci[0] * cost, ev_ci[1] * cost),
+        events=events,
+        n=n,
+        alpha=a,
+        beta=b,
+        mean=float(post.mean()),
+        median=float(post.median()),
+        ci_low=lo,
+        ci_high=hi,
+        tolerance=tolerance,
+        p_above_tolerance=float(post.sf(tolerance)),
+        population=pop,
+        expected_events=float(counts.mean()),
+        events_ci=(ev_ci[0], ev_ci[1]),
+        expected_cost=float(counts.mean()) * cost,
+        cost_ci=(ev_ci[0] * cost, ev_ci[1] * cost),
     )

@@ -99,20 +99,28 @@ def _ebfmi(idata: Any) -> float:
 def _advice(d: dict[str, Any], needed: float) -> tuple[str, ...]:
     out = []
     if d["divergences"] > 0:
-        out.append(f"{d['divergences']} divergent transitions: raise target_accept "
-                   "(e.g. 0.95) or switch parametrisation ('centred' for large clusters, "
-                   "'non_centred' for small ones); do not trust the posterior until 0.")
+        out.append(
+            f"{d['divergences']} divergent transitions: raise target_accept "
+            "(e.g. 0.95) or switch parametrisation ('centred' for large clusters, "
+            "'non_centred' for small ones); do not trust the posterior until 0."
+        )
     if np.isnan(d["r_hat_max"]):
         out.append("R-hat is undefined: run at least 2 chains (4 recommended).")
     elif not d["r_hat_max"] < RHAT_MAX:
-        out.append(f"R-hat {d['r_hat_max']:.3f} >= {RHAT_MAX}: chains disagree; run more "
-                   "tuning and draws, or check for multimodality or weak identification.")
+        out.append(
+            f"R-hat {d['r_hat_max']:.3f} >= {RHAT_MAX}: chains disagree; run more "
+            "tuning and draws, or check for multimodality or weak identification."
+        )
     if min(d["ess_bulk_min"], d["ess_tail_min"]) < needed:
-        out.append(f"ESS below {needed:.0f}: increase draws (and tune), or reparameterise "
-                   "to reduce posterior correlation.")
+        out.append(
+            f"ESS below {needed:.0f}: increase draws (and tune), or reparameterise "
+            "to reduce posterior correlation."
+        )
     if d["ebfmi_min"] < EBFMI_MIN:
-        out.append(f"E-BFMI {d['ebfmi_min']:.2f} < {EBFMI_MIN}: the sampler explores the "
-                   "energy poorly (heavy tails or funnels); reparameterise, e.g. non-centred.")
+        out.append(
+            f"E-BFMI {d['ebfmi_min']:.2f} < {EBFMI_MIN}: the sampler explores the "
+            "energy poorly (heavy tails or funnels); reparameterise, e.g. non-centred."
+        )
     return tuple(out)
 
 
@@ -139,5 +147,6 @@ def diagnose(idata: Any, var_names: list[str]) -> Diagnostics:
         "ebfmi_min": _ebfmi(idata),
     }
     advice = _advice(d, ESS_PER_CHAIN * chains)
-    return Diagnostics(table=table, chains=chains, draws=draws, passed=not advice,
-                       advice=advice, **d)
+    return Diagnostics(
+        table=table, chains=chains, draws=draws, passed=not advice, advice=advice, **d
+    )

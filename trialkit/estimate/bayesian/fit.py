@@ -39,13 +39,32 @@ Sampler = Literal["auto", "nutpie", "pymc"]
 
 
 def _setup(
-    df: pd.DataFrame, outcome: str, treatment: str, *, covariates: Sequence[str],
-    cluster: str | None, blocks: str | None, period: str | None, control: str | None,
-    family: Family, prior: Prior | PriorKind | None, outcome_range: tuple[float, float] | None,
-    mid: float | None, parametrisation: Parametrisation,
+    df: pd.DataFrame,
+    outcome: str,
+    treatment: str,
+    *,
+    covariates: Sequence[str],
+    cluster: str | None,
+    blocks: str | None,
+    period: str | None,
+    control: str | None,
+    family: Family,
+    prior: Prior | PriorKind | None,
+    outcome_range: tuple[float, float] | None,
+    mid: float | None,
+    parametrisation: Parametrisation,
 ) -> tuple[DesignData, ModelPriors, pm.Model]:
-    data = prepare(df, outcome, treatment, covariates=covariates, cluster=cluster,
-                   blocks=blocks, period=period, control=control, family=family)
+    data = prepare(
+        df,
+        outcome,
+        treatment,
+        covariates=covariates,
+        cluster=cluster,
+        blocks=blocks,
+        period=period,
+        control=control,
+        family=family,
+    )
     scale, note = outcome_scale(data, family, outcome_range)
     eff = effect_prior(prior, data, family, scale=scale, mid=mid)
     centre = None if outcome_range is None else (outcome_range[0] + outcome_range[1]) / 2
@@ -54,13 +73,21 @@ def _setup(
 
 
 def sample(
-    model: pm.Model, *, draws: int, tune: int, chains: int, seed: int,
-    sampler: Sampler = "auto", target_accept: float = 0.8, progressbar: bool = False,
+    model: pm.Model,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    sampler: Sampler = "auto",
+    target_accept: float = 0.8,
+    progressbar: bool = False,
 ) -> tuple[Any, str]:
     """Draw from ``model``'s posterior; returns ``(InferenceData, sampler name)``."""
     if sampler not in get_args(Sampler):
-        raise EstimationError(f"The 'sampler' parameter must be one of {get_args(Sampler)}. "
-                              f"Got {sampler!r} instead.")
+        raise EstimationError(
+            f"The 'sampler' parameter must be one of {get_args(Sampler)}. Got {sampler!r} instead."
+        )
     has_nutpie = importlib.util.find_spec("nutpie") is not None
     if sampler == "nutpie" and not has_nutpie:
         raise EstimationError("sampler='nutpie' needs nutpie. Fix: pip install 'trialkit[fast]'.")
@@ -68,21 +95,35 @@ def sample(
         import nutpie
 
         compiled = nutpie.compile_pymc_model(model)
-        idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
-                              progress_bar=progressbar, save_warmup=False,
-                              target_accept=target_accept)
+        idata = nutpie.sample(
+            compiled,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            progress_bar=progressbar,
+            save_warmup=False,
+            target_accept=target_accept,
+        )
         return idata, "nutpie"
     import pymc as pm
 
     with model:
-        idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=seed,
-                          progressbar=progressbar, target_accept=target_accept,
-                          compute_convergence_checks=False)
+        idata = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            random_seed=seed,
+            progressbar=progressbar,
+            target_accept=target_accept,
+            compute_convergence_checks=False,
+        )
     return idata, "pymc"
 
 
-def _rows(data: DesignData, family: Family, idata: Any, thresholds: Thresholds,
-          diag_table: pd.DataFrame) -> pd.DataFrame:
+def _rows(
+    data: DesignData, family: Family, idata: Any, thresholds: Thresholds, diag_table: pd.DataFrame
+) -> pd.DataFrame:
     records = []
     for sc in scales(family):
         values = idata.posterior[sc.variable]
@@ -91,33 +132,59 @@ def _rows(data: DesignData, family: Family, idata: Any, thresholds: Thresholds,
             x = np.asarray(values.sel(term=term).values, dtype=float).ravel()
             key = sc.variable if len(data.terms) == 1 else f"{sc.variable}[{i}]"
             d = stats.loc[key] if key in stats.index else pd.Series(dtype=float)
-            records.append({
-                "outcome": data.outcome, "estimand": "ITT", "estimator": f"bayes_{family}",
-                "term": term, "scale": sc.name, **describe_draws(x),
-                "ci_level": CI_LEVEL, "ci_kind": CI_KIND,
-                **tail_probabilities(x, thresholds, null=sc.null, natural=sc.natural),
-                "r_hat": d.get("r_hat", np.nan), "ess_bulk": d.get("ess_bulk", np.nan),
-                "ess_tail": d.get("ess_tail", np.nan), "n_obs": data.n_obs,
-                "n_clusters": data.n_clusters, "direction": thresholds.direction,
-                "mid": thresholds.mid, "harm_margin": thresholds.harm_margin,
-                "rope_low": thresholds.rope[0] if thresholds.rope else np.nan,
-                "rope_high": thresholds.rope[1] if thresholds.rope else np.nan,
-            })
+            records.append(
+                {
+                    "outcome": data.outcome,
+                    "estimand": "ITT",
+                    "estimator": f"bayes_{family}",
+                    "term": term,
+                    "scale": sc.name,
+                    **describe_draws(x),
+                    "ci_level": CI_LEVEL,
+                    "ci_kind": CI_KIND,
+                    **tail_probabilities(x, thresholds, null=sc.null, natural=sc.natural),
+                    "r_hat": d.get("r_hat", np.nan),
+                    "ess_bulk": d.get("ess_bulk", np.nan),
+                    "ess_tail": d.get("ess_tail", np.nan),
+                    "n_obs": data.n_obs,
+                    "n_clusters": data.n_clusters,
+                    "direction": thresholds.direction,
+                    "mid": thresholds.mid,
+                    "harm_margin": thresholds.harm_margin,
+                    "rope_low": thresholds.rope[0] if thresholds.rope else np.nan,
+                    "rope_high": thresholds.rope[1] if thresholds.rope else np.nan,
+                }
+            )
     frame = pd.DataFrame.from_records(records)
     frame["estimate"] = frame["mean"]
     return frame
 
 
 def bayes(
-    df: pd.DataFrame, outcome: str, treatment: str, *, covariates: Sequence[str] = (),
-    cluster: str | None = None, blocks: str | None = None, period: str | None = None,
-    control: str | None = None, family: Family = "normal",
-    prior: Prior | PriorKind | None = None, outcome_range: tuple[float, float] | None = None,
-    draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = 1,
-    direction: Direction = "higher_is_better", mid: float | None = None,
-    harm_margin: float | None = None, rope: float | tuple[float, float] | None = None,
-    parametrisation: Parametrisation = "non_centred", sampler: Sampler = "auto",
-    target_accept: float = 0.8, progressbar: bool = False,
+    df: pd.DataFrame,
+    outcome: str,
+    treatment: str,
+    *,
+    covariates: Sequence[str] = (),
+    cluster: str | None = None,
+    blocks: str | None = None,
+    period: str | None = None,
+    control: str | None = None,
+    family: Family = "normal",
+    prior: Prior | PriorKind | None = None,
+    outcome_range: tuple[float, float] | None = None,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    seed: int = 1,
+    direction: Direction = "higher_is_better",
+    mid: float | None = None,
+    harm_margin: float | None = None,
+    rope: float | tuple[float, float] | None = None,
+    parametrisation: Parametrisation = "non_centred",
+    sampler: Sampler = "auto",
+    target_accept: float = 0.8,
+    progressbar: bool = False,
 ) -> BayesianFit:
     """Estimate treatment effects on one outcome with a Bayesian regression.
 
@@ -167,39 +234,79 @@ def bayes(
     >>> fit.to_frame()[["term", "mean", "ci_low", "ci_high", "p_benefit"]]  # doctest: +SKIP
     """
     if direction not in get_args(Direction):
-        raise EstimationError(f"The 'direction' parameter must be one of {get_args(Direction)}. "
-                              f"Got {direction!r} instead.")
+        raise EstimationError(
+            f"The 'direction' parameter must be one of {get_args(Direction)}. "
+            f"Got {direction!r} instead."
+        )
     data, priors, model = _setup(
-        df, outcome, treatment, covariates=covariates, cluster=cluster, blocks=blocks,
-        period=period, control=control, family=family, prior=prior,
-        outcome_range=outcome_range, mid=mid, parametrisation=parametrisation)
-    idata, used = sample(model, draws=draws, tune=tune, chains=chains, seed=seed,
-                         sampler=sampler, target_accept=target_accept, progressbar=progressbar)
+        df,
+        outcome,
+        treatment,
+        covariates=covariates,
+        cluster=cluster,
+        blocks=blocks,
+        period=period,
+        control=control,
+        family=family,
+        prior=prior,
+        outcome_range=outcome_range,
+        mid=mid,
+        parametrisation=parametrisation,
+    )
+    idata, used = sample(
+        model,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        sampler=sampler,
+        target_accept=target_accept,
+        progressbar=progressbar,
+    )
     extra = natural_effects(idata.posterior, data, family)
     if extra:
         idata.posterior = idata.posterior.assign(
-            {k: (("chain", "draw", "term"), v) for k, v in extra.items()})
+            {k: (("chain", "draw", "term"), v) for k, v in extra.items()}
+        )
     monitored = [v.name for v in model.free_RVs] + [s.variable for s in scales(family)]
     diagnostics = diagnose(idata, list(dict.fromkeys(monitored)))
-    thresholds = Thresholds(direction=direction, mid=mid, harm_margin=harm_margin or 0.0,
-                            rope=as_rope(rope))
+    thresholds = Thresholds(
+        direction=direction, mid=mid, harm_margin=harm_margin or 0.0, rope=as_rope(rope)
+    )
     return BayesianFit(
-        outcome=outcome, family=family, terms=data.terms, arms=data.arms,
+        outcome=outcome,
+        family=family,
+        terms=data.terms,
+        arms=data.arms,
         control=data.control,
-        scales=tuple(s.name for s in scales(family)), idata=idata, diagnostics=diagnostics,
+        scales=tuple(s.name for s in scales(family)),
+        idata=idata,
+        diagnostics=diagnostics,
         effect_prior=priors.effect,
         prior_note=f"outcome scale s = {priors.scale:.4g} ({priors.scale_note})",
-        thresholds=thresholds, sampler=used, provenance=Provenance(seed=seed),
+        thresholds=thresholds,
+        sampler=used,
+        provenance=Provenance(seed=seed),
         frame=_rows(data, family, idata, thresholds, diagnostics.table),
     )
 
 
 def prior_predictive(
-    df: pd.DataFrame, outcome: str, treatment: str, *, covariates: Sequence[str] = (),
-    cluster: str | None = None, blocks: str | None = None, period: str | None = None,
-    control: str | None = None, family: Family = "normal",
-    prior: Prior | PriorKind | None = None, outcome_range: tuple[float, float] | None = None,
-    mid: float | None = None, draws: int = 500, seed: int = 1,
+    df: pd.DataFrame,
+    outcome: str,
+    treatment: str,
+    *,
+    covariates: Sequence[str] = (),
+    cluster: str | None = None,
+    blocks: str | None = None,
+    period: str | None = None,
+    control: str | None = None,
+    family: Family = "normal",
+    prior: Prior | PriorKind | None = None,
+    outcome_range: tuple[float, float] | None = None,
+    mid: float | None = None,
+    draws: int = 500,
+    seed: int = 1,
 ) -> Any:
     """Simulate outcomes from the priors alone, to check they allow plausible data.
 
@@ -210,8 +317,19 @@ def prior_predictive(
     import pymc as pm
 
     _, _, model = _setup(
-        df, outcome, treatment, covariates=covariates, cluster=cluster, blocks=blocks,
-        period=period, control=control, family=family, prior=prior,
-        outcome_range=outcome_range, mid=mid, parametrisation="non_centred")
+        df,
+        outcome,
+        treatment,
+        covariates=covariates,
+        cluster=cluster,
+        blocks=blocks,
+        period=period,
+        control=control,
+        family=family,
+        prior=prior,
+        outcome_range=outcome_range,
+        mid=mid,
+        parametrisation="non_centred",
+    )
     with model:
         return pm.sample_prior_predictive(draws=draws, random_seed=seed)

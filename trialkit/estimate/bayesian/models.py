@@ -56,13 +56,20 @@ def scales(family: Family) -> tuple[Scale, ...]:
     if family in ("normal", "student_t"):
         return (Scale("difference", "beta", natural=True),)
     if family == "logistic":
-        return (Scale("log_odds_ratio", "beta"),
-                Scale("risk_difference", "risk_difference", natural=True))
+        return (
+            Scale("log_odds_ratio", "beta"),
+            Scale("risk_difference", "risk_difference", natural=True),
+        )
     if family == "ordered_logistic":
-        return (Scale("log_odds_ratio", "beta"),
-                Scale("mean_difference", "mean_difference", natural=True))
-    return (Scale("log_rate_ratio", "beta"), Scale("rate_ratio", "rate_ratio", null=1.0),
-            Scale("rate_difference", "rate_difference", natural=True))
+        return (
+            Scale("log_odds_ratio", "beta"),
+            Scale("mean_difference", "mean_difference", natural=True),
+        )
+    return (
+        Scale("log_rate_ratio", "beta"),
+        Scale("rate_ratio", "rate_ratio", null=1.0),
+        Scale("rate_difference", "rate_difference", natural=True),
+    )
 
 
 def _effect_rv(prior: Prior, dims: str) -> Any:
@@ -98,9 +105,12 @@ def _cluster(data: DesignData, priors: ModelPriors, how: Parametrisation) -> Any
 
 
 def _coords(data: DesignData) -> dict[str, Any]:
-    coords: dict[str, Any] = {"term": list(data.terms), "covariate": list(data.covariates),
-                              "block_dummy": list(range(data.B.shape[1])),
-                              "period_dummy": list(range(data.P.shape[1]))}
+    coords: dict[str, Any] = {
+        "term": list(data.terms),
+        "covariate": list(data.covariates),
+        "block_dummy": list(range(data.B.shape[1])),
+        "period_dummy": list(range(data.P.shape[1])),
+    }
     if data.n_clusters is not None:
         coords["cluster"] = list(range(data.n_clusters))
     if data.categories:
@@ -140,9 +150,12 @@ def build_model(
     with pm.Model(coords=_coords(data)) as model:
         beta = _effect_rv(priors.effect, "term")
         T = pm.math.constant(data.T)
-        base = (pm.math.constant(data.X)
-                @ pm.Normal("gamma", 0.0, np.asarray(priors.slope_sigma), dims="covariate")
-                if data.X.shape[1] else pt.zeros(data.n_obs))
+        base = (
+            pm.math.constant(data.X)
+            @ pm.Normal("gamma", 0.0, np.asarray(priors.slope_sigma), dims="covariate")
+            if data.X.shape[1]
+            else pt.zeros(data.n_obs)
+        )
         base = base + _fixed("block_effect", data.B, priors.fixed_sigma, "block_dummy")
         base = base + _fixed("period_effect", data.P, priors.fixed_sigma, "period_dummy")
         base = base + _cluster(data, priors, parametrisation)
@@ -171,16 +184,26 @@ def _likelihood(data: DesignData, family: Family, priors: ModelPriors, eta: Any)
         pm.Normal("y", eta, pm.Exponential("sigma", 1.0 / priors.scale), observed=model_y())
     elif family == "student_t":
         nu = pm.Gamma("nu", 2.0, 0.1)
-        pm.StudentT("y", nu=nu, mu=eta, sigma=pm.Exponential("sigma", 1.0 / priors.scale),
-                    observed=model_y())
+        pm.StudentT(
+            "y",
+            nu=nu,
+            mu=eta,
+            sigma=pm.Exponential("sigma", 1.0 / priors.scale),
+            observed=model_y(),
+        )
     elif family == "logistic":
         pm.Bernoulli("y", logit_p=eta, observed=model_y(int))
     elif family == "ordered_logistic":
         k = len(data.categories)
         init = np.maximum.accumulate(np.asarray(priors.cutpoint_mu)) + 0.01 * np.arange(k - 1)
-        cut = pm.Normal("cutpoints", mu=np.asarray(priors.cutpoint_mu), sigma=2.5,
-                        transform=pm.distributions.transforms.ordered, dims="cutpoint",
-                        initval=init)
+        cut = pm.Normal(
+            "cutpoints",
+            mu=np.asarray(priors.cutpoint_mu),
+            sigma=2.5,
+            transform=pm.distributions.transforms.ordered,
+            dims="cutpoint",
+            initval=init,
+        )
         pm.OrderedLogistic("y", eta=eta, cutpoints=cut, observed=model_y(int))
     elif family == "poisson":
         pm.Poisson("y", pt.exp(eta), observed=model_y(int))

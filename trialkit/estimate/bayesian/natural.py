@@ -44,8 +44,7 @@ def _base(posterior: Any, data: DesignData, sl: slice) -> np.ndarray:
         base += _flat(posterior, "intercept", 1)[sl]
     if data.cluster_idx is not None and data.n_clusters is not None:
         if "cluster_z" in posterior:
-            u = (_flat(posterior, "cluster_z", data.n_clusters)
-                 * _flat(posterior, "cluster_sd", 1))
+            u = _flat(posterior, "cluster_z", data.n_clusters) * _flat(posterior, "cluster_sd", 1)
         else:
             u = _flat(posterior, "cluster_u", data.n_clusters)
         base += u[sl][:, data.cluster_idx]
@@ -82,8 +81,9 @@ def natural_effects(posterior: Any, data: DesignData, family: Family) -> dict[st
             if family == "logistic":
                 diff = _sigmoid(treated) - _sigmoid(base)
             elif family == "ordered_logistic":
-                diff = (_expected_category(treated, cut[sl], steps)
-                        - _expected_category(base, cut[sl], steps))
+                diff = _expected_category(treated, cut[sl], steps) - _expected_category(
+                    base, cut[sl], steps
+                )
             else:
                 diff = np.exp(base) * (np.exp(beta[sl, j : j + 1]) - 1.0)
             out[sl, j] = diff.mean(axis=1)

@@ -67,16 +67,29 @@ def _columns(protocol: Protocol, frame: pd.DataFrame, outcome: Outcome) -> dict[
     blocks = "block" if "block" in frame and frame["block"].nunique() > 1 else None
     sw = protocol.design.stepped_wedge
     period = sw.period_column if sw is not None and sw.period_column in frame else None
-    covs = [c.data_column for c in protocol.covariates
-            if c.adjust and c.data_column in frame and c.level in (outcome.level, unit.name)]
+    covs = [
+        c.data_column
+        for c in protocol.covariates
+        if c.adjust and c.data_column in frame and c.level in (outcome.level, unit.name)
+    ]
     if outcome.baseline and outcome.baseline in frame:
         covs.append(outcome.baseline)
-    return {"cluster": cluster, "blocks": blocks, "period": period,
-            "covariates": list(dict.fromkeys(covs))}
+    return {
+        "cluster": cluster,
+        "blocks": blocks,
+        "period": period,
+        "covariates": list(dict.fromkeys(covs)),
+    }
 
 
-def _prior(protocol: Protocol, outcome: Outcome, family: Family, y: pd.Series,
-           control: pd.Series, notes: list[str]) -> Prior | None:
+def _prior(
+    protocol: Protocol,
+    outcome: Outcome,
+    family: Family,
+    y: pd.Series,
+    control: pd.Series,
+    notes: list[str],
+) -> Prior | None:
     """The declared prior, converted from outcome units to the link scale if needed."""
     declared = [p for p in protocol.analysis.bayesian.priors if p.outcome == outcome.name]
     if not declared:
@@ -93,31 +106,53 @@ def _prior(protocol: Protocol, outcome: Outcome, family: Family, y: pd.Series,
         sd = float(y.std()) or 1.0
         factor, how = np.pi / np.sqrt(3) / sd, "log-odds ratio via the latent logistic SD"
     if how:
-        notes.append(f"Prior for `{outcome.name}` declared in outcome units, converted to "
-                     f"the {how} (first-order approximation).")
-    return Prior(distribution=p.distribution, mu=p.mean * factor, sigma=p.sd * factor,
-                 source=p.source)
+        notes.append(
+            f"Prior for `{outcome.name}` declared in outcome units, converted to "
+            f"the {how} (first-order approximation)."
+        )
+    return Prior(
+        distribution=p.distribution, mu=p.mean * factor, sigma=p.sd * factor, source=p.source
+    )
 
 
-def _fit_one(protocol: Protocol, frames: Mapping[str, pd.DataFrame], outcome: Outcome,
-             notes: list[str], settings: dict[str, Any]) -> BayesianFit:
+def _fit_one(
+    protocol: Protocol,
+    frames: Mapping[str, pd.DataFrame],
+    outcome: Outcome,
+    notes: list[str],
+    settings: dict[str, Any],
+) -> BayesianFit:
     frame = _frame(protocol, frames, outcome)
     cols = _columns(protocol, frame, outcome)
-    needed = [outcome.data_column, "arm", *cols["covariates"],
-              *[c for c in (cols["cluster"], cols["blocks"], cols["period"]) if c]]
+    needed = [
+        outcome.data_column,
+        "arm",
+        *cols["covariates"],
+        *[c for c in (cols["cluster"], cols["blocks"], cols["period"]) if c],
+    ]
     complete = frame.dropna(subset=needed)
     if len(complete) < len(frame):
-        notes.append(f"`{outcome.name}`: {len(frame) - len(complete)} of {len(frame)} rows "
-                     "with a missing outcome or covariate left out (complete cases).")
+        notes.append(
+            f"`{outcome.name}`: {len(frame) - len(complete)} of {len(frame)} rows "
+            "with a missing outcome or covariate left out (complete cases)."
+        )
     family = _family(protocol, outcome)
     y = complete[outcome.data_column].astype(float)
     prior = _prior(protocol, outcome, family, y, complete["arm"] == protocol.control.id, notes)
     plan = protocol.analysis.bayesian
     return bayes(
-        complete, outcome.data_column, "arm", control=protocol.control.id, family=family,
+        complete,
+        outcome.data_column,
+        "arm",
+        control=protocol.control.id,
+        family=family,
         prior=prior if prior is not None else plan.default_prior,
         outcome_range=outcome.range if family in ("normal", "student_t") else None,
-        direction=outcome.direction, mid=outcome.mid, rope=outcome.rope, **cols, **settings,
+        direction=outcome.direction,
+        mid=outcome.mid,
+        rope=outcome.rope,
+        **cols,
+        **settings,
     )
 
 
@@ -127,15 +162,24 @@ def _net_benefits(protocol: Protocol, fits: list[BayesianFit]) -> tuple[Any, ...
     for fit in fits:
         value = protocol.outcome(fit.outcome).value_per_unit
         if value is not None:
-            out += [(fit.outcome, nb) for nb in net_benefit(
-                fit, cost_per_unit=costs, value_per_unit=value, units=protocol.units.planned)]
+            out += [
+                (fit.outcome, nb)
+                for nb in net_benefit(
+                    fit, cost_per_unit=costs, value_per_unit=value, units=protocol.units.planned
+                )
+            ]
     return tuple(out)
 
 
 def fit_protocol(
-    protocol: Protocol, data_frames: Mapping[str, pd.DataFrame] | Any, *,
-    draws: int | None = None, chains: int | None = None, seed: int | None = None,
-    tune: int | None = None, sampler: Sampler = "auto",
+    protocol: Protocol,
+    data_frames: Mapping[str, pd.DataFrame] | Any,
+    *,
+    draws: int | None = None,
+    chains: int | None = None,
+    seed: int | None = None,
+    tune: int | None = None,
+    sampler: Sampler = "auto",
 ) -> BayesianResults:
     """Fit the protocol's Bayesian plan to every primary, secondary and harm outcome.
 
@@ -166,10 +210,19 @@ def fit_protocol(
     provenance = Provenance(protocol_hash=protocol.content_hash(), seed=seed)
     notes: list[str] = []
     if not plan.enabled:
-        return BayesianResults(fits=(), decisions=(), provenance=provenance,
-                               notes=("The Bayesian plan is disabled in the protocol.",))
-    settings = {"draws": draws or plan.draws, "chains": chains or plan.chains,
-                "tune": tune or plan.tune, "seed": seed, "sampler": sampler}
+        return BayesianResults(
+            fits=(),
+            decisions=(),
+            provenance=provenance,
+            notes=("The Bayesian plan is disabled in the protocol.",),
+        )
+    settings = {
+        "draws": draws or plan.draws,
+        "chains": chains or plan.chains,
+        "tune": tune or plan.tune,
+        "seed": seed,
+        "sampler": sampler,
+    }
     fits = []
     for outcome in protocol.outcomes:
         if outcome.role not in FITTED_ROLES:
@@ -183,12 +236,22 @@ def fit_protocol(
     for rule in protocol.analysis.decision_rules:
         missing = sorted({c.outcome for c in rule.conditions} - fitted)
         if missing:
-            notes.append(f"Decision rule `{rule.name}` not evaluated: no Bayesian fit for "
-                         f"{', '.join(missing)} (only primary, secondary and harm outcomes "
-                         "are fitted).")
+            notes.append(
+                f"Decision rule `{rule.name}` not evaluated: no Bayesian fit for "
+                f"{', '.join(missing)} (only primary, secondary and harm outcomes "
+                "are fitted)."
+            )
             continue
         conditions = [c.model_dump(exclude_none=True) for c in rule.conditions]
-        decisions.append(evaluate_rule(conditions, fits, name=rule.name, action=rule.action,
-                                       otherwise=rule.otherwise))
-    return BayesianResults(fits=tuple(fits), decisions=tuple(decisions), provenance=provenance,
-                           net_benefits=_net_benefits(protocol, fits), notes=tuple(notes))
+        decisions.append(
+            evaluate_rule(
+                conditions, fits, name=rule.name, action=rule.action, otherwise=rule.otherwise
+            )
+        )
+    return BayesianResults(
+        fits=tuple(fits),
+        decisions=tuple(decisions),
+        provenance=provenance,
+        net_benefits=_net_benefits(protocol, fits),
+        notes=tuple(notes),
+    )

@@ -107,23 +107,46 @@ class BayesianFit:
             {str(k): v for k, v in rec.items()} for rec in nat.to_dict("records")
         ]
         return tuple(
-            Estimate(outcome=str(r["outcome"]), term=str(r["term"]), estimate=float(r["mean"]),
-                     std_error=float(r["sd"]), statistic=nan, df=nan, p_value=nan,
-                     ci_low=float(r["ci_low"]), ci_high=float(r["ci_high"]),
-                     ci_level=CI_LEVEL, se_type="posterior_sd", n_obs=int(r["n_obs"]),
-                     n_clusters=None if pd.isna(r["n_clusters"]) else int(r["n_clusters"]),
-                     estimand=str(r["estimand"]), estimator=str(r["estimator"]))
+            Estimate(
+                outcome=str(r["outcome"]),
+                term=str(r["term"]),
+                estimate=float(r["mean"]),
+                std_error=float(r["sd"]),
+                statistic=nan,
+                df=nan,
+                p_value=nan,
+                ci_low=float(r["ci_low"]),
+                ci_high=float(r["ci_high"]),
+                ci_level=CI_LEVEL,
+                se_type="posterior_sd",
+                n_obs=int(r["n_obs"]),
+                n_clusters=None if pd.isna(r["n_clusters"]) else int(r["n_clusters"]),
+                estimand=str(r["estimand"]),
+                estimator=str(r["estimator"]),
+            )
             for r in records
         )
 
     def summary(self) -> str:
         """A fixed-width table of the posterior, then the diagnostics."""
-        shown = ["term", "scale", "mean", "ci_low", "ci_high", "p_benefit", "p_mid",
-                 "p_harm", "r_hat", "ess_bulk"]
+        shown = [
+            "term",
+            "scale",
+            "mean",
+            "ci_low",
+            "ci_high",
+            "p_benefit",
+            "p_mid",
+            "p_harm",
+            "r_hat",
+            "ess_bulk",
+        ]
         table = self.frame.loc[:, shown].to_string(index=False, float_format=lambda v: f"{v:.4g}")
-        return (f"Bayesian {self.family} model for {self.outcome!r}; effect prior "
-                f"{self.effect_prior.describe()}; 95% equal-tailed intervals\n{table}\n"
-                f"{self.diagnostics.summary()}")
+        return (
+            f"Bayesian {self.family} model for {self.outcome!r}; effect prior "
+            f"{self.effect_prior.describe()}; 95% equal-tailed intervals\n{table}\n"
+            f"{self.diagnostics.summary()}"
+        )
 
     def __str__(self) -> str:
         return self.summary()
@@ -172,8 +195,9 @@ class BayesianResults:
         for f in self.fits:
             if f.outcome == outcome:
                 return f
-        raise EstimationError(f"No fit for outcome {outcome!r}; have "
-                              f"{[f.outcome for f in self.fits]}.")
+        raise EstimationError(
+            f"No fit for outcome {outcome!r}; have {[f.outcome for f in self.fits]}."
+        )
 
     @property
     def passed(self) -> bool:

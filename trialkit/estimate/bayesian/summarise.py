@@ -28,10 +28,33 @@ CI_KIND = "equal-tailed"
 
 #: Columns of ``BayesianFit.to_frame()``, in order.
 POSTERIOR_COLUMNS: tuple[str, ...] = (
-    "outcome", "estimand", "estimator", "term", "scale", "estimate", "mean", "median", "sd",
-    "ci_low", "ci_high", "ci_level", "ci_kind", "p_benefit", "p_mid", "p_harm", "p_rope",
-    "r_hat", "ess_bulk", "ess_tail", "n_obs", "n_clusters", "direction", "mid",
-    "harm_margin", "rope_low", "rope_high",
+    "outcome",
+    "estimand",
+    "estimator",
+    "term",
+    "scale",
+    "estimate",
+    "mean",
+    "median",
+    "sd",
+    "ci_low",
+    "ci_high",
+    "ci_level",
+    "ci_kind",
+    "p_benefit",
+    "p_mid",
+    "p_harm",
+    "p_rope",
+    "r_hat",
+    "ess_bulk",
+    "ess_tail",
+    "n_obs",
+    "n_clusters",
+    "direction",
+    "mid",
+    "harm_margin",
+    "rope_low",
+    "rope_high",
 )
 
 
@@ -101,8 +124,13 @@ def describe_draws(draws: np.ndarray) -> dict[str, float]:
     """Posterior mean, median, SD and 95 % equal-tailed interval."""
     x = np.asarray(draws, dtype=float).ravel()
     lo, hi = np.quantile(x, [(1 - CI_LEVEL) / 2, (1 + CI_LEVEL) / 2])
-    return {"mean": float(x.mean()), "median": float(np.median(x)),
-            "sd": float(x.std(ddof=1)), "ci_low": float(lo), "ci_high": float(hi)}
+    return {
+        "mean": float(x.mean()),
+        "median": float(np.median(x)),
+        "sd": float(x.std(ddof=1)),
+        "ci_low": float(lo),
+        "ci_high": float(hi),
+    }
 
 
 def probability_frame(rows: pd.DataFrame) -> pd.DataFrame:

@@ -23,21 +23,36 @@ def make_fit() -> MakeFit:
     import arviz as az
 
     def _make(
-        draws: dict[str, np.ndarray], *, outcome: str = "y",
-        direction: Direction = "higher_is_better", mid: float | None = None,
-        harm_margin: float = 0.0, control: str = "control",
+        draws: dict[str, np.ndarray],
+        *,
+        outcome: str = "y",
+        direction: Direction = "higher_is_better",
+        mid: float | None = None,
+        harm_margin: float = 0.0,
+        control: str = "control",
     ) -> BayesianFit:
         terms = list(draws)
         stacked = np.stack([np.asarray(v).reshape(1, -1) for v in draws.values()], axis=-1)
-        idata = az.from_dict(posterior={"beta": stacked}, dims={"beta": ["term"]},
-                             coords={"term": terms})
+        idata = az.from_dict(
+            posterior={"beta": stacked}, dims={"beta": ["term"]}, coords={"term": terms}
+        )
         th = Thresholds(direction=direction, mid=mid, harm_margin=harm_margin)
         arms = tuple(t.split("[")[-1].rstrip("]") for t in terms)
         return BayesianFit(
-            outcome=outcome, family="normal", terms=tuple(terms), arms=arms, control=control,
-            scales=("difference",), idata=idata, diagnostics=diagnose(idata, ["beta"]),
-            effect_prior=Prior(sigma=1.0), prior_note="", thresholds=th, sampler="fake",
-            provenance=Provenance(seed=0), frame=pd.DataFrame(),
+            outcome=outcome,
+            family="normal",
+            terms=tuple(terms),
+            arms=arms,
+            control=control,
+            scales=("difference",),
+            idata=idata,
+            diagnostics=diagnose(idata, ["beta"]),
+            effect_prior=Prior(sigma=1.0),
+            prior_note="",
+            thresholds=th,
+            sampler="fake",
+            provenance=Provenance(seed=0),
+            frame=pd.DataFrame(),
         )
 
     return _make

@@ -68,8 +68,9 @@ def test_unknown_family_lists_options() -> None:
 
 
 def test_categorical_covariate_becomes_centred_dummies() -> None:
-    df = pd.DataFrame({"y": [1.0, 2, 3, 4], "treat": [0, 1, 0, 1],
-                       "area": ["north", "south", "east", "south"]})
+    df = pd.DataFrame(
+        {"y": [1.0, 2, 3, 4], "treat": [0, 1, 0, 1], "area": ["north", "south", "east", "south"]}
+    )
     data = prepare(df, "y", "treat", covariates=["area"])
     assert data.covariates == ("area[north]", "area[south]")
     np.testing.assert_allclose(data.X.mean(axis=0), 0.0, atol=1e-12)

@@ -17,8 +17,18 @@ FAST = {"draws": 150, "tune": 150, "chains": 2, "seed": 3}
 
 @pytest.fixture(scope="module")
 def cluster_fit(cluster_frame: pd.DataFrame) -> BayesianFit:
-    return bayes(cluster_frame, "y", "arm", covariates=["x1"], cluster="team", blocks="blk",
-                 mid=0.2, rope=0.1, harm_margin=0.1, **FAST)
+    return bayes(
+        cluster_frame,
+        "y",
+        "arm",
+        covariates=["x1"],
+        cluster="team",
+        blocks="blk",
+        mid=0.2,
+        rope=0.1,
+        harm_margin=0.1,
+        **FAST,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +67,7 @@ def test_summaries_are_consistent_with_draws(cluster_fit: BayesianFit) -> None:
 def test_idata_and_probabilities(cluster_fit: BayesianFit) -> None:
     assert {"beta", "cluster_sd", "gamma", "block_effect"} <= set(cluster_fit.idata.posterior)
     probs = cluster_fit.probabilities()
-    assert list(probs.columns) == ["outcome", "term", "scale", "event", "threshold",
-                                   "probability"]
+    assert list(probs.columns) == ["outcome", "term", "scale", "event", "threshold", "probability"]
     assert "P(effect >= MID)" in set(probs["event"])
 
 
@@ -92,8 +101,12 @@ def test_risk_difference_matches_beta_posteriors(
     # with the difference of two independent Beta(1 + y, 1 + n - y) posteriors.
     g = binary_frame.groupby("treat")["done"].agg(["sum", "count"])
     rng = np.random.default_rng(0)
-    p = [stats.beta(1 + g.loc[k, "sum"], 1 + g.loc[k, "count"] - g.loc[k, "sum"]).rvs(
-        100_000, random_state=rng) for k in (0, 1)]
+    p = [
+        stats.beta(1 + g.loc[k, "sum"], 1 + g.loc[k, "count"] - g.loc[k, "sum"]).rvs(
+            100_000, random_state=rng
+        )
+        for k in (0, 1)
+    ]
     exact = p[1] - p[0]
     rd = logistic_fit.draws("treat", "risk_difference")
     assert rd.mean() == pytest.approx(exact.mean(), abs=0.25 * exact.std())

@@ -15,8 +15,9 @@ from trialkit.protocol import load_protocol
 def test_fit_protocol_on_simulated_council_pilot(tmp_path: Path) -> None:
     protocol_file = api.resolve_protocol("council_discretionary_budget")
     paths = api.simulate(protocol_file, tmp_path)
-    data = api.validate_files(protocol_file, tmp_path / "allocation.csv",
-                              [p for p in paths if p.parent.name == "data"])
+    data = api.validate_files(
+        protocol_file, tmp_path / "allocation.csv", [p for p in paths if p.parent.name == "data"]
+    )
     protocol = load_protocol(protocol_file)
     results = fit_protocol(protocol, data, draws=100, tune=100, chains=2, seed=1)
     fitted = {f.outcome for f in results.fits}

@@ -30,8 +30,7 @@ def test_probabilities_follow_direction_of_benefit() -> None:
 
 
 def test_ratio_null_is_one_and_link_scale_has_no_mid() -> None:
-    p = tail_probabilities(np.array([0.5, 1.5, 2.0]), Thresholds(mid=0.1), null=1.0,
-                           natural=False)
+    p = tail_probabilities(np.array([0.5, 1.5, 2.0]), Thresholds(mid=0.1), null=1.0, natural=False)
     assert p["p_benefit"] == pytest.approx(2 / 3) and np.isnan(p["p_mid"])
 
 
@@ -43,16 +42,20 @@ def test_interval_is_equal_tailed() -> None:
 
 
 def test_decision_rule_met_and_not_met(make_fit: MakeFit) -> None:
-    fits = [make_fit({"wellbeing": DRAWS}, outcome="wellbeing", mid=1.0),
-            make_fit({"complaints": -DRAWS}, outcome="complaints",
-                     direction="lower_is_better")]
-    rule = [{"outcome": "wellbeing", "event": "benefit", "at_least": 0.7},
-            {"outcome": "complaints", "event": "harm", "at_most": 0.3}]
+    fits = [
+        make_fit({"wellbeing": DRAWS}, outcome="wellbeing", mid=1.0),
+        make_fit({"complaints": -DRAWS}, outcome="complaints", direction="lower_is_better"),
+    ]
+    rule = [
+        {"outcome": "wellbeing", "event": "benefit", "at_least": 0.7},
+        {"outcome": "complaints", "event": "harm", "at_most": 0.3},
+    ]
     result = evaluate_rule(rule, fits, name="scale up")
     assert result.met
     assert [c.probability for c in result.conditions] == pytest.approx([300 / 401, 100 / 401])
-    strict = evaluate_rule([{"outcome": "wellbeing", "event": "at_least_mid", "at_least": 0.9}],
-                           fits)
+    strict = evaluate_rule(
+        [{"outcome": "wellbeing", "event": "at_least_mid", "at_least": 0.9}], fits
+    )
     assert not strict.met and strict.to_frame()["probability"].iloc[0] == pytest.approx(201 / 401)
 
 
@@ -63,8 +66,9 @@ def test_decision_rule_rejects_unknown_outcome(make_fit: MakeFit) -> None:
 
 def test_net_benefit_subtracts_extra_cost(make_fit: MakeFit) -> None:
     fit = make_fit({"arm[budget]": DRAWS})
-    (nb,) = net_benefit(fit, cost_per_unit={"control": 0.0, "budget": 50.0},
-                        value_per_unit=100.0, units=10)
+    (nb,) = net_benefit(
+        fit, cost_per_unit={"control": 0.0, "budget": 50.0}, value_per_unit=100.0, units=10
+    )
     assert nb.per_unit.mean() == pytest.approx(100 * DRAWS.mean() - 50)
     assert nb.aggregate.mean() == pytest.approx(10 * nb.per_unit.mean())
     assert set(nb.to_frame()["level"]) == {"per_unit", "aggregate"}
@@ -72,8 +76,9 @@ def test_net_benefit_subtracts_extra_cost(make_fit: MakeFit) -> None:
 
 def test_net_benefit_needs_every_arm_cost(make_fit: MakeFit) -> None:
     with pytest.raises(EstimationError, match="lacks arm"):
-        net_benefit(make_fit({"arm[budget]": DRAWS}), cost_per_unit={"budget": 1.0},
-                    value_per_unit=1.0)
+        net_benefit(
+            make_fit({"arm[budget]": DRAWS}), cost_per_unit={"budget": 1.0}, value_per_unit=1.0
+        )
 
 
 def test_misuse_rate_is_beta_posterior() -> None:
