@@ -190,6 +190,16 @@ class BayesianResults:
         """All fits' probabilities stacked."""
         return probability_frame(self.to_frame())
 
+    def decisions_frame(self) -> pd.DataFrame:
+        """One row per decision-rule condition × term, with ``met`` for the whole rule."""
+        frames = [d.to_frame().assign(rule_met=d.met, action=d.action) for d in self.decisions]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def net_benefit_frame(self) -> pd.DataFrame:
+        """Net benefit summaries (per unit and aggregate) for each valued outcome and arm."""
+        frames = [nb.to_frame().assign(outcome=name) for name, nb in self.net_benefits]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
     def fit(self, outcome: str) -> BayesianFit:
         """The fit of ``outcome``."""
         for f in self.fits:

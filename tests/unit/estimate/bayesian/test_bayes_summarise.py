@@ -94,3 +94,23 @@ def test_misuse_rate_is_beta_posterior() -> None:
 def test_misuse_rejects_impossible_counts() -> None:
     with pytest.raises(EstimationError, match="0 <= events <= n"):
         misuse_rate(5, 3, tolerance=0.1)
+
+
+def test_results_collect_decisions_and_net_benefit(make_fit: MakeFit) -> None:
+    from trialkit._core.provenance import Provenance
+    from trialkit.estimate.bayesian.results import BayesianResults
+
+    fit = make_fit({"arm[budget]": DRAWS}, outcome="wellbeing")
+    rule = evaluate_rule(
+        [{"outcome": "wellbeing", "at_least": 0.5}], [fit], name="go", action="Roll out"
+    )
+    (nb,) = net_benefit(fit, cost_per_unit={"control": 0, "budget": 1}, value_per_unit=2)
+    results = BayesianResults(
+        fits=(fit,), decisions=(rule,), provenance=Provenance(), net_benefits=(("wellbeing", nb),)
+    )
+    decisions = results.decisions_frame()
+    assert decisions["rule_met"].tolist() == [True] and decisions["action"].iloc[0] == "Roll out"
+    assert set(results.net_benefit_frame()["outcome"]) == {"wellbeing"}
+    assert results.fit("wellbeing") is fit
+    with pytest.raises(EstimationError, match="No fit for outcome"):
+        results.fit("other")
