@@ -133,7 +133,7 @@ def main() -> None:
     scaled = best["pyfixest"] * draws / args.pyfixest_reps
     print(f"pyfixest ritest, {args.pyfixest_reps} reps: {best['pyfixest']:.3f} s; scaled to "
           f"{draws:,}: {scaled:.1f} s -> randomisation_test is "
-          f"{scaled / best['complete']:.0f}x (complete) and {scaled / best['blocked']:.0f}x "
+          f"{scaled / best['complete']:.1f}x (complete) and {scaled / best['blocked']:.1f}x "
           "(blocked; pyfixest has no strata) faster")
 
 

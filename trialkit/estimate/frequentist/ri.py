@@ -508,8 +508,13 @@ def _coefficients(sums: FloatArray, m: int, p: int, constant: float) -> FloatArr
         return coef
 
 
-def _sums(s: Setup, draws: int, seed: int) -> tuple[FloatArray, FloatArray | None, bool]:
-    """Per-assignment sums and probabilities (``None``: equally likely Monte Carlo draws)."""
+def _sums(s: Setup, draws: int, seed: int,
+          need_c: bool = True) -> tuple[FloatArray, FloatArray | None, bool]:
+    """Per-assignment sums and probabilities (``None``: equally likely Monte Carlo draws).
+
+    Without ``need_c`` (no sharp null, no interval) the lean fast path skips the sums of
+    ``M·T_obs``; their column is then meaningless and must not be used.
+    """
     from trialkit.estimate.frequentist import ri_kernels as rk
 
     total = s.count()
@@ -522,7 +527,7 @@ def _sums(s: Setup, draws: int, seed: int) -> tuple[FloatArray, FloatArray | Non
                            floors=rule.floors, cum=rule.cum, total=sum(rule.ratios),
                            arm_order=s.arm_order, G=s.G if c is None else c.G, g_arm=s.g_arm,
                            dummy_of=s.dummy_of, n_dummies=s.n_dummies,
-                           boundary=0 if c is None else c.boundary)
+                           boundary=0 if c is None or not need_c else c.boundary)
         sums = raw[..., :-2] if c is None else c.rebuild(raw, s.constant_basis)
     else:
         assert s.scheme is not None
@@ -686,14 +691,15 @@ def randomisation_test(
             f"a sharp null other than 0 and its confidence interval need two arms; this trial "
             f"has {s.n_dummies + 1}. Fix: test sharp_null=0 (no effect of any arm), or "
             "analyse one arm against control on those rows.")
-    sums, w, exact = _sums(s, int(draws), int(seed))
+    need_c = sharp_null != 0.0 or level is not None
+    sums, w, exact = _sums(s, int(draws), int(seed), need_c)
     m, p = s.n_responses, s.n_basis
     coef = _coefficients(sums, m, p, s.constant_basis)
     obs = _coefficients(s.observed_sums[None], m, p, s.constant_basis)[0, :, 0]
     tests = []
     for j, arm in enumerate(s.arm_labels):
         a = coef[:, j, 0]
-        c = coef[:, j, 1] if m > 1 else np.zeros_like(a)
+        c = coef[:, j, 1] if m > 1 and need_c else np.zeros_like(a)
         pv = _p_value(a, c, w, float(obs[j]), sharp_null)
         low = high = float("nan")
         if level is not None:

@@ -193,7 +193,8 @@ def _chunk_values_impl(out: Any, d0: Any, d1: Any, state: Any, members: Any, off
                                                   np.uint64(n_s - i))
                 a, b = first + i, first + i + np.int64(j)
                 wv[a], wv[b] = wv[b], wv[a]
-                wf[a], wf[b] = wf[b], wf[a]
+                if boundary > 0:  # flags are only needed for a sharp null or an interval
+                    wf[a], wf[b] = wf[b], wf[a]
             pos = first
             for q in range(n_arms):
                 arm = arm_order[q]
