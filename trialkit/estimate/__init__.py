@@ -14,6 +14,7 @@ _LAZY = {
     "ols": "trialkit.estimate.frequentist.ols",
     "lin": "trialkit.estimate.frequentist.lin",
     "iv": "trialkit.estimate.frequentist.iv",
+    "binary_effect": "trialkit.estimate.frequentist.binary",
     "randomisation_test": "trialkit.estimate.frequentist.ri",
     "bayes": "trialkit.estimate.bayesian.fit",
 }
