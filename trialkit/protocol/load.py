@@ -161,6 +161,10 @@ def _yaml_issue(exc: yaml.MarkedYAMLError, source: str) -> Issue:
     )
 
 
+#: Deepest nesting a protocol may use; real ones need about 6, so deeper is a mistake or an
+#: attack, reported the same way whatever the interpreter's recursion limit.
+MAX_DEPTH = 64
+
 #: What PyYAML's safe constructors raise, besides YAMLError, on scalars they cannot build.
 _CONSTRUCTION_ERRORS = (ValueError, OverflowError, IndexError, KeyError, TypeError, AttributeError)
 
@@ -211,7 +215,7 @@ def _walk(
     open_nodes: set[int],
 ) -> None:
     positions.setdefault(loc, node.start_mark.line + 1)
-    if id(node) in open_nodes:  # an alias inside its own anchor: the data are cyclic
+    if id(node) in open_nodes or len(loc) > MAX_DEPTH:  # cyclic alias, or absurdly deep
         raise RecursionError
     open_nodes = open_nodes | {id(node)}
     if isinstance(node, yaml.MappingNode):
