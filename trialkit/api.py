@@ -187,20 +187,19 @@ def register_protocol(protocol_path: str | Path, out: str | Path, *,
     registration = register.freeze(protocol, out, source_text=protocol_file.read_text("utf-8"))
     outputs = list(registration.files)
     plan = _render_plan(protocol, registration)
-    if plan is not None:
-        outputs.append(atomic_write(Path(out) / PLAN_FILE, plan, what="pre-analysis plan"))
+    outputs.append(atomic_write(Path(out) / PLAN_FILE, plan, what="pre-analysis plan"))
     ledger = ledger or Path(out).resolve().parent / register.LEDGER_NAME
     register.append(ledger, "register", inputs=[protocol_file], outputs=outputs,
                     reason=reason or "protocol registered before any outcome data")
     return registration
 
 
-def _render_plan(protocol: Protocol, registration: register.Registration) -> str | None:
-    try:
-        from trialkit.report import render_plan
-    except ImportError:  # the report stage is optional in a minimal install
-        return None
-    return render_plan(protocol, registration=registration)
+def _render_plan(protocol: Protocol, registration: register.Registration) -> str:
+    """The pre-analysis plan, with the power table at the planned size and its variants."""
+    from trialkit.report import render_plan
+
+    return render_plan(protocol, registration=registration,
+                       power=power_by_units(protocol).to_frame())
 
 
 def verify_workspace(directory: str | Path) -> tuple[Path, list[str]]:
