@@ -115,7 +115,7 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, Positions]:
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
-        raise ProtocolError([_yaml_issue(exc, source)]) from None
+        raise ProtocolError([_yaml_issue(exc, source, text)]) from None
     except yaml.YAMLError as exc:
         raise ProtocolError(
             [
@@ -143,22 +143,76 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, Positions]:
     return data, positions
 
 
-def _yaml_issue(exc: yaml.MarkedYAMLError, source: str) -> Issue:
+def _yaml_issue(exc: yaml.MarkedYAMLError, source: str, text: str) -> Issue:
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark is not None else None
+    # The field is where the broken construct began (e.g. an unclosed bracket), which
+    # PyYAML reports as the context; the line is where it noticed the problem.
+    start = exc.context_mark or mark
+    where = Location(file=source, line=line,
+                     field=field_near(text, start.line + 1) if start is not None else None)
     problem = exc.problem or "invalid YAML"
     if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in problem:
         return Issue(
             f"YAML tags that build objects are not allowed ({problem})",
-            Location(file=source, line=line),
+            where,
             fix="remove the `!!` tag and write plain values; trialkit never runs "
             "code from a protocol.",
         )
     return Issue(
         f"YAML syntax error: {problem}",
-        Location(file=source, line=line),
+        where,
         fix="check indentation, colons and quotes on this line and the one above.",
     )
+
+
+_KEY_LINE = re.compile(r"^(?P<indent> *)(?P<dash>- +)?(?P<key>[A-Za-z_][\w-]*) *:(?:\s|$)")
+
+
+def field_near(text: str, line: int) -> str | None:
+    r"""The field path of ``line`` read from indentation alone (for YAML that does not parse).
+
+    Walks up from the line: each key less indented than the last becomes a parent, and a
+    list item contributes its index among its siblings, e.g. ``outcomes[2].range``.
+
+    Examples
+    --------
+    >>> field_near("units:\n  planned: [24\n", 2)
+    'units.planned'
+    >>> field_near("arms:\n  - id: a\n  - id: b\n    ratio: x\n", 4)
+    'arms[1].ratio'
+    """
+    parts: list[str] = []
+    indent: int | None = None
+    item_dash: int | None = None  # indent of the dash of the list item we are inside
+    index = 0
+    for raw in reversed(text.splitlines()[:line]):
+        m = _KEY_LINE.match(raw)
+        if m is None:
+            continue
+        dash = len(m["indent"]) if m["dash"] else None
+        own = len(m["indent"]) + len(m["dash"] or "")
+        if item_dash is not None and dash == item_dash:
+            index += 1  # an earlier sibling item
+        elif indent is None:  # the line itself
+            parts.append(m["key"])
+            item_dash, indent = (dash, dash) if dash is not None else (None, own)
+        elif dash is not None and dash < indent:  # the list item that holds us
+            item_dash, index, indent = dash, 0, dash
+        elif own < indent:  # a parent key
+            if item_dash is not None:
+                parts.append(f"[{index}]")
+                item_dash = None
+            parts.append(m["key"])
+            indent = own
+            if indent == 0:
+                break
+    if item_dash is not None:
+        parts.append(f"[{index}]")
+    path = ""
+    for part in reversed(parts):
+        path += part if part.startswith("[") or not path else f".{part}"
+    return path or None
 
 
 #: Deepest nesting a protocol may use; real ones need about 6, so deeper is a mistake or an

@@ -274,17 +274,18 @@ def test_duplicate_key_in_list_item(flag) -> None:
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "line"),
+    ("old", "new", "line", "field"),
     [
-        ("  planned: 24", "  planned: 24: 25", "  planned: 24: 25"),
-        ("  planned: 24", "  planned: [24", "  eligibility:"),
-        ("  status: draft\n", "  status: draft\n\tbad: tab\n", "\tbad: tab"),
+        ("  planned: 24", "  planned: 24: 25", "  planned: 24: 25", "units.planned"),
+        # the line is where PyYAML noticed; the field is where the bracket was opened
+        ("  planned: 24", "  planned: [24", "  eligibility:", "units.planned"),
+        ("  status: draft\n", "  status: draft\n\tbad: tab\n", "\tbad: tab", "identity.status"),
     ],
     ids=["colon", "unclosed_list", "tab"],
 )
-def test_yaml_syntax_error_has_its_line(flag, old, new, line) -> None:
+def test_yaml_syntax_error_has_its_line_and_field(flag, old, new, line, field) -> None:
     text = flag.edit((old, new))
-    flag.expect(text, r"YAML syntax error", field=None, line=flag.line(text, line))
+    flag.expect(text, r"YAML syntax error", field=field, line=flag.line(text, line))
 
 
 @pytest.mark.parametrize(
@@ -298,14 +299,14 @@ def test_python_tag_is_reported_never_executed(flag, tmp_path: Path, tag: str) -
     issue = flag.expect(
         text,
         r"YAML tags that build objects are not allowed",
-        field=None,
+        field="identity.version",
         line=flag.line(text, "  version: !!python"),
     )
     assert "never runs code" in (issue.fix or "")
     assert not marker.exists()
     path = tmp_path / "pilot.yaml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ProtocolError, match=r"line 16: YAML tags"):
+    with pytest.raises(ProtocolError, match=r"line 16 \(identity.version\): YAML tags"):
         load_protocol(path)
     assert not marker.exists()
 
