@@ -79,7 +79,7 @@ def fit(protocol: Protocol, data: TrialData) -> FrequentistResults:
         if outcome.role == "primary":
             rows.extend(_cace(protocol, frame, outcome, notes))
             subgroups.extend(_subgroups(protocol, frame, outcome))
-    estimates = _adjust(protocol, pd.concat(rows, ignore_index=True))
+    estimates = _adjust(protocol, pd.concat(rows, ignore_index=True), notes)
     return FrequentistResults(
         estimates=estimates, indices=_indices(protocol, data, notes),
         subgroups=pd.concat(subgroups, ignore_index=True) if subgroups else pd.DataFrame(),
@@ -155,7 +155,7 @@ def _treated_arms(protocol: Protocol) -> list[str]:
     return [arm.id for arm in protocol.arms if not arm.control]
 
 
-def _adjust(protocol: Protocol, estimates: pd.DataFrame) -> pd.DataFrame:
+def _adjust(protocol: Protocol, estimates: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     estimates = estimates.assign(p_adjusted=estimates["p_value"], adjustment="none")
     for family in protocol.families:
         mask = (estimates["family"] == family.name) & (estimates["estimand"] == "ITT")
@@ -163,7 +163,12 @@ def _adjust(protocol: Protocol, estimates: pd.DataFrame) -> pd.DataFrame:
             continue
         method = family.multiplicity
         if method == "westfall_young":
-            method = "holm"  # resampled statistics come from randomisation inference
+            # Joint re-randomisation statistics across a family are not yet produced by the
+            # plan; Holm is valid (if conservative) and the substitution is reported.
+            method = "holm"
+            notes.append(f"Family `{family.name}`: the registered Westfall–Young adjustment "
+                         "was replaced by Holm's (valid, more conservative); trialkit does "
+                         "not yet run joint re-randomisation across a family in the plan.")
         estimates.loc[mask, "p_adjusted"] = adjust_p_values(
             estimates.loc[mask, "p_value"].to_numpy(), method=method)
         estimates.loc[mask, "adjustment"] = method
