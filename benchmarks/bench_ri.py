@@ -85,8 +85,10 @@ def _pyfixest_run(df: pd.DataFrame, reps: int) -> Any:
         return None
     fit = pf.feols("y ~ t", data=df)
     fit.ritest(resampvar="t", reps=2, rng=np.random.default_rng(0))  # compile / warm up
-    print(f"pyfixest {pf.__version__}: Feols.ritest(resampvar='t', reps={reps}), "
-          "timed and scaled linearly to the number of draws")
+    print(
+        f"pyfixest {pf.__version__}: Feols.ritest(resampvar='t', reps={reps}), "
+        "timed and scaled linearly to the number of draws"
+    )
     return lambda: fit.ritest(resampvar="t", reps=reps, rng=np.random.default_rng(1))
 
 
@@ -108,14 +110,17 @@ def main() -> None:
     randomisation_test(df.head(1000), outcome="y", treatment="t", draws=200)
     reference_kernel(rk.chunk_states(0, 64), 64, y[:1000], t[:1000])
 
-    print(f"N = {n:,}, draws = {draws:,}, numba threads = {numba.get_num_threads()}, "
-          f"best of {args.repeat}, interleaved")
+    print(
+        f"N = {n:,}, draws = {draws:,}, numba threads = {numba.get_num_threads()}, "
+        f"best of {args.repeat}, interleaved"
+    )
     states = rk.chunk_states(0, draws)
     runs: dict[str, Any] = {
         "reference": lambda: reference_kernel(states, draws, y, t),
         "complete": lambda: randomisation_test(df, outcome="y", treatment="t", draws=draws),
-        "blocked": lambda: randomisation_test(df, outcome="y", treatment="t", scheme=blocked,
-                                              unit="id", draws=draws),
+        "blocked": lambda: randomisation_test(
+            df, outcome="y", treatment="t", scheme=blocked, unit="id", draws=draws
+        ),
     }
     pyfixest = _pyfixest_run(df, args.pyfixest_reps)
     if pyfixest is not None:
@@ -124,17 +129,20 @@ def main() -> None:
     ref = best["reference"]
     print(f"reference kernel (shuffle + difference in means): {ref:8.3f} s")
     for name in ("complete", "blocked"):
-        label = f"randomisation_test, {name}" + (f" ({n // 100} blocks)" if name == "blocked"
-                                                 else "")
+        label = f"randomisation_test, {name}" + (
+            f" ({n // 100} blocks)" if name == "blocked" else ""
+        )
         print(f"{label:<49} {best[name]:8.3f} s ({best[name] / ref:.2f}x reference)")
     if pyfixest is None:
         print("pyfixest: not installed, ratio not measured")
         return
     scaled = best["pyfixest"] * draws / args.pyfixest_reps
-    print(f"pyfixest ritest, {args.pyfixest_reps} reps: {best['pyfixest']:.3f} s; scaled to "
-          f"{draws:,}: {scaled:.1f} s -> randomisation_test is "
-          f"{scaled / best['complete']:.1f}x (complete) and {scaled / best['blocked']:.1f}x "
-          "(blocked; pyfixest has no strata) faster")
+    print(
+        f"pyfixest ritest, {args.pyfixest_reps} reps: {best['pyfixest']:.3f} s; scaled to "
+        f"{draws:,}: {scaled:.1f} s -> randomisation_test is "
+        f"{scaled / best['complete']:.1f}x (complete) and {scaled / best['blocked']:.1f}x "
+        "(blocked; pyfixest has no strata) faster"
+    )
 
 
 if __name__ == "__main__":

@@ -56,8 +56,13 @@ def _coef(y: np.ndarray, d: np.ndarray, x: np.ndarray | None) -> np.ndarray:
     return beta[1 : 1 + d.shape[1]]
 
 
-def _brute_p(y: np.ndarray, t_obs: np.ndarray, assignments: list[tuple[np.ndarray, float]],
-             x: np.ndarray | None = None, tau: float = 0.0) -> tuple[float, float]:
+def _brute_p(
+    y: np.ndarray,
+    t_obs: np.ndarray,
+    assignments: list[tuple[np.ndarray, float]],
+    x: np.ndarray | None = None,
+    tau: float = 0.0,
+) -> tuple[float, float]:
     """Exact two-sided p of the OLS coefficient under the sharp null ``tau``."""
     obs = float(_coef(y, t_obs[:, None], x)[0])
     y0 = y - tau * t_obs
@@ -76,15 +81,17 @@ def rng() -> np.random.Generator:
 
 @pytest.mark.parametrize("n", [8, 9])
 @pytest.mark.parametrize("with_covariate", [False, True])
-def test_complete_matches_brute_force(rng: np.random.Generator, n: int,
-                                      with_covariate: bool) -> None:
+def test_complete_matches_brute_force(
+    rng: np.random.Generator, n: int, with_covariate: bool
+) -> None:
     t = np.zeros(n, dtype=np.int64)
     t[rng.choice(n, n // 2, replace=False)] = 1
     x = rng.normal(size=(n, 1))
     y = rng.normal(size=n) + 0.8 * t + x[:, 0]
     df = pd.DataFrame({"y": y, "t": t, "x": x[:, 0]})
-    res = randomisation_test(df, outcome="y", treatment="t",
-                             covariates=["x"] if with_covariate else [])
+    res = randomisation_test(
+        df, outcome="y", treatment="t", covariates=["x"] if with_covariate else []
+    )
     # Without a scheme the observed arm sizes are fixed (no floor/ceiling choice).
     combos = list(itertools.combinations(range(n), int(t.sum())))
     table = [(np.isin(np.arange(n), c).astype(np.int64), 1 / len(combos)) for c in combos]
@@ -113,13 +120,15 @@ def test_blocked_matches_brute_force_with_odd_blocks(rng: np.random.Generator) -
     assert res.observed == pytest.approx(obs, abs=TOL)
 
 
-def _clustered_rows(rng: np.random.Generator, clusters: list[str], sizes: list[int],
-                    z: np.ndarray) -> pd.DataFrame:
+def _clustered_rows(
+    rng: np.random.Generator, clusters: list[str], sizes: list[int], z: np.ndarray
+) -> pd.DataFrame:
     rows = np.repeat(np.arange(len(clusters)), sizes)
     effect = rng.normal(size=len(clusters))[rows]
     y = effect + rng.normal(size=rows.size) + 0.7 * z[rows]
-    return pd.DataFrame({"team": np.asarray(clusters)[rows], "y": y, "t": z[rows],
-                         "x": rng.normal(size=rows.size)})
+    return pd.DataFrame(
+        {"team": np.asarray(clusters)[rows], "y": y, "t": z[rows], "x": rng.normal(size=rows.size)}
+    )
 
 
 def test_cluster_matches_brute_force_on_rows(rng: np.random.Generator) -> None:
@@ -129,8 +138,9 @@ def test_cluster_matches_brute_force_on_rows(rng: np.random.Generator) -> None:
     scheme = ClusterRandomisation(units)
     z = np.array([1, 0, 1, 0, 0, 1, 0])
     df = _clustered_rows(rng, clusters, sizes, z)
-    res = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, unit="team",
-                             covariates=["x"])
+    res = randomisation_test(
+        df, outcome="y", treatment="t", scheme=scheme, unit="team", covariates=["x"]
+    )
     rows = np.repeat(np.arange(7), sizes)
     table = [(zz[rows], p) for zz, p in _strata_assignments([list(range(7))], 7)]
     obs, p = _brute_p(df["y"].to_numpy(), df["t"].to_numpy(), table, df[["x"]].to_numpy())
@@ -141,8 +151,9 @@ def test_cluster_matches_brute_force_on_rows(rng: np.random.Generator) -> None:
 def test_blocked_cluster_matches_brute_force(rng: np.random.Generator) -> None:
     clusters = [f"c{i}" for i in range(9)]
     blocks = ["n"] * 4 + ["s"] * 5
-    scheme = BlockedClusterRandomisation(Units(ids=np.array(clusters), blocks=np.array(blocks),
-                                               clusters=np.array(clusters)))
+    scheme = BlockedClusterRandomisation(
+        Units(ids=np.array(clusters), blocks=np.array(blocks), clusters=np.array(clusters))
+    )
     z = np.array([0, 1, 1, 0, 1, 0, 0, 1, 0])
     sizes = [2, 3, 1, 2, 4, 2, 3, 1, 2]
     df = _clustered_rows(rng, clusters, sizes, z)
@@ -194,14 +205,16 @@ def test_stepped_wedge_matches_brute_force(rng: np.random.Generator) -> None:
     period = np.tile(np.repeat(np.arange(4), 2), 6)
     exposed = (period >= step[rows]).astype(np.int64)
     y = rng.normal(size=rows.size) + 0.3 * period + 0.6 * exposed + rng.normal(size=6)[rows]
-    df = pd.DataFrame({"team": np.asarray(clusters)[rows], "period": period, "y": y,
-                       "t": exposed})
-    res = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, unit="team",
-                             period="period")
+    df = pd.DataFrame({"team": np.asarray(clusters)[rows], "period": period, "y": y, "t": exposed})
+    res = randomisation_test(
+        df, outcome="y", treatment="t", scheme=scheme, unit="team", period="period"
+    )
     pdum = np.column_stack([period == k for k in (1, 2, 3)]).astype(float)
     arrangements = set(itertools.permutations([1, 1, 2, 2, 3, 3]))
-    table = [((period >= np.array(a)[rows]).astype(np.int64), 1 / len(arrangements))
-             for a in arrangements]
+    table = [
+        ((period >= np.array(a)[rows]).astype(np.int64), 1 / len(arrangements))
+        for a in arrangements
+    ]
     obs, p = _brute_p(y, exposed, table, pdum)
     assert res.exact and res.draws == 90
     assert res.observed == pytest.approx(obs, abs=TOL), "exposure coefficient"
@@ -212,8 +225,7 @@ def test_rerandomisation_matches_filtered_brute_force(rng: np.random.Generator) 
     n = 10
     x = rng.normal(size=(n, 1))
     ids = np.arange(n)
-    scheme = Rerandomisation(Units(ids=ids, covariates=x, covariate_names=("x",)),
-                             acceptance=0.3)
+    scheme = Rerandomisation(Units(ids=ids, covariates=x, covariate_names=("x",)), acceptance=0.3)
     allowed = []
     for c in itertools.combinations(range(n), 5):
         z = np.isin(ids, c).astype(np.int64)

@@ -30,10 +30,19 @@ def _fast_assignments(scheme: RuleScheme, draws: int, seed: int) -> np.ndarray:
     rule, K = scheme.rule, scheme.n_arms
     n_ru = len(rule.strata)
     G = np.eye(n_ru)[:, None, :]  # unit r adds e_r to its arm's sums
-    sums = rk.rule_sums(seed, draws, strata=rule.strata, floors=rule.floors, cum=rule.cum,
-                        total=sum(rule.ratios), arm_order=np.arange(K), G=G,
-                        g_arm=np.zeros(K, np.int64), dummy_of=np.arange(K),
-                        n_dummies=K)[..., :-2]
+    sums = rk.rule_sums(
+        seed,
+        draws,
+        strata=rule.strata,
+        floors=rule.floors,
+        cum=rule.cum,
+        total=sum(rule.ratios),
+        arm_order=np.arange(K),
+        G=G,
+        g_arm=np.zeros(K, np.int64),
+        dummy_of=np.arange(K),
+        n_dummies=K,
+    )[..., :-2]
     assert np.all(sums.sum(axis=1) == 1), "every unit gets exactly one arm"
     out: np.ndarray = np.argmax(sums, axis=1)
     return out
@@ -64,8 +73,7 @@ def test_fast_sampler_has_the_schemes_joint_distribution() -> None:
 def test_fast_sampler_unit_frequencies_and_counts() -> None:
     """Per-unit arm frequencies match probabilities(); per-block counts match the rule."""
     blocks = np.repeat(np.array(["x", "y", "z"]), [5, 6, 7])
-    scheme = BlockedRandomisation(Units(ids=np.arange(18)[::-1], blocks=blocks),
-                                  ratios=(2, 1, 1))
+    scheme = BlockedRandomisation(Units(ids=np.arange(18)[::-1], blocks=blocks), ratios=(2, 1, 1))
     draws = 50_000
     got = _fast_assignments(scheme, draws, seed=3)
     prob_ru = np.empty((18, 3))
@@ -96,11 +104,18 @@ def test_fast_path_and_draw_many_path_agree() -> None:
     """The compiled count-rule sampler and the scheme's own draw_many give the same p."""
     df, units = _blocked_trial()
     draws = 20_000
-    fast = randomisation_test(df, outcome="y", treatment="t", unit="id", draws=draws,
-                              scheme=BlockedRandomisation(units))
+    fast = randomisation_test(
+        df, outcome="y", treatment="t", unit="id", draws=draws, scheme=BlockedRandomisation(units)
+    )
     # Rerandomisation that accepts everything redraws the same blocked scheme via draw_many.
-    slow = randomisation_test(df, outcome="y", treatment="t", unit="id", draws=draws,
-                              scheme=Rerandomisation(units, threshold=np.inf))
+    slow = randomisation_test(
+        df,
+        outcome="y",
+        treatment="t",
+        unit="id",
+        draws=draws,
+        scheme=Rerandomisation(units, threshold=np.inf),
+    )
     assert not fast.exact and not slow.exact
     p = 0.5 * (fast.p_value + slow.p_value)
     assert abs(fast.p_value - slow.p_value) < 4 * np.sqrt(2 * p * (1 - p) / draws)
@@ -125,8 +140,17 @@ def test_thread_count_does_not_change_results() -> None:
         results = []
         for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
             numba.set_num_threads(threads)
-            results.append(randomisation_test(df, outcome="y", treatment="t", scheme=scheme,
-                                              unit="id", draws=3_000, ci_level=0.9))
+            results.append(
+                randomisation_test(
+                    df,
+                    outcome="y",
+                    treatment="t",
+                    scheme=scheme,
+                    unit="id",
+                    draws=3_000,
+                    ci_level=0.9,
+                )
+            )
     finally:
         numba.set_num_threads(before)
     assert results[0] == results[1]
@@ -146,20 +170,23 @@ def test_sharp_null_equals_test_of_shifted_outcome(tau: float) -> None:
 def test_p_value_is_one_at_the_observed_effect() -> None:
     df, _ = _blocked_trial()
     obs = randomisation_test(df, outcome="y", treatment="t", draws=500).observed
-    assert randomisation_test(df, outcome="y", treatment="t", draws=500,
-                              sharp_null=obs).p_value == 1.0
+    assert (
+        randomisation_test(df, outcome="y", treatment="t", draws=500, sharp_null=obs).p_value == 1.0
+    )
 
 
 def test_interval_ends_are_where_p_crosses_alpha() -> None:
     df, _ = _blocked_trial()
-    res = randomisation_test(df, outcome="y", treatment="t", draws=2_000, ci_level=0.9,
-                             covariates=["x"])
+    res = randomisation_test(
+        df, outcome="y", treatment="t", draws=2_000, ci_level=0.9, covariates=["x"]
+    )
     assert res.ci_low < res.observed < res.ci_high
     eps = 1e-8 * (res.ci_high - res.ci_low)
 
     def p(tau: float) -> float:
-        return randomisation_test(df, outcome="y", treatment="t", draws=2_000,
-                                  covariates=["x"], sharp_null=tau).p_value
+        return randomisation_test(
+            df, outcome="y", treatment="t", draws=2_000, covariates=["x"], sharp_null=tau
+        ).p_value
 
     assert p(res.ci_low - eps) <= 0.1 < p(res.ci_low + eps)
     assert p(res.ci_high + eps) <= 0.1 < p(res.ci_high - eps)
@@ -173,8 +200,20 @@ def test_result_fields_frame_and_summary() -> None:
     assert res.mc_se == pytest.approx(np.sqrt(res.p_value * (1 - res.p_value) / 3_000))
     assert len(res.null_sample) == 2_000
     frame = res.to_frame()
-    for col in ("outcome", "term", "estimate", "observed", "p_value", "mc_se", "draws", "exact",
-                "ci_low", "ci_high", "ci_level", "null_sample"):
+    for col in (
+        "outcome",
+        "term",
+        "estimate",
+        "observed",
+        "p_value",
+        "mc_se",
+        "draws",
+        "exact",
+        "ci_low",
+        "ci_high",
+        "ci_level",
+        "null_sample",
+    ):
         assert col in frame.columns, col
     assert "Monte Carlo" in res.summary() and "1 vs 0" in str(res)
     with pytest.raises(AttributeError):
@@ -197,8 +236,9 @@ def test_memory_stays_proportional_to_n_plus_draws() -> None:
     randomisation_test(df, outcome="y", treatment="t", scheme=scheme, unit="team", draws=100)
     tracemalloc.start()
     try:
-        res = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, unit="team",
-                                 draws=50_000, ci_level=0.95)
+        res = randomisation_test(
+            df, outcome="y", treatment="t", scheme=scheme, unit="team", draws=50_000, ci_level=0.95
+        )
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -222,19 +262,23 @@ def test_stepped_wedge_needs_period() -> None:
     units = Units(ids=np.arange(4), clusters=np.arange(4))
     df = pd.DataFrame({"team": [0, 1, 2, 3], "y": [1.0, 2, 3, 4], "t": [0, 1, 0, 1]})
     with pytest.raises(EstimationError, match="period"):
-        randomisation_test(df, outcome="y", treatment="t", unit="team",
-                           scheme=SteppedWedge(units, steps=2))
+        randomisation_test(
+            df, outcome="y", treatment="t", unit="team", scheme=SteppedWedge(units, steps=2)
+        )
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"outcome": "yy"}, "did you mean `y`"),
-    ({"draws": 0}, "'draws' parameter"),
-    ({"seed": -1}, "'seed' parameter"),
-    ({"ci_level": 1.5}, "'ci_level' parameter"),
-    ({"sharp_null": float("nan")}, "'sharp_null' parameter"),
-    ({"control": "z"}, "control arm 'z'"),
-    ({"covariates": ["label"]}, "must be numeric"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"outcome": "yy"}, "did you mean `y`"),
+        ({"draws": 0}, "'draws' parameter"),
+        ({"seed": -1}, "'seed' parameter"),
+        ({"ci_level": 1.5}, "'ci_level' parameter"),
+        ({"sharp_null": float("nan")}, "'sharp_null' parameter"),
+        ({"control": "z"}, "control arm 'z'"),
+        ({"covariates": ["label"]}, "must be numeric"),
+    ],
+)
 def test_bad_arguments_are_rejected(kwargs: dict[str, object], match: str) -> None:
     df = pd.DataFrame({"y": [1.0, 2, 3, 4], "t": ["a", "b", "a", "b"], "label": list("pqrs")})
     args: dict[str, object] = {"outcome": "y", "treatment": "t", **kwargs}
@@ -246,20 +290,36 @@ def test_data_that_do_not_fit_the_scheme_are_rejected() -> None:
     df, units = _blocked_trial()
     scheme = BlockedRandomisation(units)
     with pytest.raises(EstimationError, match="missing values"):
-        randomisation_test(df.assign(y=df["y"].where(df.index != 3)), outcome="y",
-                           treatment="t", scheme=scheme, unit="id")
+        randomisation_test(
+            df.assign(y=df["y"].where(df.index != 3)),
+            outcome="y",
+            treatment="t",
+            scheme=scheme,
+            unit="id",
+        )
     with pytest.raises(EstimationError, match="units the scheme does not have"):
-        randomisation_test(df.assign(id=df["id"] + 1000), outcome="y", treatment="t",
-                           scheme=scheme, unit="id")
+        randomisation_test(
+            df.assign(id=df["id"] + 1000), outcome="y", treatment="t", scheme=scheme, unit="id"
+        )
     with pytest.raises(EstimationError, match="cannot produce"):
-        randomisation_test(df.assign(t=np.arange(60) % 2 * (np.arange(60) < 40)),
-                           outcome="y", treatment="t", scheme=scheme, unit="id")
+        randomisation_test(
+            df.assign(t=np.arange(60) % 2 * (np.arange(60) < 40)),
+            outcome="y",
+            treatment="t",
+            scheme=scheme,
+            unit="id",
+        )
     with pytest.raises(EstimationError, match="pass `unit=`"):
         randomisation_test(df.head(30), outcome="y", treatment="t", scheme=scheme)
     unequal = BlockedRandomisation(units, ratios=(2, 1))
     with pytest.raises(EstimationError, match="arms="):
-        randomisation_test(df.assign(t=df["t"].map({0: "c", 1: "d"})), outcome="y",
-                           treatment="t", scheme=unequal, unit="id")
+        randomisation_test(
+            df.assign(t=df["t"].map({0: "c", 1: "d"})),
+            outcome="y",
+            treatment="t",
+            scheme=unequal,
+            unit="id",
+        )
     teams = pd.DataFrame({"team": [1, 1, 2, 2], "y": [1.0, 2, 3, 4], "t": [0, 1, 0, 1]})
     with pytest.raises(EstimationError, match="same randomised unit"):
         randomisation_test(teams, outcome="y", treatment="t", unit="team")
@@ -275,8 +335,16 @@ def test_interval_coverage_and_type_one_error() -> None:
         x = rng.normal(size=40)
         y = x + rng.standard_t(5, size=40) + tau * t
         df = pd.DataFrame({"y": y, "t": t, "x": x})
-        res = randomisation_test(df, outcome="y", treatment="t", covariates=["x"], draws=1_000,
-                                 seed=i, ci_level=0.95, sharp_null=tau)
+        res = randomisation_test(
+            df,
+            outcome="y",
+            treatment="t",
+            covariates=["x"],
+            draws=1_000,
+            seed=i,
+            ci_level=0.95,
+            sharp_null=tau,
+        )
         covered += res.ci_low <= tau <= res.ci_high
         rejected += res.p_value <= 0.05
     assert 0.935 <= covered / trials <= 0.965, f"coverage {covered / trials:.3f}"
@@ -325,10 +393,20 @@ def test_compact_fast_path_rebuilds_the_full_sums(covariates: list[str]) -> None
 
     rng = np.random.default_rng(4)
     n = 40
-    df = pd.DataFrame({"y": rng.normal(size=n), "t": (np.arange(n) < 20).astype(int),
-                       "x": rng.normal(size=n)})
-    s = setup(df, outcome="y", treatment="t", scheme=None, unit=None,
-              covariates=tuple(covariates), control=None, period=None, arms=None)
+    df = pd.DataFrame(
+        {"y": rng.normal(size=n), "t": (np.arange(n) < 20).astype(int), "x": rng.normal(size=n)}
+    )
+    s = setup(
+        df,
+        outcome="y",
+        treatment="t",
+        scheme=None,
+        unit=None,
+        covariates=tuple(covariates),
+        control=None,
+        period=None,
+        arms=None,
+    )
     assert s.compact is not None and s.compact.boundary == 20
     lean, _, _ = _sums(s, 500, 3)
     full, _, _ = _sums(dataclasses.replace(s, compact=None), 500, 3)
@@ -337,13 +415,22 @@ def test_compact_fast_path_rebuilds_the_full_sums(covariates: list[str]) -> None
 
 def test_value_shuffle_equals_index_gather() -> None:
     """One column per unit: shuffling values gives the index path's sums, draw by draw."""
-    scheme = BlockedRandomisation(Units(ids=np.arange(30), blocks=np.arange(30) // 10),
-                                  ratios=(2, 1))
+    scheme = BlockedRandomisation(
+        Units(ids=np.arange(30), blocks=np.arange(30) // 10), ratios=(2, 1)
+    )
     rule = scheme.rule
     vals = np.random.default_rng(1).normal(size=(30, 1, 1))
-    kw = {"strata": rule.strata, "floors": rule.floors, "cum": rule.cum, "total": 3,
-          "arm_order": np.array([1, 0]), "g_arm": np.zeros(2, np.int64),
-          "dummy_of": np.array([-1, 0]), "n_dummies": 1, "boundary": 12}
+    kw = {
+        "strata": rule.strata,
+        "floors": rule.floors,
+        "cum": rule.cum,
+        "total": 3,
+        "arm_order": np.array([1, 0]),
+        "g_arm": np.zeros(2, np.int64),
+        "dummy_of": np.array([-1, 0]),
+        "n_dummies": 1,
+        "boundary": 12,
+    }
     by_value = rk.rule_sums(9, 300, G=vals, **kw)  # type: ignore[arg-type]
     padded = np.concatenate([vals, np.zeros_like(vals)], axis=2)
     by_index = rk.rule_sums(9, 300, G=padded, **kw)  # type: ignore[arg-type]

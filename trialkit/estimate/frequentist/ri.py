@@ -103,7 +103,8 @@ class RandomisationTest:
         if len(self.tests) != 1:
             raise EstimationError(
                 f"this trial has {len(self.tests)} non-control arms, so there is one test per "
-                "arm. Fix: read `tests[i]` or `to_frame()`.")
+                "arm. Fix: read `tests[i]` or `to_frame()`."
+            )
         return self.tests[0]
 
     @property
@@ -138,27 +139,43 @@ class RandomisationTest:
 
     def to_frame(self) -> pd.DataFrame:
         """One tidy row per non-control arm (estimatr's column names)."""
-        rows = [{"outcome": self.outcome, "term": f"{t.arm} vs {self.control}",
-                 "estimator": "randomisation inference", "estimate": t.observed,
-                 "observed": t.observed,
-                 "p_value": t.p_value, "mc_se": t.mc_se, "draws": self.draws,
-                 "exact": self.exact, "sharp_null": self.sharp_null, "ci_low": t.ci_low,
-                 "ci_high": t.ci_high, "ci_level": self.ci_level,
-                 "ci_kind": "test inversion" if self.ci_level else None,
-                 "null_sample": list(t.null_sample)} for t in self.tests]
+        rows = [
+            {
+                "outcome": self.outcome,
+                "term": f"{t.arm} vs {self.control}",
+                "estimator": "randomisation inference",
+                "estimate": t.observed,
+                "observed": t.observed,
+                "p_value": t.p_value,
+                "mc_se": t.mc_se,
+                "draws": self.draws,
+                "exact": self.exact,
+                "sharp_null": self.sharp_null,
+                "ci_low": t.ci_low,
+                "ci_high": t.ci_high,
+                "ci_level": self.ci_level,
+                "ci_kind": "test inversion" if self.ci_level else None,
+                "null_sample": list(t.null_sample),
+            }
+            for t in self.tests
+        ]
         return pd.DataFrame(rows)
 
     def summary(self) -> str:
         """A fixed-width text table."""
         kind = "exact" if self.exact else "Monte Carlo"
-        lines = [f"Randomisation inference: {self.outcome} ({kind}, {self.draws:,} assignments;"
-                 f" sharp null effect {self.sharp_null:g})", f"Design: {self.design}",
-                 f"{'term':<28}{'estimate':>12}{'p_value':>10}{'mc_se':>9}"
-                 f"{'ci_low':>11}{'ci_high':>11}"]
+        lines = [
+            f"Randomisation inference: {self.outcome} ({kind}, {self.draws:,} assignments;"
+            f" sharp null effect {self.sharp_null:g})",
+            f"Design: {self.design}",
+            f"{'term':<28}{'estimate':>12}{'p_value':>10}{'mc_se':>9}{'ci_low':>11}{'ci_high':>11}",
+        ]
         for t in self.tests:
             term = f"{t.arm} vs {self.control}"[:27]
-            lines.append(f"{term:<28}{t.observed:>12.4g}{t.p_value:>10.4f}{t.mc_se:>9.4f}"
-                         f"{t.ci_low:>11.4g}{t.ci_high:>11.4g}")
+            lines.append(
+                f"{term:<28}{t.observed:>12.4g}{t.p_value:>10.4f}{t.mc_se:>9.4f}"
+                f"{t.ci_low:>11.4g}{t.ci_high:>11.4g}"
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -274,21 +291,25 @@ def _columns(df: pd.DataFrame, names: Sequence[str | None]) -> None:
         hint = f" (did you mean `{close[0]}`?)" if close else ""
         raise EstimationError(
             f"column(s) {', '.join(map(repr, missing))} are not in the data{hint}. "
-            "Fix: pass the names of existing columns.")
+            "Fix: pass the names of existing columns."
+        )
     used = [n for n in dict.fromkeys(names) if n is not None]
     bad = df[used].isna().any(axis=1).to_numpy()
     if bad.any():
         raise EstimationError(
             f"{int(bad.sum())} row(s) have missing values in {', '.join(used)} (first: row "
-            f"{int(np.flatnonzero(bad)[0])}). Fix: drop or impute them as pre-registered.")
+            f"{int(np.flatnonzero(bad)[0])}). Fix: drop or impute them as pre-registered."
+        )
 
 
 def _numeric(df: pd.DataFrame, names: Sequence[str]) -> FloatArray:
     try:
         return df[list(names)].to_numpy(dtype=np.float64).reshape(len(df), len(names))
     except (TypeError, ValueError) as err:
-        raise EstimationError(f"columns {list(names)} must be numeric. Fix: code them as "
-                              "numbers (dummies for categories).") from err
+        raise EstimationError(
+            f"columns {list(names)} must be numeric. Fix: code them as "
+            "numbers (dummies for categories)."
+        ) from err
 
 
 def _unit_index(df: pd.DataFrame, unit: str | None, scheme: Scheme) -> IntArray:
@@ -298,7 +319,8 @@ def _unit_index(df: pd.DataFrame, unit: str | None, scheme: Scheme) -> IntArray:
         if len(df) != n_units:
             raise EstimationError(
                 f"the data have {len(df)} rows but the scheme has {n_units} units. Fix: pass "
-                "`unit=` naming the column of each row's randomised unit.")
+                "`unit=` naming the column of each row's randomised unit."
+            )
         return np.arange(n_units, dtype=np.int64)
     values = df[unit].to_numpy()
     idx = pd.Index(scheme.units.ids).get_indexer(pd.Index(values))
@@ -309,20 +331,23 @@ def _unit_index(df: pd.DataFrame, unit: str | None, scheme: Scheme) -> IntArray:
         shown = ", ".join(map(str, pd.unique(values[idx < 0])[:5]))
         raise EstimationError(
             f"column {unit!r}: {int((idx < 0).sum())} row(s) name units the scheme does not "
-            f"have (e.g. {shown}). Fix: use the unit ids the trial was randomised with.")
+            f"have (e.g. {shown}). Fix: use the unit ids the trial was randomised with."
+        )
     out: IntArray = idx.astype(np.int64)
     return out
 
 
-def _arm_codes(levels: list[Hashable], scheme: Scheme,
-               arms: Sequence[Hashable] | None) -> dict[Hashable, int]:
+def _arm_codes(
+    levels: list[Hashable], scheme: Scheme, arms: Sequence[Hashable] | None
+) -> dict[Hashable, int]:
     """Scheme arm index of each observed label."""
     K = scheme.n_arms
     if arms is not None:
         if len(arms) != K or any(v not in list(arms) for v in levels):
             raise EstimationError(
                 f"`arms` must list the scheme's {K} arm labels in order and include every "
-                f"label in the data ({levels}). Got {list(arms)!r} instead.")
+                f"label in the data ({levels}). Got {list(arms)!r} instead."
+            )
         return {v: list(arms).index(v) for v in levels}
     if all(isinstance(v, int | np.integer) and 0 <= int(v) < K for v in levels):
         return {v: int(v) for v in levels}  # type: ignore[call-overload]
@@ -331,7 +356,8 @@ def _arm_codes(levels: list[Hashable], scheme: Scheme,
     raise EstimationError(
         f"cannot tell which of the labels {levels} is which of the scheme's {K} arms (ratios "
         f"{':'.join(map(str, scheme.ratios))}). Fix: pass `arms=` with the labels in the "
-        "scheme's arm order, or code the treatment column 0 … K−1.")
+        "scheme's arm order, or code the treatment column 0 … K−1."
+    )
 
 
 def _check_feasible(rule: _counts.CountRule, group_arm: IntArray) -> None:
@@ -348,22 +374,38 @@ def _check_feasible(rule: _counts.CountRule, group_arm: IntArray) -> None:
             f"the observed allocation has arm counts {got[bad[0]].tolist()} in stratum "
             f"{int(bad[0])}, which the declared scheme cannot produce (it gives "
             f"{rule.floors[bad[0]].tolist()} or one more per arm). Fix: pass the scheme the "
-            "trial was randomised with, or `arms=` in the scheme's arm order.")
+            "trial was randomised with, or `arms=` in the scheme's arm order."
+        )
 
 
-def _groups(df: pd.DataFrame, treatment: str, unit: str | None, scheme: Scheme | None,
-            codes: IntArray, sw: bool) -> tuple[IntArray, int, _counts.CountRule | None, str]:
+def _groups(
+    df: pd.DataFrame,
+    treatment: str,
+    unit: str | None,
+    scheme: Scheme | None,
+    codes: IntArray,
+    sw: bool,
+) -> tuple[IntArray, int, _counts.CountRule | None, str]:
     """Group of each row, number of groups, count rule (if any) and a description."""
     if scheme is None:
-        group = (pd.factorize(df[unit])[0].astype(np.int64) if unit is not None
-                 else np.arange(len(df), dtype=np.int64))
+        group = (
+            pd.factorize(df[unit])[0].astype(np.int64)
+            if unit is not None
+            else np.arange(len(df), dtype=np.int64)
+        )
         n_groups = int(group.max()) + 1
         per_arm = np.bincount(_group_arm(group, codes, n_groups), minlength=int(codes.max()) + 1)
         fixed = _counts.count_rule(np.zeros(n_groups, np.int64), tuple(map(int, per_arm)), 1)
         what = "units" if unit is not None else "rows"
-        return group, n_groups, fixed, (
-            f"complete randomisation of {n_groups} {what} with the observed arm sizes "
-            f"{per_arm.tolist()} (no scheme given)")
+        return (
+            group,
+            n_groups,
+            fixed,
+            (
+                f"complete randomisation of {n_groups} {what} with the observed arm sizes "
+                f"{per_arm.tolist()} (no scheme given)"
+            ),
+        )
     idx = _unit_index(df, unit, scheme)
     rule: _counts.CountRule | None
     if isinstance(scheme, RuleScheme):
@@ -384,7 +426,8 @@ def _group_arm(group: IntArray, codes: IntArray, n_groups: int) -> IntArray:
     if (arm[group] != codes).any():
         raise EstimationError(
             "rows of the same randomised unit are in different arms, but a unit is assigned "
-            "whole. Fix: check the `unit` and treatment columns.")
+            "whole. Fix: check the `unit` and treatment columns."
+        )
     return arm
 
 
@@ -407,14 +450,25 @@ def _group_sums(F: FloatArray, group: IntArray, n_groups: int) -> FloatArray:
     return out
 
 
-def setup(df: pd.DataFrame, *, outcome: str, treatment: str, scheme: Scheme | None,
-          unit: str | None, covariates: tuple[str, ...], control: Hashable | None,
-          period: str | None, arms: Sequence[Hashable] | None) -> Setup:
+def setup(
+    df: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    scheme: Scheme | None,
+    unit: str | None,
+    covariates: tuple[str, ...],
+    control: Hashable | None,
+    period: str | None,
+    arms: Sequence[Hashable] | None,
+) -> Setup:
     """Validate the inputs and precompute ``G``, the dummies and the observed sums."""
     sw = isinstance(scheme, SteppedWedge)
     if sw and period is None:
-        raise EstimationError("a stepped wedge needs `period=`, the column of each row's "
-                              "period (0 = baseline), to tell exposed rows from unexposed.")
+        raise EstimationError(
+            "a stepped wedge needs `period=`, the column of each row's "
+            "period (0 = baseline), to tell exposed rows from unexposed."
+        )
     _columns(df, [outcome, treatment, unit, period, *covariates])
     y = _numeric(df, [outcome])[:, 0]
     labels = df[treatment].to_numpy()
@@ -425,12 +479,16 @@ def setup(df: pd.DataFrame, *, outcome: str, treatment: str, scheme: Scheme | No
         levels = sorted(pd.unique(labels).tolist(), key=lambda v: (str(type(v)), v))
         control = levels[0] if control is None else control
         if control not in levels:
-            raise EstimationError(f"control arm {control!r} is not among the labels {levels} "
-                                  f"of column {treatment!r}. Fix: pass one of them.")
+            raise EstimationError(
+                f"control arm {control!r} is not among the labels {levels} "
+                f"of column {treatment!r}. Fix: pass one of them."
+            )
         codes = pd.Index(levels).get_indexer(pd.Index(labels)).astype(np.int64)
     if len(levels) < 2:
-        raise EstimationError(f"column {treatment!r} has one arm only ({levels}); "
-                              "randomisation inference compares arms.")
+        raise EstimationError(
+            f"column {treatment!r} has one arm only ({levels}); "
+            "randomisation inference compares arms."
+        )
     mapping = {v: i for i, v in enumerate(levels)}
     if scheme is not None and not sw:
         mapping = _arm_codes(levels, scheme, arms)
@@ -447,8 +505,11 @@ def setup(df: pd.DataFrame, *, outcome: str, treatment: str, scheme: Scheme | No
     R = np.column_stack([v - Q @ (Q.T @ v) for v in resp])
     constant = float(Q[0, 0]) if Q.shape[1] == 1 else 0.0
     F = np.column_stack([R, Q[:, :0] if constant else Q, np.ones(len(df))])
-    D = (exposure[:, None] if sw else
-         (codes[:, None] == np.array([mapping[v] for v in others])[None, :]).astype(np.float64))
+    D = (
+        exposure[:, None]
+        if sw
+        else (codes[:, None] == np.array([mapping[v] for v in others])[None, :]).astype(np.float64)
+    )
     if sw:
         step_period = df[period].to_numpy(np.float64)[:, None] >= np.arange(1, K + 1)[None, :]
         G = np.stack([_group_sums(F * step_period[:, [k]], group, n_groups) for k in range(K)], 1)
@@ -460,39 +521,63 @@ def setup(df: pd.DataFrame, *, outcome: str, treatment: str, scheme: Scheme | No
         c = mapping[control]
         arm_order = np.array([k for k in range(K) if k != c] + [c], np.int64)
     if scheme is not None and any(k not in mapping.values() for k in range(K)) and not sw:
-        raise EstimationError(f"the scheme has {K} arms but the data have rows in "
-                              f"{len(levels)} of them. Fix: check the treatment column.")
+        raise EstimationError(
+            f"the scheme has {K} arms but the data have rows in "
+            f"{len(levels)} of them. Fix: check the treatment column."
+        )
     compact = None
-    if rule is not None and not sw and len(others) == 1 and np.all(
-            np.bincount(group, minlength=n_groups) == 1):
+    if (
+        rule is not None
+        and not sw
+        and len(others) == 1
+        and np.all(np.bincount(group, minlength=n_groups) == 1)
+    ):
         treated = np.zeros(n_groups, bool)
         treated[group] = exposure > 0
         perm = np.argsort(~treated, kind="stable")
         keep = [0, *range(2, 2 + (0 if constant else Q.shape[1]))]
-        compact = Compact(G=G[perm][:, :, keep], strata=rule.strata[perm],
-                          boundary=int(treated.sum()), qt=Q.T @ exposure)
-    return Setup(G=G, g_arm=g_arm, dummy_of=dummy_of, arm_order=arm_order, n_responses=R.shape[1],
-                 n_basis=0 if constant else Q.shape[1], constant_basis=constant,
-                 observed_sums=D.T @ F, arm_labels=tuple(others),
-                 control=control, rule=rule, scheme=scheme, description=text,
-                 compact=compact)
+        compact = Compact(
+            G=G[perm][:, :, keep],
+            strata=rule.strata[perm],
+            boundary=int(treated.sum()),
+            qt=Q.T @ exposure,
+        )
+    return Setup(
+        G=G,
+        g_arm=g_arm,
+        dummy_of=dummy_of,
+        arm_order=arm_order,
+        n_responses=R.shape[1],
+        n_basis=0 if constant else Q.shape[1],
+        constant_basis=constant,
+        observed_sums=D.T @ F,
+        arm_labels=tuple(others),
+        control=control,
+        rule=rule,
+        scheme=scheme,
+        description=text,
+        compact=compact,
+    )
 
 
 def _check(draws: int, seed: int, sharp_null: float) -> None:
     if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 1:
         raise EstimationError(
-            f"The 'draws' parameter must be a positive whole number. Got {draws!r} instead.")
+            f"The 'draws' parameter must be a positive whole number. Got {draws!r} instead."
+        )
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise EstimationError(
-            f"The 'seed' parameter must be a non-negative whole number. Got {seed!r} instead.")
+            f"The 'seed' parameter must be a non-negative whole number. Got {seed!r} instead."
+        )
     if not np.isfinite(sharp_null):
         raise EstimationError(
-            f"The 'sharp_null' parameter must be a finite number. Got {sharp_null!r} instead.")
+            f"The 'sharp_null' parameter must be a finite number. Got {sharp_null!r} instead."
+        )
 
 
 def _coefficients(sums: FloatArray, m: int, p: int, constant: float) -> FloatArray:
     """FWL coefficients ``(n, J, m)`` from sums ``(n, J, m + p + 1)`` of ``[MR, Q, 1]``."""
-    b, qd, dd = sums[..., :m], sums[..., m:m + p], sums[..., m + p]
+    b, qd, dd = sums[..., :m], sums[..., m : m + p], sums[..., m + p]
     if p == 0:
         qd = constant * dd[..., None]
     A = -np.einsum("njp,nkp->njk", qd, qd)
@@ -508,8 +593,9 @@ def _coefficients(sums: FloatArray, m: int, p: int, constant: float) -> FloatArr
         return coef
 
 
-def _sums(s: Setup, draws: int, seed: int,
-          need_c: bool = True) -> tuple[FloatArray, FloatArray | None, bool]:
+def _sums(
+    s: Setup, draws: int, seed: int, need_c: bool = True
+) -> tuple[FloatArray, FloatArray | None, bool]:
     """Per-assignment sums and probabilities (``None``: equally likely Monte Carlo draws).
 
     Without ``need_c`` (no sharp null, no interval) the lean fast path skips the sums of
@@ -523,18 +609,29 @@ def _sums(s: Setup, draws: int, seed: int,
         return rk.table_sums(table, s.G, s.g_arm, s.dummy_of, s.n_dummies), prob, True
     if s.rule is not None:
         rule, c = s.rule, s.compact
-        raw = rk.rule_sums(seed, draws, strata=rule.strata if c is None else c.strata,
-                           floors=rule.floors, cum=rule.cum, total=sum(rule.ratios),
-                           arm_order=s.arm_order, G=s.G if c is None else c.G, g_arm=s.g_arm,
-                           dummy_of=s.dummy_of, n_dummies=s.n_dummies,
-                           boundary=0 if c is None or not need_c else c.boundary)
+        raw = rk.rule_sums(
+            seed,
+            draws,
+            strata=rule.strata if c is None else c.strata,
+            floors=rule.floors,
+            cum=rule.cum,
+            total=sum(rule.ratios),
+            arm_order=s.arm_order,
+            G=s.G if c is None else c.G,
+            g_arm=s.g_arm,
+            dummy_of=s.dummy_of,
+            n_dummies=s.n_dummies,
+            boundary=0 if c is None or not need_c else c.boundary,
+        )
         sums = raw[..., :-2] if c is None else c.rebuild(raw, s.constant_basis)
     else:
         assert s.scheme is not None
         from trialkit._core.rng import RawStream
 
-        parts = [rk.table_sums(batch, s.G, s.g_arm, s.dummy_of, s.n_dummies)
-                 for batch in s.scheme.draw_many(RawStream(seed), draws)]
+        parts = [
+            rk.table_sums(batch, s.G, s.g_arm, s.dummy_of, s.n_dummies)
+            for batch in s.scheme.draw_many(RawStream(seed), draws)
+        ]
         sums = np.concatenate(parts, axis=0)
     return sums, None, False
 
@@ -544,16 +641,16 @@ def _tolerance(a: FloatArray, obs: float, tau: float) -> float:
     return 1e-9 * (abs(obs) + abs(tau) + float(np.nanmax(np.abs(a))) + 1e-300)
 
 
-def _p_value(a: FloatArray, c: FloatArray, w: FloatArray | None, obs: float,
-             tau: float) -> float:
+def _p_value(a: FloatArray, c: FloatArray, w: FloatArray | None, obs: float, tau: float) -> float:
     """ri2's two-sided p: probability of ``|a − τc| ≥ |obs − τ|`` (stat − τ = a − τc)."""
     hit = np.abs(a - tau * c) >= abs(obs - tau) - _tolerance(a, obs, tau)
     # Count Monte Carlo hits exactly; exact probabilities may sum to 1 plus rounding.
     return float(np.count_nonzero(hit) / len(a) if w is None else min(1.0, np.sum(w[hit])))
 
 
-def _interval(a: FloatArray, c: FloatArray, w: FloatArray | None, obs: float,
-              alpha: float) -> tuple[float, float]:
+def _interval(
+    a: FloatArray, c: FloatArray, w: FloatArray | None, obs: float, alpha: float
+) -> tuple[float, float]:
     """Hull of ``{τ : p(τ) > α}``, exactly, by a sweep over each draw's breakpoints.
 
     ``(a − τc)² − (obs − τ)² = f₁f₂`` with ``fᵢ = pᵢ − qᵢτ``, ``p₁ = a − obs``,
@@ -581,10 +678,12 @@ def _interval(a: FloatArray, c: FloatArray, w: FloatArray | None, obs: float,
     left, right = one & (sign > 0), one & (sign < 0)
     never_both = flat1 & flat2 & ~always & (p1 * p2 < 0)
     whole = always | (flat1 & flat2 & ~never_both & ~always)
-    starts = np.concatenate([-inf[whole], lo[inside], -inf[outside], hi[outside],
-                             -inf[left], root[right]])
-    ends = np.concatenate([inf[whole], hi[inside], lo[outside], inf[outside], root[left],
-                           inf[right]])
+    starts = np.concatenate(
+        [-inf[whole], lo[inside], -inf[outside], hi[outside], -inf[left], root[right]]
+    )
+    ends = np.concatenate(
+        [inf[whole], hi[inside], lo[outside], inf[outside], root[left], inf[right]]
+    )
     weights = np.concatenate([w[whole], w[inside], w[outside], w[outside], w[left], w[right]])
     points = np.concatenate([starts, ends])
     order = np.argsort(points, kind="stable")
@@ -603,8 +702,9 @@ def _null_sample(values: FloatArray, w: FloatArray | None, seed: int) -> tuple[f
     if w is not None:
         keep = np.isfinite(values)
         rng = np.random.default_rng(seed)
-        values = rng.choice(values[keep], size=min(NULL_SAMPLE_SIZE, int(keep.sum())),
-                            p=w[keep] / w[keep].sum())
+        values = rng.choice(
+            values[keep], size=min(NULL_SAMPLE_SIZE, int(keep.sum())), p=w[keep] / w[keep].sum()
+        )
     return tuple(float(v) for v in values[:NULL_SAMPLE_SIZE])
 
 
@@ -682,15 +782,25 @@ def randomisation_test(
     _check(draws, seed, sharp_null)
     level = None if ci_level is None else check_ci_level(ci_level)
     try:
-        s = setup(df, outcome=outcome, treatment=treatment, scheme=scheme, unit=unit,
-                  covariates=tuple(covariates), control=control, period=period, arms=arms)
+        s = setup(
+            df,
+            outcome=outcome,
+            treatment=treatment,
+            scheme=scheme,
+            unit=unit,
+            covariates=tuple(covariates),
+            control=control,
+            period=period,
+            arms=arms,
+        )
     except RandomisationError as err:
         raise EstimationError(str(err)) from err
     if s.n_dummies > 1 and (sharp_null != 0.0 or level is not None):
         raise EstimationError(
             f"a sharp null other than 0 and its confidence interval need two arms; this trial "
             f"has {s.n_dummies + 1}. Fix: test sharp_null=0 (no effect of any arm), or "
-            "analyse one arm against control on those rows.")
+            "analyse one arm against control on those rows."
+        )
     need_c = sharp_null != 0.0 or level is not None
     sums, w, exact = _sums(s, int(draws), int(seed), need_c)
     m, p = s.n_responses, s.n_basis
@@ -706,11 +816,27 @@ def randomisation_test(
             low, high = _interval(a, c, w, float(obs[j]), 1 - level)
         se = 0.0 if exact else float(np.sqrt(pv * (1 - pv) / len(a)))
         null = _null_sample(a - sharp_null * c + sharp_null, w, int(seed))
-        tests.append(ArmTest(arm=str(arm), observed=float(obs[j]), p_value=pv, mc_se=se,
-                             ci_low=low, ci_high=high, null_sample=null))
-    return RandomisationTest(outcome=outcome, control=str(s.control), tests=tuple(tests),
-                             draws=len(coef), exact=exact, sharp_null=float(sharp_null),
-                             ci_level=level, design=s.description)
+        tests.append(
+            ArmTest(
+                arm=str(arm),
+                observed=float(obs[j]),
+                p_value=pv,
+                mc_se=se,
+                ci_low=low,
+                ci_high=high,
+                null_sample=null,
+            )
+        )
+    return RandomisationTest(
+        outcome=outcome,
+        control=str(s.control),
+        tests=tuple(tests),
+        draws=len(coef),
+        exact=exact,
+        sharp_null=float(sharp_null),
+        ci_level=level,
+        design=s.description,
+    )
 
 
 __all__ = ["ArmTest", "RandomisationTest", "randomisation_test"]

@@ -117,8 +117,9 @@ def _raw_impl(state: Any, n: Any) -> Any:
 raw_words: Any = _jit(_raw_impl)
 
 
-def _count_draw(hi: Any, lo: Any, ihi: Any, ilo: Any, s: Any, floors: Any, cum: Any,
-                total: Any, counts: Any) -> Any:
+def _count_draw(
+    hi: Any, lo: Any, ihi: Any, ilo: Any, s: Any, floors: Any, cum: Any, total: Any, counts: Any
+) -> Any:
     """Arm counts of stratum ``s`` from one raw word (``_counts.counts``, one stratum)."""
     hi, lo, word = _step(hi, lo, ihi, ilo)
     u = np.int64(word % np.uint64(total))
@@ -133,9 +134,22 @@ def _count_draw(hi: Any, lo: Any, ihi: Any, ilo: Any, s: Any, floors: Any, cum: 
 _count_draw_j: Any = _jit(_count_draw)
 
 
-def _chunk_impl(out: Any, d0: Any, d1: Any, state: Any, members: Any, offsets: Any,
-                floors: Any, cum: Any, total: Any, arm_order: Any, G: Any, g_arm: Any,
-                dummy_of: Any, boundary: Any) -> None:
+def _chunk_impl(
+    out: Any,
+    d0: Any,
+    d1: Any,
+    state: Any,
+    members: Any,
+    offsets: Any,
+    floors: Any,
+    cum: Any,
+    total: Any,
+    arm_order: Any,
+    G: Any,
+    g_arm: Any,
+    dummy_of: Any,
+    boundary: Any,
+) -> None:
     """Draws ``d0 … d1 − 1`` from one stream (a plain function: LLVM optimises it fully)."""
     n_arms, width = floors.shape[1], G.shape[2]
     hi, lo, ihi, ilo = state[0], state[1], state[2], state[3]
@@ -147,8 +161,7 @@ def _chunk_impl(out: Any, d0: Any, d1: Any, state: Any, members: Any, offsets: A
             hi, lo = _count_draw_j(hi, lo, ihi, ilo, s, floors, cum, total, counts)
             first, n_s = offsets[s], offsets[s + 1] - offsets[s]
             for i in range(n_s - counts[arm_order[n_arms - 1]]):
-                hi, lo, buf, full, j = _bounded32(hi, lo, ihi, ilo, buf, full,
-                                                  np.uint64(n_s - i))
+                hi, lo, buf, full, j = _bounded32(hi, lo, ihi, ilo, buf, full, np.uint64(n_s - i))
                 a, b = first + i, first + i + np.int64(j)
                 work[a], work[b] = work[b], work[a]
             pos = first
@@ -170,9 +183,21 @@ def _chunk_impl(out: Any, d0: Any, d1: Any, state: Any, members: Any, offsets: A
 _chunk: Any = _jit(_chunk_impl)
 
 
-def _chunk_values_impl(out: Any, d0: Any, d1: Any, state: Any, members: Any, offsets: Any,
-                       floors: Any, cum: Any, total: Any, arm_order: Any, values: Any,
-                       dummy_of: Any, boundary: Any) -> None:
+def _chunk_values_impl(
+    out: Any,
+    d0: Any,
+    d1: Any,
+    state: Any,
+    members: Any,
+    offsets: Any,
+    floors: Any,
+    cum: Any,
+    total: Any,
+    arm_order: Any,
+    values: Any,
+    dummy_of: Any,
+    boundary: Any,
+) -> None:
     """As :func:`_chunk_impl` for one column per unit, shuffling the values themselves.
 
     The same draws (the same stream, counts and swaps), but the selected values then lie
@@ -189,8 +214,7 @@ def _chunk_values_impl(out: Any, d0: Any, d1: Any, state: Any, members: Any, off
             hi, lo = _count_draw_j(hi, lo, ihi, ilo, s, floors, cum, total, counts)
             first, n_s = offsets[s], offsets[s + 1] - offsets[s]
             for i in range(n_s - counts[arm_order[n_arms - 1]]):
-                hi, lo, buf, full, j = _bounded32(hi, lo, ihi, ilo, buf, full,
-                                                  np.uint64(n_s - i))
+                hi, lo, buf, full, j = _bounded32(hi, lo, ihi, ilo, buf, full, np.uint64(n_s - i))
                 a, b = first + i, first + i + np.int64(j)
                 wv[a], wv[b] = wv[b], wv[a]
                 if boundary > 0:  # flags are only needed for a sharp null or an interval
@@ -213,20 +237,59 @@ def _chunk_values_impl(out: Any, d0: Any, d1: Any, state: Any, members: Any, off
 _chunk_values: Any = _jit(_chunk_values_impl)
 
 
-def _rule_sums_impl(states: Any, n_draws: Any, members: Any, offsets: Any, floors: Any,
-                    cum: Any, total: Any, arm_order: Any, G: Any, g_arm: Any, dummy_of: Any,
-                    n_dummies: Any, boundary: Any) -> Any:
+def _rule_sums_impl(
+    states: Any,
+    n_draws: Any,
+    members: Any,
+    offsets: Any,
+    floors: Any,
+    cum: Any,
+    total: Any,
+    arm_order: Any,
+    G: Any,
+    g_arm: Any,
+    dummy_of: Any,
+    n_dummies: Any,
+    boundary: Any,
+) -> Any:
     out = np.zeros((n_draws, n_dummies, G.shape[2] + 2))
     by_value = G.shape[1] == 1 and G.shape[2] == 1
     values = np.ascontiguousarray(G[:, 0, 0])
     for c in prange(states.shape[0]):
         d0, d1 = c * CHUNK, min((c + 1) * CHUNK, n_draws)
         if by_value:
-            _chunk_values(out, d0, d1, states[c], members, offsets, floors, cum, total,
-                          arm_order, values, dummy_of, boundary)
+            _chunk_values(
+                out,
+                d0,
+                d1,
+                states[c],
+                members,
+                offsets,
+                floors,
+                cum,
+                total,
+                arm_order,
+                values,
+                dummy_of,
+                boundary,
+            )
         else:
-            _chunk(out, d0, d1, states[c], members, offsets, floors, cum, total, arm_order,
-                   G, g_arm, dummy_of, boundary)
+            _chunk(
+                out,
+                d0,
+                d1,
+                states[c],
+                members,
+                offsets,
+                floors,
+                cum,
+                total,
+                arm_order,
+                G,
+                g_arm,
+                dummy_of,
+                boundary,
+            )
     return out
 
 
@@ -261,11 +324,21 @@ def chunk_states(seed: int, n_draws: int) -> NDArray[np.uint64]:
     return out
 
 
-def rule_sums(seed: int, n_draws: int, *, strata: NDArray[np.int64],
-              floors: NDArray[np.int64], cum: NDArray[np.int64], total: int,
-              arm_order: NDArray[np.int64], G: NDArray[np.float64], g_arm: NDArray[np.int64],
-              dummy_of: NDArray[np.int64], n_dummies: int,
-              boundary: int = 0) -> NDArray[np.float64]:
+def rule_sums(
+    seed: int,
+    n_draws: int,
+    *,
+    strata: NDArray[np.int64],
+    floors: NDArray[np.int64],
+    cum: NDArray[np.int64],
+    total: int,
+    arm_order: NDArray[np.int64],
+    G: NDArray[np.float64],
+    g_arm: NDArray[np.int64],
+    dummy_of: NDArray[np.int64],
+    n_dummies: int,
+    boundary: int = 0,
+) -> NDArray[np.float64]:
     """Sums ``(n_draws, n_dummies, width + 2)`` of ``G`` over count-rule draws.
 
     Parameters
@@ -302,16 +375,36 @@ def rule_sums(seed: int, n_draws: int, *, strata: NDArray[np.int64],
     order = np.argsort(strata, kind="stable").astype(np.int32)
     offsets = np.searchsorted(strata[order], np.arange(floors.shape[0] + 1)).astype(np.int64)
     out: NDArray[np.float64] = _rule_sums(
-        chunk_states(seed, n_draws), n_draws, order, offsets, floors, cum, np.int64(total),
-        arm_order.astype(np.int64), np.ascontiguousarray(G, dtype=np.float64),
-        g_arm.astype(np.int64), dummy_of.astype(np.int64), n_dummies, np.int64(boundary))
+        chunk_states(seed, n_draws),
+        n_draws,
+        order,
+        offsets,
+        floors,
+        cum,
+        np.int64(total),
+        arm_order.astype(np.int64),
+        np.ascontiguousarray(G, dtype=np.float64),
+        g_arm.astype(np.int64),
+        dummy_of.astype(np.int64),
+        n_dummies,
+        np.int64(boundary),
+    )
     return out
 
 
-def table_sums(table: NDArray[np.int64], G: NDArray[np.float64], g_arm: NDArray[np.int64],
-               dummy_of: NDArray[np.int64], n_dummies: int) -> NDArray[np.float64]:
+def table_sums(
+    table: NDArray[np.int64],
+    G: NDArray[np.float64],
+    g_arm: NDArray[np.int64],
+    dummy_of: NDArray[np.int64],
+    n_dummies: int,
+) -> NDArray[np.float64]:
     """Sums ``(n, n_dummies, width)`` of ``G`` over given assignments ``table (n, units)``."""
     out: NDArray[np.float64] = _table_sums(
-        np.ascontiguousarray(table, dtype=np.int64), np.ascontiguousarray(G, dtype=np.float64),
-        g_arm.astype(np.int64), dummy_of.astype(np.int64), n_dummies)
+        np.ascontiguousarray(table, dtype=np.int64),
+        np.ascontiguousarray(G, dtype=np.float64),
+        g_arm.astype(np.int64),
+        dummy_of.astype(np.int64),
+        n_dummies,
+    )
     return out
