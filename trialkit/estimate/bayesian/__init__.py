@@ -8,8 +8,7 @@ import PyMC.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from trialkit._core.lazy import lazy_getattr
 
 _LAZY = {
     "bayes": "trialkit.estimate.bayesian.fit",
@@ -26,9 +25,4 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'trialkit.estimate.bayesian' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _LAZY)
