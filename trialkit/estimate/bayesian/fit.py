@@ -1,6 +1,6 @@
 """Fit Bayesian impact models: :func:`bayes` and :func:`prior_predictive`.
 
-nutpie samples when it is installed (``pip install trialkit[fast]``); otherwise PyMC's
+nutpie samples when it is installed (a core dependency); otherwise PyMC's
 NUTS. Both are deterministic for a given ``seed``. PyMC is imported inside functions.
 """
 
@@ -90,7 +90,7 @@ def sample(
         )
     has_nutpie = importlib.util.find_spec("nutpie") is not None
     if sampler == "nutpie" and not has_nutpie:
-        raise EstimationError("sampler='nutpie' needs nutpie. Fix: pip install 'trialkit[fast]'.")
+        raise EstimationError("sampler='nutpie' needs nutpie. Fix: pip install nutpie.")
     if sampler == "nutpie" or (sampler == "auto" and has_nutpie):
         import nutpie
 
