@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trialkit._core.standardised import cox_index, hedges_g, wwc_verdict
 from trialkit.analyse.randomisation import randomisation_results
 from trialkit.design import power_table
 from trialkit.estimate.frequentist.plan import FrequentistResults
 from trialkit.estimate.frequentist.plan import fit as fit_frequentist
 from trialkit.protocol import Protocol
+from trialkit.randomise.balance import CovariateKind, covariate_rows
 from trialkit.register import Registration, compare
 from trialkit.validate import TrialData
 
@@ -147,20 +147,20 @@ def _balance(protocol: Protocol, data: TrialData) -> list[dict[str, Any]]:
         if cov.level not in data.frames or cov.data_column not in data.frames[cov.level]:
             continue
         frame = data.frames[cov.level]
+        group = frame["arm"].astype(str)
+        if control not in set(group):
+            continue
         values = pd.to_numeric(frame[cov.data_column], errors="coerce")
-        groups = {arm: values[frame["arm"] == arm].dropna() for arm in frame["arm"].unique()}
-        for arm in (a.id for a in protocol.arms if not a.control):
-            if arm not in groups or control not in groups:
-                continue
-            measure = cox_index if cov.type == "binary" else hedges_g
-            diff = measure(groups[arm], groups[control])
-            rows.append({"covariate": cov.name, "label": cov.label, "level": cov.level,
-                         "kind": "binary" if cov.type == "binary" else "continuous",
-                         "arm": arm,
-                         "means": {a: _plain(float(g.mean())) for a, g in groups.items()},
-                         "n": {a: int(g.size) for a, g in groups.items()},
-                         "std_diff": _plain(diff),
-                         "verdict": None if math.isnan(diff) else wwc_verdict(diff)})
+        kept = values.notna()
+        kind: CovariateKind = "binary" if cov.type == "binary" else "continuous"
+        levels = [a.id for a in protocol.arms if a.id in set(group)]
+        per_arm = covariate_rows(cov.name, kind, values[kept], group[kept], levels, control)
+        means = {str(r["arm"]): _plain(r["mean"]) for r in per_arm}
+        counts = {str(r["arm"]): r["n"] for r in per_arm}
+        rows += [{"covariate": cov.name, "label": cov.label, "level": cov.level, "kind": kind,
+                  "arm": r["arm"], "means": means, "n": counts,
+                  "std_diff": _plain(r["std_diff"]), "verdict": r["wwc_verdict"]}
+                 for r in per_arm if r["arm"] != control]
     return rows
 
 

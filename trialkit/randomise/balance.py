@@ -104,8 +104,14 @@ def _kind(values: pd.Series) -> CovariateKind:
     return "binary" if set(values.dropna().unique()) <= {0, 1} else "continuous"
 
 
-def _rows(name: str, kind: CovariateKind, values: pd.Series, group: pd.Series,
-          levels: Sequence[str], control: str) -> list[dict[str, object]]:
+def covariate_rows(name: str, kind: CovariateKind, values: pd.Series, group: pd.Series,
+                   levels: Sequence[str], control: str) -> list[dict[str, object]]:
+    """One row per arm: n, mean, SD, and against ``control`` the standardised difference
+    (Hedges' g, or the Cox index for a binary covariate) with the WWC verdict.
+
+    Missing values are the caller's to remove; shared by the allocation's balance table and
+    the analysed sample's baseline equivalence.
+    """
     rows: list[dict[str, object]] = []
     reference = values[group == control].to_numpy(dtype=float)
     for level in levels:
@@ -175,7 +181,7 @@ def balance(allocation: Allocation, units: pd.DataFrame, *, covariates: Sequence
         values = pd.to_numeric(frame[name], errors="coerce")
         kind = (kinds or {}).get(name) or _kind(values)
         ok = values.notna()
-        rows += _rows(name, kind, values[ok], group[ok], levels, ref)
+        rows += covariate_rows(name, kind, values[ok], group[ok], levels, ref)
     table = pd.DataFrame(rows, columns=list(BALANCE_COLUMNS))
     test = None if scheme is None else _omnibus(scheme, allocation, frame[list(covariates)],
                                                 group, levels, draws=draws, seed=seed)
