@@ -7,7 +7,6 @@ estimate stages and lays their tidy outputs out as the JSON-ready dictionary tha
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from trialkit.analyse.jsonable import plain, plain_mapping, records
 from trialkit.analyse.randomisation import randomisation_results
 from trialkit.design import power_table
 from trialkit.estimate.frequentist.plan import FrequentistResults
@@ -69,30 +69,13 @@ def analyse(protocol: Protocol, data: TrialData, *, registration: Registration |
     }
     results.update(_frequentist(freq))
     echo("estimating: randomisation inference for the primary outcomes")
-    results["randomisation"] = [{k: _plain(v) for k, v in row.items()}
-                                for row in randomisation_results(protocol, data)]
+    results["randomisation"] = [plain_mapping(row) for row in
+                                randomisation_results(protocol, data)]
     if bayesian and protocol.analysis.bayesian.enabled:
         from trialkit.analyse.bayes import bayesian_results
 
         results.update(bayesian_results(protocol, data, draws=draws, chains=chains, echo=echo))
     return results
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of a frame as JSON-ready dictionaries (NaN → ``None``, NumPy → Python)."""
-    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
 
 
 def _frequentist(freq: FrequentistResults) -> dict[str, Any]:
@@ -128,7 +111,7 @@ def _flow(data: TrialData) -> dict[str, Any]:
     primary = data.flows[0]
     arms = {}
     for arm in primary.arms:
-        entry = {k: _plain(v) for k, v in asdict(arm).items()
+        entry = {k: plain(v) for k, v in asdict(arm).items()
                  if not isinstance(v, dict | tuple)}
         sizes = arm.sizes_allocated
         if sizes is not None:
@@ -155,11 +138,11 @@ def _balance(protocol: Protocol, data: TrialData) -> list[dict[str, Any]]:
         kind: CovariateKind = "binary" if cov.type == "binary" else "continuous"
         levels = [a.id for a in protocol.arms if a.id in set(group)]
         per_arm = covariate_rows(cov.name, kind, values[kept], group[kept], levels, control)
-        means = {str(r["arm"]): _plain(r["mean"]) for r in per_arm}
+        means = {str(r["arm"]): plain(r["mean"]) for r in per_arm}
         counts = {str(r["arm"]): r["n"] for r in per_arm}
         rows += [{"covariate": cov.name, "label": cov.label, "level": cov.level, "kind": kind,
                   "arm": r["arm"], "means": means, "n": counts,
-                  "std_diff": _plain(r["std_diff"]), "verdict": r["wwc_verdict"]}
+                  "std_diff": plain(r["std_diff"]), "verdict": r["wwc_verdict"]}
                  for r in per_arm if r["arm"] != control]
     return rows
 
@@ -183,7 +166,7 @@ def _misuse(protocol: Protocol, data: TrialData) -> dict[str, Any] | None:
     out = {"outcome": outcome.name, "label": outcome.label, "description": misuse.description,
            "cases": events, "reviewed": n, "tolerance": misuse.tolerance,
            "currency": protocol.costs.currency}
-    out |= {k: _plain(v) for k, v in asdict(posterior).items() if not isinstance(v, np.ndarray)}
+    out |= {k: plain(v) for k, v in asdict(posterior).items() if not isinstance(v, np.ndarray)}
     return out
 
 

@@ -12,8 +12,8 @@ from dataclasses import asdict
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from trialkit.analyse.jsonable import plain_mapping
 from trialkit.protocol import Protocol
 from trialkit.validate import TrialData
 
@@ -39,7 +39,7 @@ def bayesian_results(protocol: Protocol, data: TrialData, *, draws: int | None,
             term = str(row["term"])
             sample = fit.draws(term)[:: max(1, fit.draws(term).size // SAMPLE)][:SAMPLE]
             arm = fit.arms[fit.terms.index(term)] if term in fit.terms else ""
-            rows.append({**_plain_row(row), "arm": arm,
+            rows.append({**plain_mapping(row), "arm": arm,
                          "divergences": fit.diagnostics.divergences,
                          "passed": fit.diagnostics.passed,
                          "advice": " ".join(fit.diagnostics.advice),
@@ -51,17 +51,6 @@ def bayesian_results(protocol: Protocol, data: TrialData, *, draws: int | None,
     return {"bayesian": rows, "decisions": decisions,
             "net_benefit": net_benefit(protocol, results.fits),
             "bayesian_notes": list(results.notes)}
-
-
-def _plain_row(row: pd.Series) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if isinstance(value, np.generic):
-            value = value.item()
-        if isinstance(value, float) and not np.isfinite(value):
-            value = None
-        out[str(key)] = value
-    return out
 
 
 def net_benefit(protocol: Protocol, fits: Any) -> dict[str, Any] | None:
