@@ -66,6 +66,7 @@ def main(
 
 
 ProtocolArg = Annotated[str, typer.Argument(help="Protocol YAML file, or a bundled name.")]
+LedgerOption = Annotated[Path | None, typer.Option("--ledger", help="Record in this ledger.")]
 
 
 @app.command()
@@ -116,7 +117,7 @@ def randomise_command(
         int | None, typer.Option("--seed", help="Seed; defaults to the protocol's.")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing allocation.")] = False,
-    ledger: Annotated[Path | None, typer.Option("--ledger", help="Record in this ledger.")] = None,
+    ledger: LedgerOption = None,
 ) -> None:
     """Randomise units with the protocol's scheme; write the allocation and its metadata."""
     allocation = api().randomise(protocol, units, out, seed=seed, force=force, ledger=ledger)
@@ -262,7 +263,7 @@ def analyse(
     draws: Annotated[int | None, typer.Option("--draws", help="Posterior draws per chain.")] = None,
     chains: Annotated[int | None, typer.Option("--chains", help="Chains.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace existing results.")] = False,
-    ledger: Annotated[Path | None, typer.Option("--ledger", help="Record in this ledger.")] = None,
+    ledger: LedgerOption = None,
 ) -> None:
     """Run the registered plan (frequentist and Bayesian); write results as JSON and CSV."""
     if registration is None:
@@ -285,7 +286,7 @@ def report_command(
         "report.html"
     ),
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report.")] = False,
-    ledger: Annotated[Path | None, typer.Option("--ledger", help="Record in this ledger.")] = None,
+    ledger: LedgerOption = None,
 ) -> None:
     """Render the results as one self-contained HTML report."""
     path = api().report(results, out, force=force, ledger=ledger)
