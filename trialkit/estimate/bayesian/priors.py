@@ -8,9 +8,10 @@ sample SD of the outcome (as rstanarm's autoscaling). The default (weakly inform
 treatment-effect prior is ``Normal(0, s)``: effects of a whole outcome SD are rare for
 management practices, so this rules out only absurd values. Other parameters get wider
 priors: intercept ``Normal(m, 2.5 s)`` (``m`` the range's midpoint if declared, else the
-outcome mean), slopes ``Normal(0, 2.5 s / sd(x))``, block and
-period effects ``Normal(0, 2.5 s)``, residual SD ``Exponential(1 / s)``, cluster SD
-``HalfNormal(s)``.
+outcome mean; as in rstanarm and brms it applies to the intercept with every predictor
+centred, i.e. the mean linear predictor, see :mod:`.models`), slopes
+``Normal(0, 2.5 s / sd(x))``, block and period effects ``Normal(0, 2.5 s)``, residual SD
+``Exponential(1 / s)``, cluster SD ``HalfNormal(s)``.
 
 For link-scale families the effect prior is on the link scale and does not depend on the
 data: ``Normal(0, 1.5)`` on the log-odds ratio (logistic, ordered logistic) and
