@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from trialkit.estimate.bayesian.compile import compile_for_nutpie
 from trialkit.estimate.bayesian.fit import _setup
 
 REPS, DRAWS, THIN, BINS = 100, 500, 10, 10
@@ -57,7 +58,7 @@ def _ranks(kind: str, params: list[str]) -> dict[str, np.ndarray]:
     )
     with model:
         prior = pm.sample_prior_predictive(draws=REPS, random_seed=123)
-    compiled = nutpie.compile_pymc_model(model)
+    compiled = compile_for_nutpie(model, keep_data=True)
     ranks: dict[str, list[int]] = {p: [] for p in params}
     for r in range(REPS):
         y = prior.prior_predictive["y"].values[0, r]

@@ -16,6 +16,7 @@ import pandas as pd
 from trialkit._core.provenance import Provenance
 from trialkit.errors import EstimationError
 
+from .compile import compile_for_nutpie
 from .design import DesignData, Family, prepare
 from .diagnostics import diagnose
 from .models import Parametrisation, build_model, scales
@@ -94,7 +95,7 @@ def sample(
     if sampler == "nutpie" or (sampler == "auto" and has_nutpie):
         import nutpie
 
-        compiled = nutpie.compile_pymc_model(model)
+        compiled = compile_for_nutpie(model)
         idata = nutpie.sample(
             compiled,
             draws=draws,

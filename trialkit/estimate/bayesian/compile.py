@@ -1,0 +1,142 @@
+"""Compile a PyMC model for nutpie, with lean numba entry points.
+
+``nutpie.compile_pymc_model`` turns the model's log density and its gradient into numba C
+callbacks that nutpie's Rust sampler calls without the GIL. Those callbacks copy the
+gradient with ``out[...] = grad`` and test it with ``np.all(np.isfinite(out))``; typing
+and lowering those array expressions costs numba about 6 seconds the first time in a
+process, more than the model itself. The callbacks here do the same with plain loops and
+return the same status codes (0 ok, 1 exception, 3 non-finite gradient, 4 non-finite log
+density; -1/-2 for the expand function), so a first fit compiles in about half the time
+and draws are bit-for-bit those of nutpie's own callbacks (tested).
+
+Only the two callback builders are swapped, for the duration of one
+``compile_pymc_model`` call; everything else (graph rewrites, shared data, initial points,
+the sampler) is nutpie's. If a nutpie release renames these internals, trialkit falls
+back to nutpie's own callbacks (:func:`lean_callbacks_available` says which is in use).
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+_LOGP_PARAMS = ["n_dim", "logp_fn", "user_data", "shared_logp", "shared_data"]
+_EXPAND_PARAMS = ["n_dim", "n_expanded", "expand_fn", "user_data", "shared_vars", "shared_data"]
+_LOCK = threading.Lock()
+
+
+def _internals() -> Any:
+    import nutpie.compile_pymc as internals
+
+    return internals
+
+
+def lean_callbacks_available() -> bool:
+    """Whether the installed nutpie has the callback builders this module replaces."""
+    cp = _internals()
+    try:
+        return (
+            callable(getattr(cp, "make_extraction_fn", None))
+            and list(inspect.signature(cp._make_c_logp_func).parameters) == _LOGP_PARAMS
+            and list(inspect.signature(cp._make_c_expand_func).parameters) == _EXPAND_PARAMS
+        )
+    except AttributeError:
+        return False
+
+
+def _logp_callback(
+    n_dim: int, logp_fn: Any, user_data: Any, shared_logp: Any, shared_data: Any
+) -> tuple[Callable[..., int], Any]:
+    import numba
+
+    extract = _internals().make_extraction_fn(logp_fn, shared_data, shared_logp, user_data.dtype)
+    double_ptr = numba.types.CPointer(numba.types.double)
+    signature = numba.types.int64(
+        numba.types.uint64, double_ptr, double_ptr, double_ptr, numba.types.voidptr
+    )
+
+    def logp_numba(dim: int, x_: Any, out_: Any, logp_: Any, user_data_: Any) -> int:
+        if dim != n_dim:
+            return -1
+        x = numba.carray(x_, (n_dim,))
+        out = numba.carray(out_, (n_dim,))
+        logp = numba.carray(logp_, (1,))
+        try:
+            value, grad = extract(x, user_data_)
+        except Exception:  # a failed evaluation is a status code for nutpie
+            return 1
+        logp[0] = value
+        finite = True
+        for i in range(n_dim):
+            out[i] = grad[i]
+            finite = finite and np.isfinite(grad[i])
+        if not finite:
+            return 3
+        if not np.isfinite(value):
+            return 4
+        return 0
+
+    return logp_numba, signature
+
+
+def _expand_callback(
+    n_dim: int, n_expanded: int, expand_fn: Any, user_data: Any, shared_vars: Any, shared_data: Any
+) -> tuple[Callable[..., int], Any]:
+    import numba
+
+    extract = _internals().make_extraction_fn(expand_fn, shared_data, shared_vars, user_data.dtype)
+    double_ptr = numba.types.CPointer(numba.types.double)
+    signature = numba.types.int64(
+        numba.types.uint64, numba.types.uint64, double_ptr, double_ptr, numba.types.voidptr
+    )
+
+    def expand_numba(dim: int, expanded: int, x_: Any, out_: Any, user_data_: Any) -> int:
+        if dim != n_dim or expanded != n_expanded:
+            return -1
+        x = numba.carray(x_, (n_dim,))
+        out = numba.carray(out_, (n_expanded,))
+        try:
+            (values,) = extract(x, user_data_)
+        except Exception:  # a failed evaluation is a status code for nutpie
+            return -2
+        for i in range(n_expanded):
+            out[i] = values[i]
+        return 0
+
+    return expand_numba, signature
+
+
+@contextmanager
+def _lean_callbacks() -> Iterator[None]:
+    cp = _internals()
+    with _LOCK:
+        saved = cp._make_c_logp_func, cp._make_c_expand_func
+        cp._make_c_logp_func, cp._make_c_expand_func = _logp_callback, _expand_callback
+        try:
+            yield
+        finally:
+            cp._make_c_logp_func, cp._make_c_expand_func = saved
+
+
+def compile_for_nutpie(model: Any, *, keep_data: bool = False) -> Any:
+    """``nutpie.compile_pymc_model(model)``, with the lean callbacks when available.
+
+    Data containers become constants unless ``keep_data`` (then the compiled model's
+    ``with_data`` can swap them, at the price of a few seconds more compilation: numba
+    then also compiles nutpie's reader of shared data).
+    """
+    import nutpie
+
+    if not keep_data:
+        from pymc.model.transform.optimization import freeze_dims_and_data
+
+        model = freeze_dims_and_data(model)
+    if not lean_callbacks_available():
+        return nutpie.compile_pymc_model(model)
+    with _lean_callbacks():
+        return nutpie.compile_pymc_model(model)
