@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy import special
 
 from .design import DesignData, Family
 
@@ -52,7 +53,7 @@ def _base(posterior: Any, data: DesignData, sl: slice) -> np.ndarray:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * x)))
+    return np.asarray(special.expit(x))
 
 
 def _expected_category(eta: np.ndarray, cut: np.ndarray, steps: np.ndarray) -> np.ndarray:
