@@ -61,7 +61,11 @@ def simulate(kind: str, quick: bool, rng: np.random.Generator) -> pd.DataFrame:
 
 
 def hand_model(kind: str, df: pd.DataFrame) -> Any:
-    """The same model written directly in PyMC (priors as trialkit's defaults)."""
+    """The model as an evaluator would write it directly in PyMC, with trialkit's default
+    priors: the arm as a 0/1 dummy (trialkit centres it, and every other predictor, and
+    puts the intercept's prior on the centred intercept, as rstanarm and brms do) and
+    PyMC's own Bernoulli likelihood (trialkit's is the same density, written in one
+    softplus)."""
     import pymc as pm
 
     x = (df["x1"] - df["x1"].mean()).to_numpy()
