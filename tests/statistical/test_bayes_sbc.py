@@ -58,7 +58,7 @@ def _ranks(kind: str, params: list[str]) -> dict[str, np.ndarray]:
     )
     with model:
         prior = pm.sample_prior_predictive(draws=REPS, random_seed=123)
-    compiled = compile_for_nutpie(model, keep_data=True)
+    compiled = compile_for_nutpie(model)
     ranks: dict[str, list[int]] = {p: [] for p in params}
     for r in range(REPS):
         y = prior.prior_predictive["y"].values[0, r]

@@ -3,11 +3,13 @@
 ``nutpie.compile_pymc_model`` turns the model's log density and its gradient into numba C
 callbacks that nutpie's Rust sampler calls without the GIL. Those callbacks copy the
 gradient with ``out[...] = grad`` and test it with ``np.all(np.isfinite(out))``; typing
-and lowering those array expressions costs numba about 6 seconds the first time in a
-process, more than the model itself. The callbacks here do the same with plain loops and
-return the same status codes (0 ok, 1 exception, 3 non-finite gradient, 4 non-finite log
-density; -1/-2 for the expand function), so a first fit compiles in about half the time
-and draws are bit-for-bit those of nutpie's own callbacks (tested).
+and lowering those array expressions costs numba 4-6 seconds the first time in a process,
+and the callbacks cannot be cached on disk. The callbacks here do the same with plain loops
+and return the same status codes (0 ok, 1 exception, 3 non-finite gradient, 4 non-finite
+log density; -1/-2 for the expand function), so a first fit in a process starts sampling
+about 5 seconds sooner (measured on the benchmark's hierarchical model: 32 s instead of
+36 s with every compile cache empty, 16 s instead of 21.5 s with PyTensor's cache filled),
+and its draws are bit-for-bit those of nutpie's own callbacks (tested).
 
 Only the two callback builders are swapped, for the duration of one
 ``compile_pymc_model`` call; everything else (graph rewrites, shared data, initial points,
@@ -123,19 +125,10 @@ def _lean_callbacks() -> Iterator[None]:
             cp._make_c_logp_func, cp._make_c_expand_func = saved
 
 
-def compile_for_nutpie(model: Any, *, keep_data: bool = False) -> Any:
-    """``nutpie.compile_pymc_model(model)``, with the lean callbacks when available.
-
-    Data containers become constants unless ``keep_data`` (then the compiled model's
-    ``with_data`` can swap them, at the price of a few seconds more compilation: numba
-    then also compiles nutpie's reader of shared data).
-    """
+def compile_for_nutpie(model: Any) -> Any:
+    """``nutpie.compile_pymc_model(model)``, with the lean callbacks when available."""
     import nutpie
 
-    if not keep_data:
-        from pymc.model.transform.optimization import freeze_dims_and_data
-
-        model = freeze_dims_and_data(model)
     if not lean_callbacks_available():
         return nutpie.compile_pymc_model(model)
     with _lean_callbacks():

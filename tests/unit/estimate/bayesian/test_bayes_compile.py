@@ -37,11 +37,10 @@ def _draws(compiled) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
 def test_lean_callbacks_match_nutpies_own_draw_for_draw() -> None:
     import nutpie
     import nutpie.compile_pymc as internals
-    from pymc.model.transform.optimization import freeze_dims_and_data
 
     assert lean.lean_callbacks_available(), "nutpie's callback builders changed: see compile.py"
     own = internals._make_c_logp_func, internals._make_c_expand_func
-    model = freeze_dims_and_data(_model())
+    model = _model()
     ours = _draws(lean.compile_for_nutpie(model))
     assert (internals._make_c_logp_func, internals._make_c_expand_func) == own
     theirs = _draws(nutpie.compile_pymc_model(model))
@@ -52,6 +51,6 @@ def test_lean_callbacks_match_nutpies_own_draw_for_draw() -> None:
 
 
 def test_shared_data_can_be_swapped_after_compiling() -> None:
-    compiled = lean.compile_for_nutpie(_model(), keep_data=True)
+    compiled = lean.compile_for_nutpie(_model())
     shifted = _draws(compiled.with_data(y_obs=np.full(40, -2.0)))
     assert shifted["mu"].mean() < -1.0
