@@ -22,14 +22,14 @@ time is reported as "first fit".
 Recorded 2026-11-23 on the 2-core development VM, quiet, 4 chains x 1,000 draws (ESS per
 second of sampling; trialkit / nutpie driven directly / PyMC's default):
 
-* hierarchical, 10,000 rows: 331 / 204 / 13.4 ESS/s, so 1.6x nutpie and 25x PyMC;
-* logistic, 10,000 rows: 970 / 118 / 39 ESS/s, so 8.2x nutpie and 25x PyMC (centring the
+* hierarchical, 10,000 rows: 290 / 208 / 11.6 ESS/s, so 1.4x nutpie and 25x PyMC;
+* logistic, 10,000 rows: 928 / 111 / 40.6 ESS/s, so 8.4x nutpie and 23x PyMC (centring the
   arm makes draws of the effect nearly independent, and the softplus likelihood halves the
   cost of a gradient);
-* first fit with every compile cache empty: 27.6 s, above the 15 s target. About 20 s of it
+* first fit with every compile cache empty: 30.1 s, above the 15 s target. About 20 s of it
   is numba compiling the ~40 functions PyTensor generates for the model (a one-line normal
-  model alone takes 6 s); PyTensor caches them on disk, so the first fit in a new process
-  afterwards took 11-12 s.
+  model alone takes 6 s); PyTensor caches them on disk, and the first fit in a new process
+  afterwards took 12.1 s.
 """
 
 from __future__ import annotations
