@@ -100,10 +100,8 @@ def _linear(M: np.ndarray, coef: Any) -> Any:
 
 def _centred(M: np.ndarray, coef: Any) -> tuple[Any, Any]:
     """``((M - mean M) @ coef, mean M @ coef)``: the term and what centring took out of it."""
-    import pytensor.tensor as pt
-
     mean = M.mean(axis=0)
-    return _linear(M - mean, coef), pt.dot(mean, coef)
+    return _linear(M - mean, coef), _linear(mean[None, :], coef)[0]
 
 
 def _fixed(name: str, M: np.ndarray, sigma: float, dims: str) -> tuple[Any, Any]:
