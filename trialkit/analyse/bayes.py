@@ -30,7 +30,7 @@ def bayesian_results(protocol: Protocol, data: TrialData, *, draws: int | None,
     with warnings.catch_warnings():
         # pip-installed PyTensor warns about BLAS on every compile; the models here are small.
         warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
-        results = fit_protocol(protocol, data, draws=draws, chains=chains)
+        results = fit_protocol(protocol, data, draws=draws, chains=chains, progress=echo)
     rows = []
     for fit in results.fits:
         frame = fit.to_frame()

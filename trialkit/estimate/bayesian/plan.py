@@ -14,7 +14,7 @@ the rows dropped are reported in ``notes``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -180,6 +180,7 @@ def fit_protocol(
     seed: int | None = None,
     tune: int | None = None,
     sampler: Sampler = "auto",
+    progress: Callable[[str], None] | None = None,
 ) -> BayesianResults:
     """Fit the protocol's Bayesian plan to every primary, secondary and harm outcome.
 
@@ -197,6 +198,9 @@ def fit_protocol(
         Sampler seed; defaults to the protocol's seed (reduced modulo 2³²).
     sampler
         ``"auto"`` (nutpie when installed), ``"nutpie"`` or ``"pymc"``.
+    progress
+        Called with a line before each outcome's fit (a fit compiles its model first, which
+        can take a minute when PyTensor's cache is empty).
 
     Returns
     -------
@@ -224,12 +228,13 @@ def fit_protocol(
         "sampler": sampler,
     }
     fits = []
-    for outcome in protocol.outcomes:
-        if outcome.role not in FITTED_ROLES:
-            continue
+    fitted_roles = [o for o in protocol.outcomes if o.role in FITTED_ROLES]
+    for i, outcome in enumerate(fitted_roles, start=1):
         if outcome.level not in frames:
             notes.append(f"`{outcome.name}` not fitted: no data at level `{outcome.level}`.")
             continue
+        if progress is not None:
+            progress(f"Bayesian model {i} of {len(fitted_roles)}: {outcome.name}")
         fits.append(_fit_one(protocol, frames, outcome, notes, settings))
     fitted = {f.outcome for f in fits}
     decisions = []

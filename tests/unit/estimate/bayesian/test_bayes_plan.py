@@ -29,3 +29,29 @@ def test_fit_protocol_on_simulated_council_pilot(tmp_path: Path) -> None:
     (rule,) = results.decisions
     assert rule.name == "roll_out" and len(rule.conditions) == 3
     assert results.provenance.protocol_hash == protocol.content_hash()
+
+
+def test_progress_names_each_outcome_before_it_is_fitted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The long step (compiling and sampling one model per outcome) reports as it goes."""
+    from types import SimpleNamespace
+
+    from trialkit.estimate.bayesian import plan
+
+    protocol = load_protocol(api.resolve_protocol("council_discretionary_budget"))
+    order: list[str] = []
+    monkeypatch.setattr(
+        plan,
+        "_fit_one",
+        lambda protocol, frames, outcome, notes, settings: (
+            order.append(f"fit {outcome.name}") or SimpleNamespace(outcome=outcome.name)
+        ),
+    )
+    monkeypatch.setattr(plan, "evaluate_rule", lambda *args, **kwargs: None)
+    monkeypatch.setattr(plan, "_net_benefits", lambda *args: ())
+    frames = {level: None for level in protocol.level_names}
+    fit_protocol(protocol, frames, progress=order.append)
+    names = [o.name for o in protocol.outcomes if o.role in ("primary", "secondary", "harm")]
+    expected = []
+    for i, name in enumerate(names, start=1):
+        expected += [f"Bayesian model {i} of {len(names)}: {name}", f"fit {name}"]
+    assert order == expected
