@@ -52,6 +52,8 @@ def code_dates(series: pd.Series, *, file: str, column: str) -> tuple[pd.Series,
     retry = parsed.isna() & text.notna()
     if retry.any():
         parsed[retry] = pd.to_datetime(text[retry], errors="coerce", format="%d/%m/%Y")
+    # Years such as -1 or 0001 parse, but lie outside what a datetime64[ns] column can hold.
+    parsed = parsed.where((parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max))
     blank = text.isna() | text.str.strip().eq("").fillna(True)
     bad = (parsed.isna() & ~blank).to_numpy()
     issues = rows_issues(

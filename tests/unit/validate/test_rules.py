@@ -151,6 +151,16 @@ def test_dates_outside_the_trial_window(protocol: Protocol) -> None:
     assert "'not a date' is not a date." in text
 
 
+def test_years_a_date_column_cannot_hold_are_not_dates(protocol: Protocol) -> None:
+    """Found by the fuzz test: '-1' parsed as year -1 and crashed the datetime64 cast."""
+    clients = make_clients()
+    clients.loc[0, "referral_date"] = "-1"
+    clients.loc[1, "referral_date"] = "0001-01-01"
+    text = _texts(_check(protocol, clients))
+    assert "'-1' is not a date." in text
+    assert "'0001-01-01' is not a date." in text
+
+
 def test_recorded_arm_mismatch_is_crossover_never_fixed(protocol: Protocol) -> None:
     teams = make_teams().assign(arm=make_allocation()["arm"])
     teams.loc[0, "arm"] = "budget"
