@@ -27,6 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from . import density
+from .design import DesignData, Family
+from .models import Parametrisation, _coords
+from .priors import ModelPriors
+
 _LOGP_PARAMS = ["n_dim", "logp_fn", "user_data", "shared_logp", "shared_data"]
 _EXPAND_PARAMS = ["n_dim", "n_expanded", "expand_fn", "user_data", "shared_vars", "shared_data"]
 _LOCK = threading.Lock()
@@ -133,3 +138,44 @@ def compile_for_nutpie(model: Any) -> Any:
         return nutpie.compile_pymc_model(model)
     with _lean_callbacks():
         return nutpie.compile_pymc_model(model)
+
+
+def kernels_available() -> bool:
+    """Whether the installed nutpie takes trialkit's kernels (its compiled-model class)."""
+    import nutpie.compile_pymc as internals
+
+    fields = getattr(internals.CompiledPyMCModel, "__dataclass_fields__", {})
+    return {"compiled_logp_func", "user_data", "shape_info", "initial_point_func"} <= set(fields)
+
+
+def compile_kernels(
+    data: DesignData, family: Family, priors: ModelPriors, how: Parametrisation
+) -> Any:
+    """A nutpie model sampling trialkit's compiled kernels (:mod:`.kernels`) on ``data``."""
+    import nutpie.compile_pymc as internals
+    import pandas as pd
+
+    from . import kernels
+
+    buffer = density.pack(data, family, priors, how)
+    buffer.flags.writeable = False
+    variables = density.variables(data, family, how)
+    coords = {k: pd.Index(v) for k, v in _coords(data).items()}
+    coords["unconstrained_parameter"] = pd.Index([f"theta_{i}" for i in range(int(buffer[13]))])
+    names = [v.name for v in variables]
+    shapes = [v.shape for v in variables]
+    return internals.CompiledPyMCModel(
+        _n_dim=int(buffer[13]),
+        dims={v.name: v.dims for v in variables if v.dims},
+        _coords=coords,
+        _shapes=dict(zip(names, shapes, strict=True)),
+        compiled_logp_func=kernels.log_density_callback(density.FAMILY_CODE[family]),
+        compiled_expand_func=kernels.expand_callback(),
+        initial_point_func=lambda seed: density.initial_point(buffer, data, family, priors, seed),
+        shared_data={},
+        user_data=buffer,
+        n_expanded=int(buffer[14]),
+        shape_info=(names, None, shapes),
+        logp_func=None,
+        expand_func=None,
+    )

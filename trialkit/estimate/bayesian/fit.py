@@ -1,13 +1,18 @@
 """Fit Bayesian impact models: :func:`bayes` and :func:`prior_predictive`.
 
-nutpie samples when it is installed (a core dependency); otherwise PyMC's
-NUTS. Both are deterministic for a given ``seed``. PyMC is imported inside functions.
+nutpie samples when it is installed (a core dependency); otherwise PyMC's NUTS. Both are
+deterministic for a given ``seed``. With nutpie, the log density is by default evaluated by
+trialkit's compiled kernels (:mod:`.kernels`, the PyMC model's density, tested against it),
+which compile once per process instead of once per model; ``backend="pytensor"`` has nutpie
+compile the PyMC model's graph instead. PyMC is imported inside functions, and a fit on the
+kernels does not import it at all.
 """
 
 from __future__ import annotations
 
 import importlib.util
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
@@ -16,7 +21,8 @@ import pandas as pd
 from trialkit._core.provenance import Provenance
 from trialkit.errors import EstimationError
 
-from .compile import compile_for_nutpie
+from . import density
+from .compile import compile_for_nutpie, compile_kernels, kernels_available
 from .design import DesignData, Family, prepare
 from .diagnostics import diagnose
 from .models import Parametrisation, build_model, scales
@@ -37,9 +43,10 @@ if TYPE_CHECKING:
     import pymc as pm
 
 Sampler = Literal["auto", "nutpie", "pymc"]
+Backend = Literal["kernels", "pytensor"]
 
 
-def _setup(
+def _design(
     df: pd.DataFrame,
     outcome: str,
     treatment: str,
@@ -53,8 +60,8 @@ def _setup(
     prior: Prior | PriorKind | None,
     outcome_range: tuple[float, float] | None,
     mid: float | None,
-    parametrisation: Parametrisation,
-) -> tuple[DesignData, ModelPriors, pm.Model]:
+) -> tuple[DesignData, ModelPriors]:
+    """The model's arrays and resolved priors (no PyMC)."""
     data = prepare(
         df,
         outcome,
@@ -69,8 +76,90 @@ def _setup(
     scale, note = outcome_scale(data, family, outcome_range)
     eff = effect_prior(prior, data, family, scale=scale, mid=mid)
     centre = None if outcome_range is None else (outcome_range[0] + outcome_range[1]) / 2
-    priors = model_priors(data, family, eff, scale=scale, scale_note=note, centre=centre)
+    return data, model_priors(data, family, eff, scale=scale, scale_note=note, centre=centre)
+
+
+def _setup(
+    df: pd.DataFrame,
+    outcome: str,
+    treatment: str,
+    *,
+    parametrisation: Parametrisation,
+    family: Family,
+    **kwargs: Any,
+) -> tuple[DesignData, ModelPriors, pm.Model]:
+    """:func:`_design` and the PyMC model built from it."""
+    data, priors = _design(df, outcome, treatment, family=family, **kwargs)
     return data, priors, build_model(data, family, priors, parametrisation=parametrisation)
+
+
+def _use_nutpie(sampler: Sampler) -> bool:
+    if sampler not in get_args(Sampler):
+        raise EstimationError(
+            f"The 'sampler' parameter must be one of {get_args(Sampler)}. Got {sampler!r} instead."
+        )
+    has_nutpie = importlib.util.find_spec("nutpie") is not None
+    if sampler == "nutpie" and not has_nutpie:
+        raise EstimationError("sampler='nutpie' needs nutpie. Fix: pip install nutpie.")
+    return sampler == "nutpie" or (sampler == "auto" and has_nutpie)
+
+
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    draws: int
+    tune: int
+    chains: int
+    seed: int
+    target_accept: float
+    progressbar: bool
+
+
+def _nutpie(compiled: Any, settings: _Settings) -> Any:
+    import nutpie
+
+    return nutpie.sample(
+        compiled,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        seed=settings.seed,
+        progress_bar=settings.progressbar,
+        save_warmup=False,
+        target_accept=settings.target_accept,
+    )
+
+
+def _fit(
+    data: DesignData,
+    family: Family,
+    priors: ModelPriors,
+    how: Parametrisation,
+    *,
+    sampler: Sampler,
+    backend: Backend,
+    settings: _Settings,
+) -> tuple[Any, str, list[str]]:
+    """Sample the model; returns ``(InferenceData, sampler name, free variable names)``."""
+    if backend not in get_args(Backend):
+        raise EstimationError(
+            f"The 'backend' parameter must be one of {get_args(Backend)}. Got {backend!r} instead."
+        )
+    if _use_nutpie(sampler) and backend == "kernels" and kernels_available():
+        compiled = compile_kernels(data, family, priors, how)
+        free = [v.name for v in density.variables(data, family, how) if not v.deterministic]
+        return _nutpie(compiled, settings), "nutpie", free
+    model = build_model(data, family, priors, parametrisation=how)
+    idata, used = sample(
+        model,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        seed=settings.seed,
+        sampler=sampler,
+        target_accept=settings.target_accept,
+        progressbar=settings.progressbar,
+    )
+    return idata, used, [v.name for v in model.free_RVs]
 
 
 def sample(
@@ -85,28 +174,10 @@ def sample(
     progressbar: bool = False,
 ) -> tuple[Any, str]:
     """Draw from ``model``'s posterior; returns ``(InferenceData, sampler name)``."""
-    if sampler not in get_args(Sampler):
-        raise EstimationError(
-            f"The 'sampler' parameter must be one of {get_args(Sampler)}. Got {sampler!r} instead."
-        )
-    has_nutpie = importlib.util.find_spec("nutpie") is not None
-    if sampler == "nutpie" and not has_nutpie:
-        raise EstimationError("sampler='nutpie' needs nutpie. Fix: pip install nutpie.")
-    if sampler == "nutpie" or (sampler == "auto" and has_nutpie):
-        import nutpie
-
+    if _use_nutpie(sampler):
         compiled = compile_for_nutpie(model)
-        idata = nutpie.sample(
-            compiled,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            seed=seed,
-            progress_bar=progressbar,
-            save_warmup=False,
-            target_accept=target_accept,
-        )
-        return idata, "nutpie"
+        settings = _Settings(draws, tune, chains, seed, target_accept, progressbar)
+        return _nutpie(compiled, settings), "nutpie"
     import pymc as pm
 
     with model:
@@ -186,6 +257,7 @@ def bayes(
     sampler: Sampler = "auto",
     target_accept: float = 0.8,
     progressbar: bool = False,
+    backend: Backend = "kernels",
 ) -> BayesianFit:
     """Estimate treatment effects on one outcome with a Bayesian regression.
 
@@ -216,6 +288,10 @@ def bayes(
         region of practical equivalence (half-width or ``(low, high)``), natural units.
     parametrisation, sampler, target_accept, progressbar
         Cluster-effect parametrisation, sampler choice and NUTS settings.
+    backend
+        With nutpie: ``"kernels"`` (default) evaluates the log density with trialkit's
+        compiled kernels, ``"pytensor"`` compiles the PyMC model's graph (the same density;
+        several times slower to compile). PyMC's NUTS always uses the PyMC model.
 
     Returns
     -------
@@ -239,7 +315,7 @@ def bayes(
             f"The 'direction' parameter must be one of {get_args(Direction)}. "
             f"Got {direction!r} instead."
         )
-    data, priors, model = _setup(
+    data, priors = _design(
         df,
         outcome,
         treatment,
@@ -252,24 +328,22 @@ def bayes(
         prior=prior,
         outcome_range=outcome_range,
         mid=mid,
-        parametrisation=parametrisation,
     )
-    idata, used = sample(
-        model,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        seed=seed,
+    idata, used, free = _fit(
+        data,
+        family,
+        priors,
+        parametrisation,
         sampler=sampler,
-        target_accept=target_accept,
-        progressbar=progressbar,
+        backend=backend,
+        settings=_Settings(draws, tune, chains, seed, target_accept, progressbar),
     )
     extra = natural_effects(idata.posterior, data, family)
     if extra:
         idata.posterior = idata.posterior.assign(
             {k: (("chain", "draw", "term"), v) for k, v in extra.items()}
         )
-    monitored = [v.name for v in model.free_RVs] + [s.variable for s in scales(family)]
+    monitored = free + [s.variable for s in scales(family)]
     diagnostics = diagnose(idata, list(dict.fromkeys(monitored)))
     thresholds = Thresholds(
         direction=direction, mid=mid, harm_margin=harm_margin or 0.0, rope=as_rope(rope)

@@ -123,11 +123,45 @@ def test_bad_direction_rejected(binary_frame: pd.DataFrame) -> None:
         bayes(binary_frame, "done", "treat", direction="up")  # type: ignore[arg-type]
 
 
-@pytest.mark.slow
 def test_same_seed_same_draws(binary_frame: pd.DataFrame) -> None:
     a = bayes(binary_frame, "done", "treat", family="logistic", **FAST)
     b = bayes(binary_frame, "done", "treat", family="logistic", **FAST)
     np.testing.assert_array_equal(a.draws("treat"), b.draws("treat"))
+
+
+@pytest.mark.slow
+def test_kernels_and_pytensor_backends_agree_within_monte_carlo_error(
+    cluster_frame: pd.DataFrame,
+) -> None:
+    """The same model sampled through trialkit's kernels and through PyTensor's graph."""
+    settings = {"draws": 1000, "tune": 1000, "chains": 4, "seed": 8}
+    args = (cluster_frame, "y", "arm")
+    fits = [
+        bayes(*args, covariates=["x1"], cluster="team", backend=b, **settings)  # type: ignore[arg-type]
+        for b in ("kernels", "pytensor")
+    ]
+    import arviz as az
+
+    for name in ("beta", "cluster_sd", "sigma", "intercept"):
+        a, b = (np.ravel(f.idata.posterior[name].values) for f in fits)
+        se = np.hypot(*(float(az.mcse(f.idata, var_names=[name])[name]) for f in fits))
+        assert abs(a.mean() - b.mean()) < 4 * se, name
+        assert a.std() == pytest.approx(b.std(), rel=0.15), name
+
+
+def test_a_kernel_fit_does_not_import_pymc() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, pandas as pd\n"
+        "from trialkit.estimate import bayes\n"
+        "df = pd.DataFrame({'y': np.arange(40.0) % 7, 'arm': np.arange(40) % 2})\n"
+        "bayes(df, 'y', 'arm', draws=50, tune=50, chains=1)\n"
+        "print('pymc' in sys.modules, 'pytensor' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
 
 
 def test_prior_predictive_draws_outcomes_from_priors(binary_frame: pd.DataFrame) -> None:

@@ -1,0 +1,133 @@
+"""trialkit's compiled kernels against PyMC's own log density, gradient and variables.
+
+For every family, with three arms, a covariate, blocks, periods and clusters (both
+parametrisations), at random unconstrained points: the kernel's log density equals
+``model.compile_logp()`` (constants and Jacobians included), its gradient equals
+``model.compile_dlogp()``, and its expansion equals the model's constrained variables
+and deterministics.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trialkit.estimate.bayesian import density
+from trialkit.estimate.bayesian.design import DesignData, Family, prepare
+from trialkit.estimate.bayesian.models import Parametrisation, build_model
+from trialkit.estimate.bayesian.priors import ModelPriors, Prior, model_priors
+
+RNG = np.random.default_rng(8)
+N = 90
+FRAME = pd.DataFrame(
+    {
+        "arm": np.tile(["control", "a", "b"], N // 3),
+        "x1": RNG.normal(size=N),
+        "x2": RNG.normal(2, 3, size=N),
+        "team": np.repeat(np.arange(15), N // 15),
+        "block": np.tile(["n", "s", "e", "w", "c"], N // 5),
+        "period": np.tile([0, 1, 2], N // 3),
+        "score": RNG.normal(10, 2, size=N),
+        "done": RNG.integers(0, 2, N),
+        "count": RNG.poisson(3, N),
+        "likert": RNG.integers(1, 6, N),
+    }
+)
+COLUMN = {
+    "normal": "score",
+    "student_t": "score",
+    "logistic": "done",
+    "ordered_logistic": "likert",
+    "poisson": "count",
+    "negative_binomial": "count",
+}
+CASES = [
+    (family, how, effect)
+    for family in COLUMN
+    for how in ("non_centred", "centred")
+    for effect in ("normal", "student_t")
+    if how == "non_centred" or effect == "normal"
+]
+
+
+def _setup(
+    family: Family, how: Parametrisation, effect: str, *, cluster: bool = True
+) -> tuple[DesignData, ModelPriors]:
+    data = prepare(
+        FRAME,
+        COLUMN[family],
+        "arm",
+        covariates=["x1", "x2"],
+        cluster="team" if cluster else None,
+        blocks="block",
+        period="period",
+        family=family,
+    )
+    prior = Prior(distribution=effect, mu=0.31, sigma=0.83, nu=4.1)  # type: ignore[arg-type]
+    priors = model_priors(data, family, prior, scale=1.73, scale_note="test", centre=9.37)
+    return data, priors
+
+
+def _pymc_point(model, data: DesignData, family: Family, theta: np.ndarray) -> dict:  # type: ignore[no-untyped-def]
+    """The kernel's ``theta`` as PyMC's dict of unconstrained value variables."""
+    point, i = {}, 0
+    order = ["beta", "gamma", "block_effect", "period_effect", "centred_intercept",
+             "cluster_sd_log__", "cluster_z", "cluster_u", "sigma_log__", "nu_log__",
+             "centred_cutpoints_ordered__", "inv_dispersion_log__"]  # fmt: skip
+    shapes = model.initial_point()
+    for name in order:
+        if name in shapes:
+            size = int(np.size(shapes[name]))
+            point[name] = theta[i : i + size].reshape(np.shape(shapes[name]))
+            i += size
+    assert i == theta.size
+    return point
+
+
+@pytest.mark.parametrize(("family", "how", "effect"), CASES)
+def test_kernel_matches_pymc_log_density_gradient_and_variables(
+    family: Family, how: Parametrisation, effect: str
+) -> None:
+    from trialkit.estimate.bayesian import kernels
+
+    data, priors = _setup(family, how, effect)
+    model = build_model(data, family, priors, parametrisation=how)
+    buffer = density.pack(data, family, priors, how)
+    theta0 = density.initial_point(buffer, data, family, priors, seed=3)
+    logp = model.compile_logp(mode="FAST_COMPILE")
+    dlogp = model.compile_dlogp(mode="FAST_COMPILE")
+    unobserved = {v.name: v for v in model.unobserved_value_vars}
+    names = [v.name for v in density.variables(data, family, how)]
+    values = model.compile_fn(
+        [unobserved[n] for n in names], inputs=model.value_vars, mode="FAST_COMPILE"
+    )
+    rng = np.random.default_rng(5)
+    offsets = []
+    for _ in range(4):
+        theta = theta0 + 0.3 * rng.normal(size=theta0.size)
+        point = _pymc_point(model, data, family, theta)
+        status, value, grad = kernels.evaluate(density.FAMILY_CODE[family], theta, buffer)
+        assert status == 0
+        offsets.append(value - float(logp(point)))
+        expected = np.concatenate([np.ravel(g) for g in _split(dlogp(point), model, point)])
+        np.testing.assert_allclose(grad, expected, rtol=1e-8, atol=1e-8)
+        expanded = np.concatenate([np.ravel(v) for v in values(point)])
+        np.testing.assert_allclose(
+            kernels.expand_values(theta, buffer), expanded, rtol=1e-10, atol=1e-12
+        )
+    # Differences between points agree to rounding; the level agrees to PyMC's float32
+    # constants (it keeps round prior scales such as 2.5 as float32 and takes their logs in
+    # float32, ~1e-8 each; the kernel's constants are float64).
+    assert np.ptp(offsets) < 1e-9 * abs(float(logp(point)))
+    assert abs(offsets[0]) < 1e-6
+
+
+def _split(flat: np.ndarray, model, point: dict) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
+    """PyMC's raveled gradient (in ``model.value_vars`` order) in the kernel's order."""
+    pieces, i = {}, 0
+    for var in model.value_vars:
+        size = int(np.size(point[var.name]))
+        pieces[var.name] = flat[i : i + size]
+        i += size
+    return [pieces[name] for name in point]
