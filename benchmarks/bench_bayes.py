@@ -107,6 +107,7 @@ def _ess(idata: Any) -> float:
 
 
 def run_trialkit(kind: str, df: pd.DataFrame, draws: int, chains: int) -> dict[str, float]:
+    start = time.perf_counter()  # the first fit's time includes importing trialkit's modules
     from trialkit.estimate.bayesian import fit as fit_module
 
     timings: dict[str, float] = {}
@@ -125,7 +126,6 @@ def run_trialkit(kind: str, df: pd.DataFrame, draws: int, chains: int) -> dict[s
     # use) and the sampler call.
     fit_module.compile_kernels = timed("compile", originals[0])
     fit_module._nutpie = timed("sampling", originals[1])
-    t0 = time.perf_counter()
     family = "normal" if kind == "hierarchical" else "logistic"
     try:
         fit = fit_module.bayes(
@@ -142,9 +142,8 @@ def run_trialkit(kind: str, df: pd.DataFrame, draws: int, chains: int) -> dict[s
         )
     finally:
         fit_module.compile_kernels, fit_module._nutpie = originals
-    total = time.perf_counter() - t0
     return {
-        "total_s": total,
+        "total_s": time.perf_counter() - start,
         "sample_call_s": timings["compile"] + timings["sampling"],
         "compile_s": timings["compile"],
         "sampling_s": timings["sampling"],

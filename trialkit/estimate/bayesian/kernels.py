@@ -27,9 +27,20 @@ from .density import HEADER
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
+# No GIL; cached on disk; sums may be reassociated; numpy's error model, so a division by
+# zero gives inf or nan (reported to nutpie as a non-finite density) instead of raising an
+# exception that a C callback could not pass on.
+_OPTIONS: dict[str, Any] = {
+    "nogil": True,
+    "cache": True,
+    "fastmath": {"reassoc", "contract"},
+    "error_model": "numpy",
+}
+
+
 def _jit(fn: _F) -> _F:
-    """numba's ``njit`` for these kernels: no GIL, cached on disk, reassociating sums."""
-    return cast(_F, numba.njit(nogil=True, cache=True, fastmath={"reassoc", "contract"})(fn))
+    """numba's ``njit`` with :data:`_OPTIONS`."""
+    return cast(_F, numba.njit(**_OPTIONS)(fn))
 
 
 @_jit
@@ -188,14 +199,12 @@ def _ordered_logistic(
             lp += theta[t + c]  # the ordered transform's Jacobian
     for i in range(y.size):
         k = int(y[i])
-        up, d_up, lo, d_lo = 1.0, 0.0, 0.0, 0.0
-        if k < m:
-            up = _expit(cut[k] - eta[i])
-            d_up = up * (1.0 - up)
-        if k > 0:
-            lo = _expit(cut[k - 1] - eta[i])
-            d_lo = lo * (1.0 - lo)
-        p = up - lo
+        a = cut[k] - eta[i] if k < m else math.inf
+        b = cut[k - 1] - eta[i] if k > 0 else -math.inf
+        # P(y = k) = expit(a) - expit(b); from the upper tails when both are large, where
+        # the difference of two numbers near 1 would lose every digit.
+        p = _expit(-b) - _expit(-a) if b > 0 else _expit(a) - _expit(b)
+        d_up, d_lo = _expit(a) * _expit(-a), _expit(b) * _expit(-b)
         lp += math.log(p)
         if k < m:
             d_cut[k] += d_up / p
@@ -376,7 +385,7 @@ def log_density_callback(family_code: int) -> Any:
                 return 3
         return 0 if np.isfinite(lp) else 4
 
-    return numba.cfunc(LOGP_SIGNATURE)(log_density)
+    return numba.cfunc(LOGP_SIGNATURE, error_model="numpy")(log_density)
 
 
 @functools.cache
@@ -390,7 +399,7 @@ def expand_callback() -> Any:
         expand(numba.carray(x_, (dim,)), buf, numba.carray(out_, (n_out,)))
         return 0
 
-    return numba.cfunc(EXPAND_SIGNATURE)(expand_draw)
+    return numba.cfunc(EXPAND_SIGNATURE, error_model="numpy")(expand_draw)
 
 
 def _doubles(a: np.ndarray) -> Any:

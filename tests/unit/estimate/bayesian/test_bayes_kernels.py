@@ -131,3 +131,47 @@ def _split(flat: np.ndarray, model, point: dict) -> list[np.ndarray]:  # type: i
         pieces[var.name] = flat[i : i + size]
         i += size
     return [pieces[name] for name in point]
+
+
+@pytest.mark.parametrize("family", list(COLUMN))
+def test_overflow_is_a_status_code_not_an_exception(
+    family: Family, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A C callback cannot raise: overflow and division by zero must reach nutpie as a
+    non-finite status (numba's numpy error model), never as an exception numba swallows."""
+    import sys
+
+    from trialkit.estimate.bayesian import kernels
+
+    swallowed: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", swallowed.append)
+    data, priors = _setup(family, "non_centred", "normal")
+    buffer = density.pack(data, family, priors, "non_centred")
+    statuses = set()
+    for value in (800.0, -800.0):
+        theta = np.full(int(buffer[13]), value)
+        statuses.add(kernels.evaluate(density.FAMILY_CODE[family], theta, buffer)[0])
+    assert swallowed == []
+    assert statuses <= {0, 3, 4} and statuses & {3, 4}
+
+
+def test_ordered_probabilities_keep_their_digits_far_in_the_upper_tail() -> None:
+    """P(y = k) = expit(a) - expit(b) with a, b near 40: the naive difference is 0."""
+    from scipy import special
+
+    from trialkit.estimate.bayesian import kernels
+
+    data, priors = _setup("ordered_logistic", "non_centred", "normal", cluster=False)
+    buffer = density.pack(data, "ordered_logistic", priors, "non_centred")
+    theta = np.zeros(int(buffer[13]))
+    q = int(buffer[1])
+    theta[q:] = [40.0, np.log(1.0), np.log(1.0), np.log(1.0)]  # cutpoints 40, 41, 42, 43
+    _, value, grad = kernels.evaluate(density.FAMILY_CODE["ordered_logistic"], theta, buffer)
+    cut = np.concatenate([[-np.inf], 40.0 + np.arange(4), [np.inf]])
+    k = data.y.astype(int)
+    p = special.expit(-cut[k]) - special.expit(-cut[k + 1])  # upper tails: exact here
+    prior = -0.5 * ((40.0 + np.arange(4) - np.asarray(priors.cutpoint_mu)) / 2.5) ** 2
+    effects = -0.5 * (0.31 / 0.83) ** 2 * data.T.shape[1]  # theta's effects are 0
+    expected = np.log(p).sum() + prior.sum() + effects + float(buffer[8])
+    assert np.isfinite(grad).all()
+    assert value == pytest.approx(expected, rel=1e-12)
