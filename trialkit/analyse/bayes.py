@@ -26,7 +26,7 @@ def bayesian_results(protocol: Protocol, data: TrialData, *, draws: int | None,
     """Fit the Bayesian plan; return the ``bayesian``, ``decisions`` and ``net_benefit`` keys."""
     from trialkit.estimate.bayesian import fit_protocol
 
-    echo("estimating: Bayesian plan (PyMC; nutpie when installed)")
+    echo("estimating: Bayesian plan (PyMC models; sampled by nutpie when installed)")
     with warnings.catch_warnings():
         # pip-installed PyTensor warns about BLAS on every compile; the models here are small.
         warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")

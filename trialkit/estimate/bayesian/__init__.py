@@ -1,4 +1,4 @@
-"""Bayesian impact estimation (PyMC; nutpie when installed).
+"""Bayesian impact estimation (PyMC models; nutpie on compiled kernels when installed).
 
 ``bayes`` fits one outcome; ``prior_predictive`` checks priors; ``evaluate_rule``,
 ``net_benefit`` and ``misuse_rate`` turn posteriors into decisions; ``fit_protocol`` fits

@@ -1,5 +1,9 @@
 """PyMC model builders (PyMC is imported inside the functions, never at module level).
 
+These models define trialkit's Bayesian analyses: PyMC's NUTS samples them directly, prior
+predictive checks simulate from them, and the compiled kernels nutpie samples
+(:mod:`.density`, :mod:`.kernels`) are tested against their log density and gradient.
+
 One linear predictor serves every family::
 
     eta = centred_intercept + (T - mean T) @ beta + X @ gamma

@@ -199,8 +199,8 @@ def fit_protocol(
     sampler
         ``"auto"`` (nutpie when installed), ``"nutpie"`` or ``"pymc"``.
     progress
-        Called with a line before each outcome's fit (a fit compiles its model first, which
-        can take a minute when PyTensor's cache is empty).
+        Called with a line before each outcome's fit (the first fit of each family in a
+        process compiles its kernel first, a few seconds when numba's cache is empty).
 
     Returns
     -------
