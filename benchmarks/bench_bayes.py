@@ -13,23 +13,24 @@ Scenarios (4 chains x 1,000 draws after 1,000 tuning steps, unless --quick):
 
 For each, the treatment effect's bulk ESS per second of sampling (``ess_per_s``; PyMC's
 from its own ``sampling_time``) and per second including compilation, for
-``trialkit.estimate.bayes``, for the same model written by hand and sampled with
-``nutpie`` directly, and with ``pymc.sample`` defaults; ratios are printed
-from the same run. The first trialkit fit runs with empty compile caches (a fresh
-PyTensor ``base_compiledir`` and ``NUMBA_CACHE_DIR``), PyMC not yet imported, and its wall
-time is reported as "first fit".
+``trialkit.estimate.bayes`` (nutpie on trialkit's compiled kernels), for the same model
+written by hand in PyMC and sampled with ``nutpie`` directly (PyTensor's numba code), and
+with ``pymc.sample`` defaults; ratios are printed from the same run. The first trialkit fit
+runs with empty compile caches (a fresh PyTensor ``base_compiledir`` and
+``NUMBA_CACHE_DIR``), nothing of trialkit's Bayesian code, nutpie, ArviZ or numba yet
+imported, and its wall time is reported as "first fit".
 
 Recorded 2026-11-23 on the 2-core development VM, quiet, 4 chains x 1,000 draws (ESS per
 second of sampling; trialkit / nutpie driven directly / PyMC's default):
 
-* hierarchical, 10,000 rows: 290 / 208 / 11.6 ESS/s, so 1.4x nutpie and 25x PyMC;
-* logistic, 10,000 rows: 928 / 111 / 40.6 ESS/s, so 8.4x nutpie and 23x PyMC (centring the
-  arm makes draws of the effect nearly independent, and the softplus likelihood halves the
-  cost of a gradient);
-* first fit with every compile cache empty: 30.1 s, above the 15 s target. About 20 s of it
-  is numba compiling the ~40 functions PyTensor generates for the model (a one-line normal
-  model alone takes 6 s); PyTensor caches them on disk, and the first fit in a new process
-  afterwards took 12.1 s.
+* hierarchical, 10,000 rows: 440 / 238 / 11.7 ESS/s, so 1.85x nutpie and 38x PyMC;
+* logistic, 10,000 rows: 903 / 121 / 41.7 ESS/s, so 7.5x nutpie and 22x PyMC (centring the
+  arm makes draws of the effect nearly independent);
+* first fit with every compile cache empty, importing trialkit's Bayesian modules included:
+  9.6 s (target: under 15 s). trialkit's kernels compile once per process and family (3.1 s
+  here) instead of numba compiling PyTensor's code for each model (about 20 s for this one,
+  30 s for the whole first fit before). A first fit in a new process with the caches filled
+  took 9.7 s: most of a first fit is importing nutpie, ArviZ and numba and sampling (3.1 s).
 """
 
 from __future__ import annotations
