@@ -149,16 +149,7 @@ def _fit(
         free = [v.name for v in density.variables(data, family, how) if not v.deterministic]
         return _nutpie(compiled, settings), "nutpie", free
     model = build_model(data, family, priors, parametrisation=how)
-    idata, used = sample(
-        model,
-        draws=settings.draws,
-        tune=settings.tune,
-        chains=settings.chains,
-        seed=settings.seed,
-        sampler=sampler,
-        target_accept=settings.target_accept,
-        progressbar=settings.progressbar,
-    )
+    idata, used = _sample_model(model, sampler, settings)
     return idata, used, [v.name for v in model.free_RVs]
 
 
@@ -174,20 +165,23 @@ def sample(
     progressbar: bool = False,
 ) -> tuple[Any, str]:
     """Draw from ``model``'s posterior; returns ``(InferenceData, sampler name)``."""
+    settings = _Settings(draws, tune, chains, seed, target_accept, progressbar)
+    return _sample_model(model, sampler, settings)
+
+
+def _sample_model(model: pm.Model, sampler: Sampler, settings: _Settings) -> tuple[Any, str]:
     if _use_nutpie(sampler):
-        compiled = compile_for_nutpie(model)
-        settings = _Settings(draws, tune, chains, seed, target_accept, progressbar)
-        return _nutpie(compiled, settings), "nutpie"
+        return _nutpie(compile_for_nutpie(model), settings), "nutpie"
     import pymc as pm
 
     with model:
         idata = pm.sample(
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            random_seed=seed,
-            progressbar=progressbar,
-            target_accept=target_accept,
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
+            random_seed=settings.seed,
+            progressbar=settings.progressbar,
+            target_accept=settings.target_accept,
             compute_convergence_checks=False,
         )
     return idata, "pymc"
