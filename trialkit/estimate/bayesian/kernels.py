@@ -39,8 +39,11 @@ _OPTIONS: dict[str, Any] = {
 
 
 def _jit(fn: _F) -> _F:
-    """numba's ``njit`` with :data:`_OPTIONS`."""
-    return cast(_F, numba.njit(**_OPTIONS)(fn))
+    """numba's ``njit`` with :data:`_OPTIONS`; uncached where no cache directory is writable."""
+    try:
+        return cast(_F, numba.njit(**_OPTIONS)(fn))
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        return cast(_F, numba.njit(**{**_OPTIONS, "cache": False})(fn))
 
 
 @_jit

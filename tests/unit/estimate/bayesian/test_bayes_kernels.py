@@ -175,3 +175,12 @@ def test_ordered_probabilities_keep_their_digits_far_in_the_upper_tail() -> None
     expected = np.log(p).sum() + prior.sum() + effects + float(buffer[8])
     assert np.isfinite(grad).all()
     assert value == pytest.approx(expected, rel=1e-12)
+
+
+def test_kernels_compile_uncached_where_numba_cannot_cache() -> None:
+    """A function numba has nowhere to cache (here: source without a file) still compiles."""
+    from trialkit.estimate.bayesian import kernels
+
+    namespace: dict[str, object] = {}
+    exec("def plus_one(x):\n    return x + 1.0\n", namespace)
+    assert kernels._jit(namespace["plus_one"])(1.0) == 2.0  # type: ignore[arg-type]
