@@ -9,7 +9,8 @@ adjusted covariates plus the outcome's baseline. The family follows the outcome'
 continuous and proportion → the plan's likelihood (``auto`` = normal), binary → logistic,
 count → negative binomial, ordinal → ordered logistic (codes 0..K−1, so the natural-unit
 effect is in scale points). Complete cases are analysed, as in the frequentist plan, and
-the rows dropped are reported in ``notes``.
+the rows dropped are reported in ``notes``. A fit with divergent transitions is refitted
+once with smaller steps (``target_accept`` 0.95), and ``notes`` says so.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .priors import Prior
 from .results import BayesianFit, BayesianResults
 
 FITTED_ROLES = ("primary", "secondary", "harm")
+RETRY_TARGET_ACCEPT = 0.95  # rstanarm's default adapt_delta
 
 
 def _family(protocol: Protocol, outcome: Outcome) -> Family:
@@ -140,10 +142,12 @@ def _fit_one(
     y = complete[outcome.data_column].astype(float)
     prior = _prior(protocol, outcome, family, y, complete["arm"] == protocol.control.id, notes)
     plan = protocol.analysis.bayesian
-    return bayes(
-        complete,
-        outcome.data_column,
-        "arm",
+    return _bayes_with_retry(
+        outcome.name,
+        notes,
+        df=complete,
+        outcome=outcome.data_column,
+        treatment="arm",
         control=protocol.control.id,
         family=family,
         prior=prior if prior is not None else plan.default_prior,
@@ -154,6 +158,27 @@ def _fit_one(
         **cols,
         **settings,
     )
+
+
+def _bayes_with_retry(name: str, notes: list[str], **kwargs: Any) -> BayesianFit:
+    """:func:`bayes`; after divergent transitions, once more with smaller steps.
+
+    Divergences mean the sampler's steps were too large for part of the posterior (often
+    the funnel of a small cluster SD); the standard remedy is a higher ``target_accept``.
+    The plan applies it once, at rstanarm's default of 0.95, and says so in the notes; the
+    refit's own diagnostics are reported whatever they show.
+    """
+    fit = bayes(**kwargs)
+    divergences = fit.diagnostics.divergences
+    if divergences == 0 or kwargs.get("target_accept", 0.8) >= RETRY_TARGET_ACCEPT:
+        return fit
+    retry = bayes(**{**kwargs, "target_accept": RETRY_TARGET_ACCEPT})
+    notes.append(
+        f"`{name}`: {divergences} divergent transitions at the default target_accept of "
+        f"0.8, so refitted at {RETRY_TARGET_ACCEPT} (smaller steps), which had "
+        f"{retry.diagnostics.divergences}; the refit is reported."
+    )
+    return retry
 
 
 def _net_benefits(protocol: Protocol, fits: list[BayesianFit]) -> tuple[Any, ...]:

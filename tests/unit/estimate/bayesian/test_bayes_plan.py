@@ -55,3 +55,39 @@ def test_progress_names_each_outcome_before_it_is_fitted(monkeypatch: pytest.Mon
     for i, name in enumerate(names, start=1):
         expected += [f"Bayesian model {i} of {len(names)}: {name}", f"fit {name}"]
     assert order == expected
+
+
+def test_divergent_fit_is_refitted_once_with_smaller_steps_and_noted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    from trialkit.estimate.bayesian import plan
+
+    calls: list[float] = []
+
+    def fake_bayes(**kwargs: object) -> SimpleNamespace:
+        target = float(kwargs.get("target_accept", 0.8))  # type: ignore[arg-type]
+        calls.append(target)
+        divergences = {0.8: 7, 0.95: 0}[target]
+        return SimpleNamespace(diagnostics=SimpleNamespace(divergences=divergences), t=target)
+
+    monkeypatch.setattr(plan, "bayes", fake_bayes)
+    notes: list[str] = []
+    fit = plan._bayes_with_retry("days_to_support", notes, outcome="y")
+    assert calls == [0.8, 0.95] and fit.t == 0.95
+    assert notes == [
+        "`days_to_support`: 7 divergent transitions at the default target_accept of 0.8, so "
+        "refitted at 0.95 (smaller steps), which had 0; the refit is reported."
+    ]
+    calls.clear()
+    notes.clear()
+    monkeypatch.setattr(
+        plan,
+        "bayes",
+        lambda **kw: (
+            calls.append(0.0) or SimpleNamespace(diagnostics=SimpleNamespace(divergences=0))
+        ),
+    )
+    plan._bayes_with_retry("loneliness", notes, outcome="y")
+    assert calls == [0.0] and notes == []  # a clean fit is not refitted
