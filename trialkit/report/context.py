@@ -223,6 +223,7 @@ def report_context(
         "protocol": None,
         "plan": None,
         "warnings": _messages(results.get("warnings")) + _messages(results.get("notes")),
+        "bayesian_notes": [m.replace("`", "") for m in _messages(results.get("bayesian_notes"))],
     }
     if protocol is None:
         ctx["title"] = "Trial results"

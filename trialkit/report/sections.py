@@ -18,9 +18,17 @@ def result_rows(results: Row, key: str) -> list[Row]:
     return [r for r in value if isinstance(r, Mapping)] if isinstance(value, list) else []
 
 
-def bayes_row(results: Row, outcome: str) -> Row | None:
-    """The first Bayesian row for ``outcome``, if any."""
-    return next((r for r in result_rows(results, "bayesian") if r.get("outcome") == outcome), None)
+def bayes_row(results: Row, outcome: str, estimand: Any = None) -> Row | None:
+    """The first Bayesian row for ``outcome`` (and ``estimand``, when given), if any.
+
+    Estimands compare without case ("ITT" in results, "itt" as a protocol name); a
+    Bayesian row without one is intention to treat, the only estimand :func:`bayes` fits.
+    """
+    for r in result_rows(results, "bayesian"):
+        same = estimand is None or str(r.get("estimand", "itt")).lower() == str(estimand).lower()
+        if r.get("outcome") == outcome and same:
+            return r
+    return None
 
 
 def outcome_rows(results: Row, protocol: Protocol) -> list[dict[str, Any]]:
@@ -34,9 +42,7 @@ def outcome_rows(results: Row, protocol: Protocol) -> list[dict[str, Any]]:
         except KeyError:
             continue
         digits = tables.digits_for([est.get("estimate"), est.get("ci_low"), est.get("ci_high")])
-        bayes = (
-            bayes_row(results, name) if est.get("estimand") == protocol.estimands[0].name else None
-        )
+        bayes = bayes_row(results, name, est.get("estimand"))
         desc = {
             r.get("arm"): r
             for r in result_rows(results, "descriptives")

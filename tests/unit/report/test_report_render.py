@@ -343,3 +343,34 @@ def test_plan_accepts_a_diagnosis_object():
     html = render_plan(protocol, diagnosis=FakeDiagnosis())
     assert "500 simulations per size" in html and "RMSE" in html
     assert '<th scope="row">Loneliness (UCLA 3-item scale)</th>' in html
+
+
+def test_bayesian_notes_are_shown_with_the_sampler_diagnostics(results, no_figures):
+    note = (
+        "`days_to_support`: 7 divergent transitions at the default target_accept of 0.8, so "
+        "refitted at 0.95 (smaller steps), which had 0; the refit is reported."
+    )
+    html = render_report({**results, "bayesian_notes": [note]})
+    diagnostics = html[html.index("sampler diagnostics</summary>") :]
+    diagnostics = diagnostics[: diagnostics.index("</details>")]
+    assert "<li>days_to_support: 7 divergent transitions" in diagnostics
+    assert "Notes on the Bayesian fits" not in render_report({**results, "bayesian_notes": []})
+
+
+@pytest.mark.parametrize("label", ["itt", "ITT"])
+def test_bayesian_columns_sit_beside_the_itt_estimate_whatever_its_case(
+    results, no_figures, label
+):
+    """Results from ``trialkit analyse`` say "ITT"; protocols name it "itt"."""
+    estimates = [
+        {**e, "estimand": label if e["estimand"].lower() == "itt" else e["estimand"].upper()}
+        for e in results["estimates"]
+    ]
+    bayesian = [{**b, "estimand": "ITT"} for b in results["bayesian"]]
+    html = render_report({**results, "estimates": estimates, "bayesian": bayesian})
+    row = html[html.index('<tr class="primary">') :]
+    cells = row[: row.index("</tr>")].split('<td class="num">')
+    posterior = next(b for b in bayesian if b["outcome"] == "loneliness")
+    assert f"{posterior['mean']:.2f}" in cells[-4]  # Bayesian mean beside the ITT estimate
+    cace = html[html.index("<td>CACE</td>") :].split("</tr>")[0].split('<td class="num">')
+    assert [c.split("<")[0] for c in cace[-4:]] == ["—"] * 4  # no posterior for the CACE

@@ -174,7 +174,8 @@ def _bayes_with_retry(name: str, notes: list[str], **kwargs: Any) -> BayesianFit
         return fit
     retry = bayes(**{**kwargs, "target_accept": RETRY_TARGET_ACCEPT})
     notes.append(
-        f"`{name}`: {divergences} divergent transitions at the default target_accept of "
+        f"`{name}`: {divergences} divergent transition{'s' * (divergences != 1)} at the "
+        "default target_accept of "
         f"0.8, so refitted at {RETRY_TARGET_ACCEPT} (smaller steps), which had "
         f"{retry.diagnostics.divergences}; the refit is reported."
     )
