@@ -184,3 +184,11 @@ def test_kernels_compile_uncached_where_numba_cannot_cache() -> None:
     namespace: dict[str, object] = {}
     exec("def plus_one(x):\n    return x + 1.0\n", namespace)
     assert kernels._jit(namespace["plus_one"])(1.0) == 2.0  # type: ignore[arg-type]
+
+
+def test_installed_nutpie_takes_the_kernels() -> None:
+    """Otherwise fits fall back silently to compiling PyTensor's graph (slow to compile):
+    this fails so that a nutpie release renaming its compiled-model fields is noticed."""
+    from trialkit.estimate.bayesian.compile import kernels_available
+
+    assert kernels_available()
