@@ -15,6 +15,9 @@ Only the two callback builders are swapped, for the duration of one
 ``compile_pymc_model`` call; everything else (graph rewrites, shared data, initial points,
 the sampler) is nutpie's. If a nutpie release renames these internals, trialkit falls
 back to nutpie's own callbacks (:func:`lean_callbacks_available` says which is in use).
+
+:func:`compile_kernels` builds nutpie's compiled model around trialkit's own kernels
+(:mod:`.kernels`) instead, with no PyTensor graph at all; ``bayes`` uses it by default.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import numpy as np
 
 from . import density
 from .design import DesignData, Family
-from .models import Parametrisation, _coords
+from .models import Parametrisation, model_coords
 from .priors import ModelPriors
 
 _LOGP_PARAMS = ["n_dim", "logp_fn", "user_data", "shared_logp", "shared_data"]
@@ -160,7 +163,7 @@ def compile_kernels(
     buffer = density.pack(data, family, priors, how)
     buffer.flags.writeable = False
     variables = density.variables(data, family, how)
-    coords = {k: pd.Index(v) for k, v in _coords(data).items()}
+    coords = {k: pd.Index(v) for k, v in model_coords(data).items()}
     coords["unconstrained_parameter"] = pd.Index([f"theta_{i}" for i in range(int(buffer[13]))])
     names = [v.name for v in variables]
     shapes = [v.shape for v in variables]

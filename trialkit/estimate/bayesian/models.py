@@ -132,7 +132,8 @@ def _cluster(data: DesignData, priors: ModelPriors, how: Parametrisation) -> Any
     return u[data.cluster_idx]
 
 
-def _coords(data: DesignData) -> dict[str, Any]:
+def model_coords(data: DesignData) -> dict[str, Any]:
+    """The model's coordinates: terms, covariates, block and period dummies, clusters, cutpoints."""
     coords: dict[str, Any] = {
         "term": list(data.terms),
         "covariate": list(data.covariates),
@@ -174,7 +175,7 @@ def build_model(
     """
     import pymc as pm
 
-    with pm.Model(coords=_coords(data)) as model:
+    with pm.Model(coords=model_coords(data)) as model:
         eta, shift = _centred(data.T, _effect_rv(priors.effect, "term"))
         if data.X.shape[1]:
             slopes = pm.Normal("gamma", 0.0, np.asarray(priors.slope_sigma), dims="covariate")
