@@ -206,9 +206,8 @@ def initial_point(
 ) -> np.ndarray:
     """A starting point: prior centres, jittered by Uniform(-1, 1) as PyMC's default init."""
     theta = np.zeros(int(buffer[13]))
-    q = sum(M.shape[1] for _, M, _ in _blocks(data))
     theta[: data.T.shape[1]] = priors.effect.mu
-    i = q
+    i = int(buffer[1])  # after the q coefficients
     if family != "ordered_logistic":
         theta[i] = priors.intercept_mu
         i += 1

@@ -81,6 +81,23 @@ def _sizes(buf: np.ndarray) -> tuple[int, int, int, int, int]:
 
 
 @_jit
+def _arrays(buf: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Views of the buffer's arrays (layout in :func:`density.pack`): ``y``, ``Z`` (column
+    by column), cluster codes, prior means, prior SDs, centring means, cutpoint prior means."""
+    n, q, _, _, end = _sizes(buf)
+    o = HEADER + n * (q + 2)  # after y, Z and the cluster codes
+    return (
+        buf[HEADER : HEADER + n],
+        buf[HEADER + n : o - n],
+        buf[o - n : o],
+        buf[o : o + q],
+        buf[o + q : o + 2 * q],
+        buf[o + 2 * q : o + 3 * q],
+        buf[o + 3 * q : end],
+    )
+
+
+@_jit
 def _positive(theta: np.ndarray, t: int, grad: np.ndarray, rate: float) -> tuple[float, float]:
     """Exponential(rate) prior on ``exp(theta[t])`` with the log transform's Jacobian."""
     value = math.exp(theta[t])
@@ -187,9 +204,8 @@ def _negative_binomial(
 def _ordered_logistic(
     y: np.ndarray, eta: np.ndarray, theta: np.ndarray, t: int, grad: np.ndarray, buf: np.ndarray
 ) -> float:
-    n, q, _, K, _ = _sizes(buf)
-    m = K - 1
-    cut_mu = buf[HEADER + n * (q + 2) + 3 * q : HEADER + n * (q + 2) + 3 * q + m]
+    cut_mu = _arrays(buf)[6]
+    m = cut_mu.size
     cut = np.empty(m)
     d_cut = np.zeros(m)
     lp = 0.0
@@ -229,9 +245,7 @@ def _prior_and_eta(
     zeroes first), the linear predictor ``eta`` and where the family's parameters start."""
     n, q, J, _, _ = _sizes(buf)
     k, nu0 = int(buf[2]), buf[7]
-    o = HEADER + n * (q + 2)
-    Z, cl = buf[HEADER + n : o - n], buf[o - n : o]
-    mu, sd = buf[o : o + q], buf[o + q : o + 2 * q]
+    _, Z, cl, mu, sd, _, _ = _arrays(buf)
     for i in range(grad.size):
         grad[i] = 0.0
     lp = buf[8]
@@ -286,8 +300,7 @@ def _prior_and_eta(
 def _backpropagate(theta: np.ndarray, buf: np.ndarray, g: np.ndarray, grad: np.ndarray) -> None:
     """Add the likelihood's gradient, given ``g`` = d log-likelihood / d eta, to ``grad``."""
     n, q, J, _, _ = _sizes(buf)
-    o = HEADER + n * (q + 2)
-    Z, cl = buf[HEADER + n : o - n], buf[o - n : o]
+    _, Z, cl, _, _, _, _ = _arrays(buf)
     for j in range(q):
         col = Z[j * n : (j + 1) * n]
         acc = 0.0
@@ -318,9 +331,9 @@ def _backpropagate(theta: np.ndarray, buf: np.ndarray, g: np.ndarray, grad: np.n
 @_jit
 def expand(theta: np.ndarray, buf: np.ndarray, out: np.ndarray) -> None:
     """The posterior variables at ``theta``, in :func:`density.variables` order."""
-    n, q, J, K, _ = _sizes(buf)
+    _, q, J, K, _ = _sizes(buf)
     family = int(buf[6])
-    means = buf[HEADER + n * (q + 2) + 2 * q : HEADER + n * (q + 2) + 3 * q]
+    means = _arrays(buf)[5]
     shift = 0.0
     for j in range(q):
         out[j] = theta[j]
@@ -380,7 +393,7 @@ def log_density_callback(family_code: int) -> Any:
         theta = numba.carray(x_, (dim,))
         grad = numba.carray(out_, (dim,))
         lp, eta, t = _prior_and_eta(theta, buf, grad)
-        lp += likelihood(buf[HEADER : HEADER + int(buf[0])], eta, theta, t, grad, buf)
+        lp += likelihood(_arrays(buf)[0], eta, theta, t, grad, buf)
         _backpropagate(theta, buf, eta, grad)
         numba.carray(logp_, (1,))[0] = lp
         for i in range(dim):
