@@ -4,8 +4,9 @@ Used by ``trialkit simulate``, the demo and design diagnosis. Every outcome is d
 latent normal with a cluster (unit) random effect whose share of variance is the declared
 ICC and whose individual part is explained by the baseline to the declared R²; the latent is
 then mapped to the outcome's type (continuous, binary, count, ordinal, proportion), shifted by
-the declared effect in treated arms, clipped to the declared range, and lost at the declared
-attrition rate. Ordinal outcomes are written as their text labels, as survey exports are.
+the declared effect (times ``effect_scale``) in every treated arm, clipped to the declared
+range, and lost at the declared attrition rate. Ordinal outcomes are written as their text
+labels, as survey exports are.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def fabricate(
     *,
     rng: np.random.Generator,
     steps: pd.Series | None = None,
+    effect_scale: float = 1.0,
 ) -> dict[str, pd.DataFrame]:
     """Fabricate one data frame per level (the unit's own level included).
 
@@ -43,12 +45,19 @@ def fabricate(
         The random generator (simulation only; allocations use their own stream).
     steps
         For stepped-wedge designs, each unit's crossover step (1..steps), indexed by unit id.
+    effect_scale
+        Multiplies every declared treatment effect, in every treated arm: 1 simulates the
+        declared effects, 0 no effect (the null), -1 effects of the same size in the harmful
+        direction. Every treated arm gets the same (scaled) declared effect.
 
     Returns
     -------
     dict
         Level name → data frame, ready to be written as ``data/<level>.csv``.
     """
+    if not np.isfinite(effect_scale):
+        raise ValueError(f"The 'effect_scale' parameter of fabricate must be a finite number. "
+                         f"Got {effect_scale!r} instead.")
     uid = protocol.units.id_column
     ids = units[uid].astype(str).to_numpy()
     unit_arm = arms.reindex(ids).to_numpy()
@@ -56,7 +65,7 @@ def fabricate(
     unit_frame = _unit_frame(protocol, units, unit_arm, rng)
     every = np.arange(len(ids))
     _add_outcomes(unit_frame, protocol, protocol.units.name, every,
-                  unit_arm != protocol.control.id, effects, rng)
+                  unit_arm != protocol.control.id, effects, rng, scale=effect_scale)
     frames = {protocol.units.name: unit_frame}
     for level in protocol.levels:
         keep = np.isin(unit_arm, level.arms) if level.arms else np.ones(len(ids), bool)
@@ -78,7 +87,8 @@ def fabricate(
             0, level.id_column, [f"{level.name[:2].upper()}{i + 1:05d}" for i in range(len(frame))]
         )
         _add_covariates(frame, protocol, level.name, rng)
-        _add_outcomes(frame, protocol, level.name, rows, treated, effects, rng)
+        _add_outcomes(frame, protocol, level.name, rows, treated, effects, rng,
+                      scale=effect_scale)
         frames[level.name] = frame
     return frames
 
@@ -170,6 +180,8 @@ def _add_outcomes(
     treated: NDArray[np.bool_],
     effects: FloatArray,
     rng: np.random.Generator,
+    *,
+    scale: float = 1.0,
 ) -> None:
     lost = rng.random(len(frame)) < protocol.power.attrition  # a lost person loses every outcome
     for k, outcome in enumerate(protocol.outcomes):
@@ -184,7 +196,7 @@ def _add_outcomes(
             np.sqrt(a.r2) * baseline_part + np.sqrt(1 - a.r2) * individual
         )
         latent = cluster + within
-        values = _outcome_values(outcome, a, latent, treated, rng)
+        values = _outcome_values(outcome, a, latent, treated, rng, scale=scale)
         if outcome.baseline:
             base_latent = cluster + np.sqrt(1 - a.icc) * baseline_part
             base = _outcome_values(outcome, a, base_latent, np.zeros(n, bool), rng)
@@ -201,8 +213,10 @@ def _outcome_values(
     latent: FloatArray,
     treated: NDArray[np.bool_],
     rng: np.random.Generator,
+    *,
+    scale: float = 1.0,
 ) -> NDArray[np.generic]:
-    shift = np.where(treated, a.effect, 0.0)
+    shift = np.where(treated, scale * a.effect, 0.0)
     if outcome.type == "binary":
         rate = a.rate if a.rate is not None else 0.5
         threshold = stats.norm.ppf(np.clip(rate + shift, 1e-6, 1 - 1e-6))
