@@ -16,6 +16,7 @@ from trialkit.report.figures.results import (
     randomisation_plot,
     subgroup_plot,
 )
+from trialkit.report.figures.stepped_wedge import stepped_wedge_plot, stepped_wedge_spec
 
 __all__ = [
     "Figure",
@@ -27,5 +28,7 @@ __all__ = [
     "power_curve_figure",
     "power_plot",
     "randomisation_plot",
+    "stepped_wedge_plot",
+    "stepped_wedge_spec",
     "subgroup_plot",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -17,6 +18,27 @@ from markupsafe import Markup, escape
 
 INK, BLUE, GREEN, RED, GREY = "#0b0c0c", "#1d70b8", "#00703c", "#d4351c", "#505a5f"
 LIGHT = "#b1b4b6"
+
+#: Figure width in inches (360 SVG units). Narrow on purpose: a phone shows the SVG about
+#: 350 CSS px wide, so 12-unit text stays near 11.7 px there; the stylesheet caps the width
+#: on a desktop (34rem) so that the same text is about 18 px, the size of the body text.
+WIDTH = 5.0
+#: The one font size, in SVG units (points), for every label, tick and legend.
+FONT = 12.0
+#: Characters per line for wrapped tick labels and axis titles at ``FONT``.
+LABEL_CHARS = 22
+TITLE_CHARS = 48
+
+
+def wrap(text: str, width: int = LABEL_CHARS) -> str:
+    """Break ``text`` into lines of at most ``width`` characters (long words kept whole)."""
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False)) or text
+
+
+def row_height(labels: Sequence[str]) -> float:
+    """Inches per plotted row, enough for the tallest wrapped label among ``labels``."""
+    lines = max((label.count("\n") + 1 for label in labels), default=1)
+    return 0.2 + 0.21 * lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +80,11 @@ def draw_svg(name: str, plot: Callable[[Any], None], *, size: tuple[float, float
         "svg.fonttype": "none",
         "font.family": "sans-serif",
         "font.sans-serif": ["Arial", "Helvetica", "DejaVu Sans"],
-        "font.size": 10,
+        "font.size": FONT,
+        "axes.labelsize": FONT,
+        "xtick.labelsize": FONT,
+        "ytick.labelsize": FONT,
+        "legend.fontsize": FONT,
         "axes.edgecolor": GREY,
         "axes.labelcolor": INK,
         "xtick.color": INK,

@@ -6,10 +6,12 @@ from typing import Any
 
 from trialkit.report.figures._draw import (
     BLUE,
+    FONT,
     GREEN,
     GREY,
     INK,
     RED,
+    WIDTH,
     Figure,
     draw_bytes,
     draw_svg,
@@ -72,7 +74,10 @@ def _plotter(rows: list[dict[str, Any]], labels: dict[str, str] | None = None) -
         ax.set_ylim(0, 1)
         ax.set_xlabel("Number of randomised units")
         ax.set_ylabel("Power")
-        ax.legend(frameon=False, fontsize=9)
+        # Below the axes, one entry a line: beside or inside, it hides the curves at 5 in.
+        ax.legend(
+            frameon=False, fontsize=FONT, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=1
+        )
 
     return plot
 
@@ -104,7 +109,7 @@ def power_plot(rows: list[dict[str, Any]], labels: dict[str, str]) -> Figure | N
         "fig-power",
         "Power by number of randomised units",
         f"Line chart of statistical power against the number of randomised units. {summary}.",
-        draw_svg("power", _plotter(rows, labels), size=(6.5, 3.5)),
+        draw_svg("power", _plotter(rows, labels), size=(WIDTH, 3.2 + 0.25 * len(series))),
         ("Outcome", "Units", "Power"),
         table,
     )

@@ -8,22 +8,29 @@ from typing import Any
 
 from trialkit.report.figures._draw import (
     BLUE,
+    FONT,
     GREEN,
     GREY,
     INK,
     LIGHT,
     RED,
+    TITLE_CHARS,
+    WIDTH,
     Figure,
     draw_svg,
     make_figure,
+    row_height,
+    wrap,
 )
+from trialkit.report.figures.stepped_wedge import stepped_wedge_plot
 from trialkit.report.tables import fmt, fmt_p
 
 
 def love_plot(spec: Mapping[str, Any]) -> Figure:
     """Standardised baseline differences with the WWC 0.05 and 0.25 lines."""
     rows = list(spec["rows"])
-    height = 1.2 + 0.32 * len(rows)
+    labels = [wrap(r["label"]) for r in rows]
+    height = 1.5 + row_height(labels) * len(rows)
 
     def plot(ax: Any) -> None:
         ys = range(len(rows))[::-1]
@@ -36,12 +43,15 @@ def love_plot(spec: Mapping[str, Any]) -> Figure:
         markers = ["o" if abs(v) <= 0.05 else "s" if abs(v) <= 0.25 else "X" for v in values]
         for y, v, c, m in zip(ys, values, colours, markers, strict=True):
             ax.plot([v], [y], marker=m, color=c, markersize=7, linestyle="none")
-        ax.set_yticks(list(ys), [r["label"] for r in rows])
+        ax.set_yticks(list(ys), labels)
         limit = max(0.3, *(abs(v) * 1.15 for v in values))
         ax.set_xlim(-limit, limit)
-        ax.set_xlabel("Standardised difference (intervention minus control), in SDs")
-        ax.text(0.25, len(rows) - 0.4, " 0.25", color=GREY, fontsize=8)
-        ax.text(0.05, len(rows) - 0.4, " 0.05", color=GREY, fontsize=8)
+        ax.set_xlabel(
+            wrap("Standardised difference (intervention minus control), in SDs", TITLE_CHARS)
+        )
+        ax.set_ylim(-0.6, len(rows) - 0.1)
+        for x in (0.05, 0.25):
+            ax.text(x, len(rows) - 0.5, f"{x:g}", color=GREY, fontsize=FONT, ha="center")
 
     worst = max(rows, key=lambda r: abs(r["value"]))
     desc = (
@@ -54,7 +64,7 @@ def love_plot(spec: Mapping[str, Any]) -> Figure:
         "fig-love",
         "Baseline balance (love plot)",
         desc,
-        draw_svg("love", plot, size=(7.0, height)),
+        draw_svg("love", plot, size=(WIDTH, height)),
         ("Covariate", "Std. difference"),
         table,
     )
@@ -66,8 +76,25 @@ def _interval_plot(ax: Any, rows: Sequence[Mapping[str, Any]], xlabel: str) -> N
     for y, r in zip(ys, rows, strict=True):
         ax.plot([r["low"], r["high"]], [y, y], color=BLUE, linewidth=2)
         ax.plot([r["estimate"]], [y], marker="D", color=INK, markersize=6)
-    ax.set_yticks(list(ys), [r["label"] for r in rows])
-    ax.set_xlabel(xlabel)
+    ax.set_yticks(list(ys), [wrap(r["label"]) for r in rows])
+    ax.set_xlabel(wrap(xlabel, TITLE_CHARS))
+
+
+def _interval_height(rows: Sequence[Mapping[str, Any]]) -> float:
+    return 1.4 + row_height([wrap(r["label"]) for r in rows]) * len(rows)
+
+
+def _legend_below(ax: Any) -> None:
+    """One legend entry a line under the axes: a phone-width figure has no room beside."""
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(
+        handles,
+        [wrap(label, TITLE_CHARS) for label in labels],
+        frameon=False,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.3),
+        ncol=1,
+    )
 
 
 def forest_plot(spec: Mapping[str, Any]) -> Figure:
@@ -77,8 +104,8 @@ def forest_plot(spec: Mapping[str, Any]) -> Figure:
     def plot(ax: Any) -> None:
         _interval_plot(ax, rows, "Effect in standard deviations (right of zero = better)")
         lo, hi = ax.get_xlim()
-        ax.text(hi, -0.9, "better →", ha="right", color=GREEN, fontsize=9)
-        ax.text(lo, -0.9, "← worse", ha="left", color=RED, fontsize=9)
+        ax.text(hi, -0.9, "better →", ha="right", color=GREEN, fontsize=FONT)
+        ax.text(lo, -0.9, "← worse", ha="left", color=RED, fontsize=FONT)
         ax.set_ylim(-1.2, len(rows) - 0.5)
 
     better = [r["label"] for r in rows if r["low"] > 0]
@@ -101,7 +128,7 @@ def forest_plot(spec: Mapping[str, Any]) -> Figure:
         "fig-forest",
         "Effects on every outcome (forest plot)",
         desc,
-        draw_svg("forest", plot, size=(7.0, 1.4 + 0.36 * len(rows))),
+        draw_svg("forest", plot, size=(WIDTH, _interval_height(rows) + 0.3)),
         ("Outcome", "Effect", "95% CI", "Unit", "Effect (SD, + = better)"),
         table,
     )
@@ -124,7 +151,7 @@ def subgroup_plot(spec: Mapping[str, Any]) -> Figure:
         "fig-subgroups",
         "Effects by citizen group (equity)",
         desc,
-        draw_svg("subgroups", plot, size=(7.0, 1.3 + 0.36 * len(rows))),
+        draw_svg("subgroups", plot, size=(WIDTH, _interval_height(rows))),
         ("Group", "Effect", "95% CI"),
         table,
     )
@@ -161,10 +188,8 @@ def posterior_plot(spec: Mapping[str, Any]) -> Figure:
             )
         ax.set_yticks([])
         ax.spines["left"].set_visible(False)
-        ax.set_xlabel(f"Effect on {spec['label']} ({unit})")
-        ax.legend(
-            frameon=False, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2
-        )
+        ax.set_xlabel(wrap(f"Effect on {spec['label']} ({unit})", TITLE_CHARS))
+        _legend_below(ax)
 
     s = spec.get("summary") or {}
     desc = (
@@ -190,7 +215,7 @@ def posterior_plot(spec: Mapping[str, Any]) -> Figure:
         "fig-posterior",
         f"How sure we are: the effect on {spec['label']}",
         desc,
-        draw_svg("posterior", plot, size=(7.0, 3.6)),
+        draw_svg("posterior", plot, size=(WIDTH, 4.6)),
         ("Statistic", "Value"),
         table,
     )
@@ -211,15 +236,13 @@ def randomisation_plot(spec: Mapping[str, Any], index: int = 0) -> Figure:
             color="#8a9094",
             edgecolor=GREY,
             linewidth=0.3,
-            label="Effects under re-randomisation if the reform did nothing",
+            label="Effects by chance alone (re-randomised, no effect)",
         )
         ax.axvline(observed, color=RED, linewidth=2, label=f"Observed effect ({observed:.2f})")
         ax.axvline(-observed, color=RED, linewidth=1, linestyle=":", label="Its mirror image")
-        ax.set_xlabel(f"Effect on {spec['label']}")
+        ax.set_xlabel(wrap(f"Effect on {spec['label']}", TITLE_CHARS))
         ax.set_ylabel("Number of draws")
-        ax.legend(
-            frameon=False, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2
-        )
+        _legend_below(ax)
 
     beyond = sum(abs(v) >= abs(observed) for v in null)
     desc = (
@@ -232,7 +255,7 @@ def randomisation_plot(spec: Mapping[str, Any], index: int = 0) -> Figure:
         f"fig-ri-{index}",
         f"Randomisation distribution: {spec['label']}",
         desc,
-        draw_svg(f"ri-{index}", plot, size=(7.0, 3.4)),
+        draw_svg(f"ri-{index}", plot, size=(WIDTH, 4.4)),
         ("Effect from", "to", "Draws"),
         counts,
     )
@@ -278,9 +301,7 @@ def misuse_plot(spec: Mapping[str, Any]) -> Figure:
         ax.spines["left"].set_visible(False)
         ax.set_xlim(0, 100 * top)
         ax.set_xlabel("Share of spending judged unjustified (%)")
-        ax.legend(
-            frameon=False, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=3
-        )
+        _legend_below(ax)
 
     p_above = spec.get("p_above")
     desc = (
@@ -298,7 +319,7 @@ def misuse_plot(spec: Mapping[str, Any]) -> Figure:
         "fig-misuse",
         "How much misuse: the rate against the tolerance",
         desc,
-        draw_svg("misuse", plot, size=(7.0, 3.2)),
+        draw_svg("misuse", plot, size=(WIDTH, 4.2)),
         ("Statistic", "Value"),
         table,
     )
@@ -324,6 +345,7 @@ def build_figures(data: Mapping[str, Any]) -> dict[str, Any]:
         "posterior": posterior_plot,
         "subgroups": subgroup_plot,
         "misuse": misuse_plot,
+        "stepped_wedge": stepped_wedge_plot,
     }
     out: dict[str, Any] = {k: makers[k](v) for k, v in data.items() if k in makers}
     out["randomisation"] = [
