@@ -30,8 +30,9 @@ def figure(tmp_path_factory: pytest.TempPathFactory) -> Figure:
     units = api.simulate_units(path, tmp / "units.csv")
     allocation = api.randomise(path, units, tmp / "allocation.csv")
     sw = protocol.design.stepped_wedge
-    assert sw is not None
-    spec = stepped_wedge_spec(allocation.step, sw.periods, unit=protocol.units.name)
+    assert sw is not None and allocation.step is not None
+    steps = [int(s) for s in allocation.step]
+    spec = stepped_wedge_spec(steps, sw.periods, unit=protocol.units.name)
     return stepped_wedge_plot(spec)
 
 
