@@ -259,13 +259,6 @@ def _analysis(p: Protocol) -> Iterator[Problem]:
                     "a condition needs exactly one of `at_least` and `at_most`",
                     "e.g. `at_least: 0.8` for benefit, `at_most: 0.1` for harm.",
                 )
-    multiplicity = {f.multiplicity for f in p.families}
-    if "westfall_young" in multiplicity and p.analysis.frequentist.ri_draws == 0:
-        yield Problem(
-            ("analysis", "frequentist", "ri_draws"),
-            "Westfall–Young needs re-randomisation draws",
-            "set `ri_draws:` to 1000 or more.",
-        )
 
 
 def _costs_and_dates(p: Protocol) -> Iterator[Problem]:
@@ -330,5 +323,11 @@ RULES: tuple[Callable[[Protocol], Iterator[Problem]], ...] = (
 
 
 def check_rules(protocol: Protocol) -> list[Problem]:
-    """Every cross-field problem of ``protocol``, in rule order."""
-    return [problem for rule in RULES for problem in rule(protocol)]
+    """Every cross-field problem of ``protocol``, in rule order.
+
+    The rules here come first, then :data:`trialkit.protocol.support.SUPPORT_RULES`: the
+    options the registered plans would not run, refused rather than replaced silently.
+    """
+    from trialkit.protocol.support import SUPPORT_RULES  # support imports this module
+
+    return [problem for rule in (*RULES, *SUPPORT_RULES) for problem in rule(protocol)]

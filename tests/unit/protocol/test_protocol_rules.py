@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from trialkit.protocol import Protocol, parse_protocol
 from trialkit.protocol.rules import RULES
+from trialkit.protocol.support import SUPPORT_RULES
 
 SW_DESIGN = (
     ("  type: cluster\n", "  type: stepped_wedge\n"),
@@ -371,16 +372,111 @@ CASES = [
         "analysis.decision_rules[0].conditions[0]",
         "event: benefit",
     ),
+    # _frequentist_support (trialkit.protocol.support): options the plan would not run
     Case(
-        "_analysis",
-        "westfall_young_without_draws",
+        "_frequentist_support",
+        "westfall_young",
+        (("    multiplicity: bh", "    multiplicity: westfall_young"),),
+        r"family `workforce`: Westfall–Young adjustment is not yet run by the registered "
+        r"plan.* Fix: declare `multiplicity: holm` \(or `bh`\)",
+        "families[2].multiplicity",
+        "    multiplicity: westfall_young",
+    ),
+    Case(
+        "_frequentist_support",
+        "missing_data",
+        (("    missing_data: complete_case", "    missing_data: multiple_imputation"),),
+        r"missing-data method `multiple_imputation` is not yet run.* Fix: declare "
+        r"`missing_data: complete_case`",
+        "analysis.frequentist.missing_data",
+        "    missing_data: multiple_imputation",
+    ),
+    Case(
+        "_frequentist_support",
+        "binary_effect",
+        (("    binary_effect: risk_difference", "    binary_effect: odds_ratio"),),
+        r"binary effect `odds_ratio` is not yet run.* Fix: declare "
+        r"`binary_effect: risk_difference`",
+        "analysis.frequentist.binary_effect",
+        "    binary_effect: odds_ratio",
+    ),
+    Case(
+        "_frequentist_support",
+        "alpha",
+        (("    alpha: 0.05", "    alpha: 0.1"),),
+        r"alpha 0.1 is not yet run by the registered plan, whose confidence intervals are "
+        r"95 %.* Fix: declare `alpha: 0.05`",
+        "analysis.frequentist.alpha",
+        "    alpha: 0.1",
+    ),
+    Case(
+        "_frequentist_support",
+        "dim_with_se_type",
         (
-            ("    multiplicity: bh", "    multiplicity: westfall_young"),
-            ("    ri_draws: 2000", "    ri_draws: 0"),
+            ("    estimator: lin", "    estimator: difference_in_means"),
+            ("    se_type: auto", "    se_type: CR2"),
         ),
-        r"Westfall–Young needs re-randomisation draws",
-        "analysis.frequentist.ri_draws",
-        "    ri_draws: 0",
+        r"se_type `CR2` is not used by the difference in means.* Fix: declare `se_type: auto`",
+        "analysis.frequentist.se_type",
+        "    se_type: CR2",
+    ),
+    Case(
+        "_frequentist_support",
+        "stepped_wedge_with_lin",
+        (
+            *SW_DESIGN,
+            ("  block_columns: [locality]\n", "  stepped_wedge: {steps: 3, periods: 4}\n"),
+        ),
+        r"a stepped-wedge design is analysed by OLS with period effects; estimator `lin`.* "
+        r"Fix: declare `estimator: ols`",
+        "analysis.frequentist.estimator",
+        "    estimator: lin",
+    ),
+    Case(
+        "_frequentist_support",
+        "unclustered_se_for_cluster_design",
+        (("    se_type: auto", "    se_type: HC2"),),
+        r"se_type `HC2` cannot be used for outcome `loneliness`, which needs a cluster-robust "
+        r"variance.* Fix: declare `se_type: auto`",
+        "analysis.frequentist.se_type",
+        "    se_type: HC2",
+    ),
+    # _bayesian_support
+    Case(
+        "_bayesian_support",
+        "interval",
+        (("    draws: 1000\n", "    draws: 1000\n    interval: 0.9\n"),),
+        r"interval 0.9 is not yet run by the registered plan, whose credible intervals are "
+        r"95 %.* Fix: declare `interval: 0.95`",
+        "analysis.bayesian.interval",
+        "    interval: 0.9",
+    ),
+    Case(
+        "_bayesian_support",
+        "second_prior",
+        (("    draws: 1000\n", "      - {outcome: loneliness, sd: 2, source: x}\n"
+                               "    draws: 1000\n"),),
+        r"a second prior for `loneliness`; the plan would use the first only.* Fix: keep one",
+        "analysis.bayesian.priors[1].outcome",
+        "      - {outcome: loneliness, sd: 2",
+    ),
+    Case(
+        "_bayesian_support",
+        "prior_on_unfitted_outcome",
+        (("    draws: 1000\n", "      - {outcome: sickness_days, sd: 2, source: x}\n"
+                               "    draws: 1000\n"),),
+        r"outcome `sickness_days` is not fitted by the Bayesian plan.* Fix: remove the prior",
+        "analysis.bayesian.priors[1].outcome",
+        "      - {outcome: sickness_days",
+    ),
+    Case(
+        "_bayesian_support",
+        "decision_rules_without_bayes",
+        (("    enabled: true", "    enabled: false"),),
+        r"decision rule `roll_out` needs the Bayesian plan, which is disabled.* Fix: set "
+        r"`analysis.bayesian.enabled: true`",
+        "analysis.decision_rules[0]",
+        "    - name: roll_out",
     ),
     # _costs_and_dates
     Case(
@@ -447,7 +543,7 @@ def test_broken_rule_is_located(flag, case: Case) -> None:
 
 
 def test_every_rule_has_a_case() -> None:
-    rule_names = {rule.__name__ for rule in RULES} | {"_stepped_wedge"}
+    rule_names = {rule.__name__ for rule in (*RULES, *SUPPORT_RULES)} | {"_stepped_wedge"}
     assert rule_names == {case.rule for case in CASES}
 
 
@@ -460,6 +556,7 @@ def test_valid_variants_of_the_flagship_parse(flag) -> None:
     stepped = flag.edit(
         *SW_DESIGN,
         ("  block_columns: [locality]\n", "  stepped_wedge: {steps: 3, periods: 4}\n"),
+        ("    estimator: lin", "    estimator: ols"),
     )
     assert parse_protocol(stepped).design.stepped_wedge is not None
 

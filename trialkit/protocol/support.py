@@ -1,0 +1,221 @@
+"""What the registered plans run: options they would not honour, and advice.
+
+``trialkit check`` refuses (errors) every option that the registered plans
+(:mod:`trialkit.estimate.frequentist.plan`, :mod:`trialkit.estimate.bayesian.plan`) would not
+run, so that nothing is replaced silently at analysis time; remove a refusal in the same
+change that makes the plan run its option. It also gives warnings: declarations that are
+valid and will be run, but that probably do not say what the pilot team means (a power
+calculation for an effect smaller than the one that matters). Warnings never stop a stage;
+:func:`protocol_warnings` locates them in the YAML file as errors are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from trialkit.errors import Issue
+from trialkit.protocol.model import Protocol
+from trialkit.protocol.rules import Problem
+
+#: Outcome roles the Bayesian plan fits (``FITTED_ROLES`` of the Bayesian plan).
+BAYESIAN_ROLES = ("primary", "secondary", "harm")
+
+_NOT_RUN = "is not yet run by the registered plan"
+
+
+def _frequentist_support(p: Protocol) -> Iterator[Problem]:
+    plan, loc = p.analysis.frequentist, ("analysis", "frequentist")
+    for i, family in enumerate(p.families):
+        if family.multiplicity == "westfall_young":
+            yield Problem(
+                ("families", i, "multiplicity"),
+                f"family `{family.name}`: Westfall–Young adjustment {_NOT_RUN} (it needs "
+                "joint re-randomisation across the family)",
+                "declare `multiplicity: holm` (or `bh`).",
+            )
+    if plan.missing_data != "complete_case":
+        yield Problem(
+            (*loc, "missing_data"),
+            f"missing-data method `{plan.missing_data}` {_NOT_RUN}, which analyses "
+            "complete cases",
+            "declare `missing_data: complete_case` and list the method under "
+            "`analysis.sensitivity`.",
+        )
+    if plan.binary_effect != "risk_difference":
+        yield Problem(
+            (*loc, "binary_effect"),
+            f"binary effect `{plan.binary_effect}` {_NOT_RUN}, which estimates risk "
+            "differences (linear probability model)",
+            "declare `binary_effect: risk_difference`.",
+        )
+    if plan.alpha != 0.05:
+        yield Problem(
+            (*loc, "alpha"),
+            f"alpha {plan.alpha:g} {_NOT_RUN}, whose confidence intervals are 95 %",
+            "declare `alpha: 0.05`.",
+        )
+    if plan.estimator == "difference_in_means" and plan.se_type != "auto":
+        yield Problem(
+            (*loc, "se_type"),
+            f"se_type `{plan.se_type}` is not used by the difference in means, whose "
+            "variance follows the design (Neyman, or CR2 with clusters)",
+            "declare `se_type: auto`, or `estimator: lin` to choose the standard errors.",
+        )
+    if p.design.type == "stepped_wedge" and plan.estimator != "ols":
+        yield Problem(
+            (*loc, "estimator"),
+            f"a stepped-wedge design is analysed by OLS with period effects; estimator "
+            f"`{plan.estimator}` {_NOT_RUN} for it",
+            "declare `estimator: ols`.",
+        )
+    yield from _se_type_fits_design(p)
+
+
+def _se_type_fits_design(p: Protocol) -> Iterator[Problem]:
+    se_type = p.analysis.frequentist.se_type
+    if se_type == "auto" or p.analysis.frequentist.estimator == "difference_in_means":
+        return
+    cluster_se = se_type.startswith("CR")
+    clustered = {o.name: p.design.type != "individual" or o.level != p.units.name
+                 for o in p.outcomes if o.role != "monitoring"}
+    mismatched = [name for name, c in clustered.items() if c != cluster_se]
+    if mismatched:
+        need = "an unclustered" if cluster_se else "a cluster-robust"
+        yield Problem(
+            ("analysis", "frequentist", "se_type"),
+            f"se_type `{se_type}` cannot be used for outcome `{mismatched[0]}`, which "
+            f"needs {need} variance",
+            "declare `se_type: auto` (HC2 without clusters, CR2 with).",
+        )
+
+
+def _bayesian_support(p: Protocol) -> Iterator[Problem]:
+    plan, loc = p.analysis.bayesian, ("analysis", "bayesian")
+    fitted = {o.name for o in p.outcomes if o.role in BAYESIAN_ROLES}
+    if plan.interval != 0.95:
+        yield Problem(
+            (*loc, "interval"),
+            f"interval {plan.interval:g} {_NOT_RUN}, whose credible intervals are 95 %",
+            "declare `interval: 0.95`.",
+        )
+    seen: set[str] = set()
+    for i, prior in enumerate(plan.priors):
+        known = prior.outcome in {o.name for o in p.outcomes}
+        if prior.outcome in seen:
+            yield Problem(
+                (*loc, "priors", i, "outcome"),
+                f"a second prior for `{prior.outcome}`; the plan would use the first only",
+                "keep one prior per outcome.",
+            )
+        elif known and prior.outcome not in fitted:
+            yield Problem(
+                (*loc, "priors", i, "outcome"),
+                f"outcome `{prior.outcome}` is not fitted by the Bayesian plan (only "
+                "primary, secondary and harm outcomes are), so its prior would be unused",
+                "remove the prior, or give the outcome one of those roles.",
+            )
+        seen.add(prior.outcome)
+    for r, rule in enumerate(p.analysis.decision_rules if not plan.enabled else ()):
+        yield Problem(
+            ("analysis", "decision_rules", r),
+            f"decision rule `{rule.name}` needs the Bayesian plan, which is disabled",
+            "set `analysis.bayesian.enabled: true`, or remove the rule.",
+        )
+
+
+def _powered_below_mid(p: Protocol) -> Iterator[Problem]:
+    for i, o in enumerate(p.outcomes):
+        a = o.assumptions
+        if o.mid is not None and a is not None and abs(a.effect) < o.mid:
+            yield Problem(
+                ("outcomes", i, "assumptions", "effect"),
+                f"outcome `{o.name}` is powered for an effect of {abs(a.effect):g}, smaller "
+                f"than its minimum important difference ({o.mid:g}): the pilot is sized to "
+                "detect a change its own protocol says is too small to matter",
+                f"power for the MID (`effect: {o.mid:g}` in the direction of benefit), or "
+                "lower `mid:` if smaller changes matter.",
+            )
+
+
+def _rope_wider_than_mid(p: Protocol) -> Iterator[Problem]:
+    for i, o in enumerate(p.outcomes):
+        if o.mid is not None and o.rope is not None and o.rope > o.mid:
+            yield Problem(
+                ("outcomes", i, "rope"),
+                f"outcome `{o.name}`'s band of effects too small to matter (rope ±{o.rope:g}) "
+                f"is wider than its minimum important difference ({o.mid:g}): an effect large "
+                "enough to matter would also count as practically zero",
+                f"set `rope:` below `mid:` (for example `rope: {o.mid / 2:g}`).",
+            )
+
+
+def _unevaluated_rules(p: Protocol) -> Iterator[Problem]:
+    # A warning, not an error, while a bundled protocol (school_budget_autonomy) names a
+    # monitoring outcome in its rules; the analysis also says so in its notes.
+    if not p.analysis.bayesian.enabled:
+        return
+    fitted = {o.name for o in p.outcomes if o.role in BAYESIAN_ROLES}
+    declared = {o.name for o in p.outcomes}
+    for r, rule in enumerate(p.analysis.decision_rules):
+        for c, cond in enumerate(rule.conditions):
+            if cond.outcome in declared and cond.outcome not in fitted:
+                yield Problem(
+                    ("analysis", "decision_rules", r, "conditions", c, "outcome"),
+                    f"decision rule `{rule.name}` refers to `{cond.outcome}`, which the "
+                    "Bayesian plan does not fit, so the rule will not be evaluated and the "
+                    "analysis will not say whether to take its action",
+                    f"give `{cond.outcome}` the role `harm` (or `primary`/`secondary`), or "
+                    "name such an outcome in the rule.",
+                )
+
+
+Rule = Callable[[Protocol], Iterator[Problem]]
+
+#: Refusals, run by :func:`trialkit.protocol.rules.check_rules` after its own rules.
+SUPPORT_RULES: tuple[Rule, ...] = (_frequentist_support, _bayesian_support)
+
+#: Advice: valid declarations that probably do not say what is meant.
+WARNINGS: tuple[Rule, ...] = (_powered_below_mid, _rope_wider_than_mid, _unevaluated_rules)
+
+
+def check_warnings(protocol: Protocol) -> list[Problem]:
+    """Every warning about ``protocol``, in rule order (empty when there is nothing to say)."""
+    return [problem for rule in WARNINGS for problem in rule(protocol)]
+
+
+def protocol_warnings(path: str | Path) -> tuple[Issue, ...]:
+    """The warnings about a protocol file, each located by file, line and field.
+
+    Parameters
+    ----------
+    path
+        A YAML protocol file.
+
+    Returns
+    -------
+    tuple of Issue
+        One issue per warning (``severity="warning"``), with a fix; empty when none.
+
+    Raises
+    ------
+    ProtocolError
+        When the protocol is invalid (as :func:`trialkit.protocol.load_protocol`).
+
+    Examples
+    --------
+    >>> from trialkit.protocol import bundled_protocols
+    >>> issues = protocol_warnings(bundled_protocols()["green_tape_benefits"])
+    >>> [(issue.location.field, issue.severity) for issue in issues]
+    [('outcomes[3].assumptions.effect', 'warning')]
+    """
+    # load's position map is private; reusing it keeps one YAML-to-line mapping.
+    from trialkit.protocol.load import _location, _parse_yaml, load_protocol
+
+    protocol = load_protocol(path)
+    source = str(path)
+    _, positions = _parse_yaml(Path(path).read_text(encoding="utf-8"), source)
+    return tuple(
+        Issue(w.message, _location(w.loc, positions, source), fix=w.fix, severity="warning")
+        for w in check_warnings(protocol)
+    )
