@@ -1,16 +1,23 @@
 """Register: freeze the protocol, keep a hash-chained ledger, detect deviations."""
 
-from trialkit.register.deviations import Deviation, compare
+from trialkit.register.deviations import MAJOR_FIELDS, Deviation, compare, severity
 from trialkit.register.freeze import Registration, freeze, load_registration
 from trialkit.register.ledger import LEDGER_NAME, append, verify
+from trialkit.register.timing import VALIDATING_ACTIONS, ChangeKind, change_kind, kind_basis
 
 __all__ = [
     "LEDGER_NAME",
+    "MAJOR_FIELDS",
+    "VALIDATING_ACTIONS",
+    "ChangeKind",
     "Deviation",
     "Registration",
     "append",
+    "change_kind",
     "compare",
     "freeze",
+    "kind_basis",
     "load_registration",
+    "severity",
     "verify",
 ]

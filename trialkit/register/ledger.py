@@ -4,6 +4,12 @@ Each entry records the UTC time, the actor, the action, the sha256 of its input 
 files, the reason, and the previous entry's hash; its own hash covers all of that. Altering
 any entry breaks the chain, and altering any referenced file breaks its recorded hash:
 :func:`verify` names exactly which.
+
+An entry may also record ``protocol_hash``: the content hash of the protocol in force for
+the action (:meth:`Protocol.content_hash`, which ignores comments and formatting). It is
+what tells an *amendment* from a *deviation* (:mod:`trialkit.register.timing`). Entries
+written without it (older ledgers) keep their original hash: the field is hashed only
+when present.
 """
 
 from __future__ import annotations
@@ -38,10 +44,11 @@ class LedgerEntry:
     outputs: dict[str, str]
     previous: str
     hash: str
+    protocol_hash: str = ""
 
     def body(self) -> dict[str, Any]:
-        """Everything the entry's hash covers."""
-        return {
+        """Everything the entry's hash covers (``protocol_hash`` only when recorded)."""
+        body = {
             k: getattr(self, k)
             for k in (
                 "seq",
@@ -54,6 +61,9 @@ class LedgerEntry:
                 "previous",
             )
         }
+        if self.protocol_hash:
+            body["protocol_hash"] = self.protocol_hash
+        return body
 
 
 def _actor() -> str:
@@ -101,8 +111,29 @@ def append(
     outputs: Sequence[Path] = (),
     reason: str = "",
     actor: str | None = None,
+    protocol_hash: str = "",
 ) -> LedgerEntry:
-    """Append an entry, hashing the files given; creates the ledger when absent."""
+    """Append an entry, hashing the files given; creates the ledger when absent.
+
+    Parameters
+    ----------
+    ledger
+        The ledger file.
+    action
+        What was done: ``register``, ``randomise``, ``validate``, ``analyse``, ``report``…
+        ``validate`` and ``analyse`` mark outcome data as validated
+        (:data:`trialkit.register.timing.VALIDATING_ACTIONS`).
+    inputs, outputs
+        Files read and written; each is recorded with its sha256.
+    reason
+        Why, in words.
+    actor
+        Who; defaults to the logged-in user.
+    protocol_hash
+        The content hash of the protocol in force (:meth:`Protocol.content_hash`); record
+        it whenever the action uses a protocol, so later changes can be classed as
+        amendments or deviations.
+    """
     root = ledger.parent
     entries = read(ledger) if ledger.exists() else []
     body: dict[str, Any] = {
@@ -115,6 +146,8 @@ def append(
         "outputs": _hashes(root, outputs),
         "previous": entries[-1].hash if entries else GENESIS,
     }
+    if protocol_hash:
+        body["protocol_hash"] = protocol_hash
     entry = LedgerEntry(**body, hash=sha256_text(canonical_json(body)))
     line = json.dumps(body | {"hash": entry.hash}, sort_keys=True, ensure_ascii=False) + "\n"
     root.mkdir(parents=True, exist_ok=True)
