@@ -68,8 +68,6 @@ MAJOR_FIELDS: tuple[tuple[str, str], ...] = (
 #: Sections whose fields are major when absent from one side (the plan dropped or added).
 MAJOR_IF_ABSENT: tuple[str, ...] = ("analysis.frequentist",)
 
-_ABSENT = object()
-
 
 @dataclass(frozen=True, slots=True)
 class Deviation:
@@ -167,7 +165,7 @@ def severity(field: str, *, primary: frozenset[str], one_sided: bool = False) ->
 
 
 def _shown(value: Any) -> str:
-    return "(absent)" if value is None or value is _ABSENT else str(value)
+    return "(absent)" if value is None else str(value)
 
 
 def compare(
@@ -205,7 +203,7 @@ def compare(
     changed = [
         field
         for field in sorted(before.keys() | after.keys())
-        if before.get(field, _ABSENT) != after.get(field, _ABSENT)
+        if before.get(field) != after.get(field)  # absent and null read alike
     ]
     if not changed:
         return ()
@@ -214,8 +212,8 @@ def compare(
     return tuple(
         Deviation(
             field=field,
-            registered=_shown(before.get(field, _ABSENT)),
-            current=_shown(after.get(field, _ABSENT)),
+            registered=_shown(before.get(field)),
+            current=_shown(after.get(field)),
             severity=severity(
                 field, primary=primary, one_sided=(field in before) != (field in after)
             ),
