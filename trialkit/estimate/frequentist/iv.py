@@ -1,6 +1,10 @@
 """Complier average causal effect (CACE / LATE) by two-stage least squares.
 
-Random assignment (the arm) instruments the treatment actually received. The point estimate
+Random assignment (the arm) instruments the treatment actually received. With several
+treated arms and ``per_arm=True`` each arm has its own received-treatment regressor
+(take-up × the arm's indicator, ``"<received>[<arm>]"``), instrumented by the arm indicators
+(just identified), so there is one CACE per treated arm. Covariates and fixed effects enter
+both stages, as in estimatr's ``iv_robust(y ~ d + x | z + x)``. The point estimate
 comes from linearmodels' ``IV2SLS``, given a well-conditioned design (covariates centred and
 scaled, which leaves the coefficient of the received treatment unchanged). Standard errors
 are computed here as estimatr's ``iv_robust`` does: the sandwich of the second stage with
@@ -31,6 +35,7 @@ from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist._design import (
     INTERCEPT,
     FloatArray,
+    Prepared,
     check_columns,
     numeric_column,
     prepare,
@@ -103,11 +108,28 @@ def _linearmodels_coef(
     instruments: FloatArray,
     weights: FloatArray | None,
 ) -> FloatArray:
-    """2SLS coefficients from linearmodels (exog first, then endog)."""
+    """2SLS coefficients from linearmodels (exog first, then the endog columns)."""
     from linearmodels.iv import IV2SLS
 
-    res = IV2SLS(y, exog, endog[:, None], instruments, weights=weights).fit(cov_type="unadjusted")
+    res = IV2SLS(y, exog, endog, instruments, weights=weights).fit(cov_type="unadjusted")
     return np.asarray(res.params, dtype=np.float64)
+
+
+def _received(
+    prep: Prepared, d: FloatArray, received: str, per_arm: bool
+) -> tuple[FloatArray, list[str]]:
+    """The endogenous regressors: ``d``, or ``d`` × each treated arm's indicator."""
+    if not per_arm or len(prep.arms.others) == 1:
+        return d[:, None], [received]
+    columns = d[:, None] * prep.arm_dummies()
+    names = [f"{received}[{arm}]" for arm in prep.arms.others]
+    empty = [arm for arm, col in zip(prep.arms.others, columns.T, strict=True) if not col.any()]
+    if empty:
+        raise EstimationError(
+            f'no unit of arm(s) {empty} has a non-zero "{received}", so their CACE is not '
+            "identified. Fix: check the received-treatment column, or leave those arms out."
+        )
+    return columns, names
 
 
 def _standardise(x: FloatArray) -> FloatArray:
@@ -130,6 +152,7 @@ def iv(
     se_type: VcovType | None = None,
     ci_level: float = 0.95,
     control: Hashable | None = None,
+    per_arm: bool = False,
 ) -> IVResult:
     """The complier average causal effect, instrumenting treatment received with the arm.
 
@@ -153,11 +176,17 @@ def iv(
         Confidence level of the intervals.
     control
         The control arm; default 0 if present, else the first arm in sorted order.
+    per_arm
+        With several treated arms: one received-treatment regressor per treated arm
+        (``received`` × the arm's indicator, term ``"<received>[<arm>]"``), so one CACE row
+        per arm. Default: a single regressor ``received`` for every arm (over-identified
+        with several arms). With one treated arm both give the ``received`` regressor.
 
     Returns
     -------
     IVResult
-        CACE, ITT and first-stage rows and the three fits.
+        CACE row(s), ITT and first-stage rows and the three fits. The first stage
+        regresses ``received`` itself on the arms (take-up by arm).
 
     Raises
     ------
@@ -225,15 +254,20 @@ def iv(
             "Fix: check the received-treatment column."
         )
     kind = resolve_se_type(se_type, clustered=prep.cluster is not None)
+    endog, endog_names = _received(prep, d, received, per_arm)
+    k = len(endog_names)
     exog = np.column_stack([np.ones(n), _standardise(prep.covariates), fe])
-    coef_lm = _linearmodels_coef(prep.y, exog, d, arms, prep.weights)
-    x = np.column_stack([np.ones(n), d, prep.covariates, fe])
-    x_terms = [INTERCEPT, received, *prep.covariate_names, *fe_names]
-    zfit = fit_lstsq(z, d, prep.weights, names=z_terms)
+    coef_lm = _linearmodels_coef(prep.y, exog, endog, arms, prep.weights)
+    x = np.column_stack([np.ones(n), endog, prep.covariates, fe])
+    x_terms = [INTERCEPT, *endog_names, *prep.covariate_names, *fe_names]
+    unweight = np.sqrt(prep.weights) if prep.weights is not None else 1.0
     x_hat = x.copy()
-    x_hat[:, 1] = d - zfit.resid / (np.sqrt(prep.weights) if prep.weights is not None else 1.0)
+    for j in range(k):  # first-stage fitted values of each endogenous column
+        zfit = fit_lstsq(z, endog[:, j], prep.weights, names=z_terms)
+        x_hat[:, 1 + j] = endog[:, j] - zfit.resid / unweight
     fit = fit_lstsq(x_hat, prep.y, prep.weights, names=x_terms)
-    if abs(fit.coef[1] - coef_lm[-1]) > 1e-6 * max(1.0, abs(coef_lm[-1])):
+    if np.any(np.abs(fit.coef[1 : 1 + k] - coef_lm[-k:])
+              > 1e-6 * np.maximum(1.0, np.abs(coef_lm[-k:]))):
         raise EstimationError(  # pragma: no cover - a numerical failure, not user input
             "2SLS from linearmodels and from the QR solution disagree; the design is too "
             "ill-conditioned. Fix: rescale or drop nearly collinear covariates."
@@ -250,8 +284,8 @@ def iv(
         coefficients=fit.coef,
         vcov=vc.matrix,
         df=vc.df,
-        reported=[received, *reported[len(prep.arms.terms) :]],
-        treatment_terms=[received],
+        reported=[*endog_names, *reported[len(prep.arms.terms) :]],
+        treatment_terms=endog_names,
         ci_level=ci_level,
         se_type=kind,
         n_obs=n,
@@ -260,7 +294,7 @@ def iv(
         estimand="CACE",
     )
     rows = (
-        second.rows[0],
+        *second.rows[:k],
         *(itt.effect(t) for t in prep.arms.terms),
         *(first.effect(t) for t in prep.arms.terms),
     )
