@@ -159,6 +159,7 @@ def subgroup_effects(
     covariates: Sequence[str] = (),
     cluster: str | None = None,
     blocks: str | None = None,
+    fixed_effects: Sequence[str] = (),
     weights: str | None = None,
     se_type: VcovType | None = None,
     ci_level: float = 0.95,
@@ -174,8 +175,9 @@ def subgroup_effects(
         As for :func:`~trialkit.estimate.frequentist.ols.ols`.
     subgroup
         A categorical column (e.g. free-school-meals eligibility) with no missing values.
-    covariates, cluster, blocks, weights, se_type, ci_level, control
-        As for :func:`~trialkit.estimate.frequentist.ols.ols`. Subgroup main effects are
+    covariates, cluster, blocks, fixed_effects, weights, se_type, ci_level, control
+        As for :func:`~trialkit.estimate.frequentist.ols.ols` (covariates and fixed effects
+        enter additively, with slopes common to every level). Subgroup main effects are
         left out when the subgroup is constant within blocks (the blocks absorb them).
 
     Returns
@@ -208,7 +210,8 @@ def subgroup_effects(
         )
         fit = ols(
             frame, outcome, treatment, covariates=[*covariates, *mains, *inters],
-            cluster=cluster, blocks=blocks, weights=weights, se_type=se_type,
+            cluster=cluster, blocks=blocks, fixed_effects=fixed_effects, weights=weights,
+            se_type=se_type,
             ci_level=ci_level, control=arms.control,
         )  # fmt: skip
         if test is None:
