@@ -8,6 +8,7 @@ still loads (a warning never stops a stage).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,7 @@ def _warnings_of(tmp_path: Path, text: str) -> list[str]:
     return [str(i) for i in issues]
 
 
-def test_flagship_power_below_mid_is_located(flag, tmp_path: Path) -> None:
+def test_flagship_power_below_mid_is_located(flag: Any, tmp_path: Path) -> None:
     text = flag.edit(("      effect: -0.6\n", "      effect: -0.4\n"))
     found = [w for w in _warnings_of(tmp_path, text) if "`loneliness` is powered" in w]
     line = flag.line(text, "      effect: -0.4")
@@ -37,14 +38,14 @@ def test_flagship_power_below_mid_is_located(flag, tmp_path: Path) -> None:
     ]
 
 
-def test_power_at_or_above_mid_gives_no_warning(flag) -> None:
+def test_power_at_or_above_mid_gives_no_warning(flag: Any) -> None:
     for effect in ("-1.0", "-1.4", "1.0"):
         text = flag.edit(("      effect: -0.6\n", f"      effect: {effect}\n"))
         names = [w.message for w in check_warnings(parse_protocol(text))]
         assert not any("`loneliness` is powered" in m for m in names), effect
 
 
-def test_rope_wider_than_mid_is_located(flag, tmp_path: Path) -> None:
+def test_rope_wider_than_mid_is_located(flag: Any, tmp_path: Path) -> None:
     text = flag.edit(("    mid: 1.5\n", "    mid: 1.5\n    rope: 2\n"))
     found = [w for w in _warnings_of(tmp_path, text) if "rope ±2" in w]
     line = flag.line(text, "    rope: 2")
@@ -54,13 +55,13 @@ def test_rope_wider_than_mid_is_located(flag, tmp_path: Path) -> None:
     assert found[0].endswith("Fix: set `rope:` below `mid:` (for example `rope: 0.75`).")
 
 
-def test_rope_within_mid_gives_no_warning(flag) -> None:
+def test_rope_within_mid_gives_no_warning(flag: Any) -> None:
     for rope in ("0.5", "1.5"):
         text = flag.edit(("    mid: 1.5\n", f"    mid: 1.5\n    rope: {rope}\n"))
         assert not any("rope" in w.message for w in check_warnings(parse_protocol(text)))
 
 
-def test_rule_on_a_monitoring_outcome_warns(flag, tmp_path: Path) -> None:
+def test_rule_on_a_monitoring_outcome_warns(flag: Any, tmp_path: Path) -> None:
     text = flag.edit(("{outcome: safeguarding_concern, event: harm",
                       "{outcome: unjustified_spend, event: harm"))
     found = [w for w in _warnings_of(tmp_path, text) if "decision rule" in w]
