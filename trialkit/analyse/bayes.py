@@ -1,6 +1,6 @@
-"""The Bayesian part of the results document: posteriors, decisions, net benefit.
+"""The Bayesian section of the results document: posteriors, decisions, net benefit.
 
-Orchestration only; the models, summaries and decision rules live in
+Orchestration only; the models, summaries, decision rules and net benefit live in
 :mod:`trialkit.estimate.bayesian`.
 """
 
@@ -8,22 +8,29 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
+from trialkit.analyse.document import BayesianSection
 from trialkit.analyse.jsonable import plain_mapping
+from trialkit.analyse.rows import (
+    ConditionRow,
+    DecisionRow,
+    NetBenefitPart,
+    NetBenefitRow,
+    PosteriorRow,
+)
 from trialkit.protocol import Protocol
 from trialkit.validate import TrialData
 
-#: Draws kept per outcome for the report's posterior plot.
+#: Draws kept per outcome and arm for the report's posterior plot.
 SAMPLE = 2000
 
 
-def bayesian_results(protocol: Protocol, data: TrialData, *, draws: int | None,
-                     chains: int | None, echo: Callable[[str], None]) -> dict[str, Any]:
-    """Fit the Bayesian plan; return the ``bayesian``, ``decisions`` and ``net_benefit`` keys."""
+def bayesian_section(protocol: Protocol, data: TrialData, *, draws: int | None,
+                     chains: int | None, echo: Callable[[str], None]) -> BayesianSection:
+    """Fit the Bayesian plan and gather its posteriors, decisions and net benefit."""
     from trialkit.estimate.bayesian import fit_protocol
 
     echo("estimating: Bayesian plan (PyMC models; sampled by nutpie when installed)")
@@ -31,62 +38,60 @@ def bayesian_results(protocol: Protocol, data: TrialData, *, draws: int | None,
         # pip-installed PyTensor warns about BLAS on every compile; the models here are small.
         warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
         results = fit_protocol(protocol, data, draws=draws, chains=chains, progress=echo)
+    arm_of = {(f.outcome, t): a for f in results.fits for t, a in zip(f.terms, f.arms,
+                                                                       strict=True)}
+    return BayesianSection(
+        status="run",
+        posteriors=tuple(row for fit in results.fits for row in _posteriors(fit)),
+        decisions=tuple(_decision(d, arm_of) for d in results.decisions),
+        net_benefit=tuple(_net_benefit(protocol, nb) for nb in results.net_benefits),
+        notes=results.notes)
+
+
+def _posteriors(fit: Any) -> list[PosteriorRow]:
+    frame = fit.to_frame()
+    natural = frame[frame["scale"] == fit.scales[-1]]
     rows = []
-    for fit in results.fits:
-        frame = fit.to_frame()
-        natural = frame[frame["scale"] == fit.scales[-1]] if "scale" in frame else frame
-        for _, row in natural.iterrows():
-            term = str(row["term"])
-            sample = fit.draws(term)[:: max(1, fit.draws(term).size // SAMPLE)][:SAMPLE]
-            arm = fit.arms[fit.terms.index(term)] if term in fit.terms else ""
-            rows.append({**plain_mapping(row), "arm": arm,
-                         "divergences": fit.diagnostics.divergences,
-                         "passed": fit.diagnostics.passed,
-                         "advice": " ".join(fit.diagnostics.advice),
-                         "sampler": fit.sampler, "prior": fit.prior_note,
-                         "draws_sample": [round(float(v), 6) for v in sample]})
-    decisions = [{"rule": d.name, "action": d.action, "otherwise": d.otherwise, "met": d.met,
-                  "conditions": [{**asdict(c), "comparison": c.bound} for c in d.conditions]}
-                 for d in results.decisions]
-    return {"bayesian": rows, "decisions": decisions,
-            "net_benefit": net_benefit(protocol, results.fits),
-            "bayesian_notes": list(results.notes)}
+    for record in natural.to_dict("records"):
+        term = str(record["term"])
+        values = fit.draws(term)
+        sample = values[:: max(1, values.size // SAMPLE)][:SAMPLE]
+        row = plain_mapping(record)
+        rows.append(PosteriorRow(
+            outcome=fit.outcome, arm=fit.arms[fit.terms.index(term)], term=term,
+            scale=str(row["scale"]), model=fit.family, mean=row["mean"], median=row["median"],
+            sd=row["sd"], ci_low=row["ci_low"], ci_high=row["ci_high"],
+            ci_level=row["ci_level"], p_benefit=row["p_benefit"], p_mid=row["p_mid"],
+            p_harm=row["p_harm"], p_rope=row["p_rope"], r_hat=row["r_hat"],
+            ess_bulk=row["ess_bulk"], divergences=fit.diagnostics.divergences,
+            passed=fit.diagnostics.passed, advice=" ".join(fit.diagnostics.advice),
+            sampler=fit.sampler, prior=fit.effect_prior.describe(), n_obs=row["n_obs"],
+            draws_sample=tuple(round(float(v), 6) for v in sample)))
+    return rows
 
 
-def net_benefit(protocol: Protocol, fits: Any) -> dict[str, Any] | None:
-    """Posterior net monetary benefit per randomised unit and for the whole pilot.
+def _decision(decision: Any, arm_of: dict[tuple[str, str], str]) -> DecisionRow:
+    conditions = tuple(
+        ConditionRow(outcome=c.outcome, arm=arm_of[(c.outcome, c.term)], event=c.event,
+                     margin=c.margin, probability=c.probability, bound=c.bound,
+                     threshold=c.threshold, met=c.met)
+        for c in decision.conditions)
+    return DecisionRow(rule=decision.name, action=decision.action,
+                       otherwise=decision.otherwise, met=decision.met, conditions=conditions)
 
-    For each valued outcome, the posterior effect (oriented so positive is good) times its
-    money value per person times the people measured per unit, summed over outcomes, less
-    the arm's extra cost per unit. Posteriors of different outcomes come from separate
-    models, so their draws are combined as if independent (said in the result's note).
-    """
-    treated = [a for a in protocol.arms if not a.control]
-    valued = {o.name: o for o in protocol.outcomes if o.value_per_unit}
-    used = [f for f in fits if f.outcome in valued]
-    if not treated or not used:
-        return None
-    arm = treated[0]
-    size = max(f.draws().size for f in used)
-    benefit = np.zeros(size)
-    parts = []
-    for fit in used:
-        outcome = valued[fit.outcome]
-        level = protocol.level(outcome.level)
-        people = level.per_unit.mean if level is not None else 1.0
-        draws = np.resize(fit.draws(fit.terms[0]), size)
-        benefit += float(outcome.value_per_unit or 0) * fit.thresholds.sign * draws * people
-        parts.append(f"{outcome.label} (£{outcome.value_per_unit:g} a {outcome.unit or 'unit'}"
-                     f" × {people:g} per {protocol.units.name})")
-    extra_cost = arm.cost_per_unit - protocol.control.cost_per_unit
-    per_unit = benefit - extra_cost
-    units = protocol.units.planned
-    low, high = np.quantile(per_unit, [0.025, 0.975])
-    return {"currency": protocol.costs.currency, "arm": arm.id, "units": units,
-            "unit": protocol.units.name, "extra_cost_per_unit": extra_cost,
-            "per_unit_mean": float(per_unit.mean()), "per_unit_ci": [float(low), float(high)],
-            "aggregate_mean": float(per_unit.mean() * units),
-            "aggregate_ci": [float(low * units), float(high * units)],
-            "p_positive": float((per_unit > 0).mean()),
-            "note": "Value of " + "; ".join(parts) + ", less the extra cost per "
-                    f"{protocol.units.name}; outcomes' posteriors combined as independent."}
+
+def _net_benefit(protocol: Protocol, nb: Any) -> NetBenefitRow:
+    from trialkit.estimate.bayesian.summarise import CI_LEVEL
+
+    tail = (1 - CI_LEVEL) / 2
+    low, high = (float(v) for v in np.quantile(nb.per_unit, [tail, 1 - tail]))
+    units = int(nb.units)
+    return NetBenefitRow(
+        arm=nb.arm, currency=protocol.costs.currency, unit=protocol.units.name, units=units,
+        extra_cost_per_unit=nb.extra_cost, per_unit_mean=float(nb.per_unit.mean()),
+        per_unit_ci_low=low, per_unit_ci_high=high,
+        aggregate_mean=float(nb.aggregate.mean()), aggregate_ci_low=low * units,
+        aggregate_ci_high=high * units, ci_level=CI_LEVEL,
+        p_positive=float((nb.per_unit > 0).mean()),
+        parts=tuple(NetBenefitPart(outcome=o, value_per_unit=v, people_per_unit=p)
+                    for o, v, p in nb.parts))

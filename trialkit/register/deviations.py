@@ -51,6 +51,8 @@ MAJOR_FIELDS: tuple[tuple[str, str], ...] = (
     ("outcomes[primary].type", "a primary outcome's definition"),
     ("outcomes[primary].direction", "a primary outcome's definition"),
     ("outcomes[primary].range", "a primary outcome's definition"),
+    ("outcomes[primary].timing", "a primary outcome's definition (CONSORT: outcome switching)"),
+    ("outcomes[primary].levels", "a primary outcome's definition"),
     ("outcomes[primary].mid", "a primary outcome's minimum important difference"),
     ("outcomes[primary].rope", "a primary outcome's region of practical equivalence"),
     ("families[*].multiplicity", "the multiplicity correction"),

@@ -1,278 +1,154 @@
-"""The results file as plain dictionaries and strings for the report templates.
+"""The results document as display values for the report templates.
 
-:func:`report_context` is pure: it reads the dictionary written by ``trialkit analyse``
-(``results.json``) and tolerates absent sections, noting each one that is missing. It makes
-no figures; :mod:`trialkit.report.render` turns the ``figures`` data into SVG.
+:func:`report_context` is pure: it reads typed fields of a
+:class:`~trialkit.analyse.ResultsDocument`, formats them and words them, and notes each
+section the analysis did not produce (and why). It makes no figures;
+:mod:`trialkit.report.render` turns the ``figures`` data into SVG.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from pydantic import ValidationError
+from trialkit.analyse.document import ResultsDocument
+from trialkit.report import sections, sentences, summary, tables
+from trialkit.report.figdata import figure_data
+from trialkit.report.phrases import Arms
+from trialkit.report.plan import plan_context
+from trialkit.report.words import capitalise, plural, short_label
 
-from trialkit.protocol import Protocol
-from trialkit.report import sections, summary, tables, words
-from trialkit.report.phrases import arm_phrases, treatment_name
-from trialkit.report.plan import plan_context, registration_dict
-from trialkit.report.words import capitalise, plural
-
-Row = Mapping[str, Any]
-
-_MISSING = {
-    "flow": "The results contain no participant flow, so the flow diagram is omitted.",
-    "balance": "The results contain no baseline balance checks.",
-    "estimates": "The results contain no impact estimates.",
-    "bayesian": "The results contain no Bayesian analysis, so posterior probabilities and "
-    "the decision rules' verdicts are not shown.",
-    "randomisation": "No randomisation inference was run.",
-    "indices": "No summary indices were computed.",
-    "subgroups": "No subgroup analyses were run.",
-    "attrition": "The results contain no attrition table.",
-    "misuse": "The results contain no misuse monitoring.",
-    "net_benefit": "The results contain no cost or net-benefit analysis.",
-    "decisions": "No decision rules were evaluated.",
+_BAYES_STATUS = {
+    "disabled_in_protocol": "The protocol switches the Bayesian analysis off, so posterior "
+    "probabilities and the decision rules' verdicts are not shown.",
+    "not_requested": "The Bayesian analysis was switched off for this run (--no-bayes), so "
+    "posterior probabilities and the decision rules' verdicts are not shown.",
 }
 
 
-class Notes(dict[str, str]):
-    """Notes on omitted sections; a section without its own note gets a generic one."""
-
-    def __missing__(self, key: str) -> str:
-        return f"The results contain no {key.replace('_', ' ')} section, so it is omitted."
-
-
-def load_protocol_dict(data: Any) -> Protocol | None:
-    """Rebuild the protocol from its JSON dump, or ``None`` when it is absent or invalid."""
-    if not isinstance(data, Mapping):
-        return None
-    try:
-        return Protocol.model_validate(data, context={"defer_rules": True})
-    except ValidationError:
-        return None
-
-
-def _primary_estimate(results: Row, protocol: Protocol, outcome: str) -> Row | None:
-    rows = [r for r in sections.result_rows(results, "estimates") if r.get("outcome") == outcome]
-    estimand = protocol.estimands[0].name
-    preferred = [r for r in rows if r.get("estimand") in (estimand, None)]
-    chosen = preferred or rows
-    return chosen[0] if chosen else None
+def _notes(doc: ResultsDocument) -> dict[str, str]:
+    notes = {}
+    if doc.bayesian.status != "run":
+        notes["bayesian"] = _BAYES_STATUS[doc.bayesian.status]
+    checks = {
+        "flow": (doc.flow, "The results contain no participant flow."),
+        "balance": (doc.balance, "No baseline covariate has data, so balance is not shown."),
+        "estimates": (doc.estimates, "The results contain no impact estimates."),
+        "randomisation": (doc.randomisation, "No randomisation inference was run (the "
+                          "protocol sets `ri_draws: 0`)."),
+        "indices": (doc.indices, "No summary indices were computed."),
+        "subgroups": (doc.subgroups, "No subgroup analyses were run."),
+        "attrition": (doc.attrition, "The results contain no attrition table."),
+        "misuse": (doc.misuse, "The protocol declares no misuse monitoring."),
+    }
+    notes |= {key: text for key, (value, text) in checks.items() if not value}
+    if doc.bayesian.status == "run" and not doc.bayesian.net_benefit:
+        notes["net_benefit"] = "No outcome declares a money value, so there is no net benefit."
+    if doc.bayesian.status == "run" and not doc.bayesian.decisions:
+        notes["decisions"] = "The protocol registers no decision rules."
+    return notes
 
 
-def _arm_means(results: Row, protocol: Protocol, outcome: str) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for row in sections.result_rows(results, "descriptives"):
-        if row.get("outcome") == outcome and isinstance(row.get("mean"), int | float):
-            key = "control" if row.get("arm") == protocol.control.id else "treated"
-            out.setdefault(key, float(row["mean"]))
-    return out
-
-
-def _decisions(results: Row, protocol: Protocol) -> list[dict[str, Any]]:
-    from trialkit.report.phrases import condition_words
-
-    out = []
-    for rule in sections.result_rows(results, "decisions"):
-        met = rule.get("met")
-        conditions = []
-        for cond in rule.get("conditions") or []:
-            prob = cond.get("probability")
-            conditions.append(
-                {
-                    "text": condition_words(protocol, cond),
-                    "observed": words.percent(float(prob))
-                    if isinstance(prob, int | float)
-                    else "—",
-                    "verdict": tables.verdict("met" if cond.get("met") else "not met"),
-                }
-            )
-        out.append(
-            {
-                "name": str(rule.get("rule", "")).replace("_", " "),
-                "verdict": tables.verdict("met" if met else "not met")
-                | {"text": "Met" if met else "Not met"},
-                "met": bool(met),
-                "action": rule.get("action") if met else rule.get("otherwise"),
-                "conditions": conditions,
-            }
-        )
-    return out
-
-
-def _summary(results: Row, protocol: Protocol) -> dict[str, Any]:
-    phrases = arm_phrases(protocol)
-    treated_arm = next(a for a in protocol.arms if not a.control)
-    flow = (results.get("flow") or {}).get("arms") or {}
-    n_treated = (flow.get(treated_arm.id) or {}).get("clusters_allocated")
-    n_total = sum(int((v or {}).get("clusters_allocated") or 0) for v in flow.values())
+def _tried(doc: ResultsDocument, arms: Arms) -> str:
+    protocol = doc.protocol
     units = plural(protocol.units.name)
-    if n_treated and n_total:
-        tried = f"We gave {n_treated} of {n_total} {units} a new way of working. "
-    else:
-        tried = (
-            f"We gave some of {protocol.units.planned} {units}, chosen at random, "
-            "a new way of working. "
-        )
-    tried += f"{capitalise(treated_arm.intervention.summary.rstrip('.'))}. "
-    tried += f"The other {units} kept {words.short_label(protocol.control.label)}."
-    out: dict[str, Any] = {"tried": tried, "primary": [], "cost": [], "misuse": [], "equity": []}
+    flow = {a.arm: a.clusters_allocated or 0 for a in (doc.flow.arms if doc.flow else ())}
+    total = sum(flow.values()) or protocol.units.planned
+    control = short_label(protocol.control.label)
+    if arms.wedge:
+        wedge = protocol.design.stepped_wedge
+        steps = wedge.steps if wedge is not None else 0
+        return (f"All {total} {units} moved from {control} to {arms.treatment(arms.treated[0])}"
+                f", in {steps} groups that switched at randomly chosen times (a stepped "
+                f"wedge). We compare periods before and after each {protocol.units.name}'s "
+                "switch.")
+    given = " and ".join(f"{flow.get(a, 0)} {arms.treatment(a)}" for a in arms.treated)
+    what = " ".join(f"{capitalise(arms.treatment(a))}: {_arm(doc, a).intervention.summary}"
+                    for a in arms.treated)
+    return (f"Of {total} {units}, chosen at random, we gave {given}. {what} The other "
+            f"{flow.get(protocol.control.id, 0)} {units} kept {control}.")
+
+
+def _arm(doc: ResultsDocument, arm_id: str) -> Any:
+    return next(a for a in doc.protocol.arms if a.id == arm_id)
+
+
+def _summary(doc: ResultsDocument, arms: Arms) -> dict[str, Any]:
+    protocol = doc.protocol
+    alpha = protocol.analysis.frequentist.alpha
     primary = [o for o in protocol.outcomes if o.role == "primary"]
-    for outcome in primary:
-        est = _primary_estimate(results, protocol, outcome.name)
-        if est is None or not isinstance(est.get("estimate"), int | float):
-            continue
-        value = float(est["estimate"])
-        block = [
-            summary.effect_sentence(
-                outcome,
-                value,
-                treated=phrases[treated_arm.id],
-                control=phrases[protocol.control.id],
-                means=_arm_means(results, protocol, outcome.name),
-            ),
-            summary.benefit_sentence(outcome, value),
-        ]
-        if isinstance(est.get("ci_low"), int | float) and isinstance(
-            est.get("ci_high"), int | float
-        ):
-            block.append(
-                summary.range_sentence(
-                    outcome,
-                    float(est["ci_low"]),
-                    float(est["ci_high"]),
-                    float(est.get("ci_level") or 0.95),
-                )
-            )
-        bayes = sections.bayes_row(results, outcome.name)
-        sure = (
-            summary.sure_sentences(outcome, bayes, treatment=treatment_name(protocol))
-            if bayes
-            else []
-        )
-        out["primary"].append({"label": outcome.label, "sentences": block, "sure": sure})
-        out["equity"] += summary.equity_sentences(
-            sections.result_rows(results, "subgroups"),
-            outcome,
-            alpha=protocol.analysis.frequentist.alpha,
-        )
-    out["cost"] = summary.cost_sentences(
-        results.get("net_benefit"),
-        cost_per_unit=treated_arm.cost_per_unit,
-        unit=protocol.units.name,
-        currency=protocol.costs.currency,
-    )
-    misuse = results.get("misuse")
-    out["misuse"] = summary.misuse_sentences(misuse, what=_misuse_noun(protocol))
     labels = {f.name: f.label for f in protocol.families}
-    out["goodhart"] = summary.goodhart_sentence(sections.result_rows(results, "indices"), labels)
-    out["decisions"] = _decisions(results, protocol)
-    return out
+    return {
+        "tried": _tried(doc, arms),
+        "primary": summary.primary_blocks(doc, arms),
+        "cost": sentences.cost_sentences(doc.bayesian.net_benefit, arms),
+        "misuse": sentences.misuse_sentences(doc.misuse, protocol),
+        "equity": [s for o in primary
+                   for s in sentences.equity_sentences(doc.subgroups, o, arms, alpha)],
+        "goodhart": sentences.goodhart(doc.indices, labels, arms),
+        "decisions": sentences.decisions(doc.bayesian.decisions, protocol),
+    }
 
 
-def _misuse_noun(protocol: Protocol) -> str:
-    misuse = protocol.costs.misuse
-    if misuse is None:
-        return "cases"
-    try:
-        return plural(protocol.outcome(misuse.outcome).level)
-    except KeyError:
-        return "cases"
-
-
-def _messages(value: Any) -> list[str]:
-    """Warnings or notes from the analysis: strings, or mappings with a ``message``."""
-    if isinstance(value, str):
-        return [value]
-    if not isinstance(value, list):
-        return []
-    return [str(v.get("message", v)) if isinstance(v, Mapping) else str(v) for v in value]
-
-
-def report_context(
-    results: Mapping[str, Any], *, plan_sections: Sequence[str] = ()
-) -> dict[str, Any]:
-    """Everything the report template needs, as plain values.
+def report_context(doc: ResultsDocument, *, plan_sections: Sequence[str] = ()) -> dict[str, Any]:
+    """Everything the report template needs, as display values.
 
     Parameters
     ----------
-    results
-        The results dictionary (see the module documentation of :mod:`trialkit.report`).
+    doc
+        The results document.
     plan_sections
-        Names of shared plan sections to repeat in the report (``design``, ``interventions``,
-        ``outcomes``, ``methods``).
+        Names of shared plan sections to repeat in the report.
 
     Returns
     -------
     dict
         Keys used by ``report.html.j2``; ``notes`` explains every omitted section.
     """
-    from trialkit.report.figdata import figure_data
-
-    protocol = load_protocol_dict(results.get("protocol"))
-    registration = registration_dict(results.get("registration"))
-    notes = Notes({k: v for k, v in _MISSING.items() if not results.get(k)})
-    ctx: dict[str, Any] = {
-        "registered": bool(registration.get("registered")),
-        "registration": registration,
-        "notes": notes,
-        "plan_sections": list(plan_sections),
-        "provenance": tables.provenance_rows(results),
-        "deviations": tables.deviation_rows(sections.result_rows(results, "deviations")),
-        "protocol": None,
-        "plan": None,
-        "warnings": _messages(results.get("warnings")) + _messages(results.get("notes")),
-        "bayesian_notes": [m.replace("`", "") for m in _messages(results.get("bayesian_notes"))],
-    }
-    if protocol is None:
-        ctx["title"] = "Trial results"
-        ctx["notes"]["protocol"] = (
-            "The results do not contain a valid protocol, so only the provenance is shown."
-        )
-        return ctx
-    plan = plan_context(
-        protocol, registration=registration, power=sections.result_rows(results, "power")
-    )
-    arm_labels = plan["arm_labels"]
+    protocol = doc.protocol
+    registration = doc.registration.model_dump()
+    plan = plan_context(protocol, registration=registration,
+                        power=[r.model_dump() for r in doc.power])
+    arms = Arms(protocol)
+    arm_labels = {a.id: a.label for a in protocol.arms}
     out_labels = {o.name: o.label for o in protocol.outcomes}
-    arm_ids = [a.id for a in protocol.arms]
-    outcomes = sections.outcome_rows(results, protocol)
-    ctx.update(
-        protocol=plan["p"],
-        plan=plan,
-        title=protocol.identity.title,
-        arms=[{"id": a.id, "label": a.label} for a in protocol.arms],
-        summary=_summary(results, protocol),
-        flow=tables.flow_rows(results.get("flow"), arm_labels, arm_ids),
-        **sections.flow_totals(results, protocol),
-        balance=tables.balance_rows(
-            sections.result_rows(results, "balance"), [a.id for a in protocol.arms]
-        ),
-        outcomes=outcomes,
-        indices=[
-            dict(r)
-            | {
-                "label": next(
-                    (f["label"] for f in plan["families"] if f["name"] == r.get("family")),
-                    r.get("family"),
-                ),
-                "ci": tables.fmt_ci(r.get("ci_low"), r.get("ci_high")),
-                "est": tables.fmt(r.get("estimate")),
-                "p": tables.fmt_p(r.get("p_value")),
-            }
-            for r in sections.result_rows(results, "indices")
-        ],
-        subgroups=tables.subgroup_rows(sections.result_rows(results, "subgroups"), out_labels),
-        attrition=tables.attrition_rows(
-            sections.result_rows(results, "attrition"), arm_ids, out_labels
-        ),
-        harms=[
-            r
-            for r in sections.outcome_rows(results, protocol)
-            if r["role"] in ("harm", "monitoring")
-        ],
-        misuse=sections.misuse_block(results.get("misuse"), protocol.costs.currency),
-        figures=figure_data(results, protocol),
-    )
-    return ctx
+    groups = list(dict.fromkeys(g for r in doc.balance for g in r.means))
+    effects = sections.effect_rows(doc, arms)
+    return {
+        "registered": doc.registration.registered,
+        "registration": registration,
+        "notes": _notes(doc),
+        "plan_sections": list(plan_sections),
+        "provenance": tables.provenance_rows(doc),
+        "deviations": tables.deviation_rows(doc.deviations),
+        "protocol": plan["p"],
+        "plan": plan,
+        "title": protocol.identity.title,
+        "wedge": arms.wedge,
+        "arms": [{"id": a.id, "label": a.label} for a in protocol.arms],
+        "control_label": protocol.control.label,
+        "treated_arms": [{"id": a, "label": arms.label(a)} for a in arms.treated],
+        "warnings": list(doc.warnings) + list(doc.notes),
+        "bayesian_notes": [m.replace("`", "") for m in doc.bayesian.notes],
+        "summary": _summary(doc, arms),
+        "flow": tables.flow_rows(doc.flow, arm_labels),
+        **sections.flow_totals(doc),
+        "balance_groups": [arm_labels.get(g, g) for g in groups],
+        "balance": tables.balance_rows(doc.balance, groups, arm_labels),
+        "outcomes": effects,
+        "descriptives": sections.descriptive_rows(doc),
+        "indices": [
+            {"label": next((f.label for f in protocol.families if f.name == r.family),
+                           r.family),
+             "arm": arms.label(r.arm), "kind": r.kind, "method": r.method,
+             "n_outcomes": r.n_outcomes, "est": tables.fmt(r.estimate),
+             "ci": tables.fmt_ci(r.ci_low, r.ci_high), "p": tables.fmt_p(r.p_value)}
+            for r in doc.indices],
+        "subgroups": tables.subgroup_rows(doc.subgroups, out_labels, arm_labels),
+        "attrition": tables.attrition_rows(doc.attrition, doc.attrition_checks,
+                                           [a.id for a in protocol.arms], out_labels,
+                                           arm_labels),
+        "harms": sections.harm_rows(effects),
+        "misuse": sections.misuse_block(doc.misuse),
+        "figures": figure_data(doc),
+    }

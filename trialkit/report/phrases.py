@@ -1,74 +1,109 @@
-"""Decision rules and arms in plain words, shared by the plan and the report."""
+"""Arms and decision rules in plain words, shared by the plan and the report."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 
+from trialkit.analyse.rows import ConditionRow
 from trialkit.protocol import Protocol
 from trialkit.protocol.analysis import Condition
+from trialkit.protocol.outcomes import Outcome
 from trialkit.report.words import percent, plural, quantity, short_label
 
 
-def arm_phrases(protocol: Protocol) -> dict[str, str]:
-    """Mid-sentence phrases for each arm: "teams given the discretionary budget"."""
-    units = plural(protocol.units.name)
-    return {
-        arm.id: (
-            f"{units} that kept {short_label(arm.label)}"
-            if arm.control
-            else f"{units} given the {short_label(arm.label)}"
-        )
-        for arm in protocol.arms
-    }
+@dataclass(frozen=True, slots=True)
+class Arms:
+    """How a protocol's arms are named mid-sentence, for any number of arms.
+
+    In a stepped wedge every unit crosses over, so the comparison is between periods
+    before and after a unit's switch, not between groups of units.
+    """
+
+    protocol: Protocol
+
+    @property
+    def wedge(self) -> bool:
+        """Whether the design is a stepped wedge."""
+        return self.protocol.design.stepped_wedge is not None
+
+    @property
+    def treated(self) -> list[str]:
+        """The treated arms' ids, in protocol order."""
+        return [a.id for a in self.protocol.arms if not a.control]
+
+    def label(self, arm: str) -> str:
+        """The arm's label as declared."""
+        return next((a.label for a in self.protocol.arms if a.id == arm), arm)
+
+    def treatment(self, arm: str) -> str:
+        """The arm as a noun phrase: "the discretionary budget"."""
+        return f"the {short_label(self.label(arm))}"
+
+    def phrase(self, arm: str) -> str:
+        """Where the treated are: "teams given the discretionary budget"."""
+        units = plural(self.protocol.units.name)
+        if self.wedge:
+            return f"periods after their {self.protocol.units.name} switched to " \
+                   f"{self.treatment(arm)}"
+        return f"{units} given {self.treatment(arm)}"
+
+    @property
+    def control_phrase(self) -> str:
+        """Where the controls are: "teams that kept usual practice"."""
+        control = short_label(self.protocol.control.label)
+        if self.wedge:
+            return f"periods before the switch, under {control}"
+        return f"{plural(self.protocol.units.name)} that kept {control}"
+
+    def people(self, outcome: Outcome) -> str:
+        """Who an outcome is measured on, plural: "clients"."""
+        return plural(outcome.level)
 
 
-def treatment_name(protocol: Protocol) -> str:
-    """The first non-control arm, as "the discretionary budget"."""
-    arm = next(a for a in protocol.arms if not a.control)
-    return f"the {short_label(arm.label)}"
-
-
-def condition_words(protocol: Protocol, condition: Condition | Mapping[str, Any]) -> str:
-    """A decision-rule condition in plain words.
+def condition_words(protocol: Protocol, condition: Condition | ConditionRow,
+                    arm: str | None = None) -> str:
+    """A decision-rule condition in plain words, for one arm or (``None``) every arm.
 
     Examples
     --------
-    "We are at least 90% sure the discretionary budget improved loneliness."
+    "The chance that the discretionary budget reduced loneliness is at least 90%."
     """
-    get = condition.get if isinstance(condition, Mapping) else condition.__getattribute__
-    name = str(get("outcome"))
     try:
-        outcome = protocol.outcome(name)
+        outcome = protocol.outcome(condition.outcome)
     except KeyError:
-        return f"A condition on `{name}`, which the protocol no longer lists."
+        return f"A condition on `{condition.outcome}`, which the protocol no longer lists."
+    arms = Arms(protocol)
+    treatment = arms.treatment(arm) if arm else (
+        arms.treatment(arms.treated[0]) if len(arms.treated) == 1 else "each new way of working")
     label = short_label(outcome.label)
-    at_least, at_most = get("at_least"), get("at_most")
-    threshold = at_least if at_least is not None else at_most
-    if threshold is None and isinstance(condition, Mapping):
-        threshold = condition.get("threshold")
-        at_least = threshold if condition.get("comparison") == "at_least" else None
-    bound = "at least" if at_least is not None else "at most"
+    if isinstance(condition, ConditionRow):
+        bound, threshold = condition.bound, condition.threshold
+    else:
+        bound = "at_least" if condition.at_least is not None else "at_most"
+        threshold = condition.at_least if condition.at_least is not None else \
+            condition.at_most or 0.0
     change = "reduced" if outcome.direction == "lower_is_better" else "increased"
     worse = "rose" if outcome.direction == "lower_is_better" else "fell"
-    event, margin = get("event"), get("margin")
-    if event == "benefit":
-        what = f"{treatment_name(protocol)} {change} {label}"
-    elif event == "at_least_mid":
+    margin = condition.margin
+    if condition.event == "benefit":
+        what = f"{treatment} {change} {label}"
+    elif condition.event == "at_least_mid":
         size = margin if margin is not None else outcome.mid
         amount = quantity(float(size), outcome.unit) if size is not None else "the MID"
-        what = f"{treatment_name(protocol)} {change} {label} by at least {amount}"
+        what = f"{treatment} {change} {label} by at least {amount}"
     else:
         subject, unit, scale = label, outcome.unit, 1.0
         if outcome.type == "binary":
-            subject = f"the share of {plural(outcome.level)} with {label[:1].lower() + label[1:]}"
+            subject = f"the share of {plural(outcome.level)} with {label}"
             unit, scale = "percentage points", 100.0
         amount = quantity(float(margin) * scale, unit) if margin else ""
         what = f"{subject} {worse} by more than {amount}" if amount else f"{subject} got worse"
-    return f"The chance that {what} is {bound} {percent(float(threshold or 0))}."
+        what += f" under {treatment}"
+    words = "at least" if bound == "at_least" else "at most"
+    return f"The chance that {what} is {words} {percent(threshold)}."
 
 
-def rules_words(protocol: Protocol) -> list[dict[str, Any]]:
+def rules_words(protocol: Protocol) -> list[dict[str, object]]:
     """Every registered decision rule with its conditions in plain words."""
     return [
         {

@@ -32,8 +32,8 @@ _ESTIMATOR = {
     "lin": "Lin (2013) regression: arm indicators interacted with centred baseline covariates",
 }
 _MISSING = {
-    "complete_case": "Complete-case analysis; multiple imputation as a sensitivity analysis "
-    "where listed",
+    "complete_case": "Complete-case analysis: rows missing the outcome or a covariate are "
+    "left out (sensitivity analyses listed below are registered, and run outside trialkit)",
     "inverse_probability_weighting": "Inverse probability weighting of complete cases",
     "multiple_imputation": "Multiple imputation by arm and baseline covariates",
 }

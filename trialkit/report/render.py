@@ -9,7 +9,7 @@ a template cannot include ``../pyproject.toml`` or an absolute path.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
 from trialkit import __version__
+from trialkit.analyse.document import ResultsDocument
 from trialkit.protocol import Protocol
 from trialkit.protocol.bundled import resource_dir
 from trialkit.report.context import report_context
@@ -148,15 +149,15 @@ def render_plan(
 
 
 def render_report(
-    results: Mapping[str, Any], *, plan_sections: Sequence[str] = PLAN_SECTIONS
+    results: ResultsDocument, *, plan_sections: Sequence[str] = PLAN_SECTIONS
 ) -> str:
     """The results report as one self-contained HTML page (inline CSS and SVG).
 
     Parameters
     ----------
     results
-        The dictionary written by ``trialkit analyse`` (``results.json``). Absent sections
-        are omitted with a note.
+        The results document (:func:`trialkit.analyse.analyse`, or
+        :func:`trialkit.analyse.load_results` for ``results.json``).
     plan_sections
         Shared plan sections to repeat at the end, from :data:`ALL_SECTIONS`; empty for none.
 
@@ -178,7 +179,7 @@ def render_report(
         )
     ctx = report_context(results, plan_sections=plan_sections)
     figs = _Figures(randomisation=[])
-    if ctx.get("figures"):
+    if ctx["figures"]:
         from trialkit.report.figures import build_figures
 
         figs.update(build_figures(ctx["figures"]))

@@ -1,140 +1,132 @@
-"""Section tables of the results report: outcomes, harms, flow totals and misuse."""
+"""Section tables of the results report: effects, descriptives, harms, flow and misuse."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from trialkit.protocol import Protocol
+from trialkit.analyse.document import ResultsDocument
+from trialkit.analyse.rows import EstimateRow, PosteriorRow
+from trialkit.analyse.trial_rows import MisuseRow
 from trialkit.report import tables, words
+from trialkit.report.phrases import Arms
 from trialkit.report.words import plural
 
-Row = Mapping[str, Any]
+_VERDICT = {"benefit": "Benefit", "harm": "Harm", "unclear": "Could not tell"}
 
 
-def result_rows(results: Row, key: str) -> list[Row]:
-    """The list of row mappings under ``key``; empty when absent or malformed."""
-    value = results.get(key)
-    return [r for r in value if isinstance(r, Mapping)] if isinstance(value, list) else []
+def _prob(value: float | None) -> str:
+    return tables.DASH if value is None else words.chance(value)
 
 
-def bayes_row(results: Row, outcome: str, estimand: Any = None) -> Row | None:
-    """The first Bayesian row for ``outcome`` (and ``estimand``, when given), if any.
-
-    Estimands compare without case ("ITT" in results, "itt" as a protocol name); a
-    Bayesian row without one is intention to treat, the only estimand :func:`bayes` fits.
-    """
-    for r in result_rows(results, "bayesian"):
-        same = estimand is None or str(r.get("estimand", "itt")).lower() == str(estimand).lower()
-        if r.get("outcome") == outcome and same:
-            return r
-    return None
-
-
-def outcome_rows(results: Row, protocol: Protocol) -> list[dict[str, Any]]:
-    """One display row per estimate: arm descriptives, frequentist and Bayesian columns."""
-    g = {r.get("outcome"): r for r in result_rows(results, "effect_sizes")}
-    rows: list[dict[str, Any]] = []
-    for est in result_rows(results, "estimates"):
-        name = str(est.get("outcome"))
-        try:
-            outcome = protocol.outcome(name)
-        except KeyError:
-            continue
-        digits = tables.digits_for([est.get("estimate"), est.get("ci_low"), est.get("ci_high")])
-        bayes = bayes_row(results, name, est.get("estimand"))
-        desc = {
-            r.get("arm"): r
-            for r in result_rows(results, "descriptives")
-            if r.get("outcome") == name
-        }
+def effect_rows(doc: ResultsDocument, arms: Arms) -> list[dict[str, Any]]:
+    """One display row per estimate (outcome × arm × estimand), both schools side by side."""
+    rows = []
+    verdicts = {(v.outcome, v.arm): v for v in doc.verdicts}
+    for est in doc.estimates:
+        outcome = doc.protocol.outcome(est.outcome)
+        post = doc.posterior(est.outcome, est.arm) if est.estimand == "ITT" else None
         binary = outcome.type == "binary"
-        rows.append(
-            {
-                "name": name,
-                "label": outcome.label,
-                "role": outcome.role,
-                "unit": outcome.unit,
-                "estimand": str(est.get("estimand", "—")).upper(),
-                "arms": [
-                    {
-                        "n": tables.fmt((desc.get(a.id) or {}).get("n")),
-                        "mean": tables.pct((desc.get(a.id) or {}).get("mean"))
-                        if binary
-                        else tables.fmt((desc.get(a.id) or {}).get("mean"), digits),
-                        "sd": None
-                        if binary
-                        else tables.fmt((desc.get(a.id) or {}).get("sd"), digits),
-                    }
-                    for a in protocol.arms
-                ],
-                "estimate": tables.fmt(est.get("estimate"), digits),
-                "ci": tables.fmt_ci(est.get("ci_low"), est.get("ci_high"), digits),
-                "se_type": est.get("se_type", "—"),
-                "p": tables.fmt_p(est.get("p_value")),
-                "p_adj": tables.fmt_p(est.get("p_adjusted")),
-                "g": tables.fmt((g.get(name) or {}).get("hedges_g"), 2),
-                "icc": tables.fmt((g.get(name) or {}).get("icc"), 3),
-                "b_mean": tables.fmt((bayes or {}).get("mean"), digits),
-                "b_ci": tables.fmt_ci(
-                    (bayes or {}).get("ci_low"), (bayes or {}).get("ci_high"), digits
-                ),
-                "p_benefit": _prob((bayes or {}).get("p_benefit")),
-                "p_mid": _prob((bayes or {}).get("p_mid")),
-                "diagnostics": _diagnostics(bayes),
-            }
-        )
+        factor = 100.0 if binary else 1.0
+        digits = tables.digits_for([factor * v for v in (est.estimate, est.ci_low,
+                                                          est.ci_high)])
+        verdict = verdicts.get((est.outcome, est.arm)) if est.estimand == "ITT" else None
+        g = doc.effect_size(est.outcome, est.arm)
+        rows.append({
+            "name": est.outcome,
+            "label": outcome.label,
+            "role": outcome.role,
+            "unit": "percentage points" if binary else outcome.unit,
+            "arm": arms.label(est.arm),
+            "estimand": est.estimand,
+            "estimate": tables.fmt(factor * est.estimate, digits),
+            "ci": tables.fmt_ci(factor * est.ci_low, factor * est.ci_high, digits),
+            "p": tables.fmt_p(est.p_value),
+            "p_adj": tables.fmt_p(est.p_adjusted) if est.adjustment != "none" else tables.DASH,
+            "adjustment": est.adjustment,
+            "se_type": est.se_type,
+            "adjusted_for": ", ".join(est.adjusted_for) or "none",
+            "g": tables.fmt(g.hedges_g if g else None, 2),
+            "icc": tables.fmt(g.icc if g else None, 3),
+            "verdict": tables.verdict(_VERDICT[verdict.frequentist]) if verdict else None,
+            **_bayes_cells(post, factor, digits),
+        })
     return rows
 
 
-def _prob(value: Any) -> str:
-    return words.percent(float(value)) if isinstance(value, int | float) else tables.DASH
-
-
-def _diagnostics(bayes: Row | None) -> dict[str, str] | None:
-    if not bayes:
-        return None
-    ok = bayes.get("passed")
+def _bayes_cells(post: PosteriorRow | None, factor: float, digits: int) -> dict[str, Any]:
+    if post is None:
+        return {"b_mean": tables.DASH, "b_ci": tables.DASH, "p_benefit": tables.DASH,
+                "p_mid": tables.DASH, "diagnostics": None}
     return {
-        "verdict": tables.verdict("pass" if ok else "not passed")["icon"],
-        "text": f"R-hat {tables.fmt(bayes.get('r_hat'), 3)}, "
-        f"ESS {tables.fmt(bayes.get('ess_bulk'), 0)}, "
-        f"{bayes.get('divergences', '—')} divergences",
-        "advice": str(bayes.get("advice") or ""),
+        "b_mean": tables.fmt(factor * post.mean, digits),
+        "b_ci": tables.fmt_ci(factor * post.ci_low, factor * post.ci_high, digits),
+        "p_benefit": _prob(post.p_benefit),
+        "p_mid": _prob(post.p_mid),
+        "diagnostics": {
+            "verdict": tables.verdict("pass" if post.passed else "not passed")["icon"],
+            "text": f"{post.sampler}, {post.model.replace('_', ' ')} model, prior "
+                    f"{post.prior}; R-hat {tables.fmt(post.r_hat, 3)}, ESS "
+                    f"{tables.fmt(post.ess_bulk, 0)}, {post.divergences} divergences",
+            "advice": post.advice,
+        },
     }
 
 
-def flow_totals(results: Row, protocol: Protocol) -> dict[str, Any]:
+def descriptive_rows(doc: ResultsDocument) -> list[dict[str, Any]]:
+    """N, mean and SD of every compared outcome in each arm (CONSORT 2025 item 26)."""
+    out = []
+    for name in dict.fromkeys(r.outcome for r in doc.descriptives):
+        outcome = doc.protocol.outcome(name)
+        binary = outcome.type == "binary"
+        cells = []
+        for arm in doc.protocol.arms:
+            row = doc.descriptive(name, arm.id)
+            if row is None:
+                cells.append({"n": tables.DASH, "mean": tables.DASH})
+                continue
+            digits = tables.digits_for([row.mean, row.sd])
+            mean = tables.pct(row.mean) if binary else (
+                f"{tables.fmt(row.mean, digits)} ({tables.fmt(row.sd, digits)})")
+            cells.append({"n": tables.fmt(row.n), "mean": mean})
+        out.append({"label": outcome.label, "unit": outcome.unit, "binary": binary,
+                    "arms": cells})
+    return out
+
+
+def harm_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The effect rows of harm and monitoring outcomes."""
+    return [r for r in rows if r["role"] in ("harm", "monitoring")]
+
+
+def flow_totals(doc: ResultsDocument) -> dict[str, Any]:
     """Totals and nouns for the flow diagram's top box ("24 teams ... 720 clients")."""
-    arms = (results.get("flow") or {}).get("arms") or {}
-    primary = next((o for o in protocol.outcomes if o.role == "primary"), protocol.outcomes[0])
-    level = protocol.level(primary.level)
-
-    def total(key: str) -> str:
-        return tables.fmt(sum(int((c or {}).get(key) or 0) for c in arms.values()))
-
+    protocol = doc.protocol
+    arms = doc.flow.arms if doc.flow is not None else ()
+    level = protocol.level(doc.flow.level) if doc.flow is not None else None
     return {
-        "total_clusters": total("clusters_allocated"),
-        "total_individuals": total("individuals_allocated"),
+        "total_clusters": tables.fmt(sum(a.clusters_allocated or 0 for a in arms)),
+        "total_individuals": tables.fmt(sum(a.individuals_allocated for a in arms)),
         "unit_plural": plural(protocol.units.name),
         "individuals": plural(level.name) if level else plural(protocol.units.name),
     }
 
 
-def misuse_block(misuse: Any, currency: str) -> dict[str, str] | None:
+def misuse_block(misuse: MisuseRow | None) -> dict[str, str] | None:
     """The misuse monitoring numbers formatted for the harms section."""
-    if not isinstance(misuse, Mapping):
+    if misuse is None:
         return None
-    ci = misuse.get("rate_ci") or [misuse.get("ci_low"), misuse.get("ci_high")]
-    rate = misuse.get("rate_mean", misuse.get("mean"))
     return {
-        "cases": tables.fmt(misuse.get("cases")),
-        "reviewed": tables.fmt(misuse.get("reviewed")),
-        "rate": tables.pct(rate),
-        "ci": f"{tables.pct(ci[0])} to {tables.pct(ci[1])}",
-        "tolerance": tables.pct(misuse.get("tolerance"), 0),
-        "p_above": tables.pct(misuse.get("p_above_tolerance")),
-        "cost": words.money(float(misuse["expected_cost"]), str(misuse.get("currency") or currency))
-        if isinstance(misuse.get("expected_cost"), int | float)
-        else tables.DASH,
+        "cases": tables.fmt(misuse.cases),
+        "reviewed": tables.fmt(misuse.reviewed),
+        "rate": tables.pct(misuse.mean),
+        "ci": f"{tables.pct(misuse.ci_low)} to {tables.pct(misuse.ci_high)}",
+        "tolerance": tables.pct(misuse.tolerance, 0),
+        "p_above": words.chance(misuse.p_above_tolerance),
+        "cost": tables.DASH if misuse.expected_cost is None
+        else words.money(misuse.expected_cost, misuse.currency),
     }
+
+
+def primary_estimate(doc: ResultsDocument, outcome: str, arm: str) -> EstimateRow | None:
+    """The registered ITT estimate of ``outcome`` for ``arm``."""
+    return doc.estimate(outcome, arm, "ITT")

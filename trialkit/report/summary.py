@@ -1,289 +1,174 @@
-"""Sentences for the plain-language summary that decision makers read first.
+"""The plain-language summary that decision makers read first.
 
-Each function takes plain values from the results file and returns short sentences in
-GOV.UK style: one idea a sentence, numbers in natural units, chance in words and numbers.
-They are pure and unit-tested; none of them raises on a missing key.
+Every sentence is built from typed fields of the results document. Words of direction
+("an improvement", "lower") appear in a headline only when the registered criterion
+(:class:`~trialkit.analyse.rows.VerdictRow`) supports them; otherwise the summary says the
+pilot could not tell. Where the two schools disagree, it says so and why. Numbers use the
+same decimals as the results table (one rule, :func:`trialkit.report.tables.digits_for`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from trialkit.analyse.document import ResultsDocument
+from trialkit.analyse.rows import EstimateRow, PosteriorRow, VerdictRow
+from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
-from trialkit.report.words import (
-    capitalise,
-    chance_words,
-    comparison,
-    money,
-    natural_frequency,
-    number,
-    percent,
-    plural,
-    quantity,
-    short_label,
-)
-
-Row = Mapping[str, Any]
+from trialkit.report.phrases import Arms
+from trialkit.report.tables import digits_for, fmt_p
+from trialkit.report.words import amount, capitalise, chance, chance_words, percent, short_label
 
 
-def _num(row: Row | None, key: str) -> float | None:
-    value = None if row is None else row.get(key)
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """How one outcome's effects are written: its unit, scale factor and decimals."""
 
+    unit: str
+    factor: float
+    digits: int
 
-def effect_sentence(
-    outcome: Outcome, estimate: float, *, treated: str, control: str, means: Mapping[str, float]
-) -> str:
-    """What happened to an outcome, in its own units.
+    @classmethod
+    def of(cls, outcome: Outcome, est: EstimateRow) -> Scale:
+        """The scale of ``outcome`` with decimals chosen from its estimate and interval."""
+        factor = 100.0 if outcome.type == "binary" else 1.0
+        unit = "percentage points" if outcome.type == "binary" else outcome.unit
+        return cls(unit, factor, digits_for([factor * v for v in (est.estimate, est.ci_low,
+                                                                   est.ci_high)]))
 
-    Parameters
-    ----------
-    outcome
-        The outcome.
-    estimate
-        The effect (treated minus control) in outcome units; a risk difference for binary.
-    treated, control
-        Arm phrases such as "teams given the discretionary budget".
-    means
-        Arm means keyed "treated" and "control", when known (used for binary outcomes).
+    def amount(self, value: float) -> str:
+        """A magnitude in the outcome's unit ("0.61 points")."""
+        return amount(value * self.factor, self.unit, self.digits)
 
-    Returns
-    -------
-    str
-        For example "Clients in teams given the discretionary budget scored 0.6 points lower
-        on loneliness, on a 3–9 scale, than clients in teams that kept usual practice."
-    """
-    who = plural(outcome.level)
-    label = short_label(outcome.label)
-    word, _ = comparison(estimate, lower_is_better=outcome.direction == "lower_is_better")
-    if outcome.type == "binary":
-        if "treated" in means and "control" in means:
-            freq_t = natural_frequency(means["treated"])
-            freq_c = natural_frequency(means["control"])
-            freq = f"{freq_t} in both" if freq_t == freq_c else f"{freq_t} against {freq_c}"
-            return (
-                f"{capitalise(label)}: {percent(means['treated'], places=1)} of {who} in "
-                f"{treated}, compared with {percent(means['control'], places=1)} of {who} in "
-                f"{control} ({freq})."
-            )
-        points = number(estimate * 100)
-        return (
-            f"The share of {who} with {label.lower()} was {points} percentage points {word} "
-            f"in {treated} than in {control}."
-        )
-    if abs(estimate) == 0:
-        return f"{capitalise(label)} was the same for {who} in {treated} and in {control}."
-    scale = ""
-    if outcome.range:
-        scale = f", on a {outcome.range[0]:g}–{outcome.range[1]:g} scale"
-    if outcome.unit == "points" or outcome.type == "ordinal":
-        amount = quantity(estimate, outcome.unit or "points")
-        return (
-            f"{capitalise(who)} in {treated} scored {amount} {word} on {label}{scale}, "
-            f"than {who} in {control}."
-        )
-    amount = quantity(estimate, outcome.unit)
-    return f"{capitalise(label)} was {amount} {word} for {who} in {treated} than in {control}."
+    def signed(self, value: float) -> str:
+        """A signed difference ("−0.33 points", "+£127")."""
+        sign = "−" if value < 0 else "+" if value > 0 else ""
+        return f"{sign}{self.amount(value)}"
 
-
-def range_sentence(outcome: Outcome, low: float, high: float, level: float = 0.95) -> str:
-    """The confidence interval in words: "from 1.4 points lower to 0.2 points higher"."""
-    unit = outcome.unit if outcome.type != "binary" else "percentage points"
-    scale = 100.0 if outcome.type == "binary" else 1.0
-
-    def end(value: float) -> str:
+    def end(self, value: float) -> str:
+        """One end of an interval in words ("0.7 points lower")."""
         if value == 0:
             return "no difference"
-        word = "lower" if value < 0 else "higher"
-        if unit and unit.isupper() and len(unit) == 3:
-            return f"{money(abs(value), unit)} {word}"
-        return f"{quantity(value * scale, unit)} {word}"
-
-    return (
-        f"Allowing for chance, the true difference is probably between {end(low)} and "
-        f"{end(high)} ({percent(level)} confidence interval)."
-    )
+        return f"{self.amount(value)} {'lower' if value < 0 else 'higher'}"
 
 
-def benefit_sentence(outcome: Outcome, estimate: float) -> str:
-    """Whether the observed direction is good news."""
-    lower = outcome.direction == "lower_is_better"
-    _, good = comparison(estimate, lower_is_better=lower)
-    better = "Lower" if lower else "Higher"
-    verdict = "an improvement" if good else "a change for the worse"
-    return f"{better} is better here, so this is {verdict}."
+def headline(outcome: Outcome, verdict: VerdictRow, est: EstimateRow, arms: Arms,
+             protocol: Protocol) -> dict[str, Any]:
+    """The registered primary analysis of one outcome and arm, in sentences."""
+    scale = Scale.of(outcome, est)
+    treated, control = arms.phrase(est.arm), arms.control_phrase
+    label = short_label(outcome.label)
+    who = arms.people(outcome)
+    p_text = _p_text(verdict, protocol)
+    if verdict.frequentist == "unclear":
+        lead = (f"The pilot could not tell whether {arms.treatment(est.arm)} changed {label}. "
+                f"The best estimate of the difference ({who} in {treated} minus {who} in "
+                f"{control}) is {scale.signed(est.estimate)}, but chance alone could "
+                f"easily produce a difference this size ({p_text}).")
+    else:
+        word = "lower" if est.estimate < 0 else "higher"
+        better = "Lower" if outcome.direction == "lower_is_better" else "Higher"
+        good = "an improvement" if verdict.frequentist == "benefit" else "a change for the worse"
+        subject = (f"the share of {who} with {label}" if outcome.type == "binary" else label)
+        lead = (f"{capitalise(subject)} was {scale.amount(est.estimate)} {word} for {who} "
+                f"in {treated} than in {control} ({p_text}). {better} is better here, so "
+                f"this is {good}.")
+    interval = (f"Allowing for chance, the true difference is probably between "
+                f"{scale.end(est.ci_low)} and {scale.end(est.ci_high)} "
+                f"({percent(est.ci_level)} confidence interval).")
+    return {"outcome": outcome.name, "arm": est.arm, "verdict": verdict.frequentist,
+            "lead": lead, "interval": interval, "adjusted_for": est.adjusted_for}
 
 
-def sure_sentences(outcome: Outcome, bayes: Row, *, treatment: str) -> list[str]:
-    """How sure we are, from the posterior: "We are 93% sure the budget reduced loneliness"."""
-    p_benefit = _num(bayes, "p_benefit")
-    if p_benefit is None:
-        return []
+def _p_text(verdict: VerdictRow, protocol: Protocol) -> str:
+    alpha = f"{verdict.alpha:g}"
+    adjusted = " after allowing for the other outcomes in its family" if verdict.adjusted else ""
+    below = "below" if verdict.p_value < verdict.alpha else "not below"
+    return f"p = {fmt_p(verdict.p_value)}{adjusted}, {below} the registered {alpha}"
+
+
+def sure(outcome: Outcome, post: PosteriorRow, est: EstimateRow, arms: Arms) -> list[str]:
+    """The posterior's probabilities in words, never "0%" or "100%"."""
+    scale = Scale.of(outcome, est)
     change = "reduced" if outcome.direction == "lower_is_better" else "increased"
     label = short_label(outcome.label)
-    out = [
-        f"We are {percent(p_benefit)} sure that {treatment} {change} {label}. "
-        f"On the government's probability scale this is {chance_words(p_benefit)}."
-    ]
-    p_mid = _num(bayes, "p_mid")
-    if p_mid is not None and outcome.mid is not None:
-        out.append(
-            f"The chance that it {change} {label} by at least "
-            f"{quantity(outcome.mid, outcome.unit)}, the smallest change that matters, "
-            f"is {percent(p_mid)}."
-        )
-    p_rope = _num(bayes, "p_rope")
-    if p_rope is not None and outcome.rope is not None:
-        out.append(
-            f"The chance that the effect is too small to matter (within ±"
-            f"{quantity(outcome.rope, outcome.unit)}) is {percent(p_rope)}."
-        )
+    what = f"{arms.treatment(post.arm)} {change} {label}"
+    out = [f"The chance that {what} is {chance(post.p_benefit)} "
+           f"({chance_words(post.p_benefit)} on the government's probability scale)."]
+    if post.p_mid is not None and outcome.mid is not None:
+        out.append(f"The chance that it {change} {label} by at least "
+                   f"{scale.amount(outcome.mid)}, the smallest change that "
+                   f"matters, is {chance(post.p_mid)}.")
+    if post.p_rope is not None and outcome.rope is not None:
+        out.append(f"The chance that the change is too small to matter (within ±"
+                   f"{scale.amount(outcome.rope)}) is {chance(post.p_rope)}.")
     return out
 
 
-def cost_sentences(net: Row | None, *, cost_per_unit: float, unit: str, currency: str) -> list[str]:
-    """Cost and net benefit per randomised unit, with the chance it pays for itself."""
-    out = []
-    if cost_per_unit:
-        out.append(f"It cost {money(cost_per_unit, currency)} extra per {unit}.")
-    mean = _num(net, "per_unit_mean")
-    if net is None or mean is None:
-        return out
-    currency = str(net.get("currency") or currency)
-    ci = net.get("per_unit_ci") or []
-    text = (
-        "Counting the money value of the changes we measured, the net result was "
-        f"{_gain(mean, currency)} per {unit}"
-    )
-    if len(ci) == 2:
-        text += f" (probably between {_gain(ci[0], currency)} and {_gain(ci[1], currency)})"
-    out.append(text + ".")
-    p_positive = _num(net, "p_positive")
-    if p_positive is not None:
-        out.append(f"The chance that the benefits outweighed the costs is {percent(p_positive)}.")
-    return out
+def disagreement(outcome: Outcome, verdict: VerdictRow, post: PosteriorRow, est: EstimateRow,
+                 arms: Arms) -> str:
+    """Why the frequentist and Bayesian answers differ, in plain words."""
+    scale = Scale.of(outcome, est)
+    names = {"benefit": "a benefit", "harm": "a harm", "unclear": "no clear answer"}
+    text = (f"On {short_label(outcome.label)} under {arms.treatment(est.arm)}, the "
+            f"registered analysis gives "
+            f"{names[verdict.frequentist]} (estimate {scale.signed(est.estimate)}); the "
+            f"Bayesian analysis gives {names[verdict.bayesian or 'unclear']} (posterior mean "
+            f"{scale.signed(post.mean)}, chance of benefit {chance(post.p_benefit)}).")
+    if verdict.sign_differs:
+        text += " They point in opposite directions."
+    elif abs(post.mean) < abs(est.estimate):
+        text += " The posterior mean is closer to zero than the registered estimate."
+    else:
+        text += (" The posterior mean is further from zero than the registered estimate, so"
+                 " the prior's pull alone does not explain the difference.")
+    reasons = [f"the Bayesian analysis combines the data with a prior for the effect, "
+               f"{post.prior}",
+               f"it fits a {post.model.replace('_', ' ')} model with a random effect for each "
+               f"{arms.protocol.units.name}, where the registered analysis uses least squares "
+               "with cluster-robust standard errors"]
+    if verdict.adjusted:
+        reasons.append("the registered p-value is adjusted for the other outcomes in its "
+                       "family, while the posterior probability is not")
+    return text + " The two analyses differ in these ways: " + "; ".join(reasons) + "."
 
 
-def _gain(amount: float, currency: str) -> str:
-    return f"a {'gain' if amount >= 0 else 'loss'} of {money(abs(amount), currency)}"
-
-
-def misuse_sentences(misuse: Row | None, *, what: str = "spends") -> list[str]:
-    """Misuse observed against its tolerance: "3 of 212 spends (1.4%) were judged unjustified"."""
-    if not misuse:
-        return []
-    cases, reviewed = misuse.get("cases"), misuse.get("reviewed")
-    tolerance = _num(misuse, "tolerance")
-    out = []
-    if isinstance(cases, int) and isinstance(reviewed, int) and reviewed > 0:
-        text = (
-            f"{cases} of {reviewed} {what} ({percent(cases / reviewed, places=1)}) were judged "
-            "unjustified"
-        )
-        text += f"; the tolerance was {percent(tolerance)}." if tolerance is not None else "."
-        out.append(text)
-    p_above = _num(misuse, "p_above_tolerance")
-    if p_above is not None and tolerance is not None:
-        out.append(
-            f"The chance that the true rate of misuse is above {percent(tolerance)} is "
-            f"{percent(p_above, places=1 if p_above < 0.1 else 0)} ({chance_words(p_above)})."
-        )
-    return out
-
-
-_YES = ("1", "True", "true", "yes")
-_NO = ("0", "False", "false", "no")
-
-
-def _level_name(row: Row, who: str) -> str:
-    value = str(row.get("level_value", ""))
-    label = short_label(str(row.get("label") or row.get("subgroup") or "the group"))
-    if value in _YES:
-        return "them"
-    if value in _NO:
-        return f"other {who}"
-    return f"{label}: {value}"
-
-
-def equity_sentences(rows: Sequence[Row], outcome: Outcome, *, alpha: float = 0.05) -> list[str]:
-    """Whether the effect on ``outcome`` was fair across pre-specified equity groups."""
-    out = []
+def plan_terms(outcome: Outcome, est: EstimateRow, powered: float | None) -> str:
+    """MID, the band too small to matter and the powered effect, explained once."""
+    scale = Scale.of(outcome, est)
     label = short_label(outcome.label)
-    groups: dict[str, list[Row]] = {}
-    for row in rows:
-        if row.get("equity") and row.get("outcome") == outcome.name:
-            groups.setdefault(str(row.get("subgroup")), []).append(row)
-    who = plural(outcome.level)
-    lower = outcome.direction == "lower_is_better"
-    for members in groups.values():
-        members.sort(key=lambda r: str(r.get("level_value")) not in _YES)
-        het = _num(members[0], "heterogeneity_p")
-        parts = [
-            f"{quantity(float(r['estimate']), outcome.unit)} "
-            f"{comparison(float(r['estimate']), lower_is_better=lower)[0]}"
-            f" for {_level_name(r, who)}"
-            for r in members
-            if _num(r, "estimate") is not None
-        ]
-        name = short_label(str(members[0].get("label") or members[0].get("subgroup")))
-        if het is None:
-            verdict = f"For {name}, we could not test whether the effect differed"
-        elif het >= alpha:
-            verdict = f"For {name}, the effect on {label} was not clearly different"
-        else:
-            verdict = f"For {name}, the effect on {label} was different; check that this is fair"
-        out.append(f"{verdict}: {'; '.join(parts)}." if parts else f"{verdict}.")
+    parts = []
+    if outcome.mid is not None:
+        parts.append(f"the smallest change in {label} that matters (the minimum important "
+                     f"difference) is {scale.amount(outcome.mid)}")
+    if outcome.rope is not None:
+        parts.append(f"changes within ±{scale.amount(outcome.rope)} are "
+                     "treated as too small to matter")
+    if powered is not None:
+        parts.append(f"the pilot was sized to detect a change of "
+                     f"{scale.amount(powered)}")
+    return capitalise("; ".join(parts)) + "." if parts else ""
+
+
+def primary_blocks(doc: ResultsDocument, arms: Arms) -> list[dict[str, Any]]:
+    """One block per primary outcome and treated arm: headline, interval, Bayes, notes."""
+    protocol = doc.protocol
+    out = []
+    for verdict in doc.verdicts:
+        outcome = protocol.outcome(verdict.outcome)
+        est = doc.estimate(verdict.outcome, verdict.arm)
+        if est is None:
+            continue
+        block = headline(outcome, verdict, est, arms, protocol)
+        post = doc.posterior(verdict.outcome, verdict.arm)
+        block["sure"] = sure(outcome, post, est, arms) if post is not None else []
+        block["disagree"] = (disagreement(outcome, verdict, post, est, arms)
+                             if verdict.disagree and post is not None else "")
+        powered = outcome.assumptions.effect if outcome.assumptions is not None else None
+        first = outcome.name not in {b["outcome"] for b in out}
+        block["terms"] = plan_terms(outcome, est, powered) if first else ""
+        block["label"] = outcome.label
+        block["arm_label"] = arms.label(verdict.arm)
+        out.append(block)
     return out
-
-
-def goodhart_sentence(indices: Sequence[Row], labels: Mapping[str, str]) -> dict[str, Any] | None:
-    """Say plainly when the target family moved but the shadow family did not.
-
-    Indices are oriented so that positive means benefit. A family "moved" when its
-    interval excludes zero on the side of benefit.
-
-    Returns
-    -------
-    dict or None
-        ``{"warning": bool, "tone": str, "text": str}``, or ``None`` without both kinds of family.
-    """
-
-    def moved(row: Row) -> bool:
-        low = _num(row, "ci_low")
-        return low is not None and low > 0
-
-    targets = [r for r in indices if r.get("kind") == "target"]
-    shadows = [r for r in indices if r.get("kind") == "shadow"]
-    if not targets or not shadows:
-        return None
-
-    def names(rows: list[Row]) -> str:
-        return " and ".join(
-            short_label(labels.get(str(r["family"]), str(r["family"]))) for r in rows
-        )
-
-    t_names, s_names = names(targets), names(shadows)
-    t_moved, s_moved = any(moved(r) for r in targets), all(moved(r) for r in shadows)
-    s_worse = any((_num(r, "ci_high") or 0.0) < 0 for r in shadows)
-    if s_worse:
-        text = (
-            f"Warning: {s_names} got worse"
-            + (f" while the targets ({t_names}) improved" if t_moved else "")
-            + ". Check whether work on the targets crowded out what they are meant to serve."
-        )
-        return {"warning": True, "tone": "warn", "text": text}
-    if t_moved and not s_moved:
-        text = (
-            f"Warning: the targets ({t_names}) improved, but {s_names} did not clearly "
-            f"improve. {capitalise(s_names)} is what the targets are meant to serve, so the "
-            "targets may have been hit without the benefit they stand for."
-        )
-        return {"warning": True, "tone": "warn", "text": text}
-    if t_moved:
-        text = (
-            f"The targets ({t_names}) improved, and so did {s_names}, what they are meant to serve."
-        )
-        return {"warning": False, "tone": "good", "text": text}
-    text = f"The targets ({t_names}) did not clearly move."
-    return {"warning": False, "tone": "neutral", "text": text}

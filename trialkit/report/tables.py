@@ -1,7 +1,7 @@
-"""Results-file rows as display rows: formatted numbers, labels and verdict words.
+"""Results-document rows as display rows: formatted numbers, labels and verdict words.
 
-Every function takes plain rows from ``results.json`` and tolerates absent keys: a missing
-number is shown as an em dash, never an error.
+Every function reads typed rows of :class:`~trialkit.analyse.ResultsDocument`; a number
+the analysis left undefined (``None``) is shown as an em dash.
 """
 
 from __future__ import annotations
@@ -10,7 +10,16 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-Row = Mapping[str, Any]
+from trialkit.analyse.document import ResultsDocument
+from trialkit.analyse.rows import SubgroupRow
+from trialkit.analyse.trial_rows import (
+    AttritionCheckRow,
+    AttritionRow,
+    BalanceRow,
+    DeviationRow,
+    Flow,
+)
+
 DASH = "—"
 
 
@@ -77,190 +86,149 @@ def verdict(word: Any) -> dict[str, str]:
     return _verdict(word)
 
 
-def flow_rows(
-    flow: Row | None, arm_labels: Mapping[str, str], order: Sequence[str] = ()
-) -> list[dict[str, Any]]:
-    """One column per arm of the CONSORT flow in protocol order, counts as text."""
-    arms = (flow or {}).get("arms") or {}
-    ids = [a for a in order if a in arms] + [a for a in arms if a not in order]
+def pct(value: float | None, places: int = 1) -> str:
+    """A share as a percentage for tables, a dash when undefined."""
+    return DASH if value is None or not math.isfinite(value) else f"{100 * value:.{places}f}%"
+
+
+def flow_rows(flow: Flow | None, arm_labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """One column per arm of the CONSORT flow, counts as text."""
+    if flow is None:
+        return []
+    order = list(arm_labels)
     rows = []
-    for arm_id in ids:
-        counts = arms[arm_id]
-        c = dict(counts)
+    for arm in sorted(flow.arms, key=lambda a: order.index(a.arm) if a.arm in order else 99):
         size = ""
-        if c.get("mean_cluster_size") is not None:
-            size = f"mean {fmt(c.get('mean_cluster_size'), 1)}"
-            if c.get("min_cluster_size") is not None:
-                size += f", range {c.get('min_cluster_size')}–{c.get('max_cluster_size')}"
-        reasons = c.get("lost_reasons") or []
-        rows.append(
-            {
-                "arm": arm_labels.get(arm_id, arm_id),
-                "c": _Dashed({k: fmt(v) for k, v in c.items()}),
-                "size": size,
-                "reasons": [
-                    str(r.get("reason", r)) if isinstance(r, Mapping) else str(r) for r in reasons
-                ]
-                if isinstance(reasons, list)
-                else [],
-                "excluded": bool(c.get("clusters_excluded") or c.get("individuals_excluded")),
-            }
-        )
+        if arm.mean_cluster_size is not None:
+            size = f"mean {fmt(arm.mean_cluster_size, 1)}"
+            if arm.min_cluster_size is not None:
+                size += f", range {arm.min_cluster_size}–{arm.max_cluster_size}"
+        counts = {k: fmt(v) for k, v in arm.model_dump().items()
+                  if isinstance(v, int | None) and not isinstance(v, bool)}
+        rows.append({
+            "arm": arm_labels.get(arm.arm, arm.arm),
+            "c": counts,
+            "size": size,
+            "reasons": [f"{reason} ({count})" for reason, count in arm.lost_reasons],
+            "excluded": bool(arm.clusters_excluded or arm.individuals_excluded),
+        })
     return rows
 
 
-class _Dashed(dict[str, str]):
-    """Counts by name; an absent count shows as a dash."""
-
-    def __missing__(self, key: str) -> str:
-        return DASH
-
-
-def balance_rows(rows: Sequence[Row], arm_ids: Sequence[str]) -> list[dict[str, Any]]:
-    """Baseline balance: label, level, arm means, standardised difference, WWC verdict."""
+def balance_rows(rows: Sequence[BalanceRow], groups: Sequence[str],
+                 labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Baseline balance: label, level, group means, standardised difference, WWC verdict."""
     out = []
     for row in rows:
-        means = row.get("means") or {}
-        binary = row.get("kind") == "binary"
-        out.append(
-            {
-                "label": row.get("label") or row.get("covariate", DASH),
-                "level": row.get("level", DASH),
-                "means": [
-                    f"{100 * float(means[a]):.1f}%" if binary and a in means else fmt(means.get(a))
-                    for a in arm_ids
-                ],
-                "std_diff": fmt(row.get("std_diff"), 3),
-                "verdict": _verdict(row.get("verdict")),
-            }
-        )
+        binary = row.kind == "binary"
+        means = [row.means.get(g) for g in groups]
+        out.append({
+            "label": row.label,
+            "level": row.level,
+            "group": labels.get(row.group, row.group),
+            "reference": labels.get(row.reference, row.reference),
+            "means": [pct(m) if binary else fmt(m) for m in means],
+            "std_diff": fmt(row.std_diff, 3),
+            "verdict": verdict(row.verdict),
+        })
     return out
 
 
-def attrition_rows(
-    rows: Sequence[Row], arm_ids: Sequence[str], labels: Mapping[str, str] | None = None
-) -> list[dict[str, Any]]:
-    """One row per outcome and level: each arm's attrition, overall, differential, WWC.
+def attrition_rows(rows: Sequence[AttritionRow], checks: Sequence[AttritionCheckRow],
+                   arm_ids: Sequence[str], labels: Mapping[str, str],
+                   arm_labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """One row per outcome, level and compared arm: each arm's attrition and the WWC verdicts.
 
-    Overall and differential attrition are computed from the arm rows when the results
-    file does not give them; the WWC verdicts are shown only when given.
+    Overall and differential attrition and both verdicts come from ``validate``'s checks;
+    an arm where the outcome is not measured by design shows "not measured".
     """
-    groups: dict[tuple[str, str], dict[str, Row]] = {}
+    counts: dict[tuple[str, str], dict[str, AttritionRow]] = {}
     for row in rows:
-        key = (str(row.get("outcome", DASH)), str(row.get("level", DASH)))
-        groups.setdefault(key, {})[str(row.get("arm"))] = row
+        counts.setdefault((row.outcome, row.level), {})[row.arm] = row
+    by_key: dict[tuple[str, str], list[AttritionCheckRow]] = {}
+    for check in checks:
+        by_key.setdefault((check.outcome, check.level), []).append(check)
     out = []
-    for (outcome, level), arms in groups.items():
-        first = next(iter(arms.values()))
-        rates = [_num(r.get("attrition")) for r in arms.values()]
-        known = [r for r in rates if r is not None]
-        assigned = sum(_num(r.get("assigned")) or 0.0 for r in arms.values())
-        analysed = sum(_num(r.get("analysed")) or 0.0 for r in arms.values())
-        overall = _num(first.get("overall"))
-        if overall is None and assigned:
-            overall = 1 - analysed / assigned
-        differential = _num(first.get("differential"))
-        if differential is None and len(known) >= 2:
-            differential = max(known) - min(known)
-        out.append(
-            {
-                "outcome": (labels or {}).get(outcome, outcome),
-                "level": level,
-                "arms": [
-                    {
-                        "assigned": fmt((arms.get(a) or {}).get("assigned")),
-                        "analysed": fmt((arms.get(a) or {}).get("analysed")),
-                        "attrition": _pct((arms.get(a) or {}).get("attrition")),
-                    }
-                    for a in arm_ids
-                ],
-                "overall": _pct(overall),
-                "differential": _pct(differential),
-                "cautious": _verdict(_attrition_word(first.get("wwc_cautious"))),
-                "optimistic": _verdict(_attrition_word(first.get("wwc_optimistic"))),
-            }
-        )
+    for key, arms in counts.items():
+        cells = [_attrition_cell(arms.get(a)) for a in arm_ids]
+        for check in by_key.get(key) or [None]:  # type: ignore[list-item]
+            out.append({
+                "outcome": labels.get(key[0], key[0]),
+                "level": key[1],
+                "comparison": (f"{arm_labels.get(check.arm, check.arm)} vs "
+                               f"{arm_labels.get(check.control, check.control)}"
+                               if check is not None else DASH),
+                "arms": cells,
+                "overall": pct(check.overall) if check else DASH,
+                "differential": pct(check.differential) if check else DASH,
+                "cautious": verdict(check.cautious if check else "not judged"),
+                "optimistic": verdict(check.optimistic if check else "not judged"),
+            })
     return out
 
 
-def _num(value: Any) -> float | None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    return float(value) if ok else None
+def _attrition_cell(row: AttritionRow | None) -> dict[str, str]:
+    if row is None or not row.measured:
+        return {"assigned": DASH, "analysed": DASH, "attrition": "not measured"}
+    return {"assigned": fmt(row.assigned), "analysed": fmt(row.analysed),
+            "attrition": pct(row.attrition)}
 
 
-def _attrition_word(value: Any) -> str:
-    if isinstance(value, bool):
-        return "Low" if value else "High"
-    if value in (None, ""):
-        return DASH
-    text = str(value)
-    return text.capitalize() if text.lower() in ("low", "high") else text
+def subgroup_rows(rows: Sequence[SubgroupRow], labels: Mapping[str, str],
+                  arm_labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Subgroup estimates with the equity flag, heterogeneity p-value and adjustment."""
+    out = []
+    for r in rows:
+        digits = digits_for([r.estimate, r.ci_low, r.ci_high])
+        out.append({
+            "outcome": labels.get(r.outcome, r.outcome),
+            "arm": arm_labels.get(r.arm, r.arm),
+            "subgroup": r.label,
+            "equity": r.equity,
+            "level": {"1": "Yes", "0": "No"}.get(r.level_value, r.level_value),
+            "n": fmt(r.n),
+            "estimate": fmt(r.estimate, digits),
+            "ci": fmt_ci(r.ci_low, r.ci_high, digits),
+            "heterogeneity_p": fmt_p(r.heterogeneity_p),
+            "adjusted_for": ", ".join(r.adjusted_for) or "none",
+        })
+    return out
 
 
-def _pct(value: Any, places: int = 1) -> str:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return DASH
-    return f"{100 * value:.{places}f}%"
-
-
-def pct(value: Any, places: int = 1) -> str:
-    """A share as a percentage for tables, a dash when absent."""
-    return _pct(value, places)
-
-
-def subgroup_rows(rows: Sequence[Row], labels: Mapping[str, str]) -> list[dict[str, Any]]:
-    """Subgroup estimates with the equity flag and heterogeneity p-value."""
-    digits = digits_for([r.get("estimate") for r in rows])
+def deviation_rows(rows: Sequence[DeviationRow]) -> list[dict[str, Any]]:
+    """Amendments and deviations from the registered plan, major first."""
+    ordered = sorted(rows, key=lambda r: (r.severity != "major", r.kind, r.field))
     return [
         {
-            "outcome": labels.get(str(r.get("outcome")), str(r.get("outcome", DASH))),
-            "subgroup": r.get("label") or r.get("subgroup", DASH),
-            "equity": bool(r.get("equity")),
-            "level": {"1": "Yes", "0": "No"}.get(
-                str(r.get("level_value")), str(r.get("level_value", DASH))
-            ),
-            "n": fmt(r.get("n")),
-            "estimate": fmt(r.get("estimate"), digits),
-            "ci": fmt_ci(r.get("ci_low"), r.get("ci_high"), digits),
-            "heterogeneity_p": fmt_p(r.get("heterogeneity_p")),
-        }
-        for r in rows
-    ]
-
-
-def deviation_rows(rows: Sequence[Row]) -> list[dict[str, Any]]:
-    """Deviations from the registered plan, major first."""
-    ordered = sorted(rows, key=lambda r: r.get("severity") != "major")
-    return [
-        {
-            "field": r.get("field", DASH),
-            "registered": r.get("registered", DASH),
-            "current": r.get("current", DASH),
-            "severity": _verdict("not minor" if r.get("severity") == "major" else "low")
-            | {"text": str(r.get("severity", DASH)).capitalize()},
-            "reason": r.get("reason") or "No reason given",
+            "field": r.field,
+            "registered": r.registered,
+            "current": r.current,
+            "kind": r.kind.capitalize(),
+            "severity": verdict("not minor" if r.severity == "major" else "low")
+            | {"text": r.severity.capitalize()},
+            "reason": r.reason or "No reason given",
         }
         for r in ordered
     ]
 
 
-def provenance_rows(results: Row) -> list[tuple[str, str]]:
+def provenance_rows(doc: ResultsDocument) -> list[tuple[str, str]]:
     """Label–value pairs for the methods and provenance section."""
-    prov = results.get("provenance") or {}
-    reg = results.get("registration") or {}
+    prov, reg = doc.provenance, doc.registration
     rows = [
-        ("trialkit version", str(prov.get("trialkit_version", DASH))),
-        ("Protocol hash (sha256)", str(prov.get("protocol_hash", DASH))),
-        ("Seed of the allocation", str(prov.get("seed", DASH))),
-        ("Results created (UTC)", str(prov.get("created_utc", DASH))),
+        ("trialkit version", prov.trialkit_version),
+        ("Protocol hash (sha256)", prov.protocol_hash),
+        ("Seed of the allocation", str(prov.seed)),
+        ("Results created (UTC)", prov.created_utc),
+        ("Results schema version", str(doc.schema_version)),
     ]
-    if reg.get("registered"):
+    if reg.registered:
         rows += [
-            ("Registered protocol hash", str(reg.get("protocol_hash", DASH))),
-            ("Registered (UTC)", str(reg.get("registered_utc", DASH))),
+            ("Registered protocol hash", reg.protocol_hash or DASH),
+            ("Registered (UTC)", reg.registered_utc or DASH),
         ]
     else:
         rows.append(("Registration", "Not pre-registered"))
-    rows += [(f"Input {name} (sha256)", str(h)) for name, h in (prov.get("inputs") or {}).items()]
-    rows += [(f"{name} version", str(v)) for name, v in (prov.get("versions") or {}).items()]
+    rows += [(f"Input {name} (sha256)", digest) for name, digest in prov.inputs.items()]
+    rows += [(f"{name} version", version) for name, version in prov.versions.items()]
     return rows

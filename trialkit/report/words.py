@@ -91,6 +91,58 @@ def percent(probability: float, *, places: int = 0) -> str:
     return f"{scaled:.{places}f}%"
 
 
+def chance(probability: float) -> str:
+    """A probability estimated from posterior draws: never "0%" or "100%".
+
+    A share of draws of exactly 0 or 1 means below or above what the draws can resolve,
+    not certainty.
+
+    Examples
+    --------
+    >>> chance(0.0), chance(0.957), chance(1.0), chance(0.0004)
+    ('less than 1%', '96%', 'more than 99%', 'less than 1%')
+    """
+    if not math.isfinite(probability):
+        return "not available"
+    return percent(min(max(probability, 1e-9), 1 - 1e-9))
+
+
+def fixed(value: float, digits: int) -> str:
+    """A magnitude with ``digits`` decimals and thousands separators: the report's one rule.
+
+    Tables and sentences show the same quantity with the same decimals, chosen once per
+    outcome by :func:`trialkit.report.tables.digits_for`.
+
+    Examples
+    --------
+    >>> fixed(-0.6123, 2), fixed(1234.5, 0), fixed(0.0, 2)
+    ('0.61', '1,234', '0.00')
+    """
+    if not math.isfinite(value):
+        return "not available"
+    return f"{abs(value):,.{digits}f}"
+
+
+def amount(value: float, unit: str, digits: int) -> str:
+    """A magnitude in its unit with fixed decimals: "0.61 points", "£127", "1 day".
+
+    Examples
+    --------
+    >>> amount(-0.61, "points", 2), amount(126.7, "GBP", 0), amount(1.0, "days", 0)
+    ('0.61 points', '£127', '1 day')
+    """
+    if re.fullmatch(r"[A-Z]{3}", unit or ""):
+        symbol = _SYMBOLS.get(unit)
+        text = fixed(value, digits)
+        return f"{symbol}{text}" if symbol else f"{text} {unit}"
+    text = fixed(value, digits)
+    if not unit:
+        return text
+    if text == "1" and unit.endswith("s"):
+        unit = unit[:-1]
+    return f"{text} {unit}"
+
+
 def chance_words(probability: float) -> str:
     """Words for a probability on the UK intelligence probability yardstick.
 

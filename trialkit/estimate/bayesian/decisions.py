@@ -148,23 +148,50 @@ def evaluate_rule(
 
 
 @dataclass(frozen=True, slots=True)
+class Valued:
+    """An outcome's posterior with its money value.
+
+    Attributes
+    ----------
+    fit
+        The outcome's posterior.
+    value_per_unit
+        Money value of one unit of the outcome for one person (e.g. £140 a point).
+    people_per_unit
+        People measured per randomised unit (e.g. 30 clients per team); 1 when the outcome
+        is measured on the randomised unit itself.
+    """
+
+    fit: BayesianFit
+    value_per_unit: float
+    people_per_unit: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class NetBenefit:
     """Posterior of net monetary benefit of one arm versus control.
 
     Attributes
     ----------
-    term
-        The arm's term.
+    arm, term
+        The arm and its term in the fits.
     per_unit, aggregate
-        Draws of ``value × benefit − Δcost`` per unit, and times ``units``.
+        Draws of net benefit per randomised unit, and times ``units``.
     units
         Number of units the aggregate covers.
+    extra_cost
+        The arm's cost per unit less the control's.
+    parts
+        ``(outcome, value_per_unit, people_per_unit)`` of each valued outcome counted.
     """
 
+    arm: str
     term: str
     per_unit: np.ndarray
     aggregate: np.ndarray
     units: float
+    extra_cost: float
+    parts: tuple[tuple[str, float, float], ...]
 
     def to_frame(self) -> pd.DataFrame:
         """Mean, median, SD, 95 % equal-tailed interval and P(net benefit > 0)."""
@@ -172,6 +199,7 @@ class NetBenefit:
         for level, draws in (("per_unit", self.per_unit), ("aggregate", self.aggregate)):
             rows.append(
                 {
+                    "arm": self.arm,
                     "term": self.term,
                     "level": level,
                     **describe_draws(draws),
@@ -183,37 +211,46 @@ class NetBenefit:
 
 
 def net_benefit(
-    fit: BayesianFit,
+    valued: Sequence[Valued],
     *,
     cost_per_unit: Mapping[str, float],
-    value_per_unit: float,
     units: float = 1.0,
 ) -> tuple[NetBenefit, ...]:
-    """Net benefit of each arm: ``value_per_unit × benefit − (cost_arm − cost_control)``.
+    """Net benefit of each arm against control, per randomised unit and in aggregate.
 
-    ``benefit`` is the natural-scale effect oriented so that positive is good (the
-    effect itself when higher is better, its negative otherwise); ``value_per_unit`` is
-    the money value of one outcome unit; costs are per unit (e.g. per pupil) and keyed by
-    arm label, control included.
+    For each arm: the sum over valued outcomes of ``value_per_unit × people_per_unit ×
+    benefit`` less ``cost_arm − cost_control``, where ``benefit`` is the natural-scale
+    effect oriented so that positive is good. Posteriors of different outcomes come from
+    separate models, so their draws are combined as if independent (draw ``i`` of each).
 
     Raises
     ------
     EstimationError
-        If an arm's cost is missing.
+        If an arm's cost is missing, no outcome is valued, or the fits' draws differ in
+        number or arms.
     """
-    missing = [a for a in (fit.control, *fit.arms) if a not in cost_per_unit]
+    if not valued:
+        raise EstimationError("net_benefit needs at least one valued outcome.")
+    first = valued[0].fit
+    missing = [a for a in (first.control, *first.arms) if a not in cost_per_unit]
     if missing:
         raise EstimationError(
             f"cost_per_unit lacks arm(s) {missing}; give a cost per unit "
-            f"for every arm, control {fit.control!r} included."
+            f"for every arm, control {first.control!r} included."
         )
+    if any(v.fit.arms != first.arms or v.fit.draws().size != first.draws().size
+           for v in valued):
+        raise EstimationError("net_benefit needs fits with the same arms and number of draws.")
+    parts = tuple((v.fit.outcome, v.value_per_unit, v.people_per_unit) for v in valued)
     out = []
-    for arm, term in zip(fit.arms, fit.terms, strict=True):
-        delta = float(cost_per_unit[arm]) - float(cost_per_unit[fit.control])
-        per_unit = value_per_unit * fit.thresholds.sign * fit.draws(term) - delta
-        out.append(
-            NetBenefit(term=term, per_unit=per_unit, aggregate=per_unit * units, units=units)
-        )
+    for i, arm in enumerate(first.arms):
+        extra = float(cost_per_unit[arm]) - float(cost_per_unit[first.control])
+        benefit = sum(v.value_per_unit * v.people_per_unit * v.fit.thresholds.sign
+                      * v.fit.draws(v.fit.terms[i]) for v in valued)
+        per_unit = np.asarray(benefit, dtype=float) - extra
+        out.append(NetBenefit(arm=arm, term=first.terms[i], per_unit=per_unit,
+                              aggregate=per_unit * units, units=units, extra_cost=extra,
+                              parts=parts))
     return tuple(out)
 
 

@@ -25,7 +25,7 @@ from trialkit._core.provenance import Provenance
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
 
-from .decisions import NetBenefit, evaluate_rule, net_benefit
+from .decisions import NetBenefit, Valued, evaluate_rule, net_benefit
 from .design import Family
 from .fit import Sampler, bayes
 from .priors import Prior
@@ -182,19 +182,19 @@ def _bayes_with_retry(name: str, notes: list[str], **kwargs: Any) -> BayesianFit
     return retry
 
 
-def _net_benefits(protocol: Protocol, fits: list[BayesianFit]) -> tuple[Any, ...]:
-    costs = {arm.id: arm.cost_per_unit for arm in protocol.arms}
-    out: list[tuple[str, NetBenefit]] = []
+def _net_benefits(protocol: Protocol, fits: list[BayesianFit]) -> tuple[NetBenefit, ...]:
+    """Net benefit of every arm over the outcomes with a money value (none without one)."""
+    valued = []
     for fit in fits:
-        value = protocol.outcome(fit.outcome).value_per_unit
-        if value is not None:
-            out += [
-                (fit.outcome, nb)
-                for nb in net_benefit(
-                    fit, cost_per_unit=costs, value_per_unit=value, units=protocol.units.planned
-                )
-            ]
-    return tuple(out)
+        outcome = protocol.outcome(fit.outcome)
+        if outcome.value_per_unit:
+            level = protocol.level(outcome.level)
+            people = level.per_unit.mean if level is not None else 1.0
+            valued.append(Valued(fit, float(outcome.value_per_unit), float(people)))
+    if not valued:
+        return ()
+    costs = {arm.id: arm.cost_per_unit for arm in protocol.arms}
+    return net_benefit(valued, cost_per_unit=costs, units=protocol.units.planned)
 
 
 def fit_protocol(

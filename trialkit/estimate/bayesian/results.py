@@ -168,7 +168,8 @@ class BayesianResults:
     provenance
         Protocol hash, seed, versions and time.
     net_benefits
-        ``(outcome, NetBenefit)`` pairs for outcomes with a declared money value.
+        One :class:`~.decisions.NetBenefit` per arm, over the outcomes with a declared
+        money value (empty without one).
     notes
         Plain statements of what was done (rows dropped, priors converted, rules skipped).
     """
@@ -196,8 +197,8 @@ class BayesianResults:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def net_benefit_frame(self) -> pd.DataFrame:
-        """Net benefit summaries (per unit and aggregate) for each valued outcome and arm."""
-        frames = [nb.to_frame().assign(outcome=name) for name, nb in self.net_benefits]
+        """Net benefit summaries (per unit and aggregate) for each arm."""
+        frames = [nb.to_frame() for nb in self.net_benefits]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def fit(self, outcome: str) -> BayesianFit:

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from trialkit.errors import EstimationError
-from trialkit.estimate.bayesian.decisions import evaluate_rule, misuse_rate, net_benefit
+from trialkit.estimate.bayesian.decisions import Valued, evaluate_rule, misuse_rate, net_benefit
 from trialkit.estimate.bayesian.results import BayesianFit
 from trialkit.estimate.bayesian.summarise import Thresholds, describe_draws, tail_probabilities
 
@@ -67,18 +67,28 @@ def test_decision_rule_rejects_unknown_outcome(make_fit: MakeFit) -> None:
 def test_net_benefit_subtracts_extra_cost(make_fit: MakeFit) -> None:
     fit = make_fit({"arm[budget]": DRAWS})
     (nb,) = net_benefit(
-        fit, cost_per_unit={"control": 0.0, "budget": 50.0}, value_per_unit=100.0, units=10
+        [Valued(fit, 100.0)], cost_per_unit={"control": 0.0, "budget": 50.0}, units=10
     )
     assert nb.per_unit.mean() == pytest.approx(100 * DRAWS.mean() - 50)
     assert nb.aggregate.mean() == pytest.approx(10 * nb.per_unit.mean())
     assert set(nb.to_frame()["level"]) == {"per_unit", "aggregate"}
 
 
+def test_net_benefit_sums_valued_outcomes_per_person(make_fit: MakeFit) -> None:
+    first = make_fit({"arm[budget]": DRAWS}, outcome="wellbeing")
+    second = make_fit({"arm[budget]": DRAWS[::-1]}, outcome="cost")
+    (nb,) = net_benefit(
+        [Valued(first, 2.0, 30.0), Valued(second, 1.0, 30.0)],
+        cost_per_unit={"control": 10.0, "budget": 60.0},
+    )
+    expected = 60 * DRAWS + 30 * DRAWS[::-1] - 50
+    assert nb.per_unit == pytest.approx(expected)
+    assert nb.extra_cost == 50 and [p[0] for p in nb.parts] == ["wellbeing", "cost"]
+
+
 def test_net_benefit_needs_every_arm_cost(make_fit: MakeFit) -> None:
     with pytest.raises(EstimationError, match="lacks arm"):
-        net_benefit(
-            make_fit({"arm[budget]": DRAWS}), cost_per_unit={"budget": 1.0}, value_per_unit=1.0
-        )
+        net_benefit([Valued(make_fit({"arm[budget]": DRAWS}), 1.0)], cost_per_unit={"budget": 1.0})
 
 
 def test_misuse_rate_is_beta_posterior() -> None:
@@ -104,13 +114,13 @@ def test_results_collect_decisions_and_net_benefit(make_fit: MakeFit) -> None:
     rule = evaluate_rule(
         [{"outcome": "wellbeing", "at_least": 0.5}], [fit], name="go", action="Roll out"
     )
-    (nb,) = net_benefit(fit, cost_per_unit={"control": 0, "budget": 1}, value_per_unit=2)
+    (nb,) = net_benefit([Valued(fit, 2.0)], cost_per_unit={"control": 0, "budget": 1})
     results = BayesianResults(
-        fits=(fit,), decisions=(rule,), provenance=Provenance(), net_benefits=(("wellbeing", nb),)
+        fits=(fit,), decisions=(rule,), provenance=Provenance(), net_benefits=(nb,)
     )
     decisions = results.decisions_frame()
     assert decisions["rule_met"].tolist() == [True] and decisions["action"].iloc[0] == "Roll out"
-    assert set(results.net_benefit_frame()["outcome"]) == {"wellbeing"}
+    assert set(results.net_benefit_frame()["arm"]) == {"budget"}
     assert results.fit("wellbeing") is fit
     with pytest.raises(EstimationError, match="No fit for outcome"):
         results.fit("other")

@@ -1,0 +1,169 @@
+"""The results document: everything ``trialkit analyse`` found, typed and versioned.
+
+:class:`ResultsDocument` is what :func:`trialkit.analyse.analyse` returns, what
+``results.json`` holds (its JSON) and what ``trialkit report`` renders. Loading a file
+validates it: a stale or edited file gets a located error naming the field, never a blank
+cell in a report. ``trialkit schema --results`` prints its JSON Schema.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from trialkit.analyse.rows import (
+    DecisionRow,
+    DescriptiveRow,
+    EffectSizeRow,
+    EstimateRow,
+    IndexRow,
+    NetBenefitRow,
+    PosteriorRow,
+    RandomisationRow,
+    Row,
+    SubgroupRow,
+    VerdictRow,
+)
+from trialkit.analyse.trial_rows import (
+    AttritionCheckRow,
+    AttritionRow,
+    BalanceRow,
+    DeviationRow,
+    DocumentProvenance,
+    Flow,
+    MisuseRow,
+    PowerRow,
+    RegistrationInfo,
+    SteppedWedgeSchematic,
+)
+from trialkit.errors import TrialkitError
+from trialkit.protocol import Protocol
+
+#: Bumped whenever a field changes meaning or a required field is added.
+SCHEMA_VERSION: Literal[2] = 2
+
+BayesianStatus = Literal["run", "disabled_in_protocol", "not_requested"]
+
+
+class BayesianSection(Row):
+    """The Bayesian plan's results; ``status`` says whether and why it did not run."""
+
+    status: BayesianStatus
+    posteriors: tuple[PosteriorRow, ...] = ()
+    decisions: tuple[DecisionRow, ...] = ()
+    net_benefit: tuple[NetBenefitRow, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+class ResultsDocument(Row):
+    """Every result of one analysis of a pilot, as the report reads it.
+
+    Rows carry their ``arm`` wherever a result compares arms, so any number of arms is
+    reported; ``verdicts`` hold what the registered criterion says of each primary outcome
+    and arm in both schools (see :class:`~trialkit.analyse.rows.VerdictRow`).
+    """
+
+    schema_version: Literal[2] = SCHEMA_VERSION
+    provenance: DocumentProvenance
+    protocol: Protocol
+    registration: RegistrationInfo
+    deviations: tuple[DeviationRow, ...] = ()
+    flow: Flow | None = None
+    attrition: tuple[AttritionRow, ...] = ()
+    attrition_checks: tuple[AttritionCheckRow, ...] = ()
+    balance: tuple[BalanceRow, ...] = ()
+    schematic: SteppedWedgeSchematic | None = None
+    power: tuple[PowerRow, ...] = ()
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    misuse: MisuseRow | None = None
+    estimates: tuple[EstimateRow, ...] = ()
+    indices: tuple[IndexRow, ...] = ()
+    subgroups: tuple[SubgroupRow, ...] = ()
+    effect_sizes: tuple[EffectSizeRow, ...] = ()
+    descriptives: tuple[DescriptiveRow, ...] = ()
+    randomisation: tuple[RandomisationRow, ...] = ()
+    verdicts: tuple[VerdictRow, ...] = ()
+    bayesian: BayesianSection
+
+    def to_json(self) -> str:
+        """The document as indented JSON (``results.json``)."""
+        return self.model_dump_json(indent=1) + "\n"
+
+    def estimate(self, outcome: str, arm: str, estimand: str = "ITT") -> EstimateRow | None:
+        """The frequentist row of ``outcome`` for ``arm`` and ``estimand``, if any."""
+        return next((r for r in self.estimates if (r.outcome, r.arm, r.estimand)
+                     == (outcome, arm, estimand)), None)
+
+    def posterior(self, outcome: str, arm: str) -> PosteriorRow | None:
+        """The natural-scale posterior of ``outcome`` for ``arm``, if any."""
+        return next((r for r in self.bayesian.posteriors
+                     if (r.outcome, r.arm) == (outcome, arm)), None)
+
+    def effect_size(self, outcome: str, arm: str) -> EffectSizeRow | None:
+        """Hedges' g of ``outcome`` for ``arm``, if any."""
+        return next((r for r in self.effect_sizes if (r.outcome, r.arm) == (outcome, arm)),
+                    None)
+
+    def descriptive(self, outcome: str, arm: str) -> DescriptiveRow | None:
+        """N, mean and SD of ``outcome`` in ``arm``, if any."""
+        return next((r for r in self.descriptives if (r.outcome, r.arm) == (outcome, arm)),
+                    None)
+
+
+def load_results(path: str | Path) -> ResultsDocument:
+    """Read and validate ``results.json`` (or the directory holding it).
+
+    Raises
+    ------
+    trialkit.errors.TrialkitError
+        If the file is absent, not JSON, from another schema version, or a field is of
+        the wrong type; the message names the file and every field at fault.
+    """
+    source = Path(path)
+    if source.is_dir():
+        source = source / "results.json"
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TrialkitError(f"{source}: no results here. Fix: run `trialkit analyse` with "
+                            "--out pointing at this directory first.") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TrialkitError(f"{source}, line {exc.lineno}: not valid JSON ({exc.msg}). "
+                            "Fix: re-run `trialkit analyse` with --force.") from None
+    return parse_results(data, source=str(source))
+
+
+def parse_results(data: Any, *, source: str = "results.json") -> ResultsDocument:
+    """Validate a decoded results mapping; see :func:`load_results`."""
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version != SCHEMA_VERSION:
+        raise TrialkitError(
+            f"{source}: results schema version {version!r}, but this trialkit reads version "
+            f"{SCHEMA_VERSION}. Fix: re-run `trialkit analyse` with --force to rewrite it.")
+    try:
+        return ResultsDocument.model_validate(data, context={"defer_rules": True})
+    except ValidationError as exc:
+        problems = [f"{source}, field `{_path(e['loc'])}`: {e['msg']}"
+                    for e in exc.errors()[:10]]
+        more = exc.error_count() - len(problems)
+        tail = f" (and {more} more)" if more > 0 else ""
+        raise TrialkitError("; ".join(problems) + tail + ". Fix: re-run `trialkit analyse` "
+                            "with --force; results files are not meant to be edited.") from None
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def results_schema() -> dict[str, Any]:
+    """The JSON Schema of ``results.json``."""
+    return ResultsDocument.model_json_schema()

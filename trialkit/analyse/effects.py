@@ -1,0 +1,72 @@
+"""The effect sections of the results document: frequentist rows, randomisation inference
+and the verdicts of the registered criterion for each primary outcome and arm.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from trialkit.analyse.rows import (
+    DescriptiveRow,
+    EffectSizeRow,
+    EstimateRow,
+    IndexRow,
+    PosteriorRow,
+    RandomisationRow,
+    SubgroupRow,
+    VerdictRow,
+)
+from trialkit.analyse.trial import frame_rows, model_rows
+from trialkit.estimate.frequentist.plan import FrequentistResults
+from trialkit.estimate.verdicts import bayesian_verdict, frequentist_verdict, signs_differ
+from trialkit.protocol import Protocol
+from trialkit.validate import TrialData
+
+
+def frequentist_rows(freq: FrequentistResults) -> dict[str, tuple[object, ...]]:
+    """The plan's tidy frames as document rows, keyed by document field."""
+    return {
+        "estimates": frame_rows(EstimateRow, freq.estimates),
+        "indices": frame_rows(IndexRow, freq.indices),
+        "subgroups": frame_rows(SubgroupRow, _subgroups(freq)),
+        "effect_sizes": frame_rows(EffectSizeRow, freq.effect_sizes),
+        "descriptives": frame_rows(DescriptiveRow, freq.descriptives),
+    }
+
+
+def _subgroups(freq: FrequentistResults) -> pd.DataFrame:
+    frame = freq.subgroups.rename(columns={"n_obs": "n", "level": "level_value"})
+    if "level_value" in frame:
+        frame["level_value"] = frame["level_value"].astype(str)
+    return frame
+
+
+def randomisation_rows(protocol: Protocol, data: TrialData) -> tuple[RandomisationRow, ...]:
+    """Randomisation inference for the primary outcomes, redrawn with the pilot's scheme."""
+    from trialkit.analyse.randomisation import randomisation_results
+
+    return model_rows(RandomisationRow, randomisation_results(protocol, data))
+
+
+def verdicts(protocol: Protocol, estimates: tuple[EstimateRow, ...],
+             posteriors: tuple[PosteriorRow, ...]) -> tuple[VerdictRow, ...]:
+    """What the registered criterion says of each primary outcome and arm, in each school."""
+    alpha = protocol.analysis.frequentist.alpha
+    out = []
+    for est in estimates:
+        outcome = protocol.outcome(est.outcome)
+        if outcome.role != "primary" or est.estimand != "ITT":
+            continue
+        freq = frequentist_verdict(est.estimate, est.p_adjusted, alpha=alpha,
+                                   direction=outcome.direction)
+        post = next((p for p in posteriors if (p.outcome, p.arm) == (est.outcome, est.arm)),
+                    None)
+        bayes = None if post is None else bayesian_verdict(post.p_benefit, alpha=alpha)
+        sign = post is not None and signs_differ(est.estimate, post.mean)
+        out.append(VerdictRow(
+            outcome=est.outcome, arm=est.arm, alpha=alpha, frequentist=freq,
+            estimate=est.estimate, p_value=est.p_adjusted, adjusted=est.adjustment != "none",
+            bayesian=bayes, posterior_mean=None if post is None else post.mean,
+            p_benefit=None if post is None else post.p_benefit,
+            disagree=bayes is not None and (bayes != freq or sign), sign_differs=sign))
+    return tuple(out)

@@ -1,0 +1,240 @@
+"""The rows of the results document: one frozen, typed model per kind of result.
+
+Every field the report shows is declared here, so a stale or edited ``results.json`` fails
+to load with the field's path instead of leaving a blank cell. Numbers that may be
+undefined (an ICC from one row per cluster, a Monte Carlo SE of an exact test) are
+``float | None``; ``None`` is written as JSON ``null``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Number = float | None
+Estimand = Literal["ITT", "CACE"]
+Verdict = Literal["benefit", "harm", "unclear"]
+
+
+class Row(BaseModel):
+    """Base of every document row: unknown keys are errors; rows are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class EstimateRow(Row):
+    """One frequentist treatment contrast (an arm against control), estimatr vocabulary.
+
+    ``adjusted_for`` lists the covariates the model adjusted for (empty: unadjusted);
+    ``p_adjusted`` is the p-value after the family's multiplicity adjustment
+    (``adjustment``), equal to ``p_value`` when the family is not adjusted.
+    """
+
+    outcome: str
+    arm: str
+    estimand: Estimand
+    estimator: str
+    term: str
+    estimate: float
+    std_error: float
+    statistic: Number
+    df: Number
+    p_value: float
+    ci_low: float
+    ci_high: float
+    ci_level: float
+    se_type: str
+    n_obs: int
+    n_clusters: int | None
+    family: str
+    p_adjusted: float
+    adjustment: str
+    adjusted_for: tuple[str, ...] = ()
+
+
+class IndexRow(Row):
+    """A family's summary index (Anderson or Kling–Liebman–Katz), one arm against control."""
+
+    family: str
+    kind: Literal["target", "shadow", "general"]
+    method: str
+    arm: str
+    estimate: float
+    std_error: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n_outcomes: int
+    adjusted_for: tuple[str, ...] = ()
+
+
+class SubgroupRow(Row):
+    """The effect of one arm within one level of a pre-specified subgroup."""
+
+    outcome: str
+    arm: str
+    subgroup: str
+    label: str
+    equity: bool
+    level_value: str
+    estimate: float
+    std_error: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n: int
+    heterogeneity_p: Number
+    adjusted_for: tuple[str, ...] = ()
+
+
+class EffectSizeRow(Row):
+    """Hedges' g of one arm against control (total SD), its interval, and the outcome's ICC."""
+
+    outcome: str
+    arm: str
+    hedges_g: Number
+    g_ci_low: Number = None
+    g_ci_high: Number = None
+    sd_pooled: Number = None
+    icc: Number = None
+
+
+class DescriptiveRow(Row):
+    """N, mean and SD of one outcome in one arm (CONSORT 2025 item 26)."""
+
+    outcome: str
+    arm: str
+    n: int
+    mean: Number
+    sd: Number
+
+
+class RandomisationRow(Row):
+    """Randomisation inference for one outcome and arm (ri2 conventions)."""
+
+    outcome: str
+    arm: str
+    observed: float
+    p_value: float
+    mc_se: Number
+    ci_low: Number
+    ci_high: Number
+    draws: int
+    exact: bool
+    design: str
+    null_sample: tuple[float, ...]
+
+
+class PosteriorRow(Row):
+    """The posterior of one outcome's effect for one arm, on the natural scale.
+
+    ``p_benefit`` is P(effect in the direction of benefit); ``p_mid`` P(at least the MID);
+    ``p_harm`` P(harm beyond the outcome's harm margin); ``p_rope`` P(inside the band too
+    small to matter). ``model`` names the likelihood family and ``prior`` the effect prior.
+    """
+
+    outcome: str
+    arm: str
+    term: str
+    scale: str
+    model: str
+    mean: float
+    median: float
+    sd: float
+    ci_low: float
+    ci_high: float
+    ci_level: float
+    p_benefit: float
+    p_mid: Number
+    p_harm: Number
+    p_rope: Number
+    r_hat: Number
+    ess_bulk: Number
+    divergences: int
+    passed: bool
+    advice: str
+    sampler: str
+    prior: str
+    n_obs: int
+    draws_sample: tuple[float, ...]
+
+
+class ConditionRow(Row):
+    """One condition of a decision rule, evaluated for one arm."""
+
+    outcome: str
+    arm: str
+    event: Literal["benefit", "at_least_mid", "harm"]
+    margin: float
+    probability: float
+    bound: Literal["at_least", "at_most"]
+    threshold: float
+    met: bool
+
+
+class DecisionRow(Row):
+    """A pre-registered decision rule: met only if every condition is met for every arm."""
+
+    rule: str
+    action: str
+    otherwise: str
+    met: bool
+    conditions: tuple[ConditionRow, ...]
+
+
+class NetBenefitPart(Row):
+    """One valued outcome's contribution to net benefit."""
+
+    outcome: str
+    value_per_unit: float
+    people_per_unit: float
+
+
+class NetBenefitRow(Row):
+    """Posterior net monetary benefit of one arm against control, in ``currency``.
+
+    Per randomised unit: the sum over valued outcomes of the effect (oriented so positive
+    is good) × its money value × people per unit, less the arm's extra cost per unit.
+    ``aggregate_*`` multiply by ``units``. Outcomes' posteriors are combined as independent.
+    """
+
+    arm: str
+    currency: str
+    unit: str
+    units: int
+    extra_cost_per_unit: float
+    per_unit_mean: float
+    per_unit_ci_low: float
+    per_unit_ci_high: float
+    aggregate_mean: float
+    aggregate_ci_low: float
+    aggregate_ci_high: float
+    ci_level: float
+    p_positive: float
+    parts: tuple[NetBenefitPart, ...]
+
+
+class VerdictRow(Row):
+    """What the registered criterion says of one primary outcome and arm, in each school.
+
+    ``frequentist``: ``benefit`` or ``harm`` when the (family-adjusted) two-sided p-value
+    of the registered ITT estimate is below alpha, in the direction of its sign; else
+    ``unclear``. ``bayesian``: ``benefit`` when P(benefit) ≥ 1 − alpha/2, ``harm`` when
+    P(benefit) ≤ alpha/2 (the one-sided counterparts of the same test); else ``unclear``;
+    ``None`` without a posterior. ``disagree`` is true when both exist and their verdicts
+    or the signs of their estimates differ.
+    """
+
+    outcome: str
+    arm: str
+    alpha: float
+    frequentist: Verdict
+    estimate: float
+    p_value: float
+    adjusted: bool
+    bayesian: Verdict | None = None
+    posterior_mean: Number = None
+    p_benefit: Number = None
+    disagree: bool = False
+    sign_differs: bool = False

@@ -1,0 +1,116 @@
+"""Run the registered plan on validated data and gather one :class:`ResultsDocument`.
+
+This is orchestration, not statistics: it calls the validate, register, design and
+estimate stages and lays their results out as the typed document that ``trialkit report``
+renders (``results.json`` is its JSON). Every number keeps its provenance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from trialkit.analyse import effects, trial
+from trialkit.analyse.document import BayesianSection, ResultsDocument
+from trialkit.analyse.trial_rows import DeviationRow, DocumentProvenance, RegistrationInfo
+from trialkit.estimate.frequentist.plan import fit as fit_frequentist
+from trialkit.protocol import Protocol
+from trialkit.register import Registration, compare
+from trialkit.validate import TrialData
+
+Echo = Callable[[str], None]
+
+
+def analyse(protocol: Protocol, data: TrialData, *, registration: Registration | None = None,
+            deviation_reason: str = "", bayesian: bool = True, draws: int | None = None,
+            chains: int | None = None, ledger: Path | None = None,
+            echo: Echo = lambda _: None) -> ResultsDocument:
+    """Run the frequentist (and Bayesian) plan; return the results document.
+
+    Parameters
+    ----------
+    protocol
+        The protocol as it stands now (compared with the registered one for deviations).
+    data
+        Validated data (:func:`trialkit.validate.outcomes`).
+    registration
+        The registration, or ``None`` for an analysis that was not pre-registered (the
+        report then says so on every page).
+    deviation_reason
+        The reason given for any difference from the registered protocol.
+    bayesian
+        Fit the Bayesian plan too (when the protocol enables it).
+    draws, chains
+        Override the Bayesian plan's draws and chains (e.g. for a quick demo).
+    ledger
+        The pilot's ledger, which tells amendments (changes before outcome data were first
+        validated) from deviations.
+    echo
+        Progress messages.
+    """
+    echo("estimating: frequentist plan")
+    freq = effects.frequentist_rows(fit_frequentist(protocol, data))
+    echo("estimating: randomisation inference for the primary outcomes")
+    randomisation = effects.randomisation_rows(protocol, data)
+    section = _bayesian(protocol, data, bayesian=bayesian, draws=draws, chains=chains, echo=echo)
+    attrition, checks = trial.attrition(data)
+    prov = data.provenance
+    return ResultsDocument.model_validate({
+        "provenance": DocumentProvenance(
+            trialkit_version=prov.trialkit_version, protocol_hash=protocol.content_hash(),
+            seed=protocol.seed, created_utc=prov.created_utc, inputs=dict(prov.inputs),
+            versions=dict(prov.versions)),
+        "protocol": protocol,
+        "registration": _registration(registration),
+        "deviations": _deviations(registration, protocol, deviation_reason, ledger),
+        "flow": trial.flow(data),
+        "attrition": attrition,
+        "attrition_checks": checks,
+        "balance": trial.balance(protocol, data),
+        "schematic": trial.schematic(protocol, data),
+        "power": trial.power(protocol),
+        "warnings": tuple(str(w) for w in data.warnings),
+        "notes": _notes(protocol),
+        "misuse": trial.misuse(protocol, data),
+        **freq,
+        "randomisation": randomisation,
+        "verdicts": effects.verdicts(protocol, freq["estimates"],  # type: ignore[arg-type]
+                                     section.posteriors),
+        "bayesian": section,
+    }, context={"defer_rules": True})
+
+
+def _bayesian(protocol: Protocol, data: TrialData, *, bayesian: bool, draws: int | None,
+              chains: int | None, echo: Echo) -> BayesianSection:
+    if not protocol.analysis.bayesian.enabled:
+        return BayesianSection(status="disabled_in_protocol")
+    if not bayesian:
+        return BayesianSection(status="not_requested")
+    from trialkit.analyse.bayes import bayesian_section
+
+    return bayesian_section(protocol, data, draws=draws, chains=chains, echo=echo)
+
+
+def _notes(protocol: Protocol) -> tuple[str, ...]:
+    sensitivity = protocol.analysis.sensitivity
+    if not sensitivity:
+        return ()
+    return tuple(f"Registered sensitivity analysis not run by trialkit (run it separately "
+                 f"and report it beside these results): {text}" for text in sensitivity)
+
+
+def _registration(registration: Registration | None) -> RegistrationInfo:
+    if registration is None:
+        return RegistrationInfo(registered=False)
+    return RegistrationInfo(registered=True, protocol_hash=registration.protocol_hash,
+                            registered_utc=registration.registered_utc,
+                            trialkit_version=registration.trialkit_version)
+
+
+def _deviations(registration: Registration | None, protocol: Protocol, reason: str,
+                ledger: Path | None) -> tuple[DeviationRow, ...]:
+    if registration is None:
+        return ()
+    found = compare(registration.protocol, protocol, reason=reason, ledger=ledger)
+    return tuple(DeviationRow.model_validate(asdict(d)) for d in found)
