@@ -38,6 +38,7 @@ SCHEMA_FILE = "trialkit-protocol.schema.json"
 PLAN_FILE = "pre_analysis_plan.html"
 
 if TYPE_CHECKING:
+    from trialkit.analyse import ResultsDocument
     from trialkit.diagnose import Diagnosis
     from trialkit.validate import TrialData
 
@@ -48,6 +49,16 @@ def protocol_schema() -> str:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "trialkit pilot protocol"
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def results_schema() -> str:
+    """The JSON Schema of ``results.json``, as indented JSON text."""
+    from trialkit.analyse import results_schema as schema
+
+    document = schema()
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "trialkit results document"
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
 def resolve_protocol(name_or_path: str | Path) -> Path:
@@ -126,7 +137,7 @@ def randomise(protocol_path: str | Path, units_path: str | Path, out: str | Path
     if ledger is not None:
         register.append(ledger, "randomise", inputs=[protocol_file, Path(units_path)],
                         outputs=[csv_path, metadata_path(csv_path)],
-                        reason=f"seed {allocation.seed}")
+                        protocol_hash=protocol.content_hash(), reason=f"seed {allocation.seed}")
     return allocation
 
 
@@ -190,6 +201,7 @@ def register_protocol(protocol_path: str | Path, out: str | Path, *,
     outputs.append(atomic_write(Path(out) / PLAN_FILE, plan, what="pre-analysis plan"))
     ledger = ledger or Path(out).resolve().parent / register.LEDGER_NAME
     register.append(ledger, "register", inputs=[protocol_file], outputs=outputs,
+                    protocol_hash=protocol.content_hash(),
                     reason=reason or "protocol registered before any outcome data")
     return registration
 
@@ -228,13 +240,18 @@ def simulate_units(protocol_path: str | Path, out: str | Path, *, seed: int | No
 
 def simulate_data(protocol_path: str | Path, units_path: str | Path,
                   allocation_path: str | Path, out: str | Path, *,
-                  seed: int | None = None) -> list[Path]:
-    """Write fabricated outcome data, one CSV per level, for an existing allocation."""
+                  seed: int | None = None, effect_scale: float = 1.0) -> list[Path]:
+    """Write fabricated outcome data, one CSV per level, for an existing allocation.
+
+    ``effect_scale`` multiplies every declared treatment effect (0: no effect, -1: the
+    declared effect reversed), for checking what a report says when the truth is known.
+    """
     protocol = load_protocol(resolve_protocol(protocol_path))
     units = read_units(units_path, protocol)
     frame = read_allocation(allocation_path).to_frame().set_index("unit_id")
     rng = np.random.default_rng(protocol.seed + 1 if seed is None else seed)
-    frames = fabricate(protocol, units, frame["arm"], rng=rng, steps=frame.get("step"))
+    frames = fabricate(protocol, units, frame["arm"], rng=rng, steps=frame.get("step"),
+                       effect_scale=effect_scale)
     return [atomic_write(Path(out) / f"{level}.csv", data.to_csv(index=False), what="data")
             for level, data in frames.items()]
 
@@ -260,18 +277,38 @@ RESULTS_FILE = "results.json"
 
 def validate_files(protocol_path: str | Path, allocation: str | Path,
                    data: Sequence[str | Path], *, report: str | Path | None = None,
-                   force: bool = False) -> TrialData:
-    """Validate data files against the protocol and allocation (``trialkit validate``)."""
+                   force: bool = False, ledger: Path | None = None) -> TrialData:
+    """Validate data files against the protocol and allocation (``trialkit validate``).
+
+    With a ledger, a ``validate`` entry records the protocol (and its content hash), the
+    allocation and the data files, whether validation passes or fails: outcome data were
+    seen either way, so a later protocol change is a deviation, not an amendment.
+    """
+    from trialkit.errors import DataValidationError
     from trialkit.validate import validate_files as run
 
-    return run(resolve_protocol(protocol_path), allocation, list(data), report, force=force)
+    protocol_file = resolve_protocol(protocol_path)
+    inputs = [p for p in (protocol_file, Path(allocation), *map(Path, data)) if p.is_file()]
+    try:
+        result = run(protocol_file, allocation, list(data), report, force=force)
+    except DataValidationError as exc:
+        if ledger is not None:
+            register.append(ledger, "validate", inputs=inputs,
+                            protocol_hash=load_protocol(protocol_file).content_hash(),
+                            reason=f"validation failed: {len(exc.issues)} issue(s)")
+        raise
+    if ledger is not None:
+        register.append(ledger, "validate", inputs=inputs,
+                        protocol_hash=result.provenance.protocol_hash or "",
+                        reason="outcome data validated")
+    return result
 
 
 def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[str | Path],
             out: str | Path, *, registration: str | Path | None = None,
             deviation_reason: str = "", bayesian: bool = True, draws: int | None = None,
             chains: int | None = None, force: bool = False, ledger: Path | None = None,
-            echo: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+            echo: Callable[[str], None] = lambda _: None) -> ResultsDocument:
     """Validate, run the registered plan, and write ``results.json`` and tidy CSVs.
 
     Without a registration the results are marked "not pre-registered".
@@ -287,18 +324,21 @@ def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[st
     frozen = register.load_registration(registration) if registration is not None else None
     results = run_analysis(protocol, trial_data, registration=frozen,
                            deviation_reason=deviation_reason, bayesian=bayesian, draws=draws,
-                           chains=chains, echo=echo)
-    outputs = [atomic_write(target / RESULTS_FILE, json.dumps(results, indent=1,
-                                                              allow_nan=False) + "\n",
-                            force=force, what="results")]
-    for name in ("estimates", "bayesian", "indices", "subgroups"):
-        if results.get(name):
-            frame = pd.DataFrame(results[name])
+                           chains=chains, ledger=ledger, echo=echo)
+    outputs = [atomic_write(target / RESULTS_FILE, results.to_json(), force=force,
+                            what="results")]
+    tables = {"estimates": results.estimates, "bayesian": results.bayesian.posteriors,
+              "indices": results.indices, "subgroups": results.subgroups}
+    for name, rows in tables.items():
+        if rows:
+            frame = pd.DataFrame([r.model_dump(exclude={"draws_sample", "null_sample"})
+                                  for r in rows])
             outputs.append(atomic_write(target / f"{name}.csv", frame.to_csv(index=False),
                                         force=force, what="results"))
     if ledger is not None:
         inputs = [protocol_file, Path(allocation), *map(Path, data)]
         register.append(ledger, "analyse", inputs=inputs, outputs=outputs,
+                        protocol_hash=protocol.content_hash(),
                         reason=deviation_reason or "registered plan")
     return results
 
@@ -306,14 +346,11 @@ def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[st
 def report(results_dir: str | Path, out: str | Path, *, force: bool = False,
            ledger: Path | None = None) -> Path:
     """Render ``results.json`` into one self-contained HTML report (``trialkit report``)."""
+    from trialkit.analyse import load_results
     from trialkit.report import render_report
 
     source = Path(results_dir) / RESULTS_FILE
-    try:
-        results = json.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TrialkitError(f"{source}: no results here. Fix: run `trialkit analyse` with "
-                            "--out pointing at this directory first.") from None
+    results = load_results(source)
     path = atomic_write(out, render_report(results), force=force, what="report")
     if ledger is not None:
         register.append(ledger, "report", inputs=[source], outputs=[path])

@@ -87,9 +87,13 @@ def check(protocol: ProtocolArg) -> None:
 
 
 @app.command()
-def schema() -> None:
-    """Print the protocol's JSON Schema."""
-    sys.stdout.write(api().protocol_schema())
+def schema(
+    results: Annotated[
+        bool, typer.Option("--results", help="Print the schema of results.json instead.")
+    ] = False,
+) -> None:
+    """Print the protocol's JSON Schema (or, with --results, that of results.json)."""
+    sys.stdout.write(api().results_schema() if results else api().protocol_schema())
 
 
 @app.command()
@@ -234,14 +238,20 @@ def validate_command(
         Path | None, typer.Option("--report", help="Write every issue to this CSV.")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report.")] = False,
+    ledger: LedgerOption = None,
 ) -> None:
-    """Check outcome data against the protocol and allocation; exit 2 on blocking problems."""
-    result = api().validate_files(protocol, allocation, data, report=report, force=force)
+    """Check outcome data against the protocol and allocation; exit 2 on blocking problems.
+
+    Prints the attrition of every outcome with the What Works Clearinghouse verdicts. With
+    --ledger, records the validation (later protocol changes are then deviations).
+    """
+    result = api().validate_files(protocol, allocation, data, report=report, force=force,
+                                  ledger=ledger)
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
     for level, frame in result.frames.items():
         typer.echo(f"{level}: {len(frame)} rows valid")
-    typer.echo(result.attrition.to_frame().to_string(index=False))
+    typer.echo(result.attrition.summary())
 
 
 @app.command()
@@ -272,9 +282,9 @@ def analyse(
     results = api().analyse(protocol, allocation, data, out, registration=registration,
                             deviation_reason=deviation_reason, bayesian=bayes, draws=draws,
                             chains=chains, force=force, ledger=ledger, echo=typer.echo)
-    for deviation in results["deviations"]:
-        typer.echo(f"deviation ({deviation['severity']}): {deviation['field']}: "
-                   f"{deviation['registered']} -> {deviation['current']}", err=True)
+    for deviation in results.deviations:
+        typer.echo(f"{deviation.kind} ({deviation.severity}): {deviation.field}: "
+                   f"{deviation.registered} -> {deviation.current}", err=True)
     typer.echo(f"wrote {out}")
 
 
