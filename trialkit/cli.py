@@ -81,9 +81,13 @@ def protocols() -> None:
 @user_errors
 def check(protocol: ProtocolArg) -> None:
     """Validate a protocol; exit 0 when valid, 2 with located messages otherwise."""
+    from trialkit.protocol.support import protocol_warnings
+
     path = api().resolve_protocol(protocol)
     loaded = load_protocol(path)
     typer.echo(f"{path}: valid ({loaded.identity.id}, sha256 {loaded.content_hash()[:12]})")
+    for issue in protocol_warnings(path):
+        typer.echo(f"warning: {issue}", err=True)
 
 
 @app.command()

@@ -216,6 +216,7 @@ def protocol_warnings(path: str | Path) -> tuple[Issue, ...]:
     source = str(path)
     _, positions = _parse_yaml(Path(path).read_text(encoding="utf-8"), source)
     return tuple(
-        Issue(w.message, _location(w.loc, positions, source), fix=w.fix, severity="warning")
+        Issue(w.message.rstrip(".") + ".", _location(w.loc, positions, source), fix=w.fix,
+              severity="warning")
         for w in check_warnings(protocol)
     )
