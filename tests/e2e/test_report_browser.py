@@ -1,9 +1,10 @@
 """The report and the plan in headless Chromium: they load, render, and pass axe-core.
 
-Skipped without ``/usr/bin/chromium``. The axe-core check runs when ``axe.min.js`` is
-found (``$TRIALKIT_AXE_JS``, ``node_modules/axe-core`` in the repository, or npm's global
-root): axe is inlined into a copy of the page, its violations are written into the DOM,
-and ``--dump-dom`` reads them back, so no DevTools protocol is needed.
+They also fit a 390 px phone (stacked tables, no page-wide horizontal scroll) and print to
+at most 12 A4 pages. Skipped without ``/usr/bin/chromium``. The axe-core check runs when
+``axe.min.js`` is found (``$TRIALKIT_AXE_JS``, ``node_modules/axe-core`` in the repository,
+or npm's global root): axe is inlined into a copy of the page, its violations are written
+into the DOM, and ``--dump-dom`` reads them back, so no DevTools protocol is needed.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a
   "wcag22aa", "best-practice"]}}).then(function (r) {
   var out = document.createElement("pre"); out.id = "axe-results";
   out.textContent = JSON.stringify(r.violations.map(function (v) {
-    return {id: v.id, impact: v.impact, nodes: v.nodes.map(function (n) {
+    return {id: v.id, impact: v.impact, tags: v.tags, nodes: v.nodes.map(function (n) {
       return n.target.join(" "); }).slice(0, 5)}; }));
   document.body.appendChild(out);
 });
@@ -121,5 +122,80 @@ def test_axe_core_finds_no_serious_violations(pages: dict[str, Path], tmp_path: 
         found = re.search(r'<pre id="axe-results">(.*?)</pre>', dom, re.S)
         assert found, f"axe did not run on the {name}"
         violations = json.loads(html_lib.unescape(found.group(1)))
+        # Every WCAG 2.2 A/AA failure counts; best-practice rules only when serious.
+        wcag = [v for v in violations if any(t.startswith("wcag") for t in v["tags"])]
         serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+        assert not wcag, f"{name}: WCAG violations {wcag}"
         assert not serious, f"{name}: {serious}"
+
+
+# The page is shown in an iframe of the given width (headless Chromium will not make a
+# window narrower than 500 px), and this script, run in the outer page, measures it.
+_LAYOUT_PROBE = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="f" src="%s" style="width:%dpx;height:900px;border:0"></iframe>
+<script>
+document.getElementById("f").addEventListener("load", function () {
+  var doc = this.contentDocument, root = doc.documentElement, vw = root.clientWidth;
+  var out = {viewport: vw, scroll: root.scrollWidth, stack: 0, overflow: [], stackOverflow: []};
+  function name(el) { return el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+    (el.className && el.className.baseVal === undefined ? "." + el.className : ""); }
+  doc.querySelectorAll("main *, header *, footer *").forEach(function (el) {
+    if (el.closest(".table-wrap, svg, thead")) return;
+    var r = el.getBoundingClientRect();
+    if (r.width && (r.right > vw + 1 || r.left < -1)) out.overflow.push(name(el));
+  });
+  doc.querySelectorAll("table.stack").forEach(function (t) {
+    out.stack += 1;
+    t.querySelectorAll("caption, tbody, tbody *").forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      if (r.width && r.right > vw + 1) out.stackOverflow.push(name(el));
+    });
+  });
+  var pre = document.createElement("pre"); pre.id = "layout";
+  pre.textContent = JSON.stringify(out); document.body.appendChild(pre);
+});
+</script></body></html>"""
+
+
+def _layout(tmp_path: Path, page: Path, width: int) -> dict[str, object]:
+    probe = tmp_path / f"probe-{width}.html"
+    probe.write_text(_LAYOUT_PROBE % (page.as_uri(), width), encoding="utf-8")
+    dom = _chromium(
+        tmp_path,
+        "--allow-file-access-from-files",
+        "--window-size=1280,900",
+        "--virtual-time-budget=10000",
+        "--dump-dom",
+        probe.as_uri(),
+    ).stdout
+    found = re.search(r'<pre id="layout">(.*?)</pre>', dom, re.S)
+    assert found, "the layout probe did not run"
+    result: dict[str, object] = json.loads(html_lib.unescape(found.group(1)))
+    return result
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("name", ["report", "plan"])
+def test_nothing_but_tables_scrolls_sideways(
+    name: str, width: int, pages: dict[str, Path], tmp_path: Path
+) -> None:
+    layout = _layout(tmp_path, pages[name], width)
+    assert width - 20 <= int(str(layout["viewport"])) <= width, layout
+    assert layout["scroll"] == layout["viewport"], f"{name} scrolls sideways at {width}px"
+    assert not layout["overflow"], f"{name} at {width}px: {layout['overflow']}"
+    assert not layout["stackOverflow"], f"{name} at {width}px: {layout['stackOverflow']}"
+
+
+def test_plan_tables_stack_on_a_phone(pages: dict[str, Path], tmp_path: Path) -> None:
+    layout = _layout(tmp_path, pages["plan"], 390)
+    assert isinstance(layout["stack"], int) and layout["stack"] >= 3, layout
+
+
+def test_report_prints_on_at_most_12_pages(pages: dict[str, Path], tmp_path: Path) -> None:
+    pdf = tmp_path / "report.pdf"
+    done = _chromium(
+        tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", pages["report"].as_uri()
+    )
+    assert pdf.is_file(), done.stderr[-2000:]
+    count = len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes()))
+    assert 1 <= count <= 12, f"the report prints on {count} A4 pages"

@@ -73,6 +73,12 @@ def _row_label(seq: Mapping[str, Any], spec: Mapping[str, Any]) -> str:
     return f"{seq['label']} ({n} {noun})"
 
 
+def _tick_label(seq: Mapping[str, Any], spec: Mapping[str, Any]) -> str:
+    """The row label with its count on a line of its own: "Sequence 1" / "(3 teams)"."""
+    name, _, count = _row_label(seq, spec).rpartition(" (")
+    return f"{wrap(name, 18)}\n({count}"
+
+
 def _first(exposed: list[bool], periods: list[str]) -> str:
     return next((periods[i] for i, e in enumerate(exposed) if e), "never")
 
@@ -96,7 +102,7 @@ def stepped_wedge_plot(spec: Mapping[str, Any]) -> Figure:
     periods = [str(p) for p in spec["periods"]]
     control = str(spec.get("control", "Control"))
     treated = str(spec.get("intervention", "Intervention"))
-    labels = [wrap(_row_label(s, spec), 18) for s in seqs]
+    labels = [_tick_label(s, spec) for s in seqs]
 
     def plot(ax: Any) -> None:
         from matplotlib.patches import Rectangle
