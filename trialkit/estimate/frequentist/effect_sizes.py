@@ -2,6 +2,8 @@
 
 * :func:`hedges_g_for_effect`: an (adjusted) impact estimate over the unadjusted pooled
   within-arm SD, times WWC's small-sample correction ω = 1 − 3/(4N − 9).
+* :func:`standardised_effect`: the same g with its interval (the impact's interval over
+  the same SD, times the same ω) and the SD itself, so a report never recomputes an SD.
 * :func:`icc_anova`: the one-way ANOVA intracluster correlation with Lessells & Boag's
   (1987) average cluster size n0 for unequal clusters, as R's ``ICC::ICCest`` and
   Stata's ``loneway``; optionally with clusters nested in arms.
@@ -26,6 +28,7 @@ from trialkit.errors import EstimationError
 
 __all__ = [
     "IccEstimate",
+    "StandardisedEffect",
     "cox_index",
     "cox_index_for_effect",
     "hedges_g",
@@ -33,6 +36,7 @@ __all__ = [
     "hedges_g_total",
     "icc_anova",
     "pooled_sd",
+    "standardised_effect",
 ]
 
 
@@ -83,6 +87,49 @@ def hedges_g_for_effect(effect: float, treated: ArrayLike, control: ArrayLike) -
     n = int(np.count_nonzero(~np.isnan(np.asarray(treated, dtype=float))))
     n += int(np.count_nonzero(~np.isnan(np.asarray(control, dtype=float))))
     return small_sample_correction(n) * effect / sd
+
+
+@dataclass(frozen=True, slots=True)
+class StandardisedEffect:
+    """Hedges' g of one arm against control, its interval and the SD it divides by.
+
+    Attributes
+    ----------
+    hedges_g
+        ω · effect / sd_pooled (:func:`hedges_g_for_effect`).
+    g_ci_low, g_ci_high
+        ω · ci_low / sd_pooled and ω · ci_high / sd_pooled: the impact's interval on the
+        same scale (the SD is treated as known, as WWC and the EEF do).
+    sd_pooled
+        The pooled SD of the two arms' outcomes (:func:`pooled_sd`).
+    correction
+        ω = 1 − 3/(4N − 9), N the observations in the two arms.
+    """
+
+    hedges_g: float
+    g_ci_low: float
+    g_ci_high: float
+    sd_pooled: float
+    correction: float
+
+
+def standardised_effect(
+    effect: float, ci_low: float, ci_high: float, treated: ArrayLike, control: ArrayLike
+) -> StandardisedEffect:
+    """Hedges' g and its interval for an impact estimate and its confidence interval.
+
+    Examples
+    --------
+    >>> es = standardised_effect(1.0, 0.2, 1.8, [2.0, 3.0, 4.0, 5.0], [1.0, 2.0, 3.0, 4.0])
+    >>> round(es.hedges_g, 4), round(es.g_ci_low, 4), round(es.sd_pooled, 4)
+    (0.6736, 0.1347, 1.291)
+    """
+    sd = pooled_sd(treated, control)
+    n = int(np.count_nonzero(~np.isnan(np.asarray(treated, dtype=float))))
+    n += int(np.count_nonzero(~np.isnan(np.asarray(control, dtype=float))))
+    omega = small_sample_correction(n)
+    return StandardisedEffect(hedges_g=omega * effect / sd, g_ci_low=omega * ci_low / sd,
+                              g_ci_high=omega * ci_high / sd, sd_pooled=sd, correction=omega)
 
 
 @dataclass(frozen=True, slots=True)
