@@ -6,6 +6,11 @@ measured below it, with block fixed effects and the declared covariates (plus th
 baseline). Then: complier effects for CACE estimands, multiplicity adjustment within each
 family, summary indices per family, subgroup (equity) effects and effect sizes.
 Monitoring outcomes are described, not compared (the Bayesian misuse summary covers them).
+
+Every treated arm is compared with control: each result keeps exactly one row per treated
+arm (the arm's main contrast; Lin's interaction terms are coefficients, not effects), and
+each row says which covariates it was ``adjusted_for``. Complier effects and subgroup
+effects adjust for the same covariates, blocks and fixed effects as the ITT.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import pandas as pd
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame, analysis_frame
 from trialkit.estimate.frequentist.dim import difference_in_means
-from trialkit.estimate.frequentist.effect_sizes import hedges_g_for_effect, icc_anova
+from trialkit.estimate.frequentist.effect_sizes import icc_anova, standardised_effect
 from trialkit.estimate.frequentist.indices import anderson_index, klk_index
 from trialkit.estimate.frequentist.iv import iv
 from trialkit.estimate.frequentist.lin import lin
@@ -36,19 +41,24 @@ COMPARED_ROLES = ("primary", "secondary", "exploratory", "harm")
 
 @dataclass(frozen=True, slots=True)
 class FrequentistResults:
-    """Every frequentist result of the plan, as tidy frames.
+    """Every frequentist result of the plan, as tidy frames; every row names its ``arm``.
 
     Attributes
     ----------
     estimates
-        One row per outcome × estimand × arm (estimatr columns, plus ``arm``, ``family``,
-        ``p_adjusted`` and ``adjustment``).
+        One row per outcome × estimand (``"ITT"``, ``"CACE"``) × treated arm: estimatr
+        columns plus ``arm``, ``family``, ``p_adjusted``, ``adjustment`` and
+        ``adjusted_for`` (the covariate columns in the model, a tuple; empty if none).
+        Multiplicity adjustment within a family covers its ITT rows, every treated arm.
     indices
-        One row per family summary index and arm.
+        One row per family summary index and treated arm (with ``adjusted_for``).
     subgroups
-        Effects within each level of each pre-specified subgroup, with heterogeneity tests.
+        Effects of each treated arm within each level of each pre-specified subgroup, with
+        heterogeneity tests (with ``arm`` and ``adjusted_for``).
     effect_sizes
-        Hedges' g (total variance for clustered outcomes) and the outcome's ICC.
+        One row per outcome × treated arm: ``outcome, arm, hedges_g, g_ci_low, g_ci_high,
+        sd_pooled, icc`` (g over the pooled SD of that arm and control, which is the total
+        SD for clustered outcomes; the ITT interval on the same scale; the outcome's ICC).
     descriptives
         N, mean and SD of each outcome by arm (CONSORT 2025 item 26).
     notes
@@ -73,23 +83,35 @@ def fit(protocol: Protocol, data: TrialData) -> FrequentistResults:
             continue
         frame = analysis_frame(protocol, data, outcome)
         result = estimate_outcome(protocol, frame, outcome.data_column, outcome.name)
-        rows.append(_tidy(result, protocol, outcome, "ITT"))
+        itt = _tidy(result, protocol, frame, outcome, "ITT")
+        rows.append(itt)
         descriptives.append(_describe(frame, outcome))
-        sizes.append(_effect_size(protocol, frame, outcome, result))
+        sizes.extend(_effect_sizes(protocol, frame, outcome, itt))
         if outcome.role == "primary":
             rows.extend(_cace(protocol, frame, outcome, notes))
             subgroups.extend(_subgroups(protocol, frame, outcome))
-    estimates = _adjust(protocol, pd.concat(rows, ignore_index=True), notes)
+    estimates = _adjust(protocol, pd.concat(rows, ignore_index=True))
     return FrequentistResults(
         estimates=estimates, indices=_indices(protocol, data, notes),
         subgroups=pd.concat(subgroups, ignore_index=True) if subgroups else pd.DataFrame(),
-        effect_sizes=pd.DataFrame(sizes), descriptives=pd.concat(descriptives,
-                                                                 ignore_index=True),
-        notes=tuple(notes))
+        effect_sizes=pd.DataFrame(sizes, columns=list(EFFECT_SIZE_COLUMNS)),
+        descriptives=pd.concat(descriptives, ignore_index=True), notes=tuple(notes))
+
+
+EFFECT_SIZE_COLUMNS = ("outcome", "arm", "hedges_g", "g_ci_low", "g_ci_high", "sd_pooled",
+                       "icc")
 
 
 def _levels_with_data(data: TrialData, protocol: Protocol) -> set[str]:
     return {name for name in protocol.level_names if name in data.frames}
+
+
+def adjusted_for(protocol: Protocol, frame: AnalysisFrame, column: str) -> tuple[str, ...]:
+    """The covariate columns the plan's ITT model of ``column`` adjusts for."""
+    if protocol.analysis.frequentist.estimator == "difference_in_means" and not (
+            frame.fixed_effects):
+        return ()
+    return tuple(frame.usable_covariates(column))
 
 
 def estimate_outcome(protocol: Protocol, frame: AnalysisFrame, column: str,
@@ -103,7 +125,7 @@ def estimate_outcome(protocol: Protocol, frame: AnalysisFrame, column: str,
     if data[column].nunique() < 2:
         raise EstimationError(f"outcome `{name}` has a single value in the analysed data; "
                               "no effect can be estimated. Fix: check the data file.")
-    covariates = frame.usable_covariates(column)
+    covariates = list(adjusted_for(protocol, frame, column))
     if frame.fixed_effects:
         # Stepped wedge: OLS with period effects (Hussey & Hughes's mean model), CR2.
         return ols(data, column, "arm", covariates=covariates, se_type=se_type,
@@ -114,23 +136,37 @@ def estimate_outcome(protocol: Protocol, frame: AnalysisFrame, column: str,
     return fitter(data, column, "arm", covariates=covariates, se_type=se_type, **common)
 
 
-def _arm_rows(result: RegressionResult, protocol: Protocol) -> pd.DataFrame:
-    """The treatment rows of a result, with the arm each row compares with control."""
+def _treated_in(data: pd.DataFrame, protocol: Protocol) -> list[str]:
+    """The treated arms present in ``data``, in protocol order."""
+    present = set(data["arm"].astype(str))
+    return [arm for arm in _treated_arms(protocol) if arm in present]
+
+
+def _arm_of(term: str, treated: Sequence[str]) -> str:
+    """The arm a treatment term compares with control (``arm`` alone: the only one)."""
+    return term[len("arm["):-1] if term.startswith("arm[") else treated[0]
+
+
+def _arm_rows(result: RegressionResult, treated: Sequence[str]) -> pd.DataFrame:
+    """One row per treated arm: its main contrast with control, with the arm it names."""
     table = result.to_frame()
-    table = table[table["term"].str.match(r"^arm(\[|$)")].copy()
-    named = table["term"].str.extract(r"^arm\[(.*)\]$", expand=False)
-    table["arm"] = named.fillna(_treated_arms(protocol)[0])
+    table = table[table["term"].isin(result.treatment_terms)].copy()
+    table["arm"] = [_arm_of(term, treated) for term in table["term"]]
     return table
 
 
-def _tidy(result: RegressionResult, protocol: Protocol, outcome: Outcome,
-          estimand: str) -> pd.DataFrame:
-    return _arm_rows(result, protocol).assign(outcome=outcome.name, estimand=estimand,
-                                              family=outcome.family or "")
+def _tidy(result: RegressionResult, protocol: Protocol, frame: AnalysisFrame,
+          outcome: Outcome, estimand: str) -> pd.DataFrame:
+    treated = _treated_in(frame.complete(outcome.data_column), protocol)
+    table = _arm_rows(result, treated)
+    covariates = adjusted_for(protocol, frame, outcome.data_column)
+    return table.assign(outcome=outcome.name, estimand=estimand, family=outcome.family or "",
+                        adjusted_for=_each(table, covariates))
 
 
 def _cace(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
           notes: list[str]) -> list[pd.DataFrame]:
+    """One CACE row per treated arm, adjusted for the ITT's covariates and blocks."""
     out = []
     for estimand in protocol.estimands:
         column = estimand.take_up_column
@@ -141,37 +177,47 @@ def _cace(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
                          f"`{column}` is absent from the data.")
             continue
         data = frame.complete(outcome.data_column, column)
-        result = iv(data, outcome.data_column, "arm", received=column, cluster=frame.cluster,
-                    blocks=frame.blocks, control=protocol.control.id)
-        table = result.to_frame()
-        table = table[table["term"] == column].assign(
-            outcome=outcome.name, estimand=estimand.type, arm=_treated_arms(protocol)[0],
-            family=outcome.family or "")
-        out.append(table)
+        covariates = tuple(frame.usable_covariates(outcome.data_column))
+        plan = protocol.analysis.frequentist
+        result = iv(data, outcome.data_column, "arm", received=column,
+                    covariates=covariates, cluster=frame.cluster, blocks=frame.blocks,
+                    fixed_effects=frame.fixed_effects, control=protocol.control.id,
+                    se_type=None if plan.se_type == "auto" else plan.se_type, per_arm=True)
+        treated = _treated_in(data, protocol)
+        table = result.second_stage.to_frame()
+        terms = result.second_stage.treatment_terms
+        table = table[table["term"].isin(terms)].copy()
+        arms = [treated[0]] if len(terms) == 1 else [t[len(column) + 1:-1] for t in terms]
+        out.append(table.assign(outcome=outcome.name, estimand=estimand.type, arm=arms,
+                                family=outcome.family or "",
+                                adjusted_for=_each(table, covariates)))
     return out
+
+
+def _each(table: pd.DataFrame, covariates: tuple[str, ...]) -> pd.Series:
+    """The same tuple of covariate names on every row of ``table``."""
+    return pd.Series([covariates] * len(table), index=table.index, dtype=object)
 
 
 def _treated_arms(protocol: Protocol) -> list[str]:
     return [arm.id for arm in protocol.arms if not arm.control]
 
 
-def _adjust(protocol: Protocol, estimates: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+def _adjust(protocol: Protocol, estimates: pd.DataFrame) -> pd.DataFrame:
+    """Adjust p-values within each family, over its ITT contrasts of every treated arm."""
     estimates = estimates.assign(p_adjusted=estimates["p_value"], adjustment="none")
     for family in protocol.families:
         mask = (estimates["family"] == family.name) & (estimates["estimand"] == "ITT")
-        if family.multiplicity in ("none",) or mask.sum() == 0:
+        if family.multiplicity == "none" or mask.sum() == 0:
             continue
-        method = family.multiplicity
-        if method == "westfall_young":
-            # Joint re-randomisation statistics across a family are not yet produced by the
-            # plan; Holm is valid (if conservative) and the substitution is reported.
-            method = "holm"
-            notes.append(f"Family `{family.name}`: the registered Westfall–Young adjustment "
-                         "was replaced by Holm's (valid, more conservative); trialkit does "
-                         "not yet run joint re-randomisation across a family in the plan.")
+        if family.multiplicity == "westfall_young":
+            raise EstimationError(
+                f"family `{family.name}`: multiplicity `westfall_young` (Westfall–Young) is "
+                "not implemented in the plan; trialkit does not yet re-randomise a family "
+                "jointly. Fix: register `multiplicity: holm` (or `bh`) for this family.")
         estimates.loc[mask, "p_adjusted"] = adjust_p_values(
-            estimates.loc[mask, "p_value"].to_numpy(), method=method)
-        estimates.loc[mask, "adjustment"] = method
+            estimates.loc[mask, "p_value"].to_numpy(), method=family.multiplicity)
+        estimates.loc[mask, "adjustment"] = family.multiplicity
     return estimates
 
 
@@ -191,29 +237,43 @@ def _indices(protocol: Protocol, data: TrialData, notes: list[str]) -> pd.DataFr
         index = build(frame.data, [o.data_column for o in members],
                       directions={o.data_column: o.direction for o in members},
                       treatment="arm", control=protocol.control.id)
-        frame.data[f"index_{family.name}"] = index
-        result = estimate_outcome(protocol, frame, f"index_{family.name}", family.name)
-        for _, row in _arm_rows(result, protocol).iterrows():
+        column = f"index_{family.name}"
+        frame.data[column] = index
+        result = estimate_outcome(protocol, frame, column, family.name)
+        covariates = adjusted_for(protocol, frame, column)
+        treated = _treated_in(frame.complete(column), protocol)
+        for _, row in _arm_rows(result, treated).iterrows():
             rows.append({"family": family.name, "kind": family.kind, "method": family.index,
                          "arm": row["arm"], "estimate": row["estimate"],
                          "std_error": row["std_error"], "ci_low": row["ci_low"],
                          "ci_high": row["ci_high"], "p_value": row["p_value"],
-                         "n_outcomes": len(members)})
+                         "n_outcomes": len(members), "adjusted_for": covariates})
     return pd.DataFrame(rows)
 
 
 def _subgroups(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome) -> list[pd.DataFrame]:
+    """Subgroup effects of each treated arm, adjusted for the ITT's covariates and blocks."""
     out = []
+    plan = protocol.analysis.frequentist
     for sub in protocol.subgroups:
         if sub.column not in frame.data:
             continue
+        # A subgroup declared as a covariate too: its level indicators stand in for it.
+        covariates = tuple(c for c in frame.usable_covariates(outcome.data_column)
+                           if c != sub.column and not c.startswith(f"{sub.column}="))
         data = frame.complete(outcome.data_column, sub.column)
         result = subgroup_effects(data, outcome.data_column, "arm", sub.column,
-                                  cluster=frame.cluster, blocks=frame.blocks,
-                                  control=protocol.control.id)
-        table = result.to_frame().assign(outcome=outcome.name, subgroup=sub.name,
-                                         label=sub.label, equity=sub.equity,
-                                         heterogeneity_p=result.heterogeneity.p_value)
+                                  covariates=covariates, cluster=frame.cluster,
+                                  blocks=frame.blocks, fixed_effects=frame.fixed_effects,
+                                  control=protocol.control.id,
+                                  se_type=None if plan.se_type == "auto" else plan.se_type)
+        treated = _treated_in(data, protocol)
+        table = result.to_frame()
+        table = table.assign(outcome=outcome.name, arm=[_arm_of(t, treated)
+                                                        for t in table["term"]],
+                             subgroup=sub.name, label=sub.label, equity=sub.equity,
+                             heterogeneity_p=result.heterogeneity.p_value,
+                             adjusted_for=_each(table, covariates))
         out.append(table)
     return out
 
@@ -224,20 +284,26 @@ def _describe(frame: AnalysisFrame, outcome: Outcome) -> pd.DataFrame:
     return table.assign(outcome=outcome.name)
 
 
-def _effect_size(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
-                 result: RegressionResult) -> dict[str, Any]:
+def _effect_sizes(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
+                  itt: pd.DataFrame) -> list[dict[str, Any]]:
+    """Hedges' g of each treated arm against control, its interval, SD and the ICC."""
     data = frame.complete(outcome.data_column)
     y = data[outcome.data_column].to_numpy(float)
-    control = data["arm"].to_numpy() == protocol.control.id
-    effect = float(_arm_rows(result, protocol)["estimate"].iloc[0])
+    arms = data["arm"].astype(str).to_numpy()
     # In a stepped wedge clusters cross over, so clusters are not nested in arms.
-    nest = None if frame.fixed_effects else data["arm"].to_numpy()
+    nest = None if frame.fixed_effects else arms
     repeated = frame.cluster is not None and bool(data[frame.cluster].duplicated().any())
     icc = (icc_anova(y, data[frame.cluster].to_numpy(), arm=nest).icc
            if repeated else float("nan"))  # one row per cluster: no ICC to estimate
-    return {"outcome": outcome.name, "hedges_g": hedges_g_for_effect(effect, y[~control],
-                                                                     y[control]),
-            "icc": icc}
+    control = y[arms == protocol.control.id]
+    rows = []
+    for _, row in itt.iterrows():
+        es = standardised_effect(row["estimate"], row["ci_low"], row["ci_high"],
+                                 y[arms == row["arm"]], control)
+        rows.append({"outcome": outcome.name, "arm": row["arm"], "hedges_g": es.hedges_g,
+                     "g_ci_low": es.g_ci_low, "g_ci_high": es.g_ci_high,
+                     "sd_pooled": es.sd_pooled, "icc": icc})
+    return rows
 
 
 def outcome_names(protocol: Protocol) -> Sequence[str]:
