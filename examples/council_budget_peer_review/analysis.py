@@ -38,12 +38,13 @@ data = validate.outcomes(protocol, out / "allocation.csv", files)
 #    treated arms; CACE per arm, with the ITT's covariates.
 plan = fit(protocol, data)
 print(plan.estimates[["outcome", "estimand", "arm", "estimate", "std_error", "p_value",
-                      "p_adjusted"]])
+                      "p_adjusted", "adjusted_for"]])
 print(plan.effect_sizes)
 clients = data.frame("client").merge(data.frame("team")[["team_id", "budget_used"]],
                                      on="team_id")
-cace = iv(clients.dropna(subset=["loneliness"]), "loneliness", "arm", received="budget_used",
-          cluster="team_id", control="usual")
+cace = iv(clients.dropna(subset=["loneliness", "loneliness_baseline"]), "loneliness", "arm",
+          received="budget_used", covariates=["loneliness_baseline"], cluster="team_id",
+          control="usual", per_arm=True)
 print(cace.summary())
 
 # 5. Results and the council's report; the ledger ties every file to its hash.
