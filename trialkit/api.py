@@ -307,7 +307,8 @@ def validate_files(protocol_path: str | Path, allocation: str | Path,
 def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[str | Path],
             out: str | Path, *, registration: str | Path | None = None,
             deviation_reason: str = "", bayesian: bool = True, draws: int | None = None,
-            chains: int | None = None, force: bool = False, ledger: Path | None = None,
+            chains: int | None = None, tune: int | None = None, force: bool = False,
+            ledger: Path | None = None,
             echo: Callable[[str], None] = lambda _: None) -> ResultsDocument:
     """Validate, run the registered plan, and write ``results.json`` and tidy CSVs.
 
@@ -324,7 +325,7 @@ def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[st
     frozen = register.load_registration(registration) if registration is not None else None
     results = run_analysis(protocol, trial_data, registration=frozen,
                            deviation_reason=deviation_reason, bayesian=bayesian, draws=draws,
-                           chains=chains, ledger=ledger, echo=echo)
+                           chains=chains, tune=tune, ledger=ledger, echo=echo)
     outputs = [atomic_write(target / RESULTS_FILE, results.to_json(), force=force,
                             what="results")]
     tables = {"estimates": results.estimates, "bayesian": results.bayesian.posteriors,

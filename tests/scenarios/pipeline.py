@@ -27,7 +27,7 @@ class Run:
 
 
 def run(protocol_name: str, out: Path, *, effect_scale: float, bayes: bool,
-        draws: int = 200, chains: int = 2) -> Run:
+        draws: int = 200, chains: int = 2, tune: int = 200) -> Run:
     """simulate → register → randomise → analyse → report, in the new directory ``out``."""
     out.mkdir(parents=True)
     source = api.resolve_protocol(protocol_name)
@@ -41,7 +41,7 @@ def run(protocol_name: str, out: Path, *, effect_scale: float, bayes: bool,
                              effect_scale=effect_scale)
     results = api.analyse(protocol, out / "allocation.csv", data, out / "results",
                           registration=out / "registration", bayesian=bayes, draws=draws,
-                          chains=chains, ledger=ledger)
+                          chains=chains, tune=tune, ledger=ledger)
     report = api.report(out / "results", out / "report.html", ledger=ledger)
     return Run(results, report, report.read_text(encoding="utf-8"))
 

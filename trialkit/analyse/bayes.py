@@ -29,7 +29,8 @@ SAMPLE = 2000
 
 
 def bayesian_section(protocol: Protocol, data: TrialData, *, draws: int | None,
-                     chains: int | None, echo: Callable[[str], None]) -> BayesianSection:
+                     chains: int | None, tune: int | None = None,
+                     echo: Callable[[str], None]) -> BayesianSection:
     """Fit the Bayesian plan and gather its posteriors, decisions and net benefit."""
     from trialkit.estimate.bayesian import fit_protocol
 
@@ -37,7 +38,8 @@ def bayesian_section(protocol: Protocol, data: TrialData, *, draws: int | None,
     with warnings.catch_warnings():
         # pip-installed PyTensor warns about BLAS on every compile; the models here are small.
         warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
-        results = fit_protocol(protocol, data, draws=draws, chains=chains, progress=echo)
+        results = fit_protocol(protocol, data, draws=draws, chains=chains, tune=tune,
+                               progress=echo)
     arm_of = {(f.outcome, t): a for f in results.fits for t, a in zip(f.terms, f.arms,
                                                                        strict=True)}
     return BayesianSection(

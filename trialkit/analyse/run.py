@@ -24,7 +24,7 @@ Echo = Callable[[str], None]
 
 def analyse(protocol: Protocol, data: TrialData, *, registration: Registration | None = None,
             deviation_reason: str = "", bayesian: bool = True, draws: int | None = None,
-            chains: int | None = None, ledger: Path | None = None,
+            chains: int | None = None, tune: int | None = None, ledger: Path | None = None,
             echo: Echo = lambda _: None) -> ResultsDocument:
     """Run the frequentist (and Bayesian) plan; return the results document.
 
@@ -41,8 +41,9 @@ def analyse(protocol: Protocol, data: TrialData, *, registration: Registration |
         The reason given for any difference from the registered protocol.
     bayesian
         Fit the Bayesian plan too (when the protocol enables it).
-    draws, chains
-        Override the Bayesian plan's draws and chains (e.g. for a quick demo).
+    draws, chains, tune
+        Override the Bayesian plan's draws, chains and tuning steps (e.g. for a quick
+        demo or a test); the plan's own settings otherwise.
     ledger
         The pilot's ledger, which tells amendments (changes before outcome data were first
         validated) from deviations.
@@ -53,7 +54,8 @@ def analyse(protocol: Protocol, data: TrialData, *, registration: Registration |
     freq = effects.frequentist_rows(fit_frequentist(protocol, data))
     echo("estimating: randomisation inference for the primary outcomes")
     randomisation = effects.randomisation_rows(protocol, data)
-    section = _bayesian(protocol, data, bayesian=bayesian, draws=draws, chains=chains, echo=echo)
+    section = _bayesian(protocol, data, bayesian=bayesian, draws=draws, chains=chains,
+                        tune=tune, echo=echo)
     attrition, checks = trial.attrition(data)
     prov = data.provenance
     return ResultsDocument.model_validate({
@@ -82,14 +84,14 @@ def analyse(protocol: Protocol, data: TrialData, *, registration: Registration |
 
 
 def _bayesian(protocol: Protocol, data: TrialData, *, bayesian: bool, draws: int | None,
-              chains: int | None, echo: Echo) -> BayesianSection:
+              chains: int | None, tune: int | None, echo: Echo) -> BayesianSection:
     if not protocol.analysis.bayesian.enabled:
         return BayesianSection(status="disabled_in_protocol")
     if not bayesian:
         return BayesianSection(status="not_requested")
     from trialkit.analyse.bayes import bayesian_section
 
-    return bayesian_section(protocol, data, draws=draws, chains=chains, echo=echo)
+    return bayesian_section(protocol, data, draws=draws, chains=chains, tune=tune, echo=echo)
 
 
 def _notes(protocol: Protocol) -> tuple[str, ...]:

@@ -52,7 +52,8 @@ def flow(data: TrialData) -> Flow | None:
     arms = []
     for arm in primary.arms:
         entry: dict[str, Any] = {k: v for k, v in asdict(arm).items()
-                                 if not isinstance(v, dict | tuple)}
+                                 if k not in ("sizes_allocated", "sizes_analysed",
+                                              "lost_reasons")}
         sizes = arm.sizes_allocated
         if sizes is not None:
             entry |= {"mean_cluster_size": sizes.mean, "min_cluster_size": sizes.min,

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from trialkit._core.provenance import Provenance
+from trialkit.estimate.exposure import exposed_arms
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
 
@@ -56,7 +57,7 @@ def _frame(protocol: Protocol, frames: Mapping[str, pd.DataFrame], outcome: Outc
         keep = [c for c in extra.columns if c not in frame.columns or c == unit.id_column]
         extra = extra[keep].rename(columns={unit.id_column: link})
         frame = frame.merge(extra, on=link, how="left", validate="many_to_one")
-    return frame
+    return exposed_arms(protocol, frame)
 
 
 def _columns(protocol: Protocol, frame: pd.DataFrame, outcome: Outcome) -> dict[str, Any]:

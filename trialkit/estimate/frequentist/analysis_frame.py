@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from trialkit.estimate.exposure import exposed_arms
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
 from trialkit.validate import TrialData
@@ -98,9 +99,7 @@ def analysis_frame(protocol: Protocol, data: TrialData, outcome: Outcome) -> Ana
     wedge = protocol.design.stepped_wedge
     if wedge is not None and wedge.period_column in frame and "step" in frame:
         # Exposure, not allocation: a cluster is treated from its step's period onwards.
-        exposed = pd.to_numeric(frame[wedge.period_column]) >= pd.to_numeric(frame["step"])
-        treated = next(a.id for a in protocol.arms if not a.control)
-        frame = frame.assign(arm=exposed.map({True: treated, False: protocol.control.id}))
+        frame = exposed_arms(protocol, frame)
         fixed_effects = (wedge.period_column,)
     return AnalysisFrame(data=frame, cluster=cluster, blocks=blocks, covariates=covariates,
                          baseline=baseline, fixed_effects=fixed_effects)
