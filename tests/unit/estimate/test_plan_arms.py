@@ -9,6 +9,7 @@ the closed form of Hedges' g.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -179,3 +180,14 @@ def test_simulated_truth_is_recovered_in_both_arms(tmp_path: Path, scale: float,
         assert len(rows) == 2
         assert (np.sign(rows["estimate"]) == sign).all(), f"{estimand} sign, scale {scale}"
         assert (rows["ci_high"] < 0).all() if sign < 0 else (rows["ci_low"] > 0).all()
+
+
+def test_unidentified_cace_is_a_note_not_a_crash(three_arm) -> None:
+    protocol, data = three_arm
+    team = data.frames["team"]
+    frames = {**data.frames, "team": team.assign(
+        budget_used=team["budget_used"].where(team["arm"] != "budget_peer", 0))}
+    out = fit(protocol, dataclasses.replace(data, frames=frames))
+    assert not (out.estimates["estimand"] == "CACE").any()
+    assert any("CACE for `loneliness` not estimated" in n and "budget_peer" in n
+               for n in out.notes)

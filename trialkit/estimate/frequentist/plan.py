@@ -179,10 +179,15 @@ def _cace(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
         data = frame.complete(outcome.data_column, column)
         covariates = tuple(frame.usable_covariates(outcome.data_column))
         plan = protocol.analysis.frequentist
-        result = iv(data, outcome.data_column, "arm", received=column,
-                    covariates=covariates, cluster=frame.cluster, blocks=frame.blocks,
-                    fixed_effects=frame.fixed_effects, control=protocol.control.id,
-                    se_type=None if plan.se_type == "auto" else plan.se_type, per_arm=True)
+        try:
+            result = iv(data, outcome.data_column, "arm", received=column,
+                        covariates=covariates, cluster=frame.cluster, blocks=frame.blocks,
+                        fixed_effects=frame.fixed_effects, control=protocol.control.id,
+                        se_type=None if plan.se_type == "auto" else plan.se_type,
+                        per_arm=True)
+        except EstimationError as err:  # e.g. an arm in which no unit took up its arm
+            notes.append(f"CACE for `{outcome.name}` not estimated: {err}")
+            continue
         treated = _treated_in(data, protocol)
         table = result.second_stage.to_frame()
         terms = result.second_stage.treatment_terms
