@@ -2,7 +2,7 @@
 register, randomise, fabricate outcome data with the declared effects times ``effect_scale``,
 analyse and report. Used by the scenario matrix and by anyone who wants to look.
 
-    python -m tests.scenarios.pipeline council_budget_peer_review /tmp/out --scale 1 --bayes
+    python tests/scenarios/pipeline.py council_budget_peer_review /tmp/out --scale 1 --bayes
 """
 
 from __future__ import annotations

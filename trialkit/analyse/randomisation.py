@@ -57,7 +57,9 @@ def randomisation_results(protocol: Protocol, data: TrialData) -> list[dict[str,
             covariates=frame.usable_covariates(outcome.data_column),
             draws=plan.ri_draws,
             seed=protocol.seed,
-            ci_level=1 - plan.alpha,
+            # Test inversion needs a single contrast; with 3+ arms each arm's p-value is
+            # its own re-randomisation test and no interval is reported.
+            ci_level=1 - plan.alpha if len(protocol.arms) == 2 else None,
             control=protocol.control.id,
             period=wedge.period_column if wedge is not None else None,
         )

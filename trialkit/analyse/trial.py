@@ -151,4 +151,5 @@ def misuse(protocol: Protocol, data: TrialData) -> MisuseRow | None:
     return MisuseRow.model_validate(plain_mapping({
         "outcome": outcome.name, "label": outcome.label, "description": monitored.description,
         "level": outcome.level, "cases": events, "reviewed": n,
+        "observed_rate": events / n if n else None,
         "currency": protocol.costs.currency, **fields}))

@@ -161,6 +161,7 @@ class MisuseRow(Row):
     level: str
     cases: int
     reviewed: int
+    observed_rate: Number
     tolerance: float
     currency: str
     alpha: float

@@ -18,9 +18,6 @@ from trialkit.errors import Issue
 from trialkit.protocol.model import Protocol
 from trialkit.protocol.rules import Problem
 
-#: Outcome roles the Bayesian plan fits (``FITTED_ROLES`` of the Bayesian plan).
-BAYESIAN_ROLES = ("primary", "secondary", "harm")
-
 _NOT_RUN = "is not yet run by the registered plan"
 
 
@@ -92,7 +89,7 @@ def _se_type_fits_design(p: Protocol) -> Iterator[Problem]:
 
 def _bayesian_support(p: Protocol) -> Iterator[Problem]:
     plan, loc = p.analysis.bayesian, ("analysis", "bayesian")
-    fitted = {o.name for o in p.outcomes if o.role in BAYESIAN_ROLES}
+    fitted = {o.name for o in p.bayesian_outcomes()}
     if plan.interval != 0.95:
         yield Problem(
             (*loc, "interval"),
@@ -150,33 +147,13 @@ def _rope_wider_than_mid(p: Protocol) -> Iterator[Problem]:
             )
 
 
-def _unevaluated_rules(p: Protocol) -> Iterator[Problem]:
-    # A warning, not an error, while a bundled protocol (school_budget_autonomy) names a
-    # monitoring outcome in its rules; the analysis also says so in its notes.
-    if not p.analysis.bayesian.enabled:
-        return
-    fitted = {o.name for o in p.outcomes if o.role in BAYESIAN_ROLES}
-    declared = {o.name for o in p.outcomes}
-    for r, rule in enumerate(p.analysis.decision_rules):
-        for c, cond in enumerate(rule.conditions):
-            if cond.outcome in declared and cond.outcome not in fitted:
-                yield Problem(
-                    ("analysis", "decision_rules", r, "conditions", c, "outcome"),
-                    f"decision rule `{rule.name}` refers to `{cond.outcome}`, which the "
-                    "Bayesian plan does not fit, so the rule will not be evaluated and the "
-                    "analysis will not say whether to take its action",
-                    f"give `{cond.outcome}` the role `harm` (or `primary`/`secondary`), or "
-                    "name such an outcome in the rule.",
-                )
-
-
 Rule = Callable[[Protocol], Iterator[Problem]]
 
 #: Refusals, run by :func:`trialkit.protocol.rules.check_rules` after its own rules.
 SUPPORT_RULES: tuple[Rule, ...] = (_frequentist_support, _bayesian_support)
 
 #: Advice: valid declarations that probably do not say what is meant.
-WARNINGS: tuple[Rule, ...] = (_powered_below_mid, _rope_wider_than_mid, _unevaluated_rules)
+WARNINGS: tuple[Rule, ...] = (_powered_below_mid, _rope_wider_than_mid)
 
 
 def check_warnings(protocol: Protocol) -> list[Problem]:

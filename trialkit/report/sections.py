@@ -104,6 +104,7 @@ def flow_totals(doc: ResultsDocument) -> dict[str, Any]:
     arms = doc.flow.arms if doc.flow is not None else ()
     level = protocol.level(doc.flow.level) if doc.flow is not None else None
     return {
+        "clustered": any(a.clusters_allocated is not None for a in arms),
         "total_clusters": tables.fmt(sum(a.clusters_allocated or 0 for a in arms)),
         "total_individuals": tables.fmt(sum(a.individuals_allocated for a in arms)),
         "unit_plural": plural(protocol.units.name),

@@ -54,8 +54,8 @@ def misuse_sentences(misuse: MisuseRow | None, protocol: Protocol) -> list[str]:
 
     what = plural(misuse.level)
     out = []
-    if misuse.reviewed:
-        share = percent(misuse.cases / misuse.reviewed, places=1)
+    if misuse.observed_rate is not None:
+        share = percent(misuse.observed_rate, places=1)
         out.append(f"{misuse.cases} of {misuse.reviewed} {what} ({share}) were judged "
                    f"unjustified; the tolerance was {percent(misuse.tolerance)}.")
     out.append(f"The chance that the true rate of misuse is above {percent(misuse.tolerance)} "

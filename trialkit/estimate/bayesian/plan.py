@@ -32,7 +32,6 @@ from .fit import Sampler, bayes
 from .priors import Prior
 from .results import BayesianFit, BayesianResults
 
-FITTED_ROLES = ("primary", "secondary", "harm")
 RETRY_TARGET_ACCEPT = 0.95  # rstanarm's default adapt_delta
 
 
@@ -209,7 +208,7 @@ def fit_protocol(
     sampler: Sampler = "auto",
     progress: Callable[[str], None] | None = None,
 ) -> BayesianResults:
-    """Fit the protocol's Bayesian plan to every primary, secondary and harm outcome.
+    """Fit the Bayesian plan to every outcome it covers (:meth:`Protocol.bayesian_outcomes`).
 
     Parameters
     ----------
@@ -255,7 +254,7 @@ def fit_protocol(
         "sampler": sampler,
     }
     fits = []
-    fitted_roles = [o for o in protocol.outcomes if o.role in FITTED_ROLES]
+    fitted_roles = protocol.bayesian_outcomes()
     for i, outcome in enumerate(fitted_roles, start=1):
         if outcome.level not in frames:
             notes.append(f"`{outcome.name}` not fitted: no data at level `{outcome.level}`.")
@@ -270,8 +269,7 @@ def fit_protocol(
         if missing:
             notes.append(
                 f"Decision rule `{rule.name}` not evaluated: no Bayesian fit for "
-                f"{', '.join(missing)} (only primary, secondary and harm outcomes "
-                "are fitted)."
+                f"{', '.join(missing)} (no data at its level)."
             )
             continue
         conditions = [c.model_dump(exclude_none=True) for c in rule.conditions]
