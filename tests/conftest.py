@@ -29,3 +29,14 @@ def flagship() -> Protocol:
 def flagship_units() -> pd.DataFrame:
     """The flagship's example units."""
     return pd.read_csv(ROOT / "examples" / "council_discretionary_budget" / "units.csv")
+
+
+@pytest.fixture(scope="session")
+def council_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The flagship through the real pipeline (simulate → register → randomise → analyse →
+    report), Bayesian plan with few draws: the results document and its report."""
+    from scenarios.pipeline import run
+
+    out = tmp_path_factory.mktemp("council-run") / "pilot"
+    return run("council_discretionary_budget", out, effect_scale=1.0, bayes=True,
+               draws=100, chains=1, tune=100)

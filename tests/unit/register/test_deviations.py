@@ -81,7 +81,8 @@ MAJOR: list[tuple[str, Edit]] = [
     ("outcomes[loneliness].type", _outcome_set("loneliness", "type", "count")),
     ("outcomes[loneliness].direction", _outcome_set("loneliness", "direction", "higher_is_better")),
     ("outcomes[loneliness].range", _outcome_set("loneliness", "range", [3, 12])),
-    ("outcomes[loneliness].mid", _outcome_set("loneliness", "mid", 0.5)),
+    ("outcomes[loneliness].mid", _outcome_set("loneliness", "mid", 0.8)),
+    ("outcomes[loneliness].timing", _outcome_set("loneliness", "timing", "Six months on")),
     ("outcomes[loneliness].rope", _outcome_set("loneliness", "rope", 0.5)),
     ("arms[budget].ratio", lambda d: d["arms"][1].__setitem__("ratio", 2)),
     ("design.scheme", _set("design.scheme", "cluster")),
@@ -89,7 +90,6 @@ MAJOR: list[tuple[str, Edit]] = [
 
 MINOR: list[tuple[str, Edit]] = [
     ("outcomes[loneliness].label", _outcome_set("loneliness", "label", "Loneliness (UCLA-3)")),
-    ("outcomes[loneliness].timing", _outcome_set("loneliness", "timing", "Six months on")),
     (
         "outcomes[loneliness].assumptions.sd",
         lambda d: _outcome(d, "loneliness")["assumptions"].__setitem__("sd", 2.0),

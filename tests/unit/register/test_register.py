@@ -78,7 +78,7 @@ def test_ledger_reports_missing_file(registered):
 def test_deviations_classified_major_and_minor(flagship, flagship_path):
     text = flagship_path.read_text()
     changed = (text.replace("estimator: lin", "estimator: ols")
-               .replace("mid: 1.5", "mid: 2.0")
+               .replace("    mid: 1\n", "    mid: 2.0\n")
                .replace("target: 0.8", "target: 0.9"))
     current = parse_protocol(changed)
     found = {d.field: d for d in register.compare(flagship, current, reason="new data")}
@@ -90,7 +90,7 @@ def test_deviations_classified_major_and_minor(flagship, flagship_path):
 
 
 def test_primary_outcome_change_is_major(flagship, flagship_path):
-    current = parse_protocol(flagship_path.read_text().replace("mid: 1.0\n", "mid: 0.5\n"))
+    current = parse_protocol(flagship_path.read_text().replace("mid: 0.5\n", "mid: 0.8\n"))
     (dev,) = register.compare(flagship, current)
     assert dev.field == "outcomes[loneliness].mid" and dev.severity == "major"
     assert dev.reason == "No reason given."

@@ -11,7 +11,7 @@ from trialkit import api, register
 from trialkit.errors import DataValidationError
 from trialkit.protocol import load_protocol
 
-MID = "mid: 1.0\n"  # the primary outcome's (loneliness) minimum important difference
+MID = "mid: 0.5\n"  # the primary outcome's (loneliness) minimum important difference
 
 
 @pytest.fixture()
@@ -36,7 +36,7 @@ def _validate(workspace: Path) -> None:
     )
 
 
-def _amend(workspace: Path, old: str = MID, new: str = "mid: 0.5\n") -> None:
+def _amend(workspace: Path, old: str = MID, new: str = "mid: 0.8\n") -> None:
     path = workspace / "protocol.yaml"
     text = path.read_text(encoding="utf-8")
     assert text.count(old) == 1
