@@ -51,7 +51,8 @@ def analyse(protocol: Protocol, data: TrialData, *, registration: Registration |
         Progress messages.
     """
     echo("estimating: frequentist plan")
-    freq = effects.frequentist_rows(fit_frequentist(protocol, data))
+    fitted = fit_frequentist(protocol, data)
+    freq = effects.frequentist_rows(fitted)
     echo("estimating: randomisation inference for the primary outcomes")
     randomisation = effects.randomisation_rows(protocol, data)
     section = _bayesian(protocol, data, bayesian=bayesian, draws=draws, chains=chains,
@@ -73,7 +74,7 @@ def analyse(protocol: Protocol, data: TrialData, *, registration: Registration |
         "schematic": trial.schematic(protocol, data),
         "power": trial.power(protocol),
         "warnings": tuple(str(w) for w in data.warnings),
-        "notes": _notes(protocol),
+        "notes": fitted.notes + _notes(protocol),
         "misuse": trial.misuse(protocol, data),
         **freq,
         "randomisation": randomisation,

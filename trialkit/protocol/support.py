@@ -31,13 +31,15 @@ def _frequentist_support(p: Protocol) -> Iterator[Problem]:
                 "joint re-randomisation across the family)",
                 "declare `multiplicity: holm` (or `bh`).",
             )
-    if plan.missing_data != "complete_case":
+    if plan.missing_data != "complete_case" and (
+            p.design.stepped_wedge is not None or plan.estimator == "difference_in_means"):
         yield Problem(
             (*loc, "missing_data"),
-            f"missing-data method `{plan.missing_data}` {_NOT_RUN}, which analyses "
-            "complete cases",
-            "declare `missing_data: complete_case` and list the method under "
-            "`analysis.sensitivity`.",
+            f"missing-data method `{plan.missing_data}` {_NOT_RUN} with "
+            + ("a stepped wedge" if p.design.stepped_wedge is not None
+               else "the difference in means") + ", which analyses complete cases",
+            "declare `missing_data: complete_case` (and list the method under "
+            "`analysis.sensitivity`), or `estimator: ols` or `lin`.",
         )
     if plan.binary_effect != "risk_difference":
         yield Problem(

@@ -58,10 +58,10 @@ def _tried(doc: ResultsDocument, arms: Arms) -> str:
     if arms.wedge:
         wedge = protocol.design.stepped_wedge
         steps = wedge.steps if wedge is not None else 0
-        return (f"All {total} {units} moved from {control} to {arms.treatment(arms.treated[0])}"
-                f", in {steps} groups that switched at randomly chosen times (a stepped "
-                f"wedge). We compare periods before and after each {protocol.units.name}'s "
-                "switch.")
+        return (f"All {total} {units} switched to "
+                f"{arms.treatment(arms.treated[0])}, in {steps} groups at randomly chosen "
+                f"times (a stepped wedge). We compare periods before and after each "
+                f"{protocol.units.name}'s switch.")
     given = " and ".join(f"{flow.get(a, 0)} {arms.treatment(a)}" for a in arms.treated)
     what = " ".join(f"{capitalise(arms.treatment(a))}: {_arm(doc, a).intervention.summary}"
                     for a in arms.treated)

@@ -52,7 +52,7 @@ class Arms:
         """Where the controls are: "teams that kept usual practice"."""
         control = short_label(self.protocol.control.label)
         if self.wedge:
-            return f"periods before the switch, under {control}"
+            return "periods before the switch"
         return f"{plural(self.protocol.units.name)} that kept {control}"
 
     def people(self, outcome: Outcome) -> str:

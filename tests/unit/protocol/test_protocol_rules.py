@@ -385,9 +385,10 @@ CASES = [
     Case(
         "_frequentist_support",
         "missing_data",
-        (("    missing_data: complete_case", "    missing_data: multiple_imputation"),),
-        r"missing-data method `multiple_imputation` is not yet run.* Fix: declare "
-        r"`missing_data: complete_case`",
+        (("    missing_data: complete_case", "    missing_data: multiple_imputation"),
+         ("    estimator: lin", "    estimator: difference_in_means")),
+        r"missing-data method `multiple_imputation` is not yet run by the registered plan "
+        r"with the difference in means.* Fix: declare `missing_data: complete_case`",
         "analysis.frequentist.missing_data",
         "    missing_data: multiple_imputation",
     ),

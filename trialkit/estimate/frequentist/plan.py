@@ -28,6 +28,7 @@ from trialkit.estimate.frequentist.effect_sizes import icc_anova, standardised_e
 from trialkit.estimate.frequentist.indices import anderson_index, klk_index
 from trialkit.estimate.frequentist.iv import iv
 from trialkit.estimate.frequentist.lin import lin
+from trialkit.estimate.frequentist.missing_plan import fit_missing, missing_note
 from trialkit.estimate.frequentist.multiplicity import adjust_p_values
 from trialkit.estimate.frequentist.ols import ols
 from trialkit.estimate.frequentist.result import RegressionResult
@@ -75,7 +76,7 @@ class FrequentistResults:
 
 def fit(protocol: Protocol, data: TrialData) -> FrequentistResults:
     """Fit the protocol's frequentist plan to validated data."""
-    notes: list[str] = []
+    notes = [note] if (note := missing_note(protocol)) else []
     rows, sizes, descriptives, subgroups = [], [], [], []
     for outcome in protocol.outcomes:
         if outcome.role not in COMPARED_ROLES or outcome.level not in _levels_with_data(data,
@@ -130,6 +131,8 @@ def estimate_outcome(protocol: Protocol, frame: AnalysisFrame, column: str,
         # Stepped wedge: OLS with period effects (Hussey & Hughes's mean model), CR2.
         return ols(data, column, "arm", covariates=covariates, se_type=se_type,
                    fixed_effects=frame.fixed_effects, **common)
+    if plan.missing_data != "complete_case":
+        return fit_missing(protocol, frame, column, covariates=covariates, se_type=se_type)
     if plan.estimator == "difference_in_means":
         return difference_in_means(data, column, "arm", **common)
     fitter = lin if plan.estimator == "lin" else ols
