@@ -154,7 +154,7 @@ def plan_terms(outcome: Outcome, est: EstimateRow, powered: float | None) -> str
 def primary_blocks(doc: ResultsDocument, arms: Arms) -> list[dict[str, Any]]:
     """One block per primary outcome and treated arm: headline, interval, Bayes, notes."""
     protocol = doc.protocol
-    out = []
+    out: list[dict[str, Any]] = []
     for verdict in doc.verdicts:
         outcome = protocol.outcome(verdict.outcome)
         est = doc.estimate(verdict.outcome, verdict.arm)
