@@ -107,3 +107,23 @@ def test_analysis_against_a_changed_protocol_reports_deviation(demo_dir, tmp_pat
     results = json.loads((tmp_path / "results" / "results.json").read_text())
     (deviation,) = results["deviations"]
     assert deviation["reason"] == "Lin estimator failed to converge"
+
+
+def test_report_refuses_an_edited_results_file_naming_the_field(demo_dir, tmp_path):
+    edited = tmp_path / "results"
+    edited.mkdir()
+    data = json.loads((demo_dir / "results" / "results.json").read_text(encoding="utf-8"))
+    data["estimates"][0]["estimate"] = "a lot"
+    (edited / "results.json").write_text(json.dumps(data), encoding="utf-8")
+    result = runner.invoke(app, ["report", str(edited), "--out", str(tmp_path / "r.html")])
+    assert result.exit_code == 2
+    assert "field `estimates[0].estimate`" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "r.html").exists()
+
+
+def test_schema_of_the_results_document():
+    result = runner.invoke(app, ["schema", "--results"])
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert schema["title"] == "trialkit results document"
+    assert {"estimates", "verdicts", "bayesian", "schema_version"} <= set(schema["properties"])
