@@ -17,6 +17,7 @@ import pandas as pd
 
 from trialkit import register
 from trialkit._core.files import atomic_write, ensure_absent
+from trialkit._core.spreadsheet import frame_csv
 from trialkit.design import PowerTable, power_by_units, power_table
 from trialkit.diagnose import fabricate, fabricate_units
 from trialkit.errors import OverwriteError, TrialkitError
@@ -334,7 +335,7 @@ def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[st
         if rows:
             frame = pd.DataFrame([r.model_dump(exclude={"draws_sample", "null_sample"})
                                   for r in rows])
-            outputs.append(atomic_write(target / f"{name}.csv", frame.to_csv(index=False),
+            outputs.append(atomic_write(target / f"{name}.csv", frame_csv(frame),
                                         force=force, what="results"))
     if ledger is not None:
         inputs = [protocol_file, Path(allocation), *map(Path, data)]

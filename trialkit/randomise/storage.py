@@ -14,6 +14,7 @@ import pandas as pd
 from trialkit._core.files import atomic_write, ensure_absent, sha256_file
 from trialkit._core.hashing import sha256_bytes
 from trialkit._core.provenance import Provenance
+from trialkit._core.spreadsheet import ESCAPING, neutralise_csv, restore
 from trialkit.errors import DataValidationError, Issue, Location
 from trialkit.protocol.vocabulary import SchemeName
 from trialkit.randomise.allocation import COLUMNS, Allocation
@@ -30,8 +31,11 @@ def write_allocation(allocation: Allocation, path: PathLike, *, force: bool = Fa
     """Write ``allocation`` as CSV at ``path`` and its metadata as JSON beside it.
 
     Both files are written atomically; neither is written if either exists, unless
-    ``force``. The metadata records the protocol hash, seed, scheme and its parameters,
-    algorithm and trialkit versions, the CSV's sha256 and the UTC time.
+    ``force``. Cells that a spreadsheet would run as a formula (a unit id ``=1+2``) are
+    written with a leading ``'`` (:mod:`trialkit._core.spreadsheet`), which
+    :func:`read_allocation` removes again; the metadata says so. It also records the
+    protocol hash, seed, scheme and its parameters, algorithm and trialkit versions, the
+    CSV's sha256 and the UTC time.
 
     Parameters
     ----------
@@ -55,7 +59,7 @@ def write_allocation(allocation: Allocation, path: PathLike, *, force: bool = Fa
     csv_path, meta_path = Path(path), metadata_path(path)
     ensure_absent(csv_path, force=force, what="allocation")
     ensure_absent(meta_path, force=force, what="allocation metadata")
-    payload = allocation.to_csv_text().encode("utf-8")
+    payload = neutralise_csv(allocation.to_csv_text()).encode("utf-8")
     prov = allocation.provenance
     meta: dict[str, Any] = {
         "protocol_hash": prov.protocol_hash, "seed": prov.seed, "scheme": allocation.scheme,
@@ -64,6 +68,7 @@ def write_allocation(allocation: Allocation, path: PathLike, *, force: bool = Fa
         "trialkit_version": prov.trialkit_version, "csv_sha256": sha256_bytes(payload),
         "created_utc": prov.created_utc, "n_units": allocation.n_units,
         "versions": dict(prov.versions), "csv_file": csv_path.name,
+        "spreadsheet_escaping": ESCAPING,
     }
     atomic_write(csv_path, payload, force=force, what="allocation")
     atomic_write(meta_path, json.dumps(meta, indent=2, sort_keys=True) + "\n", force=True)
@@ -142,6 +147,8 @@ def read_allocation(path: PathLike) -> Allocation:
             "metadata's)", Location(file=source),
             fix="restore the original allocation; never edit an allocation by hand.")])
     frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    if meta.get("spreadsheet_escaping") == ESCAPING:  # absent in files written before it
+        frame = frame.map(restore)
     extra = [c for c in ("step", "pair") if c in frame.columns]
     expected = [*COLUMNS, *(["step"] if meta["scheme"] == "stepped_wedge" else []),
                 *(["pair"] if meta["scheme"] == "matched_pairs" else [])]

@@ -15,6 +15,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from trialkit._core.files import atomic_write
+from trialkit._core.spreadsheet import frame_csv
 from trialkit.errors import Issue, Location, Severity
 
 #: At most this many rows are listed for one rule in one column; the rest are counted.
@@ -126,6 +127,9 @@ def write_issues(
 ) -> Path:
     """Write issues as CSV (``issues.csv``), atomically; refuse to overwrite unless ``force``.
 
+    A value such as ``=HYPERLINK(…)`` is written with a leading ``'`` so that a spreadsheet
+    shows it as text (:func:`trialkit._core.spreadsheet.neutralise`).
+
     Parameters
     ----------
     issues
@@ -140,5 +144,5 @@ def write_issues(
     Path
         The path written.
     """
-    text = issues_frame(issues).to_csv(index=False, lineterminator="\n")
+    text = frame_csv(issues_frame(issues))
     return atomic_write(path, text, force=force, what="issues table")
