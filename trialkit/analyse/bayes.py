@@ -44,7 +44,8 @@ def bayesian_section(protocol: Protocol, data: TrialData, *, draws: int | None,
                                                                        strict=True)}
     return BayesianSection(
         status="run",
-        posteriors=tuple(row for fit in results.fits for row in _posteriors(fit)),
+        posteriors=tuple(row for fit in results.fits
+                         for row in (*_posteriors(fit), *_pairwise(protocol, fit))),
         decisions=tuple(_decision(d, arm_of) for d in results.decisions),
         net_benefit=tuple(_net_benefit(protocol, nb) for nb in results.net_benefits),
         notes=results.notes)
@@ -60,7 +61,8 @@ def _posteriors(fit: Any) -> list[PosteriorRow]:
         sample = values[:: max(1, values.size // SAMPLE)][:SAMPLE]
         row = plain_mapping(record)
         rows.append(PosteriorRow(
-            outcome=fit.outcome, arm=fit.arms[fit.terms.index(term)], term=term,
+            outcome=fit.outcome, arm=fit.arms[fit.terms.index(term)], versus=fit.control,
+            term=term,
             scale=str(row["scale"]), model=fit.family, mean=row["mean"], median=row["median"],
             sd=row["sd"], ci_low=row["ci_low"], ci_high=row["ci_high"],
             ci_level=row["ci_level"], p_benefit=row["p_benefit"], p_mid=row["p_mid"],
@@ -69,6 +71,28 @@ def _posteriors(fit: Any) -> list[PosteriorRow]:
             passed=fit.diagnostics.passed, advice=" ".join(fit.diagnostics.advice),
             sampler=fit.sampler, prior=fit.effect_prior.describe(), n_obs=row["n_obs"],
             draws_sample=tuple(round(float(v), 6) for v in sample)))
+    return rows
+
+
+def _pairwise(protocol: Protocol, fit: Any) -> list[PosteriorRow]:
+    """Each declared pairwise contrast: the difference of the two arms' natural-scale draws."""
+    from trialkit.estimate.bayesian.summarise import CI_LEVEL, describe_draws, tail_probabilities
+
+    rows = []
+    base = _posteriors(fit)
+    for contrast in protocol.analysis.contrasts:
+        if not {contrast.arm, contrast.versus} <= set(fit.arms):
+            continue
+        term = fit.terms[fit.arms.index(contrast.arm)]
+        draws = fit.draws(term) - fit.draws(fit.terms[fit.arms.index(contrast.versus)])
+        sample = draws[:: max(1, draws.size // SAMPLE)][:SAMPLE]
+        first = base[0]
+        rows.append(first.model_copy(update={
+            "arm": contrast.arm, "versus": contrast.versus, "term": term,
+            "r_hat": None, "ess_bulk": None,  # the model's diagnostics are the arms' rows
+            **describe_draws(draws), "ci_level": CI_LEVEL,
+            **plain_mapping(tail_probabilities(draws, fit.thresholds)),
+            "draws_sample": tuple(round(float(v), 6) for v in sample)}))
     return rows
 
 

@@ -94,14 +94,16 @@ class ResultsDocument(Row):
         return self.model_dump_json(indent=1) + "\n"
 
     def estimate(self, outcome: str, arm: str, estimand: str = "ITT") -> EstimateRow | None:
-        """The frequentist row of ``outcome`` for ``arm`` and ``estimand``, if any."""
-        return next((r for r in self.estimates if (r.outcome, r.arm, r.estimand)
-                     == (outcome, arm, estimand)), None)
+        """The frequentist row of ``outcome`` for ``arm`` against control, if any."""
+        key = (outcome, arm, estimand, self.protocol.control.id)
+        return next((r for r in self.estimates
+                     if (r.outcome, r.arm, r.estimand, r.versus) == key), None)
 
     def posterior(self, outcome: str, arm: str) -> PosteriorRow | None:
-        """The natural-scale posterior of ``outcome`` for ``arm``, if any."""
+        """The natural-scale posterior of ``outcome`` for ``arm`` against control, if any."""
+        key = (outcome, arm, self.protocol.control.id)
         return next((r for r in self.bayesian.posteriors
-                     if (r.outcome, r.arm) == (outcome, arm)), None)
+                     if (r.outcome, r.arm, r.versus) == key), None)
 
     def effect_size(self, outcome: str, arm: str) -> EffectSizeRow | None:
         """Hedges' g of ``outcome`` for ``arm``, if any."""

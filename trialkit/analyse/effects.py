@@ -55,7 +55,8 @@ def verdicts(protocol: Protocol, estimates: tuple[EstimateRow, ...],
     out = []
     for est in estimates:
         outcome = protocol.outcome(est.outcome)
-        if outcome.role != "primary" or est.estimand != "ITT":
+        if outcome.role != "primary" or est.estimand != "ITT" or est.versus != \
+                protocol.control.id:
             continue
         freq = frequentist_verdict(est.estimate, est.p_adjusted, alpha=alpha,
                                    direction=outcome.direction)

@@ -24,15 +24,18 @@ class Row(BaseModel):
 
 
 class EstimateRow(Row):
-    """One frequentist treatment contrast (an arm against control), estimatr vocabulary.
+    """One frequentist contrast of ``arm`` against ``versus``, estimatr vocabulary.
 
-    ``adjusted_for`` lists the covariates the model adjusted for (empty: unadjusted);
-    ``p_adjusted`` is the p-value after the family's multiplicity adjustment
-    (``adjustment``), equal to ``p_value`` when the family is not adjusted.
+    ``versus`` is the control arm, or another treated arm for a pre-registered pairwise
+    contrast (never adjusted for multiplicity). ``adjusted_for`` lists the covariates the
+    model adjusted for (empty: unadjusted); ``p_adjusted`` is the p-value after the
+    family's multiplicity adjustment (``adjustment``), equal to ``p_value`` when the family
+    or the contrast is not adjusted.
     """
 
     outcome: str
     arm: str
+    versus: str
     estimand: Estimand
     estimator: str
     term: str
@@ -132,10 +135,13 @@ class PosteriorRow(Row):
     ``p_benefit`` is P(effect in the direction of benefit); ``p_mid`` P(at least the MID);
     ``p_harm`` P(harm beyond the outcome's harm margin); ``p_rope`` P(inside the band too
     small to matter). ``model`` names the likelihood family and ``prior`` the effect prior.
+    ``versus`` is the control, or another treated arm for a pre-registered pairwise contrast
+    (the difference of the two arms' draws).
     """
 
     outcome: str
     arm: str
+    versus: str
     term: str
     scale: str
     model: str

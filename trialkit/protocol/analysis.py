@@ -87,10 +87,20 @@ class DecisionRule(StrictModel):
     conditions: tuple[Condition, ...] = Field(min_length=1)
 
 
+class Contrast(StrictModel):
+    """A pre-registered comparison of two treated arms (each arm against control is implied)."""
+
+    arm: Name = Field(description="The arm whose effect is estimated.")
+    versus: Name = Field(description="The treated arm it is compared with (not the control).")
+
+
 class Analysis(StrictModel):
     """The pre-registered analysis plan."""
 
     population: Text = "Intention to treat: every randomised unit, analysed in its allocated arm."
+    contrasts: tuple[Contrast, ...] = Field(
+        (), description="Pairwise comparisons of treated arms, beyond each arm against control."
+    )
     frequentist: FrequentistPlan = FrequentistPlan()
     bayesian: BayesianPlan = BayesianPlan()
     decision_rules: tuple[DecisionRule, ...] = ()

@@ -67,6 +67,28 @@ def _arms(p: Protocol) -> Iterator[Problem]:
         )
 
 
+def _contrasts(p: Protocol) -> Iterator[Problem]:
+    treated = [a.id for a in p.arms if not a.control]
+    seen: set[tuple[str, str]] = set()
+    for i, contrast in enumerate(p.analysis.contrasts):
+        loc: Loc = ("analysis", "contrasts", i)
+        for key in ("arm", "versus"):
+            name = getattr(contrast, key)
+            if name not in treated:
+                what = "the control arm" if name == p.control.id else f"unknown arm `{name}`"
+                yield Problem(
+                    (*loc, key),
+                    f"a pairwise contrast compares two treated arms; `{key}` is {what}."
+                    f"{_closest(name, treated) if name != p.control.id else ''}",
+                    "name a treated arm (each arm against control is estimated anyway).",
+                )
+        pair = tuple(sorted((contrast.arm, contrast.versus)))
+        if contrast.arm == contrast.versus or pair in seen:
+            yield Problem(loc, "a contrast compares an arm with itself or repeats another",
+                          "remove it, or compare two different treated arms once.")
+        seen.add((pair[0], pair[1]))
+
+
 def _design(p: Protocol) -> Iterator[Problem]:
     d = p.design
     clustered = d.type in ("cluster", "stepped_wedge")
@@ -312,6 +334,7 @@ def _covariates(p: Protocol) -> Iterator[Problem]:
 RULES: tuple[Callable[[Protocol], Iterator[Problem]], ...] = (
     _unique_names,
     _arms,
+    _contrasts,
     _design,
     _outcome_shape,
     _references,

@@ -21,7 +21,7 @@ def _forest(doc: ResultsDocument, arms: Arms) -> dict[str, Any] | None:
     rows = []
     for est in doc.estimates:
         size = doc.effect_size(est.outcome, est.arm)
-        if est.estimand != "ITT" or size is None:
+        if est.estimand != "ITT" or size is None or est.versus != doc.protocol.control.id:
             continue
         values = (size.hedges_g, size.g_ci_low, size.g_ci_high)
         if any(v is None for v in values):

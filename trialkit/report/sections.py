@@ -22,21 +22,26 @@ def effect_rows(doc: ResultsDocument, arms: Arms) -> list[dict[str, Any]]:
     """One display row per estimate (outcome × arm × estimand), both schools side by side."""
     rows = []
     verdicts = {(v.outcome, v.arm): v for v in doc.verdicts}
+    control = doc.protocol.control.id
     for est in doc.estimates:
         outcome = doc.protocol.outcome(est.outcome)
-        post = doc.posterior(est.outcome, est.arm) if est.estimand == "ITT" else None
+        post = next((r for r in doc.bayesian.posteriors if (r.outcome, r.arm, r.versus)
+                     == (est.outcome, est.arm, est.versus)), None) \
+            if est.estimand == "ITT" else None
         binary = outcome.type == "binary"
         factor = 100.0 if binary else 1.0
         digits = tables.digits_for([factor * v for v in (est.estimate, est.ci_low,
                                                           est.ci_high)])
-        verdict = verdicts.get((est.outcome, est.arm)) if est.estimand == "ITT" else None
-        g = doc.effect_size(est.outcome, est.arm)
+        against_control = est.estimand == "ITT" and est.versus == control
+        verdict = verdicts.get((est.outcome, est.arm)) if against_control else None
+        g = doc.effect_size(est.outcome, est.arm) if est.versus == control else None
         rows.append({
             "name": est.outcome,
             "label": outcome.label,
             "role": outcome.role,
             "unit": "percentage points" if binary else outcome.unit,
-            "arm": arms.label(est.arm),
+            "arm": arms.label(est.arm) if est.versus == control
+            else f"{arms.label(est.arm)} vs {arms.label(est.versus)}",
             "estimand": est.estimand,
             "estimate": tables.fmt(factor * est.estimate, digits),
             "ci": tables.fmt_ci(factor * est.ci_low, factor * est.ci_high, digits),

@@ -23,6 +23,7 @@ import pandas as pd
 
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame, analysis_frame
+from trialkit.estimate.frequentist.contrasts import pairwise
 from trialkit.estimate.frequentist.dim import difference_in_means
 from trialkit.estimate.frequentist.effect_sizes import icc_anova, standardised_effect
 from trialkit.estimate.frequentist.indices import anderson_index, klk_index
@@ -85,7 +86,7 @@ def fit(protocol: Protocol, data: TrialData) -> FrequentistResults:
         frame = analysis_frame(protocol, data, outcome)
         result = estimate_outcome(protocol, frame, outcome.data_column, outcome.name)
         itt = _tidy(result, protocol, frame, outcome, "ITT")
-        rows.append(itt)
+        rows += [t for t in (itt, _pairwise(protocol, frame, outcome, itt)) if not t.empty]
         descriptives.append(_describe(frame, outcome))
         sizes.extend(_effect_sizes(protocol, frame, outcome, itt))
         if outcome.role == "primary":
@@ -116,13 +117,17 @@ def adjusted_for(protocol: Protocol, frame: AnalysisFrame, column: str) -> tuple
 
 
 def estimate_outcome(protocol: Protocol, frame: AnalysisFrame, column: str,
-                     name: str) -> RegressionResult:
-    """The plan's estimator for one outcome column of an analysis frame."""
+                     name: str, *, reference: str | None = None) -> RegressionResult:
+    """The plan's estimator for one outcome column of an analysis frame.
+
+    ``reference`` is the arm the others are compared with (the control by default; a
+    treated arm for a pre-registered pairwise contrast).
+    """
     plan = protocol.analysis.frequentist
     se_type = None if plan.se_type == "auto" else plan.se_type
     data = frame.complete(column)
     common: dict[str, Any] = {"cluster": frame.cluster, "blocks": frame.blocks,
-                              "control": protocol.control.id}
+                              "control": reference or protocol.control.id}
     if data[column].nunique() < 2:
         raise EstimationError(f"outcome `{name}` has a single value in the analysed data; "
                               "no effect can be estimated. Fix: check the data file.")
@@ -165,6 +170,19 @@ def _tidy(result: RegressionResult, protocol: Protocol, frame: AnalysisFrame,
     covariates = adjusted_for(protocol, frame, outcome.data_column)
     return table.assign(outcome=outcome.name, estimand=estimand, family=outcome.family or "",
                         adjusted_for=_each(table, covariates))
+
+
+def _pairwise(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
+              itt: pd.DataFrame) -> pd.DataFrame:
+    """The declared pairwise contrasts of ``outcome``, tidy like its ITT rows."""
+    column = outcome.data_column
+    table = pairwise(protocol, set(frame.complete(column)["arm"].astype(str)),
+                     lambda ref: estimate_outcome(protocol, frame, column, outcome.name,
+                                                  reference=ref))
+    if table.empty:
+        return table
+    return table.assign(outcome=outcome.name, estimand="ITT", family=outcome.family or "",
+                        adjusted_for=_each(table, itt["adjusted_for"].iloc[0]))
 
 
 def _cace(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
@@ -213,9 +231,13 @@ def _treated_arms(protocol: Protocol) -> list[str]:
 
 def _adjust(protocol: Protocol, estimates: pd.DataFrame) -> pd.DataFrame:
     """Adjust p-values within each family, over its ITT contrasts of every treated arm."""
-    estimates = estimates.assign(p_adjusted=estimates["p_value"], adjustment="none")
+    control = protocol.control.id
+    versus = estimates.get("versus", pd.Series(control, index=estimates.index))
+    estimates = estimates.assign(p_adjusted=estimates["p_value"], adjustment="none",
+                                 versus=versus.fillna(control))
     for family in protocol.families:
-        mask = (estimates["family"] == family.name) & (estimates["estimand"] == "ITT")
+        mask = ((estimates["family"] == family.name) & (estimates["estimand"] == "ITT")
+                & (estimates["versus"] == protocol.control.id))
         if family.multiplicity == "none" or mask.sum() == 0:
             continue
         if family.multiplicity == "westfall_young":
