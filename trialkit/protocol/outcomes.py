@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic import Field
 
 from trialkit.protocol.base import Column, Name, StrictModel, Text
@@ -24,6 +26,9 @@ class Assumptions(StrictModel):
     units (signed). ``icc`` is the intra-cluster correlation; ``r2`` and ``r2_cluster`` the
     share of variance explained by covariates at the individual and cluster level.
     ``distribution`` gives control-arm probabilities of each level of an ordinal outcome.
+    For a survival outcome, ``rate`` is the control share with the event by the horizon,
+    ``hazard_ratio`` the hoped-for hazard ratio, and ``effect`` the implied difference in
+    restricted mean time (days).
     """
 
     mean: float | None = None
@@ -34,11 +39,43 @@ class Assumptions(StrictModel):
     r2: float = Field(0.0, ge=0, lt=1)
     r2_cluster: float = Field(0.0, ge=0, lt=1)
     distribution: tuple[float, ...] = ()
+    hazard_ratio: float | None = Field(
+        None, gt=0, description="Survival outcomes: the hoped-for hazard ratio (treated/control)."
+    )
     source: str = "Not stated"
 
 
+class Survival(StrictModel):
+    """How a time-to-event outcome (``type: survival``) is read from the data.
+
+    Each row is followed from ``start_column`` (e.g. the date a worker joined; the pilot's
+    ``dates.intervention_start`` when absent, or when joining was earlier) until
+    ``end_column`` (the date follow-up ended early, e.g. the leaving date; empty while still
+    at risk), or else until ``follow_up_end`` (``dates.end`` when absent), where it is
+    censored. ``reason_column`` says why follow-up ended: a reason in ``event_reasons`` is
+    the event (every end date is the event when none are listed), one in
+    ``competing_reasons`` a competing event (e.g. a transfer within the council), any other
+    a censoring. Validation derives the time in days (the outcome's own column name) and
+    ``<name>_event`` (0 censored, 1 event, 2 competing event). ``horizon_days`` is the
+    horizon of the restricted mean survival time (RMST) and of the decision about it.
+    """
+
+    end_column: Column
+    start_column: Column | None = None
+    reason_column: Column | None = None
+    event_reasons: tuple[Text, ...] = ()
+    competing_reasons: tuple[Text, ...] = ()
+    follow_up_end: dt.date | None = None
+    horizon_days: int = Field(gt=0)
+
+
 class Outcome(StrictModel):
-    """A pre-registered outcome."""
+    """A pre-registered outcome.
+
+    A ``survival`` outcome is time to an event in days, with ``survival`` saying how it is
+    read from the data; its ``effect``, ``mid`` and ``rope`` are differences in restricted
+    mean time (days) up to ``survival.horizon_days``.
+    """
 
     name: Name
     label: Text
@@ -64,6 +101,7 @@ class Outcome(StrictModel):
         None, description="Money value of a one-unit change in the direction of benefit."
     )
     assumptions: Assumptions | None = None
+    survival: Survival | None = None
 
     @property
     def data_column(self) -> str:

@@ -89,6 +89,23 @@ def _se_type_fits_design(p: Protocol) -> Iterator[Problem]:
         )
 
 
+def _survival_support(p: Protocol) -> Iterator[Problem]:
+    for i, outcome in enumerate(p.outcomes):
+        if outcome.type == "survival":
+            yield Problem(
+                ("outcomes", i, "type"),
+                f"outcome `{outcome.name}` is a time-to-event (`survival`) outcome, which "
+                f"{_NOT_RUN}",
+                "declare the outcome as `binary` (e.g. left within the horizon) for now.",
+            )
+        elif outcome.survival is not None:
+            yield Problem(
+                ("outcomes", i, "survival"),
+                f"outcome `{outcome.name}` has a `survival` section but is `{outcome.type}`",
+                "remove `survival:`, or declare `type: survival`.",
+            )
+
+
 def _bayesian_support(p: Protocol) -> Iterator[Problem]:
     plan, loc = p.analysis.bayesian, ("analysis", "bayesian")
     fitted = {o.name for o in p.bayesian_outcomes()}
@@ -152,7 +169,8 @@ def _rope_wider_than_mid(p: Protocol) -> Iterator[Problem]:
 Rule = Callable[[Protocol], Iterator[Problem]]
 
 #: Refusals, run by :func:`trialkit.protocol.rules.check_rules` after its own rules.
-SUPPORT_RULES: tuple[Rule, ...] = (_frequentist_support, _bayesian_support)
+SUPPORT_RULES: tuple[Rule, ...] = (_frequentist_support, _bayesian_support,
+                                   _survival_support)
 
 #: Advice: valid declarations that probably do not say what is meant.
 WARNINGS: tuple[Rule, ...] = (_powered_below_mid, _rope_wider_than_mid)

@@ -30,7 +30,7 @@ SchemeName = Literal[
     "stepped_wedge",
 ]
 OutcomeRole = Literal["primary", "secondary", "exploratory", "harm", "monitoring"]
-OutcomeType = Literal["continuous", "binary", "count", "ordinal", "proportion"]
+OutcomeType = Literal["continuous", "binary", "count", "ordinal", "proportion", "survival"]
 Direction = Literal["higher_is_better", "lower_is_better"]
 CovariateType = Literal["continuous", "binary", "categorical"]
 FamilyKind = Literal["target", "shadow", "general"]

@@ -372,6 +372,25 @@ CASES = [
         "analysis.decision_rules[0].conditions[0]",
         "event: benefit",
     ),
+    Case(
+        "_contrasts",
+        "contrast_with_control",
+        (("  frequentist:\n    estimator: lin",
+          "  contrasts:\n    - {arm: budget, versus: usual}\n  frequentist:\n    estimator: lin"),),
+        r"a pairwise contrast compares two treated arms; `versus` is the control arm",
+        "analysis.contrasts[0].versus",
+        "    - {arm: budget, versus: usual}",
+    ),
+    Case(
+        "_survival_support",
+        "survival_not_run",
+        (("    role: exploratory\n    family: workforce\n    level: staff\n    type: count",
+          "    role: exploratory\n    family: workforce\n    level: staff\n    type: survival"),),
+        r"outcome `sickness_days` is a time-to-event \(`survival`\) outcome, which is not yet "
+        r"run by the registered plan.* Fix: declare the outcome as `binary`",
+        "outcomes[8].type",
+        "    type: survival",
+    ),
     # _frequentist_support (trialkit.protocol.support): options the plan would not run
     Case(
         "_frequentist_support",
