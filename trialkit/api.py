@@ -130,6 +130,8 @@ def randomise(protocol_path: str | Path, units_path: str | Path, out: str | Path
     The seed defaults to the protocol's registered seed. With a ledger, the action is
     recorded with the sha256 of the protocol, the units and the allocation files.
     """
+    if ledger is not None:
+        register.ensure_appendable(ledger)  # before anything is written
     protocol_file = resolve_protocol(protocol_path)
     protocol = load_protocol(protocol_file)
     units = read_units(units_path, protocol)
@@ -194,6 +196,7 @@ def register_protocol(protocol_path: str | Path, out: str | Path, *,
 
     The ledger defaults to ``ledger.jsonl`` in the parent of ``out`` (the pilot workspace).
     """
+    register.ensure_appendable(ledger or Path(out).resolve().parent / register.LEDGER_NAME)
     protocol_file = resolve_protocol(protocol_path)
     protocol = load_protocol(protocol_file)
     registration = register.freeze(protocol, out, source_text=protocol_file.read_text("utf-8"))
@@ -220,6 +223,19 @@ def verify_workspace(directory: str | Path) -> tuple[Path, list[str]]:
     root = Path(directory)
     ledger = root if root.is_file() else root / register.LEDGER_NAME
     return ledger, register.verify(ledger)
+
+
+def audit_workspace(directory: str | Path) -> register.LedgerCheck:
+    """Audit a workspace's ledger: alterations, an interrupted write, head hash and count."""
+    root = Path(directory)
+    return register.audit(root if root.is_file() else root / register.LEDGER_NAME)
+
+
+def repair_ledger(directory: str | Path) -> tuple[Path, register.Repair | None]:
+    """Remove a ledger's incomplete last line (an interrupted write) and record the repair."""
+    root = Path(directory)
+    ledger = root if root.is_file() else root / register.LEDGER_NAME
+    return ledger, register.repair(ledger)
 
 
 # Simulate -----------------------------------------------------------------------------------
@@ -288,6 +304,8 @@ def validate_files(protocol_path: str | Path, allocation: str | Path,
     from trialkit.errors import DataValidationError
     from trialkit.validate import validate_files as run
 
+    if ledger is not None:
+        register.ensure_appendable(ledger)
     protocol_file = resolve_protocol(protocol_path)
     inputs = [p for p in (protocol_file, Path(allocation), *map(Path, data)) if p.is_file()]
     try:
@@ -321,6 +339,8 @@ def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[st
     protocol = load_protocol(protocol_file)
     target = Path(out)
     ensure_absent(target / RESULTS_FILE, force=force, what="results")
+    if ledger is not None:
+        register.ensure_appendable(ledger)
     echo("validating data")
     trial_data = validate_files(protocol_file, allocation, data)
     frozen = register.load_registration(registration) if registration is not None else None
@@ -351,6 +371,8 @@ def report(results_dir: str | Path, out: str | Path, *, force: bool = False,
     from trialkit.analyse import load_results
     from trialkit.report import render_report
 
+    if ledger is not None:
+        register.ensure_appendable(ledger)
     source = Path(results_dir) / RESULTS_FILE
     results = load_results(source)
     path = atomic_write(out, render_report(results), force=force, what="report")

@@ -172,13 +172,43 @@ def register_command(
 def verify(
     directory: Annotated[Path, typer.Argument(help="Pilot workspace, or its ledger file.")],
 ) -> None:
-    """Check the ledger's hash chain and every file it references; exit 2 if altered."""
-    ledger, problems = api().verify_workspace(directory)
-    if problems:
-        for problem in problems:
-            typer.echo(f"ALTERED {problem}", err=True)
+    """Check the ledger's hash chain and every file it references; exit 2 if altered.
+
+    An incomplete last entry left by an interrupted write is reported as such, with the
+    command that repairs it. On success, prints the head hash and the number of entries.
+    """
+    check = api().audit_workspace(directory)
+    for problem in check.problems:
+        typer.echo(f"ALTERED {problem}", err=True)
+    if check.torn is not None:
+        typer.echo(f"INCOMPLETE {check.torn.describe(check.ledger)}", err=True)
+    if not check.intact:
         raise typer.Exit(2)
-    typer.echo(f"{ledger}: chain intact; every recorded file matches its sha256")
+    typer.echo(f"{check.ledger}: chain intact; every recorded file matches its sha256")
+    typer.echo(f"head {check.head} after {check.count} entries: record both elsewhere (an "
+               "email, a registry, a git commit) so a later truncated or rewritten ledger shows")
+
+
+ledger_app = typer.Typer(help="Look after a pilot's ledger.", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command(name="repair")
+@user_errors
+def ledger_repair(
+    path: Annotated[Path, typer.Argument(help="Pilot workspace, or its ledger file.")],
+) -> None:
+    """Remove an incomplete last entry left by an interrupted write, and record the repair.
+
+    Only that line is removed; an altered entry or a broken chain is refused, never repaired.
+    """
+    ledger, done = api().repair_ledger(path)
+    if done is None:
+        typer.echo(f"{ledger}: nothing to repair; the last entry is complete")
+        return
+    typer.echo(f"{ledger}: removed the incomplete line {done.removed.line} "
+               f"({len(done.removed.data)} bytes, sha256 {done.removed.sha256}); "
+               f"recorded as entry {done.entry.seq} (repair)")
 
 
 @app.command()

@@ -10,13 +10,18 @@ the action (:meth:`Protocol.content_hash`, which ignores comments and formatting
 what tells an *amendment* from a *deviation* (:mod:`trialkit.register.timing`). Entries
 written without it (older ledgers) keep their original hash: the field is hashed only
 when present.
+
+Appends hold an exclusive lock on the ledger and are fsynced
+(:mod:`trialkit.register.ledger_file`); a ledger path that is a symbolic link is refused.
+A final line without its newline is an interrupted write, not tampering: :func:`read`
+refuses it with a fix, :func:`trialkit.register.audit.audit` reports it apart from
+alterations, and :func:`trialkit.register.audit.repair` removes it and records that it did.
 """
 
 from __future__ import annotations
 
 import getpass
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +30,8 @@ from typing import Any
 from trialkit._core.files import sha256_file
 from trialkit._core.hashing import canonical_json, sha256_text
 from trialkit._core.provenance import utc_now
-from trialkit.errors import RegistrationError
+from trialkit.errors import Location, RegistrationError
+from trialkit.register.ledger_file import RawLedger, append_line, opened, read_raw
 
 LEDGER_NAME = "ledger.jsonl"
 GENESIS = "0" * 64
@@ -85,22 +91,85 @@ def _hashes(root: Path, paths: Sequence[Path]) -> dict[str, str]:
     return out
 
 
-def read(ledger: Path) -> list[LedgerEntry]:
-    """All entries of a ledger, in order."""
-    if not ledger.is_file():
-        raise RegistrationError(
-            f"{ledger}: no ledger here. Fix: run `trialkit register` first, "
-            "or point --ledger at the pilot's ledger.jsonl."
-        )
+_TEXT_FIELDS = ("time_utc", "actor", "action", "reason", "previous", "hash", "protocol_hash")
+_REQUIRED = {"seq", "time_utc", "actor", "action", "reason", "inputs", "outputs", "previous",
+             "hash"}
+
+
+def _field_problem(data: object) -> str | None:
+    """Why ``data`` is not a ledger entry's JSON, or ``None`` when it is one."""
+    if not isinstance(data, dict):
+        return f"a JSON {type(data).__name__}, not an object"
+    unknown = sorted(set(data) - _REQUIRED - {"protocol_hash"})
+    missing = sorted(_REQUIRED - set(data))
+    if unknown or missing:
+        return f"fields {missing} missing, {unknown} unknown"
+    if type(data["seq"]) is not int:
+        return "`seq` is not a whole number"
+    for name in _TEXT_FIELDS:
+        if name in data and not isinstance(data[name], str):
+            return f"`{name}` is not text"
+    for name in ("inputs", "outputs"):
+        files = data[name]
+        if not isinstance(files, dict) or not all(
+                isinstance(v, str) for v in files.values()):
+            return f"`{name}` is not a table of file hashes"
+    return None
+
+
+def parse_lines(ledger: Path, lines: Sequence[bytes]) -> list[LedgerEntry]:
+    """The entries of a ledger's complete lines; refuse any line that is not one (altered)."""
     entries = []
-    for number, line in enumerate(ledger.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, raw in enumerate(lines, start=1):
         try:
-            entries.append(LedgerEntry(**json.loads(line)))
-        except (json.JSONDecodeError, TypeError) as exc:
+            data = json.loads(raw.decode("utf-8"))
+            why = _field_problem(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            why = str(exc)
+        if why is not None:
             raise RegistrationError(
-                f"{ledger}, line {number}: not a ledger entry ({exc}). The ledger has been altered."
-            ) from None
+                f"{Location(file=str(ledger), line=number)}: not a ledger entry ({why}). "
+                "The ledger has been altered. Fix: restore the ledger from a copy you trust; "
+                "an altered ledger is never repaired."
+            )
+        entries.append(LedgerEntry(**data))
     return entries
+
+
+def _complete(ledger: Path, raw: RawLedger) -> list[LedgerEntry]:
+    """The entries of a ledger with no torn final line; refuse one that has it."""
+    if raw.torn is not None:
+        raise RegistrationError(raw.torn.describe(ledger))
+    return parse_lines(ledger, raw.lines)
+
+
+def read(ledger: Path) -> list[LedgerEntry]:
+    """All entries of a ledger, in order.
+
+    Raises
+    ------
+    RegistrationError
+        If there is no ledger, it is a symbolic link, a line is not an entry (altered), or
+        its last line is incomplete (an interrupted write; the message names the repair).
+    """
+    with opened(ledger, write=False) as fd:
+        raw = read_raw(fd)
+    return _complete(ledger, raw)
+
+
+def ensure_appendable(ledger: Path) -> None:
+    """Refuse, before any work is done, a ledger that :func:`append` would refuse.
+
+    An absent ledger is fine (:func:`append` creates it). Call this before writing the
+    outputs an entry will record, so a damaged ledger never leaves them unrecorded.
+
+    Raises
+    ------
+    RegistrationError
+        As :func:`read` does.
+    """
+    if ledger.exists() or ledger.is_symlink():
+        read(ledger)
 
 
 def append(
@@ -114,6 +183,9 @@ def append(
     protocol_hash: str = "",
 ) -> LedgerEntry:
     """Append an entry, hashing the files given; creates the ledger when absent.
+
+    The entry is numbered and chained while an exclusive lock on the ledger is held, and
+    the file is fsynced before the lock is released.
 
     Parameters
     ----------
@@ -133,60 +205,37 @@ def append(
         The content hash of the protocol in force (:meth:`Protocol.content_hash`); record
         it whenever the action uses a protocol, so later changes can be classed as
         amendments or deviations.
+
+    Raises
+    ------
+    RegistrationError
+        If the ledger is a symbolic link, altered, or ends in an incomplete line.
     """
     root = ledger.parent
-    entries = read(ledger) if ledger.exists() else []
+    files = {"inputs": _hashes(root, inputs), "outputs": _hashes(root, outputs)}
+    with opened(ledger, write=True) as fd:
+        entries = _complete(ledger, read_raw(fd))
+        return append_locked(fd, entries, action, files=files, reason=reason, actor=actor,
+                             protocol_hash=protocol_hash)
+
+
+def append_locked(fd: int, entries: Sequence[LedgerEntry], action: str, *,
+                  files: dict[str, dict[str, str]], reason: str, actor: str | None,
+                  protocol_hash: str = "") -> LedgerEntry:
+    """Chain a new entry after ``entries`` and write it to ``fd``, which must be locked."""
     body: dict[str, Any] = {
         "seq": len(entries) + 1,
         "time_utc": utc_now(),
         "actor": actor or _actor(),
         "action": action,
         "reason": reason,
-        "inputs": _hashes(root, inputs),
-        "outputs": _hashes(root, outputs),
+        "inputs": files.get("inputs", {}),
+        "outputs": files.get("outputs", {}),
         "previous": entries[-1].hash if entries else GENESIS,
     }
     if protocol_hash:
         body["protocol_hash"] = protocol_hash
     entry = LedgerEntry(**body, hash=sha256_text(canonical_json(body)))
     line = json.dumps(body | {"hash": entry.hash}, sort_keys=True, ensure_ascii=False) + "\n"
-    root.mkdir(parents=True, exist_ok=True)
-    with open(ledger, "a", encoding="utf-8") as handle:  # append-only by design
-        handle.write(line)
-        handle.flush()
-        os.fsync(handle.fileno())
+    append_line(fd, line.encode("utf-8"))
     return entry
-
-
-def verify(ledger: Path) -> list[str]:
-    """Check the chain and every file it references; return one line per problem found.
-
-    A file referenced by several entries is checked against its latest recorded hash; a
-    changed file is named with the entry that first recorded that content (the action that
-    wrote it, not a later one that only read it).
-    """
-    problems: list[str] = []
-    entries = read(ledger)
-    previous = GENESIS
-    latest: dict[str, tuple[str, LedgerEntry]] = {}
-    for entry in entries:
-        if entry.previous != previous:
-            problems.append(
-                f"entry {entry.seq} ({entry.action}): chain broken; an earlier "
-                "entry was altered or removed."
-            )
-        if sha256_text(canonical_json(entry.body())) != entry.hash:
-            problems.append(f"entry {entry.seq} ({entry.action}): entry altered after writing.")
-        previous = entry.hash
-        for name, digest in {**entry.inputs, **entry.outputs}.items():
-            if name not in latest or latest[name][0] != digest:
-                latest[name] = (digest, entry)  # the entry that first recorded this content
-    for name, (digest, entry) in sorted(latest.items()):
-        path = Path(name) if Path(name).is_absolute() else ledger.parent / name
-        if not path.is_file():
-            problems.append(f"{name}: missing (recorded by entry {entry.seq}, {entry.action}).")
-        elif sha256_file(path) != digest:
-            problems.append(
-                f"{name}: altered since entry {entry.seq} ({entry.action}) recorded it."
-            )
-    return problems
