@@ -168,5 +168,5 @@ def repair(ledger: Path, *, actor: str | None = None) -> Repair | None:
         truncate(fd, torn.offset)
         reason = (f"removed an incomplete last line left by an interrupted write: line "
                   f"{torn.line}, {len(torn.data)} bytes, sha256 {torn.sha256}")
-        entry = append_locked(fd, entries, "repair", files={}, reason=reason, actor=actor)
+        entry = append_locked(fd, ledger, entries, "repair", files={}, reason=reason, actor=actor)
     return Repair(removed=torn, entry=entry)

@@ -215,11 +215,11 @@ def append(
     files = {"inputs": _hashes(root, inputs), "outputs": _hashes(root, outputs)}
     with opened(ledger, write=True) as fd:
         entries = _complete(ledger, read_raw(fd))
-        return append_locked(fd, entries, action, files=files, reason=reason, actor=actor,
-                             protocol_hash=protocol_hash)
+        return append_locked(fd, ledger, entries, action, files=files, reason=reason,
+                             actor=actor, protocol_hash=protocol_hash)
 
 
-def append_locked(fd: int, entries: Sequence[LedgerEntry], action: str, *,
+def append_locked(fd: int, ledger: Path, entries: Sequence[LedgerEntry], action: str, *,
                   files: dict[str, dict[str, str]], reason: str, actor: str | None,
                   protocol_hash: str = "") -> LedgerEntry:
     """Chain a new entry after ``entries`` and write it to ``fd``, which must be locked."""
@@ -237,5 +237,5 @@ def append_locked(fd: int, entries: Sequence[LedgerEntry], action: str, *,
         body["protocol_hash"] = protocol_hash
     entry = LedgerEntry(**body, hash=sha256_text(canonical_json(body)))
     line = json.dumps(body | {"hash": entry.hash}, sort_keys=True, ensure_ascii=False) + "\n"
-    append_line(fd, line.encode("utf-8"))
+    append_line(fd, line.encode("utf-8"), ledger=ledger)
     return entry

@@ -157,13 +157,34 @@ def read_raw(fd: int) -> RawLedger:
     return RawLedger(lines=lines, torn=torn)
 
 
-def append_line(fd: int, line: bytes) -> None:
-    """Write ``line`` (ending in a newline) at the end of the file, then fsync."""
+def append_line(fd: int, line: bytes, *, ledger: Path) -> None:
+    """Write ``line`` (ending in a newline) at the end of the file, then fsync.
+
+    If the write fails (a full disk, a quota), the file is cut back to its previous size,
+    so the failure leaves no incomplete line behind.
+
+    Raises
+    ------
+    RegistrationError
+        If the line cannot be written; the message names the reason.
+    """
+    size = os.fstat(fd).st_size
     view = memoryview(line)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-    os.fsync(fd)
+    try:
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    except OSError as exc:
+        try:
+            truncate(fd, size)
+            kept = "the ledger is left as it was"
+        except OSError:
+            kept = "the ledger may now end in an incomplete line"
+        raise _refuse(ledger, f"cannot append to the ledger ({exc.strerror}); {kept}",
+                      "free disk space or fix the permissions, then re-run the command; "
+                      f"if `trialkit verify` reports an incomplete entry, run "
+                      f"`{REPAIR_COMMAND} {ledger}` first.") from None
 
 
 def truncate(fd: int, size: int) -> None:

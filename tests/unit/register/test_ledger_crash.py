@@ -172,3 +172,26 @@ def test_a_directory_is_not_a_ledger(tmp_path: Path) -> None:
     (tmp_path / "ledger.jsonl").mkdir()
     with pytest.raises(RegistrationError, match=r"not a regular file|cannot open"):
         register.append(tmp_path / "ledger.jsonl", "register")
+
+
+def test_a_full_disk_mid_append_leaves_the_ledger_as_it_was(
+        ledger: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import os
+
+    before = ledger.read_bytes()
+    real_write = os.write
+
+    def full_disk(fd: int, data: bytes) -> int:
+        if len(data) > 20:  # write part of the line, then run out of space
+            real_write(fd, bytes(data[:20]))
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", full_disk)
+    with pytest.raises(RegistrationError, match=r"cannot append to the ledger \(No space left "
+                       r"on device\); the ledger is left as it was"):
+        register.append(ledger, "analyse", actor="tester")
+    monkeypatch.undo()
+    assert ledger.read_bytes() == before
+    assert register.audit(ledger).intact
