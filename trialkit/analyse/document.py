@@ -63,7 +63,9 @@ class ResultsDocument(Row):
 
     Rows carry their ``arm`` wherever a result compares arms, so any number of arms is
     reported; ``verdicts`` hold what the registered criterion says of each primary outcome
-    and arm in both schools (see :class:`~trialkit.analyse.rows.VerdictRow`).
+    and arm in both schools (see :class:`~trialkit.analyse.rows.VerdictRow`), and
+    ``mechanisms`` the same of each mechanism outcome (the manipulation check), and
+    ``shirking`` of each outcome in a ``shirking`` family (effort proxies).
     """
 
     schema_version: Literal[2] = SCHEMA_VERSION
@@ -87,6 +89,8 @@ class ResultsDocument(Row):
     descriptives: tuple[DescriptiveRow, ...] = ()
     randomisation: tuple[RandomisationRow, ...] = ()
     verdicts: tuple[VerdictRow, ...] = ()
+    mechanisms: tuple[VerdictRow, ...] = ()
+    shirking: tuple[VerdictRow, ...] = ()
     bayesian: BayesianSection
 
     def to_json(self) -> str:

@@ -4,6 +4,8 @@ and the verdicts of the registered criterion for each primary outcome and arm.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import pandas as pd
 
 from trialkit.analyse.rows import (
@@ -49,13 +51,16 @@ def randomisation_rows(protocol: Protocol, data: TrialData) -> tuple[Randomisati
 
 
 def verdicts(protocol: Protocol, estimates: tuple[EstimateRow, ...],
-             posteriors: tuple[PosteriorRow, ...]) -> tuple[VerdictRow, ...]:
-    """What the registered criterion says of each primary outcome and arm, in each school."""
+             posteriors: tuple[PosteriorRow, ...], *,
+             outcomes: Collection[str]) -> tuple[VerdictRow, ...]:
+    """What the registered criterion says of each of ``outcomes`` and each arm against
+    control, in each school (primary outcomes: the headline; mechanisms: the manipulation
+    check; a shirking family's outcomes: the shirking check)."""
     alpha = protocol.analysis.frequentist.alpha
     out = []
     for est in estimates:
         outcome = protocol.outcome(est.outcome)
-        if outcome.role != "primary" or est.estimand != "ITT" or est.versus != \
+        if outcome.name not in outcomes or est.estimand != "ITT" or est.versus != \
                 protocol.control.id:
             continue
         freq = frequentist_verdict(est.estimate, est.p_adjusted, alpha=alpha,

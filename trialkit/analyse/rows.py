@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from trialkit.protocol.vocabulary import FamilyKind
+
 Number = float | None
 Estimand = Literal["ITT", "CACE"]
 Verdict = Literal["benefit", "harm", "unclear"]
@@ -60,7 +62,7 @@ class IndexRow(Row):
     """A family's summary index (Anderson or Kling–Liebman–Katz), one arm against control."""
 
     family: str
-    kind: Literal["target", "shadow", "general"]
+    kind: FamilyKind
     method: str
     arm: str
     estimate: float

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from trialkit.analyse import effects, trial
 from trialkit.analyse.document import BayesianSection, ResultsDocument
+from trialkit.analyse.rows import EstimateRow, VerdictRow
 from trialkit.analyse.trial_rows import DeviationRow, DocumentProvenance, RegistrationInfo
 from trialkit.estimate.frequentist.plan import fit as fit_frequentist
 from trialkit.protocol import Protocol
@@ -78,10 +79,22 @@ def analyse(protocol: Protocol, data: TrialData, *, registration: Registration |
         "misuse": trial.misuse(protocol, data),
         **freq,
         "randomisation": randomisation,
-        "verdicts": effects.verdicts(protocol, freq["estimates"],  # type: ignore[arg-type]
-                                     section.posteriors),
+        **_verdicts(protocol, freq["estimates"], section),  # type: ignore[arg-type]
         "bayesian": section,
     }, context={"defer_rules": True})
+
+
+def _verdicts(protocol: Protocol, estimates: tuple[EstimateRow, ...],
+              section: BayesianSection) -> dict[str, tuple[VerdictRow, ...]]:
+    """The registered criterion applied to primary, mechanism and shirking outcomes."""
+    shirking = {f.name for f in protocol.families if f.kind == "shirking"}
+    groups = {
+        "verdicts": {o.name for o in protocol.outcomes if o.role == "primary"},
+        "mechanisms": {o.name for o in protocol.outcomes if o.role == "mechanism"},
+        "shirking": {o.name for o in protocol.outcomes if o.family in shirking},
+    }
+    return {key: effects.verdicts(protocol, estimates, section.posteriors, outcomes=names)
+            for key, names in groups.items()}
 
 
 def _bayesian(protocol: Protocol, data: TrialData, *, bayesian: bool, draws: int | None,

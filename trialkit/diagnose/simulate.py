@@ -39,11 +39,11 @@ from trialkit.diagnose.results import Diagnosis
 from trialkit.errors import TrialkitError
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
+from trialkit.protocol.vocabulary import COMPARED_ROLES
 
 OutcomeSet = Literal["primary", "compared"]
 #: Design-matrix elements (sims x rows x columns) a chunk aims at, when none is given.
 CHUNK_ELEMENTS = 1 << 22
-COMPARED_ROLES = ("primary", "secondary", "exploratory", "harm")
 
 
 @dataclass(frozen=True, slots=True)

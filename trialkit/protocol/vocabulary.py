@@ -29,11 +29,11 @@ SchemeName = Literal[
     "rerandomisation",
     "stepped_wedge",
 ]
-OutcomeRole = Literal["primary", "secondary", "exploratory", "harm", "monitoring"]
+OutcomeRole = Literal["primary", "secondary", "exploratory", "harm", "monitoring", "mechanism"]
 OutcomeType = Literal["continuous", "binary", "count", "ordinal", "proportion", "survival"]
 Direction = Literal["higher_is_better", "lower_is_better"]
 CovariateType = Literal["continuous", "binary", "categorical"]
-FamilyKind = Literal["target", "shadow", "general"]
+FamilyKind = Literal["target", "shadow", "shirking", "general"]
 MultiplicityMethod = Literal["none", "holm", "bh", "westfall_young"]
 IndexMethod = Literal["none", "anderson", "kling"]
 EstimandType = Literal["ITT", "CACE"]
@@ -47,6 +47,11 @@ LikelihoodFamily = Literal["auto", "normal", "student_t"]
 DecisionEvent = Literal["benefit", "at_least_mid", "harm"]
 Period = Literal["week", "month", "quarter", "year"]
 Justification = Literal["after_the_fact", "prior_approval"]
+
+#: Roles whose outcomes are compared between arms (``monitoring`` is only described).
+#: A ``mechanism`` outcome (felt autonomy, mission clarity) is what the reform should move
+#: first: the report shows it as a manipulation check before the outcomes.
+COMPARED_ROLES: tuple[str, ...] = ("primary", "secondary", "exploratory", "harm", "mechanism")
 
 #: Schemes that keep clusters whole, and those that need block columns.
 CLUSTER_SCHEMES: frozenset[str] = frozenset({"cluster", "blocked_cluster", "stepped_wedge"})

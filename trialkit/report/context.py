@@ -81,6 +81,8 @@ def _summary(doc: ResultsDocument, arms: Arms) -> dict[str, Any]:
     return {
         "tried": _tried(doc, arms),
         "primary": summary.primary_blocks(doc, arms),
+        "mechanisms": summary.mechanism_blocks(doc, arms),
+        "shirking": sentences.shirking(doc, arms),
         "cost": sentences.cost_sentences(doc.bayesian.net_benefit, arms),
         "misuse": sentences.misuse_sentences(doc.misuse, protocol),
         "equity": [s for o in primary

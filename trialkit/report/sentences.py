@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from trialkit.analyse.document import ResultsDocument
 from trialkit.analyse.rows import DecisionRow, IndexRow, NetBenefitRow, SubgroupRow
 from trialkit.analyse.trial_rows import MisuseRow
 from trialkit.protocol import Protocol
@@ -146,4 +147,31 @@ def decisions(rows: Sequence[DecisionRow], protocol: Protocol) -> list[dict[str,
             "action": rule.action if rule.met else rule.otherwise,
             "conditions": conditions,
         })
+    return out
+
+
+def shirking(doc: ResultsDocument, arms: Arms) -> list[dict[str, Any]]:
+    """The shirking check: did effort proxies (visits, cases closed) fall under the reform?
+
+    Reads the registered verdicts of the outcomes in ``shirking`` families: a harm is a
+    warning; otherwise the sentence says no clear sign of shirking was found.
+    """
+    out = []
+    for verdict in doc.shirking:
+        outcome = doc.protocol.outcome(verdict.outcome)
+        label = short_label(outcome.label)
+        who = f" under {arms.treatment(verdict.arm)}" if len(arms.treated) > 1 else ""
+        p_text = f"p = {tables.fmt_p(verdict.p_value)}"
+        if verdict.frequentist == "harm":
+            text = (f"Warning: {label} got worse{who} ({p_text}), a sign that staff may have "
+                    "done less of what this measures. Look at it beside the outcomes.")
+            tone = "warn"
+        elif verdict.frequentist == "benefit":
+            text = f"No sign of shirking: {label} improved{who} ({p_text})."
+            tone = "good"
+        else:
+            text = (f"No clear sign of shirking: the pilot could not tell whether {label} "
+                    f"changed{who} ({p_text}).")
+            tone = "neutral"
+        out.append({"warning": tone == "warn", "tone": tone, "text": text})
     return out

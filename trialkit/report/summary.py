@@ -172,3 +172,15 @@ def primary_blocks(doc: ResultsDocument, arms: Arms) -> list[dict[str, Any]]:
         block["arm_label"] = arms.label(verdict.arm)
         out.append(block)
     return out
+
+
+def mechanism_blocks(doc: ResultsDocument, arms: Arms) -> list[dict[str, Any]]:
+    """The manipulation check: did the reform move what it works through (felt autonomy)?"""
+    out: list[dict[str, Any]] = []
+    for verdict in doc.mechanisms:
+        outcome = doc.protocol.outcome(verdict.outcome)
+        est = doc.estimate(verdict.outcome, verdict.arm)
+        if est is not None:
+            block = headline(outcome, verdict, est, arms, doc.protocol)
+            out.append(block | {"label": outcome.label, "arm_label": arms.label(verdict.arm)})
+    return out

@@ -36,9 +36,8 @@ from trialkit.estimate.frequentist.result import RegressionResult
 from trialkit.estimate.frequentist.subgroups import subgroup_effects
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
+from trialkit.protocol.vocabulary import COMPARED_ROLES
 from trialkit.validate import TrialData
-
-COMPARED_ROLES = ("primary", "secondary", "exploratory", "harm")
 
 
 @dataclass(frozen=True, slots=True)
