@@ -29,6 +29,11 @@ _LAZY = {
     "cox_index_for_effect": "trialkit.estimate.frequentist.effect_sizes",
     "lee_bounds": "trialkit.estimate.frequentist.bounds",
     "subgroup_effects": "trialkit.estimate.frequentist.subgroups",
+    "kaplan_meier": "trialkit.estimate.frequentist.survival",
+    "KaplanMeierCurve": "trialkit.estimate.frequentist.survival",
+    "rmst_difference": "trialkit.estimate.frequentist.survival_rmst",
+    "cox_hazard_ratios": "trialkit.estimate.frequentist.survival_cox",
+    "CoxResult": "trialkit.estimate.frequentist.survival_cox",
 }
 
 __all__ = sorted(_LAZY)
