@@ -80,9 +80,17 @@ def test_boundary_points(overall: float, cautious: float | None, optimistic: flo
     assert max_differential(overall, "optimistic") == round(optimistic / 100, 4), "optimistic"
 
 
+def flagship_outcomes() -> list[str]:
+    """The flagship's outcomes compared between arms or monitored (monitoring included)."""
+    from trialkit.protocol import bundled_path, load_protocol
+
+    return [o.name for o in load_protocol(bundled_path("council_discretionary_budget")).outcomes]
+
+
 def test_every_two_arm_outcome_has_both_verdicts(two_arms: pd.DataFrame) -> None:
     measured = two_arms[two_arms["outcome"] != "unjustified_spend"]
-    assert len(measured) == 9 * 2 * 2  # nine outcomes × cluster/individual × two arms
+    compared = [o for o in flagship_outcomes() if o != "unjustified_spend"]
+    assert len(measured) == len(compared) * 2 * 2  # outcomes × cluster/individual × two arms
     for _, row in measured.iterrows():
         pair = _rows(two_arms, outcome=row["outcome"], level=row["level"])
         arms = pair.set_index("arm")

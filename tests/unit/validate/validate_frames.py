@@ -88,6 +88,8 @@ def make_staff(per_team: int = 2) -> pd.DataFrame:
                     "job_satisfaction_baseline": LIKERT[(n + 2) % 5],
                     "intention_to_leave": n % 2,
                     "sickness_days": n % 9,
+                    "felt_autonomy": 1 + (n % 9) / 2,
+                    "visits_completed": 10 + n % 12,
                     "years_in_role": 1 + n % 10,
                 }
             )

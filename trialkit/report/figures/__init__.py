@@ -17,6 +17,7 @@ from trialkit.report.figures.results import (
     subgroup_plot,
 )
 from trialkit.report.figures.stepped_wedge import stepped_wedge_plot, stepped_wedge_spec
+from trialkit.report.figures.survival import survival_plot
 
 __all__ = [
     "Figure",
@@ -31,4 +32,5 @@ __all__ = [
     "stepped_wedge_plot",
     "stepped_wedge_spec",
     "subgroup_plot",
+    "survival_plot",
 ]

@@ -23,6 +23,7 @@ from trialkit.report.figures._draw import (
     wrap,
 )
 from trialkit.report.figures.stepped_wedge import stepped_wedge_plot
+from trialkit.report.figures.survival import survival_plot
 from trialkit.report.tables import fmt, fmt_p
 
 
@@ -346,6 +347,7 @@ def build_figures(data: Mapping[str, Any]) -> dict[str, Any]:
         "subgroups": subgroup_plot,
         "misuse": misuse_plot,
         "stepped_wedge": stepped_wedge_plot,
+        "survival": survival_plot,
     }
     out: dict[str, Any] = {k: makers[k](v) for k, v in data.items() if k in makers}
     out["randomisation"] = [
