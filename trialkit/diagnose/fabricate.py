@@ -6,7 +6,8 @@ ICC and whose individual part is explained by the baseline to the declared R²; 
 then mapped to the outcome's type (continuous, binary, count, ordinal, proportion), shifted by
 the declared effect (times ``effect_scale``) in every treated arm, clipped to the declared
 range, and lost at the declared attrition rate. Ordinal outcomes are written as their text
-labels, as survey exports are.
+labels, as survey exports are. Time-to-event outcomes are written as joining and leaving
+dates and leaving reasons (:mod:`trialkit.diagnose.survival`), never lost to attrition.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import special, stats
 
+from trialkit.diagnose.survival import add_survival
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Assumptions, Covariate, Outcome
 
@@ -48,7 +50,8 @@ def fabricate(
     effect_scale
         Multiplies every declared treatment effect, in every treated arm: 1 simulates the
         declared effects, 0 no effect (the null), -1 effects of the same size in the harmful
-        direction. Every treated arm gets the same (scaled) declared effect.
+        direction. Every treated arm gets the same (scaled) declared effect; for a
+        time-to-event outcome the log hazard ratio is scaled.
 
     Returns
     -------
@@ -187,6 +190,10 @@ def _add_outcomes(
     for k, outcome in enumerate(protocol.outcomes):
         a = outcome.assumptions
         if outcome.level != level or a is None:
+            continue
+        if outcome.survival is not None:  # dates and reasons; HR records have no non-response
+            add_survival(frame, protocol, outcome, frailty=effects[rows, k], treated=treated,
+                         rng=rng, scale=scale)
             continue
         n = len(frame)
         individual = rng.standard_normal(n)

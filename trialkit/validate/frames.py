@@ -92,6 +92,8 @@ def code_level(
         issues.extend(found)
 
     for outcome in spec.outcomes:
+        if outcome.survival is not None:  # dates and reasons: read by validate.survival
+            continue
         apply(outcome.data_column, outcome.type, f'outcome "{outcome.name}"', outcome.levels)
         if outcome.baseline:
             apply(
@@ -106,7 +108,7 @@ def code_level(
     if spec.take_up:
         apply(spec.take_up, "binary", "the take-up column")
     for column in frame.columns:
-        if is_date_column(column, frame[column]):
+        if column not in spec.survival_dates and is_date_column(column, frame[column]):
             apply(column, "date", "a date")
     for column in (spec.id_column, spec.unit_column):
         if column in frame.columns:

@@ -2,8 +2,9 @@
 
 A file holding a measurement level's ``id_column`` is that level's file; a file with the
 randomised unit's id column and no level id column is the unit-level file. Each level needs
-its ids, the link to the unit, its outcomes, and the covariates, subgroups, baseline
-measures, take-up and period columns the protocol declares for it.
+its ids, the link to the unit, its outcomes (for a time-to-event outcome, its date and
+reason columns instead), and the covariates, subgroups, baseline measures, take-up and
+period columns the protocol declares for it.
 """
 
 from __future__ import annotations
@@ -56,10 +57,34 @@ class LevelSpec:
     def required(self) -> tuple[str, ...]:
         """Every column the file must have, without repeats, ids first."""
         columns = [self.id_column, self.unit_column]
-        columns += [o.data_column for o in self.outcomes]
+        for outcome in self.outcomes:
+            columns += survival_columns(outcome) if outcome.survival else [outcome.data_column]
         columns += [*self.covariates, *self.subgroups, *self.baselines]
         columns += [c for c in (self.take_up, self.period) if c]
         return tuple(dict.fromkeys(columns))
+
+    @property
+    def survival_dates(self) -> frozenset[str]:
+        """The start and end date columns of this level's time-to-event outcomes."""
+        return frozenset(
+            column
+            for o in self.outcomes
+            if o.survival is not None
+            for column in (o.survival.start_column, o.survival.end_column)
+            if column
+        )
+
+
+def survival_columns(outcome: Outcome) -> list[str]:
+    """The columns a time-to-event outcome is read from: end date, start date, reason.
+
+    A survival outcome's own column (its time in days) is derived by validation, so the
+    file need not hold it.
+    """
+    if outcome.survival is None:
+        return []
+    declared = outcome.survival
+    return [c for c in (declared.end_column, declared.start_column, declared.reason_column) if c]
 
 
 def level_specs(protocol: Protocol) -> tuple[LevelSpec, ...]:
@@ -101,7 +126,11 @@ def _level_of(table: RawTable, specs: Sequence[LevelSpec]) -> tuple[LevelSpec | 
     columns = set(table.frame.columns)
     below = [s for s in specs if not s.is_unit and s.id_column in columns]
     if len(below) > 1:
-        with_outcomes = [s for s in below if any(o.data_column in columns for o in s.outcomes)]
+        with_outcomes = [
+            s
+            for s in below
+            if any({o.data_column, *survival_columns(o)[:1]} & columns for o in s.outcomes)
+        ]
         below = with_outcomes if len(with_outcomes) == 1 else below
     if len(below) == 1:
         return below[0], ""

@@ -40,6 +40,7 @@ from trialkit.validate.privacy import pseudonymise
 from trialkit.validate.readers import RawTable, read_table
 from trialkit.validate.result import TrialData
 from trialkit.validate.schema import check_frame, level_schema
+from trialkit.validate.survival import add_survival
 
 PathLike = str | os.PathLike[str]
 
@@ -63,7 +64,13 @@ def _check_level(
     positions: NDArray[np.int64],
 ) -> tuple[pd.DataFrame, list[Issue]]:
     coded, issues = code_level(table, spec, protocol)
-    dates = [c for c in coded.columns if is_date_column(c, table.frame[c])]
+    coded, survival_issues = add_survival(coded, table, spec, protocol)
+    issues += survival_issues
+    dates = [
+        c
+        for c in table.frame.columns
+        if c not in spec.survival_dates and is_date_column(c, table.frame[c])
+    ]
     schema, rules = level_schema(
         spec, protocol, allocated=allocation["unit_id"], columns=coded.columns, date_columns=dates
     )
