@@ -257,17 +257,7 @@ def make(
             f"The 'outcome' parameter of {func} must be a ContinuousOutcome or a "
             f"BinaryOutcome. Got {outcome!r} instead."
         )
-    arms = check_int("n_arms", n_arms, 2, func=func)
-    share = 1.0 / arms if treated_share is None else treated_share
-    if control_share is None:
-        share = check_real("treated_share", share, 0.0, 1 / (arms - 1), closed="neither", func=func)
-        control = 1.0 - (arms - 1) * share
-    else:
-        # Treatment arms may differ in size: only this arm and control are constrained.
-        share = check_real("treated_share", share, 0.0, 1.0, closed="neither", func=func)
-        control = check_real(
-            "control_share", control_share, 0.0, 1.0 - share, closed="right", func=func
-        )
+    arms, share, control = arm_shares(n_arms, treated_share, control_share, func=func)
     dist = dist or ("normal" if isinstance(outcome, BinaryOutcome) else "t")
     return Parallel(
         design=design,
@@ -292,6 +282,23 @@ def make(
         normal=check_option("dist", dist, Distribution, func=func) == "normal",
         mde_method=check_option("mde_method", mde_method, MdeMethod, func=func),  # type: ignore[arg-type]
     )
+
+
+def arm_shares(
+    n_arms: int, treated_share: float | None, control_share: float | None, *, func: str
+) -> tuple[int, float, float]:
+    """Checked ``(n_arms, treated_share, control_share)``; shares default to equal arms."""
+    arms = check_int("n_arms", n_arms, 2, func=func)
+    share = 1.0 / arms if treated_share is None else treated_share
+    if control_share is None:
+        share = check_real("treated_share", share, 0.0, 1 / (arms - 1), closed="neither", func=func)
+        return arms, share, 1.0 - (arms - 1) * share
+    # Treatment arms may differ in size: only this arm and control are constrained.
+    share = check_real("treated_share", share, 0.0, 1.0, closed="neither", func=func)
+    control = check_real(
+        "control_share", control_share, 0.0, 1.0 - share, closed="right", func=func
+    )
+    return arms, share, control
 
 
 def check_effect(outcome: Outcome, effect: float | None, *, func: str) -> float | None:

@@ -22,7 +22,7 @@ from trialkit.design._checks import check_option, check_real
 
 BinaryMethod = Literal["arcsine", "unpooled"]
 EffectDirection = Literal["increase", "decrease"]
-OutcomeKind = Literal["continuous", "binary"]
+OutcomeKind = Literal["continuous", "binary", "survival"]
 
 _EDGE = 1e-9
 

@@ -11,6 +11,11 @@ How each outcome is treated:
 - **Outcome scale.** Binary outcomes use ``rate`` and Cohen's h (arcsine); continuous,
   count and proportion outcomes use ``sd``; ordinal outcomes use the SD of the level scores
   (1, 2, ...) under ``distribution``. Effects are in outcome units (risk differences).
+- **Survival.** A time-to-event outcome is modelled ``"survival"``: Schoenfeld's events
+  formula with the cluster design effect (:mod:`.survival`), from ``rate`` (control share
+  with the event by ``survival.horizon_days``), ``hazard_ratio`` and ``icc``. Its effect and
+  MDE are hazard ratios, and its note gives the expected events; it has no complier MDE.
+  Stepped wedges do not assess it.
 - **Arms.** Each treatment arm is compared with control, with shares from the arms'
   ratios and, with more than two arms, Bonferroni-adjusted alpha.
 - **Attrition.** ``power.attrition`` removes measurements, ``power.unit_attrition`` whole
@@ -26,9 +31,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -37,13 +42,17 @@ from trialkit.design._checks import NoSolutionError
 from trialkit.design.cluster import solve_cluster
 from trialkit.design.individual import solve_individual
 from trialkit.design.outcomes import BinaryOutcome, ContinuousOutcome, EffectDirection, Outcome
-from trialkit.design.results import DesignKind, PowerResult
+from trialkit.design.results import PowerResult
 from trialkit.design.stepped_wedge import solve_stepped_wedge
+from trialkit.design.survival import SurvivalOutcome, solve_survival
 
 if TYPE_CHECKING:
     from trialkit.protocol import Protocol
     from trialkit.protocol.arms import Arm
     from trialkit.protocol.outcomes import Outcome as ProtocolOutcome
+
+PowerModel = Literal["individual", "cluster", "stepped_wedge", "survival"]
+Spec = Outcome | SurvivalOutcome
 
 #: Columns of :meth:`PowerTable.to_frame`, in order.
 POWER_COLUMNS: tuple[str, ...] = (
@@ -62,9 +71,11 @@ class PowerRow:
     outcome, role, comparison
         The outcome's name and role, and ``"<arm> vs <control>"``.
     model
-        How the outcome is modelled: ``"individual"``, ``"cluster"`` or ``"stepped_wedge"``.
+        How the outcome is modelled: ``"individual"``, ``"cluster"``, ``"stepped_wedge"``
+        or ``"survival"`` (``at_planned.design`` says whether its units are clustered).
     effect
-        The hoped-for ITT effect in outcome units (``assumptions.effect``).
+        The hoped-for ITT effect in outcome units (``assumptions.effect``); for a survival
+        outcome the hoped-for hazard ratio (``assumptions.hazard_ratio``).
     power
         Power to detect ``effect`` at the planned size.
     target_power
@@ -72,7 +83,8 @@ class PowerRow:
     mde
         ITT minimum detectable effect at the target power, in outcome units, signed in the
         hoped-for direction (the harmful direction when no effect is hoped for); NaN when
-        none exists (see ``note``).
+        none exists (see ``note``). For a survival outcome, the minimum detectable hazard
+        ratio on the same side of 1 (the note gives the other side).
     mde_cace
         ``mde / compliance`` when a CACE estimand is declared, else ``None``.
     at_planned, at_target
@@ -85,7 +97,7 @@ class PowerRow:
     outcome: str
     role: str
     comparison: str
-    model: DesignKind
+    model: PowerModel
     effect: float
     power: float
     target_power: float
@@ -158,7 +170,7 @@ def power_table(protocol: Protocol, *, units: int | None = None) -> PowerTable:
     for outcome in protocol.outcomes:
         if outcome.assumptions is None:
             continue
-        spec, reason = _outcome_spec(outcome)
+        spec, reason = _outcome_spec(protocol, outcome)
         level = protocol.level(outcome.level)
         if spec is None or (level is not None and level.arms):
             skipped.append((outcome.name, reason or "measured only in some arms"))
@@ -183,9 +195,15 @@ def power_by_units(protocol: Protocol) -> PowerTable:
     )
 
 
-def _outcome_spec(outcome: ProtocolOutcome) -> tuple[Outcome | None, str]:
+def _outcome_spec(protocol: Protocol, outcome: ProtocolOutcome) -> tuple[Spec | None, str]:
     a = outcome.assumptions
     assert a is not None
+    if outcome.type == "survival":
+        if a.rate is None or a.hazard_ratio is None:
+            return None, "a survival outcome needs `assumptions.rate` and `hazard_ratio`"
+        if protocol.design.type == "stepped_wedge":
+            return None, "survival outcomes are not assessed in a stepped wedge"
+        return SurvivalOutcome(a.rate, direction=_direction(outcome)), ""
     if outcome.type == "binary":
         if a.rate is None:
             return None, "a binary outcome needs `assumptions.rate`"
@@ -203,36 +221,52 @@ def _outcome_spec(outcome: ProtocolOutcome) -> tuple[Outcome | None, str]:
 
 
 def _direction(outcome: ProtocolOutcome) -> EffectDirection:
-    """The direction an MDE is sought in: the hoped-for one, else the harmful one."""
-    assert outcome.assumptions is not None
-    effect = outcome.assumptions.effect
-    if effect != 0:
-        return "increase" if effect > 0 else "decrease"
-    return "increase" if outcome.direction == "lower_is_better" else "decrease"
+    """The direction an MDE is sought in: the hoped-for one, else the harmful one.
+
+    A survival outcome's scale is the hazard ratio: more hazard means less time to the event,
+    so the harm to a ``higher_is_better`` time is an increase.
+    """
+    effect, null = _effect(outcome)
+    if effect != null:
+        return "increase" if effect > null else "decrease"
+    harm_up = outcome.direction == ("higher_is_better" if null else "lower_is_better")
+    return "increase" if harm_up else "decrease"
+
+
+def _effect(outcome: ProtocolOutcome) -> tuple[float, float]:
+    """The hoped-for effect on the calculation's scale and its null value."""
+    a = outcome.assumptions
+    assert a is not None
+    if outcome.type == "survival":
+        assert a.hazard_ratio is not None
+        return a.hazard_ratio, 1.0
+    return a.effect, 0.0
 
 
 def _row(
-    protocol: Protocol, outcome: ProtocolOutcome, arm: Arm, spec: Outcome, planned: int
+    protocol: Protocol, outcome: ProtocolOutcome, arm: Arm, spec: Spec, planned: int
 ) -> PowerRow:
-    a = outcome.assumptions
-    assert a is not None
+    effect, null = _effect(outcome)
     model, solve = _solver(protocol, outcome, arm, spec, planned)
-    at_planned = solve(effect=a.effect)
+    at_planned = solve(effect=effect)
     target = protocol.power.target
-    note = "" if a.effect else "No effect assumed: power equals alpha; the MDE is for harm. "
+    note = "No effect assumed: power equals alpha; the MDE is for harm. " if effect == null else ""
     try:
         at_target: PowerResult | None = solve(power=target)
     except NoSolutionError as error:
         at_target, note = None, note + str(error)
     sign = 1.0 if _direction(outcome) == "increase" else -1.0
     mde = math.nan if at_target is None else math.copysign(abs(at_target.effect), sign)
-    cace = any(e.type == "CACE" for e in protocol.estimands)
+    cace = any(e.type == "CACE" for e in protocol.estimands) and model != "survival"
+    if isinstance(spec, SurvivalOutcome):
+        mde = math.nan if at_target is None else at_target.effect
+        note += _events_note(outcome, spec, solve, at_planned, target)
     return PowerRow(
         outcome=outcome.name,
         role=outcome.role,
         comparison=f"{arm.id} vs {protocol.control.id}",
         model=model,
-        effect=a.effect,
+        effect=effect,
         power=at_planned.power,
         target_power=target,
         mde=mde,
@@ -243,9 +277,36 @@ def _row(
     )
 
 
+def _events_note(
+    outcome: ProtocolOutcome,
+    spec: SurvivalOutcome,
+    solve: Callable[..., PowerResult],
+    planned: PowerResult,
+    target: float,
+) -> str:
+    """Expected events at the planned size, and the MDE on the other side of 1."""
+    assert outcome.survival is not None and planned.events is not None
+    flip: EffectDirection = "increase" if spec.direction == "decrease" else "decrease"
+    try:
+        other = f"{solve(power=target, outcome=replace(spec, direction=flip)).effect:.3g}"
+    except NoSolutionError:
+        other = "none"
+    return (
+        f" Effect and MDE are hazard ratios (treated/control); MDE on the other side of 1: "
+        f"{other}. Expected events: {planned.events:.0f} ({planned.p_treatment:.1%} of "
+        f"treated and {planned.p_control:.1%} of control units by day "
+        f"{outcome.survival.horizon_days}; design effect {planned.design_effect:.3g})."
+    )
+
+
+def _solve_survival(effect: float | None = None, **fixed: Any) -> PowerResult:
+    """:func:`solve_survival` called as the other solvers are, with ``effect`` the HR."""
+    return solve_survival(effect, **fixed)
+
+
 def _solver(
-    protocol: Protocol, outcome: ProtocolOutcome, arm: Arm, spec: Outcome, planned: int
-) -> tuple[DesignKind, Callable[..., PowerResult]]:
+    protocol: Protocol, outcome: ProtocolOutcome, arm: Arm, spec: Spec, planned: int
+) -> tuple[PowerModel, Callable[..., PowerResult]]:
     a = outcome.assumptions
     assert a is not None
     plan = protocol.power
@@ -265,6 +326,12 @@ def _solver(
         treated_share=arm.ratio / total, control_share=protocol.control.ratio / total,
         n_arms=len(protocol.arms), alpha=alpha, outcome=spec,
     )  # fmt: skip
+    if isinstance(spec, SurvivalOutcome):
+        lost = dict(attrition=plan.attrition, cluster_attrition=plan.unit_attrition)
+        if level is None:  # units randomised and followed: one attrition for both
+            lost = dict(attrition=1 - (1 - plan.attrition) * (1 - plan.unit_attrition))
+        clustered = dict(cluster_size=size, icc=a.icc, cv=level.per_unit.cv) if level else {}
+        return "survival", partial(_solve_survival, n=planned, **lost, **clustered, **shares)
     covariates = sum(1 for c in protocol.covariates if c.adjust and c.level == protocol.units.name)
     if level is None:
         keep = (1 - plan.attrition) * (1 - plan.unit_attrition)

@@ -23,7 +23,7 @@ class PowerResult:
     design
         ``"individual"``, ``"cluster"`` or ``"stepped_wedge"``.
     outcome
-        ``"continuous"`` or ``"binary"``.
+        ``"continuous"``, ``"binary"`` or ``"survival"`` (time to event).
     solved_for
         Which quantity was solved for: ``"power"``, ``"effect"`` (the MDE), ``"n"``,
         ``"clusters"`` or ``"cluster_size"``.
@@ -31,12 +31,14 @@ class PowerResult:
         Power at ``effect`` with the (rounded-up) sizes shown.
     effect
         The effect to detect, or the MDE when ``solved_for == "effect"``: a difference in
-        outcome units (continuous) or a risk difference (binary). It is the effect of
-        receiving treatment; the ITT effect is ``compliance * effect``.
+        outcome units (continuous), a risk difference (binary) or a hazard ratio, treated
+        over control (survival). It is the effect of receiving treatment; the ITT effect is
+        ``compliance * effect``.
     standardised_effect
-        ``effect / sd`` (continuous) or Cohen's h (binary).
+        ``effect / sd`` (continuous), Cohen's h (binary) or the log hazard ratio (survival).
     p_control, p_treatment
-        Control and treated proportions (binary outcomes; ``None`` otherwise).
+        Control and treated proportions (binary outcomes), or shares with the event by the
+        horizon (survival); ``None`` otherwise.
     sd
         Outcome standard deviation (continuous; ``None`` for binary outcomes).
     binary_method
@@ -79,6 +81,8 @@ class PowerResult:
         ``"exact"`` (noncentral-t inversion) or ``"multiplier"`` (Bloom/PowerUp! ``M·SE``).
     size_exact
         The unrounded solution when a size was solved for, ``None`` otherwise.
+    events
+        Expected events in the comparison (survival outcomes), ``None`` otherwise.
     """
 
     design: DesignKind
@@ -118,6 +122,7 @@ class PowerResult:
     test: str
     mde_method: MdeMethod
     size_exact: float | None
+    events: float | None = None
 
     @property
     def mde(self) -> float:
