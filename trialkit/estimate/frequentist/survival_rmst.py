@@ -69,7 +69,7 @@ def rmst_pseudo_values(t: FloatArray, d: FloatArray, horizon: float) -> FloatArr
     y, ev = table.at_risk, table.events
     with np.errstate(divide="ignore", invalid="ignore"):
         # Before unit i's time it is at risk but has no event: Y - 1 at risk, same events.
-        before = np.where(ev > 0, 1.0 - ev / (y - 1.0), 1.0)
+        before = np.where((ev > 0) & (y > 1.0), 1.0 - ev / (y - 1.0), 1.0)
     p1 = np.cumprod(before)
     c1 = np.cumsum(w * p1)
     # tail[j] = sum_{k >= j} w_k prod_{j < s <= k} g_s, the unchanged part after the time.
