@@ -224,7 +224,8 @@ def _reason_codes(
     per_key = [lookup.get(k, other) if k else blank_code for k in keys]
     codes = np.asarray([*per_key, blank_code], dtype="float64")[positions]
     blank = blank_mask(series)
-    issues = _missing_reasons(outcome, series, ended & blank, file=table.name)
+    needed = ended & blank & bool(declared.event_reasons)  # else a blank reason is the event
+    issues = _missing_reasons(outcome, series, needed, file=table.name)
     issues += _undated_reasons(outcome, series, ~blank & ~has_end, file=table.name)
     if lookup:
         unknown = [k for k in dict.fromkeys(keys) if k and k not in lookup]
@@ -242,7 +243,7 @@ def _missing_reasons(
     reasons = ", ".join(f"'{r}'" for r in (*declared.event_reasons, *declared.competing_reasons))
     return rows_issues(
         mask,
-        series.fillna(""),
+        series.astype(object).where(series.notna(), ""),
         file=file,
         column=str(declared.reason_column),
         message=lambda v: (
