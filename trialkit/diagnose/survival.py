@@ -65,10 +65,10 @@ def rmst_hazard_ratio(effect: float, hazard: float, horizon: float) -> float:
     """The exponential hazard ratio that changes the RMST over ``horizon`` by ``effect`` days."""
 
     def rmst(h: float) -> float:
-        return (1 - math.exp(-h * horizon)) / h
+        return -math.expm1(-h * horizon) / h
 
     target = min(max(rmst(hazard) + effect, 1e-6 * horizon), horizon * (1 - 1e-9))
-    log_h = optimize.brentq(lambda x: rmst(math.exp(x)) - target, -60.0, 60.0)
+    log_h = optimize.brentq(lambda x: rmst(math.exp(x)) - target, -40.0, 10.0)
     return math.exp(log_h) / hazard
 
 
