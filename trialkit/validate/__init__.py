@@ -11,9 +11,13 @@ from trialkit.validate.privacy import pseudonymise, suppress_small_cells, suppre
 from trialkit.validate.readers import FORMATS, RawTable, read_table
 from trialkit.validate.result import TrialData
 from trialkit.validate.stage import outcomes, validate_data, validate_files
+from trialkit.validate.survival import CENSORED, COMPETING, EVENT, event_column
 from trialkit.validate.wwc import attrition_verdict, max_differential
 
 __all__ = [
+    "CENSORED",
+    "COMPETING",
+    "EVENT",
     "FORMATS",
     "ArmCounts",
     "ArmFlow",
@@ -26,6 +30,7 @@ __all__ = [
     "attrition_table",
     "attrition_verdict",
     "consort_flows",
+    "event_column",
     "issues_frame",
     "max_differential",
     "outcomes",

@@ -3,7 +3,10 @@
 For each outcome and arm: *assigned* (allocated clusters; individuals in the level's file),
 *received* (took up the arm, where the protocol declares a take-up column), *followed up*
 (non-missing outcome) and *analysed* (followed up; everyone assigned when the plan is
-multiple imputation). Attrition is ``1 − followed up / assigned``.
+multiple imputation). Attrition is ``1 − followed up / assigned``. For a time-to-event
+outcome every row with a usable start date is followed up — leavers (followed to the
+event) and rows censored at the end of follow-up alike — so leaving is never attrition;
+only rows without usable dates are missing (:mod:`trialkit.validate.survival`).
 
 Each treated arm is compared with control on its own, as the What Works Clearinghouse
 does for a study with several arms: *overall* attrition pools the two arms, *differential*

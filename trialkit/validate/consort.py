@@ -3,7 +3,9 @@
 Per arm and outcome: clusters and individuals allocated, received the allocated arm, lost
 to follow-up (with reasons where a ``missing_reason`` column gives them), analysed and
 excluded from analysis, plus the average and range of cluster sizes at allocation and
-analysis. The report draws its flow diagram from these numbers.
+analysis. The report draws its flow diagram from these numbers. For a time-to-event
+outcome a leaver is followed up (to the event), not lost: only rows without usable dates
+count as lost (:mod:`trialkit.validate.survival`).
 """
 
 from __future__ import annotations

@@ -22,7 +22,10 @@ class TrialData:
     frames
         One DataFrame per level with data (the randomised unit's name and each measurement
         level's name). Outcomes are numeric: binary as 0/1, ordinal as codes 0..K−1 in
-        the declared order, counts and scores as numbers; missing stays missing. Each frame
+        the declared order, counts and scores as numbers; missing stays missing. A
+        time-to-event outcome's column is its time in days from the start of follow-up,
+        and ``<column>_event`` codes how it ended (0 censored, 1 event, 2 competing
+        event; :mod:`trialkit.validate.survival`). Each frame
         carries ``arm, block, cluster`` (categoricals) and ``probability`` (+ ``step``) from
         the allocation.
         Rows keep the file's order; the index is the file's row (spreadsheet row − 2).
