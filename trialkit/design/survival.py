@@ -263,7 +263,11 @@ def solve_survival(
         hazard_ratio = _solve_hazard_ratio(setup, problem, n, power)
     else:
         assert hazard_ratio is not None and power is not None
-        problem.require_effect(hazard_ratio, power)
+        if hazard_ratio == 1.0:
+            raise NoSolutionError(
+                f"No sample size reaches {power:.0%} power for a hazard ratio of 1: power "
+                "stays at alpha. Fix: give the smallest hazard ratio worth detecting."
+            )
         hr = hazard_ratio
         what = "number of units" if cluster_size is None else "number of clusters"
         exact = problem.solve_size(
