@@ -19,7 +19,9 @@ from trialkit.analyse.rows import (
     DescriptiveRow,
     EffectSizeRow,
     EstimateRow,
+    HazardRatioRow,
     IndexRow,
+    KaplanMeierRow,
     NetBenefitRow,
     PosteriorRow,
     RandomisationRow,
@@ -65,7 +67,8 @@ class ResultsDocument(Row):
     reported; ``verdicts`` hold what the registered criterion says of each primary outcome
     and arm in both schools (see :class:`~trialkit.analyse.rows.VerdictRow`), and
     ``mechanisms`` the same of each mechanism outcome (the manipulation check), and
-    ``shirking`` of each outcome in a ``shirking`` family (effort proxies).
+    ``shirking`` of each outcome in a ``shirking`` family (effort proxies), and
+    ``retention`` of each time-to-event outcome (its RMST difference).
     """
 
     schema_version: Literal[2] = SCHEMA_VERSION
@@ -87,10 +90,13 @@ class ResultsDocument(Row):
     subgroups: tuple[SubgroupRow, ...] = ()
     effect_sizes: tuple[EffectSizeRow, ...] = ()
     descriptives: tuple[DescriptiveRow, ...] = ()
+    survival_curves: tuple[KaplanMeierRow, ...] = ()
+    hazard_ratios: tuple[HazardRatioRow, ...] = ()
     randomisation: tuple[RandomisationRow, ...] = ()
     verdicts: tuple[VerdictRow, ...] = ()
     mechanisms: tuple[VerdictRow, ...] = ()
     shirking: tuple[VerdictRow, ...] = ()
+    retention: tuple[VerdictRow, ...] = ()
     bayesian: BayesianSection
 
     def to_json(self) -> str:

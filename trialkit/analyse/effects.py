@@ -12,7 +12,9 @@ from trialkit.analyse.rows import (
     DescriptiveRow,
     EffectSizeRow,
     EstimateRow,
+    HazardRatioRow,
     IndexRow,
+    KaplanMeierRow,
     PosteriorRow,
     RandomisationRow,
     SubgroupRow,
@@ -20,6 +22,8 @@ from trialkit.analyse.rows import (
 )
 from trialkit.analyse.trial import frame_rows, model_rows
 from trialkit.estimate.frequentist.plan import FrequentistResults
+from trialkit.estimate.frequentist.survival import KaplanMeierCurve
+from trialkit.estimate.frequentist.survival_plan import SurvivalFit, survival_at
 from trialkit.estimate.verdicts import bayesian_verdict, frequentist_verdict, signs_differ
 from trialkit.protocol import Protocol
 from trialkit.validate import TrialData
@@ -28,12 +32,29 @@ from trialkit.validate import TrialData
 def frequentist_rows(freq: FrequentistResults) -> dict[str, tuple[object, ...]]:
     """The plan's tidy frames as document rows, keyed by document field."""
     return {
+        "survival_curves": tuple(_curve(fit, curve) for fit in freq.survival
+                                 for curve in fit.curves),
+        "hazard_ratios": tuple(row for fit in freq.survival
+                               for row in frame_rows(HazardRatioRow, fit.hazard_ratios)),
         "estimates": frame_rows(EstimateRow, freq.estimates),
         "indices": frame_rows(IndexRow, freq.indices),
         "subgroups": frame_rows(SubgroupRow, _subgroups(freq)),
         "effect_sizes": frame_rows(EffectSizeRow, freq.effect_sizes),
         "descriptives": frame_rows(DescriptiveRow, freq.descriptives),
     }
+
+
+def _curve(fit: SurvivalFit, curve: KaplanMeierCurve) -> KaplanMeierRow:
+    rmst = dict(zip(fit.rmst["arm"].astype(str), fit.rmst["mean"].astype(float), strict=True))
+    outcome = str(fit.rmst["outcome"].iloc[0])
+    return KaplanMeierRow(
+        outcome=outcome, arm=str(curve.arm), times=tuple(map(float, curve.times)),
+        survival=tuple(map(float, curve.survival)), ci_low=tuple(map(float, curve.ci_low)),
+        ci_high=tuple(map(float, curve.ci_high)), ci_level=curve.ci_level,
+        at=tuple(map(float, curve.at)), n_at_risk=tuple(map(int, curve.n_at_risk)),
+        survival_at=tuple(map(float, survival_at(curve, curve.at))), n_obs=curve.n_obs,
+        n_events=curve.n_events, n_competing=curve.n_competing,
+        rmst=rmst[str(curve.arm)], horizon=float(curve.at[-1]))
 
 
 def _subgroups(freq: FrequentistResults) -> pd.DataFrame:

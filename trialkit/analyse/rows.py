@@ -106,13 +106,61 @@ class EffectSizeRow(Row):
 
 
 class DescriptiveRow(Row):
-    """N, mean and SD of one outcome in one arm (CONSORT 2025 item 26)."""
+    """N, mean and SD of one outcome in one arm (CONSORT 2025 item 26).
+
+    For a time-to-event outcome ``statistic`` is ``rmst``: ``mean`` is the arm's
+    Kaplan–Meier restricted mean time up to the horizon, and ``sd`` is undefined.
+    """
 
     outcome: str
     arm: str
     n: int
     mean: Number
     sd: Number
+    statistic: Literal["mean", "rmst"] = "mean"
+
+
+class KaplanMeierRow(Row):
+    """One arm's Kaplan–Meier curve of a time-to-event outcome, with numbers at risk."""
+
+    outcome: str
+    arm: str
+    times: tuple[float, ...]
+    survival: tuple[float, ...]
+    ci_low: tuple[float, ...]
+    ci_high: tuple[float, ...]
+    ci_level: float
+    at: tuple[float, ...]
+    n_at_risk: tuple[int, ...]
+    survival_at: tuple[float, ...]
+    n_obs: int
+    n_events: int
+    n_competing: int
+    rmst: float
+    horizon: float
+
+
+class HazardRatioRow(Row):
+    """The Cox hazard ratio of one arm against control, with the proportional-hazards check.
+
+    Cause-specific (competing events censored); robust SEs clustered on the unit of
+    randomisation without small-sample correction (``se_type`` CR0): supporting evidence
+    beside the registered RMST difference.
+    """
+
+    outcome: str
+    arm: str
+    estimate: float
+    std_error: float
+    p_value: float
+    hazard_ratio: float
+    hr_ci_low: float
+    hr_ci_high: float
+    ci_level: float
+    ph_p_value: Number
+    se_type: str
+    n_obs: int
+    n_events: int
 
 
 class RandomisationRow(Row):

@@ -92,6 +92,7 @@ def _verdicts(protocol: Protocol, estimates: tuple[EstimateRow, ...],
         "verdicts": {o.name for o in protocol.outcomes if o.role == "primary"},
         "mechanisms": {o.name for o in protocol.outcomes if o.role == "mechanism"},
         "shirking": {o.name for o in protocol.outcomes if o.family in shirking},
+        "retention": {o.name for o in protocol.outcomes if o.type == "survival"},
     }
     return {key: effects.verdicts(protocol, estimates, section.posteriors, outcomes=names)
             for key, names in groups.items()}

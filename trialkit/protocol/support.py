@@ -90,20 +90,39 @@ def _se_type_fits_design(p: Protocol) -> Iterator[Problem]:
 
 
 def _survival_support(p: Protocol) -> Iterator[Problem]:
+    timed = {o.name for o in p.outcomes if o.type == "survival"}
     for i, outcome in enumerate(p.outcomes):
-        if outcome.type == "survival":
-            yield Problem(
-                ("outcomes", i, "type"),
-                f"outcome `{outcome.name}` is a time-to-event (`survival`) outcome, which "
-                f"{_NOT_RUN}",
-                "declare the outcome as `binary` (e.g. left within the horizon) for now.",
-            )
-        elif outcome.survival is not None:
-            yield Problem(
-                ("outcomes", i, "survival"),
-                f"outcome `{outcome.name}` has a `survival` section but is `{outcome.type}`",
-                "remove `survival:`, or declare `type: survival`.",
-            )
+        if outcome.type == "survival" and outcome.survival is None:
+            yield Problem(("outcomes", i, "type"),
+                          f"outcome `{outcome.name}` is time-to-event but says not how to "
+                          "read it from the data",
+                          "add a `survival:` section (`end_column:` and `horizon_days:` at "
+                          "least).")
+        elif outcome.type != "survival" and outcome.survival is not None:
+            yield Problem(("outcomes", i, "survival"),
+                          f"outcome `{outcome.name}` has a `survival` section but is "
+                          f"`{outcome.type}`", "remove `survival:`, or declare `type: survival`.")
+        elif outcome.type == "survival" and p.design.stepped_wedge is not None:
+            yield Problem(("outcomes", i, "type"),
+                          f"a time-to-event outcome (`{outcome.name}`) in a stepped wedge "
+                          f"{_NOT_RUN}", "measure it as `binary` (left within a period).")
+    if timed and p.analysis.frequentist.missing_data != "complete_case":
+        yield Problem(("analysis", "frequentist", "missing_data"),
+                      f"`{p.analysis.frequentist.missing_data}` for time-to-event outcomes "
+                      f"{_NOT_RUN} (censoring is handled by the survival analysis itself)",
+                      "declare `missing_data: complete_case`.")
+    for r, rule in enumerate(p.analysis.decision_rules):
+        for c, cond in enumerate(rule.conditions):
+            if cond.outcome in timed:
+                yield Problem(("analysis", "decision_rules", r, "conditions", c, "outcome"),
+                              f"a Bayesian model of the time-to-event outcome "
+                              f"`{cond.outcome}` {_NOT_RUN}, so this rule could not be "
+                              "evaluated", "name another outcome in the rule.")
+    for k, prior in enumerate(p.analysis.bayesian.priors):
+        if prior.outcome in timed:
+            yield Problem(("analysis", "bayesian", "priors", k, "outcome"),
+                          f"a Bayesian model of the time-to-event outcome `{prior.outcome}` "
+                          f"{_NOT_RUN}, so its prior would not be used", "remove the prior.")
 
 
 def _bayesian_support(p: Protocol) -> Iterator[Problem]:

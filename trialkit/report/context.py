@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from trialkit.analyse.document import ResultsDocument
-from trialkit.report import sections, sentences, summary, tables
+from trialkit.report import sections, sentences, staff, summary, tables
 from trialkit.report.figdata import figure_data
 from trialkit.report.phrases import Arms
 from trialkit.report.plan import plan_context
@@ -155,5 +155,9 @@ def report_context(doc: ResultsDocument, *, plan_sections: Sequence[str] = ()) -
         "attrition_compared": bool(doc.attrition_checks),
         "harms": sections.harm_rows(effects),
         "misuse": sections.misuse_block(doc.misuse),
-        "figures": figure_data(doc),
+        "figures": figure_data(doc) | ({"survival": km} if (km := staff.km_spec(doc, arms))
+                                       else {}),
+        "staff": {"retention": staff.retention_sentences(doc, arms),
+                  "rows": [r for r in effects if doc.protocol.outcome(r["name"]).level
+                           in staff.staff_levels(doc)]},
     }

@@ -386,8 +386,8 @@ CASES = [
         "survival_not_run",
         (("    role: exploratory\n    family: workforce\n    level: staff\n    type: count",
           "    role: exploratory\n    family: workforce\n    level: staff\n    type: survival"),),
-        r"outcome `sickness_days` is a time-to-event \(`survival`\) outcome, which is not yet "
-        r"run by the registered plan.* Fix: declare the outcome as `binary`",
+        r"outcome `sickness_days` is time-to-event but says not how to read it from the data"
+        r".* Fix: add a `survival:` section",
         "outcomes[8].type",
         "    type: survival",
     ),

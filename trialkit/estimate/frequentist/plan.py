@@ -34,6 +34,7 @@ from trialkit.estimate.frequentist.multiplicity import adjust_p_values
 from trialkit.estimate.frequentist.ols import ols
 from trialkit.estimate.frequentist.result import RegressionResult
 from trialkit.estimate.frequentist.subgroups import subgroup_effects
+from trialkit.estimate.frequentist.survival_plan import SurvivalFit, fit_survival
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
 from trialkit.protocol.vocabulary import COMPARED_ROLES
@@ -64,6 +65,10 @@ class FrequentistResults:
         N, mean and SD of each outcome by arm (CONSORT 2025 item 26).
     notes
         Plain statements of what was done differently from the plan and why.
+    survival
+        For each time-to-event outcome: Kaplan–Meier curves, each arm's RMST and Cox hazard
+        ratios (its registered RMST difference is in ``estimates``; its descriptives are
+        the arms' RMSTs, ``statistic`` "rmst").
     """
 
     estimates: pd.DataFrame
@@ -72,21 +77,30 @@ class FrequentistResults:
     effect_sizes: pd.DataFrame
     descriptives: pd.DataFrame
     notes: tuple[str, ...]
+    survival: tuple[SurvivalFit, ...] = ()
 
 
 def fit(protocol: Protocol, data: TrialData) -> FrequentistResults:
     """Fit the protocol's frequentist plan to validated data."""
     notes = [note] if (note := missing_note(protocol)) else []
     rows, sizes, descriptives, subgroups = [], [], [], []
+    survival = []
     for outcome in protocol.outcomes:
         if outcome.role not in COMPARED_ROLES or outcome.level not in _levels_with_data(data,
                                                                                         protocol):
             continue
         frame = analysis_frame(protocol, data, outcome)
+        if outcome.type == "survival":
+            fitted = _survival(protocol, frame, outcome)
+            rows.append(_tidy(fitted.itt, protocol, frame, outcome, "ITT"))
+            descriptives.append(fitted.rmst.loc[:, ["arm", "n", "mean", "sd", "outcome"]]
+                                .assign(statistic="rmst"))
+            survival.append(fitted)
+            continue
         result = estimate_outcome(protocol, frame, outcome.data_column, outcome.name)
         itt = _tidy(result, protocol, frame, outcome, "ITT")
         rows += [t for t in (itt, _pairwise(protocol, frame, outcome, itt)) if not t.empty]
-        descriptives.append(_describe(frame, outcome))
+        descriptives.append(_describe(frame, outcome).assign(statistic="mean"))
         sizes.extend(_effect_sizes(protocol, frame, outcome, itt))
         if outcome.role == "primary":
             rows.extend(_cace(protocol, frame, outcome, notes))
@@ -96,7 +110,16 @@ def fit(protocol: Protocol, data: TrialData) -> FrequentistResults:
         estimates=estimates, indices=_indices(protocol, data, notes),
         subgroups=pd.concat(subgroups, ignore_index=True) if subgroups else pd.DataFrame(),
         effect_sizes=pd.DataFrame(sizes, columns=list(EFFECT_SIZE_COLUMNS)),
-        descriptives=pd.concat(descriptives, ignore_index=True), notes=tuple(notes))
+        descriptives=pd.concat(descriptives, ignore_index=True), notes=tuple(notes),
+        survival=tuple(survival))
+
+
+def _survival(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome) -> SurvivalFit:
+    """The time-to-event plan of ``outcome`` (RMST difference, curves, hazard ratios)."""
+    plan = protocol.analysis.frequentist
+    return fit_survival(protocol, frame, outcome,
+                        covariates=adjusted_for(protocol, frame, outcome.data_column),
+                        se_type=None if plan.se_type == "auto" else plan.se_type)
 
 
 EFFECT_SIZE_COLUMNS = ("outcome", "arm", "hedges_g", "g_ci_low", "g_ci_high", "sd_pooled",
@@ -253,7 +276,8 @@ def _adjust(protocol: Protocol, estimates: pd.DataFrame) -> pd.DataFrame:
 def _indices(protocol: Protocol, data: TrialData, notes: list[str]) -> pd.DataFrame:
     rows = []
     for family in protocol.families:
-        members = [o for o in protocol.outcomes_in(family.name) if o.role in COMPARED_ROLES]
+        members = [o for o in protocol.outcomes_in(family.name)
+                   if o.role in COMPARED_ROLES and o.type != "survival"]
         if family.index == "none" or len(members) < 2:
             continue
         levels = {o.level for o in members}

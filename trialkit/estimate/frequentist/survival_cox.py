@@ -1,18 +1,18 @@
-"""Cox proportional hazards by arm, via lifelines, with a proportional-hazards check.
+"""Cox proportional hazards by arm, via statsmodels, with a proportional-hazards check.
 
-The model is lifelines' ``CoxPHFitter`` (Efron's method for ties) with its robust sandwich
-variance (Lin & Wei 1989): clustered on the team with ``cluster_col`` when clusters are given,
-per unit otherwise. That variance is the analogue of CR0 / HC0 for least squares: **no
+The model is statsmodels' ``PHReg`` (Efron's method for ties) with the robust sandwich
+variance (Lin & Wei 1989): clustered on the team (``groups``) when clusters are given, per
+unit otherwise. (lifelines, which gives the same estimates, cannot be a dependency: its
+releases require pandas < 3.) That variance is the analogue of CR0 / HC0 for least squares: **no
 small-sample correction** and normal (not t) intervals, so with a couple of dozen teams it is
 anti-conservative. This is why the registered primary survival estimand is the RMST
 difference (:mod:`~trialkit.estimate.frequentist.survival_rmst`: CR2 with Bell–McCaffrey
 degrees of freedom); the hazard ratio is secondary.
 
-The proportional-hazards check is lifelines' ``proportional_hazard_test`` (scaled Schoenfeld
-residuals against the rank of time; Grambsch & Therneau 1994, in the approximate form R's
-``cox.zph`` used before survival 3.0) on the same model with its model-based variance, one
-test per term, plus the global test of the same approximation with as many degrees of
-freedom as terms.
+The proportional-hazards check correlates the scaled Schoenfeld residuals with the rank of
+the event times (Grambsch & Therneau 1994, in the approximate form R's ``cox.zph`` used
+before survival 3.0, and lifelines' ``proportional_hazard_test`` uses), with the model-based
+variance: one test per term, plus the global test with as many degrees of freedom as terms.
 
 Cause-specific: competing events (code 2) are censored for the event of interest (code 1).
 """
@@ -57,7 +57,6 @@ COX_COLUMNS: tuple[str, ...] = (
     "n_events",
     "n_clusters",
 )
-_TIME, _EVENT, _CLUSTER = "__trialkit_time__", "__trialkit_event__", "__trialkit_cluster__"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +109,13 @@ class CoxResult:
     ci_level
         Level of the intervals.
     se_type
-        ``"CR0"`` (lifelines' robust sandwich clustered on teams) or ``"HC0"`` (per unit).
+        ``"CR0"`` (the robust sandwich clustered on teams) or ``"HC0"`` (per unit).
     n_obs, n_events, n_clusters
         Units, events of interest, and clusters (``None`` without clustering).
     ph_global_statistic, ph_global_df, ph_global_p_value
         Global chi-squared test of proportional hazards over every term.
     estimator
-        ``"Cox PH (lifelines, Efron ties)"``.
+        ``"Cox PH (statsmodels PHReg, Efron ties)"``.
     provenance
         trialkit and library versions, time of fitting.
     """
@@ -132,7 +131,7 @@ class CoxResult:
     ph_global_statistic: float
     ph_global_df: int
     ph_global_p_value: float
-    estimator: str = "Cox PH (lifelines, Efron ties)"
+    estimator: str = "Cox PH (statsmodels PHReg, Efron ties)"
     provenance: Provenance = field(default_factory=Provenance)
 
     def to_frame(self) -> pd.DataFrame:
@@ -175,13 +174,11 @@ class CoxResult:
         return self.summary()
 
 
-def _frame(prep: Prepared, t: FloatArray, d: FloatArray) -> pd.DataFrame:
-    columns: dict[str, Any] = {_TIME: t, _EVENT: d}
-    columns.update(zip(prep.arms.terms, prep.arm_dummies().T, strict=True))
-    columns.update(zip(prep.covariate_names, prep.covariates.T, strict=True))
-    if prep.cluster is not None:
-        columns[_CLUSTER] = prep.cluster.codes
-    return pd.DataFrame(columns)
+def _design(prep: Prepared) -> FloatArray:
+    columns = [prep.arm_dummies()]
+    if prep.covariate_names:
+        columns.append(np.asarray(prep.covariates, dtype=np.float64))
+    return np.asarray(np.column_stack(columns), dtype=np.float64)
 
 
 def _check_events(prep: Prepared, d: FloatArray) -> None:
@@ -194,23 +191,28 @@ def _check_events(prep: Prepared, d: FloatArray) -> None:
             )
 
 
-def _ph_tests(frame: pd.DataFrame, terms: Sequence[str]) -> tuple[FloatArray, float, int]:
-    """Per-term and global Grambsch–Therneau statistics (rank of time, model variance)."""
-    from lifelines import CoxPHFitter
-    from lifelines.statistics import TimeTransformers, proportional_hazard_test
+def _ph_tests(model: Any, t: FloatArray, d: FloatArray) -> tuple[FloatArray, float, int]:
+    """Per-term and global Grambsch–Therneau statistics (rank of time, model variance).
 
-    data = frame.drop(columns=[_CLUSTER], errors="ignore")
-    naive = CoxPHFitter().fit(data, _TIME, _EVENT)
-    resid = naive.compute_residuals(data, kind="scaled_schoenfeld")
-    test = proportional_hazard_test(naive, data, time_transform="rank", precomputed_residuals=resid)
-    per_term = np.asarray(test.summary["test_statistic"].reindex(list(terms)), dtype=np.float64)
-    events = naive.event_observed
-    times = TimeTransformers().get("rank")(naive.durations, events, naive.weights)[events.values]
-    centred = np.asarray(times - times.mean(), dtype=np.float64)
-    score = centred @ resid.loc[:, list(terms)].to_numpy(dtype=np.float64)
-    info = np.linalg.inv(naive.variance_matrix_.loc[list(terms), list(terms)].to_numpy())
-    global_stat = float(score @ info @ score / (events.sum() * (centred @ centred)))
-    return per_term, global_stat, len(terms)
+    With the unscaled Schoenfeld residuals ``r_k`` of the ``D`` events in time order, their
+    scaled form ``s_k = D V r_k`` (``V`` the model-based variance) and the event ranks
+    ``g_k = 1..D``: per term ``T_j = (sum_k (g_k - mean g) s_kj)^2 / (D V_jj sum_k (g_k -
+    mean g)^2)``, and globally ``u' V^-1 u D / sum_k (g_k - mean g)^2`` with ``u = sum_k
+    (g_k - mean g) s_k``, each chi-squared under proportional hazards.
+    """
+    naive = model.fit()
+    variance = np.asarray(naive.cov_params(), dtype=np.float64)
+    events = np.flatnonzero(d > 0)
+    order = events[np.argsort(t[events], kind="stable")]
+    resid = np.asarray(naive.schoenfeld_residuals, dtype=np.float64)[order]
+    count = float(order.size)
+    scaled = count * resid @ variance
+    centred = np.arange(1.0, count + 1.0) - (count + 1.0) / 2.0
+    u = centred @ scaled
+    spread = float(centred @ centred)
+    per_term = np.asarray(u**2 / (count * np.diag(variance) * spread), dtype=np.float64)
+    global_stat = float(u @ np.linalg.solve(variance, u) / (count * spread))
+    return per_term, global_stat, int(variance.shape[0])
 
 
 def cox_hazard_ratios(
@@ -224,9 +226,9 @@ def cox_hazard_ratios(
     covariates: Sequence[str] = (),
     ci_level: float = 0.95,
 ) -> CoxResult:
-    """Hazard ratios of each treated arm against control by Cox regression (lifelines).
+    """Hazard ratios of each treated arm against control by Cox regression (statsmodels).
 
-    Fits ``CoxPHFitter`` on arm indicators and covariates with the robust sandwich variance,
+    Fits ``PHReg`` on arm indicators and covariates with the robust sandwich variance,
     clustered on ``cluster`` if given. That variance is CR0-like (HC0-like without
     clusters): no small-sample correction, normal intervals, so it understates uncertainty
     with few teams; the RMST difference (CR2, Bell–McCaffrey df) is the primary estimand.
@@ -256,13 +258,13 @@ def cox_hazard_ratios(
     -------
     CoxResult
         One term per treated arm, then covariates, with per-term and global
-        proportional-hazards tests (lifelines' rank transform, model-based variance).
+        proportional-hazards tests (rank of time, model-based variance).
 
     Raises
     ------
     EstimationError
         Missing columns or values, bad times or event codes, an arm with no events, or a
-        model lifelines cannot fit (e.g. collinear covariates).
+        model that cannot be fitted (e.g. collinear covariates).
 
     Examples
     --------
@@ -286,26 +288,23 @@ def cox_hazard_ratios(
     )
     t, d = event_indicator(data, time, event)
     _check_events(prep, d)
-    frame = _frame(prep, t, d)
     terms = [*prep.arms.terms, *prep.covariate_names]
-    from lifelines import CoxPHFitter
-    from lifelines.exceptions import ConvergenceError
+    from statsmodels.duration.hazard_regression import PHReg
 
+    model = PHReg(t, _design(prep), status=d, ties="efron")
+    groups = prep.cluster.codes if prep.cluster is not None else np.arange(t.size)
     with warnings.catch_warnings():
-        # lifelines calls pandas positionally; pandas 3 warns about pandas 4, not about us.
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"lifelines\.")
+        warnings.simplefilter("error", category=RuntimeWarning)
         try:
-            fit = CoxPHFitter().fit(
-                frame, _TIME, _EVENT, cluster_col=_CLUSTER if cluster else None, robust=True
-            )
-            ph, global_stat, global_df = _ph_tests(frame, terms)
-        except ConvergenceError as exc:
+            fit = model.fit(groups=groups)
+            ph, global_stat, global_df = _ph_tests(model, t, d)
+        except (np.linalg.LinAlgError, RuntimeWarning, ValueError) as exc:
             raise EstimationError(
-                f"lifelines could not fit the Cox model of {time!r}: "
-                f"{str(exc).splitlines()[0]} Fix: drop collinear or constant covariates."
+                f"the Cox model of {time!r} could not be fitted ({exc}). "
+                "Fix: drop collinear or constant covariates."
             ) from exc
-    coef = fit.params_.reindex(terms).to_numpy(dtype=np.float64)
-    se = fit.standard_errors_.reindex(terms).to_numpy(dtype=np.float64)
+    coef = np.asarray(fit.params, dtype=np.float64)
+    se = np.asarray(fit.bse, dtype=np.float64)
     z = float(special.ndtri(0.5 + ci_level / 2.0))
     rows = tuple(
         CoxTerm(

@@ -1,0 +1,84 @@
+"""The staff section: who stayed (time-to-event outcomes), and the other staff outcomes.
+
+Sentences follow the registered criterion (:class:`~trialkit.analyse.rows.VerdictRow` in
+``retention``): "stayed longer" only when the RMST difference is clear; hazard ratios are
+reported as numbers beside it, with their proportional-hazards check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trialkit.analyse.document import ResultsDocument
+from trialkit.report import tables
+from trialkit.report.phrases import Arms
+from trialkit.report.summary import Scale
+from trialkit.report.words import capitalise, short_label
+
+
+def event_noun(label: str) -> str:
+    """The event of a time-to-event outcome from its label: "Time to leaving" → "leaving"."""
+    text = short_label(label)
+    return text[len("time to "):] if text.lower().startswith("time to ") else text
+
+
+def retention_sentences(doc: ResultsDocument, arms: Arms) -> list[str]:
+    """Each time-to-event outcome and arm: the RMST difference, then the hazard ratio."""
+    out = []
+    for verdict in doc.retention:
+        outcome = doc.protocol.outcome(verdict.outcome)
+        est = doc.estimate(verdict.outcome, verdict.arm)
+        if est is None or outcome.survival is None:
+            continue
+        scale = Scale.of(outcome, est)
+        horizon = outcome.survival.horizon_days
+        who = f"{arms.people(outcome)} in {arms.phrase(verdict.arm)}"
+        p_text = f"p = {tables.fmt_p(verdict.p_value)}"
+        label = short_label(outcome.label)
+        if verdict.frequentist == "unclear":
+            text = (f"Over the first {horizon} days, the pilot could not tell whether "
+                    f"{arms.treatment(verdict.arm)} changed {label}: the difference in "
+                    f"average time ({who} minus {arms.control_phrase}) was "
+                    f"{scale.signed(est.estimate)} ({p_text}).")
+        else:
+            longer = "longer" if est.estimate > 0 else "less long"
+            text = (f"Over the first {horizon} days, {who} went on average "
+                    f"{scale.amount(est.estimate)} {longer} without "
+                    f"{event_noun(outcome.label)} than in {arms.control_phrase} ({p_text}).")
+        text += (f" Allowing for chance, the difference is probably between "
+                 f"{scale.signed(est.ci_low)} and {scale.signed(est.ci_high)} "
+                 f"({round(100 * est.ci_level)}% confidence interval).")
+        hazard = next((h for h in doc.hazard_ratios
+                       if (h.outcome, h.arm) == (verdict.outcome, verdict.arm)), None)
+        if hazard is not None:
+            text += (f" The hazard ratio was {hazard.hazard_ratio:.2f} "
+                     f"({hazard.hr_ci_low:.2f} to {hazard.hr_ci_high:.2f}; below 1 means "
+                     f"fewer events); the proportional-hazards check gives "
+                     f"p = {tables.fmt_p(hazard.ph_p_value)}.")
+        out.append(text)
+    return out
+
+
+def km_spec(doc: ResultsDocument, arms: Arms) -> dict[str, Any] | None:
+    """The Kaplan–Meier figure of the first time-to-event outcome."""
+    if not doc.survival_curves:
+        return None
+    name = doc.survival_curves[0].outcome
+    curves = [c for c in doc.survival_curves if c.outcome == name]
+    outcome = doc.protocol.outcome(name)
+    return {
+        "outcome": capitalise(outcome.label),
+        "event": event_noun(outcome.label),
+        "horizon": curves[0].horizon,
+        "arms": [{"label": arms.label(c.arm), "times": list(c.times[1:]),
+                  "survival": list(c.survival[1:])} for c in curves],
+        "at_risk": {"times": list(curves[0].at),
+                    "rows": [{"label": arms.label(c.arm), "counts": list(c.n_at_risk),
+                              "survival": list(c.survival_at)} for c in curves]},
+    }
+
+
+def staff_levels(doc: ResultsDocument) -> set[str]:
+    """The levels of time-to-event and mechanism outcomes: where the staff are measured."""
+    return {o.level for o in doc.protocol.outcomes
+            if o.type == "survival" or o.role == "mechanism"}
