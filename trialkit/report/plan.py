@@ -42,6 +42,7 @@ _METRIC = {
     "count": "Difference in mean counts",
     "ordinal": "Difference in mean response score (1 = lowest level)",
     "proportion": "Difference in mean proportions",
+    "survival": "Difference in restricted mean time to the event (days, up to the horizon)",
 }
 _DIAGNOSANDS = {
     "outcome": "Outcome",

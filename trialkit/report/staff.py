@@ -12,7 +12,7 @@ from typing import Any
 from trialkit.analyse.document import ResultsDocument
 from trialkit.report import tables
 from trialkit.report.phrases import Arms
-from trialkit.report.summary import Scale
+from trialkit.report.summary import Scale, p_text
 from trialkit.report.words import capitalise, short_label
 
 
@@ -33,18 +33,19 @@ def retention_sentences(doc: ResultsDocument, arms: Arms) -> list[str]:
         scale = Scale.of(outcome, est)
         horizon = outcome.survival.horizon_days
         who = f"{arms.people(outcome)} in {arms.phrase(verdict.arm)}"
-        p_text = f"p = {tables.fmt_p(verdict.p_value)}"
+        p_words = p_text(verdict)
         label = short_label(outcome.label)
         if verdict.frequentist == "unclear":
             text = (f"Over the first {horizon} days, the pilot could not tell whether "
                     f"{arms.treatment(verdict.arm)} changed {label}: the difference in "
-                    f"average time ({who} minus {arms.control_phrase}) was "
-                    f"{scale.signed(est.estimate)} ({p_text}).")
+                    f"average time ({who} minus {arms.people(outcome)} in "
+                    f"{arms.control_phrase}) was "
+                    f"{scale.signed(est.estimate)} ({p_words}).")
         else:
             longer = "longer" if est.estimate > 0 else "less long"
             text = (f"Over the first {horizon} days, {who} went on average "
                     f"{scale.amount(est.estimate)} {longer} without "
-                    f"{event_noun(outcome.label)} than in {arms.control_phrase} ({p_text}).")
+                    f"{event_noun(outcome.label)} than in {arms.control_phrase} ({p_words}).")
         text += (f" Allowing for chance, the difference is probably between "
                  f"{scale.signed(est.ci_low)} and {scale.signed(est.ci_high)} "
                  f"({round(100 * est.ci_level)}% confidence interval).")

@@ -60,19 +60,19 @@ def headline(outcome: Outcome, verdict: VerdictRow, est: EstimateRow, arms: Arms
     treated, control = arms.phrase(est.arm), arms.control_phrase
     label = short_label(outcome.label)
     who = arms.people(outcome)
-    p_text = _p_text(verdict, protocol)
+    p_words = p_text(verdict)
     if verdict.frequentist == "unclear":
         lead = (f"The pilot could not tell whether {arms.treatment(est.arm)} changed {label}. "
                 f"The best estimate of the difference ({who} in {treated} minus {who} in "
                 f"{control}) is {scale.signed(est.estimate)}, but chance alone could "
-                f"easily produce a difference this size ({p_text}).")
+                f"easily produce a difference this size ({p_words}).")
     else:
         word = "lower" if est.estimate < 0 else "higher"
         better = "Lower" if outcome.direction == "lower_is_better" else "Higher"
         good = "an improvement" if verdict.frequentist == "benefit" else "a change for the worse"
         subject = (f"the share of {who} with {label}" if outcome.type == "binary" else label)
         lead = (f"{capitalise(subject)} was {scale.amount(est.estimate)} {word} for {who} "
-                f"in {treated} than in {control} ({p_text}). {better} is better here, so "
+                f"in {treated} than in {control} ({p_words}). {better} is better here, so "
                 f"this is {good}.")
     interval = (f"Allowing for chance, the true difference is probably between "
                 f"{scale.end(est.ci_low)} and {scale.end(est.ci_high)} "
@@ -81,7 +81,8 @@ def headline(outcome: Outcome, verdict: VerdictRow, est: EstimateRow, arms: Arms
             "lead": lead, "interval": interval, "adjusted_for": est.adjusted_for}
 
 
-def _p_text(verdict: VerdictRow, protocol: Protocol) -> str:
+def p_text(verdict: VerdictRow) -> str:
+    """The registered test's p-value in words: adjusted or not, below alpha or not."""
     alpha = f"{verdict.alpha:g}"
     adjusted = " after allowing for the other outcomes in its family" if verdict.adjusted else ""
     below = "below" if verdict.p_value < verdict.alpha else "not below"

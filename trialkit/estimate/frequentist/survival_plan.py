@@ -71,7 +71,7 @@ def fit_survival(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome, *,
     itt = rmst_difference(data, time, event, "arm", horizon=horizon, control=control,
                           cluster=frame.cluster, blocks=frame.blocks,
                           covariates=list(covariates), se_type=se_type)
-    at = tuple(float(x) for x in np.linspace(0.0, horizon, 5))
+    at = tuple(float(round(x)) for x in np.linspace(0.0, horizon, 5))
     curves = kaplan_meier(data, time, event, "arm", arms=arms, at=at)
     cox = cox_hazard_ratios(data, time, event, "arm", control=control, cluster=frame.cluster)
     hazard = cox.to_frame()
