@@ -65,6 +65,13 @@ def select_outcomes(protocol: Protocol, outcomes: OutcomeSet | Sequence[str]) ->
         chosen = [o for o in protocol.outcomes if o.role in COMPARED_ROLES]
     else:
         chosen = [protocol.outcome(name) for name in outcomes]
+    timed = [o.name for o in chosen if o.type == "survival"]
+    if timed:
+        raise TrialkitError(
+            f"diagnosis by simulation of time-to-event outcomes ({', '.join(timed)}) is not "
+            "yet available: the batched simulator draws scores, not leaving dates. Fix: pass "
+            "`outcomes=` without them to `trialkit.diagnose.diagnose` (the CLI diagnoses the "
+            "primary outcomes); `trialkit power` gives their analytic power (Schoenfeld).")
     chosen = [o for o in chosen if o.assumptions is not None]
     if not chosen:
         raise TrialkitError(
