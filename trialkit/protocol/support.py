@@ -106,11 +106,6 @@ def _survival_support(p: Protocol) -> Iterator[Problem]:
             yield Problem(("outcomes", i, "type"),
                           f"a time-to-event outcome (`{outcome.name}`) in a stepped wedge "
                           f"{_NOT_RUN}", "measure it as `binary` (left within a period).")
-    if timed and p.analysis.frequentist.missing_data != "complete_case":
-        yield Problem(("analysis", "frequentist", "missing_data"),
-                      f"`{p.analysis.frequentist.missing_data}` for time-to-event outcomes "
-                      f"{_NOT_RUN} (censoring is handled by the survival analysis itself)",
-                      "declare `missing_data: complete_case`.")
     for r, rule in enumerate(p.analysis.decision_rules):
         for c, cond in enumerate(rule.conditions):
             if cond.outcome in timed:

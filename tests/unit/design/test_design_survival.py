@@ -98,7 +98,7 @@ def _with_leaving(**assumptions: Any) -> Protocol:
     data = base.model_dump(mode="json")
     outcome = next(o for o in data["outcomes"] if o["name"] == "intention_to_leave")
     survival = {"end_column": "left_on", "horizon_days": 365}
-    outcome.update(name="time_to_leaving", type="survival", direction="higher_is_better",
+    outcome.update(name="days_to_leaving", type="survival", direction="higher_is_better",
                    unit="days", survival=survival)  # fmt: skip
     outcome["assumptions"].update(rate=0.3, hazard_ratio=0.7, effect=20.0, icc=0.05)
     outcome["assumptions"].update(assumptions)
@@ -107,7 +107,7 @@ def _with_leaving(**assumptions: Any) -> Protocol:
 
 def test_survival_row_reproduces_a_direct_call() -> None:
     table = power_table(_with_leaving())
-    row = next(r for r in table.rows if r.outcome == "time_to_leaving")
+    row = next(r for r in table.rows if r.outcome == "days_to_leaving")
     # 24 teams of 8 staff (cv 0.25), 20% of measurements lost, 1:1.
     direct = solve_survival(0.7, n=24, cluster_size=8, icc=0.05, cv=0.25, attrition=0.2,
                             outcome=SurvivalOutcome(0.3))  # fmt: skip
@@ -119,13 +119,13 @@ def test_survival_row_reproduces_a_direct_call() -> None:
     assert f"Expected events: {direct.events:.0f}" in row.note
     assert "log-rank / Cox (Schoenfeld)" in row.at_planned.test
     frame = table.to_frame().set_index("outcome")
-    assert frame.loc["time_to_leaving", "mde_standardised"] == pytest.approx(math.log(row.mde))
-    assert "time_to_leaving" not in dict(table.skipped)
+    assert frame.loc["days_to_leaving", "mde_standardised"] == pytest.approx(math.log(row.mde))
+    assert "days_to_leaving" not in dict(table.skipped)
 
 
 def test_no_effect_assumed_seeks_harm() -> None:
     row = next(r for r in power_table(_with_leaving(hazard_ratio=1.0)).rows
-               if r.outcome == "time_to_leaving")  # fmt: skip
+               if r.outcome == "days_to_leaving")  # fmt: skip
     assert row.power == pytest.approx(0.05, abs=1e-12), "power equals alpha"
     assert row.mde > 1, "longer stays are better, so the harm is a larger hazard"
     assert "No effect assumed" in row.note
@@ -133,7 +133,7 @@ def test_no_effect_assumed_seeks_harm() -> None:
 
 def test_survival_without_assumptions_is_skipped() -> None:
     table = power_table(_with_leaving(hazard_ratio=None))
-    reason = dict(table.skipped)["time_to_leaving"]
+    reason = dict(table.skipped)["days_to_leaving"]
     assert "needs `assumptions.rate` and `hazard_ratio`" in reason
 
 

@@ -23,7 +23,12 @@ def test_every_level_and_column_is_present(big, flagship):
     frames, _ = big
     assert set(frames) == {"team", "client", "staff", "spend"}
     for outcome in flagship.outcomes:
-        assert outcome.data_column in frames[outcome.level].columns
+        if outcome.survival is not None:  # dates and a reason; validation derives the time
+            wanted = [outcome.survival.end_column, outcome.survival.start_column,
+                      outcome.survival.reason_column]
+            assert set(wanted) <= set(frames[outcome.level].columns)
+        else:
+            assert outcome.data_column in frames[outcome.level].columns
 
 
 def test_spend_records_only_in_budget_teams(big):

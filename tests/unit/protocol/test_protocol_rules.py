@@ -577,7 +577,10 @@ def test_valid_variants_of_the_flagship_parse(flag) -> None:
         *SW_DESIGN,
         ("  block_columns: [locality]\n", "  stepped_wedge: {steps: 3, periods: 4}\n"),
         ("    estimator: lin", "    estimator: ols"),
+        ("    type: survival\n", "    type: binary\n"),  # no time-to-event in a wedge
     )
+    stepped = stepped.replace(stepped[stepped.index("    survival:\n"):
+                                      stepped.index("    assumptions: {rate: 0.20, hazard")], "")
     assert parse_protocol(stepped).design.stepped_wedge is not None
 
 

@@ -47,10 +47,12 @@ def missing_note(protocol: Protocol) -> str | None:
         return ("Missing outcomes: inverse probability of response weighting (logistic "
                 "response model on arm, covariates and blocks; standard errors treat the "
                 "weights as fixed). Rows missing a covariate are left out; CACE and subgroup "
-                "effects are complete-case.")
+                "effects are complete-case; time-to-event outcomes are analysed with "
+                "censoring, not weighted.")
     if method == "multiple_imputation":
         return (f"Missing outcomes: multiple imputation ({IMPUTATIONS} imputations by arm, "
                 "covariates and blocks; Rubin's rules with Barnard–Rubin degrees of freedom). "
                 "The imputation model has no cluster effects. Rows missing a covariate are "
-                "left out; CACE and subgroup effects are complete-case.")
+                "left out; CACE and subgroup effects are complete-case; time-to-event "
+                "outcomes are analysed with censoring, not imputed.")
     return None

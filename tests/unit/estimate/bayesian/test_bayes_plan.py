@@ -50,7 +50,8 @@ def test_progress_names_each_outcome_before_it_is_fitted(monkeypatch: pytest.Mon
     monkeypatch.setattr(plan, "_net_benefits", lambda *args: ())
     frames = {level: None for level in protocol.level_names}
     fit_protocol(protocol, frames, progress=order.append)
-    names = [o.name for o in protocol.outcomes if o.role in ("primary", "secondary", "harm")]
+    names = [o.name for o in protocol.bayesian_outcomes()]
+    assert "time_to_leaving" not in names and "felt_autonomy" in names
     expected = []
     for i, name in enumerate(names, start=1):
         expected += [f"Bayesian model {i} of {len(names)}: {name}", f"fit {name}"]
