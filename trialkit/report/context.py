@@ -92,6 +92,13 @@ def _summary(doc: ResultsDocument, arms: Arms) -> dict[str, Any]:
     }
 
 
+def _described(doc: ResultsDocument) -> tuple[Any, ...]:
+    """Balance rows to show: one per covariate in a stepped wedge (means by sequence)."""
+    if doc.schematic is None:
+        return doc.balance
+    return tuple({r.covariate: r for r in doc.balance}.values())
+
+
 def report_context(doc: ResultsDocument, *, plan_sections: Sequence[str] = ()) -> dict[str, Any]:
     """Everything the report template needs, as display values.
 
@@ -138,7 +145,7 @@ def report_context(doc: ResultsDocument, *, plan_sections: Sequence[str] = ()) -
         "flow": tables.flow_rows(doc.flow, arm_labels),
         **sections.flow_totals(doc),
         "balance_groups": [arm_labels.get(g, g) for g in groups],
-        "balance": tables.balance_rows(doc.balance, groups, arm_labels),
+        "balance": tables.balance_rows(_described(doc), groups, arm_labels),
         "outcomes": effects,
         "descriptives": sections.descriptive_rows(doc),
         "indices": [

@@ -96,7 +96,7 @@ def figure_data(doc: ResultsDocument) -> dict[str, Any]:
     balance = [{"label": f"{r.label} ({r.group})" if r.group.startswith("Sequence")
                 or len(arms.treated) > 1 else r.label, "value": r.std_diff}
                for r in doc.balance if r.std_diff is not None]
-    if balance:
+    if balance and doc.schematic is None:  # sequences of a wedge are described, not judged
         out["love"] = {"rows": balance}
     if doc.misuse is not None:
         m = doc.misuse
