@@ -108,24 +108,28 @@ def attach_allocation(
 
 
 def missing_warnings(coded: pd.DataFrame, spec: LevelSpec, *, file: str) -> list[Issue]:
-    """A warning for each outcome missing in more than 20 % of the level's rows."""
-    issues = []
+    """One warning per file naming every outcome missing in more than 20 % of its rows."""
+    shares = {}
     for outcome in spec.outcomes:
         column = outcome.data_column
-        if column not in coded.columns or len(coded) == 0:
-            continue
-        share = float(coded[column].isna().mean())
-        if share > MISSING_WARNING_SHARE:
-            issues.append(
-                Issue(
-                    f'outcome "{outcome.name}" is missing for {share:.0%} of rows (more than '
-                    f"{MISSING_WARNING_SHARE:.0%}); attrition may bias the estimate.",
-                    Location(file=file, column=column),
-                    severity="warning",
-                    fix="check whether data are still to come; see the attrition table and the "
-                    "WWC verdicts, and plan the sensitivity analyses the protocol names.",
-                    value=f"{share:.1%}",
-                    expected=f"at most {MISSING_WARNING_SHARE:.0%} missing",
-                )
-            )
-    return issues
+        if column in coded.columns and len(coded) > 0:
+            share = float(coded[column].isna().mean())
+            if share > MISSING_WARNING_SHARE:
+                shares[outcome.name] = (column, share)
+    if not shares:
+        return []
+    listed = ", ".join(f'"{name}" ({share:.1%})' for name, (_, share) in shares.items())
+    noun = "outcome" if len(shares) == 1 else "outcomes"
+    first = next(iter(shares.values()))
+    return [
+        Issue(
+            f"{noun} missing for more than {MISSING_WARNING_SHARE:.0%} of rows: {listed}; "
+            "attrition may bias the estimates.",
+            Location(file=file, column=first[0] if len(shares) == 1 else None),
+            severity="warning",
+            fix="check whether data are still to come; see the attrition table and the "
+            "WWC verdicts, and plan the sensitivity analyses the protocol names.",
+            value=", ".join(f"{share:.1%}" for _, share in shares.values()),
+            expected=f"at most {MISSING_WARNING_SHARE:.0%} missing",
+        )
+    ]
