@@ -59,7 +59,7 @@ def allowed(doc: ResultsDocument) -> list[float]:
     """Every magnitude the document holds, as shares and as percentages, plus counts."""
     values = {abs(v) for v in _numbers(doc.model_dump(mode="json"))}
     values |= {100 * v for v in values if v <= 1}
-    values |= {1.0, 99.0}  # "less than 1%", "more than 99%"
+    values |= {1.0, 99.0, 0.001}  # "less than 1%", "more than 99%", "p < 0.001": display floors
     return sorted(values)
 
 

@@ -82,10 +82,10 @@ def equity_sentences(rows: Sequence[SubgroupRow], outcome: Outcome, arms: Arms,
             verdict = f"For {name}, we could not test whether the effect {who} differed"
         elif het >= alpha:
             verdict = (f"For {name}, the effect on {label} {who} was not clearly different "
-                       f"(heterogeneity p = {tables.fmt_p(het)})")
+                       f"(heterogeneity {tables.p_is(het)})")
         else:
             verdict = (f"For {name}, the effect on {label} {who} was different "
-                       f"(heterogeneity p = {tables.fmt_p(het)}); check that this is fair")
+                       f"(heterogeneity {tables.p_is(het)}); check that this is fair")
         out.append(" ".join(verdict.split()) + ".")
     return out
 
@@ -161,7 +161,7 @@ def shirking(doc: ResultsDocument, arms: Arms) -> list[dict[str, Any]]:
         outcome = doc.protocol.outcome(verdict.outcome)
         label = short_label(outcome.label)
         who = f" under {arms.treatment(verdict.arm)}" if len(arms.treated) > 1 else ""
-        p_text = f"p = {tables.fmt_p(verdict.p_value)}"
+        p_text = tables.p_is(verdict.p_value)
         if verdict.frequentist == "harm":
             text = (f"Warning: {label} got worse{who} ({p_text}), a sign that staff may have "
                     "done less of what this measures. Look at it beside the outcomes.")

@@ -55,7 +55,7 @@ def retention_sentences(doc: ResultsDocument, arms: Arms) -> list[str]:
             text += (f" The hazard ratio was {hazard.hazard_ratio:.2f} "
                      f"({hazard.hr_ci_low:.2f} to {hazard.hr_ci_high:.2f}; below 1 means "
                      f"fewer events); the proportional-hazards check gives "
-                     f"p = {tables.fmt_p(hazard.ph_p_value)}.")
+                     f"{tables.p_is(hazard.ph_p_value)}.")
         out.append(text)
     return out
 

@@ -17,7 +17,7 @@ from trialkit.analyse.rows import EstimateRow, PosteriorRow, VerdictRow
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
 from trialkit.report.phrases import Arms
-from trialkit.report.tables import digits_for, fmt_p
+from trialkit.report.tables import digits_for, p_is
 from trialkit.report.words import amount, capitalise, chance, chance_words, percent, short_label
 
 
@@ -86,7 +86,7 @@ def p_text(verdict: VerdictRow) -> str:
     alpha = f"{verdict.alpha:g}"
     adjusted = " after allowing for the other outcomes in its family" if verdict.adjusted else ""
     below = "below" if verdict.p_value < verdict.alpha else "not below"
-    return f"p = {fmt_p(verdict.p_value)}{adjusted}, {below} the registered {alpha}"
+    return f"{p_is(verdict.p_value)}{adjusted}, {below} the registered {alpha}"
 
 
 def sure(outcome: Outcome, post: PosteriorRow, est: EstimateRow, arms: Arms) -> list[str]:

@@ -53,6 +53,18 @@ def fmt_p(value: Any) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def p_is(value: Any) -> str:
+    """A p-value in a sentence: "p = 0.123", or "p < 0.001".
+
+    Examples
+    --------
+    >>> p_is(0.1234), p_is(0.0004)
+    ('p = 0.123', 'p < 0.001')
+    """
+    text = fmt_p(value)
+    return f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
+
+
 def fmt_ci(low: Any, high: Any, digits: int = 2) -> str:
     """An interval as "low to high"."""
     if low is None or high is None:
