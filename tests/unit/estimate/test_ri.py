@@ -436,3 +436,18 @@ def test_value_shuffle_equals_index_gather() -> None:
     by_index = rk.rule_sums(9, 300, G=padded, **kw)  # type: ignore[arg-type]
     assert np.array_equal(by_value[..., 1:], by_index[..., 2:]), "counts"
     assert np.allclose(by_value[..., 0], by_index[..., 0], rtol=0, atol=1e-12), "sums"
+
+
+def test_blocked_data_without_a_scheme_is_refused() -> None:
+    """Redrawing blocked data as one complete randomisation gives a test of the wrong size."""
+    import pandas as pd
+
+    from trialkit.errors import EstimationError
+    from trialkit.estimate.frequentist.ri import randomisation_test
+
+    df = pd.DataFrame({"y": [1.0, 2, 3, 4, 5, 6, 7, 8], "t": [0, 1] * 4,
+                       "block": ["a", "a", "b", "b", "c", "c", "d", "d"]})
+    with pytest.raises(EstimationError, match=r"4 randomisation blocks .* no scheme was given"):
+        randomisation_test(df, outcome="y", treatment="t")
+    single = df.assign(block="all")
+    assert randomisation_test(single, outcome="y", treatment="t").draws > 0

@@ -213,6 +213,20 @@ def _arm_test(
     )
 
 
+def _check_design_given(df: pd.DataFrame, scheme: Scheme | None) -> None:
+    """Refuse to assume complete randomisation of data that carry blocks of an allocation.
+
+    Validated trial data carry the allocation's ``block`` column; redrawing such data as one
+    complete randomisation ignores the blocks and gives a test of the wrong size.
+    """
+    if scheme is None and "block" in df.columns and df["block"].nunique(dropna=True) > 1:
+        raise EstimationError(
+            f"the data carry {df['block'].nunique()} randomisation blocks (column `block`) "
+            "but no scheme was given, so the test would redraw them as one complete "
+            "randomisation. Fix: pass scheme=trialkit.randomise.declare(protocol, units), "
+            "the scheme that allocated them.")
+
+
 def randomisation_test(
     df: pd.DataFrame,
     *,
@@ -285,6 +299,7 @@ def randomisation_test(
     (True, 70, 2)
     """
     _check(draws, seed, sharp_null)
+    _check_design_given(df, scheme)
     level = None if ci_level is None else check_ci_level(ci_level)
     try:
         s = setup(
