@@ -44,22 +44,28 @@ def bayesian_section(protocol: Protocol, data: TrialData, *, draws: int | None,
                                                                        strict=True)}
     return BayesianSection(
         status="run",
-        posteriors=tuple(row for fit in results.fits
-                         for row in (*_posteriors(fit), *_pairwise(protocol, fit))),
+        posteriors=tuple(row for fit in results.fits for row in (
+            *_posteriors(fit, timed=protocol.outcome(fit.outcome).type == "survival"),
+            *_pairwise(protocol, fit))),
         decisions=tuple(_decision(d, arm_of) for d in results.decisions),
         net_benefit=tuple(_net_benefit(protocol, nb) for nb in results.net_benefits),
         notes=results.notes)
 
 
-def _posteriors(fit: Any) -> list[PosteriorRow]:
+def _posteriors(fit: Any, *, timed: bool = False) -> list[PosteriorRow]:
+    """Natural-scale rows; a time-to-event outcome's on its log hazard-odds ratio scale."""
+    from trialkit.estimate.bayesian.survival import hazard_odds_ratio
+
     frame = fit.to_frame()
-    natural = frame[frame["scale"] == fit.scales[-1]]
+    scale = fit.scales[0] if timed else fit.scales[-1]
+    natural = frame[frame["scale"] == scale]
     rows = []
     for record in natural.to_dict("records"):
         term = str(record["term"])
-        values = fit.draws(term)
+        values = fit.draws(term, scale)
         sample = values[:: max(1, values.size // SAMPLE)][:SAMPLE]
         row = plain_mapping(record)
+        ratio = hazard_odds_ratio(values, float(row["ci_level"])) if timed else (None,) * 3
         rows.append(PosteriorRow(
             outcome=fit.outcome, arm=fit.arms[fit.terms.index(term)], versus=fit.control,
             term=term,
@@ -70,7 +76,8 @@ def _posteriors(fit: Any) -> list[PosteriorRow]:
             ess_bulk=row["ess_bulk"], divergences=fit.diagnostics.divergences,
             passed=fit.diagnostics.passed, advice=" ".join(fit.diagnostics.advice),
             sampler=fit.sampler, prior=fit.effect_prior.describe(), n_obs=row["n_obs"],
-            draws_sample=tuple(round(float(v), 6) for v in sample)))
+            draws_sample=tuple(round(float(v), 6) for v in sample), ratio_median=ratio[0],
+            ratio_ci_low=ratio[1], ratio_ci_high=ratio[2]))
     return rows
 
 

@@ -89,7 +89,11 @@ def verdicts(protocol: Protocol, estimates: tuple[EstimateRow, ...],
         post = next((p for p in posteriors if (p.outcome, p.arm) == (est.outcome, est.arm)),
                     None)
         bayes = None if post is None else bayesian_verdict(post.p_benefit, alpha=alpha)
-        sign = post is not None and signs_differ(est.estimate, post.mean)
+        # A time-to-event posterior is on the hazard scale: fewer events (negative) means a
+        # longer time, so its sign is reversed to compare it with the RMST difference.
+        oriented = None if post is None else (
+            -post.mean if outcome.type == "survival" else post.mean)
+        sign = oriented is not None and signs_differ(est.estimate, oriented)
         out.append(VerdictRow(
             outcome=est.outcome, arm=est.arm, alpha=alpha, frequentist=freq,
             estimate=est.estimate, p_value=est.p_adjusted, adjusted=est.adjustment != "none",

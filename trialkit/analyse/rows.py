@@ -186,7 +186,9 @@ class PosteriorRow(Row):
     ``p_harm`` P(harm beyond the outcome's harm margin); ``p_rope`` P(inside the band too
     small to matter). ``model`` names the likelihood family and ``prior`` the effect prior.
     ``versus`` is the control, or another treated arm for a pre-registered pairwise contrast
-    (the difference of the two arms' draws).
+    (the difference of the two arms' draws). A time-to-event outcome's row is on the scale
+    of the discrete-time hazard model (``scale`` ``log_odds_ratio``), with the hazard-odds
+    ratio's median and interval in ``ratio_*``; ``p_benefit`` is the chance of fewer events.
     """
 
     outcome: str
@@ -214,6 +216,9 @@ class PosteriorRow(Row):
     prior: str
     n_obs: int
     draws_sample: tuple[float, ...]
+    ratio_median: Number = None
+    ratio_ci_low: Number = None
+    ratio_ci_high: Number = None
 
 
 class ConditionRow(Row):

@@ -108,16 +108,21 @@ def _survival_support(p: Protocol) -> Iterator[Problem]:
                           f"{_NOT_RUN}", "measure it as `binary` (left within a period).")
     for r, rule in enumerate(p.analysis.decision_rules):
         for c, cond in enumerate(rule.conditions):
-            if cond.outcome in timed:
-                yield Problem(("analysis", "decision_rules", r, "conditions", c, "outcome"),
-                              f"a Bayesian model of the time-to-event outcome "
-                              f"`{cond.outcome}` {_NOT_RUN}, so this rule could not be "
-                              "evaluated", "name another outcome in the rule.")
+            if cond.outcome in timed and (cond.event == "at_least_mid" or cond.margin):
+                yield Problem(("analysis", "decision_rules", r, "conditions", c, "event"),
+                              f"the Bayesian model of the time-to-event outcome "
+                              f"`{cond.outcome}` is a discrete-time hazard model, whose effect "
+                              "is a hazard-odds ratio, so a margin or MID in days cannot be "
+                              "judged on it",
+                              "use `event: benefit` (fewer events) or `event: harm` (more "
+                              "events) without a margin.")
     for k, prior in enumerate(p.analysis.bayesian.priors):
         if prior.outcome in timed:
             yield Problem(("analysis", "bayesian", "priors", k, "outcome"),
-                          f"a Bayesian model of the time-to-event outcome `{prior.outcome}` "
-                          f"{_NOT_RUN}, so its prior would not be used", "remove the prior.")
+                          f"a prior in days on the time-to-event outcome `{prior.outcome}` "
+                          f"{_NOT_RUN}: its Bayesian model is a discrete-time hazard model "
+                          "with the default prior on the log hazard-odds ratio",
+                          "remove the prior.")
 
 
 def _bayesian_support(p: Protocol) -> Iterator[Problem]:

@@ -53,18 +53,25 @@ def effect_rows(doc: ResultsDocument, arms: Arms) -> list[dict[str, Any]]:
             "g": tables.fmt(g.hedges_g if g else None, 2),
             "icc": tables.fmt(g.icc if g else None, 3),
             "verdict": tables.verdict(_VERDICT[verdict.frequentist]) if verdict else None,
-            **_bayes_cells(post, factor, digits),
+            **_bayes_cells(post, factor, digits, timed=outcome.type == "survival"),
         })
     return rows
 
 
-def _bayes_cells(post: PosteriorRow | None, factor: float, digits: int) -> dict[str, Any]:
+def _bayes_cells(post: PosteriorRow | None, factor: float, digits: int, *,
+                 timed: bool = False) -> dict[str, Any]:
+    """Bayesian cells; a time-to-event row shows the hazard-odds ratio, not days."""
     if post is None:
         return {"b_mean": tables.DASH, "b_ci": tables.DASH, "p_benefit": tables.DASH,
                 "p_mid": tables.DASH, "diagnostics": None}
+    mean = tables.fmt(factor * post.mean, digits)
+    ci = tables.fmt_ci(factor * post.ci_low, factor * post.ci_high, digits)
+    if timed:
+        mean = f"HOR {tables.fmt(post.ratio_median, 2)}"
+        ci = tables.fmt_ci(post.ratio_ci_low, post.ratio_ci_high, 2)
     return {
-        "b_mean": tables.fmt(factor * post.mean, digits),
-        "b_ci": tables.fmt_ci(factor * post.ci_low, factor * post.ci_high, digits),
+        "b_mean": mean,
+        "b_ci": ci,
         "p_benefit": _prob(post.p_benefit),
         "p_mid": _prob(post.p_mid),
         "diagnostics": {

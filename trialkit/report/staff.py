@@ -13,7 +13,7 @@ from trialkit.analyse.document import ResultsDocument
 from trialkit.report import tables
 from trialkit.report.phrases import Arms
 from trialkit.report.summary import Scale, p_text
-from trialkit.report.words import capitalise, short_label
+from trialkit.report.words import capitalise, chance, short_label
 
 
 def event_noun(label: str) -> str:
@@ -56,6 +56,13 @@ def retention_sentences(doc: ResultsDocument, arms: Arms) -> list[str]:
                      f"({hazard.hr_ci_low:.2f} to {hazard.hr_ci_high:.2f}; below 1 means "
                      f"fewer events); the proportional-hazards check gives "
                      f"{tables.p_is(hazard.ph_p_value)}.")
+        post = doc.posterior(verdict.outcome, verdict.arm)
+        if post is not None and post.ratio_median is not None:
+            text += (f" By the Bayesian discrete-time model, the chance that "
+                     f"{event_noun(outcome.label)} was less frequent under "
+                     f"{arms.treatment(verdict.arm)} is {chance(post.p_benefit)} (hazard-odds "
+                     f"ratio {post.ratio_median:.2f}, {round(100 * post.ci_level)}% credible "
+                     f"interval {post.ratio_ci_low:.2f} to {post.ratio_ci_high:.2f}).")
         out.append(text)
     return out
 

@@ -115,10 +115,12 @@ def disagreement(outcome: Outcome, verdict: VerdictRow, post: PosteriorRow, est:
     text = (f"On {short_label(outcome.label)} under {arms.treatment(est.arm)}, the "
             f"registered analysis gives "
             f"{names[verdict.frequentist]} (estimate {scale.signed(est.estimate)}); the "
-            f"Bayesian analysis gives {names[verdict.bayesian or 'unclear']} (posterior mean "
-            f"{scale.signed(post.mean)}, chance of benefit {chance(post.p_benefit)}).")
+            f"Bayesian analysis gives {names[verdict.bayesian or 'unclear']} "
+            f"({_posterior(post, scale)}, chance of benefit {chance(post.p_benefit)}).")
     if verdict.sign_differs:
         text += " They point in opposite directions."
+    elif post.ratio_median is not None:
+        pass  # a hazard-odds ratio and a difference in days are not on one scale
     elif abs(post.mean) < abs(est.estimate):
         text += " The posterior mean is closer to zero than the registered estimate."
     else:
@@ -133,6 +135,13 @@ def disagreement(outcome: Outcome, verdict: VerdictRow, post: PosteriorRow, est:
         reasons.append("the registered p-value is adjusted for the other outcomes in its "
                        "family, while the posterior probability is not")
     return text + " The two analyses differ in these ways: " + "; ".join(reasons) + "."
+
+
+def _posterior(post: PosteriorRow, scale: Scale) -> str:
+    """The posterior's centre in words: a mean difference, or a hazard-odds ratio."""
+    if post.ratio_median is not None:
+        return f"hazard-odds ratio {post.ratio_median:.2f}"
+    return f"posterior mean {scale.signed(post.mean)}"
 
 
 def plan_terms(outcome: Outcome, est: EstimateRow, powered: float | None) -> str:

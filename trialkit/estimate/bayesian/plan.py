@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from trialkit._core.provenance import Provenance
+from trialkit.estimate.bayesian.survival import INTERVAL, INTERVALS, person_periods
 from trialkit.estimate.exposure import exposed_arms
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
@@ -126,6 +127,8 @@ def _fit_one(
 ) -> BayesianFit:
     frame = _frame(protocol, frames, outcome)
     cols = _columns(protocol, frame, outcome)
+    if outcome.survival is not None:
+        return _fit_survival(protocol, frame, outcome, cols, notes, settings)
     needed = [
         outcome.data_column,
         "arm",
@@ -158,6 +161,29 @@ def _fit_one(
         **cols,
         **settings,
     )
+
+
+def _fit_survival(protocol: Protocol, frame: pd.DataFrame, outcome: Outcome,
+                  cols: dict[str, Any], notes: list[str],
+                  settings: dict[str, Any]) -> BayesianFit:
+    """The discrete-time hazard model of a time-to-event outcome (:mod:`.survival`)."""
+    assert outcome.survival is not None
+    time, event = outcome.data_column, f"{outcome.data_column}_event"
+    needed = [time, event, "arm", *cols["covariates"],
+              *[c for c in (cols["cluster"], cols["blocks"]) if c]]
+    complete = frame.dropna(subset=needed)
+    periods = person_periods(complete, time=time, event=event, outcome=outcome.name,
+                             horizon=float(outcome.survival.horizon_days))
+    notes.append(
+        f"`{outcome.name}`: discrete-time hazard model ({INTERVALS} intervals up to day "
+        f"{outcome.survival.horizon_days}, logistic, interval effects); its effect is a "
+        "hazard-odds ratio, and P(benefit) the chance of fewer events.")
+    fewer = "lower_is_better" if outcome.direction == "higher_is_better" else "higher_is_better"
+    return _bayes_with_retry(
+        outcome.name, notes, df=periods, outcome=outcome.name, treatment="arm",
+        control=protocol.control.id, family="logistic",
+        prior=protocol.analysis.bayesian.default_prior, outcome_range=None, direction=fewer,
+        mid=None, rope=None, **(cols | {"period": INTERVAL}), **settings)
 
 
 def _bayes_with_retry(name: str, notes: list[str], **kwargs: Any) -> BayesianFit:
