@@ -37,7 +37,8 @@ def cost_sentences(rows: Sequence[NetBenefitRow], arms: Arms) -> list[str]:
         row = next((r for r in rows if r.arm == arm_id), None)
         if row is None:
             continue
-        valued = ", ".join(short_label(protocol.outcome(p.outcome).label) for p in row.parts)
+        names = [short_label(protocol.outcome(p.outcome).label) for p in row.parts]
+        valued = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
         out.append(
             f"Counting the money value of the changes in {valued}, the net result of "
             f"{arms.treatment(arm_id)} was {_gain(row.per_unit_mean, row.currency)} per {unit} "
