@@ -9,6 +9,7 @@ from trialkit.analyse.rows import EstimateRow, PosteriorRow
 from trialkit.analyse.trial_rows import MisuseRow
 from trialkit.report import tables, words
 from trialkit.report.phrases import Arms
+from trialkit.report.scale import Scale
 from trialkit.report.words import plural
 
 _VERDICT = {"benefit": "Benefit", "harm": "Harm", "unclear": "Could not tell"}
@@ -29,9 +30,8 @@ def effect_rows(doc: ResultsDocument, arms: Arms) -> list[dict[str, Any]]:
                      == (est.outcome, est.arm, est.versus)), None) \
             if est.estimand == "ITT" else None
         binary = outcome.type == "binary"
-        factor = 100.0 if binary else 1.0
-        digits = tables.digits_for([factor * v for v in (est.estimate, est.ci_low,
-                                                          est.ci_high)])
+        scale = Scale.of(outcome, est)
+        factor, digits = scale.factor, scale.digits
         against_control = est.estimand == "ITT" and est.versus == control
         verdict = verdicts.get((est.outcome, est.arm)) if against_control else None
         g = doc.effect_size(est.outcome, est.arm) if est.versus == control else None

@@ -16,7 +16,15 @@ from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
 from trialkit.report import tables
 from trialkit.report.phrases import Arms, condition_words
-from trialkit.report.words import capitalise, chance, chance_words, money, percent, short_label
+from trialkit.report.words import (
+    capitalise,
+    chance,
+    chance_words,
+    money,
+    percent,
+    plural,
+    short_label,
+)
 
 
 def _gain(amount: float, currency: str) -> str:
@@ -52,8 +60,6 @@ def misuse_sentences(misuse: MisuseRow | None, protocol: Protocol) -> list[str]:
     """Misuse observed against its tolerance, and the chance the true rate is above it."""
     if misuse is None:
         return []
-    from trialkit.report.words import plural
-
     what = plural(misuse.level)
     out = []
     if misuse.observed_rate is not None:

@@ -12,7 +12,8 @@ from typing import Any
 from trialkit.analyse.document import ResultsDocument
 from trialkit.report import tables
 from trialkit.report.phrases import Arms
-from trialkit.report.summary import Scale, p_text
+from trialkit.report.scale import Scale
+from trialkit.report.summary import p_text
 from trialkit.report.words import capitalise, chance, short_label
 
 

@@ -9,7 +9,6 @@ same decimals as the results table (one rule, :func:`trialkit.report.tables.digi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from trialkit.analyse.document import ResultsDocument
@@ -17,40 +16,9 @@ from trialkit.analyse.rows import EstimateRow, PosteriorRow, VerdictRow
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
 from trialkit.report.phrases import Arms
-from trialkit.report.tables import digits_for, p_is
-from trialkit.report.words import amount, capitalise, chance, chance_words, percent, short_label
-
-
-@dataclass(frozen=True, slots=True)
-class Scale:
-    """How one outcome's effects are written: its unit, scale factor and decimals."""
-
-    unit: str
-    factor: float
-    digits: int
-
-    @classmethod
-    def of(cls, outcome: Outcome, est: EstimateRow) -> Scale:
-        """The scale of ``outcome`` with decimals chosen from its estimate and interval."""
-        factor = 100.0 if outcome.type == "binary" else 1.0
-        unit = "percentage points" if outcome.type == "binary" else outcome.unit
-        return cls(unit, factor, digits_for([factor * v for v in (est.estimate, est.ci_low,
-                                                                   est.ci_high)]))
-
-    def amount(self, value: float) -> str:
-        """A magnitude in the outcome's unit ("0.61 points")."""
-        return amount(value * self.factor, self.unit, self.digits)
-
-    def signed(self, value: float) -> str:
-        """A signed difference ("−0.33 points", "+£127")."""
-        sign = "−" if value < 0 else "+" if value > 0 else ""
-        return f"{sign}{self.amount(value)}"
-
-    def end(self, value: float) -> str:
-        """One end of an interval in words ("0.7 points lower")."""
-        if value == 0:
-            return "no difference"
-        return f"{self.amount(value)} {'lower' if value < 0 else 'higher'}"
+from trialkit.report.scale import Scale
+from trialkit.report.tables import p_is
+from trialkit.report.words import capitalise, chance, chance_words, percent, short_label
 
 
 def headline(outcome: Outcome, verdict: VerdictRow, est: EstimateRow, arms: Arms,

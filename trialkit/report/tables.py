@@ -173,10 +173,14 @@ def attrition_rows(rows: Sequence[AttritionRow], checks: Sequence[AttritionCheck
                 "arms": cells,
                 "overall": pct(check.overall) if check else DASH,
                 "differential": pct(check.differential) if check else DASH,
-                "cautious": verdict(check.cautious if check else "not judged"),
-                "optimistic": verdict(check.optimistic if check else "not judged"),
+                "cautious": verdict(check.cautious) if check else _NOT_JUDGED,
+                "optimistic": verdict(check.optimistic) if check else _NOT_JUDGED,
             })
     return out
+
+
+#: No WWC check for an outcome (fewer than two arms measured): neither a pass nor a fail.
+_NOT_JUDGED = {"text": "Not judged", "tone": "neutral", "icon": ""}
 
 
 def _attrition_cell(row: AttritionRow | None) -> dict[str, str]:
