@@ -29,6 +29,7 @@ from trialkit.analyse.rows import (
     SubgroupRow,
     VerdictRow,
 )
+from trialkit.analyse.spending_rows import SpendingSection
 from trialkit.analyse.trial_rows import (
     AttritionCheckRow,
     AttritionRow,
@@ -68,7 +69,8 @@ class ResultsDocument(Row):
     and arm in both schools (see :class:`~trialkit.analyse.rows.VerdictRow`), and
     ``mechanisms`` the same of each mechanism outcome (the manipulation check), and
     ``shirking`` of each outcome in a ``shirking`` family (effort proxies), and
-    ``retention`` of each time-to-event outcome (its RMST difference).
+    ``retention`` of each time-to-event outcome (its RMST difference), and ``spending``
+    what the spend ledger says of the intervention itself (when the protocol declares one).
     """
 
     schema_version: Literal[2] = SCHEMA_VERSION
@@ -97,6 +99,7 @@ class ResultsDocument(Row):
     mechanisms: tuple[VerdictRow, ...] = ()
     shirking: tuple[VerdictRow, ...] = ()
     retention: tuple[VerdictRow, ...] = ()
+    spending: SpendingSection | None = None
     bayesian: BayesianSection
 
     def to_json(self) -> str:

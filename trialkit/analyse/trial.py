@@ -135,7 +135,7 @@ def misuse(protocol: Protocol, data: TrialData) -> MisuseRow | None:
     from trialkit.estimate.bayesian.decisions import misuse_rate
 
     monitored = protocol.costs.misuse
-    if monitored is None:
+    if monitored is None or monitored.outcome is None:
         return None
     outcome = protocol.outcome(monitored.outcome)
     if outcome.level not in data.frames:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from trialkit.protocol.base import Name, Probability, StrictModel, Text
+from trialkit.protocol.spending import GreenTape
 
 
 class PowerPlan(StrictModel):
@@ -18,9 +19,14 @@ class PowerPlan(StrictModel):
 
 
 class Misuse(StrictModel):
-    """How misuse of new freedom is monitored and what rate is tolerable."""
+    """How misuse of new freedom is monitored and what rate is tolerable.
 
-    outcome: Name
+    With a spend ledger (``spending:``) misuse is read from each spend's review verdict
+    (``misuse`` or ``fraud``) and ``outcome`` is left out; otherwise ``outcome`` names a
+    binary monitoring outcome (1 = misused).
+    """
+
+    outcome: Name | None = None
     description: Text
     tolerance: Probability
     cost_per_case: float = Field(0.0, ge=0, description="Money lost in a typical misuse case.")
@@ -33,3 +39,6 @@ class Costs(StrictModel):
     budget: float | None = Field(None, gt=0)
     horizon: Text = "the pilot period"
     misuse: Misuse | None = None
+    green_tape: GreenTape | None = Field(
+        None, description="What the approval rules the reform replaces cost each control "
+        "unit, so misuse is reported net of the green tape saved.")

@@ -8,11 +8,12 @@ from pydantic import Field, ValidationInfo, model_validator
 
 from trialkit._core.hashing import canonical_json, sha256_text
 from trialkit.protocol.analysis import Analysis, Estimand
-from trialkit.protocol.arms import Arm
+from trialkit.protocol.arms import Arm, DiscretionaryBudget
 from trialkit.protocol.base import StrictModel
 from trialkit.protocol.costs import Costs, PowerPlan
 from trialkit.protocol.design import Design
 from trialkit.protocol.outcomes import Covariate, Family, Outcome, Subgroup
+from trialkit.protocol.spending import Spending
 from trialkit.protocol.trial import Dates, Governance, Identity, Rationale
 from trialkit.protocol.units import Level, Units
 
@@ -43,6 +44,7 @@ class Protocol(StrictModel):
     analysis: Analysis = Analysis()
     power: PowerPlan = PowerPlan()
     costs: Costs = Costs()
+    spending: Spending | None = None
 
     @model_validator(mode="after")
     def _cross_field_rules(self, info: ValidationInfo) -> Protocol:
@@ -77,6 +79,11 @@ class Protocol(StrictModel):
     def level(self, name: str) -> Level | None:
         """The measurement level called ``name``; ``None`` for the randomised unit itself."""
         return next((lv for lv in self.levels if lv.name == name), None)
+
+    def budget(self, arm: str) -> DiscretionaryBudget | None:
+        """The discretionary budget of ``arm``, if it has one."""
+        found = next((a for a in self.arms if a.id == arm), None)
+        return None if found is None else found.intervention.discretionary_budget
 
     def outcome(self, name: str) -> Outcome:
         """The outcome called ``name``."""

@@ -12,6 +12,7 @@ import difflib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 
 from trialkit.protocol.model import Protocol
 from trialkit.protocol.vocabulary import BLOCK_SCHEMES, CLUSTER_SCHEMES
@@ -286,7 +287,11 @@ def _analysis(p: Protocol) -> Iterator[Problem]:
 def _costs_and_dates(p: Protocol) -> Iterator[Problem]:
     misuse = p.costs.misuse
     outcomes = [o.name for o in p.outcomes]
-    if misuse is not None and misuse.outcome not in outcomes:
+    if misuse is not None and misuse.outcome is None and p.spending is None:
+        yield Problem(("costs", "misuse", "outcome"), "misuse needs an outcome or a spend "
+                      "ledger", "name a binary monitoring outcome in `outcome:`, or declare "
+                      "`spending:` so misuse is read from each spend's review verdict.")
+    if misuse is not None and misuse.outcome is not None and misuse.outcome not in outcomes:
         yield Problem(
             ("costs", "misuse", "outcome"),
             f"misuse outcome `{misuse.outcome}` is "
@@ -331,6 +336,50 @@ def _covariates(p: Protocol) -> Iterator[Problem]:
                 )
 
 
+def _spending(p: Protocol) -> Iterator[Problem]:
+    spending = p.spending
+    if spending is None:
+        return
+    levels = [lv.name for lv in p.levels]
+    for key in ("level", "worker_level", "client_level"):
+        name = getattr(spending, key)
+        if name is not None and name not in levels:
+            yield Problem(("spending", key), f"level `{name}` is not declared."
+                          f"{_closest(name, levels)}", "name a level declared under `levels:`.")
+    if not any(a.intervention.discretionary_budget for a in p.arms):
+        yield Problem(("spending",), "a spend ledger needs an arm with a budget",
+                      "declare `intervention.discretionary_budget` on the treated arm(s).")
+    review = spending.review
+    if review.coverage == "sample" and review.sample_size is None:
+        yield Problem(("spending", "review", "sample_size"), "a sampled review needs "
+                      "its sample size", "e.g. `sample_size: 200`.")
+    bands = review.amount_bands
+    if any(b <= a for a, b in pairwise(bands)) or any(b <= 0 for b in bands):
+        yield Problem(("spending", "review", "amount_bands"), "amount bands must be "
+                      "positive and ascending", "e.g. `amount_bands: [50, 150]`.")
+    yield from _calendar(spending.calendar)
+    for i, arm in enumerate(p.arms):
+        budget = arm.intervention.discretionary_budget
+        if budget is None:
+            continue
+        loc = ("arms", i, "intervention", "discretionary_budget", "categories")
+        for name in _duplicates(c.name for c in budget.categories):
+            yield Problem(loc, f"category `{name}` is declared twice", "give each category "
+                          "one entry.")
+
+
+def _calendar(code: str) -> Iterator[Problem]:
+    import holidays
+
+    country, _, subdiv = code.partition("-")
+    try:
+        holidays.country_holidays(country, subdiv=subdiv or None, years=2000)
+    except NotImplementedError:
+        yield Problem(("spending", "calendar"), f"no public-holiday calendar for `{code}`",
+                      "give an ISO 3166 country and subdivision the `holidays` package "
+                      "knows, e.g. `GB-ENG`, `GB-SCT`, `GB-WLS`, `IE`.")
+
+
 RULES: tuple[Callable[[Protocol], Iterator[Problem]], ...] = (
     _unique_names,
     _arms,
@@ -342,6 +391,7 @@ RULES: tuple[Callable[[Protocol], Iterator[Problem]], ...] = (
     _costs_and_dates,
     _levels,
     _covariates,
+    _spending,
 )
 
 

@@ -47,6 +47,25 @@ LikelihoodFamily = Literal["auto", "normal", "student_t"]
 DecisionEvent = Literal["benefit", "at_least_mid", "harm"]
 Period = Literal["week", "month", "quarter", "year"]
 Justification = Literal["after_the_fact", "prior_approval"]
+#: A reviewer's verdict on one spend, from best to worst.
+SpendVerdict = Literal["appropriate", "poor_value", "misuse", "fraud"]
+SPEND_VERDICTS: tuple[SpendVerdict, ...] = ("appropriate", "poor_value", "misuse", "fraud")
+#: Verdicts that count as misuse of the budget (money lost to it, not just spent poorly).
+MISUSE_VERDICTS: tuple[SpendVerdict, ...] = ("misuse", "fraud")
+ReviewCoverage = Literal["all", "sample"]
+AuditStratum = Literal["amount", "category", "worker"]
+#: Compliance findings of the spend ledger: results, counted and reported, never fatal.
+SpendRule = Literal[
+    "cap_per_client",
+    "cap_per_client_per_period",
+    "cap_per_worker_per_period",
+    "cap_per_unit_per_period",
+    "excluded_category",
+    "late_justification",
+    "missing_justification",
+    "control_arm_spend",
+    "not_reviewed",
+]
 
 #: Roles whose outcomes are compared between arms (``monitoring`` is only described).
 #: A ``mechanism`` outcome (felt autonomy, mission clarity) is what the reform should move
