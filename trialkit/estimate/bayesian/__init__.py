@@ -1,7 +1,8 @@
 """Bayesian impact estimation (PyMC models; nutpie on compiled kernels when installed).
 
 ``bayes`` fits one outcome; ``prior_predictive`` checks priors; ``evaluate_rule``,
-``net_benefit`` and ``misuse_rate`` turn posteriors into decisions; ``fit_protocol`` fits
+``net_benefit`` and ``misuse_rate`` turn posteriors into decisions; ``misuse_model`` fits
+the hierarchical (beta-binomial) model of workers' misuse rates; ``fit_protocol`` fits
 every pre-registered outcome. Names resolve lazily so importing this package does not
 import PyMC.
 """
@@ -20,6 +21,9 @@ _LAZY = {
     "evaluate_rule": "trialkit.estimate.bayesian.decisions",
     "net_benefit": "trialkit.estimate.bayesian.decisions",
     "misuse_rate": "trialkit.estimate.bayesian.decisions",
+    "misuse_model": "trialkit.estimate.bayesian.misuse_model",
+    "MisuseModel": "trialkit.estimate.bayesian.misuse_model",
+    "MisusePrior": "trialkit.estimate.bayesian.misuse_model",
     "fit_protocol": "trialkit.estimate.bayesian.plan",
 }
 
