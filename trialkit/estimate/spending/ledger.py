@@ -1,0 +1,159 @@
+"""The coded spend ledger with the populations it is spent on: units, workers, clients.
+
+:class:`Ledger` gathers what every spending statistic needs from validated data (the
+spend frame as ``validate`` codes it, and the unit, staff and client frames with their
+``arm``), so the statistics themselves take plain frames and column names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from trialkit.protocol import Protocol
+from trialkit.protocol.arms import DiscretionaryBudget
+from trialkit.protocol.spending import SpendColumns
+from trialkit.protocol.vocabulary import MISUSE_VERDICTS
+from trialkit.validate import TrialData
+
+#: Column of :meth:`Ledger.client_spend` holding each client's total spend.
+SPEND = "spend"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Ledger:
+    """The spend ledger of a pilot, ready for its statistics.
+
+    Attributes
+    ----------
+    spends
+        One row per spend (every row of the file, findings included), with ``arm``.
+    columns
+        The ledger's column names.
+    unit
+        The unit id column (in ``spends``, ``units``, ``workers`` and ``clients``).
+    units
+        One row per randomised unit: ``unit`` and ``arm``.
+    workers
+        One row per worker (``columns.worker`` and ``arm``), or ``None`` without staff data.
+    clients
+        One row per client (``columns.client``, ``arm``, ``cluster`` and the client-level
+        columns), or ``None`` without client data.
+    budgets
+        Each arm's discretionary budget (``None``: no budget), in protocol order.
+    start
+        The intervention start (days to first spend count from it), if the protocol
+        gives dates.
+    """
+
+    spends: pd.DataFrame
+    columns: SpendColumns
+    unit: str
+    units: pd.DataFrame
+    workers: pd.DataFrame | None
+    clients: pd.DataFrame | None
+    budgets: Mapping[str, DiscretionaryBudget | None]
+    start: dt.date | None
+
+    @classmethod
+    def from_data(cls, protocol: Protocol, data: TrialData) -> Ledger | None:
+        """The ledger of validated ``data``; ``None`` without a spending section or file."""
+        spending = protocol.spending
+        if spending is None or spending.level not in data.frames:
+            return None
+        level = protocol.level(spending.level)
+        unit = level.unit_column if level is not None else protocol.units.id_column
+        return cls(
+            spends=data.frame(spending.level), columns=spending.columns, unit=unit,
+            units=_units(protocol, data, unit),
+            workers=_people(data, spending.worker_level, spending.columns.worker),
+            clients=_people(data, spending.client_level, spending.columns.client),
+            budgets={arm.id: arm.intervention.discretionary_budget for arm in protocol.arms},
+            start=None if protocol.dates is None else protocol.dates.intervention_start)
+
+    def spends_in(self, arm: str) -> pd.DataFrame:
+        """The spends recorded in units of ``arm``."""
+        return self.spends[self.spends["arm"].astype(str) == arm]
+
+    def arms(self) -> tuple[str, ...]:
+        """Arms with a budget, and any other arm with spends, in protocol order."""
+        spent = set(self.spends["arm"].astype(str))
+        return tuple(a for a, budget in self.budgets.items() if budget is not None or a in spent)
+
+    def treated(self) -> tuple[str, ...]:
+        """Arms with a budget, in protocol order."""
+        return tuple(a for a, budget in self.budgets.items() if budget is not None)
+
+    def client_spend(self) -> pd.DataFrame:
+        """The client frame with :data:`SPEND`: each client's total spend (0 for none).
+
+        Raises
+        ------
+        KeyError
+            Without client data or a client column in the ledger.
+        """
+        client = self.columns.client
+        if self.clients is None or client not in self.spends:
+            raise KeyError("the ledger is not linked to a client frame")
+        totals = self.spends.groupby(client, sort=False)[self.columns.amount].sum()
+        clients = self.clients.copy()
+        spend = clients[client].map(totals)
+        clients[SPEND] = pd.to_numeric(spend, errors="coerce").fillna(0.0).astype(float)
+        return clients
+
+
+def _units(protocol: Protocol, data: TrialData, unit: str) -> pd.DataFrame:
+    """One row per unit with its arm: the unit file, else every unit seen in any frame."""
+    name = protocol.units.name
+    if name in data.frames:
+        frame = data.frames[name].rename(columns={protocol.units.id_column: unit})
+    else:
+        frame = pd.concat([f[[unit, "arm"]] for f in data.frames.values() if unit in f])
+    frame = frame[[unit, "arm"]].drop_duplicates(unit)
+    return frame.assign(arm=frame["arm"].astype(str)).reset_index(drop=True)
+
+
+def _people(data: TrialData, level: str | None, column: str) -> pd.DataFrame | None:
+    """The frame of a level of people (workers, clients) with one row each, or ``None``."""
+    if level is None or level not in data.frames or column not in data.frames[level]:
+        return None
+    frame = data.frames[level]
+    return frame.drop_duplicates(column).reset_index(drop=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewCounts:
+    """Reviews of the spends in arms with a budget (all arms pooled).
+
+    Attributes
+    ----------
+    spends
+        Spends in arms with a budget.
+    reviewed
+        Those with a review verdict.
+    cases
+        Those whose verdict is misuse (:data:`~trialkit.protocol.vocabulary.MISUSE_VERDICTS`).
+    mean_loss
+        Mean recorded loss of a misuse case; ``None`` without cases or recorded losses.
+    """
+
+    spends: int
+    reviewed: int
+    cases: int
+    mean_loss: float | None
+
+
+def review_counts(ledger: Ledger) -> ReviewCounts:
+    """How many spends in arms with a budget were reviewed and judged misuse."""
+    spends = ledger.spends[ledger.spends["arm"].astype(str).isin(ledger.treated())]
+    verdict = spends[ledger.columns.verdict]
+    reviewed = verdict.notna() & (verdict.astype(str).str.strip() != "")
+    misuse = reviewed & verdict.astype(str).isin(MISUSE_VERDICTS)
+    loss = (pd.to_numeric(spends.loc[misuse, ledger.columns.loss], errors="coerce")
+            if ledger.columns.loss in spends else pd.Series(dtype=float))
+    mean_loss = float(loss.mean()) if loss.notna().any() else None
+    return ReviewCounts(spends=len(spends), reviewed=int(reviewed.sum()),
+                        cases=int(misuse.sum()), mean_loss=mean_loss)
