@@ -239,3 +239,25 @@ def test_cox_reproduces_rossi_published_coefficients() -> None:
         naive = CoxPHFitter().fit(load_rossi(), "week", "arrest")
     for term, (_, se) in printed.items():
         assert round(naive.standard_errors_[term], 5) == pytest.approx(se, abs=1e-12), term
+
+
+def test_cox_robust_se_matches_lifelines_with_censoring_before_the_first_event() -> None:
+    # statsmodels gives rows censored before the first event a NaN score residual; lifelines
+    # (like trialkit) gives them 0. Untied times, so the two agree exactly.
+    rng = np.random.default_rng(11)
+    team = np.repeat(np.arange(20), 8)
+    arm = np.where(team % 2 == 0, "control", "budget")
+    t = 5.0 + rng.exponential(300 / np.where(arm == "budget", 0.7, 1.0))
+    end = np.where(rng.random(team.size) < 0.05, rng.uniform(0.5, 4.5, team.size), 365.0)
+    days = np.minimum(t, end)
+    df = pd.DataFrame({"days": days, "days_event": (t <= end).astype(int), "arm": arm,
+                       "team": team})
+    assert (df.days_event == 0).any() and (df.days[df.days_event == 0] < 5.0).any()
+    res = cox_hazard_ratios(df, "days", "days_event", "arm", control="control", cluster="team")
+    frame = pd.DataFrame({"t": df.days, "e": df.days_event, "arm": (arm == "budget") * 1.0,
+                          "team": team})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = CoxPHFitter().fit(frame, "t", "e", cluster_col="team", robust=True)
+    assert res.effect().estimate == pytest.approx(ref.params_["arm"], abs=1e-6)
+    assert res.effect().std_error == pytest.approx(ref.standard_errors_["arm"], rel=1e-6)

@@ -138,3 +138,28 @@ def test_curve_is_read_only_and_tidy() -> None:
     assert list(curve.to_frame().columns) == ["time", "survival", "ci_low", "ci_high"]
     assert np.all(np.diff(curve.survival) <= 0)
     assert np.all((curve.ci_low <= curve.survival) & (curve.survival <= curve.ci_high))
+
+
+def test_cox_robust_se_with_rows_censored_before_the_first_event() -> None:
+    # statsmodels 0.15 gives such rows a NaN score residual, so its robust SEs are NaN; they
+    # are never at risk at an event time, so dropping them changes neither the partial
+    # likelihood nor any score: statsmodels' own sandwich on the other rows is the reference.
+    from statsmodels.duration.hazard_regression import PHReg
+
+    df = _data(seed=5).assign(days=lambda f: f.days + 10.0)
+    first = df.loc[df.days_event == 1, "days"].min()
+    assert first >= 10.0
+    early = pd.DataFrame({"days": [first / 2, first / 3, first / 4], "days_event": [0, 2, 0],
+                          "arm": ["control", "budget", "budget"], "team": [0, 1, 13],
+                          "x": [0.1, -0.2, 0.3]})
+    full = pd.concat([df, early], ignore_index=True)
+    res = cox_hazard_ratios(full, "days", "days_event", "arm", control="control",
+                            cluster="team", covariates=["x"])
+    exog = np.column_stack([(df.arm == "budget").astype(float), df.x])
+    ref = PHReg(df.days, exog, status=(df.days_event == 1).astype(float), ties="efron").fit(
+        groups=df.team)
+    for j, term in enumerate(("arm", "x")):
+        row = next(r for r in res.terms if r.term == term)
+        assert np.isfinite(row.std_error), f"{term} robust SE is finite"
+        assert row.estimate == pytest.approx(ref.params[j], abs=1e-8), f"{term} log-HR"
+        assert row.std_error == pytest.approx(ref.bse[j], rel=1e-10), f"{term} robust SE"

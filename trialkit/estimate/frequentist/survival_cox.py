@@ -1,8 +1,10 @@
 """Cox proportional hazards by arm, via statsmodels, with a proportional-hazards check.
 
 The model is statsmodels' ``PHReg`` (Efron's method for ties) with the robust sandwich
-variance (Lin & Wei 1989): clustered on the team (``groups``) when clusters are given, per
-unit otherwise. (lifelines, which gives the same estimates, cannot be a dependency: its
+variance (Lin & Wei 1989): clustered on the team when clusters are given, per unit
+otherwise. The sandwich is statsmodels' ``PHReg.robust_covariance``, except that a row
+censored before the first event has a score residual of 0 (it is never at risk at an event
+time), where statsmodels 0.15 writes NaN and so returns NaN standard errors. (lifelines, which gives the same estimates, cannot be a dependency: its
 releases require pandas < 3.) That variance is the analogue of CR0 / HC0 for least squares: **no
 small-sample correction** and normal (not t) intervals, so with a couple of dozen teams it is
 anti-conservative. This is why the registered primary survival estimand is the RMST
@@ -30,7 +32,7 @@ from scipy import special
 
 from trialkit._core.provenance import Provenance
 from trialkit.errors import EstimationError
-from trialkit.estimate.frequentist._design import FloatArray, Prepared, prepare
+from trialkit.estimate.frequentist._design import FloatArray, IntArray, Prepared, prepare
 from trialkit.estimate.frequentist.result import check_ci_level
 from trialkit.estimate.frequentist.survival import event_indicator
 
@@ -191,7 +193,24 @@ def _check_events(prep: Prepared, d: FloatArray) -> None:
             )
 
 
-def _ph_tests(model: Any, t: FloatArray, d: FloatArray) -> tuple[FloatArray, float, int]:
+def _robust_covariance(model: Any, params: FloatArray, groups: IntArray) -> FloatArray:
+    """The sandwich ``H^-1 (sum_g U_g U_g') H^-1`` of statsmodels' ``robust_covariance``.
+
+    ``U_g`` sums the score residuals of the rows of group ``g``. statsmodels gives rows that
+    are never at risk at an event time (censored before the first event) a NaN score
+    residual, which makes every standard error NaN; their residual is 0 (they add nothing
+    to the partial likelihood), as lifelines has it.
+    """
+    hessian = np.asarray(model.hessian(params), dtype=np.float64)
+    score = np.nan_to_num(np.asarray(model.score_residuals(params), dtype=np.float64), nan=0.0)
+    codes = np.unique(groups, return_inverse=True)[1]
+    sums = np.zeros((int(codes.max()) + 1, score.shape[1]))
+    np.add.at(sums, codes, score)
+    inverse = np.linalg.inv(hessian)
+    return np.asarray(inverse @ (sums.T @ sums) @ inverse, dtype=np.float64)
+
+
+def _ph_tests(naive: Any, t: FloatArray, d: FloatArray) -> tuple[FloatArray, float, int]:
     """Per-term and global Grambsch–Therneau statistics (rank of time, model variance).
 
     With the unscaled Schoenfeld residuals ``r_k`` of the ``D`` events in time order, their
@@ -200,7 +219,6 @@ def _ph_tests(model: Any, t: FloatArray, d: FloatArray) -> tuple[FloatArray, flo
     mean g)^2)``, and globally ``u' V^-1 u D / sum_k (g_k - mean g)^2`` with ``u = sum_k
     (g_k - mean g) s_k``, each chi-squared under proportional hazards.
     """
-    naive = model.fit()
     variance = np.asarray(naive.cov_params(), dtype=np.float64)
     events = np.flatnonzero(d > 0)
     order = events[np.argsort(t[events], kind="stable")]
@@ -296,15 +314,15 @@ def cox_hazard_ratios(
     with warnings.catch_warnings():
         warnings.simplefilter("error", category=RuntimeWarning)
         try:
-            fit = model.fit(groups=groups)
-            ph, global_stat, global_df = _ph_tests(model, t, d)
+            fit = model.fit()
+            coef = np.asarray(fit.params, dtype=np.float64)
+            se = np.sqrt(np.diag(_robust_covariance(model, coef, groups)))
+            ph, global_stat, global_df = _ph_tests(fit, t, d)
         except (np.linalg.LinAlgError, RuntimeWarning, ValueError) as exc:
             raise EstimationError(
                 f"the Cox model of {time!r} could not be fitted ({exc}). "
                 "Fix: drop collinear or constant covariates."
             ) from exc
-    coef = np.asarray(fit.params, dtype=np.float64)
-    se = np.asarray(fit.bse, dtype=np.float64)
     z = float(special.ndtri(0.5 + ci_level / 2.0))
     rows = tuple(
         CoxTerm(
