@@ -4,8 +4,9 @@ The model is statsmodels' ``PHReg`` (Efron's method for ties) with the robust sa
 variance (Lin & Wei 1989): clustered on the team when clusters are given, per unit
 otherwise. The sandwich is statsmodels' ``PHReg.robust_covariance``, except that a row
 censored before the first event has a score residual of 0 (it is never at risk at an event
-time), where statsmodels 0.15 writes NaN and so returns NaN standard errors. (lifelines, which gives the same estimates, cannot be a dependency: its
-releases require pandas < 3.) That variance is the analogue of CR0 / HC0 for least squares: **no
+time), where statsmodels 0.15 writes NaN and so returns NaN standard errors. (lifelines,
+which gives the same estimates, cannot be a dependency: its releases require pandas < 3.)
+That variance is the analogue of CR0 / HC0 for least squares: **no
 small-sample correction** and normal (not t) intervals, so with a couple of dozen teams it is
 anti-conservative. This is why the registered primary survival estimand is the RMST
 difference (:mod:`~trialkit.estimate.frequentist.survival_rmst`: CR2 with Bell–McCaffrey
