@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from trialkit.analyse.document import ResultsDocument
-from trialkit.report import sections, sentences, staff, summary, tables
+from trialkit.report import sections, sentences, spending, spending_misuse, staff, summary, tables
 from trialkit.report.figdata import figure_data
 from trialkit.report.phrases import Arms
 from trialkit.report.plan import plan_context
+from trialkit.report.spending_figdata import spending_figures
 from trialkit.report.words import capitalise, plural, short_label
 
 _BAYES_STATUS = {
@@ -78,13 +79,16 @@ def _summary(doc: ResultsDocument, arms: Arms) -> dict[str, Any]:
     alpha = protocol.analysis.frequentist.alpha
     primary = [o for o in protocol.outcomes if o.role == "primary"]
     labels = {f.name: f.label for f in protocol.families}
+    monitoring = sentences.misuse_sentences(doc.misuse, protocol,
+                                            ledger=doc.spending is not None)
     return {
         "tried": _tried(doc, arms),
         "primary": summary.primary_blocks(doc, arms),
         "mechanisms": summary.mechanism_blocks(doc, arms),
         "shirking": sentences.shirking(doc, arms),
         "cost": sentences.cost_sentences(doc.bayesian.net_benefit, arms),
-        "misuse": sentences.misuse_sentences(doc.misuse, protocol),
+        "misuse": monitoring + spending_misuse.summary_lines(doc, arms),
+        "misuse_monitoring": monitoring,
         "equity": [s for o in primary
                    for s in sentences.equity_sentences(doc.subgroups, o, arms, alpha)],
         "goodhart": sentences.goodhart(doc.indices, labels, arms),
@@ -161,10 +165,11 @@ def report_context(doc: ResultsDocument, *, plan_sections: Sequence[str] = ()) -
                                            arm_labels),
         "attrition_compared": bool(doc.attrition_checks),
         "harms": sections.harm_rows(effects),
-        "misuse": sections.misuse_block(doc.misuse),
-        "figures": figure_data(doc) | ({"survival": km} if (km := staff.km_spec(doc, arms))
-                                       else {}),
+        "misuse": sections.misuse_block(doc.misuse, ledger=doc.spending is not None),
+        "figures": figure_data(doc) | spending_figures(doc, arms)
+        | ({"survival": km} if (km := staff.km_spec(doc, arms)) else {}),
         "staff": {"retention": staff.retention_sentences(doc, arms),
                   "rows": [r for r in effects if doc.protocol.outcome(r["name"]).level
                            in staff.staff_levels(doc)]},
+        "spending": spending.spending_context(doc, arms),
     }

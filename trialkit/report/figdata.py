@@ -102,7 +102,9 @@ def figure_data(doc: ResultsDocument) -> dict[str, Any]:
         m = doc.misuse
         out["misuse"] = {"alpha": m.alpha, "beta": m.beta, "tolerance": m.tolerance,
                          "cases": m.cases, "reviewed": m.reviewed,
-                         "p_above": m.p_above_tolerance}
+                         "p_above": m.p_above_tolerance,
+                         "judged": "misuse or fraud" if doc.spending is not None
+                         else "unjustified"}
     if doc.schematic is not None:
         out["stepped_wedge"] = {
             "periods": list(doc.schematic.periods),

@@ -124,11 +124,15 @@ def flow_totals(doc: ResultsDocument) -> dict[str, Any]:
     }
 
 
-def misuse_block(misuse: MisuseRow | None) -> dict[str, str] | None:
-    """The misuse monitoring numbers formatted for the harms section."""
+def misuse_block(misuse: MisuseRow | None, *, ledger: bool = False) -> dict[str, str] | None:
+    """The misuse monitoring numbers formatted for the harms section.
+
+    With a spend ledger (``ledger``) a case is a spend judged misuse or fraud on review.
+    """
     if misuse is None:
         return None
     return {
+        "judged": "Spends judged misuse or fraud" if ledger else "Cases judged unjustified",
         "cases": tables.fmt(misuse.cases),
         "reviewed": tables.fmt(misuse.reviewed),
         "rate": tables.pct(misuse.mean),

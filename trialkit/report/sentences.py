@@ -56,16 +56,22 @@ def cost_sentences(rows: Sequence[NetBenefitRow], arms: Arms) -> list[str]:
     return out
 
 
-def misuse_sentences(misuse: MisuseRow | None, protocol: Protocol) -> list[str]:
-    """Misuse observed against its tolerance, and the chance the true rate is above it."""
+def misuse_sentences(misuse: MisuseRow | None, protocol: Protocol, *,
+                     ledger: bool = False) -> list[str]:
+    """Misuse observed against its tolerance, and the chance the true rate is above it.
+
+    With a spend ledger (``ledger``) misuse is a review verdict of ``misuse`` or
+    ``fraud``; otherwise it is the monitoring outcome's "unjustified".
+    """
     if misuse is None:
         return []
     what = plural(misuse.level)
+    judged = "misuse or fraud on review" if ledger else "unjustified"
     out = []
     if misuse.observed_rate is not None:
         share = percent(misuse.observed_rate, places=1)
         out.append(f"{misuse.cases} of {misuse.reviewed} {what} ({share}) were judged "
-                   f"unjustified; the tolerance was {percent(misuse.tolerance)}.")
+                   f"{judged}; the tolerance was {percent(misuse.tolerance)}.")
     out.append(f"The chance that the true rate of misuse is above {percent(misuse.tolerance)} "
                f"is {chance(misuse.p_above_tolerance)} "
                f"({chance_words(misuse.p_above_tolerance)}).")

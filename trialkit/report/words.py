@@ -143,6 +143,70 @@ def amount(value: float, unit: str, digits: int) -> str:
     return f"{text} {unit}"
 
 
+def estimated_share(value: float, *, places: int = 0) -> str:
+    """An estimated share (a rate with an interval): never "0%" or "100%".
+
+    Examples
+    --------
+    >>> estimated_share(0.0), estimated_share(0.012, places=1), estimated_share(1.0)
+    ('less than 1%', '1.2%', 'more than 99%')
+    """
+    if not math.isfinite(value):
+        return "not available"
+    return percent(min(max(value, 1e-9), 1 - 1e-9), places=places)
+
+
+#: Counts of people below this are published as "fewer than 5" (small-cell suppression).
+SMALL_CELL = 5
+
+
+def few(count: int) -> str:
+    """A count of people for publication: 1 to 4 read "fewer than 5", so no one is picked out.
+
+    Examples
+    --------
+    >>> few(0), few(3), few(18), few(1250)
+    ('0', 'fewer than 5', '18', '1,250')
+    """
+    return f"fewer than {SMALL_CELL}" if 0 < count < SMALL_CELL else f"{count:,}"
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+           "Dec")
+
+
+def period_label(period: str) -> str:
+    """A budget period's label for reading: "2027-03" → "Mar 2027", "2027-Q2" → "Q2 2027".
+
+    Examples
+    --------
+    >>> period_label("2027-03"), period_label("2027-Q2"), period_label("2027-W09")
+    ('Mar 2027', 'Q2 2027', 'week 9 of 2027')
+    >>> period_label("2027")
+    '2027'
+    """
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", period):
+        return f"{_MONTHS[int(m[2]) - 1]} {m[1]}" if 1 <= int(m[2]) <= 12 else period
+    if m := re.fullmatch(r"(\d{4})-Q([1-4])", period):
+        return f"Q{m[2]} {m[1]}"
+    if m := re.fullmatch(r"(\d{4})-W(\d{2})", period):
+        return f"week {int(m[2])} of {m[1]}"
+    return period
+
+
+def lower_first(text: str) -> str:
+    """Lower-case the first word unless it is an acronym, for use mid-sentence.
+
+    Examples
+    --------
+    >>> lower_first("A peer panel"), lower_first("Prior approval"), lower_first("NHS funds")
+    ('a peer panel', 'prior approval', 'NHS funds')
+    """
+    first = text.split(" ", 1)[0]
+    keep = len(first) > 1 and not first[1:].islower()
+    return text if keep or first == "I" else text[:1].lower() + text[1:]
+
+
 def chance_words(probability: float) -> str:
     """Words for a probability on the UK intelligence probability yardstick.
 

@@ -22,6 +22,7 @@ from trialkit.report.figures._draw import (
     row_height,
     wrap,
 )
+from trialkit.report.figures.spending import SPENDING_FIGURES
 from trialkit.report.figures.stepped_wedge import stepped_wedge_plot
 from trialkit.report.figures.survival import survival_plot
 from trialkit.report.tables import fmt, fmt_p
@@ -272,6 +273,7 @@ def _beta_density(x: float, a: float, b: float) -> float:
 def misuse_plot(spec: Mapping[str, Any]) -> Figure:
     """Posterior of the misuse rate (a beta distribution) against the tolerance."""
     a, b, tol = float(spec["alpha"]), float(spec["beta"]), spec.get("tolerance")
+    judged = spec.get("judged", "unjustified")
     mean = a / (a + b)
     sd = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
     top = min(1.0, max(mean + 5 * sd, (tol or 0) * 1.6))
@@ -301,17 +303,17 @@ def misuse_plot(spec: Mapping[str, Any]) -> Figure:
         ax.set_yticks([])
         ax.spines["left"].set_visible(False)
         ax.set_xlim(0, 100 * top)
-        ax.set_xlabel("Share of spending judged unjustified (%)")
+        ax.set_xlabel(f"Share of spends judged {judged} (%)")
         _legend_below(ax)
 
     p_above = spec.get("p_above")
     desc = (
         f"Curve of plausible misuse rates after {spec.get('cases')} of {spec.get('reviewed')} "
-        f"cases were judged unjustified: mean {100 * mean:.1f}%. "
+        f"cases were judged {judged}: mean {100 * mean:.1f}%. "
         + (f"Tolerance {100 * tol:g}%; probability above it {_pc(p_above)}." if tol else "")
     )
     table = [
-        ("Cases judged unjustified", f"{spec.get('cases')} of {spec.get('reviewed')}"),
+        (f"Cases judged {judged}", f"{spec.get('cases')} of {spec.get('reviewed')}"),
         ("Mean rate", f"{100 * mean:.1f}%"),
         ("Tolerance", f"{100 * tol:g}%" if tol is not None else "—"),
         ("P(rate above tolerance)", _pc(p_above)),
@@ -348,6 +350,7 @@ def build_figures(data: Mapping[str, Any]) -> dict[str, Any]:
         "misuse": misuse_plot,
         "stepped_wedge": stepped_wedge_plot,
         "survival": survival_plot,
+        **SPENDING_FIGURES,
     }
     out: dict[str, Any] = {k: makers[k](v) for k, v in data.items() if k in makers}
     out["randomisation"] = [
