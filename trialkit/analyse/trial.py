@@ -131,12 +131,18 @@ def power(protocol: Protocol) -> tuple[PowerRow, ...]:
 
 
 def misuse(protocol: Protocol, data: TrialData) -> MisuseRow | None:
-    """The misuse rate among units given the new freedom (Beta posterior)."""
-    from trialkit.estimate.bayesian.decisions import misuse_rate
+    """The misuse rate among those given the new freedom (Beta posterior).
 
+    With a spend ledger (and no ``costs.misuse.outcome``) the cases are spends in arms
+    with a budget whose review verdict is misuse or fraud, out of the spends reviewed,
+    and a case costs the mean loss reviewers recorded for them; otherwise the cases are
+    the units flagged by the binary monitoring outcome ``costs.misuse.outcome``.
+    """
     monitored = protocol.costs.misuse
-    if monitored is None or monitored.outcome is None:
+    if monitored is None:
         return None
+    if monitored.outcome is None:
+        return _ledger_misuse(protocol, data)
     outcome = protocol.outcome(monitored.outcome)
     if outcome.level not in data.frames:
         return None
@@ -144,12 +150,39 @@ def misuse(protocol: Protocol, data: TrialData) -> MisuseRow | None:
     given_freedom = frame["arm"] != protocol.control.id  # misuse needs the new freedom
     values = pd.to_numeric(frame.loc[given_freedom, outcome.data_column],
                            errors="coerce").dropna()
-    events, n = int(values.sum()), int(values.size)
-    cost = monitored.cost_per_case or None
-    posterior = misuse_rate(events, n, tolerance=monitored.tolerance, cost_per_event=cost)
+    return _misuse_row(protocol, cases=int(values.sum()), reviewed=int(values.size),
+                       population=None, cost=monitored.cost_per_case or None,
+                       outcome=outcome.name, label=outcome.label, level=outcome.level)
+
+
+def _ledger_misuse(protocol: Protocol, data: TrialData) -> MisuseRow | None:
+    """Misuse from the spend ledger's review verdicts (arms with a budget)."""
+    from trialkit.estimate.spending.ledger import Ledger, review_counts
+
+    ledger = Ledger.from_data(protocol, data)
+    if ledger is None or protocol.spending is None or protocol.costs.misuse is None:
+        return None
+    counts = review_counts(ledger)
+    fallback = protocol.costs.misuse.cost_per_case or None
+    return _misuse_row(protocol, cases=counts.cases, reviewed=counts.reviewed,
+                       population=counts.spends,
+                       cost=counts.mean_loss if counts.cases else fallback,
+                       outcome=protocol.spending.columns.verdict,
+                       label="Spends judged misuse or fraud on review",
+                       level=protocol.spending.level)
+
+
+def _misuse_row(protocol: Protocol, *, cases: int, reviewed: int, population: int | None,
+                cost: float | None, outcome: str, label: str, level: str) -> MisuseRow:
+    from trialkit.estimate.bayesian.decisions import misuse_rate
+
+    monitored = protocol.costs.misuse
+    assert monitored is not None
+    posterior = misuse_rate(cases, reviewed, tolerance=monitored.tolerance,
+                            population=population, cost_per_event=cost)
     fields = {k: v for k, v in asdict(posterior).items() if k not in ("events", "n")}
     return MisuseRow.model_validate(plain_mapping({
-        "outcome": outcome.name, "label": outcome.label, "description": monitored.description,
-        "level": outcome.level, "cases": events, "reviewed": n,
-        "observed_rate": events / n if n else None,
+        "outcome": outcome, "label": label, "description": monitored.description,
+        "level": level, "cases": cases, "reviewed": reviewed,
+        "observed_rate": cases / reviewed if reviewed else None,
         "currency": protocol.costs.currency, **fields}))

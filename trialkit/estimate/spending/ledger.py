@@ -157,3 +157,50 @@ def review_counts(ledger: Ledger) -> ReviewCounts:
     mean_loss = float(loss.mean()) if loss.notna().any() else None
     return ReviewCounts(spends=len(spends), reviewed=int(reviewed.sum()),
                         cases=int(misuse.sum()), mean_loss=mean_loss)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupCounts:
+    """Reviewed spends and misuse cases of each worker or unit in arms with a budget.
+
+    Attributes
+    ----------
+    groups
+        The groups' ids (every worker or unit of those arms, spending or not).
+    reviewed, cases
+        Per group: spends with a review verdict, and those judged misuse.
+    spends
+        All spends of these groups, reviewed or not.
+    losses
+        The recorded loss of every misuse case (missing ones left out).
+    """
+
+    groups: tuple[str, ...]
+    reviewed: tuple[int, ...]
+    cases: tuple[int, ...]
+    spends: int
+    losses: tuple[float, ...]
+
+
+def group_counts(ledger: Ledger, level: str) -> GroupCounts:
+    """Per-group review counts at ``level`` (``"worker"`` or ``"unit"``)."""
+    treated = ledger.treated()
+    spends = ledger.spends[ledger.spends["arm"].astype(str).isin(treated)]
+    column = ledger.columns.worker if level == "worker" else ledger.unit
+    people = ledger.workers if level == "worker" else ledger.units
+    ids = list(dict.fromkeys(
+        ([] if people is None else
+         people.loc[people["arm"].astype(str).isin(treated), column].astype(str).tolist())
+        + spends[column].astype(str).tolist()))
+    verdict = spends[ledger.columns.verdict]
+    reviewed = verdict.notna() & (verdict.astype(str).str.strip() != "")
+    misuse = reviewed & verdict.astype(str).isin(MISUSE_VERDICTS)
+    key = spends[column].astype(str)
+    per_reviewed = reviewed.groupby(key).sum()
+    per_cases = misuse.groupby(key).sum()
+    loss = (pd.to_numeric(spends.loc[misuse, ledger.columns.loss], errors="coerce").dropna()
+            if ledger.columns.loss in spends else pd.Series(dtype=float))
+    return GroupCounts(groups=tuple(ids),
+                       reviewed=tuple(int(per_reviewed.get(g, 0)) for g in ids),
+                       cases=tuple(int(per_cases.get(g, 0)) for g in ids),
+                       spends=len(spends), losses=tuple(float(v) for v in loss))
