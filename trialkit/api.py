@@ -10,7 +10,7 @@ import json
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -179,12 +179,23 @@ def power_plot(protocol_path: str | Path, out: str | Path, *, force: bool = Fals
 
 
 def diagnose(protocol_path: str | Path, *, sims: int = 500, workers: int | None = None,
-             scheduler: str | None = None, seed: int | None = None) -> Diagnosis:
-    """Simulated diagnosis of the declared design and its variants (``trialkit diagnose``)."""
+             scheduler: str | None = None, seed: int | None = None,
+             outcomes: Sequence[str] | None = None) -> Diagnosis:
+    """Simulated diagnosis of the declared design and its variants (``trialkit diagnose``).
+
+    ``outcomes``: outcome names, or ``["compared"]`` (every compared outcome) or
+    ``["primary"]`` (the default).
+    """
     from trialkit.diagnose import diagnose as run
 
     protocol = load_protocol(resolve_protocol(protocol_path))
-    return run(protocol, sims=sims, workers=workers, scheduler=scheduler, seed=seed)
+    chosen: Sequence[str] | Literal["primary", "compared"] = "primary"
+    if outcomes and list(outcomes) == ["compared"]:
+        chosen = "compared"
+    elif outcomes and list(outcomes) != ["primary"]:
+        chosen = list(outcomes)
+    return run(protocol, sims=sims, workers=workers, scheduler=scheduler, seed=seed,
+               outcomes=chosen)
 
 
 # Register -----------------------------------------------------------------------------------

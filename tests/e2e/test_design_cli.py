@@ -30,3 +30,14 @@ def test_diagnose_reports_power_bias_rmse_coverage() -> None:
     for word in ("power", "bias", "rmse", "coverage"):
         assert word in result.output
     assert "loneliness" in result.output
+
+
+def test_diagnose_a_time_to_event_outcome_by_name() -> None:
+    result = runner.invoke(app, ["diagnose", "council_discretionary_budget", "--sims", "4",
+                                 "--workers", "1", "--outcome", "time_to_leaving"])
+    assert result.exit_code == 0, result.output
+    assert "time_to_leaving:log_hr" in result.output
+    assert "loneliness" not in result.output
+    wrong = runner.invoke(app, ["diagnose", "council_discretionary_budget", "--sims", "4",
+                                "--outcome", "time_to_leave"])
+    assert wrong.exit_code == 2 and "did you mean `time_to_leaving`" in wrong.output

@@ -24,6 +24,11 @@ Means of per-simulation quantities have the exact Monte Carlo SE ``sd / sqrt(S)`
 others are bootstrapped over simulations (DeclareDesign's ``bootstrap_sims``, default 100).
 Type-S and exaggeration are undefined (NaN) when the estimand is zero or nothing is
 significant.
+
+The estimand ``d`` is one number (a declared effect) or one per simulation ``d_s`` (an
+estimand computed from each simulated data set's potential outcomes, as DeclareDesign's
+inquiries are); bias, RMSE and coverage then compare each estimate with its own ``d_s``,
+and type-S and exaggeration use the mean estimand.
 """
 
 from __future__ import annotations
@@ -61,7 +66,8 @@ class Simulated:
     estimate, std_error, p_value, ci_low, ci_high
         One value per simulation (NaN where the estimator failed).
     estimand
-        The true effect the estimates target (the declared effect).
+        The true effect the estimates target: the declared effect, or one value per
+        simulation (computed from that simulation's potential outcomes).
     """
 
     estimate: FloatArray
@@ -69,19 +75,31 @@ class Simulated:
     p_value: FloatArray
     ci_low: FloatArray
     ci_high: FloatArray
-    estimand: float
+    estimand: float | FloatArray
 
     def finite(self) -> Simulated:
         """Only the simulations where the estimator returned an estimate and an SE."""
         keep = np.isfinite(self.estimate) & np.isfinite(self.std_error)
+        estimand = self.estimand
+        if np.ndim(estimand):
+            estimand = np.asarray(estimand, dtype=np.float64)
+            keep &= np.isfinite(estimand)
+            estimand = estimand[keep]
         return Simulated(
             self.estimate[keep],
             self.std_error[keep],
             self.p_value[keep],
             self.ci_low[keep],
             self.ci_high[keep],
-            self.estimand,
+            estimand,
         )
+
+    def mean_estimand(self) -> float:
+        """The estimand, averaged over simulations when there is one per simulation."""
+        if np.ndim(self.estimand):
+            values = np.asarray(self.estimand, dtype=np.float64)
+            return float(values.mean()) if values.size else float("nan")
+        return float(self.estimand)
 
 
 def _conditional_mean(values: FloatArray, where: NDArray[np.bool_]) -> FloatArray:
@@ -91,17 +109,20 @@ def _conditional_mean(values: FloatArray, where: NDArray[np.bool_]) -> FloatArra
         return np.asarray(np.where(count > 0, total / np.maximum(count, 1), np.nan))
 
 
-def _type_s(b: FloatArray, p: FloatArray, d: float, alpha: float) -> FloatArray:
-    if d == 0:
+def _type_s(b: FloatArray, p: FloatArray, d: FloatArray, alpha: float) -> FloatArray:
+    centre = d.mean(axis=-1)
+    if np.all(centre == 0):
         return np.full(b.shape[:-1], np.nan)
-    wrong = (np.sign(b) != np.sign(d)).astype(np.float64)
+    wrong = (np.sign(b) != np.sign(centre)[..., None]).astype(np.float64)
     return _conditional_mean(wrong, p <= alpha)
 
 
-def _exaggeration(b: FloatArray, p: FloatArray, d: float, alpha: float) -> FloatArray:
-    if d == 0:
+def _exaggeration(b: FloatArray, p: FloatArray, d: FloatArray, alpha: float) -> FloatArray:
+    centre = np.abs(d.mean(axis=-1))
+    if np.all(centre == 0):
         return np.full(b.shape[:-1], np.nan)
-    return _conditional_mean(np.abs(b), p <= alpha) / abs(d)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(_conditional_mean(np.abs(b), p <= alpha) / centre)
 
 
 def _sd(b: FloatArray) -> FloatArray:
@@ -121,8 +142,9 @@ _LINEAR: dict[str, Callable[[Simulated, float], FloatArray]] = {
     "mean_se": lambda s, a: s.std_error,
 }
 
-#: Nonlinear diagnosands of (estimates, p-values) with a leading batch axis (bootstrapped).
-_NONLINEAR: dict[str, Callable[[FloatArray, FloatArray, float, float], FloatArray]] = {
+#: Nonlinear diagnosands of (estimates, p-values, estimands) with a leading batch axis
+#: (bootstrapped); type-S and exaggeration compare with the mean estimand.
+_NONLINEAR: dict[str, Callable[[FloatArray, FloatArray, FloatArray, float], FloatArray]] = {
     "rmse": lambda b, p, d, a: np.sqrt(np.mean((b - d) ** 2, axis=-1)),
     "sd_estimate": lambda b, p, d, a: _sd(b),
     "type_s_rate": _type_s,
@@ -172,13 +194,14 @@ def diagnosands(
             mean = float(values.mean()) if n else float("nan")
             se = float(values.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
             out[name] = (mean, se)
-    b, p, d = sims.estimate, sims.p_value, sims.estimand
+    b, p = sims.estimate, sims.p_value
+    d = np.broadcast_to(np.asarray(sims.estimand, dtype=np.float64), b.shape)
     index = rng.integers(0, n, size=(bootstrap_sims, n)) if n and bootstrap_sims > 1 else None
     for name, func in _NONLINEAR.items():
         value = float(func(b, p, d, alpha)) if n else float("nan")
         se = float("nan")
         if index is not None:
-            boot = func(b[index], p[index], d, alpha)
+            boot = func(b[index], p[index], d[index], alpha)
             boot = boot[np.isfinite(boot)]
             se = float(np.std(boot, ddof=1)) if boot.size > 1 else float("nan")
         out[name] = (value, se)

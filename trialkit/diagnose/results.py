@@ -30,10 +30,15 @@ class Diagnosis:
     Attributes
     ----------
     table
-        One row per variant × outcome × diagnosand (see :data:`TIDY_COLUMNS`).
+        One row per variant × outcome × diagnosand (see :data:`TIDY_COLUMNS`); ``estimand``
+        is the declared effect, or the mean over simulations of an inquiry computed from
+        each simulation's potential outcomes.
     simulations
         One row per variant × outcome × simulation: ``n_units, outcome, sim, estimate,
-        std_error, df, p_value, ci_low, ci_high``.
+        std_error, df, p_value, ci_low, ci_high, estimand`` (the declared effect, or the
+        inquiry computed from that simulation's potential outcomes). A time-to-event
+        outcome has two inquiries: ``<name>`` (RMST difference, days) and ``<name>:log_hr``
+        (Cox log hazard ratio).
     sims
         Simulations per variant.
     alpha

@@ -3,14 +3,18 @@
 Each simulation fabricates outcome data from the protocol's assumptions, randomises with
 the protocol's own scheme, and estimates with the plan's estimator and standard errors
 (batched over simulations where the estimator is ``ols``/``lin`` with HC2/CR2, otherwise
-the plan's DataFrame estimator one simulation at a time). Simulations run in chunks; chunk
-``i`` of variant ``v`` draws from ``SeedSequence(seed, spawn_key=(v, i))`` (what
+the plan's DataFrame estimator one simulation at a time). A time-to-event outcome is drawn
+as leaving times and analysed by the registered plan one simulation at a time
+(:mod:`~trialkit.diagnose.survival_sim`), for two inquiries: the RMST difference (keyed by
+the outcome's name) and the Cox log hazard ratio (``<name>:log_hr``). Simulations run in
+chunks; chunk ``i`` of variant ``v`` draws from ``SeedSequence(seed, spawn_key=(v, i))`` (what
 ``SeedSequence(seed).spawn`` gives), so results are identical on any engine and any number
 of workers.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Hashable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -26,7 +30,7 @@ from trialkit.diagnose.batched import fit_cr2, fit_hc2
 from trialkit.diagnose.diagnosands import BOOTSTRAP_SIMS, Simulated, diagnosands
 from trialkit.diagnose.executors import EngineName, Task, engine, run_tasks
 from trialkit.diagnose.fabricate import fabricate_units
-from trialkit.diagnose.frames import RESULT_COLUMNS, estimate_frames
+from trialkit.diagnose.frames import estimate_frames
 from trialkit.diagnose.generate import (
     SimulationDesign,
     batch_problem,
@@ -36,6 +40,7 @@ from trialkit.diagnose.generate import (
 )
 from trialkit.diagnose.layout import simulate_outcome
 from trialkit.diagnose.results import Diagnosis
+from trialkit.diagnose.survival_sim import LOG_HR, ROW_COLUMNS, survival_chunk
 from trialkit.errors import TrialkitError
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
@@ -44,6 +49,8 @@ from trialkit.protocol.vocabulary import COMPARED_ROLES
 OutcomeSet = Literal["primary", "compared"]
 #: Design-matrix elements (sims x rows x columns) a chunk aims at, when none is given.
 CHUNK_ELEMENTS = 1 << 22
+#: Simulations per chunk of a time-to-event outcome (fitted one simulation at a time).
+SURVIVAL_CHUNK = 25
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +71,16 @@ def select_outcomes(protocol: Protocol, outcomes: OutcomeSet | Sequence[str]) ->
     elif outcomes == "compared":
         chosen = [o for o in protocol.outcomes if o.role in COMPARED_ROLES]
     else:
+        known = [o.name for o in protocol.outcomes]
+        for name in outcomes:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f" (did you mean `{close[0]}`?)" if close else ""
+                raise TrialkitError(
+                    f"the protocol has no outcome `{name}`{hint}. Fix: name one of its "
+                    f"outcomes: {', '.join(known)}."
+                )
         chosen = [protocol.outcome(name) for name in outcomes]
-    timed = [o.name for o in chosen if o.type == "survival"]
-    if timed:
-        raise TrialkitError(
-            f"diagnosis by simulation of time-to-event outcomes ({', '.join(timed)}) is not "
-            "yet available: the batched simulator draws scores, not leaving dates. Fix: pass "
-            "`outcomes=` without them to `trialkit.diagnose.diagnose` (the CLI diagnoses the "
-            "primary outcomes); `trialkit power` gives their analytic power (Schoenfeld).")
     chosen = [o for o in chosen if o.assumptions is not None]
     if not chosen:
         raise TrialkitError(
@@ -81,10 +90,21 @@ def select_outcomes(protocol: Protocol, outcomes: OutcomeSet | Sequence[str]) ->
     return tuple(o.name for o in chosen)
 
 
+def result_keys(protocol: Protocol, names: Sequence[str]) -> tuple[str, ...]:
+    """The diagnosis's inquiries: each outcome's name, then ``<name>:log_hr`` for a
+    time-to-event outcome (its Cox log hazard ratio beside the RMST difference)."""
+    keys: list[str] = []
+    for name in names:
+        keys.append(name)
+        if protocol.outcome(name).type == "survival":
+            keys.append(name + LOG_HR)
+    return tuple(keys)
+
+
 def run_chunk(
     design: SimulationDesign, outcomes: tuple[str, ...], chunk: Chunk, ci_level: float
 ) -> dict[str, np.ndarray]:
-    """Simulate one chunk: ``(size, 6)`` result rows per outcome (see ``RESULT_COLUMNS``).
+    """Simulate one chunk: ``(size, 7)`` rows per inquiry (``RESULT_COLUMNS``, estimand).
 
     BLAS runs on one thread: the matrices are small and batched, and parallelism comes
     from running chunks side by side (threaded BLAS on small products is many times slower).
@@ -117,20 +137,28 @@ def _run_chunk(
     out: dict[str, np.ndarray] = {}
     for name in outcomes:
         outcome = p.outcome(name)
+        if outcome.type == "survival":
+            out.update(survival_chunk(design, outcome, arms, rng, ci_level=ci_level))
+            continue
         if batch_problem(p, outcome) is None:
             x, y, mask = simulate_outcome(design, outcome, arms, rng)
             fit = (fit_cr2 if is_clustered(p, outcome) else fit_hc2)(x, y, mask)
             p_value, low, high = fit.inference(ci_level)
-            out[name] = np.column_stack([fit.estimate, fit.std_error, fit.df, p_value, low, high])
+            rows = np.column_stack([fit.estimate, fit.std_error, fit.df, p_value, low, high])
         else:
             draw = draw_outcome(design, outcome, arms, rng)
-            out[name] = estimate_frames(design, outcome, draw, ci_level=ci_level)
+            rows = estimate_frames(design, outcome, draw, ci_level=ci_level)
+        assert outcome.assumptions is not None
+        effect = np.full((len(rows), 1), float(outcome.assumptions.effect))
+        out[name] = np.hstack([rows, effect])
     return out
 
 
 def _chunk_size(design: SimulationDesign, outcome: Outcome) -> int:
     """Simulations per chunk: a fixed function of the design, never of the workers."""
     p = design.protocol
+    if outcome.type == "survival":
+        return SURVIVAL_CHUNK
     level = p.level(outcome.level)
     per_unit = 1.0 if level is None else level.per_unit.mean * (1 + 3 * level.per_unit.cv)
     k = 2 + 2 * (len(p.covariates) + 4)
@@ -214,7 +242,13 @@ def diagnose(
     outcomes the effect in outcome units (bias then includes what rounding and clipping to
     the declared range take off); for ordinal and proportion outcomes the declared effect
     is on the latent (logit) scale while the plan estimates a difference in codes or
-    proportions, so read power, not bias or coverage, for those.
+    proportions, so read power, not bias or coverage, for those. A time-to-event outcome
+    has two inquiries, each computed from every simulated data set's potential outcomes
+    (:mod:`~trialkit.diagnose.survival_sim`): the RMST difference in days (the outcome's
+    name; the registered estimate) and the Cox log hazard ratio (``<name>:log_hr``; robust
+    CR0-like SEs with normal intervals); the table's ``estimand`` is their mean over
+    simulations. They are fitted one simulation at a time (a few hundredths of a second
+    each).
 
     Examples
     --------
@@ -244,9 +278,10 @@ def diagnose(
             chunk = Chunk(v, i, start, min(size, sims - start), seed)
             tasks[(v, i)] = (run_chunk, (design, names, chunk, ci_level))
     results = _run(tasks, sims * len(designs), executor, workers, scheduler, progress)
-    return _assemble(
-        protocol, sizes, names, results, sims=sims, seed=seed, bootstrap_sims=bootstrap_sims
-    )
+    keys = result_keys(protocol, names)
+    return _assemble(sizes, keys, results, alpha=protocol.analysis.frequentist.alpha,
+                     protocol_hash=protocol.content_hash(), sims=sims, seed=seed,
+                     bootstrap_sims=bootstrap_sims)
 
 
 def _run(
@@ -271,26 +306,29 @@ def _run(
 
 
 def _assemble(
-    protocol: Protocol,
     sizes: tuple[int, ...],
     names: tuple[str, ...],
     results: dict[Hashable, Any],
     *,
+    alpha: float,
+    protocol_hash: str,
     sims: int,
     seed: int,
     bootstrap_sims: int,
 ) -> Diagnosis:
-    alpha = protocol.analysis.frequentist.alpha
     rows, frames = [], []
     for v, n in enumerate(sizes):
         keys = sorted(k for k in results if isinstance(k, tuple) and k[0] == v)
         chunks = [results[key] for key in keys]
         for j, name in enumerate(names):
             values = np.concatenate([chunk[name] for chunk in chunks], axis=0)
-            effect = float(protocol.outcome(name).assumptions.effect)  # type: ignore[union-attr]
+            truth = values[:, 6]
+            constant = truth.size > 0 and bool(np.all(truth == truth[0]))
+            estimand = float(truth[0]) if constant else truth  # a declared effect, or per sim
             sim = Simulated(
-                values[:, 0], values[:, 1], values[:, 3], values[:, 4], values[:, 5], effect
+                values[:, 0], values[:, 1], values[:, 3], values[:, 4], values[:, 5], estimand
             )
+            effect = sim.finite().mean_estimand()
             boot = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(v, j, 1 << 20)))
             for diag, (estimate, mc_se) in diagnosands(
                 sim, alpha=alpha, rng=boot, bootstrap_sims=bootstrap_sims
@@ -307,7 +345,7 @@ def _assemble(
                         "n_sims": int(np.isfinite(sim.estimate).sum()),
                     }
                 )
-            frame = pd.DataFrame(values, columns=list(RESULT_COLUMNS))
+            frame = pd.DataFrame(values, columns=list(ROW_COLUMNS))
             frame.insert(0, "sim", np.arange(len(values)))
             frame.insert(0, "outcome", name)
             frame.insert(0, "n_units", n)
@@ -318,5 +356,5 @@ def _assemble(
         sims=sims,
         alpha=alpha,
         seed=seed,
-        provenance=Provenance(protocol_hash=protocol.content_hash(), seed=seed),
+        provenance=Provenance(protocol_hash=protocol_hash, seed=seed),
     )

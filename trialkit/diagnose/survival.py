@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -145,18 +146,74 @@ def _times(
     horizon: float,
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """Whole days at risk from the start of follow-up, and whether it ends in a competing event."""
+    latent = latent_times(a, declared, frailty, treated, rng, scale=scale, horizon=horizon)
+    return whole_days(np.minimum(latent.event, latent.rival)), latent.rival < latent.event
+
+
+@dataclass(frozen=True, slots=True)
+class LatentTimes:
+    """Continuous days to the event and to a competing event, and the log hazards.
+
+    Attributes
+    ----------
+    event
+        Days to the event of interest, had no competing event happened (the "net" time).
+    rival
+        Days to a competing event (a transfer); infinite when none are declared.
+    log_hazard
+        Each row's log hazard of the event under control (its frailty included).
+    log_hr
+        The log hazard ratio of a treated row (the declared one times ``scale``).
+    exponential
+        The unit exponential draw of each row: ``event = exponential / hazard``, so the
+        row's time under either arm is ``exponential / exp(log_hazard [+ log_hr])``.
+    """
+
+    event: FloatArray
+    rival: FloatArray
+    log_hazard: FloatArray
+    log_hr: float
+    exponential: FloatArray
+
+    def potential(self, treated: bool) -> FloatArray:
+        """Net days to the event had the row been in control (False) or a treated arm."""
+        return np.asarray(
+            self.exponential / np.exp(self.log_hazard + (self.log_hr if treated else 0.0)),
+            dtype=np.float64,
+        )
+
+
+def latent_times(
+    a: Assumptions,
+    declared: Survival,
+    frailty: FloatArray,
+    treated: NDArray[np.bool_],
+    rng: np.random.Generator,
+    *,
+    scale: float,
+    horizon: float,
+) -> LatentTimes:
+    """Draw each row's continuous days to the event and to a competing event.
+
+    ``frailty`` and ``treated`` have the same shape (any), and so do the arrays returned.
+    """
     sd = frailty_sd(a.icc)
     log_h0 = control_log_hazard(a.rate if a.rate is not None else 0.5, sd, horizon)
     hr = a.hazard_ratio or rmst_hazard_ratio(a.effect, math.exp(log_h0), horizon)
-    log_h = log_h0 + sd * frailty + np.where(treated, scale * math.log(hr), 0.0)
-    event = rng.exponential(1.0, len(frailty)) / np.exp(log_h)
-    rival = np.full(len(frailty), np.inf)
+    log_hr = scale * math.log(hr)
+    log_hazard = log_h0 + sd * np.asarray(frailty, dtype=np.float64)
+    exponential = rng.exponential(1.0, np.shape(frailty))
+    event = exponential / np.exp(log_hazard + np.where(treated, log_hr, 0.0))
+    rival = np.full(np.shape(frailty), np.inf)
     if declared.reason_column and declared.competing_reasons:
-        rival = rng.exponential(horizon / -math.log(1 - COMPETING_SHARE), len(frailty))
-    time = np.minimum(event, rival)
-    # Leaving on the k-th day after the start is a time of k days (never 0).
+        rival = rng.exponential(horizon / -math.log(1 - COMPETING_SHARE), np.shape(frailty))
+    return LatentTimes(event, rival, log_hazard, log_hr, exponential)
+
+
+def whole_days(time: FloatArray) -> NDArray[np.int64]:
+    """Continuous times as whole days: leaving on the k-th day after the start is k (never 0)."""
     days = np.ceil(np.minimum(time, 1e6)).astype(np.int64)
-    return np.maximum(days, 1), rival < event
+    return np.maximum(days, 1)
 
 
 def _dates(

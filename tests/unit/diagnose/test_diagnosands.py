@@ -114,3 +114,32 @@ def test_simulated_normal_estimates_match_closed_forms(effect, se):
     closed = retrodesign(effect, se)
     for name in ("power", "type_s_rate", "exaggeration_ratio"):
         assert got[name][0] == pytest.approx(closed[name], rel=0.03, abs=0.003), name
+
+
+def test_one_estimand_per_simulation_compares_each_estimate_with_its_own():
+    b = np.array([1.0, -1.0, 2.0, 0.5, 3.5])
+    d = np.array([1.5, -0.5, 2.0, 0.0, 1.0])  # e.g. each data set's potential outcomes
+    sims = Simulated(b, np.ones(5), np.array([0.01, 0.01, 0.2, 0.04, 0.3]), b - 1, b + 1, d)
+    got = diagnosands(sims, bootstrap_sims=50, rng=np.random.default_rng(3))
+    assert got["bias"][0] == pytest.approx(np.mean(b - d), abs=1e-12)
+    assert got["rmse"][0] == pytest.approx(np.sqrt(np.mean((b - d) ** 2)), abs=1e-12)
+    assert got["coverage"][0] == pytest.approx(4 / 5, abs=1e-12)  # |b - d| <= 1: 4 of 5
+    # type-S and exaggeration use the mean estimand (0.8): 1 of 3 significant is wrong-signed
+    assert got["type_s_rate"][0] == pytest.approx(1 / 3, abs=1e-12)
+    assert got["exaggeration_ratio"][0] == pytest.approx(np.mean([1.0, 1.0, 0.5]) / 0.8)
+    assert np.isfinite(got["rmse"][1]) and got["rmse"][1] > 0
+
+
+def test_constant_estimand_array_equals_the_scalar_and_nan_estimands_are_dropped():
+    b = np.array([1.0, -1.0, 2.0, 0.5, 3.5])
+    p = np.array([0.01, 0.01, 0.2, 0.04, 0.3])
+    scalar = diagnosands(Simulated(b, np.ones(5), p, b - 2, b + 2, 1.0))
+    array = diagnosands(Simulated(b, np.ones(5), p, b - 2, b + 2, np.full(5, 1.0)))
+    for name in DIAGNOSANDS:
+        np.testing.assert_allclose(array[name], scalar[name], rtol=1e-12, err_msg=name)
+    d = np.array([1.0, np.nan, 1.0, 1.0, 1.0])
+    dropped = diagnosands(Simulated(b, np.ones(5), p, b - 2, b + 2, d))
+    kept = diagnosands(Simulated(b[d == 1], np.ones(4), p[d == 1], b[d == 1] - 2,
+                                 b[d == 1] + 2, 1.0))
+    assert dropped["bias"] == pytest.approx(kept["bias"])
+    assert dropped["coverage"] == pytest.approx(kept["coverage"])
