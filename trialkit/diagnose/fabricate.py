@@ -8,6 +8,8 @@ the declared effect (times ``effect_scale``) in every treated arm, clipped to th
 range, and lost at the declared attrition rate. Ordinal outcomes are written as their text
 labels, as survey exports are. Time-to-event outcomes are written as joining and leaving
 dates and leaving reasons (:mod:`trialkit.diagnose.survival`), never lost to attrition.
+A protocol with ``spending:`` gets a spend ledger at its spend level, drawn after the other
+levels so that its workers and clients are theirs (:mod:`trialkit.diagnose.spend_ledger`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import special, stats
 
+from trialkit.diagnose.spend_ledger import fabricate_ledger
 from trialkit.diagnose.survival import add_survival
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Assumptions, Covariate, Outcome
@@ -70,7 +73,10 @@ def fabricate(
     _add_outcomes(unit_frame, protocol, protocol.units.name, every,
                   unit_arm != protocol.control.id, effects, rng, scale=effect_scale)
     frames = {protocol.units.name: unit_frame}
+    ledger = protocol.spending.level if protocol.spending is not None else None
     for level in protocol.levels:
+        if level.name == ledger:  # drawn last: its rows name the clients and staff drawn here
+            continue
         keep = np.isin(unit_arm, level.arms) if level.arms else np.ones(len(ids), bool)
         sizes = _sizes(level.per_unit.mean, level.per_unit.cv, len(ids), rng)
         sizes[~keep] = 0
@@ -93,7 +99,25 @@ def fabricate(
         _add_outcomes(frame, protocol, level.name, rows, treated, effects, rng,
                       scale=effect_scale)
         frames[level.name] = frame
-    return frames
+    if ledger is not None:
+        frames[ledger] = _ledger(protocol, frames, ids, unit_arm, effects, rng,
+                                 scale=effect_scale)
+    return {name: frames[name] for name in protocol.level_names if name in frames}
+
+
+def _ledger(protocol: Protocol, frames: dict[str, pd.DataFrame], ids: NDArray[np.object_],
+            unit_arm: NDArray[np.object_], effects: FloatArray, rng: np.random.Generator, *,
+            scale: float) -> pd.DataFrame:
+    """The spend ledger, plus any covariates and outcomes declared at its level."""
+    assert protocol.spending is not None
+    level = protocol.level(protocol.spending.level)
+    assert level is not None
+    frame = fabricate_ledger(protocol, frames, ids, unit_arm, rng=rng)
+    rows = pd.Index(ids).get_indexer(pd.Index(frame[level.unit_column])).astype(np.int64)
+    _add_covariates(frame, protocol, level.name, rng)
+    _add_outcomes(frame, protocol, level.name, rows, unit_arm[rows] != protocol.control.id,
+                  effects, rng, scale=scale)
+    return frame
 
 
 def fabricate_units(protocol: Protocol, *, rng: np.random.Generator,
