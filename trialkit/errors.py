@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+#: ``finding``: a result worth knowing (a spend that broke a budget rule), never blocking.
+Severity = Literal["error", "warning", "finding"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from trialkit.validate.issues import issues_frame, write_issues
 from trialkit.validate.privacy import pseudonymise, suppress_small_cells, suppression_mask
 from trialkit.validate.readers import FORMATS, RawTable, read_table
 from trialkit.validate.result import TrialData
+from trialkit.validate.spending import SpendCheck, SpendFinding
 from trialkit.validate.stage import outcomes, validate_data, validate_files
 from trialkit.validate.survival import CENSORED, COMPETING, EVENT, event_column
 from trialkit.validate.wwc import attrition_verdict, max_differential
@@ -26,6 +27,8 @@ __all__ = [
     "ClusterSizes",
     "ConsortFlow",
     "RawTable",
+    "SpendCheck",
+    "SpendFinding",
     "TrialData",
     "attrition_table",
     "attrition_verdict",

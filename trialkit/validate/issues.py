@@ -96,7 +96,8 @@ def rows_issues(
 
 
 def issues_frame(issues: Iterable[Issue]) -> pd.DataFrame:
-    """Issues as a table with the columns of :data:`ISSUE_COLUMNS`, errors first.
+    """Issues as a table with the columns of :data:`ISSUE_COLUMNS`: errors, warnings, then
+    the spend ledger's compliance findings.
 
     Examples
     --------
@@ -118,7 +119,7 @@ def issues_frame(issues: Iterable[Issue]) -> pd.DataFrame:
     ]
     frame = pd.DataFrame.from_records(records, columns=list(ISSUE_COLUMNS))
     frame["row"] = frame["row"].astype("Int64")
-    order = frame["severity"].map({"error": 0, "warning": 1})
+    order = frame["severity"].map({"error": 0, "warning": 1, "finding": 2})
     return frame.iloc[np.argsort(order.to_numpy(), kind="stable")].reset_index(drop=True)
 
 

@@ -40,6 +40,9 @@ class LevelSpec:
         The take-up column (unit level only), or ``None``.
     period
         The stepped-wedge period column, or ``None``.
+    ledger_dates
+        The spend ledger's date columns (its level only), checked by
+        :mod:`trialkit.validate.spending_data` against the pilot's dates.
     """
 
     name: str
@@ -52,6 +55,7 @@ class LevelSpec:
     baselines: tuple[str, ...] = ()
     take_up: str | None = None
     period: str | None = None
+    ledger_dates: tuple[str, ...] = ()
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -74,6 +78,12 @@ class LevelSpec:
             if column
         )
 
+    @property
+    def own_dates(self) -> frozenset[str]:
+        """Date columns checked by their own module (survival, spend ledger), not as
+        generic dates inside the trial window."""
+        return self.survival_dates | frozenset(self.ledger_dates)
+
 
 def survival_columns(outcome: Outcome) -> list[str]:
     """The columns a time-to-event outcome is read from: end date, start date, reason.
@@ -93,6 +103,7 @@ def level_specs(protocol: Protocol) -> tuple[LevelSpec, ...]:
     period = sw.period_column if protocol.design.type == "stepped_wedge" and sw else None
     take_up = tuple(e.take_up_column for e in protocol.estimands if e.take_up_column)
     unit = protocol.units
+    spending = protocol.spending
     specs = []
     for name in protocol.level_names:
         level = protocol.level(name)
@@ -111,6 +122,9 @@ def level_specs(protocol: Protocol) -> tuple[LevelSpec, ...]:
                 baselines=tuple(baselines),
                 take_up=take_up[0] if take_up and level is None else None,
                 period=period if (level is not None or outcomes) else None,
+                ledger_dates=(spending.columns.date, spending.columns.justified_on)
+                if spending is not None and spending.level == name
+                else (),
             )
         )
     return tuple(specs)
@@ -125,6 +139,9 @@ def id_columns(specs: Sequence[LevelSpec]) -> frozenset[str]:
 def _level_of(table: RawTable, specs: Sequence[LevelSpec]) -> tuple[LevelSpec | None, str]:
     columns = set(table.frame.columns)
     below = [s for s in specs if not s.is_unit and s.id_column in columns]
+    ledger = [s for s in below if s.ledger_dates]
+    if ledger:  # the spend ledger names workers and clients by their levels' ids
+        below = ledger
     if len(below) > 1:
         with_outcomes = [
             s

@@ -11,6 +11,7 @@ from trialkit._core.provenance import Provenance
 from trialkit.errors import Issue
 from trialkit.validate.attrition import Attrition
 from trialkit.validate.consort import ConsortFlow
+from trialkit.validate.spending import SpendCheck
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -39,6 +40,10 @@ class TrialData:
         Problems that do not block the analysis (e.g. more than 20 % missing).
     provenance
         Protocol hash, and the sha256 of every input file in ``inputs``.
+    spending
+        The spend ledger's compliance findings (results, not errors), when the protocol
+        declares ``spending:`` and the ledger was given; else ``None``. The coded ledger is
+        ``frames[protocol.spending.level]``, every row kept (:mod:`trialkit.validate.spending`).
     """
 
     frames: Mapping[str, pd.DataFrame]
@@ -47,6 +52,7 @@ class TrialData:
     flows: tuple[ConsortFlow, ...]
     warnings: tuple[Issue, ...]
     provenance: Provenance
+    spending: SpendCheck | None = None
 
     def frame(self, level: str) -> pd.DataFrame:
         """The analysis-ready frame of ``level`` (a copy, so the result stays unchanged).
@@ -72,13 +78,16 @@ class TrialData:
         raise KeyError(f"no flow for outcome {outcome!r}")
 
     def summary(self) -> str:
-        """Rows per level, warnings and the WWC attrition verdicts, as fixed-width text."""
+        """Rows per level, warnings, the spend ledger's findings by rule and the WWC
+        attrition verdicts, as fixed-width text."""
         lines = ["Validated trial data"]
         for name, frame in self.frames.items():
             lines.append(f"  {name:<16} {len(frame):>10,} rows")
         lines.append(f"  warnings: {len(self.warnings)}")
         for warning in self.warnings:
             lines.append(f"    {warning}")
+        if self.spending is not None:
+            lines.append(self.spending.summary(shown=0))
         lines.append(self.attrition.summary())
         return "\n".join(lines)
 

@@ -40,6 +40,8 @@ from trialkit.validate.privacy import pseudonymise
 from trialkit.validate.readers import RawTable, read_table
 from trialkit.validate.result import TrialData
 from trialkit.validate.schema import check_frame, level_schema
+from trialkit.validate.spending import SpendCheck, spend_check
+from trialkit.validate.spending_data import LedgerSource, People, code_ledger
 from trialkit.validate.survival import add_survival
 
 PathLike = str | os.PathLike[str]
@@ -69,7 +71,7 @@ def _check_level(
     dates = [
         c
         for c in table.frame.columns
-        if c not in spec.survival_dates and is_date_column(c, table.frame[c])
+        if c not in spec.own_dates and is_date_column(c, table.frame[c])
     ]
     schema, rules = level_schema(
         spec, protocol, allocated=allocation["unit_id"], columns=coded.columns, date_columns=dates
@@ -114,7 +116,68 @@ def _check_levels(
             found[spec.name], spec, protocol, allocation, positions[spec.name]
         )
         issues += level_issues
+        if spec.ledger_dates:
+            source = _ledger_source(found, spec, protocol, allocation, positions[spec.name])
+            coded[spec.name], ledger_issues = code_ledger(coded[spec.name], source, protocol)
+            issues += ledger_issues
     return coded, positions, issues
+
+
+def _ledger_source(
+    found: dict[str, RawTable],
+    spec: LevelSpec,
+    protocol: Protocol,
+    allocation: pd.DataFrame,
+    positions: NDArray[np.int64],
+) -> LedgerSource:
+    """The spend ledger's file, each spend's arm, and the worker and client ids it names."""
+    codes, arms = pd.factorize(allocation["arm"])
+    table = found[spec.name]
+
+    def people(name: str | None, role: str) -> People | None:
+        level = protocol.level(name) if name else None
+        if name is None or level is None:
+            return None
+        other = found.get(name)
+        if other is None or level.id_column not in other.frame.columns:
+            return People(name, role, None, pd.Index([]))
+        ids = pd.Index(other.frame[level.id_column].dropna())
+        return People(name, role, other.name, ids)
+
+    spending = protocol.spending
+    assert spending is not None
+    return LedgerSource(
+        file=table.name,
+        raw=table.frame,
+        arm=np.append(codes, -1).astype(np.int64)[positions],
+        arm_names=tuple(str(a) for a in arms),
+        workers=people(spending.worker_level, "worker"),
+        clients=people(spending.client_level, "client"),
+    )
+
+
+def _spending(
+    protocol: Protocol, frames: dict[str, pd.DataFrame], found: dict[str, RawTable], key: bool
+) -> SpendCheck | None:
+    """The ledger's compliance findings, when the protocol declares one and it was given."""
+    spending = protocol.spending
+    if spending is None or spending.level not in frames:
+        return None
+    return spend_check(
+        protocol, frames[spending.level], file=found[spending.level].name, pseudonymised=key
+    )
+
+
+def _pseudonymised(
+    frame: pd.DataFrame, spec: LevelSpec, protocol: Protocol, key: bytes
+) -> pd.DataFrame:
+    """Ids replaced by keyed pseudonyms; the ledger's worker and client ids too, so that
+    they still match the staff and client frames' pseudonyms."""
+    columns = [spec.id_column]
+    if spec.ledger_dates and protocol.spending is not None:
+        named = (protocol.spending.columns.worker, protocol.spending.columns.client)
+        columns += [c for c in named if c in frame.columns]
+    return pseudonymise(frame, columns, key=key)
 
 
 def _received(
@@ -192,15 +255,15 @@ def outcomes(
     if pseudonymise_key is not None:
         for spec in specs:
             if not spec.is_unit and spec.name in frames:
-                frames[spec.name] = pseudonymise(
-                    frames[spec.name], [spec.id_column], key=pseudonymise_key
+                frames[spec.name] = _pseudonymised(
+                    frames[spec.name], spec, protocol, pseudonymise_key
                 )
     counter = Counter(
         protocol,
         frames,
         alloc,
         took_up,
-        {s.name: positions[s.name] for s in specs if not s.is_unit},
+        {s.name: positions[s.name] for s in specs if not s.is_unit and s.name in positions},
     )
     return TrialData(
         frames=MappingProxyType(frames),
@@ -211,6 +274,7 @@ def outcomes(
         flows=flows_from(protocol, counter),
         warnings=tuple(issues),
         provenance=Provenance(protocol_hash=protocol.content_hash(), inputs=hashes),
+        spending=_spending(protocol, frames, found, pseudonymise_key is not None),
     )
 
 
@@ -228,9 +292,9 @@ def validate_files(
 ) -> TrialData:
     """Load the protocol, validate the data files, and write ``issues.csv`` if asked.
 
-    The issues table (errors and warnings) is written to ``report_path`` whether or not
-    validation passes, before any error is raised. For the CLI: a
-    :class:`DataValidationError` means exit status 2.
+    The issues table (errors, warnings and the spend ledger's compliance findings) is
+    written to ``report_path`` whether or not validation passes, before any error is raised.
+    For the CLI: a :class:`DataValidationError` means exit status 2.
 
     Parameters
     ----------
@@ -263,5 +327,6 @@ def validate_files(
             write_issues(exc.issues, report_path, force=force)
         raise
     if report_path is not None:
-        write_issues(data.warnings, report_path, force=force)
+        findings = data.spending.issues() if data.spending is not None else ()
+        write_issues([*data.warnings, *findings], report_path, force=force)
     return data

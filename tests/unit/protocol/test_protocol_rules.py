@@ -502,11 +502,11 @@ CASES = [
     Case(
         "_costs_and_dates",
         "misuse_unknown_outcome",
-        (("    outcome: unjustified_spend", "    outcome: unjustified_spending"),),
-        r"misuse outcome `unjustified_spending` is not declared. "
-        r"Did you mean `unjustified_spend`\?",
+        (("    tolerance: 0.05", "    tolerance: 0.05\n    outcome: safeguard_concern"),),
+        r"misuse outcome `safeguard_concern` is not declared. "
+        r"Did you mean `safeguarding_concern`\?",
         "costs.misuse.outcome",
-        "    outcome: unjustified_spending",
+        "    outcome: safeguard_concern",
     ),
     Case(
         "_costs_and_dates",
@@ -540,6 +540,23 @@ CASES = [
         r"shares must give one share per level and add up to 1",
         "subgroups[0].shares",
         "    shares: [1.0]",
+    ),
+    # _spending
+    Case(
+        "_spending",
+        "spending_unknown_level",
+        (("  level: spend\n", "  level: spends\n"),),
+        r"level `spends` is not declared. Did you mean `spend`\?",
+        "spending.level",
+        "  level: spends",
+    ),
+    Case(
+        "_spending",
+        "sampled_review_without_size",
+        (("    coverage: all", "    coverage: sample"),),
+        r"a sampled review needs its sample size.* Fix: e.g. `sample_size: 200`",
+        "spending.review.sample_size",
+        "^  review:",
     ),
     # _covariates
     Case(

@@ -62,11 +62,11 @@ def test_rope_within_mid_gives_no_warning(flag: Any) -> None:
 
 
 def test_rule_on_a_monitoring_outcome_is_fitted_not_warned(flag: Any) -> None:
-    text = flag.edit(("{outcome: safeguarding_concern, event: harm",
-                      "{outcome: unjustified_spend, event: harm"))
+    text = flag.edit(("    role: harm\n", "    role: monitoring\n"))  # safeguarding_concern
     protocol = parse_protocol(text)
+    assert protocol.outcome("safeguarding_concern").role == "monitoring"
     assert not [w for w in check_warnings(protocol) if "decision rule" in w.message]
-    assert "unjustified_spend" in {o.name for o in protocol.bayesian_outcomes()}
+    assert "safeguarding_concern" in {o.name for o in protocol.bayesian_outcomes()}
 
 
 #: Bundled protocols are declared consistently: no warning at all.

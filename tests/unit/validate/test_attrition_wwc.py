@@ -2,7 +2,9 @@
 
 The data are the flagship's, simulated and validated through the public API in a temporary
 directory, as a user would (``simulate_units`` → ``randomise`` → ``simulate_data`` →
-``validate_files``).
+``validate_files``). The flagship is given one more level, budget review meetings, which
+exist only in the budget arm, with a monitoring outcome: a level measured by design in some
+arms only. The spend ledger (a level without outcomes) is left out: it is not attrition.
 """
 
 from __future__ import annotations
@@ -21,31 +23,63 @@ from trialkit.validate import TrialData
 from trialkit.validate.attrition import FRAME_COLUMNS
 from trialkit.validate.wwc import attrition_verdict, max_differential
 
+#: The outcome of the level that exists only in the budget arm(s).
+RESTRICTED = "review_on_time"
+MEETINGS: dict[str, Any] = {
+    "name": "meeting",
+    "label": "Monthly budget review meetings",
+    "id_column": "meeting_id",
+    "unit_column": "team_id",
+    "per_unit": {"mean": 6, "cv": 0.2},
+    "arms": ["budget"],
+}
+ON_TIME: dict[str, Any] = {
+    "name": RESTRICTED,
+    "label": "Review meeting held within the month",
+    "role": "monitoring",
+    "level": "meeting",
+    "type": "binary",
+    "direction": "higher_is_better",
+    "timing": "Each month",
+    "measurement": "Meeting minutes",
+    "assumptions": {"rate": 0.8, "effect": 0.0},
+}
+
 
 def _validated(directory: Path, protocol: Path) -> TrialData:
     units = api.simulate_units(protocol, directory / "units.csv")
     api.randomise(protocol, units, directory / "allocation.csv")
     files = api.simulate_data(protocol, units, directory / "allocation.csv", directory / "data")
-    return api.validate_files(protocol, directory / "allocation.csv", files)
+    kept = [f for f in files if Path(f).stem != "spend"]
+    return api.validate_files(protocol, directory / "allocation.csv", kept)
+
+
+def _protocol(directory: Path, *, third_arm: bool = False) -> Path:
+    """The flagship with budget review meetings (and a third arm, `budget_plus`)."""
+    data = yaml.safe_load(FLAGSHIP.read_text(encoding="utf-8"))
+    data["levels"].append(dict(MEETINGS))
+    data["outcomes"].append(ON_TIME)
+    if third_arm:
+        plus = dict(data["arms"][1], id="budget_plus", label="Larger discretionary budget")
+        data["arms"].append(plus)
+        data["levels"][-1]["arms"] = ["budget", "budget_plus"]
+    path = directory / "protocol.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="module")
 def two_arms(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    """The attrition frame of the flagship (two arms; `spend` exists only in `budget`)."""
-    return _validated(tmp_path_factory.mktemp("two"), FLAGSHIP).attrition.to_frame()
+    """The attrition frame with two arms; meetings exist only in `budget`."""
+    directory = tmp_path_factory.mktemp("two")
+    return _validated(directory, _protocol(directory)).attrition.to_frame()
 
 
 @pytest.fixture(scope="module")
 def three_arms(tmp_path_factory: pytest.TempPathFactory) -> TrialData:
-    """The flagship with a third arm, `budget_plus`; `spend` exists in both budget arms."""
+    """With a third arm, `budget_plus`; meetings exist in both budget arms."""
     directory = tmp_path_factory.mktemp("three")
-    data = yaml.safe_load(FLAGSHIP.read_text(encoding="utf-8"))
-    plus = dict(data["arms"][1], id="budget_plus", label="Larger discretionary budget")
-    data["arms"].append(plus)
-    data["levels"][2]["arms"] = ["budget", "budget_plus"]
-    path = directory / "protocol.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return _validated(directory, path)
+    return _validated(directory, _protocol(directory, third_arm=True))
 
 
 def _rows(frame: pd.DataFrame, **equal: Any) -> pd.DataFrame:
@@ -81,15 +115,15 @@ def test_boundary_points(overall: float, cautious: float | None, optimistic: flo
 
 
 def flagship_outcomes() -> list[str]:
-    """The flagship's outcomes compared between arms or monitored (monitoring included)."""
+    """The flagship's own outcomes (monitoring included)."""
     from trialkit.protocol import bundled_path, load_protocol
 
     return [o.name for o in load_protocol(bundled_path("council_discretionary_budget")).outcomes]
 
 
 def test_every_two_arm_outcome_has_both_verdicts(two_arms: pd.DataFrame) -> None:
-    measured = two_arms[two_arms["outcome"] != "unjustified_spend"]
-    compared = [o for o in flagship_outcomes() if o != "unjustified_spend"]
+    measured = two_arms[two_arms["outcome"] != RESTRICTED]
+    compared = flagship_outcomes()
     assert len(measured) == len(compared) * 2 * 2  # outcomes × cluster/individual × two arms
     for _, row in measured.iterrows():
         pair = _rows(two_arms, outcome=row["outcome"], level=row["level"])
@@ -108,12 +142,12 @@ def test_every_two_arm_outcome_has_both_verdicts(two_arms: pd.DataFrame) -> None
 
 
 def test_level_restricted_by_design_is_not_attrition(two_arms: pd.DataFrame) -> None:
-    spend = _rows(two_arms, outcome="unjustified_spend")
-    usual = spend[spend["arm"] == "usual"]
+    meetings = _rows(two_arms, outcome=RESTRICTED)
+    usual = meetings[meetings["arm"] == "usual"]
     assert len(usual) == 2 and not usual["measured"].any()
     assert usual["attrition"].isna().all()  # not 100 %
-    assert usual["note"].str.startswith("not measured by design: level `spend`").all()
-    budget = spend[spend["arm"] == "budget"]
+    assert usual["note"].str.startswith("not measured by design: level `meeting`").all()
+    budget = meetings[meetings["arm"] == "budget"]
     assert budget["measured"].all() and (budget["attrition"] < 0.5).all()
     assert budget["overall"].isna().all() and budget["wwc_cautious"].isna().all()
     assert budget["note"].str.contains("only arm `budget` measured by design").all()
@@ -140,11 +174,11 @@ def test_three_arms_compare_each_treated_arm_with_control(three_arms: TrialData)
 
 def test_three_arms_without_measured_control_say_why(three_arms: TrialData) -> None:
     frame = three_arms.attrition.to_frame()
-    spend = _rows(frame, outcome="unjustified_spend", level="cluster").set_index("arm")
-    assert not spend.loc["usual", "measured"]
-    assert spend.loc["budget", "measured"] and spend.loc["budget_plus", "measured"]
-    assert spend["wwc_cautious"].isna().all()
-    assert "control arm `usual` is not measured by design" in spend.loc["budget", "note"]
+    meetings = _rows(frame, outcome=RESTRICTED, level="cluster").set_index("arm")
+    assert not meetings.loc["usual", "measured"]
+    assert meetings.loc["budget", "measured"] and meetings.loc["budget_plus", "measured"]
+    assert meetings["wwc_cautious"].isna().all()
+    assert "control arm `usual` is not measured by design" in meetings.loc["budget", "note"]
 
 
 def test_summary_prints_verdicts_and_reasons(three_arms: TrialData) -> None:
@@ -159,4 +193,4 @@ def test_summary_prints_verdicts_and_reasons(three_arms: TrialData) -> None:
     ).iloc[0]
     assert f"{check['cautious']} (" in line and f"{check['optimistic']} (" in line
     assert f"{check['overall']:.1%}" in line
-    assert "not measured by design: level `spend`" in text
+    assert "not measured by design: level `meeting`" in text

@@ -7,6 +7,7 @@ follow-up from the pilot start (2027-03-01) or joining, to leaving or 2028-02-29
 from __future__ import annotations
 
 import copy
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from validate_frames import ROOT, Writer, make_allocation, make_staff
+from validate_frames import ROOT, Writer, make_allocation, make_outcome_spend, make_staff
 
 from trialkit.errors import DataValidationError, Issue
 from trialkit.protocol.model import Protocol
@@ -42,6 +43,13 @@ def _protocol(edit: dict[str, Any] | None = None, *, drop: tuple[str, ...] = ())
 @pytest.fixture(scope="module")
 def survival_protocol() -> Protocol:
     return _protocol()
+
+
+@pytest.fixture
+def write_data(write_data: Writer) -> Writer:
+    """The demo frames, with the spend file this protocol declares (no ledger: spending
+    is the monitoring outcome ``unjustified_spend``)."""
+    return functools.partial(write_data, spend=make_outcome_spend())
 
 
 #: (joined_on, left_on, leaving_reason) → expected (time in days, event code).

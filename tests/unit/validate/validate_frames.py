@@ -100,6 +100,34 @@ def make_staff(per_team: int = 2) -> pd.DataFrame:
 
 
 def make_spend(per_team: int = 2) -> pd.DataFrame:
+    """A clean spend ledger: spends in the budget teams only, within every rule."""
+    rows = []
+    for t, team in enumerate(TEAMS):
+        if t % 2 == 0:  # usual practice: no budget, no spends
+            continue
+        for k in range(per_team):
+            rows.append(
+                {
+                    "spend_id": f"P{len(rows):03d}",
+                    "team_id": team,
+                    "staff_id": f"S{t * 2 + k % 2:03d}",
+                    "client_id": f"C{t * 3 + 2 * (k % 2):04d}",
+                    "spent_on": f"2027-03-{10 + k:02d}",
+                    "amount": 40.0 + k,
+                    "currency": "GBP",
+                    "category": "transport",
+                    "justification": "Bus pass so the client can reach the day centre.",
+                    "justified_on": f"2027-03-{11 + k:02d}",
+                    "review_verdict": "appropriate",
+                    "loss": 0.0,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def make_outcome_spend(per_team: int = 2) -> pd.DataFrame:
+    """A spend file for protocols without a ledger (tests/data), where spending is one
+    monitoring outcome, ``unjustified_spend``."""
     return pd.DataFrame(
         [
             {"spend_id": f"P{t * per_team + k:03d}", "team_id": team, "unjustified_spend": 0}

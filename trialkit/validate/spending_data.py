@@ -1,0 +1,258 @@
+"""Data errors of the spend ledger, and its coded columns.
+
+Every problem here stops the run with a located issue (file, spreadsheet row, column and
+a fix): the ledger's rules cannot be judged on amounts that are not numbers or dates that
+are not dates. The checks of single columns are in :mod:`trialkit.validate.spending_values`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from trialkit.errors import Issue, Location
+from trialkit.protocol.model import Protocol
+from trialkit.protocol.spending import SpendColumns
+from trialkit.protocol.vocabulary import SPEND_VERDICTS, Period
+from trialkit.validate.coding import blank_mask
+from trialkit.validate.frames import code_dates
+from trialkit.validate.spending_calendar import period_labels, working_days
+from trialkit.validate.spending_values import (
+    People,
+    amounts,
+    currencies,
+    located,
+    losses,
+    names,
+    people_ids,
+    spent_on,
+)
+
+__all__ = ["LEDGER_COLUMNS", "LedgerSource", "People", "code_ledger", "per_arm"]
+
+T = TypeVar("T")
+
+#: What each ledger column holds; every one but ``currency`` must be in the file.
+LEDGER_COLUMNS: Mapping[str, str] = {
+    "worker": "who spent",
+    "client": "the client spent on",
+    "date": "the date of the spend",
+    "amount": "the amount spent",
+    "currency": "the currency of the amount",
+    "category": "the category of the spend",
+    "justification": "the justification written",
+    "justified_on": "the date it was justified",
+    "verdict": "the reviewer's verdict",
+    "loss": "the reviewer's estimate of money lost",
+}
+#: Ledger columns the file may leave out (every amount is then in the budget's currency).
+OPTIONAL_COLUMNS = frozenset({"currency"})
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LedgerSource:
+    """The ledger file as read, and what its rows are checked against.
+
+    Attributes
+    ----------
+    file
+        The file name, for locations.
+    raw
+        The rows as read (values are shown as typed).
+    arm
+        Each row's allocated arm as a code into ``arm_names`` (−1: unknown unit).
+    arm_names
+        The allocation's arms.
+    workers, clients
+        The ids of the worker and client levels, or ``None`` where the protocol names no
+        such level.
+    """
+
+    file: str
+    raw: pd.DataFrame
+    arm: NDArray[np.int64]
+    arm_names: tuple[str, ...]
+    workers: People | None
+    clients: People | None
+
+
+def per_arm(
+    codes: NDArray[np.integer], names: tuple[str, ...], values: Callable[[str], T], default: T
+) -> NDArray[np.object_]:
+    """``values(arm)`` for each row's arm code; ``default`` where the code is −1."""
+    table = np.array([*(values(n) for n in names), default], dtype=object)
+    return table[np.where(codes < 0, len(names), codes)]
+
+
+def _missing_columns(raw: pd.DataFrame, columns: SpendColumns, *, file: str) -> list[Issue]:
+    return [
+        Issue(
+            f'the column "{name}" is missing; the spend ledger needs {what}.',
+            Location(file=file, row=1, column=name),
+            fix=f'add a column headed "{name}", or name the column that holds it under '
+            f"`spending.columns.{key}`.",
+            expected=name,
+        )
+        for key, what in LEDGER_COLUMNS.items()
+        if key not in OPTIONAL_COLUMNS and (name := getattr(columns, key)) not in raw.columns
+    ]
+
+
+def _category_names(protocol: Protocol) -> tuple[str, ...]:
+    budgets = [a.intervention.discretionary_budget for a in protocol.arms]
+    return tuple(dict.fromkeys(c.name for b in budgets if b is not None for c in b.categories))
+
+
+def _periods(source: LedgerSource, protocol: Protocol, spent: pd.Series) -> NDArray[np.object_]:
+    """Each spend's budget period label, by its arm's budget (the first budget's elsewhere)."""
+    budgets = [a.intervention.discretionary_budget for a in protocol.arms]
+    default: Period = next((b.period for b in budgets if b is not None), "month")
+    kinds = per_arm(
+        source.arm,
+        source.arm_names,
+        lambda a: b.period if (b := protocol.budget(a)) is not None else default,
+        default,
+    )
+    if len(set(kinds.tolist())) <= 1:
+        return period_labels(spent, kinds[0] if len(kinds) else default)
+    labels = np.empty(len(spent), dtype=object)
+    for kind in set(kinds.tolist()):
+        rows = kinds == kind
+        labels[rows] = period_labels(spent[rows], kind)
+    return labels
+
+
+def _money_and_people(
+    out: pd.DataFrame, source: LedgerSource, protocol: Protocol, cols: SpendColumns
+) -> list[Issue]:
+    raw, file, issues = source.raw, source.file, []
+    if cols.amount in raw.columns:
+        out[cols.amount], found = amounts(raw[cols.amount], file=file, column=cols.amount)
+        issues += found
+    if cols.currency in raw.columns:
+        expected = [
+            b.currency if (b := protocol.budget(a)) else protocol.costs.currency
+            for a in source.arm_names
+        ]
+        issues += currencies(
+            raw[cols.currency], source.arm, expected, file=file, column=cols.currency
+        )
+    for column, people in ((cols.worker, source.workers), (cols.client, source.clients)):
+        if people is not None and column in raw.columns:
+            issues += people_ids(raw[column], people, file=file, column=column)
+    return issues
+
+
+def _codes(
+    out: pd.DataFrame, source: LedgerSource, protocol: Protocol, cols: SpendColumns
+) -> list[Issue]:
+    raw, file, issues = source.raw, source.file, []
+    categories = _category_names(protocol)
+    if categories and cols.category in raw.columns:
+        out[cols.category], found = names(
+            raw[cols.category],
+            categories,
+            file=file,
+            column=cols.category,
+            what="a declared category",
+            required=True,
+            fix="use a category declared under the budget's `categories:`, or declare it.",
+        )
+        issues += found
+    if cols.verdict in raw.columns:
+        out[cols.verdict], found = names(
+            raw[cols.verdict],
+            SPEND_VERDICTS,
+            file=file,
+            column=cols.verdict,
+            what="a review verdict",
+            required=False,
+            fix="use one of the verdicts, or leave the cell empty until the spend is reviewed.",
+        )
+        issues += found
+    if cols.loss in raw.columns and cols.amount in raw.columns:
+        reviewed = (
+            ~blank_mask(raw[cols.verdict])
+            if cols.verdict in raw.columns
+            else np.ones(len(out), dtype=bool)
+        )
+        out[cols.loss], found = losses(
+            raw[cols.loss],
+            out[cols.amount].to_numpy(),
+            reviewed,
+            file=file,
+            column=cols.loss,
+            verdict=cols.verdict,
+        )
+        issues += found
+    return issues
+
+
+def _dates(
+    out: pd.DataFrame, source: LedgerSource, protocol: Protocol, cols: SpendColumns
+) -> list[Issue]:
+    raw, file, issues = source.raw, source.file, []
+    if cols.date in raw.columns:
+        out[cols.date], found = spent_on(raw[cols.date], protocol, file=file, column=cols.date)
+        issues += found
+    if cols.justified_on not in raw.columns:
+        return issues
+    out[cols.justified_on], found = code_dates(
+        raw[cols.justified_on], file=file, column=cols.justified_on
+    )
+    issues += found
+    if cols.date in raw.columns:
+        spent = out[cols.date]
+        issues += located(
+            (out[cols.justified_on] < spent).to_numpy(),
+            raw[cols.justified_on],
+            file=file,
+            column=cols.justified_on,
+            fix="correct either date.",
+            message=lambda i, v: (
+                f"justified on {v}, before the spend itself ({spent.iloc[i]:%Y-%m-%d})."
+            ),
+            expected="on or after the date of the spend",
+        )
+    return issues
+
+
+def code_ledger(
+    coded: pd.DataFrame, source: LedgerSource, protocol: Protocol
+) -> tuple[pd.DataFrame, list[Issue]]:
+    """Code the ledger's columns and find every data error in it.
+
+    Parameters
+    ----------
+    coded
+        The ledger's frame as :func:`~trialkit.validate.frames.code_level` codes it.
+    source
+        The file as read, each row's arm, and the worker and client ids.
+    protocol
+        The protocol; it declares ``spending:``.
+
+    Returns
+    -------
+    tuple
+        The coded ledger (columns as in :mod:`trialkit.validate.spending`) and its issues.
+    """
+    spending = protocol.spending
+    assert spending is not None, "code_ledger needs a protocol with `spending:`"
+    cols = spending.columns
+    out = coded.copy(deep=False)
+    issues = _missing_columns(source.raw, cols, file=source.file)
+    issues += _money_and_people(out, source, protocol, cols)
+    issues += _codes(out, source, protocol, cols)
+    issues += _dates(out, source, protocol, cols)
+    if cols.date in source.raw.columns:
+        out["period"] = pd.Series(_periods(source, protocol, out[cols.date]), index=out.index)
+        if cols.justified_on in source.raw.columns:
+            out["working_days_to_justify"] = working_days(
+                out[cols.date], out[cols.justified_on], calendar=spending.calendar
+            )
+    return out, issues
