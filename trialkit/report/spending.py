@@ -188,7 +188,7 @@ def _excluded(rows: Sequence[CategoryRow], section: SpendingSection) -> list[str
     if not bad:
         return []
     spends = sum(c.spends for c in bad)
-    what = _and([f"{lower_first(c.label)} ({c.spends:,} spends, "
+    what = _and([f"{lower_first(c.label)} ({c.spends:,} spend{'s' if c.spends != 1 else ''}, "
                  f"{money(c.total, section.currency)})" for c in bad])
     return [f"{spends:,} spend{'s' if spends != 1 else ''} went on what the rules exclude: "
             f"{what}."]
@@ -255,7 +255,7 @@ def rule_rows(doc: ResultsDocument, arms: Arms) -> list[dict[str, str]]:
     return [{"rule": rule_label(r.rule, section, unit), "arm": arms.label(r.arm),
              "spends": f"{r.spends:,}", "amount": money(r.amount, section.currency),
              "share": percent(r.share_of_spends, places=1)}
-            for r in section.rule_counts if r.spends]
+            for r in section.rule_counts]
 
 
 def finding_rows(doc: ResultsDocument, arms: Arms) -> list[dict[str, str]]:

@@ -19,6 +19,7 @@ from trialkit.report.words import (
     capitalise,
     estimated_share,
     few,
+    lower_first,
     money,
     number,
     percent,
@@ -97,8 +98,11 @@ def gap_sentence(doc: ResultsDocument, gap: EquityGapRow, arms: Arms) -> str:
                 f"{pair}a difference of {est} ({ci}).")
     more = "more" if gap.estimate > 0 else "less"
     what = f"were {more} likely to receive a spend" if share else f"had {more} spent on them"
+    # The named group (level "yes") receiving less is what equity monitoring looks for.
+    unfair = gap.estimate < 0 and _binary(gap.level, gap.reference) \
+        and _YES_NO[gap.level] == "Yes"
     return (f"{capitalise(group)}{who} {what} than {others}: {pair}a difference of "
-            f"{size} ({ci}).")
+            f"{size} ({ci}).{' Check that this is fair.' if unfair else ''}")
 
 
 def equity_sentences(doc: ResultsDocument, arms: Arms) -> list[str]:
@@ -123,6 +127,10 @@ def equity_rows(doc: ResultsDocument, arms: Arms) -> list[dict[str, str]]:
              "per_client_ci": f"{money(r.per_client_ci[0], cash, signed=True)} to "
                               f"{money(r.per_client_ci[1], cash, signed=True)}"}
             for r in section.equity]
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _dose_scale(doc: ResultsDocument, row: DoseRow) -> Scale:
@@ -166,10 +174,10 @@ def dose_sentences(doc: ResultsDocument, arms: Arms) -> list[str]:
     if section is None or not section.dose:
         return []
     out = [dose_sentence(doc, row, arms) for row in section.dose]
-    adjusted = sorted({c for r in section.dose for c in r.adjusted_for})
-    labels = [short_label(c.label) for c in doc.protocol.covariates if c.name in adjusted]
-    also = f", adjusted for {', '.join(labels or adjusted)} like the main analysis" \
-        if adjusted else ""
+    adjusted = {c for r in section.dose for c in r.adjusted_for}
+    labels = [lower_first(c.label) for c in doc.protocol.covariates if c.name in adjusted]
+    labels += sorted(adjusted - {c.name for c in doc.protocol.covariates})
+    also = f", adjusted like the main analysis for {_and(labels)}" if labels else ""
     out.append("How to read this: the random allocation of teams is used as an instrument "
                f"for the money spent on each client (instrumental variables{also}). It is "
                "the effect of the money only if the budget changed clients' outcomes "

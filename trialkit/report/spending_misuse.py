@@ -122,11 +122,14 @@ def _per_100_ci(low: float, high: float) -> str:
     return f"up to {round(high)}" if round(low) == 0 else f"{round(low)} to {round(high)}"
 
 
-def model_sentence(row: MisuseModelRow, section: SpendingSection) -> list[str]:
+def model_sentence(doc: ResultsDocument, row: MisuseModelRow) -> list[str]:
     """The hierarchical model's answer: out of 100 workers like these, how many, what cost."""
-    who = "workers" if row.level == "worker" else plural(row.level)
+    section = doc.spending
+    assert section is not None
+    one = "worker" if row.level == "worker" else doc.protocol.units.name
+    who = plural(one)
     tolerance = percent(row.tolerance, places=1 if row.tolerance < 0.01 else 0)
-    out = [f"A model of each {row.level}'s misuse rate, which draws {who} with few spends "
+    out = [f"A model of each {one}'s misuse rate, which draws {who} with few spends "
            f"towards the average, answers the sceptic's question: out of 100 {who} like "
            f"these, {per_100(row.per_100)} (95% credible interval "
            f"{_per_100_ci(*row.per_100_ci)}) would misuse the budget at least once a year at "
@@ -135,7 +138,7 @@ def model_sentence(row: MisuseModelRow, section: SpendingSection) -> list[str]:
            f"{who} (95% credible interval {_interval(section, *row.cost_per_year_ci)}).",
            f"Out of 100, {per_100(row.per_100_above)} (95% credible interval "
            f"{_per_100_ci(*row.per_100_above_ci)}) would misuse more than {tolerance} of "
-           f"their spends, the tolerance; the chance that the typical {row.level}'s rate is "
+           f"their spends, the tolerance; the chance that the typical {one}'s rate is "
            f"above it is {chance(row.p_mean_above_tolerance)}."]
     if row.rhat_max > RHAT_MAX or row.ess_bulk_min < ESS_MIN:
         out.append(f"The model's sampler had not fully settled (largest R-hat "
@@ -149,7 +152,7 @@ def model_sentences(doc: ResultsDocument) -> list[str]:
     section = doc.spending
     if section is None:
         return []
-    return [s for row in section.misuse_model for s in model_sentence(row, section)]
+    return [s for row in section.misuse_model for s in model_sentence(doc, row)]
 
 
 def net_sentence(doc: ResultsDocument, row: GreenTapeRow, arms: Arms) -> list[str]:

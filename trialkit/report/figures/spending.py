@@ -12,6 +12,7 @@ from typing import Any
 
 from trialkit.report.figures._draw import (
     BLUE,
+    FONT,
     GREY,
     INK,
     LIGHT,
@@ -29,11 +30,18 @@ from trialkit.report.words import estimated_share, few, money
 _LINES = ((INK, "-", "o"), (BLUE, "--", "s"), (GREY, ":", "^"))
 
 
-def _money_axis(ax: Any, currency: str, axis: str = "x") -> None:
-    from matplotlib.ticker import FuncFormatter
+def _money_axis(ax: Any, currency: str, axis: str = "x", *, ticks: int = 4) -> None:
+    """Money tick labels, at most ``ticks`` of them, none cut off at the plot's right edge."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
     formatter = FuncFormatter(lambda v, _: money(v, currency, signed=True).replace("-", "−"))
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(formatter)
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_formatter(formatter)
+    low, high = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    values = [v for v in MaxNLocator(ticks).tick_values(low, high) if low <= v <= high]
+    if axis == "x" and len(values) > 2 and values[-1] > high - 0.08 * (high - low):
+        values = values[:-1]  # its label would run past the right edge of the figure
+    target.set_major_locator(FixedLocator(values))
 
 
 def per_client_plot(spec: Mapping[str, Any]) -> Figure:
@@ -94,11 +102,8 @@ def category_plot(spec: Mapping[str, Any]) -> Figure:
                     money(r["totals"][0], cur), va="center", color=INK)
         ax.set_xlim(0, 1.45 * top)
         ax.set_yticks(ys, labels)
-        _money_axis(ax, cur)
-        from matplotlib.ticker import MaxNLocator
-
-        ax.xaxis.set_major_locator(MaxNLocator(3))
         ax.set_xlabel("Total spent")
+        _money_axis(ax, cur, ticks=3)
         if len(arms) > 1:
             ax.legend(frameon=False, loc="lower right")
 
@@ -219,9 +224,6 @@ def net_plot(spec: Mapping[str, Any]) -> Figure:
         span = max(ends) - min(0.0, *ends)
         ax.set_xlim(min(0.0, *ends) - 0.15 * span, max(ends) + 0.15 * span)
         _money_axis(ax, cur)
-        from matplotlib.ticker import MaxNLocator
-
-        ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.set_xlabel(wrap(f"Money over the pilot, all {spec['units']} "
                            f"{spec['unit']}s with the budget", TITLE_CHARS))
 
@@ -257,8 +259,8 @@ def dose_plot(spec: Mapping[str, Any]) -> Figure:
         ax.set_xticks(xs, [wrap(band(b), 9) for b in bins])
         ax.set_xlabel("Spent on the client")
         ax.set_ylabel(wrap(f"Mean {spec['outcome']} ({unit})", 28))
-        ax.text(0.99, 0.97, "Exploratory: not causal", transform=ax.transAxes,
-                ha="right", va="top", color=RED, fontweight="bold")
+        ax.set_title("Exploratory: not causal", loc="left", color=RED, fontweight="bold",
+                     fontsize=FONT)
 
     desc = (f"Dot plot of the mean {spec['outcome']} of clients by how much was spent on "
             "them. Exploratory, not causal: clients who received more may have differed "
