@@ -10,15 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trialkit.analyse import effects, trial
 from trialkit.analyse.document import BayesianSection, ResultsDocument
 from trialkit.analyse.rows import EstimateRow, VerdictRow
+from trialkit.analyse.spending import BayesOptions, spending_section
 from trialkit.analyse.trial_rows import DeviationRow, DocumentProvenance, RegistrationInfo
 from trialkit.estimate.frequentist.plan import fit as fit_frequentist
 from trialkit.protocol import Protocol
 from trialkit.register import Registration, compare
 from trialkit.validate import TrialData
+
+if TYPE_CHECKING:
+    from trialkit.randomise.audit import AuditSample
 
 Echo = Callable[[str], None]
 
@@ -26,6 +31,7 @@ Echo = Callable[[str], None]
 def analyse(protocol: Protocol, data: TrialData, *, registration: Registration | None = None,
             deviation_reason: str = "", bayesian: bool = True, draws: int | None = None,
             chains: int | None = None, tune: int | None = None, ledger: Path | None = None,
+            audit: AuditSample | None = None,
             echo: Echo = lambda _: None) -> ResultsDocument:
     """Run the frequentist (and Bayesian) plan; return the results document.
 
@@ -48,6 +54,10 @@ def analyse(protocol: Protocol, data: TrialData, *, registration: Registration |
     ledger
         The pilot's ledger, which tells amendments (changes before outcome data were first
         validated) from deviations.
+    audit
+        The audit sample of spends that were reviewed (``trialkit audit-sample``), when the
+        protocol's spend review covers a sample; misuse rates and losses then carry its
+        inclusion weights. ``None``: every spend was reviewed.
     echo
         Progress messages.
     """
@@ -59,6 +69,8 @@ def analyse(protocol: Protocol, data: TrialData, *, registration: Registration |
     section = _bayesian(protocol, data, bayesian=bayesian, draws=draws, chains=chains,
                         tune=tune, echo=echo)
     attrition, checks = trial.attrition(data)
+    spending = spending_section(protocol, data, audit=audit, echo=echo, bayes=BayesOptions(
+        run=bayesian, draws=draws, chains=chains, tune=tune))
     prov = data.provenance
     return ResultsDocument.model_validate({
         "provenance": DocumentProvenance(
@@ -81,6 +93,7 @@ def analyse(protocol: Protocol, data: TrialData, *, registration: Registration |
         "randomisation": randomisation,
         **_verdicts(protocol, freq["estimates"], section),  # type: ignore[arg-type]
         "bayesian": section,
+        "spending": spending,
     }, context={"defer_rules": True})
 
 
