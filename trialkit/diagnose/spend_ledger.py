@@ -50,6 +50,7 @@ CONTROL_RECEIPT = 0.05  #: the same in control units, where ``control_may_spend`
 EQUITY_SHIFT = -0.25  #: logit shift in receipt for non-reference levels of equity subgroups
 TEAM_SD, WORKER_SD = 0.5, 0.5  #: SDs of the team and worker effects on the logit of receipt
 START_LAG_DAYS = 10  #: mean working days before a team's first possible spend
+EPISODE_DAYS = 40  #: working days over which one client's spends fall
 MISUSE_MEAN, MISUSE_CONCENTRATION = 0.02, 1.0  #: Beta(mean·c, (1 - mean)·c) per worker
 FALLBACK_START = dt.date(2027, 3, 1)  #: the window's start when the protocol has no dates
 
@@ -283,17 +284,21 @@ def _parsed(frame: pd.DataFrame, column: str | None) -> Days:
 
 def _dates(client: IntArray, count: IntArray, lo: Days, hi: Days, calendar: Days,
            rng: np.random.Generator) -> tuple[IntArray, Days]:
-    """Each spend's client and working day: a first spend, the others after it."""
+    """Each spend's client and working day.
+
+    A client's spends fall within an episode of :data:`EPISODE_DAYS` working days that
+    starts on a uniform day of the worker's window and wraps round its end, so spends are
+    grouped by client yet spread evenly over the window.
+    """
     lo = np.busday_offset(lo, 0, roll="forward", holidays=calendar)
     days = np.busday_count(lo, hi + np.timedelta64(1, "D"), holidays=calendar)
     open_ = days > 0  # the worker is in post on some working day of the pilot
     client, count, lo, days = client[open_], count[open_], lo[open_], days[open_]
-    first = np.floor(rng.random(len(client)) * days).astype(np.int64)
+    start = np.floor(rng.random(len(client)) * days).astype(np.int64)
     rows = np.repeat(np.arange(len(client)), count)
-    later = np.ones(len(rows), bool)
-    later[np.cumsum(count) - count] = False
-    extra = np.floor(rng.random(len(rows)) * (days - first)[rows]).astype(np.int64)
-    offset = first[rows] + np.where(later, extra, 0)
+    episode = np.minimum(EPISODE_DAYS, days)[rows]
+    step = np.floor(rng.random(len(rows)) * episode).astype(np.int64)
+    offset = (start[rows] + step) % days[rows]
     return client[rows], np.busday_offset(lo[rows], offset, roll="forward", holidays=calendar)
 
 
