@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import doctest
+from typing import Any
+
 import numpy as np
 import pytest
-from scipy import integrate, stats
+from scipy import integrate, special, stats
 
 from trialkit.analyse.spending_rows import MisuseModelRow
 from trialkit.errors import EstimationError
+from trialkit.estimate.bayesian import misuse_model as module
 from trialkit.estimate.bayesian.misuse_model import (
     PARAMETERS,
     MisuseModel,
@@ -17,9 +21,10 @@ from trialkit.estimate.bayesian.misuse_model import (
     misuse_model,
     p_any_misuse,
     p_rate_above,
+    tallies,
 )
 
-FAST = {"draws": 500, "tune": 500, "chains": 2, "seed": 7}
+FAST: dict[str, Any] = {"draws": 500, "tune": 500, "chains": 2, "seed": 7}
 MU_KAPPA = [(0.05, 10.0), (0.01, 0.5), (0.2, 150.0), (0.003, 2.0)]
 
 
@@ -52,20 +57,57 @@ def test_p_rate_above_matches_beta_survival_and_simulation(mu: float, kappa: flo
     assert got == pytest.approx(np.mean(theta > t), abs=4e-3), "P(theta > tolerance), simulated"
 
 
-def test_log_density_is_beta_binomial_plus_priors() -> None:
-    n, y = np.array([10, 0, 33, 5]), np.array([1, 0, 4, 5])
-    prior = MisusePrior()
-    model = build_model(n, y, prior)
-    mu, log_kappa = 0.07, 1.3
-    kappa = np.exp(log_kappa)
+def _log_density(model: Any, mu: float, log_kappa: float) -> tuple[float, float]:
+    """The model's log likelihood (its potential) and its whole log density at a point."""
     point = {"mu_logodds__": np.log(mu / (1 - mu)), "log_kappa": log_kappa}
-    logp = model.compile_logp(jacobian=False)(point)
-    expected = (
-        stats.betabinom.logpmf(y, n, mu * kappa, (1 - mu) * kappa).sum()
-        + stats.beta.logpdf(mu, prior.mu_alpha, prior.mu_beta)
+    potential = model.replace_rvs_by_values([model.potentials[0]])[0]
+    loglik = model.compile_fn(potential, inputs=model.value_vars)(point)
+    return float(loglik), float(model.compile_logp(jacobian=False)(point))
+
+
+def _log_choose(n: np.ndarray, y: np.ndarray) -> float:
+    return float(
+        np.sum(special.gammaln(n + 1) - special.gammaln(y + 1) - special.gammaln(n - y + 1))
+    )
+
+
+def _log_priors(mu: float, log_kappa: float, prior: MisusePrior) -> float:
+    return float(
+        stats.beta.logpdf(mu, prior.mu_alpha, prior.mu_beta)
         + stats.norm.logpdf(log_kappa, prior.log_kappa_mean, prior.log_kappa_sd)
     )
-    assert float(logp) == pytest.approx(expected, rel=1e-8)
+
+
+N, Y = np.array([10, 0, 33, 5, 1]), np.array([1, 0, 4, 5, 0])
+
+
+@pytest.mark.parametrize("mu, log_kappa", [(0.07, 1.3), (0.001, -2.0), (0.3, 6.0)])
+def test_log_density_is_beta_binomial_plus_priors(mu: float, log_kappa: float) -> None:
+    prior = MisusePrior()
+    kappa = np.exp(log_kappa)
+    loglik, total = _log_density(build_model(N, Y, prior), mu, log_kappa)
+    expected = stats.betabinom.logpmf(Y, N, mu * kappa, (1 - mu) * kappa).sum()
+    assert loglik + _log_choose(N, Y) == pytest.approx(expected, rel=1e-12), "log likelihood"
+    # PyMC's Beta and Normal log densities differ from scipy's by ~1e-8
+    assert total - loglik == pytest.approx(_log_priors(mu, log_kappa, prior), abs=1e-6)
+
+
+def test_log_likelihood_tends_to_the_binomial_when_kappa_is_huge() -> None:
+    # log-gamma differences lose every digit here; the model's exact products do not
+    mu, log_kappa = 0.07, 40.0
+    loglik, _ = _log_density(build_model(N, Y, MisusePrior()), mu, log_kappa)
+    expected = stats.binom.logpmf(Y, N, mu).sum()
+    assert loglik + _log_choose(N, Y) == pytest.approx(expected, rel=1e-9)
+
+
+def test_tallies_count_groups_beyond_each_k() -> None:
+    rng = np.random.default_rng(4)
+    n = rng.integers(0, 30, size=50)
+    y = rng.binomial(n, 0.2)
+    got = tallies(n, y)
+    k = np.arange(n.max())
+    for name, x in (("spends_tally", n), ("cases_tally", y), ("clean_tally", n - y)):
+        assert np.array_equal(got[name], (x[None, :] > k[:, None]).sum(axis=1)), name
 
 
 def test_loss_draws_have_the_mean_and_se() -> None:
@@ -155,11 +197,19 @@ def test_fields_build_the_results_row(fit: MisuseModel) -> None:
         ([3, 4], [0, 1], {"tolerance": 1.0}, "'tolerance' is out of range"),
         ([3, 4], [0, 1], {"total_spends": 5}, "total_spends \\(5\\) is below"),
         ([3, 4], [0, 1], {"labels": ["a"]}, "1 labels for 2 groups"),
+        ([3, 4], [0, 1], {"level": "team"}, "'level' parameter must be one of"),
     ],
 )
 def test_bad_input_is_refused(
     spends: list[float], cases: list[int], kwargs: dict[str, object], match: str
 ) -> None:
-    args: dict[str, object] = {"months": 6, "tolerance": 0.05, "loss_per_case": 10.0}
+    args: dict[str, object] = {
+        "level": "unit", "months": 6, "tolerance": 0.05, "loss_per_case": 10.0
+    }  # fmt: skip
     with pytest.raises(EstimationError, match=match):
-        misuse_model(spends, cases, level="unit", **{**args, **kwargs})  # type: ignore[arg-type]
+        misuse_model(spends, cases, **{**args, **kwargs})  # type: ignore[arg-type]
+
+
+def test_docstring_examples() -> None:
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
