@@ -28,7 +28,6 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import NamedTuple
 
-import holidays
 import numpy as np
 import pandas as pd
 from numpy.polynomial.hermite_e import hermegauss
@@ -39,6 +38,7 @@ from trialkit.diagnose import spend_details as details
 from trialkit.diagnose.survival import DATE_FORMAT
 from trialkit.protocol import Protocol
 from trialkit.protocol.arms import DiscretionaryBudget
+from trialkit.validate.spending_calendar import public_holidays
 
 IntArray = NDArray[np.int64]
 Days = NDArray[np.datetime64]
@@ -104,7 +104,7 @@ def fabricate_ledger(
     workers = _pool(protocol, frames, spending.worker_level, unit_ids, size=1)
     budgets, unit_budget = _budgets(protocol, frames, unit_ids, unit_arm)
     start, end = _window(protocol)
-    calendar = _holidays(spending.calendar, start.year, end.year + 1)
+    calendar = public_holidays(spending.calendar, range(start.year, end.year + 2))
     spends = _who_and_when(protocol, frames, (clients, workers), unit_budget, unit_arm,
                            (start, end, calendar), rng)
     money, excluded = details.amounts(budgets, unit_budget[spends.unit], spends[:3],
@@ -191,13 +191,6 @@ def _window(protocol: Protocol) -> tuple[dt.date, dt.date]:
     if dates is None:
         return FALLBACK_START, FALLBACK_START + dt.timedelta(days=183)
     return dates.intervention_start, dates.intervention_end
-
-
-def _holidays(code: str, first: int, last: int) -> Days:
-    country, _, subdiv = code.partition("-")
-    days = holidays.country_holidays(country, subdiv=subdiv or None,
-                                     years=range(first, last + 1))
-    return np.array(sorted(days), dtype="datetime64[D]")
 
 
 def _receivers(protocol: Protocol, frames: Mapping[str, pd.DataFrame], clients: Pool,

@@ -270,3 +270,36 @@ def test_without_client_and_worker_levels_the_ledger_drops_those_columns(flagshi
     assert "client_id" not in spend and "staff_id" not in spend
     assert len(spend) > 0 and set(arms.loc[spend["team_id"]]) == {"budget"}
 
+
+
+def test_the_simulated_ledger_validates_with_only_the_intended_findings(tmp_path):
+    """simulate → validate: no data error, and each compliance finding is one the
+    fabrication meant (counted here independently from the file)."""
+    from trialkit import api
+
+    files = api.simulate("council_discretionary_budget", tmp_path)
+    data = [f for f in files if f.parent.name == "data"]
+    checked = api.validate_files("council_discretionary_budget", tmp_path / "allocation.csv",
+                                 data).spending
+    got = pd.Series([f.rule for f in checked.findings]).value_counts().to_dict()
+    s = pd.read_csv(tmp_path / "data" / "spend.csv", dtype=str, keep_default_na=False)
+    amount = s["amount"].astype(float)
+    missing = (s["justification"] == "") | (s["justified_on"] == "")
+    spent = s["spent_on"].to_numpy(dtype="datetime64[D]")
+    justified = np.where(missing, s["spent_on"], s["justified_on"]).astype("datetime64[D]")
+    late = ~missing & (np.busday_count(spent, justified, holidays=_holidays()) > 5)
+    month = s["spent_on"].str[:7]
+
+    def over(keys: list, cap: float) -> int:  # spends taking a running total over its cap
+        return int((amount.groupby(keys).cumsum() > cap + 1e-6).sum())
+
+    assert s["spent_on"].is_monotonic_increasing  # so running totals follow the file order
+    want = {"late_justification": int(late.sum()),
+            "missing_justification": int(missing.sum()),
+            "excluded_category": int(s["category"].isin(EXCLUDED).sum()),
+            "cap_per_client": over([s["client_id"]], 300),
+            "cap_per_client_per_period": over([s["client_id"], month], 150),
+            "cap_per_worker_per_period": over([s["staff_id"], month], 1500),
+            "cap_per_unit_per_period": over([s["team_id"], month], 6000)}
+    assert got == {rule: n for rule, n in want.items() if n}
+    assert 0 < sum(got.values()) < 0.1 * len(s), "a few findings, not none and not many"
