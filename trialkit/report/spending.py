@@ -115,7 +115,7 @@ def _headroom(row: TakeUpRow, budget: DiscretionaryBudget | None, cash: Any) -> 
             f"the {cash(budget.cap_per_client)} cap per client")
     if row.clients_at_cap is not None:
         reached = "no client" if row.clients_at_cap == 0 else (
-            f"{few(row.clients_at_cap)} client{'s' if row.clients_at_cap != 1 else ''}")
+            f"{few(row.clients_at_cap)} client{'' if few(row.clients_at_cap) == '1' else 's'}")
         text += f"; {reached} reached it"
     return [text + "."]
 

@@ -68,6 +68,13 @@ def _pair(doc: ResultsDocument, gap: EquityGapRow, money_of: Any) -> str:
     return f"{money_of(this.per_client)} against {money_of(other.per_client)} per client, "
 
 
+def _sign(value: float, shown: str) -> str:
+    """The sign of ``value`` as shown: none when it rounds to zero ("0", not "−0")."""
+    if not any(ch in "123456789" for ch in shown):
+        return ""
+    return "−" if value < 0 else "+"
+
+
 def gap_sentence(doc: ResultsDocument, gap: EquityGapRow, arms: Arms) -> str:
     """One equity gap in words: a direction only when the interval excludes zero."""
     currency = doc.spending.currency if doc.spending is not None else "GBP"
@@ -76,15 +83,19 @@ def gap_sentence(doc: ResultsDocument, gap: EquityGapRow, arms: Arms) -> str:
         return amount(value, currency, 0)
 
     def signed(value: float) -> str:  # the word joiner keeps the sign on the amount's line
-        return ("−" if value < 0 else "+" if value > 0 else "") + "\u2060" + cash(value)
+        return _sign(value, cash(value)) + "\u2060" + cash(value)
 
     group, others = _groups(gap)
     share = gap.statistic == "share_receiving"
     points = Scale("", 100.0, 0)
+
+    def pp(value: float) -> str:
+        return _sign(value, points.amount(value)) + points.amount(value)
+
     if share:
         size, est = f"{points.amount(gap.estimate)} percentage points", \
-            f"{points.signed(gap.estimate)} percentage points"
-        ends = f"{points.signed(gap.ci_low)} to {points.signed(gap.ci_high)} percentage points"
+            f"{pp(gap.estimate)} percentage points"
+        ends = f"{pp(gap.ci_low)} to {pp(gap.ci_high)} percentage points"
     else:
         size, est = cash(gap.estimate), signed(gap.estimate)
         ends = f"{signed(gap.ci_low)} to {signed(gap.ci_high)}"
@@ -175,8 +186,10 @@ def dose_sentences(doc: ResultsDocument, arms: Arms) -> list[str]:
         return []
     out = [dose_sentence(doc, row, arms) for row in section.dose]
     adjusted = {c for r in section.dose for c in r.adjusted_for}
-    labels = [lower_first(c.label) for c in doc.protocol.covariates if c.name in adjusted]
-    labels += sorted(adjusted - {c.name for c in doc.protocol.covariates})
+    named = {c.name: lower_first(c.label) for c in doc.protocol.covariates}
+    named |= {o.baseline: f"{short_label(o.label)} at baseline" for o in doc.protocol.outcomes
+              if o.baseline and o.baseline not in named}
+    labels = [named[n] for n in named if n in adjusted] + sorted(adjusted - set(named))
     also = f", adjusted like the main analysis for {_and(labels)}" if labels else ""
     out.append("How to read this: the random allocation of teams is used as an instrument "
                f"for the money spent on each client (instrumental variables{also}). It is "

@@ -62,7 +62,7 @@ def _severity(section: SpendingSection) -> dict[str, Any] | None:
     rows = [{"label": capitalise(VERDICT_WORDS[r.verdict]), "spends": r.spends,
              "rate": r.rate, "rate_ci": list(r.rate_ci), "loss": r.loss,
              "loss_ci": list(r.loss_ci)}
-            for r in section.severity if r.verdict != "appropriate"]
+            for r in section.severity if r.verdict != "appropriate" and r.spends]
     level = section.severity[0].ci_level if section.severity else 0.95
     return {"currency": section.currency, "ci_level": level, "rows": rows} if rows else None
 

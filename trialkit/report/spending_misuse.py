@@ -76,7 +76,8 @@ def severity_sentences(doc: ResultsDocument) -> list[str]:
     counts = [f"{r.spends:,}{' were' if i == 0 else ''} {VERDICT_WORDS[r.verdict]}"
               for i, r in enumerate(rows)]
     out = [f"Of the {reviewed:,} spends reviewed, {_and(counts)}."]
-    bad = [r for r in rows if r.verdict != "appropriate"]
+    bad = [r for r in rows if r.verdict != "appropriate" and r.spends]
+    none = [VERDICT_WORDS[r.verdict] for r in rows if r.verdict != "appropriate" and not r.spends]
     if bad:
         rates = [f"{VERDICT_WORDS[r.verdict]} {estimated_share(r.rate, places=1)} "
                  f"({estimated_share(r.rate_ci[0], places=1)} to "
@@ -85,6 +86,10 @@ def severity_sentences(doc: ResultsDocument) -> list[str]:
                   f"({_interval(section, *r.loss_ci)})" for r in bad]
         out.append(f"Estimated shares of all spends ({level} intervals): {_and(rates)}.")
         out.append(f"Money lost, as the reviewers estimated it: {_and(losses)}.")
+    if none:
+        out.append(f"No reviewed spend was judged {' or '.join(none)}, so there is no rate "
+                   "or loss to estimate for it.")
+    if bad or none:
         out.append("Poor value is money spent in good faith that did little good; misuse "
                    "and fraud are spending against the rules or for someone's own benefit.")
     return out
@@ -102,13 +107,14 @@ def severity_rows(doc: ResultsDocument) -> list[dict[str, str]]:
     rows = []
     for r in section.severity:
         lost = r.verdict != "appropriate"  # an appropriate spend loses nothing by definition
+        found = r.spends > 0  # none found: nothing to estimate, the interval is degenerate
         rows.append({
             "verdict": VERDICT_WORDS[r.verdict].capitalize(), "spends": f"{r.spends:,}",
-            "rate": estimated_share(r.rate, places=1),
+            "rate": estimated_share(r.rate, places=1) if found else "none found",
             "rate_ci": f"{estimated_share(r.rate_ci[0], places=1)} to "
-                       f"{estimated_share(r.rate_ci[1], places=1)}",
+                       f"{estimated_share(r.rate_ci[1], places=1)}" if found else DASH,
             "loss": _cash(section, r.loss) if lost else DASH,
-            "loss_ci": _interval(section, *r.loss_ci) if lost else DASH,
+            "loss_ci": _interval(section, *r.loss_ci) if lost and found else DASH,
             "per_year": _cash(section, r.loss_per_year) if lost else DASH})
     return rows
 

@@ -44,6 +44,12 @@ def _money_axis(ax: Any, currency: str, axis: str = "x", *, ticks: int = 4) -> N
     target.set_major_locator(FixedLocator(values))
 
 
+def _bar_row(labels: Sequence[str]) -> float:
+    """Inches per bar: room for the tallest label, and no more (a long chart prints small)."""
+    lines = max((label.count("\n") + 1 for label in labels), default=1)
+    return max(0.42, 0.2 * lines + 0.08)
+
+
 def per_client_plot(spec: Mapping[str, Any]) -> Figure:
     """Spend per client receiving any: 10th–90th percentile line, quartile box, median."""
     rows, cur = list(spec["rows"]), spec["currency"]
@@ -84,7 +90,7 @@ def per_client_plot(spec: Mapping[str, Any]) -> Figure:
 def category_plot(spec: Mapping[str, Any]) -> Figure:
     """Total spent by category (one bar per arm); excluded categories hatched in red."""
     rows, arms, cur = list(spec["rows"]), list(spec["arms"]), spec["currency"]
-    labels = [wrap(r["label"] + ("" if r["allowed"] else " (not allowed)")) for r in rows]
+    labels = [wrap(r["label"] + ("" if r["allowed"] else " ✗"), 26) for r in rows]
     height = 0.8 / len(arms)
 
     def plot(ax: Any) -> None:
@@ -106,6 +112,9 @@ def category_plot(spec: Mapping[str, Any]) -> Figure:
         _money_axis(ax, cur, ticks=3)
         if len(arms) > 1:
             ax.legend(frameon=False, loc="lower right")
+        if not all(r["allowed"] for r in rows):
+            ax.text(1.0, 1.0, "✗ red, hatched: not allowed", transform=ax.transAxes,
+                    ha="right", va="bottom", color=RED)
 
     desc = "Bar chart of the total spent in each category. " + "; ".join(
         f"{r['label']}: {money(r['totals'][0], cur)} ({estimated_share(r['shares'][0])})"
@@ -116,7 +125,7 @@ def category_plot(spec: Mapping[str, Any]) -> Figure:
              for r in rows for i, arm in enumerate(arms)]
     return make_figure("fig-spend-categories", "What the money was spent on", desc,
                        draw_svg("spend-categories", plot,
-                                size=(WIDTH, 1.2 + row_height(labels) * len(rows))),
+                                size=(WIDTH, 1.3 + _bar_row(labels) * len(rows))),
                        ("Category", "Allowed", "Spends", "Total", "Share of total"), table)
 
 
