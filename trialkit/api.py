@@ -41,6 +41,7 @@ PLAN_FILE = "pre_analysis_plan.html"
 if TYPE_CHECKING:
     from trialkit.analyse import ResultsDocument
     from trialkit.diagnose import Diagnosis
+    from trialkit.randomise.audit import AuditSample
     from trialkit.validate import TrialData
 
 
@@ -298,6 +299,96 @@ def simulate(protocol_path: str | Path, out: str | Path, *, seed: int | None = N
             *simulate_data(protocol_path, units, allocation, target / "data", seed=seed)]
 
 
+# Audit sample -------------------------------------------------------------------------------
+
+
+def audit_sample(protocol_path: str | Path, spends_path: str | Path, out: str | Path, *,
+                 size: int | None = None, seed: int | None = None, force: bool = False,
+                 ledger: Path | None = None) -> AuditSample:
+    """Draw the spends to review (``trialkit audit-sample``); write the sample and metadata.
+
+    The seed defaults to the protocol's and the size to ``spending.review.sample_size``.
+    With a ledger the draw is recorded, and a second draw that would give another sample
+    is refused unless ``force`` (the ledger then records it as a redraw).
+    """
+    from trialkit._core.files import sha256_file
+    from trialkit.randomise.audit import draw_audit_sample, review_of
+    from trialkit.randomise.audit_file import audit_metadata_path, write_audit_sample
+    from trialkit.validate.readers import read_table
+
+    if ledger is not None:
+        register.ensure_appendable(ledger)
+    protocol_file = resolve_protocol(protocol_path)
+    protocol = load_protocol(protocol_file)
+    review_of(protocol)
+    assert protocol.spending is not None
+    level, cols = protocol.level(protocol.spending.level), protocol.spending.columns
+    ids = {cols.worker, cols.client, *((level.id_column, level.unit_column) if level else ())}
+    table = read_table(spends_path, id_columns=ids)
+    sample = draw_audit_sample(protocol, table.frame, seed=seed, size=size,
+                               source=str(spends_path), ledger_sha256=sha256_file(spends_path))
+    redraw = _earlier_draw(ledger, sample, force=force) if ledger is not None else ""
+    csv_path = write_audit_sample(sample, out, force=force)
+    if ledger is not None:
+        register.append(ledger, "audit-sample", inputs=[protocol_file, Path(spends_path)],
+                        outputs=[csv_path, audit_metadata_path(csv_path)],
+                        protocol_hash=protocol.content_hash(),
+                        reason=f"seed {sample.seed}: {sample.size} of {sample.population} "
+                               f"spends in {len(sample.strata)} strata{redraw}")
+    return sample
+
+
+def _earlier_draw(ledger: Path, sample: AuditSample, *, force: bool) -> str:
+    """Refuse, unless ``force``, a draw that differs from one the ledger already records."""
+    from trialkit._core.hashing import sha256_text
+    from trialkit.errors import RegistrationError
+    from trialkit.randomise.audit_file import audit_csv_text
+    from trialkit.register.ledger import read
+
+    entries = [e for e in (read(ledger) if ledger.exists() else ()) if e.action == "audit-sample"]
+    if not entries or sha256_text(audit_csv_text(sample)) in entries[-1].outputs.values():
+        return ""
+    last = entries[-1]
+    if not force:
+        raise RegistrationError(
+            f"{ledger}, entry {last.seq}: an audit sample was already drawn ({last.reason}, "
+            f"{last.time_utc}); this draw gives another sample, which would change the spends "
+            "under review. Fix: review the spends of the recorded sample, or pass --force to "
+            "draw again (the ledger records the redraw).")
+    return f"; redrawn with --force, replacing the sample of entry {last.seq}"
+
+
+def _audit_for(protocol: Protocol, data: TrialData,
+               path: str | Path | None) -> AuditSample | None:
+    """The audit sample for the analysis, checked against the protocol and the ledger."""
+    from trialkit.randomise.audit import check_spends
+    from trialkit.randomise.audit_file import read_audit_sample
+
+    spending = protocol.spending
+    coverage = spending.review.coverage if spending is not None else None
+    if path is None and coverage == "sample":
+        raise TrialkitError(
+            "the protocol reviews a sample of spends (`spending.review.coverage: sample`), so "
+            "the estimates need the sample's inclusion probabilities. Fix: pass "
+            "--audit-sample with the file `trialkit audit-sample` wrote.")
+    if path is None:
+        return None
+    if spending is None or coverage != "sample":
+        raise TrialkitError(
+            f"{path}: the protocol says every spend is reviewed, so an audit sample has no "
+            "place in the analysis. Fix: leave out --audit-sample, or set "
+            "`spending.review.coverage: sample` and register the change.")
+    sample = read_audit_sample(path)
+    spends = data.frames.get(spending.level)
+    if spends is None:
+        raise TrialkitError(
+            f"{path}: no spend ledger among the data files to apply the audit sample to. "
+            f"Fix: pass the `{spending.level}` file with --data.")
+    files = ", ".join(data.spending.files) if data.spending is not None else spending.level
+    check_spends(sample, protocol, spends, source=files, sample_source=str(path))
+    return sample
+
+
 # Validate, analyse, report ------------------------------------------------------------------
 
 RESULTS_FILE = "results.json"
@@ -338,11 +429,13 @@ def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[st
             out: str | Path, *, registration: str | Path | None = None,
             deviation_reason: str = "", bayesian: bool = True, draws: int | None = None,
             chains: int | None = None, tune: int | None = None, force: bool = False,
-            ledger: Path | None = None,
+            ledger: Path | None = None, audit_sample: str | Path | None = None,
             echo: Callable[[str], None] = lambda _: None) -> ResultsDocument:
     """Validate, run the registered plan, and write ``results.json`` and tidy CSVs.
 
-    Without a registration the results are marked "not pre-registered".
+    Without a registration the results are marked "not pre-registered". When the
+    protocol reviews a sample of spends, ``audit_sample`` is the sample the reviewers
+    judged (``trialkit audit-sample``); it must come from the spend ledger in ``data``.
     """
     from trialkit.analyse import analyse as run_analysis
 
@@ -354,10 +447,11 @@ def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[st
         register.ensure_appendable(ledger)
     echo("validating data")
     trial_data = validate_files(protocol_file, allocation, data)
+    audit = _audit_for(protocol, trial_data, audit_sample)
     frozen = register.load_registration(registration) if registration is not None else None
     results = run_analysis(protocol, trial_data, registration=frozen,
                            deviation_reason=deviation_reason, bayesian=bayesian, draws=draws,
-                           chains=chains, tune=tune, ledger=ledger, echo=echo)
+                           chains=chains, tune=tune, ledger=ledger, audit=audit, echo=echo)
     outputs = [atomic_write(target / RESULTS_FILE, results.to_json(), force=force,
                             what="results")]
     tables = {"estimates": results.estimates, "bayesian": results.bayesian.posteriors,
@@ -370,6 +464,8 @@ def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[st
                                         force=force, what="results"))
     if ledger is not None:
         inputs = [protocol_file, Path(allocation), *map(Path, data)]
+        if audit_sample is not None:
+            inputs.append(Path(audit_sample))
         register.append(ledger, "analyse", inputs=inputs, outputs=outputs,
                         protocol_hash=protocol.content_hash(),
                         reason=deviation_reason or "registered plan")

@@ -297,6 +297,36 @@ def validate_command(
     typer.echo(result.attrition.summary())
 
 
+@app.command(name="audit-sample")
+@user_errors
+def audit_sample(
+    protocol: ProtocolArg,
+    data: Annotated[Path, typer.Option(
+        "--data", help="The spend ledger (CSV, XLSX, DTA, SAV, parquet), one row per spend.")],
+    out: Annotated[Path, typer.Option("--out", help="Audit sample CSV to write.")] = Path(
+        "audit_sample.csv"
+    ),
+    size: Annotated[int | None, typer.Option(
+        "--size", help="Spends to review; defaults to `spending.review.sample_size`.")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed; defaults to the protocol's.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing sample, or draw another.")
+    ] = False,
+    ledger: LedgerOption = None,
+) -> None:
+    """Draw the spends to review: a stratified random sample with known probabilities.
+
+    Writes the sample (spend_id, stratum, inclusion_probability) and its metadata; with
+    --ledger, records the draw, and refuses a second draw that gives another sample.
+    """
+    sample = api().audit_sample(protocol, data, out, size=size, seed=seed, force=force,
+                                ledger=ledger)
+    typer.echo(sample.summary())
+    typer.echo(f"wrote {out} and its metadata")
+
+
 @app.command()
 @user_errors
 def analyse(
@@ -317,6 +347,9 @@ def analyse(
     chains: Annotated[int | None, typer.Option("--chains", help="Chains.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace existing results.")] = False,
     ledger: LedgerOption = None,
+    audit_sample: Annotated[Path | None, typer.Option(
+        "--audit-sample", help="The audit sample the reviewers judged (`trialkit "
+        "audit-sample`), when the protocol reviews a sample of spends.")] = None,
 ) -> None:
     """Run the registered plan (frequentist and Bayesian); write results as JSON and CSV."""
     if registration is None:
@@ -324,7 +357,8 @@ def analyse(
                    "'not pre-registered'", err=True)
     results = api().analyse(protocol, allocation, data, out, registration=registration,
                             deviation_reason=deviation_reason, bayesian=bayes, draws=draws,
-                            chains=chains, force=force, ledger=ledger, echo=typer.echo)
+                            chains=chains, force=force, ledger=ledger,
+                            audit_sample=audit_sample, echo=typer.echo)
     for deviation in results.deviations:
         typer.echo(f"{deviation.kind} ({deviation.severity}): {deviation.field}: "
                    f"{deviation.registered} -> {deviation.current}", err=True)
