@@ -266,8 +266,7 @@ def finding_rows(doc: ResultsDocument, arms: Arms) -> list[dict[str, str]]:
     unit = doc.protocol.units.name
     return [{"rule": rule_label(f.rule, section, unit), "spend_id": f.spend_id,
              "where": f"{f.file}, row {f.row}", "unit": f.unit, "arm": arms.label(f.arm),
-             "amount": money(f.amount, section.currency), "detail": _detail(f, section),
-             "period": period_label(f.period) if f.period else tables.DASH}
+             "amount": money(f.amount, section.currency), "detail": _detail(f, section)}
             for f in section.findings]
 
 
@@ -278,9 +277,10 @@ def _detail(finding: SpendFindingRow, section: SpendingSection) -> str:
     if finding.rule == "missing_justification" and limit is not None:
         return f"no justification (deadline {number(limit)} working days)"
     if finding.rule.startswith("cap_") and limit is not None and value is not None:
-        return (f"{money(value, section.currency)} against a cap of "
+        when = f" in {period_label(finding.period)}" if finding.period else ""
+        return (f"{money(value, section.currency)}{when} against a cap of "
                 f"{money(limit, section.currency)}")
-    return finding.message
+    return finding.message.replace("`", "")
 
 
 def spending_context(doc: ResultsDocument, arms: Arms) -> dict[str, Any] | None:

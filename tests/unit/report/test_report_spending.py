@@ -203,6 +203,20 @@ def test_severity_words_are_the_review_counts(doc: ResultsDocument, council_run:
         assert not ZERO_OR_ALL.search(line), line
 
 
+def test_a_sampled_review_says_so_and_that_it_is_weighted(doc: ResultsDocument) -> None:
+    section = doc.spending
+    assert section is not None and section.review is not None
+    census = spending_misuse.review_sentence(doc)
+    assert census is not None and "sample" not in census
+    sample = section.review.model_copy(update={"design": "stratified_sample", "reviewed": 120,
+                                               "strata": 6, "sample_seed": 20270301})
+    varied = doc.model_copy(update={"spending": section.model_copy(update={"review": sample})})
+    words = spending_misuse.review_sentence(varied)
+    assert words is not None
+    assert f"sample of 120 of the {section.review.spends:,} spends" in words
+    assert "6 strata, seed 20270301" in words and "weighting each reviewed spend" in words
+
+
 @pytest.mark.parametrize("net_ci", [(100.0, 900.0), (-900.0, -100.0), (-400.0, 600.0)],
                          ids=["saving", "loss", "unclear"])
 def test_a_saving_is_claimed_only_when_the_net_interval_is_above_zero(
