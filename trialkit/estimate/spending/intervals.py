@@ -2,8 +2,9 @@
 
 Misuse is rare, so the Horvitz–Thompson total of a sampled stratum is a weighted count of a
 handful of cases, skewed to the right; a Wald interval then misses the true total too often
-(86–93% for a nominal 95% in ``tests/statistical/test_audit_coverage.py``). For the
-``ledger`` target the interval is therefore
+(91–94% for a nominal 95% in the simulation of ``tests/statistical/test_audit_coverage.py``,
+near 80% with fewer cases in the sample). For the ``ledger`` target the interval is
+therefore
 
 * exact for strata reviewed in full (``n_h = N_h``: their total is known), plus
 * a mid-p gamma interval (Fay & Kim 2017, *Biometrical Journal* 59:377) for the rest: the
@@ -15,7 +16,9 @@ handful of cases, skewed to the right; a Wald interval then misses the true tota
   been seen).
 
 The variance ``v`` is the stratified design variance with each stratum's finite population
-correction, so strata sampled nearly in full add almost nothing.
+correction, so strata sampled nearly in full add almost nothing. In that simulation the
+rate's interval covers 95.8–96.4% and the loss's 96.6% with half the ledger reviewed,
+99.2% (conservative) with a quarter of the small spends.
 """
 
 from __future__ import annotations
