@@ -7,7 +7,9 @@ then mapped to the outcome's type (continuous, binary, count, ordinal, proportio
 the declared effect (times ``effect_scale``) in every treated arm, clipped to the declared
 range, and lost at the declared attrition rate. Ordinal outcomes are written as their text
 labels, as survey exports are. Time-to-event outcomes are written as joining and leaving
-dates and leaving reasons (:mod:`trialkit.diagnose.survival`), never lost to attrition.
+dates and leaving reasons (:mod:`trialkit.diagnose.survival`), never lost to attrition. A
+count with an ``exposure`` (a rate) is drawn per unit of exposure and multiplied by each
+row's exposure (:func:`draw_exposure`: FTE-years in post during the pilot).
 A protocol with ``spending:`` gets a spend ledger at its spend level, drawn after the other
 levels so that its workers and clients are theirs (:mod:`trialkit.diagnose.spend_ledger`).
 """
@@ -220,6 +222,11 @@ def _add_outcomes(
                          rng=rng, scale=scale)
             continue
         n = len(frame)
+        exposure = None
+        if outcome.exposure is not None:  # HR records: known for everyone, never lost
+            if outcome.exposure not in frame:
+                frame[outcome.exposure] = draw_exposure(protocol, n, rng)
+            exposure = pd.to_numeric(frame[outcome.exposure]).to_numpy(dtype=np.float64)
         individual = rng.standard_normal(n)
         baseline_part = rng.standard_normal(n)
         cluster = np.sqrt(a.icc) * effects[rows, k]
@@ -227,15 +234,40 @@ def _add_outcomes(
             np.sqrt(a.r2) * baseline_part + np.sqrt(1 - a.r2) * individual
         )
         latent = cluster + within
-        values = _outcome_values(outcome, a, latent, treated, rng, scale=scale)
+        values = _outcome_values(outcome, a, latent, treated, rng, scale=scale,
+                                 exposure=exposure)
         if outcome.baseline:
             base_latent = cluster + np.sqrt(1 - a.icc) * baseline_part
-            base = _outcome_values(outcome, a, base_latent, np.zeros(n, bool), rng)
+            base = _outcome_values(outcome, a, base_latent, np.zeros(n, bool), rng,
+                                   exposure=exposure)
             frame[outcome.baseline] = base
         column = pd.Series(values).mask(lost)
         if outcome.type in ("binary", "count"):
             column = column.astype("Int64")
         frame[outcome.data_column] = column.set_axis(frame.index)
+
+
+#: Share of staff working full time; the others work 0.5 to 0.9 FTE.
+FULL_TIME_SHARE = 0.7
+#: Share in post for the whole pilot; the others (joiners, leavers) for 10-100% of it.
+WHOLE_PERIOD_SHARE = 0.85
+
+
+def draw_exposure(protocol: Protocol, n: int, rng: np.random.Generator) -> FloatArray:
+    """Each row's exposure in FTE-years: FTE × years in post during the intervention.
+
+    The intervention period is ``dates.intervention_start`` to ``intervention_end`` (half a
+    year when the protocol has no dates); values are rounded to 3 decimals, as HR extracts
+    give them.
+    """
+    dates = protocol.dates
+    years = 0.5
+    if dates is not None:
+        years = ((dates.intervention_end - dates.intervention_start).days + 1) / 365.25
+    part_time = rng.choice(np.array([0.5, 0.6, 0.7, 0.8, 0.9]), size=n)
+    fte = np.where(rng.random(n) < FULL_TIME_SHARE, 1.0, part_time)
+    share = np.where(rng.random(n) < WHOLE_PERIOD_SHARE, 1.0, rng.uniform(0.1, 1.0, n))
+    return np.asarray(np.round(fte * years * share, 3), dtype=np.float64)
 
 
 def _outcome_values(
@@ -246,7 +278,10 @@ def _outcome_values(
     rng: np.random.Generator,
     *,
     scale: float = 1.0,
+    exposure: FloatArray | None = None,
 ) -> NDArray[np.generic]:
+    """Outcome values from the latent normal; a count with ``exposure`` is drawn as a rate
+    per unit of exposure and multiplied by it (the declared range bounds the count)."""
     shift = np.where(treated, scale * a.effect, 0.0)
     if outcome.type == "binary":
         rate = a.rate if a.rate is not None else 0.5
@@ -267,6 +302,8 @@ def _outcome_values(
         )
     values = mean + shift + sd * latent
     if outcome.type == "count":
+        if exposure is not None:
+            values = np.maximum(values, 0.0) * exposure
         values = np.round(np.maximum(values, 0.0) + rng.random(len(values)) - 0.5)
         values = np.maximum(values, 0.0)
     elif outcome.range is not None and float(outcome.range[0]).is_integer():

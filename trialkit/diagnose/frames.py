@@ -11,7 +11,7 @@ import pandas as pd
 
 from trialkit.diagnose.generate import Draw, SimulationDesign
 from trialkit.errors import TrialkitError
-from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame
+from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame, as_rates
 from trialkit.estimate.frequentist.plan import estimate_outcome
 from trialkit.estimate.frequentist.result import t_inference
 from trialkit.protocol.outcomes import Outcome
@@ -36,6 +36,9 @@ def simulation_frame(
     )
     for name, values in draw.covariates.items():
         data[name] = values[sim][units, slots]
+    if draw.exposure is not None and outcome.exposure is not None:
+        data[outcome.exposure] = draw.exposure[sim][units, slots]
+        data = as_rates(p, data, outcome.level)
     blocks = None
     if design.blocks is not None:
         data["block"] = design.blocks[units]

@@ -18,7 +18,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import special
 
-from trialkit.diagnose.fabricate import _covariate, _outcome_values, _sizes
+from trialkit.diagnose.fabricate import _covariate, _outcome_values, _sizes, draw_exposure
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Assumptions, Outcome
 from trialkit.randomise import Scheme, declare
@@ -87,6 +87,8 @@ def batch_problem(protocol: Protocol, outcome: Outcome) -> str | None:
         return "more than two arms or a stepped wedge"
     if outcome.assumptions is None:
         return "no assumptions"
+    if outcome.exposure is not None:
+        return "a rate (a count over its exposure, weighted by it)"
     return None
 
 
@@ -101,6 +103,7 @@ def _values(
     latent: FloatArray,
     treated: NDArray[np.bool_],
     rng: np.random.Generator,
+    exposure: FloatArray | None = None,
 ) -> FloatArray:
     """Outcome values as the validate stage codes them (ordinal labels become codes)."""
     shape = latent.shape
@@ -111,7 +114,10 @@ def _values(
         shift = np.where(t, a.effect, 0.0)
         codes = np.searchsorted(cuts, flat * (np.pi / np.sqrt(3)) + shift)
         return np.asarray(codes, dtype=np.float64).reshape(shape)
-    return np.asarray(_outcome_values(outcome, a, flat, t, rng), dtype=np.float64).reshape(shape)
+    rows = None if exposure is None else np.broadcast_to(exposure, shape).reshape(-1)
+    return np.asarray(
+        _outcome_values(outcome, a, flat, t, rng, exposure=rows), dtype=np.float64
+    ).reshape(shape)
 
 
 def _row_covariates(
@@ -184,12 +190,15 @@ class Draw:
         Outcome values and which slots are observed rows.
     covariates
         The plan's covariates (unit-level ones broadcast, the baseline last) by name.
+    exposure
+        Each row's exposure, for a count analysed as a rate; else ``None``.
     """
 
     arms: IntArray
     y: FloatArray
     mask: NDArray[np.bool_]
     covariates: dict[str, FloatArray]
+    exposure: FloatArray | None = None
 
 
 def draw_outcome(
@@ -214,14 +223,17 @@ def draw_outcome(
     individual, base_part = rng.standard_normal((2, s, n, m))
     within = np.sqrt(1 - a.icc) * (np.sqrt(a.r2) * base_part + np.sqrt(1 - a.r2) * individual)
     t = np.broadcast_to((arms != control)[..., None], (s, n, m))
-    y = _values(outcome, a, effect + within, t, rng)
+    exposure = None
+    if outcome.exposure is not None:
+        exposure = draw_exposure(p, s * n * m, rng).reshape(s, n, m)
+    y = _values(outcome, a, effect + within, t, rng, exposure)
     baseline = None
     if outcome.baseline:
         base_latent = effect + np.sqrt(1 - a.icc) * base_part
-        baseline = _values(outcome, a, base_latent, np.zeros((s, n, m), bool), rng)
+        baseline = _values(outcome, a, base_latent, np.zeros((s, n, m), bool), rng, exposure)
     covariates = {
         name: np.broadcast_to(c[None, :, None], (s, n, m))
         for name, c in _unit_covariates(design).items()
     }
     covariates.update(_row_covariates(design, outcome, (s, n, m), baseline, rng))
-    return Draw(arms, np.where(mask, y, 0.0), mask, covariates)
+    return Draw(arms, np.where(mask, y, 0.0), mask, covariates, exposure)

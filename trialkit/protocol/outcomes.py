@@ -75,6 +75,11 @@ class Outcome(StrictModel):
     A ``survival`` outcome is time to an event in days, with ``survival`` saying how it is
     read from the data; its ``effect``, ``mid`` and ``rope`` are differences in restricted
     mean time (days) up to ``survival.horizon_days``.
+
+    A ``count`` outcome with ``exposure`` is a rate: each row's count over its exposure
+    (e.g. days lost to sickness over FTE-years in post). Its ``unit``, ``mean``, ``sd``,
+    ``effect``, ``mid`` and ``rope`` are per unit of exposure; ``range`` bounds the count.
+    Each arm's rate is its total count over its total exposure.
     """
 
     name: Name
@@ -102,6 +107,11 @@ class Outcome(StrictModel):
     )
     assumptions: Assumptions | None = None
     survival: Survival | None = None
+    exposure: Column | None = Field(
+        None,
+        description="Count outcomes: the column with each row's exposure (e.g. FTE-years in "
+        "post during the period); the outcome is then analysed as a rate per unit of it.",
+    )
 
     @property
     def data_column(self) -> str:

@@ -125,6 +125,37 @@ def _survival_support(p: Protocol) -> Iterator[Problem]:
                           "remove the prior.")
 
 
+def _exposure_support(p: Protocol) -> Iterator[Problem]:
+    """A rate (a count over its exposure) is estimated by the frequentist plan only."""
+    fitted = {o.name for o in p.bayesian_outcomes()} if p.analysis.bayesian.enabled else set()
+    for i, outcome in enumerate(p.outcomes):
+        if outcome.exposure is None:
+            continue
+        if outcome.type != "count":
+            yield Problem(("outcomes", i, "exposure"),
+                          f"outcome `{outcome.name}` has an `exposure` but is "
+                          f"`{outcome.type}`; only counts are analysed as rates",
+                          "remove `exposure:`, or declare `type: count`.")
+        elif outcome.name in fitted:
+            yield Problem(("outcomes", i, "exposure"),
+                          f"a Bayesian model of the rate `{outcome.name}` (a count per unit "
+                          f"of exposure) {_NOT_RUN}",
+                          "make the outcome `exploratory` and name it in no decision rule "
+                          "(the frequentist plan estimates the rate difference), or remove "
+                          "`exposure:`.")
+        elif p.analysis.frequentist.missing_data != "complete_case":
+            yield Problem(("outcomes", i, "exposure"),
+                          f"the rate `{outcome.name}` under missing-data method "
+                          f"`{p.analysis.frequentist.missing_data}` {_NOT_RUN}",
+                          "declare `missing_data: complete_case`, or remove `exposure:`.")
+        elif (p.analysis.frequentist.estimator == "difference_in_means"
+              and p.design.block_columns):
+            yield Problem(("outcomes", i, "exposure"),
+                          f"the rate `{outcome.name}` by the blocked difference in means "
+                          f"{_NOT_RUN} (its block weights and the exposure weights do not "
+                          "combine)", "declare `estimator: ols` or `lin`, or remove `exposure:`.")
+
+
 def _bayesian_support(p: Protocol) -> Iterator[Problem]:
     plan, loc = p.analysis.bayesian, ("analysis", "bayesian")
     fitted = {o.name for o in p.bayesian_outcomes()}
@@ -189,7 +220,7 @@ Rule = Callable[[Protocol], Iterator[Problem]]
 
 #: Refusals, run by :func:`trialkit.protocol.rules.check_rules` after its own rules.
 SUPPORT_RULES: tuple[Rule, ...] = (_frequentist_support, _bayesian_support,
-                                   _survival_support)
+                                   _survival_support, _exposure_support)
 
 #: Advice: valid declarations that probably do not say what is meant.
 WARNINGS: tuple[Rule, ...] = (_powered_below_mid, _rope_wider_than_mid)

@@ -169,6 +169,7 @@ def report_context(doc: ResultsDocument, *, plan_sections: Sequence[str] = ()) -
         "figures": figure_data(doc) | spending_figures(doc, arms)
         | ({"survival": km} if (km := staff.km_spec(doc, arms)) else {}),
         "staff": {"retention": staff.retention_sentences(doc, arms),
+                  "rates": staff.rate_sentences(doc, arms),
                   "rows": [r for r in effects if doc.protocol.outcome(r["name"]).level
                            in staff.staff_levels(doc)]},
         "spending": spending.spending_context(doc, arms),

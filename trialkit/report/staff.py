@@ -1,4 +1,5 @@
-"""The staff section: who stayed (time-to-event outcomes), and the other staff outcomes.
+"""The staff section: who stayed (time-to-event outcomes), rates such as sickness absence
+per FTE-year, and the other staff outcomes.
 
 Sentences follow the registered criterion (:class:`~trialkit.analyse.rows.VerdictRow` in
 ``retention``): "stayed longer" only when the RMST difference is clear; hazard ratios are
@@ -66,6 +67,43 @@ def retention_sentences(doc: ResultsDocument, arms: Arms) -> list[str]:
                      f"interval {post.ratio_ci_low:.2f} to {post.ratio_ci_high:.2f}).")
         out.append(text)
     return out
+
+
+def rate_sentences(doc: ResultsDocument, arms: Arms) -> list[str]:
+    """Each rate measured on staff (a count per unit of exposure, e.g. sickness absence per
+    FTE-year): each arm's rate, its total count over its total exposure, and the difference
+    with its interval ("staff in budget teams had 7.1 days per FTE-year of sickness
+    absence, against 8.3 in teams that kept usual practice")."""
+    out = []
+    levels = staff_levels(doc)
+    control = doc.protocol.control.id
+    for outcome in doc.protocol.outcomes:
+        if outcome.exposure is None or outcome.level not in levels:
+            continue
+        base = doc.descriptive(outcome.name, control)
+        for arm in arms.treated:
+            est, own = doc.estimate(outcome.name, arm), doc.descriptive(outcome.name, arm)
+            if est is None or own is None or base is None:
+                continue
+            if own.mean is None or base.mean is None:
+                continue
+            scale = Scale.of(outcome, est)
+            kind = f" ({outcome.role} outcome)" if outcome.role == "exploratory" else ""
+            out.append(
+                f"{capitalise(arms.people(outcome))} in {arms.phrase(arm)} had "
+                f"{scale.amount(own.mean)} of {short_label(outcome.label)}, against "
+                f"{base.mean * scale.factor:.{scale.digits}f} in "
+                f"{arms.control_phrase}{kind}: a difference of {scale.signed(est.estimate)} "
+                f"({round(100 * est.ci_level)}% confidence interval "
+                f"{_signed(est.ci_low, scale)} to {_signed(est.ci_high, scale)}; "
+                f"{tables.p_is(est.p_value)}).")
+    return out
+
+
+def _signed(value: float, scale: Scale) -> str:
+    """A signed number on the outcome's scale, without its unit ("−2.9", "+0.5")."""
+    sign = "−" if value < 0 else "+" if value > 0 else ""
+    return f"{sign}{abs(value) * scale.factor:.{scale.digits}f}"
 
 
 def km_spec(doc: ResultsDocument, arms: Arms) -> dict[str, Any] | None:

@@ -11,7 +11,9 @@ import pandas as pd
 
 from trialkit.errors import Issue
 from trialkit.protocol.model import Protocol
+from trialkit.protocol.outcomes import Outcome
 from trialkit.validate.coding import (
+    blank_mask,
     code_binary,
     code_labels,
     code_numeric,
@@ -105,6 +107,9 @@ def code_level(
         if outcome.survival is not None:  # dates and reasons: read by validate.survival
             continue
         apply(outcome.data_column, outcome.type, f'outcome "{outcome.name}"', outcome.levels)
+        if outcome.exposure:
+            apply(outcome.exposure, "continuous", f'the exposure of "{outcome.name}"')
+            issues += _exposure_issues(coded, frame, outcome, file=file)
         if outcome.baseline:
             apply(
                 outcome.baseline, outcome.type, f'the baseline of "{outcome.name}"', outcome.levels
@@ -124,6 +129,40 @@ def code_level(
         if column in frame.columns:
             issues += _blank_ids(frame[column], file=file, column=column)
     return coded, issues
+
+
+def _exposure_issues(
+    coded: pd.DataFrame, raw: pd.DataFrame, outcome: Outcome, *, file: str
+) -> list[Issue]:
+    """A rate needs a positive exposure on every row whose count is given."""
+    column = outcome.exposure
+    if column is None or column not in coded or outcome.data_column not in coded:
+        return []
+    exposure = pd.to_numeric(coded[column], errors="coerce")
+    blank = blank_mask(raw[column])
+    count_given = coded[outcome.data_column].notna().to_numpy()
+    issues = rows_issues(
+        (exposure <= 0).to_numpy(dtype=bool, na_value=False),
+        raw[column],
+        file=file,
+        column=column,
+        message=lambda v: (f'{v} is not a positive exposure; outcome "{outcome.name}" is a '
+                           "rate per unit of it."),
+        fix="give the row's exposure (e.g. FTE-years in post) as a number above 0, or leave "
+        "its count empty if the person was not in post.",
+        expected="a number above 0",
+    )
+    issues += rows_issues(
+        count_given & blank,
+        raw[column],
+        file=file,
+        column=column,
+        message=lambda v: (f'the exposure is empty, but outcome "{outcome.name}" has a count '
+                           "on this row: its rate needs both."),
+        fix="fill in the exposure, or leave the count empty.",
+        expected="a number above 0",
+    )
+    return issues
 
 
 def _blank_ids(series: pd.Series, *, file: str, column: str) -> list[Issue]:

@@ -63,6 +63,7 @@ class LevelSpec:
         columns = [self.id_column, self.unit_column]
         for outcome in self.outcomes:
             columns += survival_columns(outcome) if outcome.survival else [outcome.data_column]
+            columns += [outcome.exposure] if outcome.exposure else []
         columns += [*self.covariates, *self.subgroups, *self.baselines]
         columns += [c for c in (self.take_up, self.period) if c]
         return tuple(dict.fromkeys(columns))

@@ -183,11 +183,14 @@ def test_chunks_assembled_by_key_whatever_order():
 
 
 def test_fallback_path_runs_the_plan_estimator(flagship):
+    declared = yaml.safe_load((ROOT / "council_discretionary_budget.yaml").read_text())
     dim = edited(
         "council_discretionary_budget",
         analysis={
             "frequentist": {"estimator": "difference_in_means", "se_type": "auto", "alpha": 0.05}
         },
+        # a rate (count over exposure) by the blocked difference in means is refused
+        outcomes=[{k: v for k, v in o.items() if k != "exposure"} for o in declared["outcomes"]],
     )
     assert batch_problem(dim, dim.outcome("loneliness")) is not None
     result = diagnose(dim, sims=4, variants=[16], executor="serial", progress=False)

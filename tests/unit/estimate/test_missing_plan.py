@@ -21,6 +21,7 @@ def declared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     text = bundled_path("council_discretionary_budget").read_text(encoding="utf-8")
     out = tmp_path_factory.mktemp(request.param)
     path = out / "protocol.yaml"
+    text = text.replace("    exposure: fte_years\n", "")  # rates are analysed complete-case
     path.write_text(text.replace("missing_data: complete_case",
                                  f"missing_data: {request.param}"), encoding="utf-8")
     units = api.simulate_units(path, out / "units.csv")

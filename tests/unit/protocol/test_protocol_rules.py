@@ -391,6 +391,45 @@ CASES = [
         "outcomes[8].type",
         "    type: survival",
     ),
+    # _exposure_support: a rate (a count over its exposure) where the plan cannot run it
+    Case(
+        "_exposure_support",
+        "exposure_not_count",
+        (("    type: count\n    exposure: fte_years",
+          "    type: continuous\n    exposure: fte_years"),),
+        r"outcome `sickness_days` has an `exposure` but is `continuous`.* Fix: remove "
+        r"`exposure:`",
+        "outcomes[8].exposure",
+        "    exposure: fte_years",
+    ),
+    Case(
+        "_exposure_support",
+        "exposure_bayesian",
+        (("    role: exploratory\n    family: workforce\n    level: staff\n    type: count",
+          "    role: secondary\n    family: workforce\n    level: staff\n    type: count"),),
+        r"a Bayesian model of the rate `sickness_days` \(a count per unit of exposure\) is "
+        r"not yet run.* Fix: make the outcome `exploratory`",
+        "outcomes[8].exposure",
+        "    exposure: fte_years",
+    ),
+    Case(
+        "_exposure_support",
+        "exposure_missing_data",
+        (("    missing_data: complete_case", "    missing_data: multiple_imputation"),),
+        r"the rate `sickness_days` under missing-data method `multiple_imputation` is not yet "
+        r"run.* Fix: declare `missing_data: complete_case`",
+        "outcomes[8].exposure",
+        "    exposure: fte_years",
+    ),
+    Case(
+        "_exposure_support",
+        "exposure_blocked_difference_in_means",
+        (("    estimator: lin", "    estimator: difference_in_means"),),
+        r"the rate `sickness_days` by the blocked difference in means is not yet run.* Fix: "
+        r"declare `estimator: ols` or `lin`",
+        "outcomes[8].exposure",
+        "    exposure: fte_years",
+    ),
     # _frequentist_support (trialkit.protocol.support): options the plan would not run
     Case(
         "_frequentist_support",

@@ -88,6 +88,7 @@ def make_staff(per_team: int = 2) -> pd.DataFrame:
                     "job_satisfaction_baseline": LIKERT[(n + 2) % 5],
                     "intention_to_leave": n % 2,
                     "sickness_days": n % 9,
+                    "fte_years": 0.25 + (n % 4) / 8,
                     "joined_on": "2026-05-01",
                     "left_on": "2027-06-30" if n % 7 == 3 else "",
                     "leaving_reason": "Resigned" if n % 7 == 3 else "",

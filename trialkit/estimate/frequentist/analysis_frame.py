@@ -54,6 +54,22 @@ class AnalysisFrame:
         return self.data.dropna(subset=needed)
 
 
+def as_rates(protocol: Protocol, frame: pd.DataFrame, level: str) -> pd.DataFrame:
+    """``frame`` with each count that has an exposure at ``level`` divided by it (a rate).
+
+    The plan analyses such a count as a rate, weighted by its exposure (see
+    :func:`~trialkit.estimate.frequentist.plan.estimate_outcome`); a row without a positive
+    exposure has no rate. Returns a new frame.
+    """
+    rates = {}
+    for o in protocol.outcomes:
+        if o.level == level and o.exposure and o.data_column in frame and o.exposure in frame:
+            exposure = pd.to_numeric(frame[o.exposure], errors="coerce")
+            count = pd.to_numeric(frame[o.data_column], errors="coerce").astype("float64")
+            rates[o.data_column] = count / exposure.where(exposure > 0)
+    return frame.assign(**rates) if rates else frame
+
+
 def _coded_covariates(protocol: Protocol, frame: pd.DataFrame,
                       outcome: Outcome) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Adjusted covariates as numbers: categorical ones as indicators (first level dropped)."""
@@ -94,6 +110,7 @@ def analysis_frame(protocol: Protocol, data: TrialData, outcome: Outcome) -> Ana
         cluster = level.unit_column if level is not None else None
     blocks = "block" if "block" in frame and frame["block"].nunique() > 1 else None
     frame, covariates = _coded_covariates(protocol, frame, outcome)
+    frame = as_rates(protocol, frame, outcome.level)
     baseline = outcome.baseline if outcome.baseline in frame else None
     fixed_effects: tuple[str, ...] = ()
     wedge = protocol.design.stepped_wedge

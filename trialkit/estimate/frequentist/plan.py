@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from trialkit.errors import EstimationError
@@ -143,13 +144,20 @@ def estimate_outcome(protocol: Protocol, frame: AnalysisFrame, column: str,
     """The plan's estimator for one outcome column of an analysis frame.
 
     ``reference`` is the arm the others are compared with (the control by default; a
-    treated arm for a pre-registered pairwise contrast).
+    treated arm for a pre-registered pairwise contrast). A count with an exposure is in the
+    frame as a rate (:func:`~.analysis_frame.as_rates`) and is weighted by its exposure, so
+    that unadjusted an arm's estimate is the difference of the arms' total counts over
+    their total exposures (the ratio-of-means rates), with the plan's HC2 or CR2 errors.
     """
     plan = protocol.analysis.frequentist
     se_type = None if plan.se_type == "auto" else plan.se_type
     data = frame.complete(column)
+    weights = _exposure(protocol, name, column)
     common: dict[str, Any] = {"cluster": frame.cluster, "blocks": frame.blocks,
                               "control": reference or protocol.control.id}
+    if weights is not None:
+        common["weights"] = weights
+        data = data.dropna(subset=[weights])
     if data[column].nunique() < 2:
         raise EstimationError(f"outcome `{name}` has a single value in the analysed data; "
                               "no effect can be estimated. Fix: check the data file.")
@@ -164,6 +172,14 @@ def estimate_outcome(protocol: Protocol, frame: AnalysisFrame, column: str,
         return difference_in_means(data, column, "arm", **common)
     fitter = lin if plan.estimator == "lin" else ols
     return fitter(data, column, "arm", covariates=covariates, se_type=se_type, **common)
+
+
+def _exposure(protocol: Protocol, name: str, column: str) -> str | None:
+    """The exposure column weighting ``column`` when it is the rate of outcome ``name``."""
+    outcome = next((o for o in protocol.outcomes if o.name == name), None)
+    if outcome is None or outcome.data_column != column:
+        return None
+    return outcome.exposure
 
 
 def _treated_in(data: pd.DataFrame, protocol: Protocol) -> list[str]:
@@ -219,7 +235,8 @@ def _cace(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
             notes.append(f"CACE for `{outcome.name}` not estimated: take-up column "
                          f"`{column}` is absent from the data.")
             continue
-        data = frame.complete(outcome.data_column, column)
+        data = frame.complete(outcome.data_column, column,
+                              *([outcome.exposure] if outcome.exposure else []))
         covariates = tuple(frame.usable_covariates(outcome.data_column))
         plan = protocol.analysis.frequentist
         try:
@@ -227,7 +244,7 @@ def _cace(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
                         covariates=covariates, cluster=frame.cluster, blocks=frame.blocks,
                         fixed_effects=frame.fixed_effects, control=protocol.control.id,
                         se_type=None if plan.se_type == "auto" else plan.se_type,
-                        per_arm=True)
+                        per_arm=True, weights=outcome.exposure)
         except EstimationError as err:  # e.g. an arm in which no unit took up its arm
             notes.append(f"CACE for `{outcome.name}` not estimated: {err}")
             continue
@@ -314,12 +331,14 @@ def _subgroups(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome) -> li
         # A subgroup declared as a covariate too: its level indicators stand in for it.
         covariates = tuple(c for c in frame.usable_covariates(outcome.data_column)
                            if c != sub.column and not c.startswith(f"{sub.column}="))
-        data = frame.complete(outcome.data_column, sub.column)
+        data = frame.complete(outcome.data_column, sub.column,
+                              *([outcome.exposure] if outcome.exposure else []))
         result = subgroup_effects(data, outcome.data_column, "arm", sub.column,
                                   covariates=covariates, cluster=frame.cluster,
                                   blocks=frame.blocks, fixed_effects=frame.fixed_effects,
                                   control=protocol.control.id,
-                                  se_type=None if plan.se_type == "auto" else plan.se_type)
+                                  se_type=None if plan.se_type == "auto" else plan.se_type,
+                                  weights=outcome.exposure)
         treated = _treated_in(data, protocol)
         table = result.to_frame()
         table = table.assign(outcome=outcome.name, arm=[_arm_of(t, treated)
@@ -332,9 +351,23 @@ def _subgroups(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome) -> li
 
 
 def _describe(frame: AnalysisFrame, outcome: Outcome) -> pd.DataFrame:
-    grouped = frame.data.groupby("arm", observed=True)[outcome.data_column]
-    table = grouped.agg(n="count", mean="mean", sd="std").reset_index()
-    return table.assign(outcome=outcome.name)
+    """N, mean and SD of each arm; for a rate, the arm's total count over its total
+    exposure and the exposure-weighted SD of the rows' rates (n / (n - 1) corrected)."""
+    if outcome.exposure is None:
+        grouped = frame.data.groupby("arm", observed=True)[outcome.data_column]
+        table = grouped.agg(n="count", mean="mean", sd="std").reset_index()
+        return table.assign(outcome=outcome.name)
+    data = frame.data.dropna(subset=[outcome.data_column, outcome.exposure])
+    rows = []
+    for arm, group in data.groupby("arm", observed=True):
+        rate = group[outcome.data_column].to_numpy(float)
+        weight = group[outcome.exposure].to_numpy(float)
+        mean = float(np.average(rate, weights=weight))
+        n = len(rate)
+        spread = float(np.average((rate - mean) ** 2, weights=weight)) * n / max(n - 1, 1)
+        rows.append({"arm": arm, "n": n, "mean": mean,
+                     "sd": float(np.sqrt(spread)) if n > 1 else float("nan")})
+    return pd.DataFrame(rows, columns=["arm", "n", "mean", "sd"]).assign(outcome=outcome.name)
 
 
 def _effect_sizes(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
