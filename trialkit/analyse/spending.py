@@ -179,9 +179,34 @@ def _misuse_rows(protocol: Protocol, ledger: Ledger, *, audit: AuditSample | Non
                  notes: list[str]) -> _MisuseRows:
     """Review, severity and green tape: :mod:`trialkit.estimate.spending.misuse`.
 
-    CALL SITE for the misuse estimates (helper E's module): empty until it lands.
+    Over the whole ledger, with the review's design (a census, or the audit sample's
+    strata and inclusion probabilities); the design's own notes join the section's.
     """
-    return _MisuseRows()
+    from trialkit.analyse.spending_model import months_covered
+    from trialkit.estimate.spending.misuse import net_of_green_tape, severity_estimates
+    from trialkit.estimate.spending.review import review_design
+
+    spending = protocol.spending
+    if spending is None:
+        return _MisuseRows()
+    cols = ledger.columns
+    level = protocol.level(spending.level)
+    design = review_design(ledger.spends, audit=audit, verdict_column=cols.verdict,
+                           id_column=level.id_column if level is not None else "spend_id")
+    notes.extend(design.notes)
+    common: dict[str, Any] = {"design": design, "cluster": cols.worker,
+                              "verdict_column": cols.verdict, "loss_column": cols.loss,
+                              "amount_column": cols.amount}
+    severity = severity_estimates(ledger.spends, months=months_covered(protocol, ledger),
+                                  **common)
+    tape = protocol.costs.green_tape
+    units = {arm: int((ledger.units["arm"] == arm).sum()) for arm in ledger.treated()}
+    green = (net_of_green_tape(ledger.spends, green_tape=tape, units=units, **common)
+             if tape is not None else ())
+    return _MisuseRows(review=ReviewRow.model_validate(
+                           asdict(design.info(spending.review.reviewer))),
+                       severity=_rows(SeverityRow, severity),
+                       green_tape=_rows(GreenTapeRow, green))
 
 
 def _misuse_model(protocol: Protocol, ledger: Ledger, *, bayes: BayesOptions, echo: Echo,

@@ -111,3 +111,19 @@ def test_misuse_counts_review_verdicts(council_run: Any,
     assert misuse.reviewed == int(spends["review_verdict"].notna().sum())
     assert misuse.cases == int(spends["review_verdict"].isin(["misuse", "fraud"]).sum())
 
+
+def test_census_review_severity_and_green_tape(council_run: Any, section: SpendingSection,
+                                               files: dict[str, pd.DataFrame]) -> None:
+    spends = files["spend"]
+    assert section.review is not None and section.review.design == "census"
+    assert section.review.spends == len(spends)
+    assert section.review.reviewed == int(spends["review_verdict"].notna().sum())
+    for row in section.severity:
+        chosen = spends[spends["review_verdict"] == row.verdict]
+        assert row.spends == len(chosen), row.verdict
+        assert row.loss == pytest.approx(chosen["loss"].sum(), rel=RTOL, abs=1e-9)
+    tape = council_run.results.protocol.costs.green_tape
+    lost = _budget(spends)[_budget(spends)["review_verdict"].isin(["misuse", "fraud"])]
+    (row,) = section.green_tape
+    assert row.saved == pytest.approx(tape.cost_per_unit * row.units, rel=RTOL)
+    assert row.misuse_loss == pytest.approx(lost["loss"].sum(), rel=RTOL, abs=1e-9)
