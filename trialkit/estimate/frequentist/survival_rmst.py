@@ -47,6 +47,23 @@ def km_rmst(table: EventTable, horizon: float) -> float:
     return float(_widths(table.times, horizon) @ table.survival)
 
 
+def km_rmst_variance(table: EventTable, horizon: float) -> float:
+    """Greenwood's plug-in variance of the Kaplan–Meier RMST up to ``horizon``.
+
+    ``sum_j A_j^2 d_j / (Y_j (Y_j - d_j))`` over the times ``t_j <= horizon``, where ``A_j``
+    is the area under the curve from ``t_j`` to the horizon, ``d_j`` the events and ``Y_j``
+    the number at risk (Klein & Moeschberger 2003, section 4.5; survRM2's ``rmst1``); a
+    time where everyone at risk has the event adds nothing. Checked against the survRM2
+    vignette's printed SEs on the Mayo Clinic PBC trial.
+    """
+    widths = _widths(table.times, horizon)
+    area = np.cumsum((widths * table.survival)[::-1])[::-1]
+    y, d = table.at_risk, table.events
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where((y > d) & (table.times <= horizon), d / (y * (y - d)), 0.0)
+    return float(np.sum(area**2 * step))
+
+
 def rmst_pseudo_values(t: FloatArray, d: FloatArray, horizon: float) -> FloatArray:
     """Jackknife pseudo-observations of the Kaplan–Meier RMST of one group.
 
