@@ -99,10 +99,30 @@ def write_data(folder: Path, rows: int, seed: int = 1) -> list[Path]:
             "intention_to_leave": 0,
             "sickness_days": 2,
             "years_in_role": 3,
+            "joined_on": "2024-05-01",
+            "left_on": "",
+            "leaving_reason": "",
+            "felt_autonomy": 3.0,
+            "visits_completed": 18,
         }
     )
+    budget_teams = list(range(1, 24, 2))  # allocation(): odd teams have the budget
+    team = np.array(budget_teams * 8)
     spend = pd.DataFrame(
-        {"spend_id": [f"P{i}" for i in range(96)], "team_id": TEAMS * 4, "unjustified_spend": 0}
+        {
+            "spend_id": [f"P{i}" for i in range(96)],
+            "team_id": np.array(TEAMS)[team],
+            "staff_id": [f"S{t}" for t in team],  # staff S<t> works in team t
+            "client_id": [f"C{i}" for i in range(96)],
+            "spent_on": "2027-04-01",
+            "amount": 25.0,
+            "currency": "GBP",
+            "category": "transport",
+            "justification": "Bus pass so the client can reach the day centre.",
+            "justified_on": "2027-04-02",
+            "review_verdict": "appropriate",
+            "loss": 0.0,
+        }
     )
     teams = pd.DataFrame(
         {
@@ -113,6 +133,10 @@ def write_data(folder: Path, rows: int, seed: int = 1) -> list[Path]:
             "budget_used": [i % 2 for i in range(24)],
         }
     )
+    for outcome in load_protocol(FLAGSHIP).outcomes:
+        exposure = getattr(outcome, "exposure", None)  # a rate's denominator, if declared
+        if exposure:
+            {"client": clients, "staff": staff}[outcome.level][exposure] = 1.0
     paths = []
     for name, frame in (("clients", clients), ("staff", staff), ("spend", spend), ("teams", teams)):
         paths.append(folder / f"{name}.csv")

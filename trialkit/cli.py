@@ -285,13 +285,17 @@ def validate_command(
 ) -> None:
     """Check outcome data against the protocol and allocation; exit 2 on blocking problems.
 
-    Prints the attrition of every outcome with the What Works Clearinghouse verdicts. With
-    --ledger, records the validation (later protocol changes are then deviations).
+    Prints the spend ledger's compliance findings (results, not errors; --report lists
+    them all, severity "finding") and the attrition of every outcome with the What Works
+    Clearinghouse verdicts. With --ledger, records the validation (later protocol changes
+    are then deviations).
     """
     result = api().validate_files(protocol, allocation, data, report=report, force=force,
                                   ledger=ledger)
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
+    if result.spending is not None:  # results of the spend ledger, not errors
+        typer.echo(result.spending.summary())
     for level, frame in result.frames.items():
         typer.echo(f"{level}: {len(frame)} rows valid")
     typer.echo(result.attrition.summary())

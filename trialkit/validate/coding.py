@@ -58,11 +58,30 @@ def blank_mask(series: pd.Series) -> np.ndarray:
     if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
         return np.asarray(series.isna().to_numpy(), dtype=bool)
     if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
+        arrow = _arrow_blank(series)
+        if arrow is not None:
+            return arrow
         empty = series.str.strip().str.len().eq(0)
         return np.asarray(series.isna().to_numpy() | empty.fillna(True).to_numpy(dtype=bool))
     positions, uniques = pd.factorize(series, use_na_sentinel=True)
     blank = np.array([str(u).strip() == "" for u in uniques] + [True])
     return np.asarray(blank[positions], dtype=bool)
+
+
+def _arrow_blank(series: pd.Series) -> np.ndarray | None:
+    """Blank text of an Arrow-backed column without copying its strings (``None``: not
+    Arrow-backed): missing, empty, or only whitespace."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+    try:
+        array = pa.array(series.array)
+    except (TypeError, ValueError, pa.ArrowException):
+        return None
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        return None
+    blank = pc.or_kleene(pc.equal(pc.utf8_length(array), 0), pc.utf8_is_space(array))
+    return np.asarray(blank.fill_null(True).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def with_value_labels(series: pd.Series, labels: Mapping[Any, str] | None) -> pd.Series:

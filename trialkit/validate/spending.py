@@ -162,25 +162,64 @@ class SpendCheck:
 RULE_ORDER: tuple[SpendRule, ...] = get_args(SpendRule)
 
 
-def worker_labels(workers: pd.Series, *, pseudonymised: bool) -> NDArray[np.object_]:
+@dataclass(frozen=True, slots=True, eq=False)
+class Workers:
+    """Each spend's worker as a code into ``labels``, the workers' pseudonyms (−1: none)."""
+
+    codes: NDArray[np.int64]
+    labels: tuple[str, ...]
+
+    def label(self, i: int) -> str | None:
+        """The pseudonym of spend ``i``'s worker."""
+        code = int(self.codes[i])
+        return None if code < 0 else self.labels[code]
+
+
+def category_names(protocol: Protocol) -> tuple[str, ...]:
+    """The category names the budgets declare, each once, in protocol order."""
+    budgets = [a.intervention.discretionary_budget for a in protocol.arms]
+    return tuple(dict.fromkeys(c.name for b in budgets if b is not None for c in b.categories))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LedgerKeys:
+    """Codes that validating the ledger found on its way, so that its rules need not hash a
+    million values again: each spend's position in the client file, its unit's position in
+    the allocation, and its category's position in :func:`category_names` (−1: unknown).
+    ``None``: not known; the rules then code the values themselves."""
+
+    clients: NDArray[np.int64] | None = None
+    units: NDArray[np.int64] | None = None
+    categories: NDArray[np.int64] | None = None
+
+
+def worker_labels(workers: pd.Series, *, pseudonymised: bool) -> Workers:
     """Pseudonyms of the workers: kept when ids are already keyed pseudonyms, else
-    ``W001``, ``W002``… in order of first appearance in the ledger.
+    ``W1``, ``W2``… (zero-padded to one width) in order of first appearance in the ledger.
 
     Examples
     --------
-    >>> worker_labels(pd.Series(["S9", "S2", "S9"]), pseudonymised=False).tolist()
+    >>> found = worker_labels(pd.Series(["S9", "S2", "S9"]), pseudonymised=False)
+    >>> [found.label(i) for i in range(3)]
     ['W1', 'W2', 'W1']
     """
-    if pseudonymised:
-        return np.asarray(workers.to_numpy(), dtype=np.object_)
     codes, uniques = pd.factorize(workers, use_na_sentinel=True)
     width = len(str(len(uniques)))
-    labels = [f"W{k + 1:0{width}d}" for k in range(len(uniques))]
-    return np.array([*labels, None], dtype=object)[codes]
+    labels = (
+        tuple(str(u) for u in uniques)
+        if pseudonymised
+        else tuple(f"W{k + 1:0{width}d}" for k in range(len(uniques)))
+    )
+    return Workers(np.asarray(codes, dtype=np.int64), labels)
 
 
 def spend_check(
-    protocol: Protocol, frame: pd.DataFrame, *, file: str, pseudonymised: bool = False
+    protocol: Protocol,
+    frame: pd.DataFrame,
+    *,
+    file: str,
+    pseudonymised: bool = False,
+    keys: LedgerKeys | None = None,
 ) -> SpendCheck:
     """The compliance findings of the coded, allocated ledger ``frame``.
 
@@ -194,6 +233,8 @@ def spend_check(
         The ledger's file name, for locations.
     pseudonymised
         Whether ids in ``frame`` are keyed pseudonyms already.
+    keys
+        Client and unit codes found while validating the ledger (an optimisation).
 
     Returns
     -------
@@ -204,7 +245,7 @@ def spend_check(
 
     assert protocol.spending is not None, "spend_check needs a protocol with `spending:`"
     workers = worker_labels(frame[protocol.spending.columns.worker], pseudonymised=pseudonymised)
-    findings = compliance(protocol, frame, file=file, workers=workers)
+    findings = compliance(protocol, frame, file=file, workers=workers, keys=keys or LedgerKeys())
     return SpendCheck(
         findings=tuple(findings),
         files=(file,),

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from trialkit.protocol.vocabulary import SpendRule
 from trialkit.validate.spending_ledger import FloatArray, Hits, IntArray, LedgerArrays
@@ -29,35 +30,73 @@ CAPS: tuple[tuple[SpendRule, str, str], ...] = (
 )
 
 
-def running_total(amount: FloatArray, keys: IntArray, order: IntArray) -> FloatArray:
-    """Running total of ``amount`` within each key, taken in ``order``.
+def _dense(key: IntArray) -> IntArray:
+    """The same groups numbered from 0, without gaps wider than the number of spends.
 
-    Examples
-    --------
-    >>> running_total(np.array([5.0, 1.0, 2.0]), np.array([0, 1, 0]), np.array([2, 0, 1]))
-    array([7., 1., 2.])
+    Keys of a narrow range (codes, positions, periods) are only shifted to start at 0,
+    which costs nothing; others are renumbered by hashing.
     """
-    running = pd.Series(amount[order]).groupby(keys[order], sort=False).cumsum().to_numpy()
-    out = np.empty(len(amount))
-    out[order] = running
-    return out
+    if not len(key):
+        return key
+    low, high = int(key.min()), int(key.max())
+    if high - low < 4 * len(key):
+        return np.asarray(key - low, dtype=np.int64)
+    return np.asarray(pd.factorize(key)[0], dtype=np.int64)
+
+
+def _compact(key: IntArray) -> IntArray:
+    """A narrow key renumbered 0, 1, 2, … over the values present (periods of a pilot)."""
+    key = _dense(key)
+    present = np.zeros(int(key.max()) + 1 if len(key) else 0, dtype=bool)
+    present[key] = True
+    return np.asarray((np.cumsum(present) - 1)[key], dtype=np.int64)
 
 
 def _combined(first: IntArray, second: IntArray) -> IntArray:
-    """One key per pair of keys."""
-    low = int(second.min()) if len(second) else 0
-    width = int(second.max()) - low + 1 if len(second) else 1
-    return np.asarray(first * width + (second - low), dtype=np.int64)
+    """One key per pair of keys (both from 0)."""
+    width = int(second.max()) + 1 if len(second) else 1
+    return _dense(first * width + second)
+
+
+def over_cap(
+    amount: FloatArray, key: IntArray, cap: FloatArray, spent: NDArray[np.datetime64]
+) -> tuple[IntArray, FloatArray]:
+    """Spends whose running total (in date order, file order within a day, within
+    ``key``) is over their cap, and the running totals (NaN outside groups that go over).
+
+    Only groups whose whole total is over a cap can hold such a spend, so running totals
+    are taken within those groups only: a handful of a million spends.
+
+    Examples
+    --------
+    >>> days = np.array(["2027-03-02", "2027-03-01", "2027-03-03"], dtype="datetime64[D]")
+    >>> over, total = over_cap(np.array([5.0, 4.0, 2.0]), np.array([0, 0, 0]),
+    ...                        np.full(3, 8.0), days)
+    >>> over.tolist(), total.tolist()
+    ([0, 2], [9.0, 4.0, 11.0])
+    """
+    amount = np.where(np.isnan(cap), 0.0, amount)  # spends without this cap add nothing
+    totals = np.bincount(key, weights=amount)
+    suspects = np.flatnonzero(totals[key] > cap + TOLERANCE)
+    total = np.full(len(amount), np.nan)
+    if suspects.size:
+        order = suspects[np.argsort(spent[suspects], kind="stable")]
+        total[order] = pd.Series(amount[order]).groupby(key[order], sort=False).cumsum().to_numpy()
+    over = np.flatnonzero(total > cap + TOLERANCE)
+    return over.astype(np.int64), total
 
 
 def caps(ledger: LedgerArrays) -> list[Hits]:
     """The spends over each cap the budgets declare."""
-    order = np.argsort(ledger.spent, kind="stable").astype(np.int64)
-    period = ledger.period_key()
+    period = _compact(ledger.period_key())
+
+    def codes(given: IntArray | None, column: str) -> IntArray:
+        return ledger.codes(column) if given is None else given
+
     groups: dict[str, Callable[[], IntArray]] = {
-        "client": lambda: ledger.codes(ledger.column("client")),
-        "worker": lambda: np.asarray(pd.factorize(ledger.workers)[0], dtype=np.int64),
-        "unit": lambda: ledger.codes(ledger.unit_column),
+        "client": lambda: codes(ledger.keys.clients, ledger.column("client")),
+        "worker": lambda: ledger.workers.codes,
+        "unit": lambda: codes(ledger.keys.units, ledger.unit_column),
     }
     keys: dict[str, IntArray] = {}
     hits = []
@@ -66,11 +105,10 @@ def caps(ledger: LedgerArrays) -> list[Hits]:
         if np.isnan(cap).all():
             continue
         if by not in keys:
-            keys[by] = groups[by]()
+            keys[by] = _dense(groups[by]())
         per_period = rule != "cap_per_client"
         key = _combined(keys[by], period) if per_period else keys[by]
-        total = running_total(np.where(np.isnan(cap), 0.0, ledger.amount), key, order)
-        over = np.flatnonzero(total > cap + TOLERANCE).astype(np.int64)
+        over, total = over_cap(ledger.amount, key, cap, ledger.spent)
         message = _message(ledger, rule, by, total, cap)
         hits.append(
             Hits(rule, over, ledger.column("amount"), message, cap, total, period=per_period)
@@ -86,13 +124,13 @@ def _message(
     noun = ledger.unit_name if by == "unit" else by
 
     def message(i: int) -> str:
-        name = ledger.workers[i] if column is None else ledger.text(column, i)
+        name = ledger.workers.label(i) if column is None else ledger.text(column, i)
         if rule == "cap_per_client":
-            when, per = f"by {ledger.day(ledger.spent, i)}", "for the pilot"
+            when, per = f"by {ledger.spent_on(i)}", "for the pilot"
         else:
             when, per = f"in {ledger.text('period', i)}", f"per {ledger.budget(i).period}"
         return (
-            f"this {ledger.money(ledger.amount[i], i)} spend takes the total spent {who} "
+            f"this {ledger.spend_money(i)} spend takes the total spent {who} "
             f"{name} {when} to {ledger.money(total[i], i)}, over the "
             f"{ledger.money(cap[i], i)} cap per {noun} {per}."
         )

@@ -21,6 +21,7 @@ from trialkit.protocol.spending import SpendColumns
 from trialkit.protocol.vocabulary import SPEND_VERDICTS, Period
 from trialkit.validate.coding import blank_mask
 from trialkit.validate.frames import code_dates
+from trialkit.validate.spending import LedgerKeys, category_names
 from trialkit.validate.spending_calendar import period_labels, working_days
 from trialkit.validate.spending_values import (
     People,
@@ -36,6 +37,7 @@ from trialkit.validate.spending_values import (
 __all__ = ["LEDGER_COLUMNS", "LedgerSource", "People", "code_ledger", "per_arm"]
 
 T = TypeVar("T")
+IntArray = NDArray[np.int64]
 
 #: What each ledger column holds; every one but ``currency`` must be in the file.
 LEDGER_COLUMNS: Mapping[str, str] = {
@@ -64,6 +66,8 @@ class LedgerSource:
         The file name, for locations.
     raw
         The rows as read (values are shown as typed).
+    unit
+        Each row's unit as its position in the allocation (−1: unknown unit).
     arm
         Each row's allocated arm as a code into ``arm_names`` (−1: unknown unit).
     arm_names
@@ -75,6 +79,7 @@ class LedgerSource:
 
     file: str
     raw: pd.DataFrame
+    unit: NDArray[np.int64]
     arm: NDArray[np.int64]
     arm_names: tuple[str, ...]
     workers: People | None
@@ -103,11 +108,6 @@ def _missing_columns(raw: pd.DataFrame, columns: SpendColumns, *, file: str) -> 
     ]
 
 
-def _category_names(protocol: Protocol) -> tuple[str, ...]:
-    budgets = [a.intervention.discretionary_budget for a in protocol.arms]
-    return tuple(dict.fromkeys(c.name for b in budgets if b is not None for c in b.categories))
-
-
 def _periods(source: LedgerSource, protocol: Protocol, spent: pd.Series) -> NDArray[np.object_]:
     """Each spend's budget period label, by its arm's budget (the first budget's elsewhere)."""
     budgets = [a.intervention.discretionary_budget for a in protocol.arms]
@@ -128,7 +128,11 @@ def _periods(source: LedgerSource, protocol: Protocol, spent: pd.Series) -> NDAr
 
 
 def _money_and_people(
-    out: pd.DataFrame, source: LedgerSource, protocol: Protocol, cols: SpendColumns
+    out: pd.DataFrame,
+    source: LedgerSource,
+    protocol: Protocol,
+    cols: SpendColumns,
+    keys: dict[str, IntArray],
 ) -> list[Issue]:
     raw, file, issues = source.raw, source.file, []
     if cols.amount in raw.columns:
@@ -144,33 +148,40 @@ def _money_and_people(
         )
     for column, people in ((cols.worker, source.workers), (cols.client, source.clients)):
         if people is not None and column in raw.columns:
-            issues += people_ids(raw[column], people, file=file, column=column)
+            found, positions = people_ids(raw[column], people, file=file, column=column)
+            issues += found
+            if positions is not None and column == cols.client:
+                keys["clients"] = positions
     return issues
 
 
 def _codes(
-    out: pd.DataFrame, source: LedgerSource, protocol: Protocol, cols: SpendColumns
+    out: pd.DataFrame,
+    source: LedgerSource,
+    protocol: Protocol,
+    cols: SpendColumns,
+    keys: dict[str, IntArray],
 ) -> list[Issue]:
     raw, file, issues = source.raw, source.file, []
-    categories = _category_names(protocol)
+    categories = category_names(protocol)
     if categories and cols.category in raw.columns:
-        out[cols.category], found = names(
+        out[cols.category], keys["categories"], found = names(
             raw[cols.category],
             categories,
             file=file,
             column=cols.category,
-            what="a declared category",
+            what="declared category",
             required=True,
             fix="use a category declared under the budget's `categories:`, or declare it.",
         )
         issues += found
     if cols.verdict in raw.columns:
-        out[cols.verdict], found = names(
+        out[cols.verdict], _, found = names(
             raw[cols.verdict],
             SPEND_VERDICTS,
             file=file,
             column=cols.verdict,
-            what="a review verdict",
+            what="review verdict",
             required=False,
             fix="use one of the verdicts, or leave the cell empty until the spend is reviewed.",
         )
@@ -224,7 +235,7 @@ def _dates(
 
 def code_ledger(
     coded: pd.DataFrame, source: LedgerSource, protocol: Protocol
-) -> tuple[pd.DataFrame, list[Issue]]:
+) -> tuple[pd.DataFrame, list[Issue], LedgerKeys]:
     """Code the ledger's columns and find every data error in it.
 
     Parameters
@@ -239,15 +250,18 @@ def code_ledger(
     Returns
     -------
     tuple
-        The coded ledger (columns as in :mod:`trialkit.validate.spending`) and its issues.
+        The coded ledger (columns as in :mod:`trialkit.validate.spending`), its issues,
+        and the client and unit codes found on the way (for :func:`~trialkit.validate.
+        spending.spend_check`).
     """
     spending = protocol.spending
     assert spending is not None, "code_ledger needs a protocol with `spending:`"
     cols = spending.columns
     out = coded.copy(deep=False)
     issues = _missing_columns(source.raw, cols, file=source.file)
-    issues += _money_and_people(out, source, protocol, cols)
-    issues += _codes(out, source, protocol, cols)
+    keys: dict[str, IntArray] = {"units": source.unit}
+    issues += _money_and_people(out, source, protocol, cols, keys)
+    issues += _codes(out, source, protocol, cols, keys)
     issues += _dates(out, source, protocol, cols)
     if cols.date in source.raw.columns:
         out["period"] = pd.Series(_periods(source, protocol, out[cols.date]), index=out.index)
@@ -255,4 +269,4 @@ def code_ledger(
             out["working_days_to_justify"] = working_days(
                 out[cols.date], out[cols.justified_on], calendar=spending.calendar
             )
-    return out, issues
+    return out, issues, LedgerKeys(**keys)

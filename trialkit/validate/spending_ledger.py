@@ -19,6 +19,7 @@ from trialkit.protocol.arms import DiscretionaryBudget
 from trialkit.protocol.model import Protocol
 from trialkit.protocol.spending import Spending
 from trialkit.protocol.vocabulary import Period, SpendRule
+from trialkit.validate.spending import LedgerKeys, Workers
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -38,7 +39,8 @@ def money(value: float, currency: str) -> str:
     >>> money(1620.0, "GBP"), money(12.5, "GBP"), money(120, "CHF")
     ('£1,620', '£12.50', '120 CHF')
     """
-    text = f"{value:,.0f}" if float(round(value, 2)).is_integer() else f"{value:,.2f}"
+    value = float(value)
+    text = f"{value:,.0f}" if round(value, 2).is_integer() else f"{value:,.2f}"
     sign = SYMBOLS.get(currency)
     return f"{sign}{text}" if sign else f"{text} {currency}"
 
@@ -57,7 +59,7 @@ class Hits:
 
     rule: SpendRule
     rows: IntArray
-    column: str | NDArray[np.object_]  # one column, or each spend's
+    column: str | Callable[[int], str]  # one column, or the column of each spend
     message: Callable[[int], str]
     limit: FloatArray | None = None
     value: FloatArray | None = None
@@ -71,7 +73,7 @@ class LedgerArrays:
     :meth:`look_at`, so a million rows are never turned into Python strings.
     """
 
-    def __init__(self, protocol: Protocol, frame: pd.DataFrame, workers: NDArray[np.object_]):
+    def __init__(self, protocol: Protocol, frame: pd.DataFrame, workers: Workers, keys: LedgerKeys):
         spending = protocol.spending
         assert spending is not None
         level = protocol.level(spending.level)
@@ -79,13 +81,15 @@ class LedgerArrays:
         self.id_column = level.id_column if level is not None else protocol.units.id_column
         self.unit_column = level.unit_column if level is not None else protocol.units.id_column
         self.unit_name = protocol.units.name
-        self.frame, self.workers = frame, workers
+        self.frame, self.workers, self.keys = frame, workers, keys
         self.budget_of = protocol.budget
         arm = frame["arm"]
         self.arm_code = np.asarray(arm.cat.codes.to_numpy(), dtype=np.int64)
         self.arm_names = tuple(str(a) for a in arm.cat.categories)
         budgets = [protocol.budget(a) for a in self.arm_names]
         self.budgets: tuple[DiscretionaryBudget | None, ...] = (*budgets, None)
+        #: Each spend's row in ``budgets`` (the last, ``None``, for an unknown unit).
+        self.arm_index = np.where(self.arm_code < 0, len(budgets), self.arm_code)
         self.has_budget = self.per_arm(lambda b: b is not None, bool)
         currency = protocol.costs.currency
         self.currency = self.per_arm(lambda b: b.currency if b else currency, object)
@@ -93,13 +97,12 @@ class LedgerArrays:
         self.amount = frame[cols.amount].to_numpy(dtype="float64")
         self.spent = frame[cols.date].to_numpy(dtype="datetime64[D]")
         self.justified = frame[cols.justified_on].to_numpy(dtype="datetime64[D]")
-        self._seen: IntArray = np.zeros(0, dtype=np.int64)
-        self._texts: dict[str, NDArray[np.object_]] = {}
+        self.look_at(np.zeros(0, dtype=np.int64))
 
     def per_arm(self, value: Callable[[DiscretionaryBudget | None], Any], dtype: Any) -> Any:
         """``value(budget)`` for each spend, by its arm's budget (``None``: no budget)."""
         table = np.array([value(b) for b in self.budgets], dtype=dtype)
-        return table[np.where(self.arm_code < 0, len(self.budgets) - 1, self.arm_code)]
+        return table[self.arm_index]
 
     def limit(self, field: str) -> FloatArray:
         """The budget's ``field`` for each spend (NaN where there is none)."""
@@ -141,20 +144,35 @@ class LedgerArrays:
 
     def look_at(self, rows: IntArray) -> None:
         """Prepare the text of these spends (the ones with findings)."""
-        self._seen = np.unique(rows).astype(np.int64)
-        self._texts = {}
+        self._texts: dict[str, list[str]] = {}
+        self._seen = seen = np.unique(rows).astype(np.int64)
+        self._where = {int(i): k for k, i in enumerate(seen.tolist())}
+        amounts, currency = self.amount[seen].tolist(), self.currency[seen].tolist()
+        self._spend_money = [money(a, c) for a, c in zip(amounts, currency, strict=True)]
+        self._days: dict[str, list[str]] = {
+            "spent": np.datetime_as_string(self.spent[seen]).tolist(),
+            "justified": np.datetime_as_string(self.justified[seen]).tolist(),
+        }
+
+    def spend_money(self, i: int) -> str:
+        """The amount of spend ``i``, with its currency (``£40``)."""
+        return self._spend_money[self._where[i]]
+
+    def spent_on(self, i: int) -> str:
+        """The date of spend ``i`` (``2027-03-01``)."""
+        return self._days["spent"][self._where[i]]
+
+    def justified_on(self, i: int) -> str:
+        """The date spend ``i`` was justified."""
+        return self._days["justified"][self._where[i]]
 
     def text(self, column: str, i: int) -> str:
         """The text of ``column`` for spend ``i`` (one of those set by :meth:`look_at`)."""
         if column not in self._texts:
             values = self.frame[column].iloc[self._seen]
-            self._texts[column] = np.asarray(values.astype("str").to_numpy(), dtype=object)
-        return str(self._texts[column][np.searchsorted(self._seen, i)])
+            self._texts[column] = [str(v) for v in values.tolist()]
+        return self._texts[column][self._where[i]]
 
     def money(self, value: float, i: int) -> str:
         """``value`` in the currency of spend ``i``'s budget."""
         return money(value, str(self.currency[i]))
-
-    def day(self, values: NDArray[np.datetime64], i: int) -> str:
-        """A date of spend ``i`` as ``2027-03-01``."""
-        return str(values[i])

@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
 from trialkit.protocol.model import Protocol
 from trialkit.protocol.vocabulary import SpendRule
 from trialkit.validate.coding import blank_mask
-from trialkit.validate.issues import sheet_row
-from trialkit.validate.spending import RULE_ORDER, SpendFinding
+from trialkit.validate.spending import (
+    RULE_ORDER,
+    LedgerKeys,
+    SpendFinding,
+    Workers,
+    category_names,
+)
 from trialkit.validate.spending_caps import CAPS, caps
-from trialkit.validate.spending_ledger import FloatArray, Hits, LedgerArrays
+from trialkit.validate.spending_ledger import FloatArray, Hits, IntArray, LedgerArrays
 
 
 def checked_rules(protocol: Protocol) -> tuple[SpendRule, ...]:
@@ -42,23 +46,26 @@ def checked_rules(protocol: Protocol) -> tuple[SpendRule, ...]:
     return tuple(r for r in RULE_ORDER if r in checked)
 
 
-def _excluded(ledger: LedgerArrays) -> Hits:
+def _excluded(ledger: LedgerArrays, protocol: Protocol) -> Hits:
     column = ledger.column("category")
-    codes, uniques = pd.factorize(ledger.frame[column], use_na_sentinel=True)
-    names = [str(u) for u in uniques]
+    names = list(category_names(protocol))
+    codes = ledger.keys.categories
+    if codes is None:  # not coded by validation: code the column's names here
+        lookup = {n: k for k, n in enumerate(names)}
+        found, uniques = pd.factorize(ledger.frame[column], use_na_sentinel=True)
+        codes = np.array([lookup.get(str(u), -1) for u in uniques] + [-1])[found]
     labels = {c.name: c.label for b in ledger.budgets if b is not None for c in b.categories}
-    # excluded[arm, category]; the last row (unknown arm) and column (empty) stay False.
+    # excluded[arm, category]; the last row (unknown arm) and column (unknown) stay False.
     excluded = np.zeros((len(ledger.budgets), len(names) + 1), dtype=bool)
     for a, budget in enumerate(ledger.budgets):
         banned = {c.name for c in budget.categories if not c.allowed} if budget else set()
         excluded[a, : len(names)] = [n in banned for n in names]
-    arm = np.where(ledger.arm_code < 0, len(ledger.budgets) - 1, ledger.arm_code)
-    rows = np.flatnonzero(excluded[arm, np.where(codes < 0, len(names), codes)])
+    rows = np.flatnonzero(excluded[ledger.arm_index, np.where(codes < 0, len(names), codes)])
 
     def message(i: int) -> str:
         name = ledger.text(column, i)
         return (
-            f"{ledger.money(ledger.amount[i], i)} spent on {ledger.day(ledger.spent, i)} "
+            f"{ledger.spend_money(i)} spent on {ledger.spent_on(i)} "
             f"in category `{name}` ({labels.get(name, name)}), which the budget excludes."
         )
 
@@ -76,12 +83,12 @@ def _justification(ledger: LedgerArrays) -> list[Hits]:
     calendar = ledger.spending.calendar
 
     def why_missing(i: int) -> str:
-        spend = f"this {ledger.money(ledger.amount[i], i)} spend of {ledger.day(ledger.spent, i)}"
+        spend = f"this {ledger.spend_money(i)} spend of {ledger.spent_on(i)}"
         if no_text[i] and no_date[i]:
             return f"no justification is recorded for {spend}."
         if no_text[i]:
             return (
-                f"{spend} has a date justified ({ledger.day(ledger.justified, i)}) but no "
+                f"{spend} has a date justified ({ledger.justified_on(i)}) but no "
                 "justification written."
             )
         return f"{spend} has a justification but no date justified, so its deadline is unknown."
@@ -89,12 +96,14 @@ def _justification(ledger: LedgerArrays) -> list[Hits]:
     def why_late(i: int) -> str:
         return (
             f"justified {waited[i]:.0f} working days after the spend "
-            f"({ledger.day(ledger.spent, i)} to {ledger.day(ledger.justified, i)}), later "
+            f"({ledger.spent_on(i)} to {ledger.justified_on(i)}), later "
             f"than the {days[i]:.0f} allowed (weekends and {calendar} public holidays "
             "not counted)."
         )
 
-    column = np.where(no_text, text_column, date_column).astype(object)
+    def column(i: int) -> str:
+        return text_column if no_text[i] else date_column
+
     return [
         Hits("missing_justification", missing, column, why_missing, limit=days),
         Hits("late_justification", late.astype(np.int64), date_column, why_late, days, waited),
@@ -107,7 +116,7 @@ def _control(ledger: LedgerArrays) -> Hits:
     def message(i: int) -> str:
         unit = ledger.text(ledger.unit_column, i)
         return (
-            f"{ledger.money(ledger.amount[i], i)} spent on {ledger.day(ledger.spent, i)} in "
+            f"{ledger.spend_money(i)} spent on {ledger.spent_on(i)} in "
             f"{ledger.unit_name} {unit} of arm `{ledger.arm_names[ledger.arm_code[i]]}`, "
             "which has no discretionary budget (`spending.control_may_spend` is false)."
         )
@@ -121,48 +130,75 @@ def _not_reviewed(ledger: LedgerArrays) -> Hits:
 
     def message(i: int) -> str:
         return (
-            f"this {ledger.money(ledger.amount[i], i)} spend of "
-            f"{ledger.day(ledger.spent, i)} has no review verdict, though every spend is "
+            f"this {ledger.spend_money(i)} spend of "
+            f"{ledger.spent_on(i)} has no review verdict, though every spend is "
             "to be reviewed (`spending.review.coverage: all`)."
         )
 
     return Hits("not_reviewed", rows.astype(np.int64), column, message)
 
 
-def _number(values: FloatArray | None, i: int) -> float | None:
-    if values is None or np.isnan(values[i]):
-        return None
-    return float(values[i])
+def _numbers(values: FloatArray | None, rows: IntArray) -> list[float | None]:
+    if values is None:
+        return [None] * len(rows)
+    return [None if v != v else v for v in values[rows].tolist()]  # NaN: none
 
 
 def _findings(ledger: LedgerArrays, hits: Hits, file: str) -> list[SpendFinding]:
-    index = ledger.frame.index.to_numpy()
-    out = []
-    for i in hits.rows.tolist():
-        column = hits.column if isinstance(hits.column, str) else str(hits.column[i])
-        arm = int(ledger.arm_code[i])
-        out.append(
-            SpendFinding(
-                rule=hits.rule,
-                spend_id=ledger.text(ledger.id_column, i),
-                file=file,
-                row=sheet_row(index[i]),
-                column=column,
-                unit=ledger.text(ledger.unit_column, i),
-                arm=ledger.arm_names[arm] if arm >= 0 else "",
-                worker=None if ledger.workers[i] is None else str(ledger.workers[i]),
-                amount=float(ledger.amount[i]),
-                limit=_number(hits.limit, i),
-                value=_number(hits.value, i),
-                period=ledger.text("period", i) if hits.period else None,
-                message=hits.message(i),
-            )
+    """One finding per spend of ``hits``; columns are gathered for all of them at once."""
+    rows = hits.rows
+    positions = rows.tolist()
+    lines = (ledger.frame.index.to_numpy()[rows] + 2).tolist()  # spreadsheet rows
+    arms = [ledger.arm_names[a] if a >= 0 else "" for a in ledger.arm_code[rows].tolist()]
+    texts = {
+        c: ledger.frame[c].iloc[rows].astype("str").tolist()
+        for c in (ledger.id_column, ledger.unit_column, "period")
+    }
+    periods = texts["period"] if hits.period else [None] * len(rows)
+    columns = (
+        [hits.column] * len(rows)
+        if isinstance(hits.column, str)
+        else [hits.column(i) for i in positions]
+    )
+    return [
+        SpendFinding(
+            hits.rule,
+            spend_id,
+            file,
+            line,
+            column,
+            unit,
+            arm,
+            ledger.workers.label(i),
+            amount,
+            limit,
+            value,
+            period,
+            hits.message(i),
         )
-    return out
+        for i, spend_id, line, column, unit, arm, amount, limit, value, period in zip(
+            positions,
+            texts[ledger.id_column],
+            lines,
+            columns,
+            texts[ledger.unit_column],
+            arms,
+            ledger.amount[rows].tolist(),
+            _numbers(hits.limit, rows),
+            _numbers(hits.value, rows),
+            periods,
+            strict=True,
+        )
+    ]
 
 
 def compliance(
-    protocol: Protocol, frame: pd.DataFrame, *, file: str, workers: NDArray[np.object_]
+    protocol: Protocol,
+    frame: pd.DataFrame,
+    *,
+    file: str,
+    workers: Workers,
+    keys: LedgerKeys,
 ) -> list[SpendFinding]:
     """Every compliance finding of the coded, allocated ledger, in file order.
 
@@ -176,15 +212,17 @@ def compliance(
         The ledger's file name.
     workers
         Each spend's worker pseudonym.
+    keys
+        Client and unit codes, where validation found them.
 
     Returns
     -------
     list of SpendFinding
         Ordered by row, then by rule.
     """
-    ledger = LedgerArrays(protocol, frame, workers)
+    ledger = LedgerArrays(protocol, frame, workers, keys)
     checked = checked_rules(protocol)
-    every = [*caps(ledger), _excluded(ledger), *_justification(ledger)]
+    every = [*caps(ledger), _excluded(ledger, protocol), *_justification(ledger)]
     every += [_control(ledger), _not_reviewed(ledger)]
     hits = [h for h in every if h.rule in checked]
     ledger.look_at(np.concatenate([h.rows for h in hits]) if hits else np.zeros(0, np.int64))

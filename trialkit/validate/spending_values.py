@@ -56,16 +56,20 @@ def located(
     """One error per flagged row (the message sees the row's position and value as typed),
     up to :data:`MAX_ROWS_PER_RULE`, then one count of the rest."""
     flagged = np.flatnonzero(mask)
-    values, index = raw.to_numpy(), raw.index.to_numpy()
+    if flagged.size == 0:
+        return []
+    listed = flagged[:MAX_ROWS_PER_RULE]
+    values = raw.iloc[listed].to_numpy()
+    index = raw.index.to_numpy()[listed]
     issues = [
         Issue(
-            message(int(i), show(values[i])),
-            Location(file=file, row=sheet_row(index[i]), column=column),
+            message(int(i), show(value)),
+            Location(file=file, row=sheet_row(row), column=column),
             fix=fix,
-            value=show(values[i]),
+            value=show(value),
             expected=expected,
         )
-        for i in flagged[:MAX_ROWS_PER_RULE]
+        for i, value, row in zip(listed, values, index, strict=True)
     ]
     if flagged.size > MAX_ROWS_PER_RULE:
         issues.append(
@@ -143,10 +147,11 @@ def currencies(
     )
 
 
-def member(values: pd.Series, known: pd.Index) -> BoolArray:
-    """Whether each value is one of ``known`` (text compared as typed; missing: no).
+def positions_in(values: pd.Series, known: pd.Index) -> IntArray:
+    """Each value's position in ``known`` (its first), −1 where it is not there or missing.
 
-    Text columns are looked up with Arrow's hash set, the fastest way for a million ids.
+    Text columns are looked up with Arrow's hash table, the fastest way for a million ids;
+    the positions then serve as the values' codes.
     """
     import pyarrow as pa  # type: ignore[import-untyped]
     import pyarrow.compute as pc  # type: ignore[import-untyped]
@@ -155,15 +160,18 @@ def member(values: pd.Series, known: pd.Index) -> BoolArray:
         try:
             array = pa.array(values.array)
             wanted = pa.array(pd.Series(known).array).cast(array.type)
-            found = pc.is_in(array, value_set=wanted).fill_null(False)
-            return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+            found = pc.index_in(array, value_set=wanted).fill_null(-1)
+            return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
             pass
-    return np.asarray(values.isin(known).to_numpy(), dtype=bool)
+    return np.asarray(pd.Index(known).get_indexer_for(values), dtype=np.int64)
 
 
-def people_ids(raw: pd.Series, people: People, *, file: str, column: str) -> list[Issue]:
-    """Empty ids, and ids not in the level's file (a warning when there is no such file)."""
+def people_ids(
+    raw: pd.Series, people: People, *, file: str, column: str
+) -> tuple[list[Issue], IntArray | None]:
+    """Empty ids, and ids not in the level's file (a warning when there is no such file);
+    each id's position in that file (``None`` without the file)."""
     what = people.role
     blank = blank_mask(raw)
     issues = located(
@@ -184,9 +192,10 @@ def people_ids(raw: pd.Series, people: People, *, file: str, column: str) -> lis
                 severity="warning",
                 fix=f"give the `{people.level}` file too, so each spend's {what} is checked.",
             ),
-        ]
+        ], None
+    found = positions_in(raw, people.ids)
     issues += located(
-        ~member(raw, people.ids) & ~blank,
+        (found < 0) & ~blank,
         raw,
         file=file,
         column=column,
@@ -194,7 +203,7 @@ def people_ids(raw: pd.Series, people: People, *, file: str, column: str) -> lis
         fix=f"correct the {what} id, or add the {what} to {people.file}.",
         expected=f"a {what} id of {people.file}",
     )
-    return issues
+    return issues, found
 
 
 def names(
@@ -206,8 +215,10 @@ def names(
     what: str,
     fix: str,
     required: bool,
-) -> tuple[pd.Series, list[Issue]]:
-    """Codes as their declared ``names`` (case, spaces and hyphens ignored); NaN if empty."""
+) -> tuple[pd.Series, IntArray, list[Issue]]:
+    """Codes as their declared ``names`` (case, spaces and hyphens ignored): the names
+    (NaN where empty or unknown), their positions in ``names`` (−1), and the issues.
+    ``what`` names one value (``category``); empty cells are issues if ``required``."""
     lookup = {_key(n): k for k, n in enumerate(names)}
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     keys = [_key(u) for u in uniques]
@@ -219,7 +230,7 @@ def names(
         raw,
         file=file,
         column=column,
-        message=lambda i, v: f"'{v}' is not {what}: {shown}.",
+        message=lambda i, v: f"'{v}' is not a {what}: {shown}.",
         fix=fix,
         expected=shown,
     )
@@ -229,12 +240,12 @@ def names(
             raw,
             file=file,
             column=column,
-            message=lambda i, v: f"{what} is empty.",
+            message=lambda i, v: f"the {what} is empty.",
             fix=fix,
             expected=shown,
         )
     text = np.array([*names, np.nan], dtype=object)[np.where(mapped < 0, len(names), mapped)]
-    return pd.Series(text, index=raw.index, dtype=object), issues
+    return pd.Series(text, index=raw.index, dtype=object), mapped, issues
 
 
 def spent_on(

@@ -40,7 +40,7 @@ from trialkit.validate.privacy import pseudonymise
 from trialkit.validate.readers import RawTable, read_table
 from trialkit.validate.result import TrialData
 from trialkit.validate.schema import check_frame, level_schema
-from trialkit.validate.spending import SpendCheck, spend_check
+from trialkit.validate.spending import LedgerKeys, SpendCheck, spend_check
 from trialkit.validate.spending_data import LedgerSource, People, code_ledger
 from trialkit.validate.survival import add_survival
 
@@ -98,11 +98,15 @@ def _check_levels(
     specs: Sequence[LevelSpec],
     protocol: Protocol,
     allocation: pd.DataFrame,
-) -> tuple[dict[str, pd.DataFrame], dict[str, NDArray[np.int64]], list[Issue]]:
-    """Code and check every level's file; each row's unit position in the allocation."""
+) -> tuple[
+    dict[str, pd.DataFrame], dict[str, NDArray[np.int64]], list[Issue], LedgerKeys | None
+]:
+    """Code and check every level's file; each row's unit position in the allocation; the
+    spend ledger's client and unit codes."""
     coded: dict[str, pd.DataFrame] = {}
     positions: dict[str, NDArray[np.int64]] = {}
     issues: list[Issue] = []
+    keys: LedgerKeys | None = None
     for spec in specs:
         if spec.name not in found:
             continue
@@ -118,9 +122,9 @@ def _check_levels(
         issues += level_issues
         if spec.ledger_dates:
             source = _ledger_source(found, spec, protocol, allocation, positions[spec.name])
-            coded[spec.name], ledger_issues = code_ledger(coded[spec.name], source, protocol)
+            coded[spec.name], ledger_issues, keys = code_ledger(coded[spec.name], source, protocol)
             issues += ledger_issues
-    return coded, positions, issues
+    return coded, positions, issues, keys
 
 
 def _ledger_source(
@@ -149,6 +153,7 @@ def _ledger_source(
     return LedgerSource(
         file=table.name,
         raw=table.frame,
+        unit=positions,
         arm=np.append(codes, -1).astype(np.int64)[positions],
         arm_names=tuple(str(a) for a in arms),
         workers=people(spending.worker_level, "worker"),
@@ -157,14 +162,20 @@ def _ledger_source(
 
 
 def _spending(
-    protocol: Protocol, frames: dict[str, pd.DataFrame], found: dict[str, RawTable], key: bool
+    protocol: Protocol,
+    frames: dict[str, pd.DataFrame],
+    found: dict[str, RawTable],
+    *,
+    pseudonymised: bool,
+    keys: LedgerKeys | None,
 ) -> SpendCheck | None:
     """The ledger's compliance findings, when the protocol declares one and it was given."""
     spending = protocol.spending
     if spending is None or spending.level not in frames:
         return None
+    file = found[spending.level].name
     return spend_check(
-        protocol, frames[spending.level], file=found[spending.level].name, pseudonymised=key
+        protocol, frames[spending.level], file=file, pseudonymised=pseudonymised, keys=keys
     )
 
 
@@ -237,7 +248,7 @@ def outcomes(
         tables, issues = _read_all(paths, id_columns(specs))
         hashes = hashing.result()
     found, layout_issues = assign_levels(tables, specs)
-    coded, positions, level_issues = _check_levels(found, specs, protocol, alloc)
+    coded, positions, level_issues, keys = _check_levels(found, specs, protocol, alloc)
     issues += layout_issues + level_issues
     errors = [i for i in issues if i.severity == "error"]
     if errors:
@@ -274,7 +285,9 @@ def outcomes(
         flows=flows_from(protocol, counter),
         warnings=tuple(issues),
         provenance=Provenance(protocol_hash=protocol.content_hash(), inputs=hashes),
-        spending=_spending(protocol, frames, found, pseudonymise_key is not None),
+        spending=_spending(
+            protocol, frames, found, pseudonymised=pseudonymise_key is not None, keys=keys
+        ),
     )
 
 

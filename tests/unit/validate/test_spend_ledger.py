@@ -254,3 +254,29 @@ def test_report_lists_findings_after_errors_and_warnings(
         for m, r, c in zip(findings["message"], findings["row"], findings["column"], strict=True)
     }
     assert rows == expected
+
+
+def test_cli_prints_findings_apart_from_errors_and_warnings(
+    write_data: Writer, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+    from validate_frames import FLAGSHIP
+
+    from trialkit.cli import app
+
+    ledger, expected = every_rule()
+    paths = write_data(
+        make_clients(CLIENTS_PER_TEAM), staff=make_staff(STAFF_PER_TEAM), spend=ledger
+    )
+    make_allocation().to_csv(tmp_path / "allocation.csv", index=False)
+    data = [arg for path in paths for arg in ("--data", str(path))]
+    result = CliRunner().invoke(
+        app, ["validate", str(FLAGSHIP), "--allocation", str(tmp_path / "allocation.csv"), *data]
+    )
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Compliance findings (results, not errors): 9 in " in out
+    for rule, (row, column) in expected.items():
+        assert re.search(rf"^  {rule}\s+1$", out, re.MULTILINE), rule
+        assert f'spend.csv, row {row}, column "{column}": {rule}: ' in out, rule
+    assert "Compliance findings" not in result.stderr  # warnings go to stderr, findings not
