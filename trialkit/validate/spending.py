@@ -90,8 +90,15 @@ class SpendFinding:
             Location(file=self.file, row=self.row, column=self.column),
             severity="finding",
             value=None if self.value is None else show(round(self.value, 2)),
-            expected=None if self.limit is None else f"at most {show(self.limit)}",
+            expected=self._expected(),
         )
+
+    def _expected(self) -> str | None:
+        if self.limit is None:
+            return None
+        if self.rule in ("late_justification", "missing_justification"):
+            return f"justified within {show(self.limit)} working days"
+        return f"at most {show(self.limit)}"
 
     def __str__(self) -> str:
         where = Location(file=self.file, row=self.row, column=self.column)
