@@ -6,7 +6,6 @@ Orchestration only; the models, summaries, decision rules and net benefit live i
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -35,11 +34,8 @@ def bayesian_section(protocol: Protocol, data: TrialData, *, draws: int | None,
     from trialkit.estimate.bayesian import fit_protocol
 
     echo("estimating: Bayesian plan (PyMC models; sampled by nutpie when installed)")
-    with warnings.catch_warnings():
-        # pip-installed PyTensor warns about BLAS on every compile; the models here are small.
-        warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
-        results = fit_protocol(protocol, data, draws=draws, chains=chains, tune=tune,
-                               progress=echo)
+    results = fit_protocol(protocol, data, draws=draws, chains=chains, tune=tune,
+                           progress=echo)
     arm_of = {(f.outcome, t): a for f in results.fits for t, a in zip(f.terms, f.arms,
                                                                        strict=True)}
     return BayesianSection(

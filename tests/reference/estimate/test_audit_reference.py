@@ -56,8 +56,13 @@ def test_census_rate_is_the_proportion_and_its_se_statsmodels_cluster_robust() -
         cov_type="cluster", cov_kwds={"groups": pd.factorize(spends["staff_id"])[0]})
     assert loss.estimate == pytest.approx(lost.sum(), rel=RTOL), "loss"
     assert loss.std_error == pytest.approx(n * float(fit.bse[0]), rel=1e-9), "loss SE"
+    # The interval is the mid-p gamma one with the cluster-robust variance (not Wald,
+    # which reaches below zero for rare clustered misuse): positive, skewed to the right.
+    size = float(spends.loc[misuse > 0, "loss"].mean())
+    low, high = midp_gamma(loss.estimate, loss.std_error**2, size, ci_level=0.95)
+    assert (loss.ci_low, loss.ci_high) == pytest.approx((low, high), rel=RTOL)
     z = stats.norm.ppf(0.975)
-    assert loss.ci_high == pytest.approx(loss.estimate + z * loss.std_error, rel=RTOL)
+    assert 0 < loss.ci_low and loss.ci_high > loss.estimate + z * loss.std_error
 
 
 def test_census_severity_rows_are_plain_proportions_and_sums() -> None:

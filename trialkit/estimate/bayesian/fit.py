@@ -11,6 +11,7 @@ kernels does not import it at all.
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -166,7 +167,10 @@ def sample(
 ) -> tuple[Any, str]:
     """Draw from ``model``'s posterior; returns ``(InferenceData, sampler name)``."""
     settings = _Settings(draws, tune, chains, seed, target_accept, progressbar)
-    return _sample_model(model, sampler, settings)
+    with warnings.catch_warnings():
+        # pip-installed PyTensor warns about BLAS on every compile; the models here are small.
+        warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+        return _sample_model(model, sampler, settings)
 
 
 def _sample_model(model: pm.Model, sampler: Sampler, settings: _Settings) -> tuple[Any, str]:
