@@ -176,14 +176,14 @@ def net_sentence(doc: ResultsDocument, row: GreenTapeRow, arms: Arms) -> list[st
             f"{_cash(section, row.misuse_loss)} (95% CI "
             f"{_interval(section, *row.misuse_loss_ci)}).")
     if row.net_ci[0] > 0:
-        verdict = (f"Net of the green tape, the budget saved {_cash(section, row.net)} "
-                   f"(95% CI {ci}): the approval rules cost more than misuse did.")
+        verdict = (f"The approval time saved exceeded the loss to misuse and fraud by "
+                   f"{_cash(section, row.net)} (95% CI {ci}).")
     elif row.net_ci[1] < 0:
-        verdict = (f"Net of the green tape, misuse cost {_cash(section, row.net)} more than "
-                   f"the approval time saved (95% CI {ci}).")
+        verdict = (f"Misuse and fraud cost {_cash(section, -row.net)} more than the "
+                   f"approval time saved (95% CI for the net {ci}).")
     else:
-        verdict = (f"Net of the green tape, we could not tell whether the approval time "
-                   f"saved outweighed the loss to misuse: {_cash(section, row.net, signed=True)}"
+        verdict = (f"We could not tell whether the approval time saved outweighed the loss "
+                   f"to misuse: the net is {_cash(section, row.net, signed=True)}"
                    f" (95% CI {ci}).")
     return [lead, verdict]
 

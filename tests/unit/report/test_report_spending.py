@@ -228,7 +228,7 @@ def test_a_saving_is_claimed_only_when_the_net_interval_is_above_zero(
     row = section.green_tape[0].model_copy(update={"net_ci": net_ci,
                                                    "net": sum(net_ci) / 2})
     lead, verdict = spending_misuse.net_sentence(doc, row, arms)
-    assert ("the budget saved" in verdict) == (net_ci[0] > 0), verdict
+    assert ("saved exceeded the loss" in verdict) == (net_ci[0] > 0), verdict
     assert ("more than the approval time saved" in verdict) == (net_ci[1] < 0), verdict
     assert ("could not tell" in verdict) == (net_ci[0] <= 0 <= net_ci[1]), verdict
     saved = re.search(rf"cost about {MONEY} per", lead)
@@ -244,7 +244,7 @@ def test_the_real_net_sentence_follows_its_interval(doc: ResultsDocument,
     lines = " ".join(_claims(council_run.html, "net"))
     for row in section.green_tape:
         low, high = row.net_ci
-        expected = ("the budget saved" if low > 0 else
+        expected = ("saved exceeded the loss" if low > 0 else
                     "more than the approval time saved" if high < 0 else "could not tell")
         assert expected in lines
 

@@ -239,8 +239,8 @@ def net_plot(spec: Mapping[str, Any]) -> Figure:
     desc = ("Dot-and-interval plot in money. " + "; ".join(
         f"{r['label']}: {cell(r['estimate'])}"
         + (f" ({cell(r['low'])} to {cell(r['high'])})" if r["low"] is not None else "")
-        for r in rows) + ". A net interval wholly right of zero means the budget saved "
-        "more in approval time than misuse cost.")
+        for r in rows) + ". A net interval wholly right of zero means the approval time "
+        "saved was more than misuse cost.")
     table = [(r["label"], cell(r["estimate"]),
               f"{cell(r['low'])} to {cell(r['high'])}" if r["low"] is not None else "exact")
              for r in rows]
