@@ -79,8 +79,8 @@ def _net(doc: ResultsDocument, section: SpendingSection, arms: Arms) -> dict[str
              "high": None, "kind": "saved"},
             {"label": f"{prefix}Lost to misuse and fraud", "estimate": g.misuse_loss,
              "low": g.misuse_loss_ci[0], "high": g.misuse_loss_ci[1], "kind": "loss"},
-            {"label": f"{prefix}Approval time saved less misuse", "estimate": g.net, "low": g.net_ci[0],
-             "high": g.net_ci[1], "kind": "net"},
+            {"label": f"{prefix}Approval time saved less misuse", "estimate": g.net,
+             "low": g.net_ci[0], "high": g.net_ci[1], "kind": "net"},
         ]
     units = sum(g.units for g in section.green_tape)
     return {"currency": section.currency, "rows": rows, "units": units,

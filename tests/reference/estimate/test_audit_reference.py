@@ -62,7 +62,7 @@ def test_census_rate_is_the_proportion_and_its_se_statsmodels_cluster_robust() -
     low, high = midp_gamma(loss.estimate, loss.std_error**2, size, ci_level=0.95)
     assert (loss.ci_low, loss.ci_high) == pytest.approx((low, high), rel=RTOL)
     z = stats.norm.ppf(0.975)
-    assert 0 < loss.ci_low and loss.ci_high > loss.estimate + z * loss.std_error
+    assert loss.ci_low > 0 and loss.ci_high > loss.estimate + z * loss.std_error
 
 
 def test_census_severity_rows_are_plain_proportions_and_sums() -> None:
