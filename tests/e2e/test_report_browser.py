@@ -209,11 +209,14 @@ def test_plan_tables_stack_on_a_phone(pages: dict[str, Path], tmp_path: Path) ->
     assert isinstance(layout["stack"], int) and layout["stack"] >= 3, layout
 
 
-def test_report_prints_on_at_most_12_pages(pages: dict[str, Path], tmp_path: Path) -> None:
+def test_report_prints_on_at_most_18_pages(pages: dict[str, Path], tmp_path: Path) -> None:
+    """The flagship's report, with its budget-use section (about 4 pages: take-up, rules,
+    equity, misuse, green tape, dose), stays a document a council reads: at most 18 A4
+    pages (11 before the spend ledger; the located findings list is on screen only)."""
     pdf = tmp_path / "report.pdf"
     done = _chromium(
         tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", pages["report"].as_uri()
     )
     assert pdf.is_file(), done.stderr[-2000:]
     count = len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes()))
-    assert 1 <= count <= 12, f"the report prints on {count} A4 pages"
+    assert 1 <= count <= 18, f"the report prints on {count} A4 pages"
