@@ -280,3 +280,25 @@ def test_cli_prints_findings_apart_from_errors_and_warnings(
         assert re.search(rf"^  {rule}\s+1$", out, re.MULTILINE), rule
         assert f'spend.csv, row {row}, column "{column}": {rule}: ' in out, rule
     assert "Compliance findings" not in result.stderr  # warnings go to stderr, findings not
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".parquet", ".dta"])
+def test_every_rule_found_alike_in_every_input_format(
+    protocol: Protocol, tmp_path: Path, suffix: str
+) -> None:
+    ledger, expected = every_rule()
+    frames = {"clients": make_clients(CLIENTS_PER_TEAM), "staff": make_staff(STAFF_PER_TEAM),
+              "spend": ledger}
+    paths = []
+    for name, frame in frames.items():
+        path = tmp_path / f"{name}{suffix}"
+        if suffix == ".xlsx":
+            frame.to_excel(path, index=False)
+        elif suffix == ".parquet":
+            frame.to_parquet(path, index=False)
+        else:
+            frame.to_stata(path, write_index=False, version=118)
+        paths.append(path)
+    check = _check(validate.outcomes(protocol, make_allocation(), paths))
+    assert {f.rule: (f.row, f.column) for f in check.findings} == expected
+    assert len(check.findings) == len(expected)
