@@ -118,21 +118,31 @@ def caps(ledger: LedgerArrays) -> list[Hits]:
 
 def _message(
     ledger: LedgerArrays, rule: SpendRule, by: str, total: FloatArray, cap: FloatArray
-) -> Callable[[int], str]:
+) -> Callable[[IntArray], list[str]]:
     who = {"client": "on client", "worker": "by worker", "unit": f"by {ledger.unit_name}"}[by]
     column = {"client": ledger.column("client"), "unit": ledger.unit_column}.get(by)
     noun = ledger.unit_name if by == "unit" else by
 
-    def message(i: int) -> str:
-        name = ledger.workers.label(i) if column is None else ledger.text(column, i)
+    def messages(rows: IntArray) -> list[str]:
+        names = ledger.worker_labels(rows) if column is None else ledger.texts(column, rows)
         if rule == "cap_per_client":
-            when, per = f"by {ledger.spent_on(i)}", "for the pilot"
+            whens = [f"by {day}" for day in ledger.spent_on(rows)]
+            pers = ["for the pilot"] * len(rows)
         else:
-            when, per = f"in {ledger.text('period', i)}", f"per {ledger.budget(i).period}"
-        return (
-            f"this {ledger.spend_money(i)} spend takes the total spent {who} "
-            f"{name} {when} to {ledger.money(total[i], i)}, over the "
-            f"{ledger.money(cap[i], i)} cap per {noun} {per}."
-        )
+            whens = [f"in {period}" for period in ledger.texts("period", rows)]
+            pers = [f"per {period}" for period in ledger.budget_periods(rows)]
+        return [
+            f"this {spend} spend takes the total spent {who} {name} {when} to {reached}, "
+            f"over the {limit} cap per {noun} {per}."
+            for spend, name, when, reached, limit, per in zip(
+                ledger.spend_money(rows),
+                names,
+                whens,
+                ledger.money(total[rows], rows),
+                ledger.money(cap[rows], rows),
+                pers,
+                strict=True,
+            )
+        ]
 
-    return message
+    return messages

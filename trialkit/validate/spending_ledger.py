@@ -39,10 +39,16 @@ def money(value: float, currency: str) -> str:
     >>> money(1620.0, "GBP"), money(12.5, "GBP"), money(120, "CHF")
     ('£1,620', '£12.50', '120 CHF')
     """
-    value = float(value)
-    text = f"{value:,.0f}" if round(value, 2).is_integer() else f"{value:,.2f}"
+    text = f"{float(value):,.2f}"
+    if text.endswith(".00"):  # a whole amount once rounded to pence: no pence shown
+        text = text[:-3]
     sign = SYMBOLS.get(currency)
     return f"{sign}{text}" if sign else f"{text} {currency}"
+
+
+def moneys(values: FloatArray, currencies: list[str]) -> list[str]:
+    """:func:`money` of each value in its currency."""
+    return [money(v, c) for v, c in zip(values.tolist(), currencies, strict=True)]
 
 
 def period_keys(days: NDArray[np.datetime64], period: Period) -> IntArray:
@@ -55,12 +61,12 @@ def period_keys(days: NDArray[np.datetime64], period: Period) -> IntArray:
 
 @dataclass(frozen=True, slots=True)
 class Hits:
-    """The spends (positions) breaking one rule, and how to describe each of them."""
+    """The spends (positions) breaking one rule, and how to describe them."""
 
     rule: SpendRule
     rows: IntArray
-    column: str | Callable[[int], str]  # one column, or the column of each spend
-    message: Callable[[int], str]
+    column: str | Callable[[IntArray], list[str]]  # one column, or the column of each spend
+    messages: Callable[[IntArray], list[str]]  # the message of each spend of ``rows``
     limit: FloatArray | None = None
     value: FloatArray | None = None
     period: bool = False
@@ -116,12 +122,6 @@ class LedgerArrays:
             dtype=np.float64,
         )
 
-    def budget(self, i: int) -> DiscretionaryBudget:
-        """The budget of spend ``i`` (which has one)."""
-        found: DiscretionaryBudget | None = self.budgets[int(self.arm_code[i])]
-        assert found is not None
-        return found
-
     def period_key(self) -> IntArray:
         """A number per budget period of each spend's arm (distinct across arms' periods)."""
         default = next((b.period for b in self.budgets if b is not None), "month")
@@ -144,35 +144,60 @@ class LedgerArrays:
 
     def look_at(self, rows: IntArray) -> None:
         """Prepare the text of these spends (the ones with findings)."""
-        self._texts: dict[str, list[str]] = {}
-        self._seen = seen = np.unique(rows).astype(np.int64)
-        self._where = {int(i): k for k, i in enumerate(seen.tolist())}
-        amounts, currency = self.amount[seen].tolist(), self.currency[seen].tolist()
-        self._spend_money = [money(a, c) for a, c in zip(amounts, currency, strict=True)]
-        self._days: dict[str, list[str]] = {
-            "spent": np.datetime_as_string(self.spent[seen]).tolist(),
-            "justified": np.datetime_as_string(self.justified[seen]).tolist(),
-        }
+        self._seen = np.unique(rows).astype(np.int64)
+        self._values: dict[str, pd.Series] = {}
+        self._texts: dict[str, NDArray[np.object_]] = {}
 
-    def spend_money(self, i: int) -> str:
-        """The amount of spend ``i``, with its currency (``£40``)."""
-        return self._spend_money[self._where[i]]
+    def _at(self, rows: IntArray) -> IntArray:
+        """Positions of ``rows`` among the spends set by :meth:`look_at`."""
+        return np.asarray(np.searchsorted(self._seen, rows), dtype=np.int64)
 
-    def spent_on(self, i: int) -> str:
-        """The date of spend ``i`` (``2027-03-01``)."""
-        return self._days["spent"][self._where[i]]
+    def _cached(self, key: str, make: Callable[[IntArray], list[str]]) -> NDArray[np.object_]:
+        if key not in self._texts:
+            self._texts[key] = np.array(make(self._seen), dtype=object)
+        return self._texts[key]
 
-    def justified_on(self, i: int) -> str:
-        """The date spend ``i`` was justified."""
-        return self._days["justified"][self._where[i]]
+    def values(self, column: str, rows: IntArray) -> pd.Series:
+        """The cells of ``column`` for ``rows`` (spends set by :meth:`look_at`), as stored."""
+        if column not in self._values:
+            self._values[column] = self.frame[column].iloc[self._seen]
+        return self._values[column].iloc[self._at(rows)]
 
-    def text(self, column: str, i: int) -> str:
-        """The text of ``column`` for spend ``i`` (one of those set by :meth:`look_at`)."""
-        if column not in self._texts:
-            values = self.frame[column].iloc[self._seen]
-            self._texts[column] = [str(v) for v in values.tolist()]
-        return self._texts[column][self._where[i]]
+    def texts(self, column: str, rows: IntArray) -> list[str]:
+        """The text of ``column`` for each of ``rows`` (spends set by :meth:`look_at`)."""
+        found = self._cached(
+            f"text:{column}", lambda seen: [str(v) for v in self.values(column, seen).tolist()]
+        )
+        return list(found[self._at(rows)].tolist())
 
-    def money(self, value: float, i: int) -> str:
-        """``value`` in the currency of spend ``i``'s budget."""
-        return money(value, str(self.currency[i]))
+    def spend_money(self, rows: IntArray) -> list[str]:
+        """The amount of each spend of ``rows``, with its currency (``£40``)."""
+        found = self._cached("money", lambda seen: self.money(self.amount[seen], seen))
+        return list(found[self._at(rows)].tolist())
+
+    def spent_on(self, rows: IntArray) -> list[str]:
+        """The date of each spend of ``rows`` (``2027-03-01``)."""
+        found = self._cached("spent", lambda seen: np.datetime_as_string(self.spent[seen]).tolist())
+        return list(found[self._at(rows)].tolist())
+
+    def justified_on(self, rows: IntArray) -> list[str]:
+        """The date each spend of ``rows`` was justified."""
+        found = self._cached(
+            "justified", lambda seen: np.datetime_as_string(self.justified[seen]).tolist()
+        )
+        return list(found[self._at(rows)].tolist())
+
+    def worker_labels(self, rows: IntArray) -> list[str | None]:
+        """The pseudonym of each spend's worker (``None``: no worker)."""
+        table = np.array([*self.workers.labels, None], dtype=object)
+        codes = self.workers.codes[rows]
+        return list(table[np.where(codes < 0, len(self.workers.labels), codes)].tolist())
+
+    def budget_periods(self, rows: IntArray) -> list[str]:
+        """The budget period (``month``, …) of each spend's budget (spends with one)."""
+        table = np.array([b.period if b else "" for b in self.budgets], dtype=object)
+        return list(table[self.arm_index[rows]].tolist())
+
+    def money(self, values: FloatArray, rows: IntArray) -> list[str]:
+        """Each of ``values`` in the currency of the matching spend's budget."""
+        return moneys(np.asarray(values, dtype=np.float64), self.currency[rows].tolist())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from trialkit.protocol.model import Protocol
 from trialkit.protocol.vocabulary import SpendRule
@@ -62,14 +63,19 @@ def _excluded(ledger: LedgerArrays, protocol: Protocol) -> Hits:
         excluded[a, : len(names)] = [n in banned for n in names]
     rows = np.flatnonzero(excluded[ledger.arm_index, np.where(codes < 0, len(names), codes)])
 
-    def message(i: int) -> str:
-        name = ledger.text(column, i)
-        return (
-            f"{ledger.spend_money(i)} spent on {ledger.spent_on(i)} "
-            f"in category `{name}` ({labels.get(name, name)}), which the budget excludes."
-        )
+    def messages(rows: IntArray) -> list[str]:
+        return [
+            f"{spend} spent on {day} in category `{name}` ({labels.get(name, name)}), which "
+            "the budget excludes."
+            for spend, day, name in zip(
+                ledger.spend_money(rows),
+                ledger.spent_on(rows),
+                ledger.texts(column, rows),
+                strict=True,
+            )
+        ]
 
-    return Hits("excluded_category", rows.astype(np.int64), column, message)
+    return Hits("excluded_category", rows.astype(np.int64), column, messages)
 
 
 def _justification(ledger: LedgerArrays) -> list[Hits]:
@@ -82,27 +88,45 @@ def _justification(ledger: LedgerArrays) -> list[Hits]:
     late = np.flatnonzero(ledger.has_budget & ~no_text & ~no_date & (waited > days))
     calendar = ledger.spending.calendar
 
-    def why_missing(i: int) -> str:
-        spend = f"this {ledger.spend_money(i)} spend of {ledger.spent_on(i)}"
-        if no_text[i] and no_date[i]:
-            return f"no justification is recorded for {spend}."
-        if no_text[i]:
-            return (
-                f"{spend} has a date justified ({ledger.justified_on(i)}) but no "
-                "justification written."
+    def why_missing(rows: IntArray) -> list[str]:
+        spends = [
+            f"this {spend} spend of {day}"
+            for spend, day in zip(ledger.spend_money(rows), ledger.spent_on(rows), strict=True)
+        ]
+        return [
+            (
+                f"no justification is recorded for {spend}."
+                if text and date
+                else f"{spend} has a date justified ({justified}) but no justification written."
+                if text
+                else f"{spend} has a justification but no date justified, so its deadline is "
+                "unknown."
             )
-        return f"{spend} has a justification but no date justified, so its deadline is unknown."
+            for spend, text, date, justified in zip(
+                spends,
+                no_text[rows].tolist(),
+                no_date[rows].tolist(),
+                ledger.justified_on(rows),
+                strict=True,
+            )
+        ]
 
-    def why_late(i: int) -> str:
-        return (
-            f"justified {waited[i]:.0f} working days after the spend "
-            f"({ledger.spent_on(i)} to {ledger.justified_on(i)}), later "
-            f"than the {days[i]:.0f} allowed (weekends and {calendar} public holidays "
+    def why_late(rows: IntArray) -> list[str]:
+        return [
+            f"justified {took:.0f} working days after the spend ({spent} to {justified}), "
+            f"later than the {limit:.0f} allowed (weekends and {calendar} public holidays "
             "not counted)."
-        )
+            for took, spent, justified, limit in zip(
+                waited[rows].tolist(),
+                ledger.spent_on(rows),
+                ledger.justified_on(rows),
+                days[rows].tolist(),
+                strict=True,
+            )
+        ]
 
-    def column(i: int) -> str:
-        return text_column if no_text[i] else date_column
+    def column(rows: IntArray) -> list[str]:
+        return [text_column if blank else date_column for blank in no_text[rows].tolist()]
 
     return [
         Hits("missing_justification", missing, column, why_missing, limit=days),
@@ -113,29 +137,35 @@ def _justification(ledger: LedgerArrays) -> list[Hits]:
 def _control(ledger: LedgerArrays) -> Hits:
     rows = np.flatnonzero(~ledger.has_budget & (ledger.arm_code >= 0))
 
-    def message(i: int) -> str:
-        unit = ledger.text(ledger.unit_column, i)
-        return (
-            f"{ledger.spend_money(i)} spent on {ledger.spent_on(i)} in "
-            f"{ledger.unit_name} {unit} of arm `{ledger.arm_names[ledger.arm_code[i]]}`, "
-            "which has no discretionary budget (`spending.control_may_spend` is false)."
-        )
+    def messages(rows: IntArray) -> list[str]:
+        return [
+            f"{spend} spent on {day} in {ledger.unit_name} {unit} of arm "
+            f"`{ledger.arm_names[arm]}`, which has no discretionary budget "
+            "(`spending.control_may_spend` is false)."
+            for spend, day, unit, arm in zip(
+                ledger.spend_money(rows),
+                ledger.spent_on(rows),
+                ledger.texts(ledger.unit_column, rows),
+                ledger.arm_code[rows].tolist(),
+                strict=True,
+            )
+        ]
 
-    return Hits("control_arm_spend", rows.astype(np.int64), ledger.unit_column, message)
+    return Hits("control_arm_spend", rows.astype(np.int64), ledger.unit_column, messages)
 
 
 def _not_reviewed(ledger: LedgerArrays) -> Hits:
     column = ledger.column("verdict")
     rows = np.flatnonzero(ledger.frame[column].isna().to_numpy())
 
-    def message(i: int) -> str:
-        return (
-            f"this {ledger.spend_money(i)} spend of "
-            f"{ledger.spent_on(i)} has no review verdict, though every spend is "
-            "to be reviewed (`spending.review.coverage: all`)."
-        )
+    def messages(rows: IntArray) -> list[str]:
+        return [
+            f"this {spend} spend of {day} has no review verdict, though every spend is to "
+            "be reviewed (`spending.review.coverage: all`)."
+            for spend, day in zip(ledger.spend_money(rows), ledger.spent_on(rows), strict=True)
+        ]
 
-    return Hits("not_reviewed", rows.astype(np.int64), column, message)
+    return Hits("not_reviewed", rows.astype(np.int64), column, messages)
 
 
 def _numbers(values: FloatArray | None, rows: IntArray) -> list[float | None]:
@@ -144,52 +174,52 @@ def _numbers(values: FloatArray | None, rows: IntArray) -> list[float | None]:
     return [None if v != v else v for v in values[rows].tolist()]  # NaN: none
 
 
-def _findings(ledger: LedgerArrays, hits: Hits, file: str) -> list[SpendFinding]:
-    """One finding per spend of ``hits``; columns are gathered for all of them at once."""
-    rows = hits.rows
-    positions = rows.tolist()
-    lines = (ledger.frame.index.to_numpy()[rows] + 2).tolist()  # spreadsheet rows
+def _objects(values: list[object]) -> NDArray[np.object_]:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _fields(ledger: LedgerArrays, hits: Hits, file: str) -> list[list[object]]:
+    """The fields of :class:`SpendFinding` (in order) for every spend of ``hits``."""
+    rows, n = hits.rows, len(hits.rows)
     arms = [ledger.arm_names[a] if a >= 0 else "" for a in ledger.arm_code[rows].tolist()]
     texts = {
-        c: ledger.frame[c].iloc[rows].astype("str").tolist()
+        c: ledger.values(c, rows).astype("str").tolist()
         for c in (ledger.id_column, ledger.unit_column, "period")
     }
-    periods = texts["period"] if hits.period else [None] * len(rows)
-    columns = (
-        [hits.column] * len(rows)
-        if isinstance(hits.column, str)
-        else [hits.column(i) for i in positions]
-    )
     return [
-        SpendFinding(
-            hits.rule,
-            spend_id,
-            file,
-            line,
-            column,
-            unit,
-            arm,
-            ledger.workers.label(i),
-            amount,
-            limit,
-            value,
-            period,
-            hits.message(i),
-        )
-        for i, spend_id, line, column, unit, arm, amount, limit, value, period in zip(
-            positions,
-            texts[ledger.id_column],
-            lines,
-            columns,
-            texts[ledger.unit_column],
-            arms,
-            ledger.amount[rows].tolist(),
-            _numbers(hits.limit, rows),
-            _numbers(hits.value, rows),
-            periods,
-            strict=True,
-        )
+        [hits.rule] * n,
+        texts[ledger.id_column],
+        [file] * n,
+        (ledger.frame.index.to_numpy()[rows] + 2).tolist(),  # spreadsheet rows
+        [hits.column] * n if isinstance(hits.column, str) else hits.column(rows),
+        texts[ledger.unit_column],
+        arms,
+        ledger.worker_labels(rows),
+        ledger.amount[rows].tolist(),
+        _numbers(hits.limit, rows),
+        _numbers(hits.value, rows),
+        texts["period"] if hits.period else [None] * n,
+        hits.messages(rows),
     ]
+
+
+def _findings(ledger: LedgerArrays, hits: list[Hits], file: str) -> list[SpendFinding]:
+    """One finding per spend of each of ``hits``, ordered by row, then rule.
+
+    Each field is gathered for all the spends of a rule at once, then the findings are
+    made in order in one go.
+    """
+    fields = [_fields(ledger, h, file) for h in hits]
+    columns = [
+        _objects([v for f in fields for v in f[k]])
+        for k in range(len(SpendFinding.__dataclass_fields__))
+    ]
+    rank = {rule: k for k, rule in enumerate(RULE_ORDER)}
+    ranks = np.concatenate([np.full(len(h.rows), rank[h.rule]) for h in hits])
+    order = np.lexsort((ranks, columns[3].astype(np.int64)))  # by row, then by rule
+    return list(map(SpendFinding, *(c[order].tolist() for c in columns)))
 
 
 def compliance(
@@ -224,9 +254,8 @@ def compliance(
     checked = checked_rules(protocol)
     every = [*caps(ledger), _excluded(ledger, protocol), *_justification(ledger)]
     every += [_control(ledger), _not_reviewed(ledger)]
-    hits = [h for h in every if h.rule in checked]
-    ledger.look_at(np.concatenate([h.rows for h in hits]) if hits else np.zeros(0, np.int64))
-    rank = {rule: k for k, rule in enumerate(RULE_ORDER)}
-    found = [(f.row, rank[f.rule], f) for h in hits for f in _findings(ledger, h, file)]
-    found.sort(key=lambda item: (item[0], item[1]))
-    return [finding for _, _, finding in found]
+    hits = [h for h in every if h.rule in checked and len(h.rows)]
+    if not hits:
+        return []
+    ledger.look_at(np.concatenate([h.rows for h in hits]))
+    return _findings(ledger, hits, file)
