@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from trialkit.errors import Issue, Location
 from trialkit.protocol.model import Protocol
-from trialkit.protocol.vocabulary import SpendRule
+from trialkit.protocol.vocabulary import Period, SpendRule
 from trialkit.validate.issues import show
 
 #: Findings listed one by one in :meth:`SpendCheck.summary`; the rest are counted.
@@ -165,6 +165,9 @@ class SpendCheck:
         return self.summary()
 
 
+#: Budget periods, in a fixed order (their places tell periods of different lengths apart).
+PERIODS: tuple[Period, ...] = ("week", "month", "quarter", "year")
+
 #: Every rule, in the order findings of one spend are listed.
 RULE_ORDER: tuple[SpendRule, ...] = get_args(SpendRule)
 
@@ -192,12 +195,14 @@ def category_names(protocol: Protocol) -> tuple[str, ...]:
 class LedgerKeys:
     """Codes that validating the ledger found on its way, so that its rules need not hash a
     million values again: each spend's position in the client file, its unit's position in
-    the allocation, and its category's position in :func:`category_names` (−1: unknown).
-    ``None``: not known; the rules then code the values themselves."""
+    the allocation, and its category's position in :func:`category_names` (−1: unknown), and
+    a code of its budget period (equal codes, same period of the same length; negative where
+    the date is missing). ``None``: not known; the rules then code the values themselves."""
 
     clients: NDArray[np.int64] | None = None
     units: NDArray[np.int64] | None = None
     categories: NDArray[np.int64] | None = None
+    periods: NDArray[np.int64] | None = None
 
 
 def worker_labels(workers: pd.Series, *, pseudonymised: bool) -> Workers:

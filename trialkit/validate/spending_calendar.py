@@ -18,6 +18,8 @@ from numpy.typing import NDArray
 
 from trialkit.protocol.vocabulary import Period
 
+IntArray = NDArray[np.int64]
+
 _LABELS: Mapping[Period, Callable[[dt.date], str]] = {
     "week": lambda d: "{}-W{:02d}".format(*d.isocalendar()[:2]),
     "month": lambda d: f"{d.year}-{d.month:02d}",
@@ -38,11 +40,36 @@ def period_label(day: dt.date, period: Period) -> str:
     return _LABELS[period](day)
 
 
-def period_labels(dates: pd.Series, period: Period) -> NDArray[np.object_]:
-    """Each date's period label (``None`` where the date is missing)."""
-    codes, uniques = pd.factorize(dates, use_na_sentinel=True)
-    labels = [period_label(pd.Timestamp(u).date(), period) for u in uniques]
-    return np.array([*labels, None], dtype=object)[codes]
+def distinct_days(days: NDArray[np.datetime64]) -> tuple[NDArray[np.datetime64], IntArray]:
+    """The distinct days of ``days`` in order, and each day's position among them (−1 where
+    the day is missing): a million spends fall on a few hundred days, so what depends on the
+    day alone is worked out once per distinct day.
+
+    Examples
+    --------
+    >>> days = np.array(["2027-03-02", "NaT", "2027-03-01", "2027-03-02"], dtype="datetime64[D]")
+    >>> distinct, at = distinct_days(days)
+    >>> [str(d) for d in distinct], at.tolist()
+    (['2027-03-01', '2027-03-02'], [1, -1, 0, 1])
+    """
+    days = days.astype("datetime64[D]")
+    missing = np.isnat(days)
+    ints = days.view(np.int64)
+    known = ints[~missing] if missing.any() else ints
+    if not len(known):
+        return np.zeros(0, dtype="datetime64[D]"), np.full(len(days), -1, dtype=np.int64)
+    low = int(known.min())
+    present = np.zeros(int(known.max()) - low + 1, dtype=bool)  # within pandas' 584 years
+    present[known - low] = True
+    rank = np.cumsum(present) - 1
+    at = np.full(len(days), -1, dtype=np.int64)
+    at[~missing] = rank[known - low]
+    return (np.flatnonzero(present) + low).astype("datetime64[D]"), at
+
+
+def period_labels(days: NDArray[np.datetime64], period: Period) -> list[str]:
+    """The period label of each day (``datetime64[D]``, none missing)."""
+    return [period_label(day, period) for day in days.tolist()]
 
 
 def public_holidays(calendar: str, years: range) -> NDArray[np.datetime64]:
@@ -60,6 +87,14 @@ def public_holidays(calendar: str, years: range) -> NDArray[np.datetime64]:
     return np.array(sorted(found), dtype="datetime64[D]")
 
 
+def _span(
+    days: NDArray[np.datetime64], at: IntArray, rows: NDArray[np.bool_]
+) -> NDArray[np.datetime64]:
+    """The first and last of the distinct ``days`` that ``rows`` fall on."""
+    used = at[rows]
+    return days[[int(used.min()), int(used.max())]]
+
+
 def working_days(start: pd.Series, end: pd.Series, *, calendar: str) -> NDArray[np.float64]:
     """Working days after ``start`` up to and including ``end`` (NaN where either is missing).
 
@@ -74,16 +109,20 @@ def working_days(start: pd.Series, end: pd.Series, *, calendar: str) -> NDArray[
     >>> working_days(spent, justified, calendar="GB-ENG").tolist()
     [4.0]
     """
-    begin = start.to_numpy(dtype="datetime64[D]")
-    stop = end.to_numpy(dtype="datetime64[D]")
-    out = np.full(len(begin), np.nan)
-    known = ~(np.isnat(begin) | np.isnat(stop))
+    begin, begin_at = distinct_days(start.to_numpy(dtype="datetime64[D]"))
+    stop, stop_at = distinct_days(end.to_numpy(dtype="datetime64[D]"))
+    out = np.full(len(begin_at), np.nan)
+    known = (begin_at >= 0) & (stop_at >= 0)
     if not known.any():
         return out
-    first, last = begin[known], stop[known]
-    low = min(first.min(), last.min()).astype(object).year
-    high = max(first.max(), last.max()).astype(object).year + 1
+    first, last = _span(begin, begin_at, known), _span(stop, stop_at, known)
+    low = min(first[0], last[0]).astype(object).year
+    high = max(first[1], last[1]).astype(object).year + 1
     holidays = public_holidays(calendar, range(low, high + 1))
-    one = np.timedelta64(1, "D")
-    out[known] = np.busday_count(first + one, last + one, holidays=holidays)
-    return out
+    # Working days counted from one origin to the day after each distinct day: the count
+    # between two days is the difference of theirs.
+    origin, one = min(begin.min(), stop.min()), np.timedelta64(1, "D")
+    before_begin = np.busday_count(origin, begin + one, holidays=holidays)
+    before_stop = np.busday_count(origin, stop + one, holidays=holidays)
+    counted = before_stop[stop_at] - before_begin[begin_at]  # garbage where −1; masked
+    return np.where(known, counted, np.nan)

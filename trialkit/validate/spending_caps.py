@@ -88,7 +88,8 @@ def over_cap(
 
 def caps(ledger: LedgerArrays) -> list[Hits]:
     """The spends over each cap the budgets declare."""
-    period = _compact(ledger.period_key())
+    given = ledger.keys.periods
+    period = _compact(ledger.period_key() if given is None else given)
 
     def codes(given: IntArray | None, column: str) -> IntArray:
         return ledger.codes(column) if given is None else given

@@ -21,8 +21,8 @@ from trialkit.protocol.spending import SpendColumns
 from trialkit.protocol.vocabulary import SPEND_VERDICTS, Period
 from trialkit.validate.coding import blank_mask
 from trialkit.validate.frames import code_dates
-from trialkit.validate.spending import LedgerKeys, category_names
-from trialkit.validate.spending_calendar import period_labels, working_days
+from trialkit.validate.spending import PERIODS, LedgerKeys, category_names
+from trialkit.validate.spending_calendar import distinct_days, period_labels, working_days
 from trialkit.validate.spending_values import (
     People,
     amounts,
@@ -108,23 +108,29 @@ def _missing_columns(raw: pd.DataFrame, columns: SpendColumns, *, file: str) -> 
     ]
 
 
-def _periods(source: LedgerSource, protocol: Protocol, spent: pd.Series) -> NDArray[np.object_]:
-    """Each spend's budget period label, by its arm's budget (the first budget's elsewhere)."""
+def _periods(
+    source: LedgerSource, protocol: Protocol, spent: pd.Series
+) -> tuple[pd.Series, IntArray]:
+    """Each spend's budget period label, by its arm's budget (the first budget's elsewhere),
+    and a code per label (negative where the date is missing), for the caps per period."""
     budgets = [a.intervention.discretionary_budget for a in protocol.arms]
     default: Period = next((b.period for b in budgets if b is not None), "month")
-    kinds = per_arm(
-        source.arm,
-        source.arm_names,
-        lambda a: b.period if (b := protocol.budget(a)) is not None else default,
-        default,
-    )
-    if len(set(kinds.tolist())) <= 1:
-        return period_labels(spent, kinds[0] if len(kinds) else default)
-    labels = np.empty(len(spent), dtype=object)
-    for kind in set(kinds.tolist()):
-        rows = kinds == kind
-        labels[rows] = period_labels(spent[rows], kind)
-    return labels
+    kinds: list[Period] = [
+        b.period if (b := protocol.budget(a)) is not None else default for a in source.arm_names
+    ]
+    kinds.append(default)  # spends in units outside the allocation
+    days, at = distinct_days(spent.to_numpy(dtype="datetime64[D]"))
+    labels: dict[str, int] = {}
+    # codes[arm, day]: the label's code; the last column (no date) is −1 − the period's place.
+    codes = np.empty((len(kinds), len(days) + 1), dtype=np.int64)
+    for row, kind in enumerate(kinds):
+        found = period_labels(days, kind)
+        codes[row, :-1] = [labels.setdefault(label, len(labels)) for label in found]
+        codes[row, -1] = -1 - PERIODS.index(kind)
+    code = codes[np.where(source.arm < 0, len(kinds) - 1, source.arm), at]
+    table = pd.Series([*labels, None], dtype=object if not labels else None)
+    text = table.take(np.where(code < 0, len(labels), code)).set_axis(spent.index)
+    return text, code
 
 
 def _money_and_people(
@@ -264,7 +270,7 @@ def code_ledger(
     issues += _codes(out, source, protocol, cols, keys)
     issues += _dates(out, source, protocol, cols)
     if cols.date in source.raw.columns:
-        out["period"] = pd.Series(_periods(source, protocol, out[cols.date]), index=out.index)
+        out["period"], keys["periods"] = _periods(source, protocol, out[cols.date])
         if cols.justified_on in source.raw.columns:
             out["working_days_to_justify"] = working_days(
                 out[cols.date], out[cols.justified_on], calendar=spending.calendar

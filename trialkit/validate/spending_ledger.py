@@ -19,16 +19,13 @@ from trialkit.protocol.arms import DiscretionaryBudget
 from trialkit.protocol.model import Protocol
 from trialkit.protocol.spending import Spending
 from trialkit.protocol.vocabulary import Period, SpendRule
-from trialkit.validate.spending import LedgerKeys, Workers
+from trialkit.validate.spending import PERIODS, LedgerKeys, Workers
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 #: Signs written before an amount; other currencies are written after it ("120 CHF").
 SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
-
-#: Budget periods, numbered to keep the period keys of different arms apart.
-PERIODS: tuple[Period, ...] = ("week", "month", "quarter", "year")
 
 
 def money(value: float, currency: str) -> str:
