@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import MappingProxyType
 
@@ -242,11 +242,25 @@ def outcomes(
     specs = level_specs(protocol)
     alloc = allocation_frame(allocation)
     paths = [Path(p) for p in data_paths]
-    # Hash in a background thread while parsing: hashlib releases the GIL on big reads.
+    tables, issues = _read_all(paths, id_columns(specs))
+    # Hash in a background thread while checking: hashlib releases the GIL on big reads, so
+    # the hashes cost no time on a second core. (Not while parsing: pandas parses a big CSV
+    # on every core, and a third thread only slows its slowest part down.)
     with ThreadPoolExecutor(max_workers=1) as pool:
         hashing = pool.submit(lambda: tuple((p.name, sha256_file(p)) for p in paths if p.is_file()))
-        tables, issues = _read_all(paths, id_columns(specs))
-        hashes = hashing.result()
+        return _checked(protocol, alloc, specs, tables, issues, hashing, pseudonymise_key)
+
+
+def _checked(
+    protocol: Protocol,
+    alloc: pd.DataFrame,
+    specs: Sequence[LevelSpec],
+    tables: list[RawTable],
+    issues: list[Issue],
+    hashing: Future[tuple[tuple[str, str], ...]],
+    pseudonymise_key: bytes | None,
+) -> TrialData:
+    """The rest of :func:`outcomes`, on the files as read; ``hashing`` gives their hashes."""
     found, layout_issues = assign_levels(tables, specs)
     coded, positions, level_issues, keys = _check_levels(found, specs, protocol, alloc)
     issues += layout_issues + level_issues
@@ -276,6 +290,9 @@ def outcomes(
         took_up,
         {s.name: positions[s.name] for s in specs if not s.is_unit and s.name in positions},
     )
+    spending = _spending(
+        protocol, frames, found, pseudonymised=pseudonymise_key is not None, keys=keys
+    )
     return TrialData(
         frames=MappingProxyType(frames),
         ordinal_labels=MappingProxyType(
@@ -284,10 +301,8 @@ def outcomes(
         attrition=attrition_from(protocol, counter),
         flows=flows_from(protocol, counter),
         warnings=tuple(issues),
-        provenance=Provenance(protocol_hash=protocol.content_hash(), inputs=hashes),
-        spending=_spending(
-            protocol, frames, found, pseudonymised=pseudonymise_key is not None, keys=keys
-        ),
+        provenance=Provenance(protocol_hash=protocol.content_hash(), inputs=hashing.result()),
+        spending=spending,
     )
 
 
