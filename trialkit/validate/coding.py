@@ -71,17 +71,9 @@ def blank_mask(series: pd.Series) -> np.ndarray:
 def _arrow_blank(series: pd.Series) -> np.ndarray | None:
     """Blank text of an Arrow-backed column without copying its strings (``None``: not
     Arrow-backed): missing, empty, or only whitespace."""
-    import pyarrow as pa  # type: ignore[import-untyped]
-    import pyarrow.compute as pc  # type: ignore[import-untyped]
+    from trialkit.validate.texts import blank_text
 
-    try:
-        array = pa.array(series.array)
-    except (TypeError, ValueError, pa.ArrowException):
-        return None
-    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
-        return None
-    blank = pc.or_kleene(pc.equal(pc.utf8_length(array), 0), pc.utf8_is_space(array))
-    return np.asarray(blank.fill_null(True).to_numpy(zero_copy_only=False), dtype=bool)
+    return blank_text(series)
 
 
 def with_value_labels(series: pd.Series, labels: Mapping[Any, str] | None) -> pd.Series:

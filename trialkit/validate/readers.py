@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from trialkit.errors import DataValidationError, Issue, Location
+from trialkit.validate.texts import needs_trimming
 
 #: Extensions trialkit reads, and the format each means.
 FORMATS: Mapping[str, str] = {
@@ -61,7 +62,7 @@ def _id_text(series: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         return series.astype("str").where(series.notna(), None)
     if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
-        return series.str.strip()
+        return series.str.strip() if needs_trimming(series) else series
     text = series.astype("str").where(series.notna(), None)
     return text.str.strip()
 

@@ -109,8 +109,9 @@ def working_days(start: pd.Series, end: pd.Series, *, calendar: str) -> NDArray[
     >>> working_days(spent, justified, calendar="GB-ENG").tolist()
     [4.0]
     """
-    begin, begin_at = distinct_days(start.to_numpy(dtype="datetime64[D]"))
-    stop, stop_at = distinct_days(end.to_numpy(dtype="datetime64[D]"))
+    starts, ends = start.to_numpy(dtype="datetime64[D]"), end.to_numpy(dtype="datetime64[D]")
+    begin, begin_at = distinct_days(starts)
+    stop, stop_at = distinct_days(ends)
     out = np.full(len(begin_at), np.nan)
     known = (begin_at >= 0) & (stop_at >= 0)
     if not known.any():
@@ -119,10 +120,16 @@ def working_days(start: pd.Series, end: pd.Series, *, calendar: str) -> NDArray[
     low = min(first[0], last[0]).astype(object).year
     high = max(first[1], last[1]).astype(object).year + 1
     holidays = public_holidays(calendar, range(low, high + 1))
-    # Working days counted from one origin to the day after each distinct day: the count
-    # between two days is the difference of theirs.
+    # np.busday_count(a, b) counts the working days from a up to b (b excluded), or minus
+    # those from b + 1 up to a + 1 when b is before a. Both are differences of working days
+    # counted from one origin to each distinct day (shifted by one or two days).
     origin, one = min(begin.min(), stop.min()), np.timedelta64(1, "D")
-    before_begin = np.busday_count(origin, begin + one, holidays=holidays)
-    before_stop = np.busday_count(origin, stop + one, holidays=holidays)
-    counted = before_stop[stop_at] - before_begin[begin_at]  # garbage where −1; masked
+
+    def before(days: NDArray[np.datetime64], shift: int) -> IntArray:
+        counted = np.busday_count(origin, days + shift * one, holidays=holidays)
+        return np.asarray(counted, dtype=np.int64)
+
+    forward = before(stop, 1)[stop_at] - before(begin, 1)[begin_at]
+    backward = before(stop, 2)[stop_at] - before(begin, 2)[begin_at]
+    counted = np.where(ends < starts, backward, forward)  # garbage where −1; masked below
     return np.where(known, counted, np.nan)

@@ -1,0 +1,95 @@
+"""The spend ledger's fast paths give exactly what the plain computations give: blank text
+and ids to trim read from Arrow's buffers, working days and period labels per distinct day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trialkit.validate.spending_calendar import (
+    distinct_days,
+    period_label,
+    public_holidays,
+    working_days,
+)
+from trialkit.validate.texts import blank_text, needs_trimming
+
+#: Characters that make blank and trimming hard: ASCII and Unicode spaces, control
+#: characters Python counts as spaces, multi-byte letters.
+TRICKY = [" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\u00a0", "\u2003", "\u3000"]
+LETTERS = ["a", "Z", "7", "-", "é", "☃", "𝔘", "\x00", "\x7f"]
+values = st.lists(
+    st.one_of(st.none(), st.text(alphabet=st.sampled_from(TRICKY + LETTERS), max_size=6)),
+    max_size=40,
+)
+
+
+def _series(texts: list[str | None], *, cut: int, large: bool) -> pd.Series:
+    """Texts as an Arrow-backed ``str`` column: several chunks, the first sliced."""
+    kind = pa.large_string() if large else pa.string()
+    array = pa.array(["x", *texts], type=kind).slice(1)  # a chunk with an offset
+    chunks = [array.slice(0, cut), array.slice(cut)]
+    return pd.Series(pd.array(pa.chunked_array(chunks, type=kind), dtype="str"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(values, st.integers(0, 40), st.booleans())
+def test_blank_text_is_arrow_utf8_is_space(
+    texts: list[str | None], cut: int, large: bool
+) -> None:
+    series = _series(texts, cut=min(cut, len(texts)), large=large)
+    array = pa.array(texts, type=pa.string())
+    expected = pc.or_kleene(pc.equal(pc.utf8_length(array), 0), pc.utf8_is_space(array))
+    found = blank_text(series)
+    assert found is not None
+    assert found.tolist() == expected.fill_null(True).to_pylist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(values, st.integers(0, 40), st.booleans())
+def test_no_id_that_strip_would_change_is_missed(
+    texts: list[str | None], cut: int, large: bool
+) -> None:
+    series = _series(texts, cut=min(cut, len(texts)), large=large)
+    if not needs_trimming(series):
+        assert series.str.strip().equals(series)
+        assert all(t is None or t == t.strip() for t in texts)
+
+
+def test_plain_ids_need_no_trimming_and_blank_is_none_off_arrow() -> None:
+    assert not needs_trimming(pd.Series(["C1", "C22", "", None], dtype="str"))
+    assert needs_trimming(pd.Series(["C1", "\u00a0C2"], dtype="str"))
+    assert blank_text(pd.Series(["a", " "], dtype=object)) is None
+
+
+def test_working_days_match_busday_count_row_by_row() -> None:
+    rng = np.random.default_rng(7)
+    start = np.datetime64("2026-11-20") + rng.integers(0, 500, 400).astype("timedelta64[D]")
+    end = start + rng.integers(-20, 40, 400).astype("timedelta64[D]")
+    start[::37], end[::41] = np.datetime64("NaT"), np.datetime64("NaT")
+    found = working_days(pd.Series(start), pd.Series(end), calendar="GB-ENG")
+    holidays = public_holidays("GB-ENG", range(2026, 2030))
+    one = np.timedelta64(1, "D")
+    for s, e, f in zip(start, end, found, strict=True):
+        if np.isnat(s) or np.isnat(e):
+            assert np.isnan(f)
+        else:
+            assert f == np.busday_count(s + one, e + one, holidays=holidays), (s, e)
+
+
+def test_distinct_days_give_each_day_its_label() -> None:
+    days = np.array(
+        ["2027-12-31", "NaT", "2027-01-04", "2028-01-01", "2027-12-31"], dtype="datetime64[D]"
+    )
+    distinct, at = distinct_days(days)
+    assert [str(d) for d in distinct] == ["2027-01-04", "2027-12-31", "2028-01-01"]
+    assert at.tolist() == [1, -1, 0, 2, 1]
+    labels = [period_label(d, "week") for d in distinct.tolist()]
+    assert labels == ["2027-W01", "2027-W52", "2027-W52"]  # ISO weeks cross the year
+    assert period_label(dt.date(2027, 12, 31), "quarter") == "2027-Q4"
