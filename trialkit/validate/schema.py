@@ -95,10 +95,13 @@ def level_schema(
     allocated: Collection[str],
     columns: Collection[str],
     date_columns: Collection[str],
+    unit_found: pd.Series | None = None,
 ) -> tuple[pa.DataFrameSchema, Mapping[str, Rule]]:
     """The pandera schema of one level's coded frame, and how to explain its checks.
 
     Only columns present in the file are checked; missing columns are reported earlier.
+    ``unit_found`` (indexed like the frame), where given, says which rows' units are in
+    ``allocated``, as found when linking rows to units: a million ids are not looked up twice.
     """
     rules: dict[str, Rule] = {}
     unit_name = protocol.units.name
@@ -127,7 +130,7 @@ def level_schema(
             checks=[pa.Check(lambda s: pd.Series(~duplicated(s), index=s.index), name="unique")],
         )
     if spec.unit_column in columns:
-        unit_checks = [pa.Check(lambda s: s.isin(known), name="allocated")]
+        unit_checks = [pa.Check(lambda s: _allocated(s, known, unit_found), name="allocated")]
         if spec.unit_column in cols:  # unit level: id and unit column are the same
             cols[spec.unit_column].checks.extend(unit_checks)
         else:
@@ -141,6 +144,15 @@ def level_schema(
         for column in date_columns:
             cols.setdefault(column, pa.Column(None, nullable=True)).checks.append(date_check)
     return pa.DataFrameSchema(cols, strict=False, coerce=False), rules
+
+
+def _allocated(values: pd.Series, known: frozenset[str], found: pd.Series | None) -> pd.Series:
+    """Which values are allocated units (``found`` if given, for the rows of ``values``)."""
+    if found is None:
+        return values.isin(known)
+    if len(found) == len(values) and found.index.equals(values.index):
+        return found
+    return found.loc[values.index]  # pandera leaves missing values out
 
 
 def duplicated(values: pd.Series) -> NDArray[np.bool_]:

@@ -23,10 +23,16 @@ from trialkit._core.files import sha256_file
 from trialkit._core.provenance import Provenance
 from trialkit.errors import DataValidationError, Issue
 from trialkit.protocol.model import Protocol
-from trialkit.validate.allocation import AllocationLike, allocation_frame
+from trialkit.validate.allocation import (
+    AllocationLike,
+    allocation_frame,
+    allocation_source,
+    undeclared_arms,
+)
 from trialkit.validate.attrition import attrition_from
 from trialkit.validate.consort import flows_from
 from trialkit.validate.counting import Counter
+from trialkit.validate.excel import error_issues, excel_located
 from trialkit.validate.frames import code_level, is_date_column
 from trialkit.validate.issues import write_issues
 from trialkit.validate.layout import LevelSpec, assign_levels, id_columns, level_specs
@@ -42,6 +48,7 @@ from trialkit.validate.result import TrialData
 from trialkit.validate.schema import check_frame, level_schema
 from trialkit.validate.spending import LedgerKeys, SpendCheck, spend_check
 from trialkit.validate.spending_data import LedgerSource, People, code_ledger
+from trialkit.validate.summary import summary_lines
 from trialkit.validate.survival import add_survival
 
 PathLike = str | os.PathLike[str]
@@ -74,7 +81,12 @@ def _check_level(
         if c not in spec.own_dates and is_date_column(c, table.frame[c])
     ]
     schema, rules = level_schema(
-        spec, protocol, allocated=allocation["unit_id"], columns=coded.columns, date_columns=dates
+        spec,
+        protocol,
+        allocated=allocation["unit_id"],
+        columns=coded.columns,
+        date_columns=dates,
+        unit_found=pd.Series(positions >= 0, index=coded.index),
     )
     issues += check_frame(
         coded,
@@ -98,9 +110,7 @@ def _check_levels(
     specs: Sequence[LevelSpec],
     protocol: Protocol,
     allocation: pd.DataFrame,
-) -> tuple[
-    dict[str, pd.DataFrame], dict[str, NDArray[np.int64]], list[Issue], LedgerKeys | None
-]:
+) -> tuple[dict[str, pd.DataFrame], dict[str, NDArray[np.int64]], list[Issue], LedgerKeys | None]:
     """Code and check every level's file; each row's unit position in the allocation; the
     spend ledger's client and unit codes."""
     coded: dict[str, pd.DataFrame] = {}
@@ -243,6 +253,8 @@ def outcomes(
     alloc = allocation_frame(allocation)
     paths = [Path(p) for p in data_paths]
     tables, issues = _read_all(paths, id_columns(specs))
+    arms = [arm.id for arm in protocol.arms]
+    issues = undeclared_arms(alloc, arms, source=allocation_source(allocation)) + issues
     # Hash in a background thread while checking: hashlib releases the GIL on big reads, so
     # the hashes cost no time on a second core. (Not while parsing: pandas parses a big CSV
     # on every core, and a third thread only slows its slowest part down.)
@@ -263,12 +275,15 @@ def _checked(
     """The rest of :func:`outcomes`, on the files as read; ``hashing`` gives their hashes."""
     found, layout_issues = assign_levels(tables, specs)
     coded, positions, level_issues, keys = _check_levels(found, specs, protocol, alloc)
-    issues += layout_issues + level_issues
+    issues += layout_issues + _excel_errors(tables, found, specs) + level_issues
+    issues = _excel_located(issues, tables)
     errors = [i for i in issues if i.severity == "error"]
     if errors:
+        counts, lines = summary_lines(issues)
         raise DataValidationError(
             [*errors, *(i for i in issues if i.severity != "error")],
-            header=f"{len(errors)} problem(s) in the outcome data; nothing was changed.",
+            header=f"{counts} in the outcome data; nothing was changed.",
+            text="\n".join(lines),
         )
     frames = {
         s.name: attach_allocation(coded[s.name], s, alloc, positions[s.name])
@@ -304,6 +319,32 @@ def _checked(
         provenance=Provenance(protocol_hash=protocol.content_hash(), inputs=hashing.result()),
         spending=spending,
     )
+
+
+def _excel_errors(
+    tables: Sequence[RawTable], found: dict[str, RawTable], specs: Sequence[LevelSpec]
+) -> list[Issue]:
+    """Excel error values (``#DIV/0!``): errors in the columns a level needs."""
+    needed = {id(found[s.name]): set(s.required) for s in specs if s.name in found}
+    issues: list[Issue] = []
+    for table in tables:
+        if table.cell_errors:
+            issues += error_issues(
+                table.cell_errors,
+                [str(c) for c in table.frame.columns],
+                file=table.name,
+                sheet=table.sheet,
+                needed=needed.get(id(table), set(table.frame.columns)),
+            )
+    return issues
+
+
+def _excel_located(issues: list[Issue], tables: Sequence[RawTable]) -> list[Issue]:
+    """Issues in Excel workbooks located by sheet name and column letter."""
+    sheets = {
+        t.name: (t.sheet, [str(c) for c in t.frame.columns]) for t in tables if t.sheet is not None
+    }
+    return excel_located(issues, sheets) if sheets else issues
 
 
 #: The same verb under a longer name.
