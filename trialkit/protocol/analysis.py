@@ -8,6 +8,7 @@ from trialkit.protocol.base import Column, Name, Probability, StrictModel, Text
 from trialkit.protocol.vocabulary import (
     BinaryEffect,
     DecisionEvent,
+    DfMethod,
     EstimandType,
     EstimatorName,
     LikelihoodFamily,
@@ -34,6 +35,12 @@ class FrequentistPlan(StrictModel):
 
     estimator: EstimatorName = "lin"
     se_type: SeType = Field("auto", description="`auto`: HC2 without clusters, CR2 with.")
+    df: DfMethod = Field(
+        "bell_mccaffrey",
+        description="Degrees of freedom of HC2 intervals: `bell_mccaffrey` (Imbens & Kolesár "
+        "2016; right in small unbalanced samples) or `residual` (N − k, estimatr's). CR2 always "
+        "uses Bell–McCaffrey df.",
+    )
     alpha: Probability = 0.05
     ri_draws: int = Field(10_000, ge=0, description="Randomisation-inference draws; 0 for none.")
     missing_data: MissingData = "complete_case"

@@ -39,6 +39,9 @@ IndexMethod = Literal["none", "anderson", "kling"]
 EstimandType = Literal["ITT", "CACE"]
 EstimatorName = Literal["difference_in_means", "ols", "lin"]
 SeType = Literal["auto", "classical", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2"]
+#: Degrees of freedom of HC2 intervals: Bell–McCaffrey (Imbens & Kolesár 2016), or N − k
+#: (estimatr's ``lm_robust``). Other standard errors keep their own df.
+DfMethod = Literal["bell_mccaffrey", "residual"]
 MissingData = Literal["complete_case", "inverse_probability_weighting", "multiple_imputation"]
 BinaryEffect = Literal["risk_difference", "odds_ratio", "risk_ratio"]
 PriorDefault = Literal["weakly_informative", "sceptical"]

@@ -76,8 +76,21 @@ def _se_text(protocol: Protocol) -> str:
             f"intervals ({convention})"
         )
     if se == "HC2":
-        return f"HC2 heteroskedasticity-robust, the conservative Neyman variance ({convention})"
+        return ("HC2 heteroskedasticity-robust, the conservative Neyman variance, "
+                f"{_hc2_df(protocol)}")
     return f"{se}, which differs from the default ({convention})"
+
+
+def _hc2_df(protocol: Protocol) -> str:
+    """Which degrees of freedom the HC2 intervals use."""
+    if protocol.analysis.frequentist.estimator == "difference_in_means":
+        return "with Welch–Satterthwaite degrees of freedom for the difference in means"
+    if protocol.analysis.frequentist.df == "residual":
+        return ("with N − k degrees of freedom for t-based intervals (estimatr's convention; "
+                "declared `df: residual`)")
+    return ("with Bell–McCaffrey degrees of freedom for t-based intervals (Imbens & Kolesár "
+            "2016), which keep the interval's level in small or unbalanced samples where "
+            "estimatr's N − k does not")
 
 
 def _level_label(protocol: Protocol, name: str) -> str:

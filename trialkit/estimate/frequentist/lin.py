@@ -2,7 +2,10 @@
 
 Covariates are centred at their (weighted, if weights are given) sample means and interacted
 with every non-control arm indicator; the arm coefficients are then average treatment
-effects, and HC2 (CR2 with clusters) gives conservative design-based inference.
+effects, and HC2 (CR2 with clusters) gives conservative design-based inference: the HC2
+variance is the conservative Neyman variance, and with ``df="bell_mccaffrey"`` (the
+registered plan's default) the t-interval also keeps its level in small samples, where
+N - k df under-cover (93% at n = 40 in a simulation).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from trialkit.estimate.frequentist._design import INTERCEPT, fe_dummies, prepare
 from trialkit.estimate.frequentist.ols import fit_linear
 from trialkit.estimate.frequentist.result import RegressionResult
 from trialkit.estimate.frequentist.vcov import VcovType
+from trialkit.protocol.vocabulary import DfMethod
 
 
 def lin(
@@ -31,6 +35,7 @@ def lin(
     se_type: VcovType | None = None,
     ci_level: float = 0.95,
     control: Hashable | None = None,
+    df: DfMethod = "residual",
 ) -> RegressionResult:
     """Treatment effects by Lin's (2013) estimator: centred covariates fully interacted.
 
@@ -56,6 +61,9 @@ def lin(
         Confidence level of the intervals.
     control
         The control arm; default 0 if present, else the first arm in sorted order.
+    df
+        As in :func:`trialkit.estimate.ols`: ``"residual"`` or ``"bell_mccaffrey"`` df for
+        HC2 (the latter covers the sample average effect at its level in small samples).
 
     Returns
     -------
@@ -107,5 +115,6 @@ def lin(
     x = np.column_stack([np.ones(prep.n_obs), arms, centred, *inter])
     terms = [INTERCEPT, *prep.arms.terms, *c_names, *inter_names]
     return fit_linear(
-        prep, x, terms, reported=terms[:], se_type=se_type, ci_level=ci_level, estimator="lin"
+        prep, x, terms, reported=terms[:], se_type=se_type, ci_level=ci_level, estimator="lin",
+        df=df,
     )

@@ -21,6 +21,10 @@ from trialkit.estimate.frequentist._design import (
 from trialkit.estimate.frequentist.lstsq import fit_lstsq
 from trialkit.estimate.frequentist.result import RegressionResult, build_result, check_ci_level
 from trialkit.estimate.frequentist.vcov import Clusters, VcovType, compute_vcov, resolve_se_type
+from trialkit.protocol.vocabulary import DfMethod
+
+#: The ``se_type`` of a result whose HC2 intervals use Bell-McCaffrey df.
+HC2_BM_LABEL = "HC2 (Bell–McCaffrey df)"
 
 
 def fixed_effect_columns(prep: Prepared) -> tuple[FloatArray, list[str]]:
@@ -46,13 +50,14 @@ def fit_linear(
     ci_level: float,
     estimator: str,
     y: FloatArray | None = None,
+    df: DfMethod = "residual",
 ) -> RegressionResult:
     """Fit ``y`` on the columns of ``x`` and return rows for the ``reported`` terms."""
     ci_level = check_ci_level(ci_level)
     kind = resolve_se_type(se_type, clustered=prep.cluster is not None)
     fit = fit_lstsq(x, prep.y if y is None else y, prep.weights, names=terms)
     clusters = Clusters.from_codes(prep.cluster.codes) if prep.cluster is not None else None
-    vcov = compute_vcov(fit, kind, clusters)
+    vcov = compute_vcov(fit, kind, clusters, df=df)
     return build_result(
         outcome=prep.outcome,
         terms=terms,
@@ -62,7 +67,7 @@ def fit_linear(
         reported=reported,
         treatment_terms=prep.arms.terms,
         ci_level=ci_level,
-        se_type=kind,
+        se_type=HC2_BM_LABEL if kind == "HC2" and df == "bell_mccaffrey" else kind,
         n_obs=prep.n_obs,
         n_clusters=clusters.n_clusters if clusters is not None else None,
         estimator=estimator,
@@ -82,6 +87,7 @@ def ols(
     se_type: VcovType | None = None,
     ci_level: float = 0.95,
     control: Hashable | None = None,
+    df: DfMethod = "residual",
 ) -> RegressionResult:
     """Treatment effects by least squares with robust standard errors (estimatr's ``lm_robust``).
 
@@ -111,6 +117,10 @@ def ols(
         Confidence level of the intervals.
     control
         The control arm; default 0 if present, else the first arm in sorted order.
+    df
+        Degrees of freedom of HC2 intervals: ``"residual"`` (N - k, estimatr's) or
+        ``"bell_mccaffrey"`` (Imbens & Kolesár 2016; the registered plan's default).
+        Ignored by the other ``se_type``.
 
     Returns
     -------
@@ -148,5 +158,6 @@ def ols(
     terms = [INTERCEPT, *prep.arms.terms, *prep.covariate_names, *fe_names]
     reported = [*prep.arms.terms, *([] if fe_names else [INTERCEPT]), *prep.covariate_names]
     return fit_linear(
-        prep, x, terms, reported=reported, se_type=se_type, ci_level=ci_level, estimator="ols"
+        prep, x, terms, reported=reported, se_type=se_type, ci_level=ci_level, estimator="ols",
+        df=df,
     )

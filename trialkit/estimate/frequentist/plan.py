@@ -171,7 +171,8 @@ def estimate_outcome(protocol: Protocol, frame: AnalysisFrame, column: str,
     if plan.estimator == "difference_in_means":
         return difference_in_means(data, column, "arm", **common)
     fitter = lin if plan.estimator == "lin" else ols
-    return fitter(data, column, "arm", covariates=covariates, se_type=se_type, **common)
+    return fitter(data, column, "arm", covariates=covariates, se_type=se_type, df=plan.df,
+                  **common)
 
 
 def _exposure(protocol: Protocol, name: str, column: str) -> str | None:

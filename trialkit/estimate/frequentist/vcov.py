@@ -8,7 +8,7 @@ se_type       variance                                               df per coef
 classical     s^2 (X'X)^{-1}, s^2 = e'e/(N-K)                        N - K
 HC0           B X' diag(e^2) X B, B = (X'X)^{-1}                     N - K
 HC1           HC0 * N/(N-K)                                          N - K
-HC2           B X' diag(e^2/(1-h)) X B                               N - K
+HC2           B X' diag(e^2/(1-h)) X B                               N - K, or Bell-McCaffrey
 HC3           B X' diag(e^2/(1-h)^2) X B                             N - K
 CR0           B sum_g X_g'e_g e_g'X_g B                              G - 1
 CR1           CR0 * G/(G-1) * (N-1)/(N-K)  (Stata's small-sample)    G - 1
@@ -24,6 +24,14 @@ against a working model with identity covariance (clubSandwich's
 with ``H = X M X'W``). trialkit keeps the precision-weight working model for CR2 too
 (clubSandwich's ``inverse_var = TRUE``), so that weighted CR2 with one unit per cluster is
 exactly weighted HC2, as it is without weights. Unweighted CR2 is identical in both.
+
+**HC2 degrees of freedom.** ``df="residual"`` (the default of the estimators) gives
+estimatr's N - K. ``df="bell_mccaffrey"`` gives Bell & McCaffrey's (2002) Satterthwaite df
+with a homoskedastic working model, as Imbens & Kolesár (2016) recommend for small or
+unbalanced samples: it is CR2's df with every unit its own cluster, computed by
+:func:`~trialkit.estimate.frequentist.cr2.cr2_vcov`. With one binary regressor it equals
+Welch's df under equal variances. The registered plan uses it by default
+(``analysis.frequentist.df``).
 Defaults: HC2 without clusters, CR2 with clusters. Each estimator is a small class in a
 registry keyed by :data:`VcovType`; error messages list the allowed values from the same
 ``Literal``.
@@ -39,10 +47,13 @@ import numpy as np
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist._design import FloatArray, IntArray
 from trialkit.estimate.frequentist.lstsq import LeastSquares
+from trialkit.protocol.vocabulary import DfMethod
 
 VcovType = Literal["classical", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2"]
 #: Every allowed ``se_type``, in the order of :data:`VcovType`.
 VCOV_TYPES: tuple[str, ...] = get_args(VcovType)
+#: Every allowed ``df`` (degrees of freedom of HC2).
+DF_METHODS: tuple[str, ...] = get_args(DfMethod)
 #: The types that need clusters.
 CLUSTER_TYPES: tuple[str, ...] = tuple(t for t in VCOV_TYPES if t.startswith("CR"))
 #: The types for unclustered data.
@@ -215,7 +226,9 @@ def resolve_se_type(se_type: str | None, *, clustered: bool) -> str:
     return se_type
 
 
-def compute_vcov(fit: LeastSquares, se_type: str, clusters: Clusters | None = None) -> Vcov:
+def compute_vcov(
+    fit: LeastSquares, se_type: str, clusters: Clusters | None = None, *, df: DfMethod = "residual"
+) -> Vcov:
     """Covariance of the coefficients and their degrees of freedom.
 
     Parameters
@@ -226,6 +239,9 @@ def compute_vcov(fit: LeastSquares, se_type: str, clusters: Clusters | None = No
         One of :data:`VCOV_TYPES` (already checked by :func:`resolve_se_type`).
     clusters
         Cluster index, required for the CR types.
+    df
+        Degrees of freedom of HC2: ``"residual"`` (N - K) or ``"bell_mccaffrey"``. Other
+        types keep their own df (CR2 is always Bell-McCaffrey).
 
     Returns
     -------
@@ -242,4 +258,22 @@ def compute_vcov(fit: LeastSquares, se_type: str, clusters: Clusters | None = No
             "cluster-robust standard errors need at least two clusters; found "
             f"{clusters.n_clusters}. Fix: check the cluster column."
         )
-    return _REGISTRY[se_type].compute(fit, clusters)
+    if df not in DF_METHODS:
+        raise EstimationError(
+            f"The 'df' parameter must be one of {_quoted(DF_METHODS)}. Got {df!r} instead."
+        )
+    vcov = _REGISTRY[se_type].compute(fit, clusters)
+    if se_type == "HC2" and df == "bell_mccaffrey":
+        return Vcov(vcov.matrix, hc2_bell_mccaffrey_df(fit), "HC2")
+    return vcov
+
+
+def hc2_bell_mccaffrey_df(fit: LeastSquares) -> FloatArray:
+    """Bell-McCaffrey df of HC2 for each coefficient (Imbens & Kolesár 2016).
+
+    CR2's Satterthwaite df with singleton clusters (working model ``Phi = I``).
+    """
+    from trialkit.estimate.frequentist.cr2 import cr2_vcov
+
+    singletons = Clusters.from_codes(np.arange(fit.n_obs, dtype=np.intp))
+    return cr2_vcov(fit, singletons)[1]
