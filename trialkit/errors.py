@@ -18,7 +18,8 @@ class Location:
     """Where a problem is: a file, and optionally a line, a row, a column or a field path.
 
     ``row`` counts as a spreadsheet user sees it (header = row 1); ``line`` counts
-    lines of a text file from 1.
+    lines of a text file from 1. For an Excel workbook, ``sheet`` names the worksheet and
+    ``letter`` the column's letter (``sheet "Clients", row 14, column C ("wellbeing")``).
     """
 
     file: str | None = None
@@ -26,16 +27,22 @@ class Location:
     row: int | None = None
     column: str | None = None
     field: str | None = None
+    sheet: str | None = None
+    letter: str | None = None
 
     def __str__(self) -> str:
         parts: list[str] = []
         if self.file:
             parts.append(self.file)
+        if self.sheet:
+            parts.append(f'sheet "{self.sheet}"')
         if self.line is not None:
             parts.append(f"line {self.line}")
         if self.row is not None:
             parts.append(f"row {self.row}")
-        if self.column is not None:
+        if self.column is not None and self.letter:
+            parts.append(f'column {self.letter} ("{self.column}")')
+        elif self.column is not None:
             parts.append(f'column "{self.column}"')
         text = ", ".join(parts)
         if self.field:
@@ -70,11 +77,21 @@ class TrialkitError(Exception):
 
 
 class _IssuesError(TrialkitError):
-    """An error that carries every located issue found in one pass."""
+    """An error that carries every located issue found in one pass.
 
-    def __init__(self, issues: tuple[Issue, ...] | list[Issue], header: str | None = None):
+    ``text``, when given, is the message printed instead of one line per issue (e.g. with
+    repeated issues grouped); ``.issues`` still holds every issue.
+    """
+
+    def __init__(
+        self,
+        issues: tuple[Issue, ...] | list[Issue],
+        header: str | None = None,
+        *,
+        text: str | None = None,
+    ):
         self.issues: tuple[Issue, ...] = tuple(issues)
-        lines = [str(issue) for issue in self.issues]
+        lines = [str(issue) for issue in self.issues] if text is None else [text]
         if header:
             lines.insert(0, header)
         super().__init__("\n".join(lines))

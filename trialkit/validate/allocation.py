@@ -8,17 +8,22 @@ with :func:`trialkit.randomise.storage.read_allocation`, which also checks its s
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from trialkit._core.names import did_you_mean
 from trialkit.errors import DataValidationError, Issue, Location
 
 #: Columns every allocation has; ``step`` (stepped wedge) and ``pair`` are optional.
 REQUIRED = ("unit_id", "block", "cluster", "arm", "probability")
 
 AllocationLike = Any  # an Allocation, a DataFrame, or a path; see allocation_frame
+
+#: At most this many rows are named in the message about one undeclared arm.
+ROWS_SHOWN = 5
 
 
 def _from_path(path: Path) -> pd.DataFrame:
@@ -107,3 +112,51 @@ def allocation_frame(allocation: AllocationLike) -> pd.DataFrame:
             ]
         )
     return frame.reset_index(drop=True)
+
+
+def allocation_source(allocation: AllocationLike) -> str:
+    """The name messages give the allocation: its path, or ``allocation``."""
+    if isinstance(allocation, (str, os.PathLike)):
+        return str(allocation)
+    return "allocation"
+
+
+def undeclared_arms(frame: pd.DataFrame, arms: Sequence[str], *, source: str) -> list[Issue]:
+    """One error per arm label of the allocation that the protocol does not declare.
+
+    ``Budget``, ``treatment`` or ``enhanced`` where the protocol's arms are ``usual`` and
+    ``budget`` would otherwise be analysed as arms of their own. Each message counts the
+    rows holding the label, names the first few, and suggests the closest declared arm.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"arm": ["usual", "Budget", "Budget"]})
+    >>> print(undeclared_arms(frame, ["usual", "budget"], source="a.csv")[0])
+    ... # doctest: +NORMALIZE_WHITESPACE
+    a.csv, row 3, column "arm": the arm `Budget` is not declared in the protocol (its arms:
+    usual, budget); 2 rows hold it: 3, 4. Did you mean `budget`? Fix: correct the label to
+    one of the protocol's arms, or restore the allocation written by `trialkit randomise`.
+    """
+    labels = frame["arm"].astype("str")
+    bad = ~labels.isin(list(arms))
+    if not bad.any():
+        return []
+    declared = ", ".join(arms)
+    issues = []
+    for label, rows in labels[bad].groupby(labels[bad], sort=False).groups.items():
+        shown = [int(i) + 2 for i in list(rows)[:ROWS_SHOWN]]
+        listed = ", ".join(map(str, shown)) + (", …" if len(rows) > ROWS_SHOWN else "")
+        count = f"{len(rows)} rows hold it: {listed}" if len(rows) > 1 else "1 row holds it"
+        name = f"`{label}`" if label else "(empty)"
+        issues.append(
+            Issue(
+                f"the arm {name} is not declared in the protocol (its arms: {declared}); "
+                f"{count}.{did_you_mean(str(label), arms) if label else ''}",
+                Location(file=source, row=shown[0], column="arm"),
+                fix="correct the label to one of the protocol's arms, or restore the "
+                "allocation written by `trialkit randomise`.",
+                value=str(label),
+                expected=f"one of: {declared}",
+            )
+        )
+    return issues

@@ -126,7 +126,8 @@ def issues_frame(issues: Iterable[Issue]) -> pd.DataFrame:
 def write_issues(
     issues: Iterable[Issue], path: str | os.PathLike[str], *, force: bool = False
 ) -> Path:
-    """Write issues as CSV (``issues.csv``), atomically; refuse to overwrite unless ``force``.
+    """Write issues as CSV (``issues.csv``), atomically; refuse to overwrite another file
+    unless ``force`` (an issues table written before, e.g. by an earlier run, is replaced).
 
     A value such as ``=HYPERLINK(…)`` is written with a leading ``'`` so that a spreadsheet
     shows it as text (:func:`trialkit._core.spreadsheet.neutralise`).
@@ -138,7 +139,7 @@ def write_issues(
     path
         Destination CSV.
     force
-        Replace an existing file.
+        Replace an existing file that is not an issues table.
 
     Returns
     -------
@@ -146,4 +147,16 @@ def write_issues(
         The path written.
     """
     text = frame_csv(issues_frame(issues))
-    return atomic_write(path, text, force=force, what="issues table")
+    own = force or is_issues_table(path)
+    return atomic_write(path, text, force=own, what="issues table")
+
+
+def is_issues_table(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is an issues table trialkit wrote (its header is exactly
+    :data:`ISSUE_COLUMNS`), which a re-run may replace without ``force``."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            header = file.readline()
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+    return header.strip().lstrip("\ufeff") == ",".join(ISSUE_COLUMNS)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from trialkit._core.names import closest
 from trialkit.errors import Issue, Location, Severity
 from trialkit.protocol.model import Protocol
 from trialkit.protocol.outcomes import Outcome
@@ -201,17 +202,37 @@ def assign_levels(
             issues.append(_no_file(spec))
             continue
         table = found[spec.name]
-        issues += [
+        issues += _missing_columns(table, spec)
+    return found, issues
+
+
+def _missing_columns(table: RawTable, spec: LevelSpec) -> list[Issue]:
+    """A required column that is absent; when a present heading is close to it (``lonliness``
+    for ``loneliness``), the message names that heading: probably a misspelling."""
+    present = [str(c) for c in table.frame.columns]
+    spare = [c for c in present if c not in spec.required]
+    issues = []
+    for column in spec.required:
+        if column in present:
+            continue
+        typo = closest(column, spare)
+        hint = f' The file has a column "{typo}": did you mean `{column}`?' if typo else ""
+        fix = (
+            f'rename the column "{typo}" to "{column}".'
+            if typo
+            else f'add a column headed "{column}" (or correct the heading\'s spelling).'
+        )
+        issues.append(
             Issue(
-                f'the column "{column}" is missing; the protocol needs it for level `{spec.name}`.',
+                f'the column "{column}" is missing; the protocol needs it for level '
+                f"`{spec.name}`.{hint}",
                 Location(file=table.name, row=1, column=column),
-                fix=f'add a column headed "{column}" (or correct the heading\'s spelling).',
+                fix=fix,
+                value=typo,
                 expected=column,
             )
-            for column in spec.required
-            if column not in table.frame.columns
-        ]
-    return found, issues
+        )
+    return issues
 
 
 def _no_file(spec: LevelSpec) -> Issue:

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from trialkit.errors import DataValidationError, Issue, Location
+from trialkit.validate.excel import excel_errors, has_error_cells
 from trialkit.validate.texts import needs_trimming
 
 #: Extensions trialkit reads, and the format each means.
@@ -41,11 +42,18 @@ class RawTable:
         Its rows; row ``i`` (from 0) is spreadsheet row ``i + 2`` (the header is row 1).
     value_labels
         Stata/SPSS value labels: column → {code: label}; empty for other formats.
+    sheet
+        The worksheet read, for an Excel workbook (its first sheet); ``None`` otherwise.
+    cell_errors
+        Excel error values (``#DIV/0!``, ``#N/A``, …) in that sheet, as
+        ``(row, column index from 0, error)``; they are read as empty cells.
     """
 
     path: Path
     frame: pd.DataFrame
     value_labels: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
+    sheet: str | None = None
+    cell_errors: tuple[tuple[int, int, str], ...] = ()
 
     @property
     def name(self) -> str:
@@ -104,8 +112,12 @@ def _read_csv(path: Path, id_columns: Collection[str]) -> RawTable:
 
 
 def _read_excel(path: Path, id_columns: Collection[str]) -> RawTable:
+    import python_calamine
+
     frame = pd.read_excel(path, engine="calamine", sheet_name=0)
-    return RawTable(path, _ids_as_text(frame, id_columns))
+    sheet = python_calamine.CalamineWorkbook.from_path(str(path)).sheet_names[0]
+    errors = excel_errors(path) if has_error_cells(path) else ()
+    return RawTable(path, _ids_as_text(frame, id_columns), sheet=sheet, cell_errors=errors)
 
 
 def _read_parquet(path: Path, id_columns: Collection[str]) -> RawTable:

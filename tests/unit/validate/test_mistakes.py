@@ -1,0 +1,224 @@
+"""Mistakes caught where they are made: undeclared arms, misspelt columns and Excel errors,
+each with its location and a "did you mean"; repeated rows grouped; errors and warnings
+counted as printed; a re-run replaces its own issues table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+from validate_frames import (
+    FLAGSHIP,
+    make_allocation,
+    make_clients,
+    make_spend,
+    make_staff,
+    make_teams,
+)
+
+from trialkit import validate
+from trialkit.cli import app
+from trialkit.errors import DataValidationError, Issue, Location, OverwriteError
+from trialkit.protocol.model import Protocol
+from trialkit.validate.issues import ISSUE_COLUMNS, write_issues
+from trialkit.validate.summary import summary_lines
+
+
+def _files(tmp_path: Path, clients: pd.DataFrame, *, excel: bool = False) -> list[Path]:
+    """The four data files; the clients as a workbook with the sheet "Clients" if ``excel``."""
+    paths = []
+    for name, frame in (("staff", make_staff()), ("spend", make_spend()), ("teams", make_teams())):
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+        paths.append(tmp_path / f"{name}.csv")
+    clients_path = tmp_path / ("clients.xlsx" if excel else "clients.csv")
+    if excel:
+        clients.to_excel(clients_path, index=False, sheet_name="Clients")
+    else:
+        clients.to_csv(clients_path, index=False)
+    return [clients_path, *paths]
+
+
+def _set_cells(path: Path, cells: dict[str, object]) -> None:
+    """Type values into a workbook's first sheet as Excel would (``#DIV/0!`` is an error)."""
+    book = openpyxl.load_workbook(path)
+    for ref, value in cells.items():
+        book.worksheets[0][ref] = value
+    book.save(path)
+
+
+def _allocation_csv(tmp_path: Path, arms: dict[int, str]) -> Path:
+    """The hand-made allocation as a CSV, with the arms of some rows (from 0) retyped."""
+    frame = make_allocation()
+    for row, arm in arms.items():
+        frame.loc[row, "arm"] = arm
+    path = tmp_path / "allocation.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_undeclared_arm_misspelt_column_and_excel_error_in_one_run(
+    protocol: Protocol, tmp_path: Path
+) -> None:
+    clients = make_clients().rename(columns={"loneliness": "lonliness"})
+    paths = _files(tmp_path, clients, excel=True)
+    assert list(clients.columns)[3] == "wellbeing"  # column D of the sheet
+    _set_cells(paths[0], {"D14": "#DIV/0!"})
+    allocation = _allocation_csv(tmp_path, {1: "Budget", 3: "Budget", 4: "treatment"})
+    with pytest.raises(DataValidationError) as caught:
+        validate.outcomes(protocol, allocation, paths)
+    text = str(caught.value)
+    assert (
+        f'{allocation}, row 3, column "arm": the arm `Budget` is not declared in the protocol '
+        "(its arms: usual, budget); 2 rows hold it: 3, 5. Did you mean `budget`?"
+    ) in text
+    assert f'{allocation}, row 6, column "arm": the arm `treatment` is not declared' in text
+    assert "1 row holds it. Fix: correct the label" in text  # no close arm: no guess
+    assert (
+        'clients.xlsx, sheet "Clients", row 1, column "loneliness": the column "loneliness" is '
+        'missing; the protocol needs it for level `client`. The file has a column "lonliness": '
+        'did you mean `loneliness`? Fix: rename the column "lonliness" to "loneliness".'
+    ) in text
+    assert (
+        'clients.xlsx, sheet "Clients", row 14, column D ("wellbeing"): the cell holds the '
+        "Excel error #DIV/0! (a formula that failed), so its value is unknown."
+    ) in text
+    errors = [i for i in caught.value.issues if i.severity == "error"]
+    excel = next(i for i in errors if i.value == "#DIV/0!")
+    assert (excel.location.sheet, excel.location.row, excel.location.letter) == ("Clients", 14, "D")
+
+
+def test_undeclared_arm_in_a_dataframe_allocation(protocol: Protocol, tmp_path: Path) -> None:
+    allocation = make_allocation()
+    allocation.loc[0, "arm"] = "enhanced"
+    with pytest.raises(
+        DataValidationError,
+        match=r"allocation, row 2, column \"arm\": the arm "
+        r"`enhanced` is not declared",
+    ):
+        validate.outcomes(protocol, allocation, _files(tmp_path, make_clients()))
+
+
+def test_declared_arms_give_no_arm_error(protocol: Protocol, tmp_path: Path) -> None:
+    data = validate.outcomes(
+        protocol, _allocation_csv(tmp_path, {}), _files(tmp_path, make_clients())
+    )
+    assert not [w for w in data.warnings if w.location.column == "arm"]
+
+
+def test_excel_error_in_an_unused_column_is_a_warning(protocol: Protocol, tmp_path: Path) -> None:
+    clients = make_clients()
+    clients["notes"] = "ok"
+    paths = _files(tmp_path, clients, excel=True)
+    letter = openpyxl.utils.get_column_letter(len(clients.columns))
+    _set_cells(paths[0], {f"{letter}5": "#N/A"})
+    data = validate.outcomes(protocol, make_allocation(), paths)
+    (warning,) = [w for w in data.warnings if w.value == "#N/A"]
+    where = f'clients.xlsx, sheet "Clients", row 5, column {letter} ("notes")'
+    assert str(warning.location) == where
+    assert warning.severity == "warning"
+    assert "the protocol does not use this column" in warning.message
+
+
+def test_row_issues_in_a_workbook_name_sheet_and_column_letter(
+    protocol: Protocol, tmp_path: Path
+) -> None:
+    clients = make_clients()
+    clients.loc[3, "wellbeing"] = 140  # frame row 3 = sheet row 5
+    with pytest.raises(DataValidationError) as caught:
+        validate.outcomes(protocol, make_allocation(), _files(tmp_path, clients, excel=True))
+    assert 'clients.xlsx, sheet "Clients", row 5, column D ("wellbeing"): 140 is outside' in str(
+        caught.value
+    )
+
+
+def test_thirty_rows_of_one_rule_print_once_but_are_all_in_the_report(
+    protocol: Protocol, tmp_path: Path
+) -> None:
+    clients = make_clients()
+    clients.loc[3:32, "wellbeing"] = 140  # sheet rows 5 to 34
+    clients.loc[40, "team_id"] = "T99"
+    with pytest.raises(DataValidationError) as caught:
+        validate.outcomes(protocol, make_allocation(), _files(tmp_path, clients))
+    lines = str(caught.value).splitlines()
+    grouped = [line for line in lines if "wellbeing" in line and "outside" in line]
+    assert grouped == [
+        next(line for line in lines if line.startswith('error: clients.csv, column "wellbeing"'))
+    ]
+    assert "30 rows: 5, 6, 7, 8, 9, … (first 5 shown; all in --report). Row 5: 140" in grouped[0]
+    report = write_issues(caught.value.issues, tmp_path / "issues.csv")
+    table = pd.read_csv(report)
+    wellbeing = table[(table["column"] == "wellbeing") & (table["severity"] == "error")]
+    assert wellbeing["row"].tolist() == list(range(5, 35))
+
+
+def test_counts_agree_with_the_labelled_lines(protocol: Protocol, tmp_path: Path) -> None:
+    clients = make_clients()
+    clients.loc[3:32, "wellbeing"] = 140
+    clients.loc[40, "team_id"] = "T99"
+    clients.loc[:40, "loneliness"] = None  # missing for more than 20 %: a warning
+    with pytest.raises(DataValidationError) as caught:
+        validate.outcomes(protocol, make_allocation(), _files(tmp_path, clients))
+    head, *lines = str(caught.value).splitlines()
+    errors = sum(line.startswith("error: ") for line in lines)
+    warnings = sum(line.startswith("warning: ") for line in lines)
+    assert len(lines) == errors + warnings
+    assert head == (
+        f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} "
+        "in the outcome data; nothing was changed."
+    )
+    assert warnings >= 1
+
+
+def test_missing_outcomes_give_one_warning_listing_them(protocol: Protocol, tmp_path: Path) -> None:
+    clients = make_clients()
+    clients.loc[:40, ["loneliness", "wellbeing"]] = None
+    data = validate.outcomes(protocol, make_allocation(), _files(tmp_path, clients))
+    missing = [w for w in data.warnings if "missing for more than" in w.message]
+    assert len(missing) == 1
+    assert '"loneliness" (' in missing[0].message and '"wellbeing" (' in missing[0].message
+
+
+def test_summary_groups_only_more_than_three_rows() -> None:
+    three = [Issue("bad", Location("a.csv", row=r, column="x"), fix="f") for r in (2, 3, 4)]
+    head, lines = summary_lines(three)
+    assert head == "3 errors"
+    assert lines[0] == 'error: a.csv, row 2, column "x": bad Fix: f'
+
+
+def test_report_replaces_its_own_table_but_not_another_file(tmp_path: Path) -> None:
+    first = [Issue("bad", Location("a.csv", row=2, column="x"))]
+    path = write_issues(first, tmp_path / "issues.csv")
+    assert path.read_text(encoding="utf-8").splitlines()[0] == ",".join(ISSUE_COLUMNS)
+    write_issues([], path)  # a re-run replaces its own report
+    assert len(pd.read_csv(path)) == 0
+    other = tmp_path / "notes.csv"
+    other.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(OverwriteError):
+        write_issues(first, other)
+    write_issues(first, other, force=True)
+    assert len(pd.read_csv(other)) == 1
+
+
+def test_cli_validate_twice_with_the_same_report(tmp_path: Path) -> None:
+    paths = _files(tmp_path, make_clients())
+    allocation = _allocation_csv(tmp_path, {1: "Budget"})
+    args = [
+        "validate",
+        str(FLAGSHIP),
+        "--allocation",
+        str(allocation),
+        "--report",
+        str(tmp_path / "issues.csv"),
+    ]
+    for path in paths:
+        args += ["--data", str(path)]
+    runner = CliRunner()
+    for _ in range(2):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "Did you mean `budget`?" in result.output
+        assert "Traceback" not in result.output
+    assert (pd.read_csv(tmp_path / "issues.csv")["value"] == "Budget").sum() == 1
