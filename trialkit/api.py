@@ -278,6 +278,8 @@ def simulate_data(protocol_path: str | Path, units_path: str | Path,
     protocol = load_protocol(resolve_protocol(protocol_path))
     units = read_units(units_path, protocol)
     frame = read_allocation(allocation_path).to_frame().set_index("unit_id")
+    _check_same_units(units[protocol.units.id_column].tolist(), frame.index.tolist(), units_path,
+                      allocation_path)
     rng = np.random.default_rng(protocol.seed + 1 if seed is None else seed)
     frames = fabricate(protocol, units, frame["arm"], rng=rng, steps=frame.get("step"),
                        effect_scale=effect_scale)
@@ -285,12 +287,45 @@ def simulate_data(protocol_path: str | Path, units_path: str | Path,
             for level, data in frames.items()]
 
 
-def simulate(protocol_path: str | Path, out: str | Path, *, seed: int | None = None) -> list[Path]:
-    """Write fictional units, their allocation and outcome data for every level.
+def _check_same_units(unit_ids: Sequence[str], allocated: Sequence[str], units_path: str | Path,
+                      allocation_path: str | Path) -> None:
+    """Refuse a units file and an allocation that do not name the same units."""
+    from trialkit.errors import DataValidationError, Issue, Location
 
-    Bundled protocols use their example units; others get fabricated units. Outcome data
-    follow the protocol's power assumptions (``trialkit simulate``).
+    fix = ("pass the units file the allocation was drawn from (`trialkit randomise --units`), "
+           "or randomise these units again.")
+    issues = []
+    for ids, others, path, where in ((allocated, unit_ids, allocation_path, "units file"),
+                                     (unit_ids, allocated, units_path, "allocation")):
+        missing = sorted(set(map(str, ids)) - set(map(str, others)))
+        if missing:
+            shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more"
+                                              if len(missing) > 5 else "")
+            issues.append(Issue(f"{len(missing)} unit(s) not in the {where}: {shown}",
+                                Location(file=str(path)), fix=fix))
+    if issues:
+        raise DataValidationError(issues)
+
+
+def simulate(protocol_path: str | Path, out: str | Path, *, seed: int | None = None,
+             units: str | Path | None = None,
+             allocation: str | Path | None = None) -> list[Path]:
+    """Write fictional outcome data for every level (``trialkit simulate``).
+
+    With ``units`` and ``allocation`` (the pilot's own units file and its registered
+    allocation), only the outcome data are written, as ``<out>/<level>.csv``: the pilot's
+    unit ids, their covariates as recorded, each unit in its allocated arm. Without them,
+    fictional units (a bundled protocol's example units, or fabricated ones), their
+    allocation and ``<out>/data/<level>.csv``. Outcome data follow the protocol's power
+    assumptions.
     """
+    if (units is None) != (allocation is None):
+        given, missing = ("--units", "--allocation") if units else ("--allocation", "--units")
+        raise TrialkitError(f"{given} needs {missing}: the data are drawn for the units of an "
+                            f"allocation. Fix: pass both --units and --allocation (the "
+                            f"files given to `trialkit randomise`), or neither.")
+    if units is not None and allocation is not None:
+        return simulate_data(protocol_path, units, allocation, out, seed=seed)
     target = Path(out)
     units = simulate_units(protocol_path, target / "units.csv", seed=seed)
     allocation = target / "allocation.csv"

@@ -260,9 +260,18 @@ def simulate(
     protocol: ProtocolArg,
     out: Annotated[Path, typer.Option("--out", help="Directory for the simulated files.")],
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for the data.")] = None,
+    units: Annotated[Path | None, typer.Option(
+        "--units", help="The pilot's units file; data are drawn for these units.")] = None,
+    allocation: Annotated[Path | None, typer.Option(
+        "--allocation", help="The pilot's allocation; each unit keeps its allocated arm.")] = None,
 ) -> None:
-    """Write realistic fictional units, allocation and outcome data from the protocol."""
-    for path in api().simulate(protocol, out, seed=seed):
+    """Write realistic fictional outcome data from the protocol, one CSV per level.
+
+    With --units and --allocation (the files given to and written by `trialkit randomise`),
+    writes OUT/<level>.csv for the pilot's own units in their allocated arms. Without them,
+    writes fictional units, their allocation and OUT/data/<level>.csv.
+    """
+    for path in api().simulate(protocol, out, seed=seed, units=units, allocation=allocation):
         typer.echo(f"wrote {path}")
 
 

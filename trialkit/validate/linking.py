@@ -133,3 +133,50 @@ def missing_warnings(coded: pd.DataFrame, spec: LevelSpec, *, file: str) -> list
             expected=f"at most {MISSING_WARNING_SHARE:.0%} missing",
         )
     ]
+
+
+def take_up_warnings(
+    coded: pd.DataFrame,
+    spec: LevelSpec,
+    allocation: pd.DataFrame,
+    positions: NDArray[np.int64],
+    control: str,
+    *,
+    file: str,
+    unit_name: str,
+) -> list[Issue]:
+    """Control units whose take-up column says they received an intervention.
+
+    Data and allocation then disagree about who got the intervention: often data recorded
+    or simulated for another allocation. A warning, not an error: a control unit can
+    really have received it (a deviation); trialkit analyses it in its allocated arm.
+    """
+    column = spec.take_up
+    if column is None or column not in coded.columns:
+        return []
+    allocated = np.append(allocation["arm"].to_numpy(dtype=object), "")[positions]
+    took = pd.to_numeric(coded[column], errors="coerce").to_numpy(dtype=float) == 1
+    flagged = np.flatnonzero((positions >= 0) & (allocated == control) & took)
+    if flagged.size == 0:
+        return []
+    units = coded[spec.unit_column].to_numpy()  # present: the rows were found in the allocation
+    shown = ", ".join(str(units[i]) for i in flagged[:MAX_ROWS_PER_RULE])
+    extra = flagged.size - MAX_ROWS_PER_RULE
+    more = f" and {extra:,} more" if extra > 0 else ""
+    first = int(flagged[0])
+    return [
+        Issue(
+            f"{flagged.size:,} {unit_name}{'s' if flagged.size > 1 else ''} allocated to the "
+            f"control arm '{control}' "
+            f"received the intervention according to `{column}` ({shown}{more}): the data "
+            "and the allocation disagree about who got it; trialkit analyses every "
+            f"{unit_name} in its allocated arm.",
+            Location(file=file, row=sheet_row(int(coded.index[first])), column=column),
+            severity="warning",
+            fix="check that the data belong to this allocation (`trialkit simulate --units "
+            "--allocation` draws data for the pilot's own allocation); if they really received "
+            "it, record the deviation.",
+            value="1",
+            expected="0 in the control arm",
+        )
+    ]

@@ -194,35 +194,53 @@ def category_names(protocol: Protocol) -> tuple[str, ...]:
 @dataclass(frozen=True, slots=True, eq=False)
 class LedgerKeys:
     """Codes that validating the ledger found on its way, so that its rules need not hash a
-    million values again: each spend's position in the client file, its unit's position in
+    million values again: each spend's position in the client and worker files (−1:
+    unknown), its unit's position in
     the allocation, and its category's position in :func:`category_names` (−1: unknown), and
     a code of its budget period (equal codes, same period of the same length; negative where
     the date is missing). ``None``: not known; the rules then code the values themselves."""
 
     clients: NDArray[np.int64] | None = None
+    workers: NDArray[np.int64] | None = None
     units: NDArray[np.int64] | None = None
     categories: NDArray[np.int64] | None = None
     periods: NDArray[np.int64] | None = None
 
 
-def worker_labels(workers: pd.Series, *, pseudonymised: bool) -> Workers:
+def worker_labels(
+    workers: pd.Series, *, pseudonymised: bool, positions: NDArray[np.int64] | None = None
+) -> Workers:
     """Pseudonyms of the workers: kept when ids are already keyed pseudonyms, else
     ``W1``, ``W2``… (zero-padded to one width) in order of first appearance in the ledger.
+
+    ``positions``, each spend's worker's position in the worker file, tells the workers
+    apart without hashing their ids again, when every worker was found there.
 
     Examples
     --------
     >>> found = worker_labels(pd.Series(["S9", "S2", "S9"]), pseudonymised=False)
     >>> [found.label(i) for i in range(3)]
     ['W1', 'W2', 'W1']
+    >>> ids = pd.Series(["S9", "S2", "S9"])
+    >>> worker_labels(ids, pseudonymised=True, positions=np.array([4, 0, 4])).labels
+    ('S9', 'S2')
     """
-    codes, uniques = pd.factorize(workers, use_na_sentinel=True)
+    if positions is not None and len(positions) and int(positions.min()) >= 0:
+        codes = np.asarray(pd.factorize(positions)[0], dtype=np.int64)  # first seen, first
+        firsts = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+        uniques: list[object] = (
+            workers.iloc[firsts].tolist() if pseudonymised else [None] * len(firsts)
+        )
+    else:
+        found, values = pd.factorize(workers, use_na_sentinel=True)
+        codes, uniques = np.asarray(found, dtype=np.int64), list(values)
     width = len(str(len(uniques)))
     labels = (
         tuple(str(u) for u in uniques)
         if pseudonymised
         else tuple(f"W{k + 1:0{width}d}" for k in range(len(uniques)))
     )
-    return Workers(np.asarray(codes, dtype=np.int64), labels)
+    return Workers(codes, labels)
 
 
 def spend_check(
@@ -256,8 +274,13 @@ def spend_check(
     from trialkit.validate.spending_rules import checked_rules, compliance
 
     assert protocol.spending is not None, "spend_check needs a protocol with `spending:`"
-    workers = worker_labels(frame[protocol.spending.columns.worker], pseudonymised=pseudonymised)
-    findings = compliance(protocol, frame, file=file, workers=workers, keys=keys or LedgerKeys())
+    keys = keys or LedgerKeys()
+    workers = worker_labels(
+        frame[protocol.spending.columns.worker],
+        pseudonymised=pseudonymised,
+        positions=keys.workers,
+    )
+    findings = compliance(protocol, frame, file=file, workers=workers, keys=keys)
     return SpendCheck(
         findings=tuple(findings),
         files=(file,),

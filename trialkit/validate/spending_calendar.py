@@ -54,16 +54,21 @@ def distinct_days(days: NDArray[np.datetime64]) -> tuple[NDArray[np.datetime64],
     """
     days = days.astype("datetime64[D]")
     missing = np.isnat(days)
+    some_missing = bool(missing.any())
     ints = days.view(np.int64)
-    known = ints[~missing] if missing.any() else ints
+    known = ints[~missing] if some_missing else ints
     if not len(known):
         return np.zeros(0, dtype="datetime64[D]"), np.full(len(days), -1, dtype=np.int64)
     low = int(known.min())
-    present = np.zeros(int(known.max()) - low + 1, dtype=bool)  # within pandas' 584 years
-    present[known - low] = True
+    offset = known - low
+    present = np.zeros(int(offset.max()) + 1, dtype=bool)  # within pandas' 584 years
+    present[offset] = True
     rank = np.cumsum(present) - 1
-    at = np.full(len(days), -1, dtype=np.int64)
-    at[~missing] = rank[known - low]
+    if some_missing:
+        at = np.full(len(days), -1, dtype=np.int64)
+        at[~missing] = rank[offset]
+    else:
+        at = np.asarray(rank[offset], dtype=np.int64)
     return (np.flatnonzero(present) + low).astype("datetime64[D]"), at
 
 

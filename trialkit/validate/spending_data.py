@@ -156,8 +156,8 @@ def _money_and_people(
         if people is not None and column in raw.columns:
             found, positions = people_ids(raw[column], people, file=file, column=column)
             issues += found
-            if positions is not None and column == cols.client:
-                keys["clients"] = positions
+            if positions is not None:
+                keys["clients" if column == cols.client else "workers"] = positions
     return issues
 
 

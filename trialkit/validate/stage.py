@@ -40,6 +40,7 @@ from trialkit.validate.linking import (
     arm_issues,
     attach_allocation,
     missing_warnings,
+    take_up_warnings,
     unit_positions,
 )
 from trialkit.validate.privacy import pseudonymise
@@ -102,6 +103,8 @@ def _check_level(
             table.frame, spec, allocation, positions, file=table.name, unit_name=protocol.units.name
         )
     issues += missing_warnings(coded, spec, file=table.name)
+    issues += take_up_warnings(coded, spec, allocation, positions, protocol.control.id,
+                               file=table.name, unit_name=protocol.units.name)
     return coded, issues
 
 
