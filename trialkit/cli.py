@@ -301,8 +301,13 @@ def validate_command(
     """
     result = api().validate_files(protocol, allocation, data, report=report, force=force,
                                   ledger=ledger)
-    for warning in result.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+    if result.warnings:
+        from trialkit.validate.summary import summary_lines
+
+        counts, lines = summary_lines(result.warnings)
+        typer.echo(f"{counts}; the data are valid.", err=True)
+        for line in lines:
+            typer.echo(line, err=True)
     if result.spending is not None:  # results of the spend ledger, not errors
         typer.echo(result.spending.summary())
     for level, frame in result.frames.items():
