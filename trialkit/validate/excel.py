@@ -6,6 +6,8 @@ cell, so without this check a ``#DIV/0!`` outcome would pass as a missing value.
 
 from __future__ import annotations
 
+import html
+import re
 import zipfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
@@ -16,6 +18,13 @@ from trialkit.errors import Issue, Location
 #: The marker of an error cell in a worksheet's XML (``<c r="C14" t="e">``).
 _ERROR_MARK = b't="e"'
 _CHUNK = 1 << 20
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_RID = re.compile(rb'\b\w+:id="([^"]*)"')
+_RELATION = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_TARGET = re.compile(rb'\bTarget="([^"]*)"')
+_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*)>(.*?)</(?:\w+:)?c>", re.S)
+_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</")
 
 
 def column_letter(index: int) -> str:
@@ -34,23 +43,76 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def has_error_cells(path: Path) -> bool:
-    """Whether any worksheet of the workbook holds an error cell (a fast scan of its XML)."""
-    with zipfile.ZipFile(path) as book:
-        for name in book.namelist():
-            if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
-                continue
-            with book.open(name) as sheet:
-                tail = b""
-                while chunk := sheet.read(_CHUNK):
-                    if _ERROR_MARK in tail + chunk:
-                        return True
-                    tail = chunk[-len(_ERROR_MARK) :]
-    return False
+def _first_sheet(book: zipfile.ZipFile) -> str | None:
+    """The path inside the workbook of its first worksheet's XML, or ``None``."""
+    try:
+        workbook, rels = book.read("xl/workbook.xml"), book.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return None
+    sheet = _SHEET.search(workbook)
+    rid = _RID.search(sheet.group(0)) if sheet else None
+    if rid is None:
+        return None
+    for relation in _RELATION.finditer(rels):
+        attributes = relation.group(0)
+        if re.search(rb'\bId="' + re.escape(rid.group(1)) + rb'"', attributes):
+            target = _TARGET.search(attributes)
+            if target is None:
+                return None
+            name = target.group(1).decode("utf-8")
+            return name.lstrip("/") if name.startswith("/") else f"xl/{name}"
+    return None
+
+
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + (letter - ord("A") + 1)
+    return index - 1
+
+
+def _errors_in(part: bytes) -> list[tuple[int, int, str]]:
+    found = []
+    for cell in _CELL.finditer(part):
+        attributes = cell.group(1)
+        if _ERROR_MARK not in attributes:
+            continue
+        ref, value = _REF.search(attributes), _VALUE.search(cell.group(2))
+        if ref is not None:
+            text = html.unescape(value.group(1).decode("utf-8")) if value else "#VALUE!"
+            found.append((int(ref.group(2)), _column_index(ref.group(1)), text))
+    return found
 
 
 def excel_errors(path: Path) -> tuple[tuple[int, int, str], ...]:
-    """Error cells of the first worksheet as ``(row, column index from 0, error text)``."""
+    """Error cells of the first worksheet as ``(row, column index from 0, error text)``.
+
+    One pass over the sheet's XML, a megabyte at a time; only parts holding an error cell
+    are searched, so a workbook without errors costs one decompression.
+    """
+    with zipfile.ZipFile(path) as book:
+        name = _first_sheet(book)
+        if name is None or name not in book.namelist():
+            return _errors_by_openpyxl(path)
+        found: list[tuple[int, int, str]] = []
+        with book.open(name) as sheet:
+            pending = b""
+            while chunk := sheet.read(_CHUNK):
+                data = pending + chunk
+                cut = data.rfind(b"row>")
+                if cut < 0:
+                    pending = data
+                    continue
+                if _ERROR_MARK in data[:cut]:
+                    found += _errors_in(data[:cut])
+                pending = data[cut:]
+            if _ERROR_MARK in pending:
+                found += _errors_in(pending)
+    return tuple(found)
+
+
+def _errors_by_openpyxl(path: Path) -> tuple[tuple[int, int, str], ...]:
+    """:func:`excel_errors` for a workbook whose first sheet cannot be found by its XML."""
     import openpyxl  # type: ignore[import-untyped]
 
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)

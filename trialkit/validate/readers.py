@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from trialkit.errors import DataValidationError, Issue, Location
-from trialkit.validate.excel import excel_errors, has_error_cells
+from trialkit.validate.excel import excel_errors
 from trialkit.validate.texts import needs_trimming
 
 #: Extensions trialkit reads, and the format each means.
@@ -116,7 +116,7 @@ def _read_excel(path: Path, id_columns: Collection[str]) -> RawTable:
 
     frame = pd.read_excel(path, engine="calamine", sheet_name=0)
     sheet = python_calamine.CalamineWorkbook.from_path(str(path)).sheet_names[0]
-    errors = excel_errors(path) if has_error_cells(path) else ()
+    errors = excel_errors(path)
     return RawTable(path, _ids_as_text(frame, id_columns), sheet=sheet, cell_errors=errors)
 
 

@@ -222,3 +222,27 @@ def test_cli_validate_twice_with_the_same_report(tmp_path: Path) -> None:
         assert "Did you mean `budget`?" in result.output
         assert "Traceback" not in result.output
     assert (pd.read_csv(tmp_path / "issues.csv")["value"] == "Budget").sum() == 1
+
+
+def test_excel_errors_found_in_the_first_sheet_only_as_openpyxl_reads_them(
+    tmp_path: Path,
+) -> None:
+    from trialkit.validate.excel import _errors_by_openpyxl, excel_errors
+
+    book = openpyxl.Workbook()
+    other = book.active
+    other.title = "Notes"
+    other["A2"] = "#REF!"  # on another sheet: not the one read
+    first = book.create_sheet("Clients", 0)
+    first.append(["client_id", "wellbeing", "note"])
+    codes = ["#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"]
+    for n in range(30_000):  # over a megabyte of XML: errors across the chunks read
+        first.append([f"C{n:05d}", codes[n % 7] if n % 997 == 0 else n % 30, "x" * 20])
+    first["AB7"] = "#N/A"
+    path = tmp_path / "big.xlsx"
+    book.save(path)
+    found = excel_errors(path)
+    assert found == _errors_by_openpyxl(path)
+    assert (7, 27, "#N/A") in found
+    assert len(found) == 1 + len(range(0, 30_000, 997))
+    assert all(row >= 2 for row, _, _ in found)
