@@ -12,35 +12,23 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-import pandas as pd
-
-from trialkit import register
+from trialkit import register  # resolves its names lazily
 from trialkit._core.files import atomic_write, ensure_absent
-from trialkit._core.spreadsheet import frame_csv
-from trialkit.design import PowerTable, power_by_units, power_table
-from trialkit.diagnose import fabricate, fabricate_units
 from trialkit.errors import OverwriteError, TrialkitError
 from trialkit.protocol import Protocol, bundled_path, bundled_protocols, load_protocol
 from trialkit.protocol.bundled import resource_dir
-from trialkit.randomise import (
-    Allocation,
-    Balance,
-    allocate,
-    balance,
-    declare,
-    metadata_path,
-    read_allocation,
-    read_units,
-    write_allocation,
-)
+
+# The statistics (numpy, pandas, scipy) are imported inside the functions that use them,
+# so `trialkit check`, `init`, `schema` and `protocols` start in a fraction of a second.
 
 SCHEMA_FILE = "trialkit-protocol.schema.json"
 PLAN_FILE = "pre_analysis_plan.html"
 
 if TYPE_CHECKING:
     from trialkit.analyse import ResultsDocument
+    from trialkit.design import PowerTable
     from trialkit.diagnose import Diagnosis
+    from trialkit.randomise import Allocation, Balance
     from trialkit.randomise.audit import AuditSample
     from trialkit.validate import TrialData
 
@@ -131,6 +119,8 @@ def randomise(protocol_path: str | Path, units_path: str | Path, out: str | Path
     The seed defaults to the protocol's registered seed. With a ledger, the action is
     recorded with the sha256 of the protocol, the units and the allocation files.
     """
+    from trialkit.randomise import allocate, metadata_path, read_units, write_allocation
+
     if ledger is not None:
         register.ensure_appendable(ledger)  # before anything is written
     protocol_file = resolve_protocol(protocol_path)
@@ -148,6 +138,8 @@ def randomise(protocol_path: str | Path, units_path: str | Path, out: str | Path
 def balance_table(protocol_path: str | Path, allocation_path: str | Path,
                   units_path: str | Path) -> Balance:
     """Baseline balance of the unit-level covariates across the allocation's arms."""
+    from trialkit.randomise import balance, declare, read_allocation, read_units
+
     protocol = load_protocol(resolve_protocol(protocol_path))
     units = read_units(units_path, protocol)
     allocation = read_allocation(allocation_path)
@@ -165,11 +157,14 @@ def balance_table(protocol_path: str | Path, allocation_path: str | Path,
 
 def power(protocol_path: str | Path) -> PowerTable:
     """Power and MDE of every outcome at the planned size (``trialkit power``)."""
+    from trialkit.design import power_table
+
     return power_table(load_protocol(resolve_protocol(protocol_path)))
 
 
 def power_plot(protocol_path: str | Path, out: str | Path, *, force: bool = False) -> Path:
     """Write the power curve (power by number of units) of the primary outcomes."""
+    from trialkit.design import power_by_units
     from trialkit.report.figures import power_curve_figure
 
     protocol = load_protocol(resolve_protocol(protocol_path))
@@ -224,6 +219,7 @@ def register_protocol(protocol_path: str | Path, out: str | Path, *,
 
 def _render_plan(protocol: Protocol, registration: register.Registration) -> str:
     """The pre-analysis plan, with the power table at the planned size and its variants."""
+    from trialkit.design import power_by_units
     from trialkit.report import render_plan
 
     return render_plan(protocol, registration=registration,
@@ -256,6 +252,11 @@ def repair_ledger(directory: str | Path) -> tuple[Path, register.Repair | None]:
 def simulate_units(protocol_path: str | Path, out: str | Path, *, seed: int | None = None,
                    force: bool = False) -> Path:
     """Write the units file: a bundled protocol's example units, or fabricated ones."""
+    import numpy as np
+
+    from trialkit.diagnose import fabricate_units
+    from trialkit.randomise import read_units
+
     protocol_file = resolve_protocol(protocol_path)
     protocol = load_protocol(protocol_file)
     bundled = example_units(protocol_file)
@@ -275,6 +276,11 @@ def simulate_data(protocol_path: str | Path, units_path: str | Path,
     ``effect_scale`` multiplies every declared treatment effect (0: no effect, -1: the
     declared effect reversed), for checking what a report says when the truth is known.
     """
+    import numpy as np
+
+    from trialkit.diagnose import fabricate
+    from trialkit.randomise import read_allocation, read_units
+
     protocol = load_protocol(resolve_protocol(protocol_path))
     units = read_units(units_path, protocol)
     frame = read_allocation(allocation_path).to_frame().set_index("unit_id")
@@ -326,6 +332,8 @@ def simulate(protocol_path: str | Path, out: str | Path, *, seed: int | None = N
                             f"files given to `trialkit randomise`), or neither.")
     if units is not None and allocation is not None:
         return simulate_data(protocol_path, units, allocation, out, seed=seed)
+    from trialkit.randomise import metadata_path
+
     target = Path(out)
     units = simulate_units(protocol_path, target / "units.csv", seed=seed)
     allocation = target / "allocation.csv"
@@ -472,6 +480,9 @@ def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[st
     protocol reviews a sample of spends, ``audit_sample`` is the sample the reviewers
     judged (``trialkit audit-sample``); it must come from the spend ledger in ``data``.
     """
+    import pandas as pd
+
+    from trialkit._core.spreadsheet import frame_csv
     from trialkit.analyse import analyse as run_analysis
 
     protocol_file = resolve_protocol(protocol_path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 import sys
 import types
 from collections.abc import Callable
@@ -15,10 +16,73 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from trialkit import __version__
 from trialkit.errors import TrialkitError
-from trialkit.protocol import bundled_protocols, load_protocol
+
+# Imports here stay light (typer, pydantic through the protocol at most): each command
+# imports what it needs, so `trialkit --version`, `check` and `init` start at once.
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_WORDS = {"int": "N", "float": "NUMBER", "str": "TEXT", "path": "PATH", "Path": "PATH",
+          "bool": ""}
+
+
+def _plain_type(shown: str | None) -> str | None:
+    """A value's name in words (``N``, ``PATH``) instead of a Python type (``<list[Path]>``)."""
+    if not shown:
+        return None
+    inner = re.sub(r"^list\[(.*)\]$", r"\1", shown.strip("<>."))
+    return _WORDS.get(inner, inner) or None
+
+
+class _Option(TyperOption):
+    def display_type_rich(self, ctx: Any) -> str | None:
+        if self.metavar is not None:
+            return self.metavar or None
+        return None if self.is_flag else _plain_type(super().display_type_rich(ctx))
+
+
+class _Argument(TyperArgument):
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None  # the name column already says what it is (PROTOCOL, DIRECTORY)
+
+
+def _plain(params: list[Any]) -> None:
+    """Show words, not Python types, beside each parameter in --help."""
+    for param in params:
+        if type(param) is TyperOption:
+            param.__class__ = _Option
+        elif type(param) is TyperArgument:
+            param.__class__ = _Argument
+            param.metavar = param.metavar or param.name.upper()
+
+
+class _Command(TyperCommand):
+    """A command whose help names values in words (FILE, N) and ends with an example."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _plain(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        _plain([option] if option is not None else [])
+        return option
+
+
+class _Group(TyperGroup):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _plain(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        _plain([option] if option is not None else [])
+        return option
+
 
 app = typer.Typer(
     name="trialkit",
@@ -26,9 +90,15 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+    cls=_Group,
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
+
+def command(example: str, *, name: str | None = None,
+            group: typer.Typer | None = None) -> Callable[[F], F]:
+    """Register a command of ``group`` (default: the app) whose help ends with ``example``."""
+    return (group or app).command(name=name, cls=_Command, epilog=f"Example: `{example}`")
 
 
 def api() -> types.ModuleType:
@@ -65,22 +135,27 @@ def main(
     """Randomised trials of management practices in public services."""
 
 
-ProtocolArg = Annotated[str, typer.Argument(help="Protocol YAML file, or a bundled name.")]
-LedgerOption = Annotated[Path | None, typer.Option("--ledger", help="Record in this ledger.")]
+ProtocolArg = Annotated[str, typer.Argument(
+    help="Protocol YAML file, or a bundled name (`trialkit protocols`).", metavar="PROTOCOL")]
+LedgerOption = Annotated[Path | None, typer.Option(
+    "--ledger", metavar="FILE", help="Record this step in the pilot's ledger (ledger.jsonl).")]
 
 
-@app.command()
+@command("trialkit protocols")
 def protocols() -> None:
-    """List the bundled protocols, one a line: name, then title."""
+    """List the bundled protocols, one a line: name, design, then title."""
+    from trialkit.protocol import bundled_protocols, load_protocol
+
     for name, path in bundled_protocols().items():
         protocol = load_protocol(path)
         typer.echo(f"{name}\t{protocol.design.type}\t{protocol.identity.title}")
 
 
-@app.command()
+@command("trialkit check protocol.yaml")
 @user_errors
 def check(protocol: ProtocolArg) -> None:
     """Validate a protocol; exit 0 when valid, 2 with located messages otherwise."""
+    from trialkit.protocol import load_protocol
     from trialkit.protocol.support import protocol_warnings
 
     path = api().resolve_protocol(protocol)
@@ -90,7 +165,7 @@ def check(protocol: ProtocolArg) -> None:
         typer.echo(f"warning: {issue}", err=True)
 
 
-@app.command()
+@command("trialkit schema > trialkit-protocol.schema.json")
 def schema(
     results: Annotated[
         bool, typer.Option("--results", help="Print the schema of results.json instead.")
@@ -100,11 +175,12 @@ def schema(
     sys.stdout.write(api().results_schema() if results else api().protocol_schema())
 
 
-@app.command()
+@command("trialkit init my-pilot --from council_discretionary_budget")
 @user_errors
 def init(
     directory: Annotated[Path, typer.Argument(help="New workspace directory.")],
-    source: Annotated[str, typer.Option("--from", help="Bundled protocol name.")] = (
+    source: Annotated[str, typer.Option(
+        "--from", metavar="NAME", help="Bundled protocol name (`trialkit protocols`).")] = (
         "council_discretionary_budget"
     ),
 ) -> None:
@@ -113,32 +189,59 @@ def init(
         typer.echo(f"wrote {path}")
 
 
-@app.command(name="randomise")
+@command("trialkit randomise protocol.yaml --units units.csv --out allocation.csv "
+         "--ledger ledger.jsonl", name="randomise")
 @user_errors
 def randomise_command(
     protocol: ProtocolArg,
-    units: Annotated[Path, typer.Option("--units", help="Units CSV, one row per unit.")],
-    out: Annotated[Path, typer.Option("--out", help="Allocation CSV to write.")] = Path(
-        "allocation.csv"
-    ),
-    seed: Annotated[
-        int | None, typer.Option("--seed", help="Seed; defaults to the protocol's.")
-    ] = None,
+    units: Annotated[Path, typer.Option(
+        "--units", metavar="FILE", help="Units CSV, one row per unit.")],
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="FILE", help="Allocation CSV to write.")] = Path("allocation.csv"),
+    seed: Annotated[int | None, typer.Option(
+        "--seed", metavar="N", help="Seed.", show_default="the protocol's seed")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing allocation.")] = False,
     ledger: LedgerOption = None,
 ) -> None:
-    """Randomise units with the protocol's scheme; write the allocation and its metadata."""
+    """Randomise units with the protocol's scheme; write the allocation and its metadata.
+
+    Register first (`trialkit register`): a registration made before the allocation shows
+    that the allocation was concealed, and the ledger records the order.
+    """
+    warning = _unregistered(out, ledger)
     allocation = api().randomise(protocol, units, out, seed=seed, force=force, ledger=ledger)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
     typer.echo(allocation.summary())
     typer.echo(f"wrote {out} and its metadata")
 
 
-@app.command()
+def _unregistered(out: Path, ledger: Path | None) -> str:
+    """A warning when no registration precedes this allocation, else ``""``."""
+    from trialkit.register import LEDGER_NAME
+    from trialkit.register.ledger import read
+
+    path = ledger if ledger is not None else out.resolve().parent / LEDGER_NAME
+    try:
+        registered = path.is_file() and any(e.action == "register" for e in read(path))
+    except TrialkitError:
+        return ""  # an unreadable ledger has its own error, from `trialkit verify`
+    if registered or (out.resolve().parent / "registration").is_dir():
+        return ""
+    return (f"no registration found (no `register` entry in {path}): this allocation is not "
+            "concealed by a registration, so nothing shows the protocol was fixed before "
+            "anyone knew who got the intervention. Fix: run `trialkit register` first, then "
+            "randomise with --ledger.")
+
+
+@command("trialkit balance protocol.yaml --allocation allocation.csv --units units.csv")
 @user_errors
 def balance(
     protocol: ProtocolArg,
-    allocation: Annotated[Path, typer.Option("--allocation", help="Allocation CSV.")],
-    units: Annotated[Path, typer.Option("--units", help="Units CSV with covariates.")],
+    allocation: Annotated[Path, typer.Option(
+        "--allocation", metavar="FILE", help="Allocation CSV.")],
+    units: Annotated[Path, typer.Option(
+        "--units", metavar="FILE", help="Units CSV with covariates.")],
 ) -> None:
     """Print baseline balance by arm: means, standardised differences, WWC verdicts."""
     result = api().balance_table(protocol, allocation, units)
@@ -150,16 +253,15 @@ def balance(
                    f"p = {test.p_value:.3f}")
 
 
-@app.command(name="register")
+@command("trialkit register protocol.yaml --out registration", name="register")
 @user_errors
 def register_command(
     protocol: ProtocolArg,
-    out: Annotated[Path, typer.Option("--out", help="New registration directory.")] = Path(
-        "registration"
-    ),
-    ledger: Annotated[
-        Path | None, typer.Option("--ledger", help="Ledger; default: beside the directory.")
-    ] = None,
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="DIR", help="New registration directory.")] = Path("registration"),
+    ledger: Annotated[Path | None, typer.Option(
+        "--ledger", metavar="FILE", help="Ledger.",
+        show_default="ledger.jsonl beside the directory")] = None,
 ) -> None:
     """Freeze the protocol (hash, UTC time), render the pre-analysis plan, start the ledger."""
     registration = api().register_protocol(protocol, out, ledger=ledger)
@@ -167,7 +269,7 @@ def register_command(
     typer.echo(f"wrote {registration.directory}")
 
 
-@app.command()
+@command("trialkit verify my-pilot")
 @user_errors
 def verify(
     directory: Annotated[Path, typer.Argument(help="Pilot workspace, or its ledger file.")],
@@ -189,11 +291,12 @@ def verify(
                "email, a registry, a git commit) so a later truncated or rewritten ledger shows")
 
 
-ledger_app = typer.Typer(help="Look after a pilot's ledger.", no_args_is_help=True)
+ledger_app = typer.Typer(help="Look after a pilot's ledger.", no_args_is_help=True,
+                         rich_markup_mode="markdown", cls=_Group)
 app.add_typer(ledger_app, name="ledger")
 
 
-@ledger_app.command(name="repair")
+@command("trialkit ledger repair my-pilot", name="repair", group=ledger_app)
 @user_errors
 def ledger_repair(
     path: Annotated[Path, typer.Argument(help="Pilot workspace, or its ledger file.")],
@@ -211,39 +314,38 @@ def ledger_repair(
                f"recorded as entry {done.entry.seq} (repair)")
 
 
-@app.command()
+@command("trialkit power protocol.yaml --plot power.svg")
 @user_errors
 def power(
     protocol: ProtocolArg,
-    plot: Annotated[
-        Path | None, typer.Option("--plot", help="Write a power curve (SVG or PNG).")
-    ] = None,
+    plot: Annotated[Path | None, typer.Option(
+        "--plot", metavar="FILE", help="Write a power curve (SVG or PNG).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing plot.")] = False,
 ) -> None:
     """Power and minimum detectable effect of every outcome under the declared assumptions."""
     table = api().power(protocol)
     typer.echo(table.summary())
     if plot is not None:
-        api().power_plot(protocol, plot)
+        api().power_plot(protocol, plot, force=force)
         typer.echo(f"wrote {plot}")
 
 
-@app.command()
+@command("trialkit diagnose protocol.yaml --sims 200 --workers 2")
 @user_errors
 def diagnose(
     protocol: ProtocolArg,
-    sims: Annotated[int, typer.Option("--sims", help="Simulations per design variant.")] = 500,
-    workers: Annotated[
-        int | None, typer.Option("--workers", help="Local processes (or a local Dask cluster).")
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="Dask scheduler, e.g. tcp://host:8786.")
-    ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed (default: protocol's).")] = None,
-    outcome: Annotated[
-        list[str] | None,
-        typer.Option("--outcome", help="An outcome to diagnose (default: the primary ones); "
-                     "repeat, or 'compared' for every compared outcome."),
-    ] = None,
+    sims: Annotated[int, typer.Option(
+        "--sims", metavar="N", help="Simulations per design variant.")] = 500,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", metavar="N", help="Local processes (or a local Dask cluster).",
+        show_default="one process")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786.")] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", metavar="N", help="Seed.", show_default="the protocol's seed")] = None,
+    outcome: Annotated[list[str] | None, typer.Option(
+        "--outcome", metavar="NAME", help="An outcome to diagnose; repeat, or 'compared' "
+        "for every compared outcome.", show_default="the primary outcomes")] = None,
 ) -> None:
     """Simulate the declared design: power, bias, RMSE and coverage with Monte Carlo SEs.
 
@@ -254,7 +356,7 @@ def diagnose(
     typer.echo(result.summary())
 
 
-@app.command()
+@command("trialkit simulate protocol.yaml --out sim")
 @user_errors
 def simulate(
     protocol: ProtocolArg,
@@ -275,20 +377,22 @@ def simulate(
         typer.echo(f"wrote {path}")
 
 
-DataOption = Annotated[
-    list[Path], typer.Option("--data", help="A data file (CSV, XLSX, DTA, SAV, parquet); repeat.")
-]
+DataOption = Annotated[list[Path], typer.Option(
+    "--data", metavar="FILE", help="A data file (CSV, XLSX, DTA, SAV, parquet); repeat for "
+    "each level. Each file is matched to its level by the level's id column (e.g. a file "
+    "with `client_id` holds the clients), a file with only the unit id column holds the units.")]
 
 
-@app.command(name="validate")
+@command("trialkit validate protocol.yaml --allocation allocation.csv --data teams.csv "
+         "--data clients.xlsx --report issues.csv", name="validate")
 @user_errors
 def validate_command(
     protocol: ProtocolArg,
-    allocation: Annotated[Path, typer.Option("--allocation", help="Allocation CSV.")],
+    allocation: Annotated[Path, typer.Option(
+        "--allocation", metavar="FILE", help="Allocation CSV.")],
     data: DataOption,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Write every issue to this CSV.")
-    ] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", metavar="FILE", help="Write every issue to this CSV.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report.")] = False,
     ledger: LedgerOption = None,
 ) -> None:
@@ -315,20 +419,20 @@ def validate_command(
     typer.echo(result.attrition.summary())
 
 
-@app.command(name="audit-sample")
+@command("trialkit audit-sample protocol.yaml --data spends.csv --ledger ledger.jsonl",
+         name="audit-sample")
 @user_errors
 def audit_sample(
     protocol: ProtocolArg,
-    data: Annotated[Path, typer.Option(
-        "--data", help="The spend ledger (CSV, XLSX, DTA, SAV, parquet), one row per spend.")],
-    out: Annotated[Path, typer.Option("--out", help="Audit sample CSV to write.")] = Path(
-        "audit_sample.csv"
-    ),
+    data: Annotated[Path, typer.Option("--data", metavar="FILE", help="The spend ledger "
+                                       "(CSV, XLSX, DTA, SAV, parquet), one row per spend.")],
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="FILE", help="Audit sample CSV to write.")] = Path("audit_sample.csv"),
     size: Annotated[int | None, typer.Option(
-        "--size", help="Spends to review; defaults to `spending.review.sample_size`.")] = None,
-    seed: Annotated[
-        int | None, typer.Option("--seed", help="Seed; defaults to the protocol's.")
-    ] = None,
+        "--size", metavar="N", help="Spends to review.",
+        show_default="`spending.review.sample_size`")] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", metavar="N", help="Seed.", show_default="the protocol's seed")] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing sample, or draw another.")
     ] = False,
@@ -345,28 +449,33 @@ def audit_sample(
     typer.echo(f"wrote {out} and its metadata")
 
 
-@app.command()
+@command("trialkit analyse protocol.yaml --allocation allocation.csv --data teams.csv "
+         "--data clients.xlsx --registration registration --ledger ledger.jsonl --out results")
 @user_errors
 def analyse(
     protocol: ProtocolArg,
-    allocation: Annotated[Path, typer.Option("--allocation", help="Allocation CSV.")],
+    allocation: Annotated[Path, typer.Option(
+        "--allocation", metavar="FILE", help="Allocation CSV.")],
     data: DataOption,
-    out: Annotated[Path, typer.Option("--out", help="Results directory.")] = Path("results"),
-    registration: Annotated[
-        Path | None, typer.Option("--registration", help="Registration directory.")
-    ] = None,
-    deviation_reason: Annotated[
-        str, typer.Option("--deviation-reason", help="Why the protocol differs, if it does.")
-    ] = "",
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="DIR", help="Results directory.")] = Path("results"),
+    registration: Annotated[Path | None, typer.Option(
+        "--registration", metavar="DIR", help="Registration directory.",
+        show_default="none: results labelled 'not pre-registered'")] = None,
+    deviation_reason: Annotated[str, typer.Option(
+        "--deviation-reason", metavar="TEXT", help="Why the protocol differs, if it does.")] = "",
     bayes: Annotated[
         bool, typer.Option("--bayes/--no-bayes", help="Fit the Bayesian plan.")
     ] = True,
-    draws: Annotated[int | None, typer.Option("--draws", help="Posterior draws per chain.")] = None,
-    chains: Annotated[int | None, typer.Option("--chains", help="Chains.")] = None,
+    draws: Annotated[int | None, typer.Option(
+        "--draws", metavar="N", help="Posterior draws per chain.",
+        show_default="the protocol's plan")] = None,
+    chains: Annotated[int | None, typer.Option(
+        "--chains", metavar="N", help="Chains.", show_default="the protocol's plan")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace existing results.")] = False,
     ledger: LedgerOption = None,
     audit_sample: Annotated[Path | None, typer.Option(
-        "--audit-sample", help="The audit sample the reviewers judged (`trialkit "
+        "--audit-sample", metavar="FILE", help="The audit sample the reviewers judged (`trialkit "
         "audit-sample`), when the protocol reviews a sample of spends.")] = None,
 ) -> None:
     """Run the registered plan (frequentist and Bayesian); write results as JSON and CSV."""
@@ -383,13 +492,12 @@ def analyse(
     typer.echo(f"wrote {out}")
 
 
-@app.command(name="report")
+@command("trialkit report results --out report.html", name="report")
 @user_errors
 def report_command(
     results: Annotated[Path, typer.Argument(help="Results directory from `trialkit analyse`.")],
-    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path(
-        "report.html"
-    ),
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="FILE", help="HTML file to write.")] = Path("report.html"),
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report.")] = False,
     ledger: LedgerOption = None,
 ) -> None:
@@ -398,12 +506,11 @@ def report_command(
     typer.echo(f"wrote {path}")
 
 
-@app.command()
+@command("trialkit demo --out trialkit-demo --no-bayes")
 @user_errors
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="New directory for the demo.")] = Path(
-        "trialkit-demo"
-    ),
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="DIR", help="New directory for the demo.")] = Path("trialkit-demo"),
     bayes: Annotated[
         bool, typer.Option("--bayes/--no-bayes", help="Fit the Bayesian plan too.")
     ] = True,

@@ -13,16 +13,19 @@ from pathlib import Path
 
 from trialkit.errors import OverwriteError
 
+_REPLACE = ("choose another path, move the old one away, or pass --force if you really mean "
+            "to replace it.")
 
-def ensure_absent(path: str | os.PathLike[str], *, force: bool = False, what: str = "file") -> None:
-    """Raise :class:`OverwriteError` if ``path`` exists and ``force`` is false."""
+
+def ensure_absent(path: str | os.PathLike[str], *, force: bool = False, what: str = "file",
+                  fix: str = _REPLACE) -> None:
+    """Raise :class:`OverwriteError` if ``path`` exists and ``force`` is false.
+
+    ``fix`` ends the message; callers whose command has no ``--force`` give their own.
+    """
     p = Path(path)
     if p.exists() and not force:
-        raise OverwriteError(
-            f"{p}: refusing to overwrite the existing {what}. "
-            "Fix: choose another path, move the old one away, or pass --force "
-            "if you really mean to replace it."
-        )
+        raise OverwriteError(f"{p}: refusing to overwrite the existing {what}. Fix: {fix}")
 
 
 def atomic_write(

@@ -69,7 +69,9 @@ def freeze(protocol: Protocol, out: str | Path, *, source_text: str | None = Non
         If ``out`` already holds a registration.
     """
     directory = Path(out)
-    ensure_absent(directory / RECORD, what="registration")
+    ensure_absent(directory / RECORD, what="registration",
+                  fix="register into a new directory with --out; a registration is never "
+                  "replaced, so that it keeps showing what was fixed before the data came.")
     record = {
         "protocol_id": protocol.identity.id,
         "protocol_version": protocol.identity.version,

@@ -71,6 +71,10 @@ class RawLedger:
     torn: TornLine | None
 
 
+_GIVE_LEDGER = ("give the ledger.jsonl file itself (with --ledger, or as the argument of "
+                "`trialkit verify`).")
+
+
 def _refuse(ledger: Path, why: str, fix: str) -> RegistrationError:
     return RegistrationError(f"{ledger}: {why}. Fix: {fix}")
 
@@ -78,23 +82,24 @@ def _refuse(ledger: Path, why: str, fix: str) -> RegistrationError:
 def _open(ledger: Path, *, write: bool) -> int:
     if ledger.is_symlink():
         raise _refuse(ledger, f"the ledger is a symbolic link (to {os.readlink(ledger)}); "
-                      "trialkit does not follow it", "point --ledger at the ledger file itself.")
+                      "trialkit does not follow it", _GIVE_LEDGER)
     flags = (os.O_RDWR | os.O_APPEND | os.O_CREAT) if write else os.O_RDONLY
     flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(ledger, flags, 0o666)
     except FileNotFoundError:
-        raise _refuse(ledger, "no ledger here", "run `trialkit register` first, or point "
-                      "--ledger at the pilot's ledger.jsonl.") from None
+        raise _refuse(ledger, "no ledger here", "give the pilot's ledger.jsonl (with "
+                      "--ledger, or as the argument of `trialkit verify`), or run "
+                      "`trialkit register` first to start one.") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # became a link after the check above
             raise _refuse(ledger, "the ledger is a symbolic link; trialkit does not follow it",
-                          "point --ledger at the ledger file itself.") from None
+                          _GIVE_LEDGER) from None
         raise _refuse(ledger, f"cannot open the ledger ({exc.strerror})",
                       "check the path and its permissions.") from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise _refuse(ledger, "not a regular file", "point --ledger at the ledger.jsonl file.")
+        raise _refuse(ledger, "not a regular file", _GIVE_LEDGER)
     return fd
 
 
