@@ -128,7 +128,11 @@ class BalanceRow(Row):
 
 
 class PowerRow(Row):
-    """Design power and MDE of one outcome and comparison (``trialkit power`` columns)."""
+    """Design power and MDE of one outcome and comparison (``trialkit power`` columns).
+
+    ``alpha`` is the two-sided alpha, ``effect_unit`` the unit of ``effect`` and ``mde``, and
+    ``under_powered`` says the MDE exceeds the hoped-for effect.
+    """
 
     outcome: str
     role: str
@@ -150,6 +154,9 @@ class PowerRow(Row):
     alpha_per_comparison: Number
     test: str | None
     note: str | None
+    alpha: Number = None
+    effect_unit: str | None = None
+    under_powered: bool | None = None
 
 
 class MisuseRow(Row):

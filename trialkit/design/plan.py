@@ -59,6 +59,7 @@ POWER_COLUMNS: tuple[str, ...] = (
     "outcome", "role", "comparison", "model", "n_units", "n_clusters", "cluster_size",
     "icc", "effect", "power", "target_power", "mde", "mde_standardised", "mde_cace",
     "design_effect", "effective_n", "df", "alpha_per_comparison", "test", "note",
+    "alpha", "effect_unit", "under_powered",
 )  # fmt: skip
 
 
@@ -92,6 +93,16 @@ class PowerRow:
         no MDE exists).
     note
         Anything a reader should know about this row.
+    alpha
+        The protocol's two-sided alpha (``at_planned.alpha_per_comparison`` is what each
+        comparison is tested at after any Bonferroni split across arms).
+    effect_unit
+        The unit of ``effect`` and ``mde``: the outcome's ``unit``, ``"proportion"`` for a
+        binary outcome (a risk difference), ``"hazard ratio"`` for a survival outcome, and
+        ``"scale points"`` for an ordinal outcome without a unit.
+    under_powered
+        True when an effect is hoped for and the MDE exceeds it (or no MDE exists): the pilot
+        is unlikely to detect the effect it hopes for (power below the target).
     """
 
     outcome: str
@@ -106,6 +117,9 @@ class PowerRow:
     at_planned: PowerResult
     at_target: PowerResult | None
     note: str
+    alpha: float = 0.05
+    effect_unit: str = ""
+    under_powered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +288,33 @@ def _row(
         at_planned=at_planned,
         at_target=at_target,
         note=note.strip(),
+        alpha=protocol.analysis.frequentist.alpha,
+        effect_unit=_effect_unit(outcome),
+        under_powered=_under_powered(effect, mde, null=null),
     )
+
+
+def _effect_unit(outcome: ProtocolOutcome) -> str:
+    """The unit the power table's effect and MDE of ``outcome`` are in."""
+    if outcome.type == "survival":
+        return "hazard ratio"
+    if outcome.type == "binary":
+        return "proportion"
+    return outcome.unit or ("scale points" if outcome.type == "ordinal" else "")
+
+
+def _under_powered(effect: float, mde: float, *, null: float) -> bool:
+    """An effect is hoped for and the MDE lies beyond it (or there is no MDE).
+
+    Distances from the null are compared on the log scale for a ratio (null 1).
+    """
+    if effect == null:
+        return False
+    if math.isnan(mde):
+        return True
+    if null == 1.0:
+        return abs(math.log(mde)) > abs(math.log(effect))
+    return abs(mde) > abs(effect)
 
 
 def _events_note(
@@ -371,4 +411,7 @@ def _record(row: PowerRow) -> dict[str, object]:
         "alpha_per_comparison": planned.alpha_per_comparison,
         "test": planned.test,
         "note": row.note,
+        "alpha": row.alpha,
+        "effect_unit": row.effect_unit,
+        "under_powered": row.under_powered,
     }

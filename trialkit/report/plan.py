@@ -13,6 +13,7 @@ from typing import Any
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
 from trialkit.report.phrases import rules_words
+from trialkit.report.tables import digits_for, fmt
 from trialkit.report.words import capitalise, money, percent, plural, quantity
 
 _MULTIPLICITY = {
@@ -250,6 +251,26 @@ def _unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _power_display(row: dict[str, Any]) -> dict[str, Any]:
+    """A power row plus its effect and MDE in the outcome's own unit and its flag in words.
+
+    A binary outcome's risk differences are shown in percentage points, as in the results.
+    """
+    unit = row.get("effect_unit") or ""
+    factor = 100.0 if unit == "proportion" else 1.0
+    values = [row.get("effect"), row.get("mde")]
+    scaled = [v * factor if isinstance(v, int | float) and not isinstance(v, bool) else v
+              for v in values]
+    digits = digits_for(scaled)
+    effect, mde = (fmt(v, digits) for v in scaled)
+    shown = {"effect_text": effect, "mde_text": mde,
+             "unit_text": "percentage points" if unit == "proportion" else unit, "flag": None}
+    if row.get("under_powered"):
+        suffix = f" {shown['unit_text']}" if shown["unit_text"] else ""
+        shown["flag"] = f"MDE {mde}{suffix} against a hoped-for {effect}{suffix}"
+    return {**row, **shown}
+
+
 def registration_dict(registration: Any) -> dict[str, Any]:
     """A registration object or mapping as ``{"registered", "protocol_hash", ...}``."""
     if registration is None:
@@ -320,7 +341,7 @@ def plan_context(
         "missing_text": _MISSING[protocol.analysis.frequentist.missing_data],
         "priors": _priors(protocol),
         "rules": rules_words(protocol),
-        "power_rows": _unique(_rows(power)),
+        "power_rows": [_power_display(r) for r in _unique(_rows(power))],
         "diagnosis_rows": [
             {
                 _DIAGNOSANDS.get(k, k.replace("_", " ").capitalize()): (
