@@ -7,6 +7,7 @@ line is one error, warning or finding, so the counts never disagree with the lin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -17,60 +18,80 @@ GROUP_FROM = 3
 #: Rows named in a grouped line.
 ROWS_SHOWN = 5
 
+_MORE = re.compile(r"^([\d,]+) more rows")
+
 _Key = tuple[Severity, str | None, str | None, str | None, str | None, str | None]
 
 
 def _key(issue: Issue) -> _Key | None:
     where = issue.location
-    if where.row is None or where.column is None:
+    if where.column is None:
         return None
     return (issue.severity, where.file, where.sheet, where.column, issue.fix, issue.expected)
 
 
-def grouped(issues: Iterable[Issue]) -> list[tuple[Issue, tuple[int, ...]]]:
-    """Each issue with the rows it stands for: ``()`` for an issue printed alone, every row
-    of its group for the first issue of a group (the rest of the group is left out)."""
+def _more_rows(issue: Issue) -> int:
+    """The count of an issue standing for rows not listed one by one ("1,500 more rows …"),
+    or 0 for an ordinary issue."""
+    match = _MORE.match(issue.message)
+    return int(match.group(1).replace(",", "")) if issue.location.row is None and match else 0
+
+
+def grouped(issues: Iterable[Issue]) -> list[tuple[Issue, tuple[int, ...], int]]:
+    """Each issue with the rows it stands for and how many rows in all.
+
+    An issue printed alone has ``()`` and 1 (0 when it has no row); the first issue of a
+    group has every row of its group, and the count adds the rows not listed one by one
+    (the rest of the group, and that summary, are left out).
+    """
     items = list(issues)
-    groups: dict[_Key, list[int]] = {}
+    rows: dict[_Key, list[int]] = {}
+    unlisted: dict[_Key, int] = {}
     for issue in items:
         key = _key(issue)
-        if key is not None:
-            groups.setdefault(key, []).append(int(issue.location.row or 0))
-    out: list[tuple[Issue, tuple[int, ...]]] = []
+        if key is None:
+            continue
+        if issue.location.row is not None:
+            rows.setdefault(key, []).append(int(issue.location.row))
+        elif _more_rows(issue):
+            unlisted[key] = unlisted.get(key, 0) + _more_rows(issue)
+    big = {k for k, v in rows.items() if len(v) + unlisted.get(k, 0) > GROUP_FROM}
+    out: list[tuple[Issue, tuple[int, ...], int]] = []
     done: set[_Key] = set()
     for issue in items:
         key = _key(issue)
-        if key is None or len(groups[key]) <= GROUP_FROM:
-            out.append((issue, ()))
-        elif key not in done:
+        if key is None or key not in big:
+            out.append((issue, (), int(issue.location.row is not None)))
+        elif key not in done and issue.location.row is not None:
             done.add(key)
-            out.append((issue, tuple(groups[key])))
+            out.append((issue, tuple(rows[key]), len(rows[key]) + unlisted.get(key, 0)))
     return out
 
 
-def _line(issue: Issue, rows: Sequence[int]) -> str:
+def _line(issue: Issue, rows: Sequence[int], total: int) -> str:
     if not rows:
         return f"{issue.severity}: {issue}"
     listed = ", ".join(map(str, rows[:ROWS_SHOWN]))
-    more = f", … (first {ROWS_SHOWN} shown; all in --report)" if len(rows) > ROWS_SHOWN else ""
+    listed_all = "all" if total == len(rows) else f"the first {len(rows):,}"
+    more = f", … (first {ROWS_SHOWN} shown; {listed_all} in --report)" if total > ROWS_SHOWN else ""
     first = replace(issue.location, row=None)
-    text = f"{len(rows)} rows: {listed}{more}. Row {rows[0]}: {issue.message}"
+    text = f"{total:,} rows: {listed}{more}. Row {rows[0]}: {issue.message}"
     if issue.fix:
         text += f" Fix: {issue.fix}"
     return f"{issue.severity}: {first}: {text}"
 
 
-def counts(lines: Sequence[tuple[Issue, tuple[int, ...]]]) -> str:
+def counts(lines: Sequence[tuple[Issue, tuple[int, ...], int]]) -> str:
     """``"3 errors, 1 warning"``: the printed lines of each severity.
 
     Examples
     --------
-    >>> counts([(Issue("a"), ()), (Issue("b"), ()), (Issue("c", severity="warning"), ())])
+    >>> counts([(Issue("a"), (), 0), (Issue("b"), (), 0), (Issue("c", severity="warning"), (), 0)])
     '2 errors, 1 warning'
     """
     parts = []
     for severity in ("error", "warning", "finding"):
-        n = sum(1 for issue, _ in lines if issue.severity == severity)
+        n = sum(1 for issue, _, _ in lines if issue.severity == severity)
         if n or severity == "error":
             parts.append(f"{n} {severity}{'' if n == 1 else 's'}")
     return ", ".join(parts)
@@ -95,4 +116,4 @@ def summary_lines(issues: Iterable[Issue]) -> tuple[str, list[str]]:
     order = {"error": 0, "warning": 1, "finding": 2}
     ranked = sorted(issues, key=lambda i: order[i.severity])
     lines = grouped(ranked)
-    return counts(lines), [_line(issue, rows) for issue, rows in lines]
+    return counts(lines), [_line(issue, rows, total) for issue, rows, total in lines]

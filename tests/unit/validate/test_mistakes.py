@@ -246,3 +246,20 @@ def test_excel_errors_found_in_the_first_sheet_only_as_openpyxl_reads_them(
     assert (7, 27, "#N/A") in found
     assert len(found) == 1 + len(range(0, 30_000, 997))
     assert all(row >= 2 for row, _, _ in found)
+
+
+def test_rows_beyond_the_listed_ones_are_counted_in_the_same_line(
+    protocol: Protocol, tmp_path: Path
+) -> None:
+    clients = make_clients(per_team=70)
+    clients.loc[:1499, "wellbeing"] = 140  # 1,500 rows; the issues list the first 1,000
+    with pytest.raises(DataValidationError) as caught:
+        validate.outcomes(protocol, make_allocation(), _files(tmp_path, clients))
+    head, *lines = str(caught.value).splitlines()
+    assert head.startswith("1 error in the outcome data")
+    assert lines == [
+        'error: clients.csv, column "wellbeing": 1,500 rows: 2, 3, 4, 5, 6, … (first 5 shown; '
+        "the first 1,000 in --report). Row 2: 140 is outside the range 7–35 declared for outcome "
+        '"wellbeing". Fix: correct the value, or widen `outcomes.wellbeing.range` and '
+        "re-register."
+    ]
