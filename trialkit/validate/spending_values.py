@@ -20,6 +20,7 @@ from trialkit.protocol.model import Protocol
 from trialkit.validate.coding import blank_mask, normalise
 from trialkit.validate.frames import code_dates
 from trialkit.validate.issues import MAX_ROWS_PER_RULE, sheet_row, show
+from trialkit.validate.texts import short_keys
 
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
@@ -150,12 +151,18 @@ def currencies(
 def positions_in(values: pd.Series, known: pd.Index) -> IntArray:
     """Each value's position in ``known`` (its first), −1 where it is not there or missing.
 
-    Text columns are looked up with Arrow's hash table, the fastest way for a million ids;
-    the positions then serve as the values' codes.
+    Short ids (up to 7 bytes) are looked up as numbers (:func:`~trialkit.validate.texts.
+    short_keys`), other text with Arrow's hash table; the positions then serve as the
+    values' codes.
     """
     import pyarrow as pa  # type: ignore[import-untyped]
     import pyarrow.compute as pc  # type: ignore[import-untyped]
 
+    keys, wanted = short_keys(values), short_keys(pd.Series(known))
+    if keys is not None and wanted is not None:
+        table = pd.Index(wanted)
+        if table.is_unique:
+            return np.asarray(table.get_indexer(pd.Index(keys)), dtype=np.int64)
     if pd.api.types.is_string_dtype(values.dtype) and pd.api.types.is_string_dtype(known.dtype):
         try:
             array = pa.array(values.array)

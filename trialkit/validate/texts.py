@@ -34,24 +34,29 @@ def arrow_chunks(series: pd.Series) -> list[Any] | None:
     return list(array.chunks) if isinstance(array, pa.ChunkedArray) else [array]
 
 
-def _edges(chunk: Any) -> tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.int64]]:
-    """Each value's first and last byte (0 where empty) and its length in bytes."""
+def _buffers(chunk: Any) -> tuple[NDArray[np.int64], NDArray[np.uint8]]:
+    """A string array's offsets (one more than its values) and its bytes."""
     import pyarrow as pa
 
     _, offsets_buffer, data_buffer = chunk.buffers()
     width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
     raw = np.frombuffer(offsets_buffer, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
-    offsets = np.asarray(raw, dtype=np.int64)
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else None
+    return np.asarray(raw, dtype=np.int64), np.zeros(0, np.uint8) if data is None else data
+
+
+def _edges(chunk: Any) -> tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.int64]]:
+    """Each value's first and last byte (0 where empty) and its length in bytes."""
+    offsets, data = _buffers(chunk)
     start = offsets[:-1]
     length = offsets[1:] - start
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else None
-    if data is None or not len(data):
+    if not len(data):
         empty = np.zeros(len(chunk), dtype=np.uint8)
-        return empty, empty, np.asarray(length, dtype=np.int64)
+        return empty, empty, length
     has = length > 0
     first = np.where(has, data[np.minimum(start, len(data) - 1)], 0).astype(np.uint8)
     last = np.where(has, data[np.clip(start + length - 1, 0, len(data) - 1)], 0).astype(np.uint8)
-    return first, last, np.asarray(length, dtype=np.int64)
+    return first, last, length
 
 
 def _plain(byte: NDArray[np.uint8]) -> BoolArray:
@@ -89,6 +94,47 @@ def blank_text(series: pd.Series) -> BoolArray | None:
             blank[unsure] = np.asarray(spaces.to_numpy(zero_copy_only=False), dtype=bool)
         parts.append(blank)
     return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
+def short_keys(series: pd.Series) -> NDArray[np.uint64] | None:
+    """Each value as one 64-bit number, when every value is at most 7 bytes long (``None``
+    otherwise, or when the column is not Arrow text): its bytes, then its length in the
+    top byte (255: missing). Equal numbers, equal values; short ids (``C123456``) are then
+    looked up as numbers, which hashes several times faster than text.
+
+    Examples
+    --------
+    >>> keys = short_keys(pd.Series(["C1", "C12", "C1", None], dtype="str"))
+    >>> [hex(k) for k in keys.tolist()]
+    ['0x200000000003143', '0x300000000323143', '0x200000000003143', '0xff00000000000000']
+    """
+    chunks = arrow_chunks(series)
+    if chunks is None:
+        return None
+    parts = []
+    for chunk in chunks:
+        packed = _packed(chunk)
+        if packed is None:
+            return None
+        parts.append(packed)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+
+
+def _packed(chunk: Any) -> NDArray[np.uint64] | None:
+    offsets, data = _buffers(chunk)
+    start = offsets[:-1]
+    length = offsets[1:] - start
+    valid = _valid(chunk)
+    length = np.where(valid, length, 0)
+    if len(length) and int(length.max()) > 7:
+        return None
+    padded = np.zeros(len(data) + 8, dtype=np.uint8)
+    padded[: len(data)] = data
+    key = np.where(valid, length, 255).astype(np.uint64) << np.uint64(56)
+    for j in range(int(length.max()) if len(length) else 0):
+        byte = np.where(length > j, padded[start + j], 0).astype(np.uint64)
+        key |= byte << np.uint64(8 * j)
+    return np.asarray(key, dtype=np.uint64)
 
 
 def needs_trimming(series: pd.Series) -> bool:

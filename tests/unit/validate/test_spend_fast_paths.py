@@ -18,7 +18,8 @@ from trialkit.validate.spending_calendar import (
     public_holidays,
     working_days,
 )
-from trialkit.validate.texts import blank_text, needs_trimming
+from trialkit.validate.spending_values import positions_in
+from trialkit.validate.texts import blank_text, needs_trimming, short_keys
 
 #: Characters that make blank and trimming hard: ASCII and Unicode spaces, control
 #: characters Python counts as spaces, multi-byte letters.
@@ -60,6 +61,23 @@ def test_no_id_that_strip_would_change_is_missed(
     if not needs_trimming(series):
         assert series.str.strip().equals(series)
         assert all(t is None or t == t.strip() for t in texts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values, values, st.integers(0, 40), st.booleans())
+def test_ids_looked_up_as_numbers_are_found_where_arrow_finds_them(
+    texts: list[str | None], known: list[str | None], cut: int, large: bool
+) -> None:
+    series = _series(texts, cut=min(cut, len(texts)), large=large)
+    ids = pd.Index([k for k in dict.fromkeys(known) if k is not None], dtype="str")
+    expected = pc.index_in(pa.array(texts, type=pa.string()), value_set=pa.array(list(ids), type=pa.string()))
+    assert positions_in(series, ids).tolist() == expected.fill_null(-1).to_pylist()
+    keys = short_keys(series)
+    if keys is None:  # only for values longer than 7 bytes
+        assert any(t is not None and len(t.encode()) > 7 for t in texts)
+    else:  # equal keys exactly for equal values
+        pairs = list(zip(keys.tolist(), texts, strict=True))
+        assert all((a == b) == (s == u) for a, s in pairs for b, u in pairs)
 
 
 def test_plain_ids_need_no_trimming_and_blank_is_none_off_arrow() -> None:
