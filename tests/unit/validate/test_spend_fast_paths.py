@@ -41,9 +41,7 @@ def _series(texts: list[str | None], *, cut: int, large: bool) -> pd.Series:
 
 @settings(max_examples=300, deadline=None)
 @given(values, st.integers(0, 40), st.booleans())
-def test_blank_text_is_arrow_utf8_is_space(
-    texts: list[str | None], cut: int, large: bool
-) -> None:
+def test_blank_text_is_arrow_utf8_is_space(texts: list[str | None], cut: int, large: bool) -> None:
     series = _series(texts, cut=min(cut, len(texts)), large=large)
     array = pa.array(texts, type=pa.string())
     expected = pc.or_kleene(pc.equal(pc.utf8_length(array), 0), pc.utf8_is_space(array))
@@ -70,7 +68,9 @@ def test_ids_looked_up_as_numbers_are_found_where_arrow_finds_them(
 ) -> None:
     series = _series(texts, cut=min(cut, len(texts)), large=large)
     ids = pd.Index([k for k in dict.fromkeys(known) if k is not None], dtype="str")
-    expected = pc.index_in(pa.array(texts, type=pa.string()), value_set=pa.array(list(ids), type=pa.string()))
+    expected = pc.index_in(
+        pa.array(texts, type=pa.string()), value_set=pa.array(list(ids), type=pa.string())
+    )
     assert positions_in(series, ids).tolist() == expected.fill_null(-1).to_pylist()
     keys = short_keys(series)
     if keys is None:  # only for values longer than 7 bytes
