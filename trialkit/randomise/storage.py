@@ -13,6 +13,7 @@ import pandas as pd
 
 from trialkit._core.files import atomic_write, ensure_absent, sha256_file
 from trialkit._core.hashing import sha256_bytes
+from trialkit._core.names import did_you_mean
 from trialkit._core.provenance import Provenance
 from trialkit._core.spreadsheet import ESCAPING, neutralise_csv, restore
 from trialkit.errors import DataValidationError, Issue, Location
@@ -119,8 +120,11 @@ def _row_issues(frame: pd.DataFrame, meta: dict[str, Any], source: str) -> list[
         ok = np.isin(steps, np.arange(1, len(meta["arms"]) + 1))
         flag(~ok, "step", "`{value}` is not a step of this design", "restore the original file.")
     else:
-        flag(~frame["arm"].isin(meta["arms"]).to_numpy(), "arm",
-             "`{value}` is not an arm of this allocation", "restore the original file.")
+        arms = [str(a) for a in meta["arms"]]
+        for label in dict.fromkeys(frame["arm"][~frame["arm"].isin(arms)]):
+            flag((frame["arm"] == label).to_numpy(), "arm",
+                 f"`{{value}}` is not an arm of this allocation (its arms: {', '.join(arms)})."
+                 f"{did_you_mean(str(label), arms)}", "restore the original file.")
     return issues
 
 

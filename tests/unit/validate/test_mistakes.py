@@ -263,3 +263,36 @@ def test_rows_beyond_the_listed_ones_are_counted_in_the_same_line(
         '"wellbeing". Fix: correct the value, or widen `outcomes.wellbeing.range` and '
         "re-register."
     ]
+
+
+def test_read_allocation_suggests_the_arm_meant(tmp_path: Path) -> None:
+    import json
+    from types import MappingProxyType
+
+    import numpy as np
+
+    from trialkit._core.files import sha256_file
+    from trialkit._core.provenance import Provenance
+    from trialkit.randomise import metadata_path, read_allocation, write_allocation
+    from trialkit.randomise.allocation import Allocation
+
+    frame = make_allocation()
+    allocation = Allocation(
+        unit_id=frame["unit_id"].to_numpy(dtype=object), block=None, cluster=None,
+        arm=frame["arm"].to_numpy(dtype=object), probability=frame["probability"].to_numpy(),
+        step=None, pair=None, arms=("usual", "budget"), scheme="complete",
+        parameters=MappingProxyType({}), algorithm_version="1", provenance=Provenance(seed=1),
+    )  # fmt: skip
+    path = write_allocation(allocation, tmp_path / "allocation.csv")
+    text = path.read_text(encoding="utf-8").replace("T02,,,budget", "T02,,,Budget")
+    path.write_text(text, encoding="utf-8")
+    meta = json.loads(metadata_path(path).read_text(encoding="utf-8"))
+    meta["csv_sha256"] = sha256_file(path)  # edited behind trialkit's back
+    metadata_path(path).write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(DataValidationError) as caught:
+        read_allocation(path)
+    assert (
+        'row 3, column "arm": `Budget` is not an arm of this allocation (its arms: usual, '
+        "budget). Did you mean `budget`?"
+    ) in str(caught.value)
+    assert np.sum([i.value == "Budget" for i in caught.value.issues]) == 1
