@@ -296,3 +296,15 @@ def test_read_allocation_suggests_the_arm_meant(tmp_path: Path) -> None:
         "budget). Did you mean `budget`?"
     ) in str(caught.value)
     assert np.sum([i.value == "Budget" for i in caught.value.issues]) == 1
+
+
+def test_analyse_stops_at_an_undeclared_arm_before_any_estimate(tmp_path: Path) -> None:
+    from trialkit import api
+
+    allocation = _allocation_csv(tmp_path, {1: "Budget"})
+    with pytest.raises(DataValidationError, match=r"Did you mean `budget`\?"):
+        api.analyse(
+            FLAGSHIP, allocation, _files(tmp_path, make_clients()), tmp_path / "results",
+            bayesian=False,
+        )  # fmt: skip
+    assert not (tmp_path / "results").exists()
