@@ -4,7 +4,8 @@ Used by ``trialkit simulate``, the demo and design diagnosis. Every outcome is d
 latent normal with a cluster (unit) random effect whose share of variance is the declared
 ICC and whose individual part is explained by the baseline to the declared R²; the latent is
 then mapped to the outcome's type (continuous, binary, count, ordinal, proportion), shifted by
-the declared effect (times ``effect_scale``) in every treated arm, clipped to the declared
+the declared effect (times ``effect_scale``) in every treated arm's units that take the
+intervention up (a unit that does not keeps its control outcome), clipped to the declared
 range, and lost at the declared attrition rate. Ordinal outcomes are written as their text
 labels, as survey exports are. Time-to-event outcomes are written as joining and leaving
 dates and leaving reasons (:mod:`trialkit.diagnose.survival`), never lost to attrition. A
@@ -71,9 +72,10 @@ def fabricate(
     unit_arm = arms.reindex(ids).to_numpy()
     effects = rng.standard_normal((len(ids), len(protocol.outcomes)))
     unit_frame = _unit_frame(protocol, units, unit_arm, rng)
+    received = _received(protocol, unit_frame, unit_arm)
     every = np.arange(len(ids))
     _add_outcomes(unit_frame, protocol, protocol.units.name, every,
-                  unit_arm != protocol.control.id, effects, rng, scale=effect_scale)
+                  received, effects, rng, scale=effect_scale)
     frames = {protocol.units.name: unit_frame}
     ledger = protocol.spending.level if protocol.spending is not None else None
     for level in protocol.levels:
@@ -93,7 +95,7 @@ def fabricate(
             step = steps.reindex(ids).to_numpy()[rows]
             treated = frame[periods.period_column].to_numpy() >= step
         else:
-            treated = unit_arm[rows] != protocol.control.id
+            treated = received[rows]
         frame.insert(
             0, level.id_column, [f"{level.name[:2].upper()}{i + 1:05d}" for i in range(len(frame))]
         )
@@ -120,6 +122,18 @@ def _ledger(protocol: Protocol, frames: dict[str, pd.DataFrame], ids: NDArray[np
     _add_outcomes(frame, protocol, level.name, rows, unit_arm[rows] != protocol.control.id,
                   effects, rng, scale=scale)
     return frame
+
+
+def _received(protocol: Protocol, unit_frame: pd.DataFrame,
+              unit_arm: NDArray[np.object_]) -> NDArray[np.bool_]:
+    """Which units receive the intervention: those in a treated arm that take it up (the
+    first CACE estimand's take-up column), so the effect flows only through take-up (the
+    exclusion restriction)."""
+    column = next((e.take_up_column for e in protocol.estimands
+                   if e.type == "CACE" and e.take_up_column), None)
+    if column is not None and column in unit_frame:
+        return np.asarray(unit_frame[column].to_numpy() == 1, dtype=bool)
+    return np.asarray(unit_arm != protocol.control.id, dtype=bool)
 
 
 def fabricate_units(protocol: Protocol, *, rng: np.random.Generator,

@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trialkit.diagnose.generate import Draw, SimulationDesign
+from trialkit.diagnose.generate import Draw, SimulationDesign, take_up_column
 from trialkit.errors import TrialkitError
 from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame, as_rates
+from trialkit.estimate.frequentist.iv import iv
 from trialkit.estimate.frequentist.plan import estimate_outcome
 from trialkit.estimate.frequentist.result import t_inference
 from trialkit.protocol.outcomes import Outcome
@@ -23,17 +24,32 @@ RESULT_COLUMNS = ("estimate", "std_error", "df", "p_value", "ci_low", "ci_high")
 def simulation_frame(
     design: SimulationDesign, outcome: Outcome, draw: Draw, sim: int
 ) -> AnalysisFrame:
-    """The analysis frame of simulation ``sim``: observed rows with arm, block and cluster."""
+    """The analysis frame of simulation ``sim``: observed rows with arm, block and cluster
+    (in a stepped wedge the arm a row is exposed to and its period; where the protocol
+    declares non-compliance, the take-up column)."""
     p = design.protocol
     units, slots = np.nonzero(draw.mask[sim])
     arm_ids = np.array([arm.id for arm in p.arms], dtype=object)
+    wedge = p.design.stepped_wedge
+    if wedge is not None and draw.assigned is not None:
+        treated = next(arm.id for arm in p.arms if not arm.control)
+        arm = np.where(draw.assigned[sim][units, slots], treated, p.control.id)
+    else:
+        arm = arm_ids[draw.arms[sim][units]]
     data = pd.DataFrame(
         {
             outcome.data_column: draw.y[sim][units, slots],
-            "arm": arm_ids[draw.arms[sim][units]],
+            "arm": arm,
             "cluster": design.clusters[units],
         }
     )
+    fixed_effects: tuple[str, ...] = ()
+    if wedge is not None:
+        data[wedge.period_column] = slots // (draw.y.shape[2] // draw.periods)
+        fixed_effects = (wedge.period_column,)
+    column = take_up_column(p)
+    if column is not None and draw.complier is not None:
+        data[column] = (draw.complier[sim][units] & (arm != p.control.id)).astype(np.int64)
     for name, values in draw.covariates.items():
         data[name] = values[sim][units, slots]
     if draw.exposure is not None and outcome.exposure is not None:
@@ -51,28 +67,78 @@ def simulation_frame(
         blocks=blocks,
         covariates=covariates,
         baseline=outcome.baseline or None,
+        fixed_effects=fixed_effects,
     )
 
 
 def estimate_frames(
     design: SimulationDesign, outcome: Outcome, draw: Draw, *, ci_level: float
-) -> np.ndarray:
-    """The plan's estimator on every simulation of ``draw``: ``(S, 6)`` result rows.
+) -> dict[str, np.ndarray]:
+    """The plan's estimator on every simulation of ``draw``: ``(S, 6)`` result rows per
+    treated arm (its ITT against control), keyed by the arm's id.
 
     A simulation whose estimator fails (e.g. an arm with no observed rows) gives NaNs.
     """
     p = design.protocol
-    treated = next(arm.id for arm in p.arms if not arm.control)
-    out = np.full((draw.y.shape[0], len(RESULT_COLUMNS)), np.nan)
+    treated = [arm.id for arm in p.arms if not arm.control]
+    out = {arm: np.full((draw.y.shape[0], len(RESULT_COLUMNS)), np.nan) for arm in treated}
     for sim in range(draw.y.shape[0]):
         frame = simulation_frame(design, outcome, draw, sim)
         try:
             result = estimate_outcome(p, frame, outcome.data_column, outcome.name)
         except TrialkitError:
             continue
-        table = result.to_frame()
-        rows = table[table["term"].isin(["arm", f"arm[{treated}]"])]
-        estimate, se, df = (float(rows[c].iloc[0]) for c in ("estimate", "std_error", "df"))
-        _, p_value, low, high = t_inference(estimate, se, df, ci_level)
-        out[sim] = (estimate, se, df, p_value, low, high)
+        table = result.to_frame().set_index("term")
+        for arm in treated:
+            term = "arm" if len(treated) == 1 else f"arm[{arm}]"
+            if term in table.index:
+                out[arm][sim] = _row(table, term, ci_level)
     return out
+
+
+def estimate_cace_frames(
+    design: SimulationDesign, outcome: Outcome, draw: Draw, *, ci_level: float
+) -> dict[str, np.ndarray]:
+    """The plan's CACE (instrumental variables, the ITT's covariates, blocks and errors)
+    on every simulation of ``draw``: ``(S, 6)`` result rows per treated arm."""
+    p = design.protocol
+    column = take_up_column(p)
+    assert column is not None
+    plan = p.analysis.frequentist
+    treated = [arm.id for arm in p.arms if not arm.control]
+    out = {arm: np.full((draw.y.shape[0], len(RESULT_COLUMNS)), np.nan) for arm in treated}
+    for sim in range(draw.y.shape[0]):
+        frame = simulation_frame(design, outcome, draw, sim)
+        data = frame.complete(
+            outcome.data_column, column, *([outcome.exposure] if outcome.exposure else [])
+        )
+        try:
+            result = iv(
+                data,
+                outcome.data_column,
+                "arm",
+                received=column,
+                covariates=tuple(frame.usable_covariates(outcome.data_column)),
+                cluster=frame.cluster,
+                blocks=frame.blocks,
+                fixed_effects=frame.fixed_effects,
+                control=p.control.id,
+                se_type=None if plan.se_type == "auto" else plan.se_type,
+                per_arm=True,
+                weights=outcome.exposure,
+            )
+        except TrialkitError:
+            continue
+        table = result.second_stage.to_frame().set_index("term")
+        for arm in treated:
+            term = column if len(treated) == 1 else f"{column}[{arm}]"
+            if term in table.index:
+                out[arm][sim] = _row(table, term, ci_level)
+    return out
+
+
+def _row(table: pd.DataFrame, term: str, ci_level: float) -> tuple[float, ...]:
+    values = table.loc[[term], ["estimate", "std_error", "df"]].to_numpy(dtype=np.float64)
+    estimate, se, df = (float(v) for v in values[0])
+    _, p_value, low, high = t_inference(estimate, se, df, ci_level)
+    return (estimate, se, df, p_value, low, high)

@@ -182,16 +182,32 @@ def _coded(name: str, values: NDArray[np.generic], categorical: bool) -> dict[st
 class Draw:
     """Simulated rows of one outcome, laid out ``(S, n_units, m)``.
 
+    In a stepped wedge the ``m`` slots of a unit are its periods' rows, period-major
+    (slot ``j`` is in period ``j // (m / periods)``).
+
     Attributes
     ----------
     arms
-        ``(S, n_units)`` arm index of each unit (the protocol's arm order).
+        ``(S, n_units)`` arm index of each unit (the protocol's arm order; the crossover
+        step index in a stepped wedge).
     y, mask
         Outcome values and which slots are observed rows.
     covariates
         The plan's covariates (unit-level ones broadcast, the baseline last) by name.
     exposure
         Each row's exposure, for a count analysed as a rate; else ``None``.
+    y0, y1
+        Each row's potential outcomes without and with the intervention, on the observed
+        scale (after rounding and clipping), for every slot that exists (observed or lost).
+    exists
+        Which slots are rows of the population (before attrition).
+    assigned
+        Whether each row's unit is assigned (or, in a stepped wedge, exposed) to a treated arm.
+    complier
+        ``(S, n_units)`` whether each unit takes the intervention up when offered, where the
+        protocol declares non-compliance; else ``None`` (everyone complies).
+    periods
+        Periods per unit (1 unless a stepped wedge).
     """
 
     arms: IntArray
@@ -199,17 +215,42 @@ class Draw:
     mask: NDArray[np.bool_]
     covariates: dict[str, FloatArray]
     exposure: FloatArray | None = None
+    y0: FloatArray | None = None
+    y1: FloatArray | None = None
+    exists: NDArray[np.bool_] | None = None
+    assigned: NDArray[np.bool_] | None = None
+    complier: NDArray[np.bool_] | None = None
+    periods: int = 1
+
+
+def take_up_column(protocol: Protocol) -> str | None:
+    """The take-up column of the first CACE estimand, where the protocol declares
+    non-compliance (``power.compliance < 1``); else ``None``."""
+    if protocol.power.compliance >= 1 or protocol.design.stepped_wedge is not None:
+        return None
+    return next(
+        (e.take_up_column for e in protocol.estimands if e.type == "CACE" and e.take_up_column),
+        None,
+    )
 
 
 def draw_outcome(
     design: SimulationDesign, outcome: Outcome, arms: IntArray, rng: np.random.Generator
 ) -> Draw:
-    """Draw ``outcome`` and the plan's covariates for each assignment in ``arms``."""
+    """Draw ``outcome`` and the plan's covariates for each assignment in ``arms``.
+
+    Every row gets both potential outcomes from the same latent draw (and the same
+    rounding noise); the observed value is the treated one only where the unit is assigned
+    a treated arm and takes it up (the exclusion restriction: a unit offered the
+    intervention that does not take it up keeps its control outcome).
+    """
     p, a = design.protocol, outcome.assumptions
     assert a is not None
     s, n = arms.shape
     control = next(i for i, arm in enumerate(p.arms) if arm.control)
     level = p.level(outcome.level)
+    wedge = p.design.stepped_wedge
+    periods = wedge.periods if wedge is not None else 1
     if level is None:  # measured on the randomised units themselves
         sizes = np.ones((s, n), dtype=np.int64)
     else:
@@ -218,22 +259,47 @@ def draw_outcome(
             allowed = [i for i, arm in enumerate(p.arms) if arm.id in level.arms]
             sizes = np.where(np.isin(arms, allowed), sizes, 0)
     m = max(int(sizes.max()), 1)
-    mask = (np.arange(m) < sizes[..., None]) & ~(rng.random((s, n, m)) < p.power.attrition)
+    slots = m * periods
+    exists = np.arange(slots) % m < sizes[..., None]
+    mask = exists & ~(rng.random((s, n, slots)) < p.power.attrition)
     effect = rng.standard_normal((s, n, 1)) * np.sqrt(a.icc)
-    individual, base_part = rng.standard_normal((2, s, n, m))
+    individual, base_part = rng.standard_normal((2, s, n, slots))
     within = np.sqrt(1 - a.icc) * (np.sqrt(a.r2) * base_part + np.sqrt(1 - a.r2) * individual)
-    t = np.broadcast_to((arms != control)[..., None], (s, n, m))
+    if wedge is not None:  # exposed from the unit's step (arm index + 1) onwards
+        t = (np.arange(slots) // m)[None, None, :] >= (arms + 1)[..., None]
+    else:
+        t = np.broadcast_to((arms != control)[..., None], (s, n, slots))
     exposure = None
     if outcome.exposure is not None:
-        exposure = draw_exposure(p, s * n * m, rng).reshape(s, n, m)
-    y = _values(outcome, a, effect + within, t, rng, exposure)
+        exposure = draw_exposure(p, s * n * slots, rng).reshape(s, n, slots)
+    state = rng.bit_generator.state  # both potential outcomes from the same noise
+    y1 = _values(outcome, a, effect + within, np.ones((s, n, slots), bool), rng, exposure)
+    rng.bit_generator.state = state
+    y0 = _values(outcome, a, effect + within, np.zeros((s, n, slots), bool), rng, exposure)
     baseline = None
     if outcome.baseline:
         base_latent = effect + np.sqrt(1 - a.icc) * base_part
-        baseline = _values(outcome, a, base_latent, np.zeros((s, n, m), bool), rng, exposure)
+        baseline = _values(outcome, a, base_latent, np.zeros((s, n, slots), bool), rng, exposure)
     covariates = {
-        name: np.broadcast_to(c[None, :, None], (s, n, m))
+        name: np.broadcast_to(c[None, :, None], (s, n, slots))
         for name, c in _unit_covariates(design).items()
     }
-    covariates.update(_row_covariates(design, outcome, (s, n, m), baseline, rng))
-    return Draw(arms, np.where(mask, y, 0.0), mask, covariates, exposure)
+    covariates.update(_row_covariates(design, outcome, (s, n, slots), baseline, rng))
+    complier = None
+    if take_up_column(p) is not None:
+        complier = rng.random((s, n)) < p.power.compliance
+    received = t if complier is None else t & complier[..., None]
+    y = np.where(received, y1, y0)
+    return Draw(
+        arms,
+        np.where(mask, y, 0.0),
+        mask,
+        covariates,
+        exposure,
+        y0=y0,
+        y1=y1,
+        exists=exists,
+        assigned=np.asarray(t),
+        complier=complier,
+        periods=periods,
+    )

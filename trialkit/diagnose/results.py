@@ -48,6 +48,10 @@ class Diagnosis:
         diagnosis on any engine and any number of workers.
     provenance
         trialkit version, protocol hash, seed and time of the run.
+    declared
+        Number of units of the declared design (marked ``*`` in :meth:`summary`), if known.
+    design
+        The declared design in words (type and scheme), printed above the table.
 
     Examples
     --------
@@ -64,6 +68,8 @@ class Diagnosis:
     alpha: float
     seed: int
     provenance: Provenance
+    declared: int | None = None
+    design: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy diagnosands: variant, n_units, outcome, estimand, diagnosand, estimate,
@@ -106,10 +112,11 @@ class Diagnosis:
 
     def summary(self, diagnosands: tuple[str, ...] = SUMMARY_DIAGNOSANDS) -> str:
         """Fixed-width table: each diagnosand with its Monte Carlo SE in brackets."""
-        header = f"{'units':>6}  {'outcome':<24}" + "".join(f"{d:>20}" for d in diagnosands)
+        header = f"{'units':>6}  {'outcome':<36}" + "".join(f"{d:>20}" for d in diagnosands)
         lines = [
             f"Design diagnosis ({self.sims} simulations per variant, alpha "
             f"{self.alpha:g}, seed {self.seed})",
+            *([f"Declared design: {self.design}"] if self.design else []),
             header,
             "-" * len(header),
         ]
@@ -118,8 +125,14 @@ class Diagnosis:
             estimate = values["estimate"].astype(float).to_dict()
             mc_se = values["mc_se"].astype(float).to_dict()
             cells = "".join(f"{_cell(estimate[d], mc_se[d]):>20}" for d in diagnosands)
-            lines.append(f"{n:>6}  {str(outcome)[:24]:<24}{cells}")
-        lines.append("Monte Carlo standard errors in brackets.")
+            mark = "*" if n == self.declared else " "
+            lines.append(f"{n:>5}{mark}  {str(outcome)[:36]:<36}{cells}")
+        if self.declared is not None:
+            lines.append(f"* the declared design ({self.declared} units).")
+        lines.append(
+            "Monte Carlo standard errors in brackets; bias and coverage against the "
+            "estimand of each simulation's potential outcomes."
+        )
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -14,6 +14,7 @@ of workers.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Hashable, Iterator, Sequence
 from concurrent.futures import Executor
@@ -26,19 +27,21 @@ import pandas as pd
 
 from trialkit._core.provenance import Provenance
 from trialkit._core.rng import RawStream
-from trialkit.diagnose.batched import fit_cr2, fit_hc2
+from trialkit.diagnose.batched import BatchedFit, fit_cr2, fit_hc2
 from trialkit.diagnose.diagnosands import BOOTSTRAP_SIMS, Simulated, diagnosands
 from trialkit.diagnose.executors import EngineName, Task, engine, run_tasks
 from trialkit.diagnose.fabricate import fabricate_units
-from trialkit.diagnose.frames import estimate_frames
+from trialkit.diagnose.frames import estimate_cace_frames, estimate_frames
 from trialkit.diagnose.generate import (
     SimulationDesign,
     batch_problem,
     compile_design,
     draw_outcome,
     is_clustered,
+    take_up_column,
 )
-from trialkit.diagnose.layout import simulate_outcome
+from trialkit.diagnose.inquiries import CACE, cace_estimand, itt_estimand
+from trialkit.diagnose.layout import design_arrays
 from trialkit.diagnose.results import Diagnosis
 from trialkit.diagnose.survival_sim import LOG_HR, ROW_COLUMNS, survival_chunk
 from trialkit.errors import TrialkitError
@@ -90,19 +93,36 @@ def select_outcomes(protocol: Protocol, outcomes: OutcomeSet | Sequence[str]) ->
     return tuple(o.name for o in chosen)
 
 
-def result_keys(protocol: Protocol, names: Sequence[str]) -> tuple[str, ...]:
-    """The diagnosis's inquiries: each outcome's name, then ``<name>:log_hr`` for a
-    time-to-event outcome (its Cox log hazard ratio beside the RMST difference)."""
+def result_keys(protocol: Protocol, names: Sequence[str], *, cace: bool = True) -> tuple[str, ...]:
+    """The diagnosis's inquiries: each outcome's ITT (its name; ``<name>[<arm>]`` per
+    treated arm when there are several), its CACE (``<name>:cace``, likewise per arm) where
+    the protocol declares non-compliance, and for a time-to-event outcome its RMST
+    difference (the name) and Cox log hazard ratio (``<name>:log_hr``)."""
     keys: list[str] = []
     for name in names:
-        keys.append(name)
         if protocol.outcome(name).type == "survival":
-            keys.append(name + LOG_HR)
+            keys += [name, name + LOG_HR]
+            continue
+        keys += [_key(protocol, name, arm) for arm in _treated(protocol)]
+        if cace and take_up_column(protocol) is not None:
+            keys += [_key(protocol, name + CACE, arm) for arm in _treated(protocol)]
     return tuple(keys)
 
 
+def _treated(protocol: Protocol) -> list[str]:
+    return [arm.id for arm in protocol.arms if not arm.control]
+
+
+def _key(protocol: Protocol, name: str, arm: str) -> str:
+    return name if len(_treated(protocol)) == 1 else f"{name}[{arm}]"
+
+
 def run_chunk(
-    design: SimulationDesign, outcomes: tuple[str, ...], chunk: Chunk, ci_level: float
+    design: SimulationDesign,
+    outcomes: tuple[str, ...],
+    chunk: Chunk,
+    ci_level: float,
+    cace: bool = True,
 ) -> dict[str, np.ndarray]:
     """Simulate one chunk: ``(size, 7)`` rows per inquiry (``RESULT_COLUMNS``, estimand).
 
@@ -110,7 +130,7 @@ def run_chunk(
     from running chunks side by side (threaded BLAS on small products is many times slower).
     """
     with _one_blas_thread():
-        return _run_chunk(design, outcomes, chunk, ci_level)
+        return _run_chunk(design, outcomes, chunk, ci_level, cace)
 
 
 @contextmanager
@@ -125,7 +145,11 @@ def _one_blas_thread() -> Iterator[None]:
 
 
 def _run_chunk(
-    design: SimulationDesign, outcomes: tuple[str, ...], chunk: Chunk, ci_level: float
+    design: SimulationDesign,
+    outcomes: tuple[str, ...],
+    chunk: Chunk,
+    ci_level: float,
+    cace: bool,
 ) -> dict[str, np.ndarray]:
     p = design.protocol
     draw_seq, data_seq = np.random.SeedSequence(
@@ -140,18 +164,38 @@ def _run_chunk(
         if outcome.type == "survival":
             out.update(survival_chunk(design, outcome, arms, rng, ci_level=ci_level))
             continue
+        draw = draw_outcome(design, outcome, arms, rng)
         if batch_problem(p, outcome) is None:
-            x, y, mask = simulate_outcome(design, outcome, arms, rng)
-            fit = (fit_cr2 if is_clustered(p, outcome) else fit_hc2)(x, y, mask)
+            x, y, mask = design_arrays(design, draw)
+            fit = batched_fit(p, outcome, x, y, mask)
             p_value, low, high = fit.inference(ci_level)
-            rows = np.column_stack([fit.estimate, fit.std_error, fit.df, p_value, low, high])
+            rows = {
+                _treated(p)[0]: np.column_stack(
+                    [fit.estimate, fit.std_error, fit.df, p_value, low, high]
+                )
+            }
         else:
-            draw = draw_outcome(design, outcome, arms, rng)
             rows = estimate_frames(design, outcome, draw, ci_level=ci_level)
-        assert outcome.assumptions is not None
-        effect = np.full((len(rows), 1), float(outcome.assumptions.effect))
-        out[name] = np.hstack([rows, effect])
+        truth = itt_estimand(draw)[:, None]
+        out.update({_key(p, name, arm): np.hstack([r, truth]) for arm, r in rows.items()})
+        if cace and take_up_column(p) is not None:
+            truth = cace_estimand(draw)[:, None]
+            rows = estimate_cace_frames(design, outcome, draw, ci_level=ci_level)
+            out.update(
+                {_key(p, name + CACE, arm): np.hstack([r, truth]) for arm, r in rows.items()}
+            )
     return out
+
+
+def batched_fit(
+    protocol: Protocol, outcome: Outcome, x: np.ndarray, y: np.ndarray, mask: np.ndarray
+) -> BatchedFit:
+    """The plan's errors on batched designs: CR2 with clusters; HC2 without, with the plan's
+    df (Bell-McCaffrey HC2 is CR2 with every row its own cluster, as each unit's one row
+    is here; ``residual``: N - k)."""
+    residual = protocol.analysis.frequentist.df == "residual"
+    clustered = is_clustered(protocol, outcome)
+    return (fit_hc2 if residual and not clustered else fit_cr2)(x, y, mask)
 
 
 def _chunk_size(design: SimulationDesign, outcome: Outcome) -> int:
@@ -181,7 +225,34 @@ def _variants(protocol: Protocol, variants: Sequence[int] | None) -> tuple[int, 
 
 def _design_for(protocol: Protocol, n: int, seed: int) -> SimulationDesign:
     units = fabricate_units(protocol, rng=np.random.default_rng([seed, n]), n=n)
-    return compile_design(protocol, units)
+    return compile_design(protocol, _randomisable_blocks(protocol, units))
+
+
+def _randomisable_blocks(protocol: Protocol, units: pd.DataFrame) -> pd.DataFrame:
+    """``units`` with every block holding at least the units the arms' ratios need.
+
+    Fabricated block labels follow a subgroup's shares (the school protocol's 8% special
+    schools), so a small variant can draw a block of one school, which no blocked scheme can
+    randomise; units of the largest block are moved to it (the last ones, deterministically).
+    Only where units are their own clusters; a stepped wedge allows small blocks.
+    """
+    d = protocol.design
+    uid = protocol.units.id_column
+    if d.stepped_wedge is not None or d.cluster_column not in (None, uid) or not d.block_columns:
+        return units
+    ratios = [arm.ratio for arm in protocol.arms]
+    need = -(-sum(ratios) // min(ratios))
+    frame = units.copy()
+    for column in d.block_columns:
+        counts = frame[column].value_counts()
+        if len(counts) * need > len(frame):
+            continue
+        for label in counts.index[counts < need]:
+            largest = frame[column].value_counts().index[0]
+            short = need - int((frame[column] == label).sum())
+            moved = frame.index[frame[column] == largest][-short:]
+            frame.loc[moved, column] = label
+    return frame
 
 
 def diagnose(
@@ -197,6 +268,7 @@ def diagnose(
     chunk_size: int | None = None,
     bootstrap_sims: int = BOOTSTRAP_SIMS,
     progress: bool = True,
+    estimands: Sequence[str] | None = None,
 ) -> Diagnosis:
     """Diagnose the protocol's design by simulation, for one or more numbers of units.
 
@@ -225,6 +297,10 @@ def diagnose(
         Bootstrap resamples for Monte Carlo SEs of nonlinear diagnosands.
     progress
         Show a tqdm progress bar.
+    estimands
+        Estimand types to diagnose, ``"ITT"`` and/or ``"CACE"``; default every one the
+        protocol declares (CACE where it declares non-compliance, ``power.compliance < 1``,
+        and a take-up column).
 
     Returns
     -------
@@ -261,12 +337,8 @@ def diagnose(
         raise TrialkitError(
             f"The 'sims' parameter must be a whole number of at least 2. Got {sims!r} instead."
         )
-    if protocol.design.stepped_wedge is not None:
-        raise TrialkitError(
-            "diagnosis of stepped-wedge designs is not supported yet. Fix: "
-            "use `trialkit power` (Hussey & Hughes) for this design."
-        )
     seed = protocol.seed if seed is None else int(seed)
+    cace = _wants_cace(protocol, estimands)
     names = select_outcomes(protocol, outcomes)
     sizes = _variants(protocol, variants)
     designs = [_design_for(protocol, n, seed) for n in sizes]
@@ -276,12 +348,47 @@ def diagnose(
         size = chunk_size or min(_chunk_size(design, protocol.outcome(n)) for n in names)
         for i, start in enumerate(range(0, sims, size)):
             chunk = Chunk(v, i, start, min(size, sims - start), seed)
-            tasks[(v, i)] = (run_chunk, (design, names, chunk, ci_level))
+            tasks[(v, i)] = (run_chunk, (design, names, chunk, ci_level, cace))
     results = _run(tasks, sims * len(designs), executor, workers, scheduler, progress)
-    keys = result_keys(protocol, names)
-    return _assemble(sizes, keys, results, alpha=protocol.analysis.frequentist.alpha,
-                     protocol_hash=protocol.content_hash(), sims=sims, seed=seed,
-                     bootstrap_sims=bootstrap_sims)
+    keys = result_keys(protocol, names, cace=cace)
+    diagnosis = _assemble(
+        sizes,
+        keys,
+        results,
+        alpha=protocol.analysis.frequentist.alpha,
+        protocol_hash=protocol.content_hash(),
+        sims=sims,
+        seed=seed,
+        bootstrap_sims=bootstrap_sims,
+    )
+    return dataclasses.replace(
+        diagnosis, declared=protocol.units.planned, design=_described(protocol)
+    )
+
+
+def _wants_cace(protocol: Protocol, estimands: Sequence[str] | None) -> bool:
+    known = ("ITT", "CACE")
+    chosen = known if estimands is None else tuple(estimands)
+    wrong = [e for e in chosen if e not in known]
+    if wrong:
+        raise TrialkitError(
+            f"The 'estimands' parameter must list estimand types among {', '.join(known)}. "
+            f"Got {wrong!r} instead."
+        )
+    return "CACE" in chosen
+
+
+def _described(protocol: Protocol) -> str:
+    d = protocol.design
+    arms = " vs ".join(arm.id for arm in protocol.arms)
+    units = f"{protocol.units.planned} {protocol.units.name}s"
+    text = f"{d.type} randomisation, scheme {d.scheme}, {units} ({arms})"
+    if d.stepped_wedge is not None:
+        text += f", {d.stepped_wedge.steps} steps over {d.stepped_wedge.periods} periods"
+    column = take_up_column(protocol)
+    if column is not None:
+        text += f"; take-up `{column}` {protocol.power.compliance:g} (CACE among compliers)"
+    return text
 
 
 def _run(

@@ -40,7 +40,8 @@ def _table(diagnosis: Diagnosis, outcome: str) -> dict[str, tuple[float, float]]
 def test_survival_outcomes_are_selected_with_two_inquiries(flagship: Protocol) -> None:
     assert NAME in select_outcomes(flagship, "compared")
     assert result_keys(flagship, [NAME, "loneliness"]) == (NAME, f"{NAME}:log_hr",
-                                                           "loneliness")
+                                                           "loneliness", "loneliness:cace")
+    assert result_keys(flagship, [NAME, "loneliness"], cace=False)[-1] == "loneliness"
 
 
 def test_both_inquiries_are_reported_for_every_simulation(timed: Diagnosis) -> None:

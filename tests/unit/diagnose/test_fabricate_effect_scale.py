@@ -27,20 +27,28 @@ def units():
 def _clients(protocol, units, scale):
     arms = pd.Series(np.array(ARMS)[np.arange(len(units)) % 3], index=units.team_id)
     frames = fabricate(protocol, units, arms, rng=np.random.default_rng(11), effect_scale=scale)
-    return frames, frames["client"].assign(arm=arms.loc[frames["client"].team_id].to_numpy())
+    took = frames["team"].set_index("team_id")["budget_used"]
+    clients = frames["client"]
+    return frames, clients.assign(arm=arms.loc[clients.team_id].to_numpy(),
+                                  took=took.loc[clients.team_id].to_numpy() == 1)
 
 
 @pytest.mark.parametrize("scale", [1.0, 0.0, -1.0, 2.5])
 def test_each_treated_arm_is_shifted_by_the_scaled_effect(three_arm, units, scale):
-    """Same seed: control rows are identical, treated rows move by scale × declared effect."""
+    """Same seed: control rows and the rows of treated teams that did not take the budget up
+    are identical (exclusion restriction); the others move by scale × declared effect."""
     _, null = _clients(three_arm, units, 0.0)
     _, scaled = _clients(three_arm, units, scale)
     declared = three_arm.outcome("wellbeing").assumptions.effect
     control = scaled["arm"] == "usual"
     pd.testing.assert_series_equal(scaled.loc[control, "wellbeing"],
                                    null.loc[control, "wellbeing"])
+    refused = (scaled["arm"] != "usual") & ~scaled["took"]
+    assert refused.sum() > 100
+    pd.testing.assert_series_equal(scaled.loc[refused, "wellbeing"],
+                                   null.loc[refused, "wellbeing"])
     for arm in ARMS[1:]:
-        rows = (scaled["arm"] == arm) & scaled["wellbeing"].notna()
+        rows = (scaled["arm"] == arm) & scaled["wellbeing"].notna() & scaled["took"]
         shift = (scaled.loc[rows, "wellbeing"] - null.loc[rows, "wellbeing"]).mean()
         # rounding to whole points averages out; clipping to 7-35 is rare at this mean and SD
         assert shift == pytest.approx(scale * declared, abs=0.06), f"shift in arm {arm}"
@@ -49,7 +57,8 @@ def test_each_treated_arm_is_shifted_by_the_scaled_effect(three_arm, units, scal
 @pytest.mark.parametrize("scale", [1.0, 0.0, -1.0])
 def test_declared_effect_recovered_in_both_treated_arms(three_arm, units, scale):
     _, clients = _clients(three_arm, units, scale)
-    means = clients.groupby("arm")["loneliness"].mean()
+    means = clients[clients["took"] | (clients["arm"] == "usual")].groupby("arm")[
+        "loneliness"].mean()
     declared = three_arm.outcome("loneliness").assumptions.effect
     for arm in ARMS[1:]:
         # sampling error between arms of 200 teams, rounding and clipping: 0.2 points

@@ -11,7 +11,6 @@ import yaml
 
 from trialkit._core.rng import RawStream
 from trialkit.diagnose import Diagnosis, diagnose
-from trialkit.diagnose.batched import fit_cr2, fit_hc2
 from trialkit.diagnose.executors import run_tasks
 from trialkit.diagnose.fabricate import fabricate_units
 from trialkit.diagnose.frames import estimate_frames
@@ -19,9 +18,9 @@ from trialkit.diagnose.generate import (
     batch_problem,
     compile_design,
     draw_outcome,
-    is_clustered,
 )
 from trialkit.diagnose.layout import design_arrays
+from trialkit.diagnose.simulate import batched_fit
 from trialkit.errors import TrialkitError
 from trialkit.protocol import Protocol, load_protocol
 from trialkit.protocol.load import parse_protocol
@@ -42,7 +41,7 @@ def edited(name: str, **changes: object) -> Protocol:
     return parse_protocol(yaml.safe_dump(data))
 
 
-def individual(n: int = 60, *, estimator: str = "ols") -> Protocol:
+def individual(n: int = 60, *, estimator: str = "ols", df: str = "bell_mccaffrey") -> Protocol:
     """Units randomised one by one, outcome measured on the units (HC2)."""
     return edited(
         "council_discretionary_budget",
@@ -55,7 +54,8 @@ def individual(n: int = 60, *, estimator: str = "ols") -> Protocol:
         outcome_0={"level": "team", "baseline": None, "range": None},
         subgroups=[],
         units={"planned": n},
-        analysis={"frequentist": {"estimator": estimator, "se_type": "auto", "alpha": 0.05}},
+        analysis={"frequentist": {"estimator": estimator, "se_type": "auto", "alpha": 0.05,
+                                  "df": df}},
     )
 
 
@@ -69,8 +69,9 @@ def _compare(
     arms = np.stack([design.scheme.draw(RawStream(seed + i)) for i in range(sims)])
     draw = draw_outcome(design, out, arms, np.random.default_rng(seed))
     x, y, mask = design_arrays(design, draw)
-    fit = (fit_cr2 if is_clustered(protocol, out) else fit_hc2)(x, y, mask)
-    reference = estimate_frames(design, out, draw, ci_level=0.95)
+    fit = batched_fit(protocol, out, x, y, mask)
+    treated = next(arm.id for arm in protocol.arms if not arm.control)
+    reference = estimate_frames(design, out, draw, ci_level=0.95)[treated]
     for column, got in (("estimate", fit.estimate), ("std_error", fit.std_error), ("df", fit.df)):
         j = ["estimate", "std_error", "df"].index(column)
         np.testing.assert_allclose(
@@ -96,8 +97,9 @@ def test_batched_equals_plan_estimator_on_same_data(protocol_name, outcome, n_un
     _compare(load_protocol(ROOT / f"{protocol_name}.yaml"), outcome, n_units=n_units, sims=2)
 
 
-def test_batched_hc2_equals_plan_estimator_for_individual_design():
-    _compare(individual(60), "loneliness", sims=4)
+@pytest.mark.parametrize("df", ["bell_mccaffrey", "residual"])
+def test_batched_hc2_equals_plan_estimator_for_individual_design(df):
+    _compare(individual(60, df=df), "loneliness", sims=4)
 
 
 def test_batched_ols_cr2_equals_plan_estimator():
@@ -119,7 +121,8 @@ def test_clusters_of_several_units_are_regrouped():
 
 @pytest.fixture(scope="module")
 def small(flagship) -> Diagnosis:
-    return diagnose(flagship, sims=40, variants=[16, 24], executor="serial", progress=False)
+    return diagnose(flagship, sims=40, variants=[16, 24], executor="serial", progress=False,
+                    estimands=["ITT"])
 
 
 def test_tidy_frame_columns_and_rows(small):
@@ -152,10 +155,12 @@ def test_power_curve_has_one_row_per_variant(small):
 
 
 def test_same_seed_same_diagnosis(flagship, small):
-    again = diagnose(flagship, sims=40, variants=[16, 24], executor="serial", progress=False)
+    again = diagnose(flagship, sims=40, variants=[16, 24], executor="serial", progress=False,
+                     estimands=["ITT"])
     pd.testing.assert_frame_equal(small.to_frame(), again.to_frame())
     other = diagnose(
-        flagship, sims=40, variants=[16, 24], seed=1, executor="serial", progress=False
+        flagship, sims=40, variants=[16, 24], seed=1, executor="serial", progress=False,
+        estimands=["ITT"],
     )
     assert not other.to_frame()["estimate"].equals(small.to_frame()["estimate"])
 
@@ -169,9 +174,28 @@ def test_serial_and_two_processes_agree(flagship, small):
         workers=2,
         chunk_size=None,
         progress=False,
+        estimands=["ITT"],
     )
     pd.testing.assert_frame_equal(small.simulations, parallel.simulations)
     pd.testing.assert_frame_equal(small.to_frame(), parallel.to_frame())
+
+
+@pytest.mark.parametrize(
+    ("name", "outcome"),
+    [("council_discretionary_budget", "loneliness"),  # ITT and CACE
+     ("mission_clarity_stepped_wedge", "engagement"),
+     ("council_budget_peer_review", "wellbeing")],  # one row per treated arm
+)
+def test_every_design_same_on_serial_and_processes(name, outcome):
+    protocol = load_protocol(ROOT / f"{name}.yaml")
+    runs = [
+        diagnose(protocol, sims=6, variants=[protocol.units.planned], outcomes=[outcome],
+                 chunk_size=3, executor=engine, workers=2, progress=False)
+        for engine in ("serial", "processes")
+    ]
+    pd.testing.assert_frame_equal(runs[0].simulations, runs[1].simulations)
+    pd.testing.assert_frame_equal(runs[0].to_frame(), runs[1].to_frame())
+    assert runs[0].simulations["estimate"].notna().all()
 
 
 def test_chunks_assembled_by_key_whatever_order():
@@ -211,10 +235,18 @@ def test_bad_parameters_rejected(flagship, kwargs, match):
         diagnose(flagship, progress=False, **{"sims": 4, **kwargs})
 
 
-def test_stepped_wedge_not_supported_yet():
+def test_stepped_wedge_is_diagnosed_with_period_effects():
     protocol = load_protocol(ROOT / "mission_clarity_stepped_wedge.yaml")
-    with pytest.raises(TrialkitError, match="stepped-wedge"):
-        diagnose(protocol, sims=4, progress=False)
+    result = diagnose(protocol, sims=4, variants=[12], outcomes=["engagement"],
+                      executor="serial", progress=False)
+    assert result.simulations["estimate"].notna().all()
+    assert "stepped_wedge" in result.design and "4 steps over 5 periods" in result.design
+    assert "   12*  engagement" in result.summary()
+
+
+def test_unknown_estimand_type_is_refused(flagship):
+    with pytest.raises(TrialkitError, match="'estimands' parameter"):
+        diagnose(flagship, sims=4, estimands=["ATE"], progress=False)
 
 
 def test_wide_table_for_the_report(small):
