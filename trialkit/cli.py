@@ -349,7 +349,10 @@ def diagnose(
 ) -> None:
     """Simulate the declared design: power, bias, RMSE and coverage with Monte Carlo SEs.
 
-    A time-to-event outcome gives two rows: its RMST difference and its Cox log hazard ratio.
+    Bias and coverage are measured against each simulation's estimand (from its potential
+    outcomes); a protocol with non-compliance adds each outcome's CACE (`<name>:cace`), a
+    multi-arm design one row per treated arm, and a time-to-event outcome two rows: its
+    RMST difference and its Cox log hazard ratio. `*` marks the declared design.
     """
     result = api().diagnose(protocol, sims=sims, workers=workers, scheduler=scheduler, seed=seed,
                             outcomes=outcome or None)
