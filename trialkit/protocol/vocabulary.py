@@ -38,7 +38,7 @@ MultiplicityMethod = Literal["none", "holm", "bh", "westfall_young"]
 IndexMethod = Literal["none", "anderson", "kling"]
 EstimandType = Literal["ITT", "CACE"]
 EstimatorName = Literal["difference_in_means", "ols", "lin"]
-SeType = Literal["auto", "classical", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2"]
+SeType = Literal["auto", "classical", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2", "CR3"]
 #: Degrees of freedom of HC2 intervals: Bell–McCaffrey (Imbens & Kolesár 2016), or N − k
 #: (estimatr's ``lm_robust``). Other standard errors keep their own df.
 DfMethod = Literal["bell_mccaffrey", "residual"]

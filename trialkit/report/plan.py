@@ -76,6 +76,12 @@ def _se_text(protocol: Protocol) -> str:
             f"{protocol.units.name}, with Bell–McCaffrey degrees of freedom for t-based "
             f"intervals ({convention})"
         )
+    if se == "CR3":
+        return (
+            f"CR3, the leave-one-{protocol.units.name}-out jackknife (MacKinnon, Nielsen & Webb "
+            f"2023), clustered by {protocol.units.name}, with G − 1 degrees of freedom: more "
+            f"conservative than CR2 when clusters are few or unequal in size"
+        )
     if se == "HC2":
         return ("HC2 heteroskedasticity-robust, the conservative Neyman variance, "
                 f"{_hc2_df(protocol)}")

@@ -111,8 +111,9 @@ def ols(
     weights
         Column of positive analytic weights (WLS).
     se_type
-        One of ``"classical", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2"``. Default
-        ``"HC2"`` without clusters and ``"CR2"`` with clusters (estimatr's defaults).
+        One of ``"classical", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2", "CR3"``.
+        Default ``"HC2"`` without clusters and ``"CR2"`` with clusters (estimatr's defaults);
+        ``"CR3"`` is the leave-one-cluster-out jackknife, for few clusters.
     ci_level
         Confidence level of the intervals.
     control

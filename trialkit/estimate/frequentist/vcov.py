@@ -1,4 +1,4 @@
-"""Covariance estimators for least squares: classical, HC0-HC3, CR0, CR1, CR2.
+"""Covariance estimators for least squares: classical, HC0-HC3, CR0-CR3.
 
 Conventions follow estimatr's ``lm_robust`` (mathematical notes):
 
@@ -13,6 +13,7 @@ HC3           B X' diag(e^2/(1-h)^2) X B                             N - K
 CR0           B sum_g X_g'e_g e_g'X_g B                              G - 1
 CR1           CR0 * G/(G-1) * (N-1)/(N-K)  (Stata's small-sample)    G - 1
 CR2           B sum_g X_g'A_g e_g e_g'A_g X_g B, A_g=(I-H_gg)^{-1/2}  Bell-McCaffrey
+CR3           (G-1)/G sum_g (b_(g) - b)(b_(g) - b)', the jackknife     G - 1
 ============  =====================================================  ======================
 
 With weights everything is computed on the transformed model ``sqrt(w) X``, ``sqrt(w) y``
@@ -49,7 +50,7 @@ from trialkit.estimate.frequentist._design import FloatArray, IntArray
 from trialkit.estimate.frequentist.lstsq import LeastSquares
 from trialkit.protocol.vocabulary import DfMethod
 
-VcovType = Literal["classical", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2"]
+VcovType = Literal["classical", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2", "CR3"]
 #: Every allowed ``se_type``, in the order of :data:`VcovType`.
 VCOV_TYPES: tuple[str, ...] = get_args(VcovType)
 #: Every allowed ``df`` (degrees of freedom of HC2).
@@ -181,6 +182,15 @@ class _CR2:
         return Vcov(matrix, df, "CR2")
 
 
+class _CR3:
+    def compute(self, fit: LeastSquares, clusters: Clusters | None) -> Vcov:
+        from trialkit.estimate.frequentist.cr3 import cr3_vcov
+
+        assert clusters is not None
+        matrix, df = cr3_vcov(fit, clusters)
+        return Vcov(matrix, df, "CR3")
+
+
 _REGISTRY: dict[str, _Estimator] = {
     "classical": _Classical(),
     "HC0": _Heteroskedastic("HC0"),
@@ -190,6 +200,7 @@ _REGISTRY: dict[str, _Estimator] = {
     "CR0": _ClusterLinear("CR0"),
     "CR1": _ClusterLinear("CR1"),
     "CR2": _CR2(),
+    "CR3": _CR3(),
 }
 assert set(_REGISTRY) == set(VCOV_TYPES)
 
