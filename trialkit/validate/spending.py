@@ -194,16 +194,28 @@ def category_names(protocol: Protocol) -> tuple[str, ...]:
 @dataclass(frozen=True, slots=True, eq=False)
 class LedgerKeys:
     """Codes that validating the ledger found on its way, so that its rules need not hash a
-    million values again: each spend's position in the client and worker files (−1:
-    unknown), its unit's position in
-    the allocation, and its category's position in :func:`category_names` (−1: unknown), and
-    a code of its budget period (equal codes, same period of the same length; negative where
-    the date is missing). ``None``: not known; the rules then code the values themselves."""
+    million values again. Each is ``None`` when not known (the rules then code the values
+    themselves).
+
+    Attributes
+    ----------
+    clients, workers
+        Each spend's position in the client and worker files (−1: unknown).
+    units
+        Each spend's unit's position in the allocation (−1: unknown).
+    categories, verdicts
+        The position of each spend's category in :func:`category_names` and of its verdict
+        in ``SPEND_VERDICTS`` (−1: unknown or none).
+    periods
+        A code of each spend's budget period: equal codes, same period of the same length;
+        negative where the date is missing.
+    """
 
     clients: NDArray[np.int64] | None = None
     workers: NDArray[np.int64] | None = None
     units: NDArray[np.int64] | None = None
     categories: NDArray[np.int64] | None = None
+    verdicts: NDArray[np.int64] | None = None
     periods: NDArray[np.int64] | None = None
 
 

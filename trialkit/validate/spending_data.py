@@ -182,7 +182,7 @@ def _codes(
         )
         issues += found
     if cols.verdict in raw.columns:
-        out[cols.verdict], _, found = names(
+        out[cols.verdict], keys["verdicts"], found = names(
             raw[cols.verdict],
             SPEND_VERDICTS,
             file=file,

@@ -44,8 +44,19 @@ def money(value: float, currency: str) -> str:
 
 
 def moneys(values: FloatArray, currencies: list[str]) -> list[str]:
-    """:func:`money` of each value in its currency."""
-    return [money(v, c) for v, c in zip(values.tolist(), currencies, strict=True)]
+    """:func:`money` of each value in its currency.
+
+    Examples
+    --------
+    >>> moneys(np.array([1620.0, 12.5]), ["GBP", "CHF"])
+    ['£1,620', '12.50 CHF']
+    """
+    texts = [f"{v:,.2f}" for v in values.tolist()]
+    texts = [t[:-3] if t.endswith(".00") else t for t in texts]
+    return [
+        f"{SYMBOLS[c]}{t}" if c in SYMBOLS else f"{t} {c}"
+        for t, c in zip(texts, currencies, strict=True)
+    ]
 
 
 def period_keys(days: NDArray[np.datetime64], period: Period) -> IntArray:

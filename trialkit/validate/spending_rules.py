@@ -156,7 +156,9 @@ def _control(ledger: LedgerArrays) -> Hits:
 
 def _not_reviewed(ledger: LedgerArrays) -> Hits:
     column = ledger.column("verdict")
-    rows = np.flatnonzero(ledger.frame[column].isna().to_numpy())
+    codes = ledger.keys.verdicts  # −1 where the coded verdict is missing
+    missing = ledger.frame[column].isna().to_numpy() if codes is None else codes < 0
+    rows = np.flatnonzero(missing)
 
     def messages(rows: IntArray) -> list[str]:
         return [
