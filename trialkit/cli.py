@@ -373,8 +373,8 @@ def simulate(
     """Write realistic fictional outcome data from the protocol, one CSV per level.
 
     With --units and --allocation (the files given to and written by `trialkit randomise`),
-    writes OUT/<level>.csv for the pilot's own units in their allocated arms. Without them,
-    writes fictional units, their allocation and OUT/data/<level>.csv.
+    writes `OUT/<level>.csv` for the pilot's own units in their allocated arms. Without
+    them, writes fictional units, their allocation and `OUT/data/<level>.csv`.
     """
     for path in api().simulate(protocol, out, seed=seed, units=units, allocation=allocation):
         typer.echo(f"wrote {path}")
