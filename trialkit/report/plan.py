@@ -74,18 +74,43 @@ def _se_text(protocol: Protocol) -> str:
         return (
             f"CR2 cluster-robust (Bell–McCaffrey / Pustejovsky–Tipton), clustered by "
             f"{protocol.units.name}, with Bell–McCaffrey degrees of freedom for t-based "
-            f"intervals ({convention})"
+            f"intervals ({convention}){_few_clusters(protocol, se)}"
         )
     if se == "CR3":
         return (
             f"CR3, the leave-one-{protocol.units.name}-out jackknife (MacKinnon, Nielsen & Webb "
             f"2023), clustered by {protocol.units.name}, with G − 1 degrees of freedom: more "
             f"conservative than CR2 when clusters are few or unequal in size"
+            f"{_few_clusters(protocol, se)}"
         )
     if se == "HC2":
         return ("HC2 heteroskedasticity-robust, the conservative Neyman variance, "
                 f"{_hc2_df(protocol)}")
     return f"{se}, which differs from the default ({convention})"
+
+
+#: Below this many randomised clusters the plan says how it guards its cluster-robust errors.
+FEW_CLUSTERS = 20
+
+
+def _few_clusters(protocol: Protocol, se: str) -> str:
+    """A clause on what the plan does with fewer than :data:`FEW_CLUSTERS` clusters."""
+    g = protocol.units.planned
+    if g >= FEW_CLUSTERS:
+        return ""
+    units = plural(protocol.units.name)
+    draws = protocol.analysis.frequentist.ri_draws
+    ri = (f"the randomisation p-values ({draws:,} re-randomisations under the registered "
+          f"scheme), valid whatever the number of {units}, are reported beside them"
+          if draws else "no randomisation inference is planned (`ri_draws: 0`; "
+          "`ri_draws: 10000` would add p-values valid whatever the number of clusters)")
+    if se == "CR3":
+        return (f"; it is used because only {g} {units} are planned (fewer than about "
+                f"{FEW_CLUSTERS}), and {ri}")
+    return (f"; with only {g} {units} planned (fewer than about {FEW_CLUSTERS}) CR2 intervals "
+            f"can be too narrow when {units} differ in size, so {ri}, and `se_type: CR3` (the "
+            f"{protocol.units.name.replace('_', ' ')} jackknife) would give more conservative "
+            "intervals")
 
 
 def _hc2_df(protocol: Protocol) -> str:
