@@ -62,3 +62,10 @@ def test_flags_reach_the_results_document(council: Protocol) -> None:
     assert rows["cost_of_care"].effect_unit == "GBP"
     assert rows["loneliness"].under_powered is False
     assert rows["loneliness"].alpha is not None and math.isclose(rows["loneliness"].alpha, 0.05)
+
+
+def test_summary_states_alpha_and_flag(council: Protocol) -> None:
+    text = power_table(council).summary()
+    assert "Two-sided alpha 0.05." in text
+    line = next(ln for ln in text.splitlines() if ln.strip().startswith("cost_of_care"))
+    assert line.split()[-1] == "True" and "GBP" in line
