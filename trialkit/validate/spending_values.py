@@ -26,6 +26,10 @@ BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
 
 
+#: Known ids from which short ids are looked up as numbers rather than as text.
+LARGE_ID_SET = 1 << 16
+
+
 @dataclass(frozen=True, slots=True)
 class People:
     """The ids of a level the ledger points to: its ``role`` (``worker`` or ``client``).
@@ -151,18 +155,20 @@ def currencies(
 def positions_in(values: pd.Series, known: pd.Index) -> IntArray:
     """Each value's position in ``known`` (its first), −1 where it is not there or missing.
 
-    Short ids (up to 7 bytes) are looked up as numbers (:func:`~trialkit.validate.texts.
-    short_keys`), other text with Arrow's hash table; the positions then serve as the
-    values' codes.
+    Text is looked up with Arrow's hash table; short ids (up to 7 bytes) among many
+    (:data:`LARGE_ID_SET`), whose table outgrows the processor's caches, as numbers
+    (:func:`~trialkit.validate.texts.short_keys`). The positions then serve as the values'
+    codes.
     """
     import pyarrow as pa  # type: ignore[import-untyped]
     import pyarrow.compute as pc  # type: ignore[import-untyped]
 
-    keys, wanted = short_keys(values), short_keys(pd.Series(known))
-    if keys is not None and wanted is not None:
-        table = pd.Index(wanted)
-        if table.is_unique:
-            return np.asarray(table.get_indexer(pd.Index(keys)), dtype=np.int64)
+    if len(known) >= LARGE_ID_SET:
+        keys, wanted = short_keys(values), short_keys(pd.Series(known))
+        if keys is not None and wanted is not None:
+            table = pd.Index(wanted)
+            if table.is_unique:
+                return np.asarray(table.get_indexer(pd.Index(keys)), dtype=np.int64)
     if pd.api.types.is_string_dtype(values.dtype) and pd.api.types.is_string_dtype(known.dtype):
         try:
             array = pa.array(values.array)

@@ -4,6 +4,7 @@ and ids to trim read from Arrow's buffers, working days and period labels per di
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trialkit.validate import spending_values
 from trialkit.validate.spending_calendar import (
     distinct_days,
     period_label,
@@ -64,14 +66,17 @@ def test_no_id_that_strip_would_change_is_missed(
 @settings(max_examples=300, deadline=None)
 @given(values, values, st.integers(0, 40), st.booleans())
 def test_ids_looked_up_as_numbers_are_found_where_arrow_finds_them(
-    texts: list[str | None], known: list[str | None], cut: int, large: bool
+    texts: list[str | None], known: list[str | None], cut: int, wide: bool
 ) -> None:
-    series = _series(texts, cut=min(cut, len(texts)), large=large)
+    series = _series(texts, cut=min(cut, len(texts)), large=wide)
     ids = pd.Index([k for k in dict.fromkeys(known) if k is not None], dtype="str")
     expected = pc.index_in(
         pa.array(texts, type=pa.string()), value_set=pa.array(list(ids), type=pa.string())
     )
-    assert positions_in(series, ids).tolist() == expected.fill_null(-1).to_pylist()
+    for large in (0, 1 << 30):  # short ids looked up as numbers, then as text
+        with mock.patch.object(spending_values, "LARGE_ID_SET", large):
+            found = positions_in(series, ids)
+        assert found.tolist() == expected.fill_null(-1).to_pylist()
     keys = short_keys(series)
     if keys is None:  # only for values longer than 7 bytes
         assert any(t is not None and len(t.encode()) > 7 for t in texts)
