@@ -79,3 +79,15 @@ def test_unknown_df_is_refused() -> None:
     fit = fit_lstsq(x, np.arange(6.0), None)
     with pytest.raises(EstimationError, match="'df' parameter must be one of 'bell_mccaffrey'"):
         compute_vcov(fit, "HC2", df="satterthwaite")  # type: ignore[arg-type]
+
+
+def test_ipw_passes_df_to_its_estimator() -> None:
+    from trialkit.estimate.frequentist.missing import ipw
+
+    f = _frame(12, 28, seed=11)
+    f.loc[[0, 5, 20, 33], "y"] = np.nan
+    a = ipw(f, "y", "t", covariates=["x"], control=0, df="bell_mccaffrey").effect()
+    b = ipw(f, "y", "t", covariates=["x"], control=0).effect()
+    np.testing.assert_allclose(a.std_error, b.std_error, rtol=RTOL, err_msg="std_error")
+    assert a.se_type == "HC2 (Bell–McCaffrey df)" and b.se_type == "HC2"
+    assert a.df < b.df == 36 - 4, "lin on 36 observed rows: N - k = 32"

@@ -92,3 +92,18 @@ def test_protocol_rejects_unknown_df(tmp_path: Path) -> None:
     bad.write_text(text.replace("    se_type: auto\n", "    se_type: auto\n    df: welch\n"))
     with pytest.raises(Exception, match="bell_mccaffrey"):
         load_protocol(bad)
+
+
+def test_multiple_imputation_uses_the_declared_df(trial: tuple[Protocol, TrialData]) -> None:
+    """Barnard–Rubin df start from the complete-data df (IPW passes ``df`` the same way;
+    its response model has no finite fit on these data)."""
+    protocol, data = trial
+    frequentist = protocol.analysis.frequentist.model_copy(
+        update={"missing_data": "multiple_imputation"})
+    analysis = protocol.analysis.model_copy(update={"frequentist": frequentist})
+    declared = protocol.model_copy(update={"analysis": analysis})
+    bm = _hc2_rows(fit(declared, data).estimates).set_index("outcome")
+    residual = _hc2_rows(fit(_with_df(declared, "residual"), data).estimates).set_index(
+        "outcome")
+    assert set(bm.se_type) == {"HC2 (Bell–McCaffrey df)"} and set(residual.se_type) == {"HC2"}
+    assert (bm.df < residual.df).all()

@@ -44,6 +44,7 @@ from trialkit.estimate.frequentist.lstsq import fit_lstsq
 from trialkit.estimate.frequentist.ols import fixed_effect_columns, ols
 from trialkit.estimate.frequentist.result import RegressionResult, build_result
 from trialkit.estimate.frequentist.vcov import VcovType
+from trialkit.protocol.vocabulary import DfMethod
 
 CompleteDataEstimator = Literal["ols", "lin"]
 
@@ -145,7 +146,7 @@ def _observed(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequ
 def _fit(data: pd.DataFrame, outcome: str, treatment: str, *, estimator: str,
          covariates: Sequence[str], cluster: str | None, blocks: str | None,
          control: Hashable, se_type: VcovType | None, ci_level: float,
-         weights: str | None = None) -> RegressionResult:
+         weights: str | None = None, df: DfMethod = "residual") -> RegressionResult:
     if estimator not in ("ols", "lin"):
         raise EstimationError(
             f"The 'estimator' parameter must be one of 'ols', 'lin'. Got {estimator!r} instead."
@@ -153,7 +154,7 @@ def _fit(data: pd.DataFrame, outcome: str, treatment: str, *, estimator: str,
     fitter = lin if estimator == "lin" else ols
     return fitter(data, outcome, treatment, covariates=covariates, cluster=cluster,
                   blocks=blocks, weights=weights, se_type=se_type, ci_level=ci_level,
-                  control=control)
+                  control=control, df=df)
 
 
 def _named(result: RegressionResult, estimator: str) -> RegressionResult:
@@ -201,6 +202,7 @@ def ipw(
     se_type: VcovType | None = None,
     ci_level: float = 0.95,
     response_covariates: Sequence[str] | None = None,
+    df: DfMethod = "residual",
 ) -> RegressionResult:
     """Treatment effects weighting observed outcomes by their inverse response probability.
 
@@ -231,6 +233,8 @@ def ipw(
         As in :func:`~trialkit.estimate.frequentist.ols.ols`.
     response_covariates
         Covariates of the response model; default ``covariates``.
+    df
+        Degrees of freedom of HC2, as in :func:`~trialkit.estimate.frequentist.ols.ols`.
 
     Returns
     -------
@@ -263,7 +267,7 @@ def ipw(
     rows = data.assign(**{_WEIGHT: weights})[observed == 1]
     result = _fit(rows, outcome, treatment, estimator=estimator, covariates=covariates,
                   cluster=cluster, blocks=blocks, control=control, se_type=se_type,
-                  ci_level=ci_level, weights=_WEIGHT)
+                  ci_level=ci_level, weights=_WEIGHT, df=df)
     return _named(result, f"{estimator} (IPW: estimated response weights, SEs treat them "
                           "as fixed)")
 
@@ -337,6 +341,7 @@ def multiple_imputation(
     estimator: CompleteDataEstimator = "lin",
     ci_level: float = 0.95,
     se_type: VcovType | None = None,
+    df: DfMethod = "residual",
 ) -> RegressionResult:
     """Treatment effects by multiple imputation of missing outcomes and Rubin's rules.
 
@@ -347,10 +352,11 @@ def multiple_imputation(
     *proper* imputation (Rubin 1987; van Buuren's ``mice.impute.norm``). ``estimator`` is
     fitted to each completed data set and every coefficient pooled by Rubin's rules
     (:func:`rubin`; the vcov is ``Ū + (1 + 1/m) B``), with Barnard–Rubin degrees of freedom
-    whose complete-data value is the fitted estimator's (``n − k`` for HC2, Bell–McCaffrey
-    for CR2). With no missing outcome nothing is imputed and the complete-case result is
-    returned unchanged. The imputation model has no cluster effects: with clusters, the
-    imputations ignore the intra-cluster correlation of the missing outcomes.
+    whose complete-data value is the fitted estimator's (``n − k`` for HC2, or Bell–McCaffrey
+    with ``df="bell_mccaffrey"``; Bell–McCaffrey for CR2). With no missing outcome nothing
+    is imputed and the complete-case result is returned unchanged. The imputation model has
+    no cluster effects: with clusters, the imputations ignore the intra-cluster correlation
+    of the missing outcomes.
 
     Parameters
     ----------
@@ -364,7 +370,7 @@ def multiple_imputation(
         Number of imputed data sets ``m`` (at least 2).
     rng
         The only source of randomness: the same generator state gives the same result.
-    estimator, ci_level, se_type
+    estimator, ci_level, se_type, df
         The complete-data estimator and its settings, as in :func:`ipw`.
 
     Returns
@@ -400,7 +406,7 @@ def multiple_imputation(
     def fit(frame: pd.DataFrame) -> RegressionResult:
         return _fit(frame, outcome, treatment, estimator=estimator, covariates=covariates,
                     cluster=cluster, blocks=blocks, control=control, se_type=se_type,
-                    ci_level=ci_level)
+                    ci_level=ci_level, df=df)
 
     if observed.min() == 1:
         return fit(data)

@@ -32,7 +32,7 @@ def fit_missing(protocol: Protocol, frame: AnalysisFrame, column: str, *,
     estimator = "lin" if plan.estimator == "lin" else "ols"
     common = {"covariates": list(covariates), "cluster": frame.cluster,
               "blocks": frame.blocks, "control": protocol.control.id,
-              "estimator": estimator, "se_type": se_type}
+              "estimator": estimator, "se_type": se_type, "df": plan.df}
     if plan.missing_data == "inverse_probability_weighting":
         return ipw(rows, column, "arm", **common)  # type: ignore[arg-type]
     rng = np.random.default_rng([protocol.seed, sum(map(ord, column))])
