@@ -15,19 +15,28 @@ from typing import TYPE_CHECKING, Literal
 from trialkit import register  # resolves its names lazily
 from trialkit._core.files import atomic_write, ensure_absent
 from trialkit.errors import OverwriteError, TrialkitError
-from trialkit.protocol import Protocol, bundled_path, bundled_protocols, load_protocol
-from trialkit.protocol.bundled import resource_dir
+from trialkit.protocol import bundled_path, bundled_protocols
+from trialkit.protocol.bundled import bundled_schema, resource_dir
 
 # The statistics (numpy, pandas, scipy) are imported inside the functions that use them,
 # so `trialkit check`, `init`, `schema` and `protocols` start in a fraction of a second.
 
 SCHEMA_FILE = "trialkit-protocol.schema.json"
+
+
+def load_protocol(path: str | Path) -> Protocol:
+    """:func:`trialkit.protocol.load_protocol`, imported on first use (the models take
+    about 0.2 s to build, which ``trialkit protocols``, ``schema`` and ``init`` never need)."""
+    from trialkit.protocol import load_protocol as load
+
+    return load(path)
 PLAN_FILE = "pre_analysis_plan.html"
 
 if TYPE_CHECKING:
     from trialkit.analyse import ResultsDocument
     from trialkit.design import PowerTable
     from trialkit.diagnose import Diagnosis
+    from trialkit.protocol import Protocol
     from trialkit.randomise import Allocation, Balance
     from trialkit.randomise.audit import AuditSample
     from trialkit.validate import TrialData
@@ -35,6 +44,8 @@ if TYPE_CHECKING:
 
 def protocol_schema() -> str:
     """The JSON Schema of a protocol, as indented JSON text."""
+    from trialkit.protocol import Protocol
+
     schema = Protocol.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "trialkit pilot protocol"
@@ -87,11 +98,12 @@ def init_workspace(directory: str | Path, *, source: str) -> list[Path]:
             "Fix: choose a new directory name."
         )
     protocol_path = resolve_protocol(source)
-    load_protocol(protocol_path)  # a workspace starts from a valid protocol
+    if protocol_path not in bundled_protocols().values():  # bundled ones are tested valid
+        load_protocol(protocol_path)  # a workspace starts from a valid protocol
     target.mkdir(parents=True, exist_ok=True)
     written = [
         atomic_write(target / "protocol.yaml", protocol_path.read_bytes(), what="protocol"),
-        atomic_write(target / SCHEMA_FILE, protocol_schema(), what="schema"),
+        atomic_write(target / SCHEMA_FILE, bundled_schema(), what="schema"),
     ]
     units = example_units(protocol_path)
     if units is not None:

@@ -30,3 +30,23 @@ def bundled_path(name: str) -> Path:
     if name not in protocols:
         raise KeyError(f"no bundled protocol `{name}`; bundled: {', '.join(protocols)}")
     return protocols[name]
+
+
+#: The protocol JSON Schema shipped beside the bundled protocols (a test keeps it equal to
+#: the models' own schema, ``trialkit.api.protocol_schema()``).
+SCHEMA_FILE = "trialkit-protocol.schema.json"
+
+
+def bundled_schema() -> str:
+    """The shipped protocol JSON Schema, as text (without building the models)."""
+    return (resource_dir("protocols") / SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+def bundled_summary(path: Path) -> tuple[str, str]:
+    """The design type and title of a bundled protocol, read from its YAML alone (bundled
+    protocols are validated by the test suite, so listing them needs no models)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    return str(data["design"]["type"]), " ".join(str(data["identity"]["title"]).split())

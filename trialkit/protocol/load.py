@@ -106,9 +106,13 @@ def _header(source: str, count: int) -> str:
 # YAML -------------------------------------------------------------------------------------
 
 
+#: libyaml's safe loader when PyYAML was built with it (same nodes and marks, ~6x faster).
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _parse_yaml(text: str, source: str) -> tuple[Any, Positions]:
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _LOADER(text)
         try:  # compose once, then construct from the same nodes (as yaml.load does)
             node = loader.get_single_node()
             data = None if node is None else loader.construct_document(node)

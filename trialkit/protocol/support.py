@@ -231,13 +231,16 @@ def check_warnings(protocol: Protocol) -> list[Problem]:
     return [problem for rule in WARNINGS for problem in rule(protocol)]
 
 
-def protocol_warnings(path: str | Path) -> tuple[Issue, ...]:
+def protocol_warnings(path: str | Path, *, protocol: Protocol | None = None
+                      ) -> tuple[Issue, ...]:
     """The warnings about a protocol file, each located by file, line and field.
 
     Parameters
     ----------
     path
         A YAML protocol file.
+    protocol
+        The protocol already loaded from ``path`` (saves loading it again).
 
     Returns
     -------
@@ -259,7 +262,8 @@ def protocol_warnings(path: str | Path) -> tuple[Issue, ...]:
     # load's position map is private; reusing it keeps one YAML-to-line mapping.
     from trialkit.protocol.load import _location, _parse_yaml, load_protocol
 
-    protocol = load_protocol(path)
+    if protocol is None:
+        protocol = load_protocol(path)
     source = str(path)
     _, positions = _parse_yaml(Path(path).read_text(encoding="utf-8"), source)
     return tuple(

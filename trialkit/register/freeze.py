@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trialkit import __version__
 from trialkit._core.files import atomic_write, ensure_absent
 from trialkit._core.provenance import utc_now
 from trialkit.errors import RegistrationError
-from trialkit.protocol import Protocol
+
+if TYPE_CHECKING:
+    from trialkit.protocol import Protocol
 
 FROZEN_PROTOCOL = "protocol.frozen.json"
 FROZEN_YAML = "protocol.yaml"
@@ -99,6 +102,8 @@ def load_registration(directory: str | Path) -> Registration:
             f"{directory}: no registration here ({Path(exc.filename).name} "
             "missing). Fix: run `trialkit register` first."
         ) from None
+    from trialkit.protocol import Protocol
+
     protocol = Protocol.model_validate(json.loads(frozen))
     if protocol.content_hash() != record["protocol_hash"]:
         raise RegistrationError(
