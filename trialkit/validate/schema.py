@@ -96,12 +96,14 @@ def level_schema(
     columns: Collection[str],
     date_columns: Collection[str],
     unit_found: pd.Series | None = None,
+    id_duplicated: pd.Series | None = None,
 ) -> tuple[pa.DataFrameSchema, Mapping[str, Rule]]:
     """The pandera schema of one level's coded frame, and how to explain its checks.
 
     Only columns present in the file are checked; missing columns are reported earlier.
     ``unit_found`` (indexed like the frame), where given, says which rows' units are in
     ``allocated``, as found when linking rows to units: a million ids are not looked up twice.
+    ``id_duplicated`` likewise says which rows' ids are duplicated (found in the background).
     """
     rules: dict[str, Rule] = {}
     unit_name = protocol.units.name
@@ -127,7 +129,7 @@ def level_schema(
         cols[id_key] = pa.Column(
             None,
             nullable=True,
-            checks=[pa.Check(lambda s: pd.Series(~duplicated(s), index=s.index), name="unique")],
+            checks=[pa.Check(lambda s: ~_duplicated(s, id_duplicated), name="unique")],
         )
     if spec.unit_column in columns:
         unit_checks = [pa.Check(lambda s: _allocated(s, known, unit_found), name="allocated")]
@@ -150,9 +152,21 @@ def _allocated(values: pd.Series, known: frozenset[str], found: pd.Series | None
     """Which values are allocated units (``found`` if given, for the rows of ``values``)."""
     if found is None:
         return values.isin(known)
+    return _rows(found, values)
+
+
+def _duplicated(values: pd.Series, found: pd.Series | None) -> pd.Series:
+    """Which values are duplicated (``found`` if given, for the rows of ``values``)."""
+    if found is None:
+        return pd.Series(duplicated(values), index=values.index)
+    return _rows(found, values)
+
+
+def _rows(found: pd.Series, values: pd.Series) -> pd.Series:
+    """``found`` for the rows of ``values`` (pandera leaves missing values out)."""
     if len(found) == len(values) and found.index.equals(values.index):
         return found
-    return found.loc[values.index]  # pandera leaves missing values out
+    return found.loc[values.index]
 
 
 def duplicated(values: pd.Series) -> NDArray[np.bool_]:

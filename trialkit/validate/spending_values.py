@@ -35,12 +35,14 @@ class People:
     """The ids of a level the ledger points to: its ``role`` (``worker`` or ``client``).
 
     ``file`` is ``None`` when no file of that level was given: ids cannot be checked.
+    ``positions``, if already found, is each spend's position in ``ids`` (−1: not there).
     """
 
     level: str
     role: str
     file: str | None
     ids: pd.Index
+    positions: IntArray | None = None
 
 
 def _key(text: object) -> str:
@@ -206,7 +208,7 @@ def people_ids(
                 fix=f"give the `{people.level}` file too, so each spend's {what} is checked.",
             ),
         ], None
-    found = positions_in(raw, people.ids)
+    found = positions_in(raw, people.ids) if people.positions is None else people.positions
     issues += located(
         (found < 0) & ~blank,
         raw,

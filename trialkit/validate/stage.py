@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from types import MappingProxyType
 
@@ -32,6 +32,7 @@ from trialkit.validate.allocation import (
 from trialkit.validate.attrition import attrition_from
 from trialkit.validate.consort import flows_from
 from trialkit.validate.counting import Counter
+from trialkit.validate.early import Early, ledger_people, start_early
 from trialkit.validate.excel import error_issues, excel_located
 from trialkit.validate.frames import code_level, is_date_column
 from trialkit.validate.issues import write_issues
@@ -72,6 +73,7 @@ def _check_level(
     protocol: Protocol,
     allocation: pd.DataFrame,
     positions: NDArray[np.int64],
+    early: Early,
 ) -> tuple[pd.DataFrame, list[Issue]]:
     coded, issues = code_level(table, spec, protocol)
     coded, survival_issues = add_survival(coded, table, spec, protocol)
@@ -88,6 +90,7 @@ def _check_level(
         columns=coded.columns,
         date_columns=dates,
         unit_found=pd.Series(positions >= 0, index=coded.index),
+        id_duplicated=early.duplicated_ids(spec.name, coded.index),
     )
     issues += check_frame(
         coded,
@@ -113,6 +116,7 @@ def _check_levels(
     specs: Sequence[LevelSpec],
     protocol: Protocol,
     allocation: pd.DataFrame,
+    early: Early,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, NDArray[np.int64]], list[Issue], LedgerKeys | None]:
     """Code and check every level's file; each row's unit position in the allocation; the
     spend ledger's client and unit codes."""
@@ -130,11 +134,11 @@ def _check_levels(
             else np.full(len(raw), -1, dtype=np.int64)
         )
         coded[spec.name], level_issues = _check_level(
-            found[spec.name], spec, protocol, allocation, positions[spec.name]
+            found[spec.name], spec, protocol, allocation, positions[spec.name], early
         )
         issues += level_issues
         if spec.ledger_dates:
-            source = _ledger_source(found, spec, protocol, allocation, positions[spec.name])
+            source = _ledger_source(found, spec, protocol, allocation, positions[spec.name], early)
             coded[spec.name], ledger_issues, keys = code_ledger(coded[spec.name], source, protocol)
             issues += ledger_issues
     return coded, positions, issues, keys
@@ -146,20 +150,16 @@ def _ledger_source(
     protocol: Protocol,
     allocation: pd.DataFrame,
     positions: NDArray[np.int64],
+    early: Early,
 ) -> LedgerSource:
-    """The spend ledger's file, each spend's arm, and the worker and client ids it names."""
+    """The spend ledger's file, each spend's arm, and the worker and client ids it names
+    (with each spend's position among them, where found early)."""
     codes, arms = pd.factorize(allocation["arm"])
     table = found[spec.name]
 
     def people(name: str | None, role: str) -> People | None:
-        level = protocol.level(name) if name else None
-        if name is None or level is None:
-            return None
-        other = found.get(name)
-        if other is None or level.id_column not in other.frame.columns:
-            return People(name, role, None, pd.Index([]))
-        ids = pd.Index(other.frame[level.id_column].dropna())
-        return People(name, role, other.name, ids)
+        located = early.people.get(role)
+        return located.result() if located else ledger_people(found, protocol, name, role)
 
     spending = protocol.spending
     assert spending is not None
@@ -258,26 +258,32 @@ def outcomes(
     tables, issues = _read_all(paths, id_columns(specs))
     arms = [arm.id for arm in protocol.arms]
     issues = undeclared_arms(alloc, arms, source=allocation_source(allocation)) + issues
-    # Hash in a background thread while checking: hashlib releases the GIL on big reads, so
-    # the hashes cost no time on a second core. (Not while parsing: pandas parses a big CSV
-    # on every core, and a third thread only slows its slowest part down.)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        hashing = pool.submit(lambda: tuple((p.name, sha256_file(p)) for p in paths if p.is_file()))
-        return _checked(protocol, alloc, specs, tables, issues, hashing, pseudonymise_key)
+    # A background thread sorts and looks up the largest files' ids (early.py), then hashes
+    # the files, while the main thread checks: Arrow, pandas' hash tables and hashlib release
+    # the GIL, so this work costs no time on a second core. (Not while parsing: pandas
+    # parses a big CSV on every core, and another thread only slows its slowest part down.)
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return _checked(protocol, alloc, specs, paths, tables, issues, pool, pseudonymise_key)
+    finally:  # work no longer needed once a check failed is dropped
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _checked(
     protocol: Protocol,
     alloc: pd.DataFrame,
     specs: Sequence[LevelSpec],
+    paths: Sequence[Path],
     tables: list[RawTable],
     issues: list[Issue],
-    hashing: Future[tuple[tuple[str, str], ...]],
+    pool: Executor,
     pseudonymise_key: bytes | None,
 ) -> TrialData:
-    """The rest of :func:`outcomes`, on the files as read; ``hashing`` gives their hashes."""
+    """The rest of :func:`outcomes`, on the files as read; ``pool`` runs background work."""
     found, layout_issues = assign_levels(tables, specs)
-    coded, positions, level_issues, keys = _check_levels(found, specs, protocol, alloc)
+    early = start_early(found, specs, protocol, pool)
+    hashing = pool.submit(lambda: tuple((p.name, sha256_file(p)) for p in paths if p.is_file()))
+    coded, positions, level_issues, keys = _check_levels(found, specs, protocol, alloc, early)
     issues += layout_issues + _excel_errors(tables, found, specs) + level_issues
     issues = _excel_located(issues, tables)
     errors = [i for i in issues if i.severity == "error"]

@@ -4,6 +4,7 @@ and ids to trim read from Arrow's buffers, working days and period labels per di
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -12,8 +13,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from spend_ledgers import CLIENTS_PER_TEAM, STAFF_PER_TEAM, data_errors, every_rule
+from validate_frames import Writer, make_allocation, make_clients, make_spend, make_staff
 
-from trialkit.validate import spending_values
+from trialkit import validate
+from trialkit.errors import DataValidationError
+from trialkit.protocol.model import Protocol
+from trialkit.validate import SpendFinding, early, spending_values
 from trialkit.validate.spending_calendar import (
     distinct_days,
     period_label,
@@ -116,3 +122,37 @@ def test_distinct_days_give_each_day_its_label() -> None:
     labels = [period_label(d, "week") for d in distinct.tolist()]
     assert labels == ["2027-W01", "2027-W52", "2027-W52"]  # ISO weeks cross the year
     assert period_label(dt.date(2027, 12, 31), "quarter") == "2027-Q4"
+
+
+def _outcome(
+    protocol: Protocol, paths: list[Path]
+) -> tuple[tuple[str, ...], dict[str, pd.DataFrame], tuple[SpendFinding, ...]]:
+    """What validation gives (data or the located issues)."""
+    try:
+        data = validate.outcomes(protocol, make_allocation(), paths)
+    except DataValidationError as exc:
+        return tuple(str(i) for i in exc.issues), {}, ()
+    assert data.spending is not None
+    return tuple(str(w) for w in data.warnings), dict(data.frames), data.spending.findings
+
+
+def _ledgers() -> list[pd.DataFrame]:
+    duplicated = make_spend()
+    duplicated.loc[3, "spend_id"] = duplicated.loc[2, "spend_id"]
+    return [every_rule()[0], data_errors(), duplicated]
+
+
+def test_work_started_early_gives_what_the_checks_compute(
+    protocol: Protocol, write_data: Writer
+) -> None:
+    for ledger in _ledgers():
+        paths = write_data(
+            make_clients(CLIENTS_PER_TEAM), staff=make_staff(STAFF_PER_TEAM), spend=ledger
+        )
+        with mock.patch.object(early, "EARLY_ROWS", 0):  # every file's ids in the background
+            issues, frames, findings = _outcome(protocol, paths)
+        expected_issues, expected_frames, expected_findings = _outcome(protocol, paths)
+        assert issues == expected_issues and findings == expected_findings
+        assert frames.keys() == expected_frames.keys()
+        for name, frame in frames.items():
+            pd.testing.assert_frame_equal(frame, expected_frames[name])

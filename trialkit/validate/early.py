@@ -1,0 +1,98 @@
+"""Work on the largest files started early, on a second core, while the others are checked.
+
+Telling whether a million ids are unique (Arrow sorts them) and finding a million spends'
+clients in the client file (a hash table) hold no Python lock, so a background thread does
+them while the main thread codes the smaller files. The checks pick the results up where
+they need them; each is exactly what the check would have computed itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from trialkit.protocol.model import Protocol
+from trialkit.validate.layout import LevelSpec
+from trialkit.validate.readers import RawTable
+from trialkit.validate.schema import duplicated
+from trialkit.validate.spending_values import People, positions_in
+
+#: Files with fewer rows are checked where they are needed: a thread would not pay.
+EARLY_ROWS = 100_000
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Early:
+    """Results computed in the background.
+
+    Attributes
+    ----------
+    duplicated
+        By level: the rows whose id appears more than once in its file.
+    people
+        By role (``worker``, ``client``): the spend ledger's ids of that level, with each
+        spend's position in the level's file.
+    """
+
+    duplicated: Mapping[str, Future[NDArray[np.bool_]]] = field(default_factory=dict)
+    people: Mapping[str, Future[People]] = field(default_factory=dict)
+
+    def duplicated_ids(self, level: str, index: pd.Index) -> pd.Series | None:
+        """The rows of ``level`` whose id is duplicated, indexed like its frame, if computed."""
+        found = self.duplicated.get(level)
+        return None if found is None else pd.Series(found.result(), index=index)
+
+
+def ledger_people(
+    found: Mapping[str, RawTable], protocol: Protocol, name: str | None, role: str
+) -> People | None:
+    """The ids of the level ``name`` that the spend ledger points to (as ``role``); ``None``
+    when the protocol names no such level."""
+    level = protocol.level(name) if name else None
+    if name is None or level is None:
+        return None
+    other = found.get(name)
+    if other is None or level.id_column not in other.frame.columns:
+        return People(name, role, None, pd.Index([]))
+    return People(name, role, other.name, pd.Index(other.frame[level.id_column].dropna()))
+
+
+def _located(people: People, ids: pd.Series) -> People:
+    return People(people.level, people.role, people.file, people.ids, positions_in(ids, people.ids))
+
+
+def start_early(
+    found: Mapping[str, RawTable],
+    specs: Sequence[LevelSpec],
+    protocol: Protocol,
+    pool: Executor,
+) -> Early:
+    """Start the uniqueness of each large file's ids and the look-up of the spend ledger's
+    workers and clients, in this order (the checks need them in this order)."""
+    duplicates = {
+        spec.name: pool.submit(duplicated, table.frame[spec.id_column])
+        for spec in specs
+        if (table := found.get(spec.name)) is not None
+        and len(table.frame) >= EARLY_ROWS
+        and spec.period is None
+        and spec.id_column in table.frame.columns
+    }
+    people: dict[str, Future[People]] = {}
+    spending = protocol.spending
+    ledger = found.get(spending.level) if spending is not None else None
+    if spending is None or ledger is None or len(ledger.frame) < EARLY_ROWS:
+        return Early(duplicates, people)
+    cols = spending.columns
+    for role, name, column in (
+        ("worker", spending.worker_level, cols.worker),
+        ("client", spending.client_level, cols.client),
+    ):
+        given = ledger_people(found, protocol, name, role)
+        if given is not None and given.file is not None and column in ledger.frame.columns:
+            people[role] = pool.submit(_located, given, ledger.frame[column])
+    return Early(duplicates, people)
