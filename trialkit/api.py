@@ -263,18 +263,30 @@ def repair_ledger(directory: str | Path) -> tuple[Path, register.Repair | None]:
 
 def simulate_units(protocol_path: str | Path, out: str | Path, *, seed: int | None = None,
                    force: bool = False) -> Path:
-    """Write the units file: a bundled protocol's example units, or fabricated ones."""
+    """Write the units file: a bundled protocol's example units, or fabricated ones.
+
+    A protocol started from a bundled one (``trialkit init``: same identity id) gets that
+    protocol's example units while they still fit it, so covariates keep their real scale.
+    """
     import numpy as np
 
     from trialkit.diagnose import fabricate_units
+    from trialkit.errors import DataValidationError
     from trialkit.randomise import read_units
 
     protocol_file = resolve_protocol(protocol_path)
     protocol = load_protocol(protocol_file)
     bundled = example_units(protocol_file)
+    started_from = resource_dir("examples") / protocol.identity.id.replace("-", "_") / "units.csv"
+    units = None
     if bundled is not None:
         units = read_units(bundled, protocol)
-    else:
+    elif started_from.is_file():
+        try:
+            units = read_units(started_from, protocol)
+        except DataValidationError:  # the units were redefined since `init`: fabricate them
+            units = None
+    if units is None:
         rng = np.random.default_rng(protocol.seed if seed is None else seed)
         units = fabricate_units(protocol, rng=rng)
     return atomic_write(out, units.to_csv(index=False), force=force, what="units")

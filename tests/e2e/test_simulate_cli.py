@@ -111,3 +111,35 @@ def test_units_and_allocation_of_other_units_are_refused(pilot: Path, tmp_path: 
     missing = ", ".join(sorted(units["team_id"].iloc[-2:]))
     assert f"2 unit(s) not in the units file: {missing}" in result.output
     assert "Fix:" in result.output and not (tmp_path / "d").exists()
+
+
+def _started_from_bundled(tmp_path: Path, edit: tuple[str, str] | None = None) -> Path:
+    """`trialkit init`'s copy of the bundled pilot, optionally with one text edit."""
+    assert runner.invoke(app, ["init", str(tmp_path / "pilot"), "--from", NAME]).exit_code == 0
+    protocol = tmp_path / "pilot" / "protocol.yaml"
+    if edit is not None:
+        text = protocol.read_text()
+        assert text.count(edit[0]) == 1
+        protocol.write_text(text.replace(*edit))
+    return protocol
+
+
+def test_a_copied_protocol_simulates_its_example_units_and_registered_allocation(
+    tmp_path: Path,
+) -> None:
+    protocol = _started_from_bundled(tmp_path)
+    pilot = protocol.parent
+    api.randomise(protocol, pilot / "units.csv", pilot / "allocation.csv")
+    result = runner.invoke(app, ["simulate", str(protocol), "--out", str(tmp_path / "sim")])
+    assert result.exit_code == 0, result.output
+    assert _read(tmp_path / "sim" / "units.csv").equals(_read(pilot / "units.csv"))
+    assert _read(tmp_path / "sim" / "allocation.csv").equals(_read(pilot / "allocation.csv"))
+
+
+def test_a_copied_protocol_with_other_units_gets_fabricated_units(tmp_path: Path) -> None:
+    protocol = _started_from_bundled(tmp_path, ("block_columns: [locality]",
+                                                "block_columns: [district]"))
+    result = runner.invoke(app, ["simulate", str(protocol), "--out", str(tmp_path / "sim")])
+    assert result.exit_code == 0, result.output
+    units = _read(tmp_path / "sim" / "units.csv")
+    assert "district" in units.columns and "locality" not in units.columns
