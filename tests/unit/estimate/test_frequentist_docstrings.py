@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["dim", "ols", "lin", "iv", "binary"]
+MODULES = ["dim", "ols", "lin", "iv", "binary", "wild"]
 
 
 @pytest.mark.parametrize("name", MODULES)
