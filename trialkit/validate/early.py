@@ -1,9 +1,10 @@
 """Work on the largest files started early, on a second core, while the others are checked.
 
-Telling whether a million ids are unique (Arrow sorts them) and finding a million spends'
-clients in the client file (a hash table) hold no Python lock, so a background thread does
-them while the main thread codes the smaller files. The checks pick the results up where
-they need them; each is exactly what the check would have computed itself.
+Telling whether a million ids are unique (Arrow sorts them), finding a million spends'
+clients in the client file and coding the ledger's columns through their distinct values
+(hash tables) hold no Python lock, so a background thread does them while the main thread
+codes the smaller files. The checks pick the results up where they need them; each is
+exactly what the check would have computed itself.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from trialkit.protocol.model import Protocol
+from trialkit.validate.frames import Factorized
 from trialkit.validate.layout import LevelSpec
 from trialkit.validate.readers import RawTable
 from trialkit.validate.schema import duplicated
@@ -37,10 +39,14 @@ class Early:
     people
         By role (``worker``, ``client``): the spend ledger's ids of that level, with each
         spend's position in the level's file.
+    distinct
+        By column: ``pd.factorize`` of the spend ledger's columns coded through their
+        distinct values (currency, category, verdict, dates).
     """
 
     duplicated: Mapping[str, Future[NDArray[np.bool_]]] = field(default_factory=dict)
     people: Mapping[str, Future[People]] = field(default_factory=dict)
+    distinct: Mapping[str, Future[Factorized]] = field(default_factory=dict)
 
     def duplicated_ids(self, level: str, index: pd.Index) -> pd.Series | None:
         """The rows of ``level`` whose id is duplicated, indexed like its frame, if computed."""
@@ -66,14 +72,18 @@ def _located(people: People, ids: pd.Series) -> People:
     return People(people.level, people.role, people.file, people.ids, positions_in(ids, people.ids))
 
 
+def _factorized(values: pd.Series) -> Factorized:
+    return pd.factorize(values, use_na_sentinel=True)
+
+
 def start_early(
     found: Mapping[str, RawTable],
     specs: Sequence[LevelSpec],
     protocol: Protocol,
     pool: Executor,
 ) -> Early:
-    """Start the uniqueness of each large file's ids and the look-up of the spend ledger's
-    workers and clients, in this order (the checks need them in this order)."""
+    """Start the uniqueness of each large file's ids, then the spend ledger's currencies,
+    workers, clients, categories, verdicts and dates: the order the checks need them in."""
     duplicates = {
         spec.name: pool.submit(duplicated, table.frame[spec.id_column])
         for spec in specs
@@ -83,11 +93,19 @@ def start_early(
         and spec.id_column in table.frame.columns
     }
     people: dict[str, Future[People]] = {}
+    distinct: dict[str, Future[Factorized]] = {}
     spending = protocol.spending
     ledger = found.get(spending.level) if spending is not None else None
     if spending is None or ledger is None or len(ledger.frame) < EARLY_ROWS:
-        return Early(duplicates, people)
-    cols = spending.columns
+        return Early(duplicates, people, distinct)
+    cols, raw = spending.columns, ledger.frame
+
+    def factorize(*columns: str) -> None:
+        for column in columns:
+            if column in raw.columns and column not in distinct:
+                distinct[column] = pool.submit(_factorized, raw[column])
+
+    factorize(cols.currency)
     for role, name, column in (
         ("worker", spending.worker_level, cols.worker),
         ("client", spending.client_level, cols.client),
@@ -95,4 +113,5 @@ def start_early(
         given = ledger_people(found, protocol, name, role)
         if given is not None and given.file is not None and column in ledger.frame.columns:
             people[role] = pool.submit(_located, given, ledger.frame[column])
-    return Early(duplicates, people)
+    factorize(cols.category, cols.verdict, cols.date, cols.justified_on)
+    return Early(duplicates, people, distinct)

@@ -6,6 +6,8 @@ index, so an issue found later still points at the spreadsheet row the user sees
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -23,6 +25,9 @@ from trialkit.validate.coding import (
 from trialkit.validate.issues import rows_issues
 from trialkit.validate.layout import LevelSpec
 from trialkit.validate.readers import RawTable
+
+#: What ``pd.factorize`` returns: each value's code (−1: missing) and the distinct values.
+Factorized = tuple[np.ndarray, Any]
 
 
 def _code(
@@ -56,14 +61,17 @@ def _parse_dates(text: pd.Series) -> pd.Series:
     return parsed.astype("datetime64[ns]")
 
 
-def code_dates(series: pd.Series, *, file: str, column: str) -> tuple[pd.Series, list[Issue]]:
+def code_dates(
+    series: pd.Series, *, file: str, column: str, factorized: Factorized | None = None
+) -> tuple[pd.Series, list[Issue]]:
     """Dates as ``datetime64``: ISO 8601 (2027-03-01) or day/month/year (01/03/2027).
 
     Each distinct text is parsed once: a million rows hold a few hundred days.
+    ``factorized``: ``pd.factorize(series, use_na_sentinel=True)``, if already done.
     """
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return series.astype("datetime64[ns]"), []
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    codes, uniques = factorized or pd.factorize(series, use_na_sentinel=True)
     text = pd.Series(uniques, dtype=object).astype("str")
     parsed = np.append(_parse_dates(text).to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT"))
     blank = np.append(text.str.strip().eq("").to_numpy(dtype=bool), True)

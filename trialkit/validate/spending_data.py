@@ -8,7 +8,8 @@ are not dates. The checks of single columns are in :mod:`trialkit.validate.spend
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import numpy as np
@@ -20,7 +21,7 @@ from trialkit.protocol.model import Protocol
 from trialkit.protocol.spending import SpendColumns
 from trialkit.protocol.vocabulary import SPEND_VERDICTS, Period
 from trialkit.validate.coding import blank_mask
-from trialkit.validate.frames import code_dates
+from trialkit.validate.frames import Factorized, code_dates
 from trialkit.validate.spending import PERIODS, LedgerKeys, category_names
 from trialkit.validate.spending_calendar import distinct_days, period_labels, working_days
 from trialkit.validate.spending_values import (
@@ -75,6 +76,8 @@ class LedgerSource:
     workers, clients
         The ids of the worker and client levels, or ``None`` where the protocol names no
         such level.
+    distinct
+        Columns already factorized (in the background), by name.
     """
 
     file: str
@@ -84,6 +87,14 @@ class LedgerSource:
     arm_names: tuple[str, ...]
     workers: People | None
     clients: People | None
+    distinct: Mapping[str, Future[Factorized]] = field(default_factory=dict)
+
+    def factorized(self, column: str) -> Factorized:
+        """``pd.factorize`` of a column of the file (done early, or now)."""
+        found = self.distinct.get(column)
+        if found is not None:
+            return found.result()
+        return pd.factorize(self.raw[column], use_na_sentinel=True)
 
 
 def per_arm(
@@ -150,7 +161,12 @@ def _money_and_people(
             for a in source.arm_names
         ]
         issues += currencies(
-            raw[cols.currency], source.arm, expected, file=file, column=cols.currency
+            raw[cols.currency],
+            source.arm,
+            expected,
+            file=file,
+            column=cols.currency,
+            factorized=source.factorized(cols.currency),
         )
     for column, people in ((cols.worker, source.workers), (cols.client, source.clients)):
         if people is not None and column in raw.columns:
@@ -179,6 +195,7 @@ def _codes(
             what="declared category",
             required=True,
             fix="use a category declared under the budget's `categories:`, or declare it.",
+            factorized=source.factorized(cols.category),
         )
         issues += found
     if cols.verdict in raw.columns:
@@ -190,6 +207,7 @@ def _codes(
             what="review verdict",
             required=False,
             fix="use one of the verdicts, or leave the cell empty until the spend is reviewed.",
+            factorized=source.factorized(cols.verdict),
         )
         issues += found
     if cols.loss in raw.columns and cols.amount in raw.columns:
@@ -215,12 +233,21 @@ def _dates(
 ) -> list[Issue]:
     raw, file, issues = source.raw, source.file, []
     if cols.date in raw.columns:
-        out[cols.date], found = spent_on(raw[cols.date], protocol, file=file, column=cols.date)
+        out[cols.date], found = spent_on(
+            raw[cols.date],
+            protocol,
+            file=file,
+            column=cols.date,
+            factorized=source.factorized(cols.date),
+        )
         issues += found
     if cols.justified_on not in raw.columns:
         return issues
     out[cols.justified_on], found = code_dates(
-        raw[cols.justified_on], file=file, column=cols.justified_on
+        raw[cols.justified_on],
+        file=file,
+        column=cols.justified_on,
+        factorized=source.factorized(cols.justified_on),
     )
     issues += found
     if cols.date in raw.columns:

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from trialkit.errors import Issue, Location
 from trialkit.protocol.model import Protocol
 from trialkit.validate.coding import blank_mask, normalise
-from trialkit.validate.frames import code_dates
+from trialkit.validate.frames import Factorized, code_dates
 from trialkit.validate.issues import MAX_ROWS_PER_RULE, sheet_row, show
 from trialkit.validate.texts import short_keys
 
@@ -131,10 +131,16 @@ def amounts(raw: pd.Series, *, file: str, column: str) -> tuple[pd.Series, list[
 
 
 def currencies(
-    raw: pd.Series, arm: IntArray, expected: Sequence[str], *, file: str, column: str
+    raw: pd.Series,
+    arm: IntArray,
+    expected: Sequence[str],
+    *,
+    file: str,
+    column: str,
+    factorized: Factorized | None = None,
 ) -> list[Issue]:
     """Codes other than the arm's budget currency (``expected[arm]``); empty is fine."""
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    codes, uniques = factorized or pd.factorize(raw, use_na_sentinel=True)
     texts = [normalise(u).upper() for u in uniques]
     # ok[arm, value]: the value is blank or the arm's currency; unknown units are not judged.
     ok = np.ones((len(expected) + 1, len(texts) + 1), dtype=bool)
@@ -230,12 +236,13 @@ def names(
     what: str,
     fix: str,
     required: bool,
+    factorized: Factorized | None = None,
 ) -> tuple[pd.Series, IntArray, list[Issue]]:
     """Codes as their declared ``names`` (case, spaces and hyphens ignored): the names
     (NaN where empty or unknown), their positions in ``names`` (−1), and the issues.
     ``what`` names one value (``category``); empty cells are issues if ``required``."""
     lookup = {_key(n): k for k, n in enumerate(names)}
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    codes, uniques = factorized or pd.factorize(raw, use_na_sentinel=True)
     keys = [_key(u) for u in uniques]
     mapped = np.array([lookup.get(k, -1) for k in keys] + [-1], dtype=np.int64)[codes]
     blank = np.array([k == "" for k in keys] + [True])[codes]
@@ -264,9 +271,14 @@ def names(
 
 
 def spent_on(
-    raw: pd.Series, protocol: Protocol, *, file: str, column: str
+    raw: pd.Series,
+    protocol: Protocol,
+    *,
+    file: str,
+    column: str,
+    factorized: Factorized | None = None,
 ) -> tuple[pd.Series, list[Issue]]:
-    spent, issues = code_dates(raw, file=file, column=column)
+    spent, issues = code_dates(raw, file=file, column=column, factorized=factorized)
     issues += located(
         blank_mask(raw),
         raw,

@@ -171,6 +171,7 @@ def _ledger_source(
         arm_names=tuple(str(a) for a in arms),
         workers=people(spending.worker_level, "worker"),
         clients=people(spending.client_level, "client"),
+        distinct=early.distinct,
     )
 
 
