@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
 from trialkit.protocol.model import Protocol
 from trialkit.protocol.vocabulary import SpendRule
@@ -176,10 +175,9 @@ def _numbers(values: FloatArray | None, rows: IntArray) -> list[float | None]:
     return [None if v != v else v for v in values[rows].tolist()]  # NaN: none
 
 
-def _objects(values: list[object]) -> NDArray[np.object_]:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
+def _lines(ledger: LedgerArrays, rows: IntArray) -> IntArray:
+    """The spreadsheet rows of ``rows`` (header = row 1)."""
+    return np.asarray(ledger.frame.index.to_numpy()[rows] + 2, dtype=np.int64)
 
 
 def _fields(ledger: LedgerArrays, hits: Hits, file: str) -> list[list[object]]:
@@ -194,7 +192,7 @@ def _fields(ledger: LedgerArrays, hits: Hits, file: str) -> list[list[object]]:
         [hits.rule] * n,
         texts[ledger.id_column],
         [file] * n,
-        (ledger.frame.index.to_numpy()[rows] + 2).tolist(),  # spreadsheet rows
+        _lines(ledger, rows).tolist(),
         [hits.column] * n if isinstance(hits.column, str) else hits.column(rows),
         texts[ledger.unit_column],
         arms,
@@ -210,18 +208,16 @@ def _fields(ledger: LedgerArrays, hits: Hits, file: str) -> list[list[object]]:
 def _findings(ledger: LedgerArrays, hits: list[Hits], file: str) -> list[SpendFinding]:
     """One finding per spend of each of ``hits``, ordered by row, then rule.
 
-    Each field is gathered for all the spends of a rule at once, then the findings are
-    made in order in one go.
+    Each field is gathered for all the spends of a rule at once; the findings are then
+    put in order by one sort of their rows and rules.
     """
-    fields = [_fields(ledger, h, file) for h in hits]
-    columns = [
-        _objects([v for f in fields for v in f[k]])
-        for k in range(len(SpendFinding.__dataclass_fields__))
-    ]
+    made: list[SpendFinding] = []
+    for h in hits:
+        made.extend(map(SpendFinding, *_fields(ledger, h, file)))
     rank = {rule: k for k, rule in enumerate(RULE_ORDER)}
     ranks = np.concatenate([np.full(len(h.rows), rank[h.rule]) for h in hits])
-    order = np.lexsort((ranks, columns[3].astype(np.int64)))  # by row, then by rule
-    return list(map(SpendFinding, *(c[order].tolist() for c in columns)))
+    lines = np.concatenate([_lines(ledger, h.rows) for h in hits])
+    return [made[k] for k in np.lexsort((ranks, lines)).tolist()]  # by row, then by rule
 
 
 def compliance(
