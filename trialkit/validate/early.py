@@ -1,17 +1,19 @@
-"""Work on the largest files started early, on a second core, while the others are checked.
+"""Work on the largest files queued for a second core while the others are checked.
 
-Telling whether a million ids are unique (Arrow sorts them), finding a million spends'
-clients in the client file and coding the ledger's columns through their distinct values
-(hash tables) hold no Python lock, so a background thread does them while the main thread
-codes the smaller files. The checks pick the results up where they need them; each is
-exactly what the check would have computed itself.
+Telling whether a million ids are unique (Arrow sorts them), coding the ledger's columns
+through their distinct values and finding its workers and clients in their files (hash
+tables) hold no Python lock, so a background thread does them while the main thread checks.
+The checks take each result where they need it: one the thread has not started yet is
+computed there and then instead (so neither thread waits on work the other has not begun),
+and either way it is exactly what the check would have computed itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor, Future
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -24,13 +26,26 @@ from trialkit.validate.readers import RawTable
 from trialkit.validate.schema import duplicated
 from trialkit.validate.spending_values import People, positions_in
 
+T = TypeVar("T")
+
 #: Files with fewer rows are checked where they are needed: a thread would not pay.
 EARLY_ROWS = 100_000
 
 
+def queued(pool: Executor, work: Callable[..., T], *args: Any) -> Callable[[], T]:
+    """``work(*args)`` queued on ``pool``; calling the result gives its value, computed
+    right away by the caller if the pool has not started it yet."""
+    future = pool.submit(work, *args)
+
+    def take() -> T:
+        return work(*args) if future.cancel() else future.result()
+
+    return take
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Early:
-    """Results computed in the background.
+    """Results queued for the background, each taken by calling it.
 
     Attributes
     ----------
@@ -44,14 +59,14 @@ class Early:
         distinct values (currency, category, verdict, dates).
     """
 
-    duplicated: Mapping[str, Future[NDArray[np.bool_]]] = field(default_factory=dict)
-    people: Mapping[str, Future[People]] = field(default_factory=dict)
-    distinct: Mapping[str, Future[Factorized]] = field(default_factory=dict)
+    duplicated: Mapping[str, Callable[[], NDArray[np.bool_]]] = field(default_factory=dict)
+    people: Mapping[str, Callable[[], People]] = field(default_factory=dict)
+    distinct: Mapping[str, Callable[[], Factorized]] = field(default_factory=dict)
 
     def duplicated_ids(self, level: str, index: pd.Index) -> pd.Series | None:
-        """The rows of ``level`` whose id is duplicated, indexed like its frame, if computed."""
-        found = self.duplicated.get(level)
-        return None if found is None else pd.Series(found.result(), index=index)
+        """The rows of ``level`` whose id is duplicated, indexed like its frame, if queued."""
+        take = self.duplicated.get(level)
+        return None if take is None else pd.Series(take(), index=index)
 
 
 def ledger_people(
@@ -82,36 +97,32 @@ def start_early(
     protocol: Protocol,
     pool: Executor,
 ) -> Early:
-    """Start the uniqueness of each large file's ids, then the spend ledger's currencies,
-    workers, clients, categories, verdicts and dates: the order the checks need them in."""
+    """Queue the uniqueness of each large file's ids, then the spend ledger's currencies,
+    categories, verdicts, dates, workers and clients: the order the checks need them in."""
     duplicates = {
-        spec.name: pool.submit(duplicated, table.frame[spec.id_column])
+        spec.name: queued(pool, duplicated, table.frame[spec.id_column])
         for spec in specs
         if (table := found.get(spec.name)) is not None
         and len(table.frame) >= EARLY_ROWS
         and spec.period is None
         and spec.id_column in table.frame.columns
     }
-    people: dict[str, Future[People]] = {}
-    distinct: dict[str, Future[Factorized]] = {}
     spending = protocol.spending
     ledger = found.get(spending.level) if spending is not None else None
     if spending is None or ledger is None or len(ledger.frame) < EARLY_ROWS:
-        return Early(duplicates, people, distinct)
+        return Early(duplicates)
     cols, raw = spending.columns, ledger.frame
-
-    def factorize(*columns: str) -> None:
-        for column in columns:
-            if column in raw.columns and column not in distinct:
-                distinct[column] = pool.submit(_factorized, raw[column])
-
-    factorize(cols.currency)
+    distinct = {
+        column: queued(pool, _factorized, raw[column])
+        for column in (cols.currency, cols.category, cols.verdict, cols.date, cols.justified_on)
+        if column in raw.columns
+    }
+    people = {}
     for role, name, column in (
         ("worker", spending.worker_level, cols.worker),
         ("client", spending.client_level, cols.client),
     ):
         given = ledger_people(found, protocol, name, role)
-        if given is not None and given.file is not None and column in ledger.frame.columns:
-            people[role] = pool.submit(_located, given, ledger.frame[column])
-    factorize(cols.category, cols.verdict, cols.date, cols.justified_on)
+        if given is not None and given.file is not None and column in raw.columns:
+            people[role] = queued(pool, _located, given, raw[column])
     return Early(duplicates, people, distinct)

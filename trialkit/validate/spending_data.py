@@ -8,7 +8,6 @@ are not dates. The checks of single columns are in :mod:`trialkit.validate.spend
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -77,7 +76,8 @@ class LedgerSource:
         The ids of the worker and client levels, or ``None`` where the protocol names no
         such level.
     distinct
-        Columns already factorized (in the background), by name.
+        By column: ``pd.factorize`` of a column, queued for the background (take it by
+        calling it).
     """
 
     file: str
@@ -87,14 +87,12 @@ class LedgerSource:
     arm_names: tuple[str, ...]
     workers: People | None
     clients: People | None
-    distinct: Mapping[str, Future[Factorized]] = field(default_factory=dict)
+    distinct: Mapping[str, Callable[[], Factorized]] = field(default_factory=dict)
 
     def factorized(self, column: str) -> Factorized:
-        """``pd.factorize`` of a column of the file (done early, or now)."""
-        found = self.distinct.get(column)
-        if found is not None:
-            return found.result()
-        return pd.factorize(self.raw[column], use_na_sentinel=True)
+        """``pd.factorize`` of a column of the file (queued early, or done now)."""
+        take = self.distinct.get(column)
+        return take() if take is not None else pd.factorize(self.raw[column], use_na_sentinel=True)
 
 
 def per_arm(
@@ -144,12 +142,8 @@ def _periods(
     return text, code
 
 
-def _money_and_people(
-    out: pd.DataFrame,
-    source: LedgerSource,
-    protocol: Protocol,
-    cols: SpendColumns,
-    keys: dict[str, IntArray],
+def _money(
+    out: pd.DataFrame, source: LedgerSource, protocol: Protocol, cols: SpendColumns
 ) -> list[Issue]:
     raw, file, issues = source.raw, source.file, []
     if cols.amount in raw.columns:
@@ -168,6 +162,11 @@ def _money_and_people(
             column=cols.currency,
             factorized=source.factorized(cols.currency),
         )
+    return issues
+
+
+def _people(source: LedgerSource, cols: SpendColumns, keys: dict[str, IntArray]) -> list[Issue]:
+    raw, file, issues = source.raw, source.file, []
     for column, people in ((cols.worker, source.workers), (cols.client, source.clients)):
         if people is not None and column in raw.columns:
             found, positions = people_ids(raw[column], people, file=file, column=column)
@@ -291,15 +290,17 @@ def code_ledger(
     assert spending is not None, "code_ledger needs a protocol with `spending:`"
     cols = spending.columns
     out = coded.copy(deep=False)
-    issues = _missing_columns(source.raw, cols, file=source.file)
     keys: dict[str, IntArray] = {"units": source.unit}
-    issues += _money_and_people(out, source, protocol, cols, keys)
-    issues += _codes(out, source, protocol, cols, keys)
-    issues += _dates(out, source, protocol, cols)
+    money = _money(out, source, protocol, cols)
+    codes = _codes(out, source, protocol, cols, keys)
+    dates = _dates(out, source, protocol, cols)
     if cols.date in source.raw.columns:
         out["period"], keys["periods"] = _periods(source, protocol, out[cols.date])
         if cols.justified_on in source.raw.columns:
             out["working_days_to_justify"] = working_days(
                 out[cols.date], out[cols.justified_on], calendar=spending.calendar
             )
-    return out, issues, LedgerKeys(**keys)
+    # Ids last: they are looked up in the background meanwhile. Issues in column order.
+    people = _people(source, cols, keys)
+    issues = _missing_columns(source.raw, cols, file=source.file)
+    return out, issues + money + people + codes + dates, LedgerKeys(**keys)

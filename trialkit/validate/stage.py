@@ -159,7 +159,7 @@ def _ledger_source(
 
     def people(name: str | None, role: str) -> People | None:
         located = early.people.get(role)
-        return located.result() if located else ledger_people(found, protocol, name, role)
+        return located() if located else ledger_people(found, protocol, name, role)
 
     spending = protocol.spending
     assert spending is not None
