@@ -25,6 +25,7 @@ from trialkit.validate.coding import (
 from trialkit.validate.issues import rows_issues
 from trialkit.validate.layout import LevelSpec
 from trialkit.validate.readers import RawTable
+from trialkit.validate.texts import empty_text
 
 #: What ``pd.factorize`` returns: each value's code (−1: missing) and the distinct values.
 Factorized = tuple[np.ndarray, Any]
@@ -174,8 +175,10 @@ def _exposure_issues(
 
 
 def _blank_ids(series: pd.Series, *, file: str, column: str) -> list[Issue]:
-    # Readers strip ids, so an empty id is missing or "".
-    mask = np.asarray((series.isna() | series.eq("")).to_numpy(dtype=bool, na_value=True))
+    # Readers strip ids, so an empty id is missing or "" (read from Arrow's offsets if there).
+    mask = empty_text(series)
+    if mask is None:
+        mask = np.asarray((series.isna() | series.eq("")).to_numpy(dtype=bool, na_value=True))
     if not mask.any():
         return []
     return rows_issues(

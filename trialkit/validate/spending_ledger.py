@@ -106,7 +106,8 @@ class LedgerArrays:
         self.arm_index = np.where(self.arm_code < 0, len(budgets), self.arm_code)
         self.has_budget = self.per_arm(lambda b: b is not None, bool)
         currency = protocol.costs.currency
-        self.currency = self.per_arm(lambda b: b.currency if b else currency, object)
+        #: Each arm's budget currency (the last: no budget); see :meth:`money`.
+        self.currencies = [b.currency if b else currency for b in self.budgets]
         cols = spending.columns
         self.amount = frame[cols.amount].to_numpy(dtype="float64")
         self.spent = frame[cols.date].to_numpy(dtype="datetime64[D]")
@@ -208,4 +209,5 @@ class LedgerArrays:
 
     def money(self, values: FloatArray, rows: IntArray) -> list[str]:
         """Each of ``values`` in the currency of the matching spend's budget."""
-        return moneys(np.asarray(values, dtype=np.float64), self.currency[rows].tolist())
+        currency = np.array(self.currencies, dtype=object)[self.arm_index[rows]]
+        return moneys(np.asarray(values, dtype=np.float64), currency.tolist())

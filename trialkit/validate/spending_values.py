@@ -279,8 +279,9 @@ def spent_on(
     factorized: Factorized | None = None,
 ) -> tuple[pd.Series, list[Issue]]:
     spent, issues = code_dates(raw, file=file, column=column, factorized=factorized)
+    missing = spent.isna().to_numpy()  # an empty cell is never a date
     issues += located(
-        blank_mask(raw),
+        blank_mask(raw) if missing.any() else missing,
         raw,
         file=file,
         column=column,

@@ -137,6 +137,26 @@ def _packed(chunk: Any) -> NDArray[np.uint64] | None:
     return np.asarray(key, dtype=np.uint64)
 
 
+def empty_text(series: pd.Series) -> BoolArray | None:
+    """True where a value is missing or ``""`` (``None``: not Arrow text).
+
+    Examples
+    --------
+    >>> empty_text(pd.Series(["a", "", " ", None], dtype="str")).tolist()
+    [False, True, False, True]
+    """
+    chunks = arrow_chunks(series)
+    if chunks is None:
+        return None
+    parts = [(_lengths(chunk) == 0) | ~_valid(chunk) for chunk in chunks]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
+def _lengths(chunk: Any) -> NDArray[np.int64]:
+    offsets, _ = _buffers(chunk)
+    return np.asarray(offsets[1:] - offsets[:-1], dtype=np.int64)
+
+
 def needs_trimming(series: pd.Series) -> bool:
     """Whether some value may start or end with whitespace (``True`` when unsure).
 

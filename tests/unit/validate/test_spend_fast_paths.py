@@ -27,7 +27,7 @@ from trialkit.validate.spending_calendar import (
     working_days,
 )
 from trialkit.validate.spending_values import positions_in
-from trialkit.validate.texts import blank_text, needs_trimming, short_keys
+from trialkit.validate.texts import blank_text, empty_text, needs_trimming, short_keys
 
 #: Characters that make blank and trimming hard: ASCII and Unicode spaces, control
 #: characters Python counts as spaces, multi-byte letters.
@@ -56,6 +56,15 @@ def test_blank_text_is_arrow_utf8_is_space(texts: list[str | None], cut: int, la
     found = blank_text(series)
     assert found is not None
     assert found.tolist() == expected.fill_null(True).to_pylist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(values, st.integers(0, 40), st.booleans())
+def test_empty_text_is_missing_or_empty(texts: list[str | None], cut: int, large: bool) -> None:
+    series = _series(texts, cut=min(cut, len(texts)), large=large)
+    found = empty_text(series)
+    assert found is not None
+    assert found.tolist() == [t is None or t == "" for t in texts]
 
 
 @settings(max_examples=300, deadline=None)
