@@ -31,7 +31,7 @@ def _protocol(
     if design.get("type") == "individual":
         loneliness["level"] = data["units"]["name"]
     data["covariates"], data["subgroups"] = [], []
-    data["power"].update({"attrition": 0.0, "variants": []})
+    data["power"].update({"attrition": 0.0, "variants": [], "compliance": 1.0})  # no CACE
     data["analysis"]["frequentist"]["estimator"] = "ols"
     return parse_protocol(yaml.safe_dump(data))
 

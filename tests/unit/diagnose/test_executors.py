@@ -71,6 +71,8 @@ def test_worker_killed_mid_run_loses_and_duplicates_nothing(flagship, client):
     assert not thread.is_alive(), "the run did not finish after a worker was lost"
     assert killed is not None, "no worker was busy long enough to be killed"
     sims = out["diagnosis"].simulations  # type: ignore[attr-defined]
-    assert sorted(sims["sim"]) == list(range(240))  # none lost, none twice
+    assert set(sims["outcome"]) == {"loneliness", "loneliness:cace"}
+    for _, inquiry in sims.groupby("outcome"):
+        assert sorted(inquiry["sim"]) == list(range(240))  # none lost, none twice
     pd.testing.assert_frame_equal(serial.simulations, sims)
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it
