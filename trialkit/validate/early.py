@@ -20,6 +20,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from trialkit.protocol.model import Protocol
+from trialkit.validate.coding import blank_mask
 from trialkit.validate.frames import Factorized
 from trialkit.validate.layout import LevelSpec
 from trialkit.validate.readers import RawTable
@@ -57,11 +58,14 @@ class Early:
     distinct
         By column: ``pd.factorize`` of the spend ledger's columns coded through their
         distinct values (currency, category, verdict, dates).
+    blank
+        By column: where the spend ledger's verdict and justification are blank.
     """
 
     duplicated: Mapping[str, Callable[[], NDArray[np.bool_]]] = field(default_factory=dict)
     people: Mapping[str, Callable[[], People]] = field(default_factory=dict)
     distinct: Mapping[str, Callable[[], Factorized]] = field(default_factory=dict)
+    blank: Mapping[str, Callable[[], NDArray[np.bool_]]] = field(default_factory=dict)
 
     def duplicated_ids(self, level: str, index: pd.Index) -> pd.Series | None:
         """The rows of ``level`` whose id is duplicated, indexed like its frame, if queued."""
@@ -84,7 +88,8 @@ def ledger_people(
 
 
 def _located(people: People, ids: pd.Series) -> People:
-    return People(people.level, people.role, people.file, people.ids, positions_in(ids, people.ids))
+    found = positions_in(ids, people.ids)
+    return People(people.level, people.role, people.file, people.ids, found, blank_mask(ids))
 
 
 def _factorized(values: pd.Series) -> Factorized:
@@ -98,7 +103,8 @@ def start_early(
     pool: Executor,
 ) -> Early:
     """Queue the uniqueness of each large file's ids, then the spend ledger's currencies,
-    categories, verdicts, dates, workers and clients: the order the checks need them in."""
+    categories, verdicts, dates, blank verdicts and justifications, workers and clients:
+    the order the checks need them in."""
     duplicates = {
         spec.name: queued(pool, duplicated, table.frame[spec.id_column])
         for spec in specs
@@ -117,6 +123,11 @@ def start_early(
         for column in (cols.currency, cols.category, cols.verdict, cols.date, cols.justified_on)
         if column in raw.columns
     }
+    blank = {
+        column: queued(pool, blank_mask, raw[column])
+        for column in (cols.verdict, cols.justification)
+        if column in raw.columns
+    }
     people = {}
     for role, name, column in (
         ("worker", spending.worker_level, cols.worker),
@@ -125,4 +136,4 @@ def start_early(
         given = ledger_people(found, protocol, name, role)
         if given is not None and given.file is not None and column in raw.columns:
             people[role] = queued(pool, _located, given, raw[column])
-    return Early(duplicates, people, distinct)
+    return Early(duplicates, people, distinct, blank)

@@ -209,6 +209,8 @@ class LedgerKeys:
     periods
         A code of each spend's budget period: equal codes, same period of the same length;
         negative where the date is missing.
+    unwritten
+        Where the spend's justification is blank.
     """
 
     clients: NDArray[np.int64] | None = None
@@ -217,6 +219,7 @@ class LedgerKeys:
     categories: NDArray[np.int64] | None = None
     verdicts: NDArray[np.int64] | None = None
     periods: NDArray[np.int64] | None = None
+    unwritten: NDArray[np.bool_] | None = None
 
 
 def worker_labels(

@@ -75,9 +75,9 @@ class LedgerSource:
     workers, clients
         The ids of the worker and client levels, or ``None`` where the protocol names no
         such level.
-    distinct
-        By column: ``pd.factorize`` of a column, queued for the background (take it by
-        calling it).
+    distinct, blank
+        By column: ``pd.factorize`` of a column, and where it is blank, queued for the
+        background (take one by calling it).
     """
 
     file: str
@@ -88,11 +88,17 @@ class LedgerSource:
     workers: People | None
     clients: People | None
     distinct: Mapping[str, Callable[[], Factorized]] = field(default_factory=dict)
+    blank: Mapping[str, Callable[[], NDArray[np.bool_]]] = field(default_factory=dict)
 
     def factorized(self, column: str) -> Factorized:
         """``pd.factorize`` of a column of the file (queued early, or done now)."""
         take = self.distinct.get(column)
         return take() if take is not None else pd.factorize(self.raw[column], use_na_sentinel=True)
+
+    def blanks(self, column: str) -> NDArray[np.bool_]:
+        """Where a column of the file is blank (queued early, or found now)."""
+        take = self.blank.get(column)
+        return take() if take is not None else np.asarray(blank_mask(self.raw[column]), dtype=bool)
 
 
 def per_arm(
@@ -211,7 +217,7 @@ def _codes(
         issues += found
     if cols.loss in raw.columns and cols.amount in raw.columns:
         reviewed = (
-            ~blank_mask(raw[cols.verdict])
+            ~source.blanks(cols.verdict)
             if cols.verdict in raw.columns
             else np.ones(len(out), dtype=bool)
         )
@@ -302,5 +308,9 @@ def code_ledger(
             )
     # Ids last: they are looked up in the background meanwhile. Issues in column order.
     people = _people(source, cols, keys)
+    unwritten = None
+    if cols.justification in source.raw.columns:
+        unwritten = source.blanks(cols.justification)
     issues = _missing_columns(source.raw, cols, file=source.file)
-    return out, issues + money + people + codes + dates, LedgerKeys(**keys)
+    found = LedgerKeys(**keys, unwritten=unwritten)
+    return out, issues + money + people + codes + dates, found

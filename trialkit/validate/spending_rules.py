@@ -79,7 +79,9 @@ def _excluded(ledger: LedgerArrays, protocol: Protocol) -> Hits:
 
 def _justification(ledger: LedgerArrays) -> list[Hits]:
     text_column, date_column = ledger.column("justification"), ledger.column("justified_on")
-    no_text = blank_mask(ledger.frame[text_column])
+    no_text = ledger.keys.unwritten
+    if no_text is None:
+        no_text = blank_mask(ledger.frame[text_column])
     no_date = np.isnat(ledger.justified)
     days = ledger.limit("justification_days")
     waited = ledger.frame["working_days_to_justify"].to_numpy(dtype="float64")

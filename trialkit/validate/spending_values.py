@@ -35,7 +35,8 @@ class People:
     """The ids of a level the ledger points to: its ``role`` (``worker`` or ``client``).
 
     ``file`` is ``None`` when no file of that level was given: ids cannot be checked.
-    ``positions``, if already found, is each spend's position in ``ids`` (−1: not there).
+    ``positions``, if already found, is each spend's position in ``ids`` (−1: not there),
+    and ``blank`` where the spend's id is blank.
     """
 
     level: str
@@ -43,6 +44,7 @@ class People:
     file: str | None
     ids: pd.Index
     positions: IntArray | None = None
+    blank: BoolArray | None = None
 
 
 def _key(text: object) -> str:
@@ -194,7 +196,7 @@ def people_ids(
     """Empty ids, and ids not in the level's file (a warning when there is no such file);
     each id's position in that file (``None`` without the file)."""
     what = people.role
-    blank = blank_mask(raw)
+    blank = blank_mask(raw) if people.blank is None else people.blank
     issues = located(
         blank,
         raw,

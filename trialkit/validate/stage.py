@@ -172,6 +172,7 @@ def _ledger_source(
         workers=people(spending.worker_level, "worker"),
         clients=people(spending.client_level, "client"),
         distinct=early.distinct,
+        blank=early.blank,
     )
 
 
