@@ -41,6 +41,7 @@ from trialkit.diagnose.generate import (
     SimulationDesign,
     _row_covariates,
     _unit_covariates,
+    take_up_column,
 )
 from trialkit.diagnose.survival import _start_offsets, _window, latent_times, whole_days
 from trialkit.errors import TrialkitError
@@ -91,7 +92,12 @@ def _observed(
 def draw_survival(
     design: SimulationDesign, outcome: Outcome, arms: IntArray, rng: np.random.Generator
 ) -> SurvivalDraw:
-    """Draw a survival outcome and the plan's covariates for each assignment in ``arms``."""
+    """Draw a survival outcome and the plan's covariates for each assignment in ``arms``.
+
+    Where the protocol declares non-compliance, the potential outcomes under treatment are
+    those of assignment: a unit that does not take the intervention up keeps its control
+    times (the exclusion restriction), so both inquiries are ITT effects.
+    """
     p, a, declared = design.protocol, outcome.assumptions, outcome.survival
     assert a is not None and declared is not None
     s, n = arms.shape
@@ -120,14 +126,18 @@ def draw_survival(
     t0, t1 = latent.potential(False), latent.potential(True)
     time0, code0 = _observed(t0, latent.rival, follow_up)
     time1, code1 = _observed(t1, latent.rival, follow_up)
-    gain = np.minimum(whole_days(t1), horizon) - np.minimum(whole_days(t0), horizon)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rmst = np.einsum("snm,snm->s", gain, mask) / mask.sum(axis=(1, 2))
     covariates = {
         name: np.broadcast_to(c[None, :, None], shape)
         for name, c in _unit_covariates(design).items()
     }
     covariates.update(_row_covariates(design, outcome, shape, None, rng))
+    if take_up_column(p) is not None:  # a unit offered but not taking up keeps Y(0)
+        complier = np.broadcast_to((rng.random((s, n)) < p.power.compliance)[..., None], shape)
+        t1 = np.where(complier, t1, t0)
+        time1, code1 = np.where(complier, time1, time0), np.where(complier, code1, code0)
+    gain = np.minimum(whole_days(t1), horizon) - np.minimum(whole_days(t0), horizon)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rmst = np.einsum("snm,snm->s", gain, mask) / mask.sum(axis=(1, 2))
     time = np.where(treated, time1, time0)
     draw = Draw(arms, np.where(mask, time, 0.0), mask, covariates)
     return SurvivalDraw(
