@@ -294,7 +294,8 @@ def simulate_units(protocol_path: str | Path, out: str | Path, *, seed: int | No
 
 def simulate_data(protocol_path: str | Path, units_path: str | Path,
                   allocation_path: str | Path, out: str | Path, *,
-                  seed: int | None = None, effect_scale: float = 1.0) -> list[Path]:
+                  seed: int | None = None, effect_scale: float = 1.0,
+                  force: bool = False) -> list[Path]:
     """Write fabricated outcome data, one CSV per level, for an existing allocation.
 
     ``effect_scale`` multiplies every declared treatment effect (0: no effect, -1: the
@@ -313,7 +314,8 @@ def simulate_data(protocol_path: str | Path, units_path: str | Path,
     rng = np.random.default_rng(protocol.seed + 1 if seed is None else seed)
     frames = fabricate(protocol, units, frame["arm"], rng=rng, steps=frame.get("step"),
                        effect_scale=effect_scale)
-    return [atomic_write(Path(out) / f"{level}.csv", data.to_csv(index=False), what="data")
+    return [atomic_write(Path(out) / f"{level}.csv", data.to_csv(index=False), what="data",
+                         force=force)
             for level, data in frames.items()]
 
 
@@ -338,9 +340,10 @@ def _check_same_units(unit_ids: Sequence[str], allocated: Sequence[str], units_p
 
 
 def simulate(protocol_path: str | Path, out: str | Path, *, seed: int | None = None,
-             units: str | Path | None = None,
-             allocation: str | Path | None = None) -> list[Path]:
-    """Write fictional outcome data for every level (``trialkit simulate``).
+             units: str | Path | None = None, allocation: str | Path | None = None,
+             force: bool = False) -> list[Path]:
+    """Write fictional outcome data for every level (``trialkit simulate``); ``force``
+    replaces files a previous run wrote.
 
     With ``units`` and ``allocation`` (the pilot's own units file and its registered
     allocation), only the outcome data are written, as ``<out>/<level>.csv``: the pilot's
@@ -355,15 +358,16 @@ def simulate(protocol_path: str | Path, out: str | Path, *, seed: int | None = N
                             f"allocation. Fix: pass both --units and --allocation (the "
                             f"files given to `trialkit randomise`), or neither.")
     if units is not None and allocation is not None:
-        return simulate_data(protocol_path, units, allocation, out, seed=seed)
+        return simulate_data(protocol_path, units, allocation, out, seed=seed, force=force)
     from trialkit.randomise import metadata_path
 
     target = Path(out)
-    units = simulate_units(protocol_path, target / "units.csv", seed=seed)
+    units = simulate_units(protocol_path, target / "units.csv", seed=seed, force=force)
     allocation = target / "allocation.csv"
-    randomise(protocol_path, units, allocation, seed=seed)
+    randomise(protocol_path, units, allocation, seed=seed, force=force)
     return [units, allocation, metadata_path(allocation),
-            *simulate_data(protocol_path, units, allocation, target / "data", seed=seed)]
+            *simulate_data(protocol_path, units, allocation, target / "data", seed=seed,
+                           force=force)]
 
 
 # Audit sample -------------------------------------------------------------------------------

@@ -374,6 +374,8 @@ def simulate(
         "--units", help="The pilot's units file; data are drawn for these units.")] = None,
     allocation: Annotated[Path | None, typer.Option(
         "--allocation", help="The pilot's allocation; each unit keeps its allocated arm.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace files a previous run wrote.")
+                     ] = False,
 ) -> None:
     """Write realistic fictional outcome data from the protocol, one CSV per level.
 
@@ -381,7 +383,8 @@ def simulate(
     writes `OUT/<level>.csv` for the pilot's own units in their allocated arms. Without
     them, writes fictional units, their allocation and `OUT/data/<level>.csv`.
     """
-    for path in api().simulate(protocol, out, seed=seed, units=units, allocation=allocation):
+    for path in api().simulate(protocol, out, seed=seed, units=units, allocation=allocation,
+                               force=force):
         typer.echo(f"wrote {path}")
 
 

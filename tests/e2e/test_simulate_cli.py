@@ -143,3 +143,15 @@ def test_a_copied_protocol_with_other_units_gets_fabricated_units(tmp_path: Path
     assert result.exit_code == 0, result.output
     units = _read(tmp_path / "sim" / "units.csv")
     assert "district" in units.columns and "locality" not in units.columns
+
+
+def test_a_second_run_is_refused_unless_forced_and_force_replaces(pilot: Path) -> None:
+    protocol = bundled_protocols()[NAME]
+    args = ["simulate", str(protocol), "--units", str(pilot / "units.csv"), "--allocation",
+            str(pilot / "allocation.csv"), "--out", str(pilot / "data"), "--seed", "5"]
+    before = {p.name: p.read_bytes() for p in (pilot / "data").glob("*.csv")}
+    refused = runner.invoke(app, args)
+    assert refused.exit_code != 0 and "--force" in refused.output
+    forced = runner.invoke(app, [*args, "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert {p.name: p.read_bytes() for p in (pilot / "data").glob("*.csv")} == before
