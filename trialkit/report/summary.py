@@ -45,6 +45,10 @@ def headline(outcome: Outcome, verdict: VerdictRow, est: EstimateRow, arms: Arms
     interval = (f"Allowing for chance, the true difference is probably between "
                 f"{scale.end(est.ci_low)} and {scale.end(est.ci_high)} "
                 f"({percent(est.ci_level)} confidence interval).")
+    if verdict.frequentist == "unclear" and (est.ci_low > 0 or est.ci_high < 0):
+        interval += (" This interval does not allow for the other outcomes in the family, "
+                     "which is why it can leave out zero while the registered, adjusted "
+                     "result is not clear.")
     return {"outcome": outcome.name, "arm": est.arm, "verdict": verdict.frequentist,
             "lead": lead, "interval": interval, "adjusted_for": est.adjusted_for}
 

@@ -79,3 +79,14 @@ def test_decision_condition_words(parts: dict[str, Any]) -> None:
     rule = protocol.analysis.decision_rules[0]
     assert condition_words(protocol, rule.conditions[0]) == (
         "The chance that the discretionary budget reduced loneliness is at least 90%.")
+
+
+@pytest.mark.parametrize("ci", [(-0.54, -0.04), (-0.54, 0.04)])
+def test_unadjusted_interval_leaving_out_zero_is_explained(parts: dict[str, Any],
+                                                         ci: tuple[float, float]) -> None:
+    est = parts["est"].model_copy(update={"ci_low": ci[0], "ci_high": ci[1]})
+    verdict = parts["verdict"].model_copy(update={"frequentist": "unclear", "adjusted": True})
+    block = summary.headline(parts["outcome"], verdict, est, parts["arms"],
+                             parts["doc"].protocol)
+    explained = "does not allow for the other outcomes in the family" in block["interval"]
+    assert explained == (ci[1] < 0)
