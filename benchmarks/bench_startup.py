@@ -13,6 +13,9 @@ system), which load disturbs less. Beside each: its ratio to
 ``python -c pass`` and to ``python -c "import pydantic, yaml"`` (the protocol models need
 both). Target: every command under 0.3 s on a quiet machine. Each command also lists any
 heavy package it imported (pandas, numpy, scipy, pandera, jinja2): there should be none.
+``check`` looks up the protocol's holiday calendar in a list kept in the user's cache
+directory (``trialkit.protocol.calendars``); the first run ever builds it (about 0.1 s more),
+which the minimum of N runs leaves out, as a user's second ``check`` would.
 """
 
 from __future__ import annotations

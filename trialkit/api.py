@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from trialkit import register  # resolves its names lazily
 from trialkit._core.files import atomic_write, ensure_absent
 from trialkit.errors import OverwriteError, TrialkitError
 from trialkit.protocol import bundled_path, bundled_protocols
@@ -33,6 +32,7 @@ def load_protocol(path: str | Path) -> Protocol:
 PLAN_FILE = "pre_analysis_plan.html"
 
 if TYPE_CHECKING:
+    from trialkit import register
     from trialkit.analyse import ResultsDocument
     from trialkit.design import PowerTable
     from trialkit.diagnose import Diagnosis
@@ -131,6 +131,7 @@ def randomise(protocol_path: str | Path, units_path: str | Path, out: str | Path
     The seed defaults to the protocol's registered seed. With a ledger, the action is
     recorded with the sha256 of the protocol, the units and the allocation files.
     """
+    from trialkit import register
     from trialkit.randomise import allocate, metadata_path, read_units, write_allocation
 
     if ledger is not None:
@@ -215,6 +216,7 @@ def register_protocol(protocol_path: str | Path, out: str | Path, *,
 
     The ledger defaults to ``ledger.jsonl`` in the parent of ``out`` (the pilot workspace).
     """
+    from trialkit import register
     register.ensure_appendable(ledger or Path(out).resolve().parent / register.LEDGER_NAME)
     protocol_file = resolve_protocol(protocol_path)
     protocol = load_protocol(protocol_file)
@@ -240,6 +242,7 @@ def _render_plan(protocol: Protocol, registration: register.Registration) -> str
 
 def verify_workspace(directory: str | Path) -> tuple[Path, list[str]]:
     """Check a workspace's ledger chain and every file it references."""
+    from trialkit import register
     root = Path(directory)
     ledger = root if root.is_file() else root / register.LEDGER_NAME
     return ledger, register.verify(ledger)
@@ -247,12 +250,14 @@ def verify_workspace(directory: str | Path) -> tuple[Path, list[str]]:
 
 def audit_workspace(directory: str | Path) -> register.LedgerCheck:
     """Audit a workspace's ledger: alterations, an interrupted write, head hash and count."""
+    from trialkit import register
     root = Path(directory)
     return register.audit(root if root.is_file() else root / register.LEDGER_NAME)
 
 
 def repair_ledger(directory: str | Path) -> tuple[Path, register.Repair | None]:
     """Remove a ledger's incomplete last line (an interrupted write) and record the repair."""
+    from trialkit import register
     root = Path(directory)
     ledger = root if root.is_file() else root / register.LEDGER_NAME
     return ledger, register.repair(ledger)
@@ -382,6 +387,7 @@ def audit_sample(protocol_path: str | Path, spends_path: str | Path, out: str | 
     With a ledger the draw is recorded, and a second draw that would give another sample
     is refused unless ``force`` (the ledger then records it as a redraw).
     """
+    from trialkit import register
     from trialkit._core.files import sha256_file
     from trialkit.randomise.audit import draw_audit_sample, review_of
     from trialkit.randomise.audit_file import audit_metadata_path, write_audit_sample
@@ -474,6 +480,7 @@ def validate_files(protocol_path: str | Path, allocation: str | Path,
     allocation and the data files, whether validation passes or fails: outcome data were
     seen either way, so a later protocol change is a deviation, not an amendment.
     """
+    from trialkit import register
     from trialkit.errors import DataValidationError
     from trialkit.validate import validate_files as run
 
@@ -510,6 +517,7 @@ def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[st
     """
     import pandas as pd
 
+    from trialkit import register
     from trialkit._core.spreadsheet import frame_csv
     from trialkit.analyse import analyse as run_analysis
 
@@ -549,6 +557,7 @@ def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[st
 def report(results_dir: str | Path, out: str | Path, *, force: bool = False,
            ledger: Path | None = None) -> Path:
     """Render ``results.json`` into one self-contained HTML report (``trialkit report``)."""
+    from trialkit import register
     from trialkit.analyse import load_results
     from trialkit.report import render_report
 

@@ -369,13 +369,12 @@ def _spending(p: Protocol) -> Iterator[Problem]:
 
 
 def _calendar(code: str) -> Iterator[Problem]:
-    import holidays
+    from trialkit.protocol.calendars import calendar_codes
 
-    country, _, subdiv = code.partition("-")
-    try:
-        holidays.country_holidays(country, subdiv=subdiv or None, years=2000)
-    except NotImplementedError:
-        yield Problem(("spending", "calendar"), f"no public-holiday calendar for `{code}`",
+    known = calendar_codes()
+    if code not in known:
+        yield Problem(("spending", "calendar"), f"no public-holiday calendar for `{code}`."
+                      f"{_closest(code, known)}",
                       "give an ISO 3166 country and subdivision the `holidays` package "
                       "knows, e.g. `GB-ENG`, `GB-SCT`, `GB-WLS`, `IE`.")
 

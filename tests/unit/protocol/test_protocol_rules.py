@@ -597,6 +597,15 @@ CASES = [
         "spending.review.sample_size",
         "^  review:",
     ),
+    Case(
+        "_spending",
+        "unknown_calendar",
+        (("  calendar: GB-ENG", "  calendar: GB-ENX"),),
+        r"no public-holiday calendar for `GB-ENX`. Did you mean `GB-ENG`\?.* Fix: give an "
+        r"ISO 3166",
+        "spending.calendar",
+        "  calendar: GB-ENX",
+    ),
     # _covariates
     Case(
         "_covariates",
