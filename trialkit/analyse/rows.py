@@ -32,7 +32,9 @@ class EstimateRow(Row):
     contrast (never adjusted for multiplicity). ``adjusted_for`` lists the covariates the
     model adjusted for (empty: unadjusted); ``p_adjusted`` is the p-value after the
     family's multiplicity adjustment (``adjustment``), equal to ``p_value`` when the family
-    or the contrast is not adjusted.
+    or the contrast is not adjusted. ``r_squared`` to ``f_p_value`` describe the whole
+    regression the contrast came from, as estimatr's ``glance`` does (R², adjusted R², the
+    robust Wald F of every slope and its df); ``None`` for difference in means and GLMs.
     """
 
     outcome: str
@@ -56,6 +58,12 @@ class EstimateRow(Row):
     p_adjusted: float
     adjustment: str
     adjusted_for: tuple[str, ...] = ()
+    r_squared: Number = None
+    adj_r_squared: Number = None
+    f_statistic: Number = None
+    f_df_num: int | None = None
+    f_df_denom: Number = None
+    f_p_value: Number = None
 
 
 class IndexRow(Row):

@@ -40,6 +40,7 @@ from trialkit.estimate.frequentist._design import (
     numeric_column,
     prepare,
 )
+from trialkit.estimate.frequentist.goodness import fit_statistics
 from trialkit.estimate.frequentist.lstsq import LeastSquares, fit_lstsq
 from trialkit.estimate.frequentist.ols import fit_linear, fixed_effect_columns
 from trialkit.estimate.frequentist.result import RegressionResult, build_result, check_ci_level
@@ -278,13 +279,24 @@ def iv(
     )
     clusters = Clusters.from_codes(prep.cluster.codes) if prep.cluster is not None else None
     vc = compute_vcov(structural, kind, clusters)
+    second_reported = [*endog_names, *reported[len(prep.arms.terms) :]]
+    goodness = fit_statistics(
+        y=prep.y,
+        resid=prep.y - x @ fit.coef,
+        weights=prep.weights,
+        terms=x_terms,
+        tested=[t for t in second_reported if t != INTERCEPT],
+        coefficients=fit.coef,
+        vcov=vc.matrix,
+        n_clusters=clusters.n_clusters if clusters is not None else None,
+    )
     second = build_result(
         outcome=outcome,
         terms=x_terms,
         coefficients=fit.coef,
         vcov=vc.matrix,
         df=vc.df,
-        reported=[*endog_names, *reported[len(prep.arms.terms) :]],
+        reported=second_reported,
         treatment_terms=endog_names,
         ci_level=ci_level,
         se_type=kind,
@@ -292,6 +304,7 @@ def iv(
         n_clusters=itt.n_clusters,
         estimator="iv (2SLS)",
         estimand="CACE",
+        fit_statistics=goodness,
     )
     rows = (
         *second.rows[:k],

@@ -18,6 +18,7 @@ from trialkit.estimate.frequentist._design import (
     fe_dummies,
     prepare,
 )
+from trialkit.estimate.frequentist.goodness import fit_statistics
 from trialkit.estimate.frequentist.lstsq import fit_lstsq
 from trialkit.estimate.frequentist.result import RegressionResult, build_result, check_ci_level
 from trialkit.estimate.frequentist.vcov import Clusters, VcovType, compute_vcov, resolve_se_type
@@ -58,6 +59,17 @@ def fit_linear(
     fit = fit_lstsq(x, prep.y if y is None else y, prep.weights, names=terms)
     clusters = Clusters.from_codes(prep.cluster.codes) if prep.cluster is not None else None
     vcov = compute_vcov(fit, kind, clusters, df=df)
+    outcome_y = prep.y if y is None else y
+    goodness = fit_statistics(
+        y=outcome_y,
+        resid=outcome_y - x @ fit.coef,
+        weights=prep.weights,
+        terms=terms,
+        tested=[t for t in reported if t != INTERCEPT],
+        coefficients=fit.coef,
+        vcov=vcov.matrix,
+        n_clusters=clusters.n_clusters if clusters is not None else None,
+    )
     return build_result(
         outcome=prep.outcome,
         terms=terms,
@@ -71,6 +83,7 @@ def fit_linear(
         n_obs=prep.n_obs,
         n_clusters=clusters.n_clusters if clusters is not None else None,
         estimator=estimator,
+        fit_statistics=goodness,
     )
 
 

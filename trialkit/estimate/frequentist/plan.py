@@ -27,6 +27,7 @@ from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame, analysis
 from trialkit.estimate.frequentist.contrasts import pairwise
 from trialkit.estimate.frequentist.dim import difference_in_means
 from trialkit.estimate.frequentist.effect_sizes import icc_anova, standardised_effect
+from trialkit.estimate.frequentist.goodness import fit_columns
 from trialkit.estimate.frequentist.indices import anderson_index, klk_index
 from trialkit.estimate.frequentist.iv import iv
 from trialkit.estimate.frequentist.lin import lin
@@ -199,7 +200,7 @@ def _arm_rows(result: RegressionResult, treated: Sequence[str]) -> pd.DataFrame:
     table = result.to_frame()
     table = table[table["term"].isin(result.treatment_terms)].copy()
     table["arm"] = [_arm_of(term, treated) for term in table["term"]]
-    return table
+    return table.assign(**fit_columns(result.fit_statistics))
 
 
 def _tidy(result: RegressionResult, protocol: Protocol, frame: AnalysisFrame,
@@ -253,6 +254,7 @@ def _cace(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
         table = result.second_stage.to_frame()
         terms = result.second_stage.treatment_terms
         table = table[table["term"].isin(terms)].copy()
+        table = table.assign(**fit_columns(result.second_stage.fit_statistics))
         arms = [treated[0]] if len(terms) == 1 else [t[len(column) + 1:-1] for t in terms]
         out.append(table.assign(outcome=outcome.name, estimand=estimand.type, arm=arms,
                                 family=outcome.family or "",

@@ -12,6 +12,7 @@ from scipy import special
 from trialkit._core.provenance import Provenance
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist._design import FloatArray
+from trialkit.estimate.frequentist.goodness import FitStatistics
 from trialkit.estimate.results import Estimate, EstimateTable
 
 
@@ -103,6 +104,9 @@ class RegressionResult:
         Observations, and clusters (``None`` without clustering).
     provenance
         trialkit and library versions, time of fitting.
+    fit_statistics
+        R², adjusted R² and the robust F test (estimatr's ``glance``); ``None`` for
+        estimators that are not a regression fit (difference in means, GLMs).
     """
 
     rows: tuple[Estimate, ...]
@@ -115,6 +119,7 @@ class RegressionResult:
     n_obs: int
     n_clusters: int | None
     provenance: Provenance = field(default_factory=Provenance)
+    fit_statistics: FitStatistics | None = None
 
     def __post_init__(self) -> None:
         for name in ("coefficients", "vcov", "df"):
@@ -165,6 +170,7 @@ def build_result(
     n_clusters: int | None,
     estimator: str,
     estimand: str = "ITT",
+    fit_statistics: FitStatistics | None = None,
 ) -> RegressionResult:
     """Assemble a :class:`RegressionResult`, treatment rows first."""
     index = {t: i for i, t in enumerate(terms)}
@@ -196,4 +202,5 @@ def build_result(
         se_type=se_type,
         n_obs=n_obs,
         n_clusters=n_clusters,
+        fit_statistics=fit_statistics,
     )

@@ -1,0 +1,64 @@
+"""R², adjusted R² and the robust F reach the plan's estimates and results.json's rows.
+
+Their values are checked against statsmodels in
+``tests/reference/estimate/test_fit_statistics_reference.py``; here the plumbing: the
+registered plan's row carries the statistics of the regression it came from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from trialkit import api, validate
+from trialkit.analyse.effects import frequentist_rows
+from trialkit.diagnose import fabricate
+from trialkit.estimate import lin
+from trialkit.estimate.frequentist.analysis_frame import analysis_frame
+from trialkit.estimate.frequentist.goodness import FIT_COLUMNS
+from trialkit.estimate.frequentist.plan import adjusted_for, fit
+from trialkit.protocol import Protocol, bundled_path, load_protocol
+from trialkit.randomise import read_allocation, read_units
+from trialkit.validate import TrialData
+
+
+@pytest.fixture(scope="module")
+def trial(tmp_path_factory: pytest.TempPathFactory) -> tuple[Protocol, TrialData]:
+    out = tmp_path_factory.mktemp("green")
+    protocol_file = bundled_path("green_tape_benefits")
+    protocol = load_protocol(protocol_file)
+    units_file = api.simulate_units(protocol_file, out / "units.csv")
+    api.randomise(protocol_file, units_file, out / "allocation.csv")
+    arms = read_allocation(out / "allocation.csv").to_frame().set_index("unit_id")["arm"]
+    frames = fabricate(protocol, read_units(units_file, protocol), arms,
+                       rng=np.random.default_rng(3))
+    files = []
+    for level, frame in frames.items():
+        files.append(out / f"{level}.csv")
+        frame.to_csv(files[-1], index=False)
+    return protocol, validate.outcomes(protocol, out / "allocation.csv", files)
+
+
+def test_plan_rows_carry_the_regressions_fit_statistics(
+    trial: tuple[Protocol, TrialData],
+) -> None:
+    protocol, data = trial
+    results = fit(protocol, data)
+    outcome = protocol.outcome("job_satisfaction")
+    frame = analysis_frame(protocol, data, outcome)
+    column = outcome.data_column
+    direct = lin(frame.complete(column), column, "arm", control=protocol.control.id,
+                 blocks=frame.blocks, covariates=list(adjusted_for(protocol, frame, column)),
+                 df="bell_mccaffrey")
+    assert direct.fit_statistics is not None
+    row = results.estimates[(results.estimates.outcome == "job_satisfaction")
+                            & (results.estimates.estimand == "ITT")].iloc[0]
+    for name in FIT_COLUMNS:
+        np.testing.assert_allclose(getattr(row, name), getattr(direct.fit_statistics, name),
+                                   rtol=1e-12, err_msg=name)
+    rows = frequentist_rows(results)["estimates"]
+    documented = next(r for r in rows if r.outcome == "job_satisfaction"
+                      and r.estimand == "ITT")
+    assert documented.r_squared == pytest.approx(direct.fit_statistics.r_squared, rel=1e-12)
+    assert documented.f_df_num == direct.fit_statistics.f_df_num
+    assert all(r.f_statistic is None or r.f_statistic > 0 for r in rows)
