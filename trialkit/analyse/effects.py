@@ -58,7 +58,8 @@ def _curve(fit: SurvivalFit, curve: KaplanMeierCurve) -> KaplanMeierRow:
 
 
 def _subgroups(freq: FrequentistResults) -> pd.DataFrame:
-    frame = freq.subgroups.rename(columns={"n_obs": "n", "level": "level_value"})
+    # n is the level's own N (n_obs is the whole interacted model's).
+    frame = freq.subgroups.rename(columns={"n_level": "n", "level": "level_value"})
     if "level_value" in frame:
         frame["level_value"] = frame["level_value"].astype(str)
     return frame

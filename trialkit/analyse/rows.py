@@ -83,7 +83,11 @@ class IndexRow(Row):
 
 
 class SubgroupRow(Row):
-    """The effect of one arm within one level of a pre-specified subgroup."""
+    """The effect of one arm within one level of a pre-specified subgroup.
+
+    ``n`` counts the level's observations in every arm; ``n_arm`` and ``n_control`` those of
+    the row's arm and of the control arm within the level.
+    """
 
     outcome: str
     arm: str
@@ -99,6 +103,8 @@ class SubgroupRow(Row):
     n: int
     heterogeneity_p: Number
     adjusted_for: tuple[str, ...] = ()
+    n_arm: int | None = None
+    n_control: int | None = None
 
 
 class EffectSizeRow(Row):

@@ -203,6 +203,8 @@ def subgroup_rows(rows: Sequence[SubgroupRow], labels: Mapping[str, str],
             "equity": r.equity,
             "level": {"1": "Yes", "0": "No"}.get(r.level_value, r.level_value),
             "n": fmt(r.n),
+            "n_arms": DASH if r.n_arm is None or r.n_control is None
+            else f"{fmt(r.n_arm)} / {fmt(r.n_control)}",
             "estimate": fmt(r.estimate, digits),
             "ci": fmt_ci(r.ci_low, r.ci_high, digits),
             "heterogeneity_p": fmt_p(r.heterogeneity_p),

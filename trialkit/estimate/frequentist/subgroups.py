@@ -74,6 +74,11 @@ class SubgroupEffects:
         ``"ITT[<subgroup>=<level>]"`` and ``term`` the arm's term.
     heterogeneity
         The interaction Wald test.
+    n_level
+        Observations in each level (all arms), in the order of ``levels``. (Each row's
+        ``n_obs`` is the whole interacted model's N.)
+    n_arm, n_control
+        For each row: the observations of its arm, and of the control arm, in its level.
     """
 
     outcome: str
@@ -81,13 +86,21 @@ class SubgroupEffects:
     levels: tuple[Hashable, ...]
     rows: tuple[Estimate, ...]
     heterogeneity: HeterogeneityTest
+    n_level: tuple[int, ...] = ()
+    n_arm: tuple[int, ...] = ()
+    n_control: tuple[int, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy rows (the estimate columns) plus ``subgroup`` and ``level``."""
+        """Tidy rows (the estimate columns) plus ``subgroup``, ``level`` and the level's
+        ``n_level``, ``n_arm`` and ``n_control``."""
         frame = pd.DataFrame([asdict(r) for r in self.rows]).loc[:, list(ESTIMATE_COLUMNS)]
         per_arm = len(self.rows) // len(self.levels)
         frame.insert(1, "subgroup", self.subgroup)
         frame.insert(2, "level", [lev for lev in self.levels for _ in range(per_arm)])
+        if self.n_level:
+            frame["n_level"] = [n for n in self.n_level for _ in range(per_arm)]
+            frame["n_arm"] = list(self.n_arm)
+            frame["n_control"] = list(self.n_control)
         return frame
 
 
@@ -204,7 +217,14 @@ def subgroup_effects(
     nested = blocks is not None and bool((data.groupby(blocks)[subgroup].nunique() == 1).all())
     rows: list[Estimate] = []
     test: HeterogeneityTest | None = None
+    n_level: list[int] = []
+    n_arm: list[int] = []
+    n_control: list[int] = []
     for level in levels:
+        in_level = (data[subgroup] == level).to_numpy()
+        n_level.append(int(in_level.sum()))
+        n_control.extend([int((in_level & (codes == 0)).sum())] * len(arms.terms))
+        n_arm.extend(int((in_level & (codes == j + 1)).sum()) for j in range(len(arms.terms)))
         frame, mains, inters = _design(
             data, treatment, subgroup, level, levels, arm_terms, main_effects=not nested
         )
@@ -221,4 +241,7 @@ def subgroup_effects(
             for term in arms.terms
         )
     assert test is not None
-    return SubgroupEffects(outcome, subgroup, tuple(levels), tuple(rows), test)
+    return SubgroupEffects(
+        outcome, subgroup, tuple(levels), tuple(rows), test,
+        n_level=tuple(n_level), n_arm=tuple(n_arm), n_control=tuple(n_control),
+    )  # fmt: skip
