@@ -19,6 +19,7 @@ from trialkit.analyse.rows import (
     DescriptiveRow,
     EffectSizeRow,
     EstimateRow,
+    FewClusterRow,
     HazardRatioRow,
     IndexRow,
     KaplanMeierRow,
@@ -71,6 +72,9 @@ class ResultsDocument(Row):
     ``shirking`` of each outcome in a ``shirking`` family (effort proxies), and
     ``retention`` of each time-to-event outcome (its RMST difference), and ``spending``
     what the spend ledger says of the intervention itself (when the protocol declares one).
+    ``few_clusters`` holds CR3 and wild cluster bootstrap checks of the primary contrasts
+    when fewer than 20 clusters were analysed (see
+    :class:`~trialkit.analyse.rows.FewClusterRow`).
     """
 
     schema_version: Literal[2] = SCHEMA_VERSION
@@ -95,6 +99,7 @@ class ResultsDocument(Row):
     survival_curves: tuple[KaplanMeierRow, ...] = ()
     hazard_ratios: tuple[HazardRatioRow, ...] = ()
     randomisation: tuple[RandomisationRow, ...] = ()
+    few_clusters: tuple[FewClusterRow, ...] = ()
     verdicts: tuple[VerdictRow, ...] = ()
     mechanisms: tuple[VerdictRow, ...] = ()
     shirking: tuple[VerdictRow, ...] = ()

@@ -12,6 +12,7 @@ from trialkit.analyse.rows import (
     DescriptiveRow,
     EffectSizeRow,
     EstimateRow,
+    FewClusterRow,
     HazardRatioRow,
     IndexRow,
     KaplanMeierRow,
@@ -41,6 +42,7 @@ def frequentist_rows(freq: FrequentistResults) -> dict[str, tuple[object, ...]]:
         "subgroups": frame_rows(SubgroupRow, _subgroups(freq)),
         "effect_sizes": frame_rows(EffectSizeRow, freq.effect_sizes),
         "descriptives": frame_rows(DescriptiveRow, freq.descriptives),
+        "few_clusters": frame_rows(FewClusterRow, freq.few_clusters),
     }
 
 

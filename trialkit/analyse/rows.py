@@ -193,6 +193,35 @@ class RandomisationRow(Row):
     null_sample: tuple[float, ...]
 
 
+class FewClusterRow(Row):
+    """A small-sample check of one primary ITT contrast, shown when clusters are few.
+
+    ``method`` is ``CR3`` (the leave-one-cluster-out jackknife, G − 1 df) or
+    ``wild_cluster_bootstrap`` (restricted, Webb weights, CR1 t: ``std_error`` and
+    ``statistic`` are CR1's, ``df`` is ``None``, the interval inverts the test and a bound
+    is ``None`` where it is unbounded). Both refit the registered model (``estimator``).
+    ``disagrees`` is true when the check and the registered ``registered_p_value`` (both
+    before multiplicity adjustment) fall on different sides of the plan's alpha.
+    """
+
+    outcome: str
+    arm: str
+    method: Literal["CR3", "wild_cluster_bootstrap"]
+    estimator: str
+    estimate: float
+    std_error: float
+    statistic: Number
+    df: Number
+    p_value: float
+    ci_low: Number
+    ci_high: Number
+    ci_level: float
+    draws: int | None
+    n_clusters: int
+    registered_p_value: float
+    disagrees: bool
+
+
 class PosteriorRow(Row):
     """The posterior of one outcome's effect for one arm, on the natural scale.
 

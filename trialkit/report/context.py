@@ -13,6 +13,7 @@ from typing import Any
 
 from trialkit.analyse.document import ResultsDocument
 from trialkit.report import sections, sentences, spending, spending_misuse, staff, summary, tables
+from trialkit.report.few_clusters import few_cluster_context
 from trialkit.report.figdata import figure_data
 from trialkit.report.phrases import Arms
 from trialkit.report.plan import plan_context
@@ -173,4 +174,5 @@ def report_context(doc: ResultsDocument, *, plan_sections: Sequence[str] = ()) -
                   "rows": [r for r in effects if doc.protocol.outcome(r["name"]).level
                            in staff.staff_levels(doc)]},
         "spending": spending.spending_context(doc, arms),
+        "few_clusters": few_cluster_context(doc, arms),
     }

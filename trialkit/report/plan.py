@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
+from trialkit.estimate.frequentist.few_clusters import FEW_CLUSTERS
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
 from trialkit.report.phrases import rules_words
@@ -89,8 +90,6 @@ def _se_text(protocol: Protocol) -> str:
     return f"{se}, which differs from the default ({convention})"
 
 
-#: Below this many randomised clusters the plan says how it guards its cluster-robust errors.
-FEW_CLUSTERS = 20
 
 
 def _few_clusters(protocol: Protocol, se: str) -> str:
@@ -104,13 +103,14 @@ def _few_clusters(protocol: Protocol, se: str) -> str:
           f"scheme), valid whatever the number of {units}, are reported beside them"
           if draws else "no randomisation inference is planned (`ri_draws: 0`; "
           "`ri_draws: 10000` would add p-values valid whatever the number of clusters)")
+    checks = (f"the results add two small-sample checks of each primary comparison, the "
+              f"{protocol.units.name.replace('_', ' ')} jackknife (CR3) and a wild cluster "
+              "bootstrap (no effect imposed, Webb weights), and say where they disagree")
     if se == "CR3":
         return (f"; it is used because only {g} {units} are planned (fewer than about "
-                f"{FEW_CLUSTERS}), and {ri}")
+                f"{FEW_CLUSTERS}), {ri}, and {checks}")
     return (f"; with only {g} {units} planned (fewer than about {FEW_CLUSTERS}) CR2 intervals "
-            f"can be too narrow when {units} differ in size, so {ri}, and `se_type: CR3` (the "
-            f"{protocol.units.name.replace('_', ' ')} jackknife) would give more conservative "
-            "intervals")
+            f"can be too narrow when {units} differ in size, so {ri}, and {checks}")
 
 
 def _hc2_df(protocol: Protocol) -> str:

@@ -23,7 +23,8 @@ def test_few_clusters_say_what_the_plan_does() -> None:
         in text
     assert "the randomisation p-values (5,000 re-randomisations under the registered scheme)" \
         in text
-    assert "`se_type: CR3`" in text
+    assert "the results add two small-sample checks of each primary comparison, the team " \
+        "jackknife (CR3) and a wild cluster bootstrap" in text
     assert "with only 12 teams planned" in render_plan(wedge)
     assert "`ri_draws: 0`" in _se_text(_with(wedge, ri_draws=0))
     cr3 = _se_text(_with(wedge, se_type="CR3"))

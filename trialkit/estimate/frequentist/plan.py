@@ -16,7 +16,7 @@ effects adjust for the same covariates, blocks and fixed effects as the ITT.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame, analysis
 from trialkit.estimate.frequentist.contrasts import pairwise
 from trialkit.estimate.frequentist.dim import difference_in_means
 from trialkit.estimate.frequentist.effect_sizes import icc_anova, standardised_effect
+from trialkit.estimate.frequentist.few_clusters import CHECK_COLUMNS, few_cluster_checks
 from trialkit.estimate.frequentist.goodness import fit_columns
 from trialkit.estimate.frequentist.indices import anderson_index, klk_index
 from trialkit.estimate.frequentist.iv import iv
@@ -71,6 +72,9 @@ class FrequentistResults:
         For each time-to-event outcome: Kaplan–Meier curves, each arm's RMST and Cox hazard
         ratios (its registered RMST difference is in ``estimates``; its descriptives are
         the arms' RMSTs, ``statistic`` "rmst").
+    few_clusters
+        With fewer than :data:`~.few_clusters.FEW_CLUSTERS` clusters: CR3 and wild cluster
+        bootstrap checks of each primary ITT row (:func:`~.few_clusters.few_cluster_checks`).
     """
 
     estimates: pd.DataFrame
@@ -80,13 +84,15 @@ class FrequentistResults:
     descriptives: pd.DataFrame
     notes: tuple[str, ...]
     survival: tuple[SurvivalFit, ...] = ()
+    few_clusters: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(CHECK_COLUMNS)))
 
 
 def fit(protocol: Protocol, data: TrialData) -> FrequentistResults:
     """Fit the protocol's frequentist plan to validated data."""
     notes = [note] if (note := missing_note(protocol)) else []
     rows, sizes, descriptives, subgroups = [], [], [], []
-    survival = []
+    survival, checks = [], []
     for outcome in protocol.outcomes:
         if outcome.role not in COMPARED_ROLES or outcome.level not in _levels_with_data(data,
                                                                                         protocol):
@@ -106,6 +112,7 @@ def fit(protocol: Protocol, data: TrialData) -> FrequentistResults:
         sizes.extend(_effect_sizes(protocol, frame, outcome, itt))
         if outcome.role == "primary":
             rows.extend(_cace(protocol, frame, outcome, notes))
+            checks.append(_few_clusters(protocol, frame, outcome, itt, notes))
             subgroups.extend(_subgroups(protocol, frame, outcome))
     estimates = _adjust(protocol, pd.concat(rows, ignore_index=True))
     return FrequentistResults(
@@ -113,7 +120,22 @@ def fit(protocol: Protocol, data: TrialData) -> FrequentistResults:
         subgroups=pd.concat(subgroups, ignore_index=True) if subgroups else pd.DataFrame(),
         effect_sizes=pd.DataFrame(sizes, columns=list(EFFECT_SIZE_COLUMNS)),
         descriptives=pd.concat(descriptives, ignore_index=True), notes=tuple(notes),
-        survival=tuple(survival))
+        survival=tuple(survival),
+        few_clusters=pd.concat([c for c in checks if not c.empty]
+                               or [pd.DataFrame(columns=list(CHECK_COLUMNS))],
+                               ignore_index=True))
+
+
+def _few_clusters(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
+                  itt: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """CR3 and wild bootstrap checks of ``itt`` when few clusters were randomised."""
+    plan = protocol.analysis.frequentist
+    if outcome.exposure or plan.missing_data != "complete_case":
+        return pd.DataFrame(columns=list(CHECK_COLUMNS))  # weighted or imputed: not built
+    return few_cluster_checks(frame, outcome.data_column, outcome.name, itt=itt,
+                              covariates=adjusted_for(protocol, frame, outcome.data_column),
+                              estimator=plan.estimator, control=protocol.control.id,
+                              alpha=plan.alpha, seed=protocol.seed, notes=notes)
 
 
 def _survival(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome) -> SurvivalFit:

@@ -1,0 +1,71 @@
+"""With fewer than 20 clusters the analysis adds CR3 and wild bootstrap checks of the
+primary result, and the report says why they are shown and where they disagree.
+
+Runs the real pipeline on the bundled stepped wedge (12 teams): simulate, analyse (no
+Bayesian fit), render.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from trialkit import api
+from trialkit.analyse import ResultsDocument
+from trialkit.analyse.document import parse_results
+from trialkit.report import render_report
+from trialkit.report.few_clusters import few_cluster_context
+from trialkit.report.phrases import Arms
+
+
+@pytest.fixture(scope="module")
+def doc(tmp_path_factory: pytest.TempPathFactory) -> ResultsDocument:
+    out = tmp_path_factory.mktemp("wedge")
+    files = api.simulate("mission_clarity_stepped_wedge", out / "sim")
+    data = [f for f in files if f.parent.name == "data"]
+    return api.analyse("mission_clarity_stepped_wedge", out / "sim" / "allocation.csv", data,
+                       out / "results", bayesian=False)
+
+
+def test_primary_result_gets_both_checks(doc: ResultsDocument) -> None:
+    primary = [o.name for o in doc.protocol.outcomes if o.role == "primary"]
+    assert [(r.outcome, r.method) for r in doc.few_clusters] == [
+        (primary[0], "CR3"), (primary[0], "wild_cluster_bootstrap")]
+    registered = doc.estimate(primary[0], doc.few_clusters[0].arm)
+    assert registered is not None
+    for row in doc.few_clusters:
+        assert row.n_clusters == 12
+        assert row.registered_p_value == registered.p_value
+        assert row.disagrees == ((row.p_value < 0.05) != (registered.p_value < 0.05))
+    assert doc.few_clusters[0].df == 11, "CR3 has G - 1 df"
+    assert parse_results(json.loads(doc.to_json())).few_clusters == doc.few_clusters
+
+
+def test_report_says_why_the_checks_are_shown(doc: ResultsDocument) -> None:
+    html = render_report(doc)
+    assert "Only 12 teams were randomised. With fewer than 20 clusters, standard errors " \
+           "can be too small, so two small-sample checks are shown" in html
+    assert "Jackknife, CR3 (leave one team out; 11 degrees of freedom)" in html
+    assert "Wild cluster bootstrap (no effect imposed, Webb weights, 9,999 draws)" in html
+    agree = not any(r.disagrees for r in doc.few_clusters)
+    assert ("Both checks agree with the registered result" in html) is agree
+
+
+def test_a_disagreement_is_said_in_words(doc: ResultsDocument) -> None:
+    boot = doc.few_clusters[1]
+    flipped = boot.model_copy(update={"p_value": 0.01 if boot.registered_p_value >= 0.05
+                                      else 0.5, "disagrees": True})
+    changed = doc.model_copy(update={"few_clusters": (doc.few_clusters[0], flipped)})
+    context = few_cluster_context(changed, Arms(changed.protocol))
+    assert context is not None and not context["agree_all"]
+    (text,) = context["disagreements"]
+    assert "the wild cluster bootstrap" in text and "The two analyses disagree" in text
+    assert "work engagement" in text.lower()
+    assert "Where the analyses disagree." in render_report(changed)
+
+
+def test_no_section_without_checks(doc: ResultsDocument) -> None:
+    none = doc.model_copy(update={"few_clusters": ()})
+    assert few_cluster_context(none, Arms(none.protocol)) is None
+    assert "Small-sample checks" not in render_report(none)
