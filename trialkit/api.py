@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from trialkit.design import PowerTable
     from trialkit.diagnose import Diagnosis
     from trialkit.protocol import Protocol
+    from trialkit.protocol.standards import SpiritCoverage
     from trialkit.randomise import Allocation, Balance
     from trialkit.randomise.audit import AuditSample
     from trialkit.validate import TrialData
@@ -211,12 +212,18 @@ def diagnose(protocol_path: str | Path, *, sims: int = 500, workers: int | None 
 
 
 def register_protocol(protocol_path: str | Path, out: str | Path, *,
-                      ledger: Path | None = None, reason: str = "") -> register.Registration:
+                      ledger: Path | None = None, reason: str = "",
+                      exports: Sequence[str] = ()) -> register.Registration:
     """Freeze the protocol, render the pre-analysis plan, and start (or extend) the ledger.
 
     The ledger defaults to ``ledger.jsonl`` in the parent of ``out`` (the pilot workspace).
+    ``exports``: registries (``osf``, ``aea``, ``uk-registry``) whose fields are written to
+    ``out/exports/`` (:func:`export_registration`).
     """
     from trialkit import register
+    from trialkit.register.exports import check_registries
+
+    registries = check_registries(exports)
     register.ensure_appendable(ledger or Path(out).resolve().parent / register.LEDGER_NAME)
     protocol_file = resolve_protocol(protocol_path)
     protocol = load_protocol(protocol_file)
@@ -224,11 +231,69 @@ def register_protocol(protocol_path: str | Path, out: str | Path, *,
     outputs = list(registration.files)
     plan = _render_plan(protocol, registration)
     outputs.append(atomic_write(Path(out) / PLAN_FILE, plan, what="pre-analysis plan"))
+    outputs += _write_exports(protocol, registration, registries)
     ledger = ledger or Path(out).resolve().parent / register.LEDGER_NAME
     register.append(ledger, "register", inputs=[protocol_file], outputs=outputs,
                     protocol_hash=protocol.content_hash(),
                     reason=reason or "protocol registered before any outcome data")
     return registration
+
+
+def export_registration(protocol_path: str | Path, registration_dir: str | Path,
+                        registries: Sequence[str], *, ledger: Path | None = None) -> list[Path]:
+    """Write the registry exports of an existing registration (``register --export``).
+
+    Each registry's fields are filled from ``protocol_path`` (which must be the registered
+    protocol: same content hash), the registration record and the power table at the
+    planned size, and written to ``registration_dir/exports/<registry>.json`` and ``.md``;
+    the ledger (default: beside the directory) records them. Existing exports are refused.
+    """
+    from trialkit import register
+    from trialkit.errors import RegistrationError
+    from trialkit.register.exports import check_registries
+
+    chosen = check_registries(registries)
+    protocol_file = resolve_protocol(protocol_path)
+    protocol = load_protocol(protocol_file)
+    registration = register.load_registration(registration_dir)
+    if protocol.content_hash() != registration.protocol_hash:
+        raise RegistrationError(
+            f"{protocol_file}: differs from the protocol registered in {registration_dir} "
+            f"(sha256 {protocol.content_hash()[:12]}, registered "
+            f"{registration.protocol_hash[:12]}), so its exports would not describe the "
+            "registration. Fix: export the registered protocol (the registration's "
+            "protocol.yaml), or register this version into a new directory with --out.")
+    ledger = ledger or Path(registration_dir).resolve().parent / register.LEDGER_NAME
+    register.ensure_appendable(ledger)
+    paths = _write_exports(protocol, registration, chosen)
+    register.append(ledger, "export", inputs=list(registration.files), outputs=paths,
+                    protocol_hash=registration.protocol_hash,
+                    reason="registry exports of the registered protocol")
+    return paths
+
+
+def _write_exports(protocol: Protocol, registration: register.Registration,
+                   registries: Sequence[str]) -> list[Path]:
+    """Fill and write each registry's export from the protocol as parsed from its YAML."""
+    if not registries:
+        return []
+    from trialkit.design import power_table
+    from trialkit.register.export_fields import Facts
+    from trialkit.register.exports import check_registries, write_exports
+
+    documents = tuple(path.name for path in (*registration.files,
+                                             registration.directory / PLAN_FILE)
+                      if path.is_file())
+    facts = Facts(protocol, registration, power_table(protocol), documents)
+    return write_exports(facts, check_registries(registries))
+
+
+def standards(protocol_path: str | Path) -> SpiritCoverage:
+    """The SPIRIT 2025 checklist entries the protocol fills, and those it leaves empty
+    (``trialkit check --standards``)."""
+    from trialkit.protocol.standards import spirit_coverage
+
+    return spirit_coverage(load_protocol(resolve_protocol(protocol_path)))
 
 
 def _render_plan(protocol: Protocol, registration: register.Registration) -> str:

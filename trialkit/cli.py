@@ -151,9 +151,15 @@ def protocols() -> None:
         typer.echo(f"{name}\t{design}\t{title}")
 
 
-@command("trialkit check protocol.yaml")
+@command("trialkit check protocol.yaml --standards")
 @user_errors
-def check(protocol: ProtocolArg) -> None:
+def check(
+    protocol: ProtocolArg,
+    standards: Annotated[bool, typer.Option("--standards", help="Also list the SPIRIT 2025 "
+                                            "items the protocol leaves empty, and which "
+                                            "protocol key would fill each (information: "
+                                            "the exit status is unchanged).")] = False,
+) -> None:
     """Validate a protocol; exit 0 when valid, 2 with located messages otherwise."""
     from trialkit.protocol import load_protocol
     from trialkit.protocol.support import protocol_warnings
@@ -163,6 +169,10 @@ def check(protocol: ProtocolArg) -> None:
     typer.echo(f"{path}: valid ({loaded.identity.id}, sha256 {loaded.content_hash()[:12]})")
     for issue in protocol_warnings(path, protocol=loaded):
         typer.echo(f"warning: {issue}", err=True)
+    if standards:  # imported here only: `check` alone must start at once
+        from trialkit.protocol.standards import spirit_coverage
+
+        typer.echo(spirit_coverage(loaded).summary())
 
 
 @command("trialkit schema > trialkit-protocol.schema.json")
@@ -258,7 +268,8 @@ def balance(
                    f"p = {test.p_value:.3f}")
 
 
-@command("trialkit register protocol.yaml --out registration", name="register")
+@command("trialkit register protocol.yaml --out registration --export aea --export osf",
+         name="register")
 @user_errors
 def register_command(
     protocol: ProtocolArg,
@@ -267,9 +278,23 @@ def register_command(
     ledger: Annotated[Path | None, typer.Option(
         "--ledger", metavar="FILE", help="Ledger.",
         show_default="ledger.jsonl beside the directory")] = None,
+    export: Annotated[list[str] | None, typer.Option(
+        "--export", metavar="REGISTRY", help="Also write the fields a registry's form asks "
+        "for, filled from the protocol, to DIR/exports/ as JSON and Markdown: osf, aea or "
+        "uk-registry; repeat for several. On an existing registration of the same "
+        "protocol, writes only the exports.")] = None,
 ) -> None:
-    """Freeze the protocol (hash, UTC time), render the pre-analysis plan, start the ledger."""
-    registration = api().register_protocol(protocol, out, ledger=ledger)
+    """Freeze the protocol (hash, UTC time), render the pre-analysis plan, start the ledger.
+
+    With --export, also write each registry's fields (missing ones listed as missing).
+    """
+    from trialkit.register.freeze import RECORD
+
+    if export and (out / RECORD).is_file():
+        for path in api().export_registration(protocol, out, export, ledger=ledger):
+            typer.echo(f"wrote {path}")
+        return
+    registration = api().register_protocol(protocol, out, ledger=ledger, exports=export or ())
     typer.echo(f"registered {registration.protocol_hash} at {registration.registered_utc}")
     typer.echo(f"wrote {registration.directory}")
 

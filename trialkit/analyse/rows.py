@@ -178,7 +178,11 @@ class HazardRatioRow(Row):
 
 
 class RandomisationRow(Row):
-    """Randomisation inference for one outcome and arm (ri2 conventions)."""
+    """Randomisation inference for one outcome and arm (ri2 conventions).
+
+    ``p_value`` is ri2's two-tailed p; ``p_upper`` and ``p_lower`` its one-sided ``upper``
+    (a statistic at least the observed one) and ``lower`` (at most) p-values.
+    """
 
     outcome: str
     arm: str
@@ -191,6 +195,8 @@ class RandomisationRow(Row):
     exact: bool
     design: str
     null_sample: tuple[float, ...]
+    p_upper: Number = None
+    p_lower: Number = None
 
 
 class FewClusterRow(Row):

@@ -1,8 +1,9 @@
-"""R², adjusted R² and the robust F reach the plan's estimates and results.json's rows.
+"""R², adjusted R² and the robust F, and one-sided randomisation p-values, reach the
+plan's results and results.json's rows.
 
 Their values are checked against statsmodels in
-``tests/reference/estimate/test_fit_statistics_reference.py``; here the plumbing: the
-registered plan's row carries the statistics of the regression it came from.
+``tests/reference/estimate/test_fit_statistics_reference.py`` and against enumeration in
+``tests/reference/estimate/test_ri_one_sided_reference.py``; here the plumbing.
 """
 
 from __future__ import annotations
@@ -62,3 +63,19 @@ def test_plan_rows_carry_the_regressions_fit_statistics(
     assert documented.r_squared == pytest.approx(direct.fit_statistics.r_squared, rel=1e-12)
     assert documented.f_df_num == direct.fit_statistics.f_df_num
     assert all(r.f_statistic is None or r.f_statistic > 0 for r in rows)
+
+
+def test_randomisation_rows_carry_one_sided_p_values(
+    trial: tuple[Protocol, TrialData],
+) -> None:
+    from trialkit.analyse.effects import randomisation_rows
+
+    protocol, data = trial
+    frequentist = protocol.analysis.frequentist.model_copy(update={"ri_draws": 500})
+    analysis = protocol.analysis.model_copy(update={"frequentist": frequentist})
+    rows = randomisation_rows(protocol.model_copy(update={"analysis": analysis}), data)
+    assert rows
+    for row in rows:
+        assert row.p_upper is not None and row.p_lower is not None
+        # Every redraw is at least or at most the observed statistic (ties in both).
+        assert row.p_upper + row.p_lower >= 1.0 - 1e-12

@@ -33,7 +33,7 @@ from trialkit.estimate.frequentist.ri_draws import _coefficients, _null_sample
 from trialkit.estimate.frequentist.ri_draws import _sums as _sums
 from trialkit.estimate.frequentist.ri_exact import EXACT_LIMIT as EXACT_LIMIT
 from trialkit.estimate.frequentist.ri_exact import _count_capped as _count_capped
-from trialkit.estimate.frequentist.ri_inversion import _interval, _p_value
+from trialkit.estimate.frequentist.ri_inversion import _interval, _one_sided, _p_value
 from trialkit.estimate.frequentist.ri_setup import _check
 from trialkit.estimate.frequentist.ri_setup import setup as setup
 from trialkit.randomise.schemes import Scheme
@@ -57,6 +57,10 @@ class ArmTest:
         Test-inversion interval (``nan`` when no ``ci_level`` was asked for).
     null_sample
         Up to 2,000 statistics under the sharp null, for a histogram.
+    p_upper, p_lower
+        One-sided p-values (ri2's ``upper`` and ``lower``): the probability under the
+        sharp null of a statistic at least, or at most, the observed one. ``p_upper`` tests
+        against an effect above ``sharp_null``, ``p_lower`` below it.
     """
 
     arm: str
@@ -66,6 +70,8 @@ class ArmTest:
     ci_low: float
     ci_high: float
     null_sample: tuple[float, ...]
+    p_upper: float
+    p_lower: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +126,16 @@ class RandomisationTest:
         return self._only().observed
 
     @property
+    def p_upper(self) -> float:
+        """One-sided p-value against an effect above the sharp null (two arms)."""
+        return self._only().p_upper
+
+    @property
+    def p_lower(self) -> float:
+        """One-sided p-value against an effect below the sharp null (two arms)."""
+        return self._only().p_lower
+
+    @property
     def mc_se(self) -> float:
         """Monte Carlo standard error of the p-value; 0 when exact (two arms)."""
         return self._only().mc_se
@@ -149,6 +165,8 @@ class RandomisationTest:
                 "estimate": t.observed,
                 "observed": t.observed,
                 "p_value": t.p_value,
+                "p_upper": t.p_upper,
+                "p_lower": t.p_lower,
                 "mc_se": t.mc_se,
                 "draws": self.draws,
                 "exact": self.exact,
@@ -197,6 +215,7 @@ def _arm_test(
 ) -> ArmTest:
     """One arm's test from its redrawn statistics ``a − τ₀c + τ₀`` (probabilities ``w``)."""
     pv = _p_value(a, c, w, obs, sharp_null)
+    upper, lower = _one_sided(a, c, w, obs, sharp_null)
     low = high = float("nan")
     if level is not None:
         low, high = _interval(a, c, w, obs, 1 - level)
@@ -210,6 +229,8 @@ def _arm_test(
         ci_low=low,
         ci_high=high,
         null_sample=null,
+        p_upper=upper,
+        p_lower=lower,
     )
 
 

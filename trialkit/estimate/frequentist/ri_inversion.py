@@ -19,6 +19,21 @@ def _p_value(a: FloatArray, c: FloatArray, w: FloatArray | None, obs: float, tau
     return float(np.count_nonzero(hit) / len(a) if w is None else min(1.0, np.sum(w[hit])))
 
 
+def _one_sided(
+    a: FloatArray, c: FloatArray, w: FloatArray | None, obs: float, tau: float
+) -> tuple[float, float]:
+    """ri2's upper and lower p: probabilities of ``stat ≥ obs`` and ``stat ≤ obs``.
+
+    The redrawn statistic under the sharp null is ``stat = a − τc + τ``.
+    """
+    stat = a - tau * c + tau
+    tol = _tolerance(a, obs, tau)
+    upper, lower = stat >= obs - tol, stat <= obs + tol
+    if w is None:
+        return float(np.count_nonzero(upper) / len(a)), float(np.count_nonzero(lower) / len(a))
+    return min(1.0, float(np.sum(w[upper]))), min(1.0, float(np.sum(w[lower])))
+
+
 def _interval(
     a: FloatArray, c: FloatArray, w: FloatArray | None, obs: float, alpha: float
 ) -> tuple[float, float]:
