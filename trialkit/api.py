@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from trialkit.protocol.standards import SpiritCoverage
     from trialkit.randomise import Allocation, Balance
     from trialkit.randomise.audit import AuditSample
+    from trialkit.report.output import ReportFormat
     from trialkit.validate import TrialData
 
 
@@ -619,18 +620,24 @@ def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[st
     return results
 
 
-def report(results_dir: str | Path, out: str | Path, *, force: bool = False,
+def report(results_dir: str | Path, out: str | Path | None = None, *,
+           format: ReportFormat = "html", force: bool = False,
            ledger: Path | None = None) -> Path:
-    """Render ``results.json`` into one self-contained HTML report (``trialkit report``)."""
+    """Render ``results.json`` as a report (``trialkit report``): one self-contained HTML
+    file, a PDF printed from it by headless Chromium, or an Excel workbook with one sheet
+    per results table. ``out`` defaults to ``report.html``, ``.pdf`` or ``.xlsx``."""
     from trialkit import register
     from trialkit.analyse import load_results
-    from trialkit.report import render_report
+    from trialkit.report.output import default_report_name, render_output
 
     if ledger is not None:
         register.ensure_appendable(ledger)
+    target = Path(out) if out is not None else Path(default_report_name(format))
+    ensure_absent(target, force=force, what="report")  # before a slow print to PDF
     source = Path(results_dir) / RESULTS_FILE
     results = load_results(source)
-    path = atomic_write(out, render_report(results), force=force, what="report")
+    payload = render_output(results, format, source=str(source))
+    path = atomic_write(target, payload, force=force, what="report")
     if ledger is not None:
         register.append(ledger, "report", inputs=[source], outputs=[path])
     return path

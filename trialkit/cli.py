@@ -13,7 +13,7 @@ import sys
 import types
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
@@ -528,17 +528,26 @@ def analyse(
     typer.echo(f"wrote {out}")
 
 
-@command("trialkit report results --out report.html", name="report")
+#: As trialkit.report.output.ReportFormat (a test keeps them equal; importing it is slow).
+ReportFormat = Literal["html", "pdf", "xlsx"]
+
+
+@command("trialkit report results --format pdf", name="report")
 @user_errors
 def report_command(
     results: Annotated[Path, typer.Argument(help="Results directory from `trialkit analyse`.")],
-    out: Annotated[Path, typer.Option(
-        "--out", metavar="FILE", help="HTML file to write.")] = Path("report.html"),
+    format: Annotated[ReportFormat, typer.Option(
+        "--format", help="html: one self-contained page; pdf: that page printed on A4 by "
+        "headless Chromium (tagged for screen readers; set TRIALKIT_CHROMIUM to choose the "
+        "browser); xlsx: every results table as a sheet, after a README sheet.")] = "html",
+    out: Annotated[Path | None, typer.Option(
+        "--out", metavar="FILE", help="File to write [default: report.html, report.pdf or "
+        "report.xlsx, after --format].", show_default=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report.")] = False,
     ledger: LedgerOption = None,
 ) -> None:
-    """Render the results as one self-contained HTML report."""
-    path = api().report(results, out, force=force, ledger=ledger)
+    """Render the results as one self-contained HTML report, a PDF or an Excel workbook."""
+    path = api().report(results, out, format=format, force=force, ledger=ledger)
     typer.echo(f"wrote {path}")
 
 
