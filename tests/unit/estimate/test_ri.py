@@ -451,3 +451,20 @@ def test_blocked_data_without_a_scheme_is_refused() -> None:
         randomisation_test(df, outcome="y", treatment="t")
     single = df.assign(block="all")
     assert randomisation_test(single, outcome="y", treatment="t").draws > 0
+
+
+def test_clustered_data_without_a_scheme_or_unit_is_refused() -> None:
+    """Redrawing the rows of clusters one by one splits them: the test's size is wrong."""
+    import pandas as pd
+
+    from trialkit.errors import EstimationError
+    from trialkit.estimate.frequentist.ri import randomisation_test
+
+    df = pd.DataFrame({"y": [1.0, 2, 3, 4, 5, 6, 7, 8], "t": [0, 0, 1, 1, 0, 0, 1, 1],
+                       "cluster": ["a", "a", "b", "b", "c", "c", "d", "d"]})
+    with pytest.raises(EstimationError, match=r"4 randomised clusters .* unit=\"cluster\""):
+        randomisation_test(df, outcome="y", treatment="t")
+    by_cluster = randomisation_test(df, outcome="y", treatment="t", unit="cluster")
+    assert by_cluster.exact and by_cluster.draws == 6, "4 clusters, 2 treated: 6 splits"
+    one_row_each = df.drop_duplicates("cluster")
+    assert randomisation_test(one_row_each, outcome="y", treatment="t").draws == 6

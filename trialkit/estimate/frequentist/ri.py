@@ -234,11 +234,13 @@ def _arm_test(
     )
 
 
-def _check_design_given(df: pd.DataFrame, scheme: Scheme | None) -> None:
-    """Refuse to assume complete randomisation of data that carry blocks of an allocation.
+def _check_design_given(df: pd.DataFrame, scheme: Scheme | None, unit: str | None) -> None:
+    """Refuse to assume complete randomisation of data that carry blocks or clusters of an
+    allocation.
 
-    Validated trial data carry the allocation's ``block`` column; redrawing such data as one
-    complete randomisation ignores the blocks and gives a test of the wrong size.
+    Validated trial data carry the allocation's ``block`` and ``cluster`` columns; redrawing
+    such data as one complete randomisation ignores the blocks, or (without ``unit``) splits
+    the clusters row by row, and gives a test of the wrong size.
     """
     if scheme is None and "block" in df.columns and df["block"].nunique(dropna=True) > 1:
         raise EstimationError(
@@ -246,6 +248,14 @@ def _check_design_given(df: pd.DataFrame, scheme: Scheme | None) -> None:
             "but no scheme was given, so the test would redraw them as one complete "
             "randomisation. Fix: pass scheme=trialkit.randomise.declare(protocol, units), "
             "the scheme that allocated them.")
+    if (scheme is None and unit is None and "cluster" in df.columns
+            and df["cluster"].nunique(dropna=True) < len(df)):
+        raise EstimationError(
+            f"the data carry {df['cluster'].nunique()} randomised clusters (column `cluster`) "
+            f"in {len(df)} rows but neither a scheme nor a unit column was given, so the "
+            "test would redraw rows one by one and split the clusters. Fix: pass "
+            "unit=\"cluster\" (rows of a cluster move together), or "
+            "scheme=trialkit.randomise.declare(protocol, units) with unit=.")
 
 
 def randomisation_test(
@@ -320,7 +330,7 @@ def randomisation_test(
     (True, 70, 2)
     """
     _check(draws, seed, sharp_null)
-    _check_design_given(df, scheme)
+    _check_design_given(df, scheme, unit)
     level = None if ci_level is None else check_ci_level(ci_level)
     try:
         s = setup(
