@@ -49,6 +49,7 @@ def render_workbook(doc: ResultsDocument, *, source: str = "results.json") -> by
     readme = book.active
     readme.title = "README"
     _write(readme, ("item", "value"), _readme_rows(doc, tables, source), widths=(28, 100))
+    _wrap(readme["B"])
     for table in tables:
         _write(book.create_sheet(table.name), table.header, table.rows)
     created = _created(doc.provenance.created_utc)
@@ -110,6 +111,14 @@ def _write(sheet: Any, header: tuple[str, ...], rows: Any,
     for index, size in enumerate(sizes, start=1):
         width = widths[index - 1] if widths else min(max(size + 2, _WIDTH[0]), _WIDTH[1])
         sheet.column_dimensions[get_column_letter(index)].width = width
+
+
+def _wrap(cells: Any) -> None:
+    """Long text wraps inside its column (the README's explanations)."""
+    from openpyxl.styles import Alignment
+
+    for cell in cells:
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def _value(value: Cell) -> Cell:
