@@ -5,9 +5,10 @@ adds cluster effects (SD 0.5) and unit errors (SD 1) to a prognostic covariate, 
 effect. With 20 clusters the test is at its level (asserted: 3.5–6.5% over 2,000
 replications, 399 draws each). With fewer clusters it is not, in this design: separate runs
 of 2,000 replications (999 draws) rejected 8.3% at G = 6 and 6.8% at G = 8, where CR3 and
-CR2 with Bell–McCaffrey df covered 94.4–95.1% (tests/statistical/test_few_cluster_coverage.py).
-So the plan does not use it; it is available as
-:func:`trialkit.estimate.frequentist.wild.wild_cluster_bootstrap`.
+CR2 with Bell–McCaffrey df covered 94.4–95.1% (tests/statistical/test_few_cluster_coverage.py,
+test_few_cluster_registered.py, which also bounds the bootstrap's size there). So the plan
+shows it only as a check beside the registered CR2 result when clusters are few
+(:mod:`trialkit.estimate.frequentist.few_clusters`).
 """
 
 from __future__ import annotations

@@ -43,7 +43,8 @@ def few_cluster_context(doc: ResultsDocument, arms: Arms) -> dict[str, Any] | No
                                                arms.treatment(row.arm), alpha))
     return {
         "intro": (f"Only {g} {units} were randomised. With fewer than {FEW_CLUSTERS} "
-                  f"clusters, standard errors can be too small, so two small-sample checks "
+                  f"{units} (clusters), standard errors can be too small, so two "
+                  f"small-sample checks "
                   f"are shown beside each primary result: the jackknife (CR3), which "
                   f"leaves out one of the {units} at a time, and a wild cluster bootstrap "
                   f"(Webb weights), which asks how often chance alone, with no effect, "

@@ -44,8 +44,8 @@ def test_primary_result_gets_both_checks(doc: ResultsDocument) -> None:
 
 def test_report_says_why_the_checks_are_shown(doc: ResultsDocument) -> None:
     html = render_report(doc)
-    assert "Only 12 teams were randomised. With fewer than 20 clusters, standard errors " \
-           "can be too small, so two small-sample checks are shown" in html
+    assert "Only 12 teams were randomised. With fewer than 20 teams (clusters), standard " \
+           "errors can be too small, so two small-sample checks are shown" in html
     assert "Jackknife, CR3 (leave one team out; 11 degrees of freedom)" in html
     assert "Wild cluster bootstrap (no effect imposed, Webb weights, 9,999 draws)" in html
     agree = not any(r.disagrees for r in doc.few_clusters)
