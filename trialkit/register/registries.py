@@ -183,7 +183,9 @@ UK_REGISTRY = RegistryForm("uk-registry", "UK Evaluation Registry", (
     field(_PLAN, "Proportionality of the design", None),
     field(_PLAN, "Process evaluation", None, "spending.review",
           lambda f: None if f.protocol.spending is None else
-          f.protocol.spending.review.model_dump(mode="json"),
+          {"reviewer": f.protocol.spending.review.reviewer,
+           "coverage": f.protocol.spending.review.coverage,
+           "sample_size": f.protocol.spending.review.sample_size},
           "The spend ledger's review is the process element trialkit records."),
     field(_PLAN, "Value-for-money evaluation", None, "costs, arms[].cost_per_unit",
           lambda f: None if not stated("costs")(f) else
