@@ -63,6 +63,16 @@ def few_cluster_context(doc: ResultsDocument, arms: Arms) -> dict[str, Any] | No
     }
 
 
+def summary_lines(doc: ResultsDocument, arms: Arms, outcome: str, arm: str) -> list[str]:
+    """The checks of ``outcome`` and ``arm`` that disagree with the registered result, in
+    words, for the summary (the section has the table)."""
+    alpha = doc.protocol.analysis.frequentist.alpha
+    label = short_label(doc.protocol.outcome(outcome).label)
+    return [_disagreement(r, label, arms.treatment(arm), alpha)
+            + " See “Small-sample checks” in the results."
+            for r in doc.few_clusters if (r.outcome, r.arm) == (outcome, arm) and r.disagrees]
+
+
 def _method(row: FewClusterRow, unit: str) -> str:
     if row.method == "CR3":
         df = f"{row.df:g}" if row.df is not None else "G − 1"

@@ -15,6 +15,7 @@ from trialkit.analyse.document import ResultsDocument
 from trialkit.analyse.rows import EstimateRow, PosteriorRow, VerdictRow
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
+from trialkit.report.few_clusters import summary_lines
 from trialkit.report.phrases import Arms
 from trialkit.report.scale import Scale
 from trialkit.report.tables import p_is
@@ -147,6 +148,7 @@ def primary_blocks(doc: ResultsDocument, arms: Arms) -> list[dict[str, Any]]:
         block["sure"] = sure(outcome, post, est, arms) if post is not None else []
         block["disagree"] = (disagreement(outcome, verdict, post, est, arms)
                              if verdict.disagree and post is not None else "")
+        block["few_clusters"] = summary_lines(doc, arms, verdict.outcome, verdict.arm)
         powered = outcome.assumptions.effect if outcome.assumptions is not None else None
         first = outcome.name not in {b["outcome"] for b in out}
         block["terms"] = plan_terms(outcome, est, powered) if first else ""

@@ -62,7 +62,12 @@ def test_a_disagreement_is_said_in_words(doc: ResultsDocument) -> None:
     (text,) = context["disagreements"]
     assert "the wild cluster bootstrap" in text and "The two analyses disagree" in text
     assert "work engagement" in text.lower()
-    assert "Where the analyses disagree." in render_report(changed)
+    html = render_report(changed)
+    assert "Where the analyses disagree." in html
+    assert html.count('data-claim="few-clusters"') == 1, "the summary says so too"
+    assert 'data-claim="few-clusters"' not in render_report(doc.model_copy(
+        update={"few_clusters": (doc.few_clusters[0], flipped.model_copy(
+            update={"disagrees": False}))}))
 
 
 def test_no_section_without_checks(doc: ResultsDocument) -> None:
