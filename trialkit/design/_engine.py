@@ -34,9 +34,14 @@ def critical_value(alpha: float, df: float | None) -> float:
     return float(stats.t.isf(alpha / 2, df))
 
 
-def power_from_ncp(ncp: float, alpha: float, df: float | None) -> float:
-    """Two-sided power at noncentrality ``ncp`` (noncentral t, or normal when ``df`` is None)."""
-    crit = critical_value(alpha, df)
+def power_from_ncp(ncp: float, alpha: float, df: float | None, null_ratio: float = 1.0) -> float:
+    """Two-sided power at noncentrality ``ncp`` (noncentral t, or normal when ``df`` is None).
+
+    ``null_ratio`` is ``σ₀/σ₁``, the test statistic's SE under the null over that under the
+    alternative (1 unless the null variance is pooled): the test rejects beyond ``c σ₀``, so
+    in units of ``σ₁`` the critical value is ``c σ₀/σ₁``.
+    """
+    crit = critical_value(alpha, df) * null_ratio
     ncp = abs(ncp)
     if df is None:
         return float(stats.norm.sf(crit - ncp) + stats.norm.cdf(-crit - ncp))
@@ -103,17 +108,24 @@ class Problem:
         ``clusters -> df``; ``None`` for a normal reference distribution.
     alpha
         Two-sided per-comparison significance level.
+    null_ratio
+        ``effect -> σ₀/σ₁``, the SE under the null over ``se`` (under the alternative), for
+        tests whose null variance differs (pooled two-proportion test); ``None``: 1.
     """
 
     se: Callable[[float, float, float], float]
     test_effect: Callable[[float], float]
     df: Callable[[float], float | None]
     alpha: float
+    null_ratio: Callable[[float], float] | None = None
+
+    def _ratio(self, effect: float) -> float:
+        return 1.0 if self.null_ratio is None else self.null_ratio(effect)
 
     def power(self, effect: float, clusters: float, size: float) -> float:
         """Power at the given effect and sizes."""
         ncp = self.test_effect(effect) / self.se(clusters, size, effect)
-        return power_from_ncp(ncp, self.alpha, self.df(clusters))
+        return power_from_ncp(ncp, self.alpha, self.df(clusters), self._ratio(effect))
 
     def solve_effect(
         self,
@@ -127,11 +139,12 @@ class Problem:
         """The effect (searched between ``bounds``, zero first) reaching ``target`` power."""
         df = self.df(clusters)
         big_m = multiplier(target, self.alpha, df)
+        crit = critical_value(self.alpha, df)
 
         def gap(effect: float) -> float:
             if method == "multiplier":
                 ncp = abs(self.test_effect(effect)) / self.se(clusters, size, effect)
-                return ncp - big_m
+                return ncp - big_m - crit * (self._ratio(effect) - 1.0)
             return self.power(effect, clusters, size) - target
 
         near, far = bounds

@@ -82,12 +82,24 @@ class Parallel:
             return None
         return self.analysed(clusters, 1.0)[0] - self.n_arms - self.covariates
 
+    def null_ratio(self, effect: float) -> float:
+        """SE under the null over SE under the alternative (1 unless the null is pooled)."""
+        itt = self.compliance * effect
+        s_t, s_c = self.treated_share, self.control_share
+        v_0 = self.outcome.null_variance(itt, s_t, s_c)
+        if v_0 is None:
+            return 1.0
+        v_t, v_c = self.outcome.variances(itt)
+        return math.sqrt(v_0 * (1 / s_t + 1 / s_c) / (v_t / s_t + v_c / s_c))
+
     def problem(self) -> Problem:
+        pooled = isinstance(self.outcome, BinaryOutcome) and self.outcome.method == "pooled"
         return Problem(
             se=self.se,
             test_effect=lambda e: self.outcome.test_effect(self.compliance * e),
             df=self.df,
             alpha=self.alpha_per_comparison,
+            null_ratio=self.null_ratio if pooled else None,
         )
 
     def min_clusters(self) -> float:
@@ -218,11 +230,11 @@ def _result(
 def describe_test(outcome: Outcome, *, normal: bool) -> str:
     """The test and the power method in words."""
     if isinstance(outcome, BinaryOutcome):
-        scale = (
-            "Cohen's h (arcsine transformation)"
-            if outcome.method == "arcsine"
-            else "the risk difference, Wald test with unpooled variance"
-        )
+        scale = {
+            "arcsine": "Cohen's h (arcsine transformation)",
+            "unpooled": "the risk difference, Wald test with unpooled variance",
+            "pooled": "the risk difference, pooled variance under the null (Fleiss)",
+        }[outcome.method]
     else:
         scale = "the difference in means"
     if normal:

@@ -4,12 +4,18 @@ The effect is always a difference on the outcome's own scale: a difference in me
 outcome units for a continuous outcome, a risk difference ``p_treatment - p_control`` for a
 binary one. The outcome turns it into the test scale and gives each arm's variance.
 
-Binary outcomes use one of two named tests:
+Binary outcomes use one of three named tests:
 
 - ``"arcsine"``: Cohen's h, ``h = 2 asin(sqrt(p_t)) - 2 asin(sqrt(p_c))``, whose estimate has
   variance ``1/n_t + 1/n_c`` (statsmodels ``proportion_effectsize`` + ``NormalIndPower``).
 - ``"unpooled"``: the Wald z test of the risk difference with the unpooled variance
   ``p_t(1 - p_t)/n_t + p_c(1 - p_c)/n_c``, used under both the null and the alternative.
+- ``"pooled"``: the z test of the risk difference with the pooled variance under the null,
+  ``p̄(1 - p̄)(1/n_t + 1/n_c)`` with ``p̄ = (n_t p_t + n_c p_c)/(n_t + n_c)``, and the
+  unpooled variance under the alternative (Fleiss, Levin & Paik 2003, §4.2 without the
+  continuity correction; R's ``power.prop.test``; statsmodels'
+  ``power_proportions_2indep``). Power is ``Φ((|Δ| − z σ₀)/σ₁) + Φ((−|Δ| − z σ₀)/σ₁)``.
+  Stepped-wedge designs use one variance ``p̄(1 − p̄)`` for both, as for ``"unpooled"``.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from typing import ClassVar, Literal
 
 from trialkit.design._checks import check_option, check_real
 
-BinaryMethod = Literal["arcsine", "unpooled"]
+BinaryMethod = Literal["arcsine", "unpooled", "pooled"]
 EffectDirection = Literal["increase", "decrease"]
 OutcomeKind = Literal["continuous", "binary", "survival"]
 
@@ -54,6 +60,10 @@ class ContinuousOutcome:
         """One per-unit variance for designs that need a single value (stepped wedge)."""
         return self.sd**2
 
+    def null_variance(self, effect: float, treated_share: float, control_share: float) -> None:
+        """The test's variance is the same under the null and the alternative."""
+        return None
+
     def test_effect(self, effect: float) -> float:
         """The effect on the test scale (outcome units)."""
         return effect
@@ -76,7 +86,8 @@ class BinaryOutcome:
     p_control
         Expected proportion in the control arm, in (0, 1).
     method
-        ``"arcsine"`` (Cohen's h) or ``"unpooled"`` (Wald z with unpooled variance).
+        ``"arcsine"`` (Cohen's h), ``"unpooled"`` (Wald z with unpooled variance) or
+        ``"pooled"`` (z test with the pooled variance under the null: Fleiss's formula).
     direction
         Whether an MDE is sought as an increase or a decrease from ``p_control``.
 
@@ -115,8 +126,21 @@ class BinaryOutcome:
         p_bar = _clip(self.p_control + effect / 2)
         return p_bar * (1 - p_bar)
 
+    def null_variance(
+        self, effect: float, treated_share: float, control_share: float
+    ) -> float | None:
+        """Per-unit variance under the null, ``p̄(1 − p̄)`` with ``p̄`` weighted by the arms'
+        shares (``"pooled"`` only; ``None``: the same variance as under the alternative)."""
+        if self.method != "pooled":
+            return None
+        p_t = _clip(self.p_treatment(effect))
+        p_bar = (treated_share * p_t + control_share * self.p_control) / (
+            treated_share + control_share
+        )
+        return p_bar * (1 - p_bar)
+
     def test_effect(self, effect: float) -> float:
-        """Cohen's h (arcsine) or the risk difference (unpooled)."""
+        """Cohen's h (arcsine) or the risk difference (unpooled, pooled)."""
         if self.method == "arcsine":
             return self.standardise(effect)
         return effect

@@ -42,7 +42,7 @@ class PowerResult:
     sd
         Outcome standard deviation (continuous; ``None`` for binary outcomes).
     binary_method
-        ``"arcsine"`` or ``"unpooled"`` for binary outcomes, ``None`` otherwise.
+        ``"arcsine"``, ``"unpooled"`` or ``"pooled"`` for binary outcomes, ``None`` otherwise.
     alpha, alpha_per_comparison, adjustment
         Family-wise two-sided level, the level each treatment-versus-control test uses,
         and the adjustment that links them (``"bonferroni"``, ``"dunnett"``, ``"none"``).

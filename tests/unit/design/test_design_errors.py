@@ -71,8 +71,10 @@ def test_sizes_and_power_ranges() -> None:
 def test_outcome_parameters() -> None:
     with pytest.raises(InvalidParameterError, match=r"'p_control' .* \(0, 1\)\. Got 1\.2"):
         BinaryOutcome(1.2)
-    with pytest.raises(InvalidParameterError, match=r"'method' .* one of 'arcsine', 'unpooled'"):
-        BinaryOutcome(0.3, method="pooled")  # type: ignore[arg-type]
+    with pytest.raises(
+        InvalidParameterError, match=r"'method' .* one of 'arcsine', 'unpooled', 'pooled'"
+    ):
+        BinaryOutcome(0.3, method="wilson")  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match=r"The 'sd' parameter .* \(0, inf\)"):
         ContinuousOutcome(sd=0.0)
     with pytest.raises(InvalidParameterError, match=r"The 'effect' parameter .* \(-0\.3, 0\.7\)"):
