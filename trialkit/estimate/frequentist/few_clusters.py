@@ -5,8 +5,11 @@ errors can be too small (MacKinnon, Nielsen & Webb 2023), so the plan shows two 
 beside each primary ITT contrast, on the same model (estimator, covariates, blocks, period
 effects) as the registered row:
 
-- **CR3**, the leave-one-cluster-out jackknife with G - 1 degrees of freedom (clubSandwich
-  and MacKinnon, Nielsen & Webb's CV3; :mod:`~trialkit.estimate.frequentist.cr3`);
+- **CR3**, the leave-one-cluster-out jackknife with G - 1 degrees of freedom: MacKinnon,
+  Nielsen & Webb's CV3 (summclust's ``CRV3``), ``(G-1)/G sum_g (b_(g) - b)(b_(g) - b)'``
+  (:mod:`~trialkit.estimate.frequentist.cr3`). clubSandwich's ``CR3`` is the same sum
+  without the ``(G-1)/G`` factor (Bell & McCaffrey's jackknife approximation), so its
+  standard errors are larger by ``sqrt(G/(G-1))``, and its tests use Satterthwaite df;
 - the **wild cluster restricted bootstrap** with Webb's six-point weights
   (:mod:`~trialkit.estimate.frequentist.wild`): a p-value and the interval that inverts it.
 
