@@ -102,22 +102,44 @@ def start_early(
     protocol: Protocol,
     pool: Executor,
 ) -> Early:
-    """Queue the uniqueness of each large file's ids, then the spend ledger's currencies,
-    categories, verdicts, dates, blank verdicts and justifications, workers and clients:
-    the order the checks need them in."""
+    """Queue the uniqueness of each large file's ids, the spend ledger's workers and
+    clients, then its currencies, categories, verdicts, dates, blank verdicts and
+    justifications: the order the checks need them in. The ledger's people come before
+    the uniqueness of its own ids, so that the thread has found them when the checks get
+    to them (the checks would otherwise look them up themselves, on the busier core)."""
+    spending = protocol.spending
+    ledger = found.get(spending.level) if spending is not None else None
+    large = ledger is not None and len(ledger.frame) >= EARLY_ROWS
+    last = spending.level if spending is not None and large else None
     duplicates = {
-        spec.name: queued(pool, duplicated, table.frame[spec.id_column])
+        spec.name: (spec, table)
         for spec in specs
         if (table := found.get(spec.name)) is not None
         and len(table.frame) >= EARLY_ROWS
         and spec.period is None
         and spec.id_column in table.frame.columns
     }
-    spending = protocol.spending
-    ledger = found.get(spending.level) if spending is not None else None
-    if spending is None or ledger is None or len(ledger.frame) < EARLY_ROWS:
-        return Early(duplicates)
+
+    def queue_duplicates(ledger_level: bool) -> dict[str, Callable[[], NDArray[np.bool_]]]:
+        return {
+            name: queued(pool, duplicated, table.frame[spec.id_column])
+            for name, (spec, table) in duplicates.items()
+            if (name == last) == ledger_level
+        }
+
+    ids = queue_duplicates(False)
+    if spending is None or ledger is None or not large:
+        return Early(ids)
     cols, raw = spending.columns, ledger.frame
+    people = {}
+    for role, name, column in (
+        ("worker", spending.worker_level, cols.worker),
+        ("client", spending.client_level, cols.client),
+    ):
+        given = ledger_people(found, protocol, name, role)
+        if given is not None and given.file is not None and column in raw.columns:
+            people[role] = queued(pool, _located, given, raw[column])
+    ids |= queue_duplicates(True)
     distinct = {
         column: queued(pool, _factorized, raw[column])
         for column in (cols.currency, cols.category, cols.verdict, cols.date, cols.justified_on)
@@ -128,12 +150,4 @@ def start_early(
         for column in (cols.verdict, cols.justification)
         if column in raw.columns
     }
-    people = {}
-    for role, name, column in (
-        ("worker", spending.worker_level, cols.worker),
-        ("client", spending.client_level, cols.client),
-    ):
-        given = ledger_people(found, protocol, name, role)
-        if given is not None and given.file is not None and column in raw.columns:
-            people[role] = queued(pool, _located, given, raw[column])
-    return Early(duplicates, people, distinct, blank)
+    return Early(ids, people, distinct, blank)

@@ -222,6 +222,25 @@ class LedgerKeys:
     unwritten: NDArray[np.bool_] | None = None
 
 
+def _first_seen(positions: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Codes of small non-negative numbers in order of first appearance (as
+    ``pd.factorize`` numbers them), and where each first appears; without hashing.
+
+    Examples
+    --------
+    >>> codes, firsts = _first_seen(np.array([4, 0, 4, 2]))
+    >>> codes.tolist(), firsts.tolist()
+    ([0, 1, 0, 2], [0, 1, 3])
+    """
+    n, size = len(positions), int(positions.max()) + 1
+    first = np.full(size, n, dtype=np.int64)
+    np.minimum.at(first, positions, np.arange(n, dtype=np.int64))
+    firsts = np.sort(first[first < n])
+    rank = np.empty(size, dtype=np.int64)
+    rank[positions[firsts]] = np.arange(len(firsts), dtype=np.int64)
+    return np.asarray(rank[positions], dtype=np.int64), firsts
+
+
 def worker_labels(
     workers: pd.Series, *, pseudonymised: bool, positions: NDArray[np.int64] | None = None
 ) -> Workers:
@@ -241,8 +260,7 @@ def worker_labels(
     ('S9', 'S2')
     """
     if positions is not None and len(positions) and int(positions.min()) >= 0:
-        codes = np.asarray(pd.factorize(positions)[0], dtype=np.int64)  # first seen, first
-        firsts = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+        codes, firsts = _first_seen(positions)
         uniques: list[object] = (
             workers.iloc[firsts].tolist() if pseudonymised else [None] * len(firsts)
         )

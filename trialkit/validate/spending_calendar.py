@@ -19,6 +19,8 @@ from numpy.typing import NDArray
 from trialkit.protocol.vocabulary import Period
 
 IntArray = NDArray[np.int64]
+#: Distinct days in order, and each date's position among them (−1: missing).
+Days = tuple[NDArray[np.datetime64], IntArray]
 
 _LABELS: Mapping[Period, Callable[[dt.date], str]] = {
     "week": lambda d: "{}-W{:02d}".format(*d.isocalendar()[:2]),
@@ -40,7 +42,7 @@ def period_label(day: dt.date, period: Period) -> str:
     return _LABELS[period](day)
 
 
-def distinct_days(days: NDArray[np.datetime64]) -> tuple[NDArray[np.datetime64], IntArray]:
+def distinct_days(days: NDArray[np.datetime64]) -> Days:
     """The distinct days of ``days`` in order, and each day's position among them (−1 where
     the day is missing): a million spends fall on a few hundred days, so what depends on the
     day alone is worked out once per distinct day.
@@ -100,12 +102,15 @@ def _span(
     return days[[int(used.min()), int(used.max())]]
 
 
-def working_days(start: pd.Series, end: pd.Series, *, calendar: str) -> NDArray[np.float64]:
+def working_days(
+    start: pd.Series, end: pd.Series, *, calendar: str, days: tuple[Days, Days] | None = None
+) -> NDArray[np.float64]:
     """Working days after ``start`` up to and including ``end`` (NaN where either is missing).
 
     A spend justified the next working day took 1 working day, one justified the same day
     0; weekends and public holidays in between are not counted. ``end`` before ``start``
-    gives a negative count.
+    gives a negative count. ``days``: :func:`distinct_days` of ``start`` and of ``end``,
+    where already found.
 
     Examples
     --------
@@ -114,9 +119,12 @@ def working_days(start: pd.Series, end: pd.Series, *, calendar: str) -> NDArray[
     >>> working_days(spent, justified, calendar="GB-ENG").tolist()
     [4.0]
     """
-    starts, ends = start.to_numpy(dtype="datetime64[D]"), end.to_numpy(dtype="datetime64[D]")
-    begin, begin_at = distinct_days(starts)
-    stop, stop_at = distinct_days(ends)
+    if days is None:
+        days = (
+            distinct_days(start.to_numpy(dtype="datetime64[D]")),
+            distinct_days(end.to_numpy(dtype="datetime64[D]")),
+        )
+    (begin, begin_at), (stop, stop_at) = days
     out = np.full(len(begin_at), np.nan)
     known = (begin_at >= 0) & (stop_at >= 0)
     if not known.any():
@@ -136,5 +144,7 @@ def working_days(start: pd.Series, end: pd.Series, *, calendar: str) -> NDArray[
 
     forward = before(stop, 1)[stop_at] - before(begin, 1)[begin_at]
     backward = before(stop, 2)[stop_at] - before(begin, 2)[begin_at]
-    counted = np.where(ends < starts, backward, forward)  # garbage where −1; masked below
+    # Garbage where a position is −1 (the last distinct day is taken); masked below.
+    ends_first = stop.view(np.int64)[stop_at] < begin.view(np.int64)[begin_at]
+    counted = np.where(ends_first, backward, forward)
     return np.where(known, counted, np.nan)

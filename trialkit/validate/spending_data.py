@@ -22,7 +22,12 @@ from trialkit.protocol.vocabulary import SPEND_VERDICTS, Period
 from trialkit.validate.coding import blank_mask
 from trialkit.validate.frames import Factorized, code_dates
 from trialkit.validate.spending import PERIODS, LedgerKeys, category_names
-from trialkit.validate.spending_calendar import distinct_days, period_labels, working_days
+from trialkit.validate.spending_calendar import (
+    Days,
+    distinct_days,
+    period_labels,
+    working_days,
+)
 from trialkit.validate.spending_values import (
     People,
     amounts,
@@ -123,8 +128,21 @@ def _missing_columns(raw: pd.DataFrame, columns: SpendColumns, *, file: str) -> 
     ]
 
 
+def _days(source: LedgerSource, column: str, coded: pd.Series) -> Days:
+    """:func:`~trialkit.validate.spending_calendar.distinct_days` of a coded date column,
+    found through the file's distinct texts (a few hundred) where it was read as text."""
+    raw = source.raw[column]
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        return distinct_days(coded.to_numpy(dtype="datetime64[D]"))
+    codes, uniques = source.factorized(column)
+    # The same parse of the same texts as the column's own (code_dates parses each once).
+    parsed, _ = code_dates(pd.Series(uniques, dtype=object), file=source.file, column=column)
+    days, at = distinct_days(parsed.to_numpy(dtype="datetime64[D]"))
+    return days, np.append(at, -1)[codes]
+
+
 def _periods(
-    source: LedgerSource, protocol: Protocol, spent: pd.Series
+    source: LedgerSource, protocol: Protocol, spent: Days, index: pd.Index
 ) -> tuple[pd.Series, IntArray]:
     """Each spend's budget period label, by its arm's budget (the first budget's elsewhere),
     and a code per label (negative where the date is missing), for the caps per period."""
@@ -134,7 +152,7 @@ def _periods(
         b.period if (b := protocol.budget(a)) is not None else default for a in source.arm_names
     ]
     kinds.append(default)  # spends in units outside the allocation
-    days, at = distinct_days(spent.to_numpy(dtype="datetime64[D]"))
+    days, at = spent
     labels: dict[str, int] = {}
     # codes[arm, day]: the label's code; the last column (no date) is −1 − the period's place.
     codes = np.empty((len(kinds), len(days) + 1), dtype=np.int64)
@@ -144,7 +162,7 @@ def _periods(
         codes[row, -1] = -1 - PERIODS.index(kind)
     code = codes[np.where(source.arm < 0, len(kinds) - 1, source.arm), at]
     table = pd.Series([*labels, None], dtype=object if not labels else None)
-    text = table.take(np.where(code < 0, len(labels), code)).set_axis(spent.index)
+    text = table.take(np.where(code < 0, len(labels), code)).set_axis(index)
     return text, code
 
 
@@ -301,10 +319,14 @@ def code_ledger(
     codes = _codes(out, source, protocol, cols, keys)
     dates = _dates(out, source, protocol, cols)
     if cols.date in source.raw.columns:
-        out["period"], keys["periods"] = _periods(source, protocol, out[cols.date])
+        spent = _days(source, cols.date, out[cols.date])
+        out["period"], keys["periods"] = _periods(source, protocol, spent, out.index)
         if cols.justified_on in source.raw.columns:
             out["working_days_to_justify"] = working_days(
-                out[cols.date], out[cols.justified_on], calendar=spending.calendar
+                out[cols.date],
+                out[cols.justified_on],
+                calendar=spending.calendar,
+                days=(spent, _days(source, cols.justified_on, out[cols.justified_on])),
             )
     # Ids last: they are looked up in the background meanwhile. Issues in column order.
     people = _people(source, cols, keys)

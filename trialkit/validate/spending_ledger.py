@@ -172,6 +172,14 @@ class LedgerArrays:
             self._values[column] = self.frame[column].iloc[self._seen]
         return self._values[column].iloc[self._at(rows)]
 
+    def shown(self, column: str, rows: IntArray) -> NDArray[np.object_]:
+        """``column`` of ``rows`` (spends set by :meth:`look_at`) as ``astype("str")``
+        gives it."""
+        found = self._cached(
+            f"shown:{column}", lambda seen: self.values(column, seen).astype("str").tolist()
+        )
+        return np.asarray(found[self._at(rows)], dtype=object)
+
     def texts(self, column: str, rows: IntArray) -> list[str]:
         """The text of ``column`` for each of ``rows`` (spends set by :meth:`look_at`)."""
         found = self._cached(

@@ -10,8 +10,14 @@ deadline in working days. A spend in a unit of an arm without a budget breaks on
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import fields
+from itertools import chain, repeat
+
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from trialkit.protocol.model import Protocol
 from trialkit.protocol.vocabulary import SpendRule
@@ -25,6 +31,10 @@ from trialkit.validate.spending import (
 )
 from trialkit.validate.spending_caps import CAPS, caps
 from trialkit.validate.spending_ledger import FloatArray, Hits, IntArray, LedgerArrays
+
+ObjectArray = NDArray[np.object_]
+#: The fields of :class:`SpendFinding`, in order.
+_FIELDS = tuple(f.name for f in fields(SpendFinding))
 
 
 def checked_rules(protocol: Protocol) -> tuple[SpendRule, ...]:
@@ -182,44 +192,80 @@ def _lines(ledger: LedgerArrays, rows: IntArray) -> IntArray:
     return np.asarray(ledger.frame.index.to_numpy()[rows] + 2, dtype=np.int64)
 
 
-def _fields(ledger: LedgerArrays, hits: Hits, file: str) -> list[list[object]]:
-    """The fields of :class:`SpendFinding` (in order) for every spend of ``hits``."""
-    rows, n = hits.rows, len(hits.rows)
-    arms = [ledger.arm_names[a] if a >= 0 else "" for a in ledger.arm_code[rows].tolist()]
-    texts = {
-        c: ledger.values(c, rows).astype("str").tolist()
-        for c in (ledger.id_column, ledger.unit_column, "period")
-    }
+def _objects(values: Iterable[object], n: int) -> ObjectArray:
+    return np.fromiter(values, dtype=object, count=n)
+
+
+def _per_rule(ledger: LedgerArrays, hits: list[Hits]) -> list[ObjectArray]:
+    """The fields that depend on the rule (rule, column, limit, value, whether the period
+    is shown, message) of every spend of ``hits``, one rule after another."""
+    n = sum(len(h.rows) for h in hits)
+
+    def gathered(field: Callable[[Hits], Iterable[object]]) -> ObjectArray:
+        return _objects(chain.from_iterable(field(h) for h in hits), n)
+
     return [
-        [hits.rule] * n,
-        texts[ledger.id_column],
-        [file] * n,
-        _lines(ledger, rows).tolist(),
-        [hits.column] * n if isinstance(hits.column, str) else hits.column(rows),
-        texts[ledger.unit_column],
-        arms,
-        ledger.worker_labels(rows),
-        ledger.amount[rows].tolist(),
-        _numbers(hits.limit, rows),
-        _numbers(hits.value, rows),
-        texts["period"] if hits.period else [None] * n,
-        hits.messages(rows),
+        gathered(lambda h: repeat(h.rule, len(h.rows))),
+        gathered(
+            lambda h: (
+                repeat(h.column, len(h.rows)) if isinstance(h.column, str) else h.column(h.rows)
+            )
+        ),
+        gathered(lambda h: _numbers(h.limit, h.rows)),
+        gathered(lambda h: _numbers(h.value, h.rows)),
+        gathered(lambda h: repeat(h.period, len(h.rows))),
+        gathered(lambda h: h.messages(h.rows)),
     ]
+
+
+def _made(columns: Sequence[Sequence[object]]) -> list[SpendFinding]:
+    """Findings from their fields, one list per field in :class:`SpendFinding`'s order.
+
+    The fields are set through the dataclass's slots, a field at a time for every finding:
+    its generated ``__init__`` (which checks nothing) sets them one by one through
+    ``object.__setattr__``, which is most of the cost of ten thousand findings.
+    """
+    made = [object.__new__(SpendFinding) for _ in columns[0]]
+    for name, values in zip(_FIELDS, columns, strict=True):
+        deque(map(getattr(SpendFinding, name).__set__, made, values), maxlen=0)
+    return made
 
 
 def _findings(ledger: LedgerArrays, hits: list[Hits], file: str) -> list[SpendFinding]:
     """One finding per spend of each of ``hits``, ordered by row, then rule.
 
-    Each field is gathered for all the spends of a rule at once; the findings are then
-    put in order by one sort of their rows and rules.
+    Each field is gathered for all the spends at once, in the findings' order (one sort
+    of their rows and rules); only the fields that depend on the rule are made rule by
+    rule.
     """
-    made: list[SpendFinding] = []
-    for h in hits:
-        made.extend(map(SpendFinding, *_fields(ledger, h, file)))
     rank = {rule: k for k, rule in enumerate(RULE_ORDER)}
+    rows = np.concatenate([h.rows for h in hits])
     ranks = np.concatenate([np.full(len(h.rows), rank[h.rule]) for h in hits])
-    lines = np.concatenate([_lines(ledger, h.rows) for h in hits])
-    return [made[k] for k in np.lexsort((ranks, lines)).tolist()]  # by row, then by rule
+    lines = _lines(ledger, rows)
+    order = np.lexsort((ranks, lines))  # by row, then by rule
+    rule, column, limit, value, show_period, message = (f[order] for f in _per_rule(ledger, hits))
+    rows, n = rows[order], len(rows)
+    period = ledger.shown("period", rows)
+    period[~show_period.astype(bool)] = None
+    arms = np.array([*ledger.arm_names, ""], dtype=object)
+    arm = arms[np.where(ledger.arm_code[rows] < 0, len(ledger.arm_names), ledger.arm_code[rows])]
+    return _made(
+        [
+            rule.tolist(),
+            ledger.shown(ledger.id_column, rows).tolist(),
+            [file] * n,
+            lines[order].tolist(),
+            column.tolist(),
+            ledger.shown(ledger.unit_column, rows).tolist(),
+            arm.tolist(),
+            ledger.worker_labels(rows),
+            ledger.amount[rows].tolist(),
+            limit.tolist(),
+            value.tolist(),
+            period.tolist(),
+            message.tolist(),
+        ]
+    )
 
 
 def compliance(
