@@ -114,3 +114,29 @@ def test_a_check_that_cannot_be_computed_is_noted() -> None:
     checks = _checks(data, notes)
     assert list(checks.method) == ["wild_cluster_bootstrap"]
     assert len(notes) == 1 and notes[0].startswith("CR3 check for `wellbeing` not computed")
+
+
+def test_each_treated_arm_is_checked_against_control() -> None:
+    rng = np.random.default_rng(8)
+    g = 9
+    team = np.repeat(np.arange(g), rng.integers(4, 12, g))
+    arm = rng.permutation(np.repeat(["usual", "budget", "peer"], 3))[team]
+    x = rng.normal(size=team.size)
+    data = pd.DataFrame({"y": x + rng.normal(0, 0.5, g)[team] + rng.normal(size=team.size),
+                         "arm": arm, "x": x, "cluster": team, "block": "all"})
+    e = ols(data, "y", "arm", covariates=["x"], cluster="cluster", control="usual").to_frame()
+    itt = e[e.term.str.startswith("arm[")].assign(arm=lambda t: t.term.str[4:-1])
+    frame = AnalysisFrame(data=data, cluster="cluster", blocks=None, covariates=("x",),
+                          baseline=None)
+    checks = few_cluster_checks(frame, "y", "wellbeing", itt=itt, covariates=["x"],
+                                estimator="ols", control="usual", alpha=0.05, seed=1,
+                                notes=[])
+    assert sorted(zip(checks.arm, checks.method, strict=True)) == sorted(
+        (a, m) for a in ("budget", "peer") for m in ("CR3", "wild_cluster_bootstrap"))
+    for arm in ("budget", "peer"):
+        pair = data[data.arm.isin(["usual", arm])]
+        boot = wild_cluster_bootstrap(pair, "y", "arm", cluster="cluster", covariates=["x"],
+                                      control="usual", draws=9999, seed=1)
+        row = checks[(checks.arm == arm) & (checks.method == "wild_cluster_bootstrap")]
+        assert row.p_value.iloc[0] == boot.p_value, arm
+        assert row.n_clusters.iloc[0] == 6, "the arm's and control's clusters"
