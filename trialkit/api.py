@@ -603,7 +603,8 @@ def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[st
     outputs = [atomic_write(target / RESULTS_FILE, results.to_json(), force=force,
                             what="results")]
     tables = {"estimates": results.estimates, "bayesian": results.bayesian.posteriors,
-              "indices": results.indices, "subgroups": results.subgroups}
+              "indices": results.indices, "subgroups": results.subgroups,
+              "few_clusters": results.few_clusters}
     for name, rows in tables.items():
         if rows:
             frame = pd.DataFrame([r.model_dump(exclude={"draws_sample", "null_sample"})

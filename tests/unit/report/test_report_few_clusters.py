@@ -8,7 +8,9 @@ Bayesian fit), render.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from trialkit import api
@@ -20,12 +22,25 @@ from trialkit.report.phrases import Arms
 
 
 @pytest.fixture(scope="module")
-def doc(tmp_path_factory: pytest.TempPathFactory) -> ResultsDocument:
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[ResultsDocument, Path]:
     out = tmp_path_factory.mktemp("wedge")
     files = api.simulate("mission_clarity_stepped_wedge", out / "sim")
     data = [f for f in files if f.parent.name == "data"]
-    return api.analyse("mission_clarity_stepped_wedge", out / "sim" / "allocation.csv", data,
-                       out / "results", bayesian=False)
+    doc = api.analyse("mission_clarity_stepped_wedge", out / "sim" / "allocation.csv", data,
+                      out / "results", bayesian=False)
+    return doc, out / "results"
+
+
+@pytest.fixture(scope="module")
+def doc(run: tuple[ResultsDocument, Path]) -> ResultsDocument:
+    return run[0]
+
+
+def test_checks_are_written_as_csv_too(run: tuple[ResultsDocument, Path]) -> None:
+    doc, results = run
+    table = pd.read_csv(results / "few_clusters.csv")
+    assert table.method.tolist() == [r.method for r in doc.few_clusters]
+    assert table.p_value.tolist() == [r.p_value for r in doc.few_clusters]
 
 
 def test_primary_result_gets_both_checks(doc: ResultsDocument) -> None:
