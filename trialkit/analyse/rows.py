@@ -108,7 +108,8 @@ class SubgroupRow(Row):
 
 
 class EffectSizeRow(Row):
-    """Hedges' g of one arm against control (total SD), its interval, and the outcome's ICC."""
+    """Hedges' g of one arm against control (total SD), its interval, and the outcome's ICC
+    with Searle's F-based interval at the plan's level (``icc_ci_low``, ``icc_ci_high``)."""
 
     outcome: str
     arm: str
@@ -117,6 +118,8 @@ class EffectSizeRow(Row):
     g_ci_high: Number = None
     sd_pooled: Number = None
     icc: Number = None
+    icc_ci_low: Number = None
+    icc_ci_high: Number = None
 
 
 class DescriptiveRow(Row):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from trialkit.analyse.document import ResultsDocument
-from trialkit.analyse.rows import EstimateRow, PosteriorRow
+from trialkit.analyse.rows import EffectSizeRow, EstimateRow, PosteriorRow
 from trialkit.analyse.trial_rows import MisuseRow
 from trialkit.report import tables, words
 from trialkit.report.phrases import Arms
@@ -51,11 +51,20 @@ def effect_rows(doc: ResultsDocument, arms: Arms) -> list[dict[str, Any]]:
             "se_type": est.se_type,
             "adjusted_for": ", ".join(est.adjusted_for) or "none",
             "g": tables.fmt(g.hedges_g if g else None, 2),
-            "icc": tables.fmt(g.icc if g else None, 3),
+            "icc": _icc(g),
             "verdict": tables.verdict(_VERDICT[verdict.frequentist]) if verdict else None,
             **_bayes_cells(post, factor, digits, timed=outcome.type == "survival"),
         })
     return rows
+
+
+def _icc(g: EffectSizeRow | None) -> str:
+    """The ICC with its interval, e.g. "0.052 (0.011 to 0.140)"."""
+    if g is None or g.icc is None:
+        return tables.DASH
+    if g.icc_ci_low is None or g.icc_ci_high is None:
+        return tables.fmt(g.icc, 3)
+    return f"{tables.fmt(g.icc, 3)} ({tables.fmt_ci(g.icc_ci_low, g.icc_ci_high, 3)})"
 
 
 def _bayes_cells(post: PosteriorRow | None, factor: float, digits: int, *,

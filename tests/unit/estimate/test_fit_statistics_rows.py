@@ -79,3 +79,29 @@ def test_randomisation_rows_carry_one_sided_p_values(
         assert row.p_upper is not None and row.p_lower is not None
         # Every redraw is at least or at most the observed statistic (ties in both).
         assert row.p_upper + row.p_lower >= 1.0 - 1e-12
+
+
+def test_effect_size_rows_carry_the_iccs_interval(trial: tuple[Protocol, TrialData]) -> None:
+    from trialkit.analyse.rows import EffectSizeRow
+    from trialkit.estimate.frequentist.effect_sizes import icc_anova
+    from trialkit.report.sections import _icc
+
+    protocol, data = trial
+    sizes = fit(protocol, data).effect_sizes
+    clustered = sizes[sizes["icc"].notna()]
+    assert not clustered.empty, "the green-tape claims are clustered in caseworkers"
+    row = clustered.iloc[0]
+    outcome = protocol.outcome(row["outcome"])
+    frame = analysis_frame(protocol, data, outcome)
+    complete = frame.complete(outcome.data_column)
+    direct = icc_anova(complete[outcome.data_column].to_numpy(float),
+                       complete[frame.cluster].to_numpy(),
+                       arm=complete["arm"].astype(str).to_numpy(),
+                       ci_level=1 - protocol.analysis.frequentist.alpha)
+    assert row["icc"] == pytest.approx(direct.icc, rel=1e-12)
+    assert row["icc_ci_low"] == pytest.approx(direct.ci_low, rel=1e-12)
+    assert row["icc_ci_high"] == pytest.approx(direct.ci_high, rel=1e-12)
+    documented = EffectSizeRow(outcome="o", arm="a", hedges_g=0.1, icc=0.0523,
+                               icc_ci_low=0.0111, icc_ci_high=0.1404)
+    assert _icc(documented) == "0.052 (0.011 to 0.140)"
+    assert _icc(EffectSizeRow(outcome="o", arm="a", hedges_g=0.1, icc=0.05)) == "0.050"

@@ -6,7 +6,9 @@
   the same SD, times the same ω) and the SD itself, so a report never recomputes an SD.
 * :func:`icc_anova`: the one-way ANOVA intracluster correlation with Lessells & Boag's
   (1987) average cluster size n0 for unequal clusters, as R's ``ICC::ICCest`` and
-  Stata's ``loneway``; optionally with clusters nested in arms.
+  Stata's ``loneway``; optionally with clusters nested in arms; with Searle's (1971)
+  F-based confidence interval (``ICCest``'s default ``"THD"``: exact for equal clusters,
+  Thomas & Hultquist's 1978 approximation with n0 for unequal ones).
 * :func:`hedges_g_total`: the EEF's g over the total (between- plus within-cluster) SD.
 * :func:`cox_index_for_effect`: WWC's Cox index for a binary outcome's impact estimate.
 
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+from scipy import special
 
 from trialkit._core.standardised import cox_index, hedges_g, small_sample_correction
 from trialkit.errors import EstimationError
@@ -150,6 +153,11 @@ class IccEstimate:
         The ANOVA table.
     n_obs, n_clusters
         Observations and clusters used.
+    ci_low, ci_high, ci_level
+        Searle's F-based interval: with ``F = MSB/MSW`` and ``F_L = F / F_{1−α/2}(df_b,
+        df_w)``, ``F_U = F · F_{1−α/2}(df_w, df_b)``, the limits are ``(F_L − 1)/(F_L + n0 −
+        1)`` and ``(F_U − 1)/(F_U + n0 − 1)`` (R's ``ICC::ICCest``, ``CI.type = "THD"``). The
+        lower limit may be negative, like the estimate.
     """
 
     icc: float
@@ -162,9 +170,14 @@ class IccEstimate:
     df_within: int
     n_obs: int
     n_clusters: int
+    ci_low: float
+    ci_high: float
+    ci_level: float
 
 
-def icc_anova(y: ArrayLike, cluster: ArrayLike, *, arm: ArrayLike | None = None) -> IccEstimate:
+def icc_anova(
+    y: ArrayLike, cluster: ArrayLike, *, arm: ArrayLike | None = None, ci_level: float = 0.95
+) -> IccEstimate:
     """One-way random-effects ANOVA estimate of the intracluster correlation.
 
     Parameters
@@ -177,6 +190,8 @@ def icc_anova(y: ArrayLike, cluster: ArrayLike, *, arm: ArrayLike | None = None)
         Arm labels; if given, clusters are nested in arms and the between-cluster sum
         of squares is taken about each arm's mean (df J − A), so treatment effects do
         not inflate the ICC.
+    ci_level
+        Level of Searle's F-based interval.
 
     Returns
     -------
@@ -185,15 +200,21 @@ def icc_anova(y: ArrayLike, cluster: ArrayLike, *, arm: ArrayLike | None = None)
     Raises
     ------
     EstimationError
-        With fewer clusters than arms + 1, no within-cluster replication, or a cluster
-        split across arms.
+        With fewer clusters than arms + 1, no within-cluster replication, a cluster
+        split across arms, or ``ci_level`` outside (0, 1).
 
     Examples
     --------
     >>> est = icc_anova([1.0, 2.0, 3.0, 5.0, 6.0, 7.0], ["a", "a", "a", "b", "b", "b"])
     >>> round(est.icc, 4), est.n0
     (0.8846, 3.0)
+    >>> est.ci_low < est.icc < est.ci_high
+    True
     """
+    if not 0.0 < float(ci_level) < 1.0:
+        raise EstimationError(
+            f"The 'ci_level' parameter of icc_anova must be in (0, 1). Got {ci_level!r} instead."
+        )
     frame = pd.DataFrame(
         {"y": np.asarray(y, dtype=float), "g": np.asarray(cluster), "a": 0 if arm is None else arm}
     ).dropna(subset=["y"])
@@ -213,6 +234,7 @@ def icc_anova(y: ArrayLike, cluster: ArrayLike, *, arm: ArrayLike | None = None)
     per_arm = sizes.groupby("a")["size"].agg(lambda n: (n**2).sum() / n.sum())
     n0 = (n_obs - float(per_arm.sum())) / df_between
     msb, msw = ss_between / df_between, ss_within / df_within
+    low, high = _searle_interval(msb, msw, n0, df_between, df_within, float(ci_level))
     return IccEstimate(
         icc=(msb - msw) / (msb + (n0 - 1.0) * msw),
         between_variance=max((msb - msw) / n0, 0.0),
@@ -224,7 +246,23 @@ def icc_anova(y: ArrayLike, cluster: ArrayLike, *, arm: ArrayLike | None = None)
         df_within=df_within,
         n_obs=n_obs,
         n_clusters=n_clusters,
+        ci_low=low,
+        ci_high=high,
+        ci_level=float(ci_level),
     )
+
+
+def _searle_interval(
+    msb: float, msw: float, n0: float, df_between: int, df_within: int, level: float
+) -> tuple[float, float]:
+    """Searle's (1971) F-based interval for the one-way ANOVA ICC (NaN when MSW is 0)."""
+    if msw <= 0:
+        return math.nan, math.nan
+    f = msb / msw
+    upper_q = 0.5 + level / 2
+    f_low = f / float(special.fdtri(df_between, df_within, upper_q))
+    f_high = f * float(special.fdtri(df_within, df_between, upper_q))
+    return (f_low - 1) / (f_low + n0 - 1), (f_high - 1) / (f_high + n0 - 1)
 
 
 def hedges_g_total(

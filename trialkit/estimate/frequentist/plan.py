@@ -147,7 +147,7 @@ def _survival(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome) -> Sur
 
 
 EFFECT_SIZE_COLUMNS = ("outcome", "arm", "hedges_g", "g_ci_low", "g_ci_high", "sd_pooled",
-                       "icc")
+                       "icc", "icc_ci_low", "icc_ci_high")
 
 
 def _levels_with_data(data: TrialData, protocol: Protocol) -> set[str]:
@@ -404,8 +404,12 @@ def _effect_sizes(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
     # In a stepped wedge clusters cross over, so clusters are not nested in arms.
     nest = None if frame.fixed_effects else arms
     repeated = frame.cluster is not None and bool(data[frame.cluster].duplicated().any())
-    icc = (icc_anova(y, data[frame.cluster].to_numpy(), arm=nest).icc
-           if repeated else float("nan"))  # one row per cluster: no ICC to estimate
+    # One row per cluster: no ICC to estimate. The interval is at the plan's level.
+    est = (icc_anova(y, data[frame.cluster].to_numpy(), arm=nest,
+                     ci_level=1 - protocol.analysis.frequentist.alpha) if repeated else None)
+    icc = {"icc": est.icc if est else float("nan"),
+           "icc_ci_low": est.ci_low if est else float("nan"),
+           "icc_ci_high": est.ci_high if est else float("nan")}
     control = y[arms == protocol.control.id]
     rows = []
     for _, row in itt.iterrows():
@@ -413,7 +417,7 @@ def _effect_sizes(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
                                  y[arms == row["arm"]], control)
         rows.append({"outcome": outcome.name, "arm": row["arm"], "hedges_g": es.hedges_g,
                      "g_ci_low": es.g_ci_low, "g_ci_high": es.g_ci_high,
-                     "sd_pooled": es.sd_pooled, "icc": icc})
+                     "sd_pooled": es.sd_pooled, **icc})
     return rows
 
 
