@@ -27,6 +27,7 @@ def few_cluster_context(doc: ResultsDocument, arms: Arms) -> dict[str, Any] | No
     g = max(r.n_clusters for r in doc.few_clusters)
     alpha = protocol.analysis.frequentist.alpha
     rows, disagreements = [], []
+    adjusted = any(_adjusted(doc, r) for r in doc.few_clusters)
     for row in doc.few_clusters:
         est = doc.estimate(row.outcome, row.arm)
         outcome = protocol.outcome(row.outcome)
@@ -40,7 +41,8 @@ def few_cluster_context(doc: ResultsDocument, arms: Arms) -> dict[str, Any] | No
             "agrees": "No" if row.disagrees else "Yes"})
         if row.disagrees:
             disagreements.append(_disagreement(row, short_label(outcome.label),
-                                               arms.treatment(row.arm), alpha))
+                                               arms.treatment(row.arm), alpha,
+                                               adjusted=_adjusted(doc, row)))
     return {
         "intro": (f"Only {g} {units} were randomised. With fewer than {FEW_CLUSTERS} "
                   f"{units} (clusters), standard errors can be too small, so two "
@@ -49,7 +51,12 @@ def few_cluster_context(doc: ResultsDocument, arms: Arms) -> dict[str, Any] | No
                   f"leaves out one of the {units} at a time, and a wild cluster bootstrap "
                   f"(Webb weights), which asks how often chance alone, with no effect, "
                   f"would give a difference this large. The registered result above stays "
-                  f"the headline."),
+                  f"the headline."
+                  + (" Each check is compared with the registered p-value before the "
+                     "adjustment for the other outcomes in its family: the checks are about "
+                     "the standard error, not about testing several outcomes."
+                     if adjusted else "")),
+        "registered_label": "Registered p (unadjusted)" if adjusted else "Registered p",
         "rows": rows,
         "disagreements": disagreements,
         "agree_all": not disagreements,
@@ -68,9 +75,15 @@ def summary_lines(doc: ResultsDocument, arms: Arms, outcome: str, arm: str) -> l
     words, for the summary (the section has the table)."""
     alpha = doc.protocol.analysis.frequentist.alpha
     label = short_label(doc.protocol.outcome(outcome).label)
-    return [_disagreement(r, label, arms.treatment(arm), alpha)
+    return [_disagreement(r, label, arms.treatment(arm), alpha, adjusted=_adjusted(doc, r))
             + " See “Small-sample checks” in the results."
             for r in doc.few_clusters if (r.outcome, r.arm) == (outcome, arm) and r.disagrees]
+
+
+def _adjusted(doc: ResultsDocument, row: FewClusterRow) -> bool:
+    """Whether the registered p-value of the row's contrast is adjusted for its family."""
+    est = doc.estimate(row.outcome, row.arm)
+    return est is not None and est.adjustment != "none"
 
 
 def _method(row: FewClusterRow, unit: str) -> str:
@@ -91,14 +104,20 @@ def _interval(row: FewClusterRow, factor: float, digits: int) -> str:
     return f"{end(row.ci_low)} to {end(row.ci_high)}"
 
 
-def _disagreement(row: FewClusterRow, outcome: str, treatment: str, alpha: float) -> str:
+def _disagreement(row: FewClusterRow, outcome: str, treatment: str, alpha: float, *,
+                  adjusted: bool) -> str:
     check = "the jackknife (CR3)" if row.method == "CR3" else "the wild cluster bootstrap"
-    p, registered = fmt_p(row.p_value), fmt_p(row.registered_p_value)
+    p = fmt_p(row.p_value)
+    registered = fmt_p(row.registered_p_value) + (
+        " before the adjustment for its family's other outcomes" if adjusted else "")
     if row.p_value < alpha:
+        caution = (", though this bootstrap rejects too often with so few clusters"
+                   if row.method == "wild_cluster_bootstrap" else "")
         return (f"For {outcome} under {treatment}, {check} finds a difference unlikely to be "
                 f"chance (p = {p}) where the registered analysis does not (p = {registered}, "
-                f"α = {alpha:g}). The two analyses disagree; the registered result stands, "
-                f"but the evidence is closer to the line than it reads.")
+                f"α = {alpha:g}). The two analyses disagree. The registered result stands, "
+                f"since it was fixed in advance; the check suggests the evidence may be "
+                f"a little stronger than the headline says{caution}.")
     return (f"For {outcome} under {treatment}, the registered analysis finds a difference "
             f"unlikely to be chance (p = {registered}, α = {alpha:g}) but {check} does not "
             f"(p = {p}). The two analyses disagree: with this few clusters, treat the "

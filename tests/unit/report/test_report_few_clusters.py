@@ -89,3 +89,25 @@ def test_no_section_without_checks(doc: ResultsDocument) -> None:
     none = doc.model_copy(update={"few_clusters": ()})
     assert few_cluster_context(none, Arms(none.protocol)) is None
     assert "Small-sample checks" not in render_report(none)
+
+
+def test_an_adjusted_registered_p_is_compared_before_adjustment(doc: ResultsDocument) -> None:
+    first = doc.few_clusters[0]
+    estimates = tuple(e.model_copy(update={"adjustment": "holm",
+                                           "p_adjusted": min(1.0, 3 * e.p_value)})
+                      if (e.outcome, e.arm, e.estimand) == (first.outcome, first.arm, "ITT")
+                      else e for e in doc.estimates)
+    flipped = first.model_copy(update={"disagrees": True, "p_value": 0.01
+                                       if first.registered_p_value >= 0.05 else 0.5})
+    adjusted = doc.model_copy(update={"estimates": estimates,
+                                      "few_clusters": (flipped, *doc.few_clusters[1:])})
+    context = few_cluster_context(adjusted, Arms(adjusted.protocol))
+    assert context is not None
+    assert context["registered_label"] == "Registered p (unadjusted)"
+    assert "before the adjustment for the other outcomes in its family" in context["intro"]
+    assert "before the adjustment for its family's other outcomes" in \
+        context["disagreements"][0]
+    plain = few_cluster_context(doc, Arms(doc.protocol))
+    assert plain is not None and plain["registered_label"] == (
+        "Registered p (unadjusted)" if any(e.adjustment != "none" for e in doc.estimates
+                                           if e.outcome == first.outcome) else "Registered p")
