@@ -21,6 +21,9 @@ from trialkit.protocol.vocabulary import Period
 IntArray = NDArray[np.int64]
 #: Distinct days in order, and each date's position among them (−1: missing).
 Days = tuple[NDArray[np.datetime64], IntArray]
+#: Pairs of distinct days counted in one table, whatever the number of dates (a pilot's
+#: spends and justifications fall on a few hundred days each).
+PAIRS = 1 << 20
 
 _LABELS: Mapping[Period, Callable[[dt.date], str]] = {
     "week": lambda d: "{}-W{:02d}".format(*d.isocalendar()[:2]),
@@ -142,6 +145,15 @@ def working_days(
         counted = np.busday_count(origin, days + shift * one, holidays=holidays)
         return np.asarray(counted, dtype=np.int64)
 
+    if len(begin) * len(stop) <= max(len(begin_at), PAIRS):
+        # Every pair of distinct days counted once (a row and a column of NaN added for a
+        # missing date, which the position −1 picks); each spend then looks its pair up.
+        ends_first = stop[np.newaxis, :] < begin[:, np.newaxis]
+        forward = before(stop, 1)[np.newaxis, :] - before(begin, 1)[:, np.newaxis]
+        backward = before(stop, 2)[np.newaxis, :] - before(begin, 2)[:, np.newaxis]
+        pairs = np.full((len(begin) + 1, len(stop) + 1), np.nan)
+        pairs[:-1, :-1] = np.where(ends_first, backward, forward)
+        return np.asarray(pairs[begin_at, stop_at], dtype=np.float64)
     forward = before(stop, 1)[stop_at] - before(begin, 1)[begin_at]
     backward = before(stop, 2)[stop_at] - before(begin, 2)[begin_at]
     # Garbage where a position is −1 (the last distinct day is taken); masked below.

@@ -82,7 +82,7 @@ def over_cap(
     if suspects.size:
         order = suspects[np.argsort(spent[suspects], kind="stable")]
         total[order] = pd.Series(amount[order]).groupby(key[order], sort=False).cumsum().to_numpy()
-    over = np.flatnonzero(total > cap + TOLERANCE)
+    over = suspects[total[suspects] > cap[suspects] + TOLERANCE]  # in file order
     return over.astype(np.int64), total
 
 

@@ -148,6 +148,8 @@ def currencies(
     ok = np.ones((len(expected) + 1, len(texts) + 1), dtype=bool)
     for a, code in enumerate(expected):
         ok[a, : len(texts)] = [t in ("", code) for t in texts]
+    if ok.all():  # every value is blank or every arm's currency
+        return []
     row_arm = np.where(arm < 0, len(expected), arm)
     bad = ~ok[row_arm, np.where(codes < 0, len(texts), codes)]
     return located(
@@ -246,11 +248,15 @@ def names(
     lookup = {_key(n): k for k, n in enumerate(names)}
     codes, uniques = factorized or pd.factorize(raw, use_na_sentinel=True)
     keys = [_key(u) for u in uniques]
-    mapped = np.array([lookup.get(k, -1) for k in keys] + [-1], dtype=np.int64)[codes]
-    blank = np.array([k == "" for k in keys] + [True])[codes]
+    # Each distinct value's name and blankness (the last: a missing cell); rows are
+    # looked at only where some distinct value is unknown or blank.
+    found = np.array([lookup.get(k, -1) for k in keys] + [-1], dtype=np.int64)
+    empty = np.array([k == "" for k in keys] + [True])
+    unknown = (found < 0) & ~empty
+    mapped = found[codes]
     shown = ", ".join(names)
     issues = located(
-        (mapped < 0) & ~blank,
+        unknown[codes] if unknown.any() else np.zeros(0, dtype=bool),
         raw,
         file=file,
         column=column,
@@ -258,9 +264,9 @@ def names(
         fix=fix,
         expected=shown,
     )
-    if required:
+    if required and (empty[:-1].any() or bool((codes < 0).any())):
         issues += located(
-            blank,
+            empty[codes],
             raw,
             file=file,
             column=column,
@@ -268,8 +274,8 @@ def names(
             fix=fix,
             expected=shown,
         )
-    text = np.array([*names, np.nan], dtype=object)[np.where(mapped < 0, len(names), mapped)]
-    return pd.Series(text, index=raw.index, dtype=object), mapped, issues
+    text = np.array([*names, np.nan], dtype=object)[np.where(found < 0, len(names), found)]
+    return pd.Series(text[codes], index=raw.index, dtype=object), mapped, issues
 
 
 def spent_on(
@@ -297,8 +303,9 @@ def spent_on(
     window = f"{dates.intervention_start.isoformat()} to {dates.end.isoformat()}"
     start = pd.Timestamp(dates.intervention_start)
     end = pd.Timestamp(dates.end + dt.timedelta(days=1))
+    before, after = _outside(spent, raw, start, end, factorized)
     issues += located(
-        (spent < start).to_numpy(),
+        before,
         raw,
         file=file,
         column=column,
@@ -310,7 +317,7 @@ def spent_on(
         fix="correct the date, or remove spends made before the pilot's budget began.",
     )
     issues += located(
-        (spent >= end).to_numpy(),
+        after,
         raw,
         file=file,
         column=column,
@@ -321,6 +328,29 @@ def spent_on(
         fix="correct the date, or remove spends made after the trial ended.",
     )
     return spent, issues
+
+
+def _outside(
+    spent: pd.Series,
+    raw: pd.Series,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    factorized: Factorized | None,
+) -> tuple[BoolArray, BoolArray]:
+    """Where the dates ``spent`` (coded from ``raw``) are before ``start`` and from ``end``
+    on; judged on the distinct texts where they were factorized (no rows: none is)."""
+    if factorized is None or pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        return (spent < start).to_numpy(), (spent >= end).to_numpy()
+    codes, uniques = factorized
+    # The same parse of the same texts as the column's own (code_dates parses each once).
+    days, _ = code_dates(pd.Series(uniques, dtype=object), file="", column="")
+    none = np.zeros(0, dtype=bool)
+
+    def rows(outside: pd.Series) -> BoolArray:
+        flags = np.append(outside.to_numpy(dtype=bool), False)  # a missing date is neither
+        return flags[codes] if flags.any() else none
+
+    return rows(days < start), rows(days >= end)
 
 
 def losses(

@@ -1,0 +1,130 @@
+"""Shortcuts of the spend ledger's checks give exactly what the plain computations give:
+working days from a table of day pairs, findings set through their slots, names, currencies
+and the pilot's window judged on distinct values, workers numbered without hashing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import astuple, fields
+from unittest import mock
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trialkit.protocol.model import Protocol
+from trialkit.validate import SpendFinding, spending_calendar
+from trialkit.validate.spending import worker_labels
+from trialkit.validate.spending_calendar import working_days
+from trialkit.validate.spending_rules import _made
+from trialkit.validate.spending_values import currencies, names, spent_on
+
+
+def _dates(n: int, seed: int) -> tuple[pd.Series, pd.Series]:
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2026-12-01") + rng.integers(0, 90, n).astype("timedelta64[D]")
+    end = start + rng.integers(-10, 30, n).astype("timedelta64[D]")  # some before the spend
+    start[::11], end[::13] = np.datetime64("NaT"), np.datetime64("NaT")
+    return pd.Series(start.astype("datetime64[ns]")), pd.Series(end.astype("datetime64[ns]"))
+
+
+def test_working_days_from_day_pairs_equal_the_count_per_spend() -> None:
+    start, end = _dates(3000, seed=3)
+    paired = working_days(start, end, calendar="GB-ENG")
+    with mock.patch.object(spending_calendar, "PAIRS", 0):  # too many pairs: per spend
+        per_spend = working_days(start, end, calendar="GB-ENG")
+    np.testing.assert_array_equal(paired, per_spend)  # NaN in the same places
+    assert np.isnan(paired).sum() == (start.isna() | end.isna()).sum()
+    assert (paired < 0).any() and (paired > 0).any()
+
+
+def test_findings_set_through_slots_equal_findings_made_by_init() -> None:
+    rows = [
+        ("late_justification", "P1", "spend.csv", 12, "justified_on", "T01", "budget", "W1",
+         12.5, 5.0, 9.0, None, "justified 9 working days after the spend."),
+        ("cap_per_client", "P2", "spend.csv", 13, "amount", "T02", "", None,
+         400.0, 300.0, 400.0, "2027-03", "over the cap."),
+    ]  # fmt: skip
+    made = _made([list(column) for column in zip(*rows, strict=True)])
+    expected = [SpendFinding(*row) for row in rows]
+    assert made == expected
+    assert [repr(f) for f in made] == [repr(f) for f in expected]
+    assert [astuple(f) for f in made] == rows
+    assert len(fields(SpendFinding)) == len(rows[0])  # every field set
+
+
+@pytest.mark.parametrize("required", [True, False])
+def test_names_equal_a_lookup_row_by_row(required: bool) -> None:
+    declared = ("transport", "social_activity")
+    raw = pd.Series(
+        ["Transport", "social activity", "bus", None, "  ", "transport", "Social-Activity"],
+        dtype="str",
+    )
+    text, codes, issues = names(
+        raw, declared, file="f.csv", column="category", what="category", fix="x.",
+        required=required,
+    )  # fmt: skip
+    key = {"transport": 0, "social_activity": 1}
+    expected = [
+        key.get(str(v).strip().casefold().replace(" ", "_").replace("-", "_"), -1)
+        if isinstance(v, str)
+        else -1
+        for v in raw
+    ]
+    assert codes.tolist() == expected
+    assert text.tolist()[:2] == ["transport", "social_activity"] and pd.isna(text[2])
+    unknown = [i.location.row for i in issues if "is not a category" in i.message]
+    empty = [i.location.row for i in issues if "is empty" in i.message]
+    assert unknown == [4]  # "bus", spreadsheet row 4
+    assert empty == ([5, 6] if required else [])
+    clean = pd.Series(["transport", "Transport"], dtype="str")
+    assert names(
+        clean, declared, file="f.csv", column="c", what="category", fix="x.", required=True
+    )[2] == []  # fmt: skip
+
+
+def test_currencies_flag_only_other_codes_of_known_units() -> None:
+    raw = pd.Series(["GBP", "gbp ", "EUR", None, "EUR"], dtype="str")
+    arm = np.array([0, 0, 0, 0, -1])  # the last spend's unit is unknown: not judged
+    issues = currencies(raw, arm, ["GBP"], file="f.csv", column="currency")
+    assert [i.location.row for i in issues] == [4]
+    assert currencies(raw.iloc[:2], arm[:2], ["GBP"], file="f.csv", column="currency") == []
+
+
+def test_the_window_judged_on_distinct_dates_equals_judging_each_spend(
+    protocol: Protocol,
+) -> None:
+    assert protocol.dates is not None
+    first = protocol.dates.intervention_start
+    last = protocol.dates.end
+    texts = [
+        first.isoformat(),
+        (first - dt.timedelta(days=1)).isoformat(),
+        "",
+        None,
+        "not a date",
+        last.isoformat(),
+        (last + dt.timedelta(days=1)).strftime("%d/%m/%Y"),
+        (first - dt.timedelta(days=1)).isoformat(),
+    ]
+    raw = pd.Series(texts, dtype="str")
+    where = {"file": "f.csv", "column": "spent_on"}
+    distinct = spent_on(raw, protocol, factorized=pd.factorize(raw), **where)
+    each = spent_on(raw, protocol, **where)  # no factorization: every spend compared
+    pd.testing.assert_series_equal(distinct[0], each[0])
+    assert [str(i) for i in distinct[1]] == [str(i) for i in each[1]]
+    rows = sorted(i.location.row for i in distinct[1] if "before the budget" in i.message)
+    assert rows == [3, 9]
+    assert [i.location.row for i in distinct[1] if "after the trial" in i.message] == [8]
+
+
+def test_workers_numbered_by_first_spend_as_factorize_numbers_them() -> None:
+    positions = np.random.default_rng(5).integers(0, 40, 500)
+    ids = pd.Series([f"S{p}" for p in positions], dtype="str")
+    fast = worker_labels(ids, pseudonymised=True, positions=positions)
+    plain = worker_labels(ids, pseudonymised=True)  # ids hashed
+    np.testing.assert_array_equal(fast.codes, plain.codes)
+    assert fast.labels == plain.labels
+    assert worker_labels(ids, pseudonymised=False, positions=positions).labels == tuple(
+        f"W{k + 1:02d}" for k in range(len(plain.labels))
+    )
