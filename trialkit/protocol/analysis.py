@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, PositiveInt
+import math
+from typing import Any
+
+from pydantic import Field, PositiveInt, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from trialkit.protocol.base import Column, Name, Probability, StrictModel, Text
 from trialkit.protocol.vocabulary import (
@@ -48,13 +52,86 @@ class FrequentistPlan(StrictModel):
 
 
 class Prior(StrictModel):
-    """A prior on one outcome's treatment effect (in outcome units)."""
+    """A prior on one outcome's treatment effect (in outcome units).
+
+    Either ``mean`` and ``sd``, or a previous pilot's or published ``estimate`` with its
+    ``std_error``: a normal prior with that mean and SD ``std_error / sqrt(weight)``
+    (``weight`` < 1 discounts the earlier evidence, as a power prior does).
+    """
 
     outcome: Name
     distribution: PriorDistribution = "normal"
     mean: float = 0.0
     sd: float = Field(gt=0)
     source: Text
+    estimate: float | None = Field(
+        None, description="A previous pilot's or published estimate of the effect, in the "
+        "outcome's units: the prior's mean (give `std_error` too, not `mean` or `sd`)."
+    )
+    std_error: float | None = Field(
+        None, gt=0, validate_default=True, description="The standard error of `estimate`."
+    )
+    weight: float = Field(
+        1.0, gt=0, le=1, description="Weight of the earlier evidence (power prior): the prior "
+        "SD is `std_error / sqrt(weight)`; 1 takes it at face value."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_estimate(cls, data: Any) -> Any:
+        """``mean`` and ``sd`` from ``estimate`` and ``std_error`` (checked field by field)."""
+        if not isinstance(data, dict) or data.get("estimate") is None:
+            return data
+        try:
+            mean, se = float(data["estimate"]), float(data.get("std_error", math.nan))
+            weight = float(data.get("weight", 1.0))
+        except (TypeError, ValueError):
+            mean = se = weight = math.nan
+        if not (math.isfinite(mean) and se > 0 and 0 < weight <= 1):
+            # The fields' own checks report what is wrong, where; a stand-in SD keeps
+            # "`sd` is missing" out of the messages.
+            return {"sd": 1.0, **data}
+        given = {"mean": mean, "sd": se / math.sqrt(weight)}
+        clash = [k for k in given if k in data and not _same(data[k], given[k])]
+        if clash:
+            raise PydanticCustomError(
+                "prior_overdetermined",
+                "give either `estimate` and `std_error` or `mean` and `sd`, not both; "
+                "remove {names}",
+                {"names": " and ".join(f"`{k}`" for k in clash)},
+            )
+        return {**data, **given}
+
+    @field_validator("estimate")
+    @classmethod
+    def _normal_only(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is not None and info.data.get("distribution", "normal") != "normal":
+            raise PydanticCustomError(
+                "prior_from_estimate_normal",
+                "a prior from an earlier estimate is normal: remove `distribution: "
+                "student_t`, or give `mean` and `sd` for a Student-t prior",
+            )
+        return value
+
+    @field_validator("std_error")
+    @classmethod
+    def _paired(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if "estimate" not in info.data:  # its own error is reported
+            return value
+        if (value is None) != (info.data["estimate"] is None):
+            raise PydanticCustomError(
+                "prior_from_estimate_pair",
+                "a prior from an earlier estimate needs both `estimate` and `std_error` "
+                "(or `mean` and `sd` instead)",
+            )
+        return value
+
+
+def _same(value: Any, number: float) -> bool:
+    try:
+        return math.isclose(float(value), number, rel_tol=1e-12)
+    except (TypeError, ValueError):
+        return False
 
 
 class BayesianPlan(StrictModel):

@@ -236,6 +236,10 @@ def _priors(protocol: Protocol) -> list[dict[str, str]]:
         if prior is not None:
             family = capitalise(prior.distribution.replace("_", " "))
             text = f"{family}(mean {prior.mean:g}, SD {prior.sd:g})"
+            if prior.estimate is not None:
+                text += (f", from an earlier estimate of {prior.estimate:g} (SE "
+                         f"{prior.std_error:g}" + (f", weight {prior.weight:g}"
+                                                   if prior.weight < 1 else "") + ")")
             rows.append({"outcome": outcome.label, "prior": text, "source": prior.source})
     default = plan.default_prior.replace("_", " ")
     rows.append(

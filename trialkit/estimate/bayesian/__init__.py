@@ -3,8 +3,9 @@
 ``bayes`` fits one outcome; ``prior_predictive`` checks priors; ``evaluate_rule``,
 ``net_benefit`` and ``misuse_rate`` turn posteriors into decisions; ``misuse_model`` fits
 the hierarchical (beta-binomial) model of workers' misuse rates; ``fit_protocol`` fits
-every pre-registered outcome. Names resolve lazily so importing this package does not
-import PyMC.
+every pre-registered outcome. ``prior_from_estimate``, ``normal_update`` and
+``beta_binomial`` are exact conjugate updates that need no sampler. Names resolve lazily
+so importing this package does not import PyMC.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ _LAZY = {
     "MisuseModel": "trialkit.estimate.bayesian.misuse_model",
     "MisusePrior": "trialkit.estimate.bayesian.misuse_model",
     "fit_protocol": "trialkit.estimate.bayesian.plan",
+    "prior_from_estimate": "trialkit.estimate.bayesian.conjugate",
+    "normal_update": "trialkit.estimate.bayesian.conjugate",
+    "beta_binomial": "trialkit.estimate.bayesian.conjugate",
 }
 
 __all__ = sorted(_LAZY)
