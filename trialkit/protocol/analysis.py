@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, PositiveInt, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from trialkit.protocol.base import Column, Name, Probability, StrictModel, Text
@@ -140,6 +147,16 @@ class BayesianPlan(StrictModel):
     enabled: bool = True
     default_prior: PriorDefault = "weakly_informative"
     likelihood: LikelihoodFamily = "auto"
+    binary_model: Literal["logistic", "beta_binomial"] = Field(
+        "logistic", description="Model of binary outcomes: `logistic` (regression with the "
+        "design's clusters, blocks and covariates) or `beta_binomial` (the exact conjugate "
+        "posterior of each arm's proportion under a `beta_prior`; for individually randomised "
+        "outcomes, a clustered outcome keeps the logistic model)."
+    )
+    beta_prior: tuple[PositiveFloat, PositiveFloat] = Field(
+        (1.0, 1.0), description="`[a, b]` of the Beta prior on each arm's proportion "
+        "(`binary_model: beta_binomial`); `[1, 1]` is uniform."
+    )
     priors: tuple[Prior, ...] = ()
     draws: PositiveInt = 1000
     tune: PositiveInt = 1000

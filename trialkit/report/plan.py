@@ -241,6 +241,11 @@ def _priors(protocol: Protocol) -> list[dict[str, str]]:
                          f"{prior.std_error:g}" + (f", weight {prior.weight:g}"
                                                    if prior.weight < 1 else "") + ")")
             rows.append({"outcome": outcome.label, "prior": text, "source": prior.source})
+    if plan.binary_model == "beta_binomial":
+        a, b = plan.beta_prior
+        rows.append({"outcome": "Binary outcomes (not clustered)",
+                     "prior": f"Beta({a:g}, {b:g}) on each arm's proportion",
+                     "source": "exact beta-binomial model (protocol)"})
     default = plan.default_prior.replace("_", " ")
     rows.append(
         {

@@ -19,12 +19,8 @@ import pytest
 from scipy import integrate, optimize, special, stats
 
 from trialkit.errors import EstimationError
-from trialkit.estimate.bayesian.conjugate import (
-    beta_binomial,
-    normal_update,
-    prior_from_estimate,
-    prob_greater,
-)
+from trialkit.estimate.bayesian.conjugate import normal_update, prior_from_estimate
+from trialkit.estimate.bayesian.conjugate_binary import beta_binomial, prob_greater
 from trialkit.estimate.bayesian.priors import Prior
 
 

@@ -28,7 +28,7 @@ _LAZY = {
     "fit_protocol": "trialkit.estimate.bayesian.plan",
     "prior_from_estimate": "trialkit.estimate.bayesian.conjugate",
     "normal_update": "trialkit.estimate.bayesian.conjugate",
-    "beta_binomial": "trialkit.estimate.bayesian.conjugate",
+    "beta_binomial": "trialkit.estimate.bayesian.conjugate_binary",
 }
 
 __all__ = sorted(_LAZY)

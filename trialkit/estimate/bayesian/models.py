@@ -66,11 +66,12 @@ class Scale:
     natural: bool = False
 
 
-def scales(family: Family) -> tuple[Scale, ...]:
-    """The reporting scales of ``family``, link scale first."""
+def scales(family: Family | Literal["beta_binomial"]) -> tuple[Scale, ...]:
+    """The reporting scales of ``family``, link scale first (the conjugate beta-binomial
+    model reports a binary outcome's effect on the logistic model's scales)."""
     if family in ("normal", "student_t"):
         return (Scale("difference", "beta", natural=True),)
-    if family == "logistic":
+    if family in ("logistic", "beta_binomial"):
         return (
             Scale("log_odds_ratio", "beta"),
             Scale("risk_difference", "risk_difference", natural=True),

@@ -142,6 +142,13 @@ def _fit_one(
             "with a missing outcome or covariate left out (complete cases)."
         )
     family = _family(protocol, outcome)
+    if family == "logistic" and protocol.analysis.bayesian.binary_model == "beta_binomial":
+        if cols["cluster"] is None:
+            return _beta_binomial(protocol, complete, outcome, settings)
+        notes.append(
+            f"`{outcome.name}`: the beta-binomial model ignores clustering, so this clustered "
+            "outcome was fitted by the logistic model with cluster effects."
+        )
     y = complete[outcome.data_column].astype(float)
     prior = _prior(protocol, outcome, family, y, complete["arm"] == protocol.control.id, notes)
     plan = protocol.analysis.bayesian
@@ -160,6 +167,19 @@ def _fit_one(
         rope=outcome.rope,
         **cols,
         **settings,
+    )
+
+
+def _beta_binomial(protocol: Protocol, complete: pd.DataFrame, outcome: Outcome,
+                   settings: dict[str, Any]) -> BayesianFit:
+    """The declared beta-binomial model: exact per-arm posteriors (no sampler)."""
+    from .conjugate_fit import beta_binomial_fit
+
+    return beta_binomial_fit(
+        complete, outcome.data_column, "arm", control=protocol.control.id,
+        prior=protocol.analysis.bayesian.beta_prior, draws=settings["draws"],
+        chains=settings["chains"], seed=settings["seed"], direction=outcome.direction,
+        mid=outcome.mid, rope=outcome.rope,
     )
 
 

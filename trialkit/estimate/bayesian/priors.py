@@ -115,6 +115,25 @@ class Prior:
 
 
 @dataclass(frozen=True, slots=True)
+class BetaPrior:
+    """The ``Beta(alpha, beta)`` prior of every arm's proportion (beta-binomial model).
+
+    Examples
+    --------
+    >>> BetaPrior(1.0, 1.0).describe()
+    "Beta(1, 1) on each arm's proportion [protocol]"
+    """
+
+    alpha: float
+    beta: float
+    source: str = "protocol"
+
+    def describe(self) -> str:
+        """E.g. ``"Beta(1, 1) on each arm's proportion [protocol]"``."""
+        return f"Beta({self.alpha:g}, {self.beta:g}) on each arm's proportion [{self.source}]"
+
+
+@dataclass(frozen=True, slots=True)
 class ModelPriors:
     """Every prior of one model, resolved to numbers (see the module docstring)."""
 

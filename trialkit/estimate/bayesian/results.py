@@ -14,7 +14,7 @@ from trialkit.estimate.results import Estimate
 
 from .design import Family
 from .diagnostics import Diagnostics
-from .priors import Prior
+from .priors import BetaPrior, Prior
 from .summarise import CI_LEVEL, POSTERIOR_COLUMNS, Thresholds, probability_frame
 
 
@@ -38,7 +38,8 @@ class BayesianFit:
     diagnostics
         R-hat, ESS, divergences, E-BFMI, ``passed`` and advice.
     effect_prior, prior_note
-        The treatment-effect prior and how default priors were scaled.
+        The treatment-effect prior (for the beta-binomial model, the arms' Beta prior)
+        and how default priors were scaled.
     thresholds
         Direction of benefit, MID, harm margin and ROPE used for probabilities.
     sampler
@@ -55,7 +56,7 @@ class BayesianFit:
     scales: tuple[str, ...]
     idata: Any
     diagnostics: Diagnostics
-    effect_prior: Prior
+    effect_prior: Prior | BetaPrior
     prior_note: str
     thresholds: Thresholds
     sampler: str
