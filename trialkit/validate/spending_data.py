@@ -322,12 +322,13 @@ def code_ledger(
         spent = _days(source, cols.date, out[cols.date])
         out["period"], keys["periods"] = _periods(source, protocol, spent, out.index)
         if cols.justified_on in source.raw.columns:
-            out["working_days_to_justify"] = working_days(
+            waited = working_days(
                 out[cols.date],
                 out[cols.justified_on],
                 calendar=spending.calendar,
                 days=(spent, _days(source, cols.justified_on, out[cols.justified_on])),
             )
+            out["working_days_to_justify"] = pd.Series(waited, index=out.index, copy=False)
     # Ids last: they are looked up in the background meanwhile. Issues in column order.
     people = _people(source, cols, keys)
     unwritten = None

@@ -1,6 +1,7 @@
 """Shortcuts of the spend ledger's checks give exactly what the plain computations give:
 working days from a table of day pairs, findings set through their slots, names, currencies
-and the pilot's window judged on distinct values, workers numbered without hashing."""
+and the pilot's window judged on distinct values, workers numbered without hashing, ids
+read as numbers a word at a time."""
 
 from __future__ import annotations
 
@@ -10,14 +11,21 @@ from unittest import mock
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trialkit.protocol.model import Protocol
-from trialkit.validate import SpendFinding, spending_calendar
+from trialkit.validate import SpendFinding, spending_calendar, spending_values
 from trialkit.validate.spending import worker_labels
 from trialkit.validate.spending_calendar import working_days
 from trialkit.validate.spending_rules import _made
 from trialkit.validate.spending_values import currencies, names, spent_on
+from trialkit.validate.texts import short_keys as texts_short_keys
+
+#: Ids of one to eight bytes: ASCII, multi-byte letters, the empty id, NUL.
+TEXT = ["a", "Z", "7", "-", " ", "é", "☃", "𝔘", "\x00", "\xff"]
 
 
 def _dates(n: int, seed: int) -> tuple[pd.Series, pd.Series]:
@@ -128,3 +136,27 @@ def test_workers_numbered_by_first_spend_as_factorize_numbers_them() -> None:
     assert worker_labels(ids, pseudonymised=False, positions=positions).labels == tuple(
         f"W{k + 1:02d}" for k in range(len(plain.labels))
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.text(alphabet=st.sampled_from(TEXT), max_size=8)), max_size=30
+    ),
+    st.integers(0, 30),
+    st.booleans(),
+)
+def test_ids_read_a_word_at_a_time_give_the_keys_read_byte_by_byte(
+    texts: list[str | None], cut: int, large: bool
+) -> None:
+    kind = pa.large_string() if large else pa.string()
+    array = pa.array(["x", *texts], type=kind).slice(1)  # a chunk with an offset
+    cut = min(cut, len(texts))
+    series = pd.Series(
+        pd.array(pa.chunked_array([array.slice(0, cut), array.slice(cut)], type=kind), dtype="str")
+    )
+    words, bytewise = spending_values.short_keys(series), texts_short_keys(series)
+    if bytewise is None:
+        assert words is None
+    else:
+        assert words is not None and words.tolist() == bytewise.tolist()
