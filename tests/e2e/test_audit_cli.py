@@ -68,7 +68,7 @@ def test_the_draw_is_recorded_reproducible_and_not_quietly_redrawn(pilot: Path) 
 def test_a_missing_spend_file_is_located(pilot: Path) -> None:
     done = draw(pilot, "x.csv", data=pilot / "nope.csv")
     assert done.exit_code == 2
-    assert "nope.csv: the file does not exist. Fix:" in done.output
+    assert "nope.csv: file not found Fix:" in done.output
     assert "Traceback" not in done.output
 
 

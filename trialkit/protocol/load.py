@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from trialkit._core.inputs import NOT_FOUND, PROTOCOL_MB, PROTOCOL_VALUES, file_mb, not_regular
 from trialkit.errors import Issue, Location, ProtocolError
 from trialkit.protocol.model import Protocol
 from trialkit.protocol.rules import Loc, check_rules
@@ -45,18 +46,9 @@ def load_protocol(path: str | Path) -> Protocol:
         With every problem found, each naming the file, line and field, and a fix.
     """
     source = str(path)
+    _check_file(path, source)
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProtocolError(
-            [
-                Issue(
-                    "file not found",
-                    Location(file=source),
-                    fix="check the path, or list bundled protocols with `trialkit protocols`.",
-                )
-            ]
-        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProtocolError(
             [
@@ -68,6 +60,20 @@ def load_protocol(path: str | Path) -> Protocol:
             ]
         ) from None
     return parse_protocol(text, source=source)
+
+
+def _check_file(path: str | Path, source: str) -> None:
+    """Refuse a path that is not a regular file, or a file over the size limit, unread."""
+    problem = not_regular(path)
+    if problem is not None:
+        message, fix = problem
+        if message == NOT_FOUND:
+            fix = "check the path, or list bundled protocols with `trialkit protocols`."
+        raise ProtocolError([Issue(message, Location(file=source), fix=fix)])
+    too_large = PROTOCOL_MB.exceeded(file_mb(path))
+    if too_large is not None:
+        raise ProtocolError([Issue(too_large, Location(file=source),
+                                   fix=f"check this is the protocol file, {PROTOCOL_MB.fix()}")])
 
 
 def parse_protocol(text: str, *, source: str = "<protocol>") -> Protocol:
@@ -115,9 +121,13 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, Positions]:
         loader = _LOADER(text)
         try:  # compose once, then construct from the same nodes (as yaml.load does)
             node = loader.get_single_node()
+            if node is not None:
+                _check_expansion(node, source)
             data = None if node is None else loader.construct_document(node)
         finally:
             loader.dispose()
+    except ProtocolError:  # an expansion over the limit (a ValueError, as construction's are)
+        raise
     except yaml.MarkedYAMLError as exc:
         raise ProtocolError([_yaml_issue(exc, source, text)]) from None
     except yaml.YAMLError as exc:
@@ -262,6 +272,40 @@ def _scalar_issue(text: str, source: str) -> Issue:
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(reversed(node.value))
     return Issue("a value cannot be read", Location(file=source), fix=fix)
+
+
+def _check_expansion(root: yaml.Node, source: str) -> None:
+    """Refuse YAML whose aliases expand past the limit (a "billion laughs") before building it.
+
+    Values are counted as if every alias were written out, once per node with memory, so the
+    count costs one pass over the nodes however large the expansion.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            if sizes[key] < 0 or depth > MAX_DEPTH:  # an alias inside its own anchor
+                raise RecursionError
+            return sizes[key]
+        if depth > MAX_DEPTH:
+            raise RecursionError
+        sizes[key] = -1
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        total = 1 + sum(size(child, depth + 1) for child in children)
+        sizes[key] = total
+        return total
+
+    too_large = PROTOCOL_VALUES.exceeded(size(root, 0))
+    if too_large is not None:
+        raise ProtocolError([Issue(
+            too_large, Location(file=source, line=1),
+            fix=f"write repeated parts out once instead of through aliases (`*name`), "
+                f"{PROTOCOL_VALUES.fix()}")])
 
 
 def _walk(

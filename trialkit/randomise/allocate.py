@@ -7,6 +7,7 @@ import os
 
 import pandas as pd
 
+from trialkit._core.inputs import NOT_FOUND, not_regular
 from trialkit._core.rng import RawStream
 from trialkit.errors import DataValidationError, Issue, Location
 from trialkit.protocol.model import Protocol
@@ -48,6 +49,9 @@ def read_units(path: str | os.PathLike[str], protocol: Protocol | None = None) -
         With every problem found, each located by file, row (header = row 1) and column.
     """
     source = str(path)
+    problem = not_regular(path)
+    if problem is not None and problem[0] != NOT_FOUND:
+        raise DataValidationError([Issue(problem[0], Location(file=source), fix=problem[1])])
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             header = next(csv.reader(handle), [])

@@ -13,7 +13,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from trialkit.errors import Issue, Location
+from trialkit._core.inputs import MB, SHEET_ROWS, WORKBOOK_MB, Limit
+from trialkit.errors import DataValidationError, Issue, Location
 
 #: The marker of an error cell in a worksheet's XML (``<c r="C14" t="e">``).
 _ERROR_MARK = b't="e"'
@@ -25,6 +26,8 @@ _TARGET = re.compile(rb'\bTarget="([^"]*)"')
 _CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*)>(.*?)</(?:\w+:)?c>", re.S)
 _REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</")
+#: The end of a row: ``</row>``, or an empty row ``<row r="5"/>``.
+_ROW_END = re.compile(rb"</(?:\w+:)?row>|<(?:\w+:)?row\b[^>]*/>")
 
 
 def column_letter(index: int) -> str:
@@ -88,13 +91,24 @@ def excel_errors(path: Path) -> tuple[tuple[int, int, str], ...]:
     """Error cells of the first worksheet as ``(row, column index from 0, error text)``.
 
     One pass over the sheet's XML, a megabyte at a time; only parts holding an error cell
-    are searched, so a workbook without errors costs one decompression.
+    are searched, so a workbook without errors costs one decompression. The same pass
+    counts the sheet's rows, so a workbook over the size or row limits
+    (:mod:`trialkit._core.inputs`) is refused before any spreadsheet parser reads it.
+
+    Raises
+    ------
+    DataValidationError
+        When the workbook unzips past ``TRIALKIT_MAX_WORKBOOK_MB`` or its first sheet has
+        more rows than ``TRIALKIT_MAX_SHEET_ROWS``.
     """
     with zipfile.ZipFile(path) as book:
+        _refuse(path, WORKBOOK_MB, sum(i.file_size for i in book.infolist()) / MB,
+                "check this is the data file")
         name = _first_sheet(book)
         if name is None or name not in book.namelist():
             return _errors_by_openpyxl(path)
         found: list[tuple[int, int, str]] = []
+        rows, most = 0, SHEET_ROWS.value()
         with book.open(name) as sheet:
             pending = b""
             while chunk := sheet.read(_CHUNK):
@@ -103,12 +117,22 @@ def excel_errors(path: Path) -> tuple[tuple[int, int, str], ...]:
                 if cut < 0:
                     pending = data
                     continue
+                rows += len(_ROW_END.findall(data, 0, cut + 4))
+                if rows > most:
+                    _refuse(path, SHEET_ROWS, rows, "split the data over several files")
                 if _ERROR_MARK in data[:cut]:
                     found += _errors_in(data[:cut])
-                pending = data[cut:]
+                pending = data[cut + 4:]
             if _ERROR_MARK in pending:
                 found += _errors_in(pending)
     return tuple(found)
+
+
+def _refuse(path: Path, limit: Limit, amount: float, advice: str) -> None:
+    problem = limit.exceeded(amount)
+    if problem is not None:
+        raise DataValidationError([Issue(problem, Location(file=str(path)),
+                                         fix=f"{advice}, {limit.fix()}")])
 
 
 def _errors_by_openpyxl(path: Path) -> tuple[tuple[int, int, str], ...]:

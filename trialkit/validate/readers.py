@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from trialkit._core.inputs import not_regular
 from trialkit.errors import DataValidationError, Issue, Location
 from trialkit.validate.excel import excel_errors
 from trialkit.validate.texts import needs_trimming
@@ -114,9 +115,9 @@ def _read_csv(path: Path, id_columns: Collection[str]) -> RawTable:
 def _read_excel(path: Path, id_columns: Collection[str]) -> RawTable:
     import python_calamine
 
+    errors = excel_errors(path)  # first: it refuses a workbook over the limits unparsed
     frame = pd.read_excel(path, engine="calamine", sheet_name=0)
     sheet = python_calamine.CalamineWorkbook.from_path(str(path)).sheet_names[0]
-    errors = excel_errors(path)
     return RawTable(path, _ids_as_text(frame, id_columns), sheet=sheet, cell_errors=errors)
 
 
@@ -183,8 +184,9 @@ def read_table(path: str | os.PathLike[str], *, id_columns: Collection[str] = ()
             f"trialkit cannot read '{suffix or 'no extension'}' files.",
             f"save the data as one of: {known}.",
         )
-    if not p.is_file():
-        raise _unreadable(p, "the file does not exist.", "check the path and its spelling.")
+    problem = not_regular(p)
+    if problem is not None:
+        raise _unreadable(p, *problem)
     try:
         table = _READERS[suffix](p, frozenset(id_columns))
     except DataValidationError:

@@ -1,4 +1,4 @@
-"""The calendar codes `check` accepts are exactly those `holidays` knows; the cache only saves time."""
+"""The calendar codes `check` accepts are those `holidays` knows; the cache only saves time."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "cache"
 
 
-@pytest.mark.parametrize("code", ["GB", "GB-ENG", "GB-SCT", "GB-WLS", "GB-NIR", "IE", "FR", "DE-BY"])
+@pytest.mark.parametrize(
+    "code", ["GB", "GB-ENG", "GB-SCT", "GB-WLS", "GB-NIR", "IE", "FR", "DE-BY"])
 def test_known_codes_build_a_calendar(cache_dir: Path, code: str) -> None:
     assert code in calendar_codes()
     country, _, subdiv = code.partition("-")

@@ -24,7 +24,7 @@ def test_unknown_extension_lists_the_formats(tmp_path: Path) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(DataValidationError, match="the file does not exist"):
+    with pytest.raises(DataValidationError, match="file not found"):
         read_table(tmp_path / "absent.csv")
 
 
