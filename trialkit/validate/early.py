@@ -59,7 +59,7 @@ class Early:
         By column: ``pd.factorize`` of the spend ledger's columns coded through their
         distinct values (currency, category, verdict, dates).
     blank
-        By column: where the spend ledger's verdict and justification are blank.
+        By column: where the spend ledger's justification is blank.
     """
 
     duplicated: Mapping[str, Callable[[], NDArray[np.bool_]]] = field(default_factory=dict)
@@ -103,10 +103,10 @@ def start_early(
     pool: Executor,
 ) -> Early:
     """Queue the uniqueness of each large file's ids, the spend ledger's workers and
-    clients, then its currencies, categories, verdicts, dates, blank verdicts and
-    justifications: the order the checks need them in. The ledger's people come before
-    the uniqueness of its own ids, so that the thread has found them when the checks get
-    to them (the checks would otherwise look them up themselves, on the busier core)."""
+    clients, then its currencies, categories, verdicts, dates and blank justifications:
+    the order the checks need them in. The ledger's people come before the uniqueness of
+    its own ids, so that the thread has found them when the checks get to them (the
+    checks would otherwise look them up themselves, on the busier core)."""
     spending = protocol.spending
     ledger = found.get(spending.level) if spending is not None else None
     large = ledger is not None and len(ledger.frame) >= EARLY_ROWS
@@ -147,7 +147,7 @@ def start_early(
     }
     blank = {
         column: queued(pool, blank_mask, raw[column])
-        for column in (cols.verdict, cols.justification)
+        for column in (cols.justification,)  # the verdict's, from its distinct values
         if column in raw.columns
     }
     return Early(ids, people, distinct, blank)

@@ -100,6 +100,13 @@ class LedgerSource:
         take = self.distinct.get(column)
         return take() if take is not None else pd.factorize(self.raw[column], use_na_sentinel=True)
 
+    def blank_values(self, column: str) -> NDArray[np.bool_]:
+        """Where a column of few distinct values is blank: :func:`~trialkit.validate.coding.
+        blank_mask` of each distinct value of :meth:`factorized` (a missing cell is blank)."""
+        codes, uniques = self.factorized(column)
+        blank = np.append(np.asarray(blank_mask(pd.Series(uniques)), dtype=bool), True)
+        return np.asarray(blank[codes], dtype=bool)
+
     def blanks(self, column: str) -> NDArray[np.bool_]:
         """Where a column of the file is blank (queued early, or found now)."""
         take = self.blank.get(column)
@@ -235,7 +242,7 @@ def _codes(
         issues += found
     if cols.loss in raw.columns and cols.amount in raw.columns:
         reviewed = (
-            ~source.blanks(cols.verdict)
+            ~source.blank_values(cols.verdict)
             if cols.verdict in raw.columns
             else np.ones(len(out), dtype=bool)
         )

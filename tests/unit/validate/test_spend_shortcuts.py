@@ -18,8 +18,10 @@ from hypothesis import strategies as st
 
 from trialkit.protocol.model import Protocol
 from trialkit.validate import SpendFinding, spending_calendar, spending_values
+from trialkit.validate.coding import blank_mask
 from trialkit.validate.spending import worker_labels
 from trialkit.validate.spending_calendar import working_days
+from trialkit.validate.spending_data import LedgerSource
 from trialkit.validate.spending_rules import _made
 from trialkit.validate.spending_values import currencies, names, spent_on
 from trialkit.validate.texts import short_keys as texts_short_keys
@@ -160,3 +162,26 @@ def test_ids_read_a_word_at_a_time_give_the_keys_read_byte_by_byte(
         assert words is None
     else:
         assert words is not None and words.tolist() == bytewise.tolist()
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series(["misuse", " ", None, "\u00a0", "fraud", "", "\x1f"], dtype="str"),
+        pd.Series(["misuse", " ", None, 3, "", "\t"], dtype=object),
+        pd.Series([np.nan, np.nan, 1.0]),  # an empty verdict column reads as numbers
+    ],
+)
+def test_blank_verdicts_from_distinct_values_equal_blank_cells(column: pd.Series) -> None:
+    source = LedgerSource(
+        file="f.csv",
+        raw=pd.DataFrame({"review_verdict": column}),
+        unit=np.zeros(len(column), dtype=np.int64),
+        arm=np.zeros(len(column), dtype=np.int64),
+        arm_names=("budget",),
+        workers=None,
+        clients=None,
+    )
+    expected = blank_mask(column)
+    assert source.blank_values("review_verdict").tolist() == expected.tolist()
+    assert expected.any() and not expected.all()
