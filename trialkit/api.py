@@ -229,9 +229,11 @@ def register_protocol(protocol_path: str | Path, out: str | Path, *,
     protocol_file = resolve_protocol(protocol_path)
     protocol = load_protocol(protocol_file)
     registration = register.freeze(protocol, out, source_text=protocol_file.read_text("utf-8"))
-    outputs = list(registration.files)
     plan = _render_plan(protocol, registration)
-    outputs.append(atomic_write(Path(out) / PLAN_FILE, plan, what="pre-analysis plan"))
+    # The record goes last: until it exists an interrupted run left no registration.
+    plan_file = atomic_write(Path(out) / PLAN_FILE, plan, force=True, what="pre-analysis plan")
+    registration = register.commit(registration)
+    outputs = [*registration.files, plan_file]
     outputs += _write_exports(protocol, registration, registries)
     ledger = ledger or Path(out).resolve().parent / register.LEDGER_NAME
     register.append(ledger, "register", inputs=[protocol_file], outputs=outputs,

@@ -214,7 +214,8 @@ def randomise_command(
     out: Annotated[Path, typer.Option(
         "--out", metavar="FILE", help="Allocation CSV to write.")] = Path("allocation.csv"),
     seed: Annotated[int | None, typer.Option(
-        "--seed", metavar="N", help="Seed.", show_default="the protocol's seed")] = None,
+        "--seed", metavar="N", min=0, help="Seed (a whole number, 0 or more).",
+        show_default="the protocol's seed")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing allocation.")] = False,
     ledger: LedgerOption = None,
 ) -> None:
@@ -372,7 +373,8 @@ def diagnose(
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786.")] = None,
     seed: Annotated[int | None, typer.Option(
-        "--seed", metavar="N", help="Seed.", show_default="the protocol's seed")] = None,
+        "--seed", metavar="N", min=0, help="Seed (a whole number, 0 or more).",
+        show_default="the protocol's seed")] = None,
     outcome: Annotated[list[str] | None, typer.Option(
         "--outcome", metavar="NAME", help="An outcome to diagnose; repeat, or 'compared' "
         "for every compared outcome.", show_default="the primary outcomes")] = None,
@@ -394,7 +396,8 @@ def diagnose(
 def simulate(
     protocol: ProtocolArg,
     out: Annotated[Path, typer.Option("--out", help="Directory for the simulated files.")],
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed for the data.")] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", min=0, help="Seed for the data (0 or more).")] = None,
     units: Annotated[Path | None, typer.Option(
         "--units", help="The pilot's units file; data are drawn for these units.")] = None,
     allocation: Annotated[Path | None, typer.Option(
@@ -468,7 +471,8 @@ def audit_sample(
         "--size", metavar="N", help="Spends to review.",
         show_default="`spending.review.sample_size`")] = None,
     seed: Annotated[int | None, typer.Option(
-        "--seed", metavar="N", help="Seed.", show_default="the protocol's seed")] = None,
+        "--seed", metavar="N", min=0, help="Seed (a whole number, 0 or more).",
+        show_default="the protocol's seed")] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing sample, or draw another.")
     ] = False,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from trialkit._core.lazy import lazy_getattr
 from trialkit.register.audit import LedgerCheck, Repair, audit, repair, verify
-from trialkit.register.freeze import Registration, freeze, load_registration
+from trialkit.register.freeze import Registration, commit, freeze, load_registration
 from trialkit.register.ledger import LEDGER_NAME, append, ensure_appendable
 from trialkit.register.timing import VALIDATING_ACTIONS, ChangeKind, change_kind, kind_basis
 
@@ -37,6 +37,7 @@ __all__ = [
     "append",
     "audit",
     "change_kind",
+    "commit",
     "compare",
     "ensure_appendable",
     "freeze",

@@ -1,7 +1,7 @@
 """Freeze a protocol: canonical JSON, its sha256 and the UTC time, written once.
 
-The frozen protocol is the reference every later run is compared with; it is never
-overwritten.
+The frozen protocol is the reference every later run is compared with; once its record
+is committed it is never overwritten.
 """
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from trialkit import __version__
 from trialkit._core.files import atomic_write, ensure_absent
+from trialkit._core.inputs import NOT_FOUND, not_regular
 from trialkit._core.provenance import utc_now
 from trialkit.errors import RegistrationError
 
@@ -55,7 +56,12 @@ class Registration:
 
 
 def freeze(protocol: Protocol, out: str | Path, *, source_text: str | None = None) -> Registration:
-    """Write the frozen protocol into the new directory ``out``.
+    """Write the frozen protocol into ``out``; :func:`commit` then makes it a registration.
+
+    The record (``registration.json``), the file later commands trust, is not written here:
+    the caller writes what belongs with it (the pre-analysis plan) and then calls
+    :func:`commit`, so an interrupted registration leaves no record, is not accepted by
+    ``analyse --registration``, and is simply replaced by the next ``trialkit register``.
 
     Parameters
     ----------
@@ -75,45 +81,97 @@ def freeze(protocol: Protocol, out: str | Path, *, source_text: str | None = Non
     ensure_absent(directory / RECORD, what="registration",
                   fix="register into a new directory with --out; a registration is never "
                   "replaced, so that it keeps showing what was fixed before the data came.")
+    registration = Registration(protocol_hash=protocol.content_hash(), registered_utc=utc_now(),
+                                trialkit_version=__version__, directory=directory,
+                                protocol=protocol)
+    # No record yet, so files left by an interrupted registration are not evidence: replace.
+    atomic_write(directory / FROZEN_PROTOCOL, protocol.canonical_json() + "\n", force=True,
+                 what="frozen protocol")
+    atomic_write(directory / FROZEN_YAML, source_text or "", force=True,
+                 what="registered protocol YAML")
+    return registration
+
+
+def commit(registration: Registration) -> Registration:
+    """Write the record that makes ``registration`` one, last; read it back, checked."""
+    protocol = registration.protocol
     record = {
         "protocol_id": protocol.identity.id,
         "protocol_version": protocol.identity.version,
-        "protocol_hash": protocol.content_hash(),
-        "registered_utc": utc_now(),
-        "trialkit_version": __version__,
+        "protocol_hash": registration.protocol_hash,
+        "registered_utc": registration.registered_utc,
+        "trialkit_version": registration.trialkit_version,
         "seed": protocol.seed,
         "canonicalisation": "sorted keys, no whitespace, UTF-8, integral floats as integers",
     }
-    frozen = protocol.canonical_json() + "\n"
-    atomic_write(directory / FROZEN_PROTOCOL, frozen, what="frozen protocol")
-    atomic_write(directory / FROZEN_YAML, source_text or "", what="registered protocol YAML")
-    atomic_write(directory / RECORD, json.dumps(record, indent=2) + "\n", what="registration")
-    return load_registration(directory)
+    atomic_write(registration.directory / RECORD, json.dumps(record, indent=2) + "\n",
+                 what="registration")
+    return load_registration(registration.directory)
 
 
 def load_registration(directory: str | Path) -> Registration:
-    """Read a registration back, checking the frozen protocol still matches its hash."""
-    directory = Path(directory)
-    try:
-        record = json.loads((directory / RECORD).read_text(encoding="utf-8"))
-        frozen = (directory / FROZEN_PROTOCOL).read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise RegistrationError(
-            f"{directory}: no registration here ({Path(exc.filename).name} "
-            "missing). Fix: run `trialkit register` first."
-        ) from None
+    """Read a registration back, checking the frozen protocol still matches its hash.
+
+    Raises
+    ------
+    RegistrationError
+        When a file is missing, is not JSON, lacks a field, or the frozen protocol is not
+        a valid protocol or no longer matches the registered hash; each names the file.
+    """
+    from pydantic import ValidationError
+
     from trialkit.protocol import Protocol
 
-    protocol = Protocol.model_validate(json.loads(frozen))
-    if protocol.content_hash() != record["protocol_hash"]:
+    directory = Path(directory)
+    record = _json_object(directory, RECORD)
+    fields = {key: record.get(key) for key in ("protocol_hash", "registered_utc",
+                                                "trialkit_version")}
+    for key, value in fields.items():
+        if not isinstance(value, str) or not value:
+            raise RegistrationError(
+                f"{directory / RECORD}: field `{key}` is missing or not text; the record was "
+                f"edited or cut short. {_RESTORE}")
+    try:
+        protocol = Protocol.model_validate(_json_object(directory, FROZEN_PROTOCOL))
+    except ValidationError as exc:
+        raise RegistrationError(
+            f"{directory / FROZEN_PROTOCOL}: not a valid protocol ({exc.error_count()} "
+            f"problem(s), first at {'.'.join(map(str, exc.errors()[0]['loc']))}); the frozen "
+            f"protocol was altered. {_RESTORE}") from None
+    if protocol.content_hash() != fields["protocol_hash"]:
         raise RegistrationError(
             f"{directory / FROZEN_PROTOCOL}: does not match the registered "
             "hash; the frozen protocol was altered."
         )
     return Registration(
-        protocol_hash=record["protocol_hash"],
-        registered_utc=record["registered_utc"],
-        trialkit_version=record["trialkit_version"],
+        protocol_hash=str(fields["protocol_hash"]),
+        registered_utc=str(fields["registered_utc"]),
+        trialkit_version=str(fields["trialkit_version"]),
         directory=directory,
         protocol=protocol,
     )
+
+
+_RESTORE = ("Fix: restore the registration directory from a backup or version control "
+            "(`trialkit verify` lists the recorded files that changed).")
+
+
+def _json_object(directory: Path, name: str) -> dict[str, Any]:
+    """A registration file's JSON object, or a located RegistrationError."""
+    path = directory / name
+    problem = not_regular(path)
+    if problem is not None:
+        if problem[0] == NOT_FOUND:
+            raise RegistrationError(f"{directory}: no registration here ({name} missing). "
+                                    "Fix: run `trialkit register` first.")
+        raise RegistrationError(f"{path}: {problem[0]}. Fix: {problem[1]}")
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        where = f", line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise RegistrationError(f"{path}{where}: not valid JSON; the file was cut short or "
+                                f"edited. {_RESTORE}") from None
+    if not isinstance(value, dict):
+        raise RegistrationError(f"{path}: holds a JSON {type(value).__name__}, not an object; "
+                                f"the file was replaced. {_RESTORE}")
+    return value

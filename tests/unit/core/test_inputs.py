@@ -176,3 +176,11 @@ def test_a_sheet_past_excels_limit_is_refused_within_budget(tmp_path: Path) -> N
     done = subprocess.run([sys.executable, "-c", script], text=True, capture_output=True,
                           timeout=SECONDS + 20, preexec_fn=cap, check=False)
     assert done.returncode == 2 and "over the limit of 1,048,576 rows" in done.stdout, done
+
+
+@pytest.mark.parametrize("command", ["randomise", "simulate", "diagnose", "audit-sample"])
+def test_a_negative_seed_is_refused_by_every_command_that_takes_one(tmp_path: Path,
+                                                                    command: str) -> None:
+    done = _bounded(command, "council_discretionary_budget", "--seed", "-1", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "Invalid value for '--seed'" in done.stderr and "Traceback" not in done.stderr

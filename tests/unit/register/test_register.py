@@ -14,8 +14,8 @@ from trialkit.protocol import parse_protocol
 
 @pytest.fixture()
 def registered(tmp_path, flagship, flagship_path):
-    reg = register.freeze(flagship, tmp_path / "registration",
-                          source_text=flagship_path.read_text())
+    reg = register.commit(register.freeze(flagship, tmp_path / "registration",
+                                          source_text=flagship_path.read_text()))
     ledger = tmp_path / register.LEDGER_NAME
     register.append(ledger, "register", inputs=[flagship_path], outputs=list(reg.files),
                     reason="initial registration", actor="tester")
@@ -37,6 +37,47 @@ def test_load_registration_detects_altered_frozen_protocol(registered):
     data["design"]["seed"] = 1
     frozen.write_text(json.dumps(data))
     with pytest.raises(RegistrationError, match="does not match the registered hash"):
+        register.load_registration(reg.directory)
+
+
+def test_an_interrupted_registration_is_no_registration_and_is_replaced(tmp_path, flagship):
+    """Frozen files without their record (a kill before the commit) are refused as a
+    registration, and the next freeze replaces them instead of refusing to overwrite."""
+    first = register.freeze(flagship, tmp_path / "registration", source_text="first")
+    with pytest.raises(RegistrationError, match=r"no registration here \(registration\.json "
+                                                r"missing\)\. Fix: run `trialkit register`"):
+        register.load_registration(first.directory)
+    second = register.commit(register.freeze(flagship, first.directory, source_text="second"))
+    assert (second.directory / "protocol.yaml").read_text() == "second"
+    assert register.load_registration(second.directory).protocol_hash == flagship.content_hash()
+
+
+@pytest.mark.parametrize(("content", "said"), [
+    ('{"protocol_hash": "ab', r"registration\.json, line 1: not valid JSON; the file was cut "
+                              r"short or edited\. Fix: restore"),
+    ("[1, 2]", r"holds a JSON list, not an object"),
+    ('{"protocol_hash": 3}', r"field `protocol_hash` is missing or not text"),
+    (b"\xff\xfe{}", r"not valid JSON"),
+])
+def test_a_damaged_record_is_a_located_error(registered, content, said):
+    reg, _ = registered
+    record = reg.directory / "registration.json"
+    if isinstance(content, bytes):
+        record.write_bytes(content)
+    else:
+        record.write_text(content)
+    with pytest.raises(RegistrationError, match=said):
+        register.load_registration(reg.directory)
+
+
+def test_an_invalid_frozen_protocol_is_a_located_error(registered):
+    reg, _ = registered
+    frozen = reg.directory / "protocol.frozen.json"
+    data = json.loads(frozen.read_text())
+    data["design"]["seed"] = "not a seed"
+    frozen.write_text(json.dumps(data))
+    with pytest.raises(RegistrationError, match=r"protocol\.frozen\.json: not a valid protocol "
+                                                r"\(1 problem\(s\), first at design\.seed\)"):
         register.load_registration(reg.directory)
 
 
