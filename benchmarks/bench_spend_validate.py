@@ -21,11 +21,18 @@ Run::
 
     python benchmarks/bench_spend_validate.py                 # 1,000,000 spends
     python benchmarks/bench_spend_validate.py --rows 200000 --repeats 1
+
+A change meant only to be faster must give the same results: ``--save results.pkl``
+keeps the findings and the coded frames of the first validation, and ``--same-as
+results.pkl`` (another checkout, same ``--rows``) checks that they are identical (each
+finding's fields and their types, every frame by ``DataFrame.equals`` and dtypes).
+Run it with ``PYTHONPATH=.`` so that it validates with this checkout's trialkit.
 """
 
 from __future__ import annotations
 
 import argparse
+import pickle
 import tempfile
 import time
 from collections.abc import Callable
@@ -214,6 +221,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--save", type=Path, help="keep the results here (a pickle)")
+    parser.add_argument("--same-as", type=Path, help="check the results against a --save")
     args = parser.parse_args()
     protocol = load_protocol(FLAGSHIP)
     alloc = allocation()
@@ -227,6 +236,11 @@ def main() -> None:
             serial.append(_timed(lambda: pd.read_csv(paths[0], low_memory=False)))
             checks.append(_timed(lambda: validate.outcomes(protocol, alloc, paths)))
     assert data.spending is not None
+    results = _results(data)
+    if args.save:
+        args.save.write_bytes(pickle.dumps(results))
+    if args.same_as:
+        _same(results, pickle.loads(args.same_as.read_bytes()))
     counts = ", ".join(f"{rule} {n:,}" for rule, n in data.spending.counts().items() if n)
     print(f"ledger {args.rows:,} spends ({size / 1e6:.0f} MB CSV), {args.repeats} rounds")
     print(f"findings {len(data.spending.findings):,}: {counts}")
@@ -245,6 +259,31 @@ def main() -> None:
         f"  against one thread     {min(checks) / min(serial):6.2f}×; "
         f"of medians {median(checks) / median(serial):.2f}×"
     )
+
+
+def _results(data: validate.TrialData) -> tuple[list[object], dict[str, pd.DataFrame]]:
+    """What validation gave: each finding's fields with their types, and the frames."""
+    assert data.spending is not None
+    findings: list[object] = [
+        tuple((type(getattr(f, name)).__name__, repr(getattr(f, name))) for name in f.__slots__)
+        for f in data.spending.findings
+    ]
+    return findings, dict(data.frames)
+
+
+def _same(
+    found: tuple[list[object], dict[str, pd.DataFrame]],
+    saved: tuple[list[object], dict[str, pd.DataFrame]],
+) -> None:
+    """Stop unless ``found`` equals ``saved`` (see :func:`_results`)."""
+    (findings, frames), (findings_before, before) = found, saved
+    assert findings == findings_before, "the findings differ"
+    assert frames.keys() == before.keys(), "other levels"
+    for name, frame in frames.items():
+        old = before[name]
+        same = frame.equals(old) and list(frame.columns) == list(old.columns)
+        assert same and frame.dtypes.equals(old.dtypes), f"the {name} frame differs"
+    print(f"identical to the saved results: {len(findings):,} findings, frames equal")
 
 
 def _runs(times: list[float]) -> str:
