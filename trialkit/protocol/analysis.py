@@ -150,8 +150,8 @@ class BayesianPlan(StrictModel):
     binary_model: Literal["logistic", "beta_binomial"] = Field(
         "logistic", description="Model of binary outcomes: `logistic` (regression with the "
         "design's clusters, blocks and covariates) or `beta_binomial` (the exact conjugate "
-        "posterior of each arm's proportion under a `beta_prior`; for individually randomised "
-        "outcomes, a clustered outcome keeps the logistic model)."
+        "posterior of each arm's proportion under a `beta_prior`; only for binary outcomes of "
+        "individually randomised units: `trialkit check` refuses it for clustered ones)."
     )
     beta_prior: tuple[PositiveFloat, PositiveFloat] = Field(
         (1.0, 1.0), description="`[a, b]` of the Beta prior on each arm's proportion "

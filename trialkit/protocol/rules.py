@@ -248,6 +248,17 @@ def _analysis(p: Protocol) -> Iterator[Problem]:
                 "a CACE estimand needs the take-up column",
                 "add `take_up_column:` (1 = took up its arm).",
             )
+    if p.analysis.bayesian.enabled and p.analysis.bayesian.binary_model == "beta_binomial":
+        clustered = [o.name for o in p.outcomes if o.type == "binary" and (
+            p.design.type != "individual" or o.level != p.units.name)]
+        if clustered:
+            yield Problem(
+                ("analysis", "bayesian", "binary_model"),
+                f"`beta_binomial` treats every {', '.join(f'`{n}`' for n in clustered)} "
+                "answer as independent, but these binary outcomes are clustered (randomised "
+                "by cluster or measured below the randomised unit)",
+                "use `binary_model: logistic`, which has cluster effects.",
+            )
     for i, prior in enumerate(p.analysis.bayesian.priors):
         if prior.outcome not in outcomes:
             yield Problem(

@@ -20,7 +20,7 @@ from tests.unit.protocol.conftest import Flagship
 from trialkit.analyse.bayes import _posteriors
 from trialkit.estimate.bayesian.conjugate_binary import beta_binomial
 from trialkit.estimate.bayesian.conjugate_fit import beta_binomial_fit
-from trialkit.protocol import parse_protocol
+from trialkit.protocol import Protocol
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_the_plan_fits_unclustered_binary_outcomes_exactly(flag) -> None:
 
     text = flag.edit(("    priors:\n", "    binary_model: beta_binomial\n"
                                        "    beta_prior: [1, 1]\n    priors:\n"))
-    protocol = parse_protocol(text)
+    protocol = _without_rules(text)  # the flagship's binary outcomes are clustered
     binary = next(o for o in protocol.outcomes if o.type == "binary")
     outcome = binary.model_copy(update={"level": protocol.units.name})
     frame = _data().rename(columns={"stayed": outcome.data_column}).assign(
@@ -101,11 +101,20 @@ def test_a_bad_beta_prior_is_located(flag) -> None:
                 line=flag.line(text, "    beta_prior: [0, 1]"))
 
 
+def test_check_refuses_the_model_for_clustered_binary_outcomes(flag) -> None:
+    text = flag.edit(("    priors:\n", "    binary_model: beta_binomial\n    priors:\n"))
+    flag.expect(text, r"`beta_binomial` treats every `safeguarding_concern`, "
+                r"`intention_to_leave` answer as independent.* Fix: use `binary_model: logistic`",
+                field="analysis.bayesian.binary_model",
+                line=flag.line(text, "    binary_model: beta_binomial"))
+
+
 def test_a_clustered_binary_outcome_keeps_the_logistic_model(flag, monkeypatch) -> None:
+    """A protocol built in Python past `check` still never gets an unclustered fit."""
     from trialkit.estimate.bayesian import plan
 
     text = flag.edit(("    priors:\n", "    binary_model: beta_binomial\n    priors:\n"))
-    protocol = parse_protocol(text)
+    protocol = _without_rules(text)
     binary = next(o for o in protocol.outcomes if o.type == "binary")
     outcome = binary.model_copy(update={"level": protocol.units.name})
     frame = _data().rename(columns={"stayed": outcome.data_column}).assign(
@@ -119,3 +128,10 @@ def test_a_clustered_binary_outcome_keeps_the_logistic_model(flag, monkeypatch) 
                   {"draws": 10, "chains": 1, "tune": 10, "seed": 1, "sampler": "auto"})
     assert seen["family"] == "logistic" and seen["cluster"] == "cluster"
     assert any("ignores clustering" in n for n in notes)
+
+
+def _without_rules(text: str) -> Protocol:
+    """The protocol as its fields validate, before the cross-field rules (as the API may)."""
+    import yaml
+
+    return Protocol.model_validate(yaml.safe_load(text), context={"defer_rules": True})
