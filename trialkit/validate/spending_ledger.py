@@ -183,7 +183,7 @@ class LedgerArrays:
     def texts(self, column: str, rows: IntArray) -> list[str]:
         """The text of ``column`` for each of ``rows`` (spends set by :meth:`look_at`)."""
         found = self._cached(
-            f"text:{column}", lambda seen: [str(v) for v in self.values(column, seen).tolist()]
+            f"text:{column}", lambda seen: list(map(str, self.values(column, seen).tolist()))
         )
         return list(found[self._at(rows)].tolist())
 

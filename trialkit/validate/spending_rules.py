@@ -225,7 +225,7 @@ def _made(columns: Sequence[Sequence[object]]) -> list[SpendFinding]:
     its generated ``__init__`` (which checks nothing) sets them one by one through
     ``object.__setattr__``, which is most of the cost of ten thousand findings.
     """
-    made = [object.__new__(SpendFinding) for _ in columns[0]]
+    made = list(map(object.__new__, repeat(SpendFinding, len(columns[0]))))
     for name, values in zip(_FIELDS, columns, strict=True):
         deque(map(getattr(SpendFinding, name).__set__, made, values), maxlen=0)
     return made
