@@ -104,9 +104,11 @@ def start_early(
 ) -> Early:
     """Queue the uniqueness of each large file's ids, the spend ledger's workers and
     clients, then its currencies, categories, verdicts, dates and blank justifications:
-    the order the checks need them in. The ledger's people come before the uniqueness of
-    its own ids, so that the thread has found them when the checks get to them (the
-    checks would otherwise look them up themselves, on the busier core)."""
+    the order the checks need them in (the blank justifications, last, are mostly taken
+    by the checks themselves while the thread codes the columns). The ledger's people
+    come before the uniqueness of its own ids, so that the thread has found them when the
+    checks get to them (the checks would otherwise look them up themselves, on the busier
+    core)."""
     spending = protocol.spending
     ledger = found.get(spending.level) if spending is not None else None
     large = ledger is not None and len(ledger.frame) >= EARLY_ROWS

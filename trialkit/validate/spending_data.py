@@ -322,6 +322,12 @@ def code_ledger(
     cols = spending.columns
     out = coded.copy(deep=False)
     keys: dict[str, IntArray] = {"units": source.unit}
+    # Ids and blank justifications first: the background has found the ids by now and
+    # is coding the other columns, so those are taken last. Issues in column order.
+    people = _people(source, cols, keys)
+    unwritten = None
+    if cols.justification in source.raw.columns:
+        unwritten = source.blanks(cols.justification)
     money = _money(out, source, protocol, cols)
     codes = _codes(out, source, protocol, cols, keys)
     dates = _dates(out, source, protocol, cols)
@@ -336,11 +342,6 @@ def code_ledger(
                 days=(spent, _days(source, cols.justified_on, out[cols.justified_on])),
             )
             out["working_days_to_justify"] = pd.Series(waited, index=out.index, copy=False)
-    # Ids last: they are looked up in the background meanwhile. Issues in column order.
-    people = _people(source, cols, keys)
-    unwritten = None
-    if cols.justification in source.raw.columns:
-        unwritten = source.blanks(cols.justification)
     issues = _missing_columns(source.raw, cols, file=source.file)
     found = LedgerKeys(**keys, unwritten=unwritten)
     return out, issues + money + people + codes + dates, found
