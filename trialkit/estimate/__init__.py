@@ -7,7 +7,18 @@ does not import PyMC.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from trialkit._core.lazy import lazy_getattr
+
+if TYPE_CHECKING:
+    from trialkit.estimate.bayesian.fit import bayes
+    from trialkit.estimate.frequentist.binary import binary_effect
+    from trialkit.estimate.frequentist.dim import difference_in_means
+    from trialkit.estimate.frequentist.iv import iv
+    from trialkit.estimate.frequentist.lin import lin
+    from trialkit.estimate.frequentist.ols import ols
+    from trialkit.estimate.frequentist.ri import randomisation_test
 
 _LAZY = {
     "difference_in_means": "trialkit.estimate.frequentist.dim",
@@ -19,6 +30,18 @@ _LAZY = {
     "bayes": "trialkit.estimate.bayesian.fit",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "bayes",
+    "binary_effect",
+    "difference_in_means",
+    "iv",
+    "lin",
+    "ols",
+    "randomisation_test",
+]
 
-__getattr__ = lazy_getattr(__name__, _LAZY)
+_getattr = lazy_getattr(__name__, _LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    return _getattr(name)

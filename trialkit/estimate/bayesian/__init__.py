@@ -10,7 +10,20 @@ so importing this package does not import PyMC.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from trialkit._core.lazy import lazy_getattr
+
+if TYPE_CHECKING:
+    from trialkit.estimate.bayesian.conjugate import normal_update, prior_from_estimate
+    from trialkit.estimate.bayesian.conjugate_binary import beta_binomial
+    from trialkit.estimate.bayesian.decisions import evaluate_rule, misuse_rate, net_benefit
+    from trialkit.estimate.bayesian.diagnostics import Diagnostics
+    from trialkit.estimate.bayesian.fit import bayes, prior_predictive
+    from trialkit.estimate.bayesian.misuse_model import MisuseModel, MisusePrior, misuse_model
+    from trialkit.estimate.bayesian.plan import fit_protocol
+    from trialkit.estimate.bayesian.priors import Prior
+    from trialkit.estimate.bayesian.results import BayesianFit, BayesianResults
 
 _LAZY = {
     "bayes": "trialkit.estimate.bayesian.fit",
@@ -31,6 +44,27 @@ _LAZY = {
     "beta_binomial": "trialkit.estimate.bayesian.conjugate_binary",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "BayesianFit",
+    "BayesianResults",
+    "Diagnostics",
+    "MisuseModel",
+    "MisusePrior",
+    "Prior",
+    "bayes",
+    "beta_binomial",
+    "evaluate_rule",
+    "fit_protocol",
+    "misuse_model",
+    "misuse_rate",
+    "net_benefit",
+    "normal_update",
+    "prior_from_estimate",
+    "prior_predictive",
+]
 
-__getattr__ = lazy_getattr(__name__, _LAZY)
+_getattr = lazy_getattr(__name__, _LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    return _getattr(name)
