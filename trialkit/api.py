@@ -301,11 +301,12 @@ def standards(protocol_path: str | Path) -> SpiritCoverage:
 
 def _render_plan(protocol: Protocol, registration: register.Registration) -> str:
     """The pre-analysis plan, with the power table at the planned size and its variants."""
-    from trialkit.design import power_by_units
+    from trialkit.design import power_by_units, subgroup_power
     from trialkit.report import render_plan
 
     return render_plan(protocol, registration=registration,
-                       power=power_by_units(protocol).to_frame())
+                       power=power_by_units(protocol).to_frame(),
+                       subgroup_power=subgroup_power(protocol))
 
 
 def verify_workspace(directory: str | Path) -> tuple[Path, list[str]]:

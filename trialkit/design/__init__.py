@@ -22,6 +22,7 @@ from trialkit.design.outcomes import BinaryOutcome, ContinuousOutcome
 from trialkit.design.plan import PowerRow, PowerTable, power_by_units, power_table
 from trialkit.design.results import PowerCurve, PowerResult
 from trialkit.design.stepped_wedge import hussey_hughes_variance, solve_stepped_wedge
+from trialkit.design.subgroups import SubgroupPower, SubgroupPowerRow, subgroup_power
 from trialkit.design.survival import SurvivalOutcome, schoenfeld_events, solve_survival
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "PowerResult",
     "PowerRow",
     "PowerTable",
+    "SubgroupPower",
+    "SubgroupPowerRow",
     "SurvivalOutcome",
     "hussey_hughes_variance",
     "power_by_units",
@@ -43,4 +46,5 @@ __all__ = [
     "solve_individual",
     "solve_stepped_wedge",
     "solve_survival",
+    "subgroup_power",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, is_dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trialkit.estimate.frequentist.few_clusters import FEW_CLUSTERS
 from trialkit.protocol import Protocol
@@ -16,6 +16,9 @@ from trialkit.protocol.outcomes import Outcome
 from trialkit.report.phrases import rules_words
 from trialkit.report.tables import digits_for, fmt
 from trialkit.report.words import capitalise, money, percent, plural, quantity
+
+if TYPE_CHECKING:
+    from trialkit.design.subgroups import SubgroupPower, SubgroupPowerRow
 
 _MULTIPLICITY = {
     "none": "No adjustment",
@@ -328,7 +331,8 @@ def registration_dict(registration: Any) -> dict[str, Any]:
 
 
 def plan_context(
-    protocol: Protocol, *, registration: Any = None, power: Any = None, diagnosis: Any = None
+    protocol: Protocol, *, registration: Any = None, power: Any = None, diagnosis: Any = None,
+    subgroup_power: SubgroupPower | None = None,
 ) -> dict[str, Any]:
     """Everything the shared plan sections need, as plain values.
 
@@ -344,6 +348,8 @@ def plan_context(
         outcome name to one of those); optional.
     diagnosis
         Design-diagnosis rows in any of the same forms; optional.
+    subgroup_power
+        Power within the equity subgroups (:func:`trialkit.design.subgroup_power`); optional.
 
     Returns
     -------
@@ -392,4 +398,19 @@ def plan_context(
             for r in _rows(diagnosis)
         ],
         "diagnosis_sims": getattr(diagnosis, "sims", None),
+        "subgroup_power_rows": [_subgroup_power_display(protocol, r)
+                                for r in (subgroup_power.rows if subgroup_power else ())],
+        "subgroup_power_skipped": list(subgroup_power.skipped if subgroup_power else ()),
     }
+
+
+def _subgroup_power_display(protocol: Protocol, row: SubgroupPowerRow) -> dict[str, Any]:
+    """One equity-subgroup power row in words: the level, its share, power, MDE and flag."""
+    power = row.power
+    shown = _power_display({"effect": power.effect, "mde": power.mde,
+                            "effect_unit": power.effect_unit,
+                            "under_powered": power.under_powered})
+    return {**shown, "subgroup": row.label, "level": row.level, "share": row.share,
+            "outcome": power.outcome, "comparison": power.comparison, "power": power.power,
+            "units": row.units, "per_unit": row.per_unit,
+            "several_arms": len(protocol.arms) > 2}

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
@@ -24,6 +24,9 @@ from trialkit.report.context import report_context
 from trialkit.report.plan import plan_context
 from trialkit.report.tables import fmt
 from trialkit.report.words import money, plural
+
+if TYPE_CHECKING:
+    from trialkit.design.subgroups import SubgroupPower
 
 #: The shared plan sections a report repeats by default, in order.
 PLAN_SECTIONS: tuple[str, ...] = ("design", "interventions", "outcomes", "methods")
@@ -100,7 +103,8 @@ def environment(templates: str | None = None) -> Environment:
 
 
 def render_plan(
-    protocol: Protocol, *, registration: Any = None, power: Any = None, diagnosis: Any = None
+    protocol: Protocol, *, registration: Any = None, power: Any = None, diagnosis: Any = None,
+    subgroup_power: SubgroupPower | None = None,
 ) -> str:
     """The pre-analysis plan as one self-contained HTML page.
 
@@ -116,6 +120,8 @@ def render_plan(
         labelled by outcome.
     diagnosis
         Optional design-diagnosis rows.
+    subgroup_power
+        Optional power within the equity subgroups (:func:`trialkit.design.subgroup_power`).
 
     Returns
     -------
@@ -129,7 +135,8 @@ def render_plan(
     >>> "Not pre-registered" in html and html.startswith("<!DOCTYPE html>")
     True
     """
-    plan = plan_context(protocol, registration=registration, power=power, diagnosis=diagnosis)
+    plan = plan_context(protocol, registration=registration, power=power, diagnosis=diagnosis,
+                        subgroup_power=subgroup_power)
     figs = _Figures()
     if plan["power_rows"]:
         from trialkit.report.figures import power_plot
