@@ -142,9 +142,11 @@ def start_early(
         if given is not None and given.file is not None and column in raw.columns:
             people[role] = queued(pool, _located, given, raw[column])
     ids |= queue_duplicates(True)
+    # Each pair in the reverse of the order the checks take it: while the thread codes the
+    # second, the checks code the first themselves instead of waiting for both in turn.
     distinct = {
         column: queued(pool, _factorized, raw[column])
-        for column in (cols.currency, cols.category, cols.verdict, cols.date, cols.justified_on)
+        for column in (cols.currency, cols.verdict, cols.category, cols.justified_on, cols.date)
         if column in raw.columns
     }
     blank = {
