@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from trialkit.protocol.standards import SpiritCoverage
     from trialkit.randomise import Allocation, Balance
     from trialkit.randomise.audit import AuditSample
+    from trialkit.register.signing import NewKey
     from trialkit.report.output import ReportFormat
     from trialkit.validate import TrialData
 
@@ -317,11 +318,21 @@ def verify_workspace(directory: str | Path) -> tuple[Path, list[str]]:
     return ledger, register.verify(ledger)
 
 
-def audit_workspace(directory: str | Path) -> register.LedgerCheck:
-    """Audit a workspace's ledger: alterations, an interrupted write, head hash and count."""
+def audit_workspace(directory: str | Path, *, public_key: Path | None = None,
+                    head: str | None = None) -> register.LedgerCheck:
+    """Audit a workspace's ledger: alterations, an interrupted write, head hash and count,
+    the history's findings; every signature when given a public key, and the anchored
+    ``head`` when given one."""
     from trialkit import register
     root = Path(directory)
-    return register.audit(root if root.is_file() else root / register.LEDGER_NAME)
+    return register.audit(root if root.is_file() else root / register.LEDGER_NAME,
+                          public_key=public_key, head=head)
+
+
+def new_signing_key(out: Path, public_out: Path | None = None) -> NewKey:
+    """Make an Ed25519 key pair for signing ledger entries (``trialkit key new``)."""
+    from trialkit.register.signing import new_key
+    return new_key(out, public_out)
 
 
 def repair_ledger(directory: str | Path) -> tuple[Path, register.Repair | None]:

@@ -13,13 +13,16 @@ import sys
 import types
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from trialkit import __version__
 from trialkit.errors import TrialkitError
+
+if TYPE_CHECKING:
+    from trialkit.register.audit import LedgerCheck
 
 # Imports here stay light (typer, pydantic through the protocol at most): each command
 # imports what it needs, so `trialkit --version`, `check` and `init` start at once.
@@ -300,26 +303,57 @@ def register_command(
     typer.echo(f"wrote {registration.directory}")
 
 
-@command("trialkit verify my-pilot")
+@command("trialkit verify my-pilot --public-key evaluator.pub --head HASH")
 @user_errors
 def verify(
     directory: Annotated[Path, typer.Argument(help="Pilot workspace, or its ledger file.")],
+    public_key: Annotated[Path | None, typer.Option(
+        "--public-key", metavar="FILE", help="Check every entry's signature with this public "
+        "key (`trialkit key new`); an unsigned or forged entry fails.")] = None,
+    head: Annotated[str | None, typer.Option(
+        "--head", metavar="HASH", help="A head hash recorded elsewhere (printed by an earlier "
+        "verify): fail unless the ledger still contains it.")] = None,
 ) -> None:
     """Check the ledger's hash chain and every file it references; exit 2 if altered.
 
     An incomplete last entry left by an interrupted write is reported as such, with the
-    command that repairs it. On success, prints the head hash and the number of entries.
+    command that repairs it. Findings in the history (outcome data changed after the first
+    analysis, analyses re-run with other inputs, re-randomisation) also exit 2. On success,
+    prints the head hash and the number of entries, and what was not checked.
     """
-    check = api().audit_workspace(directory)
+    check = api().audit_workspace(directory, public_key=public_key, head=head)
     for problem in check.problems:
         typer.echo(f"ALTERED {problem}", err=True)
     if check.torn is not None:
         typer.echo(f"INCOMPLETE {check.torn.describe(check.ledger)}", err=True)
-    if not check.intact:
+    for problem in check.signatures:
+        typer.echo(f"SIGNATURE {problem}", err=True)
+    if check.anchor is not None and check.anchor.seq is None:
+        typer.echo(f"ANCHOR {check.anchor.describe()}", err=True)
+    for finding in check.findings:
+        typer.echo(f"FINDING {finding.message}", err=True)
+    _verified(check)
+    for gap in check.unchecked():
+        typer.echo(f"NOT CHECKED: {gap}")
+    if not check.passed:
         raise typer.Exit(2)
-    typer.echo(f"{check.ledger}: chain intact; every recorded file matches its sha256")
-    typer.echo(f"head {check.head} after {check.count} entries: record both elsewhere (an "
-               "email, a registry, a git commit) so a later truncated or rewritten ledger shows")
+
+
+def _verified(check: LedgerCheck) -> None:
+    """Print what held: the chain, the signatures, the anchor, the head to record."""
+    if check.intact:
+        typer.echo(f"{check.ledger}: chain intact; every recorded file matches its sha256")
+    if check.key and not check.signatures:
+        typer.echo(f"all {check.count} entries signed by the key {check.key[:16]}…")
+    elif not check.key and check.signed:
+        typer.echo(f"{check.signed} of {check.count} entries carry a signature, not checked: "
+                   "give --public-key")
+    if check.anchor is not None and check.anchor.seq is not None:
+        typer.echo(check.anchor.describe())
+    if check.intact:
+        typer.echo(f"head {check.head} after {check.count} entries: record both elsewhere (an "
+                   "email, a registry, a git commit) so a later truncated or rewritten ledger "
+                   "shows; check with --head")
 
 
 ledger_app = typer.Typer(help="Look after a pilot's ledger.", no_args_is_help=True,
@@ -343,6 +377,33 @@ def ledger_repair(
     typer.echo(f"{ledger}: removed the incomplete line {done.removed.line} "
                f"({len(done.removed.data)} bytes, sha256 {done.removed.sha256}); "
                f"recorded as entry {done.entry.seq} (repair)")
+
+
+key_app = typer.Typer(help="Keys that sign a pilot's ledger.", no_args_is_help=True,
+                      rich_markup_mode="markdown", cls=_Group)
+app.add_typer(key_app, name="key")
+
+
+@command("trialkit key new --out evaluator.pem", name="new", group=key_app)
+@user_errors
+def key_new(
+    out: Annotated[Path, typer.Option("--out", metavar="FILE",
+                                      help="Private key file to write (mode 0600).")],
+    public_out: Annotated[Path | None, typer.Option(
+        "--public-out", metavar="FILE", help="Public key file to write.",
+        show_default="the --out file with the suffix .pub")] = None,
+) -> None:
+    """Make an Ed25519 key pair that signs ledger entries.
+
+    Ledger-writing commands sign each entry when the environment variable
+    TRIALKIT_SIGNING_KEY names the private key; `trialkit verify --public-key` checks them.
+    """
+    made = api().new_signing_key(out, public_out)
+    typer.echo(f"wrote the private key {made.private} (readable by you only; keep it secret)")
+    typer.echo(f"wrote the public key {made.public}: give it to whoever verifies, for "
+               f"`trialkit verify --public-key {made.public}`")
+    typer.echo(f"fingerprint {made.fingerprint}")
+    typer.echo(f"to sign ledger entries: export TRIALKIT_SIGNING_KEY={made.private}")
 
 
 @command("trialkit power protocol.yaml --plot power.svg")

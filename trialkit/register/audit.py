@@ -5,6 +5,21 @@ number of entries, which a user can anchor elsewhere. An incomplete last line (a
 interrupted write) is reported apart from alterations. :func:`repair` removes that line,
 and only that line, and appends a ``repair`` entry recording its length and sha256; an
 altered entry or a broken chain is evidence and is never repaired.
+
+What each check can prove:
+
+- The chain alone shows no entry was edited in place and no file changed since it was
+  recorded. It cannot show that the ledger was not cut short (to zero bytes, or by its
+  last entries) or rewritten from scratch with fresh hashes, nor that an appended entry
+  is genuine.
+- An anchored head (``head``: the hash printed by ``trialkit verify``, kept elsewhere)
+  shows the ledger still contains every entry up to it. Each entry's hash covers its
+  sequence number, so the head commits to the ledger's length as well as its content.
+- A public key (``public_key``) shows every entry was signed with the matching private
+  key: a forged entry or a rewritten chain fails, unless the private key leaked.
+- :func:`~trialkit.register.history.history_findings` reads each file's content at each
+  step: data changed after the first analysis, analyses re-run with other inputs,
+  re-randomisation.
 """
 
 from __future__ import annotations
@@ -16,8 +31,16 @@ from pathlib import Path
 from trialkit._core.files import sha256_file
 from trialkit._core.hashing import canonical_json, sha256_text
 from trialkit.errors import RegistrationError
+from trialkit.register.anchor import Anchor, anchor_at
+from trialkit.register.history import HistoryFinding, history_findings
 from trialkit.register.ledger import GENESIS, LedgerEntry, append_locked, parse_lines
 from trialkit.register.ledger_file import TornLine, opened, read_raw, truncate
+from trialkit.register.signing import (
+    fingerprint,
+    key_from_env,
+    load_public,
+    signature_problems,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +61,18 @@ class LedgerCheck:
         Alterations: edited entries, a broken chain, missing or changed files.
     torn
         An incomplete last line left by an interrupted write, or ``None``.
+    findings
+        Questionable steps the intact history records (data changed after the first
+        analysis, analyses re-run with other inputs, re-randomisation).
+    signed
+        How many entries carry a signature.
+    key
+        The fingerprint of the public key the signatures were checked with; ``""`` when
+        none was given (signatures unchecked).
+    signatures
+        Entries unsigned, signed by another key, or whose signature fails (with a key only).
+    anchor
+        Where the anchored head lies, or ``None`` when no head was given.
     """
 
     ledger: Path
@@ -45,11 +80,38 @@ class LedgerCheck:
     head: str
     problems: tuple[str, ...]
     torn: TornLine | None
+    findings: tuple[HistoryFinding, ...] = ()
+    signed: int = 0
+    key: str = ""
+    signatures: tuple[str, ...] = ()
+    anchor: Anchor | None = None
 
     @property
     def intact(self) -> bool:
         """True when nothing is altered and no write was interrupted."""
         return not self.problems and self.torn is None
+
+    @property
+    def passed(self) -> bool:
+        """True when intact, every signature checked holds, the anchor is found, and the
+        history shows no finding."""
+        anchored = self.anchor is None or self.anchor.seq is not None
+        return self.intact and anchored and not self.signatures and not self.findings
+
+    def unchecked(self) -> tuple[str, ...]:
+        """What this check could not detect, given what it was given (key, anchor)."""
+        gaps = []
+        if self.anchor is None:
+            gaps.append("without an anchored head (--head), a ledger cut to zero bytes or "
+                        "stripped of its last entries, or rewritten from scratch, cannot be "
+                        "told from an honest one")
+        elif self.anchor.seq is not None and self.anchor.seq < self.count:
+            gaps.append("entries after the anchored head could be dropped or replaced unseen")
+        if not self.key:
+            gaps.append("without a public key (--public-key), an appended forged entry (any "
+                        "actor, time, reason) or a whole chain rewritten with fresh hashes "
+                        "after editing files verifies as intact")
+        return tuple(gaps)
 
 
 def chain_problems(entries: Sequence[LedgerEntry]) -> list[str]:
@@ -86,36 +148,60 @@ def _file_problems(ledger: Path, entries: Sequence[LedgerEntry]) -> list[str]:
     return problems
 
 
-def audit(ledger: Path) -> LedgerCheck:
+def audit(ledger: Path, *, public_key: Path | None = None, head: str | None = None
+          ) -> LedgerCheck:
     """Check the chain and every file it references, telling a crash from tampering.
 
     A file referenced by several entries is checked against its latest recorded hash; a
     changed file is named with the entry that first recorded that content (the action that
-    wrote it, not a later one that only read it). An incomplete last line is reported as
+    wrote it, not a later one that only read it). The content recorded at each earlier
+    step gives :attr:`LedgerCheck.findings`. An incomplete last line is reported as
     :attr:`LedgerCheck.torn`, not as a problem; the complete entries before it are checked.
+
+    Parameters
+    ----------
+    ledger
+        The ledger file.
+    public_key
+        An Ed25519 public key file (``trialkit key new``): every entry must be signed by
+        its private key.
+    head
+        A head hash recorded elsewhere: the ledger must contain the entry it names.
 
     Raises
     ------
     RegistrationError
-        If there is no ledger, it is a symbolic link, or a complete line is not an entry.
+        If there is no ledger, it is a symbolic link, a complete line is not an entry, or
+        the key or head given is not one.
     """
     with opened(ledger, write=False) as fd:
         raw = read_raw(fd)
     entries = parse_lines(ledger, raw.lines)
     problems = chain_problems(entries) + _file_problems(ledger, entries)
+    key = ""
+    signatures: tuple[str, ...] = ()
+    if public_key is not None:
+        public = load_public(public_key)
+        key = fingerprint(public)
+        signatures = tuple(signature_problems(entries, public))
     return LedgerCheck(ledger=ledger, count=len(entries),
                        head=entries[-1].hash if entries else GENESIS,
-                       problems=tuple(problems), torn=raw.torn)
+                       problems=tuple(problems), torn=raw.torn,
+                       findings=history_findings(entries),
+                       signed=sum(1 for e in entries if e.signature), key=key,
+                       signatures=signatures,
+                       anchor=anchor_at(entries, head) if head is not None else None)
 
 
 def verify(ledger: Path) -> list[str]:
     """Check the chain and every file it references; return one line per problem found.
 
-    As :func:`audit`, with an interrupted write's incomplete last line as one more line.
+    As :func:`audit` (no key, no anchor), with an interrupted write's incomplete last line
+    and each history finding as one more line.
     """
     check = audit(ledger)
     torn = [check.torn.describe(ledger)] if check.torn is not None else []
-    return [*check.problems, *torn]
+    return [*check.problems, *torn, *(f.message for f in check.findings)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +237,7 @@ def repair(ledger: Path, *, actor: str | None = None) -> Repair | None:
     RegistrationError
         If the ledger is missing, a symbolic link, or altered.
     """
+    key = key_from_env()
     with opened(ledger, write=True) as fd:
         raw = read_raw(fd)
         entries = parse_lines(ledger, raw.lines)
@@ -168,5 +255,6 @@ def repair(ledger: Path, *, actor: str | None = None) -> Repair | None:
         truncate(fd, torn.offset)
         reason = (f"removed an incomplete last line left by an interrupted write: line "
                   f"{torn.line}, {len(torn.data)} bytes, sha256 {torn.sha256}")
-        entry = append_locked(fd, ledger, entries, "repair", files={}, reason=reason, actor=actor)
+        entry = append_locked(fd, ledger, entries, "repair", files={}, reason=reason,
+                              actor=actor, key=key)
     return Repair(removed=torn, entry=entry)

@@ -11,6 +11,11 @@ what tells an *amendment* from a *deviation* (:mod:`trialkit.register.timing`). 
 written without it (older ledgers) keep their original hash: the field is hashed only
 when present.
 
+When :data:`~trialkit.register.signing.SIGNING_KEY_ENV` names a private key, each new
+entry also records ``signed_by`` (the key's fingerprint, hashed like ``protocol_hash``,
+only when present) and ``signature`` (an Ed25519 signature of the entry's hash, outside
+the hash): see :mod:`trialkit.register.signing`.
+
 Appends hold an exclusive lock on the ledger and are fsynced
 (:mod:`trialkit.register.ledger_file`); a ledger path that is a symbolic link is refused.
 A final line without its newline is an interrupted write, not tampering: :func:`read`
@@ -32,6 +37,7 @@ from trialkit._core.hashing import canonical_json, sha256_text
 from trialkit._core.provenance import utc_now
 from trialkit.errors import Location, RegistrationError
 from trialkit.register.ledger_file import RawLedger, append_line, opened, read_raw
+from trialkit.register.signing import SigningKey, key_from_env
 
 LEDGER_NAME = "ledger.jsonl"
 GENESIS = "0" * 64
@@ -51,9 +57,12 @@ class LedgerEntry:
     previous: str
     hash: str
     protocol_hash: str = ""
+    signed_by: str = ""
+    signature: str = ""
 
     def body(self) -> dict[str, Any]:
-        """Everything the entry's hash covers (``protocol_hash`` only when recorded)."""
+        """Everything the entry's hash covers (``protocol_hash``, ``signed_by`` only when
+        recorded; never ``signature``, which signs the hash)."""
         body = {
             k: getattr(self, k)
             for k in (
@@ -69,6 +78,8 @@ class LedgerEntry:
         }
         if self.protocol_hash:
             body["protocol_hash"] = self.protocol_hash
+        if self.signed_by:
+            body["signed_by"] = self.signed_by
         return body
 
 
@@ -91,7 +102,8 @@ def _hashes(root: Path, paths: Sequence[Path]) -> dict[str, str]:
     return out
 
 
-_TEXT_FIELDS = ("time_utc", "actor", "action", "reason", "previous", "hash", "protocol_hash")
+_OPTIONAL = {"protocol_hash", "signed_by", "signature"}
+_TEXT_FIELDS = ("time_utc", "actor", "action", "reason", "previous", "hash", *sorted(_OPTIONAL))
 _REQUIRED = {"seq", "time_utc", "actor", "action", "reason", "inputs", "outputs", "previous",
              "hash"}
 
@@ -100,7 +112,7 @@ def _field_problem(data: object) -> str | None:
     """Why ``data`` is not a ledger entry's JSON, or ``None`` when it is one."""
     if not isinstance(data, dict):
         return f"a JSON {type(data).__name__}, not an object"
-    unknown = sorted(set(data) - _REQUIRED - {"protocol_hash"})
+    unknown = sorted(set(data) - _REQUIRED - _OPTIONAL)
     missing = sorted(_REQUIRED - set(data))
     if unknown or missing:
         return f"fields {missing} missing, {unknown} unknown"
@@ -166,8 +178,10 @@ def ensure_appendable(ledger: Path) -> None:
     Raises
     ------
     RegistrationError
-        As :func:`read` does.
+        As :func:`read` does, or if the signing key named by
+        :data:`~trialkit.register.signing.SIGNING_KEY_ENV` cannot be used.
     """
+    key_from_env()
     if ledger.exists() or ledger.is_symlink():
         read(ledger)
 
@@ -185,7 +199,8 @@ def append(
     """Append an entry, hashing the files given; creates the ledger when absent.
 
     The entry is numbered and chained while an exclusive lock on the ledger is held, and
-    the file is fsynced before the lock is released.
+    the file is fsynced before the lock is released. It is signed with the private key
+    named by :data:`~trialkit.register.signing.SIGNING_KEY_ENV`, when set.
 
     Parameters
     ----------
@@ -209,20 +224,23 @@ def append(
     Raises
     ------
     RegistrationError
-        If the ledger is a symbolic link, altered, or ends in an incomplete line.
+        If the ledger is a symbolic link, altered, or ends in an incomplete line, or the
+        signing key cannot be used.
     """
+    key = key_from_env()
     root = ledger.parent
     files = {"inputs": _hashes(root, inputs), "outputs": _hashes(root, outputs)}
     with opened(ledger, write=True) as fd:
         entries = _complete(ledger, read_raw(fd))
         return append_locked(fd, ledger, entries, action, files=files, reason=reason,
-                             actor=actor, protocol_hash=protocol_hash)
+                             actor=actor, protocol_hash=protocol_hash, key=key)
 
 
 def append_locked(fd: int, ledger: Path, entries: Sequence[LedgerEntry], action: str, *,
                   files: dict[str, dict[str, str]], reason: str, actor: str | None,
-                  protocol_hash: str = "") -> LedgerEntry:
-    """Chain a new entry after ``entries`` and write it to ``fd``, which must be locked."""
+                  protocol_hash: str = "", key: SigningKey | None = None) -> LedgerEntry:
+    """Chain a new entry after ``entries`` and write it to ``fd``, which must be locked;
+    sign it with ``key`` when given."""
     body: dict[str, Any] = {
         "seq": len(entries) + 1,
         "time_utc": utc_now(),
@@ -235,7 +253,13 @@ def append_locked(fd: int, ledger: Path, entries: Sequence[LedgerEntry], action:
     }
     if protocol_hash:
         body["protocol_hash"] = protocol_hash
-    entry = LedgerEntry(**body, hash=sha256_text(canonical_json(body)))
-    line = json.dumps(body | {"hash": entry.hash}, sort_keys=True, ensure_ascii=False) + "\n"
+    if key is not None:
+        body["signed_by"] = key.fingerprint
+    digest = sha256_text(canonical_json(body))
+    signed: dict[str, Any] = {"hash": digest}
+    if key is not None:
+        signed["signature"] = key.sign(digest)
+    entry = LedgerEntry(**body, **signed)
+    line = json.dumps(body | signed, sort_keys=True, ensure_ascii=False) + "\n"
     append_line(fd, line.encode("utf-8"), ledger=ledger)
     return entry
