@@ -187,3 +187,19 @@ def test_rerandomised_after_the_analysis(pilot: Path,
     assert (f"FINDING entry {draws[-1]} (randomise): re-randomised, after the analyse in "
             f"entry {analyse}: allocation.csv" in result.output)
     assert f"SIGNATURE entry {draws[-1]} (randomise): not signed" in result.output
+
+
+def test_a_bad_head_a_missing_key_and_an_existing_key_file_are_located_errors(
+        tmp_path: Path) -> None:
+    from trialkit import register
+
+    register.append(tmp_path / "ledger.jsonl", "register")
+    head = _verify(tmp_path, "--head", "abc")
+    assert head.exit_code == 2 and "Traceback" not in head.output
+    assert "error: --head 'abc': not a head hash (64 hexadecimal characters)" in head.output
+    key = _verify(tmp_path, "--public-key", str(tmp_path / "missing.pub"))
+    assert key.exit_code == 2 and "missing.pub: no public key file here" in key.output
+    (tmp_path / "k.pem").write_text("mine")
+    again = runner.invoke(app, ["key", "new", "--out", str(tmp_path / "k.pem")])
+    assert again.exit_code == 2 and "already exists; a key is never overwritten" in again.output
+    assert (tmp_path / "k.pem").read_text() == "mine"
