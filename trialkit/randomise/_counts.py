@@ -13,6 +13,10 @@ randomizr's ``complete_ra`` and ``block_ra``.
 
 Each draw consumes ``S + R`` raw words (``S`` strata, ``R`` randomisation units), so a
 batch of draws equals the same draws made one at a time.
+
+Only which units fall between the arms' rank boundaries matters, so :func:`assign` selects
+them (:func:`trialkit.randomise._select.select_assign`, ``O(R)`` expected) rather than
+sorting; :func:`_sorted_assign` is the sorting definition it is tested against.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+
+from trialkit.randomise._select import group_order, select_assign
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -48,6 +54,10 @@ class CountRule:
         ``(n_strata, n_arms)`` floor of each arm's planned count.
     cum
         ``(n_strata, n_arms + 1)`` cumulative remainders ``(n·w_k) mod W``.
+    members
+        Canonical positions grouped by stratum, ascending within each.
+    starts
+        ``(n_strata + 1,)`` offset of each stratum's slice of ``members``.
     """
 
     strata: IntArray
@@ -55,6 +65,8 @@ class CountRule:
     sizes: IntArray
     floors: IntArray
     cum: IntArray
+    members: IntArray
+    starts: IntArray
 
     @property
     def n_strata(self) -> int:
@@ -75,8 +87,14 @@ def count_rule(strata: IntArray, ratios: tuple[int, ...], n_strata: int) -> Coun
     floors = planned // int(w.sum())
     rem = planned % int(w.sum())
     cum = np.concatenate([np.zeros((n_strata, 1), np.int64), np.cumsum(rem, axis=1)], axis=1)
-    return CountRule(strata=strata.astype(np.int64), ratios=tuple(int(r) for r in ratios),
-                     sizes=sizes, floors=floors, cum=cum)
+    codes = strata.astype(np.int64)
+    if len(codes) == 0 or bool((codes[1:] >= codes[:-1]).all()):  # contiguous, as blocks are
+        members = np.arange(len(codes), dtype=np.int64)
+        starts = np.concatenate([np.zeros(1, np.int64), np.cumsum(sizes)])
+    else:  # matched pairs
+        members, starts = group_order(codes, n_strata)
+    return CountRule(strata=codes, ratios=tuple(int(r) for r in ratios), sizes=sizes,
+                     floors=floors, cum=cum, members=members, starts=starts)
 
 
 def _extras(rule: CountRule, u: IntArray) -> IntArray:
@@ -123,27 +141,6 @@ def _scatter(order: IntArray, values: IntArray) -> IntArray:
     return out.reshape(batch, width)
 
 
-def _partition_assign(keys: NDArray[np.uint64], ranked: IntArray,
-                      c: IntArray) -> tuple[IntArray, NDArray[np.bool_]]:
-    """One stratum: only which units fall between rank boundaries matters, so partition.
-
-    The result equals :func:`_sorted_assign`'s wherever the key at each boundary rank is
-    unique in its row; other rows (probability about n/2⁶³) are flagged for the sorted path.
-    """
-    n = keys.shape[1]
-    cum = np.cumsum(c[:, 0, :], axis=1)[:, :-1]
-    kth = np.unique(cum[(cum > 0) & (cum < n)])
-    if kth.size == 0:
-        return ranked.copy(), np.zeros(len(keys), dtype=bool)
-    part = np.argpartition(keys, kth, axis=1)
-    rows = np.arange(len(keys))
-    tie = np.zeros(len(keys), dtype=bool)
-    for b in kth:
-        # The key at a boundary is unique in its row ⇒ the sets either side are fixed.
-        tie |= (keys == keys[rows, part[:, b]][:, None]).sum(axis=1) > 1
-    return _scatter(part.astype(np.int64), ranked), tie
-
-
 def assign(rule: CountRule, raw: NDArray[np.uint64]) -> NDArray[np.int64]:
     """Arms ``(batch, n_ru)`` of canonical randomisation units from ``(batch, S + R)`` words.
 
@@ -152,14 +149,7 @@ def assign(rule: CountRule, raw: NDArray[np.uint64]) -> NDArray[np.int64]:
     """
     n_strata = rule.n_strata
     c = counts(rule, raw[:, :n_strata])
-    ranked = _ranked_arms(rule, c)
-    keys = raw[:, n_strata:]
-    if n_strata > 1 or keys.shape[1] == 0:
-        return _sorted_assign(rule, keys, ranked)
-    out, tie = _partition_assign(keys, ranked, c)
-    if tie.any():
-        out[tie] = _sorted_assign(rule, keys[tie], ranked[tie])
-    return out
+    return select_assign(raw[:, n_strata:], rule.members, rule.starts, c)
 
 
 def _count_distribution(rule: CountRule, stratum: int) -> dict[tuple[int, ...], float]:

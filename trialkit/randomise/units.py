@@ -18,9 +18,14 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from trialkit.errors import RandomisationError
+from trialkit.randomise._select import group_order
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
+
+#: Integer labels spanning at most this many values per label (plus a margin) are
+#: coded and ordered by counting, in ``O(n + span)``, instead of by hashing or sorting.
+_SPAN_PER_LABEL = 4
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -115,8 +120,31 @@ class Layout:
     n_ru: int
 
 
+def _small_ints(values: NDArray[Any]) -> tuple[IntArray, int, int] | None:
+    """Offsets from the minimum, the minimum and the span of integer labels in a small range.
+
+    ``None`` for other labels (text, floats, 64-bit unsigned, or a wide range).
+    """
+    kind, size = values.dtype.kind, values.dtype.itemsize
+    if values.ndim != 1 or values.size == 0 or kind not in "iu" or (kind == "u" and size == 8):
+        return None
+    lo, hi = int(values.min()), int(values.max())
+    span = hi - lo + 1
+    if span > _SPAN_PER_LABEL * values.size + 1024:
+        return None
+    return values.astype(np.int64) - lo, lo, span
+
+
 def _codes(values: ArrayLike, what: str) -> tuple[IntArray, NDArray[Any]]:
-    codes, labels = pd.factorize(np.asarray(values), sort=True)
+    """Codes of the sorted distinct labels (``pd.factorize(values, sort=True)``), and labels."""
+    array = np.asarray(values)
+    small = _small_ints(array)
+    if small is not None:
+        offset, lo, span = small
+        present = np.bincount(offset, minlength=span) > 0
+        code_of = np.cumsum(present, dtype=np.int64) - 1
+        return code_of[offset], (np.flatnonzero(present) + lo).astype(array.dtype)
+    codes, labels = pd.factorize(array, sort=True)
     if (codes < 0).any():
         raise RandomisationError(
             f"{int((codes < 0).sum())} unit(s) have no {what} label. Fix: give every unit a {what}."
@@ -124,14 +152,23 @@ def _codes(values: ArrayLike, what: str) -> tuple[IntArray, NDArray[Any]]:
     return codes.astype(np.int64), np.asarray(labels)
 
 
-def _canonical(block_of: IntArray, label_rank: IntArray) -> IntArray:
-    """Canonical position of each item sorted by (block code, label rank).
+def _label_order(values: NDArray[Any]) -> IntArray:
+    """``np.argsort(values, kind="stable")``, by counting for integers in a small range."""
+    small = _small_ints(values)
+    if small is None:
+        return np.argsort(values, kind="stable").astype(np.int64)
+    offset, _, span = small
+    return group_order(offset, span)[0]
 
-    ``label_rank`` is a permutation of ``0 … n−1``, so the combined keys are unique and
-    any sort gives the same order.
+
+def _canonical(block_of: IntArray, label_order: IntArray, n_blocks: int) -> IntArray:
+    """Canonical position of each item sorted by (block code, label).
+
+    ``label_order`` lists the items by label (ties by position); a stable counting sort of
+    their blocks then orders them by block, and by label within each block.
     """
     n = len(block_of)
-    order = np.argsort(block_of * max(n, 1) + label_rank)
+    order = label_order[group_order(block_of[label_order], n_blocks)[0]]
     position = np.empty(n, dtype=np.int64)
     position[order] = np.arange(n, dtype=np.int64)
     return position
@@ -161,9 +198,7 @@ def layout(units: Units, *, use_blocks: bool, use_clusters: bool) -> Layout:
     else:
         block, block_labels = np.zeros(n, dtype=np.int64), ("",)
     if not use_clusters or units.clusters is None:
-        rank = np.empty(n, dtype=np.int64)
-        rank[np.argsort(units.ids, kind="stable")] = np.arange(n, dtype=np.int64)
-        position = _canonical(block, rank)
+        position = _canonical(block, _label_order(np.asarray(units.ids)), len(block_labels))
         ru_block = np.empty(n, dtype=np.int64)
         ru_block[position] = block
         return Layout(unit_ru=position, ru_block=ru_block, block_labels=block_labels, n_ru=n)
@@ -180,7 +215,8 @@ def layout(units: Units, *, use_blocks: bool, use_clusters: bool) -> Layout:
                 "randomised whole, so all its units need the same block. "
                 "Fix: correct the block of those units, or block on a cluster-level column."
             )
-    position = _canonical(cluster_block, np.arange(n_clusters, dtype=np.int64))
+    position = _canonical(cluster_block, np.arange(n_clusters, dtype=np.int64),
+                          len(block_labels))
     ru_block = np.empty(n_clusters, dtype=np.int64)
     ru_block[position] = cluster_block
     return Layout(
