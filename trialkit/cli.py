@@ -343,7 +343,7 @@ def _verified(check: LedgerCheck) -> None:
     """Print what held: the chain, the signatures, the anchor, the head to record."""
     if check.intact:
         typer.echo(f"{check.ledger}: chain intact; every recorded file matches its sha256")
-    if check.key and not check.signatures:
+    if check.key and check.count and not check.signatures:
         typer.echo(f"all {check.count} entries signed by the key {check.key[:16]}…")
     elif not check.key and check.signed:
         typer.echo(f"{check.signed} of {check.count} entries carry a signature, not checked: "
@@ -429,8 +429,9 @@ def diagnose(
     sims: Annotated[int, typer.Option(
         "--sims", metavar="N", help="Simulations per design variant.")] = 500,
     workers: Annotated[int | None, typer.Option(
-        "--workers", metavar="N", help="Local processes (or a local Dask cluster).",
-        show_default="one process")] = None,
+        "--workers", metavar="N", help="Local processes (or a local Dask cluster); 1 runs "
+        "in this process.", show_default="in this process on 2 CPUs or fewer and for under "
+        "100 simulations, else one process per CPU")] = None,
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786.")] = None,
     seed: Annotated[int | None, typer.Option(
