@@ -139,7 +139,11 @@ def randomise(protocol_path: str | Path, units_path: str | Path, out: str | Path
 
     if ledger is not None:
         register.ensure_appendable(ledger)  # before anything is written
+    from trialkit.randomise.storage import check_allocation_paths
+
     protocol_file = resolve_protocol(protocol_path)
+    check_allocation_paths(out, force=force, inputs=[
+        protocol_file, Path(units_path), *([ledger] if ledger is not None else [])])
     protocol = load_protocol(protocol_file)
     units = read_units(units_path, protocol)
     allocation = allocate(protocol, units, seed=seed)
@@ -595,16 +599,17 @@ def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[st
     protocol reviews a sample of spends, ``audit_sample`` is the sample the reviewers
     judged (``trialkit audit-sample``); it must come from the spend ledger in ``data``.
     """
-    import pandas as pd
-
     from trialkit import register
-    from trialkit._core.spreadsheet import frame_csv
     from trialkit.analyse import analyse as run_analysis
+    from trialkit.analyse.outputs import check_results_dir, commit_results, results_files
 
     protocol_file = resolve_protocol(protocol_path)
     protocol = load_protocol(protocol_file)
     target = Path(out)
-    ensure_absent(target / RESULTS_FILE, force=force, what="results")
+    inputs = [protocol_file, Path(allocation), *map(Path, data)]
+    if audit_sample is not None:
+        inputs.append(Path(audit_sample))
+    check_results_dir(target, inputs=[*inputs, *([ledger] if ledger else [])], force=force)
     if ledger is not None:
         register.ensure_appendable(ledger)
     echo("validating data")
@@ -614,25 +619,37 @@ def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[st
     results = run_analysis(protocol, trial_data, registration=frozen,
                            deviation_reason=deviation_reason, bayesian=bayesian, draws=draws,
                            chains=chains, tune=tune, ledger=ledger, audit=audit, echo=echo)
-    outputs = [atomic_write(target / RESULTS_FILE, results.to_json(), force=force,
-                            what="results")]
-    tables = {"estimates": results.estimates, "bayesian": results.bayesian.posteriors,
-              "indices": results.indices, "subgroups": results.subgroups,
-              "few_clusters": results.few_clusters}
-    for name, rows in tables.items():
-        if rows:
-            frame = pd.DataFrame([r.model_dump(exclude={"draws_sample", "null_sample"})
-                                  for r in rows])
-            outputs.append(atomic_write(target / f"{name}.csv", frame_csv(frame),
-                                        force=force, what="results"))
+    # results.json moves in last; the ledger entry follows it, and `report --ledger` refuses
+    # a results.json no entry records (a run killed between the two).
+    outputs = commit_results(target, results_files(results), force=force)
     if ledger is not None:
-        inputs = [protocol_file, Path(allocation), *map(Path, data)]
-        if audit_sample is not None:
-            inputs.append(Path(audit_sample))
         register.append(ledger, "analyse", inputs=inputs, outputs=outputs,
                         protocol_hash=protocol.content_hash(),
                         reason=deviation_reason or "registered plan")
     return results
+
+
+def _check_recorded(source: Path, ledger: Path) -> None:
+    """Refuse a ``results.json`` that no ``analyse`` entry of the ledger records as written.
+
+    ``analyse`` moves ``results.json`` into place before it appends its entry, so a run
+    killed between the two (or a file changed since) leaves results the ledger does not
+    vouch for; reporting them would present unrecorded numbers as the pilot's.
+    """
+    from trialkit._core.files import sha256_file
+    from trialkit.register.ledger import read
+
+    digest = sha256_file(source)
+    for entry in read(ledger):
+        if entry.action == "analyse" and any(
+                Path(name).name == RESULTS_FILE and value == digest
+                for name, value in entry.outputs.items()):
+            return
+    raise TrialkitError(
+        f"{source}: no `analyse` entry of the ledger {ledger} records these results (sha256 "
+        f"{digest[:12]}…): the run that wrote them was interrupted before recording them, or "
+        "the file changed since. Fix: run `trialkit analyse` again with --force and "
+        f"--ledger {ledger}, then report.")
 
 
 def report(results_dir: str | Path, out: str | Path | None = None, *,
@@ -642,17 +659,24 @@ def report(results_dir: str | Path, out: str | Path | None = None, *,
     file, a PDF printed from it by headless Chromium, or an Excel workbook with one sheet
     per results table. ``out`` defaults to ``report.html``, ``.pdf`` or ``.xlsx``."""
     from trialkit import register
+    from trialkit._core.destinations import check_destination, write_failed
     from trialkit.analyse import load_results
     from trialkit.report.output import default_report_name, render_output
 
     if ledger is not None:
         register.ensure_appendable(ledger)
     target = Path(out) if out is not None else Path(default_report_name(format))
-    ensure_absent(target, force=force, what="report")  # before a slow print to PDF
     source = Path(results_dir) / RESULTS_FILE
+    check_destination(target, inputs=[source, *([ledger] if ledger else [])], what="report")
+    ensure_absent(target, force=force, what="report")  # before a slow print to PDF
     results = load_results(source)
+    if ledger is not None:
+        _check_recorded(source, ledger)
     payload = render_output(results, format, source=str(source))
-    path = atomic_write(target, payload, force=force, what="report")
+    try:
+        path = atomic_write(target, payload, force=force, what="report")
+    except OSError as exc:
+        raise write_failed(exc, target, what="report") from None
     if ledger is not None:
         register.append(ledger, "report", inputs=[source], outputs=[path])
     return path

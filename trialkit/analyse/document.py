@@ -151,17 +151,30 @@ def load_results(path: str | Path) -> ResultsDocument:
     except FileNotFoundError:
         raise TrialkitError(f"{source}: no results here. Fix: run `trialkit analyse` with "
                             "--out pointing at this directory first.") from None
+    except UnicodeDecodeError as exc:
+        raise TrialkitError(f"{source}, byte {exc.start}: not UTF-8 text, so not a results "
+                            "document. Fix: re-run `trialkit analyse` with --force.") from None
+    except OSError as exc:
+        raise TrialkitError(f"{source}: cannot read the results ({exc.strerror}). Fix: check "
+                            "the path and its permissions, or re-run `trialkit analyse`.") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise TrialkitError(f"{source}, line {exc.lineno}: not valid JSON ({exc.msg}). "
                             "Fix: re-run `trialkit analyse` with --force.") from None
+    except RecursionError:
+        raise TrialkitError(f"{source}: not valid JSON (nested too deeply to be a results "
+                            "document). Fix: re-run `trialkit analyse` with --force.") from None
     return parse_results(data, source=str(source))
 
 
 def parse_results(data: Any, *, source: str = "results.json") -> ResultsDocument:
     """Validate a decoded results mapping; see :func:`load_results`."""
-    version = data.get("schema_version") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        raise TrialkitError(
+            f"{source}: not a results document (a JSON {type(data).__name__}, where "
+            "`trialkit analyse` writes an object). Fix: re-run `trialkit analyse` with --force.")
+    version = data.get("schema_version")
     if version != SCHEMA_VERSION:
         raise TrialkitError(
             f"{source}: results schema version {version!r}, but this trialkit reads version "

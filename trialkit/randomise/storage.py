@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, get_args
@@ -11,12 +12,13 @@ from typing import Any, get_args
 import numpy as np
 import pandas as pd
 
+from trialkit._core.destinations import check_destination, write_failed
 from trialkit._core.files import atomic_write, ensure_absent, sha256_file
 from trialkit._core.hashing import sha256_bytes
 from trialkit._core.names import did_you_mean
 from trialkit._core.provenance import Provenance
 from trialkit._core.spreadsheet import ESCAPING, neutralise_csv, restore
-from trialkit.errors import DataValidationError, Issue, Location
+from trialkit.errors import DataValidationError, Issue, Location, TrialkitError
 from trialkit.protocol.vocabulary import SchemeName
 from trialkit.randomise.allocation import COLUMNS, Allocation
 
@@ -26,6 +28,33 @@ PathLike = str | os.PathLike[str]
 def metadata_path(path: PathLike) -> Path:
     """Where the metadata of the allocation CSV at ``path`` lives (same name, ``.json``)."""
     return Path(path).with_suffix(".json")
+
+
+def check_allocation_paths(path: PathLike, *, inputs: Sequence[PathLike] = (),
+                           force: bool = False) -> None:
+    """Refuse, before any work, an allocation path that would lose a file.
+
+    The metadata goes beside the CSV under the same name with ``.json``
+    (:func:`metadata_path`), so an allocation named ``*.json`` would be overwritten by its
+    own metadata; an output that is one of the inputs (the protocol, the units) would
+    destroy it; an existing allocation or metadata needs ``force``.
+
+    Raises
+    ------
+    TrialkitError
+        If the allocation would be its own metadata, an input, a directory, or unwritable.
+    OverwriteError
+        If either file exists and ``force`` is false.
+    """
+    csv_path, meta_path = Path(path), metadata_path(path)
+    if csv_path.suffix.lower() == ".json":
+        raise TrialkitError(
+            f"{csv_path}: an allocation named .json would be overwritten by its own metadata "
+            f"(written beside it as {meta_path.name}). Fix: name the allocation .csv, e.g. "
+            f"--out {csv_path.with_suffix('.csv')}.")
+    for out, what in ((csv_path, "allocation"), (meta_path, "allocation metadata")):
+        check_destination(out, inputs=inputs, what=what)
+        ensure_absent(out, force=force, what=what)
 
 
 def write_allocation(allocation: Allocation, path: PathLike, *, force: bool = False) -> Path:
@@ -58,8 +87,7 @@ def write_allocation(allocation: Allocation, path: PathLike, *, force: bool = Fa
         If either file exists and ``force`` is false.
     """
     csv_path, meta_path = Path(path), metadata_path(path)
-    ensure_absent(csv_path, force=force, what="allocation")
-    ensure_absent(meta_path, force=force, what="allocation metadata")
+    check_allocation_paths(csv_path, force=force)
     payload = neutralise_csv(allocation.to_csv_text()).encode("utf-8")
     prov = allocation.provenance
     meta: dict[str, Any] = {
@@ -71,8 +99,19 @@ def write_allocation(allocation: Allocation, path: PathLike, *, force: bool = Fa
         "versions": dict(prov.versions), "csv_file": csv_path.name,
         "spreadsheet_escaping": ESCAPING,
     }
-    atomic_write(csv_path, payload, force=force, what="allocation")
-    atomic_write(meta_path, json.dumps(meta, indent=2, sort_keys=True) + "\n", force=True)
+    replacing = csv_path.exists()
+    try:
+        atomic_write(csv_path, payload, force=force, what="allocation")
+    except OSError as exc:
+        raise write_failed(exc, csv_path, what="allocation") from None
+    try:
+        atomic_write(meta_path, json.dumps(meta, indent=2, sort_keys=True) + "\n", force=True)
+    except OSError as exc:
+        if not replacing:  # a new CSV without its metadata is never read: leave nothing
+            csv_path.unlink(missing_ok=True)
+        state = ("the allocation no longer matches its old metadata, which read_allocation "
+                 "refuses" if replacing else "the allocation CSV was removed again")
+        raise write_failed(exc, meta_path, what="allocation metadata", state=state) from None
     return csv_path
 
 

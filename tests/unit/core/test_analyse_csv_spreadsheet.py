@@ -30,10 +30,10 @@ def _results() -> SimpleNamespace:
     document = {"estimates": [r.values for r in rows]}
     return SimpleNamespace(
         estimates=rows, bayesian=SimpleNamespace(posteriors=rows), indices=rows,
-        subgroups=rows, deviations=(), to_json=lambda: json.dumps(document))
+        subgroups=rows, few_clusters=rows, deviations=(), to_json=lambda: json.dumps(document))
 
 
-@pytest.mark.parametrize("name", ["estimates", "bayesian", "indices", "subgroups"])
+@pytest.mark.parametrize("name", ["estimates", "bayesian", "indices", "subgroups", "few_clusters"])
 def test_analyse_csvs_hold_no_live_formula(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                            name: str) -> None:
     import trialkit.analyse
