@@ -22,6 +22,35 @@ EngineName = Literal["serial", "processes", "dask"]
 DASK_RETRIES = 3
 
 Task = tuple[Callable[..., Any], tuple[Any, ...]]
+#: Jobs of fewer simulations than this run in this process: each worker process imports the
+#: statistics stack first (seconds), which would cost more than it saves.
+SMALL_JOB_SIMS = 100
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity where the platform says, else the count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def auto_engine(*, tasks: int, sims: int, cpus: int | None = None) -> EngineName:
+    """The engine for a run given no executor, scheduler or number of workers.
+
+    In this process (``"serial"``) on two CPUs or fewer, for a single task and for jobs
+    under :data:`SMALL_JOB_SIMS` simulations; one process per CPU otherwise.
+
+    Examples
+    --------
+    >>> auto_engine(tasks=12, sims=500, cpus=2), auto_engine(tasks=12, sims=500, cpus=8)
+    ('serial', 'processes')
+    >>> auto_engine(tasks=1, sims=500, cpus=8), auto_engine(tasks=3, sims=60, cpus=8)
+    ('serial', 'serial')
+    """
+    cpus = available_cpus() if cpus is None else cpus
+    if cpus <= 2 or tasks < 2 or sims < SMALL_JOB_SIMS:
+        return "serial"
+    return "processes"
 
 
 def run_tasks(

@@ -29,7 +29,7 @@ from trialkit._core.provenance import Provenance
 from trialkit._core.rng import RawStream
 from trialkit.diagnose.batched import BatchedFit, fit_cr2, fit_hc2
 from trialkit.diagnose.diagnosands import BOOTSTRAP_SIMS, Simulated, diagnosands
-from trialkit.diagnose.executors import EngineName, Task, engine, run_tasks
+from trialkit.diagnose.executors import EngineName, Task, auto_engine, engine, run_tasks
 from trialkit.diagnose.fabricate import fabricate_units
 from trialkit.diagnose.frames import estimate_cace_frames, estimate_frames
 from trialkit.diagnose.generate import (
@@ -285,10 +285,13 @@ def diagnose(
     seed
         Root seed; default the protocol's registered seed.
     executor
-        ``"serial"``, ``"processes"`` (default), ``"dask"``, or an open
-        ``concurrent.futures.Executor`` / ``distributed.Client``.
+        ``"serial"``, ``"processes"``, ``"dask"``, or an open
+        ``concurrent.futures.Executor`` / ``distributed.Client``. Default: chosen by
+        :func:`~trialkit.diagnose.executors.auto_engine` (in this process on two CPUs or
+        fewer and for small jobs, else one process per CPU) unless ``workers`` or
+        ``scheduler`` is given.
     workers
-        Local processes, or Dask ``LocalCluster`` workers on 127.0.0.1.
+        Local processes, or Dask ``LocalCluster`` workers on 127.0.0.1 (1: in this process).
     scheduler
         A Dask scheduler address (``"tcp://host:port"``); implies ``executor="dask"``.
     chunk_size
@@ -401,6 +404,8 @@ def _run(
 ) -> dict[Hashable, Any]:
     from tqdm.auto import tqdm
 
+    if executor is None and scheduler is None and workers is None:
+        executor = auto_engine(tasks=len(tasks), sims=total)
     with (
         tqdm(total=total, disable=not progress, unit="sim", desc="diagnose") as bar,
         engine(executor=executor, workers=workers, scheduler=scheduler, tasks=len(tasks)) as runner,
