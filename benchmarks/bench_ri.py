@@ -25,8 +25,9 @@ import pandas as pd
 from numba import prange
 
 from trialkit._core.rng import RawStream
-from trialkit.estimate.frequentist import ri_kernels as rk
+from trialkit.estimate.frequentist.ri import kernels as rk
 from trialkit.estimate.frequentist.ri import randomisation_test
+from trialkit.estimate.frequentist.ri.pcg64 import CHUNK, bounded32
 from trialkit.randomise.schemes import BlockedRandomisation
 from trialkit.randomise.units import Units
 
@@ -38,7 +39,7 @@ def _reference_chunk_impl(out: Any, d0: Any, d1: Any, state: Any, y: Any, t: Any
     n = y.shape[0]
     for d in range(d0, d1):
         for i in range(n - 1):  # Fisher-Yates shuffle of the treatment vector
-            hi, lo, buf, full, j = rk._bounded32(hi, lo, ihi, ilo, buf, full, np.uint64(n - i))
+            hi, lo, buf, full, j = bounded32(hi, lo, ihi, ilo, buf, full, np.uint64(n - i))
             k = i + np.int64(j)
             work[i], work[k] = work[k], work[i]
         s1, s, n1 = 0.0, 0.0, 0
@@ -56,7 +57,7 @@ _reference_chunk: Any = numba.njit(cache=True, nogil=True)(_reference_chunk_impl
 def _reference_impl(states: Any, n_draws: Any, y: Any, t: Any) -> Any:
     out = np.empty(n_draws)
     for c in prange(states.shape[0]):
-        _reference_chunk(out, c * rk.CHUNK, min((c + 1) * rk.CHUNK, n_draws), states[c], y, t)
+        _reference_chunk(out, c * CHUNK, min((c + 1) * CHUNK, n_draws), states[c], y, t)
     return out
 
 
@@ -106,8 +107,10 @@ def main() -> None:
     t = blocked.draw(RawStream(1)).astype(np.int8)  # blocked is also complete
     y = rng.normal(size=n) + 0.01 * t
     df = pd.DataFrame({"id": np.arange(n), "y": y, "t": t, "block": blocks})
+    # The complete design's data: with a `block` column, the test refuses to ignore it.
+    unblocked = df.drop(columns="block")
     # Warm up (compile or load from cache) on a small problem.
-    randomisation_test(df.head(1000), outcome="y", treatment="t", draws=200)
+    randomisation_test(unblocked.head(1000), outcome="y", treatment="t", draws=200)
     reference_kernel(rk.chunk_states(0, 64), 64, y[:1000], t[:1000])
 
     print(
@@ -117,9 +120,11 @@ def main() -> None:
     states = rk.chunk_states(0, draws)
     runs: dict[str, Any] = {
         "reference": lambda: reference_kernel(states, draws, y, t),
-        "complete": lambda: randomisation_test(df, outcome="y", treatment="t", draws=draws),
+        "complete": lambda: randomisation_test(
+            unblocked, outcome="y", treatment="t", draws=draws
+        ),
         "blocked": lambda: randomisation_test(
-            df, outcome="y", treatment="t", scheme=blocked, unit="id", draws=draws
+            df, outcome="y", treatment="t", scheme=blocked, cluster="id", draws=draws
         ),
     }
     pyfixest = _pyfixest_run(df, args.pyfixest_reps)

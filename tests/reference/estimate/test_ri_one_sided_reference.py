@@ -74,7 +74,7 @@ def test_blocked_one_sided_match_enumeration() -> None:
     t = scheme.draw(RawStream(5))
     y = rng.normal(size=12) - 0.7 * t + (blocks == "b")
     df = pd.DataFrame({"id": ids, "y": y, "t": t}).sample(frac=1.0, random_state=2)
-    res = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, unit="id")
+    res = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, cluster="id")
     strata = [np.flatnonzero(blocks == b).tolist() for b in "abc"]
     upper, lower = _brute_one_sided(y, t, list(_strata_assignments(strata, 12)))
     assert res.p_upper == pytest.approx(upper, abs=TOL), "blocked upper p"

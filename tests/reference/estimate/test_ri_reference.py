@@ -110,7 +110,7 @@ def test_blocked_matches_brute_force_with_odd_blocks(rng: np.random.Generator) -
     t = scheme.draw(RawStream(3))
     y = rng.normal(size=12) + 0.5 * t + (blocks == "b")
     df = pd.DataFrame({"id": ids, "y": y, "t": t}).sample(frac=1.0, random_state=1)
-    res = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, unit="id")
+    res = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, cluster="id")
     strata = [np.flatnonzero(blocks == b).tolist() for b in "abc"]
     table = list(_strata_assignments(strata, 12))
     assert sum(p for _, p in table) == pytest.approx(1.0, abs=TOL)
@@ -139,7 +139,7 @@ def test_cluster_matches_brute_force_on_rows(rng: np.random.Generator) -> None:
     z = np.array([1, 0, 1, 0, 0, 1, 0])
     df = _clustered_rows(rng, clusters, sizes, z)
     res = randomisation_test(
-        df, outcome="y", treatment="t", scheme=scheme, unit="team", covariates=["x"]
+        df, outcome="y", treatment="t", scheme=scheme, cluster="team", covariates=["x"]
     )
     rows = np.repeat(np.arange(7), sizes)
     table = [(zz[rows], p) for zz, p in _strata_assignments([list(range(7))], 7)]
@@ -157,7 +157,7 @@ def test_blocked_cluster_matches_brute_force(rng: np.random.Generator) -> None:
     z = np.array([0, 1, 1, 0, 1, 0, 0, 1, 0])
     sizes = [2, 3, 1, 2, 4, 2, 3, 1, 2]
     df = _clustered_rows(rng, clusters, sizes, z)
-    res = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, unit="team")
+    res = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, cluster="team")
     rows = np.repeat(np.arange(9), sizes)
     table = [(zz[rows], p) for zz, p in _strata_assignments([[0, 1, 2, 3], [4, 5, 6, 7, 8]], 9)]
     obs, p = _brute_p(df["y"].to_numpy(), df["t"].to_numpy(), table)
@@ -207,7 +207,7 @@ def test_stepped_wedge_matches_brute_force(rng: np.random.Generator) -> None:
     y = rng.normal(size=rows.size) + 0.3 * period + 0.6 * exposed + rng.normal(size=6)[rows]
     df = pd.DataFrame({"team": np.asarray(clusters)[rows], "period": period, "y": y, "t": exposed})
     res = randomisation_test(
-        df, outcome="y", treatment="t", scheme=scheme, unit="team", period="period"
+        df, outcome="y", treatment="t", scheme=scheme, cluster="team", period="period"
     )
     pdum = np.column_stack([period == k for k in (1, 2, 3)]).astype(float)
     arrangements = set(itertools.permutations([1, 1, 2, 2, 3, 3]))
@@ -234,7 +234,7 @@ def test_rerandomisation_matches_filtered_brute_force(rng: np.random.Generator) 
     t = allowed[7]
     y = x[:, 0] + rng.normal(size=n) + 0.9 * t
     df = pd.DataFrame({"id": ids, "y": y, "t": t})
-    res = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, unit="id")
+    res = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, cluster="id")
     obs, p = _brute_p(y, t, [(z, 1 / len(allowed)) for z in allowed])
     assert res.draws == len(allowed) < 252
     assert res.observed == pytest.approx(obs, abs=TOL)

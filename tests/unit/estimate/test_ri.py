@@ -12,8 +12,10 @@ from scipy import stats
 
 from trialkit._core.rng import RawStream
 from trialkit.errors import EstimationError
-from trialkit.estimate.frequentist import ri_kernels as rk
 from trialkit.estimate.frequentist.ri import RandomisationTest, randomisation_test
+from trialkit.estimate.frequentist.ri import kernels as rk
+from trialkit.estimate.frequentist.ri.pcg64 import chunk_states, raw_words
+from trialkit.estimate.results import ESTIMATE_COLUMNS
 from trialkit.randomise import _counts
 from trialkit.randomise.schemes import (
     BlockedRandomisation,
@@ -50,9 +52,9 @@ def _fast_assignments(scheme: RuleScheme, draws: int, seed: int) -> np.ndarray:
 
 def test_pcg64_stream_is_numpys() -> None:
     for seed in (0, 7, 2**40):
-        state = rk.chunk_states(seed, 1)[0]
+        state = chunk_states(seed, 1)[0]
         expected = np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0,))).random_raw(500)
-        assert np.array_equal(rk.raw_words(state, 500), expected)
+        assert np.array_equal(raw_words(state, 500), expected)
 
 
 def test_fast_sampler_has_the_schemes_joint_distribution() -> None:
@@ -105,14 +107,19 @@ def test_fast_path_and_draw_many_path_agree() -> None:
     df, units = _blocked_trial()
     draws = 20_000
     fast = randomisation_test(
-        df, outcome="y", treatment="t", unit="id", draws=draws, scheme=BlockedRandomisation(units)
+        df,
+        outcome="y",
+        treatment="t",
+        cluster="id",
+        draws=draws,
+        scheme=BlockedRandomisation(units),
     )
     # Rerandomisation that accepts everything redraws the same blocked scheme via draw_many.
     slow = randomisation_test(
         df,
         outcome="y",
         treatment="t",
-        unit="id",
+        cluster="id",
         draws=draws,
         scheme=Rerandomisation(units, threshold=np.inf),
     )
@@ -125,9 +132,9 @@ def test_fast_path_and_draw_many_path_agree() -> None:
 def test_same_seed_same_p_and_seed_matters() -> None:
     df, units = _blocked_trial()
     scheme = BlockedRandomisation(units)
-    a = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, unit="id", seed=5)
-    b = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, unit="id", seed=5)
-    c = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, unit="id", seed=6)
+    a = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, cluster="id", seed=5)
+    b = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, cluster="id", seed=5)
+    c = randomisation_test(df, outcome="y", treatment="t", scheme=scheme, cluster="id", seed=6)
     assert (a.p_value, a.observed, a.null_sample) == (b.p_value, b.observed, b.null_sample)
     assert a.null_sample != c.null_sample
 
@@ -146,7 +153,7 @@ def test_thread_count_does_not_change_results() -> None:
                     outcome="y",
                     treatment="t",
                     scheme=scheme,
-                    unit="id",
+                    cluster="id",
                     draws=3_000,
                     ci_level=0.9,
                 )
@@ -200,22 +207,16 @@ def test_result_fields_frame_and_summary() -> None:
     assert res.mc_se == pytest.approx(np.sqrt(res.p_value * (1 - res.p_value) / 3_000))
     assert len(res.null_sample) == 2_000
     frame = res.to_frame()
-    for col in (
-        "outcome",
-        "term",
-        "estimate",
-        "observed",
-        "p_value",
-        "mc_se",
-        "draws",
-        "exact",
-        "ci_low",
-        "ci_high",
-        "ci_level",
-        "null_sample",
-    ):
+    shared = list(ESTIMATE_COLUMNS)
+    assert list(frame.columns[: len(shared)]) == shared, "the shared tidy columns, in order"
+    for col in ("arm", "p_upper", "p_lower", "mc_se", "draws", "exact", "sharp_null", "ci_kind"):
         assert col in frame.columns, col
-    assert "Monte Carlo" in res.summary() and "1 vs 0" in str(res)
+    assert "null_sample" not in frame.columns, "null samples stay on the result object"
+    row = frame.iloc[0]
+    assert (row["term"], row["arm"]) == ("t", "1"), "term as the regressions', arm apart"
+    assert row["estimate"] == res.observed and row["p_value"] == res.p_value
+    assert np.isnan(row["std_error"]) and row["n_obs"] == len(df)
+    assert "Monte Carlo" in res.summary() and "control arm 0" in str(res)
     with pytest.raises(AttributeError):
         res.draws = 1  # type: ignore[misc]
 
@@ -233,11 +234,17 @@ def test_memory_stays_proportional_to_n_plus_draws() -> None:
     scheme = ClusterRandomisation(Units(ids=np.arange(400), clusters=np.arange(400)))
     z = scheme.draw(RawStream(2))
     df = pd.DataFrame({"team": teams, "t": z[teams], "y": rng.normal(size=teams.size)})
-    randomisation_test(df, outcome="y", treatment="t", scheme=scheme, unit="team", draws=100)
+    randomisation_test(df, outcome="y", treatment="t", scheme=scheme, cluster="team", draws=100)
     tracemalloc.start()
     try:
         res = randomisation_test(
-            df, outcome="y", treatment="t", scheme=scheme, unit="team", draws=50_000, ci_level=0.95
+            df,
+            outcome="y",
+            treatment="t",
+            scheme=scheme,
+            cluster="team",
+            draws=50_000,
+            ci_level=0.95,
         )
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -263,7 +270,7 @@ def test_stepped_wedge_needs_period() -> None:
     df = pd.DataFrame({"team": [0, 1, 2, 3], "y": [1.0, 2, 3, 4], "t": [0, 1, 0, 1]})
     with pytest.raises(EstimationError, match="period"):
         randomisation_test(
-            df, outcome="y", treatment="t", unit="team", scheme=SteppedWedge(units, steps=2)
+            df, outcome="y", treatment="t", cluster="team", scheme=SteppedWedge(units, steps=2)
         )
 
 
@@ -295,11 +302,11 @@ def test_data_that_do_not_fit_the_scheme_are_rejected() -> None:
             outcome="y",
             treatment="t",
             scheme=scheme,
-            unit="id",
+            cluster="id",
         )
     with pytest.raises(EstimationError, match="units the scheme does not have"):
         randomisation_test(
-            df.assign(id=df["id"] + 1000), outcome="y", treatment="t", scheme=scheme, unit="id"
+            df.assign(id=df["id"] + 1000), outcome="y", treatment="t", scheme=scheme, cluster="id"
         )
     with pytest.raises(EstimationError, match="cannot produce"):
         randomisation_test(
@@ -307,9 +314,9 @@ def test_data_that_do_not_fit_the_scheme_are_rejected() -> None:
             outcome="y",
             treatment="t",
             scheme=scheme,
-            unit="id",
+            cluster="id",
         )
-    with pytest.raises(EstimationError, match="pass `unit=`"):
+    with pytest.raises(EstimationError, match="pass `cluster=`"):
         randomisation_test(df.head(30), outcome="y", treatment="t", scheme=scheme)
     unequal = BlockedRandomisation(units, ratios=(2, 1))
     with pytest.raises(EstimationError, match="arms="):
@@ -318,11 +325,11 @@ def test_data_that_do_not_fit_the_scheme_are_rejected() -> None:
             outcome="y",
             treatment="t",
             scheme=unequal,
-            unit="id",
+            cluster="id",
         )
     teams = pd.DataFrame({"team": [1, 1, 2, 2], "y": [1.0, 2, 3, 4], "t": [0, 1, 0, 1]})
     with pytest.raises(EstimationError, match="same randomised unit"):
-        randomisation_test(teams, outcome="y", treatment="t", unit="team")
+        randomisation_test(teams, outcome="y", treatment="t", cluster="team")
 
 
 @pytest.mark.slow
@@ -368,7 +375,7 @@ def test_memory_individual_level_large() -> None:
 
 
 def test_capped_count_matches_the_count_rule() -> None:
-    from trialkit.estimate.frequentist.ri import _count_capped
+    from trialkit.estimate.frequentist.ri.exact import count_capped
 
     rng = np.random.default_rng(0)
     for _ in range(200):
@@ -377,11 +384,11 @@ def test_capped_count_matches_the_count_rule() -> None:
         strata = np.unique(rng.integers(0, 3, size=n), return_inverse=True)[1].astype(np.int64)
         rule = _counts.count_rule(strata, ratios, int(strata.max()) + 1)
         full = _counts.count_assignments(rule)
-        assert _count_capped(rule) == (full if full <= 100_000 else None)
+        assert count_capped(rule) == (full if full <= 100_000 else None)
     pairs = BlockedRandomisation(Units(ids=np.arange(10**5), blocks=np.arange(10**5) // 2))
-    assert _count_capped(pairs.rule) is None  # 2^50000, never formed
+    assert count_capped(pairs.rule) is None  # 2^50000, never formed
     big = _counts.count_rule(np.zeros(10**5, np.int64), (50_000, 50_000), 1)
-    assert _count_capped(big) is None  # C(100000, 50000), a Python integer
+    assert count_capped(big) is None  # C(100000, 50000), a Python integer
 
 
 @pytest.mark.parametrize("covariates", [[], ["x"]])
@@ -389,27 +396,28 @@ def test_compact_fast_path_rebuilds_the_full_sums(covariates: list[str]) -> None
     """Units already numbered treated-first: the lean and the full kernel input agree."""
     import dataclasses
 
-    from trialkit.estimate.frequentist.ri import _sums, setup
+    from trialkit.estimate.frequentist.ri.precompute import precompute
+    from trialkit.estimate.frequentist.ri.redraws import assignment_sums
 
     rng = np.random.default_rng(4)
     n = 40
     df = pd.DataFrame(
         {"y": rng.normal(size=n), "t": (np.arange(n) < 20).astype(int), "x": rng.normal(size=n)}
     )
-    s = setup(
+    s = precompute(
         df,
         outcome="y",
         treatment="t",
         scheme=None,
-        unit=None,
+        cluster=None,
         covariates=tuple(covariates),
         control=None,
         period=None,
         arms=None,
     )
     assert s.compact is not None and s.compact.boundary == 20
-    lean, _, _ = _sums(s, 500, 3)
-    full, _, _ = _sums(dataclasses.replace(s, compact=None), 500, 3)
+    lean, _, _ = assignment_sums(s, 500, 3)
+    full, _, _ = assignment_sums(dataclasses.replace(s, compact=None), 500, 3)
     assert np.allclose(lean, full, rtol=0, atol=1e-9)
 
 
@@ -462,9 +470,9 @@ def test_clustered_data_without_a_scheme_or_unit_is_refused() -> None:
 
     df = pd.DataFrame({"y": [1.0, 2, 3, 4, 5, 6, 7, 8], "t": [0, 0, 1, 1, 0, 0, 1, 1],
                        "cluster": ["a", "a", "b", "b", "c", "c", "d", "d"]})
-    with pytest.raises(EstimationError, match=r"4 randomised clusters .* unit=\"cluster\""):
+    with pytest.raises(EstimationError, match=r"4 randomised clusters .* cluster=\"cluster\""):
         randomisation_test(df, outcome="y", treatment="t")
-    by_cluster = randomisation_test(df, outcome="y", treatment="t", unit="cluster")
+    by_cluster = randomisation_test(df, outcome="y", treatment="t", cluster="cluster")
     assert by_cluster.exact and by_cluster.draws == 6, "4 clusters, 2 treated: 6 splits"
     one_row_each = df.drop_duplicates("cluster")
     assert randomisation_test(one_row_each, outcome="y", treatment="t").draws == 6

@@ -16,7 +16,7 @@ from trialkit.randomise import _counts
 EXACT_LIMIT = 100_000
 
 
-def _count_capped(rule: _counts.CountRule) -> int | None:
+def count_capped(rule: _counts.CountRule) -> int | None:
     """``_counts.count_assignments``, but ``None`` as soon as it exceeds the limit.
 
     Strata of equal size have the same count vectors, so each size is counted once; with

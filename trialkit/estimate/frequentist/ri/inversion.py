@@ -12,14 +12,16 @@ def _tolerance(a: FloatArray, obs: float, tau: float) -> float:
     return 1e-9 * (abs(obs) + abs(tau) + float(np.nanmax(np.abs(a))) + 1e-300)
 
 
-def _p_value(a: FloatArray, c: FloatArray, w: FloatArray | None, obs: float, tau: float) -> float:
+def two_sided_p_value(
+    a: FloatArray, c: FloatArray, w: FloatArray | None, obs: float, tau: float
+) -> float:
     """ri2's two-sided p: probability of ``|a − τc| ≥ |obs − τ|`` (stat − τ = a − τc)."""
     hit = np.abs(a - tau * c) >= abs(obs - tau) - _tolerance(a, obs, tau)
     # Count Monte Carlo hits exactly; exact probabilities may sum to 1 plus rounding.
     return float(np.count_nonzero(hit) / len(a) if w is None else min(1.0, np.sum(w[hit])))
 
 
-def _one_sided(
+def one_sided_p_values(
     a: FloatArray, c: FloatArray, w: FloatArray | None, obs: float, tau: float
 ) -> tuple[float, float]:
     """ri2's upper and lower p: probabilities of ``stat ≥ obs`` and ``stat ≤ obs``.
@@ -34,7 +36,7 @@ def _one_sided(
     return min(1.0, float(np.sum(w[upper]))), min(1.0, float(np.sum(w[lower])))
 
 
-def _interval(
+def inverted_interval(
     a: FloatArray, c: FloatArray, w: FloatArray | None, obs: float, alpha: float
 ) -> tuple[float, float]:
     """Hull of ``{τ : p(τ) > α}``, exactly, by a sweep over each draw's breakpoints.

@@ -1,7 +1,7 @@
 """Compiled kernels for randomisation inference: sums of ``G`` over assignments.
 
-:func:`rule_sums` draws count-rule assignments (the sampler in :mod:`.ri_sampler`, fed by
-the PCG64 streams of :mod:`.ri_pcg64`: a draw depends on the seed and its index only,
+:func:`rule_sums` draws count-rule assignments (the sampler in :mod:`.sampler`, fed by
+the PCG64 streams of :mod:`.pcg64`: a draw depends on the seed and its index only,
 never on how many threads run) and adds each randomisation unit's precomputed row
 ``G[r, arm]`` into the sums of the arm's dummy, so memory is ``O(units + draws)``.
 :func:`table_sums` does the same over given assignments (exact enumeration).
@@ -16,11 +16,8 @@ import numpy as np
 from numba import prange
 from numpy.typing import NDArray
 
-from trialkit.estimate.frequentist.ri_pcg64 import CHUNK as CHUNK
-from trialkit.estimate.frequentist.ri_pcg64 import _bounded32 as _bounded32
-from trialkit.estimate.frequentist.ri_pcg64 import chunk_states as chunk_states
-from trialkit.estimate.frequentist.ri_pcg64 import raw_words as raw_words
-from trialkit.estimate.frequentist.ri_sampler import _rule_sums
+from trialkit.estimate.frequentist.ri.pcg64 import chunk_states
+from trialkit.estimate.frequentist.ri.sampler import rule_sums_kernel
 
 
 def _table_sums_impl(table: Any, G: Any, g_arm: Any, dummy_of: Any, n_dummies: Any) -> Any:
@@ -90,7 +87,7 @@ def rule_sums(
         raise ValueError("the compiled sampler handles fewer than 2³¹ randomisation units")
     order = np.argsort(strata, kind="stable").astype(np.int32)
     offsets = np.searchsorted(strata[order], np.arange(floors.shape[0] + 1)).astype(np.int64)
-    out: NDArray[np.float64] = _rule_sums(
+    out: NDArray[np.float64] = rule_sums_kernel(
         chunk_states(seed, n_draws),
         n_draws,
         order,

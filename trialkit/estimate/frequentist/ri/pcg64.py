@@ -54,22 +54,7 @@ def _step_impl(hi: Any, lo: Any, ihi: Any, ilo: Any) -> Any:
     return s_hi, s_lo, out
 
 
-_step: Any = _jit(_step_impl)
-
-
-def _bounded_impl(hi: Any, lo: Any, ihi: Any, ilo: Any, s: Any) -> Any:
-    """Unbiased integer on ``[0, s)`` by Lemire's method: ``(hi, lo, value)``."""
-    hi, lo, x = _step(hi, lo, ihi, ilo)
-    low = x * s
-    if low < s:
-        threshold = (np.uint64(0) - s) % s
-        while low < threshold:
-            hi, lo, x = _step(hi, lo, ihi, ilo)
-            low = x * s
-    return hi, lo, _mulhi(x, s)
-
-
-_bounded: Any = _jit(_bounded_impl)
+step: Any = _jit(_step_impl)
 
 _LOW32 = np.uint64(0xFFFFFFFF)
 _TWO32 = np.uint64(1 << 32)
@@ -85,7 +70,7 @@ def _bounded32_impl(hi: Any, lo: Any, ihi: Any, ilo: Any, buf: Any, full: Any, s
         if full:
             x, full = buf >> np.uint64(32), False
         else:
-            hi, lo, buf = _step(hi, lo, ihi, ilo)
+            hi, lo, buf = step(hi, lo, ihi, ilo)
             x, full = buf & _LOW32, True
         m = x * s
         low = m & _LOW32
@@ -93,14 +78,14 @@ def _bounded32_impl(hi: Any, lo: Any, ihi: Any, ilo: Any, buf: Any, full: Any, s
             return hi, lo, buf, full, m >> np.uint64(32)
 
 
-_bounded32: Any = _jit(_bounded32_impl)
+bounded32: Any = _jit(_bounded32_impl)
 
 
 def _raw_impl(state: Any, n: Any) -> Any:
     hi, lo, ihi, ilo = state[0], state[1], state[2], state[3]
     out = np.empty(n, dtype=np.uint64)
     for i in range(n):
-        hi, lo, out[i] = _step(hi, lo, ihi, ilo)
+        hi, lo, out[i] = step(hi, lo, ihi, ilo)
     return out
 
 

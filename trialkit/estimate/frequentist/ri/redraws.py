@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from trialkit.estimate.frequentist._design import FloatArray
-from trialkit.estimate.frequentist.ri_exact import EXACT_LIMIT
-from trialkit.estimate.frequentist.ri_setup import Setup
+from trialkit.estimate.frequentist.ri.exact import EXACT_LIMIT
+from trialkit.estimate.frequentist.ri.precompute import Precomputed
 
 #: Largest number of redrawn statistics kept for the report's histogram.
 NULL_SAMPLE_SIZE = 2_000
 
 
-def _coefficients(sums: FloatArray, m: int, p: int, constant: float) -> FloatArray:
+def coefficients(sums: FloatArray, m: int, p: int, constant: float) -> FloatArray:
     """FWL coefficients ``(n, J, m)`` from sums ``(n, J, m + p + 1)`` of ``[MR, Q, 1]``."""
     b, qd, dd = sums[..., :m], sums[..., m : m + p], sums[..., m + p]
     if p == 0:
@@ -30,50 +30,64 @@ def _coefficients(sums: FloatArray, m: int, p: int, constant: float) -> FloatArr
         return coef
 
 
-def _sums(
-    s: Setup, draws: int, seed: int, need_c: bool = True
+def _drawn_by_rule(pre: Precomputed, draws: int, seed: int, need_c: bool) -> FloatArray:
+    """Sums over count-rule draws (the compiled sampler), lean when ``pre.compact``."""
+    from trialkit.estimate.frequentist.ri import kernels
+
+    assert pre.rule is not None
+    rule, lean = pre.rule, pre.compact
+    raw = kernels.rule_sums(
+        seed,
+        draws,
+        strata=rule.strata if lean is None else lean.strata,
+        floors=rule.floors,
+        cum=rule.cum,
+        total=sum(rule.ratios),
+        arm_order=pre.arm_order,
+        G=pre.group_sums if lean is None else lean.group_sums,
+        g_arm=pre.g_arm,
+        dummy_of=pre.dummy_of,
+        n_dummies=pre.n_dummies,
+        boundary=0 if lean is None or not need_c else lean.boundary,
+    )
+    return raw[..., :-2] if lean is None else lean.rebuild(raw, pre.constant_basis)
+
+
+def _drawn_by_scheme(pre: Precomputed, draws: int, seed: int) -> FloatArray:
+    """Sums over assignments the scheme draws itself (no count rule)."""
+    from trialkit._core.rng import RawStream
+    from trialkit.estimate.frequentist.ri import kernels
+
+    assert pre.scheme is not None
+    parts = [
+        kernels.table_sums(batch, pre.group_sums, pre.g_arm, pre.dummy_of, pre.n_dummies)
+        for batch in pre.scheme.draw_many(RawStream(seed), draws)
+    ]
+    return np.concatenate(parts, axis=0)
+
+
+def assignment_sums(
+    pre: Precomputed, draws: int, seed: int, need_c: bool = True
 ) -> tuple[FloatArray, FloatArray | None, bool]:
-    """Per-assignment sums and probabilities (``None``: equally likely Monte Carlo draws).
+    """Per-assignment sums, their probabilities (``None``: equally likely Monte Carlo
+    draws) and whether every assignment was enumerated.
 
     Without ``need_c`` (no sharp null, no interval) the lean fast path skips the sums of
     ``M·T_obs``; their column is then meaningless and must not be used.
     """
-    from trialkit.estimate.frequentist import ri_kernels as rk
-
-    total = s.count()
+    total = pre.count()
     if total is not None and total <= EXACT_LIMIT:
-        table, prob = s.enumerate()
-        return rk.table_sums(table, s.G, s.g_arm, s.dummy_of, s.n_dummies), prob, True
-    if s.rule is not None:
-        rule, c = s.rule, s.compact
-        raw = rk.rule_sums(
-            seed,
-            draws,
-            strata=rule.strata if c is None else c.strata,
-            floors=rule.floors,
-            cum=rule.cum,
-            total=sum(rule.ratios),
-            arm_order=s.arm_order,
-            G=s.G if c is None else c.G,
-            g_arm=s.g_arm,
-            dummy_of=s.dummy_of,
-            n_dummies=s.n_dummies,
-            boundary=0 if c is None or not need_c else c.boundary,
-        )
-        sums = raw[..., :-2] if c is None else c.rebuild(raw, s.constant_basis)
-    else:
-        assert s.scheme is not None
-        from trialkit._core.rng import RawStream
+        from trialkit.estimate.frequentist.ri import kernels
 
-        parts = [
-            rk.table_sums(batch, s.G, s.g_arm, s.dummy_of, s.n_dummies)
-            for batch in s.scheme.draw_many(RawStream(seed), draws)
-        ]
-        sums = np.concatenate(parts, axis=0)
-    return sums, None, False
+        table, prob = pre.enumerate()
+        sums = kernels.table_sums(table, pre.group_sums, pre.g_arm, pre.dummy_of, pre.n_dummies)
+        return sums, prob, True
+    if pre.rule is not None:
+        return _drawn_by_rule(pre, draws, seed, need_c), None, False
+    return _drawn_by_scheme(pre, draws, seed), None, False
 
 
-def _null_sample(values: FloatArray, w: FloatArray | None, seed: int) -> tuple[float, ...]:
+def null_sample(values: FloatArray, w: FloatArray | None, seed: int) -> tuple[float, ...]:
     """The first 2,000 Monte Carlo statistics, or 2,000 drawn by probability when exact."""
     if w is not None:
         keep = np.isfinite(values)

@@ -8,22 +8,23 @@ randomisation unit's precomputed row ``G[r, arm]`` is added into the sums of the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numba
 import numpy as np
 from numba import prange
 
-from trialkit.estimate.frequentist.ri_pcg64 import CHUNK, _bounded32, _step
+from trialkit.estimate.frequentist.ri.pcg64 import CHUNK, bounded32, step
 
 _jit = numba.njit(cache=True, nogil=True)
 
 
-def _count_draw(
+def _count_draw_impl(
     hi: Any, lo: Any, ihi: Any, ilo: Any, s: Any, floors: Any, cum: Any, total: Any, counts: Any
 ) -> Any:
     """Arm counts of stratum ``s`` from one raw word (``_counts.counts``, one stratum)."""
-    hi, lo, word = _step(hi, lo, ihi, ilo)
+    hi, lo, word = step(hi, lo, ihi, ilo)
     u = np.int64(word % np.uint64(total))
     prev = -((u - cum[s, 0]) // total)
     for k in range(floors.shape[1]):
@@ -33,110 +34,125 @@ def _count_draw(
     return hi, lo
 
 
-_count_draw_j: Any = _jit(_count_draw)
+_count_draw: Any = _jit(_count_draw_impl)
 
 
-def _chunk_impl(
+def _add_arm_impl(
     out: Any,
-    d0: Any,
-    d1: Any,
-    state: Any,
-    members: Any,
-    offsets: Any,
-    floors: Any,
-    cum: Any,
-    total: Any,
-    arm_order: Any,
+    d: Any,
+    dj: Any,
+    pos: Any,
+    stop: Any,
+    by_value: Any,
+    shuffled: Any,
+    flags: Any,
+    work: Any,
     G: Any,
-    g_arm: Any,
-    dummy_of: Any,
+    layer: Any,
     boundary: Any,
-) -> None:
-    """Draws ``d0 … d1 − 1`` from one stream (a plain function: LLVM optimises it fully)."""
-    n_arms, width = floors.shape[1], G.shape[2]
-    hi, lo, ihi, ilo = state[0], state[1], state[2], state[3]
-    buf, full = np.uint64(0), False
-    work = members.copy()
-    counts = np.empty(n_arms, dtype=np.int64)
-    for d in range(d0, d1):
-        for s in range(offsets.shape[0] - 1):
-            hi, lo = _count_draw_j(hi, lo, ihi, ilo, s, floors, cum, total, counts)
-            first, n_s = offsets[s], offsets[s + 1] - offsets[s]
-            for i in range(n_s - counts[arm_order[n_arms - 1]]):
-                hi, lo, buf, full, j = _bounded32(hi, lo, ihi, ilo, buf, full, np.uint64(n_s - i))
-                a, b = first + i, first + i + np.int64(j)
-                work[a], work[b] = work[b], work[a]
-            pos = first
-            for q in range(n_arms):
-                arm = arm_order[q]
-                dj, ga, stop = dummy_of[arm], g_arm[arm], pos + counts[arm]
-                if dj >= 0:
-                    below = 0
-                    for i in range(pos, stop):
-                        r = work[i]
-                        below += r < boundary
-                        for w in range(width):
-                            out[d, dj, w] += G[r, ga, w]
-                    out[d, dj, width] += counts[arm]
-                    out[d, dj, width + 1] += below
-                pos = stop
+) -> Any:
+    """Add the units at positions ``pos … stop − 1`` into draw ``d``'s sums of dummy ``dj``.
 
-
-_chunk: Any = _jit(_chunk_impl)
-
-
-def _chunk_values_impl(
-    out: Any,
-    d0: Any,
-    d1: Any,
-    state: Any,
-    members: Any,
-    offsets: Any,
-    floors: Any,
-    cum: Any,
-    total: Any,
-    arm_order: Any,
-    values: Any,
-    dummy_of: Any,
-    boundary: Any,
-) -> None:
-    """As :func:`_chunk_impl` for one column per unit, shuffling the values themselves.
-
-    The same draws (the same stream, counts and swaps), but the selected values then lie
-    side by side, so no scattered reads; the flags ``unit < boundary`` move with them.
+    Returns how many of them are numbered below ``boundary``. By value the shuffled values
+    and flags are read in place; by unit, each unit's row of ``G``'s ``layer``.
     """
-    n_arms = floors.shape[1]
-    hi, lo, ihi, ilo = state[0], state[1], state[2], state[3]
-    buf, full = np.uint64(0), False
-    wv = values[members]
-    wf = (members < boundary).astype(np.int8)
-    counts = np.empty(n_arms, dtype=np.int64)
-    for d in range(d0, d1):
-        for s in range(offsets.shape[0] - 1):
-            hi, lo = _count_draw_j(hi, lo, ihi, ilo, s, floors, cum, total, counts)
-            first, n_s = offsets[s], offsets[s + 1] - offsets[s]
-            for i in range(n_s - counts[arm_order[n_arms - 1]]):
-                hi, lo, buf, full, j = _bounded32(hi, lo, ihi, ilo, buf, full, np.uint64(n_s - i))
-                a, b = first + i, first + i + np.int64(j)
-                wv[a], wv[b] = wv[b], wv[a]
-                if boundary > 0:  # flags are only needed for a sharp null or an interval
-                    wf[a], wf[b] = wf[b], wf[a]
-            pos = first
-            for q in range(n_arms):
-                arm = arm_order[q]
-                dj, stop = dummy_of[arm], pos + counts[arm]
-                if dj >= 0:
-                    acc, below = 0.0, 0
-                    for i in range(pos, stop):
-                        acc += wv[i]
-                        below += wf[i]
-                    out[d, dj, 0] += acc
-                    out[d, dj, 1] += counts[arm]
-                    out[d, dj, 2] += below
-                pos = stop
+    below = 0
+    if by_value:
+        acc = 0.0
+        for i in range(pos, stop):
+            acc += shuffled[i]
+            below += flags[i]
+        out[d, dj, 0] += acc
+        return below
+    for i in range(pos, stop):
+        r = work[i]
+        below += r < boundary
+        for w in range(G.shape[2]):
+            out[d, dj, w] += G[r, layer, w]
+    return below
 
 
-_chunk_values: Any = _jit(_chunk_values_impl)
+_add_arm: Any = numba.njit(cache=True, nogil=True, inline="always")(_add_arm_impl)
+
+
+def _chunk_kernel(by_value: bool) -> Callable[..., None]:
+    """The draws of one stream; ``by_value`` is fixed when compiled (one kernel, two builds).
+
+    By unit (``by_value=False``) the units' numbers are shuffled and each selected unit's
+    row ``G[r, g_arm[arm]]`` is read. By value (one layer of one column) the values
+    themselves are shuffled, with the flags ``unit < boundary`` beside them, so the
+    selected values lie side by side and are read without scattered loads. Both make the
+    same draws (the same stream, counts and swaps) and write the same sums
+    ``[Σ G…, count, below]``.
+    """
+
+    def chunk(
+        out: Any,
+        d0: Any,
+        d1: Any,
+        state: Any,
+        members: Any,
+        offsets: Any,
+        floors: Any,
+        cum: Any,
+        total: Any,
+        arm_order: Any,
+        G: Any,
+        values: Any,
+        g_arm: Any,
+        dummy_of: Any,
+        boundary: Any,
+    ) -> None:
+        n_arms, width = floors.shape[1], G.shape[2]
+        hi, lo, ihi, ilo = state[0], state[1], state[2], state[3]
+        buf, full = np.uint64(0), False
+        work = members[:0].copy() if by_value else members.copy()
+        shuffled = values[members] if by_value else values[:0].copy()
+        flags = (members < boundary).astype(np.int8) if by_value else np.empty(0, np.int8)
+        counts = np.empty(n_arms, dtype=np.int64)
+        for d in range(d0, d1):
+            for s in range(offsets.shape[0] - 1):
+                hi, lo = _count_draw(hi, lo, ihi, ilo, s, floors, cum, total, counts)
+                first, n_s = offsets[s], offsets[s + 1] - offsets[s]
+                for i in range(n_s - counts[arm_order[n_arms - 1]]):
+                    hi, lo, buf, full, j = bounded32(
+                        hi, lo, ihi, ilo, buf, full, np.uint64(n_s - i)
+                    )
+                    a, b = first + i, first + i + np.int64(j)
+                    if not by_value:
+                        work[a], work[b] = work[b], work[a]
+                    else:
+                        shuffled[a], shuffled[b] = shuffled[b], shuffled[a]
+                        if boundary > 0:  # flags are only needed for a sharp null or an interval
+                            flags[a], flags[b] = flags[b], flags[a]
+                pos = first
+                for q in range(n_arms):
+                    arm = arm_order[q]
+                    dj, stop = dummy_of[arm], pos + counts[arm]
+                    if dj >= 0:
+                        below = _add_arm(
+                            out,
+                            d,
+                            dj,
+                            pos,
+                            stop,
+                            by_value,
+                            shuffled,
+                            flags,
+                            work,
+                            G,
+                            g_arm[arm],
+                            boundary,
+                        )
+                        out[d, dj, width] += counts[arm]
+                        out[d, dj, width + 1] += below
+                    pos = stop
+
+    return chunk
+
+
+_chunk_by_unit: Any = _jit(_chunk_kernel(by_value=False))
+_chunk_by_value: Any = _jit(_chunk_kernel(by_value=True))
 
 
 def _rule_sums_impl(
@@ -159,40 +175,14 @@ def _rule_sums_impl(
     values = np.ascontiguousarray(G[:, 0, 0])
     for c in prange(states.shape[0]):
         d0, d1 = c * CHUNK, min((c + 1) * CHUNK, n_draws)
+        args = (members, offsets, floors, cum, total, arm_order, G, values, g_arm, dummy_of)
         if by_value:
-            _chunk_values(
-                out,
-                d0,
-                d1,
-                states[c],
-                members,
-                offsets,
-                floors,
-                cum,
-                total,
-                arm_order,
-                values,
-                dummy_of,
-                boundary,
-            )
+            _chunk_by_value(out, d0, d1, states[c], *args, boundary)
         else:
-            _chunk(
-                out,
-                d0,
-                d1,
-                states[c],
-                members,
-                offsets,
-                floors,
-                cum,
-                total,
-                arm_order,
-                G,
-                g_arm,
-                dummy_of,
-                boundary,
-            )
+            _chunk_by_unit(out, d0, d1, states[c], *args, boundary)
     return out
 
 
-_rule_sums: Any = numba.njit(cache=True, nogil=True, parallel=True)(_rule_sums_impl)
+#: Sums ``(n_draws, n_dummies, width + 2)`` of ``G`` over count-rule draws (see
+#: :func:`trialkit.estimate.frequentist.ri.kernels.rule_sums`).
+rule_sums_kernel: Any = numba.njit(cache=True, nogil=True, parallel=True)(_rule_sums_impl)
