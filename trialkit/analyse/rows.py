@@ -12,11 +12,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from trialkit.protocol.vocabulary import FamilyKind
+from trialkit.estimate.verdicts import Verdict
+from trialkit.protocol.vocabulary import DecisionEvent, EstimandType, FamilyKind
 
 Number = float | None
-Estimand = Literal["ITT", "CACE"]
-Verdict = Literal["benefit", "harm", "unclear"]
 
 
 class Row(BaseModel):
@@ -40,7 +39,7 @@ class EstimateRow(Row):
     outcome: str
     arm: str
     versus: str
-    estimand: Estimand
+    estimand: EstimandType
     estimator: str
     term: str
     estimate: float
@@ -278,7 +277,7 @@ class ConditionRow(Row):
 
     outcome: str
     arm: str
-    event: Literal["benefit", "at_least_mid", "harm"]
+    event: DecisionEvent
     margin: float
     probability: float
     bound: Literal["at_least", "at_most"]

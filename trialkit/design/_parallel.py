@@ -27,14 +27,15 @@ from trialkit.design._checks import (
 )
 from trialkit.design._engine import Adjustment, Distribution, MdeMethod, Problem, comparison_alpha
 from trialkit.design.outcomes import BinaryOutcome, ContinuousOutcome, Outcome, result_fields
-from trialkit.design.results import DesignKind, PowerResult, SolveFor
+from trialkit.design.results import PowerResult, SolveFor
+from trialkit.protocol.vocabulary import DesignType
 
 
 @dataclass(frozen=True, slots=True)
 class Parallel:
     """Validated inputs of a parallel design, apart from the three unknowns."""
 
-    design: DesignKind
+    design: DesignType
     outcome: Outcome
     icc: float
     cv: float
@@ -245,7 +246,7 @@ def describe_test(outcome: Outcome, *, normal: bool) -> str:
 def make(
     func: str,
     *,
-    design: DesignKind,
+    design: DesignType,
     outcome: Outcome,
     icc: float = 0.0,
     cv: float = 0.0,

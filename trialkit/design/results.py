@@ -9,8 +9,8 @@ import pandas as pd
 
 from trialkit.design._engine import Adjustment, MdeMethod
 from trialkit.design.outcomes import BinaryMethod, OutcomeKind
+from trialkit.protocol.vocabulary import DesignType
 
-DesignKind = Literal["individual", "cluster", "stepped_wedge"]
 SolveFor = Literal["power", "effect", "n", "clusters", "cluster_size"]
 
 
@@ -85,7 +85,7 @@ class PowerResult:
         Expected events in the comparison (survival outcomes), ``None`` otherwise.
     """
 
-    design: DesignKind
+    design: DesignType
     outcome: OutcomeKind
     solved_for: SolveFor
     power: float

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from scipy import special
 
 from trialkit.diagnose.fabricate import _covariate, _outcome_values, _sizes, draw_exposure
+from trialkit.estimate.frequentist.plan_estimators import plan_estimator
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Assumptions, Outcome
 from trialkit.randomise import Scheme, declare
@@ -79,7 +80,7 @@ def compile_design(protocol: Protocol, units: pd.DataFrame) -> SimulationDesign:
 def batch_problem(protocol: Protocol, outcome: Outcome) -> str | None:
     """Why ``outcome`` cannot take the batched path (``None`` when it can)."""
     plan = protocol.analysis.frequentist
-    if plan.estimator not in ("ols", "lin"):
+    if not plan_estimator(plan.estimator).batched:
         return f"estimator `{plan.estimator}`"
     if plan.se_type not in ("auto", "HC2", "CR2"):
         return f"se_type `{plan.se_type}`"

@@ -18,6 +18,7 @@ from trialkit.diagnose.generate import (
     SimulationDesign,
     draw_outcome,
 )
+from trialkit.estimate.frequentist.plan_estimators import RefitModel, plan_estimator
 from trialkit.protocol.outcomes import Outcome
 
 
@@ -64,17 +65,17 @@ def design_arrays(
             np.broadcast_to((design.blocks == b)[None, :, None], (s, n, m)).astype(float)
             for b in range(1, int(design.blocks.max()) + 1)
         ]
-    x = _matrix(p.analysis.frequentist.estimator, t, z, draw.mask)
+    x = _matrix(plan_estimator(p.analysis.frequentist.estimator).refit, t, z, draw.mask)
     return _by_cluster(design, x, draw.y, draw.mask)
 
 
 def _matrix(
-    estimator: str, t: FloatArray, z: list[FloatArray], mask: NDArray[np.bool_]
+    model: RefitModel, t: FloatArray, z: list[FloatArray], mask: NDArray[np.bool_]
 ) -> FloatArray:
     """``[1, T, Z]`` (ols) or ``[1, T, Zc, T Zc]`` (lin), zero on unobserved rows."""
     s, n, m = t.shape
     p = len(z)
-    lin = estimator == "lin"
+    lin = model == "lin"
     x = np.empty((s, n * m, 2 + p * (2 if lin else 1)))
     x[..., 0] = 1.0
     x[..., 1] = t.reshape(s, -1)

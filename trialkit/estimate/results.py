@@ -11,6 +11,25 @@ from dataclasses import asdict, dataclass, fields
 import pandas as pd
 
 from trialkit._core.provenance import Provenance
+from trialkit.errors import EstimationError
+
+#: Columns every estimator's ``to_frame()`` has, identical in name and meaning: the
+#: outcome, estimand and estimator; the term and the treated ``arm`` it compares with control
+#: (empty for a coefficient that is not an arm's effect); the point estimate; the interval
+#: for the estimand and its level; the observations used. Estimators add their own columns
+#: (``std_error`` and ``p_value`` for regressions, posterior probabilities for Bayes).
+SHARED_COLUMNS: tuple[str, ...] = (
+    "outcome",
+    "estimand",
+    "estimator",
+    "term",
+    "arm",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "ci_level",
+    "n_obs",
+)
 
 #: Columns of :meth:`EstimateTable.to_frame`, in order.
 ESTIMATE_COLUMNS: tuple[str, ...] = (
@@ -18,6 +37,7 @@ ESTIMATE_COLUMNS: tuple[str, ...] = (
     "estimand",
     "estimator",
     "term",
+    "arm",
     "estimate",
     "std_error",
     "statistic",
@@ -32,6 +52,15 @@ ESTIMATE_COLUMNS: tuple[str, ...] = (
 )
 
 
+def check_ci_level(ci_level: float) -> float:
+    """Reject a confidence level outside (0, 1) (scikit-learn's message template)."""
+    if not 0.0 < float(ci_level) < 1.0:
+        raise EstimationError(
+            f"The 'ci_level' parameter must be in (0, 1). Got {ci_level!r} instead."
+        )
+    return float(ci_level)
+
+
 @dataclass(frozen=True, slots=True)
 class Estimate:
     """One estimated quantity (a treatment effect, a coefficient, an index) with inference.
@@ -42,7 +71,7 @@ class Estimate:
         The outcome's name.
     term
         The coefficient; for a treatment arm, the treatment column's name (two arms) or
-        ``"<column>[<arm>]"`` (several arms), so the arm is recognisable.
+        ``"<column>[<arm>]"`` (several arms).
     estimate, std_error, statistic, df, p_value
         Point estimate, standard error, t statistic, degrees of freedom and two-sided p-value.
     ci_low, ci_high, ci_level
@@ -53,6 +82,9 @@ class Estimate:
         The estimand (``"ITT"``, ``"CACE"``, ...) and the estimator's name.
     n_obs, n_clusters
         Observations used and clusters (``None`` without clustering).
+    arm
+        The treated arm whose effect against control this is (its label as text);
+        ``None`` for a coefficient that is not an arm's effect.
     """
 
     outcome: str
@@ -70,6 +102,7 @@ class Estimate:
     n_clusters: int | None = None
     estimand: str = "ITT"
     estimator: str = ""
+    arm: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

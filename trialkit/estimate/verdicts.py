@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from trialkit.protocol.vocabulary import Direction
+
 Verdict = Literal["benefit", "harm", "unclear"]
-Direction = Literal["higher_is_better", "lower_is_better"]
 
 
 def _good(estimate: float, direction: Direction) -> bool:

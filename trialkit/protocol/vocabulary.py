@@ -38,7 +38,10 @@ MultiplicityMethod = Literal["none", "holm", "bh", "westfall_young"]
 IndexMethod = Literal["none", "anderson", "kling"]
 EstimandType = Literal["ITT", "CACE"]
 EstimatorName = Literal["difference_in_means", "ols", "lin"]
-SeType = Literal["auto", "classical", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2", "CR3"]
+#: Covariance estimators of the frequentist estimators (``se_type``).
+VcovType = Literal["classical", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2", "CR3"]
+#: The plan's ``se_type``: a covariance estimator, or ``auto`` (HC2, or CR2 when clustered).
+SeType = Literal["auto", VcovType]
 #: Degrees of freedom of HC2 intervals: Bell–McCaffrey (Imbens & Kolesár 2016), or N − k
 #: (estimatr's ``lm_robust``). Other standard errors keep their own df.
 DfMethod = Literal["bell_mccaffrey", "residual"]

@@ -11,6 +11,7 @@ from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
 
 from trialkit.estimate.frequentist.few_clusters import FEW_CLUSTERS
+from trialkit.estimate.frequentist.plan_estimators import plan_estimator
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
 from trialkit.report.phrases import rules_words
@@ -30,11 +31,6 @@ _INDEX = {
     "none": "No summary index",
     "anderson": "Anderson (2008) inverse-covariance weighted index of standardised outcomes",
     "kling": "Kling, Liebman and Katz (2007) mean of standardised outcomes",
-}
-_ESTIMATOR = {
-    "difference_in_means": "Difference in means between arms",
-    "ols": "Least squares regression on arm indicators and baseline covariates",
-    "lin": "Lin (2013) regression: arm indicators interacted with centred baseline covariates",
 }
 _MISSING = {
     "complete_case": "Complete-case analysis: rows missing the outcome or a covariate are "
@@ -382,7 +378,7 @@ def plan_context(
             for f in protocol.families
         ],
         "assumptions": _assumption_rows(protocol),
-        "estimator": _ESTIMATOR[protocol.analysis.frequentist.estimator],
+        "estimator": plan_estimator(protocol.analysis.frequentist.estimator).wording,
         "se_text": _se_text(protocol),
         "missing_text": _MISSING[protocol.analysis.frequentist.missing_data],
         "priors": _priors(protocol),

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trialkit.estimate.frequentist.indices import Direction, anderson_index, klk_index
+from trialkit.estimate.frequentist.indices import anderson_index, klk_index
+from trialkit.protocol.vocabulary import Direction
 
 
 def _simulate(seed: int, n: int = 400) -> pd.DataFrame:

@@ -12,8 +12,8 @@ import pytest
 from trialkit.errors import EstimationError
 from trialkit.estimate import difference_in_means, iv, lin, ols
 from trialkit.estimate.frequentist.binary import binary_effect
-from trialkit.estimate.frequentist.vcov import VcovType
 from trialkit.estimate.results import ESTIMATE_COLUMNS
+from trialkit.protocol.vocabulary import VcovType
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ import pytest
 from trialkit.estimate import ols
 from trialkit.estimate.frequentist import lstsq
 from trialkit.estimate.frequentist.lstsq import fit_lstsq
-from trialkit.estimate.frequentist.vcov import VCOV_TYPES, Clusters, VcovType, compute_vcov
+from trialkit.estimate.frequentist.vcov import VCOV_TYPES, Clusters, compute_vcov
+from trialkit.protocol.vocabulary import VcovType
 
 
 @pytest.fixture(scope="module")

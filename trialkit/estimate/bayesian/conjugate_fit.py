@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from trialkit._core.provenance import Provenance
+from trialkit.protocol.vocabulary import Direction
 
 from .conjugate_binary import BetaBinomialResult, DifferencePosterior, beta_binomial
 from .diagnostics import diagnose
@@ -24,7 +25,6 @@ from .results import BayesianFit
 from .summarise import (
     CI_KIND,
     CI_LEVEL,
-    Direction,
     Thresholds,
     as_rope,
     describe_draws,
@@ -144,7 +144,8 @@ def _frame(
                        {**describe_draws(x), **tail_probabilities(x, thresholds, natural=False)})
             records.append({
                 "outcome": res.outcome, "estimand": "ITT", "estimator": "bayes_beta_binomial",
-                "term": term, "scale": name, **summary, "ci_level": CI_LEVEL,
+                "term": term, "arm": str(res.arms[1 + i].arm), "scale": name, **summary,
+                "ci_level": CI_LEVEL,
                 "ci_kind": CI_KIND, "r_hat": d.get("r_hat", np.nan),
                 "ess_bulk": d.get("ess_bulk", np.nan), "ess_tail": d.get("ess_tail", np.nan),
                 "n_obs": n_obs, "n_clusters": None, "direction": thresholds.direction,

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from trialkit.errors import EstimationError
+from trialkit.protocol.vocabulary import DecisionEvent
 
 from .results import BayesianFit
 from .summarise import CI_LEVEL, describe_draws
-
-Event = Literal["benefit", "at_least_mid", "harm"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +51,7 @@ class DecisionResult:
 
 
 def _event_probability(
-    fit: BayesianFit, term: str, event: Event, margin: float | None
+    fit: BayesianFit, term: str, event: DecisionEvent, margin: float | None
 ) -> tuple[float, float]:
     th = fit.thresholds
     d = th.sign * fit.draws(term)
@@ -78,10 +77,10 @@ def _condition(spec: Mapping[str, Any], fits: Mapping[str, BayesianFit]) -> list
             f"Decision rule names outcome {outcome!r}, which was not fitted; "
             f"fitted: {sorted(fits)}."
         )
-    if event not in get_args(Event):
+    if event not in get_args(DecisionEvent):
         raise EstimationError(
             f"The 'event' of a decision condition must be one of "
-            f"{get_args(Event)}. Got {event!r} instead."
+            f"{get_args(DecisionEvent)}. Got {event!r} instead."
         )
     if ("at_least" in spec) == ("at_most" in spec):
         raise EstimationError(

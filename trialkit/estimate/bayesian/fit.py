@@ -21,6 +21,8 @@ import pandas as pd
 
 from trialkit._core.provenance import Provenance
 from trialkit.errors import EstimationError
+from trialkit.estimate.results import check_ci_level
+from trialkit.protocol.vocabulary import Direction, PriorDefault
 
 from . import density
 from .compile import compile_for_nutpie, compile_kernels, kernels_available
@@ -28,12 +30,11 @@ from .design import DesignData, Family, prepare
 from .diagnostics import diagnose
 from .models import Parametrisation, build_model, scales
 from .natural import natural_effects
-from .priors import ModelPriors, Prior, PriorKind, effect_prior, model_priors, outcome_scale
+from .priors import ModelPriors, Prior, effect_prior, model_priors, outcome_scale
 from .results import BayesianFit
 from .summarise import (
     CI_KIND,
     CI_LEVEL,
-    Direction,
     Thresholds,
     as_rope,
     describe_draws,
@@ -58,7 +59,7 @@ def _design(
     period: str | None,
     control: str | None,
     family: Family,
-    prior: Prior | PriorKind | None,
+    prior: Prior | PriorDefault | None,
     outcome_range: tuple[float, float] | None,
     mid: float | None,
 ) -> tuple[DesignData, ModelPriors]:
@@ -192,7 +193,8 @@ def _sample_model(model: pm.Model, sampler: Sampler, settings: _Settings) -> tup
 
 
 def _rows(
-    data: DesignData, family: Family, idata: Any, thresholds: Thresholds, diag_table: pd.DataFrame
+    data: DesignData, family: Family, idata: Any, thresholds: Thresholds, diag_table: pd.DataFrame,
+    ci_level: float,
 ) -> pd.DataFrame:
     records = []
     for sc in scales(family):
@@ -208,9 +210,10 @@ def _rows(
                     "estimand": "ITT",
                     "estimator": f"bayes_{family}",
                     "term": term,
+                    "arm": data.arms[i],
                     "scale": sc.name,
-                    **describe_draws(x),
-                    "ci_level": CI_LEVEL,
+                    **describe_draws(x, ci_level),
+                    "ci_level": ci_level,
                     "ci_kind": CI_KIND,
                     **tail_probabilities(x, thresholds, null=sc.null, natural=sc.natural),
                     "r_hat": d.get("r_hat", np.nan),
@@ -231,7 +234,7 @@ def _rows(
 
 
 def bayes(
-    df: pd.DataFrame,
+    data: pd.DataFrame,
     outcome: str,
     treatment: str,
     *,
@@ -241,7 +244,7 @@ def bayes(
     period: str | None = None,
     control: str | None = None,
     family: Family = "normal",
-    prior: Prior | PriorKind | None = None,
+    prior: Prior | PriorDefault | None = None,
     outcome_range: tuple[float, float] | None = None,
     draws: int = 1000,
     tune: int = 1000,
@@ -256,12 +259,13 @@ def bayes(
     target_accept: float = 0.8,
     progressbar: bool = False,
     backend: Backend = "kernels",
+    ci_level: float = CI_LEVEL,
 ) -> BayesianFit:
     """Estimate treatment effects on one outcome with a Bayesian regression.
 
     Parameters
     ----------
-    df
+    data
         One row per unit (and period, for stepped-wedge designs).
     outcome, treatment
         Column names. The control arm is ``control``, or ``0``/``False``/``"control"``
@@ -290,11 +294,13 @@ def bayes(
         With nutpie: ``"kernels"`` (default) evaluates the log density with trialkit's
         compiled kernels, ``"pytensor"`` compiles the PyMC model's graph (the same density;
         several times slower to compile). PyMC's NUTS always uses the PyMC model.
+    ci_level
+        Level of the equal-tailed credible intervals (default 0.95).
 
     Returns
     -------
     BayesianFit
-        Rows with posterior mean, median, SD, 95 % equal-tailed interval, probabilities
+        Rows with posterior mean, median, SD, equal-tailed interval at ``ci_level``, probabilities
         and per-term R-hat/ESS; ``idata``; ``diagnostics`` (check ``passed``).
 
     Raises
@@ -308,13 +314,14 @@ def bayes(
     >>> fit = bayes(df, "y", "arm", cluster="team", mid=0.2)  # doctest: +SKIP
     >>> fit.to_frame()[["term", "mean", "ci_low", "ci_high", "p_benefit"]]  # doctest: +SKIP
     """
+    ci_level = check_ci_level(ci_level)
     if direction not in get_args(Direction):
         raise EstimationError(
             f"The 'direction' parameter must be one of {get_args(Direction)}. "
             f"Got {direction!r} instead."
         )
-    data, priors = _design(
-        df,
+    design, priors = _design(
+        data,
         outcome,
         treatment,
         covariates=covariates,
@@ -328,7 +335,7 @@ def bayes(
         mid=mid,
     )
     idata, used, free = _fit(
-        data,
+        design,
         family,
         priors,
         parametrisation,
@@ -336,7 +343,7 @@ def bayes(
         backend=backend,
         settings=_Settings(draws, tune, chains, seed, target_accept, progressbar),
     )
-    extra = natural_effects(idata.posterior, data, family)
+    extra = natural_effects(idata.posterior, design, family)
     if extra:
         idata.posterior = idata.posterior.assign(
             {k: (("chain", "draw", "term"), v) for k, v in extra.items()}
@@ -349,9 +356,9 @@ def bayes(
     return BayesianFit(
         outcome=outcome,
         family=family,
-        terms=data.terms,
-        arms=data.arms,
-        control=data.control,
+        terms=design.terms,
+        arms=design.arms,
+        control=design.control,
         scales=tuple(s.name for s in scales(family)),
         idata=idata,
         diagnostics=diagnostics,
@@ -360,7 +367,7 @@ def bayes(
         thresholds=thresholds,
         sampler=used,
         provenance=Provenance(seed=seed),
-        frame=_rows(data, family, idata, thresholds, diagnostics.table),
+        frame=_rows(design, family, idata, thresholds, diagnostics.table, ci_level),
     )
 
 
@@ -375,7 +382,7 @@ def prior_predictive(
     period: str | None = None,
     control: str | None = None,
     family: Family = "normal",
-    prior: Prior | PriorKind | None = None,
+    prior: Prior | PriorDefault | None = None,
     outcome_range: tuple[float, float] | None = None,
     mid: float | None = None,
     draws: int = 500,

@@ -155,7 +155,7 @@ def _fit_one(
     return _bayes_with_retry(
         outcome.name,
         notes,
-        df=complete,
+        data=complete,
         outcome=outcome.data_column,
         treatment="arm",
         control=protocol.control.id,
@@ -200,7 +200,7 @@ def _fit_survival(protocol: Protocol, frame: pd.DataFrame, outcome: Outcome,
         "hazard-odds ratio, and P(benefit) the chance of fewer events.")
     fewer = "lower_is_better" if outcome.direction == "higher_is_better" else "higher_is_better"
     return _bayes_with_retry(
-        outcome.name, notes, df=periods, outcome=outcome.name, treatment="arm",
+        outcome.name, notes, data=periods, outcome=outcome.name, treatment="arm",
         control=protocol.control.id, family="logistic",
         prior=protocol.analysis.bayesian.default_prior, outcome_range=None, direction=fewer,
         mid=None, rope=None, **(cols | {"period": INTERVAL}), **settings)

@@ -27,17 +27,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import numpy as np
 from scipy import stats
 
 from trialkit.errors import EstimationError
+from trialkit.protocol.vocabulary import PriorDefault, PriorDistribution
 
 from .design import DesignData, Family
 
-PriorDistribution = Literal["normal", "student_t"]
-PriorKind = Literal["weakly_informative", "sceptical"]
 LINK_FAMILIES: frozenset[str] = frozenset(
     {"logistic", "ordered_logistic", "poisson", "negative_binomial"}
 )
@@ -174,7 +173,7 @@ def _natural_to_link(data: DesignData, family: Family, mid: float, scale: float)
 
 
 def effect_prior(
-    prior: Prior | PriorKind | None,
+    prior: Prior | PriorDefault | None,
     data: DesignData,
     family: Family,
     *,
@@ -197,7 +196,7 @@ def effect_prior(
         sigma = abs(_natural_to_link(data, family, natural, scale)) / z
         return Prior(sigma=sigma, source=f"sceptical: P(beyond {natural:g}) = {tail_probability:g}")
     raise EstimationError(
-        f"The 'prior' parameter must be a Prior or one of {get_args(PriorKind)}. "
+        f"The 'prior' parameter must be a Prior or one of {get_args(PriorDefault)}. "
         f"Got {prior!r} instead."
     )
 

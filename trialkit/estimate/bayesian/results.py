@@ -66,8 +66,8 @@ class BayesianFit:
     def to_frame(self) -> pd.DataFrame:
         """One row per term × scale; columns :data:`~.summarise.POSTERIOR_COLUMNS`.
 
-        ``estimate`` is the posterior mean; ``ci_low``/``ci_high`` bound the 95 %
-        equal-tailed credible interval (``ci_kind`` says so).
+        ``estimate`` is the posterior mean; ``ci_low``/``ci_high`` bound the equal-tailed
+        credible interval at ``ci_level`` (``ci_kind`` says so); ``arm`` is the term's arm.
         """
         return self.frame.loc[:, list(POSTERIOR_COLUMNS)].copy()
 
@@ -118,15 +118,22 @@ class BayesianFit:
                 p_value=nan,
                 ci_low=float(r["ci_low"]),
                 ci_high=float(r["ci_high"]),
-                ci_level=CI_LEVEL,
+                ci_level=float(r["ci_level"]),
                 se_type="posterior_sd",
                 n_obs=int(r["n_obs"]),
                 n_clusters=None if pd.isna(r["n_clusters"]) else int(r["n_clusters"]),
                 estimand=str(r["estimand"]),
                 estimator=str(r["estimator"]),
+                arm=str(r["arm"]),
             )
             for r in records
         )
+
+    @property
+    def estimates(self) -> tuple[Estimate, ...]:
+        """The treatment effects on the natural scale, each naming its ``arm``
+        (:meth:`to_estimates`)."""
+        return self.to_estimates()
 
     def summary(self) -> str:
         """A fixed-width table of the posterior, then the diagnostics."""
@@ -145,9 +152,14 @@ class BayesianFit:
         table = self.frame.loc[:, shown].to_string(index=False, float_format=lambda v: f"{v:.4g}")
         return (
             f"Bayesian {self.family} model for {self.outcome!r}; effect prior "
-            f"{self.effect_prior.describe()}; 95% equal-tailed intervals\n{table}\n"
+            f"{self.effect_prior.describe()}; {self._level():.0%} equal-tailed intervals\n"
+            f"{table}\n"
             f"{self.diagnostics.summary()}"
         )
+
+    def _level(self) -> float:
+        levels = self.frame["ci_level"]
+        return float(levels.iloc[0]) if len(levels) else CI_LEVEL
 
     def __str__(self) -> str:
         return self.summary()

@@ -17,12 +17,12 @@ minus its null value (0, or 1 for ratios) and ``s = +1`` for ``higher_is_better`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-Direction = Literal["higher_is_better", "lower_is_better"]
+from trialkit.protocol.vocabulary import Direction
+
 CI_LEVEL = 0.95
 CI_KIND = "equal-tailed"
 
@@ -32,6 +32,7 @@ POSTERIOR_COLUMNS: tuple[str, ...] = (
     "estimand",
     "estimator",
     "term",
+    "arm",
     "scale",
     "estimate",
     "mean",
@@ -120,10 +121,10 @@ def tail_probabilities(
     return out
 
 
-def describe_draws(draws: np.ndarray) -> dict[str, float]:
-    """Posterior mean, median, SD and 95 % equal-tailed interval."""
+def describe_draws(draws: np.ndarray, ci_level: float = CI_LEVEL) -> dict[str, float]:
+    """Posterior mean, median, SD and equal-tailed interval at ``ci_level`` (default 95 %)."""
     x = np.asarray(draws, dtype=float).ravel()
-    lo, hi = np.quantile(x, [(1 - CI_LEVEL) / 2, (1 + CI_LEVEL) / 2])
+    lo, hi = np.quantile(x, [(1 - ci_level) / 2, (1 + ci_level) / 2])
     return {
         "mean": float(x.mean()),
         "median": float(np.median(x)),

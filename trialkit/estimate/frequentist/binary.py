@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import replace
-from typing import Literal, get_args
+from typing import get_args
 
 import numpy as np
 import pandas as pd
@@ -42,10 +42,10 @@ from trialkit.estimate.frequentist.result import (
     check_ci_level,
     make_row,
 )
-from trialkit.estimate.frequentist.vcov import Clusters, VcovType, compute_vcov, resolve_se_type
+from trialkit.estimate.frequentist.vcov import Clusters, compute_vcov, resolve_se_type
+from trialkit.protocol.vocabulary import BinaryEffect, VcovType
 
-EffectType = Literal["risk_difference", "odds_ratio", "risk_ratio"]
-EFFECT_TYPES: tuple[str, ...] = get_args(EffectType)
+EFFECT_TYPES: tuple[str, ...] = get_args(BinaryEffect)
 MAX_ITERATIONS = 100
 
 
@@ -125,6 +125,7 @@ def _glm(
         df=vc.df,
         reported=reported,
         treatment_terms=prep.arms.terms,
+        treatment_arms=prep.arms.others,
         ci_level=ci_level,
         se_type=kind,
         n_obs=n,
@@ -146,6 +147,7 @@ def _glm(
             n_clusters=row.n_clusters,
             estimand=row.estimand,
             estimator=row.estimator,
+            arm=row.arm,
         )
         rows.append(
             replace(
@@ -163,6 +165,7 @@ def _glm(
         vcov=matrix,
         df=vc.df,
         treatment_terms=log_scale.treatment_terms,
+        treatment_arms=log_scale.treatment_arms,
         se_type=kind,
         n_obs=n,
         n_clusters=log_scale.n_clusters,
@@ -174,7 +177,7 @@ def binary_effect(
     outcome: str,
     treatment: str,
     *,
-    effect: EffectType = "risk_difference",
+    effect: BinaryEffect = "risk_difference",
     covariates: Sequence[str] = (),
     cluster: str | None = None,
     blocks: str | None = None,

@@ -22,6 +22,7 @@ about half the bounds' sampling SD). With few clusters the bootstrap SE is a lit
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -30,7 +31,9 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import optimize, stats
 
+from trialkit._core.provenance import Provenance
 from trialkit.errors import EstimationError
+from trialkit.estimate.results import Estimate, EstimateTable
 
 __all__ = ["BoundsSeType", "LeeBounds", "lee_bounds"]
 
@@ -38,6 +41,8 @@ __all__ = ["BoundsSeType", "LeeBounds", "lee_bounds"]
 BoundsSeType = Literal["analytic", "bootstrap"]
 _Arm = Literal["treatment", "control"]
 _FloatArray = NDArray[np.float64]
+#: The estimand the bounds bound: the effect for units observed whatever their arm.
+ESTIMAND = "ITT (always observed)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +69,8 @@ class LeeBounds:
         Units randomised with a known arm, and units whose outcome is observed.
     n_clusters
         Clusters resampled by the cluster bootstrap (``None`` without clusters).
+    arm
+        The treated arm's label (``"1"`` for a 0/1 treatment column).
     """
 
     outcome: str
@@ -80,22 +87,29 @@ class LeeBounds:
     n_obs: int
     n_selected: int
     n_clusters: int | None = None
+    arm: str = "1"
+
+    @property
+    def estimates(self) -> tuple[Estimate, ...]:
+        """The two bounds (``term`` lower, upper) as shared rows, each with a normal CI at
+        ``ci_level`` and ``p_value`` ``nan`` (a bound is not tested against zero)."""
+        z = float(stats.norm.ppf(0.5 + self.ci_level / 2))
+        return tuple(
+            Estimate(
+                outcome=self.outcome, term=term, estimate=est, std_error=se,
+                statistic=est / se, df=math.inf, p_value=math.nan, ci_low=est - z * se,
+                ci_high=est + z * se, ci_level=self.ci_level, se_type=self.se_type,
+                n_obs=self.n_obs, n_clusters=self.n_clusters, estimand=ESTIMAND,
+                estimator="lee_bounds", arm=self.arm)
+            for term, est, se in (("lower", self.lower, self.se_lower),
+                                  ("upper", self.upper, self.se_upper))
+        )  # fmt: skip
 
     def to_frame(self) -> pd.DataFrame:
-        """Two tidy rows (``term`` = lower, upper) with a normal CI for each bound."""
-        z = float(stats.norm.ppf(0.5 + self.ci_level / 2))
-        rows = []
-        for term, est, se in (
-            ("lower", self.lower, self.se_lower),
-            ("upper", self.upper, self.se_upper),
-        ):
-            rows.append(
-                {"outcome": self.outcome, "estimator": "lee_bounds", "term": term,
-                 "estimate": est, "std_error": se, "statistic": est / se, "ci_low": est - z * se,
-                 "ci_high": est + z * se, "ci_level": self.ci_level, "se_type": self.se_type,
-                 "n_obs": self.n_obs, "trimming_proportion": self.trimming_proportion}
-            )  # fmt: skip
-        return pd.DataFrame(rows)
+        """The two bounds as tidy rows (columns ``ESTIMATE_COLUMNS``) plus the
+        ``trimming_proportion``."""
+        frame = EstimateTable(self.estimates, Provenance()).to_frame()
+        return frame.assign(trimming_proportion=self.trimming_proportion)
 
 
 def _pctile(x: _FloatArray, share: float) -> float:
@@ -160,15 +174,30 @@ def _imbens_manski(lo: float, hi: float, se_lo: float, se_hi: float, level: floa
     return float(optimize.brentq(gap, float(stats.norm.ppf(level)) - 1e-9, z_two + 1e-9))
 
 
+def _coded(data: pd.DataFrame, treatment: str, control: Hashable | None) -> tuple[pd.Series, str]:
+    """The treatment column as 0/1 (1 = the arm that is not ``control``) and that arm."""
+    if control is None:
+        return data[treatment], "1"
+    labels = sorted(map(str, pd.unique(data[treatment])))
+    others = [label for label in labels if label != str(control)]
+    if str(control) not in labels or len(others) != 1:
+        raise EstimationError(
+            f"Lee bounds compare two arms; column {treatment!r} has {labels} and the control "
+            f"is {control!r}. Fix: keep the rows of the control and one treated arm.")
+    return (data[treatment].astype(str) != str(control)).astype(float), others[0]
+
+
 def _arrays(
-    df: pd.DataFrame, outcome: str, treatment: str, selected: str | None, cluster: str | None
-) -> tuple[_FloatArray, NDArray[np.bool_], NDArray[np.bool_], NDArray[np.intp] | None]:
+    df: pd.DataFrame, outcome: str, treatment: str, selected: str | None, cluster: str | None,
+    control: Hashable | None = None,
+) -> tuple[_FloatArray, NDArray[np.bool_], NDArray[np.bool_], NDArray[np.intp] | None, str]:
     wanted = (outcome, treatment, selected, cluster)
     missing = [c for c in wanted if c is not None and c not in df.columns]
     if missing:
         raise EstimationError(f"Columns {missing} are not in the data. Fix: check the names.")
     data = df[df[treatment].notna()]
-    arm = data[treatment].astype(float).to_numpy()
+    coded, treated = _coded(data, treatment, control)
+    arm = coded.astype(float).to_numpy()
     if not np.isin(arm, (0.0, 1.0)).all():
         raise EstimationError(
             f"Column {treatment!r} must be 0/1 (control/treatment) for Lee bounds."
@@ -183,7 +212,8 @@ def _arrays(
             raise EstimationError(f"The {name} arm has fewer than two observed outcomes.")
     if s.all():
         raise EstimationError("Every outcome is observed; Lee bounds need attrition.")
-    return np.where(s, y, 0.0), t, s, None if cluster is None else _cluster_codes(data, cluster, t)
+    codes = None if cluster is None else _cluster_codes(data, cluster, t)
+    return np.where(s, y, 0.0), t, s, codes, treated
 
 
 def _cluster_codes(data: pd.DataFrame, cluster: str, t: NDArray[np.bool_]) -> NDArray[np.intp]:
@@ -207,27 +237,30 @@ def _cluster_codes(data: pd.DataFrame, cluster: str, t: NDArray[np.bool_]) -> ND
 
 
 def lee_bounds(
-    df: pd.DataFrame,
-    *,
+    data: pd.DataFrame,
     outcome: str,
     treatment: str,
+    *,
+    control: Hashable | None = None,
     selected: str | None = None,
+    cluster: str | None = None,
+    ci_level: float = 0.95,
     se_type: BoundsSeType | None = None,
     n_bootstrap: int = 500,
     rng: np.random.Generator | None = None,
-    ci_level: float = 0.95,
-    cluster: str | None = None,
 ) -> LeeBounds:
     """Lee (2009) sharp bounds on the effect for always-observed units.
 
     Parameters
     ----------
-    df
+    data
         One row per randomised unit; rows with a missing arm are dropped.
     outcome
         The outcome column.
     treatment
-        A 0/1 column (1 = treatment).
+        A 0/1 column (1 = treatment), or two arm labels with ``control`` naming one.
+    control
+        The control arm's label; default: the 0/1 coding of ``treatment``.
     selected
         A 0/1 column marking units whose outcome is observed; default: ``outcome`` not NaN.
     se_type
@@ -277,7 +310,7 @@ def lee_bounds(
             "analytic standard errors of Lee bounds assume independent units, not clusters. "
             "Fix: use se_type='bootstrap' (the cluster bootstrap) with rng=."
         )
-    y, t, s, codes = _arrays(df, outcome, treatment, selected, cluster)
+    y, t, s, codes, treated = _arrays(data, outcome, treatment, selected, cluster, control)
     lo, hi, p, trim_treated, v_lo, v_hi = _bounds(y, t, s)
     if se_type == "bootstrap":
         if rng is None:
@@ -291,6 +324,7 @@ def lee_bounds(
         trimming_proportion=p, trimmed_arm="treatment" if trim_treated else "control",
         se_type="cluster bootstrap" if codes is not None else se_type, n_obs=int(y.size),
         n_selected=int(s.sum()), n_clusters=None if codes is None else int(codes.max() + 1),
+        arm=treated,
     )  # fmt: skip
 
 

@@ -238,6 +238,7 @@ def difference_in_means(
         df=np.array([c.df for c in contrasts]),
         reported=prep.arms.terms,
         treatment_terms=prep.arms.terms,
+        treatment_arms=prep.arms.others,
         ci_level=ci_level,
         se_type="/".join(sorted(kinds)),
         n_obs=prep.n_obs,

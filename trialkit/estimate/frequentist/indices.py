@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from trialkit.errors import EstimationError
+from trialkit.protocol.vocabulary import Direction
 
 __all__ = [
     "Direction",
@@ -30,7 +31,6 @@ __all__ = [
 ]
 
 #: Which way is better for an outcome.
-Direction = Literal["higher_is_better", "lower_is_better"]
 #: How the mean-effects index treats a missing component.
 KlkMissing = Literal["arm_mean", "available"]
 

@@ -44,8 +44,9 @@ from trialkit.estimate.frequentist.goodness import fit_statistics
 from trialkit.estimate.frequentist.lstsq import LeastSquares, fit_lstsq
 from trialkit.estimate.frequentist.ols import fit_linear, fixed_effect_columns
 from trialkit.estimate.frequentist.result import RegressionResult, build_result, check_ci_level
-from trialkit.estimate.frequentist.vcov import Clusters, VcovType, compute_vcov, resolve_se_type
+from trialkit.estimate.frequentist.vcov import Clusters, compute_vcov, resolve_se_type
 from trialkit.estimate.results import Estimate, EstimateTable
+from trialkit.protocol.vocabulary import VcovType
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -72,6 +73,11 @@ class IVResult:
     itt: RegressionResult
     first_stage: RegressionResult
     provenance: Provenance = field(default_factory=Provenance)
+
+    @property
+    def estimates(self) -> tuple[Estimate, ...]:
+        """The complier effects (CACE): one row per treated arm, each naming its ``arm``."""
+        return self.second_stage.estimates
 
     def to_frame(self) -> pd.DataFrame:
         """One tidy row per estimate (CACE, ITT, first stage)."""
@@ -298,6 +304,9 @@ def iv(
         df=vc.df,
         reported=second_reported,
         treatment_terms=endog_names,
+        # one received column over several arms: the effect of receiving any of them
+        treatment_arms=(prep.arms.others if len(endog_names) == len(prep.arms.others)
+                        else ["+".join(map(str, prep.arms.others))]),
         ci_level=ci_level,
         se_type=kind,
         n_obs=n,

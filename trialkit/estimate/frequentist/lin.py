@@ -19,8 +19,7 @@ from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist._design import INTERCEPT, fe_dummies, prepare, weighted_mean
 from trialkit.estimate.frequentist.ols import fit_linear
 from trialkit.estimate.frequentist.result import RegressionResult
-from trialkit.estimate.frequentist.vcov import VcovType
-from trialkit.protocol.vocabulary import DfMethod
+from trialkit.protocol.vocabulary import DfMethod, VcovType
 
 
 def lin(

@@ -43,8 +43,7 @@ from trialkit.estimate.frequentist.lin import lin
 from trialkit.estimate.frequentist.lstsq import fit_lstsq
 from trialkit.estimate.frequentist.ols import fixed_effect_columns, ols
 from trialkit.estimate.frequentist.result import RegressionResult, build_result
-from trialkit.estimate.frequentist.vcov import VcovType
-from trialkit.protocol.vocabulary import DfMethod
+from trialkit.protocol.vocabulary import DfMethod, VcovType
 
 CompleteDataEstimator = Literal["ols", "lin"]
 
@@ -434,6 +433,7 @@ def _pool(fits: Sequence[RegressionResult], estimator: str, ci_level: float) -> 
         df=df,
         reported=[row.term for row in first.rows],
         treatment_terms=first.treatment_terms,
+        treatment_arms=first.treatment_arms,
         ci_level=ci_level,
         se_type=first.se_type,
         n_obs=first.n_obs,

@@ -15,9 +15,10 @@ import numpy as np
 
 from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame
 from trialkit.estimate.frequentist.missing import ipw, multiple_imputation
+from trialkit.estimate.frequentist.plan_estimators import plan_estimator
 from trialkit.estimate.frequentist.result import RegressionResult
-from trialkit.estimate.frequentist.vcov import VcovType
 from trialkit.protocol import Protocol
+from trialkit.protocol.vocabulary import VcovType
 
 #: Imputations for the plan's multiple imputation (van Buuren: 20 or more for SEs).
 IMPUTATIONS = 20
@@ -29,7 +30,7 @@ def fit_missing(protocol: Protocol, frame: AnalysisFrame, column: str, *,
     plan = protocol.analysis.frequentist
     known = [c for c in (*covariates, frame.blocks, frame.cluster) if c is not None]
     rows = frame.data.dropna(subset=["arm", *known])
-    estimator = "lin" if plan.estimator == "lin" else "ols"
+    estimator = plan_estimator(plan.estimator).refit
     common = {"covariates": list(covariates), "cluster": frame.cluster,
               "blocks": frame.blocks, "control": protocol.control.id,
               "estimator": estimator, "se_type": se_type, "df": plan.df}

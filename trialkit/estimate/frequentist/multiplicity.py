@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from trialkit.errors import EstimationError
+from trialkit.protocol.vocabulary import MultiplicityMethod
 
 __all__ = [
     "MultiplicityMethod",
@@ -27,7 +28,6 @@ __all__ = [
 ]
 
 #: Adjustment methods for a family of hypotheses; one name per option.
-MultiplicityMethod = Literal["none", "holm", "bh", "westfall_young"]
 #: Westfall–Young step-down variants: successive maxima of |t| or minima of p.
 WestfallYoungKind = Literal["maxT", "minP"]
 

@@ -21,8 +21,8 @@ from trialkit.estimate.frequentist._design import (
 from trialkit.estimate.frequentist.goodness import fit_statistics
 from trialkit.estimate.frequentist.lstsq import fit_lstsq
 from trialkit.estimate.frequentist.result import RegressionResult, build_result, check_ci_level
-from trialkit.estimate.frequentist.vcov import Clusters, VcovType, compute_vcov, resolve_se_type
-from trialkit.protocol.vocabulary import DfMethod
+from trialkit.estimate.frequentist.vcov import Clusters, compute_vcov, resolve_se_type
+from trialkit.protocol.vocabulary import DfMethod, VcovType
 
 #: The ``se_type`` of a result whose HC2 intervals use Bell-McCaffrey df.
 HC2_BM_LABEL = "HC2 (Bell–McCaffrey df)"
@@ -78,6 +78,7 @@ def fit_linear(
         df=vcov.df,
         reported=reported,
         treatment_terms=prep.arms.terms,
+        treatment_arms=prep.arms.others,
         ci_level=ci_level,
         se_type=HC2_BM_LABEL if kind == "HC2" and df == "bell_mccaffrey" else kind,
         n_obs=prep.n_obs,

@@ -25,16 +25,15 @@ import pandas as pd
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame, analysis_frame
 from trialkit.estimate.frequentist.contrasts import pairwise
-from trialkit.estimate.frequentist.dim import difference_in_means
 from trialkit.estimate.frequentist.effect_sizes import icc_anova, standardised_effect
 from trialkit.estimate.frequentist.few_clusters import CHECK_COLUMNS, few_cluster_checks
 from trialkit.estimate.frequentist.goodness import fit_columns
 from trialkit.estimate.frequentist.indices import anderson_index, klk_index
 from trialkit.estimate.frequentist.iv import iv
-from trialkit.estimate.frequentist.lin import lin
 from trialkit.estimate.frequentist.missing_plan import fit_missing, missing_note
 from trialkit.estimate.frequentist.multiplicity import adjust_p_values
 from trialkit.estimate.frequentist.ols import ols
+from trialkit.estimate.frequentist.plan_estimators import plan_estimator
 from trialkit.estimate.frequentist.result import RegressionResult
 from trialkit.estimate.frequentist.subgroups import subgroup_effects
 from trialkit.estimate.frequentist.survival_plan import SurvivalFit, fit_survival
@@ -134,7 +133,8 @@ def _few_clusters(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
         return pd.DataFrame(columns=list(CHECK_COLUMNS))  # weighted or imputed: not built
     return few_cluster_checks(frame, outcome.data_column, outcome.name, itt=itt,
                               covariates=adjusted_for(protocol, frame, outcome.data_column),
-                              estimator=plan.estimator, control=protocol.control.id,
+                              estimator=plan_estimator(plan.estimator).refit,
+                              control=protocol.control.id,
                               alpha=plan.alpha, seed=protocol.seed, notes=notes)
 
 
@@ -156,7 +156,7 @@ def _levels_with_data(data: TrialData, protocol: Protocol) -> set[str]:
 
 def adjusted_for(protocol: Protocol, frame: AnalysisFrame, column: str) -> tuple[str, ...]:
     """The covariate columns the plan's ITT model of ``column`` adjusts for."""
-    if protocol.analysis.frequentist.estimator == "difference_in_means" and not (
+    if not plan_estimator(protocol.analysis.frequentist.estimator).adjusts and not (
             frame.fixed_effects):
         return ()
     return tuple(frame.usable_covariates(column))
@@ -191,11 +191,10 @@ def estimate_outcome(protocol: Protocol, frame: AnalysisFrame, column: str,
                    fixed_effects=frame.fixed_effects, **common)
     if plan.missing_data != "complete_case":
         return fit_missing(protocol, frame, column, covariates=covariates, se_type=se_type)
-    if plan.estimator == "difference_in_means":
-        return difference_in_means(data, column, "arm", **common)
-    fitter = lin if plan.estimator == "lin" else ols
-    return fitter(data, column, "arm", covariates=covariates, se_type=se_type, df=plan.df,
-                  **common)
+    estimator = plan_estimator(plan.estimator)
+    settings = {"covariates": covariates, "se_type": se_type, "df": plan.df}
+    common.update((k, v) for k, v in settings.items() if k in estimator.settings)
+    return estimator.fit(data, column, "arm", **common)
 
 
 def _exposure(protocol: Protocol, name: str, column: str) -> str | None:
@@ -206,29 +205,16 @@ def _exposure(protocol: Protocol, name: str, column: str) -> str | None:
     return outcome.exposure
 
 
-def _treated_in(data: pd.DataFrame, protocol: Protocol) -> list[str]:
-    """The treated arms present in ``data``, in protocol order."""
-    present = set(data["arm"].astype(str))
-    return [arm for arm in _treated_arms(protocol) if arm in present]
-
-
-def _arm_of(term: str, treated: Sequence[str]) -> str:
-    """The arm a treatment term compares with control (``arm`` alone: the only one)."""
-    return term[len("arm["):-1] if term.startswith("arm[") else treated[0]
-
-
-def _arm_rows(result: RegressionResult, treated: Sequence[str]) -> pd.DataFrame:
+def _arm_rows(result: RegressionResult) -> pd.DataFrame:
     """One row per treated arm: its main contrast with control, with the arm it names."""
     table = result.to_frame()
     table = table[table["term"].isin(result.treatment_terms)].copy()
-    table["arm"] = [_arm_of(term, treated) for term in table["term"]]
     return table.assign(**fit_columns(result.fit_statistics))
 
 
 def _tidy(result: RegressionResult, protocol: Protocol, frame: AnalysisFrame,
           outcome: Outcome, estimand: str) -> pd.DataFrame:
-    treated = _treated_in(frame.complete(outcome.data_column), protocol)
-    table = _arm_rows(result, treated)
+    table = _arm_rows(result)
     covariates = adjusted_for(protocol, frame, outcome.data_column)
     return table.assign(outcome=outcome.name, estimand=estimand, family=outcome.family or "",
                         adjusted_for=_each(table, covariates))
@@ -272,13 +258,8 @@ def _cace(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
         except EstimationError as err:  # e.g. an arm in which no unit took up its arm
             notes.append(f"CACE for `{outcome.name}` not estimated: {err}")
             continue
-        treated = _treated_in(data, protocol)
-        table = result.second_stage.to_frame()
-        terms = result.second_stage.treatment_terms
-        table = table[table["term"].isin(terms)].copy()
-        table = table.assign(**fit_columns(result.second_stage.fit_statistics))
-        arms = [treated[0]] if len(terms) == 1 else [t[len(column) + 1:-1] for t in terms]
-        out.append(table.assign(outcome=outcome.name, estimand=estimand.type, arm=arms,
+        table = _arm_rows(result.second_stage)
+        out.append(table.assign(outcome=outcome.name, estimand=estimand.type,
                                 family=outcome.family or "",
                                 adjusted_for=_each(table, covariates)))
     return out
@@ -287,10 +268,6 @@ def _cace(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
 def _each(table: pd.DataFrame, covariates: tuple[str, ...]) -> pd.Series:
     """The same tuple of covariate names on every row of ``table``."""
     return pd.Series([covariates] * len(table), index=table.index, dtype=object)
-
-
-def _treated_arms(protocol: Protocol) -> list[str]:
-    return [arm.id for arm in protocol.arms if not arm.control]
 
 
 def _adjust(protocol: Protocol, estimates: pd.DataFrame) -> pd.DataFrame:
@@ -336,8 +313,7 @@ def _indices(protocol: Protocol, data: TrialData, notes: list[str]) -> pd.DataFr
         frame.data[column] = index
         result = estimate_outcome(protocol, frame, column, family.name)
         covariates = adjusted_for(protocol, frame, column)
-        treated = _treated_in(frame.complete(column), protocol)
-        for _, row in _arm_rows(result, treated).iterrows():
+        for _, row in _arm_rows(result).iterrows():
             rows.append({"family": family.name, "kind": family.kind, "method": family.index,
                          "arm": row["arm"], "estimate": row["estimate"],
                          "std_error": row["std_error"], "ci_low": row["ci_low"],
@@ -364,12 +340,9 @@ def _subgroups(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome) -> li
                                   control=protocol.control.id,
                                   se_type=None if plan.se_type == "auto" else plan.se_type,
                                   weights=outcome.exposure)
-        treated = _treated_in(data, protocol)
         table = result.to_frame()
-        table = table.assign(outcome=outcome.name, arm=[_arm_of(t, treated)
-                                                        for t in table["term"]],
-                             subgroup=sub.name, label=sub.label, equity=sub.equity,
-                             heterogeneity_p=result.heterogeneity.p_value,
+        table = table.assign(outcome=outcome.name, subgroup=sub.name, label=sub.label,
+                             equity=sub.equity, heterogeneity_p=result.heterogeneity.p_value,
                              adjusted_for=_each(table, covariates))
         out.append(table)
     return out

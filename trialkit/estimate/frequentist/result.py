@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,15 +14,7 @@ from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist._design import FloatArray
 from trialkit.estimate.frequentist.goodness import FitStatistics
 from trialkit.estimate.results import Estimate, EstimateTable
-
-
-def check_ci_level(ci_level: float) -> float:
-    """Reject a confidence level outside (0, 1) (scikit-learn's message template)."""
-    if not 0.0 < float(ci_level) < 1.0:
-        raise EstimationError(
-            f"The 'ci_level' parameter must be in (0, 1). Got {ci_level!r} instead."
-        )
-    return float(ci_level)
+from trialkit.estimate.results import check_ci_level as check_ci_level
 
 
 def t_inference(
@@ -51,6 +43,7 @@ def make_row(
     n_clusters: int | None,
     estimand: str,
     estimator: str,
+    arm: str | None = None,
 ) -> Estimate:
     """One tidy :class:`Estimate` with t-based inference."""
     statistic, p_value, low, high = t_inference(estimate, std_error, df, ci_level)
@@ -70,6 +63,7 @@ def make_row(
         n_clusters=n_clusters,
         estimand=estimand,
         estimator=estimator,
+        arm=arm,
     )
 
 
@@ -98,6 +92,8 @@ class RegressionResult:
         Degrees of freedom of each coefficient.
     treatment_terms
         The terms that are treatment effects (one per non-control arm).
+    treatment_arms
+        The arm of each of ``treatment_terms`` (its label as text).
     se_type
         The standard-error type.
     n_obs, n_clusters
@@ -120,10 +116,16 @@ class RegressionResult:
     n_clusters: int | None
     provenance: Provenance = field(default_factory=Provenance)
     fit_statistics: FitStatistics | None = None
+    treatment_arms: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("coefficients", "vcov", "df"):
             object.__setattr__(self, name, _readonly(getattr(self, name)))
+
+    @property
+    def estimates(self) -> tuple[Estimate, ...]:
+        """The treatment effects: one row per non-control arm, each naming its ``arm``."""
+        return tuple(row for row in self.rows if row.term in self.treatment_terms)
 
     def to_frame(self) -> pd.DataFrame:
         """One tidy row per term, columns as :data:`~trialkit.estimate.results.ESTIMATE_COLUMNS`."""
@@ -164,6 +166,7 @@ def build_result(
     df: FloatArray,
     reported: Sequence[str],
     treatment_terms: Sequence[str],
+    treatment_arms: Sequence[Hashable],
     ci_level: float,
     se_type: str,
     n_obs: int,
@@ -172,8 +175,10 @@ def build_result(
     estimand: str = "ITT",
     fit_statistics: FitStatistics | None = None,
 ) -> RegressionResult:
-    """Assemble a :class:`RegressionResult`, treatment rows first."""
+    """Assemble a :class:`RegressionResult`, treatment rows first; ``treatment_arms`` are
+    the arms of ``treatment_terms``, in their order."""
     index = {t: i for i, t in enumerate(terms)}
+    arm_of = dict(zip(treatment_terms, map(str, treatment_arms), strict=True))
     order = list(treatment_terms) + [t for t in reported if t not in treatment_terms]
     se = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
     rows = tuple(
@@ -189,6 +194,7 @@ def build_result(
             n_clusters=n_clusters,
             estimand=estimand if t in treatment_terms else "coefficient",
             estimator=estimator,
+            arm=arm_of.get(t),
         )
         for t in order
     )
@@ -199,6 +205,7 @@ def build_result(
         vcov=vcov,
         df=df,
         treatment_terms=tuple(treatment_terms),
+        treatment_arms=tuple(arm_of.values()),
         se_type=se_type,
         n_obs=n_obs,
         n_clusters=n_clusters,

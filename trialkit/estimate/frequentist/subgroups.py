@@ -24,8 +24,8 @@ from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist._design import encode_arms
 from trialkit.estimate.frequentist.ols import ols
 from trialkit.estimate.frequentist.result import RegressionResult
-from trialkit.estimate.frequentist.vcov import VcovType
 from trialkit.estimate.results import ESTIMATE_COLUMNS, Estimate
+from trialkit.protocol.vocabulary import VcovType
 
 __all__ = ["HeterogeneityTest", "SubgroupEffects", "subgroup_effects"]
 

@@ -25,9 +25,9 @@ from trialkit.estimate.frequentist.survival import (
 )
 from trialkit.estimate.frequentist.survival_cox import cox_hazard_ratios
 from trialkit.estimate.frequentist.survival_rmst import km_rmst, rmst_difference
-from trialkit.estimate.frequentist.vcov import VcovType
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
+from trialkit.protocol.vocabulary import VcovType
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ from trialkit.estimate.frequentist._design import INTERCEPT, FloatArray, IntArra
 from trialkit.estimate.frequentist.ols import fit_linear, fixed_effect_columns
 from trialkit.estimate.frequentist.result import RegressionResult
 from trialkit.estimate.frequentist.survival import EventTable, event_indicator, event_table
-from trialkit.estimate.frequentist.vcov import VcovType
+from trialkit.protocol.vocabulary import VcovType
 
 
 def _widths(times: FloatArray, horizon: float) -> FloatArray:

@@ -41,16 +41,15 @@ registry keyed by :data:`VcovType`; error messages list the allowed values from 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol, get_args
+from typing import Protocol, get_args
 
 import numpy as np
 
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist._design import FloatArray, IntArray
 from trialkit.estimate.frequentist.lstsq import LeastSquares
-from trialkit.protocol.vocabulary import DfMethod
+from trialkit.protocol.vocabulary import DfMethod, VcovType
 
-VcovType = Literal["classical", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2", "CR3"]
 #: Every allowed ``se_type``, in the order of :data:`VcovType`.
 VCOV_TYPES: tuple[str, ...] = get_args(VcovType)
 #: Every allowed ``df`` (degrees of freedom of HC2).

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from trialkit.estimate.frequentist.iv import iv
-from trialkit.estimate.frequentist.vcov import VcovType
+from trialkit.protocol.vocabulary import VcovType
 
 #: The received-treatment column the dose regressions use (spend in units of ``per``).
 DOSE = "dose"

@@ -23,7 +23,8 @@ import pandas as pd
 from trialkit.estimate.frequentist._design import FloatArray
 from trialkit.estimate.frequentist.lstsq import fit_lstsq
 from trialkit.estimate.frequentist.result import check_ci_level, t_inference
-from trialkit.estimate.frequentist.vcov import Clusters, VcovType, compute_vcov, resolve_se_type
+from trialkit.estimate.frequentist.vcov import Clusters, compute_vcov, resolve_se_type
+from trialkit.protocol.vocabulary import VcovType
 
 Statistic = Literal["share_receiving", "per_client"]
 #: The two statistics of each level, in the order they are reported.

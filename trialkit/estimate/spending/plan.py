@@ -16,7 +16,7 @@ import pandas as pd
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame, analysis_frame
 from trialkit.estimate.frequentist.plan import adjusted_for
-from trialkit.estimate.frequentist.vcov import CLUSTER_TYPES, VcovType
+from trialkit.estimate.frequentist.vcov import CLUSTER_TYPES
 from trialkit.estimate.spending.dose import DoseBin, DoseEffect, dose_bins, dose_effect
 from trialkit.estimate.spending.equity import EquityGap, EquityLevel, equity
 from trialkit.estimate.spending.ledger import SPEND, Ledger
@@ -30,6 +30,7 @@ from trialkit.estimate.spending.uptake import (
 )
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
+from trialkit.protocol.vocabulary import VcovType
 from trialkit.validate import TrialData
 
 #: Roles and type of the outcomes the dose analysis links spending to.

@@ -12,7 +12,8 @@ from trialkit._core.provenance import Provenance
 from trialkit.estimate.bayesian.diagnostics import diagnose
 from trialkit.estimate.bayesian.priors import Prior
 from trialkit.estimate.bayesian.results import BayesianFit
-from trialkit.estimate.bayesian.summarise import Direction, Thresholds
+from trialkit.estimate.bayesian.summarise import Thresholds
+from trialkit.protocol.vocabulary import Direction
 
 MakeFit = Callable[..., BayesianFit]
 
