@@ -5,15 +5,18 @@
   forced ties, at the rank boundaries included; a batch equals its draws one at a time.
 * ``group_order`` is ``np.argsort(kind="stable")``.
 * ``layout`` numbers units and clusters as sorting by (block label, id or cluster label,
-  row) does, for integer ids in a small or wide range, with duplicates, and text ids.
+  row) does, for integer ids in a small or wide range, with duplicates, and text ids; and
+  block labels coded once per cluster give the unit-level errors, in the same order.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trialkit.errors import RandomisationError
 from trialkit.randomise import _counts
 from trialkit.randomise._select import group_order
 from trialkit.randomise.units import Units, layout
@@ -135,3 +138,20 @@ def test_cluster_layout_is_the_sorted_order(n: int, n_clusters: int, n_blocks: i
     labels = sorted({b for b, _ in ranked})
     np.testing.assert_array_equal(lay.ru_block, [labels.index(b) for b, _ in ranked])
     assert lay.n_ru == len(ranked) and lay.block_labels == tuple(map(str, labels))
+
+
+@pytest.mark.parametrize(("blocks", "clusters", "message"), [
+    (["a", "a", "b", None], [1, 1, 2, 2], r"^1 unit\(s\) have no block label"),
+    ([1.0, 1.0, np.nan, np.nan], [1, 1, 2, 2], r"^2 unit\(s\) have no block label"),
+    ([None, None, "b", "b"], [1, 1, 2, 2], r"^2 unit\(s\) have no block label"),
+    (["a", "b", "b", "b"], [1, 1, 2, 2], r"^cluster\(s\) 1 lie in more than one block"),
+    ([None, "b", "b", "b"], [1, None, 2, 2], r"^1 unit\(s\) have no block label"),
+    (["a", "a", "b", "b"], [1, None, 2, 2], r"^1 unit\(s\) have no cluster label"),
+])
+def test_cluster_block_errors_count_units(blocks: list[object], clusters: list[object],
+                                          message: str) -> None:
+    units = Units(ids=np.arange(4), blocks=np.array(blocks, dtype=object if None in blocks
+                                                     else None),
+                  clusters=np.array(clusters, dtype=object))
+    with pytest.raises(RandomisationError, match=message):
+        layout(units, use_blocks=True, use_clusters=True)

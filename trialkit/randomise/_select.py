@@ -5,7 +5,8 @@ arms in order only needs to know which units fall between the rank boundaries of
 not their full order. :func:`select_assign` finds those sets by multi-quickselect on
 ``(key, position)`` pairs: positions are unique, so the order is strict, and the sets are
 exactly those of a full stable sort (ties of keys included) in ``O(n)`` expected time.
-:func:`group_order` is a stable counting sort by small integer codes.
+:func:`group_order` is a stable counting sort by small integer codes, and
+:func:`canonical_positions` numbers items by (block, label) given their label order.
 
 numba is imported, and the kernels compiled (cached on disk), on first use, so importing
 the randomise stage stays light.
@@ -28,6 +29,7 @@ _partition_nb: Any = None
 _full_sort_nb: Any = None
 _select_nb: Any = None
 _select_assign_nb: Any = None
+_canonical_positions_nb: Any = None
 _group_order_nb: Any = None
 
 
@@ -206,6 +208,38 @@ def group_order(codes: NDArray[np.int64],
     return order, starts
 
 
+def _canonical_positions(block: Any, label_order: Any, n_blocks: int) -> Any:
+    fill = np.zeros(n_blocks, dtype=np.int64)
+    for c in block:
+        fill[c] += 1
+    acc = 0
+    for g in range(n_blocks):
+        size = fill[g]
+        fill[g] = acc
+        acc += size
+    position = np.empty(len(label_order), dtype=np.int64)
+    for j in range(len(label_order)):
+        u = label_order[j]
+        c = block[u]
+        position[u] = fill[c]
+        fill[c] += 1
+    return position
+
+
+def canonical_positions(block: NDArray[np.int64], label_order: NDArray[np.int64],
+                        n_blocks: int) -> NDArray[np.int64]:
+    """Position of each item sorted by (block, label): blocks in turn, labels within each.
+
+    ``label_order`` lists the items by label (a permutation); ``block`` is each item's code
+    in ``0 … n_blocks − 1``. One counting pass, then one pass in label order.
+    """
+    _compile()
+    out: NDArray[np.int64] = _canonical_positions_nb(
+        np.ascontiguousarray(block, dtype=np.int64),
+        np.ascontiguousarray(label_order, dtype=np.int64), int(n_blocks))
+    return out
+
+
 _KERNELS: tuple[tuple[str, Any, str], ...] = (
     ("_less_nb", _less, "always"),
     ("_swap_nb", _swap, "always"),
@@ -214,6 +248,7 @@ _KERNELS: tuple[tuple[str, Any, str], ...] = (
     ("_full_sort_nb", _full_sort, "never"),
     ("_select_nb", _select, "never"),
     ("_select_assign_nb", _select_assign, "never"),
+    ("_canonical_positions_nb", _canonical_positions, "never"),
     ("_group_order_nb", _group_order, "never"),
 )
 

@@ -18,7 +18,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from trialkit.errors import RandomisationError
-from trialkit.randomise._select import group_order
+from trialkit.randomise._select import canonical_positions, group_order
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -132,7 +132,8 @@ def _small_ints(values: NDArray[Any]) -> tuple[IntArray, int, int] | None:
     span = hi - lo + 1
     if span > _SPAN_PER_LABEL * values.size + 1024:
         return None
-    return values.astype(np.int64) - lo, lo, span
+    as_int = values.astype(np.int64, copy=False)
+    return (as_int if lo == 0 else as_int - lo), lo, span
 
 
 def _codes(values: ArrayLike, what: str) -> tuple[IntArray, NDArray[Any]]:
@@ -158,20 +159,20 @@ def _label_order(values: NDArray[Any]) -> IntArray:
     if small is None:
         return np.argsort(values, kind="stable").astype(np.int64)
     offset, _, span = small
-    return group_order(offset, span)[0]
+    if np.bincount(offset, minlength=span).max() > 1:  # repeated ids: ties by position
+        return group_order(offset, span)[0]
+    slot = np.full(span, -1, dtype=np.int64)
+    slot[offset] = np.arange(len(offset), dtype=np.int64)
+    return slot[slot >= 0]
 
 
 def _canonical(block_of: IntArray, label_order: IntArray, n_blocks: int) -> IntArray:
     """Canonical position of each item sorted by (block code, label).
 
-    ``label_order`` lists the items by label (ties by position); a stable counting sort of
-    their blocks then orders them by block, and by label within each block.
+    ``label_order`` lists the items by label (ties by position), so taking them in that
+    order into their blocks' slots orders them by block, and by label within each block.
     """
-    n = len(block_of)
-    order = label_order[group_order(block_of[label_order], n_blocks)[0]]
-    position = np.empty(n, dtype=np.int64)
-    position[order] = np.arange(n, dtype=np.int64)
-    return position
+    return canonical_positions(block_of, label_order, n_blocks)
 
 
 def layout(units: Units, *, use_blocks: bool, use_clusters: bool) -> Layout:
@@ -192,19 +193,66 @@ def layout(units: Units, *, use_blocks: bool, use_clusters: bool) -> Layout:
             "this scheme needs cluster labels, but the units have none. "
             "Fix: give each unit a cluster."
         )
+    if use_clusters and units.clusters is not None:
+        return _cluster_layout(units, units.clusters, use_blocks=use_blocks)
+    block, block_labels = _blocks(units, use_blocks=use_blocks)
+    position = _canonical(block, _label_order(np.asarray(units.ids)), len(block_labels))
+    ru_block = np.empty(n, dtype=np.int64)
+    ru_block[position] = block
+    return Layout(unit_ru=position, ru_block=ru_block, block_labels=block_labels, n_ru=n)
+
+
+def _blocks(units: Units, *, use_blocks: bool) -> tuple[IntArray, tuple[str, ...]]:
+    """Block code of each unit and the block labels (one block ``""`` without blocks)."""
     if use_blocks and units.blocks is not None:
         block, labels = _codes(units.blocks, "block")
-        block_labels = tuple(str(x) for x in labels)
-    else:
-        block, block_labels = np.zeros(n, dtype=np.int64), ("",)
-    if not use_clusters or units.clusters is None:
-        position = _canonical(block, _label_order(np.asarray(units.ids)), len(block_labels))
-        ru_block = np.empty(n, dtype=np.int64)
-        ru_block[position] = block
-        return Layout(unit_ru=position, ru_block=ru_block, block_labels=block_labels, n_ru=n)
-    cluster, cluster_labels = _codes(units.clusters, "cluster")
+        return block, tuple(str(x) for x in labels)
+    return np.zeros(units.n_units, dtype=np.int64), ("",)
+
+
+def _cluster_layout(units: Units, clusters: NDArray[Any], *, use_blocks: bool) -> Layout:
+    try:
+        cluster, cluster_labels = _codes(clusters, "cluster")
+    except RandomisationError:
+        _blocks(units, use_blocks=use_blocks)  # a missing block label is reported first
+        raise
     n_clusters = len(cluster_labels)
-    cluster_block = np.zeros(n_clusters, dtype=np.int64)
+    coded = _cluster_blocks(units, cluster, n_clusters) if use_blocks else None
+    if coded is None:
+        coded = _checked_cluster_blocks(units, cluster, cluster_labels, use_blocks=use_blocks)
+    cluster_block, block_labels = coded
+    position = _canonical(cluster_block, np.arange(n_clusters, dtype=np.int64),
+                          len(block_labels))
+    ru_block = np.empty(n_clusters, dtype=np.int64)
+    ru_block[position] = cluster_block
+    return Layout(
+        unit_ru=position[cluster], ru_block=ru_block, block_labels=block_labels, n_ru=n_clusters
+    )
+
+
+def _cluster_blocks(units: Units, cluster: IntArray,
+                    n_clusters: int) -> tuple[IntArray, tuple[str, ...]] | None:
+    """Block code of each cluster, coding one block label per cluster rather than per unit.
+
+    ``None`` when a cluster's units differ in block label or one is missing: then
+    :func:`_checked_cluster_blocks` codes every unit's label and says what is wrong.
+    """
+    blocks = np.asarray(units.blocks)
+    per_cluster = np.empty(n_clusters, dtype=blocks.dtype)
+    per_cluster[cluster] = blocks
+    if np.asarray(per_cluster[cluster] != blocks).any():
+        return None
+    try:
+        code, labels = _codes(per_cluster, "block")
+    except RandomisationError:
+        return None
+    return code, tuple(str(x) for x in labels)
+
+
+def _checked_cluster_blocks(units: Units, cluster: IntArray, cluster_labels: NDArray[Any], *,
+                            use_blocks: bool) -> tuple[IntArray, tuple[str, ...]]:
+    block, block_labels = _blocks(units, use_blocks=use_blocks)
+    cluster_block = np.zeros(len(cluster_labels), dtype=np.int64)
     if use_blocks:
         cluster_block[cluster] = block
         spread = cluster_block[cluster] != block
@@ -215,13 +263,7 @@ def layout(units: Units, *, use_blocks: bool, use_clusters: bool) -> Layout:
                 "randomised whole, so all its units need the same block. "
                 "Fix: correct the block of those units, or block on a cluster-level column."
             )
-    position = _canonical(cluster_block, np.arange(n_clusters, dtype=np.int64),
-                          len(block_labels))
-    ru_block = np.empty(n_clusters, dtype=np.int64)
-    ru_block[position] = cluster_block
-    return Layout(
-        unit_ru=position[cluster], ru_block=ru_block, block_labels=block_labels, n_ru=n_clusters
-    )
+    return cluster_block, block_labels
 
 
 def ru_covariates(units: Units, lay: Layout) -> FloatArray:
