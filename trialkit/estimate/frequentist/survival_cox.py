@@ -43,6 +43,7 @@ COX_COLUMNS: tuple[str, ...] = (
     "estimand",
     "estimator",
     "term",
+    "arm",
     "estimate",
     "std_error",
     "statistic",
@@ -109,6 +110,8 @@ class CoxResult:
         Arms first (one per treated arm, against control), then covariates.
     treatment_terms
         The terms that are arms.
+    treatment_arms
+        The arm of each of ``treatment_terms`` (its label as text); ``to_frame()``'s ``arm``.
     ci_level
         Level of the intervals.
     se_type
@@ -136,6 +139,7 @@ class CoxResult:
     ph_global_p_value: float
     estimator: str = "Cox PH (statsmodels PHReg, Efron ties)"
     provenance: Provenance = field(default_factory=Provenance)
+    treatment_arms: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         """One tidy row per term, columns :data:`COX_COLUMNS`."""
@@ -148,7 +152,9 @@ class CoxResult:
             "n_events": self.n_events,
             "n_clusters": self.n_clusters,
         }
-        records = [{**common, **asdict(term)} for term in self.terms]
+        arm_of = dict(zip(self.treatment_terms, self.treatment_arms, strict=False))
+        records = [{**common, **asdict(term), "arm": arm_of.get(term.term)}
+                   for term in self.terms]
         return pd.DataFrame.from_records(records, columns=list(COX_COLUMNS))
 
     def effect(self, term: str | None = None) -> CoxTerm:
@@ -347,6 +353,7 @@ def cox_hazard_ratios(
         outcome=time,
         terms=rows,
         treatment_terms=prep.arms.terms,
+        treatment_arms=tuple(map(str, prep.arms.others)),
         ci_level=ci_level,
         se_type="CR0" if cluster else "HC0",
         n_obs=prep.n_obs,

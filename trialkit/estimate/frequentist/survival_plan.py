@@ -76,9 +76,6 @@ def fit_survival(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome, *,
     cox = cox_hazard_ratios(data, time, event, "arm", control=control, cluster=frame.cluster)
     hazard = cox.to_frame()
     hazard = hazard[hazard["term"].isin(cox.treatment_terms)].copy()
-    treated = [a for a in arms if a != control]
-    hazard["arm"] = [t[len("arm["):-1] if t.startswith("arm[") else treated[0]
-                     for t in hazard["term"]]
     return SurvivalFit(itt=itt, curves=curves, rmst=_rmst(data, time, event, outcome, arms,
                                                            horizon, curves),
                        hazard_ratios=hazard.assign(outcome=outcome.name))
