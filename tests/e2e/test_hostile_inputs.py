@@ -175,3 +175,45 @@ def test_randomise_on_a_full_disk_leaves_no_allocation_without_metadata(
            "allocation.json: cannot write the allocation metadata: no space left",
            "the allocation CSV was removed again")
     assert list(tmp_path.iterdir()) == []
+
+
+def _protocol_with_label(tmp_path: Path, label: str) -> Path:
+    text = FLAGSHIP.read_text(encoding="utf-8")
+    old = "label: Loneliness (UCLA 3-item scale)"
+    assert old in text
+    path = tmp_path / "protocol.yaml"
+    path.write_text(text.replace(old, f"label: {label}", 1), encoding="utf-8")
+    return path
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+@pytest.mark.parametrize(("label", "shown"), [
+    ('"Lonel\u202einess"', "U+202E (RIGHT-TO-LEFT OVERRIDE) after 'Lonel'"),
+    ('"Lonel\u2066iness"', "U+2066 (LEFT-TO-RIGHT ISOLATE)"),
+    ('"Lone\\0liness"', "U+0000 (a control character) after 'Lone'"),
+    ('"Lone\\x1bliness"', "U+001B"),
+])
+def test_hidden_characters_in_protocol_text_are_refused_at_their_line(
+        tmp_path: Path, label: str, shown: str) -> None:
+    path = _protocol_with_label(tmp_path, label)
+    line = _line_of(path, "label: \"Lon")
+    _fails(["check", str(path)], f"line {line} (outcomes[0].label)", shown,
+           "Fix: delete the character")
+
+
+def test_a_raw_nul_in_the_protocol_is_located_by_line_and_column(tmp_path: Path) -> None:
+    path = _protocol_with_label(tmp_path, "Lone\0liness")
+    line = _line_of(path, "label: Lone")
+    _fails(["check", str(path)], f"line {line}: column 16 holds U+0000",
+           "Fix: delete the character")
+
+
+def test_a_math_text_label_is_drawn_as_plain_text_when_registering(tmp_path: Path) -> None:
+    path = _protocol_with_label(tmp_path, '"$\\\\frac{1}$ lonely"')
+    done = runner.invoke(app, ["register", str(path), "--out", str(tmp_path / "registration")])
+    assert done.exit_code == 0, done.output
+    plan = (tmp_path / "registration" / "pre_analysis_plan.html").read_text(encoding="utf-8")
+    assert "$\\frac{1}$ lonely" in plan

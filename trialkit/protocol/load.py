@@ -116,6 +116,20 @@ def _header(source: str, count: int) -> str:
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def _reader_issue(exc: yaml.reader.ReaderError, source: str, text: str) -> Issue:
+    """A character YAML refuses (NUL, other controls), located by line and column."""
+    # libyaml counts bytes of UTF-8, the Python reader characters: count from the text
+    offset = exc.position if _LOADER is yaml.SafeLoader else len(
+        text.encode("utf-8")[: exc.position].decode("utf-8", errors="ignore"))
+    before = text[:offset]
+    line, column = before.count("\n") + 1, offset - before.rfind("\n")
+    char = exc.character
+    code = ord(char) if isinstance(char, str) else int(char)
+    return Issue(f"column {column} holds U+{code:04X}, a control character YAML does not "
+                 "allow", Location(file=source, line=line),
+                 fix="delete the character (retype the text around it).")
+
+
 def _parse_yaml(text: str, source: str) -> tuple[Any, Positions]:
     try:
         loader = _LOADER(text)
@@ -130,6 +144,8 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, Positions]:
         raise
     except yaml.MarkedYAMLError as exc:
         raise ProtocolError([_yaml_issue(exc, source, text)]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML never allows, e.g. NUL
+        raise ProtocolError([_reader_issue(exc, source, text)]) from None
     except yaml.YAMLError as exc:
         raise ProtocolError(
             [
@@ -397,6 +413,7 @@ def _issue(err: ErrorDetails, positions: Positions, source: str) -> Issue:
 
 
 _FIXES = {
+    "hidden_character": "delete the character (retype the text around it).",
     "int_parsing": "write a whole number such as `1`.",
     "int_type": "write a whole number such as `1`.",
     "int_from_float": "write a whole number such as `1`.",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from trialkit._core.inputs import not_regular
@@ -86,7 +87,34 @@ def _ids_as_text(frame: pd.DataFrame, id_columns: Collection[str]) -> pd.DataFra
     return frame
 
 
+#: Byte-order marks of encodings trialkit does not read, longest first (UTF-32 LE starts
+#: with UTF-16 LE's mark).
+_OTHER_ENCODINGS = ((b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
+                    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
+                    (b"\xff\xfe", "UTF-16 (little-endian)"), (b"\xfe\xff", "UTF-16 (big-endian)"))
+_SAVE_UTF8 = "save it again as 'CSV UTF-8' from your spreadsheet program."
+
+
+def _encoding_problem(path: Path) -> DataValidationError | None:
+    """The error for a CSV in an encoding read wrongly as Windows-1252 (UTF-16, binary)."""
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    for mark, name in _OTHER_ENCODINGS:
+        if head.startswith(mark):
+            return _unreadable(path, f"is {name} text (it starts with that encoding's "
+                               "byte-order mark); trialkit reads UTF-8 or Windows-1252 CSV.",
+                               _SAVE_UTF8)
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        return _unreadable(path, f"holds a NUL byte at byte {nul + 1}: it is UTF-16 text "
+                           "without a byte-order mark, or not text at all.", _SAVE_UTF8)
+    return None
+
+
 def _read_csv(path: Path, id_columns: Collection[str]) -> RawTable:
+    problem = _encoding_problem(path)
+    if problem is not None:
+        raise problem
     # UTF-8 first (with or without Excel's byte-order mark), then Windows-1252, which is
     # what Excel on Windows writes for a plain "CSV" in the UK.
     for encoding in ("utf-8-sig", "cp1252"):
@@ -105,11 +133,7 @@ def _read_csv(path: Path, id_columns: Collection[str]) -> RawTable:
         except UnicodeDecodeError:
             continue
         return RawTable(path, _ids_as_text(frame, id_columns))
-    raise _unreadable(
-        path,
-        "is neither UTF-8 nor Windows-1252 text.",
-        "save it again as 'CSV UTF-8' from your spreadsheet program.",
-    )
+    raise _unreadable(path, "is neither UTF-8 nor Windows-1252 text.", _SAVE_UTF8)
 
 
 def _read_excel(path: Path, id_columns: Collection[str]) -> RawTable:
@@ -198,4 +222,31 @@ def read_table(path: str | os.PathLike[str], *, id_columns: Collection[str] = ()
             f"open it in the program that made it and save it again as a {FORMATS[suffix]}.",
         ) from exc
     table.frame.columns = [str(c).strip() for c in table.frame.columns]
+    issues = _absurd_numbers(table)
+    if issues:
+        raise DataValidationError(issues)
     return table
+
+
+#: No count, score, age or amount of money in a pilot comes near this; a value beyond it
+#: (``1e308``) is a typing or export error, and squaring it in a regression overflows.
+ABSURD = 1e15
+
+
+def _absurd_numbers(table: RawTable, *, limit: int = 20) -> list[Issue]:
+    """Every infinite or absurdly large number (up to ``limit`` per column), located."""
+    issues: list[Issue] = []
+    for position, column in enumerate(table.frame.columns):
+        values = table.frame.iloc[:, position]
+        if not pd.api.types.is_float_dtype(values.dtype):
+            continue
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        bad = np.flatnonzero(np.isinf(numbers) | (np.abs(np.nan_to_num(numbers)) > ABSURD))
+        for row in bad[:limit]:
+            issues.append(Issue(
+                f"`{values.iloc[row]}` is not a finite number of a plausible size (beyond "
+                f"±{ABSURD:.0e})", Location(file=table.name, row=int(row) + 2,
+                                             column=str(column)),
+                fix="correct the value, or leave the cell empty if it is unknown.",
+                value=str(values.iloc[row])))
+    return issues

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from trialkit._core.files import sha256_file
 from trialkit._core.provenance import Provenance
-from trialkit.errors import DataValidationError, Issue
+from trialkit.errors import DataValidationError, Issue, Location, TrialkitError
 from trialkit.protocol.model import Protocol
 from trialkit.validate.allocation import (
     AllocationLike,
@@ -111,6 +111,19 @@ def _check_level(
     return coded, issues
 
 
+def _no_rows(table: RawTable, spec: LevelSpec) -> list[Issue]:
+    """A file with a header but no rows: an error when it holds a primary outcome."""
+    if len(table.frame):
+        return []
+    primary = [o.name for o in spec.outcomes if o.role == "primary"]
+    what = (f"the primary outcome(s) {', '.join(primary)} of level `{spec.name}` are not "
+            "measured" if primary else f"level `{spec.name}` has nothing to check")
+    return [Issue(
+        f"has a header but no rows: {what}", Location(file=table.name, row=2),
+        fix="export the file again with its rows, or leave it out if the level was not "
+            "measured.", severity="error" if primary else "warning")]
+
+
 def _check_levels(
     found: dict[str, RawTable],
     specs: Sequence[LevelSpec],
@@ -136,7 +149,7 @@ def _check_levels(
         coded[spec.name], level_issues = _check_level(
             found[spec.name], spec, protocol, allocation, positions[spec.name], early
         )
-        issues += level_issues
+        issues += _no_rows(found[spec.name], spec) + level_issues
         if spec.ledger_dates:
             source = _ledger_source(found, spec, protocol, allocation, positions[spec.name], early)
             coded[spec.name], ledger_issues, keys = code_ledger(coded[spec.name], source, protocol)
@@ -404,7 +417,12 @@ def validate_files(
         data = outcomes(protocol, allocation_path, data_paths)
     except DataValidationError as exc:
         if report_path is not None:
-            write_issues(exc.issues, report_path, force=force)
+            try:
+                write_issues(exc.issues, report_path, force=force)
+            except (TrialkitError, OSError) as unwritten:  # never hide the data's problems
+                raise DataValidationError(exc.issues, text=str(exc), header=(
+                    f"{unwritten} (The issues table was not written; the data's problems "
+                    "follow.)")) from None
         raise
     if report_path is not None:
         findings = data.spending.issues() if data.spending is not None else ()

@@ -53,6 +53,12 @@ class Figure:
     rows: tuple[tuple[str, ...], ...]
 
 
+#: Labels come from protocols: draw them as the text they are. A label such as
+#: ``$\frac{1}$`` is not math text to parse (a parse error would stop the report), nor
+#: LaTeX to run.
+PLAIN_TEXT: dict[str, Any] = {"text.usetex": False, "text.parse_math": False}
+
+
 def draw_svg(name: str, plot: Callable[[Any], None], *, size: tuple[float, float]) -> str:
     """Draw ``plot(ax)`` on a new figure and return it as SVG text.
 
@@ -92,6 +98,7 @@ def draw_svg(name: str, plot: Callable[[Any], None], *, size: tuple[float, float
         "axes.spines.top": False,
         "axes.spines.right": False,
         "path.simplify": False,
+        **PLAIN_TEXT,
     }
     with plt.rc_context(cast(Any, rc)):
         fig, ax = plt.subplots(figsize=size, layout="constrained")
@@ -152,11 +159,12 @@ def draw_bytes(plot: Callable[[Any], None], *, fmt: str, size: tuple[float, floa
     matplotlib.use("Agg", force=False)
     from matplotlib import pyplot as plt
 
-    fig, ax = plt.subplots(figsize=size, layout="constrained")
-    try:
-        plot(ax)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format=fmt, dpi=150, metadata={"Software": None})
-    finally:
-        plt.close(fig)
+    with plt.rc_context(cast(Any, PLAIN_TEXT)):
+        fig, ax = plt.subplots(figsize=size, layout="constrained")
+        try:
+            plot(ax)
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format=fmt, dpi=150, metadata={"Software": None})
+        finally:
+            plt.close(fig)
     return buffer.getvalue()
