@@ -18,7 +18,7 @@ from trialkit.diagnose.generate import (
     SimulationDesign,
     draw_outcome,
 )
-from trialkit.estimate.frequentist.plan_estimators import RefitModel, plan_estimator
+from trialkit.estimate.frequentist.plan_estimators import RegressionModel, plan_estimator
 from trialkit.protocol.outcomes import Outcome
 
 
@@ -70,7 +70,7 @@ def design_arrays(
 
 
 def _matrix(
-    model: RefitModel, t: FloatArray, z: list[FloatArray], mask: NDArray[np.bool_]
+    model: RegressionModel, t: FloatArray, z: list[FloatArray], mask: NDArray[np.bool_]
 ) -> FloatArray:
     """``[1, T, Z]`` (ols) or ``[1, T, Zc, T Zc]`` (lin), zero on unobserved rows."""
     s, n, m = t.shape

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from trialkit.errors import EstimationError
+from trialkit.estimate.frequentist._design import RegressionModel
 from trialkit.estimate.frequentist.lin import lin
 from trialkit.estimate.frequentist.missing import (
-    CompleteDataEstimator,
     ipw,
     multiple_imputation,
     rubin,
@@ -43,7 +43,7 @@ COMMON: dict[str, Any] = {"covariates": ["x"], "blocks": "block", "control": "us
 @pytest.mark.parametrize("estimator", ["lin", "ols"])
 @pytest.mark.parametrize("clustered", [False, True])
 def test_without_missing_values_both_equal_complete_case(
-    estimator: CompleteDataEstimator, clustered: bool
+    estimator: RegressionModel, clustered: bool
 ) -> None:
     data = _trial(clusters=20 if clustered else 0)
     cluster = "cluster" if clustered else None

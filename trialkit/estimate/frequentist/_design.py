@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,8 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
 INTERCEPT = "(Intercept)"
+#: A regression on the arms: OLS on arm and covariates, or Lin's interacted regression.
+RegressionModel = Literal["ols", "lin"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,11 +28,12 @@ from typing import Any, Literal
 import pandas as pd
 
 from trialkit.errors import EstimationError
+from trialkit.estimate.frequentist._design import RegressionModel
 from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame
 from trialkit.estimate.frequentist.lin import lin
 from trialkit.estimate.frequentist.ols import ols
 from trialkit.estimate.frequentist.result import RegressionResult
-from trialkit.estimate.frequentist.wild import WildModel, wild_cluster_bootstrap
+from trialkit.estimate.frequentist.wild import wild_cluster_bootstrap
 
 #: Below this many clusters in the analysed data the plan adds the small-sample checks.
 FEW_CLUSTERS = 20
@@ -79,7 +80,7 @@ def few_cluster_checks(frame: AnalysisFrame, column: str, name: str, *, itt: pd.
     g = 0 if frame.cluster is None else int(data[frame.cluster].nunique())
     if frame.cluster is None or g >= FEW_CLUSTERS or itt.empty:
         return pd.DataFrame(columns=list(CHECK_COLUMNS))
-    model: WildModel = "lin" if estimator == "lin" and not frame.fixed_effects else "ols"
+    model: RegressionModel = "lin" if estimator == "lin" and not frame.fixed_effects else "ols"
     common: dict[str, Any] = {"covariates": list(covariates), "cluster": frame.cluster,
                               "blocks": frame.blocks, "control": control}
     level = float(itt["ci_level"].iloc[0])

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import replace
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -34,6 +33,7 @@ import pandas as pd
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist._design import (
     FloatArray,
+    RegressionModel,
     check_columns,
     fe_dummies,
     prepare,
@@ -44,8 +44,6 @@ from trialkit.estimate.frequentist.lstsq import fit_lstsq
 from trialkit.estimate.frequentist.ols import fixed_effect_columns, ols
 from trialkit.estimate.frequentist.result import RegressionResult, build_result
 from trialkit.protocol.vocabulary import DfMethod, VcovType
-
-CompleteDataEstimator = Literal["ols", "lin"]
 
 _OBSERVED = "__trialkit_observed__"
 _WEIGHT = "__trialkit_ipw_weight__"
@@ -197,7 +195,7 @@ def ipw(
     cluster: str | None = None,
     blocks: str | None = None,
     control: Hashable,
-    estimator: CompleteDataEstimator = "lin",
+    estimator: RegressionModel = "lin",
     se_type: VcovType | None = None,
     ci_level: float = 0.95,
     response_covariates: Sequence[str] | None = None,
@@ -337,7 +335,7 @@ def multiple_imputation(
     control: Hashable,
     imputations: int = 20,
     rng: np.random.Generator,
-    estimator: CompleteDataEstimator = "lin",
+    estimator: RegressionModel = "lin",
     ci_level: float = 0.95,
     se_type: VcovType | None = None,
     df: DfMethod = "residual",

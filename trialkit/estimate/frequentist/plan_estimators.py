@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from trialkit.errors import EstimationError
+from trialkit.estimate.frequentist._design import RegressionModel as RegressionModel
 from trialkit.estimate.frequentist.dim import difference_in_means
 from trialkit.estimate.frequentist.lin import lin
 from trialkit.estimate.frequentist.ols import ols
@@ -24,9 +25,6 @@ from trialkit.protocol.vocabulary import EstimatorName
 #: Settings of the plan an estimator may take besides the data, clusters, blocks, control
 #: and weights (which every plan estimator takes).
 PlanSetting = Literal["covariates", "se_type", "df"]
-#: The regression that stands in for an estimator the plan cannot call directly: OLS on
-#: arm and covariates, or Lin's interacted regression.
-RefitModel = Literal["ols", "lin"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +56,7 @@ class PlanEstimator:
     fit: Callable[..., RegressionResult]
     wording: str
     settings: frozenset[PlanSetting]
-    refit: RefitModel
+    refit: RegressionModel
     batched: bool
 
     @property

@@ -35,13 +35,18 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from itertools import product
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from trialkit.errors import EstimationError
-from trialkit.estimate.frequentist._design import FloatArray, IntArray, Prepared, prepare
+from trialkit.estimate.frequentist._design import (
+    FloatArray,
+    IntArray,
+    Prepared,
+    RegressionModel,
+    prepare,
+)
 from trialkit.estimate.frequentist.ols import fixed_effect_columns
 from trialkit.estimate.frequentist.result import check_ci_level
 
@@ -49,7 +54,6 @@ from trialkit.estimate.frequentist.result import check_ci_level
 WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
 #: Models the bootstrap can refit: :func:`~.ols.ols`'s or :func:`~.lin.lin`'s design.
-WildModel = Literal["ols", "lin"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +101,7 @@ def wild_cluster_bootstrap(
     blocks: str | None = None,
     fixed_effects: Sequence[str] = (),
     control: Hashable | None = None,
-    model: WildModel = "ols",
+    model: RegressionModel = "ols",
     draws: int = 9999,
     seed: int = 0,
     ci_level: float | None = None,
@@ -147,7 +151,7 @@ def wild_cluster_bootstrap(
                          ci_low=low, ci_high=high, ci_level=ci_level)
 
 
-def _design(prep: Prepared, model: WildModel) -> FloatArray:
+def _design(prep: Prepared, model: RegressionModel) -> FloatArray:
     """The design matrix, the arm in column 0."""
     fe, _ = fixed_effect_columns(prep)
     arm = prep.arm_dummies()
