@@ -20,7 +20,6 @@ import pandas as pd
 import pytest
 
 from trialkit.estimate import bayes, binary_effect, difference_in_means, iv, lin, ols
-from trialkit.estimate import randomisation_test as randomisation_test_
 from trialkit.estimate.frequentist import lee_bounds
 from trialkit.estimate.frequentist.plan_estimators import PLAN_ESTIMATORS
 from trialkit.estimate.results import SHARED_COLUMNS
@@ -51,43 +50,50 @@ FRAME = _frame()
 class Case:
     """How to call one estimator on :data:`FRAME`, and what its contract covers."""
 
-    function: Callable[..., Any]
+    function: Callable[[], Callable[..., Any]]  # resolved when a test runs
     fit: Callable[[pd.DataFrame], Any]
     keywords: tuple[str, ...]
     treated: tuple[str, ...]
 
 
+def _randomisation_test() -> Callable[..., Any]:
+    """Imported when its tests run: its package is being reshaped (issue 18, item 4)."""
+    from trialkit.estimate import randomisation_test
+
+    return randomisation_test
+
+
 REGRESSION = ("control", "covariates", "cluster", "blocks", "weights", "ci_level", "se_type")
 CASES: dict[str, Case] = {
     "difference_in_means": Case(
-        difference_in_means, lambda d: difference_in_means(d, "y", "arm", control="usual"),
+        lambda: difference_in_means, lambda d: difference_in_means(d, "y", "arm", control="usual"),
         ("control", "cluster", "blocks", "weights", "ci_level"), ARMS[1:]),
-    "ols": Case(ols, lambda d: ols(d, "y", "arm", covariates=["x1"], control="usual"),
+    "ols": Case(lambda: ols, lambda d: ols(d, "y", "arm", covariates=["x1"], control="usual"),
                 REGRESSION, ARMS[1:]),
-    "lin": Case(lin, lambda d: lin(d, "y", "arm", covariates=["x1"], control="usual"),
+    "lin": Case(lambda: lin, lambda d: lin(d, "y", "arm", covariates=["x1"], control="usual"),
                 REGRESSION, ARMS[1:]),
-    "iv": Case(iv, lambda d: iv(d, "y", "arm2", received="took", control="usual"),
+    "iv": Case(lambda: iv, lambda d: iv(d, "y", "arm2", received="took", control="usual"),
                REGRESSION, ("budget",)),
     "binary_effect": Case(
-        binary_effect, lambda d: binary_effect(d, "yb", "arm", control="usual"),
+        lambda: binary_effect, lambda d: binary_effect(d, "yb", "arm", control="usual"),
         ("control", "covariates", "cluster", "blocks", "weights", "ci_level", "se_type"),
         ARMS[1:]),
     "lee_bounds": Case(
-        lee_bounds, lambda d: lee_bounds(d, "y_seen", "arm2", control="usual"),
+        lambda: lee_bounds, lambda d: lee_bounds(d, "y_seen", "arm2", control="usual"),
         ("control", "cluster", "ci_level"), ("budget",)),
     "bayes": Case(
-        bayes, lambda d: bayes(d, "y", "arm", control="usual", draws=60, tune=60, chains=1,
+        lambda: bayes, lambda d: bayes(d, "y", "arm", control="usual", draws=60, tune=60, chains=1,
                                ci_level=0.9),
         ("control", "covariates", "cluster", "blocks", "ci_level"), ARMS[1:]),
     "randomisation_test": Case(
-        randomisation_test_,
-        lambda d: randomisation_test_(d, "y", "arm", control="usual", draws=200, ci_level=0.9),
+        lambda: _randomisation_test(),
+        lambda d: _randomisation_test()(d, "y", "arm", control="usual", draws=200, ci_level=0.9),
         ("control", "covariates", "cluster", "ci_level"), ARMS[1:]),
 }
 for _name, _entry in PLAN_ESTIMATORS.items():
     CASES[f"plan:{_name}"] = Case(
-        _entry.fit, lambda d, e=_entry: e.fit(d, "y", "arm", control="usual", cluster=None,
-                                                 blocks="block"),
+        lambda e=_entry: e.fit,
+        lambda d, e=_entry: e.fit(d, "y", "arm", control="usual", cluster=None, blocks="block"),
         ("control", "cluster", "blocks", "weights", *sorted(_entry.settings)), ARMS[1:])
 
 #: Parts of the contract not yet met, with the issue item that meets them.
@@ -132,7 +138,7 @@ def check_contract(fit: Callable[..., Any], treated: tuple[str, ...] = ARMS[1:])
 
 @pytest.mark.parametrize("name", _params(list(CASES)))
 def test_signature(name: str) -> None:
-    check_signature(CASES[name].function, CASES[name].keywords)
+    check_signature(CASES[name].function(), CASES[name].keywords)
 
 
 @pytest.mark.parametrize("name", _params(list(CASES)))
