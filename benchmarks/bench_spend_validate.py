@@ -8,7 +8,9 @@ and the ratio of the medians is printed beside it (other work on the machine mov
 rounds). pandas (3.1 and later) parses a large CSV on every core; the ratio against its
 one-thread parse (``low_memory=False``) is printed too, as the core count moves the first.
 ``validate.outcomes`` parses the files with the same ``pandas.read_csv`` defaults, then
-checks them on one core while a second thread sorts and looks up ids and hashes the files.
+checks them on one core while a second thread looks up the ledger's workers and clients,
+sorts ids, codes the ledger's columns through their distinct values and hashes the files.
+On a busy machine the second thread gains little: then the total work is what counts.
 
 The ledger is the flagship's, scaled up so that a million spends stay realistic: 1,200
 teams (600 with the budget), ten workers and 300 clients per team, spends from March to
