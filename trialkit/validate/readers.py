@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,9 @@ class RawTable:
     cell_errors
         Excel error values (``#DIV/0!``, ``#N/A``, …) in that sheet, as
         ``(row, column index from 0, error)``; they are read as empty cells.
+    problems
+        Located errors in the values read (an infinite or absurd number), kept when
+        :func:`read_table` is asked to keep them rather than raise.
     """
 
     path: Path
@@ -56,6 +59,7 @@ class RawTable:
     value_labels: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
     sheet: str | None = None
     cell_errors: tuple[tuple[int, int, str], ...] = ()
+    problems: tuple[Issue, ...] = ()
 
     @property
     def name(self) -> str:
@@ -171,7 +175,8 @@ def _unreadable(path: Path, message: str, fix: str) -> DataValidationError:
     return DataValidationError([Issue(message, Location(file=str(path)), fix=fix)])
 
 
-def read_table(path: str | os.PathLike[str], *, id_columns: Collection[str] = ()) -> RawTable:
+def read_table(path: str | os.PathLike[str], *, id_columns: Collection[str] = (),
+               keep_problems: bool = False) -> RawTable:
     """Read one data file, choosing the reader by its extension.
 
     Parameters
@@ -180,6 +185,9 @@ def read_table(path: str | os.PathLike[str], *, id_columns: Collection[str] = ()
         A ``.csv``, ``.xlsx``, ``.dta``, ``.sav`` or ``.parquet`` file.
     id_columns
         Columns read as text (ids of units and levels).
+    keep_problems
+        Return a table whose values hold errors (an infinite or absurd number) with them
+        in ``problems``, so the file's other checks still run; raise them otherwise.
 
     Returns
     -------
@@ -223,9 +231,9 @@ def read_table(path: str | os.PathLike[str], *, id_columns: Collection[str] = ()
         ) from exc
     table.frame.columns = [str(c).strip() for c in table.frame.columns]
     issues = _absurd_numbers(table)
-    if issues:
+    if issues and not keep_problems:
         raise DataValidationError(issues)
-    return table
+    return replace(table, problems=tuple(issues)) if issues else table
 
 
 #: No count, score, age or amount of money in a pilot comes near this; a value beyond it

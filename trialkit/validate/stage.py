@@ -61,7 +61,9 @@ def _read_all(paths: Sequence[Path], ids: frozenset[str]) -> tuple[list[RawTable
     issues: list[Issue] = []
     for path in paths:
         try:
-            tables.append(read_table(path, id_columns=ids))
+            table = read_table(path, id_columns=ids, keep_problems=True)
+            tables.append(table)
+            issues.extend(table.problems)
         except DataValidationError as exc:
             issues.extend(exc.issues)
     return tables, issues

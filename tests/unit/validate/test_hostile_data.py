@@ -30,6 +30,17 @@ def test_an_absurd_or_infinite_covariate_is_located(tmp_path: Path, cell: str,
     assert "Fix: correct the value" in str(issue)
 
 
+def test_validate_locates_an_absurd_covariate_and_still_checks_its_file(
+        protocol: Protocol, write_data: Writer) -> None:
+    clients = make_clients().astype({"age": object})
+    clients.loc[3, "age"] = "1e308"
+    with pytest.raises(DataValidationError) as caught:
+        validate.outcomes(protocol, make_allocation(), write_data(clients))
+    errors = [i for i in caught.value.issues if i.severity == "error"]
+    assert [(i.location.file, i.location.row, i.location.column) for i in errors] == [
+        ("clients.csv", 5, "age")], "the file's level was lost, or the value passed"
+
+
 def test_plausible_numbers_pass(tmp_path: Path) -> None:
     make_clients().to_csv(tmp_path / "clients.csv", index=False)
     table = read_table(tmp_path / "clients.csv", id_columns={"client_id", "team_id"})
