@@ -217,3 +217,41 @@ def test_a_math_text_label_is_drawn_as_plain_text_when_registering(tmp_path: Pat
     assert done.exit_code == 0, done.output
     plan = (tmp_path / "registration" / "pre_analysis_plan.html").read_text(encoding="utf-8")
     assert "$\\frac{1}$ lonely" in plan
+
+
+_KILLED_BEFORE_ITS_ENTRY = """
+import os, signal, sys
+from pathlib import Path
+import trialkit.register as register
+from trialkit import api
+from trialkit.register.ledger import append
+out = Path(sys.argv[1])
+ledger = out / "ledger.jsonl"
+protocol = "council_discretionary_budget"
+api.register_protocol(protocol, out / "registration", ledger=ledger)
+units = api.simulate_units(protocol, out / "units.csv")
+api.randomise(protocol, units, out / "allocation.csv", ledger=ledger)
+data = api.simulate_data(protocol, units, out / "allocation.csv", out / "data")
+def killed_at_analyse(path, action, **kwargs):
+    if action == "analyse":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return append(path, action, **kwargs)
+register.append = killed_at_analyse
+api.analyse(protocol, out / "allocation.csv", data, out / "results",
+            registration=out / "registration", bayesian=False, ledger=ledger)
+"""
+
+
+@pytest.mark.slow
+def test_a_kill_between_results_and_their_ledger_entry_is_refused_by_report(
+        tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _KILLED_BEFORE_ITS_ENTRY, str(tmp_path)],
+                          capture_output=True, check=False, timeout=300)
+    assert done.returncode == -9, done.stderr.decode()[-2000:]
+    assert (tmp_path / "results" / "results.json").is_file()
+    _fails(["report", str(tmp_path / "results"), "--out", str(tmp_path / "report.html"),
+            "--ledger", str(tmp_path / "ledger.jsonl")], "no `analyse` entry of the ledger")
+    assert not (tmp_path / "report.html").exists()
