@@ -73,7 +73,7 @@ def check_destination(path: PathLike, *, inputs: Iterable[PathLike] = (),
 
 
 def write_failed(exc: OSError, path: PathLike, *, what: str,
-                 state: str = "nothing was written") -> TrialkitError:
+                 state: str = "nothing was written", option: str = "--out") -> TrialkitError:
     """The located error for an ``OSError`` met while writing ``path`` (full disk, permission).
 
     Examples
@@ -91,4 +91,4 @@ def write_failed(exc: OSError, path: PathLike, *, what: str,
     code = f" ({name})" if name else ""
     free = "free some space, or " if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
     return TrialkitError(f"{path}: cannot write the {what}: {reason}{code}; {state}. Fix: "
-                         f"{free}choose another path (--out), and run the command again.")
+                         f"{free}choose another path ({option}), and run the command again.")

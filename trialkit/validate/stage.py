@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from trialkit._core.destinations import write_failed
 from trialkit._core.files import sha256_file
 from trialkit._core.provenance import Provenance
 from trialkit.errors import DataValidationError, Issue, Location, TrialkitError
@@ -428,5 +429,9 @@ def validate_files(
         raise
     if report_path is not None:
         findings = data.spending.issues() if data.spending is not None else ()
-        write_issues([*data.warnings, *findings], report_path, force=force)
+        try:
+            write_issues([*data.warnings, *findings], report_path, force=force)
+        except OSError as exc:
+            raise write_failed(exc, report_path, what="issues table", option="--report",
+                               state="the data are valid; nothing was written") from None
     return data

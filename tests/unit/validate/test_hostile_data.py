@@ -10,7 +10,7 @@ import pytest
 from validate_frames import FLAGSHIP, Writer, make_allocation, make_clients, make_staff
 
 from trialkit import validate
-from trialkit.errors import DataValidationError
+from trialkit.errors import DataValidationError, TrialkitError
 from trialkit.protocol.model import Protocol
 from trialkit.validate.readers import read_table
 
@@ -99,3 +99,23 @@ def test_an_existing_report_does_not_hide_the_data_problems(write_data: Writer,
     assert report.read_text() == "kept\n"
     assert any(i.location.column == "age" for i in caught.value.issues)
 
+
+
+def test_a_full_disk_for_the_report_of_valid_data_is_located(
+        write_data: Writer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import os
+
+    allocation = tmp_path / "allocation.csv"
+    make_allocation().to_csv(allocation, index=False)
+    paths = write_data()
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(TrialkitError, match=r"issues\.csv: cannot write the issues table: no "
+                       r"space left on the device \(ENOSPC\); the data are valid; nothing was "
+                       r"written\. Fix: free some space, or choose another path \(--report\)"):
+        validate.validate_files(FLAGSHIP, allocation, paths, tmp_path / "issues.csv")
+    assert not (tmp_path / "issues.csv").exists()
