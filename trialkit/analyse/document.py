@@ -149,8 +149,13 @@ def load_results(path: str | Path) -> ResultsDocument:
     try:
         text = source.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise TrialkitError(f"{source}: no results here. Fix: run `trialkit analyse` with "
-                            "--out pointing at this directory first.") from None
+        left = sorted(p.name for p in source.parent.parent.glob(f".{source.parent.name}"
+                                                                ".staging-*"))
+        interrupted = (f" An interrupted `trialkit analyse` left its files in {left[-1]} "
+                       "beside it (the previous results under previous/)." if left else "")
+        raise TrialkitError(f"{source}: no results here.{interrupted} Fix: run `trialkit "
+                            "analyse` with --out pointing at this directory (and --force if "
+                            "it holds earlier tables).") from None
     except UnicodeDecodeError as exc:
         raise TrialkitError(f"{source}, byte {exc.start}: not UTF-8 text, so not a results "
                             "document. Fix: re-run `trialkit analyse` with --force.") from None

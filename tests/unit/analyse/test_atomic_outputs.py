@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from trialkit.analyse import load_results
 from trialkit.analyse.outputs import RESULTS_FILE, check_results_dir, commit_results
 from trialkit.errors import OverwriteError, TrialkitError
 
@@ -157,3 +158,6 @@ def test_a_kill_at_any_move_never_leaves_results_beside_another_runs_files(
         assert state in (OLD, NEW), f"killed at move {kill_at}: a mixture {sorted(state)}"
     else:
         assert all(v in (OLD.get(k), NEW.get(k)) for k, v in state.items())
+        with pytest.raises(TrialkitError, match=r"no results here\. An interrupted `trialkit "
+                                                r"analyse` left its files in \.results\.staging"):
+            load_results(target)
