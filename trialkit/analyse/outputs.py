@@ -63,6 +63,8 @@ def check_results_dir(target: Path, *, inputs: Iterable[Path], force: bool) -> N
     """
     sources = list(inputs)
     check_destination(target, inputs=sources, directory=True, what="results directory")
+    # the files are staged beside the directory, so its parent must be writable too
+    check_destination(target.absolute().parent, directory=True, what="results directory")
     for name in OWNED:
         check_destination(target / name, inputs=sources, what="results")
     for name in OWNED:
@@ -135,7 +137,8 @@ def commit_results(target: Path, files: Mapping[str, bytes], *, force: bool) -> 
     check_results_dir(target, inputs=(), force=force)
     try:
         target.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.staging-"))
+        where = target.absolute()  # `--out .` stages beside the directory too
+        staging = Path(tempfile.mkdtemp(dir=where.parent, prefix=f".{where.name}.staging-"))
     except OSError as exc:
         raise write_failed(exc, target, what="results") from None
     try:
