@@ -37,33 +37,25 @@ def _count_draw_impl(
 _count_draw: Any = _jit(_count_draw_impl)
 
 
-def _add_arm_impl(
-    out: Any,
-    d: Any,
-    dj: Any,
-    pos: Any,
-    stop: Any,
-    by_value: Any,
-    shuffled: Any,
-    flags: Any,
-    work: Any,
-    G: Any,
-    layer: Any,
-    boundary: Any,
+def _add_values_impl(
+    out: Any, d: Any, dj: Any, pos: Any, stop: Any, shuffled: Any, flags: Any
 ) -> Any:
-    """Add the units at positions ``pos … stop − 1`` into draw ``d``'s sums of dummy ``dj``.
+    """Add the shuffled values at ``pos … stop − 1`` into draw ``d``'s sums of dummy ``dj``;
+    return how many are flagged (numbered below the boundary)."""
+    acc, below = 0.0, 0
+    for i in range(pos, stop):
+        acc += shuffled[i]
+        below += flags[i]
+    out[d, dj, 0] += acc
+    return below
 
-    Returns how many of them are numbered below ``boundary``. By value the shuffled values
-    and flags are read in place; by unit, each unit's row of ``G``'s ``layer``.
-    """
+
+def _add_units_impl(
+    out: Any, d: Any, dj: Any, pos: Any, stop: Any, work: Any, G: Any, layer: Any, boundary: Any
+) -> Any:
+    """Add the rows ``G[r, layer]`` of the units ``r`` at ``pos … stop − 1`` into draw
+    ``d``'s sums of dummy ``dj``; return how many are numbered below ``boundary``."""
     below = 0
-    if by_value:
-        acc = 0.0
-        for i in range(pos, stop):
-            acc += shuffled[i]
-            below += flags[i]
-        out[d, dj, 0] += acc
-        return below
     for i in range(pos, stop):
         r = work[i]
         below += r < boundary
@@ -72,7 +64,10 @@ def _add_arm_impl(
     return below
 
 
-_add_arm: Any = numba.njit(cache=True, nogil=True, inline="always")(_add_arm_impl)
+# Inlined where called: each build of the chunk kernel keeps only the branch it takes.
+_inline = numba.njit(cache=True, nogil=True, inline="always")
+_add_values: Any = _inline(_add_values_impl)
+_add_units: Any = _inline(_add_units_impl)
 
 
 def _chunk_kernel(by_value: bool) -> Callable[..., None]:
@@ -119,31 +114,21 @@ def _chunk_kernel(by_value: bool) -> Callable[..., None]:
                         hi, lo, ihi, ilo, buf, full, np.uint64(n_s - i)
                     )
                     a, b = first + i, first + i + np.int64(j)
-                    if not by_value:
-                        work[a], work[b] = work[b], work[a]
-                    else:
+                    if by_value:
                         shuffled[a], shuffled[b] = shuffled[b], shuffled[a]
                         if boundary > 0:  # flags are only needed for a sharp null or an interval
                             flags[a], flags[b] = flags[b], flags[a]
+                    else:
+                        work[a], work[b] = work[b], work[a]
                 pos = first
                 for q in range(n_arms):
                     arm = arm_order[q]
                     dj, stop = dummy_of[arm], pos + counts[arm]
                     if dj >= 0:
-                        below = _add_arm(
-                            out,
-                            d,
-                            dj,
-                            pos,
-                            stop,
-                            by_value,
-                            shuffled,
-                            flags,
-                            work,
-                            G,
-                            g_arm[arm],
-                            boundary,
-                        )
+                        if by_value:
+                            below = _add_values(out, d, dj, pos, stop, shuffled, flags)
+                        else:
+                            below = _add_units(out, d, dj, pos, stop, work, G, g_arm[arm], boundary)
                         out[d, dj, width] += counts[arm]
                         out[d, dj, width + 1] += below
                     pos = stop
