@@ -4,9 +4,10 @@
 tables. So every file is first written and fsynced in a staging directory beside the
 results directory (same file system, so moves are atomic renames). Only then are the
 files moved in: the previous run's files (its ``results.json`` first) move out to the
-staging directory, the new CSVs move in, and the new ``results.json`` moves in last. A table
-the new run does not produce (``subgroups.csv`` of an earlier run) is thereby removed in the
-same commit. A full disk or a permission error is met while staging, before anything in
+staging directory, the new CSVs move in, and the new ``results.json`` moves in last. Every
+table is written, with its header only when the run has no rows for it, so a table of an
+earlier run (``subgroups.csv``) is replaced in the same commit, never left beside results
+that have none. A full disk or a permission error is met while staging, before anything in
 the results directory changes; a failed move puts the previous files back. A process killed
 during the moves leaves no ``results.json`` (never a ``results.json`` beside CSVs of another
 run), which ``trialkit report`` refuses, and the previous files in the staging directory.
@@ -17,39 +18,60 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from trialkit._core.destinations import check_destination, write_failed
 from trialkit._core.files import ensure_absent
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from trialkit.analyse.document import ResultsDocument
 
 RESULTS_FILE = "results.json"
 #: The tables written beside ``results.json``, one CSV each, in this order.
 TABLES = ("estimates", "bayesian", "indices", "subgroups", "few_clusters")
-#: Every file a results directory holds; the ones a run does not write are removed.
+#: Every file a results directory holds; any a run does not write is removed.
 OWNED = (RESULTS_FILE, *(f"{name}.csv" for name in TABLES))
 
 
 def results_files(results: ResultsDocument) -> dict[str, bytes]:
-    """The files of a results directory: ``results.json`` and one CSV per non-empty table."""
+    """The files of a results directory: ``results.json`` and one CSV per table.
+
+    A table without rows is written with its header only, so a results directory always
+    holds the same files: a table an earlier run wrote (``subgroups.csv``) is replaced in
+    the same commit by this run's, and the ledger, which records every file written, still
+    finds each file it recorded (:func:`trialkit.register.audit.audit` reports a recorded
+    file that is gone as missing).
+    """
     import pandas as pd
 
     from trialkit._core.spreadsheet import frame_csv
+    from trialkit.analyse.rows import (
+        EstimateRow,
+        FewClusterRow,
+        IndexRow,
+        PosteriorRow,
+        SubgroupRow,
+    )
 
-    tables = {"estimates": results.estimates, "bayesian": results.bayesian.posteriors,
-              "indices": results.indices, "subgroups": results.subgroups,
-              "few_clusters": results.few_clusters}
+    tables: dict[str, tuple[type[BaseModel], Sequence[Any]]] = {
+        "estimates": (EstimateRow, results.estimates),
+        "bayesian": (PosteriorRow, results.bayesian.posteriors),
+        "indices": (IndexRow, results.indices), "subgroups": (SubgroupRow, results.subgroups),
+        "few_clusters": (FewClusterRow, results.few_clusters)}
     files = {RESULTS_FILE: results.to_json().encode("utf-8")}
-    for name, rows in tables.items():
-        if rows:
-            frame = pd.DataFrame([r.model_dump(exclude={"draws_sample", "null_sample"})
-                                  for r in rows])
-            files[f"{name}.csv"] = frame_csv(frame).encode("utf-8")
+    for name, (model, rows) in tables.items():
+        frame = (pd.DataFrame([r.model_dump(exclude=_NOT_TABLED) for r in rows]) if rows else
+                 pd.DataFrame(columns=[f for f in model.model_fields if f not in _NOT_TABLED]))
+        files[f"{name}.csv"] = frame_csv(frame).encode("utf-8")
     return files
+
+
+#: Sample columns kept in ``results.json`` only.
+_NOT_TABLED = frozenset({"draws_sample", "null_sample"})
 
 
 def check_results_dir(target: Path, *, inputs: Iterable[Path], force: bool) -> None:

@@ -161,3 +161,17 @@ def test_a_kill_at_any_move_never_leaves_results_beside_another_runs_files(
         with pytest.raises(TrialkitError, match=r"no results here\. An interrupted `trialkit "
                                                 r"analyse` left its files in \.results\.staging"):
             load_results(target)
+
+
+def test_every_table_is_written_an_empty_one_with_its_header() -> None:
+    from types import SimpleNamespace
+
+    from trialkit.analyse.outputs import TABLES, results_files
+    from trialkit.analyse.rows import SubgroupRow
+
+    empty = SimpleNamespace(estimates=(), bayesian=SimpleNamespace(posteriors=()), indices=(),
+                            subgroups=(), few_clusters=(), to_json=lambda: "{}")
+    files = results_files(empty)  # type: ignore[arg-type]
+    assert sorted(files) == sorted([RESULTS_FILE, *(f"{t}.csv" for t in TABLES)])
+    header = files["subgroups.csv"].decode().splitlines()
+    assert header == [",".join(SubgroupRow.model_fields)], "not the header alone"
