@@ -216,6 +216,9 @@ def test_result_fields_frame_and_summary() -> None:
     assert (row["term"], row["arm"]) == ("t", "1"), "term as the regressions', arm apart"
     assert row["estimate"] == res.observed and row["p_value"] == res.p_value
     assert np.isnan(row["std_error"]) and row["n_obs"] == len(df)
+    (estimate,) = res.estimates
+    assert (estimate.term, estimate.arm, estimate.ci_level) == ("t", "1", 0.95), "estimates"
+    assert (estimate.ci_low, estimate.ci_high) == (res.ci_low, res.ci_high), "estimates' interval"
     assert "Monte Carlo" in res.summary() and "control arm 0" in str(res)
     with pytest.raises(AttributeError):
         res.draws = 1  # type: ignore[misc]

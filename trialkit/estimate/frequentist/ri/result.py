@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import pandas as pd
 
 from trialkit.errors import EstimationError
-from trialkit.estimate.results import ESTIMATE_COLUMNS
+from trialkit.estimate.results import ESTIMATE_COLUMNS, Estimate
 
 #: Columns of :meth:`RandomisationTest.to_frame` beyond the shared
 #: :data:`~trialkit.estimate.results.ESTIMATE_COLUMNS` (``arm`` first).
@@ -153,46 +153,60 @@ class RandomisationTest:
         """An arm's term: the treatment column (two arms) or ``"column[arm]"`` (several)."""
         return self.treatment if len(self.tests) == 1 else f"{self.treatment}[{arm}]"
 
-    def to_frame(self) -> pd.DataFrame:
-        """One tidy row per non-control arm.
+    @property
+    def estimates(self) -> tuple[Estimate, ...]:
+        """One shared row per compared arm, naming its ``arm``.
 
-        The columns are :data:`~trialkit.estimate.results.ESTIMATE_COLUMNS`, in the
-        regression estimators' meaning (``estimate`` is the observed statistic; a test has
-        no standard error, t statistic, degrees of freedom or ``se_type``: missing), then
-        :data:`RANDOMISATION_COLUMNS`. The null samples stay on :attr:`tests`.
+        ``estimate`` is the observed statistic and ``p_value`` the randomisation p-value; a
+        test has no standard error, t statistic or degrees of freedom (``nan``, ``se_type``
+        ``"none"``); without an interval, ``ci_low``, ``ci_high`` and ``ci_level`` are
+        ``nan``.
         """
         nan = float("nan")
-        rows = [
+        return tuple(
+            Estimate(
+                outcome=self.outcome,
+                term=self.term(t.arm),
+                estimate=t.observed,
+                std_error=nan,
+                statistic=nan,
+                df=nan,
+                p_value=t.p_value,
+                ci_low=t.ci_low,
+                ci_high=t.ci_high,
+                ci_level=nan if self.ci_level is None else self.ci_level,
+                se_type="none",
+                n_obs=self.n_obs,
+                n_clusters=self.n_clusters,
+                estimand="ITT",
+                estimator="randomisation inference",
+                arm=t.arm,
+            )
+            for t in self.tests
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """One tidy row per compared arm: :attr:`estimates` in the columns
+        :data:`~trialkit.estimate.results.ESTIMATE_COLUMNS`, then
+        :data:`RANDOMISATION_COLUMNS`. The null samples stay on :attr:`tests`.
+        """
+        shared = pd.DataFrame([asdict(e) for e in self.estimates])
+        extra = pd.DataFrame(
             {
-                "outcome": self.outcome,
-                "estimand": "ITT",
-                "estimator": "randomisation inference",
-                "term": self.term(t.arm),
-                "estimate": t.observed,
-                "std_error": nan,
-                "statistic": nan,
-                "df": nan,
-                "p_value": t.p_value,
-                "ci_low": t.ci_low,
-                "ci_high": t.ci_high,
-                "ci_level": self.ci_level,
-                "se_type": None,
-                "n_obs": self.n_obs,
-                "n_clusters": self.n_clusters,
-                "arm": t.arm,
-                "p_upper": t.p_upper,
-                "p_lower": t.p_lower,
-                "mc_se": t.mc_se,
+                "p_upper": [t.p_upper for t in self.tests],
+                "p_lower": [t.p_lower for t in self.tests],
+                "mc_se": [t.mc_se for t in self.tests],
                 "draws": self.draws,
                 "exact": self.exact,
                 "sharp_null": self.sharp_null,
                 "ci_kind": "test inversion" if self.ci_level else None,
                 "design": self.design,
-            }
-            for t in self.tests
-        ]
+            },
+            index=shared.index,
+        )
+        frame = pd.concat([shared, extra], axis=1)
         columns = list(dict.fromkeys([*ESTIMATE_COLUMNS, *RANDOMISATION_COLUMNS]))
-        return pd.DataFrame(rows).reindex(columns=columns)
+        return frame.loc[:, columns]
 
     def summary(self) -> str:
         """A fixed-width text table."""
