@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["dim", "ols", "lin", "iv", "binary", "wild"]
+MODULES = ["dim", "ols", "lin", "iv", "binary", "wild", "ri.estimator"]
 
 
 @pytest.mark.parametrize("name", MODULES)
