@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 #: Names used as identifiers (arm ids, outcome names, family names): snake_case.
 Name = Annotated[
@@ -27,19 +26,27 @@ _HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f"
                      "\u202a-\u202e\u2066-\u2069]")
 
 
-def _hidden_character(value: Any) -> str | None:
-    """A description of the first hidden character in ``value``'s text, or ``None``."""
-    texts = (value if isinstance(value, list | tuple) else
-             [*value, *value.values()] if isinstance(value, dict) else [value])
-    for text in texts:
-        found = _HIDDEN.search(text) if isinstance(text, str) else None
-        if found is not None:
-            char = found.group()
-            name = unicodedata.name(char, "a control character")
-            return (f"text holds the invisible character U+{ord(char):04X} ({name}) after "
-                    f"{text[:found.start()]!r}; invisible and direction-changing characters "
-                    "can make a text show differently from what it says")
-    return None
+def hidden_character(text: str) -> str | None:
+    """A description of the first hidden character in ``text``, or ``None``.
+
+    Protocol loading checks every text of the YAML once, before validation
+    (:func:`trialkit.protocol.load.parse_protocol`), rather than a validator on every field.
+
+    Examples
+    --------
+    >>> hidden_character("Lonel\u202einess")[:62]
+    'text holds the invisible character U+202E (RIGHT-TO-LEFT OVERR'
+    >>> hidden_character("Loneliness") is None
+    True
+    """
+    found = _HIDDEN.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    name = unicodedata.name(char, "a control character")
+    return (f"text holds the invisible character U+{ord(char):04X} ({name}) after "
+            f"{text[:found.start()]!r}; invisible and direction-changing characters "
+            "can make a text show differently from what it says")
 
 
 class StrictModel(BaseModel):
@@ -49,10 +56,3 @@ class StrictModel(BaseModel):
         extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False
     )
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_hidden_characters(cls, value: Any) -> Any:
-        why = _hidden_character(value)
-        if why is not None:
-            raise PydanticCustomError("hidden_character", why)
-        return value

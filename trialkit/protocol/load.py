@@ -21,6 +21,7 @@ from pydantic_core import ErrorDetails
 
 from trialkit._core.inputs import NOT_FOUND, PROTOCOL_MB, PROTOCOL_VALUES, file_mb, not_regular
 from trialkit.errors import Issue, Location, ProtocolError
+from trialkit.protocol.base import hidden_character
 from trialkit.protocol.model import Protocol
 from trialkit.protocol.rules import Loc, check_rules
 
@@ -89,6 +90,9 @@ def parse_protocol(text: str, *, source: str = "<protocol>") -> Protocol:
                 )
             ]
         )
+    hidden = list(_hidden_texts(data, (), positions, source))
+    if hidden:
+        raise ProtocolError(hidden, header=_header(source, len(hidden)))
     try:
         protocol = Protocol.model_validate(data, context={"defer_rules": True})
     except ValidationError as exc:
@@ -102,6 +106,24 @@ def parse_protocol(text: str, *, source: str = "<protocol>") -> Protocol:
         ]
         raise ProtocolError(issues, header=_header(source, len(issues)))
     return protocol
+
+
+def _hidden_texts(value: Any, loc: Loc, positions: Positions, source: str) -> Iterator[Issue]:
+    """Every text (key or value) holding an invisible or direction-changing character."""
+    texts: list[tuple[Loc, Any]] = []
+    if isinstance(value, dict):
+        texts = [((*loc, str(k)), k) for k in value]
+        for key, item in value.items():
+            yield from _hidden_texts(item, (*loc, str(key)), positions, source)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _hidden_texts(item, (*loc, index), positions, source)
+    else:
+        texts = [(loc, value)]
+    for where, text in texts:
+        why = hidden_character(text) if isinstance(text, str) else None
+        if why is not None:
+            yield Issue(why, _location(where, positions, source), fix=_FIXES["hidden_character"])
 
 
 def _header(source: str, count: int) -> str:
