@@ -68,8 +68,9 @@ SEED = 20261123
 CLOCK: Callable[[], float] = time.perf_counter
 
 
-def best_of(ours: Callable[[], object], reference: Callable[[], object],
-            repeats: int) -> tuple[float, float]:
+def best_of(
+    ours: Callable[[], object], reference: Callable[[], object], repeats: int
+) -> tuple[float, float]:
     """The fastest of ``repeats`` timed calls of each, alternating so both see the same load."""
     times: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeats):
@@ -80,16 +81,20 @@ def best_of(ours: Callable[[], object], reference: Callable[[], object],
     return min(times[0]), min(times[1])
 
 
-def report(name: str, timings: tuple[float, float], target: float | None,
-           reference: str = "reference") -> bool:
+def report(
+    name: str, timings: tuple[float, float], target: float | None, reference: str = "reference"
+) -> bool:
     """Print one case's times and ratio; whether the ratio is within ``target`` (if any)."""
     ours, bound = timings
     ratio = ours / bound
     ok = target is None or ratio <= target
-    verdict = "(no target)" if target is None else f"(target ≤ {target})  " + (
-        "PASS" if ok else "FAIL")
-    print(f"{name:<36} trialkit {ours * 1e3:7.1f} ms   {reference:<20} {bound * 1e3:7.1f} ms   "
-          f"ratio {ratio:5.2f}  {verdict}")
+    verdict = (
+        "(no target)" if target is None else f"(target ≤ {target})  " + ("PASS" if ok else "FAIL")
+    )
+    print(
+        f"{name:<36} trialkit {ours * 1e3:7.1f} ms   {reference:<20} {bound * 1e3:7.1f} ms   "
+        f"ratio {ratio:5.2f}  {verdict}"
+    )
     return ok
 
 
@@ -152,9 +157,15 @@ def grouped_bound(starts: np.ndarray) -> np.ndarray:
     return _grouped_bound_kernel(starts, keys)  # type: ignore[no-any-return]
 
 
-def _bound_rows(name: str, declare_and_draw: Callable[[], object], draw: Callable[[], object],
-                block: np.ndarray, n_blocks: int, repeats: int,
-                expand: np.ndarray | None = None) -> list[bool]:
+def _bound_rows(
+    name: str,
+    declare_and_draw: Callable[[], object],
+    draw: Callable[[], object],
+    block: np.ndarray,
+    n_blocks: int,
+    repeats: int,
+    expand: np.ndarray | None = None,
+) -> list[bool]:
     """The three rows of a case; ``expand`` maps each unit to its randomisation unit."""
     starts = np.concatenate([[0], np.cumsum(np.bincount(block, minlength=n_blocks))])
 
@@ -169,8 +180,12 @@ def _bound_rows(name: str, declare_and_draw: Callable[[], object], draw: Callabl
     codes()
     grouped()
     return [
-        report(f"{name}: declare + draw", best_of(declare_and_draw, codes, repeats), None,
-               "numba bound (codes)"),
+        report(
+            f"{name}: declare + draw",
+            best_of(declare_and_draw, codes, repeats),
+            None,
+            "numba bound (codes)",
+        ),
         report(f"{name}: draw", best_of(draw, codes, repeats), 3.0, "numba bound (codes)"),
         report(f"{name}: draw", best_of(draw, grouped, repeats), 3.0, "numba bound (grouped)"),
     ]
@@ -188,8 +203,14 @@ def blocked_cases(repeats: int = 7) -> list[bool]:
         scheme = BlockedRandomisation(Units(ids=ids, blocks=blocks))
         return scheme.draw(RawStream(SEED))
 
-    return _bound_rows("blocked 1e6 / 1e3 blocks", declare_and_draw,
-                       lambda: declared.draw(RawStream(SEED)), blocks, n_blocks, repeats)
+    return _bound_rows(
+        "blocked 1e6 / 1e3 blocks",
+        declare_and_draw,
+        lambda: declared.draw(RawStream(SEED)),
+        blocks,
+        n_blocks,
+        repeats,
+    )
 
 
 def blocked_cluster_cases(repeats: int = 7) -> list[bool]:
@@ -206,9 +227,15 @@ def blocked_cluster_cases(repeats: int = 7) -> list[bool]:
         scheme = BlockedClusterRandomisation(Units(ids=ids, blocks=blocks, clusters=cluster))
         return scheme.draw(RawStream(SEED))
 
-    return _bound_rows("blocked cluster 1e6 / 1e5 / 1e3", declare_and_draw,
-                       lambda: declared.draw(RawStream(SEED)), cluster_block, n_blocks,
-                       repeats, expand=cluster)
+    return _bound_rows(
+        "blocked cluster 1e6 / 1e5 / 1e3",
+        declare_and_draw,
+        lambda: declared.draw(RawStream(SEED)),
+        cluster_block,
+        n_blocks,
+        repeats,
+        expand=cluster,
+    )
 
 
 # ------------------------------------------------------------------ cluster
@@ -257,16 +284,18 @@ def rerandomisation_case(repeats: int = 5, accepted: int = 20) -> bool:
         scheme = Rerandomisation(Units(ids=np.arange(n), covariates=x), threshold=threshold)
         return np.concatenate(list(scheme.draw_many(RawStream(SEED), accepted)))
 
-    return report(f"rerandomisation: {accepted} draws at 1%", best_of(ours, reference, repeats),
-                  1.5)
+    return report(
+        f"rerandomisation: {accepted} draws at 1%", best_of(ours, reference, repeats), 1.5
+    )
 
 
 def main() -> None:
     global CLOCK
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cpu", action="store_true", help="time CPU, not wall, seconds")
-    parser.add_argument("--only-blocked", action="store_true",
-                        help="only the blocked and blocked-cluster cases")
+    parser.add_argument(
+        "--only-blocked", action="store_true", help="only the blocked and blocked-cluster cases"
+    )
     args = parser.parse_args()
     if args.cpu:
         CLOCK = time.process_time

@@ -120,9 +120,7 @@ def main() -> None:
     states = rk.chunk_states(0, draws)
     runs: dict[str, Any] = {
         "reference": lambda: reference_kernel(states, draws, y, t),
-        "complete": lambda: randomisation_test(
-            unblocked, outcome="y", treatment="t", draws=draws
-        ),
+        "complete": lambda: randomisation_test(unblocked, outcome="y", treatment="t", draws=draws),
         "blocked": lambda: randomisation_test(
             df, outcome="y", treatment="t", scheme=blocked, cluster="id", draws=draws
         ),

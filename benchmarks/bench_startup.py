@@ -55,8 +55,9 @@ def _run(args: list[str], tmp: Path) -> tuple[float, float]:
     shutil.rmtree(tmp / "pilot", ignore_errors=True)
     argv = [sys.executable, *[a.format(tmp=tmp) for a in args]]
     cpu, start = _cpu(), time.perf_counter()
-    done = subprocess.run(argv, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          check=False)
+    done = subprocess.run(
+        argv, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+    )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed: {done.stderr.decode()[-500:]}")
@@ -67,8 +68,9 @@ def _heavy(args: list[str], tmp: Path) -> list[str]:
     """The heavy packages a command imports (from ``python -X importtime``)."""
     shutil.rmtree(tmp / "pilot", ignore_errors=True)
     argv = [sys.executable, "-X", "importtime", *[a.format(tmp=tmp) for a in args]]
-    done = subprocess.run(argv, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          check=False, text=True)
+    done = subprocess.run(
+        argv, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False, text=True
+    )
     names = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
     return [name for name in HEAVY if name in names]
 
@@ -88,15 +90,21 @@ def main() -> None:
     best = {k: min(wall for wall, _ in v) for k, v in times.items()}
     cpu = {k: min(c for _, c in v) for k, v in times.items()}
     bare, models = best["python -c pass"], best['python -c "import pydantic, yaml"']
-    print(f"min of {runs} runs, {sys.executable}, Python {sys.version.split()[0]}; "
-          "cpu = user + system seconds (what a quiet machine's wall time would be)")
-    print(f"{'case':36} {'wall s':>7} {'median':>7} {'cpu s':>6} {'x pass':>7} "
-          f"{'x pyd+yaml':>10}  heavy imports")
+    print(
+        f"min of {runs} runs, {sys.executable}, Python {sys.version.split()[0]}; "
+        "cpu = user + system seconds (what a quiet machine's wall time would be)"
+    )
+    print(
+        f"{'case':36} {'wall s':>7} {'median':>7} {'cpu s':>6} {'x pass':>7} "
+        f"{'x pyd+yaml':>10}  heavy imports"
+    )
     for label, value in best.items():
         median = sorted(w for w, _ in times[label])[len(times[label]) // 2]
         flag = "" if label in BASELINES or value <= TARGET_S else f"  over {TARGET_S} s"
-        print(f"{label:36} {value:7.3f} {median:7.3f} {cpu[label]:6.3f} {value / bare:7.1f} "
-              f"{value / models:10.2f}  {', '.join(heavy.get(label, [])) or '-'}{flag}")
+        print(
+            f"{label:36} {value:7.3f} {median:7.3f} {cpu[label]:6.3f} {value / bare:7.1f} "
+            f"{value / models:10.2f}  {', '.join(heavy.get(label, [])) or '-'}{flag}"
+        )
 
 
 if __name__ == "__main__":

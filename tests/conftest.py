@@ -38,5 +38,12 @@ def council_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
     from scenarios.pipeline import run
 
     out = tmp_path_factory.mktemp("council-run") / "pilot"
-    return run("council_discretionary_budget", out, effect_scale=1.0, bayes=True,
-               draws=100, chains=1, tune=100)
+    return run(
+        "council_discretionary_budget",
+        out,
+        effect_scale=1.0,
+        bayes=True,
+        draws=100,
+        chains=1,
+        tune=100,
+    )

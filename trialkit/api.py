@@ -29,6 +29,8 @@ def load_protocol(path: str | Path) -> Protocol:
     from trialkit.protocol import load_protocol as load
 
     return load(path)
+
+
 PLAN_FILE = "pre_analysis_plan.html"
 
 if TYPE_CHECKING:
@@ -126,9 +128,15 @@ def copy_new(source: Path, destination: Path) -> Path:
 # Randomise ----------------------------------------------------------------------------------
 
 
-def randomise(protocol_path: str | Path, units_path: str | Path, out: str | Path, *,
-              seed: int | None = None, force: bool = False,
-              ledger: Path | None = None) -> Allocation:
+def randomise(
+    protocol_path: str | Path,
+    units_path: str | Path,
+    out: str | Path,
+    *,
+    seed: int | None = None,
+    force: bool = False,
+    ledger: Path | None = None,
+) -> Allocation:
     """Allocate the units with the protocol's scheme; write the allocation and its metadata.
 
     The seed defaults to the protocol's registered seed. With a ledger, the action is
@@ -142,21 +150,30 @@ def randomise(protocol_path: str | Path, units_path: str | Path, out: str | Path
     from trialkit.randomise.storage import check_allocation_paths
 
     protocol_file = resolve_protocol(protocol_path)
-    check_allocation_paths(out, force=force, inputs=[
-        protocol_file, Path(units_path), *([ledger] if ledger is not None else [])])
+    check_allocation_paths(
+        out,
+        force=force,
+        inputs=[protocol_file, Path(units_path), *([ledger] if ledger is not None else [])],
+    )
     protocol = load_protocol(protocol_file)
     units = read_units(units_path, protocol)
     allocation = allocate(protocol, units, seed=seed)
     csv_path = write_allocation(allocation, out, force=force)
     if ledger is not None:
-        register.append(ledger, "randomise", inputs=[protocol_file, Path(units_path)],
-                        outputs=[csv_path, metadata_path(csv_path)],
-                        protocol_hash=protocol.content_hash(), reason=f"seed {allocation.seed}")
+        register.append(
+            ledger,
+            "randomise",
+            inputs=[protocol_file, Path(units_path)],
+            outputs=[csv_path, metadata_path(csv_path)],
+            protocol_hash=protocol.content_hash(),
+            reason=f"seed {allocation.seed}",
+        )
     return allocation
 
 
-def balance_table(protocol_path: str | Path, allocation_path: str | Path,
-                  units_path: str | Path) -> Balance:
+def balance_table(
+    protocol_path: str | Path, allocation_path: str | Path, units_path: str | Path
+) -> Balance:
     """Baseline balance of the unit-level covariates across the allocation's arms."""
     from trialkit.randomise import balance, declare, read_allocation, read_units
 
@@ -164,12 +181,17 @@ def balance_table(protocol_path: str | Path, allocation_path: str | Path,
     units = read_units(units_path, protocol)
     allocation = read_allocation(allocation_path)
     covariates = [c for c in protocol.covariates if c.level == protocol.units.name]
-    kinds = {c.data_column: ("binary" if c.type == "binary" else "continuous")
-             for c in covariates}
-    return balance(allocation, units, covariates=list(kinds),
-                   id_column=protocol.units.id_column, kinds=kinds,  # type: ignore[arg-type]
-                   control=protocol.control.id, scheme=declare(protocol, units),
-                   seed=protocol.seed)
+    kinds = {c.data_column: ("binary" if c.type == "binary" else "continuous") for c in covariates}
+    return balance(
+        allocation,
+        units,
+        covariates=list(kinds),
+        id_column=protocol.units.id_column,
+        kinds=kinds,  # type: ignore[arg-type]
+        control=protocol.control.id,
+        scheme=declare(protocol, units),
+        seed=protocol.seed,
+    )
 
 
 # Design -------------------------------------------------------------------------------------
@@ -194,9 +216,15 @@ def power_plot(protocol_path: str | Path, out: str | Path, *, force: bool = Fals
     return atomic_write(target, data, force=force, what="plot")
 
 
-def diagnose(protocol_path: str | Path, *, sims: int = 500, workers: int | None = None,
-             scheduler: str | None = None, seed: int | None = None,
-             outcomes: Sequence[str] | None = None) -> Diagnosis:
+def diagnose(
+    protocol_path: str | Path,
+    *,
+    sims: int = 500,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    seed: int | None = None,
+    outcomes: Sequence[str] | None = None,
+) -> Diagnosis:
     """Simulated diagnosis of the declared design and its variants (``trialkit diagnose``).
 
     ``outcomes``: outcome names, or ``["compared"]`` (every compared outcome) or
@@ -210,16 +238,22 @@ def diagnose(protocol_path: str | Path, *, sims: int = 500, workers: int | None 
         chosen = "compared"
     elif outcomes and list(outcomes) != ["primary"]:
         chosen = list(outcomes)
-    return run(protocol, sims=sims, workers=workers, scheduler=scheduler, seed=seed,
-               outcomes=chosen)
+    return run(
+        protocol, sims=sims, workers=workers, scheduler=scheduler, seed=seed, outcomes=chosen
+    )
 
 
 # Register -----------------------------------------------------------------------------------
 
 
-def register_protocol(protocol_path: str | Path, out: str | Path, *,
-                      ledger: Path | None = None, reason: str = "",
-                      exports: Sequence[str] = ()) -> register.Registration:
+def register_protocol(
+    protocol_path: str | Path,
+    out: str | Path,
+    *,
+    ledger: Path | None = None,
+    reason: str = "",
+    exports: Sequence[str] = (),
+) -> register.Registration:
     """Freeze the protocol, render the pre-analysis plan, and start (or extend) the ledger.
 
     The ledger defaults to ``ledger.jsonl`` in the parent of ``out`` (the pilot workspace).
@@ -241,14 +275,24 @@ def register_protocol(protocol_path: str | Path, out: str | Path, *,
     outputs = [*registration.files, plan_file]
     outputs += _write_exports(protocol, registration, registries)
     ledger = ledger or Path(out).resolve().parent / register.LEDGER_NAME
-    register.append(ledger, "register", inputs=[protocol_file], outputs=outputs,
-                    protocol_hash=protocol.content_hash(),
-                    reason=reason or "protocol registered before any outcome data")
+    register.append(
+        ledger,
+        "register",
+        inputs=[protocol_file],
+        outputs=outputs,
+        protocol_hash=protocol.content_hash(),
+        reason=reason or "protocol registered before any outcome data",
+    )
     return registration
 
 
-def export_registration(protocol_path: str | Path, registration_dir: str | Path,
-                        registries: Sequence[str], *, ledger: Path | None = None) -> list[Path]:
+def export_registration(
+    protocol_path: str | Path,
+    registration_dir: str | Path,
+    registries: Sequence[str],
+    *,
+    ledger: Path | None = None,
+) -> list[Path]:
     """Write the registry exports of an existing registration (``register --export``).
 
     Each registry's fields are filled from ``protocol_path`` (which must be the registered
@@ -270,18 +314,25 @@ def export_registration(protocol_path: str | Path, registration_dir: str | Path,
             f"(sha256 {protocol.content_hash()[:12]}, registered "
             f"{registration.protocol_hash[:12]}), so its exports would not describe the "
             "registration. Fix: export the registered protocol (the registration's "
-            "protocol.yaml), or register this version into a new directory with --out.")
+            "protocol.yaml), or register this version into a new directory with --out."
+        )
     ledger = ledger or Path(registration_dir).resolve().parent / register.LEDGER_NAME
     register.ensure_appendable(ledger)
     paths = _write_exports(protocol, registration, chosen)
-    register.append(ledger, "export", inputs=list(registration.files), outputs=paths,
-                    protocol_hash=registration.protocol_hash,
-                    reason="registry exports of the registered protocol")
+    register.append(
+        ledger,
+        "export",
+        inputs=list(registration.files),
+        outputs=paths,
+        protocol_hash=registration.protocol_hash,
+        reason="registry exports of the registered protocol",
+    )
     return paths
 
 
-def _write_exports(protocol: Protocol, registration: register.Registration,
-                   registries: Sequence[str]) -> list[Path]:
+def _write_exports(
+    protocol: Protocol, registration: register.Registration, registries: Sequence[str]
+) -> list[Path]:
     """Fill and write each registry's export from the protocol as parsed from its YAML."""
     if not registries:
         return []
@@ -289,9 +340,11 @@ def _write_exports(protocol: Protocol, registration: register.Registration,
     from trialkit.register.export_fields import Facts
     from trialkit.register.exports import check_registries, write_exports
 
-    documents = tuple(path.name for path in (*registration.files,
-                                             registration.directory / PLAN_FILE)
-                      if path.is_file())
+    documents = tuple(
+        path.name
+        for path in (*registration.files, registration.directory / PLAN_FILE)
+        if path.is_file()
+    )
     facts = Facts(protocol, registration, power_table(protocol), documents)
     return write_exports(facts, check_registries(registries))
 
@@ -309,39 +362,48 @@ def _render_plan(protocol: Protocol, registration: register.Registration) -> str
     from trialkit.design import power_by_units, subgroup_power
     from trialkit.report import render_plan
 
-    return render_plan(protocol, registration=registration,
-                       power=power_by_units(protocol).to_frame(),
-                       subgroup_power=subgroup_power(protocol))
+    return render_plan(
+        protocol,
+        registration=registration,
+        power=power_by_units(protocol).to_frame(),
+        subgroup_power=subgroup_power(protocol),
+    )
 
 
 def verify_workspace(directory: str | Path) -> tuple[Path, list[str]]:
     """Check a workspace's ledger chain and every file it references."""
     from trialkit import register
+
     root = Path(directory)
     ledger = root if root.is_file() else root / register.LEDGER_NAME
     return ledger, register.verify(ledger)
 
 
-def audit_workspace(directory: str | Path, *, public_key: Path | None = None,
-                    head: str | None = None) -> register.LedgerCheck:
+def audit_workspace(
+    directory: str | Path, *, public_key: Path | None = None, head: str | None = None
+) -> register.LedgerCheck:
     """Audit a workspace's ledger: alterations, an interrupted write, head hash and count,
     the history's findings; every signature when given a public key, and the anchored
     ``head`` when given one."""
     from trialkit import register
+
     root = Path(directory)
-    return register.audit(root if root.is_file() else root / register.LEDGER_NAME,
-                          public_key=public_key, head=head)
+    return register.audit(
+        root if root.is_file() else root / register.LEDGER_NAME, public_key=public_key, head=head
+    )
 
 
 def new_signing_key(out: Path, public_out: Path | None = None) -> NewKey:
     """Make an Ed25519 key pair for signing ledger entries (``trialkit key new``)."""
     from trialkit.register.signing import new_key
+
     return new_key(out, public_out)
 
 
 def repair_ledger(directory: str | Path) -> tuple[Path, register.Repair | None]:
     """Remove a ledger's incomplete last line (an interrupted write) and record the repair."""
     from trialkit import register
+
     root = Path(directory)
     ledger = root if root.is_file() else root / register.LEDGER_NAME
     return ledger, register.repair(ledger)
@@ -350,8 +412,9 @@ def repair_ledger(directory: str | Path) -> tuple[Path, register.Repair | None]:
 # Simulate -----------------------------------------------------------------------------------
 
 
-def simulate_units(protocol_path: str | Path, out: str | Path, *, seed: int | None = None,
-                   force: bool = False) -> Path:
+def simulate_units(
+    protocol_path: str | Path, out: str | Path, *, seed: int | None = None, force: bool = False
+) -> Path:
     """Write the units file: a bundled protocol's example units, or fabricated ones.
 
     A protocol started from a bundled one (``trialkit init``: same identity id) gets that
@@ -381,10 +444,16 @@ def simulate_units(protocol_path: str | Path, out: str | Path, *, seed: int | No
     return atomic_write(out, units.to_csv(index=False), force=force, what="units")
 
 
-def simulate_data(protocol_path: str | Path, units_path: str | Path,
-                  allocation_path: str | Path, out: str | Path, *,
-                  seed: int | None = None, effect_scale: float = 1.0,
-                  force: bool = False) -> list[Path]:
+def simulate_data(
+    protocol_path: str | Path,
+    units_path: str | Path,
+    allocation_path: str | Path,
+    out: str | Path,
+    *,
+    seed: int | None = None,
+    effect_scale: float = 1.0,
+    force: bool = False,
+) -> list[Path]:
     """Write fabricated outcome data, one CSV per level, for an existing allocation.
 
     ``effect_scale`` multiplies every declared treatment effect (0: no effect, -1: the
@@ -398,39 +467,62 @@ def simulate_data(protocol_path: str | Path, units_path: str | Path,
     protocol = load_protocol(resolve_protocol(protocol_path))
     units = read_units(units_path, protocol)
     frame = read_allocation(allocation_path).to_frame().set_index("unit_id")
-    _check_same_units(units[protocol.units.id_column].tolist(), frame.index.tolist(), units_path,
-                      allocation_path)
+    _check_same_units(
+        units[protocol.units.id_column].tolist(), frame.index.tolist(), units_path, allocation_path
+    )
     rng = np.random.default_rng(protocol.seed + 1 if seed is None else seed)
-    frames = fabricate(protocol, units, frame["arm"], rng=rng, steps=frame.get("step"),
-                       effect_scale=effect_scale)
-    return [atomic_write(Path(out) / f"{level}.csv", data.to_csv(index=False), what="data",
-                         force=force)
-            for level, data in frames.items()]
+    frames = fabricate(
+        protocol, units, frame["arm"], rng=rng, steps=frame.get("step"), effect_scale=effect_scale
+    )
+    return [
+        atomic_write(Path(out) / f"{level}.csv", data.to_csv(index=False), what="data", force=force)
+        for level, data in frames.items()
+    ]
 
 
-def _check_same_units(unit_ids: Sequence[str], allocated: Sequence[str], units_path: str | Path,
-                      allocation_path: str | Path) -> None:
+def _check_same_units(
+    unit_ids: Sequence[str],
+    allocated: Sequence[str],
+    units_path: str | Path,
+    allocation_path: str | Path,
+) -> None:
     """Refuse a units file and an allocation that do not name the same units."""
     from trialkit.errors import DataValidationError, Issue, Location
 
-    fix = ("pass the units file the allocation was drawn from (`trialkit randomise --units`), "
-           "or randomise these units again.")
+    fix = (
+        "pass the units file the allocation was drawn from (`trialkit randomise --units`), "
+        "or randomise these units again."
+    )
     issues = []
-    for ids, others, path, where in ((allocated, unit_ids, allocation_path, "units file"),
-                                     (unit_ids, allocated, units_path, "allocation")):
+    for ids, others, path, where in (
+        (allocated, unit_ids, allocation_path, "units file"),
+        (unit_ids, allocated, units_path, "allocation"),
+    ):
         missing = sorted(set(map(str, ids)) - set(map(str, others)))
         if missing:
-            shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more"
-                                              if len(missing) > 5 else "")
-            issues.append(Issue(f"{len(missing)} unit(s) not in the {where}: {shown}",
-                                Location(file=str(path)), fix=fix))
+            shown = ", ".join(missing[:5]) + (
+                f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            )
+            issues.append(
+                Issue(
+                    f"{len(missing)} unit(s) not in the {where}: {shown}",
+                    Location(file=str(path)),
+                    fix=fix,
+                )
+            )
     if issues:
         raise DataValidationError(issues)
 
 
-def simulate(protocol_path: str | Path, out: str | Path, *, seed: int | None = None,
-             units: str | Path | None = None, allocation: str | Path | None = None,
-             force: bool = False) -> list[Path]:
+def simulate(
+    protocol_path: str | Path,
+    out: str | Path,
+    *,
+    seed: int | None = None,
+    units: str | Path | None = None,
+    allocation: str | Path | None = None,
+    force: bool = False,
+) -> list[Path]:
     """Write fictional outcome data for every level (``trialkit simulate``); ``force``
     replaces files a previous run wrote.
 
@@ -443,9 +535,11 @@ def simulate(protocol_path: str | Path, out: str | Path, *, seed: int | None = N
     """
     if (units is None) != (allocation is None):
         given, missing = ("--units", "--allocation") if units else ("--allocation", "--units")
-        raise TrialkitError(f"{given} needs {missing}: the data are drawn for the units of an "
-                            f"allocation. Fix: pass both --units and --allocation (the "
-                            f"files given to `trialkit randomise`), or neither.")
+        raise TrialkitError(
+            f"{given} needs {missing}: the data are drawn for the units of an "
+            f"allocation. Fix: pass both --units and --allocation (the "
+            f"files given to `trialkit randomise`), or neither."
+        )
     if units is not None and allocation is not None:
         return simulate_data(protocol_path, units, allocation, out, seed=seed, force=force)
     from trialkit.randomise import metadata_path
@@ -454,17 +548,27 @@ def simulate(protocol_path: str | Path, out: str | Path, *, seed: int | None = N
     units = simulate_units(protocol_path, target / "units.csv", seed=seed, force=force)
     allocation = target / "allocation.csv"
     randomise(protocol_path, units, allocation, seed=seed, force=force)
-    return [units, allocation, metadata_path(allocation),
-            *simulate_data(protocol_path, units, allocation, target / "data", seed=seed,
-                           force=force)]
+    return [
+        units,
+        allocation,
+        metadata_path(allocation),
+        *simulate_data(protocol_path, units, allocation, target / "data", seed=seed, force=force),
+    ]
 
 
 # Audit sample -------------------------------------------------------------------------------
 
 
-def audit_sample(protocol_path: str | Path, spends_path: str | Path, out: str | Path, *,
-                 size: int | None = None, seed: int | None = None, force: bool = False,
-                 ledger: Path | None = None) -> AuditSample:
+def audit_sample(
+    protocol_path: str | Path,
+    spends_path: str | Path,
+    out: str | Path,
+    *,
+    size: int | None = None,
+    seed: int | None = None,
+    force: bool = False,
+    ledger: Path | None = None,
+) -> AuditSample:
     """Draw the spends to review (``trialkit audit-sample``); write the sample and metadata.
 
     The seed defaults to the protocol's and the size to ``spending.review.sample_size``.
@@ -486,16 +590,26 @@ def audit_sample(protocol_path: str | Path, spends_path: str | Path, out: str | 
     level, cols = protocol.level(protocol.spending.level), protocol.spending.columns
     ids = {cols.worker, cols.client, *((level.id_column, level.unit_column) if level else ())}
     table = read_table(spends_path, id_columns=ids)
-    sample = draw_audit_sample(protocol, table.frame, seed=seed, size=size,
-                               source=str(spends_path), ledger_sha256=sha256_file(spends_path))
+    sample = draw_audit_sample(
+        protocol,
+        table.frame,
+        seed=seed,
+        size=size,
+        source=str(spends_path),
+        ledger_sha256=sha256_file(spends_path),
+    )
     redraw = _earlier_draw(ledger, sample, force=force) if ledger is not None else ""
     csv_path = write_audit_sample(sample, out, force=force)
     if ledger is not None:
-        register.append(ledger, "audit-sample", inputs=[protocol_file, Path(spends_path)],
-                        outputs=[csv_path, audit_metadata_path(csv_path)],
-                        protocol_hash=protocol.content_hash(),
-                        reason=f"seed {sample.seed}: {sample.size} of {sample.population} "
-                               f"spends in {len(sample.strata)} strata{redraw}")
+        register.append(
+            ledger,
+            "audit-sample",
+            inputs=[protocol_file, Path(spends_path)],
+            outputs=[csv_path, audit_metadata_path(csv_path)],
+            protocol_hash=protocol.content_hash(),
+            reason=f"seed {sample.seed}: {sample.size} of {sample.population} "
+            f"spends in {len(sample.strata)} strata{redraw}",
+        )
     return sample
 
 
@@ -515,12 +629,12 @@ def _earlier_draw(ledger: Path, sample: AuditSample, *, force: bool) -> str:
             f"{ledger}, entry {last.seq}: an audit sample was already drawn ({last.reason}, "
             f"{last.time_utc}); this draw gives another sample, which would change the spends "
             "under review. Fix: review the spends of the recorded sample, or pass --force to "
-            "draw again (the ledger records the redraw).")
+            "draw again (the ledger records the redraw)."
+        )
     return f"; redrawn with --force, replacing the sample of entry {last.seq}"
 
 
-def _audit_for(protocol: Protocol, data: TrialData,
-               path: str | Path | None) -> AuditSample | None:
+def _audit_for(protocol: Protocol, data: TrialData, path: str | Path | None) -> AuditSample | None:
     """The audit sample for the analysis, checked against the protocol and the ledger."""
     from trialkit.randomise.audit import check_spends
     from trialkit.randomise.audit_file import read_audit_sample
@@ -531,20 +645,23 @@ def _audit_for(protocol: Protocol, data: TrialData,
         raise TrialkitError(
             "the protocol reviews a sample of spends (`spending.review.coverage: sample`), so "
             "the estimates need the sample's inclusion probabilities. Fix: pass "
-            "--audit-sample with the file `trialkit audit-sample` wrote.")
+            "--audit-sample with the file `trialkit audit-sample` wrote."
+        )
     if path is None:
         return None
     if spending is None or coverage != "sample":
         raise TrialkitError(
             f"{path}: the protocol says every spend is reviewed, so an audit sample has no "
             "place in the analysis. Fix: leave out --audit-sample, or set "
-            "`spending.review.coverage: sample` and register the change.")
+            "`spending.review.coverage: sample` and register the change."
+        )
     sample = read_audit_sample(path)
     spends = data.frames.get(spending.level)
     if spends is None:
         raise TrialkitError(
             f"{path}: no spend ledger among the data files to apply the audit sample to. "
-            f"Fix: pass the `{spending.level}` file with --data.")
+            f"Fix: pass the `{spending.level}` file with --data."
+        )
     files = ", ".join(data.spending.files) if data.spending is not None else spending.level
     check_spends(sample, protocol, spends, source=files, sample_source=str(path))
     return sample
@@ -555,9 +672,15 @@ def _audit_for(protocol: Protocol, data: TrialData,
 RESULTS_FILE = "results.json"
 
 
-def validate_files(protocol_path: str | Path, allocation: str | Path,
-                   data: Sequence[str | Path], *, report: str | Path | None = None,
-                   force: bool = False, ledger: Path | None = None) -> TrialData:
+def validate_files(
+    protocol_path: str | Path,
+    allocation: str | Path,
+    data: Sequence[str | Path],
+    *,
+    report: str | Path | None = None,
+    force: bool = False,
+    ledger: Path | None = None,
+) -> TrialData:
     """Validate data files against the protocol and allocation (``trialkit validate``).
 
     With a ledger, a ``validate`` entry records the protocol (and its content hash), the
@@ -576,23 +699,42 @@ def validate_files(protocol_path: str | Path, allocation: str | Path,
         result = run(protocol_file, allocation, list(data), report, force=force)
     except DataValidationError as exc:
         if ledger is not None:
-            register.append(ledger, "validate", inputs=inputs,
-                            protocol_hash=load_protocol(protocol_file).content_hash(),
-                            reason=f"validation failed: {len(exc.issues)} issue(s)")
+            register.append(
+                ledger,
+                "validate",
+                inputs=inputs,
+                protocol_hash=load_protocol(protocol_file).content_hash(),
+                reason=f"validation failed: {len(exc.issues)} issue(s)",
+            )
         raise
     if ledger is not None:
-        register.append(ledger, "validate", inputs=inputs,
-                        protocol_hash=result.provenance.protocol_hash or "",
-                        reason="outcome data validated")
+        register.append(
+            ledger,
+            "validate",
+            inputs=inputs,
+            protocol_hash=result.provenance.protocol_hash or "",
+            reason="outcome data validated",
+        )
     return result
 
 
-def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[str | Path],
-            out: str | Path, *, registration: str | Path | None = None,
-            deviation_reason: str = "", bayesian: bool = True, draws: int | None = None,
-            chains: int | None = None, tune: int | None = None, force: bool = False,
-            ledger: Path | None = None, audit_sample: str | Path | None = None,
-            echo: Callable[[str], None] = lambda _: None) -> ResultsDocument:
+def analyse(
+    protocol_path: str | Path,
+    allocation: str | Path,
+    data: Sequence[str | Path],
+    out: str | Path,
+    *,
+    registration: str | Path | None = None,
+    deviation_reason: str = "",
+    bayesian: bool = True,
+    draws: int | None = None,
+    chains: int | None = None,
+    tune: int | None = None,
+    force: bool = False,
+    ledger: Path | None = None,
+    audit_sample: str | Path | None = None,
+    echo: Callable[[str], None] = lambda _: None,
+) -> ResultsDocument:
     """Validate, run the registered plan, and write ``results.json`` and tidy CSVs.
 
     Without a registration the results are marked "not pre-registered". When the
@@ -616,16 +758,31 @@ def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[st
     trial_data = validate_files(protocol_file, allocation, data)
     audit = _audit_for(protocol, trial_data, audit_sample)
     frozen = register.load_registration(registration) if registration is not None else None
-    results = run_analysis(protocol, trial_data, registration=frozen,
-                           deviation_reason=deviation_reason, bayesian=bayesian, draws=draws,
-                           chains=chains, tune=tune, ledger=ledger, audit=audit, echo=echo)
+    results = run_analysis(
+        protocol,
+        trial_data,
+        registration=frozen,
+        deviation_reason=deviation_reason,
+        bayesian=bayesian,
+        draws=draws,
+        chains=chains,
+        tune=tune,
+        ledger=ledger,
+        audit=audit,
+        echo=echo,
+    )
     # results.json moves in last; the ledger entry follows it, and `report --ledger` refuses
     # a results.json no entry records (a run killed between the two).
     outputs = commit_results(target, results_files(results), force=force)
     if ledger is not None:
-        register.append(ledger, "analyse", inputs=inputs, outputs=outputs,
-                        protocol_hash=protocol.content_hash(),
-                        reason=deviation_reason or "registered plan")
+        register.append(
+            ledger,
+            "analyse",
+            inputs=inputs,
+            outputs=outputs,
+            protocol_hash=protocol.content_hash(),
+            reason=deviation_reason or "registered plan",
+        )
     return results
 
 
@@ -642,19 +799,26 @@ def _check_recorded(source: Path, ledger: Path) -> None:
     digest = sha256_file(source)
     for entry in read(ledger):
         if entry.action == "analyse" and any(
-                Path(name).name == RESULTS_FILE and value == digest
-                for name, value in entry.outputs.items()):
+            Path(name).name == RESULTS_FILE and value == digest
+            for name, value in entry.outputs.items()
+        ):
             return
     raise TrialkitError(
         f"{source}: no `analyse` entry of the ledger {ledger} records these results (sha256 "
         f"{digest[:12]}…): the run that wrote them was interrupted before recording them, or "
         "the file changed since. Fix: run `trialkit analyse` again with --force and "
-        f"--ledger {ledger}, then report.")
+        f"--ledger {ledger}, then report."
+    )
 
 
-def report(results_dir: str | Path, out: str | Path | None = None, *,
-           format: ReportFormat = "html", force: bool = False,
-           ledger: Path | None = None) -> Path:
+def report(
+    results_dir: str | Path,
+    out: str | Path | None = None,
+    *,
+    format: ReportFormat = "html",
+    force: bool = False,
+    ledger: Path | None = None,
+) -> Path:
     """Render ``results.json`` as a report (``trialkit report``): one self-contained HTML
     file, a PDF printed from it by headless Chromium, or an Excel workbook with one sheet
     per results table. ``out`` defaults to ``report.html``, ``.pdf`` or ``.xlsx``."""

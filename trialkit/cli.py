@@ -29,8 +29,7 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_WORDS = {"int": "N", "float": "NUMBER", "str": "TEXT", "path": "PATH", "Path": "PATH",
-          "bool": ""}
+_WORDS = {"int": "N", "float": "NUMBER", "str": "TEXT", "path": "PATH", "Path": "PATH", "bool": ""}
 
 
 def _plain_type(shown: str | None) -> str | None:
@@ -98,8 +97,9 @@ app = typer.Typer(
 )
 
 
-def command(example: str, *, name: str | None = None,
-            group: typer.Typer | None = None) -> Callable[[F], F]:
+def command(
+    example: str, *, name: str | None = None, group: typer.Typer | None = None
+) -> Callable[[F], F]:
     """Register a command of ``group`` (default: the app) whose help ends with ``example``."""
     return (group or app).command(name=name, cls=_Command, epilog=f"Example: `{example}`")
 
@@ -138,10 +138,18 @@ def main(
     """Randomised trials of management practices in public services."""
 
 
-ProtocolArg = Annotated[str, typer.Argument(
-    help="Protocol YAML file, or a bundled name (`trialkit protocols`).", metavar="PROTOCOL")]
-LedgerOption = Annotated[Path | None, typer.Option(
-    "--ledger", metavar="FILE", help="Record this step in the pilot's ledger (ledger.jsonl).")]
+ProtocolArg = Annotated[
+    str,
+    typer.Argument(
+        help="Protocol YAML file, or a bundled name (`trialkit protocols`).", metavar="PROTOCOL"
+    ),
+]
+LedgerOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--ledger", metavar="FILE", help="Record this step in the pilot's ledger (ledger.jsonl)."
+    ),
+]
 
 
 @command("trialkit protocols")
@@ -158,10 +166,16 @@ def protocols() -> None:
 @user_errors
 def check(
     protocol: ProtocolArg,
-    standards: Annotated[bool, typer.Option("--standards", help="Also list the SPIRIT 2025 "
-                                            "items the protocol leaves empty, and which "
-                                            "protocol key would fill each (information: "
-                                            "the exit status is unchanged).")] = False,
+    standards: Annotated[
+        bool,
+        typer.Option(
+            "--standards",
+            help="Also list the SPIRIT 2025 "
+            "items the protocol leaves empty, and which "
+            "protocol key would fill each (information: "
+            "the exit status is unchanged).",
+        ),
+    ] = False,
 ) -> None:
     """Validate a protocol; exit 0 when valid, 2 with located messages otherwise."""
     from trialkit.protocol import load_protocol
@@ -197,28 +211,41 @@ def schema(
 @user_errors
 def init(
     directory: Annotated[Path, typer.Argument(help="New workspace directory.")],
-    source: Annotated[str, typer.Option(
-        "--from", metavar="NAME", help="Bundled protocol name (`trialkit protocols`).")] = (
-        "council_discretionary_budget"
-    ),
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from", metavar="NAME", help="Bundled protocol name (`trialkit protocols`)."
+        ),
+    ] = ("council_discretionary_budget"),
 ) -> None:
     """Start a new pilot workspace from a bundled protocol (refuses to overwrite)."""
     for path in api().init_workspace(directory, source=source):
         typer.echo(f"wrote {path}")
 
 
-@command("trialkit randomise protocol.yaml --units units.csv --out allocation.csv "
-         "--ledger ledger.jsonl", name="randomise")
+@command(
+    "trialkit randomise protocol.yaml --units units.csv --out allocation.csv --ledger ledger.jsonl",
+    name="randomise",
+)
 @user_errors
 def randomise_command(
     protocol: ProtocolArg,
-    units: Annotated[Path, typer.Option(
-        "--units", metavar="FILE", help="Units CSV, one row per unit.")],
-    out: Annotated[Path, typer.Option(
-        "--out", metavar="FILE", help="Allocation CSV to write.")] = Path("allocation.csv"),
-    seed: Annotated[int | None, typer.Option(
-        "--seed", metavar="N", min=0, help="Seed (a whole number, 0 or more).",
-        show_default="the protocol's seed")] = None,
+    units: Annotated[
+        Path, typer.Option("--units", metavar="FILE", help="Units CSV, one row per unit.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", metavar="FILE", help="Allocation CSV to write.")
+    ] = Path("allocation.csv"),
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            metavar="N",
+            min=0,
+            help="Seed (a whole number, 0 or more).",
+            show_default="the protocol's seed",
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing allocation.")] = False,
     ledger: LedgerOption = None,
 ) -> None:
@@ -247,46 +274,66 @@ def _unregistered(out: Path, ledger: Path | None) -> str:
         return ""  # an unreadable ledger has its own error, from `trialkit verify`
     if registered or (out.resolve().parent / "registration").is_dir():
         return ""
-    return (f"no registration found (no `register` entry in {path}): this allocation is not "
-            "concealed by a registration, so nothing shows the protocol was fixed before "
-            "anyone knew who got the intervention. Fix: run `trialkit register` first, then "
-            "randomise with --ledger.")
+    return (
+        f"no registration found (no `register` entry in {path}): this allocation is not "
+        "concealed by a registration, so nothing shows the protocol was fixed before "
+        "anyone knew who got the intervention. Fix: run `trialkit register` first, then "
+        "randomise with --ledger."
+    )
 
 
 @command("trialkit balance protocol.yaml --allocation allocation.csv --units units.csv")
 @user_errors
 def balance(
     protocol: ProtocolArg,
-    allocation: Annotated[Path, typer.Option(
-        "--allocation", metavar="FILE", help="Allocation CSV.")],
-    units: Annotated[Path, typer.Option(
-        "--units", metavar="FILE", help="Units CSV with covariates.")],
+    allocation: Annotated[
+        Path, typer.Option("--allocation", metavar="FILE", help="Allocation CSV.")
+    ],
+    units: Annotated[
+        Path, typer.Option("--units", metavar="FILE", help="Units CSV with covariates.")
+    ],
 ) -> None:
     """Print baseline balance by arm: means, standardised differences, WWC verdicts."""
     result = api().balance_table(protocol, allocation, units)
     typer.echo(result.to_frame().to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if result.test is not None:
         test = result.test
-        typer.echo(f"Omnibus balance test by randomisation ({test.draws} draws of the "
-                   f"`{test.scheme}` scheme): statistic {test.statistic:.3f}, "
-                   f"p = {test.p_value:.3f}")
+        typer.echo(
+            f"Omnibus balance test by randomisation ({test.draws} draws of the "
+            f"`{test.scheme}` scheme): statistic {test.statistic:.3f}, "
+            f"p = {test.p_value:.3f}"
+        )
 
 
-@command("trialkit register protocol.yaml --out registration --export aea --export osf",
-         name="register")
+@command(
+    "trialkit register protocol.yaml --out registration --export aea --export osf", name="register"
+)
 @user_errors
 def register_command(
     protocol: ProtocolArg,
-    out: Annotated[Path, typer.Option(
-        "--out", metavar="DIR", help="New registration directory.")] = Path("registration"),
-    ledger: Annotated[Path | None, typer.Option(
-        "--ledger", metavar="FILE", help="Ledger.",
-        show_default="ledger.jsonl beside the directory")] = None,
-    export: Annotated[list[str] | None, typer.Option(
-        "--export", metavar="REGISTRY", help="Also write the fields a registry's form asks "
-        "for, filled from the protocol, to DIR/exports/ as JSON and Markdown: osf, aea or "
-        "uk-registry; repeat for several. On an existing registration of the same "
-        "protocol, writes only the exports.")] = None,
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="New registration directory.")
+    ] = Path("registration"),
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger",
+            metavar="FILE",
+            help="Ledger.",
+            show_default="ledger.jsonl beside the directory",
+        ),
+    ] = None,
+    export: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--export",
+            metavar="REGISTRY",
+            help="Also write the fields a registry's form asks "
+            "for, filled from the protocol, to DIR/exports/ as JSON and Markdown: osf, aea or "
+            "uk-registry; repeat for several. On an existing registration of the same "
+            "protocol, writes only the exports.",
+        ),
+    ] = None,
 ) -> None:
     """Freeze the protocol (hash, UTC time), render the pre-analysis plan, start the ledger.
 
@@ -307,12 +354,24 @@ def register_command(
 @user_errors
 def verify(
     directory: Annotated[Path, typer.Argument(help="Pilot workspace, or its ledger file.")],
-    public_key: Annotated[Path | None, typer.Option(
-        "--public-key", metavar="FILE", help="Check every entry's signature with this public "
-        "key (`trialkit key new`); an unsigned or forged entry fails.")] = None,
-    head: Annotated[str | None, typer.Option(
-        "--head", metavar="HASH", help="A head hash recorded elsewhere (printed by an earlier "
-        "verify): fail unless the ledger still contains it.")] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key",
+            metavar="FILE",
+            help="Check every entry's signature with this public "
+            "key (`trialkit key new`); an unsigned or forged entry fails.",
+        ),
+    ] = None,
+    head: Annotated[
+        str | None,
+        typer.Option(
+            "--head",
+            metavar="HASH",
+            help="A head hash recorded elsewhere (printed by an earlier "
+            "verify): fail unless the ledger still contains it.",
+        ),
+    ] = None,
 ) -> None:
     """Check the ledger's hash chain and every file it references; exit 2 if altered.
 
@@ -346,18 +405,26 @@ def _verified(check: LedgerCheck) -> None:
     if check.key and check.count and not check.signatures:
         typer.echo(f"all {check.count} entries signed by the key {check.key[:16]}…")
     elif not check.key and check.signed:
-        typer.echo(f"{check.signed} of {check.count} entries carry a signature, not checked: "
-                   "give --public-key")
+        typer.echo(
+            f"{check.signed} of {check.count} entries carry a signature, not checked: "
+            "give --public-key"
+        )
     if check.anchor is not None and check.anchor.seq is not None:
         typer.echo(check.anchor.describe())
     if check.intact:
-        typer.echo(f"head {check.head} after {check.count} entries: record both elsewhere (an "
-                   "email, a registry, a git commit) so a later truncated or rewritten ledger "
-                   "shows; check with --head")
+        typer.echo(
+            f"head {check.head} after {check.count} entries: record both elsewhere (an "
+            "email, a registry, a git commit) so a later truncated or rewritten ledger "
+            "shows; check with --head"
+        )
 
 
-ledger_app = typer.Typer(help="Look after a pilot's ledger.", no_args_is_help=True,
-                         rich_markup_mode="markdown", cls=_Group)
+ledger_app = typer.Typer(
+    help="Look after a pilot's ledger.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    cls=_Group,
+)
 app.add_typer(ledger_app, name="ledger")
 
 
@@ -374,24 +441,37 @@ def ledger_repair(
     if done is None:
         typer.echo(f"{ledger}: nothing to repair; the last entry is complete")
         return
-    typer.echo(f"{ledger}: removed the incomplete line {done.removed.line} "
-               f"({len(done.removed.data)} bytes, sha256 {done.removed.sha256}); "
-               f"recorded as entry {done.entry.seq} (repair)")
+    typer.echo(
+        f"{ledger}: removed the incomplete line {done.removed.line} "
+        f"({len(done.removed.data)} bytes, sha256 {done.removed.sha256}); "
+        f"recorded as entry {done.entry.seq} (repair)"
+    )
 
 
-key_app = typer.Typer(help="Keys that sign a pilot's ledger.", no_args_is_help=True,
-                      rich_markup_mode="markdown", cls=_Group)
+key_app = typer.Typer(
+    help="Keys that sign a pilot's ledger.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    cls=_Group,
+)
 app.add_typer(key_app, name="key")
 
 
 @command("trialkit key new --out evaluator.pem", name="new", group=key_app)
 @user_errors
 def key_new(
-    out: Annotated[Path, typer.Option("--out", metavar="FILE",
-                                      help="Private key file to write (mode 0600).")],
-    public_out: Annotated[Path | None, typer.Option(
-        "--public-out", metavar="FILE", help="Public key file to write.",
-        show_default="the --out file with the suffix .pub")] = None,
+    out: Annotated[
+        Path, typer.Option("--out", metavar="FILE", help="Private key file to write (mode 0600).")
+    ],
+    public_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-out",
+            metavar="FILE",
+            help="Public key file to write.",
+            show_default="the --out file with the suffix .pub",
+        ),
+    ] = None,
 ) -> None:
     """Make an Ed25519 key pair that signs ledger entries.
 
@@ -400,8 +480,10 @@ def key_new(
     """
     made = api().new_signing_key(out, public_out)
     typer.echo(f"wrote the private key {made.private} (readable by you only; keep it secret)")
-    typer.echo(f"wrote the public key {made.public}: give it to whoever verifies, for "
-               f"`trialkit verify --public-key {made.public}`")
+    typer.echo(
+        f"wrote the public key {made.public}: give it to whoever verifies, for "
+        f"`trialkit verify --public-key {made.public}`"
+    )
     typer.echo(f"fingerprint {made.fingerprint}")
     typer.echo(f"to sign ledger entries: export TRIALKIT_SIGNING_KEY={made.private}")
 
@@ -410,8 +492,10 @@ def key_new(
 @user_errors
 def power(
     protocol: ProtocolArg,
-    plot: Annotated[Path | None, typer.Option(
-        "--plot", metavar="FILE", help="Write a power curve (SVG or PNG).")] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", metavar="FILE", help="Write a power curve (SVG or PNG)."),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing plot.")] = False,
 ) -> None:
     """Power and minimum detectable effect of every outcome under the declared assumptions."""
@@ -426,20 +510,44 @@ def power(
 @user_errors
 def diagnose(
     protocol: ProtocolArg,
-    sims: Annotated[int, typer.Option(
-        "--sims", metavar="N", help="Simulations per design variant.")] = 500,
-    workers: Annotated[int | None, typer.Option(
-        "--workers", metavar="N", help="Local processes (or a local Dask cluster); 1 runs "
-        "in this process.", show_default="in this process on 2 CPUs or fewer and for under "
-        "100 simulations, else one process per CPU")] = None,
-    scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786.")] = None,
-    seed: Annotated[int | None, typer.Option(
-        "--seed", metavar="N", min=0, help="Seed (a whole number, 0 or more).",
-        show_default="the protocol's seed")] = None,
-    outcome: Annotated[list[str] | None, typer.Option(
-        "--outcome", metavar="NAME", help="An outcome to diagnose; repeat, or 'compared' "
-        "for every compared outcome.", show_default="the primary outcomes")] = None,
+    sims: Annotated[
+        int, typer.Option("--sims", metavar="N", help="Simulations per design variant.")
+    ] = 500,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            metavar="N",
+            help="Local processes (or a local Dask cluster); 1 runs in this process.",
+            show_default="in this process on 2 CPUs or fewer and for under "
+            "100 simulations, else one process per CPU",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786."
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            metavar="N",
+            min=0,
+            help="Seed (a whole number, 0 or more).",
+            show_default="the protocol's seed",
+        ),
+    ] = None,
+    outcome: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--outcome",
+            metavar="NAME",
+            help="An outcome to diagnose; repeat, or 'compared' for every compared outcome.",
+            show_default="the primary outcomes",
+        ),
+    ] = None,
 ) -> None:
     """Simulate the declared design: power, bias, RMSE and coverage with Monte Carlo SEs.
 
@@ -448,8 +556,14 @@ def diagnose(
     multi-arm design one row per treated arm, and a time-to-event outcome two rows: its
     RMST difference and its Cox log hazard ratio. `*` marks the declared design.
     """
-    result = api().diagnose(protocol, sims=sims, workers=workers, scheduler=scheduler, seed=seed,
-                            outcomes=outcome or None)
+    result = api().diagnose(
+        protocol,
+        sims=sims,
+        workers=workers,
+        scheduler=scheduler,
+        seed=seed,
+        outcomes=outcome or None,
+    )
     typer.echo(result.summary())
 
 
@@ -458,14 +572,22 @@ def diagnose(
 def simulate(
     protocol: ProtocolArg,
     out: Annotated[Path, typer.Option("--out", help="Directory for the simulated files.")],
-    seed: Annotated[int | None, typer.Option(
-        "--seed", min=0, help="Seed for the data (0 or more).")] = None,
-    units: Annotated[Path | None, typer.Option(
-        "--units", help="The pilot's units file; data are drawn for these units.")] = None,
-    allocation: Annotated[Path | None, typer.Option(
-        "--allocation", help="The pilot's allocation; each unit keeps its allocated arm.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace files a previous run wrote.")
-                     ] = False,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="Seed for the data (0 or more).")
+    ] = None,
+    units: Annotated[
+        Path | None,
+        typer.Option("--units", help="The pilot's units file; data are drawn for these units."),
+    ] = None,
+    allocation: Annotated[
+        Path | None,
+        typer.Option(
+            "--allocation", help="The pilot's allocation; each unit keeps its allocated arm."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace files a previous run wrote.")
+    ] = False,
 ) -> None:
     """Write realistic fictional outcome data from the protocol, one CSV per level.
 
@@ -473,27 +595,39 @@ def simulate(
     writes `OUT/<level>.csv` for the pilot's own units in their allocated arms. Without
     them, writes fictional units, their allocation and `OUT/data/<level>.csv`.
     """
-    for path in api().simulate(protocol, out, seed=seed, units=units, allocation=allocation,
-                               force=force):
+    for path in api().simulate(
+        protocol, out, seed=seed, units=units, allocation=allocation, force=force
+    ):
         typer.echo(f"wrote {path}")
 
 
-DataOption = Annotated[list[Path], typer.Option(
-    "--data", metavar="FILE", help="A data file (CSV, XLSX, DTA, SAV, parquet); repeat for "
-    "each level. Each file is matched to its level by the level's id column (e.g. a file "
-    "with `client_id` holds the clients), a file with only the unit id column holds the units.")]
+DataOption = Annotated[
+    list[Path],
+    typer.Option(
+        "--data",
+        metavar="FILE",
+        help="A data file (CSV, XLSX, DTA, SAV, parquet); repeat for "
+        "each level. Each file is matched to its level by the level's id column (e.g. a file "
+        "with `client_id` holds the clients), a file with only the unit id column holds the units.",
+    ),
+]
 
 
-@command("trialkit validate protocol.yaml --allocation allocation.csv --data teams.csv "
-         "--data clients.xlsx --report issues.csv", name="validate")
+@command(
+    "trialkit validate protocol.yaml --allocation allocation.csv --data teams.csv "
+    "--data clients.xlsx --report issues.csv",
+    name="validate",
+)
 @user_errors
 def validate_command(
     protocol: ProtocolArg,
-    allocation: Annotated[Path, typer.Option(
-        "--allocation", metavar="FILE", help="Allocation CSV.")],
+    allocation: Annotated[
+        Path, typer.Option("--allocation", metavar="FILE", help="Allocation CSV.")
+    ],
     data: DataOption,
-    report: Annotated[Path | None, typer.Option(
-        "--report", metavar="FILE", help="Write every issue to this CSV.")] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", metavar="FILE", help="Write every issue to this CSV.")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report.")] = False,
     ledger: LedgerOption = None,
 ) -> None:
@@ -504,8 +638,9 @@ def validate_command(
     Clearinghouse verdicts. With --ledger, records the validation (later protocol changes
     are then deviations).
     """
-    result = api().validate_files(protocol, allocation, data, report=report, force=force,
-                                  ledger=ledger)
+    result = api().validate_files(
+        protocol, allocation, data, report=report, force=force, ledger=ledger
+    )
     if result.warnings:
         from trialkit.validate.summary import summary_lines
 
@@ -520,21 +655,43 @@ def validate_command(
     typer.echo(result.attrition.summary())
 
 
-@command("trialkit audit-sample protocol.yaml --data spends.csv --ledger ledger.jsonl",
-         name="audit-sample")
+@command(
+    "trialkit audit-sample protocol.yaml --data spends.csv --ledger ledger.jsonl",
+    name="audit-sample",
+)
 @user_errors
 def audit_sample(
     protocol: ProtocolArg,
-    data: Annotated[Path, typer.Option("--data", metavar="FILE", help="The spend ledger "
-                                       "(CSV, XLSX, DTA, SAV, parquet), one row per spend.")],
-    out: Annotated[Path, typer.Option(
-        "--out", metavar="FILE", help="Audit sample CSV to write.")] = Path("audit_sample.csv"),
-    size: Annotated[int | None, typer.Option(
-        "--size", metavar="N", help="Spends to review.",
-        show_default="`spending.review.sample_size`")] = None,
-    seed: Annotated[int | None, typer.Option(
-        "--seed", metavar="N", min=0, help="Seed (a whole number, 0 or more).",
-        show_default="the protocol's seed")] = None,
+    data: Annotated[
+        Path,
+        typer.Option(
+            "--data",
+            metavar="FILE",
+            help="The spend ledger (CSV, XLSX, DTA, SAV, parquet), one row per spend.",
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", metavar="FILE", help="Audit sample CSV to write.")
+    ] = Path("audit_sample.csv"),
+    size: Annotated[
+        int | None,
+        typer.Option(
+            "--size",
+            metavar="N",
+            help="Spends to review.",
+            show_default="`spending.review.sample_size`",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            metavar="N",
+            min=0,
+            help="Seed (a whole number, 0 or more).",
+            show_default="the protocol's seed",
+        ),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing sample, or draw another.")
     ] = False,
@@ -545,52 +702,97 @@ def audit_sample(
     Writes the sample (spend_id, stratum, inclusion_probability) and its metadata; with
     --ledger, records the draw, and refuses a second draw that gives another sample.
     """
-    sample = api().audit_sample(protocol, data, out, size=size, seed=seed, force=force,
-                                ledger=ledger)
+    sample = api().audit_sample(
+        protocol, data, out, size=size, seed=seed, force=force, ledger=ledger
+    )
     typer.echo(sample.summary())
     typer.echo(f"wrote {out} and its metadata")
 
 
-@command("trialkit analyse protocol.yaml --allocation allocation.csv --data teams.csv "
-         "--data clients.xlsx --registration registration --ledger ledger.jsonl --out results")
+@command(
+    "trialkit analyse protocol.yaml --allocation allocation.csv --data teams.csv "
+    "--data clients.xlsx --registration registration --ledger ledger.jsonl --out results"
+)
 @user_errors
 def analyse(
     protocol: ProtocolArg,
-    allocation: Annotated[Path, typer.Option(
-        "--allocation", metavar="FILE", help="Allocation CSV.")],
+    allocation: Annotated[
+        Path, typer.Option("--allocation", metavar="FILE", help="Allocation CSV.")
+    ],
     data: DataOption,
-    out: Annotated[Path, typer.Option(
-        "--out", metavar="DIR", help="Results directory.")] = Path("results"),
-    registration: Annotated[Path | None, typer.Option(
-        "--registration", metavar="DIR", help="Registration directory.",
-        show_default="none: results labelled 'not pre-registered'")] = None,
-    deviation_reason: Annotated[str, typer.Option(
-        "--deviation-reason", metavar="TEXT", help="Why the protocol differs, if it does.")] = "",
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Results directory.")] = Path(
+        "results"
+    ),
+    registration: Annotated[
+        Path | None,
+        typer.Option(
+            "--registration",
+            metavar="DIR",
+            help="Registration directory.",
+            show_default="none: results labelled 'not pre-registered'",
+        ),
+    ] = None,
+    deviation_reason: Annotated[
+        str,
+        typer.Option(
+            "--deviation-reason", metavar="TEXT", help="Why the protocol differs, if it does."
+        ),
+    ] = "",
     bayes: Annotated[
         bool, typer.Option("--bayes/--no-bayes", help="Fit the Bayesian plan.")
     ] = True,
-    draws: Annotated[int | None, typer.Option(
-        "--draws", metavar="N", help="Posterior draws per chain.",
-        show_default="the protocol's plan")] = None,
-    chains: Annotated[int | None, typer.Option(
-        "--chains", metavar="N", help="Chains.", show_default="the protocol's plan")] = None,
+    draws: Annotated[
+        int | None,
+        typer.Option(
+            "--draws",
+            metavar="N",
+            help="Posterior draws per chain.",
+            show_default="the protocol's plan",
+        ),
+    ] = None,
+    chains: Annotated[
+        int | None,
+        typer.Option("--chains", metavar="N", help="Chains.", show_default="the protocol's plan"),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace existing results.")] = False,
     ledger: LedgerOption = None,
-    audit_sample: Annotated[Path | None, typer.Option(
-        "--audit-sample", metavar="FILE", help="The audit sample the reviewers judged (`trialkit "
-        "audit-sample`), when the protocol reviews a sample of spends.")] = None,
+    audit_sample: Annotated[
+        Path | None,
+        typer.Option(
+            "--audit-sample",
+            metavar="FILE",
+            help="The audit sample the reviewers judged (`trialkit "
+            "audit-sample`), when the protocol reviews a sample of spends.",
+        ),
+    ] = None,
 ) -> None:
     """Run the registered plan (frequentist and Bayesian); write results as JSON and CSV."""
     if registration is None:
-        typer.echo("warning: no --registration given: results will be labelled "
-                   "'not pre-registered'", err=True)
-    results = api().analyse(protocol, allocation, data, out, registration=registration,
-                            deviation_reason=deviation_reason, bayesian=bayes, draws=draws,
-                            chains=chains, force=force, ledger=ledger,
-                            audit_sample=audit_sample, echo=typer.echo)
+        typer.echo(
+            "warning: no --registration given: results will be labelled 'not pre-registered'",
+            err=True,
+        )
+    results = api().analyse(
+        protocol,
+        allocation,
+        data,
+        out,
+        registration=registration,
+        deviation_reason=deviation_reason,
+        bayesian=bayes,
+        draws=draws,
+        chains=chains,
+        force=force,
+        ledger=ledger,
+        audit_sample=audit_sample,
+        echo=typer.echo,
+    )
     for deviation in results.deviations:
-        typer.echo(f"{deviation.kind} ({deviation.severity}): {deviation.field}: "
-                   f"{deviation.registered} -> {deviation.current}", err=True)
+        typer.echo(
+            f"{deviation.kind} ({deviation.severity}): {deviation.field}: "
+            f"{deviation.registered} -> {deviation.current}",
+            err=True,
+        )
     typer.echo(f"wrote {out}")
 
 
@@ -602,13 +804,24 @@ ReportFormat = Literal["html", "pdf", "xlsx"]
 @user_errors
 def report_command(
     results: Annotated[Path, typer.Argument(help="Results directory from `trialkit analyse`.")],
-    format: Annotated[ReportFormat, typer.Option(
-        "--format", help="html: one self-contained page; pdf: that page printed on A4 by "
-        "headless Chromium (tagged for screen readers; set TRIALKIT_CHROMIUM to choose the "
-        "browser); xlsx: every results table as a sheet, after a README sheet.")] = "html",
-    out: Annotated[Path | None, typer.Option(
-        "--out", metavar="FILE", help="File to write [default: report.html, report.pdf or "
-        "report.xlsx, after --format].", show_default=False)] = None,
+    format: Annotated[
+        ReportFormat,
+        typer.Option(
+            "--format",
+            help="html: one self-contained page; pdf: that page printed on A4 by "
+            "headless Chromium (tagged for screen readers; set TRIALKIT_CHROMIUM to choose the "
+            "browser); xlsx: every results table as a sheet, after a README sheet.",
+        ),
+    ] = "html",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="FILE",
+            help="File to write [default: report.html, report.pdf or report.xlsx, after --format].",
+            show_default=False,
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report.")] = False,
     ledger: LedgerOption = None,
 ) -> None:
@@ -620,8 +833,9 @@ def report_command(
 @command("trialkit demo --out trialkit-demo --no-bayes")
 @user_errors
 def demo(
-    out: Annotated[Path, typer.Option(
-        "--out", metavar="DIR", help="New directory for the demo.")] = Path("trialkit-demo"),
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="New directory for the demo.")
+    ] = Path("trialkit-demo"),
     bayes: Annotated[
         bool, typer.Option("--bayes/--no-bayes", help="Fit the Bayesian plan too.")
     ] = True,

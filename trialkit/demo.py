@@ -18,8 +18,14 @@ from trialkit.register import LEDGER_NAME, append
 DEMO_PROTOCOL = "council_discretionary_budget"
 
 
-def run_demo(out: Path, *, echo: Callable[[str], None] = print, bayesian: bool = True,
-             draws: int | None = None, chains: int | None = None) -> Path:
+def run_demo(
+    out: Path,
+    *,
+    echo: Callable[[str], None] = print,
+    bayesian: bool = True,
+    draws: int | None = None,
+    chains: int | None = None,
+) -> Path:
     """Run the demo into the new directory ``out``; return the report's path.
 
     ``draws`` and ``chains`` default to the registered plan's, so the demo is no deviation.
@@ -50,9 +56,18 @@ def run_demo(out: Path, *, echo: Callable[[str], None] = print, bayesian: bool =
     append(ledger, "data freeze", outputs=data, reason="simulated outcome data for the demo")
     if not bayesian:
         step("analyse: frequentist plan only")
-    api.analyse(protocol, out / "allocation.csv", data, out / "results",
-                registration=out / "registration", bayesian=bayesian, draws=draws,
-                chains=chains, ledger=ledger, echo=step)
+    api.analyse(
+        protocol,
+        out / "allocation.csv",
+        data,
+        out / "results",
+        registration=out / "registration",
+        bayesian=bayesian,
+        draws=draws,
+        chains=chains,
+        ledger=ledger,
+        echo=step,
+    )
     report = api.report(out / "results", out / "report.html", ledger=ledger)
     _, problems = api.verify_workspace(out)
     if problems:

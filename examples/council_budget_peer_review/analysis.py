@@ -37,17 +37,42 @@ data = validate.outcomes(protocol, out / "allocation.csv", files)
 # 4. The registered plan: one row per treated arm, adjusted within each family across both
 #    treated arms; CACE per arm, with the ITT's covariates.
 plan = fit(protocol, data)
-print(plan.estimates[["outcome", "estimand", "arm", "estimate", "std_error", "p_value",
-                      "p_adjusted", "adjusted_for"]])
+print(
+    plan.estimates[
+        [
+            "outcome",
+            "estimand",
+            "arm",
+            "estimate",
+            "std_error",
+            "p_value",
+            "p_adjusted",
+            "adjusted_for",
+        ]
+    ]
+)
 print(plan.effect_sizes)
-clients = data.frame("client").merge(data.frame("team")[["team_id", "budget_used"]],
-                                     on="team_id")
-cace = iv(clients.dropna(subset=["loneliness", "loneliness_baseline"]), "loneliness", "arm",
-          received="budget_used", covariates=["loneliness_baseline"], cluster="team_id",
-          control="usual", per_arm=True)
+clients = data.frame("client").merge(data.frame("team")[["team_id", "budget_used"]], on="team_id")
+cace = iv(
+    clients.dropna(subset=["loneliness", "loneliness_baseline"]),
+    "loneliness",
+    "arm",
+    received="budget_used",
+    covariates=["loneliness_baseline"],
+    cluster="team_id",
+    control="usual",
+    per_arm=True,
+)
 print(cace.summary())
 
 # 5. Results and the council's report; the ledger ties every file to its hash.
-api.analyse(protocol_file, out / "allocation.csv", files, out / "results",
-            registration=registration.directory, bayesian=False, ledger=ledger)
+api.analyse(
+    protocol_file,
+    out / "allocation.csv",
+    files,
+    out / "results",
+    registration=registration.directory,
+    bayesian=False,
+    ledger=ledger,
+)
 print(api.report(out / "results", out / "report.html", ledger=ledger))

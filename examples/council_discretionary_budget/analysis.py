@@ -35,15 +35,35 @@ data = validate.outcomes(protocol, out / "allocation.csv", files)
 # 4. The registered plan, then a closer look at the primary outcome.
 plan = fit(protocol, data)
 print(plan.estimates[["outcome", "estimand", "estimate", "std_error", "p_value", "p_adjusted"]])
-clients = data.frame("client").merge(data.frame("team")[["team_id", "budget_used"]],
-                                     on="team_id")
-print(lin(clients.dropna(subset=["loneliness", "loneliness_baseline"]), "loneliness", "arm",
-          covariates=["loneliness_baseline"], cluster="team_id", control="usual").summary())
-cace = iv(clients.dropna(subset=["loneliness"]), "loneliness", "arm", received="budget_used",
-          cluster="team_id", control="usual")
+clients = data.frame("client").merge(data.frame("team")[["team_id", "budget_used"]], on="team_id")
+print(
+    lin(
+        clients.dropna(subset=["loneliness", "loneliness_baseline"]),
+        "loneliness",
+        "arm",
+        covariates=["loneliness_baseline"],
+        cluster="team_id",
+        control="usual",
+    ).summary()
+)
+cace = iv(
+    clients.dropna(subset=["loneliness"]),
+    "loneliness",
+    "arm",
+    received="budget_used",
+    cluster="team_id",
+    control="usual",
+)
 print(cace.summary())
 
 # 5. Results and the council's report; the ledger ties every file to its hash.
-api.analyse(protocol_file, out / "allocation.csv", files, out / "results",
-            registration=registration.directory, bayesian=False, ledger=ledger)
+api.analyse(
+    protocol_file,
+    out / "allocation.csv",
+    files,
+    out / "results",
+    registration=registration.directory,
+    bayesian=False,
+    ledger=ledger,
+)
 print(api.report(out / "results", out / "report.html", ledger=ledger))

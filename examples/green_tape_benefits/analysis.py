@@ -21,18 +21,32 @@ out = Path(sys.argv[1] if len(sys.argv) > 1 else "green-tape-pilot")
 protocol_file = api.resolve_protocol("green_tape_benefits")
 protocol = load_protocol(protocol_file)
 files = api.simulate(protocol_file, out)
-data = validate.outcomes(protocol, out / "allocation.csv",
-                         [f for f in files if f.parent.name == "data"])
+data = validate.outcomes(
+    protocol, out / "allocation.csv", [f for f in files if f.parent.name == "data"]
+)
 control = protocol.control.id
 
 claims = data.frame("claim").merge(
-    data.frame("caseworker")[["caseworker_id", "baseline_processing_days"]], on="caseworker_id")
-speed = lin(claims.dropna(subset=["processing_days"]), "processing_days", "arm",
-            covariates=["baseline_processing_days"], cluster="caseworker_id", blocks="block",
-            control=control)
+    data.frame("caseworker")[["caseworker_id", "baseline_processing_days"]], on="caseworker_id"
+)
+speed = lin(
+    claims.dropna(subset=["processing_days"]),
+    "processing_days",
+    "arm",
+    covariates=["baseline_processing_days"],
+    cluster="caseworker_id",
+    blocks="block",
+    control=control,
+)
 print(speed.summary())
-errors = difference_in_means(claims.dropna(subset=["claim_error"]), "claim_error", "arm",
-                             cluster="caseworker_id", blocks="block", control=control)
+errors = difference_in_means(
+    claims.dropna(subset=["claim_error"]),
+    "claim_error",
+    "arm",
+    cluster="caseworker_id",
+    blocks="block",
+    control=control,
+)
 print(errors.summary())
 
 surveyed = claims.assign(treated=(claims["arm"] != control).astype(int))

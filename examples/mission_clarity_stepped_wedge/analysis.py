@@ -25,13 +25,19 @@ protocol = load_protocol(protocol_file)
 print(power_table(protocol).summary())
 
 files = api.simulate(protocol_file, out)
-data = validate.outcomes(protocol, out / "allocation.csv",
-                         [f for f in files if f.parent.name == "data"])
+data = validate.outcomes(
+    protocol, out / "allocation.csv", [f for f in files if f.parent.name == "data"]
+)
 staff = data.frame("staff")
 staff["exposed"] = (staff["period"] >= staff["step"]).astype(int)
 print(staff.groupby(["step", "period"])["exposed"].first().unstack())  # the wedge
 
-engagement = ols(staff.dropna(subset=["engagement"]), "engagement", "exposed",
-                 fixed_effects=["period"], cluster="team_id")
+engagement = ols(
+    staff.dropna(subset=["engagement"]),
+    "engagement",
+    "exposed",
+    fixed_effects=["period"],
+    cluster="team_id",
+)
 print(engagement.summary())
 print(fit(protocol, data).estimates[["outcome", "estimate", "std_error", "df", "p_value"]])

@@ -23,20 +23,24 @@ out = Path(sys.argv[1] if len(sys.argv) > 1 else "school-pilot")
 protocol_file = api.resolve_protocol("school_budget_autonomy")
 protocol = load_protocol(protocol_file)
 files = api.simulate(protocol_file, out)  # units, allocation and data per level
-data = validate.outcomes(protocol, out / "allocation.csv", [f for f in files
-                                                            if f.parent.name == "data"])
+data = validate.outcomes(
+    protocol, out / "allocation.csv", [f for f in files if f.parent.name == "data"]
+)
 
 pupils = data.frame("pupil").dropna(subset=["attainment"])
-effect = ols(pupils, "attainment", "arm", cluster="school_id", blocks="block",
-             control=protocol.control.id)
+effect = ols(
+    pupils, "attainment", "arm", cluster="school_id", blocks="block", control=protocol.control.id
+)
 print(effect.summary())
 estimate = float(effect.to_frame().query("term == 'arm'")["estimate"].iloc[0])
 y, schools = pupils["attainment"].to_numpy(float), pupils["school_id"].to_numpy()
 print("ICC", icc_anova(y, schools, arm=pupils["arm"].to_numpy()).icc)
-print("Hedges g (total variance)", hedges_g_total(estimate, y, schools,
-                                                  arm=pupils["arm"].to_numpy()))
-fsm = subgroup_effects(pupils, "attainment", "arm", "fsm", cluster="school_id",
-                       control=protocol.control.id)
+print(
+    "Hedges g (total variance)", hedges_g_total(estimate, y, schools, arm=pupils["arm"].to_numpy())
+)
+fsm = subgroup_effects(
+    pupils, "attainment", "arm", "fsm", cluster="school_id", control=protocol.control.id
+)
 print(fsm.to_frame()[["level", "estimate", "ci_low", "ci_high"]], fsm.heterogeneity)
 
 schools_data = data.frame("school")

@@ -23,25 +23,49 @@ def pilot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert "    coverage: all\n" in text
     (root / "protocol.yaml").write_text(
         text.replace("    coverage: all\n", "    coverage: sample\n    sample_size: 120\n"),
-        encoding="utf-8")
-    done = runner.invoke(app, ["simulate", str(root / "protocol.yaml"), "--out",
-                               str(root / "sim")])
+        encoding="utf-8",
+    )
+    done = runner.invoke(app, ["simulate", str(root / "protocol.yaml"), "--out", str(root / "sim")])
     assert done.exit_code == 0, done.output
     return root
 
 
 def draw(pilot: Path, out: str, *extra: str, data: Path | None = None):  # type: ignore[no-untyped-def]
     spends = data or pilot / "sim" / "data" / "spend.csv"
-    return runner.invoke(app, ["audit-sample", str(pilot / "protocol.yaml"), "--data",
-                               str(spends), "--out", str(pilot / out), *extra])
+    return runner.invoke(
+        app,
+        [
+            "audit-sample",
+            str(pilot / "protocol.yaml"),
+            "--data",
+            str(spends),
+            "--out",
+            str(pilot / out),
+            *extra,
+        ],
+    )
 
 
 def analyse(pilot: Path, out: str, *extra: str):  # type: ignore[no-untyped-def]
-    data = [a for name in ("team", "client", "staff", "spend")
-            for a in ("--data", str(pilot / "sim" / "data" / f"{name}.csv"))]
-    return runner.invoke(app, ["analyse", str(pilot / "protocol.yaml"), "--allocation",
-                               str(pilot / "sim" / "allocation.csv"), *data, "--out",
-                               str(pilot / out), "--no-bayes", *extra])
+    data = [
+        a
+        for name in ("team", "client", "staff", "spend")
+        for a in ("--data", str(pilot / "sim" / "data" / f"{name}.csv"))
+    ]
+    return runner.invoke(
+        app,
+        [
+            "analyse",
+            str(pilot / "protocol.yaml"),
+            "--allocation",
+            str(pilot / "sim" / "allocation.csv"),
+            *data,
+            "--out",
+            str(pilot / out),
+            "--no-bayes",
+            *extra,
+        ],
+    )
 
 
 def test_the_draw_is_recorded_reproducible_and_not_quietly_redrawn(pilot: Path) -> None:
@@ -78,11 +102,11 @@ def test_analyse_uses_the_sample_and_refuses_one_from_another_ledger(pilot: Path
     spend.iloc[1:].to_csv(pilot / "other_spend.csv", index=False)
     assert draw(pilot, "audit_foreign.csv", data=pilot / "other_spend.csv").exit_code == 0
 
-    foreign = analyse(pilot, "results_foreign", "--audit-sample",
-                      str(pilot / "audit_foreign.csv"))
+    foreign = analyse(pilot, "results_foreign", "--audit-sample", str(pilot / "audit_foreign.csv"))
     assert foreign.exit_code == 2
     assert "audit_foreign.csv: the audit sample was drawn from another spend ledger" in (
-        foreign.output)
+        foreign.output
+    )
     missing = analyse(pilot, "results_none")
     assert missing.exit_code == 2 and "--audit-sample" in missing.output
 
@@ -93,4 +117,8 @@ def test_analyse_uses_the_sample_and_refuses_one_from_another_ledger(pilot: Path
     assert review["design"] == "stratified_sample" and review["reviewed"] == 120
     assert review["spends"] == len(spend)
     assert [r["verdict"] for r in spending["severity"]] == [
-        "appropriate", "poor_value", "misuse", "fraud"]
+        "appropriate",
+        "poor_value",
+        "misuse",
+        "fraud",
+    ]

@@ -19,8 +19,9 @@ runner = CliRunner()
 def _names(command: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     found = []
     for name, sub in getattr(command, "commands", {}).items():
-        found += _names(sub, (*prefix, name)) if getattr(sub, "commands", None) else [
-            (*prefix, name)]
+        found += (
+            _names(sub, (*prefix, name)) if getattr(sub, "commands", None) else [(*prefix, name)]
+        )
     return found
 
 
@@ -44,7 +45,7 @@ def test_help_names_values_in_words_and_ends_with_an_example(name: tuple[str, ..
 def test_help_says_defaults_and_how_data_files_are_matched() -> None:
     text = _help("analyse")
     for option in ("--draws", "--chains"):
-        after = text[text.index(option):]
+        after = text[text.index(option) :]
         assert after.index("the protocol's plan") < after.index("--", 2), option
     assert "matched to its level by the level's id column" in text
     assert "the protocol's seed" in _help("randomise")
@@ -57,9 +58,18 @@ def _workspace(tmp_path: Path) -> Path:
 
 
 def _randomise(pilot: Path, *extra: str):  # type: ignore[no-untyped-def]
-    return runner.invoke(app, ["randomise", str(pilot / "protocol.yaml"), "--units",
-                               str(pilot / "units.csv"), "--out",
-                               str(pilot / "allocation.csv"), *extra])
+    return runner.invoke(
+        app,
+        [
+            "randomise",
+            str(pilot / "protocol.yaml"),
+            "--units",
+            str(pilot / "units.csv"),
+            "--out",
+            str(pilot / "allocation.csv"),
+            *extra,
+        ],
+    )
 
 
 def test_randomise_before_register_warns_and_after_does_not(tmp_path: Path) -> None:
@@ -70,8 +80,9 @@ def test_randomise_before_register_warns_and_after_does_not(tmp_path: Path) -> N
     assert "not concealed by a registration" in early.stderr
     assert "Fix: run `trialkit register` first" in early.stderr
 
-    registered = runner.invoke(app, ["register", str(pilot / "protocol.yaml"), "--out",
-                                     str(pilot / "registration")])
+    registered = runner.invoke(
+        app, ["register", str(pilot / "protocol.yaml"), "--out", str(pilot / "registration")]
+    )
     assert registered.exit_code == 0, registered.output
     late = _randomise(pilot, "--force", "--ledger", str(pilot / "ledger.jsonl"))
     assert late.exit_code == 0, late.output

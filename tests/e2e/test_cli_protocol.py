@@ -94,8 +94,10 @@ def test_check_python_tag_exits_2_and_never_runs(flagship_path: Path, tmp_path: 
     path.write_text(text, encoding="utf-8")
     result = _invoke("check", str(path))
     assert result.exit_code == 2
-    assert (f"{path}, line 16 (identity.version): YAML tags that build objects are not allowed"
-            in result.stderr)
+    assert (
+        f"{path}, line 16 (identity.version): YAML tags that build objects are not allowed"
+        in result.stderr
+    )
     assert "Fix:" in result.stderr and "Traceback" not in result.output
     assert not marker.exists()
 

@@ -23,17 +23,26 @@ def demo_dir(tmp_path_factory) -> Path:
 
 
 def test_demo_writes_every_stage(demo_dir):
-    for name in ("protocol.yaml", "units.csv", "allocation.csv", "allocation.json",
-                 "ledger.jsonl", "report.html", "registration/protocol.frozen.json",
-                 "registration/pre_analysis_plan.html", "results/results.json"):
+    for name in (
+        "protocol.yaml",
+        "units.csv",
+        "allocation.csv",
+        "allocation.json",
+        "ledger.jsonl",
+        "report.html",
+        "registration/protocol.frozen.json",
+        "registration/pre_analysis_plan.html",
+        "results/results.json",
+    ):
         assert (demo_dir / name).is_file(), name
     levels = {p.stem for p in (demo_dir / "data").glob("*.csv")}
     assert levels == {"team", "client", "staff", "spend"}
 
 
 def test_ledger_records_the_life_of_the_pilot(demo_dir):
-    actions = [json.loads(line)["action"] for line in
-               (demo_dir / "ledger.jsonl").read_text().splitlines()]
+    actions = [
+        json.loads(line)["action"] for line in (demo_dir / "ledger.jsonl").read_text().splitlines()
+    ]
     assert actions == ["register", "randomise", "data freeze", "analyse", "report"]
 
 
@@ -44,8 +53,9 @@ def test_results_carry_provenance_and_registration(demo_dir):
     assert results["registration"]["protocol_hash"] == registration["protocol_hash"]
     assert results["provenance"]["seed"] == 20261123
     assert results["deviations"] == []
-    primary = [r for r in results["estimates"]
-               if r["outcome"] == "loneliness" and r["estimand"] == "ITT"]
+    primary = [
+        r for r in results["estimates"] if r["outcome"] == "loneliness" and r["estimand"] == "ITT"
+    ]
     assert primary and primary[0]["se_type"] == "CR2" and primary[0]["n_clusters"] == 24
 
 
@@ -81,24 +91,43 @@ def test_demo_refuses_an_existing_directory(demo_dir):
 
 
 def test_randomise_and_register_refuse_to_overwrite(demo_dir):
-    allocation = runner.invoke(app, ["randomise", str(demo_dir / "protocol.yaml"), "--units",
-                                     str(demo_dir / "units.csv"), "--out",
-                                     str(demo_dir / "allocation.csv")])
+    allocation = runner.invoke(
+        app,
+        [
+            "randomise",
+            str(demo_dir / "protocol.yaml"),
+            "--units",
+            str(demo_dir / "units.csv"),
+            "--out",
+            str(demo_dir / "allocation.csv"),
+        ],
+    )
     assert allocation.exit_code == 2 and "refusing to overwrite" in allocation.output
-    registration = runner.invoke(app, ["register", str(demo_dir / "protocol.yaml"), "--out",
-                                       str(demo_dir / "registration")])
+    registration = runner.invoke(
+        app, ["register", str(demo_dir / "protocol.yaml"), "--out", str(demo_dir / "registration")]
+    )
     assert registration.exit_code == 2 and "refusing to overwrite" in registration.output
 
 
 def test_analysis_against_a_changed_protocol_reports_deviation(demo_dir, tmp_path):
     changed = tmp_path / "protocol.yaml"
-    changed.write_text((demo_dir / "protocol.yaml").read_text()
-                       .replace("estimator: lin", "estimator: ols"))
+    changed.write_text(
+        (demo_dir / "protocol.yaml").read_text().replace("estimator: lin", "estimator: ols")
+    )
     data = sorted((demo_dir / "data").glob("*.csv"))
-    args = ["analyse", str(changed), "--allocation", str(demo_dir / "allocation.csv"),
-            "--out", str(tmp_path / "results"), "--registration",
-            str(demo_dir / "registration"), "--no-bayes",
-            "--deviation-reason", "Lin estimator failed to converge"]
+    args = [
+        "analyse",
+        str(changed),
+        "--allocation",
+        str(demo_dir / "allocation.csv"),
+        "--out",
+        str(tmp_path / "results"),
+        "--registration",
+        str(demo_dir / "registration"),
+        "--no-bayes",
+        "--deviation-reason",
+        "Lin estimator failed to converge",
+    ]
     for path in data:
         args += ["--data", str(path)]
     result = runner.invoke(app, args)

@@ -24,8 +24,9 @@ def test_power_runs_on_every_bundled_protocol(name: str, tmp_path: Path) -> None
 
 
 def test_diagnose_reports_power_bias_rmse_coverage() -> None:
-    result = runner.invoke(app, ["diagnose", "council_discretionary_budget", "--sims", "40",
-                                 "--workers", "1"])
+    result = runner.invoke(
+        app, ["diagnose", "council_discretionary_budget", "--sims", "40", "--workers", "1"]
+    )
     assert result.exit_code == 0, result.output
     for word in ("power", "bias", "rmse", "coverage"):
         assert word in result.output
@@ -33,11 +34,24 @@ def test_diagnose_reports_power_bias_rmse_coverage() -> None:
 
 
 def test_diagnose_a_time_to_event_outcome_by_name() -> None:
-    result = runner.invoke(app, ["diagnose", "council_discretionary_budget", "--sims", "4",
-                                 "--workers", "1", "--outcome", "time_to_leaving"])
+    result = runner.invoke(
+        app,
+        [
+            "diagnose",
+            "council_discretionary_budget",
+            "--sims",
+            "4",
+            "--workers",
+            "1",
+            "--outcome",
+            "time_to_leaving",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "time_to_leaving:log_hr" in result.output
     assert "loneliness" not in result.output
-    wrong = runner.invoke(app, ["diagnose", "council_discretionary_budget", "--sims", "4",
-                                "--outcome", "time_to_leave"])
+    wrong = runner.invoke(
+        app,
+        ["diagnose", "council_discretionary_budget", "--sims", "4", "--outcome", "time_to_leave"],
+    )
     assert wrong.exit_code == 2 and "did you mean `time_to_leaving`" in wrong.output

@@ -19,8 +19,13 @@ def test_one_example_per_bundled_protocol():
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.parent.name)
 def test_example_runs(script: Path, tmp_path: Path):
-    result = subprocess.run([sys.executable, str(script), str(tmp_path / "pilot")],
-                            capture_output=True, text=True, timeout=600, check=False)
+    result = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "pilot")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
     assert any((tmp_path / "pilot").rglob("allocation.csv"))

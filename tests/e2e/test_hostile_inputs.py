@@ -35,6 +35,7 @@ def _fails(args: list[str], *match: str) -> str:
 @pytest.fixture()
 def no_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
     """Any validation or analysis started is a failure: refusals must come first."""
+
     def started(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the work started before the output path was checked")
 
@@ -42,21 +43,36 @@ def no_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _analyse(tmp_path: Path, out: Path, *extra: str) -> list[str]:
-    return ["analyse", str(FLAGSHIP), "--allocation", str(tmp_path / "allocation.csv"),
-            "--data", str(tmp_path / "team.csv"), "--out", str(out), "--no-bayes", *extra]
+    return [
+        "analyse",
+        str(FLAGSHIP),
+        "--allocation",
+        str(tmp_path / "allocation.csv"),
+        "--data",
+        str(tmp_path / "team.csv"),
+        "--out",
+        str(out),
+        "--no-bayes",
+        *extra,
+    ]
 
 
-def test_analyse_out_at_a_file_is_refused_before_the_analysis(tmp_path: Path,
-                                                              no_analysis: None) -> None:
+def test_analyse_out_at_a_file_is_refused_before_the_analysis(
+    tmp_path: Path, no_analysis: None
+) -> None:
     afile = tmp_path / "afile"
     afile.write_text("x")
-    _fails(_analyse(tmp_path, afile), "is a file, but the results directory is a directory",
-           "Fix: give --out a directory")
+    _fails(
+        _analyse(tmp_path, afile),
+        "is a file, but the results directory is a directory",
+        "Fix: give --out a directory",
+    )
     assert afile.read_text() == "x"
 
 
-def test_analyse_out_holding_results_or_an_input_is_refused_first(tmp_path: Path,
-                                                                  no_analysis: None) -> None:
+def test_analyse_out_holding_results_or_an_input_is_refused_first(
+    tmp_path: Path, no_analysis: None
+) -> None:
     results = tmp_path / "results"
     results.mkdir()
     (results / "subgroups.csv").write_text("left over\n")
@@ -69,33 +85,50 @@ def test_analyse_out_holding_results_or_an_input_is_refused_first(tmp_path: Path
 
 
 def test_analyse_out_in_an_unwritable_directory_is_refused_first(
-        tmp_path: Path, no_analysis: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, no_analysis: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("trialkit._core.destinations.os.access", lambda *a, **k: False)
-    _fails(_analyse(tmp_path, tmp_path / "results"), "is not writable",
-           "Fix: choose a directory you can write")
+    _fails(
+        _analyse(tmp_path, tmp_path / "results"),
+        "is not writable",
+        "Fix: choose a directory you can write",
+    )
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    (b"{not json", "line 1: not valid JSON"),
-    (b"[1, 2]", "not a results document (a JSON list"),
-    (b'{"schema_version": 2, "x": "\xff"}', "not UTF-8 text"),
-    (b"[" * 100_000, "not valid JSON"),
-])
-def test_report_on_a_broken_results_json_is_a_located_error(tmp_path: Path, text: bytes,
-                                                            message: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (b"{not json", "line 1: not valid JSON"),
+        (b"[1, 2]", "not a results document (a JSON list"),
+        (b'{"schema_version": 2, "x": "\xff"}', "not UTF-8 text"),
+        (b"[" * 100_000, "not valid JSON"),
+    ],
+)
+def test_report_on_a_broken_results_json_is_a_located_error(
+    tmp_path: Path, text: bytes, message: str
+) -> None:
     results = tmp_path / "results"
     results.mkdir()
     (results / "results.json").write_bytes(text)
-    _fails(["report", str(results), "--out", str(tmp_path / "r.html")],
-           "results.json", message, "Fix: re-run `trialkit analyse`")
+    _fails(
+        ["report", str(results), "--out", str(tmp_path / "r.html")],
+        "results.json",
+        message,
+        "Fix: re-run `trialkit analyse`",
+    )
 
 
 def test_report_out_where_no_file_can_be_written_is_refused(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x")
-    _fails(["report", str(tmp_path), "--out", str(tmp_path / "afile" / "r.html")],
-           "is a file, not a directory", "Fix: choose another output path")
-    _fails(["report", str(tmp_path), "--out", str(tmp_path)],
-           "is a directory, but the report is a file")
+    _fails(
+        ["report", str(tmp_path), "--out", str(tmp_path / "afile" / "r.html")],
+        "is a file, not a directory",
+        "Fix: choose another output path",
+    )
+    _fails(
+        ["report", str(tmp_path), "--out", str(tmp_path)],
+        "is a directory, but the report is a file",
+    )
 
 
 def _recorded_results(tmp_path: Path) -> tuple[Path, Path]:
@@ -111,33 +144,40 @@ def _recorded_results(tmp_path: Path) -> tuple[Path, Path]:
 def rendering(monkeypatch: pytest.MonkeyPatch) -> None:
     """Loading and rendering stubbed: these tests are about the ledger's say."""
     monkeypatch.setattr("trialkit.analyse.load_results", lambda path: object())
-    monkeypatch.setattr("trialkit.report.output.render_output",
-                        lambda results, format, source: b"<html></html>")
+    monkeypatch.setattr(
+        "trialkit.report.output.render_output", lambda results, format, source: b"<html></html>"
+    )
 
 
-def test_report_refuses_results_the_ledger_does_not_record(tmp_path: Path,
-                                                           rendering: None) -> None:
+def test_report_refuses_results_the_ledger_does_not_record(tmp_path: Path, rendering: None) -> None:
     results, ledger = _recorded_results(tmp_path)
-    ok = runner.invoke(app, ["report", str(results), "--out", str(tmp_path / "a.html"),
-                             "--ledger", str(ledger)])
+    ok = runner.invoke(
+        app, ["report", str(results), "--out", str(tmp_path / "a.html"), "--ledger", str(ledger)]
+    )
     assert ok.exit_code == 0, ok.output
     # as a run killed after results.json moved in and before its ledger entry leaves it
     (results / "results.json").write_text('{"run": 2}\n')
-    _fails(["report", str(results), "--out", str(tmp_path / "b.html"), "--ledger", str(ledger)],
-           "no `analyse` entry of the ledger", "Fix: run `trialkit analyse` again with --force")
+    _fails(
+        ["report", str(results), "--out", str(tmp_path / "b.html"), "--ledger", str(ledger)],
+        "no `analyse` entry of the ledger",
+        "Fix: run `trialkit analyse` again with --force",
+    )
     assert not (tmp_path / "b.html").exists()
 
 
-def test_report_on_a_full_disk_is_exit_2_with_the_path(tmp_path: Path, rendering: None,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_report_on_a_full_disk_is_exit_2_with_the_path(
+    tmp_path: Path, rendering: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     results, _ = _recorded_results(tmp_path)
 
     def full(fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", full)
-    _fails(["report", str(results), "--out", str(tmp_path / "r.html")],
-           "r.html: cannot write the report: no space left on the device (ENOSPC)")
+    _fails(
+        ["report", str(results), "--out", str(tmp_path / "r.html")],
+        "r.html: cannot write the report: no space left on the device (ENOSPC)",
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.jsonl", "results"]
 
 
@@ -146,21 +186,27 @@ def _randomise(out: Path, *extra: str) -> list[str]:
 
 
 def test_randomise_out_json_is_refused_not_overwritten_by_its_metadata(tmp_path: Path) -> None:
-    _fails(_randomise(tmp_path / "alloc.json"), "overwritten by its own metadata",
-           "Fix: name the allocation .csv, e.g. --out")
+    _fails(
+        _randomise(tmp_path / "alloc.json"),
+        "overwritten by its own metadata",
+        "Fix: name the allocation .csv, e.g. --out",
+    )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_randomise_out_at_an_input_is_refused_even_with_force(tmp_path: Path) -> None:
     units = tmp_path / "units.csv"
     units.write_bytes(UNITS.read_bytes())
-    _fails(["randomise", str(FLAGSHIP), "--units", str(units), "--out", str(units), "--force"],
-           "the allocation would overwrite one of this command's inputs")
+    _fails(
+        ["randomise", str(FLAGSHIP), "--units", str(units), "--out", str(units), "--force"],
+        "the allocation would overwrite one of this command's inputs",
+    )
     assert units.read_bytes() == UNITS.read_bytes()
 
 
 def test_randomise_on_a_full_disk_leaves_no_allocation_without_metadata(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls = []
     real = os.fsync
 
@@ -171,9 +217,11 @@ def test_randomise_on_a_full_disk_leaves_no_allocation_without_metadata(
         real(fd)
 
     monkeypatch.setattr(os, "fsync", full_at_the_metadata)
-    _fails(_randomise(tmp_path / "allocation.csv"),
-           "allocation.json: cannot write the allocation metadata: no space left",
-           "the allocation CSV was removed again")
+    _fails(
+        _randomise(tmp_path / "allocation.csv"),
+        "allocation.json: cannot write the allocation metadata: no space left",
+        "the allocation CSV was removed again",
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -190,25 +238,31 @@ def _line_of(path: Path, text: str) -> int:
     return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
 
 
-@pytest.mark.parametrize(("label", "shown"), [
-    ('"Lonel\u202einess"', "U+202E (RIGHT-TO-LEFT OVERRIDE) after 'Lonel'"),
-    ('"Lonel\u2066iness"', "U+2066 (LEFT-TO-RIGHT ISOLATE)"),
-    ('"Lone\\0liness"', "U+0000 (a control character) after 'Lone'"),
-    ('"Lone\\x1bliness"', "U+001B"),
-])
+@pytest.mark.parametrize(
+    ("label", "shown"),
+    [
+        ('"Lonel\u202einess"', "U+202E (RIGHT-TO-LEFT OVERRIDE) after 'Lonel'"),
+        ('"Lonel\u2066iness"', "U+2066 (LEFT-TO-RIGHT ISOLATE)"),
+        ('"Lone\\0liness"', "U+0000 (a control character) after 'Lone'"),
+        ('"Lone\\x1bliness"', "U+001B"),
+    ],
+)
 def test_hidden_characters_in_protocol_text_are_refused_at_their_line(
-        tmp_path: Path, label: str, shown: str) -> None:
+    tmp_path: Path, label: str, shown: str
+) -> None:
     path = _protocol_with_label(tmp_path, label)
-    line = _line_of(path, "label: \"Lon")
-    _fails(["check", str(path)], f"line {line} (outcomes[0].label)", shown,
-           "Fix: delete the character")
+    line = _line_of(path, 'label: "Lon')
+    _fails(
+        ["check", str(path)], f"line {line} (outcomes[0].label)", shown, "Fix: delete the character"
+    )
 
 
 def test_a_raw_nul_in_the_protocol_is_located_by_line_and_column(tmp_path: Path) -> None:
     path = _protocol_with_label(tmp_path, "Lone\0liness")
     line = _line_of(path, "label: Lone")
-    _fails(["check", str(path)], f"line {line}: column 16 holds U+0000",
-           "Fix: delete the character")
+    _fails(
+        ["check", str(path)], f"line {line}: column 16 holds U+0000", "Fix: delete the character"
+    )
 
 
 def test_a_math_text_label_is_drawn_as_plain_text_when_registering(tmp_path: Path) -> None:
@@ -243,15 +297,27 @@ api.analyse(protocol, out / "allocation.csv", data, out / "results",
 
 
 @pytest.mark.slow
-def test_a_kill_between_results_and_their_ledger_entry_is_refused_by_report(
-        tmp_path: Path) -> None:
+def test_a_kill_between_results_and_their_ledger_entry_is_refused_by_report(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-c", _KILLED_BEFORE_ITS_ENTRY, str(tmp_path)],
-                          capture_output=True, check=False, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", _KILLED_BEFORE_ITS_ENTRY, str(tmp_path)],
+        capture_output=True,
+        check=False,
+        timeout=300,
+    )
     assert done.returncode == -9, done.stderr.decode()[-2000:]
     assert (tmp_path / "results" / "results.json").is_file()
-    _fails(["report", str(tmp_path / "results"), "--out", str(tmp_path / "report.html"),
-            "--ledger", str(tmp_path / "ledger.jsonl")], "no `analyse` entry of the ledger")
+    _fails(
+        [
+            "report",
+            str(tmp_path / "results"),
+            "--out",
+            str(tmp_path / "report.html"),
+            "--ledger",
+            str(tmp_path / "ledger.jsonl"),
+        ],
+        "no `analyse` entry of the ledger",
+    )
     assert not (tmp_path / "report.html").exists()

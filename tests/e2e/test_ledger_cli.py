@@ -16,9 +16,20 @@ runner = CliRunner()
 
 
 def _randomise(workspace: Path, *extra: str):
-    return runner.invoke(app, ["randomise", NAME, "--units", str(UNITS), "--out",
-                               str(workspace / "allocation.csv"), "--ledger",
-                               str(workspace / "ledger.jsonl"), *extra])
+    return runner.invoke(
+        app,
+        [
+            "randomise",
+            NAME,
+            "--units",
+            str(UNITS),
+            "--out",
+            str(workspace / "allocation.csv"),
+            "--ledger",
+            str(workspace / "ledger.jsonl"),
+            *extra,
+        ],
+    )
 
 
 @pytest.fixture()

@@ -76,13 +76,16 @@ def _rechain(rows: list[dict[str, object]]) -> list[dict[str, object]]:
 
 
 UNANCHORED = "NOT CHECKED: without an anchored head (--head), a ledger cut to zero bytes"
-UNSIGNED = ("NOT CHECKED: without a public key (--public-key), an appended forged entry (any "
-            "actor, time, reason) or a whole chain rewritten with fresh hashes after editing "
-            "files verifies as intact")
+UNSIGNED = (
+    "NOT CHECKED: without a public key (--public-key), an appended forged entry (any "
+    "actor, time, reason) or a whole chain rewritten with fresh hashes after editing "
+    "files verifies as intact"
+)
 
 
 def test_the_signed_pilot_verifies_with_its_key_and_anchor(
-        pilot: Path, signed_pilot: tuple[Path, Path, str]) -> None:
+    pilot: Path, signed_pilot: tuple[Path, Path, str]
+) -> None:
     result = _signed(pilot, signed_pilot)
     assert result.exit_code == 0, result.output
     assert re.search(r"all \d+ entries signed by the key", result.output)
@@ -93,9 +96,10 @@ def test_truncated_to_zero_bytes(pilot: Path, signed_pilot: tuple[Path, Path, st
     (pilot / "ledger.jsonl").write_bytes(b"")
     result = _signed(pilot, signed_pilot)
     assert result.exit_code == 2
-    assert ("ANCHOR the anchored head " in result.output
-            and "is in no entry of the ledger, which is empty: every entry was dropped"
-            in result.output)
+    assert (
+        "ANCHOR the anchored head " in result.output
+        and "is in no entry of the ledger, which is empty: every entry was dropped" in result.output
+    )
     unsigned = _verify(pilot)
     assert unsigned.exit_code == 0 and UNANCHORED in unsigned.output
 
@@ -112,21 +116,29 @@ def test_trailing_entries_dropped(pilot: Path, signed_pilot: tuple[Path, Path, s
 
 def test_a_forged_entry_appended(pilot: Path, signed_pilot: tuple[Path, Path, str]) -> None:
     rows = _rows(pilot)
-    forged = {**rows[-1], "seq": len(rows) + 1, "action": "deviation", "actor": "evaluator",
-              "reason": "approved by the trial steering committee", "inputs": {},
-              "outputs": {}}
+    forged = {
+        **rows[-1],
+        "seq": len(rows) + 1,
+        "action": "deviation",
+        "actor": "evaluator",
+        "reason": "approved by the trial steering committee",
+        "inputs": {},
+        "outputs": {},
+    }
     _write(pilot, _rechain([*rows, forged]))
     result = _signed(pilot, signed_pilot)
     assert result.exit_code == 2
-    assert (f"SIGNATURE entry {len(rows) + 1} (deviation): signature does not verify"
-            in result.output)
+    assert (
+        f"SIGNATURE entry {len(rows) + 1} (deviation): signature does not verify" in result.output
+    )
     unsigned = _verify(pilot)
     assert unsigned.exit_code == 0 and "chain intact" in unsigned.output
     assert UNSIGNED in unsigned.output
 
 
 def test_the_whole_chain_rewritten_after_editing_results(
-        pilot: Path, signed_pilot: tuple[Path, Path, str]) -> None:
+    pilot: Path, signed_pilot: tuple[Path, Path, str]
+) -> None:
     results = pilot / "results" / "estimates.csv"
     results.write_text(results.read_text().replace("0.", "0.9", 1))
     digest = hashlib.sha256(results.read_bytes()).hexdigest()
@@ -147,50 +159,79 @@ def test_the_whole_chain_rewritten_after_editing_results(
 
 
 def _data(pilot: Path) -> list[str]:
-    return [arg for path in sorted((pilot / "data").glob("*.csv"))
-            for arg in ("--data", str(path))]
+    return [arg for path in sorted((pilot / "data").glob("*.csv")) for arg in ("--data", str(path))]
 
 
 def test_outcome_data_changed_after_the_freeze_then_analyse_force(
-        pilot: Path, signed_pilot: tuple[Path, Path, str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    pilot: Path, signed_pilot: tuple[Path, Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     team = pilot / "data" / "team.csv"
     team.write_text(team.read_text().replace("T01,27.0", "T01,37.0", 1))
     monkeypatch.setenv(SIGNING_KEY_ENV, str(signed_pilot[1].with_suffix(".pem")))
-    rerun = runner.invoke(app, [
-        "analyse", str(pilot / "protocol.yaml"), "--allocation", str(pilot / "allocation.csv"),
-        *_data(pilot), "--registration", str(pilot / "registration"), "--out",
-        str(pilot / "results"), "--no-bayes", "--force", "--ledger", str(pilot / "ledger.jsonl")])
+    rerun = runner.invoke(
+        app,
+        [
+            "analyse",
+            str(pilot / "protocol.yaml"),
+            "--allocation",
+            str(pilot / "allocation.csv"),
+            *_data(pilot),
+            "--registration",
+            str(pilot / "registration"),
+            "--out",
+            str(pilot / "results"),
+            "--no-bayes",
+            "--force",
+            "--ledger",
+            str(pilot / "ledger.jsonl"),
+        ],
+    )
     assert rerun.exit_code == 0, rerun.output
     rows = _rows(pilot)
     first, last = (r["seq"] for r in rows if r["action"] == "analyse")
-    finding = (f"FINDING entry {last} (analyse): outcome data changed after the first analysis "
-               f"(entry {first}): data/team.csv")
+    finding = (
+        f"FINDING entry {last} (analyse): outcome data changed after the first analysis "
+        f"(entry {first}): data/team.csv"
+    )
     result = _signed(pilot, signed_pilot)
     assert result.exit_code == 2 and finding in result.output
     unsigned = _verify(pilot)
     assert unsigned.exit_code == 2 and finding in unsigned.output
 
 
-def test_rerandomised_after_the_analysis(pilot: Path,
-                                         signed_pilot: tuple[Path, Path, str]) -> None:
-    again = runner.invoke(app, [
-        "randomise", str(pilot / "protocol.yaml"), "--units", str(pilot / "units.csv"), "--out",
-        str(pilot / "allocation.csv"), "--seed", "7", "--force",
-        "--ledger", str(pilot / "ledger.jsonl")])
+def test_rerandomised_after_the_analysis(pilot: Path, signed_pilot: tuple[Path, Path, str]) -> None:
+    again = runner.invoke(
+        app,
+        [
+            "randomise",
+            str(pilot / "protocol.yaml"),
+            "--units",
+            str(pilot / "units.csv"),
+            "--out",
+            str(pilot / "allocation.csv"),
+            "--seed",
+            "7",
+            "--force",
+            "--ledger",
+            str(pilot / "ledger.jsonl"),
+        ],
+    )
     assert again.exit_code == 0, again.output
     rows = _rows(pilot)
     draws = [r["seq"] for r in rows if r["action"] == "randomise"]
     analyse = next(r["seq"] for r in rows if r["action"] == "analyse")
     result = _signed(pilot, signed_pilot)
     assert result.exit_code == 2
-    assert (f"FINDING entry {draws[-1]} (randomise): re-randomised, after the analyse in "
-            f"entry {analyse}: allocation.csv" in result.output)
+    assert (
+        f"FINDING entry {draws[-1]} (randomise): re-randomised, after the analyse in "
+        f"entry {analyse}: allocation.csv" in result.output
+    )
     assert f"SIGNATURE entry {draws[-1]} (randomise): not signed" in result.output
 
 
 def test_a_bad_head_a_missing_key_and_an_existing_key_file_are_located_errors(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     from trialkit import register
 
     register.append(tmp_path / "ledger.jsonl", "register")

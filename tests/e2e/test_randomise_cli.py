@@ -17,8 +17,9 @@ runner = CliRunner()
 
 
 def _randomise(protocol: Path, units: Path, out: Path, *extra: str):
-    return runner.invoke(app, ["randomise", str(protocol), "--units", str(units),
-                               "--out", str(out), *extra])
+    return runner.invoke(
+        app, ["randomise", str(protocol), "--units", str(units), "--out", str(out), *extra]
+    )
 
 
 @pytest.mark.parametrize("name", sorted(bundled_protocols()))
@@ -27,8 +28,9 @@ def test_randomise_is_reproducible_whole_and_exact(name: str, tmp_path: Path) ->
     protocol = load_protocol(protocol_path)
     units_path = ROOT / "examples" / name / "units.csv"
     shuffled = tmp_path / "shuffled.csv"
-    pd.read_csv(units_path, dtype=str).sample(frac=1.0, random_state=3).to_csv(shuffled,
-                                                                               index=False)
+    pd.read_csv(units_path, dtype=str).sample(frac=1.0, random_state=3).to_csv(
+        shuffled, index=False
+    )
     outputs = []
     for i, units in enumerate((units_path, units_path, shuffled)):
         out = tmp_path / f"allocation{i}.csv"
@@ -46,8 +48,11 @@ def test_randomise_is_reproducible_whole_and_exact(name: str, tmp_path: Path) ->
     if protocol.design.type != "stepped_wedge":
         ratios = {arm.id: arm.ratio for arm in protocol.arms}
         total = sum(ratios.values())
-        clusters = (allocation.drop_duplicates("cluster") if len(clustered) == len(allocation)
-                    else allocation)
+        clusters = (
+            allocation.drop_duplicates("cluster")
+            if len(clustered) == len(allocation)
+            else allocation
+        )
         for _, block in clusters.groupby("block"):
             counts = block["arm"].value_counts()
             for arm, ratio in ratios.items():

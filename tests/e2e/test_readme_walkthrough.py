@@ -36,10 +36,21 @@ def walkthrough_script(text: str) -> str:
 
 
 def test_walkthrough_has_every_stage_from_init_to_report() -> None:
-    steps = [line.split()[1] for line in walkthrough_script(README.read_text()).splitlines()
-             if line.startswith("trialkit ")]
-    for command in ("init", "register", "randomise", "simulate", "validate", "analyse",
-                    "report", "verify"):
+    steps = [
+        line.split()[1]
+        for line in walkthrough_script(README.read_text()).splitlines()
+        if line.startswith("trialkit ")
+    ]
+    for command in (
+        "init",
+        "register",
+        "randomise",
+        "simulate",
+        "validate",
+        "analyse",
+        "report",
+        "verify",
+    ):
         assert command in steps, f"the walkthrough has no `trialkit {command}`"
     assert steps.index("simulate") < steps.index("validate") < steps.index("report")
 
@@ -54,7 +65,7 @@ def test_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
     work.mkdir()
     script = tmp_path / "walkthrough.sh"
     script.write_text(
-        'trap \'echo "README.md line $LINENO failed" >&2\' ERR\n'
+        "trap 'echo \"README.md line $LINENO failed\" >&2' ERR\n"
         + walkthrough_script(README.read_text())
     )
     env = {
@@ -63,8 +74,9 @@ def test_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         "MPLBACKEND": "Agg",
     }
-    run = subprocess.run(["bash", "-e", str(script)], cwd=work, env=env, capture_output=True,
-                         text=True, timeout=600)
+    run = subprocess.run(
+        ["bash", "-e", str(script)], cwd=work, env=env, capture_output=True, text=True, timeout=600
+    )
     assert run.returncode == 0, f"{run.stderr[-4000:]}\n{run.stdout[-2000:]}"
 
     pilot = work / "my-pilot"

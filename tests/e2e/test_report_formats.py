@@ -54,16 +54,18 @@ def test_xlsx_default_name_one_sheet_per_table_and_no_overwrite(
     assert forced.exit_code == 0, forced.output
 
 
-def test_html_stays_the_default(results_dir: Path, tmp_path: Path,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_html_stays_the_default(
+    results_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     done = runner.invoke(app, ["report", str(results_dir)])
     assert done.exit_code == 0, done.output
     assert (tmp_path / "report.html").read_text("utf-8").startswith("<!DOCTYPE html>")
 
 
-def test_no_browser_is_a_user_error_with_a_fix(results_dir: Path, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_browser_is_a_user_error_with_a_fix(
+    results_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(CHROMIUM_ENV, raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))  # no browser on it
     out = tmp_path / "report.pdf"

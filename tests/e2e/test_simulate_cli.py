@@ -29,9 +29,21 @@ def pilot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     units = root / "units.csv"
     units.write_bytes((ROOT / "examples" / NAME / "units.csv").read_bytes())
     api.randomise(protocol, units, root / "allocation.csv")
-    result = runner.invoke(app, ["simulate", str(protocol), "--units", str(units),
-                                 "--allocation", str(root / "allocation.csv"),
-                                 "--out", str(root / "data"), "--seed", "5"])
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            str(protocol),
+            "--units",
+            str(units),
+            "--allocation",
+            str(root / "allocation.csv"),
+            "--out",
+            str(root / "data"),
+            "--seed",
+            "5",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return root
 
@@ -64,8 +76,11 @@ def test_data_keep_the_units_ids_covariates_and_allocated_arms(pilot: Path) -> N
 
 
 def _validate(pilot: Path, allocation: Path) -> tuple[int, str]:
-    files = [f for level in ("team", "client", "staff", "spend")
-             for f in ("--data", str(pilot / "data" / f"{level}.csv"))]
+    files = [
+        f
+        for level in ("team", "client", "staff", "spend")
+        for f in ("--data", str(pilot / "data" / f"{level}.csv"))
+    ]
     result = runner.invoke(app, ["validate", NAME, "--allocation", str(allocation), *files])
     return result.exit_code, result.output
 
@@ -94,8 +109,9 @@ def test_validate_warns_when_control_units_received_the_intervention(pilot: Path
 
 def test_units_without_allocation_is_refused_with_a_fix(tmp_path: Path) -> None:
     units = ROOT / "examples" / NAME / "units.csv"
-    result = runner.invoke(app, ["simulate", NAME, "--units", str(units),
-                                 "--out", str(tmp_path / "data")])
+    result = runner.invoke(
+        app, ["simulate", NAME, "--units", str(units), "--out", str(tmp_path / "data")]
+    )
     assert result.exit_code == 2
     assert "--units needs --allocation" in result.output and "Fix:" in result.output
     assert not (tmp_path / "data").exists()
@@ -105,8 +121,19 @@ def test_units_and_allocation_of_other_units_are_refused(pilot: Path, tmp_path: 
     units = _read(pilot / "units.csv")
     fewer = tmp_path / "units.csv"
     units.iloc[:-2].to_csv(fewer, index=False)
-    result = runner.invoke(app, ["simulate", NAME, "--units", str(fewer), "--allocation",
-                                 str(pilot / "allocation.csv"), "--out", str(tmp_path / "d")])
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            NAME,
+            "--units",
+            str(fewer),
+            "--allocation",
+            str(pilot / "allocation.csv"),
+            "--out",
+            str(tmp_path / "d"),
+        ],
+    )
     assert result.exit_code == 2, result.output
     missing = ", ".join(sorted(units["team_id"].iloc[-2:]))
     assert f"2 unit(s) not in the units file: {missing}" in result.output
@@ -137,8 +164,9 @@ def test_a_copied_protocol_simulates_its_example_units_and_registered_allocation
 
 
 def test_a_copied_protocol_with_other_units_gets_fabricated_units(tmp_path: Path) -> None:
-    protocol = _started_from_bundled(tmp_path, ("block_columns: [locality]",
-                                                "block_columns: [district]"))
+    protocol = _started_from_bundled(
+        tmp_path, ("block_columns: [locality]", "block_columns: [district]")
+    )
     result = runner.invoke(app, ["simulate", str(protocol), "--out", str(tmp_path / "sim")])
     assert result.exit_code == 0, result.output
     units = _read(tmp_path / "sim" / "units.csv")
@@ -147,8 +175,18 @@ def test_a_copied_protocol_with_other_units_gets_fabricated_units(tmp_path: Path
 
 def test_a_second_run_is_refused_unless_forced_and_force_replaces(pilot: Path) -> None:
     protocol = bundled_protocols()[NAME]
-    args = ["simulate", str(protocol), "--units", str(pilot / "units.csv"), "--allocation",
-            str(pilot / "allocation.csv"), "--out", str(pilot / "data"), "--seed", "5"]
+    args = [
+        "simulate",
+        str(protocol),
+        "--units",
+        str(pilot / "units.csv"),
+        "--allocation",
+        str(pilot / "allocation.csv"),
+        "--out",
+        str(pilot / "data"),
+        "--seed",
+        "5",
+    ]
     before = {p.name: p.read_bytes() for p in (pilot / "data").glob("*.csv")}
     refused = runner.invoke(app, args)
     assert refused.exit_code != 0 and "--force" in refused.output

@@ -43,8 +43,11 @@ def _units(block_sizes: list[int], cluster_size: int = 0, covariates: int = 0) -
     n = sum(block_sizes)
     ids = np.array([f"id{i:04d}" for i in range(n)], dtype=object)
     blocks = np.repeat([f"b{j}" for j in range(len(block_sizes))], block_sizes).astype(object)
-    clusters = (np.array([f"c{i // cluster_size:04d}" for i in range(n)], dtype=object)
-                if cluster_size else None)
+    clusters = (
+        np.array([f"c{i // cluster_size:04d}" for i in range(n)], dtype=object)
+        if cluster_size
+        else None
+    )
     x = np.random.default_rng(n).normal(size=(n, covariates)) if covariates else None
     return Units(ids=ids, blocks=blocks, clusters=clusters, covariates=x)
 
@@ -90,9 +93,11 @@ def test_cluster_schemes_never_split_clusters(design: Design, cluster_size: int)
     sizes, ratios, seed = design
     sizes = [s * cluster_size for s in sizes]  # whole clusters per block
     units = _units(sizes, cluster_size=cluster_size)
-    for scheme in (ClusterRandomisation(units, ratios=ratios),
-                   BlockedClusterRandomisation(units, ratios=ratios),
-                   SteppedWedge(units, steps=len(ratios))):
+    for scheme in (
+        ClusterRandomisation(units, ratios=ratios),
+        BlockedClusterRandomisation(units, ratios=ratios),
+        SteppedWedge(units, steps=len(ratios)),
+    ):
         arms = scheme.draw(RawStream(seed))
         clusters, blocks = _labels(units.clusters), _labels(units.blocks)
         for c in np.unique(clusters):
@@ -133,6 +138,7 @@ def test_allocation_ignores_row_order(design: Design, rnd: object) -> None:
 
 # ---------------------------------------------------------------- frequencies over seeds
 
+
 @pytest.fixture(scope="module")
 def words() -> np.ndarray:
     """The first 64 raw words of the streams of seeds 0 … 19,999."""
@@ -151,8 +157,9 @@ def _frequency_schemes() -> list[Scheme]:
     ]
 
 
-def _assert_within_5_se(freq: np.ndarray, p: np.ndarray, n: int,
-                        extra_var: float | np.ndarray = 0.0) -> None:
+def _assert_within_5_se(
+    freq: np.ndarray, p: np.ndarray, n: int, extra_var: float | np.ndarray = 0.0
+) -> None:
     se = np.sqrt(p * (1 - p) / n + extra_var)
     z = np.abs(freq - p) / np.where(se > 0, se, 1)
     assert (z <= 5).all(), f"largest |z| = {z.max():.2f}"
@@ -163,8 +170,7 @@ def _frequencies(arms: np.ndarray, n_arms: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("index", range(7))
-def test_frequencies_over_seeds_match_declared_probabilities(words: np.ndarray,
-                                                             index: int) -> None:
+def test_frequencies_over_seeds_match_declared_probabilities(words: np.ndarray, index: int) -> None:
     scheme = _frequency_schemes()[index]
     arms = scheme.assign_raw(words[:, : scheme.words_per_draw])
     np.testing.assert_array_equal(arms[:3], scheme.draw_seeds(range(3)))
@@ -195,5 +201,6 @@ def test_rerandomisation_estimated_probabilities_are_honest() -> None:
     assert scheme.parameters()["probabilities"].startswith("estimated from")
     p = scheme.probabilities()
     arms = np.concatenate(list(scheme.draw_many(RawStream(1), N_SEEDS)))
-    _assert_within_5_se(_frequencies(arms, 2), p, N_SEEDS,
-                        extra_var=p * (1 - p) / PROBABILITY_DRAWS)
+    _assert_within_5_se(
+        _frequencies(arms, 2), p, N_SEEDS, extra_var=p * (1 - p) / PROBABILITY_DRAWS
+    )

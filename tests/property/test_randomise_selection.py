@@ -26,7 +26,7 @@ SETTINGS = settings(max_examples=150, deadline=None)
 
 def _sorted_definition(rule: _counts.CountRule, raw: np.ndarray) -> np.ndarray:
     c = _counts.counts(rule, raw[:, : rule.n_strata])
-    return _counts._sorted_assign(rule, raw[:, rule.n_strata:], _counts._ranked_arms(rule, c))
+    return _counts._sorted_assign(rule, raw[:, rule.n_strata :], _counts._ranked_arms(rule, c))
 
 
 @st.composite
@@ -85,8 +85,9 @@ def test_group_order_is_a_stable_argsort(codes: list[int]) -> None:
     array = np.asarray(codes, dtype=np.int64)
     order, starts = group_order(array, 7)
     np.testing.assert_array_equal(order, np.argsort(array, kind="stable"))
-    np.testing.assert_array_equal(starts, np.concatenate([[0], np.cumsum(np.bincount(array,
-                                                                                      minlength=7))]))
+    np.testing.assert_array_equal(
+        starts, np.concatenate([[0], np.cumsum(np.bincount(array, minlength=7))])
+    )
 
 
 def _ids(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -100,11 +101,16 @@ def _ids(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 @SETTINGS
-@given(st.integers(1, 60), st.integers(1, 5), st.sampled_from(["dense", "wide", "duplicates",
-                                                                "text"]),
-       st.booleans(), st.integers(0, 2**32 - 1))
-def test_units_layout_is_the_sorted_order(n: int, n_blocks: int, kind: str, text_blocks: bool,
-                                          seed: int) -> None:
+@given(
+    st.integers(1, 60),
+    st.integers(1, 5),
+    st.sampled_from(["dense", "wide", "duplicates", "text"]),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_units_layout_is_the_sorted_order(
+    n: int, n_blocks: int, kind: str, text_blocks: bool, seed: int
+) -> None:
     rng = np.random.default_rng(seed)
     ids = _ids(kind, n, rng)
     codes = rng.integers(-2, n_blocks, n)
@@ -120,10 +126,16 @@ def test_units_layout_is_the_sorted_order(n: int, n_blocks: int, kind: str, text
 
 
 @SETTINGS
-@given(st.integers(1, 80), st.integers(1, 40), st.integers(1, 4), st.booleans(),
-       st.integers(0, 2**32 - 1))
-def test_cluster_layout_is_the_sorted_order(n: int, n_clusters: int, n_blocks: int,
-                                            text: bool, seed: int) -> None:
+@given(
+    st.integers(1, 80),
+    st.integers(1, 40),
+    st.integers(1, 4),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_cluster_layout_is_the_sorted_order(
+    n: int, n_clusters: int, n_blocks: int, text: bool, seed: int
+) -> None:
     rng = np.random.default_rng(seed)
     cluster = rng.integers(0, n_clusters, n) * 3 + 100
     block_of = {c: int(rng.integers(0, n_blocks)) for c in np.unique(cluster).tolist()}
@@ -140,18 +152,24 @@ def test_cluster_layout_is_the_sorted_order(n: int, n_clusters: int, n_blocks: i
     assert lay.n_ru == len(ranked) and lay.block_labels == tuple(map(str, labels))
 
 
-@pytest.mark.parametrize(("blocks", "clusters", "message"), [
-    (["a", "a", "b", None], [1, 1, 2, 2], r"^1 unit\(s\) have no block label"),
-    ([1.0, 1.0, np.nan, np.nan], [1, 1, 2, 2], r"^2 unit\(s\) have no block label"),
-    ([None, None, "b", "b"], [1, 1, 2, 2], r"^2 unit\(s\) have no block label"),
-    (["a", "b", "b", "b"], [1, 1, 2, 2], r"^cluster\(s\) 1 lie in more than one block"),
-    ([None, "b", "b", "b"], [1, None, 2, 2], r"^1 unit\(s\) have no block label"),
-    (["a", "a", "b", "b"], [1, None, 2, 2], r"^1 unit\(s\) have no cluster label"),
-])
-def test_cluster_block_errors_count_units(blocks: list[object], clusters: list[object],
-                                          message: str) -> None:
-    units = Units(ids=np.arange(4), blocks=np.array(blocks, dtype=object if None in blocks
-                                                     else None),
-                  clusters=np.array(clusters, dtype=object))
+@pytest.mark.parametrize(
+    ("blocks", "clusters", "message"),
+    [
+        (["a", "a", "b", None], [1, 1, 2, 2], r"^1 unit\(s\) have no block label"),
+        ([1.0, 1.0, np.nan, np.nan], [1, 1, 2, 2], r"^2 unit\(s\) have no block label"),
+        ([None, None, "b", "b"], [1, 1, 2, 2], r"^2 unit\(s\) have no block label"),
+        (["a", "b", "b", "b"], [1, 1, 2, 2], r"^cluster\(s\) 1 lie in more than one block"),
+        ([None, "b", "b", "b"], [1, None, 2, 2], r"^1 unit\(s\) have no block label"),
+        (["a", "a", "b", "b"], [1, None, 2, 2], r"^1 unit\(s\) have no cluster label"),
+    ],
+)
+def test_cluster_block_errors_count_units(
+    blocks: list[object], clusters: list[object], message: str
+) -> None:
+    units = Units(
+        ids=np.arange(4),
+        blocks=np.array(blocks, dtype=object if None in blocks else None),
+        clusters=np.array(clusters, dtype=object),
+    )
     with pytest.raises(RandomisationError, match=message):
         layout(units, use_blocks=True, use_clusters=True)

@@ -26,7 +26,7 @@ def text_of(fragment: str) -> str:
 
 def section(page: str, start_id: str, end_id: str) -> str:
     """The HTML between two element ids."""
-    return page[page.index(f'id="{start_id}"'):page.index(f'id="{end_id}"')]
+    return page[page.index(f'id="{start_id}"') : page.index(f'id="{end_id}"')]
 
 
 def _numbers(value: Any) -> Iterator[float]:

@@ -26,8 +26,16 @@ class Run:
     html: str
 
 
-def run(protocol_name: str, out: Path, *, effect_scale: float, bayes: bool,
-        draws: int = 200, chains: int = 2, tune: int = 200) -> Run:
+def run(
+    protocol_name: str,
+    out: Path,
+    *,
+    effect_scale: float,
+    bayes: bool,
+    draws: int = 200,
+    chains: int = 2,
+    tune: int = 200,
+) -> Run:
     """simulate → register → randomise → analyse → report, in the new directory ``out``."""
     out.mkdir(parents=True)
     source = api.resolve_protocol(protocol_name)
@@ -37,11 +45,21 @@ def run(protocol_name: str, out: Path, *, effect_scale: float, bayes: bool,
     api.register_protocol(protocol, out / "registration", ledger=ledger)
     units = api.simulate_units(source, out / "units.csv")
     api.randomise(protocol, units, out / "allocation.csv", ledger=ledger)
-    data = api.simulate_data(protocol, units, out / "allocation.csv", out / "data",
-                             effect_scale=effect_scale)
-    results = api.analyse(protocol, out / "allocation.csv", data, out / "results",
-                          registration=out / "registration", bayesian=bayes, draws=draws,
-                          chains=chains, tune=tune, ledger=ledger)
+    data = api.simulate_data(
+        protocol, units, out / "allocation.csv", out / "data", effect_scale=effect_scale
+    )
+    results = api.analyse(
+        protocol,
+        out / "allocation.csv",
+        data,
+        out / "results",
+        registration=out / "registration",
+        bayesian=bayes,
+        draws=draws,
+        chains=chains,
+        tune=tune,
+        ledger=ledger,
+    )
     report = api.report(out / "results", out / "report.html", ledger=ledger)
     return Run(results, report, report.read_text(encoding="utf-8"))
 

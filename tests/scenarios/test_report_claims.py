@@ -29,8 +29,9 @@ def scenario(workdir: Path, protocol: str, truth: str, bayes: bool) -> Run:
     key = (protocol, truth, bayes)
     if key not in _RUNS:
         out = workdir / f"{protocol}-{truth}-{'bayes' if bayes else 'freq'}"
-        _RUNS[key] = run(protocol, out, effect_scale=SCALES[truth], bayes=bayes,
-                         draws=100, chains=1, tune=100)
+        _RUNS[key] = run(
+            protocol, out, effect_scale=SCALES[truth], bayes=bayes, draws=100, chains=1, tune=100
+        )
     return _RUNS[key]
 
 
@@ -44,8 +45,9 @@ def test_the_matrix_covers_a_three_arm_protocol() -> None:
 @pytest.mark.parametrize("bayes", [False, True], ids=["freq", "bayes"])
 @pytest.mark.parametrize("truth", list(SCALES))
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_report_claims_follow_the_results(workdir: Path, protocol: str, truth: str,
-                                          bayes: bool) -> None:
+def test_report_claims_follow_the_results(
+    workdir: Path, protocol: str, truth: str, bayes: bool
+) -> None:
     done = scenario(workdir, protocol, truth, bayes)
     check_claims(done.results, done.html, bayes=bayes)
 
@@ -54,14 +56,13 @@ def test_report_claims_follow_the_results(workdir: Path, protocol: str, truth: s
     ("find", "replace"),
     [
         ("The pilot could not tell whether", "This is an improvement: whether"),
-        ("data-verdict=\"unclear\"", "data-verdict=\"benefit\""),
+        ('data-verdict="unclear"', 'data-verdict="benefit"'),
         ("fig-forest", "fig-gone"),
         ("The chance that", "The 100% chance that"),
         ("cost £9,200 extra per team", "cost £9,137 extra per team"),
     ],
 )
-def test_the_claims_check_catches_a_false_report(workdir: Path, find: str,
-                                                 replace: str) -> None:
+def test_the_claims_check_catches_a_false_report(workdir: Path, find: str, replace: str) -> None:
     done = scenario(workdir, "council_discretionary_budget", "null", True)
     check_claims(done.results, done.html, bayes=True)
     if find not in done.html:
@@ -79,15 +80,17 @@ def check_claims(doc: ResultsDocument, page: str, *, bayes: bool) -> None:
 
     # One verdict per primary outcome and treated arm, each following the registered rule.
     assert {(v.outcome, v.arm) for v in doc.verdicts} == {
-        (o.name, a) for o in primary for a in treated if doc.estimate(o.name, a)}
+        (o.name, a) for o in primary for a in treated if doc.estimate(o.name, a)
+    }
     blocks = {(b["data-outcome"], b["data-arm"]): b for b in claims.headline_blocks(page)}
     assert set(blocks) == {(v.outcome, v.arm) for v in doc.verdicts}
     for v in doc.verdicts:
         outcome = p.outcome(v.outcome)
         est = doc.estimate(v.outcome, v.arm)
         assert est is not None and v.p_value == est.p_adjusted
-        expected = claims.registered_verdict(est.estimate, est.p_adjusted, alpha,
-                                             outcome.direction == "lower_is_better")
+        expected = claims.registered_verdict(
+            est.estimate, est.p_adjusted, alpha, outcome.direction == "lower_is_better"
+        )
         assert v.frequentist == expected
         block = blocks[(v.outcome, v.arm)]
         assert block["data-verdict"] == expected
@@ -102,8 +105,10 @@ def check_claims(doc: ResultsDocument, page: str, *, bayes: bool) -> None:
         # The estimate in the headline is the registered estimate, rounded.
         factor = 100.0 if outcome.type == "binary" else 1.0
         target = abs(factor * est.estimate)
-        assert any(abs(claims._parse(t) - target) <= 0.5 * 10 ** -claims._decimals(t) + 1e-9
-                   for t in claims.NUMBER.findall(lead)), (lead, target)
+        assert any(
+            abs(claims._parse(t) - target) <= 0.5 * 10 ** -claims._decimals(t) + 1e-9
+            for t in claims.NUMBER.findall(lead)
+        ), (lead, target)
         # The disagreement note appears exactly when the schools disagree.
         post = doc.posterior(v.outcome, v.arm)
         if post is None:

@@ -43,11 +43,16 @@ CATEGORIES = np.array(["food", "travel", "household", "activity", "digital"])
 def sample_protocol(size: int) -> Protocol:
     base = load_protocol(bundled_path("council_discretionary_budget"))
     assert base.spending is not None
-    review = base.spending.review.model_copy(update={
-        "coverage": "sample", "sample_size": size, "strata": ("amount", "category"),
-        "amount_bands": (50.0, 150.0), "large_spend_share": 1.0})
-    return base.model_copy(update={"spending": base.spending.model_copy(
-        update={"review": review})})
+    review = base.spending.review.model_copy(
+        update={
+            "coverage": "sample",
+            "sample_size": size,
+            "strata": ("amount", "category"),
+            "amount_bands": (50.0, 150.0),
+            "large_spend_share": 1.0,
+        }
+    )
+    return base.model_copy(update={"spending": base.spending.model_copy(update={"review": review})})
 
 
 def fabricate(rng: np.random.Generator, workers: int = 40) -> pd.DataFrame:
@@ -56,19 +61,31 @@ def fabricate(rng: np.random.Generator, workers: int = 40) -> pd.DataFrame:
     n = len(who)
     amount = np.round(np.minimum(rng.lognormal(4.0, 0.9, n), 300.0), 2)
     misuse = np.where(rng.random(workers) < 0.15, 0.08, 0.005)[who] * np.where(
-        amount > 150, 2.0, 1.0)
+        amount > 150, 2.0, 1.0
+    )
     fraud = np.where(rng.random(workers) < 0.05, 0.05, 0.0)[who]
     u = rng.random(n)
-    verdict = np.select([u < fraud, u < fraud + misuse, u < fraud + misuse + 0.08],
-                        ["fraud", "misuse", "poor_value"], "appropriate")
+    verdict = np.select(
+        [u < fraud, u < fraud + misuse, u < fraud + misuse + 0.08],
+        ["fraud", "misuse", "poor_value"],
+        "appropriate",
+    )
     share = rng.uniform(0.3, 1.0, n)
-    loss = np.select([verdict == "fraud", verdict == "misuse", verdict == "poor_value"],
-                     [amount, np.round(amount * share, 2), np.round(amount * share / 2, 2)],
-                     0.0)
-    return pd.DataFrame({"spend_id": [f"S{i:05d}" for i in range(n)],
-                         "staff_id": [f"W{w:02d}" for w in who], "amount": amount,
-                         "category": rng.choice(CATEGORIES, n, p=[.3, .25, .2, .15, .1]),
-                         "review_verdict": verdict, "loss": loss})
+    loss = np.select(
+        [verdict == "fraud", verdict == "misuse", verdict == "poor_value"],
+        [amount, np.round(amount * share, 2), np.round(amount * share / 2, 2)],
+        0.0,
+    )
+    return pd.DataFrame(
+        {
+            "spend_id": [f"S{i:05d}" for i in range(n)],
+            "staff_id": [f"W{w:02d}" for w in who],
+            "amount": amount,
+            "category": rng.choice(CATEGORIES, n, p=[0.3, 0.25, 0.2, 0.15, 0.1]),
+            "review_verdict": verdict,
+            "loss": loss,
+        }
+    )
 
 
 def coverage(size: int, *, seed: int) -> dict[str, float]:
@@ -81,10 +98,12 @@ def coverage(size: int, *, seed: int) -> dict[str, float]:
         truth = (float(misuse.sum()), float(ledger.loc[misuse, "loss"].sum()))
         audit = draw_audit_sample(protocol, ledger, seed=int(rng.integers(2**32)))
         drawn = ledger["spend_id"].isin(audit.spend_id)
-        seen = ledger.assign(review_verdict=ledger["review_verdict"].where(drawn),
-                             loss=ledger["loss"].where(drawn))
-        design = review_design(seen, audit=audit, id_column="spend_id",
-                               verdict_column="review_verdict")
+        seen = ledger.assign(
+            review_verdict=ledger["review_verdict"].where(drawn), loss=ledger["loss"].where(drawn)
+        )
+        design = review_design(
+            seen, audit=audit, id_column="spend_id", verdict_column="review_verdict"
+        )
         assert design.default_target() == "ledger"
         for j, fit in enumerate(misuse_totals(seen, design=design, cluster="staff_id")):
             hits[i, j] = fit.ci_low <= truth[j] <= fit.ci_high

@@ -29,12 +29,19 @@ def _coverage(concentration: float, seed: int) -> tuple[float, float]:
         rates = rng.beta(MEAN_RATE * concentration, (1 - MEAN_RATE) * concentration, WORKERS)
         workers = np.repeat(np.arange(WORKERS), 1 + rng.poisson(4, WORKERS))
         case = rng.random(workers.size) < rates[workers]
-        spends = pd.DataFrame({
-            "spend_id": [f"S{i}" for i in range(workers.size)],
-            "staff_id": workers.astype(str), "amount": 11.0, "category": "a",
-            "review_verdict": np.where(case, "misuse", "appropriate"), "loss": case * 1.0})
-        design = review_design(spends, audit=None, id_column="spend_id",
-                               verdict_column="review_verdict")
+        spends = pd.DataFrame(
+            {
+                "spend_id": [f"S{i}" for i in range(workers.size)],
+                "staff_id": workers.astype(str),
+                "amount": 11.0,
+                "category": "a",
+                "review_verdict": np.where(case, "misuse", "appropriate"),
+                "loss": case * 1.0,
+            }
+        )
+        design = review_design(
+            spends, audit=None, id_column="spend_id", verdict_column="review_verdict"
+        )
         count, _ = misuse_totals(spends, design=design, cluster="staff_id")
         truth = MEAN_RATE * workers.size
         gamma += count.ci_low <= truth <= count.ci_high

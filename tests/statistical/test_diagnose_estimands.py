@@ -33,8 +33,15 @@ PROTOCOLS = (
 def _bias(protocol_name: str, estimands: list[str], outcomes: list[str] | None = None):
     protocol = load_protocol(bundled_path(protocol_name))
     names = outcomes or [o.name for o in protocol.outcomes if o.assumptions is not None]
-    result = diagnose(protocol, sims=SIMS, variants=[protocol.units.planned], outcomes=names,
-                      estimands=estimands, workers=2, progress=False)
+    result = diagnose(
+        protocol,
+        sims=SIMS,
+        variants=[protocol.units.planned],
+        outcomes=names,
+        estimands=estimands,
+        workers=2,
+        progress=False,
+    )
     table = result.to_frame()
     return table[table["diagnosand"] == "bias"].set_index("outcome"), protocol
 
@@ -81,8 +88,11 @@ def test_itt_of_every_outcome_is_unbiased(itt_bias: pd.DataFrame) -> None:
 
 @pytest.mark.slow
 def test_cace_of_the_flagship_is_unbiased() -> None:
-    bias, protocol = _bias("council_discretionary_budget", ["CACE"],
-                           outcomes=["loneliness", "wellbeing", "intention_to_leave"])
+    bias, protocol = _bias(
+        "council_discretionary_budget",
+        ["CACE"],
+        outcomes=["loneliness", "wellbeing", "intention_to_leave"],
+    )
     assert protocol.power.compliance < 1
     bias = bias[bias.index.str.endswith(":cace")]
     assert len(bias) == 3

@@ -20,12 +20,15 @@ SIMS = 1000
 
 @pytest.mark.slow
 def test_rmst_and_log_hr_are_unbiased_and_cover(flagship: Protocol) -> None:
-    result = diagnose(flagship, sims=SIMS, variants=[24], outcomes=["time_to_leaving"],
-                      workers=2, progress=False)
+    result = diagnose(
+        flagship, sims=SIMS, variants=[24], outcomes=["time_to_leaving"], workers=2, progress=False
+    )
     table = result.to_frame().set_index(["outcome", "diagnosand"])
     print(result.summary())
-    for outcome, (low, high) in (("time_to_leaving", (0.935, 0.975)),
-                                 ("time_to_leaving:log_hr", (0.91, 0.965))):
+    for outcome, (low, high) in (
+        ("time_to_leaving", (0.935, 0.975)),
+        ("time_to_leaving:log_hr", (0.91, 0.965)),
+    ):
         bias, mc_se = table.loc[(outcome, "bias"), ["estimate", "mc_se"]]
         assert abs(bias) <= 3 * mc_se, f"{outcome}: bias {bias:.3f} (MC SE {mc_se:.3f})"
         coverage = table.loc[(outcome, "coverage"), "estimate"]

@@ -37,8 +37,9 @@ def test_cr3_covers_with_few_unequal_clusters(g: int) -> None:
     rng = np.random.default_rng(2023 + g)
     hits = 0
     for _ in range(REPS):
-        e = ols(_trial(rng, g), "y", "arm", covariates=["x"], cluster="team",
-                se_type="CR3").effect()
+        e = ols(
+            _trial(rng, g), "y", "arm", covariates=["x"], cluster="team", se_type="CR3"
+        ).effect()
         hits += e.ci_low <= TAU <= e.ci_high
     print(f"CR3 coverage at G = {g}: {hits / REPS:.4f}")  # shown with -s
     assert 0.935 <= hits / REPS <= 0.965, f"CR3 coverage at G = {g}: {hits / REPS:.4f}"

@@ -45,8 +45,9 @@ def test_cr2_bell_mccaffrey_covers_and_the_bootstrap_size_is_bounded(g: int) -> 
         assert e.df < g - 1, "CR2 intervals use Bell–McCaffrey df"
         hits += e.ci_low <= TAU <= e.ci_high
         null = frame.assign(y=frame.y - TAU * frame.arm)
-        boot = wild_cluster_bootstrap(null, "y", "arm", cluster="team", covariates=["x"],
-                                      draws=399, seed=rep)
+        boot = wild_cluster_bootstrap(
+            null, "y", "arm", cluster="team", covariates=["x"], draws=399, seed=rep
+        )
         rejected += boot.p_value <= 0.05
     coverage, size = hits / REPS, rejected / REPS
     print(f"G = {g}: CR2-BM coverage {coverage:.4f}, wild bootstrap size {size:.4f}")

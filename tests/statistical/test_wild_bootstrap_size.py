@@ -35,8 +35,9 @@ def test_wild_cluster_bootstrap_size_with_20_clusters() -> None:
         x = rng.normal(size=team.size)
         y = x + rng.normal(0, 0.5, g)[team] + rng.normal(size=team.size)
         frame = pd.DataFrame({"y": y, "arm": arm, "x": x, "team": team})
-        res = wild_cluster_bootstrap(frame, "y", "arm", cluster="team", covariates=["x"],
-                                     draws=399, seed=rep)
+        res = wild_cluster_bootstrap(
+            frame, "y", "arm", cluster="team", covariates=["x"], draws=399, seed=rep
+        )
         rejected += res.p_value <= 0.05
     print(f"wild cluster bootstrap size at G = 20: {rejected / REPS:.4f}")  # shown with -s
     assert 0.035 <= rejected / REPS <= 0.065, f"size {rejected / REPS:.4f}"

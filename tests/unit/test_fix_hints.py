@@ -30,8 +30,18 @@ from trialkit.cli import app
 SOURCE = Path(__file__).resolve().parents[2] / "trialkit"
 
 # Which commands reach a module's messages, where that is known.
-_LEDGER_COMMANDS = frozenset({"randomise", "register", "validate", "audit-sample", "analyse",
-                              "report", "verify", "ledger repair"})
+_LEDGER_COMMANDS = frozenset(
+    {
+        "randomise",
+        "register",
+        "validate",
+        "audit-sample",
+        "analyse",
+        "report",
+        "verify",
+        "ledger repair",
+    }
+)
 RAISERS: dict[str, frozenset[str]] = {
     "register/ledger_file.py": _LEDGER_COMMANDS,
     "register/audit.py": frozenset({"verify", "ledger repair", *_LEDGER_COMMANDS}),
@@ -98,25 +108,38 @@ def _fix_positions(tree: ast.Module) -> dict[str, int]:
 
 def hints_of(module: str, source: str) -> list[Hint]:
     tree = ast.parse(source)
-    constants = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign)
-                 for t in n.targets if isinstance(t, ast.Name)
-                 and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)}
+    constants = {
+        t.id: n.value.value
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+        and isinstance(n.value, ast.Constant)
+        and isinstance(n.value.value, str)
+    }
     positions = _fix_positions(tree)
     found: dict[tuple[int, str], Hint] = {}
     for node in ast.walk(tree):
         texts: list[tuple[ast.AST, str]] = []
         text = _text(node, constants)
         if text is not None and "Fix:" in text:
-            texts.append((node, text[text.index("Fix:") + 4:].strip()))
+            texts.append((node, text[text.index("Fix:") + 4 :].strip()))
         if isinstance(node, ast.keyword) and node.arg == "fix":
             texts.append((node.value, _text(node.value, constants) or ""))
         if isinstance(node, ast.FunctionDef):  # a default for a parameter named fix
             arguments = [*node.args.args, *node.args.kwonlyargs]
             defaults = [*node.args.defaults, *node.args.kw_defaults]
-            pairs = zip(arguments[len(arguments) - len(defaults):], defaults, strict=True)
-            texts += [(d, constants[d.id] if isinstance(d, ast.Name) and d.id in constants
-                       else _text(d, constants) or "") for a, d in pairs
-                      if a.arg == "fix" and d is not None]
+            pairs = zip(arguments[len(arguments) - len(defaults) :], defaults, strict=True)
+            texts += [
+                (
+                    d,
+                    constants[d.id]
+                    if isinstance(d, ast.Name) and d.id in constants
+                    else _text(d, constants) or "",
+                )
+                for a, d in pairs
+                if a.arg == "fix" and d is not None
+            ]
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             at = positions.get(node.func.id)
             if at is not None and len(node.args) > at:
@@ -129,18 +152,24 @@ def hints_of(module: str, source: str) -> list[Hint]:
 
 
 def all_hints() -> list[Hint]:
-    return [h for path in sorted(SOURCE.rglob("*.py"))
-            for h in hints_of(path.relative_to(SOURCE).as_posix(), path.read_text("utf-8"))]
+    return [
+        h
+        for path in sorted(SOURCE.rglob("*.py"))
+        for h in hints_of(path.relative_to(SOURCE).as_posix(), path.read_text("utf-8"))
+    ]
 
 
 def problems(hint: Hint, known: dict[str, set[str]]) -> list[str]:
     """What a hint names that does not exist, by the rule in the module docstring."""
     found, current = [], None
-    raisers = next((c for prefix, c in RAISERS.items() if hint.module.startswith(prefix)),
-                   frozenset(known))
-    marks = sorted([(m.start(), "command", m) for m in _COMMAND.finditer(hint.text)]
-                   + [(m.start(), "option", m) for m in _OPTION.finditer(hint.text)],
-                   key=lambda t: t[0])
+    raisers = next(
+        (c for prefix, c in RAISERS.items() if hint.module.startswith(prefix)), frozenset(known)
+    )
+    marks = sorted(
+        [(m.start(), "command", m) for m in _COMMAND.finditer(hint.text)]
+        + [(m.start(), "option", m) for m in _OPTION.finditer(hint.text)],
+        key=lambda t: t[0],
+    )
     for _, kind, match in marks:
         if kind == "command":
             first, second = match.group(1), match.group(2)
@@ -152,8 +181,10 @@ def problems(hint: Hint, known: dict[str, set[str]]) -> list[str]:
             if match.group(0) not in known[current]:
                 found.append(f"`trialkit {current}` has no {match.group(0)}")
         elif not any(match.group(0) in known[c] for c in raisers if c in known):
-            found.append(f"{match.group(0)}: no command that can raise this message has it "
-                         f"({', '.join(sorted(raisers))})")
+            found.append(
+                f"{match.group(0)}: no command that can raise this message has it "
+                f"({', '.join(sorted(raisers))})"
+            )
     return found
 
 
@@ -174,16 +205,25 @@ def test_every_hint_names_what_exists(hint: Hint) -> None:
     assert problems(hint, commands()) == [], hint.text
 
 
-@pytest.mark.parametrize(("module", "text", "expected"), [
-    ("register/freeze.py", "run `trialkit register` with --force.",
-     ["`trialkit register` has no --force"]),
-    ("cli.py", "run `trialkit registr` first.", ["no command `trialkit registr`"]),
-    ("register/ledger_file.py", "point --plot at it.", ["--plot: no command that can"]),
-    ("demo.py", "pass --ledger.", ["--ledger: no command that can"]),
-    ("cli.py", "run `trialkit ledger repair ledger.jsonl` with --force.",
-     ["`trialkit ledger repair` has no --force"]),
-    ("cli.py", "pass --force, or run `trialkit verify` on the workspace.", []),
-])
+@pytest.mark.parametrize(
+    ("module", "text", "expected"),
+    [
+        (
+            "register/freeze.py",
+            "run `trialkit register` with --force.",
+            ["`trialkit register` has no --force"],
+        ),
+        ("cli.py", "run `trialkit registr` first.", ["no command `trialkit registr`"]),
+        ("register/ledger_file.py", "point --plot at it.", ["--plot: no command that can"]),
+        ("demo.py", "pass --ledger.", ["--ledger: no command that can"]),
+        (
+            "cli.py",
+            "run `trialkit ledger repair ledger.jsonl` with --force.",
+            ["`trialkit ledger repair` has no --force"],
+        ),
+        ("cli.py", "pass --force, or run `trialkit verify` on the workspace.", []),
+    ],
+)
 def test_the_rule_catches_false_hints(module: str, text: str, expected: list[str]) -> None:
     found = problems(Hint(module, 1, text), commands())
     assert len(found) == len(expected)

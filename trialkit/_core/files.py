@@ -13,12 +13,14 @@ from pathlib import Path
 
 from trialkit.errors import OverwriteError
 
-_REPLACE = ("choose another path, move the old one away, or pass --force if you really mean "
-            "to replace it.")
+_REPLACE = (
+    "choose another path, move the old one away, or pass --force if you really mean to replace it."
+)
 
 
-def ensure_absent(path: str | os.PathLike[str], *, force: bool = False, what: str = "file",
-                  fix: str = _REPLACE) -> None:
+def ensure_absent(
+    path: str | os.PathLike[str], *, force: bool = False, what: str = "file", fix: str = _REPLACE
+) -> None:
     """Raise :class:`OverwriteError` if ``path`` exists and ``force`` is false.
 
     ``fix`` ends the message; callers whose command has no ``--force`` give their own.

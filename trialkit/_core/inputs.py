@@ -40,9 +40,11 @@ class Limit:
         if not text:
             return self.default
         if not text.isdigit() or int(text) == 0:
-            raise TrialkitError(f"{self.variable}={text!r} is not a positive whole number. "
-                                f"Fix: set it to a number of {self.unit} such as "
-                                f"{self.default}, or unset it.")
+            raise TrialkitError(
+                f"{self.variable}={text!r} is not a positive whole number. "
+                f"Fix: set it to a number of {self.unit} such as "
+                f"{self.default}, or unset it."
+            )
         return int(text)
 
     def fix(self) -> str:
@@ -54,8 +56,10 @@ class Limit:
         if amount <= self.value():
             return None
         shown = f"{amount:,.1f}" if self.unit == "MB" else f"{amount:,.0f}"
-        return (f"the {self.what} is {shown} {self.unit}, over the limit of "
-                f"{self.value():,} {self.unit}")
+        return (
+            f"the {self.what} is {shown} {self.unit}, over the limit of "
+            f"{self.value():,} {self.unit}"
+        )
 
 
 MB = 1024 * 1024
@@ -65,8 +69,9 @@ NOT_FOUND = "file not found"
 #: A protocol file on disk (the bundled ones are under 0.05 MB).
 PROTOCOL_MB = Limit("protocol file", "TRIALKIT_MAX_PROTOCOL_MB", 5, "MB")
 #: Values in a protocol once YAML aliases are expanded (the flagship has about 2,000).
-PROTOCOL_VALUES = Limit("protocol, with its YAML aliases expanded,", "TRIALKIT_MAX_PROTOCOL_VALUES",
-                        100_000, "values")
+PROTOCOL_VALUES = Limit(
+    "protocol, with its YAML aliases expanded,", "TRIALKIT_MAX_PROTOCOL_VALUES", 100_000, "values"
+)
 #: A workbook's content once unzipped (a million-row sheet is a few hundred MB).
 WORKBOOK_MB = Limit("workbook, unzipped,", "TRIALKIT_MAX_WORKBOOK_MB", 2048, "MB")
 #: Rows of a workbook's sheet: Excel's own maximum.

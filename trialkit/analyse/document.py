@@ -114,24 +114,24 @@ class ResultsDocument(Row):
     def estimate(self, outcome: str, arm: str, estimand: str = "ITT") -> EstimateRow | None:
         """The frequentist row of ``outcome`` for ``arm`` against control, if any."""
         key = (outcome, arm, estimand, self.protocol.control.id)
-        return next((r for r in self.estimates
-                     if (r.outcome, r.arm, r.estimand, r.versus) == key), None)
+        return next(
+            (r for r in self.estimates if (r.outcome, r.arm, r.estimand, r.versus) == key), None
+        )
 
     def posterior(self, outcome: str, arm: str) -> PosteriorRow | None:
         """The natural-scale posterior of ``outcome`` for ``arm`` against control, if any."""
         key = (outcome, arm, self.protocol.control.id)
-        return next((r for r in self.bayesian.posteriors
-                     if (r.outcome, r.arm, r.versus) == key), None)
+        return next(
+            (r for r in self.bayesian.posteriors if (r.outcome, r.arm, r.versus) == key), None
+        )
 
     def effect_size(self, outcome: str, arm: str) -> EffectSizeRow | None:
         """Hedges' g of ``outcome`` for ``arm``, if any."""
-        return next((r for r in self.effect_sizes if (r.outcome, r.arm) == (outcome, arm)),
-                    None)
+        return next((r for r in self.effect_sizes if (r.outcome, r.arm) == (outcome, arm)), None)
 
     def descriptive(self, outcome: str, arm: str) -> DescriptiveRow | None:
         """N, mean and SD of ``outcome`` in ``arm``, if any."""
-        return next((r for r in self.descriptives if (r.outcome, r.arm) == (outcome, arm)),
-                    None)
+        return next((r for r in self.descriptives if (r.outcome, r.arm) == (outcome, arm)), None)
 
 
 def load_results(path: str | Path) -> ResultsDocument:
@@ -149,27 +149,40 @@ def load_results(path: str | Path) -> ResultsDocument:
     try:
         text = source.read_text(encoding="utf-8")
     except FileNotFoundError:
-        left = sorted(p.name for p in source.parent.parent.glob(f".{source.parent.name}"
-                                                                ".staging-*"))
-        interrupted = (f" An interrupted `trialkit analyse` left its files in {left[-1]} "
-                       "beside it (the previous results under previous/)." if left else "")
-        raise TrialkitError(f"{source}: no results here.{interrupted} Fix: run `trialkit "
-                            "analyse` with --out pointing at this directory (and --force if "
-                            "it holds earlier tables).") from None
+        left = sorted(p.name for p in source.parent.parent.glob(f".{source.parent.name}.staging-*"))
+        interrupted = (
+            f" An interrupted `trialkit analyse` left its files in {left[-1]} "
+            "beside it (the previous results under previous/)."
+            if left
+            else ""
+        )
+        raise TrialkitError(
+            f"{source}: no results here.{interrupted} Fix: run `trialkit "
+            "analyse` with --out pointing at this directory (and --force if "
+            "it holds earlier tables)."
+        ) from None
     except UnicodeDecodeError as exc:
-        raise TrialkitError(f"{source}, byte {exc.start}: not UTF-8 text, so not a results "
-                            "document. Fix: re-run `trialkit analyse` with --force.") from None
+        raise TrialkitError(
+            f"{source}, byte {exc.start}: not UTF-8 text, so not a results "
+            "document. Fix: re-run `trialkit analyse` with --force."
+        ) from None
     except OSError as exc:
-        raise TrialkitError(f"{source}: cannot read the results ({exc.strerror}). Fix: check "
-                            "the path and its permissions, or re-run `trialkit analyse`.") from None
+        raise TrialkitError(
+            f"{source}: cannot read the results ({exc.strerror}). Fix: check "
+            "the path and its permissions, or re-run `trialkit analyse`."
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise TrialkitError(f"{source}, line {exc.lineno}: not valid JSON ({exc.msg}). "
-                            "Fix: re-run `trialkit analyse` with --force.") from None
+        raise TrialkitError(
+            f"{source}, line {exc.lineno}: not valid JSON ({exc.msg}). "
+            "Fix: re-run `trialkit analyse` with --force."
+        ) from None
     except RecursionError:
-        raise TrialkitError(f"{source}: not valid JSON (nested too deeply to be a results "
-                            "document). Fix: re-run `trialkit analyse` with --force.") from None
+        raise TrialkitError(
+            f"{source}: not valid JSON (nested too deeply to be a results "
+            "document). Fix: re-run `trialkit analyse` with --force."
+        ) from None
     return parse_results(data, source=str(source))
 
 
@@ -178,21 +191,24 @@ def parse_results(data: Any, *, source: str = "results.json") -> ResultsDocument
     if not isinstance(data, dict):
         raise TrialkitError(
             f"{source}: not a results document (a JSON {type(data).__name__}, where "
-            "`trialkit analyse` writes an object). Fix: re-run `trialkit analyse` with --force.")
+            "`trialkit analyse` writes an object). Fix: re-run `trialkit analyse` with --force."
+        )
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
         raise TrialkitError(
             f"{source}: results schema version {version!r}, but this trialkit reads version "
-            f"{SCHEMA_VERSION}. Fix: re-run `trialkit analyse` with --force to rewrite it.")
+            f"{SCHEMA_VERSION}. Fix: re-run `trialkit analyse` with --force to rewrite it."
+        )
     try:
         return ResultsDocument.model_validate(data, context={"defer_rules": True})
     except ValidationError as exc:
-        problems = [f"{source}, field `{_path(e['loc'])}`: {e['msg']}"
-                    for e in exc.errors()[:10]]
+        problems = [f"{source}, field `{_path(e['loc'])}`: {e['msg']}" for e in exc.errors()[:10]]
         more = exc.error_count() - len(problems)
         tail = f" (and {more} more)" if more > 0 else ""
-        raise TrialkitError("; ".join(problems) + tail + ". Fix: re-run `trialkit analyse` "
-                            "with --force; results files are not meant to be edited.") from None
+        raise TrialkitError(
+            "; ".join(problems) + tail + ". Fix: re-run `trialkit analyse` "
+            "with --force; results files are not meant to be edited."
+        ) from None
 
 
 def _path(loc: tuple[int | str, ...]) -> str:

@@ -60,12 +60,17 @@ def results_files(results: ResultsDocument) -> dict[str, bytes]:
     tables: dict[str, tuple[type[BaseModel], Sequence[Any]]] = {
         "estimates": (EstimateRow, results.estimates),
         "bayesian": (PosteriorRow, results.bayesian.posteriors),
-        "indices": (IndexRow, results.indices), "subgroups": (SubgroupRow, results.subgroups),
-        "few_clusters": (FewClusterRow, results.few_clusters)}
+        "indices": (IndexRow, results.indices),
+        "subgroups": (SubgroupRow, results.subgroups),
+        "few_clusters": (FewClusterRow, results.few_clusters),
+    }
     files = {RESULTS_FILE: results.to_json().encode("utf-8")}
     for name, (model, rows) in tables.items():
-        frame = (pd.DataFrame([r.model_dump(exclude=_NOT_TABLED) for r in rows]) if rows else
-                 pd.DataFrame(columns=[f for f in model.model_fields if f not in _NOT_TABLED]))
+        frame = (
+            pd.DataFrame([r.model_dump(exclude=_NOT_TABLED) for r in rows])
+            if rows
+            else pd.DataFrame(columns=[f for f in model.model_fields if f not in _NOT_TABLED])
+        )
         files[f"{name}.csv"] = frame_csv(frame).encode("utf-8")
     return files
 
@@ -169,12 +174,14 @@ def commit_results(target: Path, files: Mapping[str, bytes], *, force: bool) -> 
         _swap(target, staging, names)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise write_failed(exc, target, what="results",
-                           state="the results directory is as it was") from None
+        raise write_failed(
+            exc, target, what="results", state="the results directory is as it was"
+        ) from None
     shutil.rmtree(staging, ignore_errors=True)
     try:
         _fsync_dir(target)
     except OSError as exc:
-        raise write_failed(exc, target, what="results",
-                           state="the new results are in place but may not be on disk") from None
+        raise write_failed(
+            exc, target, what="results", state="the new results are in place but may not be on disk"
+        ) from None
     return [target / RESULTS_FILE, *(target / n for n in names[:-1])]

@@ -8,5 +8,8 @@ from pathlib import Path
 
 def data_paths(directory: Path) -> Sequence[Path]:
     """The data files of a directory, in name order."""
-    return sorted(p for p in directory.iterdir() if p.suffix.lower() in
-                  (".csv", ".xlsx", ".dta", ".sav", ".parquet"))
+    return sorted(
+        p
+        for p in directory.iterdir()
+        if p.suffix.lower() in (".csv", ".xlsx", ".dta", ".sav", ".parquet")
+    )

@@ -28,11 +28,20 @@ if TYPE_CHECKING:
 Echo = Callable[[str], None]
 
 
-def analyse(protocol: Protocol, data: TrialData, *, registration: Registration | None = None,
-            deviation_reason: str = "", bayesian: bool = True, draws: int | None = None,
-            chains: int | None = None, tune: int | None = None, ledger: Path | None = None,
-            audit: AuditSample | None = None,
-            echo: Echo = lambda _: None) -> ResultsDocument:
+def analyse(
+    protocol: Protocol,
+    data: TrialData,
+    *,
+    registration: Registration | None = None,
+    deviation_reason: str = "",
+    bayesian: bool = True,
+    draws: int | None = None,
+    chains: int | None = None,
+    tune: int | None = None,
+    ledger: Path | None = None,
+    audit: AuditSample | None = None,
+    echo: Echo = lambda _: None,
+) -> ResultsDocument:
     """Run the frequentist (and Bayesian) plan; return the results document.
 
     Parameters
@@ -66,39 +75,53 @@ def analyse(protocol: Protocol, data: TrialData, *, registration: Registration |
     freq = effects.frequentist_rows(fitted)
     echo("estimating: randomisation inference for the primary outcomes")
     randomisation = effects.randomisation_rows(protocol, data)
-    section = _bayesian(protocol, data, bayesian=bayesian, draws=draws, chains=chains,
-                        tune=tune, echo=echo)
+    section = _bayesian(
+        protocol, data, bayesian=bayesian, draws=draws, chains=chains, tune=tune, echo=echo
+    )
     attrition, checks = trial.attrition(data)
-    spending = spending_section(protocol, data, audit=audit, echo=echo, bayes=BayesOptions(
-        run=bayesian, draws=draws, chains=chains, tune=tune))
+    spending = spending_section(
+        protocol,
+        data,
+        audit=audit,
+        echo=echo,
+        bayes=BayesOptions(run=bayesian, draws=draws, chains=chains, tune=tune),
+    )
     prov = data.provenance
-    return ResultsDocument.model_validate({
-        "provenance": DocumentProvenance(
-            trialkit_version=prov.trialkit_version, protocol_hash=protocol.content_hash(),
-            seed=protocol.seed, created_utc=prov.created_utc, inputs=dict(prov.inputs),
-            versions=dict(prov.versions)),
-        "protocol": protocol,
-        "registration": _registration(registration),
-        "deviations": _deviations(registration, protocol, deviation_reason, ledger),
-        "flow": trial.flow(data),
-        "attrition": attrition,
-        "attrition_checks": checks,
-        "balance": trial.balance(protocol, data),
-        "schematic": trial.schematic(protocol, data),
-        "power": trial.power(protocol),
-        "warnings": tuple(str(w) for w in data.warnings),
-        "notes": fitted.notes + _notes(protocol),
-        "misuse": trial.misuse(protocol, data),
-        **freq,
-        "randomisation": randomisation,
-        **_verdicts(protocol, freq["estimates"], section),  # type: ignore[arg-type]
-        "bayesian": section,
-        "spending": spending,
-    }, context={"defer_rules": True})
+    return ResultsDocument.model_validate(
+        {
+            "provenance": DocumentProvenance(
+                trialkit_version=prov.trialkit_version,
+                protocol_hash=protocol.content_hash(),
+                seed=protocol.seed,
+                created_utc=prov.created_utc,
+                inputs=dict(prov.inputs),
+                versions=dict(prov.versions),
+            ),
+            "protocol": protocol,
+            "registration": _registration(registration),
+            "deviations": _deviations(registration, protocol, deviation_reason, ledger),
+            "flow": trial.flow(data),
+            "attrition": attrition,
+            "attrition_checks": checks,
+            "balance": trial.balance(protocol, data),
+            "schematic": trial.schematic(protocol, data),
+            "power": trial.power(protocol),
+            "warnings": tuple(str(w) for w in data.warnings),
+            "notes": fitted.notes + _notes(protocol),
+            "misuse": trial.misuse(protocol, data),
+            **freq,
+            "randomisation": randomisation,
+            **_verdicts(protocol, freq["estimates"], section),  # type: ignore[arg-type]
+            "bayesian": section,
+            "spending": spending,
+        },
+        context={"defer_rules": True},
+    )
 
 
-def _verdicts(protocol: Protocol, estimates: tuple[EstimateRow, ...],
-              section: BayesianSection) -> dict[str, tuple[VerdictRow, ...]]:
+def _verdicts(
+    protocol: Protocol, estimates: tuple[EstimateRow, ...], section: BayesianSection
+) -> dict[str, tuple[VerdictRow, ...]]:
     """The registered criterion applied to primary, mechanism and shirking outcomes."""
     shirking = {f.name for f in protocol.families if f.kind == "shirking"}
     groups = {
@@ -107,12 +130,22 @@ def _verdicts(protocol: Protocol, estimates: tuple[EstimateRow, ...],
         "shirking": {o.name for o in protocol.outcomes if o.family in shirking},
         "retention": {o.name for o in protocol.outcomes if o.type == "survival"},
     }
-    return {key: effects.verdicts(protocol, estimates, section.posteriors, outcomes=names)
-            for key, names in groups.items()}
+    return {
+        key: effects.verdicts(protocol, estimates, section.posteriors, outcomes=names)
+        for key, names in groups.items()
+    }
 
 
-def _bayesian(protocol: Protocol, data: TrialData, *, bayesian: bool, draws: int | None,
-              chains: int | None, tune: int | None, echo: Echo) -> BayesianSection:
+def _bayesian(
+    protocol: Protocol,
+    data: TrialData,
+    *,
+    bayesian: bool,
+    draws: int | None,
+    chains: int | None,
+    tune: int | None,
+    echo: Echo,
+) -> BayesianSection:
     if not protocol.analysis.bayesian.enabled:
         return BayesianSection(status="disabled_in_protocol")
     if not bayesian:
@@ -126,20 +159,27 @@ def _notes(protocol: Protocol) -> tuple[str, ...]:
     sensitivity = protocol.analysis.sensitivity
     if not sensitivity:
         return ()
-    return tuple(f"Registered sensitivity analysis not run by trialkit (run it separately "
-                 f"and report it beside these results): {text}" for text in sensitivity)
+    return tuple(
+        f"Registered sensitivity analysis not run by trialkit (run it separately "
+        f"and report it beside these results): {text}"
+        for text in sensitivity
+    )
 
 
 def _registration(registration: Registration | None) -> RegistrationInfo:
     if registration is None:
         return RegistrationInfo(registered=False)
-    return RegistrationInfo(registered=True, protocol_hash=registration.protocol_hash,
-                            registered_utc=registration.registered_utc,
-                            trialkit_version=registration.trialkit_version)
+    return RegistrationInfo(
+        registered=True,
+        protocol_hash=registration.protocol_hash,
+        registered_utc=registration.registered_utc,
+        trialkit_version=registration.trialkit_version,
+    )
 
 
-def _deviations(registration: Registration | None, protocol: Protocol, reason: str,
-                ledger: Path | None) -> tuple[DeviationRow, ...]:
+def _deviations(
+    registration: Registration | None, protocol: Protocol, reason: str, ledger: Path | None
+) -> tuple[DeviationRow, ...]:
     if registration is None:
         return ()
     found = compare(registration.protocol, protocol, reason=reason, ledger=ledger)

@@ -62,9 +62,14 @@ class _MisuseRows:
     green_tape: tuple[GreenTapeRow, ...] = ()
 
 
-def spending_section(protocol: Protocol, data: TrialData, *,
-                     audit: AuditSample | None = None, bayes: BayesOptions = BayesOptions(),
-                     echo: Echo = lambda _: None) -> SpendingSection | None:
+def spending_section(
+    protocol: Protocol,
+    data: TrialData,
+    *,
+    audit: AuditSample | None = None,
+    bayes: BayesOptions = BayesOptions(),
+    echo: Echo = lambda _: None,
+) -> SpendingSection | None:
     """The spending section; ``None`` when the protocol declares no ledger or none was given.
 
     Parameters
@@ -98,15 +103,21 @@ def spending_section(protocol: Protocol, data: TrialData, *,
         currency=budget.currency if budget is not None else protocol.costs.currency,
         period=budget.period if budget is not None else "month",
         files=check.files if check is not None else (),
-        findings=_findings(check), rule_counts=rule_counts(ledger, check),
+        findings=_findings(check),
+        rule_counts=rule_counts(ledger, check),
         take_up=_rows(TakeUpRow, fitted.take_up),
         categories=_rows(CategoryRow, fitted.categories),
-        periods=_rows(PeriodRow, fitted.periods), equity=equity, equity_gaps=gaps,
+        periods=_rows(PeriodRow, fitted.periods),
+        equity=equity,
+        equity_gaps=gaps,
         dose=dose,
         dose_bins=_rows(DoseBinRow, fitted.dose_bins),
-        review=misuse.review, severity=misuse.severity, green_tape=misuse.green_tape,
+        review=misuse.review,
+        severity=misuse.severity,
+        green_tape=misuse.green_tape,
         misuse_model=model,
-        notes=tuple(notes))
+        notes=tuple(notes),
+    )
 
 
 def _rows(model: Any, results: Iterable[Any], **extra: Any) -> tuple[Any, ...]:
@@ -119,25 +130,39 @@ def _finite(results: Sequence[Any], what: str, notes: list[str]) -> list[Any]:
     kept = []
     for result in results:
         values = [v for v in asdict(result).values() if isinstance(v, float)]
-        values += [v for pair in asdict(result).values() if isinstance(pair, tuple)
-                   for v in pair if isinstance(v, float)]
+        values += [
+            v
+            for pair in asdict(result).values()
+            if isinstance(pair, tuple)
+            for v in pair
+            if isinstance(v, float)
+        ]
         if all(math.isfinite(v) for v in values):
             kept.append(result)
         else:
             arm = getattr(result, "arm", "")
-            notes.append(f"A {what} result in arm `{arm}` is not shown: its cluster-robust "
-                         "interval is undefined (e.g. every client of a group is in one "
-                         "unit).")
+            notes.append(
+                f"A {what} result in arm `{arm}` is not shown: its cluster-robust "
+                "interval is undefined (e.g. every client of a group is in one "
+                "unit)."
+            )
     return kept
 
 
-def _equity_rows(protocol: Protocol, levels: Sequence[Any], gaps: Sequence[Any],
-                 notes: list[str]) -> tuple[tuple[EquityRow, ...], tuple[EquityGapRow, ...]]:
+def _equity_rows(
+    protocol: Protocol, levels: Sequence[Any], gaps: Sequence[Any], notes: list[str]
+) -> tuple[tuple[EquityRow, ...], tuple[EquityGapRow, ...]]:
     labels = {sub.name: sub.label for sub in protocol.subgroups}
-    level_rows = tuple(row for result in _finite(levels, "equity", notes)
-                       for row in _rows(EquityRow, [result], label=labels[result.subgroup]))
-    gap_rows = tuple(row for result in _finite(gaps, "equity gap", notes)
-                     for row in _rows(EquityGapRow, [result], label=labels[result.subgroup]))
+    level_rows = tuple(
+        row
+        for result in _finite(levels, "equity", notes)
+        for row in _rows(EquityRow, [result], label=labels[result.subgroup])
+    )
+    gap_rows = tuple(
+        row
+        for result in _finite(gaps, "equity gap", notes)
+        for row in _rows(EquityGapRow, [result], label=labels[result.subgroup])
+    )
     return level_rows, gap_rows
 
 
@@ -169,14 +194,21 @@ def rule_counts(ledger: Ledger, check: SpendCheck | None) -> tuple[RuleCountRow,
                 continue
             spends = broken.get((rule, arm), {})
             total = len(ledger.spends_in(arm))
-            rows.append(RuleCountRow(rule=rule, arm=arm, spends=len(spends),
-                                     amount=float(sum(spends.values())),
-                                     share_of_spends=len(spends) / total if total else 0.0))
+            rows.append(
+                RuleCountRow(
+                    rule=rule,
+                    arm=arm,
+                    spends=len(spends),
+                    amount=float(sum(spends.values())),
+                    share_of_spends=len(spends) / total if total else 0.0,
+                )
+            )
     return tuple(rows)
 
 
-def _misuse_rows(protocol: Protocol, ledger: Ledger, *, audit: AuditSample | None,
-                 notes: list[str]) -> _MisuseRows:
+def _misuse_rows(
+    protocol: Protocol, ledger: Ledger, *, audit: AuditSample | None, notes: list[str]
+) -> _MisuseRows:
     """Review, severity and green tape: :mod:`trialkit.estimate.spending.misuse`.
 
     Over the whole ledger, with the review's design (a census, or the audit sample's
@@ -191,31 +223,44 @@ def _misuse_rows(protocol: Protocol, ledger: Ledger, *, audit: AuditSample | Non
         return _MisuseRows()
     cols = ledger.columns
     level = protocol.level(spending.level)
-    design = review_design(ledger.spends, audit=audit, verdict_column=cols.verdict,
-                           id_column=level.id_column if level is not None else "spend_id")
+    design = review_design(
+        ledger.spends,
+        audit=audit,
+        verdict_column=cols.verdict,
+        id_column=level.id_column if level is not None else "spend_id",
+    )
     notes.extend(design.notes)
-    common: dict[str, Any] = {"design": design, "cluster": cols.worker,
-                              "verdict_column": cols.verdict, "loss_column": cols.loss,
-                              "amount_column": cols.amount}
-    severity = severity_estimates(ledger.spends, months=months_covered(protocol, ledger),
-                                  **common)
+    common: dict[str, Any] = {
+        "design": design,
+        "cluster": cols.worker,
+        "verdict_column": cols.verdict,
+        "loss_column": cols.loss,
+        "amount_column": cols.amount,
+    }
+    severity = severity_estimates(ledger.spends, months=months_covered(protocol, ledger), **common)
     tape = protocol.costs.green_tape
     units = {arm: int((ledger.units["arm"] == arm).sum()) for arm in ledger.treated()}
-    green = (net_of_green_tape(ledger.spends, green_tape=tape, units=units, **common)
-             if tape is not None else ())
-    return _MisuseRows(review=ReviewRow.model_validate(
-                           asdict(design.info(spending.review.reviewer))),
-                       severity=_rows(SeverityRow, severity),
-                       green_tape=_rows(GreenTapeRow, green))
+    green = (
+        net_of_green_tape(ledger.spends, green_tape=tape, units=units, **common)
+        if tape is not None
+        else ()
+    )
+    return _MisuseRows(
+        review=ReviewRow.model_validate(asdict(design.info(spending.review.reviewer))),
+        severity=_rows(SeverityRow, severity),
+        green_tape=_rows(GreenTapeRow, green),
+    )
 
 
-def _misuse_model(protocol: Protocol, ledger: Ledger, *, bayes: BayesOptions, echo: Echo,
-                  notes: list[str]) -> tuple[MisuseModelRow, ...]:
+def _misuse_model(
+    protocol: Protocol, ledger: Ledger, *, bayes: BayesOptions, echo: Echo, notes: list[str]
+) -> tuple[MisuseModelRow, ...]:
     """The beta-binomial model of misuse per worker and per unit (Bayesian plan only)."""
     if not bayes.run or not protocol.analysis.bayesian.enabled:
         return ()
     from trialkit.analyse.spending_model import misuse_model_rows
 
     echo("estimating: hierarchical model of misuse per worker and per unit")
-    return misuse_model_rows(protocol, ledger, draws=bayes.draws, chains=bayes.chains,
-                             tune=bayes.tune, notes=notes)
+    return misuse_model_rows(
+        protocol, ledger, draws=bayes.draws, chains=bayes.chains, tune=bayes.tune, notes=notes
+    )

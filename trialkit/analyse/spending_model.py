@@ -35,9 +35,15 @@ def months_covered(protocol: Protocol, ledger: Ledger) -> float:
     return max(days, 1) / DAYS_PER_MONTH
 
 
-def misuse_model_rows(protocol: Protocol, ledger: Ledger, *, draws: int | None,
-                      chains: int | None, tune: int | None,
-                      notes: list[str]) -> tuple[MisuseModelRow, ...]:
+def misuse_model_rows(
+    protocol: Protocol,
+    ledger: Ledger,
+    *,
+    draws: int | None,
+    chains: int | None,
+    tune: int | None,
+    notes: list[str],
+) -> tuple[MisuseModelRow, ...]:
     """One row per level (workers, when the ledger names them; units) with a review.
 
     A level the model cannot be fitted to gets a note in ``notes`` instead of a row.
@@ -60,19 +66,32 @@ def misuse_model_rows(protocol: Protocol, ledger: Ledger, *, draws: int | None,
         se = (pd.Series(losses).std() / math.sqrt(len(losses))) if len(losses) > 1 else 0.0
         try:
             fit = misuse_model(
-                counts.reviewed, counts.cases, level=level,
-                months=months_covered(protocol, ledger), tolerance=monitored.tolerance,
-                loss_per_case=mean, loss_per_case_se=float(se),
-                total_spends=counts.spends, draws=draws or plan.draws,
-                chains=chains or plan.chains, tune=tune or plan.tune, seed=protocol.seed)
+                counts.reviewed,
+                counts.cases,
+                level=level,
+                months=months_covered(protocol, ledger),
+                tolerance=monitored.tolerance,
+                loss_per_case=mean,
+                loss_per_case_se=float(se),
+                total_spends=counts.spends,
+                draws=draws or plan.draws,
+                chains=chains or plan.chains,
+                tune=tune or plan.tune,
+                seed=protocol.seed,
+            )
         except EstimationError as err:
             notes.append(f"The misuse model per {level} was not fitted: {err}")
             continue
         if not (math.isfinite(fit.rhat_max) and math.isfinite(fit.ess_bulk_min)):
-            notes.append(f"The misuse model per {level} is not shown: its convergence "
-                         "cannot be checked (R-hat needs at least two chains). Fix: run "
-                         "`trialkit analyse` with `--chains 2` or more.")
+            notes.append(
+                f"The misuse model per {level} is not shown: its convergence "
+                "cannot be checked (R-hat needs at least two chains). Fix: run "
+                "`trialkit analyse` with `--chains 2` or more."
+            )
             continue
-        rows.extend(model_rows(MisuseModelRow, [
-            {name: getattr(fit, name) for name in MisuseModelRow.model_fields}]))
+        rows.extend(
+            model_rows(
+                MisuseModelRow, [{name: getattr(fit, name) for name in MisuseModelRow.model_fields}]
+            )
+        )
     return tuple(rows)

@@ -29,12 +29,13 @@ from trialkit.randomise.balance import CovariateKind, covariate_rows
 from trialkit.validate import TrialData
 
 
-def model_rows(model: Any, records: Sequence[Mapping[Any, Any]],
-               **extra: Any) -> tuple[Any, ...]:
+def model_rows(model: Any, records: Sequence[Mapping[Any, Any]], **extra: Any) -> tuple[Any, ...]:
     """Rows of ``model`` from plain records, keeping only the model's fields."""
     fields = model.model_fields
-    return tuple(model.model_validate({k: plain(v) for k, v in {**r, **extra}.items()
-                                       if k in fields}) for r in records)
+    return tuple(
+        model.model_validate({k: plain(v) for k, v in {**r, **extra}.items() if k in fields})
+        for r in records
+    )
 
 
 def frame_rows(model: Any, frame: pd.DataFrame, **extra: Any) -> tuple[Any, ...]:
@@ -51,13 +52,18 @@ def flow(data: TrialData) -> Flow | None:
     primary = data.flows[0]
     arms = []
     for arm in primary.arms:
-        entry: dict[str, Any] = {k: v for k, v in asdict(arm).items()
-                                 if k not in ("sizes_allocated", "sizes_analysed",
-                                              "lost_reasons")}
+        entry: dict[str, Any] = {
+            k: v
+            for k, v in asdict(arm).items()
+            if k not in ("sizes_allocated", "sizes_analysed", "lost_reasons")
+        }
         sizes = arm.sizes_allocated
         if sizes is not None:
-            entry |= {"mean_cluster_size": sizes.mean, "min_cluster_size": sizes.min,
-                      "max_cluster_size": sizes.max}
+            entry |= {
+                "mean_cluster_size": sizes.mean,
+                "min_cluster_size": sizes.min,
+                "max_cluster_size": sizes.max,
+            }
         entry["lost_reasons"] = arm.lost_reasons
         arms.append(FlowArm.model_validate(plain_mapping(entry)))
     return Flow(outcome=primary.outcome, level=primary.level, arms=tuple(arms))
@@ -65,8 +71,10 @@ def flow(data: TrialData) -> Flow | None:
 
 def attrition(data: TrialData) -> tuple[tuple[AttritionRow, ...], tuple[AttritionCheckRow, ...]]:
     """Attrition counts per outcome, level and arm, and the WWC checks of each arm."""
-    return (frame_rows(AttritionRow, data.attrition.to_frame()),
-            frame_rows(AttritionCheckRow, data.attrition.checks_frame()))
+    return (
+        frame_rows(AttritionRow, data.attrition.to_frame()),
+        frame_rows(AttritionCheckRow, data.attrition.checks_frame()),
+    )
 
 
 def _groups(protocol: Protocol, frame: pd.DataFrame) -> tuple[pd.Series, list[str], str]:
@@ -102,10 +110,22 @@ def balance(protocol: Protocol, data: TrialData) -> tuple[BalanceRow, ...]:
         per_group = covariate_rows(cov.name, kind, values[kept], group[kept], levels, reference)
         means = {str(r["arm"]): plain(r["mean"]) for r in per_group}
         counts = {str(r["arm"]): int(str(r["n"])) for r in per_group}
-        rows += [BalanceRow(covariate=cov.name, label=cov.label, level=cov.level, kind=kind,
-                            group=str(r["arm"]), reference=reference, means=means, n=counts,
-                            std_diff=plain(r["std_diff"]), verdict=str(r["wwc_verdict"]))
-                 for r in per_group if r["arm"] != reference]
+        rows += [
+            BalanceRow(
+                covariate=cov.name,
+                label=cov.label,
+                level=cov.level,
+                kind=kind,
+                group=str(r["arm"]),
+                reference=reference,
+                means=means,
+                n=counts,
+                std_diff=plain(r["std_diff"]),
+                verdict=str(r["wwc_verdict"]),
+            )
+            for r in per_group
+            if r["arm"] != reference
+        ]
     return tuple(rows)
 
 
@@ -118,11 +138,16 @@ def schematic(protocol: Protocol, data: TrialData) -> SteppedWedgeSchematic | No
     steps = units.drop_duplicates("cluster")["step"].astype(int)
     counts = steps.value_counts()
     sequences = tuple(
-        SequenceRow(label=f"Sequence {step}", clusters=int(counts.get(step, 0)),
-                    exposed=tuple(period >= step for period in range(wedge.periods)))
-        for step in range(1, wedge.steps + 1))
-    return SteppedWedgeSchematic(periods=tuple(f"Period {p + 1}" for p in range(wedge.periods)),
-                                 sequences=sequences)
+        SequenceRow(
+            label=f"Sequence {step}",
+            clusters=int(counts.get(step, 0)),
+            exposed=tuple(period >= step for period in range(wedge.periods)),
+        )
+        for step in range(1, wedge.steps + 1)
+    )
+    return SteppedWedgeSchematic(
+        periods=tuple(f"Period {p + 1}" for p in range(wedge.periods)), sequences=sequences
+    )
 
 
 def power(protocol: Protocol) -> tuple[PowerRow, ...]:
@@ -148,11 +173,17 @@ def misuse(protocol: Protocol, data: TrialData) -> MisuseRow | None:
         return None
     frame = data.frames[outcome.level]
     given_freedom = frame["arm"] != protocol.control.id  # misuse needs the new freedom
-    values = pd.to_numeric(frame.loc[given_freedom, outcome.data_column],
-                           errors="coerce").dropna()
-    return _misuse_row(protocol, cases=int(values.sum()), reviewed=int(values.size),
-                       population=None, cost=monitored.cost_per_case or None,
-                       outcome=outcome.name, label=outcome.label, level=outcome.level)
+    values = pd.to_numeric(frame.loc[given_freedom, outcome.data_column], errors="coerce").dropna()
+    return _misuse_row(
+        protocol,
+        cases=int(values.sum()),
+        reviewed=int(values.size),
+        population=None,
+        cost=monitored.cost_per_case or None,
+        outcome=outcome.name,
+        label=outcome.label,
+        level=outcome.level,
+    )
 
 
 def _ledger_misuse(protocol: Protocol, data: TrialData) -> MisuseRow | None:
@@ -164,25 +195,49 @@ def _ledger_misuse(protocol: Protocol, data: TrialData) -> MisuseRow | None:
         return None
     counts = review_counts(ledger)
     fallback = protocol.costs.misuse.cost_per_case or None
-    return _misuse_row(protocol, cases=counts.cases, reviewed=counts.reviewed,
-                       population=counts.spends,
-                       cost=counts.mean_loss if counts.cases else fallback,
-                       outcome=protocol.spending.columns.verdict,
-                       label="Spends judged misuse or fraud on review",
-                       level=protocol.spending.level)
+    return _misuse_row(
+        protocol,
+        cases=counts.cases,
+        reviewed=counts.reviewed,
+        population=counts.spends,
+        cost=counts.mean_loss if counts.cases else fallback,
+        outcome=protocol.spending.columns.verdict,
+        label="Spends judged misuse or fraud on review",
+        level=protocol.spending.level,
+    )
 
 
-def _misuse_row(protocol: Protocol, *, cases: int, reviewed: int, population: int | None,
-                cost: float | None, outcome: str, label: str, level: str) -> MisuseRow:
+def _misuse_row(
+    protocol: Protocol,
+    *,
+    cases: int,
+    reviewed: int,
+    population: int | None,
+    cost: float | None,
+    outcome: str,
+    label: str,
+    level: str,
+) -> MisuseRow:
     from trialkit.estimate.bayesian.decisions import misuse_rate
 
     monitored = protocol.costs.misuse
     assert monitored is not None
-    posterior = misuse_rate(cases, reviewed, tolerance=monitored.tolerance,
-                            population=population, cost_per_event=cost)
+    posterior = misuse_rate(
+        cases, reviewed, tolerance=monitored.tolerance, population=population, cost_per_event=cost
+    )
     fields = {k: v for k, v in asdict(posterior).items() if k not in ("events", "n")}
-    return MisuseRow.model_validate(plain_mapping({
-        "outcome": outcome, "label": label, "description": monitored.description,
-        "level": level, "cases": cases, "reviewed": reviewed,
-        "observed_rate": cases / reviewed if reviewed else None,
-        "currency": protocol.costs.currency, **fields}))
+    return MisuseRow.model_validate(
+        plain_mapping(
+            {
+                "outcome": outcome,
+                "label": label,
+                "description": monitored.description,
+                "level": level,
+                "cases": cases,
+                "reviewed": reviewed,
+                "observed_rate": cases / reviewed if reviewed else None,
+                "currency": protocol.costs.currency,
+                **fields,
+            }
+        )
+    )

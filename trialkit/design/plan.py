@@ -148,13 +148,24 @@ class PowerTable:
 
     def summary(self) -> str:
         """A fixed-width text table of the main columns."""
-        shown = ["outcome", "comparison", "model", "n_units", "effect", "effect_unit", "power",
-                 "mde", "under_powered"]
+        shown = [
+            "outcome",
+            "comparison",
+            "model",
+            "n_units",
+            "effect",
+            "effect_unit",
+            "power",
+            "mde",
+            "under_powered",
+        ]
         frame = self.to_frame()
         text = frame.loc[:, shown].to_string(index=False, float_format=lambda v: f"{v:.4g}")
         if self.rows:
-            text += (f"\nTwo-sided alpha {self.rows[0].alpha:g}. under_powered: the MDE exceeds "
-                     "the hoped-for effect (power below the target).")
+            text += (
+                f"\nTwo-sided alpha {self.rows[0].alpha:g}. under_powered: the MDE exceeds "
+                "the hoped-for effect (power below the target)."
+            )
         skipped = [f"  {name}: {reason}" for name, reason in self.skipped]
         return "\n".join([text, "Not assessed:", *skipped]) if skipped else text
 

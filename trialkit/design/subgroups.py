@@ -88,8 +88,9 @@ def subgroup_power(protocol: Protocol) -> SubgroupPower:
             continue
         outcomes = [o for o in primary if _assessable(protocol, subgroup, o)]
         if not outcomes:
-            skipped.append((subgroup.name, f"no primary outcome is measured at the "
-                                           f"`{subgroup.level}` level"))
+            skipped.append(
+                (subgroup.name, f"no primary outcome is measured at the `{subgroup.level}` level")
+            )
             continue
         for level, share in zip(subgroup.levels, subgroup.shares, strict=True):
             for outcome in outcomes:
@@ -103,8 +104,9 @@ def _assessable(protocol: Protocol, subgroup: Subgroup, outcome: Outcome) -> boo
     return spec is not None and same_level and outcome.type != "survival"
 
 
-def _level_rows(protocol: Protocol, subgroup: Subgroup, level: str, share: float,
-                outcome: Outcome) -> list[SubgroupPowerRow]:
+def _level_rows(
+    protocol: Protocol, subgroup: Subgroup, level: str, share: float, outcome: Outcome
+) -> list[SubgroupPowerRow]:
     """The outcome's power rows with the level's share of units or of measurements."""
     spec, _ = _outcome_spec(protocol, outcome)
     assert spec is not None
@@ -115,8 +117,10 @@ def _level_rows(protocol: Protocol, subgroup: Subgroup, level: str, share: float
         units = max(2, round(units * share))
     elif measured is not None:
         fewer = measured.per_unit.model_copy(update={"mean": measured.per_unit.mean * share})
-        levels = tuple(lv.model_copy(update={"per_unit": fewer}) if lv is measured else lv
-                       for lv in protocol.levels)
+        levels = tuple(
+            lv.model_copy(update={"per_unit": fewer}) if lv is measured else lv
+            for lv in protocol.levels
+        )
         within = protocol.model_copy(update={"levels": levels})
     per_unit = None
     if measured is not None:
@@ -124,8 +128,15 @@ def _level_rows(protocol: Protocol, subgroup: Subgroup, level: str, share: float
         assert fitted is not None
         per_unit = fitted.per_unit.mean
     return [
-        SubgroupPowerRow(subgroup=subgroup.name, label=subgroup.label, level=level,
-                         share=share, units=units, per_unit=per_unit,
-                         power=_row(within, outcome, arm, spec, units))
-        for arm in protocol.arms if not arm.control
+        SubgroupPowerRow(
+            subgroup=subgroup.name,
+            label=subgroup.label,
+            level=level,
+            share=share,
+            units=units,
+            per_unit=per_unit,
+            power=_row(within, outcome, arm, spec, units),
+        )
+        for arm in protocol.arms
+        if not arm.control
     ]

@@ -65,8 +65,10 @@ def fabricate(
         Level name → data frame, ready to be written as ``data/<level>.csv``.
     """
     if not np.isfinite(effect_scale):
-        raise ValueError(f"The 'effect_scale' parameter of fabricate must be a finite number. "
-                         f"Got {effect_scale!r} instead.")
+        raise ValueError(
+            f"The 'effect_scale' parameter of fabricate must be a finite number. "
+            f"Got {effect_scale!r} instead."
+        )
     uid = protocol.units.id_column
     ids = units[uid].astype(str).to_numpy()
     unit_arm = arms.reindex(ids).to_numpy()
@@ -74,8 +76,9 @@ def fabricate(
     unit_frame = _unit_frame(protocol, units, unit_arm, rng)
     received = _received(protocol, unit_frame, unit_arm)
     every = np.arange(len(ids))
-    _add_outcomes(unit_frame, protocol, protocol.units.name, every,
-                  received, effects, rng, scale=effect_scale)
+    _add_outcomes(
+        unit_frame, protocol, protocol.units.name, every, received, effects, rng, scale=effect_scale
+    )
     frames = {protocol.units.name: unit_frame}
     ledger = protocol.spending.level if protocol.spending is not None else None
     for level in protocol.levels:
@@ -100,18 +103,23 @@ def fabricate(
             0, level.id_column, [f"{level.name[:2].upper()}{i + 1:05d}" for i in range(len(frame))]
         )
         _add_covariates(frame, protocol, level.name, rng)
-        _add_outcomes(frame, protocol, level.name, rows, treated, effects, rng,
-                      scale=effect_scale)
+        _add_outcomes(frame, protocol, level.name, rows, treated, effects, rng, scale=effect_scale)
         frames[level.name] = frame
     if ledger is not None:
-        frames[ledger] = _ledger(protocol, frames, ids, unit_arm, effects, rng,
-                                 scale=effect_scale)
+        frames[ledger] = _ledger(protocol, frames, ids, unit_arm, effects, rng, scale=effect_scale)
     return {name: frames[name] for name in protocol.level_names if name in frames}
 
 
-def _ledger(protocol: Protocol, frames: dict[str, pd.DataFrame], ids: NDArray[np.object_],
-            unit_arm: NDArray[np.object_], effects: FloatArray, rng: np.random.Generator, *,
-            scale: float) -> pd.DataFrame:
+def _ledger(
+    protocol: Protocol,
+    frames: dict[str, pd.DataFrame],
+    ids: NDArray[np.object_],
+    unit_arm: NDArray[np.object_],
+    effects: FloatArray,
+    rng: np.random.Generator,
+    *,
+    scale: float,
+) -> pd.DataFrame:
     """The spend ledger, plus any covariates and outcomes declared at its level."""
     assert protocol.spending is not None
     level = protocol.level(protocol.spending.level)
@@ -119,25 +127,37 @@ def _ledger(protocol: Protocol, frames: dict[str, pd.DataFrame], ids: NDArray[np
     frame = fabricate_ledger(protocol, frames, ids, unit_arm, rng=rng)
     rows = pd.Index(ids).get_indexer(pd.Index(frame[level.unit_column])).astype(np.int64)
     _add_covariates(frame, protocol, level.name, rng)
-    _add_outcomes(frame, protocol, level.name, rows, unit_arm[rows] != protocol.control.id,
-                  effects, rng, scale=scale)
+    _add_outcomes(
+        frame,
+        protocol,
+        level.name,
+        rows,
+        unit_arm[rows] != protocol.control.id,
+        effects,
+        rng,
+        scale=scale,
+    )
     return frame
 
 
-def _received(protocol: Protocol, unit_frame: pd.DataFrame,
-              unit_arm: NDArray[np.object_]) -> NDArray[np.bool_]:
+def _received(
+    protocol: Protocol, unit_frame: pd.DataFrame, unit_arm: NDArray[np.object_]
+) -> NDArray[np.bool_]:
     """Which units receive the intervention: those in a treated arm that take it up (the
     first CACE estimand's take-up column), so the effect flows only through take-up (the
     exclusion restriction)."""
-    column = next((e.take_up_column for e in protocol.estimands
-                   if e.type == "CACE" and e.take_up_column), None)
+    column = next(
+        (e.take_up_column for e in protocol.estimands if e.type == "CACE" and e.take_up_column),
+        None,
+    )
     if column is not None and column in unit_frame:
         return np.asarray(unit_frame[column].to_numpy() == 1, dtype=bool)
     return np.asarray(unit_arm != protocol.control.id, dtype=bool)
 
 
-def fabricate_units(protocol: Protocol, *, rng: np.random.Generator,
-                    n: int | None = None) -> pd.DataFrame:
+def fabricate_units(
+    protocol: Protocol, *, rng: np.random.Generator, n: int | None = None
+) -> pd.DataFrame:
     """A fictional units file: ids, blocks, clusters and unit-level covariates.
 
     ``n`` defaults to the protocol's planned number of units. Blocks are spread evenly
@@ -147,8 +167,9 @@ def fabricate_units(protocol: Protocol, *, rng: np.random.Generator,
     n = n or protocol.units.planned
     uid = protocol.units.id_column
     width = len(str(n))
-    frame = pd.DataFrame({uid: [f"{protocol.units.name[:1].upper()}{i + 1:0{width}d}"
-                                for i in range(n)]})
+    frame = pd.DataFrame(
+        {uid: [f"{protocol.units.name[:1].upper()}{i + 1:0{width}d}" for i in range(n)]}
+    )
     n_blocks = max(1, min(4, n // 8))
     block = np.arange(n) % n_blocks
     for column in protocol.design.block_columns:
@@ -176,8 +197,9 @@ def _sizes(mean: float, cv: float, n: int, rng: np.random.Generator) -> NDArray[
     return np.maximum(1, np.round(rng.gamma(shape, mean / shape, n))).astype(np.int64)
 
 
-def _unit_frame(protocol: Protocol, units: pd.DataFrame, unit_arm: NDArray[np.object_],
-                rng: np.random.Generator) -> pd.DataFrame:
+def _unit_frame(
+    protocol: Protocol, units: pd.DataFrame, unit_arm: NDArray[np.object_], rng: np.random.Generator
+) -> pd.DataFrame:
     """The unit-level extract: ids, unit covariates and subgroups, take-up."""
     uid = protocol.units.id_column
     keep = [c.data_column for c in protocol.covariates if c.level == protocol.units.name]
@@ -232,8 +254,15 @@ def _add_outcomes(
         if outcome.level != level or a is None:
             continue
         if outcome.survival is not None:  # dates and reasons; HR records have no non-response
-            add_survival(frame, protocol, outcome, frailty=effects[rows, k], treated=treated,
-                         rng=rng, scale=scale)
+            add_survival(
+                frame,
+                protocol,
+                outcome,
+                frailty=effects[rows, k],
+                treated=treated,
+                rng=rng,
+                scale=scale,
+            )
             continue
         n = len(frame)
         exposure = None
@@ -248,12 +277,12 @@ def _add_outcomes(
             np.sqrt(a.r2) * baseline_part + np.sqrt(1 - a.r2) * individual
         )
         latent = cluster + within
-        values = _outcome_values(outcome, a, latent, treated, rng, scale=scale,
-                                 exposure=exposure)
+        values = _outcome_values(outcome, a, latent, treated, rng, scale=scale, exposure=exposure)
         if outcome.baseline:
             base_latent = cluster + np.sqrt(1 - a.icc) * baseline_part
-            base = _outcome_values(outcome, a, base_latent, np.zeros(n, bool), rng,
-                                   exposure=exposure)
+            base = _outcome_values(
+                outcome, a, base_latent, np.zeros(n, bool), rng, exposure=exposure
+            )
             frame[outcome.baseline] = base
         column = pd.Series(values).mask(lost)
         if outcome.type in ("binary", "count"):

@@ -47,8 +47,13 @@ _NEEDS = (
 )
 
 
-def amounts(budgets: list[DiscretionaryBudget], which: IntArray, groups: tuple[IntArray, ...],
-            spent: Days, rng: np.random.Generator) -> tuple[pd.DataFrame, BoolArray]:
+def amounts(
+    budgets: list[DiscretionaryBudget],
+    which: IntArray,
+    groups: tuple[IntArray, ...],
+    spent: Days,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, BoolArray]:
     """Amount, currency and category of each spend, and whether its category is excluded.
 
     Parameters
@@ -80,20 +85,20 @@ def amounts(budgets: list[DiscretionaryBudget], which: IntArray, groups: tuple[I
         currency[rows] = currencies.index(budget.currency)
         log_pence = np.log(MEDIAN_AMOUNT * 100) + scale
         raw = np.round(np.exp(log_pence + AMOUNT_SIGMA * rng.standard_normal(len(rows))))
-        capped = _capped(raw.astype(np.int64), budget, [g[rows] for g in groups], spent[rows],
-                         rng)
+        capped = _capped(raw.astype(np.int64), budget, [g[rows] for g in groups], spent[rows], rng)
         pence[rows] = _breach(capped, budget, rng)
     pence[pence < 100] = 0  # a cap would leave less than one pound: the spend is not made
-    frame = pd.DataFrame({
-        "amount": pence / 100,
-        "currency": categorical(currency, currencies),
-        "category": categorical(category, names),
-    })
+    frame = pd.DataFrame(
+        {
+            "amount": pence / 100,
+            "currency": categorical(currency, currencies),
+            "category": categorical(category, names),
+        }
+    )
     return frame, excluded
 
 
-def categorical(codes: NDArray[np.integer[Any]],
-                categories: Sequence[str]) -> pd.Categorical[str]:
+def categorical(codes: NDArray[np.integer[Any]], categories: Sequence[str]) -> pd.Categorical[str]:
     """``categories[codes]`` as a categorical column (code -1: an empty cell)."""
     index: pd.Index[str] = pd.Index(list(categories), dtype=object)
     return pd.Categorical.from_codes(codes, categories=index)
@@ -109,8 +114,11 @@ def _own_names(budget: DiscretionaryBudget) -> list[str]:
     return allowed + [c.name for c in budget.categories if not c.allowed]
 
 
-def _categories(budget: DiscretionaryBudget, n: int, rng: np.random.Generator,
-                ) -> tuple[IntArray, FloatArray, BoolArray]:
+def _categories(
+    budget: DiscretionaryBudget,
+    n: int,
+    rng: np.random.Generator,
+) -> tuple[IntArray, FloatArray, BoolArray]:
     """Each spend's category (index into :func:`_own_names`), log scale and excluded flag."""
     names = _own_names(budget)
     allowed = len([c for c in budget.categories if c.allowed]) or len(DEFAULT_CATEGORIES)
@@ -125,23 +133,31 @@ def _categories(budget: DiscretionaryBudget, n: int, rng: np.random.Generator,
     return code.astype(np.int64), scale[code], excluded
 
 
-def _capped(pence: IntArray, budget: DiscretionaryBudget, groups: list[IntArray],
-            spent: Days, rng: np.random.Generator) -> IntArray:
+def _capped(
+    pence: IntArray,
+    budget: DiscretionaryBudget,
+    groups: list[IntArray],
+    spent: Days,
+    rng: np.random.Generator,
+) -> IntArray:
     """Amounts after workers keep to each cumulative cap (in the budget's order of caps)."""
     client, worker, unit = groups
     period = _period(spent, budget.period)
     slot = period - (period.min() if len(period) else 0)
     width = int(slot.max() + 1) if len(slot) else 1
-    for key, cap in ((client, budget.cap_per_client),
-                     (client * width + slot, budget.cap_per_client_per_period),
-                     (worker * width + slot, budget.cap_per_period),
-                     (unit * width + slot, budget.cap_per_unit_per_period)):
+    for key, cap in (
+        (client, budget.cap_per_client),
+        (client * width + slot, budget.cap_per_client_per_period),
+        (worker * width + slot, budget.cap_per_period),
+        (unit * width + slot, budget.cap_per_unit_per_period),
+    ):
         pence = _within(pence, key, cap, rng)
     return pence
 
 
-def _within(pence: IntArray, key: IntArray, cap: float | None,
-            rng: np.random.Generator) -> IntArray:
+def _within(
+    pence: IntArray, key: IntArray, cap: float | None, rng: np.random.Generator
+) -> IntArray:
     """Cut the spend that would take its group past ``cap`` below the headroom it leaves.
 
     Rows are in date order; spends after the cut one have no headroom left and become 0, so
@@ -155,8 +171,11 @@ def _within(pence: IntArray, key: IntArray, cap: float | None,
     return np.where(pence > headroom, cut, pence)
 
 
-def _breach(pence: IntArray, budget: DiscretionaryBudget, rng: np.random.Generator,
-            ) -> IntArray:
+def _breach(
+    pence: IntArray,
+    budget: DiscretionaryBudget,
+    rng: np.random.Generator,
+) -> IntArray:
     """A few spends above the per-client-per-period cap (the per-client one without it)."""
     limit = budget.cap_per_client_per_period or budget.cap_per_client
     breach = (pence >= 100) & (rng.random(len(pence)) < BREACH_RATE)
@@ -172,9 +191,14 @@ def _period(days: Days, period: str) -> IntArray:
     return {"month": months, "quarter": months // 3, "year": months // 12}[period]
 
 
-def justifications(budgets: list[DiscretionaryBudget], which: IntArray,
-                   category: pd.Categorical[str], spent: Days, calendar: Days,
-                   rng: np.random.Generator) -> tuple[pd.Categorical[str], Days]:
+def justifications(
+    budgets: list[DiscretionaryBudget],
+    which: IntArray,
+    category: pd.Categorical[str],
+    spent: Days,
+    calendar: Days,
+    rng: np.random.Generator,
+) -> tuple[pd.Categorical[str], Days]:
     """Justification text and date: a few working days later, some late, a very few never.
 
     ``calendar`` holds the public holidays; on time is 1 to the budget's
@@ -190,17 +214,26 @@ def justifications(budgets: list[DiscretionaryBudget], which: IntArray,
     justified[missing] = np.datetime64("NaT")
     labels = {c.name: c.label for b in budgets for c in b.categories}
     names = list(category.categories)
-    table = [template.format(label=labels.get(name, name.capitalize()),
-                             lower=labels.get(name, name).lower(), need=need)
-             for template in _TEMPLATES for need in _NEEDS for name in names]
-    pick = (rng.integers(0, len(_TEMPLATES), n) * len(_NEEDS)
-            + rng.integers(0, len(_NEEDS), n)) * len(names) + category.codes
+    table = [
+        template.format(
+            label=labels.get(name, name.capitalize()),
+            lower=labels.get(name, name).lower(),
+            need=need,
+        )
+        for template in _TEMPLATES
+        for need in _NEEDS
+        for name in names
+    ]
+    pick = (
+        rng.integers(0, len(_TEMPLATES), n) * len(_NEEDS) + rng.integers(0, len(_NEEDS), n)
+    ) * len(names) + category.codes
     pick[missing] = -1
     return categorical(pick, table), justified
 
 
-def verdicts(amount: FloatArray, excluded: BoolArray, propensity: FloatArray,
-             rng: np.random.Generator) -> tuple[pd.Categorical[str], FloatArray]:
+def verdicts(
+    amount: FloatArray, excluded: BoolArray, propensity: FloatArray, rng: np.random.Generator
+) -> tuple[pd.Categorical[str], FloatArray]:
     """The reviewer's verdict on every spend, and the money lost.
 
     ``propensity`` is each spend's worker's misuse probability; excluded categories are

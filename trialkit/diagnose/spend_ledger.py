@@ -105,34 +105,48 @@ def fabricate_ledger(
     budgets, unit_budget = _budgets(protocol, frames, unit_ids, unit_arm)
     start, end = _window(protocol)
     calendar = public_holidays(spending.calendar, range(start.year, end.year + 2))
-    spends = _who_and_when(protocol, frames, (clients, workers), unit_budget, unit_arm,
-                           (start, end, calendar), rng)
-    money, excluded = details.amounts(budgets, unit_budget[spends.unit], spends[:3],
-                                      spends.day, rng)
+    spends = _who_and_when(
+        protocol, frames, (clients, workers), unit_budget, unit_arm, (start, end, calendar), rng
+    )
+    money, excluded = details.amounts(
+        budgets, unit_budget[spends.unit], spends[:3], spends.day, rng
+    )
     made = money["amount"].to_numpy() > 0
     spends, money, excluded = spends.take(made), money[made].reset_index(drop=True), excluded[made]
     which = unit_budget[spends.unit]
-    text, justified = details.justifications(budgets, which, money["category"].array,
-                                             spends.day, calendar, rng)
-    propensity = rng.beta(MISUSE_MEAN * MISUSE_CONCENTRATION,
-                          (1 - MISUSE_MEAN) * MISUSE_CONCENTRATION, len(workers[0]))
-    verdict, loss = details.verdicts(money["amount"].to_numpy(), excluded,
-                                     propensity[spends.worker], rng)
+    text, justified = details.justifications(
+        budgets, which, money["category"].array, spends.day, calendar, rng
+    )
+    propensity = rng.beta(
+        MISUSE_MEAN * MISUSE_CONCENTRATION,
+        (1 - MISUSE_MEAN) * MISUSE_CONCENTRATION,
+        len(workers[0]),
+    )
+    verdict, loss = details.verdicts(
+        money["amount"].to_numpy(), excluded, propensity[spends.worker], rng
+    )
     columns = spending.columns
     money[columns.justification], money[columns.justified_on] = text, _day_text(justified)
     money[columns.verdict], money[columns.loss] = verdict, loss
     return _assemble(protocol, spends, money, unit_ids, clients[1], workers[1])
 
 
-def _who_and_when(protocol: Protocol, frames: Mapping[str, pd.DataFrame],
-                  pools: tuple[Pool, Pool], unit_budget: IntArray, unit_arm: Ids,
-                  window: tuple[dt.date, dt.date, Days], rng: np.random.Generator) -> _Spends:
+def _who_and_when(
+    protocol: Protocol,
+    frames: Mapping[str, pd.DataFrame],
+    pools: tuple[Pool, Pool],
+    unit_budget: IntArray,
+    unit_arm: Ids,
+    window: tuple[dt.date, dt.date, Days],
+    rng: np.random.Generator,
+) -> _Spends:
     """Receivers, their allocated worker and their spends' working days, in date order."""
     clients, workers = pools
     level = protocol.level(protocol.spending.level) if protocol.spending else None
     assert level is not None
-    rate = np.where(unit_budget < 0, 0.0,
-                    np.where(unit_arm == protocol.control.id, CONTROL_RECEIPT, RECEIPT))
+    rate = np.where(
+        unit_budget < 0, 0.0, np.where(unit_arm == protocol.control.id, CONTROL_RECEIPT, RECEIPT)
+    )
     lam = min(10.0, max(0.0, level.per_unit.mean / (RECEIPT * _mean(protocol)) - 1))
     client, worker, count = _receivers(protocol, frames, clients, workers, rate, lam, rng)
     start, end, calendar = window
@@ -152,8 +166,14 @@ def _mean(protocol: Protocol) -> float:
     return level.per_unit.mean
 
 
-def _pool(protocol: Protocol, frames: Mapping[str, pd.DataFrame], name: str | None,
-          unit_ids: NDArray[np.object_], *, size: float) -> Pool:
+def _pool(
+    protocol: Protocol,
+    frames: Mapping[str, pd.DataFrame],
+    name: str | None,
+    unit_ids: NDArray[np.object_],
+    *,
+    size: float,
+) -> Pool:
     """Each member's unit index and id; without the level, ``size`` anonymous ones per unit."""
     level = protocol.level(name) if name is not None else None
     if level is None or name not in frames:
@@ -164,14 +184,20 @@ def _pool(protocol: Protocol, frames: Mapping[str, pd.DataFrame], name: str | No
     return unit.astype(np.int64), frame[level.id_column].astype(str).to_numpy(dtype=object)
 
 
-def _budgets(protocol: Protocol, frames: Mapping[str, pd.DataFrame],
-             unit_ids: NDArray[np.object_], unit_arm: NDArray[np.object_],
-             ) -> tuple[list[DiscretionaryBudget], IntArray]:
+def _budgets(
+    protocol: Protocol,
+    frames: Mapping[str, pd.DataFrame],
+    unit_ids: NDArray[np.object_],
+    unit_arm: NDArray[np.object_],
+) -> tuple[list[DiscretionaryBudget], IntArray]:
     """The declared budgets and, per unit, the index of the one it spends under (-1: none)."""
     spending = protocol.spending
     assert spending is not None
-    found = [(a.id, a.intervention.discretionary_budget) for a in protocol.arms
-             if a.intervention.discretionary_budget is not None and not a.control]
+    found = [
+        (a.id, a.intervention.discretionary_budget)
+        for a in protocol.arms
+        if a.intervention.discretionary_budget is not None and not a.control
+    ]
     budgets = [b for _, b in found]
     index = {arm: i for i, (arm, _) in enumerate(found)}
     if spending.control_may_spend and budgets:  # contamination: the first budget's rules
@@ -193,9 +219,15 @@ def _window(protocol: Protocol) -> tuple[dt.date, dt.date]:
     return dates.intervention_start, dates.intervention_end
 
 
-def _receivers(protocol: Protocol, frames: Mapping[str, pd.DataFrame], clients: Pool,
-               workers: Pool, rate: NDArray[np.float64], lam: float,
-               rng: np.random.Generator) -> tuple[IntArray, IntArray, IntArray]:
+def _receivers(
+    protocol: Protocol,
+    frames: Mapping[str, pd.DataFrame],
+    clients: Pool,
+    workers: Pool,
+    rate: NDArray[np.float64],
+    lam: float,
+    rng: np.random.Generator,
+) -> tuple[IntArray, IntArray, IntArray]:
     """Clients who receive any spend, their allocated worker, and their number of spends."""
     unit, n_units = clients[0], len(rate)
     staff = np.argsort(workers[0], kind="stable")
@@ -230,8 +262,11 @@ def _intercept(share: float, shift: NDArray[np.float64]) -> float:
     return float(optimize.brentq(lambda a: expected(a) - share, -40.0, 40.0))
 
 
-def _equity(protocol: Protocol, frames: Mapping[str, pd.DataFrame], n: int,
-            ) -> NDArray[np.float64]:
+def _equity(
+    protocol: Protocol,
+    frames: Mapping[str, pd.DataFrame],
+    n: int,
+) -> NDArray[np.float64]:
     spending = protocol.spending
     assert spending is not None
     frame = frames.get(spending.client_level or "")
@@ -245,14 +280,19 @@ def _equity(protocol: Protocol, frames: Mapping[str, pd.DataFrame], n: int,
     return shift
 
 
-def _windows(protocol: Protocol, frames: Mapping[str, pd.DataFrame], workers: Pool,
-             n_units: int, window: tuple[dt.date, dt.date], calendar: Days,
-             rng: np.random.Generator) -> tuple[Days, Days]:
+def _windows(
+    protocol: Protocol,
+    frames: Mapping[str, pd.DataFrame],
+    workers: Pool,
+    n_units: int,
+    window: tuple[dt.date, dt.date],
+    calendar: Days,
+    rng: np.random.Generator,
+) -> tuple[Days, Days]:
     """Each worker's spending window: from the team's start (or joining) to leaving or the end."""
     start, end = window
     lag = rng.geometric(1 / (START_LAG_DAYS + 1), n_units) - 1
-    team_start = np.busday_offset(np.datetime64(start, "D"), lag, roll="forward",
-                                  holidays=calendar)
+    team_start = np.busday_offset(np.datetime64(start, "D"), lag, roll="forward", holidays=calendar)
     lo, hi = team_start[workers[0]], np.full(len(workers[0]), np.datetime64(end, "D"))
     spending = protocol.spending
     assert spending is not None
@@ -275,8 +315,9 @@ def _parsed(frame: pd.DataFrame, column: str | None) -> Days:
     return stamps.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
 
 
-def _dates(client: IntArray, count: IntArray, lo: Days, hi: Days, calendar: Days,
-           rng: np.random.Generator) -> tuple[IntArray, Days]:
+def _dates(
+    client: IntArray, count: IntArray, lo: Days, hi: Days, calendar: Days, rng: np.random.Generator
+) -> tuple[IntArray, Days]:
     """Each spend's client and working day.
 
     A client's spends fall within an episode of :data:`EPISODE_DAYS` working days that
@@ -295,9 +336,14 @@ def _dates(client: IntArray, count: IntArray, lo: Days, hi: Days, calendar: Days
     return client[rows], np.busday_offset(lo[rows], offset, roll="forward", holidays=calendar)
 
 
-
-def _assemble(protocol: Protocol, spends: _Spends, money: pd.DataFrame, unit_ids: Ids,
-              client_ids: Ids | None, worker_ids: Ids | None) -> pd.DataFrame:
+def _assemble(
+    protocol: Protocol,
+    spends: _Spends,
+    money: pd.DataFrame,
+    unit_ids: Ids,
+    client_ids: Ids | None,
+    worker_ids: Ids | None,
+) -> pd.DataFrame:
     """The ledger with the protocol's column names and order, spend ids in date order."""
     spending = protocol.spending
     level = protocol.level(spending.level) if spending is not None else None
@@ -305,17 +351,21 @@ def _assemble(protocol: Protocol, spends: _Spends, money: pd.DataFrame, unit_ids
     c = spending.columns
     width = max(5, len(str(len(spends.day))))
     prefix = level.name[:2].upper()
-    ids = np.array([f"{prefix}{i:0{width}d}" for i in range(1, len(spends.day) + 1)],
-                   dtype=object)
-    out = pd.DataFrame({level.id_column: pd.Series(ids, dtype=object),
-                        level.unit_column: _coded(spends.unit, unit_ids)})
+    ids = np.array([f"{prefix}{i:0{width}d}" for i in range(1, len(spends.day) + 1)], dtype=object)
+    out = pd.DataFrame(
+        {
+            level.id_column: pd.Series(ids, dtype=object),
+            level.unit_column: _coded(spends.unit, unit_ids),
+        }
+    )
     if worker_ids is not None:
         out[c.worker] = _coded(spends.worker, worker_ids)
     if client_ids is not None:
         out[c.client] = _coded(spends.client, client_ids)
     out[c.date] = _day_text(spends.day)
     out[c.amount], out[c.currency], out[c.category] = (
-        money[k] for k in ("amount", "currency", "category"))
+        money[k] for k in ("amount", "currency", "category")
+    )
     for column in (c.justification, c.justified_on, c.verdict, c.loss):
         out[column] = money[column]
     return out

@@ -22,8 +22,9 @@ def _good(estimate: float, direction: Direction) -> bool:
     return (estimate > 0) == (direction == "higher_is_better")
 
 
-def frequentist_verdict(estimate: float, p_value: float, *, alpha: float,
-                        direction: Direction) -> Verdict:
+def frequentist_verdict(
+    estimate: float, p_value: float, *, alpha: float, direction: Direction
+) -> Verdict:
     """``benefit``/``harm`` when ``p_value < alpha`` (by the sign of ``estimate``), else unclear.
 
     Examples

@@ -17,9 +17,15 @@ if TYPE_CHECKING:
     from trialkit.protocol.model import Protocol
     from trialkit.protocol.rules import check_rules
 
-_getattr = lazy_getattr(__name__, {
-    "load_protocol": "trialkit.protocol.load", "parse_protocol": "trialkit.protocol.load",
-    "Protocol": "trialkit.protocol.model", "check_rules": "trialkit.protocol.rules"})
+_getattr = lazy_getattr(
+    __name__,
+    {
+        "load_protocol": "trialkit.protocol.load",
+        "parse_protocol": "trialkit.protocol.load",
+        "Protocol": "trialkit.protocol.model",
+        "check_rules": "trialkit.protocol.rules",
+    },
+)
 
 
 def __getattr__(name: str) -> Any:

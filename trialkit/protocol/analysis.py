@@ -72,15 +72,19 @@ class Prior(StrictModel):
     sd: float = Field(gt=0)
     source: Text
     estimate: float | None = Field(
-        None, description="A previous pilot's or published estimate of the effect, in the "
-        "outcome's units: the prior's mean (give `std_error` too, not `mean` or `sd`)."
+        None,
+        description="A previous pilot's or published estimate of the effect, in the "
+        "outcome's units: the prior's mean (give `std_error` too, not `mean` or `sd`).",
     )
     std_error: float | None = Field(
         None, gt=0, validate_default=True, description="The standard error of `estimate`."
     )
     weight: float = Field(
-        1.0, gt=0, le=1, description="Weight of the earlier evidence (power prior): the prior "
-        "SD is `std_error / sqrt(weight)`; 1 takes it at face value."
+        1.0,
+        gt=0,
+        le=1,
+        description="Weight of the earlier evidence (power prior): the prior "
+        "SD is `std_error / sqrt(weight)`; 1 takes it at face value.",
     )
 
     @model_validator(mode="before")
@@ -148,14 +152,16 @@ class BayesianPlan(StrictModel):
     default_prior: PriorDefault = "weakly_informative"
     likelihood: LikelihoodFamily = "auto"
     binary_model: Literal["logistic", "beta_binomial"] = Field(
-        "logistic", description="Model of binary outcomes: `logistic` (regression with the "
+        "logistic",
+        description="Model of binary outcomes: `logistic` (regression with the "
         "design's clusters, blocks and covariates) or `beta_binomial` (the exact conjugate "
         "posterior of each arm's proportion under a `beta_prior`; only for binary outcomes of "
-        "individually randomised units: `trialkit check` refuses it for clustered ones)."
+        "individually randomised units: `trialkit check` refuses it for clustered ones).",
     )
     beta_prior: tuple[PositiveFloat, PositiveFloat] = Field(
-        (1.0, 1.0), description="`[a, b]` of the Beta prior on each arm's proportion "
-        "(`binary_model: beta_binomial`); `[1, 1]` is uniform."
+        (1.0, 1.0),
+        description="`[a, b]` of the Beta prior on each arm's proportion "
+        "(`binary_model: beta_binomial`); `[1, 1]` is uniform.",
     )
     priors: tuple[Prior, ...] = ()
     draws: PositiveInt = 1000

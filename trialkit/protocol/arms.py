@@ -23,23 +23,30 @@ class DiscretionaryBudget(StrictModel):
     Spending`); a spend that breaks one is a compliance finding, reported, never dropped.
     """
 
-    cap_per_client: float = Field(gt=0, description="Most that may be spent on one client "
-                                  "over the pilot.")
+    cap_per_client: float = Field(
+        gt=0, description="Most that may be spent on one client over the pilot."
+    )
     cap_per_client_per_period: float | None = Field(
-        None, gt=0, description="Most that may be spent on one client per period.")
+        None, gt=0, description="Most that may be spent on one client per period."
+    )
     cap_per_period: float | None = Field(
         None, gt=0, description="Most per staff member per period."
     )
     cap_per_unit_per_period: float | None = Field(
-        None, gt=0, description="Most per randomised unit (e.g. team) per period.")
+        None, gt=0, description="Most per randomised unit (e.g. team) per period."
+    )
     period: Period = "month"
     categories: tuple[SpendCategory, ...] = Field(
-        (), description="The ledger's category codes; a spend in a category with "
+        (),
+        description="The ledger's category codes; a spend in a category with "
         "`allowed: false` (e.g. cash to clients) is a finding, one in an undeclared "
-        "category a data error. Empty: categories are not checked.")
+        "category a data error. Empty: categories are not checked.",
+    )
     justification_days: PositiveInt | None = Field(
-        None, description="Working days after the spend by which it must be justified "
-        "(public holidays of `spending.calendar` excluded).")
+        None,
+        description="Working days after the spend by which it must be justified "
+        "(public holidays of `spending.calendar` excluded).",
+    )
     currency: str = Field("GBP", pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")
     allowed_uses: tuple[Text, ...] = Field(min_length=1)
     excluded_uses: tuple[Text, ...] = ()

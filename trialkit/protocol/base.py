@@ -22,8 +22,9 @@ Probability = Annotated[float, Field(gt=0, lt=1)]
 
 #: Control characters (but tab and line ends) and the bidirectional controls that make text
 #: display in another order than it is stored ("Trojan Source"): never in protocol text.
-_HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f"
-                     "\u202a-\u202e\u2066-\u2069]")
+_HIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def hidden_character(text: str) -> str | None:
@@ -44,9 +45,11 @@ def hidden_character(text: str) -> str | None:
         return None
     char = found.group()
     name = unicodedata.name(char, "a control character")
-    return (f"text holds the invisible character U+{ord(char):04X} ({name}) after "
-            f"{text[:found.start()]!r}; invisible and direction-changing characters "
-            "can make a text show differently from what it says")
+    return (
+        f"text holds the invisible character U+{ord(char):04X} ({name}) after "
+        f"{text[: found.start()]!r}; invisible and direction-changing characters "
+        "can make a text show differently from what it says"
+    )
 
 
 class StrictModel(BaseModel):
@@ -55,4 +58,3 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False
     )
-

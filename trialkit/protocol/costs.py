@@ -40,5 +40,7 @@ class Costs(StrictModel):
     horizon: Text = "the pilot period"
     misuse: Misuse | None = None
     green_tape: GreenTape | None = Field(
-        None, description="What the approval rules the reform replaces cost each control "
-        "unit, so misuse is reported net of the green tape saved.")
+        None,
+        description="What the approval rules the reform replaces cost each control "
+        "unit, so misuse is reported net of the green tape saved.",
+    )

@@ -73,8 +73,15 @@ def _check_file(path: str | Path, source: str) -> None:
         raise ProtocolError([Issue(message, Location(file=source), fix=fix)])
     too_large = PROTOCOL_MB.exceeded(file_mb(path))
     if too_large is not None:
-        raise ProtocolError([Issue(too_large, Location(file=source),
-                                   fix=f"check this is the protocol file, {PROTOCOL_MB.fix()}")])
+        raise ProtocolError(
+            [
+                Issue(
+                    too_large,
+                    Location(file=source),
+                    fix=f"check this is the protocol file, {PROTOCOL_MB.fix()}",
+                )
+            ]
+        )
 
 
 def parse_protocol(text: str, *, source: str = "<protocol>") -> Protocol:
@@ -141,15 +148,20 @@ _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def _reader_issue(exc: yaml.reader.ReaderError, source: str, text: str) -> Issue:
     """A character YAML refuses (NUL, other controls), located by line and column."""
     # libyaml counts bytes of UTF-8, the Python reader characters: count from the text
-    offset = exc.position if _LOADER is yaml.SafeLoader else len(
-        text.encode("utf-8")[: exc.position].decode("utf-8", errors="ignore"))
+    offset = (
+        exc.position
+        if _LOADER is yaml.SafeLoader
+        else len(text.encode("utf-8")[: exc.position].decode("utf-8", errors="ignore"))
+    )
     before = text[:offset]
     line, column = before.count("\n") + 1, offset - before.rfind("\n")
     char = exc.character
     code = ord(char) if isinstance(char, str) else int(char)
-    return Issue(f"column {column} holds U+{code:04X}, a control character YAML does not "
-                 "allow", Location(file=source, line=line),
-                 fix="delete the character (retype the text around it).")
+    return Issue(
+        f"column {column} holds U+{code:04X}, a control character YAML does not allow",
+        Location(file=source, line=line),
+        fix="delete the character (retype the text around it).",
+    )
 
 
 def _parse_yaml(text: str, source: str) -> tuple[Any, Positions]:
@@ -201,8 +213,11 @@ def _yaml_issue(exc: yaml.MarkedYAMLError, source: str, text: str) -> Issue:
     # The field is where the broken construct began (e.g. an unclosed bracket), which
     # PyYAML reports as the context; the line is where it noticed the problem.
     start = exc.context_mark or mark
-    where = Location(file=source, line=line,
-                     field=field_near(text, start.line + 1) if start is not None else None)
+    where = Location(
+        file=source,
+        line=line,
+        field=field_near(text, start.line + 1) if start is not None else None,
+    )
     problem = exc.problem or "invalid YAML"
     if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in problem:
         return Issue(
@@ -340,10 +355,16 @@ def _check_expansion(root: yaml.Node, source: str) -> None:
 
     too_large = PROTOCOL_VALUES.exceeded(size(root, 0))
     if too_large is not None:
-        raise ProtocolError([Issue(
-            too_large, Location(file=source, line=1),
-            fix=f"write repeated parts out once instead of through aliases (`*name`), "
-                f"{PROTOCOL_VALUES.fix()}")])
+        raise ProtocolError(
+            [
+                Issue(
+                    too_large,
+                    Location(file=source, line=1),
+                    fix=f"write repeated parts out once instead of through aliases (`*name`), "
+                    f"{PROTOCOL_VALUES.fix()}",
+                )
+            ]
+        )
 
 
 def _walk(

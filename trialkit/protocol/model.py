@@ -97,9 +97,11 @@ class Protocol(StrictModel):
         outcomes, and any other outcome a decision rule names (so every registered rule can
         be evaluated); time-to-event outcomes by a discrete-time hazard model."""
         named = {c.outcome for rule in self.analysis.decision_rules for c in rule.conditions}
-        return tuple(o for o in self.outcomes
-                     if o.role in ("primary", "secondary", "harm", "mechanism")
-                     or o.name in named)
+        return tuple(
+            o
+            for o in self.outcomes
+            if o.role in ("primary", "secondary", "harm", "mechanism") or o.name in named
+        )
 
     def outcomes_in(self, family: str) -> tuple[Outcome, ...]:
         """The outcomes of one family, in protocol order."""

@@ -85,8 +85,11 @@ def _contrasts(p: Protocol) -> Iterator[Problem]:
                 )
         pair = tuple(sorted((contrast.arm, contrast.versus)))
         if contrast.arm == contrast.versus or pair in seen:
-            yield Problem(loc, "a contrast compares an arm with itself or repeats another",
-                          "remove it, or compare two different treated arms once.")
+            yield Problem(
+                loc,
+                "a contrast compares an arm with itself or repeats another",
+                "remove it, or compare two different treated arms once.",
+            )
         seen.add((pair[0], pair[1]))
 
 
@@ -249,8 +252,11 @@ def _analysis(p: Protocol) -> Iterator[Problem]:
                 "add `take_up_column:` (1 = took up its arm).",
             )
     if p.analysis.bayesian.enabled and p.analysis.bayesian.binary_model == "beta_binomial":
-        clustered = [o.name for o in p.outcomes if o.type == "binary" and (
-            p.design.type != "individual" or o.level != p.units.name)]
+        clustered = [
+            o.name
+            for o in p.outcomes
+            if o.type == "binary" and (p.design.type != "individual" or o.level != p.units.name)
+        ]
         if clustered:
             yield Problem(
                 ("analysis", "bayesian", "binary_model"),
@@ -299,9 +305,12 @@ def _costs_and_dates(p: Protocol) -> Iterator[Problem]:
     misuse = p.costs.misuse
     outcomes = [o.name for o in p.outcomes]
     if misuse is not None and misuse.outcome is None and p.spending is None:
-        yield Problem(("costs", "misuse", "outcome"), "misuse needs an outcome or a spend "
-                      "ledger", "name a binary monitoring outcome in `outcome:`, or declare "
-                      "`spending:` so misuse is read from each spend's review verdict.")
+        yield Problem(
+            ("costs", "misuse", "outcome"),
+            "misuse needs an outcome or a spend ledger",
+            "name a binary monitoring outcome in `outcome:`, or declare "
+            "`spending:` so misuse is read from each spend's review verdict.",
+        )
     if misuse is not None and misuse.outcome is not None and misuse.outcome not in outcomes:
         yield Problem(
             ("costs", "misuse", "outcome"),
@@ -324,13 +333,18 @@ def _levels(p: Protocol) -> Iterator[Problem]:
     for i, level in enumerate(p.levels):
         for j, arm in enumerate(level.arms):
             if arm not in arms:
-                yield Problem(("levels", i, "arms", j), f"arm `{arm}` is not declared."
-                              f"{_closest(arm, arms)}", "name arms declared under `arms:`.")
+                yield Problem(
+                    ("levels", i, "arms", j),
+                    f"arm `{arm}` is not declared.{_closest(arm, arms)}",
+                    "name arms declared under `arms:`.",
+                )
     for i, sub in enumerate(p.subgroups):
         if sub.shares and (len(sub.shares) != len(sub.levels) or abs(sum(sub.shares) - 1) > 1e-6):
-            yield Problem(("subgroups", i, "shares"), "shares must give one share per level "
-                          "and add up to 1", "e.g. `levels: [\"0\", \"1\"]` with "
-                          "`shares: [0.8, 0.2]`.")
+            yield Problem(
+                ("subgroups", i, "shares"),
+                "shares must give one share per level and add up to 1",
+                'e.g. `levels: ["0", "1"]` with `shares: [0.8, 0.2]`.',
+            )
 
 
 def _covariates(p: Protocol) -> Iterator[Problem]:
@@ -355,19 +369,31 @@ def _spending(p: Protocol) -> Iterator[Problem]:
     for key in ("level", "worker_level", "client_level"):
         name = getattr(spending, key)
         if name is not None and name not in levels:
-            yield Problem(("spending", key), f"level `{name}` is not declared."
-                          f"{_closest(name, levels)}", "name a level declared under `levels:`.")
+            yield Problem(
+                ("spending", key),
+                f"level `{name}` is not declared.{_closest(name, levels)}",
+                "name a level declared under `levels:`.",
+            )
     if not any(a.intervention.discretionary_budget for a in p.arms):
-        yield Problem(("spending",), "a spend ledger needs an arm with a budget",
-                      "declare `intervention.discretionary_budget` on the treated arm(s).")
+        yield Problem(
+            ("spending",),
+            "a spend ledger needs an arm with a budget",
+            "declare `intervention.discretionary_budget` on the treated arm(s).",
+        )
     review = spending.review
     if review.coverage == "sample" and review.sample_size is None:
-        yield Problem(("spending", "review", "sample_size"), "a sampled review needs "
-                      "its sample size", "e.g. `sample_size: 200`.")
+        yield Problem(
+            ("spending", "review", "sample_size"),
+            "a sampled review needs its sample size",
+            "e.g. `sample_size: 200`.",
+        )
     bands = review.amount_bands
     if any(b <= a for a, b in pairwise(bands)) or any(b <= 0 for b in bands):
-        yield Problem(("spending", "review", "amount_bands"), "amount bands must be "
-                      "positive and ascending", "e.g. `amount_bands: [50, 150]`.")
+        yield Problem(
+            ("spending", "review", "amount_bands"),
+            "amount bands must be positive and ascending",
+            "e.g. `amount_bands: [50, 150]`.",
+        )
     yield from _calendar(spending.calendar)
     for i, arm in enumerate(p.arms):
         budget = arm.intervention.discretionary_budget
@@ -375,8 +401,9 @@ def _spending(p: Protocol) -> Iterator[Problem]:
             continue
         loc = ("arms", i, "intervention", "discretionary_budget", "categories")
         for name in _duplicates(c.name for c in budget.categories):
-            yield Problem(loc, f"category `{name}` is declared twice", "give each category "
-                          "one entry.")
+            yield Problem(
+                loc, f"category `{name}` is declared twice", "give each category one entry."
+            )
 
 
 def _calendar(code: str) -> Iterator[Problem]:
@@ -384,10 +411,12 @@ def _calendar(code: str) -> Iterator[Problem]:
 
     known = calendar_codes()
     if code not in known:
-        yield Problem(("spending", "calendar"), f"no public-holiday calendar for `{code}`."
-                      f"{_closest(code, known)}",
-                      "give an ISO 3166 country and subdivision the `holidays` package "
-                      "knows, e.g. `GB-ENG`, `GB-SCT`, `GB-WLS`, `IE`.")
+        yield Problem(
+            ("spending", "calendar"),
+            f"no public-holiday calendar for `{code}`.{_closest(code, known)}",
+            "give an ISO 3166 country and subdivision the `holidays` package "
+            "knows, e.g. `GB-ENG`, `GB-SCT`, `GB-WLS`, `IE`.",
+        )
 
 
 RULES: tuple[Callable[[Protocol], Iterator[Problem]], ...] = (

@@ -41,39 +41,59 @@ class SpendReview(StrictModel):
 
     reviewer: Text = Field(description="Who judges each spend, e.g. a peer panel.")
     coverage: ReviewCoverage = Field(
-        "all", description="`all`: every spend is reviewed; `sample`: only the spends "
-        "`trialkit audit-sample` drew (estimates then carry inclusion weights).")
+        "all",
+        description="`all`: every spend is reviewed; `sample`: only the spends "
+        "`trialkit audit-sample` drew (estimates then carry inclusion weights).",
+    )
     sample_size: PositiveInt | None = Field(
-        None, description="Spends to review when `coverage: sample`.")
+        None, description="Spends to review when `coverage: sample`."
+    )
     strata: tuple[AuditStratum, ...] = Field(
-        ("amount", "category"), description="What the audit sample is stratified by.")
+        ("amount", "category"), description="What the audit sample is stratified by."
+    )
     amount_bands: tuple[float, ...] = Field(
-        (50.0, 150.0), description="Amount boundaries of the size strata, ascending.")
+        (50.0, 150.0), description="Amount boundaries of the size strata, ascending."
+    )
     large_spend_share: float = Field(
-        1.0, gt=0, le=1, description="Sampling rate of the top size band (1: review every "
-        "spend above the last boundary); the other bands share the rest of the sample.")
+        1.0,
+        gt=0,
+        le=1,
+        description="Sampling rate of the top size band (1: review every "
+        "spend above the last boundary); the other bands share the rest of the sample.",
+    )
 
 
 class Spending(StrictModel):
     """The spend ledger: one row per discretionary spend, a first-class data level."""
 
-    level: Name = Field("spend", description="The level declared under `levels:` whose "
-                        "rows are spends.")
-    worker_level: Name | None = Field("staff", description="The level of the staff who "
-                                      "spend (its id column is `columns.worker`).")
-    client_level: Name | None = Field("client", description="The level of the clients "
-                                      "spent on (its id column is `columns.client`).")
+    level: Name = Field(
+        "spend", description="The level declared under `levels:` whose rows are spends."
+    )
+    worker_level: Name | None = Field(
+        "staff", description="The level of the staff who spend (its id column is `columns.worker`)."
+    )
+    client_level: Name | None = Field(
+        "client",
+        description="The level of the clients spent on (its id column is `columns.client`).",
+    )
     columns: SpendColumns = SpendColumns()
     calendar: str = Field(
-        "GB-ENG", pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$",
+        "GB-ENG",
+        pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$",
         description="Country and subdivision whose public holidays are not working days "
-        "(ISO 3166, e.g. `GB-ENG`, `GB-SCT`, `IE`), from the `holidays` package.")
+        "(ISO 3166, e.g. `GB-ENG`, `GB-SCT`, `IE`), from the `holidays` package.",
+    )
     control_may_spend: bool = Field(
-        False, description="Whether control units may spend at all (declared "
-        "contamination); otherwise each control spend is a compliance finding.")
+        False,
+        description="Whether control units may spend at all (declared "
+        "contamination); otherwise each control spend is a compliance finding.",
+    )
     review: SpendReview
-    dose_per: float = Field(100.0, gt=0, description="Money per unit of dose in the "
-                            "dose analysis (CACE per £100 spent).")
+    dose_per: float = Field(
+        100.0,
+        gt=0,
+        description="Money per unit of dose in the dose analysis (CACE per £100 spent).",
+    )
 
 
 class GreenTape(StrictModel):
@@ -81,9 +101,11 @@ class GreenTape(StrictModel):
 
     description: Text
     requests_per_unit: float = Field(
-        ge=0, description="Approval requests one control unit makes over the horizon.")
-    hours_per_request: float = Field(ge=0, description="Staff hours per request, all "
-                                     "people involved.")
+        ge=0, description="Approval requests one control unit makes over the horizon."
+    )
+    hours_per_request: float = Field(
+        ge=0, description="Staff hours per request, all people involved."
+    )
     cost_per_hour: float = Field(ge=0, description="Cost of an hour of that time.")
     source: Text | None = None
 
@@ -91,5 +113,3 @@ class GreenTape(StrictModel):
     def cost_per_unit(self) -> float:
         """What prior approval costs one unit over the horizon."""
         return self.requests_per_unit * self.hours_per_request * self.cost_per_hour
-
-

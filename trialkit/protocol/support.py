@@ -32,12 +32,17 @@ def _frequentist_support(p: Protocol) -> Iterator[Problem]:
                 "declare `multiplicity: holm` (or `bh`).",
             )
     if plan.missing_data != "complete_case" and (
-            p.design.stepped_wedge is not None or plan.estimator == "difference_in_means"):
+        p.design.stepped_wedge is not None or plan.estimator == "difference_in_means"
+    ):
         yield Problem(
             (*loc, "missing_data"),
             f"missing-data method `{plan.missing_data}` {_NOT_RUN} with "
-            + ("a stepped wedge" if p.design.stepped_wedge is not None
-               else "the difference in means") + ", which analyses complete cases",
+            + (
+                "a stepped wedge"
+                if p.design.stepped_wedge is not None
+                else "the difference in means"
+            )
+            + ", which analyses complete cases",
             "declare `missing_data: complete_case` (and list the method under "
             "`analysis.sensitivity`), or `estimator: ols` or `lin`.",
         )
@@ -76,8 +81,11 @@ def _se_type_fits_design(p: Protocol) -> Iterator[Problem]:
     if se_type == "auto" or p.analysis.frequentist.estimator == "difference_in_means":
         return
     cluster_se = se_type.startswith("CR")
-    clustered = {o.name: p.design.type != "individual" or o.level != p.units.name
-                 for o in p.outcomes if o.role != "monitoring"}
+    clustered = {
+        o.name: p.design.type != "individual" or o.level != p.units.name
+        for o in p.outcomes
+        if o.role != "monitoring"
+    }
     mismatched = [name for name, c in clustered.items() if c != cluster_se]
     if mismatched:
         need = "an unclustered" if cluster_se else "a cluster-robust"
@@ -93,36 +101,45 @@ def _survival_support(p: Protocol) -> Iterator[Problem]:
     timed = {o.name for o in p.outcomes if o.type == "survival"}
     for i, outcome in enumerate(p.outcomes):
         if outcome.type == "survival" and outcome.survival is None:
-            yield Problem(("outcomes", i, "type"),
-                          f"outcome `{outcome.name}` is time-to-event but says not how to "
-                          "read it from the data",
-                          "add a `survival:` section (`end_column:` and `horizon_days:` at "
-                          "least).")
+            yield Problem(
+                ("outcomes", i, "type"),
+                f"outcome `{outcome.name}` is time-to-event but says not how to "
+                "read it from the data",
+                "add a `survival:` section (`end_column:` and `horizon_days:` at least).",
+            )
         elif outcome.type != "survival" and outcome.survival is not None:
-            yield Problem(("outcomes", i, "survival"),
-                          f"outcome `{outcome.name}` has a `survival` section but is "
-                          f"`{outcome.type}`", "remove `survival:`, or declare `type: survival`.")
+            yield Problem(
+                ("outcomes", i, "survival"),
+                f"outcome `{outcome.name}` has a `survival` section but is `{outcome.type}`",
+                "remove `survival:`, or declare `type: survival`.",
+            )
         elif outcome.type == "survival" and p.design.stepped_wedge is not None:
-            yield Problem(("outcomes", i, "type"),
-                          f"a time-to-event outcome (`{outcome.name}`) in a stepped wedge "
-                          f"{_NOT_RUN}", "measure it as `binary` (left within a period).")
+            yield Problem(
+                ("outcomes", i, "type"),
+                f"a time-to-event outcome (`{outcome.name}`) in a stepped wedge {_NOT_RUN}",
+                "measure it as `binary` (left within a period).",
+            )
     for r, rule in enumerate(p.analysis.decision_rules):
         for c, cond in enumerate(rule.conditions):
             if cond.outcome in timed and (cond.event == "at_least_mid" or cond.margin):
-                yield Problem(("analysis", "decision_rules", r, "conditions", c, "event"),
-                              f"the Bayesian model of the time-to-event outcome "
-                              f"`{cond.outcome}` is a discrete-time hazard model, whose effect "
-                              "is a hazard-odds ratio, so a margin or MID in days cannot be "
-                              "judged on it",
-                              "use `event: benefit` (fewer events) or `event: harm` (more "
-                              "events) without a margin.")
+                yield Problem(
+                    ("analysis", "decision_rules", r, "conditions", c, "event"),
+                    f"the Bayesian model of the time-to-event outcome "
+                    f"`{cond.outcome}` is a discrete-time hazard model, whose effect "
+                    "is a hazard-odds ratio, so a margin or MID in days cannot be "
+                    "judged on it",
+                    "use `event: benefit` (fewer events) or `event: harm` (more "
+                    "events) without a margin.",
+                )
     for k, prior in enumerate(p.analysis.bayesian.priors):
         if prior.outcome in timed:
-            yield Problem(("analysis", "bayesian", "priors", k, "outcome"),
-                          f"a prior in days on the time-to-event outcome `{prior.outcome}` "
-                          f"{_NOT_RUN}: its Bayesian model is a discrete-time hazard model "
-                          "with the default prior on the log hazard-odds ratio",
-                          "remove the prior.")
+            yield Problem(
+                ("analysis", "bayesian", "priors", k, "outcome"),
+                f"a prior in days on the time-to-event outcome `{prior.outcome}` "
+                f"{_NOT_RUN}: its Bayesian model is a discrete-time hazard model "
+                "with the default prior on the log hazard-odds ratio",
+                "remove the prior.",
+            )
 
 
 def _exposure_support(p: Protocol) -> Iterator[Problem]:
@@ -132,28 +149,36 @@ def _exposure_support(p: Protocol) -> Iterator[Problem]:
         if outcome.exposure is None:
             continue
         if outcome.type != "count":
-            yield Problem(("outcomes", i, "exposure"),
-                          f"outcome `{outcome.name}` has an `exposure` but is "
-                          f"`{outcome.type}`; only counts are analysed as rates",
-                          "remove `exposure:`, or declare `type: count`.")
+            yield Problem(
+                ("outcomes", i, "exposure"),
+                f"outcome `{outcome.name}` has an `exposure` but is "
+                f"`{outcome.type}`; only counts are analysed as rates",
+                "remove `exposure:`, or declare `type: count`.",
+            )
         elif outcome.name in fitted:
-            yield Problem(("outcomes", i, "exposure"),
-                          f"a Bayesian model of the rate `{outcome.name}` (a count per unit "
-                          f"of exposure) {_NOT_RUN}",
-                          "make the outcome `exploratory` and name it in no decision rule "
-                          "(the frequentist plan estimates the rate difference), or remove "
-                          "`exposure:`.")
+            yield Problem(
+                ("outcomes", i, "exposure"),
+                f"a Bayesian model of the rate `{outcome.name}` (a count per unit "
+                f"of exposure) {_NOT_RUN}",
+                "make the outcome `exploratory` and name it in no decision rule "
+                "(the frequentist plan estimates the rate difference), or remove "
+                "`exposure:`.",
+            )
         elif p.analysis.frequentist.missing_data != "complete_case":
-            yield Problem(("outcomes", i, "exposure"),
-                          f"the rate `{outcome.name}` under missing-data method "
-                          f"`{p.analysis.frequentist.missing_data}` {_NOT_RUN}",
-                          "declare `missing_data: complete_case`, or remove `exposure:`.")
-        elif (p.analysis.frequentist.estimator == "difference_in_means"
-              and p.design.block_columns):
-            yield Problem(("outcomes", i, "exposure"),
-                          f"the rate `{outcome.name}` by the blocked difference in means "
-                          f"{_NOT_RUN} (its block weights and the exposure weights do not "
-                          "combine)", "declare `estimator: ols` or `lin`, or remove `exposure:`.")
+            yield Problem(
+                ("outcomes", i, "exposure"),
+                f"the rate `{outcome.name}` under missing-data method "
+                f"`{p.analysis.frequentist.missing_data}` {_NOT_RUN}",
+                "declare `missing_data: complete_case`, or remove `exposure:`.",
+            )
+        elif p.analysis.frequentist.estimator == "difference_in_means" and p.design.block_columns:
+            yield Problem(
+                ("outcomes", i, "exposure"),
+                f"the rate `{outcome.name}` by the blocked difference in means "
+                f"{_NOT_RUN} (its block weights and the exposure weights do not "
+                "combine)",
+                "declare `estimator: ols` or `lin`, or remove `exposure:`.",
+            )
 
 
 def _bayesian_support(p: Protocol) -> Iterator[Problem]:
@@ -219,8 +244,12 @@ def _rope_wider_than_mid(p: Protocol) -> Iterator[Problem]:
 Rule = Callable[[Protocol], Iterator[Problem]]
 
 #: Refusals, run by :func:`trialkit.protocol.rules.check_rules` after its own rules.
-SUPPORT_RULES: tuple[Rule, ...] = (_frequentist_support, _bayesian_support,
-                                   _survival_support, _exposure_support)
+SUPPORT_RULES: tuple[Rule, ...] = (
+    _frequentist_support,
+    _bayesian_support,
+    _survival_support,
+    _exposure_support,
+)
 
 #: Advice: valid declarations that probably do not say what is meant.
 WARNINGS: tuple[Rule, ...] = (_powered_below_mid, _rope_wider_than_mid)
@@ -231,8 +260,7 @@ def check_warnings(protocol: Protocol) -> list[Problem]:
     return [problem for rule in WARNINGS for problem in rule(protocol)]
 
 
-def protocol_warnings(path: str | Path, *, protocol: Protocol | None = None
-                      ) -> tuple[Issue, ...]:
+def protocol_warnings(path: str | Path, *, protocol: Protocol | None = None) -> tuple[Issue, ...]:
     """The warnings about a protocol file, each located by file, line and field.
 
     Parameters
@@ -267,7 +295,11 @@ def protocol_warnings(path: str | Path, *, protocol: Protocol | None = None
     source = str(path)
     _, positions = _parse_yaml(Path(path).read_text(encoding="utf-8"), source)
     return tuple(
-        Issue(w.message.rstrip(".") + ".", _location(w.loc, positions, source), fix=w.fix,
-              severity="warning")
+        Issue(
+            w.message.rstrip(".") + ".",
+            _location(w.loc, positions, source),
+            fix=w.fix,
+            severity="warning",
+        )
         for w in check_warnings(protocol)
     )

@@ -34,6 +34,7 @@ class Level(StrictModel):
     per_unit: ClusterSize
     eligibility: tuple[Text, ...] = ()
     arms: tuple[Name, ...] = Field(
-        (), description="Arms in which this level exists (e.g. spending records only where "
-        "there is a budget); empty means every arm."
+        (),
+        description="Arms in which this level exists (e.g. spending records only where "
+        "there is a budget); empty means every arm.",
     )

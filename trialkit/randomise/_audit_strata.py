@@ -40,8 +40,9 @@ def amount_band(amounts: NDArray[np.float64], bounds: Sequence[float]) -> NDArra
     return np.asarray(band, dtype=np.int64)
 
 
-def _proportional(sizes: NDArray[np.int64], total: int, floor: NDArray[np.int64]) -> NDArray[
-        np.int64]:
+def _proportional(
+    sizes: NDArray[np.int64], total: int, floor: NDArray[np.int64]
+) -> NDArray[np.int64]:
     """Whole sample sizes summing to ``total``, proportional to ``sizes`` within bounds.
 
     Finds the continuous allocation ``clip(lam * N_h, floor_h, N_h)`` that sums to
@@ -71,8 +72,9 @@ def _proportional(sizes: NDArray[np.int64], total: int, floor: NDArray[np.int64]
     return whole
 
 
-def allocate_sizes(sizes: NDArray[np.int64], top: NDArray[np.bool_], *, size: int,
-                   large_share: float) -> NDArray[np.int64]:
+def allocate_sizes(
+    sizes: NDArray[np.int64], top: NDArray[np.bool_], *, size: int, large_share: float
+) -> NDArray[np.int64]:
     """How many spends to draw from each stratum.
 
     Parameters
@@ -92,9 +94,12 @@ def allocate_sizes(sizes: NDArray[np.int64], top: NDArray[np.bool_], *, size: in
         If ``size`` cannot give every stratum at least one spend after the top band.
     """
     n = np.zeros_like(sizes)
-    n[top] = np.minimum(sizes[top], np.maximum(
-        np.minimum(2, sizes[top]),
-        np.ceil(large_share * sizes[top] - 1e-9).astype(np.int64)))
+    n[top] = np.minimum(
+        sizes[top],
+        np.maximum(
+            np.minimum(2, sizes[top]), np.ceil(large_share * sizes[top] - 1e-9).astype(np.int64)
+        ),
+    )
     rest = ~top
     needed = int(n[top].sum()) + int(rest.sum())
     if size < needed:
@@ -103,7 +108,8 @@ def allocate_sizes(sizes: NDArray[np.int64], top: NDArray[np.bool_], *, size: in
             f"{int(n[top].sum())} (at `review.large_spend_share: {large_share:g}`) and each "
             f"of the other {int(rest.sum())} strata at least one. Fix: pass --size {needed} "
             "or more, set `spending.review.sample_size` to it, or declare fewer "
-            "`spending.review.strata`.")
+            "`spending.review.strata`."
+        )
     remaining = size - int(n[top].sum())
     two = np.minimum(2, sizes[rest])
     floor = two if remaining >= int(two.sum()) else np.minimum(1, sizes[rest])
@@ -114,4 +120,3 @@ def allocate_sizes(sizes: NDArray[np.int64], top: NDArray[np.bool_], *, size: in
 def is_top(band: NDArray[np.int64], bounds: Sequence[float]) -> NDArray[np.bool_]:
     """Whether each band index is the top band (``False`` when no bands are declared)."""
     return np.asarray(band == len(bounds)) & (len(bounds) > 0)
-

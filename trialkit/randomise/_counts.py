@@ -93,8 +93,15 @@ def count_rule(strata: IntArray, ratios: tuple[int, ...], n_strata: int) -> Coun
         starts = np.concatenate([np.zeros(1, np.int64), np.cumsum(sizes)])
     else:  # matched pairs
         members, starts = group_order(codes, n_strata)
-    return CountRule(strata=codes, ratios=tuple(int(r) for r in ratios), sizes=sizes,
-                     floors=floors, cum=cum, members=members, starts=starts)
+    return CountRule(
+        strata=codes,
+        ratios=tuple(int(r) for r in ratios),
+        sizes=sizes,
+        floors=floors,
+        cum=cum,
+        members=members,
+        starts=starts,
+    )
 
 
 def _extras(rule: CountRule, u: IntArray) -> IntArray:
@@ -155,8 +162,9 @@ def assign(rule: CountRule, raw: NDArray[np.uint64]) -> NDArray[np.int64]:
 def _count_distribution(rule: CountRule, stratum: int) -> dict[tuple[int, ...], float]:
     """Each possible count vector of one stratum and its probability."""
     total = sum(rule.ratios)
-    extras = _extras(rule, np.arange(total, dtype=np.int64)[:, None] * np.ones(
-        (1, rule.n_strata), np.int64))[:, stratum, :]
+    extras = _extras(
+        rule, np.arange(total, dtype=np.int64)[:, None] * np.ones((1, rule.n_strata), np.int64)
+    )[:, stratum, :]
     dist: dict[tuple[int, ...], float] = {}
     for row in extras:
         key = tuple(int(x) for x in rule.floors[stratum] + row)
@@ -211,8 +219,9 @@ def enumerate_assignments(rule: CountRule) -> tuple[IntArray, FloatArray]:
             local_p.extend([p / len(arrangements)] * len(arrangements))
         m = len(local)
         table = np.repeat(table, m, axis=0)
-        table[:, members] = np.tile(np.asarray(local, dtype=np.int64).reshape(m, -1),
-                                    (len(table) // m, 1))
+        table[:, members] = np.tile(
+            np.asarray(local, dtype=np.int64).reshape(m, -1), (len(table) // m, 1)
+        )
         prob = np.outer(prob, np.asarray(local_p)).reshape(-1)
     return table, prob
 

@@ -153,8 +153,12 @@ def _select_assign(keys: Any, members: Any, starts: Any, counts: Any, out: Any) 
                 r += counts[b, s, a]
 
 
-def select_assign(keys: NDArray[np.uint64], members: NDArray[np.int64],
-                  starts: NDArray[np.int64], counts: NDArray[np.int64]) -> NDArray[np.int64]:
+def select_assign(
+    keys: NDArray[np.uint64],
+    members: NDArray[np.int64],
+    starts: NDArray[np.int64],
+    counts: NDArray[np.int64],
+) -> NDArray[np.int64]:
     """Arms ``(batch, n)`` of units ranked by ``(key, position)`` within their stratum.
 
     Parameters
@@ -177,8 +181,13 @@ def select_assign(keys: NDArray[np.uint64], members: NDArray[np.int64],
     """
     _compile()
     out = np.empty(keys.shape, dtype=np.int64)
-    _select_assign_nb(np.ascontiguousarray(keys), members, starts,
-                      np.ascontiguousarray(counts, dtype=np.int64), out)
+    _select_assign_nb(
+        np.ascontiguousarray(keys),
+        members,
+        starts,
+        np.ascontiguousarray(counts, dtype=np.int64),
+        out,
+    )
     return out
 
 
@@ -197,8 +206,9 @@ def _group_order(codes: Any, n_groups: int) -> Any:
     return order, starts
 
 
-def group_order(codes: NDArray[np.int64],
-                n_groups: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def group_order(
+    codes: NDArray[np.int64], n_groups: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Stable counting sort: ``np.argsort(codes, kind="stable")`` and each group's offset.
 
     ``codes`` must lie in ``0 … n_groups − 1``.
@@ -226,8 +236,9 @@ def _canonical_positions(block: Any, label_order: Any, n_blocks: int) -> Any:
     return position
 
 
-def canonical_positions(block: NDArray[np.int64], label_order: NDArray[np.int64],
-                        n_blocks: int) -> NDArray[np.int64]:
+def canonical_positions(
+    block: NDArray[np.int64], label_order: NDArray[np.int64], n_blocks: int
+) -> NDArray[np.int64]:
     """Position of each item sorted by (block, label): blocks in turn, labels within each.
 
     ``label_order`` lists the items by label (a permutation); ``block`` is each item's code
@@ -236,7 +247,9 @@ def canonical_positions(block: NDArray[np.int64], label_order: NDArray[np.int64]
     _compile()
     out: NDArray[np.int64] = _canonical_positions_nb(
         np.ascontiguousarray(block, dtype=np.int64),
-        np.ascontiguousarray(label_order, dtype=np.int64), int(n_blocks))
+        np.ascontiguousarray(label_order, dtype=np.int64),
+        int(n_blocks),
+    )
     return out
 
 

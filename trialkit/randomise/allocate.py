@@ -55,28 +55,55 @@ def read_units(path: str | os.PathLike[str], protocol: Protocol | None = None) -
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             header = next(csv.reader(handle), [])
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
-                            encoding="utf-8-sig")
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig"
+        )
     except FileNotFoundError:
-        raise DataValidationError([Issue("file not found", Location(file=source),
-                                         fix="check the path of the units file.")]) from None
+        raise DataValidationError(
+            [
+                Issue(
+                    "file not found", Location(file=source), fix="check the path of the units file."
+                )
+            ]
+        ) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataValidationError([Issue(
-            f"cannot read the file as CSV: {str(exc).strip()}", Location(file=source),
-            fix="save the units as CSV (UTF-8) with a header row.")]) from None
+        raise DataValidationError(
+            [
+                Issue(
+                    f"cannot read the file as CSV: {str(exc).strip()}",
+                    Location(file=source),
+                    fix="save the units as CSV (UTF-8) with a header row.",
+                )
+            ]
+        ) from None
     frame.attrs[_SOURCE] = source
     issues: list[Issue] = []
     if frame.empty:
-        issues.append(Issue("the file has no units", Location(file=source),
-                            fix="add one row per unit below the header."))
-    issues += [Issue("this column has no name", Location(file=source, row=1, column=str(c)),
-                     fix="give every column a name in the header row.")
-               for c in frame.columns if str(c).startswith("Unnamed:")]
+        issues.append(
+            Issue(
+                "the file has no units",
+                Location(file=source),
+                fix="add one row per unit below the header.",
+            )
+        )
+    issues += [
+        Issue(
+            "this column has no name",
+            Location(file=source, row=1, column=str(c)),
+            fix="give every column a name in the header row.",
+        )
+        for c in frame.columns
+        if str(c).startswith("Unnamed:")
+    ]
     names = [name.strip() for name in header]
-    issues += [Issue("this column name appears more than once",
-                     Location(file=source, row=1, column=name),
-                     fix="give every column a different name.")
-               for name in sorted({n for n in names if n and names.count(n) > 1})]
+    issues += [
+        Issue(
+            "this column name appears more than once",
+            Location(file=source, row=1, column=name),
+            fix="give every column a different name.",
+        )
+        for name in sorted({n for n in names if n and names.count(n) > 1})
+    ]
     if issues:
         raise DataValidationError(issues, header=f"{source}: {len(issues)} problem(s) found")
     if protocol is not None:
@@ -124,8 +151,9 @@ def check_units(protocol: Protocol, units: pd.DataFrame) -> None:
         raise DataValidationError(issues, header=f"{source}: {len(issues)} problem(s) found")
 
 
-def _row_issues(protocol: Protocol, frame: pd.DataFrame, source: str,
-                covs: tuple[str, ...]) -> list[Issue]:
+def _row_issues(
+    protocol: Protocol, frame: pd.DataFrame, source: str, covs: tuple[str, ...]
+) -> list[Issue]:
     d = protocol.design
     issues = _checks.id_issues(frame[protocol.units.id_column], protocol.units.id_column, source)
     issues += _checks.blank_issues(frame, d.block_columns, "block", source)
@@ -139,19 +167,29 @@ def _row_issues(protocol: Protocol, frame: pd.DataFrame, source: str,
     for column in d.block_columns:
         labelled &= ~_checks.blank(frame[column])
     rows = frame[labelled]
-    blocks = pd.Series(Units.from_frame(rows, id_column=protocol.units.id_column,
-                                        block_columns=d.block_columns).blocks,
-                       index=rows.index, dtype=object)
+    blocks = pd.Series(
+        Units.from_frame(
+            rows, id_column=protocol.units.id_column, block_columns=d.block_columns
+        ).blocks,
+        index=rows.index,
+        dtype=object,
+    )
     spread: list[Issue] = []
     if cluster:
         clusters = rows[cluster].astype(str).str.strip()
         spread = _checks.spread_issues(blocks, clusters, d.block_columns[0], source)
     ru = rows[cluster] if cluster else rows[protocol.units.id_column]
     if not spread and d.scheme in ("blocked", "blocked_cluster", "rerandomisation"):
-        issues += _checks.block_size_issues(blocks, ru, _ratios(protocol),
-                                            " / ".join(d.block_columns),
-                                            "clusters" if cluster else "units", source)
+        issues += _checks.block_size_issues(
+            blocks,
+            ru,
+            _ratios(protocol),
+            " / ".join(d.block_columns),
+            "clusters" if cluster else "units",
+            source,
+        )
     return issues + spread
+
 
 def declare(protocol: Protocol, units: pd.DataFrame) -> Scheme:
     """The protocol's scheme declared on ``units`` (checked), sorted by unit id.
@@ -172,17 +210,22 @@ def declare(protocol: Protocol, units: pd.DataFrame) -> Scheme:
         frame[column] = frame[column].astype(str).str.strip()
     frame = frame.sort_values(protocol.units.id_column, kind="stable").reset_index(drop=True)
     blocks = d.block_columns if d.scheme != "cluster" else ()
-    table = Units.from_frame(frame, id_column=protocol.units.id_column, block_columns=blocks,
-                             cluster_column=d.cluster_column,
-                             covariates=_covariate_columns(protocol))
+    table = Units.from_frame(
+        frame,
+        id_column=protocol.units.id_column,
+        block_columns=blocks,
+        cluster_column=d.cluster_column,
+        covariates=_covariate_columns(protocol),
+    )
     if d.scheme == "matched_pairs":
         return MatchedPairs(table)
     if d.scheme == "stepped_wedge" and d.stepped_wedge is not None:
         return SteppedWedge(table, steps=d.stepped_wedge.steps)
     if d.scheme == "rerandomisation" and d.rerandomisation is not None:
         rr = d.rerandomisation
-        return Rerandomisation(table, ratios=_ratios(protocol), acceptance=rr.acceptance,
-                               max_draws=rr.max_draws)
+        return Rerandomisation(
+            table, ratios=_ratios(protocol), acceptance=rr.acceptance, max_draws=rr.max_draws
+        )
     return SCHEMES[d.scheme](table, ratios=_ratios(protocol))
 
 
@@ -219,6 +262,6 @@ def allocate(protocol: Protocol, units: pd.DataFrame, *, seed: int | None = None
         arm_ids: tuple[str, ...] = tuple(a.id for a in protocol.arms if not a.control)
     else:
         arm_ids = tuple(a.id for a in protocol.arms)
-    return build_allocation(scheme, assignment, arm_ids=arm_ids, seed=seed,
-                            protocol_hash=protocol.content_hash())
-
+    return build_allocation(
+        scheme, assignment, arm_ids=arm_ids, seed=seed, protocol_hash=protocol.content_hash()
+    )

@@ -88,9 +88,13 @@ class Allocation:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per unit: ``unit_id, block, cluster, arm, probability`` (+ ``step``/``pair``)."""
-        data: dict[str, Any] = {"unit_id": self.unit_id, "block": self.block,
-                                "cluster": self.cluster, "arm": self.arm,
-                                "probability": self.probability}
+        data: dict[str, Any] = {
+            "unit_id": self.unit_id,
+            "block": self.block,
+            "cluster": self.cluster,
+            "arm": self.arm,
+            "probability": self.probability,
+        }
         if self.step is not None:
             data["step"] = self.step
         if self.pair is not None:
@@ -112,17 +116,20 @@ class Allocation:
         n = self.n_units
         empty = np.full(n, "", dtype=object)
         probs = {float(p): repr(float(p)) for p in np.unique(self.probability)}
-        columns = [self.unit_id, self.block if self.block is not None else empty,
-                   self.cluster if self.cluster is not None else empty, self.arm,
-                   [probs[float(p)] for p in self.probability]]
+        columns = [
+            self.unit_id,
+            self.block if self.block is not None else empty,
+            self.cluster if self.cluster is not None else empty,
+            self.arm,
+            [probs[float(p)] for p in self.probability],
+        ]
         columns += [v for v in (self.step, self.pair) if v is not None]
         writer.writerows(zip(*columns, strict=True))
         return buffer.getvalue()
 
     def summary(self) -> str:
         """A short text table: units per arm and the scheme."""
-        lines = [f"Allocation by scheme `{self.scheme}` (seed {self.seed}): "
-                 f"{self.n_units} units"]
+        lines = [f"Allocation by scheme `{self.scheme}` (seed {self.seed}): {self.n_units} units"]
         for label, count in self.counts().items():
             lines.append(f"  {label!s:<24} {count:>8}")
         return "\n".join(lines)
@@ -134,9 +141,14 @@ class Allocation:
         return f"<pre>{self.summary()}</pre>"
 
 
-def build_allocation(scheme: Scheme, assignment: NDArray[np.int64], *,
-                     arm_ids: tuple[str, ...], seed: int,
-                     protocol_hash: str | None = None) -> Allocation:
+def build_allocation(
+    scheme: Scheme,
+    assignment: NDArray[np.int64],
+    *,
+    arm_ids: tuple[str, ...],
+    seed: int,
+    protocol_hash: str | None = None,
+) -> Allocation:
     """Turn a scheme's draw into an :class:`Allocation`, sorted by unit id.
 
     For a stepped wedge, ``arm_ids`` holds the one intervention arm every cluster receives.
@@ -157,13 +169,23 @@ def build_allocation(scheme: Scheme, assignment: NDArray[np.int64], *,
         pair = _frozen(scheme.pairs()[order])
 
     def text(values: NDArray[Any] | None) -> Labels | None:
-        return None if values is None else _frozen(np.asarray(values).astype(str)[order]
-                                                   .astype(object))
+        return (
+            None
+            if values is None
+            else _frozen(np.asarray(values).astype(str)[order].astype(object))
+        )
 
     return Allocation(
-        unit_id=_frozen(ids[order].astype(object)), block=text(units.blocks),
-        cluster=text(units.clusters), arm=_frozen(arm[order]),
-        probability=_frozen(probs[order]), step=step, pair=pair, arms=arms,
-        scheme=scheme.name, parameters=MappingProxyType(dict(scheme.parameters())),
+        unit_id=_frozen(ids[order].astype(object)),
+        block=text(units.blocks),
+        cluster=text(units.clusters),
+        arm=_frozen(arm[order]),
+        probability=_frozen(probs[order]),
+        step=step,
+        pair=pair,
+        arms=arms,
+        scheme=scheme.name,
+        parameters=MappingProxyType(dict(scheme.parameters())),
         algorithm_version=f"{ALGORITHM_VERSION}/{SCHEMES_VERSION}",
-        provenance=Provenance(protocol_hash=protocol_hash, seed=seed))
+        provenance=Provenance(protocol_hash=protocol_hash, seed=seed),
+    )

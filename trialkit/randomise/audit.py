@@ -120,17 +120,26 @@ class AuditSample:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per drawn spend: ``spend_id, stratum, inclusion_probability``."""
-        return pd.DataFrame({"spend_id": list(self.spend_id), "stratum": list(self.stratum),
-                             "inclusion_probability": list(self.inclusion_probability)})
+        return pd.DataFrame(
+            {
+                "spend_id": list(self.spend_id),
+                "stratum": list(self.stratum),
+                "inclusion_probability": list(self.inclusion_probability),
+            }
+        )
 
     def summary(self) -> str:
         """A fixed-width table of the strata: spends, drawn, inclusion probability."""
         width = max([len("stratum"), *(len(s.label) for s in self.strata)])
         lines = [f"{'stratum':<{width}}  {'spends':>7}  {'drawn':>6}  {'probability':>11}"]
-        lines += [f"{s.label:<{width}}  {s.spends:>7}  {s.sampled:>6}  "
-                  f"{s.inclusion_probability:>11.4f}" for s in self.strata]
-        lines.append(f"{self.size} of {self.population} spends drawn in {len(self.strata)} "
-                     f"strata (seed {self.seed})")
+        lines += [
+            f"{s.label:<{width}}  {s.spends:>7}  {s.sampled:>6}  {s.inclusion_probability:>11.4f}"
+            for s in self.strata
+        ]
+        lines.append(
+            f"{self.size} of {self.population} spends drawn in {len(self.strata)} "
+            f"strata (seed {self.seed})"
+        )
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -153,7 +162,8 @@ def review_of(protocol: Protocol) -> SpendReview:
     if protocol.spending is None:
         raise TrialkitError(
             "the protocol declares no spend ledger, so there are no spends to audit. "
-            "Fix: add a `spending:` section to the protocol.")
+            "Fix: add a `spending:` section to the protocol."
+        )
     return protocol.spending.review
 
 
@@ -162,10 +172,18 @@ def _text(values: pd.Series) -> NDArray[np.object_]:
     return text.fillna(MISSING).replace("", MISSING).to_numpy(dtype=object)
 
 
-def _located(source: str, column: str, rows: NDArray[np.int64], values: pd.Series,
-             message: str, fix: str) -> list[Issue]:
-    return [Issue(message.format(value=v), Location(file=source, row=int(r), column=column),
-                  fix=fix, value=str(v)) for r, v in zip(rows[:20], values[:20], strict=True)]
+def _located(
+    source: str, column: str, rows: NDArray[np.int64], values: pd.Series, message: str, fix: str
+) -> list[Issue]:
+    return [
+        Issue(
+            message.format(value=v),
+            Location(file=source, row=int(r), column=column),
+            fix=fix,
+            value=str(v),
+        )
+        for r, v in zip(rows[:20], values[:20], strict=True)
+    ]
 
 
 def _columns(protocol: Protocol, by: tuple[AuditStratum, ...]) -> dict[str, str]:
@@ -173,8 +191,11 @@ def _columns(protocol: Protocol, by: tuple[AuditStratum, ...]) -> dict[str, str]
     assert spending is not None
     level = protocol.level(spending.level)
     columns = {"id": level.id_column if level is not None else "spend_id"}
-    names = {"amount": spending.columns.amount, "category": spending.columns.category,
-             "worker": spending.columns.worker}
+    names = {
+        "amount": spending.columns.amount,
+        "category": spending.columns.category,
+        "worker": spending.columns.worker,
+    }
     return columns | {s: names[s] for s in by}
 
 
@@ -184,27 +205,49 @@ def read_spends(protocol: Protocol, spends: pd.DataFrame, *, source: str) -> _Sp
     columns = _columns(protocol, review.strata)
     missing = [c for c in columns.values() if c not in spends.columns]
     if missing:
-        raise DataValidationError([Issue(
-            f"the spend ledger has no column {c!r}", Location(file=source, row=1, column=c),
-            fix="add the column, or name yours under `spending.columns` in the protocol.")
-            for c in missing])
+        raise DataValidationError(
+            [
+                Issue(
+                    f"the spend ledger has no column {c!r}",
+                    Location(file=source, row=1, column=c),
+                    fix="add the column, or name yours under `spending.columns` in the protocol.",
+                )
+                for c in missing
+            ]
+        )
     rows = np.arange(len(spends), dtype=np.int64) + 2
     ids = spends[columns["id"]].astype("string").str.strip()
     empty = (ids.isna() | (ids == "")).to_numpy()
-    issues = _located(source, columns["id"], rows[empty], ids[empty].fillna(""),
-                      "the spend id is empty", "give every spend its own id.")
+    issues = _located(
+        source,
+        columns["id"],
+        rows[empty],
+        ids[empty].fillna(""),
+        "the spend id is empty",
+        "give every spend its own id.",
+    )
     dup = (ids.duplicated(keep="first") & ~ids.isna()).to_numpy()
-    issues += _located(source, columns["id"], rows[dup], ids[dup],
-                       "spend id `{value}` appears more than once", "give every spend its "
-                       "own id.")
+    issues += _located(
+        source,
+        columns["id"],
+        rows[dup],
+        ids[dup],
+        "spend id `{value}` appears more than once",
+        "give every spend its own id.",
+    )
     band = None
     if "amount" in columns:
         raw = spends[columns["amount"]]
         amount = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
         bad = ~np.isfinite(amount)
-        issues += _located(source, columns["amount"], rows[bad], raw[bad],
-                           "`{value}` is not an amount of money", "write the amount as a "
-                           "number, e.g. 42.50, without the currency sign.")
+        issues += _located(
+            source,
+            columns["amount"],
+            rows[bad],
+            raw[bad],
+            "`{value}` is not an amount of money",
+            "write the amount as a number, e.g. 42.50, without the currency sign.",
+        )
         band = amount_band(amount, review.amount_bands)
     if issues:
         raise DataValidationError(issues, header=f"{source}: {len(issues)} problem(s) found")
@@ -215,8 +258,13 @@ def read_spends(protocol: Protocol, spends: pd.DataFrame, *, source: str) -> _Sp
     text += [c for c in (category, worker) if c is not None]
     order = np.argsort(text[0].astype(str), kind="stable")
     lines = ["\t".join(str(col[i]) for col in text) for i in order]
-    return _Spends(ids=text[0], band=band, category=category, worker=worker,
-                   fingerprint=sha256_text("\n".join([*columns.values(), *lines])))
+    return _Spends(
+        ids=text[0],
+        band=band,
+        category=category,
+        worker=worker,
+        fingerprint=sha256_text("\n".join([*columns.values(), *lines])),
+    )
 
 
 def _stratum_keys(view: _Spends, n: int) -> list[tuple[int, str, str]]:
@@ -226,8 +274,9 @@ def _stratum_keys(view: _Spends, n: int) -> list[tuple[int, str, str]]:
     return list(zip(band.tolist(), category.tolist(), worker.tolist(), strict=True))
 
 
-def _strata(keys: list[tuple[int, str, str]], review: SpendReview) -> list[
-        tuple[tuple[int, str, str], str, AuditStratumSize]]:
+def _strata(
+    keys: list[tuple[int, str, str]], review: SpendReview
+) -> list[tuple[tuple[int, str, str], str, AuditStratumSize]]:
     """Each distinct stratum key with its label (sizes filled in later)."""
     labels = band_labels(review.amount_bands)
     out = []
@@ -235,16 +284,25 @@ def _strata(keys: list[tuple[int, str, str]], review: SpendReview) -> list[
         band = labels[key[0]] if "amount" in review.strata else None
         category = key[1] if "category" in review.strata else None
         worker = key[2] if "worker" in review.strata else None
-        parts = [band or "", f"category={category}" if category is not None else "",
-                 f"worker={worker}" if worker is not None else ""]
+        parts = [
+            band or "",
+            f"category={category}" if category is not None else "",
+            f"worker={worker}" if worker is not None else "",
+        ]
         label = "; ".join(p for p in parts if p) or "all"
         out.append((key, label, AuditStratumSize(label, band, category, worker, 0, 0)))
     return out
 
 
-def draw_audit_sample(protocol: Protocol, spends: pd.DataFrame, *, seed: int | None = None,
-                      size: int | None = None, source: str = "spend ledger",
-                      ledger_sha256: str = "") -> AuditSample:
+def draw_audit_sample(
+    protocol: Protocol,
+    spends: pd.DataFrame,
+    *,
+    seed: int | None = None,
+    size: int | None = None,
+    source: str = "spend ledger",
+    ledger_sha256: str = "",
+) -> AuditSample:
     """Draw a stratified simple random sample of spends to review, without replacement.
 
     Parameters
@@ -283,12 +341,14 @@ def draw_audit_sample(protocol: Protocol, spends: pd.DataFrame, *, seed: int | N
         raise TrialkitError(
             "the protocol says every spend is reviewed (`spending.review.coverage: all`), "
             "so there is no audit sample to draw. Fix: set `spending.review.coverage: "
-            "sample` and `spending.review.sample_size`, and register the change.")
+            "sample` and `spending.review.sample_size`, and register the change."
+        )
     size = size if size is not None else review.sample_size
     if size is None or size < 1:
         raise TrialkitError(
             f"no audit sample size given (got {size}). Fix: pass --size, or set "
-            "`spending.review.sample_size` in the protocol.")
+            "`spending.review.sample_size` in the protocol."
+        )
     seed = protocol.seed if seed is None else seed
     view = read_spends(protocol, spends, source=source)
     n = len(view.ids)
@@ -301,22 +361,29 @@ def draw_audit_sample(protocol: Protocol, spends: pd.DataFrame, *, seed: int | N
     top &= "amount" in review.strata
     drawn = allocate_sizes(sizes, top, size=min(size, n), large_share=review.large_spend_share)
     chosen = _select(view.ids, code, drawn, seed)
-    sized = tuple(AuditStratumSize(s.label, s.amount_band, s.category, s.worker,
-                                   int(sizes[h]), int(drawn[h]))
-                  for h, (_, _, s) in enumerate(strata))
+    sized = tuple(
+        AuditStratumSize(s.label, s.amount_band, s.category, s.worker, int(sizes[h]), int(drawn[h]))
+        for h, (_, _, s) in enumerate(strata)
+    )
     order = chosen[np.argsort(view.ids[chosen].astype(str), kind="stable")]
     return AuditSample(
-        seed=seed, protocol_hash=protocol.content_hash(), ledger_sha256=ledger_sha256,
-        spends_sha256=view.fingerprint, strata_by=tuple(review.strata),
+        seed=seed,
+        protocol_hash=protocol.content_hash(),
+        ledger_sha256=ledger_sha256,
+        spends_sha256=view.fingerprint,
+        strata_by=tuple(review.strata),
         amount_bands=tuple(float(b) for b in review.amount_bands),
-        large_spend_share=float(review.large_spend_share), strata=sized,
+        large_spend_share=float(review.large_spend_share),
+        strata=sized,
         spend_id=tuple(str(i) for i in view.ids[order]),
         stratum=tuple(sized[c].label for c in code[order]),
-        inclusion_probability=tuple(int(drawn[c]) / int(sizes[c]) for c in code[order]))
+        inclusion_probability=tuple(int(drawn[c]) / int(sizes[c]) for c in code[order]),
+    )
 
 
-def _select(ids: NDArray[np.object_], code: NDArray[np.int64], drawn: NDArray[np.int64],
-            seed: int) -> NDArray[np.int64]:
+def _select(
+    ids: NDArray[np.object_], code: NDArray[np.int64], drawn: NDArray[np.int64], seed: int
+) -> NDArray[np.int64]:
     """Rows drawn: in each stratum the ``n_h`` spends with the smallest random keys.
 
     Keys come from the raw stream in spend-id order, so the draw does not depend on the
@@ -331,8 +398,14 @@ def _select(ids: NDArray[np.object_], code: NDArray[np.int64], drawn: NDArray[np
     return np.sort(order[rank < drawn[code[order]]])
 
 
-def check_spends(sample: AuditSample, protocol: Protocol, spends: pd.DataFrame, *,
-                 source: str, sample_source: str) -> None:
+def check_spends(
+    sample: AuditSample,
+    protocol: Protocol,
+    spends: pd.DataFrame,
+    *,
+    source: str,
+    sample_source: str,
+) -> None:
     """Refuse an audit sample drawn from another ledger than ``spends``.
 
     The check compares the spends' ids and stratum columns with those the sample was drawn
@@ -349,13 +422,21 @@ def check_spends(sample: AuditSample, protocol: Protocol, spends: pd.DataFrame, 
         return
     present = set(view.ids.astype(str).tolist())
     gone = [s for s in sample.spend_id if s not in present]
-    detail = (f"{len(gone)} drawn spend(s) are not in it (e.g. {', '.join(gone[:3])})"
-              if gone else f"it holds {len(view.ids)} spends, the sample was drawn from "
-              f"{sample.population}" if len(view.ids) != sample.population else
-              "an amount, category or worker of a spend differs")
-    raise DataValidationError([Issue(
-        f"the audit sample was drawn from another spend ledger than {source}: {detail}",
-        Location(file=sample_source),
-        fix="pass the spend ledger the sample was drawn from (only verdicts and losses may "
-            "change after the draw), or draw a sample from this ledger with `trialkit "
-            "audit-sample`.")])
+    detail = (
+        f"{len(gone)} drawn spend(s) are not in it (e.g. {', '.join(gone[:3])})"
+        if gone
+        else f"it holds {len(view.ids)} spends, the sample was drawn from {sample.population}"
+        if len(view.ids) != sample.population
+        else "an amount, category or worker of a spend differs"
+    )
+    raise DataValidationError(
+        [
+            Issue(
+                f"the audit sample was drawn from another spend ledger than {source}: {detail}",
+                Location(file=sample_source),
+                fix="pass the spend ledger the sample was drawn from (only verdicts and losses may "
+                "change after the draw), or draw a sample from this ledger with `trialkit "
+                "audit-sample`.",
+            )
+        ]
+    )

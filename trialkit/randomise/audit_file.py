@@ -39,8 +39,15 @@ def audit_metadata_path(path: PathLike) -> Path:
 
 def audit_csv_text(sample: AuditSample) -> str:
     """The audit sample's CSV: spreadsheet-safe cells, shortest round-trip probabilities."""
-    rows = [list(COLUMNS), *([i, s, repr(p)] for i, s, p in zip(
-        sample.spend_id, sample.stratum, sample.inclusion_probability, strict=True))]
+    rows = [
+        list(COLUMNS),
+        *(
+            [i, s, repr(p)]
+            for i, s, p in zip(
+                sample.spend_id, sample.stratum, sample.inclusion_probability, strict=True
+            )
+        ),
+    ]
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(neutralise_rows(rows))
     return buffer.getvalue()
@@ -48,16 +55,29 @@ def audit_csv_text(sample: AuditSample) -> str:
 
 def _metadata(sample: AuditSample, csv_path: Path, payload: bytes) -> dict[str, Any]:
     return {
-        "schema_version": SCHEMA_VERSION, "seed": sample.seed,
-        "protocol_hash": sample.protocol_hash, "ledger_sha256": sample.ledger_sha256,
-        "spends_sha256": sample.spends_sha256, "strata_by": list(sample.strata_by),
+        "schema_version": SCHEMA_VERSION,
+        "seed": sample.seed,
+        "protocol_hash": sample.protocol_hash,
+        "ledger_sha256": sample.ledger_sha256,
+        "spends_sha256": sample.spends_sha256,
+        "strata_by": list(sample.strata_by),
         "amount_bands": list(sample.amount_bands),
         "large_spend_share": sample.large_spend_share,
-        "algorithm_version": sample.algorithm_version, "csv_file": csv_path.name,
-        "csv_sha256": sha256_bytes(payload), "spreadsheet_escaping": ESCAPING,
-        "strata": [{"label": s.label, "amount_band": s.amount_band, "category": s.category,
-                    "worker": s.worker, "spends": s.spends, "sampled": s.sampled}
-                   for s in sample.strata],
+        "algorithm_version": sample.algorithm_version,
+        "csv_file": csv_path.name,
+        "csv_sha256": sha256_bytes(payload),
+        "spreadsheet_escaping": ESCAPING,
+        "strata": [
+            {
+                "label": s.label,
+                "amount_band": s.amount_band,
+                "category": s.category,
+                "worker": s.worker,
+                "spends": s.spends,
+                "sampled": s.sampled,
+            }
+            for s in sample.strata
+        ],
     }
 
 
@@ -96,19 +116,35 @@ def _load_meta(csv_path: Path) -> dict[str, Any]:
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise _fail("the audit sample's metadata file is missing", where,
-                    "keep the .json written beside the audit sample CSV.") from None
+        raise _fail(
+            "the audit sample's metadata file is missing",
+            where,
+            "keep the .json written beside the audit sample CSV.",
+        ) from None
     except (OSError, ValueError) as exc:
         raise _fail(f"cannot read the metadata: {exc}", where) from None
     if not isinstance(meta, dict):
         raise _fail("the metadata is not a JSON object", where)
     if meta.get("schema_version") != SCHEMA_VERSION:
-        raise _fail(f"schema_version {meta.get('schema_version')!r} is not "
-                    f"{SCHEMA_VERSION}, the one this trialkit reads", where,
-                    "read it with the trialkit release that wrote it, or draw the sample "
-                    "again with `trialkit audit-sample` and the same seed.")
-    need = ("seed", "protocol_hash", "ledger_sha256", "spends_sha256", "strata_by",
-            "amount_bands", "large_spend_share", "algorithm_version", "csv_sha256", "strata")
+        raise _fail(
+            f"schema_version {meta.get('schema_version')!r} is not "
+            f"{SCHEMA_VERSION}, the one this trialkit reads",
+            where,
+            "read it with the trialkit release that wrote it, or draw the sample "
+            "again with `trialkit audit-sample` and the same seed.",
+        )
+    need = (
+        "seed",
+        "protocol_hash",
+        "ledger_sha256",
+        "spends_sha256",
+        "strata_by",
+        "amount_bands",
+        "large_spend_share",
+        "algorithm_version",
+        "csv_sha256",
+        "strata",
+    )
     missing = [k for k in need if k not in meta]
     if missing:
         raise _fail(f"the metadata lacks {', '.join(missing)}", where)
@@ -117,10 +153,17 @@ def _load_meta(csv_path: Path) -> dict[str, Any]:
 
 def _strata(meta: dict[str, Any], where: Location) -> tuple[AuditStratumSize, ...]:
     try:
-        strata = tuple(AuditStratumSize(
-            label=str(s["label"]), amount_band=s["amount_band"], category=s["category"],
-            worker=s["worker"], spends=int(s["spends"]), sampled=int(s["sampled"]))
-            for s in meta["strata"])
+        strata = tuple(
+            AuditStratumSize(
+                label=str(s["label"]),
+                amount_band=s["amount_band"],
+                category=s["category"],
+                worker=s["worker"],
+                spends=int(s["spends"]),
+                sampled=int(s["sampled"]),
+            )
+            for s in meta["strata"]
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise _fail(f"a stratum in the metadata is malformed ({exc!r})", where) from None
     if any(not 0 < s.sampled <= s.spends for s in strata):
@@ -128,8 +171,9 @@ def _strata(meta: dict[str, Any], where: Location) -> tuple[AuditStratumSize, ..
     return strata
 
 
-def _row_issues(frame: pd.DataFrame, strata: dict[str, AuditStratumSize],
-                source: str) -> list[Issue]:
+def _row_issues(
+    frame: pd.DataFrame, strata: dict[str, AuditStratumSize], source: str
+) -> list[Issue]:
     issues: list[Issue] = []
     seen: set[str] = set()
     for i, (spend, stratum, prob) in enumerate(frame.itertuples(index=False, name=None)):
@@ -140,8 +184,14 @@ def _row_issues(frame: pd.DataFrame, strata: dict[str, AuditStratumSize],
         elif known is None:
             issues.append(Issue(f"`{stratum}` is not a stratum of this sample", where, fix=_FIX))
         elif prob != repr(known.inclusion_probability):
-            issues.append(Issue(f"inclusion probability `{prob}` is not {known.sampled}/"
-                                f"{known.spends} of stratum `{stratum}`", where, fix=_FIX))
+            issues.append(
+                Issue(
+                    f"inclusion probability `{prob}` is not {known.sampled}/"
+                    f"{known.spends} of stratum `{stratum}`",
+                    where,
+                    fix=_FIX,
+                )
+            )
         seen.add(spend)
         if len(issues) >= 20:
             break
@@ -160,31 +210,51 @@ def read_audit_sample(path: PathLike) -> AuditSample:
     csv_path = Path(path)
     source = str(csv_path)
     if not csv_path.is_file():
-        raise _fail("the audit sample file does not exist", Location(file=source),
-                    "check the path, or draw the sample with `trialkit audit-sample`.")
+        raise _fail(
+            "the audit sample file does not exist",
+            Location(file=source),
+            "check the path, or draw the sample with `trialkit audit-sample`.",
+        )
     meta = _load_meta(csv_path)
     if sha256_file(csv_path) != meta["csv_sha256"]:
-        raise _fail("the audit sample has changed since it was written (its sha256 differs "
-                    "from the metadata's)", Location(file=source))
+        raise _fail(
+            "the audit sample has changed since it was written (its sha256 differs "
+            "from the metadata's)",
+            Location(file=source),
+        )
     strata = _strata(meta, Location(file=str(audit_metadata_path(csv_path))))
     frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False).map(restore)
     if tuple(frame.columns) != COLUMNS:
-        raise _fail(f"columns are {list(frame.columns)}, expected {list(COLUMNS)}",
-                    Location(file=source, row=1))
+        raise _fail(
+            f"columns are {list(frame.columns)}, expected {list(COLUMNS)}",
+            Location(file=source, row=1),
+        )
     by_label = {s.label: s for s in strata}
     issues = _row_issues(frame, by_label, source)
     counts = frame["stratum"].value_counts()
-    issues += [Issue(f"stratum `{s.label}` has {int(counts.get(s.label, 0))} drawn spends, "
-                     f"the metadata says {s.sampled}", Location(file=source), fix=_FIX)
-               for s in strata if int(counts.get(s.label, 0)) != s.sampled]
+    issues += [
+        Issue(
+            f"stratum `{s.label}` has {int(counts.get(s.label, 0))} drawn spends, "
+            f"the metadata says {s.sampled}",
+            Location(file=source),
+            fix=_FIX,
+        )
+        for s in strata
+        if int(counts.get(s.label, 0)) != s.sampled
+    ]
     if issues:
         raise DataValidationError(issues, header=f"{source}: {len(issues)} problem(s) found")
     return AuditSample(
-        seed=int(meta["seed"]), protocol_hash=str(meta["protocol_hash"]),
-        ledger_sha256=str(meta["ledger_sha256"]), spends_sha256=str(meta["spends_sha256"]),
-        strata_by=tuple(meta["strata_by"]), amount_bands=tuple(map(float, meta["amount_bands"])),
-        large_spend_share=float(meta["large_spend_share"]), strata=strata,
-        spend_id=tuple(frame["spend_id"]), stratum=tuple(frame["stratum"]),
-        inclusion_probability=tuple(by_label[s].inclusion_probability
-                                    for s in frame["stratum"]),
-        algorithm_version=str(meta["algorithm_version"]))
+        seed=int(meta["seed"]),
+        protocol_hash=str(meta["protocol_hash"]),
+        ledger_sha256=str(meta["ledger_sha256"]),
+        spends_sha256=str(meta["spends_sha256"]),
+        strata_by=tuple(meta["strata_by"]),
+        amount_bands=tuple(map(float, meta["amount_bands"])),
+        large_spend_share=float(meta["large_spend_share"]),
+        strata=strata,
+        spend_id=tuple(frame["spend_id"]),
+        stratum=tuple(frame["stratum"]),
+        inclusion_probability=tuple(by_label[s].inclusion_probability for s in frame["stratum"]),
+        algorithm_version=str(meta["algorithm_version"]),
+    )

@@ -26,8 +26,18 @@ from trialkit.randomise.units import FloatArray, IntArray
 CovariateKind = Literal["continuous", "binary"]
 
 #: Columns of :attr:`Balance.table`, one row per covariate × arm.
-BALANCE_COLUMNS = ("covariate", "kind", "arm", "n", "mean", "sd", "control_arm",
-                   "std_diff", "measure", "wwc_verdict")
+BALANCE_COLUMNS = (
+    "covariate",
+    "kind",
+    "arm",
+    "n",
+    "mean",
+    "sd",
+    "control_arm",
+    "std_diff",
+    "measure",
+    "wwc_verdict",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +74,14 @@ class Balance:
         return self.table.copy()
 
 
-def balance_test(scheme: Scheme, assignment: IntArray, covariates: FloatArray, *,
-                 draws: int = 1000, seed: int = 0) -> BalanceTest:
+def balance_test(
+    scheme: Scheme,
+    assignment: IntArray,
+    covariates: FloatArray,
+    *,
+    draws: int = 1000,
+    seed: int = 0,
+) -> BalanceTest:
     """Compare the actual ``M`` with ``M`` over ``draws`` assignments redrawn from ``scheme``.
 
     ``assignment`` and ``covariates`` follow the order of ``scheme.units``.
@@ -75,19 +91,33 @@ def balance_test(scheme: Scheme, assignment: IntArray, covariates: FloatArray, *
     exceed = 0
     for batch in scheme.draw_many(RawStream(seed), draws):
         exceed += int((mahalanobis(z, batch, scheme.n_arms) >= observed - 1e-9).sum())
-    return BalanceTest(statistic=observed, p_value=(1 + exceed) / (1 + draws), draws=draws,
-                       scheme=scheme.name)
+    return BalanceTest(
+        statistic=observed, p_value=(1 + exceed) / (1 + draws), draws=draws, scheme=scheme.name
+    )
 
 
-def _omnibus(scheme: Scheme, allocation: Allocation, values: pd.DataFrame, group: pd.Series,
-             levels: Sequence[str], *, draws: int, seed: int) -> BalanceTest | None:
+def _omnibus(
+    scheme: Scheme,
+    allocation: Allocation,
+    values: pd.DataFrame,
+    group: pd.Series,
+    levels: Sequence[str],
+    *,
+    draws: int,
+    seed: int,
+) -> BalanceTest | None:
     """The omnibus test on the covariates every unit has, in the scheme's unit order."""
     ids = np.asarray(scheme.units.ids).astype(str)
     order = np.argsort(ids, kind="stable")
     if list(ids[order]) != list(allocation.unit_id):
-        raise DataValidationError([Issue(
-            "the scheme was declared on other units than the allocation holds",
-            fix="declare the scheme on the units that were randomised (randomise.declare).")])
+        raise DataValidationError(
+            [
+                Issue(
+                    "the scheme was declared on other units than the allocation holds",
+                    fix="declare the scheme on the units that were randomised (randomise.declare).",
+                )
+            ]
+        )
     x = values.apply(pd.to_numeric, errors="coerce").to_numpy(float)
     x = x[:, np.isfinite(x).all(axis=0)]
     if x.shape[1] == 0:
@@ -104,8 +134,14 @@ def _kind(values: pd.Series) -> CovariateKind:
     return "binary" if set(values.dropna().unique()) <= {0, 1} else "continuous"
 
 
-def covariate_rows(name: str, kind: CovariateKind, values: pd.Series, group: pd.Series,
-                   levels: Sequence[str], control: str) -> list[dict[str, object]]:
+def covariate_rows(
+    name: str,
+    kind: CovariateKind,
+    values: pd.Series,
+    group: pd.Series,
+    levels: Sequence[str],
+    control: str,
+) -> list[dict[str, object]]:
     """One row per arm: n, mean, SD, and against ``control`` the standardised difference
     (Hedges' g, or the Cox index for a binary covariate) with the WWC verdict.
 
@@ -119,20 +155,37 @@ def covariate_rows(name: str, kind: CovariateKind, values: pd.Series, group: pd.
         diff = np.nan
         if level != control:
             diff = cox_index(x, reference) if kind == "binary" else hedges_g(x, reference)
-        rows.append({"covariate": name, "kind": kind, "arm": level, "n": int(x.size),
-                     "mean": float(x.mean()) if x.size else np.nan,
-                     "sd": float(x.std(ddof=1)) if x.size > 1 else np.nan,
-                     "control_arm": control, "std_diff": diff,
-                     "measure": None if level == control else
-                     ("cox_index" if kind == "binary" else "hedges_g"),
-                     "wwc_verdict": None if np.isnan(diff) else wwc_verdict(float(diff))})
+        rows.append(
+            {
+                "covariate": name,
+                "kind": kind,
+                "arm": level,
+                "n": int(x.size),
+                "mean": float(x.mean()) if x.size else np.nan,
+                "sd": float(x.std(ddof=1)) if x.size > 1 else np.nan,
+                "control_arm": control,
+                "std_diff": diff,
+                "measure": None
+                if level == control
+                else ("cox_index" if kind == "binary" else "hedges_g"),
+                "wwc_verdict": None if np.isnan(diff) else wwc_verdict(float(diff)),
+            }
+        )
     return rows
 
 
-def balance(allocation: Allocation, units: pd.DataFrame, *, covariates: Sequence[str],
-            id_column: str, kinds: Mapping[str, CovariateKind] | None = None,
-            control: str | None = None, scheme: Scheme | None = None, draws: int = 1000,
-            seed: int = 0) -> Balance:
+def balance(
+    allocation: Allocation,
+    units: pd.DataFrame,
+    *,
+    covariates: Sequence[str],
+    id_column: str,
+    kinds: Mapping[str, CovariateKind] | None = None,
+    control: str | None = None,
+    scheme: Scheme | None = None,
+    draws: int = 1000,
+    seed: int = 0,
+) -> Balance:
     """Balance of ``covariates`` across the arms of ``allocation``.
 
     Parameters
@@ -167,9 +220,15 @@ def balance(allocation: Allocation, units: pd.DataFrame, *, covariates: Sequence
     frame = frame.set_index(id_column).reindex(pd.Index(allocation.unit_id, dtype=object))
     absent = frame.index[frame[list(covariates)].isna().all(axis=1)]
     if len(absent) == len(frame):
-        raise DataValidationError([Issue("no allocated unit has covariate values",
-                                         Location(column=id_column),
-                                         fix="pass the units table that was randomised.")])
+        raise DataValidationError(
+            [
+                Issue(
+                    "no allocated unit has covariate values",
+                    Location(column=id_column),
+                    fix="pass the units table that was randomised.",
+                )
+            ]
+        )
     if allocation.step is not None:
         group = pd.Series([f"step {s}" for s in allocation.step], index=frame.index)
     else:
@@ -183,6 +242,11 @@ def balance(allocation: Allocation, units: pd.DataFrame, *, covariates: Sequence
         ok = values.notna()
         rows += covariate_rows(name, kind, values[ok], group[ok], levels, ref)
     table = pd.DataFrame(rows, columns=list(BALANCE_COLUMNS))
-    test = None if scheme is None else _omnibus(scheme, allocation, frame[list(covariates)],
-                                                group, levels, draws=draws, seed=seed)
+    test = (
+        None
+        if scheme is None
+        else _omnibus(
+            scheme, allocation, frame[list(covariates)], group, levels, draws=draws, seed=seed
+        )
+    )
     return Balance(table=table, test=test)

@@ -30,8 +30,9 @@ def metadata_path(path: PathLike) -> Path:
     return Path(path).with_suffix(".json")
 
 
-def check_allocation_paths(path: PathLike, *, inputs: Sequence[PathLike] = (),
-                           force: bool = False) -> None:
+def check_allocation_paths(
+    path: PathLike, *, inputs: Sequence[PathLike] = (), force: bool = False
+) -> None:
     """Refuse, before any work, an allocation path that would lose a file.
 
     The metadata goes beside the CSV under the same name with ``.json``
@@ -51,7 +52,8 @@ def check_allocation_paths(path: PathLike, *, inputs: Sequence[PathLike] = (),
         raise TrialkitError(
             f"{csv_path}: an allocation named .json would be overwritten by its own metadata "
             f"(written beside it as {meta_path.name}). Fix: name the allocation .csv, e.g. "
-            f"--out {csv_path.with_suffix('.csv')}.")
+            f"--out {csv_path.with_suffix('.csv')}."
+        )
     for out, what in ((csv_path, "allocation"), (meta_path, "allocation metadata")):
         check_destination(out, inputs=inputs, what=what)
         ensure_absent(out, force=force, what=what)
@@ -91,12 +93,18 @@ def write_allocation(allocation: Allocation, path: PathLike, *, force: bool = Fa
     payload = neutralise_csv(allocation.to_csv_text()).encode("utf-8")
     prov = allocation.provenance
     meta: dict[str, Any] = {
-        "protocol_hash": prov.protocol_hash, "seed": prov.seed, "scheme": allocation.scheme,
-        "parameters": dict(allocation.parameters), "arms": list(allocation.arms),
+        "protocol_hash": prov.protocol_hash,
+        "seed": prov.seed,
+        "scheme": allocation.scheme,
+        "parameters": dict(allocation.parameters),
+        "arms": list(allocation.arms),
         "algorithm_version": allocation.algorithm_version,
-        "trialkit_version": prov.trialkit_version, "csv_sha256": sha256_bytes(payload),
-        "created_utc": prov.created_utc, "n_units": allocation.n_units,
-        "versions": dict(prov.versions), "csv_file": csv_path.name,
+        "trialkit_version": prov.trialkit_version,
+        "csv_sha256": sha256_bytes(payload),
+        "created_utc": prov.created_utc,
+        "n_units": allocation.n_units,
+        "versions": dict(prov.versions),
+        "csv_file": csv_path.name,
         "spreadsheet_escaping": ESCAPING,
     }
     replacing = csv_path.exists()
@@ -109,8 +117,11 @@ def write_allocation(allocation: Allocation, path: PathLike, *, force: bool = Fa
     except OSError as exc:
         if not replacing:  # a new CSV without its metadata is never read: leave nothing
             csv_path.unlink(missing_ok=True)
-        state = ("the allocation no longer matches its old metadata, which read_allocation "
-                 "refuses" if replacing else "the allocation CSV was removed again")
+        state = (
+            "the allocation no longer matches its old metadata, which read_allocation refuses"
+            if replacing
+            else "the allocation CSV was removed again"
+        )
         raise write_failed(exc, meta_path, what="allocation metadata", state=state) from None
     return csv_path
 
@@ -121,19 +132,38 @@ def _load_meta(csv_path: Path) -> dict[str, Any]:
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DataValidationError([Issue(
-            "the allocation's metadata file is missing", where,
-            fix="keep the .json written beside the allocation CSV; re-randomise only if the "
-                "allocation was never used.")]) from None
+        raise DataValidationError(
+            [
+                Issue(
+                    "the allocation's metadata file is missing",
+                    where,
+                    fix="keep the .json written beside the allocation CSV; re-randomise only "
+                    "if the allocation was never used.",
+                )
+            ]
+        ) from None
     except (OSError, ValueError) as exc:
-        raise DataValidationError([Issue(f"cannot read the metadata: {exc}", where,
-                                         fix="restore the file written by trialkit.")]) from None
+        raise DataValidationError(
+            [
+                Issue(
+                    f"cannot read the metadata: {exc}",
+                    where,
+                    fix="restore the file written by trialkit.",
+                )
+            ]
+        ) from None
     need = ("scheme", "arms", "csv_sha256", "seed", "parameters", "algorithm_version")
     missing = [k for k in need if k not in meta]
     if missing or meta.get("scheme") not in get_args(SchemeName):
-        raise DataValidationError([Issue(
-            f"the metadata lacks {', '.join(missing) or 'a known scheme'}", where,
-            fix="restore the metadata file written by trialkit.")])
+        raise DataValidationError(
+            [
+                Issue(
+                    f"the metadata lacks {', '.join(missing) or 'a known scheme'}",
+                    where,
+                    fix="restore the metadata file written by trialkit.",
+                )
+            ]
+        )
     return dict(meta)
 
 
@@ -143,17 +173,28 @@ def _row_issues(frame: pd.DataFrame, meta: dict[str, Any], source: str) -> list[
 
     def flag(mask: Any, column: str, message: str, fix: str) -> None:
         for r, value in zip(row[mask][:20], frame[column].to_numpy()[mask][:20], strict=True):
-            issues.append(Issue(message.format(value=value), Location(file=source, row=int(r),
-                                column=column), fix=fix, value=str(value)))
+            issues.append(
+                Issue(
+                    message.format(value=value),
+                    Location(file=source, row=int(r), column=column),
+                    fix=fix,
+                    value=str(value),
+                )
+            )
 
     ids = frame["unit_id"]
     flag((ids == "").to_numpy(), "unit_id", "unit id is empty", "restore the original file.")
-    flag(ids.duplicated().to_numpy(), "unit_id", "unit id `{value}` appears more than once",
-         "restore the original file.")
+    flag(
+        ids.duplicated().to_numpy(),
+        "unit_id",
+        "unit id `{value}` appears more than once",
+        "restore the original file.",
+    )
     prob = pd.to_numeric(frame["probability"], errors="coerce").to_numpy()
     bad = ~((prob > 0) & (prob <= 1))
-    flag(bad, "probability", "`{value}` is not a probability in (0, 1]",
-         "restore the original file.")
+    flag(
+        bad, "probability", "`{value}` is not a probability in (0, 1]", "restore the original file."
+    )
     if meta["scheme"] == "stepped_wedge":
         steps = pd.to_numeric(frame["step"], errors="coerce").to_numpy()
         ok = np.isin(steps, np.arange(1, len(meta["arms"]) + 1))
@@ -161,9 +202,13 @@ def _row_issues(frame: pd.DataFrame, meta: dict[str, Any], source: str) -> list[
     else:
         arms = [str(a) for a in meta["arms"]]
         for label in dict.fromkeys(frame["arm"][~frame["arm"].isin(arms)]):
-            flag((frame["arm"] == label).to_numpy(), "arm",
-                 f"`{{value}}` is not an arm of this allocation (its arms: {', '.join(arms)})."
-                 f"{did_you_mean(str(label), arms)}", "restore the original file.")
+            flag(
+                (frame["arm"] == label).to_numpy(),
+                "arm",
+                f"`{{value}}` is not an arm of this allocation (its arms: {', '.join(arms)})."
+                f"{did_you_mean(str(label), arms)}",
+                "restore the original file.",
+            )
     return issues
 
 
@@ -182,23 +227,39 @@ def read_allocation(path: PathLike) -> Allocation:
     try:
         digest = sha256_file(csv_path)
     except FileNotFoundError:
-        raise DataValidationError([Issue("file not found", Location(file=source),
-                                         fix="check the path.")]) from None
+        raise DataValidationError(
+            [Issue("file not found", Location(file=source), fix="check the path.")]
+        ) from None
     if digest != meta["csv_sha256"]:
-        raise DataValidationError([Issue(
-            "the allocation has changed since it was written (its sha256 differs from the "
-            "metadata's)", Location(file=source),
-            fix="restore the original allocation; never edit an allocation by hand.")])
+        raise DataValidationError(
+            [
+                Issue(
+                    "the allocation has changed since it was written (its sha256 differs from the "
+                    "metadata's)",
+                    Location(file=source),
+                    fix="restore the original allocation; never edit an allocation by hand.",
+                )
+            ]
+        )
     frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
     if meta.get("spreadsheet_escaping") == ESCAPING:  # absent in files written before it
         frame = frame.map(restore)
     extra = [c for c in ("step", "pair") if c in frame.columns]
-    expected = [*COLUMNS, *(["step"] if meta["scheme"] == "stepped_wedge" else []),
-                *(["pair"] if meta["scheme"] == "matched_pairs" else [])]
+    expected = [
+        *COLUMNS,
+        *(["step"] if meta["scheme"] == "stepped_wedge" else []),
+        *(["pair"] if meta["scheme"] == "matched_pairs" else []),
+    ]
     if list(frame.columns) != expected:
-        raise DataValidationError([Issue(
-            f"columns are {list(frame.columns)}, expected {expected}", Location(file=source,
-            row=1), fix="restore the original allocation.")])
+        raise DataValidationError(
+            [
+                Issue(
+                    f"columns are {list(frame.columns)}, expected {expected}",
+                    Location(file=source, row=1),
+                    fix="restore the original allocation.",
+                )
+            ]
+        )
     issues = _row_issues(frame, meta, source)
     if issues:
         raise DataValidationError(issues, header=f"{source}: {len(issues)} problem(s) found")
@@ -207,16 +268,24 @@ def read_allocation(path: PathLike) -> Allocation:
         values = frame[column].to_numpy(dtype=object)
         return None if (values == "").all() else values
 
-    prov = Provenance(protocol_hash=meta.get("protocol_hash"), seed=meta["seed"],
-                      trialkit_version=meta.get("trialkit_version", "unknown"),
-                      created_utc=meta.get("created_utc", ""),
-                      versions=tuple(sorted(meta.get("versions", {}).items())))
+    prov = Provenance(
+        protocol_hash=meta.get("protocol_hash"),
+        seed=meta["seed"],
+        trialkit_version=meta.get("trialkit_version", "unknown"),
+        created_utc=meta.get("created_utc", ""),
+        versions=tuple(sorted(meta.get("versions", {}).items())),
+    )
     return Allocation(
-        unit_id=frame["unit_id"].to_numpy(dtype=object), block=labels("block"),
-        cluster=labels("cluster"), arm=frame["arm"].to_numpy(dtype=object),
+        unit_id=frame["unit_id"].to_numpy(dtype=object),
+        block=labels("block"),
+        cluster=labels("cluster"),
+        arm=frame["arm"].to_numpy(dtype=object),
         probability=frame["probability"].to_numpy(dtype=np.float64),
         step=frame["step"].to_numpy(dtype=np.int64) if "step" in extra else None,
         pair=frame["pair"].to_numpy(dtype=np.int64) if "pair" in extra else None,
-        arms=tuple(meta["arms"]), scheme=meta["scheme"],
+        arms=tuple(meta["arms"]),
+        scheme=meta["scheme"],
         parameters=MappingProxyType(dict(meta["parameters"])),
-        algorithm_version=meta["algorithm_version"], provenance=prov)
+        algorithm_version=meta["algorithm_version"],
+        provenance=prov,
+    )

@@ -221,8 +221,7 @@ def _cluster_layout(units: Units, clusters: NDArray[Any], *, use_blocks: bool) -
     if coded is None:
         coded = _checked_cluster_blocks(units, cluster, cluster_labels, use_blocks=use_blocks)
     cluster_block, block_labels = coded
-    position = _canonical(cluster_block, np.arange(n_clusters, dtype=np.int64),
-                          len(block_labels))
+    position = _canonical(cluster_block, np.arange(n_clusters, dtype=np.int64), len(block_labels))
     ru_block = np.empty(n_clusters, dtype=np.int64)
     ru_block[position] = cluster_block
     return Layout(
@@ -230,8 +229,9 @@ def _cluster_layout(units: Units, clusters: NDArray[Any], *, use_blocks: bool) -
     )
 
 
-def _cluster_blocks(units: Units, cluster: IntArray,
-                    n_clusters: int) -> tuple[IntArray, tuple[str, ...]] | None:
+def _cluster_blocks(
+    units: Units, cluster: IntArray, n_clusters: int
+) -> tuple[IntArray, tuple[str, ...]] | None:
     """Block code of each cluster, coding one block label per cluster rather than per unit.
 
     ``None`` when a cluster's units differ in block label or one is missing: then
@@ -249,8 +249,9 @@ def _cluster_blocks(units: Units, cluster: IntArray,
     return code, tuple(str(x) for x in labels)
 
 
-def _checked_cluster_blocks(units: Units, cluster: IntArray, cluster_labels: NDArray[Any], *,
-                            use_blocks: bool) -> tuple[IntArray, tuple[str, ...]]:
+def _checked_cluster_blocks(
+    units: Units, cluster: IntArray, cluster_labels: NDArray[Any], *, use_blocks: bool
+) -> tuple[IntArray, tuple[str, ...]]:
     block, block_labels = _blocks(units, use_blocks=use_blocks)
     cluster_block = np.zeros(len(cluster_labels), dtype=np.int64)
     if use_blocks:

@@ -17,8 +17,12 @@ from trialkit.register.timing import VALIDATING_ACTIONS, ChangeKind, change_kind
 if TYPE_CHECKING:
     from trialkit.register.deviations import MAJOR_FIELDS, Deviation, compare, severity
 
-_getattr = lazy_getattr(__name__, dict.fromkeys(
-    ("MAJOR_FIELDS", "Deviation", "compare", "severity"), "trialkit.register.deviations"))
+_getattr = lazy_getattr(
+    __name__,
+    dict.fromkeys(
+        ("MAJOR_FIELDS", "Deviation", "compare", "severity"), "trialkit.register.deviations"
+    ),
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -37,18 +37,27 @@ class Anchor:
         """Why the ledger does not hold the anchored head, or ``None`` when it does."""
         if self.seq is not None:
             return None
-        lost = (f"ends at entry {self.count}: entries after it were dropped"
-                if self.count else "is empty: every entry was dropped")
-        return (f"the anchored head {self.head[:16]}… is in no entry of the ledger, which "
-                f"{lost}, or the chain was rewritten.")
+        lost = (
+            f"ends at entry {self.count}: entries after it were dropped"
+            if self.count
+            else "is empty: every entry was dropped"
+        )
+        return (
+            f"the anchored head {self.head[:16]}… is in no entry of the ledger, which "
+            f"{lost}, or the chain was rewritten."
+        )
 
     def describe(self) -> str:
         """Where the anchor is, and what it leaves uncovered."""
         if self.seq is None:
             return self.problem() or ""
         after = self.count - self.seq
-        later = (f"; the {after} entries after it were written after the anchor, which does "
-                 "not cover them" if after else "; nothing was written after it")
+        later = (
+            f"; the {after} entries after it were written after the anchor, which does "
+            "not cover them"
+            if after
+            else "; nothing was written after it"
+        )
         return f"the anchored head is entry {self.seq} of {self.count}{later}"
 
 
@@ -64,6 +73,7 @@ def anchor_at(entries: Sequence[LedgerEntry], head: str) -> Anchor:
     if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
         raise RegistrationError(
             f"--head {head!r}: not a head hash (64 hexadecimal characters). Fix: give "
-            "`trialkit verify --head` the hash that `trialkit verify` printed after `head`.")
+            "`trialkit verify --head` the hash that `trialkit verify` printed after `head`."
+        )
     seq = next((e.seq for e in entries if e.hash == value), None)
     return Anchor(head=value, seq=seq, count=len(entries))

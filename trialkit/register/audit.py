@@ -102,15 +102,19 @@ class LedgerCheck:
         """What this check could not detect, given what it was given (key, anchor)."""
         gaps = []
         if self.anchor is None:
-            gaps.append("without an anchored head (--head), a ledger cut to zero bytes or "
-                        "stripped of its last entries, or rewritten from scratch, cannot be "
-                        "told from an honest one")
+            gaps.append(
+                "without an anchored head (--head), a ledger cut to zero bytes or "
+                "stripped of its last entries, or rewritten from scratch, cannot be "
+                "told from an honest one"
+            )
         elif self.anchor.seq is not None and self.anchor.seq < self.count:
             gaps.append("entries after the anchored head could be dropped or replaced unseen")
         if not self.key:
-            gaps.append("without a public key (--public-key), an appended forged entry (any "
-                        "actor, time, reason) or a whole chain rewritten with fresh hashes "
-                        "after editing files verifies as intact")
+            gaps.append(
+                "without a public key (--public-key), an appended forged entry (any "
+                "actor, time, reason) or a whole chain rewritten with fresh hashes "
+                "after editing files verifies as intact"
+            )
         return tuple(gaps)
 
 
@@ -148,8 +152,7 @@ def _file_problems(ledger: Path, entries: Sequence[LedgerEntry]) -> list[str]:
     return problems
 
 
-def audit(ledger: Path, *, public_key: Path | None = None, head: str | None = None
-          ) -> LedgerCheck:
+def audit(ledger: Path, *, public_key: Path | None = None, head: str | None = None) -> LedgerCheck:
     """Check the chain and every file it references, telling a crash from tampering.
 
     A file referenced by several entries is checked against its latest recorded hash; a
@@ -184,13 +187,18 @@ def audit(ledger: Path, *, public_key: Path | None = None, head: str | None = No
         public = load_public(public_key)
         key = fingerprint(public)
         signatures = tuple(signature_problems(entries, public))
-    return LedgerCheck(ledger=ledger, count=len(entries),
-                       head=entries[-1].hash if entries else GENESIS,
-                       problems=tuple(problems), torn=raw.torn,
-                       findings=history_findings(entries),
-                       signed=sum(1 for e in entries if e.signature), key=key,
-                       signatures=signatures,
-                       anchor=anchor_at(entries, head) if head is not None else None)
+    return LedgerCheck(
+        ledger=ledger,
+        count=len(entries),
+        head=entries[-1].hash if entries else GENESIS,
+        problems=tuple(problems),
+        torn=raw.torn,
+        findings=history_findings(entries),
+        signed=sum(1 for e in entries if e.signature),
+        key=key,
+        signatures=signatures,
+        anchor=anchor_at(entries, head) if head is not None else None,
+    )
 
 
 def verify(ledger: Path) -> list[str]:
@@ -253,8 +261,11 @@ def repair(ledger: Path, *, actor: str | None = None) -> Repair | None:
         if torn is None:
             return None
         truncate(fd, torn.offset)
-        reason = (f"removed an incomplete last line left by an interrupted write: line "
-                  f"{torn.line}, {len(torn.data)} bytes, sha256 {torn.sha256}")
-        entry = append_locked(fd, ledger, entries, "repair", files={}, reason=reason,
-                              actor=actor, key=key)
+        reason = (
+            f"removed an incomplete last line left by an interrupted write: line "
+            f"{torn.line}, {len(torn.data)} bytes, sha256 {torn.sha256}"
+        )
+        entry = append_locked(
+            fd, ledger, entries, "repair", files={}, reason=reason, actor=actor, key=key
+        )
     return Repair(removed=torn, entry=entry)

@@ -54,7 +54,7 @@ def _entry(entry: ExportEntry) -> list[str]:
     f = entry.field
     lines = [f"### {f.label}{_required(entry)}", ""]
     if entry.missing:
-        where = (f"protocol key `{f.source}`" if f.source else "not in the protocol schema")
+        where = f"protocol key `{f.source}`" if f.source else "not in the protocol schema"
         lines.append(f"**Missing** ({where}).")
     else:
         lines += [*_lines(entry.value), "", f"_From `{f.source}`._"]
@@ -69,15 +69,20 @@ def render_markdown(export: RegistryExport) -> str:
     missing = export.missing
     required = [e.field.label for e in missing if e.field.required]
     lines = [
-        f"# {export.form.name}: fields from the registered protocol", "",
+        f"# {export.form.name}: fields from the registered protocol",
+        "",
         f"Protocol `{reg['protocol_id']}` version {reg['protocol_version']}, sha256 "
         f"`{reg['protocol_hash']}`, registered {reg['registered_utc']} "
-        f"(trialkit {reg['trialkit_version']}).", "",
-        f"> Field list: {export.form.caveat}", "",
+        f"(trialkit {reg['trialkit_version']}).",
+        "",
+        f"> Field list: {export.form.caveat}",
+        "",
         f"{len(export.entries) - len(missing)} of {len(export.entries)} fields filled from "
         f"the protocol. Missing ({len(missing)}): "
-        + (", ".join(e.field.label for e in missing) or "none") + "."
-        + (f" Required and missing: {', '.join(required)}." if required else ""), "",
+        + (", ".join(e.field.label for e in missing) or "none")
+        + "."
+        + (f" Required and missing: {', '.join(required)}." if required else ""),
+        "",
     ]
     section = None
     for entry in export.entries:

@@ -56,10 +56,15 @@ class ExportEntry:
     def to_dict(self) -> dict[str, Any]:
         """The entry as JSON: section, label, required, value, source, missing, note."""
         f = self.field
-        return {"section": f.section, "label": f.label, "required": f.required,
-                "value": None if self.missing else self.value,
-                "source": f.source or None, "missing": self.missing,
-                "note": f.note or None}
+        return {
+            "section": f.section,
+            "label": f.label,
+            "required": f.required,
+            "value": None if self.missing else self.value,
+            "source": f.source or None,
+            "missing": self.missing,
+            "note": f.note or None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +82,22 @@ class RegistryExport:
 
     def to_json(self) -> str:
         """The export as indented JSON text."""
-        return json.dumps({
-            "schema_version": SCHEMA_VERSION, "registry": self.form.key,
-            "registry_name": self.form.name, "field_list": self.form.caveat,
-            "registration": self.registration,
-            "fields": [e.to_dict() for e in self.entries],
-            "missing": [e.field.label for e in self.missing],
-        }, indent=2, ensure_ascii=False) + "\n"
+        return (
+            json.dumps(
+                {
+                    "schema_version": SCHEMA_VERSION,
+                    "registry": self.form.key,
+                    "registry_name": self.form.name,
+                    "field_list": self.form.caveat,
+                    "registration": self.registration,
+                    "fields": [e.to_dict() for e in self.entries],
+                    "missing": [e.field.label for e in self.missing],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
 
     def to_markdown(self) -> str:
         """The export as Markdown: the registration, the caveat, then field by field."""
@@ -100,8 +114,9 @@ def export(registry: Registry, facts: Facts) -> RegistryExport:
     ('Trial title', 'identity.title', True)
     """
     form = FORMS[registry]
-    entries = tuple(ExportEntry(f, None if f.get is None else jsonable(f.get(facts)))
-                    for f in form.fields)
+    entries = tuple(
+        ExportEntry(f, None if f.get is None else jsonable(f.get(facts))) for f in form.fields
+    )
     return RegistryExport(form, jsonable(registration_facts(facts)), entries)
 
 
@@ -111,7 +126,8 @@ def check_registries(names: Sequence[str]) -> tuple[Registry, ...]:
         if name not in FORMS:
             raise TrialkitError(
                 f"--export {name}: no such registry. Fix: give one of "
-                f"{options(Registry)} to --export (repeat it for several).")
+                f"{options(Registry)} to --export (repeat it for several)."
+            )
     return tuple(dict.fromkeys(names))  # type: ignore[arg-type]
 
 
@@ -127,9 +143,13 @@ def write_exports(facts: Facts, registries: Sequence[Registry]) -> list[Path]:
     done = [export(registry, facts) for registry in registries]
     paths = [(folder / f"{e.form.key}.json", folder / f"{e.form.key}.md") for e in done]
     for path in (p for pair in paths for p in pair):
-        ensure_absent(path, what="registry export", fix="a registration's files are never "
-                      "replaced: register the protocol into a new directory with --out, "
-                      "or move the old export away.")
+        ensure_absent(
+            path,
+            what="registry export",
+            fix="a registration's files are never "
+            "replaced: register the protocol into a new directory with --out, "
+            "or move the old export away.",
+        )
     written = []
     for item, (json_path, md_path) in zip(done, paths, strict=True):
         written.append(atomic_write(json_path, item.to_json(), what="registry export"))

@@ -78,17 +78,29 @@ def freeze(protocol: Protocol, out: str | Path, *, source_text: str | None = Non
         If ``out`` already holds a registration.
     """
     directory = Path(out)
-    ensure_absent(directory / RECORD, what="registration",
-                  fix="register into a new directory with --out; a registration is never "
-                  "replaced, so that it keeps showing what was fixed before the data came.")
-    registration = Registration(protocol_hash=protocol.content_hash(), registered_utc=utc_now(),
-                                trialkit_version=__version__, directory=directory,
-                                protocol=protocol)
+    ensure_absent(
+        directory / RECORD,
+        what="registration",
+        fix="register into a new directory with --out; a registration is never "
+        "replaced, so that it keeps showing what was fixed before the data came.",
+    )
+    registration = Registration(
+        protocol_hash=protocol.content_hash(),
+        registered_utc=utc_now(),
+        trialkit_version=__version__,
+        directory=directory,
+        protocol=protocol,
+    )
     # No record yet, so files left by an interrupted registration are not evidence: replace.
-    atomic_write(directory / FROZEN_PROTOCOL, protocol.canonical_json() + "\n", force=True,
-                 what="frozen protocol")
-    atomic_write(directory / FROZEN_YAML, source_text or "", force=True,
-                 what="registered protocol YAML")
+    atomic_write(
+        directory / FROZEN_PROTOCOL,
+        protocol.canonical_json() + "\n",
+        force=True,
+        what="frozen protocol",
+    )
+    atomic_write(
+        directory / FROZEN_YAML, source_text or "", force=True, what="registered protocol YAML"
+    )
     return registration
 
 
@@ -104,8 +116,9 @@ def commit(registration: Registration) -> Registration:
         "seed": protocol.seed,
         "canonicalisation": "sorted keys, no whitespace, UTF-8, integral floats as integers",
     }
-    atomic_write(registration.directory / RECORD, json.dumps(record, indent=2) + "\n",
-                 what="registration")
+    atomic_write(
+        registration.directory / RECORD, json.dumps(record, indent=2) + "\n", what="registration"
+    )
     return load_registration(registration.directory)
 
 
@@ -124,20 +137,23 @@ def load_registration(directory: str | Path) -> Registration:
 
     directory = Path(directory)
     record = _json_object(directory, RECORD)
-    fields = {key: record.get(key) for key in ("protocol_hash", "registered_utc",
-                                                "trialkit_version")}
+    fields = {
+        key: record.get(key) for key in ("protocol_hash", "registered_utc", "trialkit_version")
+    }
     for key, value in fields.items():
         if not isinstance(value, str) or not value:
             raise RegistrationError(
                 f"{directory / RECORD}: field `{key}` is missing or not text; the record was "
-                f"edited or cut short. {_RESTORE}")
+                f"edited or cut short. {_RESTORE}"
+            )
     try:
         protocol = Protocol.model_validate(_json_object(directory, FROZEN_PROTOCOL))
     except ValidationError as exc:
         raise RegistrationError(
             f"{directory / FROZEN_PROTOCOL}: not a valid protocol ({exc.error_count()} "
             f"problem(s), first at {'.'.join(map(str, exc.errors()[0]['loc']))}); the frozen "
-            f"protocol was altered. {_RESTORE}") from None
+            f"protocol was altered. {_RESTORE}"
+        ) from None
     if protocol.content_hash() != fields["protocol_hash"]:
         raise RegistrationError(
             f"{directory / FROZEN_PROTOCOL}: does not match the registered "
@@ -152,8 +168,10 @@ def load_registration(directory: str | Path) -> Registration:
     )
 
 
-_RESTORE = ("Fix: restore the registration directory from a backup or version control "
-            "(`trialkit verify` lists the recorded files that changed).")
+_RESTORE = (
+    "Fix: restore the registration directory from a backup or version control "
+    "(`trialkit verify` lists the recorded files that changed)."
+)
 
 
 def _json_object(directory: Path, name: str) -> dict[str, Any]:
@@ -162,16 +180,21 @@ def _json_object(directory: Path, name: str) -> dict[str, Any]:
     problem = not_regular(path)
     if problem is not None:
         if problem[0] == NOT_FOUND:
-            raise RegistrationError(f"{directory}: no registration here ({name} missing). "
-                                    "Fix: run `trialkit register` first.")
+            raise RegistrationError(
+                f"{directory}: no registration here ({name} missing). "
+                "Fix: run `trialkit register` first."
+            )
         raise RegistrationError(f"{path}: {problem[0]}. Fix: {problem[1]}")
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         where = f", line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise RegistrationError(f"{path}{where}: not valid JSON; the file was cut short or "
-                                f"edited. {_RESTORE}") from None
+        raise RegistrationError(
+            f"{path}{where}: not valid JSON; the file was cut short or edited. {_RESTORE}"
+        ) from None
     if not isinstance(value, dict):
-        raise RegistrationError(f"{path}: holds a JSON {type(value).__name__}, not an object; "
-                                f"the file was replaced. {_RESTORE}")
+        raise RegistrationError(
+            f"{path}: holds a JSON {type(value).__name__}, not an object; "
+            f"the file was replaced. {_RESTORE}"
+        )
     return value

@@ -29,8 +29,9 @@ from trialkit.register.ledger import LedgerEntry
 FindingKind = Literal["outcome_data_changed", "analysis_inputs_changed", "rerandomised"]
 
 #: Actions whose outputs trialkit computes (so they are not outcome data).
-_COMPUTING_ACTIONS = frozenset({"register", "export", "randomise", "audit-sample", "validate",
-                                "analyse", "report", "repair"})
+_COMPUTING_ACTIONS = frozenset(
+    {"register", "export", "randomise", "audit-sample", "validate", "analyse", "report", "repair"}
+)
 _PROTOCOL_SUFFIXES = frozenset({".yaml", ".yml"})
 
 
@@ -79,8 +80,9 @@ def _changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return sorted(n for n in set(before) | set(after) if before.get(n) != after.get(n))
 
 
-def _data_findings(entries: Sequence[LedgerEntry], first: LedgerEntry,
-                   computed: set[str]) -> list[HistoryFinding]:
+def _data_findings(
+    entries: Sequence[LedgerEntry], first: LedgerEntry, computed: set[str]
+) -> list[HistoryFinding]:
     data = {n: d for n, d in first.inputs.items() if _is_data(n, computed)}
     found = []
     for entry in entries:
@@ -88,28 +90,46 @@ def _data_findings(entries: Sequence[LedgerEntry], first: LedgerEntry,
             continue
         changed = sorted(n for n, d in entry.inputs.items() if n in data and data[n] != d)
         if changed:
-            found.append(HistoryFinding(
-                kind="outcome_data_changed", seq=entry.seq, action=entry.action,
-                earlier=first.seq, files=tuple(changed),
-                message=(f"entry {entry.seq} ({entry.action}): outcome data changed after the "
-                         f"first analysis (entry {first.seq}): {', '.join(changed)} read with "
-                         "content other than the first analysis read.")))
+            found.append(
+                HistoryFinding(
+                    kind="outcome_data_changed",
+                    seq=entry.seq,
+                    action=entry.action,
+                    earlier=first.seq,
+                    files=tuple(changed),
+                    message=(
+                        f"entry {entry.seq} ({entry.action}): outcome data changed after the "
+                        f"first analysis (entry {first.seq}): {', '.join(changed)} read with "
+                        "content other than the first analysis read."
+                    ),
+                )
+            )
     return found
 
 
-def _analysis_findings(analyses: Sequence[LedgerEntry],
-                       computed: set[str]) -> list[HistoryFinding]:
+def _analysis_findings(analyses: Sequence[LedgerEntry], computed: set[str]) -> list[HistoryFinding]:
     first, found = analyses[0], []
     for entry in analyses[1:]:
-        changed = [n for n in _changed(first.inputs, entry.inputs)
-                   if not (_is_data(n, computed) and n in first.inputs and n in entry.inputs)]
+        changed = [
+            n
+            for n in _changed(first.inputs, entry.inputs)
+            if not (_is_data(n, computed) and n in first.inputs and n in entry.inputs)
+        ]
         if changed:
-            found.append(HistoryFinding(
-                kind="analysis_inputs_changed", seq=entry.seq, action=entry.action,
-                earlier=first.seq, files=tuple(changed),
-                message=(f"entry {entry.seq} (analyse): the analysis was re-run with other "
-                         f"inputs than the first analysis (entry {first.seq}): "
-                         f"{', '.join(changed)} differ.")))
+            found.append(
+                HistoryFinding(
+                    kind="analysis_inputs_changed",
+                    seq=entry.seq,
+                    action=entry.action,
+                    earlier=first.seq,
+                    files=tuple(changed),
+                    message=(
+                        f"entry {entry.seq} (analyse): the analysis was re-run with other "
+                        f"inputs than the first analysis (entry {first.seq}): "
+                        f"{', '.join(changed)} differ."
+                    ),
+                )
+            )
     return found
 
 
@@ -126,12 +146,20 @@ def _randomise_findings(entries: Sequence[LedgerEntry]) -> list[HistoryFinding]:
         if not changed or not before:
             continue  # the same allocation again, or a redraw before registration and data
         after = f", after the {before[-1].action} in entry {before[-1].seq}"
-        found.append(HistoryFinding(
-            kind="rerandomised", seq=entry.seq, action=entry.action, earlier=previous.seq,
-            files=tuple(changed),
-            message=(f"entry {entry.seq} (randomise): re-randomised{after}: "
-                     f"{', '.join(changed)} differ from the allocation entry "
-                     f"{previous.seq} drew.")))
+        found.append(
+            HistoryFinding(
+                kind="rerandomised",
+                seq=entry.seq,
+                action=entry.action,
+                earlier=previous.seq,
+                files=tuple(changed),
+                message=(
+                    f"entry {entry.seq} (randomise): re-randomised{after}: "
+                    f"{', '.join(changed)} differ from the allocation entry "
+                    f"{previous.seq} drew."
+                ),
+            )
+        )
     return found
 
 

@@ -104,8 +104,17 @@ def _hashes(root: Path, paths: Sequence[Path]) -> dict[str, str]:
 
 _OPTIONAL = {"protocol_hash", "signed_by", "signature"}
 _TEXT_FIELDS = ("time_utc", "actor", "action", "reason", "previous", "hash", *sorted(_OPTIONAL))
-_REQUIRED = {"seq", "time_utc", "actor", "action", "reason", "inputs", "outputs", "previous",
-             "hash"}
+_REQUIRED = {
+    "seq",
+    "time_utc",
+    "actor",
+    "action",
+    "reason",
+    "inputs",
+    "outputs",
+    "previous",
+    "hash",
+}
 
 
 def _field_problem(data: object) -> str | None:
@@ -123,8 +132,7 @@ def _field_problem(data: object) -> str | None:
             return f"`{name}` is not text"
     for name in ("inputs", "outputs"):
         files = data[name]
-        if not isinstance(files, dict) or not all(
-                isinstance(v, str) for v in files.values()):
+        if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
             return f"`{name}` is not a table of file hashes"
     return None
 
@@ -232,13 +240,31 @@ def append(
     files = {"inputs": _hashes(root, inputs), "outputs": _hashes(root, outputs)}
     with opened(ledger, write=True) as fd:
         entries = _complete(ledger, read_raw(fd))
-        return append_locked(fd, ledger, entries, action, files=files, reason=reason,
-                             actor=actor, protocol_hash=protocol_hash, key=key)
+        return append_locked(
+            fd,
+            ledger,
+            entries,
+            action,
+            files=files,
+            reason=reason,
+            actor=actor,
+            protocol_hash=protocol_hash,
+            key=key,
+        )
 
 
-def append_locked(fd: int, ledger: Path, entries: Sequence[LedgerEntry], action: str, *,
-                  files: dict[str, dict[str, str]], reason: str, actor: str | None,
-                  protocol_hash: str = "", key: SigningKey | None = None) -> LedgerEntry:
+def append_locked(
+    fd: int,
+    ledger: Path,
+    entries: Sequence[LedgerEntry],
+    action: str,
+    *,
+    files: dict[str, dict[str, str]],
+    reason: str,
+    actor: str | None,
+    protocol_hash: str = "",
+    key: SigningKey | None = None,
+) -> LedgerEntry:
     """Chain a new entry after ``entries`` and write it to ``fd``, which must be locked;
     sign it with ``key`` when given."""
     body: dict[str, Any] = {

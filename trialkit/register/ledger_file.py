@@ -71,8 +71,9 @@ class RawLedger:
     torn: TornLine | None
 
 
-_GIVE_LEDGER = ("give the ledger.jsonl file itself (with --ledger, or as the argument of "
-                "`trialkit verify`).")
+_GIVE_LEDGER = (
+    "give the ledger.jsonl file itself (with --ledger, or as the argument of `trialkit verify`)."
+)
 
 
 def _refuse(ledger: Path, why: str, fix: str) -> RegistrationError:
@@ -81,22 +82,34 @@ def _refuse(ledger: Path, why: str, fix: str) -> RegistrationError:
 
 def _open(ledger: Path, *, write: bool) -> int:
     if ledger.is_symlink():
-        raise _refuse(ledger, f"the ledger is a symbolic link (to {os.readlink(ledger)}); "
-                      "trialkit does not follow it", _GIVE_LEDGER)
+        raise _refuse(
+            ledger,
+            f"the ledger is a symbolic link (to {os.readlink(ledger)}); "
+            "trialkit does not follow it",
+            _GIVE_LEDGER,
+        )
     flags = (os.O_RDWR | os.O_APPEND | os.O_CREAT) if write else os.O_RDONLY
     flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(ledger, flags, 0o666)
     except FileNotFoundError:
-        raise _refuse(ledger, "no ledger here", "give the pilot's ledger.jsonl (with "
-                      "--ledger, or as the argument of `trialkit verify`), or run "
-                      "`trialkit register` first to start one.") from None
+        raise _refuse(
+            ledger,
+            "no ledger here",
+            "give the pilot's ledger.jsonl (with "
+            "--ledger, or as the argument of `trialkit verify`), or run "
+            "`trialkit register` first to start one.",
+        ) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # became a link after the check above
-            raise _refuse(ledger, "the ledger is a symbolic link; trialkit does not follow it",
-                          _GIVE_LEDGER) from None
-        raise _refuse(ledger, f"cannot open the ledger ({exc.strerror})",
-                      "check the path and its permissions.") from None
+            raise _refuse(
+                ledger, "the ledger is a symbolic link; trialkit does not follow it", _GIVE_LEDGER
+            ) from None
+        raise _refuse(
+            ledger,
+            f"cannot open the ledger ({exc.strerror})",
+            "check the path and its permissions.",
+        ) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise _refuse(ledger, "not a regular file", _GIVE_LEDGER)
@@ -186,10 +199,13 @@ def append_line(fd: int, line: bytes, *, ledger: Path) -> None:
             kept = "the ledger is left as it was"
         except OSError:
             kept = "the ledger may now end in an incomplete line"
-        raise _refuse(ledger, f"cannot append to the ledger ({exc.strerror}); {kept}",
-                      "free disk space or fix the permissions, then re-run the command; "
-                      f"if `trialkit verify` reports an incomplete entry, run "
-                      f"`{REPAIR_COMMAND} {ledger}` first.") from None
+        raise _refuse(
+            ledger,
+            f"cannot append to the ledger ({exc.strerror}); {kept}",
+            "free disk space or fix the permissions, then re-run the command; "
+            f"if `trialkit verify` reports an incomplete entry, run "
+            f"`{REPAIR_COMMAND} {ledger}` first.",
+        ) from None
 
 
 def truncate(fd: int, size: int) -> None:

@@ -89,13 +89,17 @@ def new_key(out: Path, public_out: Path | None = None) -> NewKey:
     public_path = public_out if public_out is not None else out.with_suffix(".pub")
     for path in (out, public_path):
         if path.exists() or path.is_symlink():
-            raise RegistrationError(f"{path}: already exists; a key is never overwritten. "
-                                    "Fix: give another path with `trialkit key new --out`.")
+            raise RegistrationError(
+                f"{path}: already exists; a key is never overwritten. "
+                "Fix: give another path with `trialkit key new --out`."
+            )
     private = Ed25519PrivateKey.generate()
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    public = private.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     _write_new(out, pem, mode=0o600)
     _write_new(public_path, public, mode=0o644)
     return NewKey(private=out, public=public_path, fingerprint=fingerprint(private.public_key()))
@@ -114,8 +118,9 @@ def _write_new(path: Path, data: bytes, *, mode: int) -> None:
 
 def _read_key_file(path: Path, what: str) -> bytes:
     if not path.is_file():
-        raise RegistrationError(f"{path}: no {what} key file here. Fix: give the file "
-                                f"{_MAKE_KEY} wrote.")
+        raise RegistrationError(
+            f"{path}: no {what} key file here. Fix: give the file {_MAKE_KEY} wrote."
+        )
     return path.read_bytes()
 
 
@@ -133,17 +138,21 @@ def load_private(path: Path) -> SigningKey:
 
     data = _read_key_file(path, "private")
     if sys.platform != "win32" and stat.S_IMODE(path.stat().st_mode) & 0o077:
-        raise RegistrationError(f"{path}: the private key can be read by others "
-                                f"(mode {stat.S_IMODE(path.stat().st_mode):o}). "
-                                f"Fix: run `chmod 600 {path}`, or make a new one with {_MAKE_KEY}.")
+        raise RegistrationError(
+            f"{path}: the private key can be read by others "
+            f"(mode {stat.S_IMODE(path.stat().st_mode):o}). "
+            f"Fix: run `chmod 600 {path}`, or make a new one with {_MAKE_KEY}."
+        )
     try:
         key = load_pem_private_key(data, password=None)
     except (ValueError, TypeError):
         key = None
     if not isinstance(key, Ed25519PrivateKey):
-        raise RegistrationError(f"{path}: not an Ed25519 private key in PEM (as set in "
-                                f"{SIGNING_KEY_ENV}). Fix: point {SIGNING_KEY_ENV} at the "
-                                f"private key {_MAKE_KEY} wrote.")
+        raise RegistrationError(
+            f"{path}: not an Ed25519 private key in PEM (as set in "
+            f"{SIGNING_KEY_ENV}). Fix: point {SIGNING_KEY_ENV} at the "
+            f"private key {_MAKE_KEY} wrote."
+        )
     return SigningKey(path=path, private=key, fingerprint=fingerprint(key.public_key()))
 
 
@@ -164,8 +173,10 @@ def load_public(path: Path) -> Ed25519PublicKey:
     except (ValueError, TypeError):
         key = None
     if not isinstance(key, Ed25519PublicKey):
-        raise RegistrationError(f"{path}: not an Ed25519 public key in PEM. Fix: give "
-                                f"`trialkit verify --public-key` the .pub file {_MAKE_KEY} wrote.")
+        raise RegistrationError(
+            f"{path}: not an Ed25519 public key in PEM. Fix: give "
+            f"`trialkit verify --public-key` the .pub file {_MAKE_KEY} wrote."
+        )
     return key
 
 
@@ -184,17 +195,23 @@ def signature_problems(entries: Sequence[LedgerEntry], public: Ed25519PublicKey)
     for entry in entries:
         name = f"entry {entry.seq} ({entry.action})"
         if not entry.signature:
-            problems.append(f"{name}: not signed, so anyone who can write the ledger could "
-                            "have added or rewritten it.")
+            problems.append(
+                f"{name}: not signed, so anyone who can write the ledger could "
+                "have added or rewritten it."
+            )
             continue
         if entry.signed_by != expected:
-            problems.append(f"{name}: signed by another key ({entry.signed_by[:16]}…, not "
-                            f"{expected[:16]}…).")
+            problems.append(
+                f"{name}: signed by another key ({entry.signed_by[:16]}…, not {expected[:16]}…)."
+            )
             continue
         try:
-            public.verify(base64.b64decode(entry.signature, validate=True),
-                          _CONTEXT + entry.hash.encode())
+            public.verify(
+                base64.b64decode(entry.signature, validate=True), _CONTEXT + entry.hash.encode()
+            )
         except (InvalidSignature, ValueError):
-            problems.append(f"{name}: signature does not verify: the entry was forged, or "
-                            "rewritten after it was signed.")
+            problems.append(
+                f"{name}: signature does not verify: the entry was forged, or "
+                "rewritten after it was signed."
+            )
     return problems

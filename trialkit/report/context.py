@@ -36,8 +36,10 @@ def _notes(doc: ResultsDocument) -> dict[str, str]:
         "flow": (doc.flow, "The results contain no participant flow."),
         "balance": (doc.balance, "No baseline covariate has data, so balance is not shown."),
         "estimates": (doc.estimates, "The results contain no impact estimates."),
-        "randomisation": (doc.randomisation, "No randomisation inference was run (the "
-                          "protocol sets `ri_draws: 0`)."),
+        "randomisation": (
+            doc.randomisation,
+            "No randomisation inference was run (the protocol sets `ri_draws: 0`).",
+        ),
         "indices": (doc.indices, "No summary indices were computed."),
         "subgroups": (doc.subgroups, "No subgroup analyses were run."),
         "attrition": (doc.attrition, "The results contain no attrition table."),
@@ -60,15 +62,21 @@ def _tried(doc: ResultsDocument, arms: Arms) -> str:
     if arms.wedge:
         wedge = protocol.design.stepped_wedge
         steps = wedge.steps if wedge is not None else 0
-        return (f"All {total} {units} switched to "
-                f"{arms.treatment(arms.treated[0])}, in {steps} groups at randomly chosen "
-                f"times (a stepped wedge). We compare periods before and after each "
-                f"{protocol.units.name}'s switch.")
+        return (
+            f"All {total} {units} switched to "
+            f"{arms.treatment(arms.treated[0])}, in {steps} groups at randomly chosen "
+            f"times (a stepped wedge). We compare periods before and after each "
+            f"{protocol.units.name}'s switch."
+        )
     given = " and ".join(f"{flow.get(a, 0)} {arms.treatment(a)}" for a in arms.treated)
-    what = " ".join(f"{capitalise(arms.treatment(a))}: {_arm(doc, a).intervention.summary}"
-                    for a in arms.treated)
-    return (f"Of {total} {units}, chosen at random, we gave {given}. {what} The other "
-            f"{flow.get(protocol.control.id, 0)} {units} kept {control}.")
+    what = " ".join(
+        f"{capitalise(arms.treatment(a))}: {_arm(doc, a).intervention.summary}"
+        for a in arms.treated
+    )
+    return (
+        f"Of {total} {units}, chosen at random, we gave {given}. {what} The other "
+        f"{flow.get(protocol.control.id, 0)} {units} kept {control}."
+    )
 
 
 def _arm(doc: ResultsDocument, arm_id: str) -> Any:
@@ -80,8 +88,7 @@ def _summary(doc: ResultsDocument, arms: Arms) -> dict[str, Any]:
     alpha = protocol.analysis.frequentist.alpha
     primary = [o for o in protocol.outcomes if o.role == "primary"]
     labels = {f.name: f.label for f in protocol.families}
-    monitoring = sentences.misuse_sentences(doc.misuse, protocol,
-                                            ledger=doc.spending is not None)
+    monitoring = sentences.misuse_sentences(doc.misuse, protocol, ledger=doc.spending is not None)
     return {
         "tried": _tried(doc, arms),
         "primary": summary.primary_blocks(doc, arms),
@@ -90,8 +97,9 @@ def _summary(doc: ResultsDocument, arms: Arms) -> dict[str, Any]:
         "cost": sentences.cost_sentences(doc.bayesian.net_benefit, arms),
         "misuse": monitoring + spending_misuse.summary_lines(doc, arms),
         "misuse_monitoring": monitoring,
-        "equity": [s for o in primary
-                   for s in sentences.equity_sentences(doc.subgroups, o, arms, alpha)],
+        "equity": [
+            s for o in primary for s in sentences.equity_sentences(doc.subgroups, o, arms, alpha)
+        ],
         "goodhart": sentences.goodhart(doc.indices, labels, arms),
         "decisions": sentences.decisions(doc.bayesian.decisions, protocol),
     }
@@ -121,8 +129,9 @@ def report_context(doc: ResultsDocument, *, plan_sections: Sequence[str] = ()) -
     """
     protocol = doc.protocol
     registration = doc.registration.model_dump()
-    plan = plan_context(protocol, registration=registration,
-                        power=[r.model_dump() for r in doc.power])
+    plan = plan_context(
+        protocol, registration=registration, power=[r.model_dump() for r in doc.power]
+    )
     arms = Arms(protocol)
     arm_labels = {a.id: a.label for a in protocol.arms}
     out_labels = {o.name: o.label for o in protocol.outcomes}
@@ -154,25 +163,41 @@ def report_context(doc: ResultsDocument, *, plan_sections: Sequence[str] = ()) -
         "outcomes": effects,
         "descriptives": sections.descriptive_rows(doc),
         "indices": [
-            {"label": next((f.label for f in protocol.families if f.name == r.family),
-                           r.family),
-             "arm": arms.label(r.arm), "kind": r.kind, "method": r.method,
-             "n_outcomes": r.n_outcomes, "est": tables.fmt(r.estimate),
-             "ci": tables.fmt_ci(r.ci_low, r.ci_high), "p": tables.fmt_p(r.p_value)}
-            for r in doc.indices],
+            {
+                "label": next((f.label for f in protocol.families if f.name == r.family), r.family),
+                "arm": arms.label(r.arm),
+                "kind": r.kind,
+                "method": r.method,
+                "n_outcomes": r.n_outcomes,
+                "est": tables.fmt(r.estimate),
+                "ci": tables.fmt_ci(r.ci_low, r.ci_high),
+                "p": tables.fmt_p(r.p_value),
+            }
+            for r in doc.indices
+        ],
         "subgroups": tables.subgroup_rows(doc.subgroups, out_labels, arm_labels),
-        "attrition": tables.attrition_rows(doc.attrition, doc.attrition_checks,
-                                           [a.id for a in protocol.arms], out_labels,
-                                           arm_labels),
+        "attrition": tables.attrition_rows(
+            doc.attrition,
+            doc.attrition_checks,
+            [a.id for a in protocol.arms],
+            out_labels,
+            arm_labels,
+        ),
         "attrition_compared": bool(doc.attrition_checks),
         "harms": sections.harm_rows(effects),
         "misuse": sections.misuse_block(doc.misuse, ledger=doc.spending is not None),
-        "figures": figure_data(doc) | spending_figures(doc, arms)
+        "figures": figure_data(doc)
+        | spending_figures(doc, arms)
         | ({"survival": km} if (km := staff.km_spec(doc, arms)) else {}),
-        "staff": {"retention": staff.retention_sentences(doc, arms),
-                  "rates": staff.rate_sentences(doc, arms),
-                  "rows": [r for r in effects if doc.protocol.outcome(r["name"]).level
-                           in staff.staff_levels(doc)]},
+        "staff": {
+            "retention": staff.retention_sentences(doc, arms),
+            "rates": staff.rate_sentences(doc, arms),
+            "rows": [
+                r
+                for r in effects
+                if doc.protocol.outcome(r["name"]).level in staff.staff_levels(doc)
+            ],
+        },
         "spending": spending.spending_context(doc, arms),
         "few_clusters": few_cluster_context(doc, arms),
     }

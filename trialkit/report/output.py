@@ -20,8 +20,9 @@ def default_report_name(format: ReportFormat) -> str:
     return f"report.{format}"
 
 
-def render_output(doc: ResultsDocument, format: ReportFormat, *,
-                  source: str = "results.json") -> str | bytes:
+def render_output(
+    doc: ResultsDocument, format: ReportFormat, *, source: str = "results.json"
+) -> str | bytes:
     """The report of ``doc`` in ``format``: HTML text, or PDF or workbook bytes.
 
     Parameters

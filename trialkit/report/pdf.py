@@ -26,8 +26,9 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 #: Seconds a browser may take to print one report.
 TIMEOUT_S = 180.0
 
-_HTML_INSTEAD = ("or write the report with `trialkit report --format html` and print it to "
-                 "PDF from a browser")
+_HTML_INSTEAD = (
+    "or write the report with `trialkit report --format html` and print it to PDF from a browser"
+)
 
 
 def find_chromium(environ: Mapping[str, str] | None = None) -> Path:
@@ -47,7 +48,8 @@ def find_chromium(environ: Mapping[str, str] | None = None) -> Path:
             raise TrialkitError(
                 f"${CHROMIUM_ENV} is {named!r}, which is not an executable file, so the report "
                 f"cannot be printed to PDF. Fix: set {CHROMIUM_ENV} to the path of Chromium "
-                f"or Google Chrome (e.g. /usr/bin/chromium), {_HTML_INSTEAD}.")
+                f"or Google Chrome (e.g. /usr/bin/chromium), {_HTML_INSTEAD}."
+            )
         return Path(found)
     for name in BROWSERS:
         found = shutil.which(name, path=env.get("PATH"))
@@ -57,7 +59,8 @@ def find_chromium(environ: Mapping[str, str] | None = None) -> Path:
         f"--format pdf prints the report with Chromium or Google Chrome, and none was found "
         f"(looked for ${CHROMIUM_ENV}, then {', '.join(BROWSERS)} on PATH). Fix: install "
         f"Chromium (e.g. `apt install chromium`), or set {CHROMIUM_ENV} to the browser's path, "
-        f"{_HTML_INSTEAD}.")
+        f"{_HTML_INSTEAD}."
+    )
 
 
 def print_pdf(html: str, *, browser: Path | None = None, timeout: float = TIMEOUT_S) -> bytes:
@@ -83,8 +86,7 @@ def print_pdf(html: str, *, browser: Path | None = None, timeout: float = TIMEOU
         If no browser is found, it cannot start, takes longer than ``timeout`` or writes no PDF.
     """
     browser = browser or find_chromium()
-    with tempfile.TemporaryDirectory(prefix="trialkit-pdf-",
-                                     ignore_cleanup_errors=True) as tmp:
+    with tempfile.TemporaryDirectory(prefix="trialkit-pdf-", ignore_cleanup_errors=True) as tmp:
         page, pdf = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
         page.write_text(html, encoding="utf-8")
         command = [str(browser), *_flags(Path(tmp)), f"--print-to-pdf={pdf}", page.as_uri()]
@@ -94,20 +96,29 @@ def print_pdf(html: str, *, browser: Path | None = None, timeout: float = TIMEOU
         raise TrialkitError(
             f"{browser}: printing the report to PDF failed (exit status {status}"
             f"{_last_words(stderr)}). Fix: check that this is Chromium or Google Chrome, "
-            f"version 112 or later, {_HTML_INSTEAD}.")
+            f"version 112 or later, {_HTML_INSTEAD}."
+        )
     return data
 
 
 def _run(command: list[str], *, browser: Path, cwd: str, timeout: float) -> tuple[int, str]:
     """Run the browser in its own process group, so a hung one is stopped with its children."""
     try:
-        proc = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                errors="replace", start_new_session=True)
+        proc = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
     except OSError as exc:
         raise TrialkitError(
             f"{browser}: could not be started ({exc.strerror or exc}). Fix: set "
-            f"{CHROMIUM_ENV} to a working Chromium, {_HTML_INSTEAD}.") from None
+            f"{CHROMIUM_ENV} to a working Chromium, {_HTML_INSTEAD}."
+        ) from None
     try:
         _, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -118,7 +129,8 @@ def _run(command: list[str], *, browser: Path, cwd: str, timeout: float) -> tupl
         proc.communicate()
         raise TrialkitError(
             f"{browser}: did not finish printing the report within {timeout:.0f} s. Fix: "
-            f"close other browser windows and try again, {_HTML_INSTEAD}.") from None
+            f"close other browser windows and try again, {_HTML_INSTEAD}."
+        ) from None
     return proc.returncode, stderr
 
 
@@ -145,6 +157,7 @@ def _flags(tmp: Path) -> list[str]:
 
 def _last_words(stderr: str) -> str:
     """The browser's last meaningful line of complaint, if any."""
-    lines = [line.strip() for line in stderr.splitlines()
-             if line.strip() and "dbus" not in line.lower()]
+    lines = [
+        line.strip() for line in stderr.splitlines() if line.strip() and "dbus" not in line.lower()
+    ]
     return f": {lines[-1][:300]}" if lines else ""

@@ -43,8 +43,9 @@ class Arms:
         """Where the treated are: "teams given the discretionary budget"."""
         units = plural(self.protocol.units.name)
         if self.wedge:
-            return f"periods after their {self.protocol.units.name} switched to " \
-                   f"{self.treatment(arm)}"
+            return (
+                f"periods after their {self.protocol.units.name} switched to {self.treatment(arm)}"
+            )
         return f"{units} given {self.treatment(arm)}"
 
     @property
@@ -60,8 +61,9 @@ class Arms:
         return plural(outcome.level)
 
 
-def condition_words(protocol: Protocol, condition: Condition | ConditionRow,
-                    arm: str | None = None) -> str:
+def condition_words(
+    protocol: Protocol, condition: Condition | ConditionRow, arm: str | None = None
+) -> str:
     """A decision-rule condition in plain words, for one arm or (``None``) every arm.
 
     Examples
@@ -73,15 +75,21 @@ def condition_words(protocol: Protocol, condition: Condition | ConditionRow,
     except KeyError:
         return f"A condition on `{condition.outcome}`, which the protocol no longer lists."
     arms = Arms(protocol)
-    treatment = arms.treatment(arm) if arm else (
-        arms.treatment(arms.treated[0]) if len(arms.treated) == 1 else "each new way of working")
+    treatment = (
+        arms.treatment(arm)
+        if arm
+        else (
+            arms.treatment(arms.treated[0]) if len(arms.treated) == 1 else "each new way of working"
+        )
+    )
     label = short_label(outcome.label)
     if isinstance(condition, ConditionRow):
         bound, threshold = condition.bound, condition.threshold
     else:
         bound = "at_least" if condition.at_least is not None else "at_most"
-        threshold = condition.at_least if condition.at_least is not None else \
-            condition.at_most or 0.0
+        threshold = (
+            condition.at_least if condition.at_least is not None else condition.at_most or 0.0
+        )
     change = "reduced" if outcome.direction == "lower_is_better" else "increased"
     worse = "rose" if outcome.direction == "lower_is_better" else "fell"
     margin = condition.margin

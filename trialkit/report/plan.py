@@ -84,11 +84,10 @@ def _se_text(protocol: Protocol) -> str:
             f"{_few_clusters(protocol, se)}"
         )
     if se == "HC2":
-        return ("HC2 heteroskedasticity-robust, the conservative Neyman variance, "
-                f"{_hc2_df(protocol)}")
+        return (
+            f"HC2 heteroskedasticity-robust, the conservative Neyman variance, {_hc2_df(protocol)}"
+        )
     return f"{se}, which differs from the default ({convention})"
-
-
 
 
 def _few_clusters(protocol: Protocol, se: str) -> str:
@@ -98,18 +97,27 @@ def _few_clusters(protocol: Protocol, se: str) -> str:
         return ""
     units = plural(protocol.units.name)
     draws = protocol.analysis.frequentist.ri_draws
-    ri = (f"the randomisation p-values ({draws:,} re-randomisations under the registered "
-          f"scheme), valid whatever the number of {units}, are reported beside them"
-          if draws else "no randomisation inference is planned (`ri_draws: 0`; "
-          "`ri_draws: 10000` would add p-values valid whatever the number of clusters)")
-    checks = (f"the results add two small-sample checks of each primary comparison, the "
-              f"{protocol.units.name.replace('_', ' ')} jackknife (CR3) and a wild cluster "
-              "bootstrap (no effect imposed, Webb weights), and say where they disagree")
+    ri = (
+        f"the randomisation p-values ({draws:,} re-randomisations under the registered "
+        f"scheme), valid whatever the number of {units}, are reported beside them"
+        if draws
+        else "no randomisation inference is planned (`ri_draws: 0`; "
+        "`ri_draws: 10000` would add p-values valid whatever the number of clusters)"
+    )
+    checks = (
+        f"the results add two small-sample checks of each primary comparison, the "
+        f"{protocol.units.name.replace('_', ' ')} jackknife (CR3) and a wild cluster "
+        "bootstrap (no effect imposed, Webb weights), and say where they disagree"
+    )
     if se == "CR3":
-        return (f"; it is used because only {g} {units} are planned (fewer than about "
-                f"{FEW_CLUSTERS}), {ri}, and {checks}")
-    return (f"; with only {g} {units} planned (fewer than about {FEW_CLUSTERS}) CR2 intervals "
-            f"can be too narrow when {units} differ in size, so {ri}, and {checks}")
+        return (
+            f"; it is used because only {g} {units} are planned (fewer than about "
+            f"{FEW_CLUSTERS}), {ri}, and {checks}"
+        )
+    return (
+        f"; with only {g} {units} planned (fewer than about {FEW_CLUSTERS}) CR2 intervals "
+        f"can be too narrow when {units} differ in size, so {ri}, and {checks}"
+    )
 
 
 def _hc2_df(protocol: Protocol) -> str:
@@ -117,11 +125,15 @@ def _hc2_df(protocol: Protocol) -> str:
     if protocol.analysis.frequentist.estimator == "difference_in_means":
         return "with Welch–Satterthwaite degrees of freedom for the difference in means"
     if protocol.analysis.frequentist.df == "residual":
-        return ("with N − k degrees of freedom for t-based intervals (estimatr's convention; "
-                "declared `df: residual`)")
-    return ("with Bell–McCaffrey degrees of freedom for t-based intervals (Imbens & Kolesár "
-            "2016), which keep the interval's level in small or unbalanced samples where "
-            "estimatr's N − k does not")
+        return (
+            "with N − k degrees of freedom for t-based intervals (estimatr's convention; "
+            "declared `df: residual`)"
+        )
+    return (
+        "with Bell–McCaffrey degrees of freedom for t-based intervals (Imbens & Kolesár "
+        "2016), which keep the interval's level in small or unbalanced samples where "
+        "estimatr's N − k does not"
+    )
 
 
 def _level_label(protocol: Protocol, name: str) -> str:
@@ -236,15 +248,22 @@ def _priors(protocol: Protocol) -> list[dict[str, str]]:
             family = capitalise(prior.distribution.replace("_", " "))
             text = f"{family}(mean {prior.mean:g}, SD {prior.sd:g})"
             if prior.estimate is not None:
-                text += (f", from an earlier estimate of {prior.estimate:g} (SE "
-                         f"{prior.std_error:g}" + (f", weight {prior.weight:g}"
-                                                   if prior.weight < 1 else "") + ")")
+                text += (
+                    f", from an earlier estimate of {prior.estimate:g} (SE "
+                    f"{prior.std_error:g}"
+                    + (f", weight {prior.weight:g}" if prior.weight < 1 else "")
+                    + ")"
+                )
             rows.append({"outcome": outcome.label, "prior": text, "source": prior.source})
     if plan.binary_model == "beta_binomial":
         a, b = plan.beta_prior
-        rows.append({"outcome": "Binary outcomes (not clustered)",
-                     "prior": f"Beta({a:g}, {b:g}) on each arm's proportion",
-                     "source": "exact beta-binomial model (protocol)"})
+        rows.append(
+            {
+                "outcome": "Binary outcomes (not clustered)",
+                "prior": f"Beta({a:g}, {b:g}) on each arm's proportion",
+                "source": "exact beta-binomial model (protocol)",
+            }
+        )
     default = plan.default_prior.replace("_", " ")
     rows.append(
         {
@@ -298,12 +317,17 @@ def _power_display(row: dict[str, Any]) -> dict[str, Any]:
     unit = row.get("effect_unit") or ""
     factor = 100.0 if unit == "proportion" else 1.0
     values = [row.get("effect"), row.get("mde")]
-    scaled = [v * factor if isinstance(v, int | float) and not isinstance(v, bool) else v
-              for v in values]
+    scaled = [
+        v * factor if isinstance(v, int | float) and not isinstance(v, bool) else v for v in values
+    ]
     digits = digits_for(scaled)
     effect, mde = (fmt(v, digits) for v in scaled)
-    shown = {"effect_text": effect, "mde_text": mde,
-             "unit_text": "percentage points" if unit == "proportion" else unit, "flag": None}
+    shown = {
+        "effect_text": effect,
+        "mde_text": mde,
+        "unit_text": "percentage points" if unit == "proportion" else unit,
+        "flag": None,
+    }
     if row.get("under_powered"):
         suffix = f" {shown['unit_text']}" if shown["unit_text"] else ""
         shown["flag"] = f"MDE {mde}{suffix} against a hoped-for {effect}{suffix}"
@@ -327,7 +351,11 @@ def registration_dict(registration: Any) -> dict[str, Any]:
 
 
 def plan_context(
-    protocol: Protocol, *, registration: Any = None, power: Any = None, diagnosis: Any = None,
+    protocol: Protocol,
+    *,
+    registration: Any = None,
+    power: Any = None,
+    diagnosis: Any = None,
     subgroup_power: SubgroupPower | None = None,
 ) -> dict[str, Any]:
     """Everything the shared plan sections need, as plain values.
@@ -394,8 +422,10 @@ def plan_context(
             for r in _rows(diagnosis)
         ],
         "diagnosis_sims": getattr(diagnosis, "sims", None),
-        "subgroup_power_rows": [_subgroup_power_display(protocol, r)
-                                for r in (subgroup_power.rows if subgroup_power else ())],
+        "subgroup_power_rows": [
+            _subgroup_power_display(protocol, r)
+            for r in (subgroup_power.rows if subgroup_power else ())
+        ],
         "subgroup_power_skipped": list(subgroup_power.skipped if subgroup_power else ()),
     }
 
@@ -403,10 +433,23 @@ def plan_context(
 def _subgroup_power_display(protocol: Protocol, row: SubgroupPowerRow) -> dict[str, Any]:
     """One equity-subgroup power row in words: the level, its share, power, MDE and flag."""
     power = row.power
-    shown = _power_display({"effect": power.effect, "mde": power.mde,
-                            "effect_unit": power.effect_unit,
-                            "under_powered": power.under_powered})
-    return {**shown, "subgroup": row.label, "level": row.level, "share": row.share,
-            "outcome": power.outcome, "comparison": power.comparison, "power": power.power,
-            "units": row.units, "per_unit": row.per_unit,
-            "several_arms": len(protocol.arms) > 2}
+    shown = _power_display(
+        {
+            "effect": power.effect,
+            "mde": power.mde,
+            "effect_unit": power.effect_unit,
+            "under_powered": power.under_powered,
+        }
+    )
+    return {
+        **shown,
+        "subgroup": row.label,
+        "level": row.level,
+        "share": row.share,
+        "outcome": power.outcome,
+        "comparison": power.comparison,
+        "power": power.power,
+        "units": row.units,
+        "per_unit": row.per_unit,
+        "several_arms": len(protocol.arms) > 2,
+    }

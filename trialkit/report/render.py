@@ -103,7 +103,11 @@ def environment(templates: str | None = None) -> Environment:
 
 
 def render_plan(
-    protocol: Protocol, *, registration: Any = None, power: Any = None, diagnosis: Any = None,
+    protocol: Protocol,
+    *,
+    registration: Any = None,
+    power: Any = None,
+    diagnosis: Any = None,
     subgroup_power: SubgroupPower | None = None,
 ) -> str:
     """The pre-analysis plan as one self-contained HTML page.
@@ -135,8 +139,13 @@ def render_plan(
     >>> "Not pre-registered" in html and html.startswith("<!DOCTYPE html>")
     True
     """
-    plan = plan_context(protocol, registration=registration, power=power, diagnosis=diagnosis,
-                        subgroup_power=subgroup_power)
+    plan = plan_context(
+        protocol,
+        registration=registration,
+        power=power,
+        diagnosis=diagnosis,
+        subgroup_power=subgroup_power,
+    )
     figs = _Figures()
     if plan["power_rows"]:
         from trialkit.report.figures import power_plot
@@ -155,9 +164,7 @@ def render_plan(
     )
 
 
-def render_report(
-    results: ResultsDocument, *, plan_sections: Sequence[str] = PLAN_SECTIONS
-) -> str:
+def render_report(results: ResultsDocument, *, plan_sections: Sequence[str] = PLAN_SECTIONS) -> str:
     """The results report as one self-contained HTML page (inline CSS and SVG).
 
     Parameters

@@ -24,8 +24,9 @@ class Scale:
         """The scale of ``outcome`` with decimals chosen from its estimate and interval."""
         factor = 100.0 if outcome.type == "binary" else 1.0
         unit = "percentage points" if outcome.type == "binary" else outcome.unit
-        return cls(unit, factor, digits_for([factor * v for v in (est.estimate, est.ci_low,
-                                                                   est.ci_high)]))
+        return cls(
+            unit, factor, digits_for([factor * v for v in (est.estimate, est.ci_low, est.ci_high)])
+        )
 
     def amount(self, value: float) -> str:
         """A magnitude in the outcome's unit ("0.61 points")."""

@@ -26,35 +26,47 @@ def effect_rows(doc: ResultsDocument, arms: Arms) -> list[dict[str, Any]]:
     control = doc.protocol.control.id
     for est in doc.estimates:
         outcome = doc.protocol.outcome(est.outcome)
-        post = next((r for r in doc.bayesian.posteriors if (r.outcome, r.arm, r.versus)
-                     == (est.outcome, est.arm, est.versus)), None) \
-            if est.estimand == "ITT" else None
+        post = (
+            next(
+                (
+                    r
+                    for r in doc.bayesian.posteriors
+                    if (r.outcome, r.arm, r.versus) == (est.outcome, est.arm, est.versus)
+                ),
+                None,
+            )
+            if est.estimand == "ITT"
+            else None
+        )
         binary = outcome.type == "binary"
         scale = Scale.of(outcome, est)
         factor, digits = scale.factor, scale.digits
         against_control = est.estimand == "ITT" and est.versus == control
         verdict = verdicts.get((est.outcome, est.arm)) if against_control else None
         g = doc.effect_size(est.outcome, est.arm) if est.versus == control else None
-        rows.append({
-            "name": est.outcome,
-            "label": outcome.label,
-            "role": outcome.role,
-            "unit": "percentage points" if binary else outcome.unit,
-            "arm": arms.label(est.arm) if est.versus == control
-            else f"{arms.label(est.arm)} vs {arms.label(est.versus)}",
-            "estimand": est.estimand,
-            "estimate": tables.fmt(factor * est.estimate, digits),
-            "ci": tables.fmt_ci(factor * est.ci_low, factor * est.ci_high, digits),
-            "p": tables.fmt_p(est.p_value),
-            "p_adj": tables.fmt_p(est.p_adjusted) if est.adjustment != "none" else tables.DASH,
-            "adjustment": est.adjustment,
-            "se_type": est.se_type,
-            "adjusted_for": ", ".join(est.adjusted_for) or "none",
-            "g": tables.fmt(g.hedges_g if g else None, 2),
-            "icc": _icc(g),
-            "verdict": tables.verdict(_VERDICT[verdict.frequentist]) if verdict else None,
-            **_bayes_cells(post, factor, digits, timed=outcome.type == "survival"),
-        })
+        rows.append(
+            {
+                "name": est.outcome,
+                "label": outcome.label,
+                "role": outcome.role,
+                "unit": "percentage points" if binary else outcome.unit,
+                "arm": arms.label(est.arm)
+                if est.versus == control
+                else f"{arms.label(est.arm)} vs {arms.label(est.versus)}",
+                "estimand": est.estimand,
+                "estimate": tables.fmt(factor * est.estimate, digits),
+                "ci": tables.fmt_ci(factor * est.ci_low, factor * est.ci_high, digits),
+                "p": tables.fmt_p(est.p_value),
+                "p_adj": tables.fmt_p(est.p_adjusted) if est.adjustment != "none" else tables.DASH,
+                "adjustment": est.adjustment,
+                "se_type": est.se_type,
+                "adjusted_for": ", ".join(est.adjusted_for) or "none",
+                "g": tables.fmt(g.hedges_g if g else None, 2),
+                "icc": _icc(g),
+                "verdict": tables.verdict(_VERDICT[verdict.frequentist]) if verdict else None,
+                **_bayes_cells(post, factor, digits, timed=outcome.type == "survival"),
+            }
+        )
     return rows
 
 
@@ -67,12 +79,18 @@ def _icc(g: EffectSizeRow | None) -> str:
     return f"{tables.fmt(g.icc, 3)} ({tables.fmt_ci(g.icc_ci_low, g.icc_ci_high, 3)})"
 
 
-def _bayes_cells(post: PosteriorRow | None, factor: float, digits: int, *,
-                 timed: bool = False) -> dict[str, Any]:
+def _bayes_cells(
+    post: PosteriorRow | None, factor: float, digits: int, *, timed: bool = False
+) -> dict[str, Any]:
     """Bayesian cells; a time-to-event row shows the hazard-odds ratio, not days."""
     if post is None:
-        return {"b_mean": tables.DASH, "b_ci": tables.DASH, "p_benefit": tables.DASH,
-                "p_mid": tables.DASH, "diagnostics": None}
+        return {
+            "b_mean": tables.DASH,
+            "b_ci": tables.DASH,
+            "p_benefit": tables.DASH,
+            "p_mid": tables.DASH,
+            "diagnostics": None,
+        }
     mean = tables.fmt(factor * post.mean, digits)
     ci = tables.fmt_ci(factor * post.ci_low, factor * post.ci_high, digits)
     if timed:
@@ -86,8 +104,8 @@ def _bayes_cells(post: PosteriorRow | None, factor: float, digits: int, *,
         "diagnostics": {
             "verdict": tables.verdict("pass" if post.passed else "not passed")["icon"],
             "text": f"{post.sampler}, {post.model.replace('_', ' ')} model, prior "
-                    f"{post.prior}; R-hat {tables.fmt(post.r_hat, 3)}, ESS "
-                    f"{tables.fmt(post.ess_bulk, 0)}, {post.divergences} divergences",
+            f"{post.prior}; R-hat {tables.fmt(post.r_hat, 3)}, ESS "
+            f"{tables.fmt(post.ess_bulk, 0)}, {post.divergences} divergences",
             "advice": post.advice,
         },
     }
@@ -106,11 +124,13 @@ def descriptive_rows(doc: ResultsDocument) -> list[dict[str, Any]]:
                 cells.append({"n": tables.DASH, "mean": tables.DASH})
                 continue
             digits = tables.digits_for([row.mean, row.sd])
-            mean = tables.pct(row.mean) if binary else (
-                f"{tables.fmt(row.mean, digits)} ({tables.fmt(row.sd, digits)})")
+            mean = (
+                tables.pct(row.mean)
+                if binary
+                else (f"{tables.fmt(row.mean, digits)} ({tables.fmt(row.sd, digits)})")
+            )
             cells.append({"n": tables.fmt(row.n), "mean": mean})
-        out.append({"label": outcome.label, "unit": outcome.unit, "binary": binary,
-                    "arms": cells})
+        out.append({"label": outcome.label, "unit": outcome.unit, "binary": binary, "arms": cells})
     return out
 
 
@@ -148,7 +168,8 @@ def misuse_block(misuse: MisuseRow | None, *, ledger: bool = False) -> dict[str,
         "ci": f"{tables.pct(misuse.ci_low)} to {tables.pct(misuse.ci_high)}",
         "tolerance": tables.pct(misuse.tolerance, 0),
         "p_above": words.chance(misuse.p_above_tolerance),
-        "cost": tables.DASH if misuse.expected_cost is None
+        "cost": tables.DASH
+        if misuse.expected_cost is None
         else words.money(misuse.expected_cost, misuse.currency),
     }
 

@@ -52,12 +52,14 @@ def cost_sentences(rows: Sequence[NetBenefitRow], arms: Arms) -> list[str]:
             f"{arms.treatment(arm_id)} was {_gain(row.per_unit_mean, row.currency)} per {unit} "
             f"(probably between {_gain(row.per_unit_ci_low, row.currency)} and "
             f"{_gain(row.per_unit_ci_high, row.currency)}). The chance that its benefits "
-            f"outweighed its costs is {chance(row.p_positive)}.")
+            f"outweighed its costs is {chance(row.p_positive)}."
+        )
     return out
 
 
-def misuse_sentences(misuse: MisuseRow | None, protocol: Protocol, *,
-                     ledger: bool = False) -> list[str]:
+def misuse_sentences(
+    misuse: MisuseRow | None, protocol: Protocol, *, ledger: bool = False
+) -> list[str]:
     """Misuse observed against its tolerance, and the chance the true rate is above it.
 
     With a spend ledger (``ledger``) misuse is a review verdict of ``misuse`` or
@@ -70,16 +72,21 @@ def misuse_sentences(misuse: MisuseRow | None, protocol: Protocol, *,
     out = []
     if misuse.observed_rate is not None:
         share = percent(misuse.observed_rate, places=1)
-        out.append(f"{misuse.cases} of {misuse.reviewed} {what} ({share}) were judged "
-                   f"{judged}; the tolerance was {percent(misuse.tolerance)}.")
-    out.append(f"The chance that the true rate of misuse is above {percent(misuse.tolerance)} "
-               f"is {chance(misuse.p_above_tolerance)} "
-               f"({chance_words(misuse.p_above_tolerance)}).")
+        out.append(
+            f"{misuse.cases} of {misuse.reviewed} {what} ({share}) were judged "
+            f"{judged}; the tolerance was {percent(misuse.tolerance)}."
+        )
+    out.append(
+        f"The chance that the true rate of misuse is above {percent(misuse.tolerance)} "
+        f"is {chance(misuse.p_above_tolerance)} "
+        f"({chance_words(misuse.p_above_tolerance)})."
+    )
     return out
 
 
-def equity_sentences(rows: Sequence[SubgroupRow], outcome: Outcome, arms: Arms,
-                     alpha: float) -> list[str]:
+def equity_sentences(
+    rows: Sequence[SubgroupRow], outcome: Outcome, arms: Arms, alpha: float
+) -> list[str]:
     """Whether the effect of each arm on ``outcome`` differed across equity groups."""
     label = short_label(outcome.label)
     groups: dict[tuple[str, str], list[SubgroupRow]] = {}
@@ -94,17 +101,22 @@ def equity_sentences(rows: Sequence[SubgroupRow], outcome: Outcome, arms: Arms,
         if het is None:
             verdict = f"For {name}, we could not test whether the effect {who} differed"
         elif het >= alpha:
-            verdict = (f"For {name}, the effect on {label} {who} was not clearly different "
-                       f"(heterogeneity {tables.p_is(het)})")
+            verdict = (
+                f"For {name}, the effect on {label} {who} was not clearly different "
+                f"(heterogeneity {tables.p_is(het)})"
+            )
         else:
-            verdict = (f"For {name}, the effect on {label} {who} was different "
-                       f"(heterogeneity {tables.p_is(het)}); check that this is fair")
+            verdict = (
+                f"For {name}, the effect on {label} {who} was different "
+                f"(heterogeneity {tables.p_is(het)}); check that this is fair"
+            )
         out.append(" ".join(verdict.split()) + ".")
     return out
 
 
-def goodhart(indices: Sequence[IndexRow], labels: Mapping[str, str],
-             arms: Arms) -> list[dict[str, Any]]:
+def goodhart(
+    indices: Sequence[IndexRow], labels: Mapping[str, str], arms: Arms
+) -> list[dict[str, Any]]:
     """Per arm: say plainly when the targets moved but what they stand for did not.
 
     Indices are oriented so that positive means benefit; a family "moved" when its
@@ -123,14 +135,18 @@ def goodhart(indices: Sequence[IndexRow], labels: Mapping[str, str],
         s_moved = all(r.ci_low > 0 for r in shadows)
         prefix = f"{capitalise(arms.treatment(arm))}: " if len(arms.treated) > 1 else ""
         if any(r.ci_high < 0 for r in shadows):
-            text = (f"Warning: {s_names} got worse"
-                    + (f" while the targets ({t_names}) improved" if t_moved else "")
-                    + ". Check whether work on the targets crowded out what they serve.")
+            text = (
+                f"Warning: {s_names} got worse"
+                + (f" while the targets ({t_names}) improved" if t_moved else "")
+                + ". Check whether work on the targets crowded out what they serve."
+            )
             tone = "warn"
         elif t_moved and not s_moved:
-            text = (f"Warning: the targets ({t_names}) improved, but {s_names} did not clearly "
-                    f"improve. {capitalise(s_names)} is what the targets are meant to serve, "
-                    "so the targets may have been hit without the benefit they stand for.")
+            text = (
+                f"Warning: the targets ({t_names}) improved, but {s_names} did not clearly "
+                f"improve. {capitalise(s_names)} is what the targets are meant to serve, "
+                "so the targets may have been hit without the benefit they stand for."
+            )
             tone = "warn"
         elif t_moved:
             text = f"The targets ({t_names}) improved, and so did {s_names}, what they serve."
@@ -148,18 +164,23 @@ def decisions(rows: Sequence[DecisionRow], protocol: Protocol) -> list[dict[str,
     out = []
     for rule in rows:
         conditions = [
-            {"text": condition_words(protocol, c, c.arm if several else None),
-             "observed": chance(c.probability),
-             "verdict": tables.verdict("met" if c.met else "not met")}
-            for c in rule.conditions]
-        out.append({
-            "name": rule.rule.replace("_", " "),
-            "verdict": tables.verdict("met" if rule.met else "not met")
-            | {"text": "Met" if rule.met else "Not met"},
-            "met": rule.met,
-            "action": rule.action if rule.met else rule.otherwise,
-            "conditions": conditions,
-        })
+            {
+                "text": condition_words(protocol, c, c.arm if several else None),
+                "observed": chance(c.probability),
+                "verdict": tables.verdict("met" if c.met else "not met"),
+            }
+            for c in rule.conditions
+        ]
+        out.append(
+            {
+                "name": rule.rule.replace("_", " "),
+                "verdict": tables.verdict("met" if rule.met else "not met")
+                | {"text": "Met" if rule.met else "Not met"},
+                "met": rule.met,
+                "action": rule.action if rule.met else rule.otherwise,
+                "conditions": conditions,
+            }
+        )
     return out
 
 
@@ -176,15 +197,19 @@ def shirking(doc: ResultsDocument, arms: Arms) -> list[dict[str, Any]]:
         who = f" under {arms.treatment(verdict.arm)}" if len(arms.treated) > 1 else ""
         p_text = tables.p_is(verdict.p_value)
         if verdict.frequentist == "harm":
-            text = (f"Warning: {label} got worse{who} ({p_text}), a sign that staff may have "
-                    "done less of what this measures. Look at it beside the outcomes.")
+            text = (
+                f"Warning: {label} got worse{who} ({p_text}), a sign that staff may have "
+                "done less of what this measures. Look at it beside the outcomes."
+            )
             tone = "warn"
         elif verdict.frequentist == "benefit":
             text = f"No sign of shirking: {label} improved{who} ({p_text})."
             tone = "good"
         else:
-            text = (f"No clear sign of shirking: the pilot could not tell whether {label} "
-                    f"changed{who} ({p_text}).")
+            text = (
+                f"No clear sign of shirking: the pilot could not tell whether {label} "
+                f"changed{who} ({p_text})."
+            )
             tone = "neutral"
         out.append({"warning": tone == "warn", "tone": tone, "text": text})
     return out

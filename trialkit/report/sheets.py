@@ -57,8 +57,11 @@ def _records(doc: ResultsDocument, sheet: Sheet) -> list[tuple[tuple[Cell, ...],
     owners: list[Any] = [doc]
     for part in head:
         owners = [item for owner in owners for item in _items(getattr(owner, part))]
-    return [(tuple(getattr(owner, c) for c in sheet.carry), row)
-            for owner in owners for row in _items(getattr(owner, last))]
+    return [
+        (tuple(getattr(owner, c) for c in sheet.carry), row)
+        for owner in owners
+        for row in _items(getattr(owner, last))
+    ]
 
 
 def _bare(annotation: Any) -> Any:
@@ -123,101 +126,190 @@ def table(doc: ResultsDocument, sheet: Sheet) -> Table | None:
         return None
     rows = [row for _, row in records]
     columns = _columns(type(rows[0]), rows)
-    body = tuple((*carried, *(_cell(getattr(row, f), k) for _, f, k in columns))
-                 for carried, row in records)
+    body = tuple(
+        (*carried, *(_cell(getattr(row, f), k) for _, f, k in columns)) for carried, row in records
+    )
     return Table(sheet.name, sheet.about, (*sheet.carry, *(c for c, _, _ in columns)), body)
 
 
 def _at_risk(doc: ResultsDocument) -> Table | None:
-    rows = tuple((c.outcome, c.arm, t, n, s) for c in doc.survival_curves
-                 for t, n, s in zip(c.at, c.n_at_risk, c.survival_at, strict=True))
+    rows = tuple(
+        (c.outcome, c.arm, t, n, s)
+        for c in doc.survival_curves
+        for t, n, s in zip(c.at, c.n_at_risk, c.survival_at, strict=True)
+    )
     if not rows:
         return None
-    return Table("Survival at risk", "Kaplan–Meier survival and numbers at risk at the "
-                 "report's time points, by time-to-event outcome and arm.",
-                 ("outcome", "arm", "time", "n_at_risk", "survival"), rows)
+    return Table(
+        "Survival at risk",
+        "Kaplan–Meier survival and numbers at risk at the "
+        "report's time points, by time-to-event outcome and arm.",
+        ("outcome", "arm", "time", "n_at_risk", "survival"),
+        rows,
+    )
 
 
 def _wedge(doc: ResultsDocument) -> Table | None:
     wedge = doc.schematic
     if wedge is None or not wedge.sequences:
         return None
-    rows: tuple[tuple[Cell, ...], ...] = tuple((s.label, s.clusters, *s.exposed)
-                                               for s in wedge.sequences)
-    return Table("Stepped wedge", "The stepped-wedge design: each sequence's clusters and "
-                 "whether it was exposed in each period (TRUE) or not.",
-                 ("sequence", "clusters", *wedge.periods), rows)
+    rows: tuple[tuple[Cell, ...], ...] = tuple(
+        (s.label, s.clusters, *s.exposed) for s in wedge.sequences
+    )
+    return Table(
+        "Stepped wedge",
+        "The stepped-wedge design: each sequence's clusters and "
+        "whether it was exposed in each period (TRUE) or not.",
+        ("sequence", "clusters", *wedge.periods),
+        rows,
+    )
 
 
 SHEETS: tuple[Sheet, ...] = (
-    Sheet("Effects", "estimates", "Frequentist effect of each arm on each pre-specified "
-          "outcome (estimand, estimator, estimate, standard error, interval, p-values)."),
-    Sheet("Verdicts", "verdicts", "What the registered criterion says of each primary "
-          "outcome and arm, frequentist and Bayesian."),
-    Sheet("Mechanisms", "mechanisms", "The registered criterion applied to each mechanism "
-          "outcome (the manipulation check)."),
+    Sheet(
+        "Effects",
+        "estimates",
+        "Frequentist effect of each arm on each pre-specified "
+        "outcome (estimand, estimator, estimate, standard error, interval, p-values).",
+    ),
+    Sheet(
+        "Verdicts",
+        "verdicts",
+        "What the registered criterion says of each primary "
+        "outcome and arm, frequentist and Bayesian.",
+    ),
+    Sheet(
+        "Mechanisms",
+        "mechanisms",
+        "The registered criterion applied to each mechanism outcome (the manipulation check).",
+    ),
     Sheet("Shirking", "shirking", "The registered criterion applied to each effort proxy."),
-    Sheet("Retention", "retention", "The registered criterion applied to each "
-          "time-to-event outcome (its RMST difference)."),
+    Sheet(
+        "Retention",
+        "retention",
+        "The registered criterion applied to each time-to-event outcome (its RMST difference).",
+    ),
     Sheet("Descriptives", "descriptives", "N, mean and SD of each outcome in each arm."),
-    Sheet("Effect sizes", "effect_sizes", "Hedges' g with its interval, and each outcome's "
-          "ICC."),
+    Sheet("Effect sizes", "effect_sizes", "Hedges' g with its interval, and each outcome's ICC."),
     Sheet("Indices", "indices", "Summary index of each outcome family and arm."),
-    Sheet("Subgroups", "subgroups", "Effects within the levels of pre-specified subgroups, "
-          "with the heterogeneity p-value."),
-    Sheet("Randomisation inference", "randomisation", "Randomisation-inference p-values "
-          "(the null draws are in results.json)."),
-    Sheet("Few clusters", "few_clusters", "Small-sample checks of the primary contrasts "
-          "when clusters are few (CR3, wild cluster bootstrap) beside the registered p-value."),
-    Sheet("Hazard ratios", "hazard_ratios", "Cox hazard ratios with the "
-          "proportional-hazards check."),
-    Sheet("Survival", "survival_curves", "Kaplan–Meier summary of each time-to-event "
-          "outcome and arm: events, RMST up to the horizon."),
-    Sheet("Flow", "flow.arms", "CONSORT participant flow of the primary outcome, by arm.",
-          carry=("outcome", "level")),
+    Sheet(
+        "Subgroups",
+        "subgroups",
+        "Effects within the levels of pre-specified subgroups, with the heterogeneity p-value.",
+    ),
+    Sheet(
+        "Randomisation inference",
+        "randomisation",
+        "Randomisation-inference p-values (the null draws are in results.json).",
+    ),
+    Sheet(
+        "Few clusters",
+        "few_clusters",
+        "Small-sample checks of the primary contrasts "
+        "when clusters are few (CR3, wild cluster bootstrap) beside the registered p-value.",
+    ),
+    Sheet(
+        "Hazard ratios", "hazard_ratios", "Cox hazard ratios with the proportional-hazards check."
+    ),
+    Sheet(
+        "Survival",
+        "survival_curves",
+        "Kaplan–Meier summary of each time-to-event "
+        "outcome and arm: events, RMST up to the horizon.",
+    ),
+    Sheet(
+        "Flow",
+        "flow.arms",
+        "CONSORT participant flow of the primary outcome, by arm.",
+        carry=("outcome", "level"),
+    ),
     Sheet("Attrition", "attrition", "Attrition of each outcome in each arm."),
-    Sheet("Attrition checks", "attrition_checks", "Overall and differential attrition "
-          "against control, with the WWC verdicts."),
-    Sheet("Balance", "balance", "Baseline balance of each covariate: means and N by group, "
-          "standardised difference, WWC verdict."),
+    Sheet(
+        "Attrition checks",
+        "attrition_checks",
+        "Overall and differential attrition against control, with the WWC verdicts.",
+    ),
+    Sheet(
+        "Balance",
+        "balance",
+        "Baseline balance of each covariate: means and N by group, "
+        "standardised difference, WWC verdict.",
+    ),
     Sheet("Power", "power", "Design power and minimum detectable effects."),
-    Sheet("Deviations", "deviations", "Amendments and deviations from the registered "
-          "protocol."),
-    Sheet("Misuse", "misuse", "Misuse rate among units given the new freedom (Beta "
-          "posterior), its tolerance and expected cost."),
-    Sheet("Posteriors", "bayesian.posteriors", "Bayesian posterior of each effect on the "
-          "natural scale, with the probabilities of benefit, MID and harm."),
-    Sheet("Decisions", "bayesian.decisions", "Pre-registered decision rules and whether "
-          "they were met."),
-    Sheet("Decision conditions", "bayesian.decisions.conditions", "Each condition of each "
-          "decision rule, evaluated per arm.", carry=("rule",)),
-    Sheet("Net benefit", "bayesian.net_benefit", "Posterior net monetary benefit of each "
-          "arm against control."),
-    Sheet("Net benefit parts", "bayesian.net_benefit.parts", "The money value of each "
-          "outcome in the net benefit.", carry=("arm", "currency")),
-    Sheet("Spend take-up", "spending.take_up", "Take-up of the budget by arm: who spent, "
-          "how much, how soon."),
-    Sheet("Spend rules", "spending.rule_counts", "Compliance findings counted by rule and "
-          "arm."),
-    Sheet("Spend findings", "spending.findings", "Every compliance finding, in ledger order "
-          "(workers as pseudonyms)."),
+    Sheet("Deviations", "deviations", "Amendments and deviations from the registered protocol."),
+    Sheet(
+        "Misuse",
+        "misuse",
+        "Misuse rate among units given the new freedom (Beta "
+        "posterior), its tolerance and expected cost.",
+    ),
+    Sheet(
+        "Posteriors",
+        "bayesian.posteriors",
+        "Bayesian posterior of each effect on the "
+        "natural scale, with the probabilities of benefit, MID and harm.",
+    ),
+    Sheet(
+        "Decisions",
+        "bayesian.decisions",
+        "Pre-registered decision rules and whether they were met.",
+    ),
+    Sheet(
+        "Decision conditions",
+        "bayesian.decisions.conditions",
+        "Each condition of each decision rule, evaluated per arm.",
+        carry=("rule",),
+    ),
+    Sheet(
+        "Net benefit",
+        "bayesian.net_benefit",
+        "Posterior net monetary benefit of each arm against control.",
+    ),
+    Sheet(
+        "Net benefit parts",
+        "bayesian.net_benefit.parts",
+        "The money value of each outcome in the net benefit.",
+        carry=("arm", "currency"),
+    ),
+    Sheet(
+        "Spend take-up",
+        "spending.take_up",
+        "Take-up of the budget by arm: who spent, how much, how soon.",
+    ),
+    Sheet("Spend rules", "spending.rule_counts", "Compliance findings counted by rule and arm."),
+    Sheet(
+        "Spend findings",
+        "spending.findings",
+        "Every compliance finding, in ledger order (workers as pseudonyms).",
+    ),
     Sheet("Spend categories", "spending.categories", "Spending by category and arm."),
     Sheet("Spend periods", "spending.periods", "Spending by budget period and arm."),
     Sheet("Spend equity", "spending.equity", "Who received spending, by equity group."),
-    Sheet("Spend equity gaps", "spending.equity_gaps", "Differences between equity groups "
-          "in who received spending and how much."),
-    Sheet("Spend dose", "spending.dose", "Effect of money spent on a client (instrumental "
-          "variables)."),
-    Sheet("Spend dose bins", "spending.dose_bins", "Exploratory: mean outcome by band of "
-          "spend per client (not causal)."),
-    Sheet("Spend review", "spending.review", "How spends were reviewed (census or audit "
-          "sample)."),
-    Sheet("Spend severity", "spending.severity", "Spends by review verdict, with the money "
-          "lost."),
-    Sheet("Spend misuse model", "spending.misuse_model", "Beta-binomial model of workers' "
-          "misuse rates."),
-    Sheet("Green tape", "spending.green_tape", "Loss from misuse against the approval cost "
-          "the budget saved."),
+    Sheet(
+        "Spend equity gaps",
+        "spending.equity_gaps",
+        "Differences between equity groups in who received spending and how much.",
+    ),
+    Sheet(
+        "Spend dose", "spending.dose", "Effect of money spent on a client (instrumental variables)."
+    ),
+    Sheet(
+        "Spend dose bins",
+        "spending.dose_bins",
+        "Exploratory: mean outcome by band of spend per client (not causal).",
+    ),
+    Sheet("Spend review", "spending.review", "How spends were reviewed (census or audit sample)."),
+    Sheet("Spend severity", "spending.severity", "Spends by review verdict, with the money lost."),
+    Sheet(
+        "Spend misuse model",
+        "spending.misuse_model",
+        "Beta-binomial model of workers' misuse rates.",
+    ),
+    Sheet(
+        "Green tape",
+        "spending.green_tape",
+        "Loss from misuse against the approval cost the budget saved.",
+    ),
 )
 
 #: Tables built by their own function (a long or transposed layout): the document field

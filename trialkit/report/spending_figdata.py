@@ -17,9 +17,11 @@ from trialkit.report.words import SMALL_CELL, capitalise, period_label, short_la
 
 
 def _per_client(section: SpendingSection, arms: Arms) -> dict[str, Any] | None:
-    rows = [{"label": arms.label(r.arm), "q": list(r.per_client_quantiles),
-             "mean": r.per_client_mean}
-            for r in section.take_up if r.per_client_quantiles is not None]
+    rows = [
+        {"label": arms.label(r.arm), "q": list(r.per_client_quantiles), "mean": r.per_client_mean}
+        for r in section.take_up
+        if r.per_client_quantiles is not None
+    ]
     return {"currency": section.currency, "rows": rows} if rows else None
 
 
@@ -28,19 +30,23 @@ def _categories(section: SpendingSection, arms: Arms) -> dict[str, Any] | None:
     if not arm_ids:
         return None
     first = {c.category: c.total for c in section.categories if c.arm == arm_ids[0]}
-    names = sorted(dict.fromkeys(c.category for c in section.categories),
-                   key=lambda n: -first.get(n, 0.0))
+    names = sorted(
+        dict.fromkeys(c.category for c in section.categories), key=lambda n: -first.get(n, 0.0)
+    )
     rows = []
     for name in names:
         cells = {c.arm: c for c in section.categories if c.category == name}
         some = next(iter(cells.values()))
-        rows.append({"label": some.label, "allowed": some.allowed,
-                     "totals": [cells[a].total if a in cells else 0.0 for a in arm_ids],
-                     "shares": [cells[a].share_of_total if a in cells else 0.0
-                                for a in arm_ids],
-                     "spends": [cells[a].spends if a in cells else 0 for a in arm_ids]})
-    return {"currency": section.currency, "arms": [arms.label(a) for a in arm_ids],
-            "rows": rows}
+        rows.append(
+            {
+                "label": some.label,
+                "allowed": some.allowed,
+                "totals": [cells[a].total if a in cells else 0.0 for a in arm_ids],
+                "shares": [cells[a].share_of_total if a in cells else 0.0 for a in arm_ids],
+                "spends": [cells[a].spends if a in cells else 0 for a in arm_ids],
+            }
+        )
+    return {"currency": section.currency, "arms": [arms.label(a) for a in arm_ids], "rows": rows}
 
 
 def _periods(section: SpendingSection, arms: Arms) -> dict[str, Any] | None:
@@ -51,18 +57,34 @@ def _periods(section: SpendingSection, arms: Arms) -> dict[str, Any] | None:
     lines = []
     for arm in arm_ids:
         cells = {p.period: p for p in section.periods if p.arm == arm}
-        lines.append({"label": arms.label(arm),
-                      "totals": [cells[p].total if p in cells else 0.0 for p in periods],
-                      "spends": [cells[p].spends if p in cells else 0 for p in periods]})
-    return {"currency": section.currency, "period": section.period,
-            "periods": [period_label(p) for p in periods], "arms": lines}
+        lines.append(
+            {
+                "label": arms.label(arm),
+                "totals": [cells[p].total if p in cells else 0.0 for p in periods],
+                "spends": [cells[p].spends if p in cells else 0 for p in periods],
+            }
+        )
+    return {
+        "currency": section.currency,
+        "period": section.period,
+        "periods": [period_label(p) for p in periods],
+        "arms": lines,
+    }
 
 
 def _severity(section: SpendingSection) -> dict[str, Any] | None:
-    rows = [{"label": capitalise(VERDICT_WORDS[r.verdict]), "spends": r.spends,
-             "rate": r.rate, "rate_ci": list(r.rate_ci), "loss": r.loss,
-             "loss_ci": list(r.loss_ci)}
-            for r in section.severity if r.verdict != "appropriate" and r.spends]
+    rows = [
+        {
+            "label": capitalise(VERDICT_WORDS[r.verdict]),
+            "spends": r.spends,
+            "rate": r.rate,
+            "rate_ci": list(r.rate_ci),
+            "loss": r.loss,
+            "loss_ci": list(r.loss_ci),
+        }
+        for r in section.severity
+        if r.verdict != "appropriate" and r.spends
+    ]
     level = section.severity[0].ci_level if section.severity else 0.95
     return {"currency": section.currency, "ci_level": level, "rows": rows} if rows else None
 
@@ -75,16 +97,35 @@ def _net(doc: ResultsDocument, section: SpendingSection, arms: Arms) -> dict[str
     for g in section.green_tape:
         prefix = f"{arms.label(g.arm)}: " if several else ""
         rows += [
-            {"label": f"{prefix}Approval time saved", "estimate": g.saved, "low": None,
-             "high": None, "kind": "saved"},
-            {"label": f"{prefix}Lost to misuse and fraud", "estimate": g.misuse_loss,
-             "low": g.misuse_loss_ci[0], "high": g.misuse_loss_ci[1], "kind": "loss"},
-            {"label": f"{prefix}Approval time saved less misuse", "estimate": g.net,
-             "low": g.net_ci[0], "high": g.net_ci[1], "kind": "net"},
+            {
+                "label": f"{prefix}Approval time saved",
+                "estimate": g.saved,
+                "low": None,
+                "high": None,
+                "kind": "saved",
+            },
+            {
+                "label": f"{prefix}Lost to misuse and fraud",
+                "estimate": g.misuse_loss,
+                "low": g.misuse_loss_ci[0],
+                "high": g.misuse_loss_ci[1],
+                "kind": "loss",
+            },
+            {
+                "label": f"{prefix}Approval time saved less misuse",
+                "estimate": g.net,
+                "low": g.net_ci[0],
+                "high": g.net_ci[1],
+                "kind": "net",
+            },
         ]
     units = sum(g.units for g in section.green_tape)
-    return {"currency": section.currency, "rows": rows, "units": units,
-            "unit": doc.protocol.units.name}
+    return {
+        "currency": section.currency,
+        "rows": rows,
+        "units": units,
+        "unit": doc.protocol.units.name,
+    }
 
 
 def _dose(doc: ResultsDocument, section: SpendingSection) -> dict[str, Any] | None:
@@ -98,11 +139,26 @@ def _dose(doc: ResultsDocument, section: SpendingSection) -> dict[str, Any] | No
     rows = [b for b in rows if b.arm == arm]
     shown = [b for b in rows if b.clients >= SMALL_CELL and b.outcome_mean is not None]
     outcome = doc.protocol.outcome(name)
-    return {"currency": section.currency, "outcome": short_label(outcome.label),
-            "unit": outcome.unit, "binary": outcome.type == "binary",
-            "bins": [{"low": b.spend_low, "high": b.spend_high, "clients": b.clients,
-                      "mean": b.outcome_mean} for b in shown],
-            "suppressed": len(rows) - len(shown)} if shown else None
+    return (
+        {
+            "currency": section.currency,
+            "outcome": short_label(outcome.label),
+            "unit": outcome.unit,
+            "binary": outcome.type == "binary",
+            "bins": [
+                {
+                    "low": b.spend_low,
+                    "high": b.spend_high,
+                    "clients": b.clients,
+                    "mean": b.outcome_mean,
+                }
+                for b in shown
+            ],
+            "suppressed": len(rows) - len(shown),
+        }
+        if shown
+        else None
+    )
 
 
 def spending_figures(doc: ResultsDocument, arms: Arms) -> dict[str, Any]:

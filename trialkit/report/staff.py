@@ -21,7 +21,7 @@ from trialkit.report.words import capitalise, chance, short_label
 def event_noun(label: str) -> str:
     """The event of a time-to-event outcome from its label: "Time to leaving" → "leaving"."""
     text = short_label(label)
-    return text[len("time to "):] if text.lower().startswith("time to ") else text
+    return text[len("time to ") :] if text.lower().startswith("time to ") else text
 
 
 def retention_sentences(doc: ResultsDocument, arms: Arms) -> list[str]:
@@ -38,33 +38,45 @@ def retention_sentences(doc: ResultsDocument, arms: Arms) -> list[str]:
         p_words = p_text(verdict)
         label = short_label(outcome.label)
         if verdict.frequentist == "unclear":
-            text = (f"Over the first {horizon} days, the pilot could not tell whether "
-                    f"{arms.treatment(verdict.arm)} changed {label}: the difference in "
-                    f"average time ({who} minus {arms.people(outcome)} in "
-                    f"{arms.control_phrase}) was "
-                    f"{scale.signed(est.estimate)} ({p_words}).")
+            text = (
+                f"Over the first {horizon} days, the pilot could not tell whether "
+                f"{arms.treatment(verdict.arm)} changed {label}: the difference in "
+                f"average time ({who} minus {arms.people(outcome)} in "
+                f"{arms.control_phrase}) was "
+                f"{scale.signed(est.estimate)} ({p_words})."
+            )
         else:
             longer = "longer" if est.estimate > 0 else "less long"
-            text = (f"Over the first {horizon} days, {who} went on average "
-                    f"{scale.amount(est.estimate)} {longer} without "
-                    f"{event_noun(outcome.label)} than in {arms.control_phrase} ({p_words}).")
-        text += (f" Allowing for chance, the difference is probably between "
-                 f"{scale.signed(est.ci_low)} and {scale.signed(est.ci_high)} "
-                 f"({round(100 * est.ci_level)}% confidence interval).")
-        hazard = next((h for h in doc.hazard_ratios
-                       if (h.outcome, h.arm) == (verdict.outcome, verdict.arm)), None)
+            text = (
+                f"Over the first {horizon} days, {who} went on average "
+                f"{scale.amount(est.estimate)} {longer} without "
+                f"{event_noun(outcome.label)} than in {arms.control_phrase} ({p_words})."
+            )
+        text += (
+            f" Allowing for chance, the difference is probably between "
+            f"{scale.signed(est.ci_low)} and {scale.signed(est.ci_high)} "
+            f"({round(100 * est.ci_level)}% confidence interval)."
+        )
+        hazard = next(
+            (h for h in doc.hazard_ratios if (h.outcome, h.arm) == (verdict.outcome, verdict.arm)),
+            None,
+        )
         if hazard is not None:
-            text += (f" The hazard ratio was {hazard.hazard_ratio:.2f} "
-                     f"({hazard.hr_ci_low:.2f} to {hazard.hr_ci_high:.2f}; below 1 means "
-                     f"fewer events); the proportional-hazards check gives "
-                     f"{tables.p_is(hazard.ph_p_value)}.")
+            text += (
+                f" The hazard ratio was {hazard.hazard_ratio:.2f} "
+                f"({hazard.hr_ci_low:.2f} to {hazard.hr_ci_high:.2f}; below 1 means "
+                f"fewer events); the proportional-hazards check gives "
+                f"{tables.p_is(hazard.ph_p_value)}."
+            )
         post = doc.posterior(verdict.outcome, verdict.arm)
         if post is not None and post.ratio_median is not None:
-            text += (f" By the Bayesian discrete-time model, the chance that "
-                     f"{event_noun(outcome.label)} was less frequent under "
-                     f"{arms.treatment(verdict.arm)} is {chance(post.p_benefit)} (hazard-odds "
-                     f"ratio {post.ratio_median:.2f}, {round(100 * post.ci_level)}% credible "
-                     f"interval {post.ratio_ci_low:.2f} to {post.ratio_ci_high:.2f}).")
+            text += (
+                f" By the Bayesian discrete-time model, the chance that "
+                f"{event_noun(outcome.label)} was less frequent under "
+                f"{arms.treatment(verdict.arm)} is {chance(post.p_benefit)} (hazard-odds "
+                f"ratio {post.ratio_median:.2f}, {round(100 * post.ci_level)}% credible "
+                f"interval {post.ratio_ci_low:.2f} to {post.ratio_ci_high:.2f})."
+            )
         out.append(text)
     return out
 
@@ -96,7 +108,8 @@ def rate_sentences(doc: ResultsDocument, arms: Arms) -> list[str]:
                 f"{arms.control_phrase}{kind}: a difference of {scale.signed(est.estimate)} "
                 f"({round(100 * est.ci_level)}% confidence interval "
                 f"{_signed(est.ci_low, scale)} to {_signed(est.ci_high, scale)}; "
-                f"{tables.p_is(est.p_value)}).")
+                f"{tables.p_is(est.p_value)})."
+            )
     return out
 
 
@@ -117,15 +130,28 @@ def km_spec(doc: ResultsDocument, arms: Arms) -> dict[str, Any] | None:
         "outcome": capitalise(outcome.label),
         "event": event_noun(outcome.label),
         "horizon": curves[0].horizon,
-        "arms": [{"label": arms.label(c.arm), "times": list(c.times[1:]),
-                  "survival": list(c.survival[1:])} for c in curves],
-        "at_risk": {"times": list(curves[0].at),
-                    "rows": [{"label": arms.label(c.arm), "counts": list(c.n_at_risk),
-                              "survival": list(c.survival_at)} for c in curves]},
+        "arms": [
+            {
+                "label": arms.label(c.arm),
+                "times": list(c.times[1:]),
+                "survival": list(c.survival[1:]),
+            }
+            for c in curves
+        ],
+        "at_risk": {
+            "times": list(curves[0].at),
+            "rows": [
+                {
+                    "label": arms.label(c.arm),
+                    "counts": list(c.n_at_risk),
+                    "survival": list(c.survival_at),
+                }
+                for c in curves
+            ],
+        },
     }
 
 
 def staff_levels(doc: ResultsDocument) -> set[str]:
     """The levels of time-to-event and mechanism outcomes: where the staff are measured."""
-    return {o.level for o in doc.protocol.outcomes
-            if o.type == "survival" or o.role == "mechanism"}
+    return {o.level for o in doc.protocol.outcomes if o.type == "survival" or o.role == "mechanism"}

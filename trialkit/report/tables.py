@@ -115,40 +115,52 @@ def flow_rows(flow: Flow | None, arm_labels: Mapping[str, str]) -> list[dict[str
             size = f"mean {fmt(arm.mean_cluster_size, 1)}"
             if arm.min_cluster_size is not None:
                 size += f", range {arm.min_cluster_size}–{arm.max_cluster_size}"
-        counts = {k: fmt(v) for k, v in arm.model_dump().items()
-                  if isinstance(v, int | None) and not isinstance(v, bool)}
-        rows.append({
-            "arm": arm_labels.get(arm.arm, arm.arm),
-            "c": counts,
-            "size": size,
-            "reasons": [f"{reason} ({count})" for reason, count in arm.lost_reasons],
-            "excluded": bool(arm.clusters_excluded or arm.individuals_excluded),
-        })
+        counts = {
+            k: fmt(v)
+            for k, v in arm.model_dump().items()
+            if isinstance(v, int | None) and not isinstance(v, bool)
+        }
+        rows.append(
+            {
+                "arm": arm_labels.get(arm.arm, arm.arm),
+                "c": counts,
+                "size": size,
+                "reasons": [f"{reason} ({count})" for reason, count in arm.lost_reasons],
+                "excluded": bool(arm.clusters_excluded or arm.individuals_excluded),
+            }
+        )
     return rows
 
 
-def balance_rows(rows: Sequence[BalanceRow], groups: Sequence[str],
-                 labels: Mapping[str, str]) -> list[dict[str, Any]]:
+def balance_rows(
+    rows: Sequence[BalanceRow], groups: Sequence[str], labels: Mapping[str, str]
+) -> list[dict[str, Any]]:
     """Baseline balance: label, level, group means, standardised difference, WWC verdict."""
     out = []
     for row in rows:
         binary = row.kind == "binary"
         means = [row.means.get(g) for g in groups]
-        out.append({
-            "label": row.label,
-            "level": row.level,
-            "group": labels.get(row.group, row.group),
-            "reference": labels.get(row.reference, row.reference),
-            "means": [pct(m) if binary else fmt(m) for m in means],
-            "std_diff": fmt(row.std_diff, 3),
-            "verdict": verdict(row.verdict),
-        })
+        out.append(
+            {
+                "label": row.label,
+                "level": row.level,
+                "group": labels.get(row.group, row.group),
+                "reference": labels.get(row.reference, row.reference),
+                "means": [pct(m) if binary else fmt(m) for m in means],
+                "std_diff": fmt(row.std_diff, 3),
+                "verdict": verdict(row.verdict),
+            }
+        )
     return out
 
 
-def attrition_rows(rows: Sequence[AttritionRow], checks: Sequence[AttritionCheckRow],
-                   arm_ids: Sequence[str], labels: Mapping[str, str],
-                   arm_labels: Mapping[str, str]) -> list[dict[str, Any]]:
+def attrition_rows(
+    rows: Sequence[AttritionRow],
+    checks: Sequence[AttritionCheckRow],
+    arm_ids: Sequence[str],
+    labels: Mapping[str, str],
+    arm_labels: Mapping[str, str],
+) -> list[dict[str, Any]]:
     """One row per outcome, level and compared arm: each arm's attrition and the WWC verdicts.
 
     Overall and differential attrition and both verdicts come from ``validate``'s checks;
@@ -164,18 +176,23 @@ def attrition_rows(rows: Sequence[AttritionRow], checks: Sequence[AttritionCheck
     for key, arms in counts.items():
         cells = [_attrition_cell(arms.get(a)) for a in arm_ids]
         for check in by_key.get(key) or [None]:  # type: ignore[list-item]
-            out.append({
-                "outcome": labels.get(key[0], key[0]),
-                "level": key[1],
-                "comparison": (f"{arm_labels.get(check.arm, check.arm)} vs "
-                               f"{arm_labels.get(check.control, check.control)}"
-                               if check is not None else DASH),
-                "arms": cells,
-                "overall": pct(check.overall) if check else DASH,
-                "differential": pct(check.differential) if check else DASH,
-                "cautious": verdict(check.cautious) if check else _NOT_JUDGED,
-                "optimistic": verdict(check.optimistic) if check else _NOT_JUDGED,
-            })
+            out.append(
+                {
+                    "outcome": labels.get(key[0], key[0]),
+                    "level": key[1],
+                    "comparison": (
+                        f"{arm_labels.get(check.arm, check.arm)} vs "
+                        f"{arm_labels.get(check.control, check.control)}"
+                        if check is not None
+                        else DASH
+                    ),
+                    "arms": cells,
+                    "overall": pct(check.overall) if check else DASH,
+                    "differential": pct(check.differential) if check else DASH,
+                    "cautious": verdict(check.cautious) if check else _NOT_JUDGED,
+                    "optimistic": verdict(check.optimistic) if check else _NOT_JUDGED,
+                }
+            )
     return out
 
 
@@ -186,30 +203,37 @@ _NOT_JUDGED = {"text": "Not judged", "tone": "neutral", "icon": ""}
 def _attrition_cell(row: AttritionRow | None) -> dict[str, str]:
     if row is None or not row.measured:
         return {"assigned": DASH, "analysed": DASH, "attrition": "not measured"}
-    return {"assigned": fmt(row.assigned), "analysed": fmt(row.analysed),
-            "attrition": pct(row.attrition)}
+    return {
+        "assigned": fmt(row.assigned),
+        "analysed": fmt(row.analysed),
+        "attrition": pct(row.attrition),
+    }
 
 
-def subgroup_rows(rows: Sequence[SubgroupRow], labels: Mapping[str, str],
-                  arm_labels: Mapping[str, str]) -> list[dict[str, Any]]:
+def subgroup_rows(
+    rows: Sequence[SubgroupRow], labels: Mapping[str, str], arm_labels: Mapping[str, str]
+) -> list[dict[str, Any]]:
     """Subgroup estimates with the equity flag, heterogeneity p-value and adjustment."""
     out = []
     for r in rows:
         digits = digits_for([r.estimate, r.ci_low, r.ci_high])
-        out.append({
-            "outcome": labels.get(r.outcome, r.outcome),
-            "arm": arm_labels.get(r.arm, r.arm),
-            "subgroup": r.label,
-            "equity": r.equity,
-            "level": {"1": "Yes", "0": "No"}.get(r.level_value, r.level_value),
-            "n": fmt(r.n),
-            "n_arms": DASH if r.n_arm is None or r.n_control is None
-            else f"{fmt(r.n_arm)} / {fmt(r.n_control)}",
-            "estimate": fmt(r.estimate, digits),
-            "ci": fmt_ci(r.ci_low, r.ci_high, digits),
-            "heterogeneity_p": fmt_p(r.heterogeneity_p),
-            "adjusted_for": ", ".join(r.adjusted_for) or "none",
-        })
+        out.append(
+            {
+                "outcome": labels.get(r.outcome, r.outcome),
+                "arm": arm_labels.get(r.arm, r.arm),
+                "subgroup": r.label,
+                "equity": r.equity,
+                "level": {"1": "Yes", "0": "No"}.get(r.level_value, r.level_value),
+                "n": fmt(r.n),
+                "n_arms": DASH
+                if r.n_arm is None or r.n_control is None
+                else f"{fmt(r.n_arm)} / {fmt(r.n_control)}",
+                "estimate": fmt(r.estimate, digits),
+                "ci": fmt_ci(r.ci_low, r.ci_high, digits),
+                "heterogeneity_p": fmt_p(r.heterogeneity_p),
+                "adjusted_for": ", ".join(r.adjusted_for) or "none",
+            }
+        )
     return out
 
 

@@ -171,8 +171,7 @@ def few(count: int) -> str:
     return f"fewer than {SMALL_CELL}" if 0 < count < SMALL_CELL else f"{count:,}"
 
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-           "Dec")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def period_label(period: str) -> str:

@@ -59,8 +59,7 @@ def render_workbook(doc: ResultsDocument, *, source: str = "results.json") -> by
     return _save(book)
 
 
-def _readme_rows(doc: ResultsDocument, tables: list[Table],
-                 source: str) -> list[tuple[Cell, ...]]:
+def _readme_rows(doc: ResultsDocument, tables: list[Table], source: str) -> list[tuple[Cell, ...]]:
     prov, reg = doc.provenance, doc.registration
     rows: list[tuple[Cell, ...]] = [
         ("Trial", doc.protocol.identity.title),
@@ -70,12 +69,19 @@ def _readme_rows(doc: ResultsDocument, tables: list[Table],
         ("Analysed with trialkit", prov.trialkit_version),
         ("Protocol hash (sha256)", prov.protocol_hash),
         ("Seed of the allocation", prov.seed),
-        ("Registration", f"registered {reg.registered_utc}, protocol hash "
-         f"{reg.protocol_hash}" if reg.registered else "not pre-registered"),
-        ("How to read", "One sheet per results table, one row per result; numbers are "
-         "not rounded for display (the HTML report rounds them); an empty cell is a number "
-         "the analysis left undefined. Columns use the names of results.json (`trialkit schema "
-         "--results`)."),
+        (
+            "Registration",
+            f"registered {reg.registered_utc}, protocol hash {reg.protocol_hash}"
+            if reg.registered
+            else "not pre-registered",
+        ),
+        (
+            "How to read",
+            "One sheet per results table, one row per result; numbers are "
+            "not rounded for display (the HTML report rounds them); an empty cell is a number "
+            "the analysis left undefined. Columns use the names of results.json (`trialkit schema "
+            "--results`).",
+        ),
     ]
     if doc.spending is not None:
         rows.append(("Money", f"Spending sheets are in {doc.spending.currency}."))
@@ -89,8 +95,9 @@ def _rows(count: int) -> str:
     return f"{count} row" if count == 1 else f"{count} rows"
 
 
-def _write(sheet: Any, header: tuple[str, ...], rows: Any,
-           widths: tuple[int, ...] | None = None) -> None:
+def _write(
+    sheet: Any, header: tuple[str, ...], rows: Any, widths: tuple[int, ...] | None = None
+) -> None:
     from openpyxl.styles import Font  # type: ignore[import-untyped]
     from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
@@ -104,8 +111,9 @@ def _write(sheet: Any, header: tuple[str, ...], rows: Any,
             if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
                 cell.data_type = "s"  # openpyxl took it for a formula
                 cell.quotePrefix = True
-        sizes = [max(s, len(str(v)) if v is not None else 0)
-                 for s, v in zip(sizes, row, strict=True)]
+        sizes = [
+            max(s, len(str(v)) if v is not None else 0) for s, v in zip(sizes, row, strict=True)
+        ]
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
     for index, size in enumerate(sizes, start=1):

@@ -102,8 +102,12 @@ def excel_errors(path: Path) -> tuple[tuple[int, int, str], ...]:
         more rows than ``TRIALKIT_MAX_SHEET_ROWS``.
     """
     with zipfile.ZipFile(path) as book:
-        _refuse(path, WORKBOOK_MB, sum(i.file_size for i in book.infolist()) / MB,
-                "check this is the data file")
+        _refuse(
+            path,
+            WORKBOOK_MB,
+            sum(i.file_size for i in book.infolist()) / MB,
+            "check this is the data file",
+        )
         name = _first_sheet(book)
         if name is None or name not in book.namelist():
             return _errors_by_openpyxl(path)
@@ -122,7 +126,7 @@ def excel_errors(path: Path) -> tuple[tuple[int, int, str], ...]:
                     _refuse(path, SHEET_ROWS, rows, "split the data over several files")
                 if _ERROR_MARK in data[:cut]:
                     found += _errors_in(data[:cut])
-                pending = data[cut + 4:]
+                pending = data[cut + 4 :]
             if _ERROR_MARK in pending:
                 found += _errors_in(pending)
     return tuple(found)
@@ -131,8 +135,9 @@ def excel_errors(path: Path) -> tuple[tuple[int, int, str], ...]:
 def _refuse(path: Path, limit: Limit, amount: float, advice: str) -> None:
     problem = limit.exceeded(amount)
     if problem is not None:
-        raise DataValidationError([Issue(problem, Location(file=str(path)),
-                                         fix=f"{advice}, {limit.fix()}")])
+        raise DataValidationError(
+            [Issue(problem, Location(file=str(path)), fix=f"{advice}, {limit.fix()}")]
+        )
 
 
 def _errors_by_openpyxl(path: Path) -> tuple[tuple[int, int, str], ...]:

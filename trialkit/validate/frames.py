@@ -155,8 +155,9 @@ def _exposure_issues(
         raw[column],
         file=file,
         column=column,
-        message=lambda v: (f'{v} is not a positive exposure; outcome "{outcome.name}" is a '
-                           "rate per unit of it."),
+        message=lambda v: (
+            f'{v} is not a positive exposure; outcome "{outcome.name}" is a rate per unit of it.'
+        ),
         fix="give the row's exposure (e.g. FTE-years in post) as a number above 0, or leave "
         "its count empty if the person was not in post.",
         expected="a number above 0",
@@ -166,8 +167,10 @@ def _exposure_issues(
         raw[column],
         file=file,
         column=column,
-        message=lambda v: (f'the exposure is empty, but outcome "{outcome.name}" has a count '
-                           "on this row: its rate needs both."),
+        message=lambda v: (
+            f'the exposure is empty, but outcome "{outcome.name}" has a count '
+            "on this row: its rate needs both."
+        ),
         fix="fill in the exposure, or leave the count empty.",
         expected="a number above 0",
     )

@@ -93,9 +93,12 @@ def _ids_as_text(frame: pd.DataFrame, id_columns: Collection[str]) -> pd.DataFra
 
 #: Byte-order marks of encodings trialkit does not read, longest first (UTF-32 LE starts
 #: with UTF-16 LE's mark).
-_OTHER_ENCODINGS = ((b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
-                    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
-                    (b"\xff\xfe", "UTF-16 (little-endian)"), (b"\xfe\xff", "UTF-16 (big-endian)"))
+_OTHER_ENCODINGS = (
+    (b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
+    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
+    (b"\xff\xfe", "UTF-16 (little-endian)"),
+    (b"\xfe\xff", "UTF-16 (big-endian)"),
+)
 _SAVE_UTF8 = "save it again as 'CSV UTF-8' from your spreadsheet program."
 
 
@@ -105,13 +108,20 @@ def _encoding_problem(path: Path) -> DataValidationError | None:
         head = handle.read(1 << 16)
     for mark, name in _OTHER_ENCODINGS:
         if head.startswith(mark):
-            return _unreadable(path, f"is {name} text (it starts with that encoding's "
-                               "byte-order mark); trialkit reads UTF-8 or Windows-1252 CSV.",
-                               _SAVE_UTF8)
+            return _unreadable(
+                path,
+                f"is {name} text (it starts with that encoding's "
+                "byte-order mark); trialkit reads UTF-8 or Windows-1252 CSV.",
+                _SAVE_UTF8,
+            )
     nul = head.find(b"\x00")
     if nul >= 0:
-        return _unreadable(path, f"holds a NUL byte at byte {nul + 1}: it is UTF-16 text "
-                           "without a byte-order mark, or not text at all.", _SAVE_UTF8)
+        return _unreadable(
+            path,
+            f"holds a NUL byte at byte {nul + 1}: it is UTF-16 text "
+            "without a byte-order mark, or not text at all.",
+            _SAVE_UTF8,
+        )
     return None
 
 
@@ -175,8 +185,9 @@ def _unreadable(path: Path, message: str, fix: str) -> DataValidationError:
     return DataValidationError([Issue(message, Location(file=str(path)), fix=fix)])
 
 
-def read_table(path: str | os.PathLike[str], *, id_columns: Collection[str] = (),
-               keep_problems: bool = False) -> RawTable:
+def read_table(
+    path: str | os.PathLike[str], *, id_columns: Collection[str] = (), keep_problems: bool = False
+) -> RawTable:
     """Read one data file, choosing the reader by its extension.
 
     Parameters
@@ -251,10 +262,13 @@ def _absurd_numbers(table: RawTable, *, limit: int = 20) -> list[Issue]:
         numbers = values.to_numpy(dtype=float, na_value=np.nan)
         bad = np.flatnonzero(np.isinf(numbers) | (np.abs(np.nan_to_num(numbers)) > ABSURD))
         for row in bad[:limit]:
-            issues.append(Issue(
-                f"`{values.iloc[row]}` is not a finite number of a plausible size (beyond "
-                f"±{ABSURD:.0e})", Location(file=table.name, row=int(row) + 2,
-                                             column=str(column)),
-                fix="correct the value, or leave the cell empty if it is unknown.",
-                value=str(values.iloc[row])))
+            issues.append(
+                Issue(
+                    f"`{values.iloc[row]}` is not a finite number of a plausible size (beyond "
+                    f"±{ABSURD:.0e})",
+                    Location(file=table.name, row=int(row) + 2, column=str(column)),
+                    fix="correct the value, or leave the cell empty if it is unknown.",
+                    value=str(values.iloc[row]),
+                )
+            )
     return issues

@@ -109,8 +109,15 @@ def _check_level(
             table.frame, spec, allocation, positions, file=table.name, unit_name=protocol.units.name
         )
     issues += missing_warnings(coded, spec, file=table.name)
-    issues += take_up_warnings(coded, spec, allocation, positions, protocol.control.id,
-                               file=table.name, unit_name=protocol.units.name)
+    issues += take_up_warnings(
+        coded,
+        spec,
+        allocation,
+        positions,
+        protocol.control.id,
+        file=table.name,
+        unit_name=protocol.units.name,
+    )
     return coded, issues
 
 
@@ -119,12 +126,20 @@ def _no_rows(table: RawTable, spec: LevelSpec) -> list[Issue]:
     if len(table.frame):
         return []
     primary = [o.name for o in spec.outcomes if o.role == "primary"]
-    what = (f"the primary outcome(s) {', '.join(primary)} of level `{spec.name}` are not "
-            "measured" if primary else f"level `{spec.name}` has nothing to check")
-    return [Issue(
-        f"has a header but no rows: {what}", Location(file=table.name, row=2),
-        fix="export the file again with its rows, or leave it out if the level was not "
-            "measured.", severity="error" if primary else "warning")]
+    what = (
+        f"the primary outcome(s) {', '.join(primary)} of level `{spec.name}` are not measured"
+        if primary
+        else f"level `{spec.name}` has nothing to check"
+    )
+    return [
+        Issue(
+            f"has a header but no rows: {what}",
+            Location(file=table.name, row=2),
+            fix="export the file again with its rows, or leave it out if the level was not "
+            "measured.",
+            severity="error" if primary else "warning",
+        )
+    ]
 
 
 def _check_levels(
@@ -423,15 +438,25 @@ def validate_files(
             try:
                 write_issues(exc.issues, report_path, force=force)
             except (TrialkitError, OSError) as unwritten:  # never hide the data's problems
-                raise DataValidationError(exc.issues, text=str(exc), header=(
-                    f"{unwritten} (The issues table was not written; the data's problems "
-                    "follow.)")) from None
+                raise DataValidationError(
+                    exc.issues,
+                    text=str(exc),
+                    header=(
+                        f"{unwritten} (The issues table was not written; the data's problems "
+                        "follow.)"
+                    ),
+                ) from None
         raise
     if report_path is not None:
         findings = data.spending.issues() if data.spending is not None else ()
         try:
             write_issues([*data.warnings, *findings], report_path, force=force)
         except OSError as exc:
-            raise write_failed(exc, report_path, what="issues table", option="--report",
-                               state="the data are valid; nothing was written") from None
+            raise write_failed(
+                exc,
+                report_path,
+                what="issues table",
+                option="--report",
+                state="the data are valid; nothing was written",
+            ) from None
     return data

@@ -38,8 +38,13 @@ def _integrated(m0: float, s0: float, est: float, se: float) -> dict[str, float]
         return float(integrate.quad(dens, lo, t, **opts)[0] / z)
 
     q = {p: optimize.brentq(lambda t, p=p: cdf(t) - p, lo, hi, xtol=1e-13) for p in (0.05, 0.95)}
-    return {"mean": mean, "sd": math.sqrt(var), "ci_low": q[0.05], "ci_high": q[0.95],
-            "p_above": 1 - cdf(-0.2)}
+    return {
+        "mean": mean,
+        "sd": math.sqrt(var),
+        "ci_low": q[0.05],
+        "ci_high": q[0.95],
+        "p_above": 1 - cdf(-0.2),
+    }
 
 
 @pytest.mark.parametrize(
@@ -72,7 +77,9 @@ def test_normal_update_refuses_what_it_cannot_update() -> None:
 def _miller(a1: int, b1: int, a0: int, b0: int) -> float:
     """Evan Miller (2015), "Formulas for Bayesian A/B testing": P(p₁ > p₀), exact."""
     terms = [
-        special.betaln(a0 + i, b0 + b1) - math.log(b1 + i) - special.betaln(1 + i, b1)
+        special.betaln(a0 + i, b0 + b1)
+        - math.log(b1 + i)
+        - special.betaln(1 + i, b1)
         - special.betaln(a0, b0)
         for i in range(a1)
     ]

@@ -27,8 +27,9 @@ def test_sampled_posterior_is_the_normal_update() -> None:
     t = rng.integers(0, 2, 400)
     y = 10 + 0.5 * t + rng.normal(0, 2, 400)
     prior = prior_from_estimate(-0.3, 0.25, weight=0.8, source="2023 pilot")
-    fit = bayes(pd.DataFrame({"y": y, "arm": t}), "y", "arm", prior=prior, draws=2000,
-                chains=4, seed=3)
+    fit = bayes(
+        pd.DataFrame({"y": y, "arm": t}), "y", "arm", prior=prior, draws=2000, chains=4, seed=3
+    )
     ols = sm.OLS(y, sm.add_constant(t)).fit()
     exact = normal_update(prior, float(ols.params[1]), float(ols.bse[1]))
     row = fit.to_frame().iloc[0]

@@ -75,8 +75,9 @@ def _cox_cluster_power(
     for _ in range(reps):
         time, event = _times(rng, treated, cluster, rate=rate, hazard_ratio=hazard_ratio,
                              theta=theta)  # fmt: skip
-        fit = PHReg(time, treated[:, None].astype(float), status=event,
-                    ties="efron").fit(groups=cluster)
+        fit = PHReg(time, treated[:, None].astype(float), status=event, ties="efron").fit(
+            groups=cluster
+        )
         hits += float(fit.pvalues[0]) < ALPHA
     return hits / reps
 

@@ -29,9 +29,12 @@ from trialkit.estimate.frequentist.survival_cox import cox_hazard_ratios
 DATA = Path(__file__).resolve().parents[1] / "data" / "rossi.csv"
 COVARIATES = ["age", "race", "wexp", "mar", "paro", "prio"]
 PRINTED = {  # term: (coef, exp(coef), model-based se(coef))
-    "fin": (-0.37942, 0.6843, 0.19138), "age": (-0.05744, 0.9442, 0.02200),
-    "race": (0.31390, 1.3688, 0.30799), "wexp": (-0.14980, 0.8609, 0.21222),
-    "mar": (-0.43370, 0.6481, 0.38187), "paro": (-0.08487, 0.9186, 0.19576),
+    "fin": (-0.37942, 0.6843, 0.19138),
+    "age": (-0.05744, 0.9442, 0.02200),
+    "race": (0.31390, 1.3688, 0.30799),
+    "wexp": (-0.14980, 0.8609, 0.21222),
+    "mar": (-0.43370, 0.6481, 0.38187),
+    "paro": (-0.08487, 0.9186, 0.19576),
     "prio": (0.09150, 1.0958, 0.02865),
 }
 
@@ -44,8 +47,7 @@ def rossi() -> pd.DataFrame:
 
 
 def test_trialkit_cox_reproduces_the_printed_coefficients(rossi: pd.DataFrame) -> None:
-    res = cox_hazard_ratios(rossi, "week", "week_event", "fin", control=0,
-                            covariates=COVARIATES)
+    res = cox_hazard_ratios(rossi, "week", "week_event", "fin", control=0, covariates=COVARIATES)
     estimates = {row.term: row.estimate for row in res.terms}
     assert set(estimates) == set(PRINTED)
     for term, (coef, _, _) in PRINTED.items():
@@ -57,8 +59,12 @@ def test_the_library_trialkit_wraps_reproduces_the_printed_table(rossi: pd.DataF
     # trialkit reports the robust sandwich SE; the printed SEs are model-based, so they are
     # checked on statsmodels' own model-based fit (the library trialkit's Cox runs on).
     columns = ["fin", *COVARIATES]
-    fit = sm.PHReg(rossi["week"].to_numpy(), rossi[columns].to_numpy(dtype=float),
-                   status=rossi["arrest"].to_numpy(), ties="efron").fit()
+    fit = sm.PHReg(
+        rossi["week"].to_numpy(),
+        rossi[columns].to_numpy(dtype=float),
+        status=rossi["arrest"].to_numpy(),
+        ties="efron",
+    ).fit()
     for term, coef, se in zip(columns, fit.params, fit.bse, strict=True):
         printed_coef, printed_hr, printed_se = PRINTED[term]
         assert round(float(coef), 5) == pytest.approx(printed_coef, abs=1e-12), term

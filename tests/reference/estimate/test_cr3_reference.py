@@ -44,8 +44,9 @@ def test_cr3_is_the_cluster_jackknife(weights: str | None) -> None:
     res = ols(f, "y", "t", covariates=["x"], cluster="c", se_type="CR3", weights=weights)
     table = res.to_frame()
     ref = _jackknife(f, weights)
-    np.testing.assert_allclose(table.std_error, np.sqrt(np.diag(ref)), rtol=RTOL,
-                               err_msg="std_error")
+    np.testing.assert_allclose(
+        table.std_error, np.sqrt(np.diag(ref)), rtol=RTOL, err_msg="std_error"
+    )
     assert (table.df == len(SIZES) - 1).all(), "df G - 1"
     assert res.se_type == "CR3"
 

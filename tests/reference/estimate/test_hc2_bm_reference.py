@@ -24,8 +24,15 @@ def _frame(n0: int, n1: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     t = np.r_[np.zeros(n0), np.ones(n1)]
     x = rng.normal(size=n0 + n1)
-    return pd.DataFrame({"y": 0.5 * x + rng.normal(size=t.size) * (1 + 2 * t), "t": t, "x": x,
-                         "z": rng.uniform(size=t.size), "w": rng.uniform(0.5, 2.0, t.size)})
+    return pd.DataFrame(
+        {
+            "y": 0.5 * x + rng.normal(size=t.size) * (1 + 2 * t),
+            "t": t,
+            "x": x,
+            "z": rng.uniform(size=t.size),
+            "w": rng.uniform(0.5, 2.0, t.size),
+        }
+    )
 
 
 @pytest.mark.parametrize(("n0", "n1"), [(30, 10), (5, 25), (3, 3)])
@@ -53,8 +60,9 @@ def test_lin_uses_bm_df_of_its_interacted_design() -> None:
     x = np.column_stack([np.ones(len(f)), f.t, xc, f.t * xc])
     _, v_ref, df_ref = dense_cr2(x, f.y.to_numpy(), np.arange(len(f)))
     np.testing.assert_allclose(res.effect().df, df_ref[1], rtol=RTOL, err_msg="df")
-    np.testing.assert_allclose(res.effect().std_error, np.sqrt(v_ref[1, 1]), rtol=RTOL,
-                               err_msg="std_error")
+    np.testing.assert_allclose(
+        res.effect().std_error, np.sqrt(v_ref[1, 1]), rtol=RTOL, err_msg="std_error"
+    )
     assert res.effect().se_type == "HC2 (Bell–McCaffrey df)"
 
 

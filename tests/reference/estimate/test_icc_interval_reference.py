@@ -56,8 +56,10 @@ def test_limits_from_statsmodels_anova(nested: bool, level: float) -> None:
     msb, msw = table["ss_diff"].iloc[1] / df_b, full.ssr / df_w
     # Lessells & Boag's n0 (per arm when nested), written out from the sizes.
     arms = (np.arange(sizes.size) % 2) if nested else np.zeros(sizes.size, dtype=int)
-    n0 = (sizes.sum() - sum((sizes[arms == a] ** 2).sum() / sizes[arms == a].sum()
-                            for a in np.unique(arms))) / df_b
+    n0 = (
+        sizes.sum()
+        - sum((sizes[arms == a] ** 2).sum() / sizes[arms == a].sum() for a in np.unique(arms))
+    ) / df_b
     f = msb / msw
     q = 0.5 + level / 2
     f_low, f_high = f / stats.f.ppf(q, df_b, df_w), f * stats.f.ppf(q, df_w, df_b)
@@ -97,7 +99,8 @@ def test_interval_covers_the_true_icc(unequal: bool) -> None:
     g = np.repeat(np.arange(sizes.size), sizes)
     for _ in range(reps):
         y = np.sqrt(rho) * rng.normal(size=sizes.size)[g] + np.sqrt(1 - rho) * rng.normal(
-            size=g.size)
+            size=g.size
+        )
         est = icc_anova(y, g)
         hits += est.ci_low <= rho <= est.ci_high
     coverage = hits / reps

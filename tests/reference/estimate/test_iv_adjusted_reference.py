@@ -47,8 +47,9 @@ def frame() -> pd.DataFrame:
     effect = np.select([arm == "budget", arm == "budget_peer"], [-0.8, -1.5], 0.0)
     noise = rng.normal(size=team.size)
     y = 3 + effect * took / 0.7 + 0.05 * x1 + 0.4 * x2 + 0.3 * block + u + noise
-    return pd.DataFrame({"y": y, "arm": arm, "took": took, "x1": x1, "x2": x2,
-                         "block": block, "team": team})
+    return pd.DataFrame(
+        {"y": y, "arm": arm, "took": took, "x1": x1, "x2": x2, "block": block, "team": team}
+    )
 
 
 def _matrices(frame: pd.DataFrame, per_arm: bool) -> tuple[F, F, F, F, list[str]]:
@@ -67,15 +68,25 @@ def _linearmodels(frame: pd.DataFrame, per_arm: bool, se_type: str) -> Any:
     kwargs = dict(LINEARMODELS[se_type])
     if se_type.startswith("CR"):
         kwargs["clusters"] = frame.team.to_numpy()
-    return IV2SLS(y, pd.DataFrame(exog), pd.DataFrame(endog, columns=names),
-                  pd.DataFrame(z)).fit(**kwargs)
+    return IV2SLS(y, pd.DataFrame(exog), pd.DataFrame(endog, columns=names), pd.DataFrame(z)).fit(
+        **kwargs
+    )
 
 
 def _trialkit(frame: pd.DataFrame, per_arm: bool, se_type: str | None) -> Any:
     clustered = se_type is None or se_type.startswith("CR")
-    return iv(frame, "y", "arm", received="took", covariates=["x1", "x2"], blocks="block",
-              cluster="team" if clustered else None, se_type=se_type,  # type: ignore[arg-type]
-              control="usual", per_arm=per_arm)
+    return iv(
+        frame,
+        "y",
+        "arm",
+        received="took",
+        covariates=["x1", "x2"],
+        blocks="block",
+        cluster="team" if clustered else None,
+        se_type=se_type,  # type: ignore[arg-type]
+        control="usual",
+        per_arm=per_arm,
+    )
 
 
 @pytest.mark.parametrize("per_arm", [True, False], ids=["per_arm", "one_regressor"])
@@ -87,10 +98,15 @@ def test_cace_matches_linearmodels(frame: pd.DataFrame, per_arm: bool, se_type: 
     names = _matrices(frame, per_arm)[4]
     assert [r.term for r in cace] == names
     for row in cace:
-        np.testing.assert_allclose(row.estimate, ref.params[row.term], rtol=RTOL,
-                                   err_msg=f"estimate {row.term} {se_type}")
-        np.testing.assert_allclose(row.std_error, ref.std_errors[row.term], rtol=RTOL,
-                                   err_msg=f"std_error {row.term} {se_type}")
+        np.testing.assert_allclose(
+            row.estimate, ref.params[row.term], rtol=RTOL, err_msg=f"estimate {row.term} {se_type}"
+        )
+        np.testing.assert_allclose(
+            row.std_error,
+            ref.std_errors[row.term],
+            rtol=RTOL,
+            err_msg=f"std_error {row.term} {se_type}",
+        )
 
 
 def _hand_2sls(frame: pd.DataFrame, per_arm: bool) -> tuple[F, F, F, F]:
@@ -130,13 +146,18 @@ def test_cr2_and_bell_mccaffrey_df_match_dense_definition(frame: pd.DataFrame) -
     vcov = bread @ meat @ bread
     res = _trialkit(frame, True, "CR2")
     for p, row in enumerate(r for r in res.rows if r.estimand == "CACE"):
-        g = np.column_stack([(np.eye(n) - hat)[:, idx] @ a_g @ x_hat[idx] @ bread[:, p]
-                             for idx, a_g in zip(groups, adj, strict=True)])
+        g = np.column_stack(
+            [
+                (np.eye(n) - hat)[:, idx] @ a_g @ x_hat[idx] @ bread[:, p]
+                for idx, a_g in zip(groups, adj, strict=True)
+            ]
+        )
         gtg = g.T @ g
         df = np.trace(gtg) ** 2 / np.sum(gtg * gtg)
         np.testing.assert_allclose(row.estimate, beta[p], rtol=RTOL, err_msg="estimate")
-        np.testing.assert_allclose(row.std_error, np.sqrt(vcov[p, p]), rtol=RTOL,
-                                   err_msg=f"CR2 std_error {row.term}")
+        np.testing.assert_allclose(
+            row.std_error, np.sqrt(vcov[p, p]), rtol=RTOL, err_msg=f"CR2 std_error {row.term}"
+        )
         np.testing.assert_allclose(row.df, df, rtol=1e-7, err_msg=f"BM df {row.term}")
 
 

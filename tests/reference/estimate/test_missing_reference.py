@@ -50,15 +50,21 @@ def test_pooling_matches_statsmodels_mice_combine() -> None:
         fits.append(ols(data, "y", "arm", covariates=["x"], se_type="classical"))
         sm_results.append(sm.OLS(y, np.column_stack([np.ones(n), arm, x])).fit())
     pooled = _pool(fits, "ols (test)", 0.95)
-    fake = SimpleNamespace(results_list=sm_results, exog_names=["const", "arm", "x"],
-                           endog_names="y", model_class=sm.OLS)
+    fake = SimpleNamespace(
+        results_list=sm_results,
+        exog_names=["const", "arm", "x"],
+        endog_names="y",
+        model_class=sm.OLS,
+    )
     reference = MICE.combine(fake)
     # trialkit orders terms (Intercept), arm, x as statsmodels' columns
     assert pooled.terms == ("(Intercept)", "arm", "x")
-    np.testing.assert_allclose(pooled.coefficients, reference.params, rtol=1e-12,
-                               err_msg="pooled coefficients")
-    np.testing.assert_allclose(pooled.vcov, reference.cov_params(), rtol=1e-10,
-                               err_msg="pooled vcov (Ū + (1+1/m)B)")
+    np.testing.assert_allclose(
+        pooled.coefficients, reference.params, rtol=1e-12, err_msg="pooled coefficients"
+    )
+    np.testing.assert_allclose(
+        pooled.vcov, reference.cov_params(), rtol=1e-10, err_msg="pooled vcov (Ū + (1+1/m)B)"
+    )
     for j, term in enumerate(pooled.terms):
         q = [f.coefficients[j] for f in fits]
         u = [f.vcov[j, j] for f in fits]
@@ -79,21 +85,25 @@ def test_ipw_point_estimate_matches_statsmodels_glm_and_wls(blocks: str | None) 
     y = 1 + 0.5 * (arm == "budget") + x + rng.normal(size=n)
     p_obs = 1 / (1 + np.exp(-(1.0 + 0.8 * x - 0.5 * (arm == "budget"))))
     observed = rng.uniform(size=n) < p_obs
-    data = pd.DataFrame({"y": np.where(observed, y, np.nan), "arm": arm, "x": x,
-                         "block": block})
+    data = pd.DataFrame({"y": np.where(observed, y, np.nan), "arm": arm, "x": x, "block": block})
     # Reference: logistic response model on (1, treated, block dummies, x), then WLS of y
     # on (1, treated, block dummies, x) with weights mean(R) / p̂ over observed rows.
     treated = (arm == "budget").astype(float)
-    dummies = (pd.get_dummies(block, drop_first=True, dtype=float).to_numpy()
-               if blocks else np.empty((n, 0)))
+    dummies = (
+        pd.get_dummies(block, drop_first=True, dtype=float).to_numpy()
+        if blocks
+        else np.empty((n, 0))
+    )
     z = np.column_stack([np.ones(n), treated, x, dummies])
     glm = sm.GLM(observed.astype(float), z, family=sm.families.Binomial()).fit(tol=1e-14)
     weights = observed.mean() / glm.fittedvalues
     wls = sm.WLS(y[observed], z[observed], weights=weights[observed]).fit()
-    result = ipw(data, "y", "arm", covariates=["x"], blocks=blocks, control="usual",
-                 estimator="ols")
+    result = ipw(
+        data, "y", "arm", covariates=["x"], blocks=blocks, control="usual", estimator="ols"
+    )
     assert result.effect().estimate == pytest.approx(wls.params[1], rel=1e-8, abs=1e-8), (
-        "IPW point estimate")
+        "IPW point estimate"
+    )
     ids = {t: i for i, t in enumerate(result.terms)}
     assert result.coefficients[ids["x"]] == pytest.approx(wls.params[2], rel=1e-8), "x slope"
     # HC2 with the weights treated as fixed: statsmodels' WLS HC2

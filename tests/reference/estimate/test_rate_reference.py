@@ -29,13 +29,21 @@ def _staff(seed: int = 4, teams: int = 20) -> pd.DataFrame:
     team = np.repeat(np.arange(teams), rng.integers(4, 11, teams))
     arm = np.where(team % 2 == 0, "usual", "budget")
     fte = np.where(rng.random(team.size) < 0.7, 1.0, rng.choice([0.5, 0.6, 0.8], team.size))
-    exposure = np.round(fte * 0.5 * np.where(rng.random(team.size) < 0.85, 1.0,
-                                              rng.uniform(0.1, 1.0, team.size)), 3)
+    exposure = np.round(
+        fte * 0.5 * np.where(rng.random(team.size) < 0.85, 1.0, rng.uniform(0.1, 1.0, team.size)), 3
+    )
     frailty = rng.gamma(4.0, 0.25, teams)[team]
     rate = 8.3 * frailty * np.where(arm == "budget", 0.85, 1.0)
     days = rng.negative_binomial(2, 2 / (2 + rate * exposure))
-    return pd.DataFrame({"days": days.astype(float), "fte_years": exposure, "arm": arm,
-                         "team": team, "rate": days / exposure})
+    return pd.DataFrame(
+        {
+            "days": days.astype(float),
+            "fte_years": exposure,
+            "arm": arm,
+            "team": team,
+            "rate": days / exposure,
+        }
+    )
 
 
 def _ratio(df: pd.DataFrame, arm: str) -> float:
@@ -55,12 +63,14 @@ def _delta_se(df: pd.DataFrame) -> float:
 
 def test_rate_difference_is_the_ratio_of_means_and_the_poisson_mle() -> None:
     df = _staff()
-    res = ols(df, "rate", "arm", control="usual", cluster="team", weights="fte_years",
-              se_type="CR0").effect()
+    res = ols(
+        df, "rate", "arm", control="usual", cluster="team", weights="fte_years", se_type="CR0"
+    ).effect()
     assert res.estimate == pytest.approx(_ratio(df, "budget") - _ratio(df, "usual"), abs=1e-10)
     x = sm.add_constant((df.arm == "budget").astype(float).to_numpy())
-    glm = sm.GLM(df.days, x, family=sm.families.Poisson(),
-                 offset=np.log(df.fte_years)).fit(tol=1e-12)
+    glm = sm.GLM(df.days, x, family=sm.families.Poisson(), offset=np.log(df.fte_years)).fit(
+        tol=1e-12
+    )
     coef = np.asarray(glm.params)
     usual, budget = np.exp(coef[0]), np.exp(coef.sum())
     assert usual == pytest.approx(_ratio(df, "usual"), rel=1e-9), "usual rate"
@@ -69,21 +79,25 @@ def test_rate_difference_is_the_ratio_of_means_and_the_poisson_mle() -> None:
 
 def test_cr0_is_the_delta_method_se_of_the_ratio_estimator() -> None:
     df = _staff()
-    res = ols(df, "rate", "arm", control="usual", cluster="team", weights="fte_years",
-              se_type="CR0").effect()
+    res = ols(
+        df, "rate", "arm", control="usual", cluster="team", weights="fte_years", se_type="CR0"
+    ).effect()
     assert res.std_error == pytest.approx(_delta_se(df), rel=1e-9), "closed form"
     x = sm.add_constant((df.arm == "budget").astype(float).to_numpy())
     wls = sm.WLS(df.rate, x, weights=df.fte_years).fit(
-        cov_type="cluster", cov_kwds={"groups": df.team, "use_correction": False})
+        cov_type="cluster", cov_kwds={"groups": df.team, "use_correction": False}
+    )
     assert res.std_error == pytest.approx(np.asarray(wls.bse)[1], rel=1e-9), "statsmodels WLS"
     glm = sm.GLM(df.days, x, family=sm.families.Poisson(), offset=np.log(df.fte_years)).fit(
-        tol=1e-12, cov_type="cluster", cov_kwds={"groups": df.team, "use_correction": False})
+        tol=1e-12, cov_type="cluster", cov_kwds={"groups": df.team, "use_correction": False}
+    )
     coef = np.asarray(glm.params)
     usual, budget = np.exp(coef[0]), np.exp(coef.sum())
     gradient = np.array([budget - usual, budget])
     delta = float(np.sqrt(gradient @ np.asarray(glm.cov_params()) @ gradient))
     assert res.std_error == pytest.approx(delta, rel=1e-6), "Poisson GLM sandwich, delta method"
-    cr2 = ols(df, "rate", "arm", control="usual", cluster="team", weights="fte_years",
-              se_type="CR2").effect()
+    cr2 = ols(
+        df, "rate", "arm", control="usual", cluster="team", weights="fte_years", se_type="CR2"
+    ).effect()
     assert cr2.estimate == pytest.approx(res.estimate, abs=1e-12)
     assert cr2.std_error > res.std_error

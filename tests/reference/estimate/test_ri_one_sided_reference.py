@@ -57,10 +57,10 @@ def test_complete_one_sided_match_enumeration(tau: float, with_covariate: bool) 
     x = rng.normal(size=(n, 1))
     y = rng.normal(size=n) + 0.6 * t + x[:, 0]
     df = pd.DataFrame({"y": y, "t": t, "x": x[:, 0]})
-    res = randomisation_test(df, outcome="y", treatment="t", sharp_null=tau,
-                             covariates=["x"] if with_covariate else [])
-    upper, lower = _brute_one_sided(y, t, _complete_table(n, 4),
-                                    x if with_covariate else None, tau)
+    res = randomisation_test(
+        df, outcome="y", treatment="t", sharp_null=tau, covariates=["x"] if with_covariate else []
+    )
+    upper, lower = _brute_one_sided(y, t, _complete_table(n, 4), x if with_covariate else None, tau)
     assert res.exact
     assert res.p_upper == pytest.approx(upper, abs=TOL), f"upper p at tau0 = {tau}"
     assert res.p_lower == pytest.approx(lower, abs=TOL), f"lower p at tau0 = {tau}"
@@ -92,8 +92,9 @@ def test_multi_arm_one_sided_match_enumeration() -> None:
         return np.column_stack([lab == "b", lab == "c"]).astype(float)
 
     obs = _coef(y, dummies(labels), None)
-    stats = np.array([_coef(y, dummies(np.array(p)), None)
-                      for p in set(itertools.permutations(labels.tolist()))])
+    stats = np.array(
+        [_coef(y, dummies(np.array(p)), None) for p in set(itertools.permutations(labels.tolist()))]
+    )
     for j, test in enumerate(res.tests):
         assert test.p_upper == pytest.approx(np.mean(stats[:, j] >= obs[j] - 1e-9), abs=TOL)
         assert test.p_lower == pytest.approx(np.mean(stats[:, j] <= obs[j] + 1e-9), abs=TOL)
@@ -106,16 +107,19 @@ def test_monte_carlo_one_sided_within_error_of_enumeration() -> None:
     t = np.zeros(n, dtype=np.int64)
     t[rng.choice(n, m, replace=False)] = 1
     y = rng.normal(size=n) + 0.5 * t
-    res = randomisation_test(pd.DataFrame({"y": y, "t": t}), outcome="y", treatment="t",
-                             draws=20_000, seed=3)
+    res = randomisation_test(
+        pd.DataFrame({"y": y, "t": t}), outcome="y", treatment="t", draws=20_000, seed=3
+    )
     assert not res.exact
     # Enumerate the difference in means through the treated sums of every 11-subset.
     combos = np.array(list(itertools.combinations(range(n), m)), dtype=np.int64)
     treated_sum = y[combos].sum(axis=1)
     stats = treated_sum / m - (y.sum() - treated_sum) / (n - m)
     obs = y[t == 1].mean() - y[t == 0].mean()
-    for name, exact in (("p_upper", np.mean(stats >= obs - 1e-9)),
-                        ("p_lower", np.mean(stats <= obs + 1e-9))):
+    for name, exact in (
+        ("p_upper", np.mean(stats >= obs - 1e-9)),
+        ("p_lower", np.mean(stats <= obs + 1e-9)),
+    ):
         got = getattr(res, name)
         se = np.sqrt(exact * (1 - exact) / res.draws)
         assert abs(got - exact) < 4.5 * se, f"{name}: {got} vs exact {exact} (MC SE {se:.4f})"

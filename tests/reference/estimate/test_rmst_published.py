@@ -43,9 +43,13 @@ DIFFERENCE = (-0.137, -0.939, 0.665, 0.738)  # estimate, lower .95, upper .95, p
 
 def _trial() -> pd.DataFrame:
     pbc = pd.read_csv(DATA)
-    return pd.DataFrame({"years": pbc["time"] / 365.25,
-                         "years_event": (pbc["status"] == 2).astype(int),
-                         "arm": (pbc["trt"] == 1).astype(int)})
+    return pd.DataFrame(
+        {
+            "years": pbc["time"] / 365.25,
+            "years_event": (pbc["status"] == 2).astype(int),
+            "arm": (pbc["trt"] == 1).astype(int),
+        }
+    )
 
 
 def _arm(df: pd.DataFrame, arm: int) -> tuple[float, float]:
@@ -78,8 +82,9 @@ def test_the_difference_its_interval_and_p_value_match_the_vignette() -> None:
     se = np.sqrt(v1 + v0)
     z = stats.norm.ppf(0.975)
     p = 2 * stats.norm.sf(abs(res.estimate) / se)
-    got = tuple(round(v, 3) for v in (res.estimate, res.estimate - z * se,
-                                      res.estimate + z * se, p))
+    got = tuple(
+        round(v, 3) for v in (res.estimate, res.estimate - z * se, res.estimate + z * se, p)
+    )
     assert got == DIFFERENCE
     # The registered SE (pseudo-observations, HC2): the same quantity, estimated differently.
     assert res.std_error == pytest.approx(se, rel=0.01)

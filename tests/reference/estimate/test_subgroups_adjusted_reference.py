@@ -34,8 +34,9 @@ def frame() -> pd.DataFrame:
     noise = rng.normal(size=teams)[team] * 0.4 + rng.normal(size=team.size)
     y = 2 + shift * np.where(g == "yes", 1.8, 1.0) + 0.5 * x1 - 0.3 * x2 + 0.2 * (block == "east")
     y = y + noise
-    return pd.DataFrame({"y": y, "arm": arm, "g": g, "x1": x1, "x2": x2, "block": block,
-                         "team": team})
+    return pd.DataFrame(
+        {"y": y, "arm": arm, "g": g, "x1": x1, "x2": x2, "block": block, "team": team}
+    )
 
 
 FORMULA = "y ~ C(arm, Treatment('usual')) * C(g) + x1 + x2 + C(block)"
@@ -51,9 +52,17 @@ def _statsmodels(frame: pd.DataFrame, se_type: str) -> Any:
 @pytest.mark.parametrize("se_type", ["HC2", "CR1"])
 def test_effects_match_statsmodels_contrasts(frame: pd.DataFrame, se_type: str) -> None:
     sm = _statsmodels(frame, se_type)
-    ours = subgroup_effects(frame, "y", "arm", "g", covariates=["x1", "x2"], blocks="block",
-                            cluster="team" if se_type == "CR1" else None,
-                            se_type=se_type, control="usual")  # type: ignore[arg-type]
+    ours = subgroup_effects(
+        frame,
+        "y",
+        "arm",
+        "g",
+        covariates=["x1", "x2"],
+        blocks="block",
+        cluster="team" if se_type == "CR1" else None,
+        se_type=se_type,
+        control="usual",
+    )  # type: ignore[arg-type]
     names = list(sm.params.index)
     main = "C(arm, Treatment('usual'))[T.{}]"
     checked = 0
@@ -74,8 +83,16 @@ def test_effects_match_statsmodels_contrasts(frame: pd.DataFrame, se_type: str) 
 
 def test_heterogeneity_wald_matches_statsmodels(frame: pd.DataFrame) -> None:
     sm = _statsmodels(frame, "HC2")
-    ours = subgroup_effects(frame, "y", "arm", "g", covariates=["x1", "x2"], blocks="block",
-                            se_type="HC2", control="usual")
+    ours = subgroup_effects(
+        frame,
+        "y",
+        "arm",
+        "g",
+        covariates=["x1", "x2"],
+        blocks="block",
+        se_type="HC2",
+        control="usual",
+    )
     names = list(sm.params.index)
     inter = [n for n in names if n.endswith(":C(g)[T.yes]")]
     R = np.zeros((len(inter), len(names)))
@@ -91,6 +108,8 @@ def test_unadjusted_differs_from_adjusted(frame: pd.DataFrame) -> None:
     kw: dict[str, Any] = {"se_type": "HC2", "control": "usual"}
     adj = subgroup_effects(frame, "y", "arm", "g", covariates=["x1", "x2"], blocks="block", **kw)
     raw = subgroup_effects(frame, "y", "arm", "g", **kw)
-    gaps = [abs(a.std_error - b.std_error) / b.std_error for a, b in zip(adj.rows, raw.rows,
-                                                                        strict=True)]
+    gaps = [
+        abs(a.std_error - b.std_error) / b.std_error
+        for a, b in zip(adj.rows, raw.rows, strict=True)
+    ]
     assert min(gaps) > 0.05

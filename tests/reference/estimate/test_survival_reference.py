@@ -197,12 +197,21 @@ def test_cox_robust_se_matches_lifelines_exactly_without_ties() -> None:
     arm = np.where(team % 2 == 0, "control", "budget")
     x = rng.normal(size=team.size)
     t = rng.exponential(400 / np.where(arm == "budget", 0.7, 1.0) * np.exp(-0.2 * x))
-    df = pd.DataFrame({"days": np.minimum(t, 365.0), "days_event": (t < 365).astype(int),
-                       "arm": arm, "x": x, "team": team})
-    res = cox_hazard_ratios(df, "days", "days_event", "arm", control="control",
-                            cluster="team", covariates=["x"])
-    frame = pd.DataFrame({"t": df.days, "e": df.days_event, "arm": (arm == "budget") * 1.0,
-                          "x": x, "team": team})
+    df = pd.DataFrame(
+        {
+            "days": np.minimum(t, 365.0),
+            "days_event": (t < 365).astype(int),
+            "arm": arm,
+            "x": x,
+            "team": team,
+        }
+    )
+    res = cox_hazard_ratios(
+        df, "days", "days_event", "arm", control="control", cluster="team", covariates=["x"]
+    )
+    frame = pd.DataFrame(
+        {"t": df.days, "e": df.days_event, "arm": (arm == "budget") * 1.0, "x": x, "team": team}
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = CoxPHFitter().fit(frame, "t", "e", cluster_col="team", robust=True)
@@ -250,12 +259,14 @@ def test_cox_robust_se_matches_lifelines_with_censoring_before_the_first_event()
     t = 5.0 + rng.exponential(300 / np.where(arm == "budget", 0.7, 1.0))
     end = np.where(rng.random(team.size) < 0.05, rng.uniform(0.5, 4.5, team.size), 365.0)
     days = np.minimum(t, end)
-    df = pd.DataFrame({"days": days, "days_event": (t <= end).astype(int), "arm": arm,
-                       "team": team})
+    df = pd.DataFrame(
+        {"days": days, "days_event": (t <= end).astype(int), "arm": arm, "team": team}
+    )
     assert (df.days_event == 0).any() and (df.days[df.days_event == 0] < 5.0).any()
     res = cox_hazard_ratios(df, "days", "days_event", "arm", control="control", cluster="team")
-    frame = pd.DataFrame({"t": df.days, "e": df.days_event, "arm": (arm == "budget") * 1.0,
-                          "team": team})
+    frame = pd.DataFrame(
+        {"t": df.days, "e": df.days_event, "arm": (arm == "budget") * 1.0, "team": team}
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = CoxPHFitter().fit(frame, "t", "e", cluster_col="team", robust=True)

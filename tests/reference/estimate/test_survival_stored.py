@@ -18,8 +18,11 @@ from trialkit.estimate.frequentist.survival import event_indicator, event_table,
 from trialkit.estimate.frequentist.survival_cox import cox_hazard_ratios
 from trialkit.estimate.frequentist.survival_rmst import km_rmst, rmst_difference
 
-STORED = json.loads((Path(__file__).resolve().parents[1] / "data" /
-                     "survival_lifelines.json").read_text(encoding="utf-8"))
+STORED = json.loads(
+    (Path(__file__).resolve().parents[1] / "data" / "survival_lifelines.json").read_text(
+        encoding="utf-8"
+    )
+)
 DATA = pd.DataFrame(STORED["data"])
 
 
@@ -28,21 +31,27 @@ def test_kaplan_meier_and_rmst_match_lifelines() -> None:
     for curve in curves:
         ref = STORED["kaplan_meier"][curve.arm]
         idx = np.searchsorted(curve.times, ref["times"], side="right") - 1
-        np.testing.assert_allclose(curve.survival[idx], ref["survival"], rtol=0, atol=1e-12,
-                                   err_msg=f"KM survival of {curve.arm}")
+        np.testing.assert_allclose(
+            curve.survival[idx],
+            ref["survival"],
+            rtol=0,
+            atol=1e-12,
+            err_msg=f"KM survival of {curve.arm}",
+        )
         sub = DATA[DATA.arm == curve.arm]
         t, d = event_indicator(sub, "days", "days_event")
         assert km_rmst(event_table(t, d), 300.0) == pytest.approx(ref["rmst_300"], abs=1e-9)
-    diff = rmst_difference(DATA, "days", "days_event", "arm", horizon=300.0,
-                           control="control")
-    expected = STORED["kaplan_meier"]["budget"]["rmst_300"] - \
-        STORED["kaplan_meier"]["control"]["rmst_300"]
+    diff = rmst_difference(DATA, "days", "days_event", "arm", horizon=300.0, control="control")
+    expected = (
+        STORED["kaplan_meier"]["budget"]["rmst_300"] - STORED["kaplan_meier"]["control"]["rmst_300"]
+    )
     assert diff.effect().estimate == pytest.approx(expected, abs=1e-8)
 
 
 def test_cox_matches_lifelines_estimates_robust_se_and_ph_test() -> None:
-    res = cox_hazard_ratios(DATA, "days", "days_event", "arm", control="control",
-                            cluster="team", covariates=["x"])
+    res = cox_hazard_ratios(
+        DATA, "days", "days_event", "arm", control="control", cluster="team", covariates=["x"]
+    )
     for term, ref in STORED["cox"].items():
         row = next(r for r in res.terms if r.term == term)
         assert row.estimate == pytest.approx(ref["coef"], abs=1e-6), f"{term} log-HR"

@@ -33,8 +33,9 @@ def _cr1_t(x: np.ndarray, y: np.ndarray, team: np.ndarray) -> float:
     b = bread @ x.T @ y
     e = y - x @ b
     groups = np.unique(team)
-    meat = sum(np.outer(x[team == g].T @ e[team == g], x[team == g].T @ e[team == g])
-               for g in groups)
+    meat = sum(
+        np.outer(x[team == g].T @ e[team == g], x[team == g].T @ e[team == g]) for g in groups
+    )
     g = groups.size
     v = g / (g - 1) * (n - 1) / (n - k) * bread @ meat @ bread
     return float(b[0] / np.sqrt(v[0, 0]))
@@ -69,8 +70,9 @@ def test_refuses_several_arms() -> None:
         wild_cluster_bootstrap(f, "y", "arm", cluster="team")
 
 
-STORED = json.loads((Path(__file__).resolve().parents[1] / "data"
-                     / "wild_bootstrap_wildboottest.json").read_text())
+STORED = json.loads(
+    (Path(__file__).resolve().parents[1] / "data" / "wild_bootstrap_wildboottest.json").read_text()
+)
 
 
 @pytest.mark.parametrize("case", sorted(STORED))
@@ -79,7 +81,8 @@ def test_matches_wildboottest(case: str) -> None:
     independent draws agree within Monte Carlo error (SE about 0.0016 each)."""
     ref = STORED[case]
     frame = pd.DataFrame(ref["data"])
-    res = wild_cluster_bootstrap(frame, "y", "arm", cluster="team", covariates=["x"],
-                                 draws=99_999, seed=7)
+    res = wild_cluster_bootstrap(
+        frame, "y", "arm", cluster="team", covariates=["x"], draws=99_999, seed=7
+    )
     np.testing.assert_allclose(res.statistic, ref["statistic"], rtol=1e-9, err_msg="statistic")
     assert res.p_value == pytest.approx(ref["p_value"], abs=0.008), "p_value"

@@ -36,11 +36,21 @@ def main() -> None:
     for name, (g, effect, seed) in CASES.items():
         frame = data(g, effect, seed)
         model = sm.OLS(frame.y, sm.add_constant(frame[["arm", "x"]]))
-        res = wildboottest(model, B=99999, cluster=frame.team, param="arm",
-                           weights_type="webb", seed=1, show=False, parallel=False)
-        out[name] = {"data": frame.to_dict(orient="list"),
-                     "statistic": float(res["statistic"].iloc[0]),
-                     "p_value": float(res["p-value"].iloc[0])}
+        res = wildboottest(
+            model,
+            B=99999,
+            cluster=frame.team,
+            param="arm",
+            weights_type="webb",
+            seed=1,
+            show=False,
+            parallel=False,
+        )
+        out[name] = {
+            "data": frame.to_dict(orient="list"),
+            "statistic": float(res["statistic"].iloc[0]),
+            "p_value": float(res["p-value"].iloc[0]),
+        }
     OUT.write_text(json.dumps(out, indent=1))
 
 

@@ -29,13 +29,16 @@ def section(council_run: Any) -> SpendingSection:
 def files(council_run: Any) -> dict[str, pd.DataFrame]:
     out = Path(council_run.report).parent
     arms = pd.read_csv(out / "allocation.csv", dtype=str).set_index("unit_id")["arm"]
-    found = {name: pd.read_csv(out / "data" / f"{name}.csv", dtype={"client_id": str})
-             for name in ("spend", "client", "team")}
+    found = {
+        name: pd.read_csv(out / "data" / f"{name}.csv", dtype={"client_id": str})
+        for name in ("spend", "client", "team")
+    }
     for frame in found.values():
         frame["arm"] = frame["team_id"].map(arms)
     spend = found["spend"]
-    found["client"]["spend"] = found["client"]["client_id"].map(
-        spend.groupby("client_id")["amount"].sum()).fillna(0.0)
+    found["client"]["spend"] = (
+        found["client"]["client_id"].map(spend.groupby("client_id")["amount"].sum()).fillna(0.0)
+    )
     return found
 
 
@@ -43,8 +46,7 @@ def _budget(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["arm"] == "budget"]
 
 
-def test_take_up_totals_and_reach(section: SpendingSection,
-                                  files: dict[str, pd.DataFrame]) -> None:
+def test_take_up_totals_and_reach(section: SpendingSection, files: dict[str, pd.DataFrame]) -> None:
     row = next(r for r in section.take_up if r.arm == "budget")
     spends = _budget(files["spend"])
     per_client = spends.groupby("client_id")["amount"].sum()
@@ -58,8 +60,9 @@ def test_take_up_totals_and_reach(section: SpendingSection,
     assert row.per_client_mean == pytest.approx(per_client.mean(), rel=RTOL)
 
 
-def test_categories_and_periods_add_up(section: SpendingSection,
-                                       files: dict[str, pd.DataFrame]) -> None:
+def test_categories_and_periods_add_up(
+    section: SpendingSection, files: dict[str, pd.DataFrame]
+) -> None:
     spends = _budget(files["spend"])
     by_category = spends.groupby("category")["amount"].sum()
     rows = {r.category: r.total for r in section.categories if r.arm == "budget"}
@@ -72,13 +75,15 @@ def test_categories_and_periods_add_up(section: SpendingSection,
 
 def test_rule_counts_match_the_findings(section: SpendingSection) -> None:
     for count in section.rule_counts:
-        found = {f.spend_id for f in section.findings
-                 if f.rule == count.rule and f.arm == count.arm}
+        found = {
+            f.spend_id for f in section.findings if f.rule == count.rule and f.arm == count.arm
+        }
         assert count.spends == len(found), count.rule
 
 
-def test_equity_shares_and_spend_per_client(section: SpendingSection,
-                                            files: dict[str, pd.DataFrame]) -> None:
+def test_equity_shares_and_spend_per_client(
+    section: SpendingSection, files: dict[str, pd.DataFrame]
+) -> None:
     clients = _budget(files["client"])
     assert section.equity
     for row in section.equity:
@@ -89,22 +94,21 @@ def test_equity_shares_and_spend_per_client(section: SpendingSection,
         assert row.share_ci[0] <= row.share_receiving <= row.share_ci[1]
 
 
-def test_dose_rows_cover_continuous_client_outcomes(section: SpendingSection,
-                                                    files: dict[str, pd.DataFrame]) -> None:
+def test_dose_rows_cover_continuous_client_outcomes(
+    section: SpendingSection, files: dict[str, pd.DataFrame]
+) -> None:
     assert {r.outcome for r in section.dose} == {"loneliness", "wellbeing", "cost_of_care"}
     clients = files["client"].merge(files["team"].drop(columns="arm"), on="team_id")
     for row in section.dose:
         analysed = clients.dropna(subset=[row.outcome, *row.adjusted_for])
         assert row.n_obs == len(analysed), row.outcome
-        assert row.mean_dose == pytest.approx(_budget(analysed)["spend"].mean() / 100,
-                                              rel=RTOL)
+        assert row.mean_dose == pytest.approx(_budget(analysed)["spend"].mean() / 100, rel=RTOL)
         assert row.first_stage_f is not None and row.first_stage_f > 0
         bins = [b for b in section.dose_bins if b.outcome == row.outcome]
         assert sum(b.clients for b in bins) == len(_budget(analysed))
 
 
-def test_misuse_counts_review_verdicts(council_run: Any,
-                                       files: dict[str, pd.DataFrame]) -> None:
+def test_misuse_counts_review_verdicts(council_run: Any, files: dict[str, pd.DataFrame]) -> None:
     spends = _budget(files["spend"])
     misuse = council_run.results.misuse
     assert misuse is not None
@@ -112,8 +116,9 @@ def test_misuse_counts_review_verdicts(council_run: Any,
     assert misuse.cases == int(spends["review_verdict"].isin(["misuse", "fraud"]).sum())
 
 
-def test_census_review_severity_and_green_tape(council_run: Any, section: SpendingSection,
-                                               files: dict[str, pd.DataFrame]) -> None:
+def test_census_review_severity_and_green_tape(
+    council_run: Any, section: SpendingSection, files: dict[str, pd.DataFrame]
+) -> None:
     spends = files["spend"]
     assert section.review is not None and section.review.design == "census"
     assert section.review.spends == len(spends)

@@ -21,8 +21,12 @@ from trialkit.analyse import load_results
 from trialkit.analyse.outputs import RESULTS_FILE, check_results_dir, commit_results
 from trialkit.errors import OverwriteError, TrialkitError
 
-OLD = {RESULTS_FILE: b'{"run": "old"}\n', "estimates.csv": b"old\n", "subgroups.csv": b"old\n",
-       "bayesian.csv": b"old\n"}
+OLD = {
+    RESULTS_FILE: b'{"run": "old"}\n',
+    "estimates.csv": b"old\n",
+    "subgroups.csv": b"old\n",
+    "bayesian.csv": b"old\n",
+}
 NEW = {RESULTS_FILE: b'{"run": "new"}\n', "estimates.csv": b"new\n", "indices.csv": b"new\n"}
 
 
@@ -46,8 +50,9 @@ def test_a_new_directory_gets_every_file_and_no_staging_is_left(tmp_path: Path) 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
 
 
-def test_results_json_moves_in_last_and_stale_tables_go(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_results_json_moves_in_last_and_stale_tables_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = _previous(tmp_path)
     moves: list[tuple[str, str]] = []
     real = os.replace
@@ -65,8 +70,9 @@ def test_results_json_moves_in_last_and_stale_tables_go(tmp_path: Path,
     assert out[0] == RESULTS_FILE, f"the old results.json is not the first moved out: {out}"
 
 
-def test_a_full_disk_while_staging_changes_nothing(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_full_disk_while_staging_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = _previous(tmp_path)
     before = _state(target)
 
@@ -74,16 +80,20 @@ def test_a_full_disk_while_staging_changes_nothing(tmp_path: Path,
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", full)
-    with pytest.raises(TrialkitError, match=r"results: cannot write the results: no space .*"
-                       r"ENOSPC.*as it was\. Fix: free some space"):
+    with pytest.raises(
+        TrialkitError,
+        match=r"results: cannot write the results: no space .*"
+        r"ENOSPC.*as it was\. Fix: free some space",
+    ):
         commit_results(target, NEW, force=True)
     assert _state(target) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"], "staging left behind"
 
 
 @pytest.mark.parametrize("fail_at", [1, 3, 5, 7])
-def test_a_failed_move_puts_the_previous_files_back(tmp_path: Path, fail_at: int,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_move_puts_the_previous_files_back(
+    tmp_path: Path, fail_at: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = _previous(tmp_path)
     before = _state(target)
     calls = []
@@ -96,8 +106,11 @@ def test_a_failed_move_puts_the_previous_files_back(tmp_path: Path, fail_at: int
         real(src, dst)
 
     monkeypatch.setattr(os, "replace", flaky)
-    with pytest.raises(TrialkitError, match=r"permission denied \(EACCES\); the results "
-                                            r"directory is as it was"):
+    with pytest.raises(
+        TrialkitError,
+        match=r"permission denied \(EACCES\); the results "
+        r"directory is as it was",
+    ):
         commit_results(target, NEW, force=True)
     assert _state(target) == before
 
@@ -110,18 +123,25 @@ def test_existing_results_need_force_and_name_the_file(tmp_path: Path) -> None:
 
 
 def test_a_file_an_input_or_an_unwritable_place_is_refused(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     a_file = tmp_path / "afile"
     a_file.write_text("x")
-    with pytest.raises(TrialkitError, match=r"afile: is a file, but the results directory is "
-                                            r"a directory\. Fix: give --out a directory"):
+    with pytest.raises(
+        TrialkitError,
+        match=r"afile: is a file, but the results directory is "
+        r"a directory\. Fix: give --out a directory",
+    ):
         check_results_dir(a_file, inputs=(), force=True)
     target = tmp_path / "results"
     target.mkdir()
     data = target / "estimates.csv"
     data.write_text("team_id\n")
-    with pytest.raises(TrialkitError, match=r"estimates\.csv: the results would overwrite one "
-                                            r"of this command's inputs"):
+    with pytest.raises(
+        TrialkitError,
+        match=r"estimates\.csv: the results would overwrite one "
+        r"of this command's inputs",
+    ):
         check_results_dir(target, inputs=[data], force=True)
     monkeypatch.setattr("trialkit._core.destinations.os.access", lambda *a, **k: False)
     with pytest.raises(TrialkitError, match=r"is not writable\. Fix: choose a directory"):
@@ -147,19 +167,24 @@ _KILL = textwrap.dedent("""
 @pytest.mark.slow
 @pytest.mark.parametrize("kill_at", range(1, 9))
 def test_a_kill_at_any_move_never_leaves_results_beside_another_runs_files(
-        tmp_path: Path, kill_at: int) -> None:
+    tmp_path: Path, kill_at: int
+) -> None:
     target = _previous(tmp_path)
     script = _KILL.replace("{NEW!r}", repr(NEW))
-    done = subprocess.run([sys.executable, "-c", script, str(target), str(kill_at)],
-                          capture_output=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(target), str(kill_at)], capture_output=True, check=False
+    )
     assert done.returncode in (0, -9), done.stderr.decode()
     state = {k: v for k, v in _state(target).items() if k != "notes.txt"}
     if RESULTS_FILE in state:
         assert state in (OLD, NEW), f"killed at move {kill_at}: a mixture {sorted(state)}"
     else:
         assert all(v in (OLD.get(k), NEW.get(k)) for k, v in state.items())
-        with pytest.raises(TrialkitError, match=r"no results here\. An interrupted `trialkit "
-                                                r"analyse` left its files in \.results\.staging"):
+        with pytest.raises(
+            TrialkitError,
+            match=r"no results here\. An interrupted `trialkit "
+            r"analyse` left its files in \.results\.staging",
+        ):
             load_results(target)
 
 
@@ -169,8 +194,14 @@ def test_every_table_is_written_an_empty_one_with_its_header() -> None:
     from trialkit.analyse.outputs import TABLES, results_files
     from trialkit.analyse.rows import SubgroupRow
 
-    empty = SimpleNamespace(estimates=(), bayesian=SimpleNamespace(posteriors=()), indices=(),
-                            subgroups=(), few_clusters=(), to_json=lambda: "{}")
+    empty = SimpleNamespace(
+        estimates=(),
+        bayesian=SimpleNamespace(posteriors=()),
+        indices=(),
+        subgroups=(),
+        few_clusters=(),
+        to_json=lambda: "{}",
+    )
     files = results_files(empty)  # type: ignore[arg-type]
     assert sorted(files) == sorted([RESULTS_FILE, *(f"{t}.csv" for t in TABLES)])
     header = files["subgroups.csv"].decode().splitlines()

@@ -25,23 +25,33 @@ class _Row:
 
 
 def _results() -> SimpleNamespace:
-    rows = [_Row(outcome="loneliness", term=LEAK, estimate=-0.31, subgroup="@SUM(1)"),
-            _Row(outcome="+SUM(1)", term="-2+3", estimate=-1.18, subgroup="-5")]
+    rows = [
+        _Row(outcome="loneliness", term=LEAK, estimate=-0.31, subgroup="@SUM(1)"),
+        _Row(outcome="+SUM(1)", term="-2+3", estimate=-1.18, subgroup="-5"),
+    ]
     document = {"estimates": [r.values for r in rows]}
     return SimpleNamespace(
-        estimates=rows, bayesian=SimpleNamespace(posteriors=rows), indices=rows,
-        subgroups=rows, few_clusters=rows, deviations=(), to_json=lambda: json.dumps(document))
+        estimates=rows,
+        bayesian=SimpleNamespace(posteriors=rows),
+        indices=rows,
+        subgroups=rows,
+        few_clusters=rows,
+        deviations=(),
+        to_json=lambda: json.dumps(document),
+    )
 
 
 @pytest.mark.parametrize("name", ["estimates", "bayesian", "indices", "subgroups", "few_clusters"])
-def test_analyse_csvs_hold_no_live_formula(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                           name: str) -> None:
+def test_analyse_csvs_hold_no_live_formula(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
     import trialkit.analyse
 
     monkeypatch.setattr(api, "validate_files", lambda *a, **k: None)
     monkeypatch.setattr(trialkit.analyse, "analyse", lambda *a, **k: _results())
-    api.analyse("council_discretionary_budget", tmp_path / "allocation.csv", [],
-                tmp_path / "results")
+    api.analyse(
+        "council_discretionary_budget", tmp_path / "allocation.csv", [], tmp_path / "results"
+    )
     with (tmp_path / "results" / f"{name}.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows[0]["term"] == "'" + LEAK and rows[0]["subgroup"] == "'@SUM(1)"

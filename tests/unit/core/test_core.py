@@ -73,7 +73,8 @@ def test_cox_index_matches_wwc_formula():
     assert cox_index(t, c) == pytest.approx(expected, rel=1e-12)
 
 
-@pytest.mark.parametrize(("g", "verdict"), [(0.05, "satisfied"), (-0.2, "adjustment required"),
-                                            (0.26, "not satisfied")])
+@pytest.mark.parametrize(
+    ("g", "verdict"), [(0.05, "satisfied"), (-0.2, "adjustment required"), (0.26, "not satisfied")]
+)
 def test_wwc_verdicts(g, verdict):
     assert wwc_verdict(g) == verdict

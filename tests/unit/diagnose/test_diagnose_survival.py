@@ -27,8 +27,9 @@ NAME = "time_to_leaving"
 
 @pytest.fixture(scope="module")
 def timed(flagship: Protocol) -> Diagnosis:
-    return diagnose(flagship, sims=SIMS, variants=[24], outcomes=[NAME], executor="serial",
-                    progress=False)
+    return diagnose(
+        flagship, sims=SIMS, variants=[24], outcomes=[NAME], executor="serial", progress=False
+    )
 
 
 def _table(diagnosis: Diagnosis, outcome: str) -> dict[str, tuple[float, float]]:
@@ -39,8 +40,12 @@ def _table(diagnosis: Diagnosis, outcome: str) -> dict[str, tuple[float, float]]
 
 def test_survival_outcomes_are_selected_with_two_inquiries(flagship: Protocol) -> None:
     assert NAME in select_outcomes(flagship, "compared")
-    assert result_keys(flagship, [NAME, "loneliness"]) == (NAME, f"{NAME}:log_hr",
-                                                           "loneliness", "loneliness:cace")
+    assert result_keys(flagship, [NAME, "loneliness"]) == (
+        NAME,
+        f"{NAME}:log_hr",
+        "loneliness",
+        "loneliness:cace",
+    )
     assert result_keys(flagship, [NAME, "loneliness"], cace=False)[-1] == "loneliness"
 
 
@@ -71,8 +76,7 @@ def _population_rmst_difference(protocol: Protocol) -> float:
     return rmst(log_h0 + math.log(a.hazard_ratio)) - rmst(log_h0)
 
 
-def test_rmst_estimands_average_to_the_simulators_law(flagship: Protocol,
-                                                      timed: Diagnosis) -> None:
+def test_rmst_estimands_average_to_the_simulators_law(flagship: Protocol, timed: Diagnosis) -> None:
     sims = timed.simulations
     truth = sims.loc[sims["outcome"] == NAME, "estimand"].to_numpy()
     # the ITT: teams offered the budget that do not use it keep their control times
@@ -102,7 +106,8 @@ def test_cox_estimand_matches_statsmodels_with_ties() -> None:
     codes = np.where(times <= 200, np.where(rng.random((2, rows)) < 0.1, 2, 1), 0)
     times = np.minimum(times, 200.0)
     arm = np.repeat([0.0, 1.0], rows)[:, None]
-    ref = PHReg(times.reshape(-1), arm, status=(codes.reshape(-1) == 1).astype(float),
-                ties="efron").fit()
+    ref = PHReg(
+        times.reshape(-1), arm, status=(codes.reshape(-1) == 1).astype(float), ties="efron"
+    ).fit()
     assert potential_log_hr(times, codes) == pytest.approx(ref.params[0], abs=1e-10)
     assert math.isnan(potential_log_hr(times, np.where(np.arange(2)[:, None] == 0, codes, 0)))

@@ -13,8 +13,15 @@ from trialkit.diagnose import fabricate
 def big(flagship):
     # many units so declared effects and ICCs can be recovered within sampling error
     n = 600
-    units = pd.DataFrame({"team_id": [f"T{i:04d}" for i in range(n)],
-                          "locality": "A", "caseload": 1.0, "imd_score": 1.0, "team_size": 1.0})
+    units = pd.DataFrame(
+        {
+            "team_id": [f"T{i:04d}" for i in range(n)],
+            "locality": "A",
+            "caseload": 1.0,
+            "imd_score": 1.0,
+            "team_size": 1.0,
+        }
+    )
     arms = pd.Series(np.where(np.arange(n) % 2 == 0, "usual", "budget"), index=units.team_id)
     return fabricate(flagship, units, arms, rng=np.random.default_rng(3)), arms
 
@@ -24,8 +31,11 @@ def test_every_level_and_column_is_present(big, flagship):
     assert set(frames) == {"team", "client", "staff", "spend"}
     for outcome in flagship.outcomes:
         if outcome.survival is not None:  # dates and a reason; validation derives the time
-            wanted = [outcome.survival.end_column, outcome.survival.start_column,
-                      outcome.survival.reason_column]
+            wanted = [
+                outcome.survival.end_column,
+                outcome.survival.start_column,
+                outcome.survival.reason_column,
+            ]
             assert set(wanted) <= set(frames[outcome.level].columns)
         else:
             assert outcome.data_column in frames[outcome.level].columns

@@ -20,8 +20,15 @@ def three_arm():
 @pytest.fixture(scope="module")
 def units():
     n = 600
-    return pd.DataFrame({"team_id": [f"T{i:04d}" for i in range(n)], "locality": "A",
-                         "caseload": 1.0, "imd_score": 1.0, "team_size": 1.0})
+    return pd.DataFrame(
+        {
+            "team_id": [f"T{i:04d}" for i in range(n)],
+            "locality": "A",
+            "caseload": 1.0,
+            "imd_score": 1.0,
+            "team_size": 1.0,
+        }
+    )
 
 
 def _clients(protocol, units, scale):
@@ -29,8 +36,9 @@ def _clients(protocol, units, scale):
     frames = fabricate(protocol, units, arms, rng=np.random.default_rng(11), effect_scale=scale)
     took = frames["team"].set_index("team_id")["budget_used"]
     clients = frames["client"]
-    return frames, clients.assign(arm=arms.loc[clients.team_id].to_numpy(),
-                                  took=took.loc[clients.team_id].to_numpy() == 1)
+    return frames, clients.assign(
+        arm=arms.loc[clients.team_id].to_numpy(), took=took.loc[clients.team_id].to_numpy() == 1
+    )
 
 
 @pytest.mark.parametrize("scale", [1.0, 0.0, -1.0, 2.5])
@@ -41,12 +49,10 @@ def test_each_treated_arm_is_shifted_by_the_scaled_effect(three_arm, units, scal
     _, scaled = _clients(three_arm, units, scale)
     declared = three_arm.outcome("wellbeing").assumptions.effect
     control = scaled["arm"] == "usual"
-    pd.testing.assert_series_equal(scaled.loc[control, "wellbeing"],
-                                   null.loc[control, "wellbeing"])
+    pd.testing.assert_series_equal(scaled.loc[control, "wellbeing"], null.loc[control, "wellbeing"])
     refused = (scaled["arm"] != "usual") & ~scaled["took"]
     assert refused.sum() > 100
-    pd.testing.assert_series_equal(scaled.loc[refused, "wellbeing"],
-                                   null.loc[refused, "wellbeing"])
+    pd.testing.assert_series_equal(scaled.loc[refused, "wellbeing"], null.loc[refused, "wellbeing"])
     for arm in ARMS[1:]:
         rows = (scaled["arm"] == arm) & scaled["wellbeing"].notna() & scaled["took"]
         shift = (scaled.loc[rows, "wellbeing"] - null.loc[rows, "wellbeing"]).mean()
@@ -57,8 +63,9 @@ def test_each_treated_arm_is_shifted_by_the_scaled_effect(three_arm, units, scal
 @pytest.mark.parametrize("scale", [1.0, 0.0, -1.0])
 def test_declared_effect_recovered_in_both_treated_arms(three_arm, units, scale):
     _, clients = _clients(three_arm, units, scale)
-    means = clients[clients["took"] | (clients["arm"] == "usual")].groupby("arm")[
-        "loneliness"].mean()
+    means = (
+        clients[clients["took"] | (clients["arm"] == "usual")].groupby("arm")["loneliness"].mean()
+    )
     declared = three_arm.outcome("loneliness").assumptions.effect
     for arm in ARMS[1:]:
         # sampling error between arms of 200 teams, rounding and clipping: 0.2 points

@@ -30,8 +30,15 @@ def test_exposure_is_fte_times_years_in_post(flagship: Protocol) -> None:
 
 def test_counts_are_the_declared_rate_times_the_exposure(flagship: Protocol) -> None:
     n = 600
-    units = pd.DataFrame({"team_id": [f"T{i:04d}" for i in range(n)], "locality": "A",
-                          "caseload": 1.0, "imd_score": 1.0, "team_size": 1.0})
+    units = pd.DataFrame(
+        {
+            "team_id": [f"T{i:04d}" for i in range(n)],
+            "locality": "A",
+            "caseload": 1.0,
+            "imd_score": 1.0,
+            "team_size": 1.0,
+        }
+    )
     arms = pd.Series(np.where(np.arange(n) % 2 == 0, "usual", "budget"), index=units.team_id)
     staff = fabricate(flagship, units, arms, rng=np.random.default_rng(5))["staff"]
     outcome = flagship.outcome("sickness_days")
@@ -56,8 +63,15 @@ def test_diagnosis_runs_the_plan_on_the_rate(flagship: Protocol) -> None:
 
     outcome = flagship.outcome("sickness_days")
     assert "rate" in str(batch_problem(flagship, outcome))  # the plan's weighted estimator
-    result = diagnose(flagship, sims=40, variants=[24], outcomes=["sickness_days"],
-                      executor="serial", progress=False, estimands=["ITT"])
+    result = diagnose(
+        flagship,
+        sims=40,
+        variants=[24],
+        outcomes=["sickness_days"],
+        executor="serial",
+        progress=False,
+        estimands=["ITT"],
+    )
     table = result.to_frame().set_index("diagnosand")
     assert result.simulations["estimate"].notna().all()
     a = outcome.assumptions
@@ -65,6 +79,7 @@ def test_diagnosis_runs_the_plan_on_the_rate(flagship: Protocol) -> None:
     # the declared effect, less what setting negative rates to 0 takes off, in the teams
     # that take the budget up (the others keep their control rates)
     truth = flagship.power.compliance * (
-        _positive_part_mean(a.mean + a.effect, a.sd) - _positive_part_mean(a.mean, a.sd))
+        _positive_part_mean(a.mean + a.effect, a.sd) - _positive_part_mean(a.mean, a.sd)
+    )
     mean, mc_se = table.loc["mean_estimate", ["estimate", "mc_se"]]
     assert abs(mean - truth) <= 4 * mc_se, (mean, truth, mc_se)

@@ -24,15 +24,21 @@ def _holidays() -> np.ndarray:
 
 
 def _units(n: int = N_UNITS) -> tuple[pd.DataFrame, pd.Series]:
-    units = pd.DataFrame({"team_id": [f"T{i:04d}" for i in range(n)], "locality": "A",
-                          "caseload": 1.0, "imd_score": 1.0, "team_size": 1.0})
+    units = pd.DataFrame(
+        {
+            "team_id": [f"T{i:04d}" for i in range(n)],
+            "locality": "A",
+            "caseload": 1.0,
+            "imd_score": 1.0,
+            "team_size": 1.0,
+        }
+    )
     arms = pd.Series(np.where(np.arange(n) % 2 == 0, "usual", "budget"), index=units.team_id)
     return units, arms
 
 
 def _with_spending(protocol, **update):
-    return protocol.model_copy(
-        update={"spending": protocol.spending.model_copy(update=update)})
+    return protocol.model_copy(update={"spending": protocol.spending.model_copy(update=update)})
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +57,19 @@ def test_every_column_of_the_contract_in_order(big, flagship):
     _, spend, _ = big
     c = flagship.spending.columns
     assert list(spend.columns[:-1]) == [
-        "spend_id", "team_id", c.worker, c.client, c.date, c.amount, c.currency, c.category,
-        c.justification, c.justified_on, c.verdict, c.loss]
+        "spend_id",
+        "team_id",
+        c.worker,
+        c.client,
+        c.date,
+        c.amount,
+        c.currency,
+        c.category,
+        c.justification,
+        c.justified_on,
+        c.verdict,
+        c.loss,
+    ]
     assert spend["spend_id"].is_unique and spend["spend_id"].iloc[0] == "SP00001"
     assert set(spend["currency"]) == {"GBP"}
     assert set(spend["review_verdict"]) == {"appropriate", "poor_value", "misuse", "fraud"}
@@ -102,11 +119,15 @@ def test_spend_and_justification_dates_are_working_days_in_the_pilot(big, flagsh
     justified = pd.to_datetime(spend["justified_on"], format="%Y-%m-%d")
     known = justified.notna()
     assert (justified[known] > spent[known]).all()
-    assert np.is_busday(justified[known].to_numpy(dtype="datetime64[D]"),
-                        holidays=holidays).all()
-    working = pd.Series(np.busday_count(np.arange("2027-03", "2027-09", dtype="datetime64[M]"),
-                                        np.arange("2027-04", "2027-10", dtype="datetime64[M]"),
-                                        holidays=holidays), index=range(3, 9))
+    assert np.is_busday(justified[known].to_numpy(dtype="datetime64[D]"), holidays=holidays).all()
+    working = pd.Series(
+        np.busday_count(
+            np.arange("2027-03", "2027-09", dtype="datetime64[M]"),
+            np.arange("2027-04", "2027-10", dtype="datetime64[M]"),
+            holidays=holidays,
+        ),
+        index=range(3, 9),
+    )
     per_day = spent.dt.month.value_counts().sort_index() / working
     # even over the pilot once teams have started (no pile-up at the end)
     assert per_day.loc[4:].max() < 1.25 * per_day.loc[4:].min()
@@ -161,8 +182,9 @@ def test_receipt_rate_and_equity_gap(many):
     gap = received[deprived].mean() - received[~deprived].mean()
     # expected gap, with the age mix held as drawn; about 3,400 deprived and 10,000 other
     # clients: binomial SE of the gap 0.0095; over 12 seeds its error had SD 0.012, mean 0.002
-    expected = (share(a, ledger.EQUITY_SHIFT * (1 + old[deprived].to_numpy()))
-                - share(a, ledger.EQUITY_SHIFT * old[~deprived].to_numpy()))
+    expected = share(a, ledger.EQUITY_SHIFT * (1 + old[deprived].to_numpy())) - share(
+        a, ledger.EQUITY_SHIFT * old[~deprived].to_numpy()
+    )
     assert expected < -0.03, "a modest gap, by design"
     assert gap == pytest.approx(expected, abs=0.035), "receipt gap of the most deprived"
 
@@ -194,12 +216,15 @@ def test_cumulative_caps_are_broken_only_by_breaching_spends(big):
     _, spend, _ = big
     month = spend["spent_on"].str[:7]
     big_one = spend["amount"] > 150
-    for keys, cap in ((["client_id"], 300), (["client_id", month], 150),
-                      (["staff_id", month], 1500), (["team_id", month], 6000)):
+    for keys, cap in (
+        (["client_id"], 300),
+        (["client_id", month], 150),
+        (["staff_id", month], 1500),
+        (["team_id", month], 6000),
+    ):
         grouped = spend.groupby(keys)
         over = grouped["amount"].sum() > cap + 1e-9
-        with_breach = big_one.groupby([spend[k] if isinstance(k, str) else k
-                                       for k in keys]).any()
+        with_breach = big_one.groupby([spend[k] if isinstance(k, str) else k for k in keys]).any()
         assert over.sum() <= with_breach[over].sum(), f"cap {cap} broken without a breach"
     assert (spend.groupby("client_id")["amount"].sum() > 300).sum() >= 1
 
@@ -207,15 +232,15 @@ def test_cumulative_caps_are_broken_only_by_breaching_spends(big):
 def test_rule_breaking_rates(big):
     _, spend, _ = big
     n = len(spend)  # about 6,700 spends: binomial SEs of 0.0012, 0.0021, 0.0009
-    assert spend["category"].isin(EXCLUDED).mean() == pytest.approx(details.EXCLUDED_RATE,
-                                                                     abs=0.004)
+    assert spend["category"].isin(EXCLUDED).mean() == pytest.approx(
+        details.EXCLUDED_RATE, abs=0.004
+    )
     missing = spend["justified_on"].isna()
     assert (missing == spend["justification"].isna()).all()
     assert missing.mean() == pytest.approx(details.MISSING_RATE, abs=0.003)
     spent = pd.to_datetime(spend["spent_on"]).to_numpy(dtype="datetime64[D]")
     justified = pd.to_datetime(spend["justified_on"][~missing]).to_numpy(dtype="datetime64[D]")
-    waited = np.busday_count(spent[~missing.to_numpy()], justified,
-                             holidays=_holidays())
+    waited = np.busday_count(spent[~missing.to_numpy()], justified, holidays=_holidays())
     assert (waited >= 1).all()
     assert (waited > 5).mean() == pytest.approx(details.LATE_RATE, abs=0.007), "late share"
     assert n > 5000
@@ -231,7 +256,8 @@ def test_verdict_rates_and_loss(big):
     misuse = verdict.isin(["misuse", "fraud"])
     assert misuse.mean() == pytest.approx(ledger.MISUSE_MEAN, abs=0.012)
     fraud = (spend["review_verdict"] == "fraud").sum() / spend["review_verdict"].isin(
-        ["misuse", "fraud"]).sum()
+        ["misuse", "fraud"]
+    ).sum()
     assert fraud == pytest.approx(details.FRAUD_SHARE, abs=0.06)
     excluded = spend[spend["category"].isin(EXCLUDED)]["review_verdict"]
     assert excluded.isin(["misuse", "fraud"]).mean() > 0.2, "rule-breaking judged harshly"
@@ -271,7 +297,6 @@ def test_without_client_and_worker_levels_the_ledger_drops_those_columns(flagshi
     assert len(spend) > 0 and set(arms.loc[spend["team_id"]]) == {"budget"}
 
 
-
 def test_the_simulated_ledger_validates_with_only_the_intended_findings(tmp_path):
     """simulate → validate: no data error, and each compliance finding is one the
     fabrication meant (counted here independently from the file)."""
@@ -279,8 +304,9 @@ def test_the_simulated_ledger_validates_with_only_the_intended_findings(tmp_path
 
     files = api.simulate("council_discretionary_budget", tmp_path)
     data = [f for f in files if f.parent.name == "data"]
-    checked = api.validate_files("council_discretionary_budget", tmp_path / "allocation.csv",
-                                 data).spending
+    checked = api.validate_files(
+        "council_discretionary_budget", tmp_path / "allocation.csv", data
+    ).spending
     got = pd.Series([f.rule for f in checked.findings]).value_counts().to_dict()
     s = pd.read_csv(tmp_path / "data" / "spend.csv", dtype=str, keep_default_na=False)
     amount = s["amount"].astype(float)
@@ -294,12 +320,14 @@ def test_the_simulated_ledger_validates_with_only_the_intended_findings(tmp_path
         return int((amount.groupby(keys).cumsum() > cap + 1e-6).sum())
 
     assert s["spent_on"].is_monotonic_increasing  # so running totals follow the file order
-    want = {"late_justification": int(late.sum()),
-            "missing_justification": int(missing.sum()),
-            "excluded_category": int(s["category"].isin(EXCLUDED).sum()),
-            "cap_per_client": over([s["client_id"]], 300),
-            "cap_per_client_per_period": over([s["client_id"], month], 150),
-            "cap_per_worker_per_period": over([s["staff_id"], month], 1500),
-            "cap_per_unit_per_period": over([s["team_id"], month], 6000)}
+    want = {
+        "late_justification": int(late.sum()),
+        "missing_justification": int(missing.sum()),
+        "excluded_category": int(s["category"].isin(EXCLUDED).sum()),
+        "cap_per_client": over([s["client_id"]], 300),
+        "cap_per_client_per_period": over([s["client_id"], month], 150),
+        "cap_per_worker_per_period": over([s["staff_id"], month], 1500),
+        "cap_per_unit_per_period": over([s["team_id"], month], 6000),
+    }
     assert got == {rule: n for rule, n in want.items() if n}
     assert 0 < sum(got.values()) < 0.1 * len(s), "a few findings, not none and not many"

@@ -89,8 +89,9 @@ def test_everyone_complies_without_declared_non_compliance():
 
 
 def test_bias_and_coverage_are_measured_against_each_simulation_estimand(flagship):
-    result = diagnose(flagship, sims=8, variants=[24], outcomes=["loneliness"],
-                      executor="serial", progress=False)
+    result = diagnose(
+        flagship, sims=8, variants=[24], outcomes=["loneliness"], executor="serial", progress=False
+    )
     sims = result.simulations
     itt = sims[sims["outcome"] == "loneliness"]
     cace = sims[sims["outcome"] == "loneliness:cace"]

@@ -54,8 +54,9 @@ def individual(n: int = 60, *, estimator: str = "ols", df: str = "bell_mccaffrey
         outcome_0={"level": "team", "baseline": None, "range": None},
         subgroups=[],
         units={"planned": n},
-        analysis={"frequentist": {"estimator": estimator, "se_type": "auto", "alpha": 0.05,
-                                  "df": df}},
+        analysis={
+            "frequentist": {"estimator": estimator, "se_type": "auto", "alpha": 0.05, "df": df}
+        },
     )
 
 
@@ -121,8 +122,9 @@ def test_clusters_of_several_units_are_regrouped():
 
 @pytest.fixture(scope="module")
 def small(flagship) -> Diagnosis:
-    return diagnose(flagship, sims=40, variants=[16, 24], executor="serial", progress=False,
-                    estimands=["ITT"])
+    return diagnose(
+        flagship, sims=40, variants=[16, 24], executor="serial", progress=False, estimands=["ITT"]
+    )
 
 
 def test_tidy_frame_columns_and_rows(small):
@@ -155,11 +157,17 @@ def test_power_curve_has_one_row_per_variant(small):
 
 
 def test_same_seed_same_diagnosis(flagship, small):
-    again = diagnose(flagship, sims=40, variants=[16, 24], executor="serial", progress=False,
-                     estimands=["ITT"])
+    again = diagnose(
+        flagship, sims=40, variants=[16, 24], executor="serial", progress=False, estimands=["ITT"]
+    )
     pd.testing.assert_frame_equal(small.to_frame(), again.to_frame())
     other = diagnose(
-        flagship, sims=40, variants=[16, 24], seed=1, executor="serial", progress=False,
+        flagship,
+        sims=40,
+        variants=[16, 24],
+        seed=1,
+        executor="serial",
+        progress=False,
         estimands=["ITT"],
     )
     assert not other.to_frame()["estimate"].equals(small.to_frame()["estimate"])
@@ -182,15 +190,25 @@ def test_serial_and_two_processes_agree(flagship, small):
 
 @pytest.mark.parametrize(
     ("name", "outcome"),
-    [("council_discretionary_budget", "loneliness"),  # ITT and CACE
-     ("mission_clarity_stepped_wedge", "engagement"),
-     ("council_budget_peer_review", "wellbeing")],  # one row per treated arm
+    [
+        ("council_discretionary_budget", "loneliness"),  # ITT and CACE
+        ("mission_clarity_stepped_wedge", "engagement"),
+        ("council_budget_peer_review", "wellbeing"),
+    ],  # one row per treated arm
 )
 def test_every_design_same_on_serial_and_processes(name, outcome):
     protocol = load_protocol(ROOT / f"{name}.yaml")
     runs = [
-        diagnose(protocol, sims=6, variants=[protocol.units.planned], outcomes=[outcome],
-                 chunk_size=3, executor=engine, workers=2, progress=False)
+        diagnose(
+            protocol,
+            sims=6,
+            variants=[protocol.units.planned],
+            outcomes=[outcome],
+            chunk_size=3,
+            executor=engine,
+            workers=2,
+            progress=False,
+        )
         for engine in ("serial", "processes")
     ]
     pd.testing.assert_frame_equal(runs[0].simulations, runs[1].simulations)
@@ -237,8 +255,9 @@ def test_bad_parameters_rejected(flagship, kwargs, match):
 
 def test_stepped_wedge_is_diagnosed_with_period_effects():
     protocol = load_protocol(ROOT / "mission_clarity_stepped_wedge.yaml")
-    result = diagnose(protocol, sims=4, variants=[12], outcomes=["engagement"],
-                      executor="serial", progress=False)
+    result = diagnose(
+        protocol, sims=4, variants=[12], outcomes=["engagement"], executor="serial", progress=False
+    )
     assert result.simulations["estimate"].notna().all()
     assert "stepped_wedge" in result.design and "4 steps over 5 periods" in result.design
     assert "   12*  engagement" in result.summary()

@@ -19,25 +19,34 @@ def _clustered(seed: int, clusters: int = 24, size: int = 15, icc: float = 0.3) 
     # Attrition shared within a cluster, and higher in control.
     stay = rng.uniform(0.5, 1.0, clusters)[g] * np.where(t == 1, 1.0, 0.85)
     observed = rng.uniform(size=g.size) < stay
-    return pd.DataFrame({"y": np.where(observed, y + 0.3 * t, np.nan), "t": t,
-                         "team": [f"team-{c:02d}" for c in g]})
+    return pd.DataFrame(
+        {"y": np.where(observed, y + 0.3 * t, np.nan), "t": t, "team": [f"team-{c:02d}" for c in g]}
+    )
 
 
 def test_bounds_are_those_without_clusters() -> None:
     df = _clustered(1)
     plain = lee_bounds(df, outcome="y", treatment="t")
-    clustered = lee_bounds(df, outcome="y", treatment="t", cluster="team",
-                           rng=np.random.default_rng(0), n_bootstrap=50)
+    clustered = lee_bounds(
+        df, outcome="y", treatment="t", cluster="team", rng=np.random.default_rng(0), n_bootstrap=50
+    )
     assert (clustered.lower, clustered.upper) == (plain.lower, plain.upper)
     assert clustered.se_type == "cluster bootstrap" and clustered.n_clusters == 24
 
 
 def test_singleton_clusters_reproduce_the_unit_bootstrap() -> None:
     df = _clustered(2).assign(unit=lambda f: np.arange(len(f)))
-    units = lee_bounds(df, outcome="y", treatment="t", se_type="bootstrap",
-                       rng=np.random.default_rng(7), n_bootstrap=60)
-    singletons = lee_bounds(df, outcome="y", treatment="t", cluster="unit",
-                            rng=np.random.default_rng(7), n_bootstrap=60)
+    units = lee_bounds(
+        df,
+        outcome="y",
+        treatment="t",
+        se_type="bootstrap",
+        rng=np.random.default_rng(7),
+        n_bootstrap=60,
+    )
+    singletons = lee_bounds(
+        df, outcome="y", treatment="t", cluster="unit", rng=np.random.default_rng(7), n_bootstrap=60
+    )
     assert singletons.se_lower == pytest.approx(units.se_lower, rel=1e-13)
     assert singletons.se_upper == pytest.approx(units.se_upper, rel=1e-13)
 
@@ -51,8 +60,10 @@ def test_a_resample_keeps_clusters_whole_and_their_number_per_arm() -> None:
     # Each drawn cluster appears a whole number of times its size.
     sizes = np.bincount(codes)
     assert all(drawn.value_counts()[c] % sizes[c] == 0 for c in drawn.unique())
-    per_arm = [sum(drawn.value_counts()[c] // sizes[c] for c in drawn.unique() if t[codes == c][0]
-                   == arm) for arm in (True, False)]
+    per_arm = [
+        sum(drawn.value_counts()[c] // sizes[c] for c in drawn.unique() if t[codes == c][0] == arm)
+        for arm in (True, False)
+    ]
     assert per_arm == [3, 3]
 
 
@@ -64,7 +75,12 @@ def test_clustered_bounds_refuse_what_they_cannot_do() -> None:
     with pytest.raises(EstimationError, match="has units in both arms"):
         lee_bounds(mixed, outcome="y", treatment="t", cluster="team", rng=np.random.default_rng(1))
     with pytest.raises(EstimationError, match="has missing values"):
-        lee_bounds(df.assign(team=df.team.where(df.index > 3)), outcome="y", treatment="t",
-                   cluster="team", rng=np.random.default_rng(1))
+        lee_bounds(
+            df.assign(team=df.team.where(df.index > 3)),
+            outcome="y",
+            treatment="t",
+            cluster="team",
+            rng=np.random.default_rng(1),
+        )
     with pytest.raises(EstimationError, match="needs rng"):
         lee_bounds(df, outcome="y", treatment="t", cluster="team")

@@ -26,11 +26,23 @@ def _frame(protocol: Protocol, seed: int = 1, covariates: tuple[str, ...] = ()) 
     exposure = np.round(rng.uniform(0.1, 0.5, team.size), 3)
     days = rng.poisson(8.3 * exposure * np.where(arm == "budget", 0.85, 1.0)).astype(float)
     days[::23] = np.nan  # not returned: no rate
-    data = pd.DataFrame({"sickness_days": days, "fte_years": exposure, "arm": arm,
-                         "team": team, "days": days,
-                         "years_in_role": rng.uniform(0, 10, team.size).round(1)})
-    return AnalysisFrame(data=as_rates(protocol, data, "staff"), cluster="team", blocks=None,
-                         covariates=covariates, baseline=None)
+    data = pd.DataFrame(
+        {
+            "sickness_days": days,
+            "fte_years": exposure,
+            "arm": arm,
+            "team": team,
+            "days": days,
+            "years_in_role": rng.uniform(0, 10, team.size).round(1),
+        }
+    )
+    return AnalysisFrame(
+        data=as_rates(protocol, data, "staff"),
+        cluster="team",
+        blocks=None,
+        covariates=covariates,
+        baseline=None,
+    )
 
 
 def _ratio(data: pd.DataFrame, arm: str) -> float:
@@ -53,10 +65,16 @@ def test_the_plan_estimates_the_difference_of_ratio_of_means_rates(flagship: Pro
     frame = _frame(protocol)
     res = estimate_outcome(protocol, frame, "sickness_days", "sickness_days").effect()
     data = frame.data
-    assert res.estimate == pytest.approx(_ratio(data, "budget") - _ratio(data, "usual"),
-                                         abs=1e-10)
-    same = ols(data.dropna(subset=["sickness_days"]), "sickness_days", "arm", control="usual",
-               cluster="team", weights="fte_years", se_type="CR2").effect()
+    assert res.estimate == pytest.approx(_ratio(data, "budget") - _ratio(data, "usual"), abs=1e-10)
+    same = ols(
+        data.dropna(subset=["sickness_days"]),
+        "sickness_days",
+        "arm",
+        control="usual",
+        cluster="team",
+        weights="fte_years",
+        se_type="CR2",
+    ).effect()
     assert res.std_error == pytest.approx(same.std_error, rel=1e-12)
     assert res.df == pytest.approx(same.df, rel=1e-12)
     # The same column under another name (a family index) is not weighted.
@@ -67,16 +85,21 @@ def test_the_plan_estimates_the_difference_of_ratio_of_means_rates(flagship: Pro
 def test_lin_adjusts_the_weighted_rate(flagship: Protocol) -> None:
     frame = _frame(flagship, covariates=("years_in_role",))
     res = estimate_outcome(flagship, frame, "sickness_days", "sickness_days").effect()
-    same = lin(frame.data.dropna(subset=["sickness_days"]), "sickness_days", "arm",
-               covariates=["years_in_role"], control="usual", cluster="team",
-               weights="fte_years").effect()
-    assert (res.estimate, res.std_error) == pytest.approx((same.estimate, same.std_error),
-                                                          rel=1e-12)
+    same = lin(
+        frame.data.dropna(subset=["sickness_days"]),
+        "sickness_days",
+        "arm",
+        covariates=["years_in_role"],
+        control="usual",
+        cluster="team",
+        weights="fte_years",
+    ).effect()
+    assert (res.estimate, res.std_error) == pytest.approx(
+        (same.estimate, same.std_error), rel=1e-12
+    )
 
 
-def test_descriptives_are_each_arms_total_count_over_its_total_exposure(
-    flagship: Protocol
-) -> None:
+def test_descriptives_are_each_arms_total_count_over_its_total_exposure(flagship: Protocol) -> None:
     frame = _frame(flagship)
     table = _describe(frame, flagship.outcome("sickness_days")).set_index("arm")
     for arm in ("usual", "budget"):

@@ -149,15 +149,23 @@ def test_cox_robust_se_with_rows_censored_before_the_first_event() -> None:
     df = _data(seed=5).assign(days=lambda f: f.days + 10.0)
     first = df.loc[df.days_event == 1, "days"].min()
     assert first >= 10.0
-    early = pd.DataFrame({"days": [first / 2, first / 3, first / 4], "days_event": [0, 2, 0],
-                          "arm": ["control", "budget", "budget"], "team": [0, 1, 13],
-                          "x": [0.1, -0.2, 0.3]})
+    early = pd.DataFrame(
+        {
+            "days": [first / 2, first / 3, first / 4],
+            "days_event": [0, 2, 0],
+            "arm": ["control", "budget", "budget"],
+            "team": [0, 1, 13],
+            "x": [0.1, -0.2, 0.3],
+        }
+    )
     full = pd.concat([df, early], ignore_index=True)
-    res = cox_hazard_ratios(full, "days", "days_event", "arm", control="control",
-                            cluster="team", covariates=["x"])
+    res = cox_hazard_ratios(
+        full, "days", "days_event", "arm", control="control", cluster="team", covariates=["x"]
+    )
     exog = np.column_stack([(df.arm == "budget").astype(float), df.x])
     ref = PHReg(df.days, exog, status=(df.days_event == 1).astype(float), ties="efron").fit(
-        groups=df.team)
+        groups=df.team
+    )
     for j, term in enumerate(("arm", "x")):
         row = next(r for r in res.terms if r.term == term)
         assert np.isfinite(row.std_error), f"{term} robust SE is finite"

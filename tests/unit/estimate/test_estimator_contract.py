@@ -34,13 +34,20 @@ def _frame() -> pd.DataFrame:
     arm2 = np.where(np.arange(n) % 2 == 0, "usual", "budget")
     treated = (arm2 == "budget").astype(float)
     y = rng.normal(size=n) + 0.3 * treated + 0.2 * (arm3 != "usual")
-    return pd.DataFrame({
-        "y": y, "arm": arm3, "arm2": arm2, "x1": rng.normal(size=n),
-        "team": np.repeat(np.arange(30), 5), "block": np.repeat(np.arange(3), 50),
-        "took": treated * (rng.random(n) < 0.8), "yb": (rng.random(n) < 0.3 + 0.2 * treated),
-        "w": rng.uniform(0.5, 2.0, n),
-        "y_seen": np.where(rng.random(n) < 0.75 + 0.15 * treated, y, np.nan),
-    }).astype({"yb": int})
+    return pd.DataFrame(
+        {
+            "y": y,
+            "arm": arm3,
+            "arm2": arm2,
+            "x1": rng.normal(size=n),
+            "team": np.repeat(np.arange(30), 5),
+            "block": np.repeat(np.arange(3), 50),
+            "took": treated * (rng.random(n) < 0.8),
+            "yb": (rng.random(n) < 0.3 + 0.2 * treated),
+            "w": rng.uniform(0.5, 2.0, n),
+            "y_seen": np.where(rng.random(n) < 0.75 + 0.15 * treated, y, np.nan),
+        }
+    ).astype({"yb": int})
 
 
 FRAME = _frame()
@@ -66,46 +73,77 @@ def _randomisation_test() -> Callable[..., Any]:
 REGRESSION = ("control", "covariates", "cluster", "blocks", "weights", "ci_level", "se_type")
 CASES: dict[str, Case] = {
     "difference_in_means": Case(
-        lambda: difference_in_means, lambda d: difference_in_means(d, "y", "arm", control="usual"),
-        ("control", "cluster", "blocks", "weights", "ci_level"), ARMS[1:]),
-    "ols": Case(lambda: ols, lambda d: ols(d, "y", "arm", covariates=["x1"], control="usual"),
-                REGRESSION, ARMS[1:]),
-    "lin": Case(lambda: lin, lambda d: lin(d, "y", "arm", covariates=["x1"], control="usual"),
-                REGRESSION, ARMS[1:]),
-    "iv": Case(lambda: iv, lambda d: iv(d, "y", "arm2", received="took", control="usual"),
-               REGRESSION, ("budget",)),
+        lambda: difference_in_means,
+        lambda d: difference_in_means(d, "y", "arm", control="usual"),
+        ("control", "cluster", "blocks", "weights", "ci_level"),
+        ARMS[1:],
+    ),
+    "ols": Case(
+        lambda: ols,
+        lambda d: ols(d, "y", "arm", covariates=["x1"], control="usual"),
+        REGRESSION,
+        ARMS[1:],
+    ),
+    "lin": Case(
+        lambda: lin,
+        lambda d: lin(d, "y", "arm", covariates=["x1"], control="usual"),
+        REGRESSION,
+        ARMS[1:],
+    ),
+    "iv": Case(
+        lambda: iv,
+        lambda d: iv(d, "y", "arm2", received="took", control="usual"),
+        REGRESSION,
+        ("budget",),
+    ),
     "binary_effect": Case(
-        lambda: binary_effect, lambda d: binary_effect(d, "yb", "arm", control="usual"),
+        lambda: binary_effect,
+        lambda d: binary_effect(d, "yb", "arm", control="usual"),
         ("control", "covariates", "cluster", "blocks", "weights", "ci_level", "se_type"),
-        ARMS[1:]),
+        ARMS[1:],
+    ),
     "lee_bounds": Case(
-        lambda: lee_bounds, lambda d: lee_bounds(d, "y_seen", "arm2", control="usual"),
-        ("control", "cluster", "ci_level"), ("budget",)),
+        lambda: lee_bounds,
+        lambda d: lee_bounds(d, "y_seen", "arm2", control="usual"),
+        ("control", "cluster", "ci_level"),
+        ("budget",),
+    ),
     "bayes": Case(
-        lambda: bayes, lambda d: bayes(d, "y", "arm", control="usual", draws=60, tune=60, chains=1,
-                               ci_level=0.9),
-        ("control", "covariates", "cluster", "blocks", "ci_level"), ARMS[1:]),
+        lambda: bayes,
+        lambda d: bayes(d, "y", "arm", control="usual", draws=60, tune=60, chains=1, ci_level=0.9),
+        ("control", "covariates", "cluster", "blocks", "ci_level"),
+        ARMS[1:],
+    ),
     # Two arms: its interval inverts one sharp null. No `block` column: without the scheme
     # that allocated them, the test refuses to redraw blocked data as one randomisation.
     "randomisation_test": Case(
         lambda: _randomisation_test(),
-        lambda d: _randomisation_test()(d.drop(columns="block"), "y", "arm2", control="usual",
-                                        draws=200, ci_level=0.9),
-        ("control", "covariates", "cluster", "scheme", "ci_level"), ("budget",)),
+        lambda d: _randomisation_test()(
+            d.drop(columns="block"), "y", "arm2", control="usual", draws=200, ci_level=0.9
+        ),
+        ("control", "covariates", "cluster", "scheme", "ci_level"),
+        ("budget",),
+    ),
 }
 for _name, _entry in PLAN_ESTIMATORS.items():
     CASES[f"plan:{_name}"] = Case(
         lambda e=_entry: e.fit,
         lambda d, e=_entry: e.fit(d, "y", "arm", control="usual", cluster=None, blocks="block"),
-        ("control", "cluster", "blocks", "weights", *sorted(_entry.settings)), ARMS[1:])
+        ("control", "cluster", "blocks", "weights", *sorted(_entry.settings)),
+        ARMS[1:],
+    )
 
 #: Parts of the contract not yet met, with the issue item that meets them.
 PENDING: dict[str, str] = {}
 
 
 def _params(names: list[str]) -> list[Any]:
-    return [pytest.param(n, marks=pytest.mark.xfail(reason=PENDING[n], strict=False))
-            if n in PENDING else n for n in names]
+    return [
+        pytest.param(n, marks=pytest.mark.xfail(reason=PENDING[n], strict=False))
+        if n in PENDING
+        else n
+        for n in names
+    ]
 
 
 def check_signature(function: Callable[..., Any], keywords: tuple[str, ...]) -> None:
@@ -131,11 +169,17 @@ def check_contract(fit: Callable[..., Any], treated: tuple[str, ...] = ARMS[1:])
     missing = [c for c in SHARED_COLUMNS if c not in table.columns]
     assert not missing, f"to_frame() lacks the shared columns {missing}"
     for e in estimates:
-        same = ((table["term"] == e.term) & (table["arm"] == e.arm)
-                & np.isclose(table["estimate"], e.estimate)
-                & np.isclose(table["ci_low"], e.ci_low) & np.isclose(table["ci_high"], e.ci_high)
-                & (table["ci_level"] == e.ci_level) & (table["outcome"] == e.outcome)
-                & (table["estimand"] == e.estimand) & (table["n_obs"] == e.n_obs))
+        same = (
+            (table["term"] == e.term)
+            & (table["arm"] == e.arm)
+            & np.isclose(table["estimate"], e.estimate)
+            & np.isclose(table["ci_low"], e.ci_low)
+            & np.isclose(table["ci_high"], e.ci_high)
+            & (table["ci_level"] == e.ci_level)
+            & (table["outcome"] == e.outcome)
+            & (table["estimand"] == e.estimand)
+            & (table["n_obs"] == e.n_obs)
+        )
         assert same.any(), f"no to_frame() row matches {e}"
 
 

@@ -31,8 +31,9 @@ def trial(tmp_path_factory: pytest.TempPathFactory) -> tuple[Protocol, TrialData
     units_file = api.simulate_units(protocol_file, out / "units.csv")
     api.randomise(protocol_file, units_file, out / "allocation.csv")
     arms = read_allocation(out / "allocation.csv").to_frame().set_index("unit_id")["arm"]
-    frames = fabricate(protocol, read_units(units_file, protocol), arms,
-                       rng=np.random.default_rng(3))
+    frames = fabricate(
+        protocol, read_units(units_file, protocol), arms, rng=np.random.default_rng(3)
+    )
     files = []
     for level, frame in frames.items():
         files.append(out / f"{level}.csv")
@@ -48,18 +49,25 @@ def test_plan_rows_carry_the_regressions_fit_statistics(
     outcome = protocol.outcome("job_satisfaction")
     frame = analysis_frame(protocol, data, outcome)
     column = outcome.data_column
-    direct = lin(frame.complete(column), column, "arm", control=protocol.control.id,
-                 blocks=frame.blocks, covariates=list(adjusted_for(protocol, frame, column)),
-                 df="bell_mccaffrey")
+    direct = lin(
+        frame.complete(column),
+        column,
+        "arm",
+        control=protocol.control.id,
+        blocks=frame.blocks,
+        covariates=list(adjusted_for(protocol, frame, column)),
+        df="bell_mccaffrey",
+    )
     assert direct.fit_statistics is not None
-    row = results.estimates[(results.estimates.outcome == "job_satisfaction")
-                            & (results.estimates.estimand == "ITT")].iloc[0]
+    row = results.estimates[
+        (results.estimates.outcome == "job_satisfaction") & (results.estimates.estimand == "ITT")
+    ].iloc[0]
     for name in FIT_COLUMNS:
-        np.testing.assert_allclose(getattr(row, name), getattr(direct.fit_statistics, name),
-                                   rtol=1e-12, err_msg=name)
+        np.testing.assert_allclose(
+            getattr(row, name), getattr(direct.fit_statistics, name), rtol=1e-12, err_msg=name
+        )
     rows = frequentist_rows(results)["estimates"]
-    documented = next(r for r in rows if r.outcome == "job_satisfaction"
-                      and r.estimand == "ITT")
+    documented = next(r for r in rows if r.outcome == "job_satisfaction" and r.estimand == "ITT")
     assert documented.r_squared == pytest.approx(direct.fit_statistics.r_squared, rel=1e-12)
     assert documented.f_df_num == direct.fit_statistics.f_df_num
     assert all(r.f_statistic is None or r.f_statistic > 0 for r in rows)
@@ -94,14 +102,17 @@ def test_effect_size_rows_carry_the_iccs_interval(trial: tuple[Protocol, TrialDa
     outcome = protocol.outcome(row["outcome"])
     frame = analysis_frame(protocol, data, outcome)
     complete = frame.complete(outcome.data_column)
-    direct = icc_anova(complete[outcome.data_column].to_numpy(float),
-                       complete[frame.cluster].to_numpy(),
-                       arm=complete["arm"].astype(str).to_numpy(),
-                       ci_level=1 - protocol.analysis.frequentist.alpha)
+    direct = icc_anova(
+        complete[outcome.data_column].to_numpy(float),
+        complete[frame.cluster].to_numpy(),
+        arm=complete["arm"].astype(str).to_numpy(),
+        ci_level=1 - protocol.analysis.frequentist.alpha,
+    )
     assert row["icc"] == pytest.approx(direct.icc, rel=1e-12)
     assert row["icc_ci_low"] == pytest.approx(direct.ci_low, rel=1e-12)
     assert row["icc_ci_high"] == pytest.approx(direct.ci_high, rel=1e-12)
-    documented = EffectSizeRow(outcome="o", arm="a", hedges_g=0.1, icc=0.0523,
-                               icc_ci_low=0.0111, icc_ci_high=0.1404)
+    documented = EffectSizeRow(
+        outcome="o", arm="a", hedges_g=0.1, icc=0.0523, icc_ci_low=0.0111, icc_ci_high=0.1404
+    )
     assert _icc(documented) == "0.052 (0.011 to 0.140)"
     assert _icc(EffectSizeRow(outcome="o", arm="a", hedges_g=0.1, icc=0.05)) == "0.050"

@@ -25,8 +25,7 @@ def design() -> tuple[np.ndarray, np.ndarray]:
 
 def test_vcov_types_come_from_the_literal() -> None:
     assert get_args(VcovType) == VCOV_TYPES
-    assert VCOV_TYPES == ("classical", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2",
-                          "CR3")
+    assert VCOV_TYPES == ("classical", "HC0", "HC1", "HC2", "HC3", "CR0", "CR1", "CR2", "CR3")
 
 
 def test_q_is_orthonormal(design: tuple[np.ndarray, np.ndarray]) -> None:

@@ -19,8 +19,9 @@ from trialkit.estimate.frequentist.missing import (
 from trialkit.estimate.frequentist.ols import ols
 
 
-def _trial(n: int = 200, *, seed: int = 0, clusters: int = 0, missing: float = 0.0,
-           mar: bool = True) -> pd.DataFrame:
+def _trial(
+    n: int = 200, *, seed: int = 0, clusters: int = 0, missing: float = 0.0, mar: bool = True
+) -> pd.DataFrame:
     """Two arms in two blocks; y depends on x; P(missing) rises with x when ``mar``."""
     rng = np.random.default_rng(seed)
     block = np.repeat(["north", "south"], n // 2)
@@ -51,8 +52,15 @@ def test_without_missing_values_both_equal_complete_case(
     cc = fitter(data, "y", "arm", cluster=cluster, **COMMON).effect()
     for result in (
         ipw(data, "y", "arm", cluster=cluster, estimator=estimator, **COMMON),
-        multiple_imputation(data, "y", "arm", cluster=cluster, estimator=estimator,
-                            rng=np.random.default_rng(1), **COMMON),
+        multiple_imputation(
+            data,
+            "y",
+            "arm",
+            cluster=cluster,
+            estimator=estimator,
+            rng=np.random.default_rng(1),
+            **COMMON,
+        ),
     ):
         row = result.effect()
         for stat in ("estimate", "std_error", "df", "p_value", "ci_low", "ci_high"):
@@ -63,9 +71,11 @@ def test_without_missing_values_both_equal_complete_case(
 def test_estimator_names_say_what_was_done() -> None:
     data = _trial(missing=0.2)
     assert ipw(data, "y", "arm", **COMMON).effect().estimator == (
-        "lin (IPW: estimated response weights, SEs treat them as fixed)")
-    mi = multiple_imputation(data, "y", "arm", imputations=4, rng=np.random.default_rng(0),
-                             **COMMON)
+        "lin (IPW: estimated response weights, SEs treat them as fixed)"
+    )
+    mi = multiple_imputation(
+        data, "y", "arm", imputations=4, rng=np.random.default_rng(0), **COMMON
+    )
     assert mi.effect().estimator == "lin (multiple imputation, m=4, Rubin's rules)"
     assert mi.n_obs == len(data)
     assert ipw(data, "y", "arm", **COMMON).n_obs == int(data["y"].notna().sum())
@@ -74,8 +84,15 @@ def test_estimator_names_say_what_was_done() -> None:
 def test_multiple_imputation_is_reproducible_from_the_generator() -> None:
     data = _trial(missing=0.2, clusters=20)
     first, second, other = (
-        multiple_imputation(data, "y", "arm", cluster="cluster", imputations=5,
-                            rng=np.random.default_rng(seed), **COMMON).effect()
+        multiple_imputation(
+            data,
+            "y",
+            "arm",
+            cluster="cluster",
+            imputations=5,
+            rng=np.random.default_rng(seed),
+            **COMMON,
+        ).effect()
         for seed in (7, 7, 8)
     )
     assert first == second
@@ -84,8 +101,9 @@ def test_multiple_imputation_is_reproducible_from_the_generator() -> None:
 
 def test_multiple_imputation_pools_with_rubin() -> None:
     data = _trial(missing=0.3)
-    res = multiple_imputation(data, "y", "arm", imputations=6, rng=np.random.default_rng(3),
-                              **COMMON)
+    res = multiple_imputation(
+        data, "y", "arm", imputations=6, rng=np.random.default_rng(3), **COMMON
+    )
     row = res.effect()
     assert row.df < len(data) - 6, "Barnard–Rubin df below the complete-data df"
     assert row.std_error > lin(data.dropna(), "y", "arm", **COMMON).effect().std_error * 0.9
@@ -96,8 +114,11 @@ def test_missing_covariate_is_refused(fit) -> None:  # type: ignore[no-untyped-d
     data = _trial(missing=0.1)
     data.loc[3, "x"] = np.nan
     kwargs = {"rng": np.random.default_rng(0)} if fit is multiple_imputation else {}
-    with pytest.raises(EstimationError, match=r'column "x" \(the covariate\) has 1 missing '
-                                              r"value\(s\).*only the outcome may be missing"):
+    with pytest.raises(
+        EstimationError,
+        match=r'column "x" \(the covariate\) has 1 missing '
+        r"value\(s\).*only the outcome may be missing",
+    ):
         fit(data, "y", "arm", **COMMON, **kwargs)
 
 
@@ -119,8 +140,7 @@ def test_ipw_refuses_a_separated_response_model() -> None:
 def test_bad_imputations_and_rubin_inputs_are_refused() -> None:
     data = _trial(missing=0.1)
     with pytest.raises(EstimationError, match=r"'imputations' parameter .* at least 2\. Got 1"):
-        multiple_imputation(data, "y", "arm", imputations=1, rng=np.random.default_rng(0),
-                            **COMMON)
+        multiple_imputation(data, "y", "arm", imputations=1, rng=np.random.default_rng(0), **COMMON)
     with pytest.raises(EstimationError, match="at least two estimates"):
         rubin([1.0], [1.0], 10)
     with pytest.raises(EstimationError, match="positive df_complete"):
@@ -151,8 +171,20 @@ def test_mi_is_far_less_biased_than_complete_case_under_mar() -> None:
         y[rng.uniform(size=n) < p] = np.nan
         data = pd.DataFrame({"y": y, "arm": arm, "x": x})
         cc = ols(data.dropna(), "y", "arm", control="usual").effect().estimate
-        mi = multiple_imputation(data, "y", "arm", covariates=["x"], estimator="ols",
-                                 control="usual", imputations=5, rng=rng).effect().estimate
+        mi = (
+            multiple_imputation(
+                data,
+                "y",
+                "arm",
+                covariates=["x"],
+                estimator="ols",
+                control="usual",
+                imputations=5,
+                rng=rng,
+            )
+            .effect()
+            .estimate
+        )
         cc_bias.append(cc - 0.5)
         mi_bias.append(mi - 0.5)
     assert abs(np.mean(cc_bias)) > 0.5, np.mean(cc_bias)

@@ -22,8 +22,10 @@ def declared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     out = tmp_path_factory.mktemp(request.param)
     path = out / "protocol.yaml"
     text = text.replace("    exposure: fte_years\n", "")  # rates are analysed complete-case
-    path.write_text(text.replace("missing_data: complete_case",
-                                 f"missing_data: {request.param}"), encoding="utf-8")
+    path.write_text(
+        text.replace("missing_data: complete_case", f"missing_data: {request.param}"),
+        encoding="utf-8",
+    )
     units = api.simulate_units(path, out / "units.csv")
     api.randomise(path, units, out / "allocation.csv")
     files = api.simulate_data(path, units, out / "allocation.csv", out / "data")
@@ -38,12 +40,18 @@ def test_plan_runs_the_declared_method(declared) -> None:
     frame = analysis_frame(protocol, data, outcome)
     covariates = list(adjusted_for(protocol, frame, "loneliness"))
     rows = frame.data.dropna(subset=["arm", *covariates, frame.blocks, frame.cluster])
-    common = {"covariates": covariates, "cluster": frame.cluster, "blocks": frame.blocks,
-              "control": "usual", "estimator": "lin"}
+    common = {
+        "covariates": covariates,
+        "cluster": frame.cluster,
+        "blocks": frame.blocks,
+        "control": "usual",
+        "estimator": "lin",
+    }
     if method == "multiple_imputation":
         rng = np.random.default_rng([protocol.seed, sum(map(ord, "loneliness"))])
-        direct = multiple_imputation(rows, "loneliness", "arm", imputations=IMPUTATIONS,
-                                     rng=rng, **common)
+        direct = multiple_imputation(
+            rows, "loneliness", "arm", imputations=IMPUTATIONS, rng=rng, **common
+        )
     else:
         direct = ipw(rows, "loneliness", "arm", **common)
     expected = direct.to_frame().set_index("term").loc["arm"]
@@ -59,7 +67,9 @@ def test_check_refuses_the_methods_where_the_plan_cannot_run_them() -> None:
     text = Path(bundled_path("mission_clarity_stepped_wedge")).read_text(encoding="utf-8")
     from trialkit.errors import ProtocolError
 
-    with pytest.raises(ProtocolError, match="not yet run by the registered plan with a "
-                                            "stepped wedge"):
-        parse_protocol(text.replace("missing_data: complete_case",
-                                    "missing_data: multiple_imputation"))
+    with pytest.raises(
+        ProtocolError, match="not yet run by the registered plan with a stepped wedge"
+    ):
+        parse_protocol(
+            text.replace("missing_data: complete_case", "missing_data: multiple_imputation")
+        )

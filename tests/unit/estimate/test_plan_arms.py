@@ -30,15 +30,21 @@ from trialkit.validate import TrialData
 TREATED = ("budget", "budget_peer")
 
 
-def _trial(protocol_name: str, out: Path, *, effect_scale: float = 1.0,
-           seed: int = 5) -> tuple[Protocol, TrialData]:
+def _trial(
+    protocol_name: str, out: Path, *, effect_scale: float = 1.0, seed: int = 5
+) -> tuple[Protocol, TrialData]:
     protocol_file = bundled_path(protocol_name)
     protocol = load_protocol(protocol_file)
     units_file = api.simulate_units(protocol_file, out / "units.csv")
     api.randomise(protocol_file, units_file, out / "allocation.csv")
     arms = read_allocation(out / "allocation.csv").to_frame().set_index("unit_id")["arm"]
-    frames = fabricate(protocol, read_units(units_file, protocol), arms,
-                       rng=np.random.default_rng(seed), effect_scale=effect_scale)
+    frames = fabricate(
+        protocol,
+        read_units(units_file, protocol),
+        arms,
+        rng=np.random.default_rng(seed),
+        effect_scale=effect_scale,
+    )
     (out / "data").mkdir()
     files = []
     for level, frame in frames.items():
@@ -66,7 +72,8 @@ def test_one_itt_row_per_outcome_and_treated_arm(three_arm, results) -> None:
     itt = results.estimates[results.estimates["estimand"] == "ITT"]
     compared = [o.name for o in protocol.outcomes if o.role != "monitoring"]
     assert sorted(itt.groupby("outcome")["arm"].apply(tuple).items()) == sorted(
-        (name, TREATED) for name in compared)
+        (name, TREATED) for name in compared
+    )
     assert set(itt["term"]) == {"arm[budget]", "arm[budget_peer]"}
     assert not itt["term"].str.contains(":").any(), "Lin interaction reported as an effect"
     assert set(results.estimates["estimand"]) == {"ITT", "CACE"}
@@ -88,8 +95,9 @@ def test_multiplicity_covers_every_treated_arm_of_the_family(three_arm, results)
         assert set(rows["arm"]) == set(TREATED)
         method = {"holm": "holm", "bh": "fdr_bh"}[family.multiplicity]
         expected = multipletests(rows["p_value"].to_numpy(), method=method)[1]
-        np.testing.assert_allclose(rows["p_adjusted"], expected, rtol=1e-12,
-                                   err_msg=f"p_adjusted in family {family.name}")
+        np.testing.assert_allclose(
+            rows["p_adjusted"], expected, rtol=1e-12, err_msg=f"p_adjusted in family {family.name}"
+        )
         assert (rows["adjustment"] == family.multiplicity).all()
     cace = est[est["estimand"] == "CACE"]
     assert (cace["adjustment"] == "none").all()
@@ -98,8 +106,12 @@ def test_multiplicity_covers_every_treated_arm_of_the_family(three_arm, results)
 
 def test_westfall_young_is_refused_not_replaced(three_arm) -> None:
     protocol, data = three_arm
-    families = tuple(f.model_copy(update={"multiplicity": "westfall_young"})
-                     if f.name == "client_wellbeing" else f for f in protocol.families)
+    families = tuple(
+        f.model_copy(update={"multiplicity": "westfall_young"})
+        if f.name == "client_wellbeing"
+        else f
+        for f in protocol.families
+    )
     with pytest.raises(EstimationError, match=r"westfall_young.*not implemented in the plan"):
         fit(protocol.model_copy(update={"families": families}), data)
 
@@ -129,16 +141,19 @@ def test_cace_per_arm_uses_the_itt_covariates_and_blocks(three_arm, results) -> 
     d = frame.complete("loneliness", "budget_used")
     covariates = list(cace["adjusted_for"].iloc[0])
     blocks = pd.get_dummies(d["block"], drop_first=True, dtype=float)
-    exog = pd.concat([pd.Series(1.0, index=d.index, name="const"), d[covariates], blocks],
-                     axis=1)
+    exog = pd.concat([pd.Series(1.0, index=d.index, name="const"), d[covariates], blocks], axis=1)
     z = pd.DataFrame({a: (d["arm"] == a).astype(float) for a in TREATED})
     endog = pd.DataFrame({f"budget_used[{a}]": z[a] * d["budget_used"] for a in TREATED})
     ref = IV2SLS(d["loneliness"], exog, endog, z).fit(
-        cov_type="clustered", clusters=d[frame.cluster].astype("category").cat.codes)
+        cov_type="clustered", clusters=d[frame.cluster].astype("category").cat.codes
+    )
     for arm in TREATED:
-        np.testing.assert_allclose(cace.loc[arm, "estimate"],
-                                   ref.params[f"budget_used[{arm}]"], rtol=1e-8,
-                                   err_msg=f"CACE estimate {arm}")
+        np.testing.assert_allclose(
+            cace.loc[arm, "estimate"],
+            ref.params[f"budget_used[{arm}]"],
+            rtol=1e-8,
+            err_msg=f"CACE estimate {arm}",
+        )
     assert (cace["se_type"] == "CR2").all()
 
 
@@ -162,21 +177,25 @@ def test_effect_sizes_per_arm_match_the_closed_form(three_arm, results) -> None:
     for arm in TREATED:
         y_t = frame.loc[frame["arm"] == arm, "wellbeing"].to_numpy(float)
         n_t, n_c = y_t.size, y_c.size
-        sd = np.sqrt(((n_t - 1) * y_t.var(ddof=1) + (n_c - 1) * y_c.var(ddof=1))
-                     / (n_t + n_c - 2))
+        sd = np.sqrt(((n_t - 1) * y_t.var(ddof=1) + (n_c - 1) * y_c.var(ddof=1)) / (n_t + n_c - 2))
         omega = 1 - 3 / (4 * (n_t + n_c) - 9)
         row = sizes.query("outcome == 'wellbeing' and arm == @arm").iloc[0]
         est = itt.query("outcome == 'wellbeing' and arm == @arm").iloc[0]
         np.testing.assert_allclose(row["sd_pooled"], sd, rtol=1e-12, err_msg=f"SD {arm}")
-        for col, value in (("hedges_g", est["estimate"]), ("g_ci_low", est["ci_low"]),
-                           ("g_ci_high", est["ci_high"])):
-            np.testing.assert_allclose(row[col], omega * value / sd, rtol=1e-12,
-                                       err_msg=f"{col} {arm}")
+        for col, value in (
+            ("hedges_g", est["estimate"]),
+            ("g_ci_low", est["ci_low"]),
+            ("g_ci_high", est["ci_high"]),
+        ):
+            np.testing.assert_allclose(
+                row[col], omega * value / sd, rtol=1e-12, err_msg=f"{col} {arm}"
+            )
 
 
 @pytest.mark.parametrize(("scale", "sign"), [(4.0, -1.0), (-4.0, 1.0)])
-def test_simulated_truth_is_recovered_in_both_arms(tmp_path: Path, scale: float,
-                                                   sign: float) -> None:
+def test_simulated_truth_is_recovered_in_both_arms(
+    tmp_path: Path, scale: float, sign: float
+) -> None:
     """Four times the declared loneliness effect (−0.6), helpful or harmful, is detected."""
     protocol, data = _trial("council_budget_peer_review", tmp_path, effect_scale=scale)
     est = fit(protocol, data).estimates.query("outcome == 'loneliness' and versus == 'usual'")
@@ -190,9 +209,10 @@ def test_simulated_truth_is_recovered_in_both_arms(tmp_path: Path, scale: float,
 def test_unidentified_cace_is_a_note_not_a_crash(three_arm) -> None:
     protocol, data = three_arm
     team = data.frames["team"]
-    frames = {**data.frames, "team": team.assign(
-        budget_used=team["budget_used"].where(team["arm"] != "budget_peer", 0))}
+    frames = {
+        **data.frames,
+        "team": team.assign(budget_used=team["budget_used"].where(team["arm"] != "budget_peer", 0)),
+    }
     out = fit(protocol, dataclasses.replace(data, frames=frames))
     assert not (out.estimates["estimand"] == "CACE").any()
-    assert any("CACE for `loneliness` not estimated" in n and "budget_peer" in n
-               for n in out.notes)
+    assert any("CACE for `loneliness` not estimated" in n and "budget_peer" in n for n in out.notes)

@@ -32,8 +32,9 @@ def trial(tmp_path_factory: pytest.TempPathFactory) -> tuple[Protocol, TrialData
     units_file = api.simulate_units(protocol_file, out / "units.csv")
     api.randomise(protocol_file, units_file, out / "allocation.csv")
     arms = read_allocation(out / "allocation.csv").to_frame().set_index("unit_id")["arm"]
-    frames = fabricate(protocol, read_units(units_file, protocol), arms,
-                       rng=np.random.default_rng(3))
+    frames = fabricate(
+        protocol, read_units(units_file, protocol), arms, rng=np.random.default_rng(3)
+    )
     files = []
     for level, frame in frames.items():
         files.append(out / f"{level}.csv")
@@ -61,9 +62,15 @@ def test_default_plan_uses_bell_mccaffrey_df(trial: tuple[Protocol, TrialData]) 
     outcome = protocol.outcome("job_satisfaction")
     frame = analysis_frame(protocol, data, outcome)
     column = outcome.data_column
-    direct = lin(frame.complete(column), column, "arm", control=protocol.control.id,
-                 blocks=frame.blocks, covariates=list(adjusted_for(protocol, frame, column)),
-                 df="bell_mccaffrey")
+    direct = lin(
+        frame.complete(column),
+        column,
+        "arm",
+        control=protocol.control.id,
+        blocks=frame.blocks,
+        covariates=list(adjusted_for(protocol, frame, column)),
+        df="bell_mccaffrey",
+    )
     row = rows[rows.outcome == "job_satisfaction"].iloc[0]
     np.testing.assert_allclose(row.df, direct.effect().df, rtol=1e-12, err_msg="df")
     assert row.df < direct.n_obs - len(direct.rows), "BM df are below N - k"
@@ -74,8 +81,9 @@ def test_residual_df_by_name(trial: tuple[Protocol, TrialData]) -> None:
     default = _hc2_rows(fit(protocol, data).estimates).set_index("outcome")
     residual = _hc2_rows(fit(_with_df(protocol, "residual"), data).estimates).set_index("outcome")
     assert set(residual.se_type) == {"HC2"}
-    np.testing.assert_allclose(residual.std_error, default.std_error, rtol=1e-12,
-                               err_msg="std_error")
+    np.testing.assert_allclose(
+        residual.std_error, default.std_error, rtol=1e-12, err_msg="std_error"
+    )
     assert (residual.df > default.df).all()
     assert (residual.df == np.round(residual.df)).all(), "N - k is a whole number"
 
@@ -99,11 +107,11 @@ def test_multiple_imputation_uses_the_declared_df(trial: tuple[Protocol, TrialDa
     its response model has no finite fit on these data)."""
     protocol, data = trial
     frequentist = protocol.analysis.frequentist.model_copy(
-        update={"missing_data": "multiple_imputation"})
+        update={"missing_data": "multiple_imputation"}
+    )
     analysis = protocol.analysis.model_copy(update={"frequentist": frequentist})
     declared = protocol.model_copy(update={"analysis": analysis})
     bm = _hc2_rows(fit(declared, data).estimates).set_index("outcome")
-    residual = _hc2_rows(fit(_with_df(declared, "residual"), data).estimates).set_index(
-        "outcome")
+    residual = _hc2_rows(fit(_with_df(declared, "residual"), data).estimates).set_index("outcome")
     assert set(bm.se_type) == {"HC2 (Bell–McCaffrey df)"} and set(residual.se_type) == {"HC2"}
     assert (bm.df < residual.df).all()

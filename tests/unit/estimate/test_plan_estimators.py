@@ -61,8 +61,9 @@ def trial(tmp_path_factory: pytest.TempPathFactory) -> tuple[Protocol, TrialData
     units_file = api.simulate_units(protocol_file, out / "units.csv")
     api.randomise(protocol_file, units_file, out / "allocation.csv")
     arms = read_allocation(out / "allocation.csv").to_frame().set_index("unit_id")["arm"]
-    frames = fabricate(protocol, read_units(units_file, protocol), arms,
-                       rng=np.random.default_rng(3))
+    frames = fabricate(
+        protocol, read_units(units_file, protocol), arms, rng=np.random.default_rng(3)
+    )
     files = []
     (out / "data").mkdir()
     for level, frame in frames.items():
@@ -92,8 +93,16 @@ def test_unknown_estimator_is_named() -> None:
 def test_toy_estimator_needs_one_registration(
     registry: dict[str, PlanEstimator], trial: tuple[Protocol, TrialData]
 ) -> None:
-    register(PlanEstimator("toy", toy, "A toy least squares", settings=frozenset({"covariates"}),
-                           refit="ols", batched=False))  # the one call
+    register(
+        PlanEstimator(
+            "toy",
+            toy,
+            "A toy least squares",
+            settings=frozenset({"covariates"}),
+            refit="ols",
+            batched=False,
+        )
+    )  # the one call
     protocol, data = trial
     toyed = _with_estimator(protocol, "toy")
     outcome = next(o for o in protocol.outcomes if o.role == "primary")
@@ -105,15 +114,22 @@ def test_toy_estimator_needs_one_registration(
     assert CALLS and set(CALLS[0]) == {"cluster", "blocks", "control", "covariates"}
     covariates = list(frame.usable_covariates(outcome.data_column))
     assert covariates and CALLS[0]["covariates"] == covariates
-    want = ols(frame.complete(outcome.data_column), outcome.data_column, "arm",
-               covariates=covariates, cluster=frame.cluster, blocks=frame.blocks,
-               control=protocol.control.id)
+    want = ols(
+        frame.complete(outcome.data_column),
+        outcome.data_column,
+        "arm",
+        covariates=covariates,
+        cluster=frame.cluster,
+        blocks=frame.blocks,
+        control=protocol.control.id,
+    )
     assert got.effect().estimate == pytest.approx(want.effect().estimate, rel=1e-12)
     assert got.effect().std_error == pytest.approx(want.effect().std_error, rel=1e-12)
 
     results = fit(toyed, data)  # the whole plan runs on it, every outcome
-    primary = results.estimates[(results.estimates["outcome"] == outcome.name)
-                                & (results.estimates["estimand"] == "ITT")]
+    primary = results.estimates[
+        (results.estimates["outcome"] == outcome.name) & (results.estimates["estimand"] == "ITT")
+    ]
     assert primary["adjusted_for"].iloc[0] == tuple(covariates)
     assert primary["estimate"].iloc[0] == pytest.approx(got.effect().estimate, rel=1e-12)
     assert plan_context(toyed)["estimator"] == "A toy least squares"
@@ -124,4 +140,7 @@ def test_toy_estimator_needs_one_registration(
 def test_batched_estimators_refit_as_themselves(registry: dict[str, PlanEstimator]) -> None:
     assert {n for n, e in registry.items() if e.batched} == {"ols", "lin"}
     assert {n: e.refit for n, e in registry.items()} == {
-        "difference_in_means": "ols", "ols": "ols", "lin": "lin"}
+        "difference_in_means": "ols",
+        "ols": "ols",
+        "lin": "lin",
+    }

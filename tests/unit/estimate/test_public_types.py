@@ -53,8 +53,15 @@ def test_public_entry_points_are_typed(tmp_path: Path) -> None:
     snippet = tmp_path / "snippet.py"
     snippet.write_text(SNIPPET)
     stdout, stderr, _ = api.run(
-        [str(snippet), "--cache-dir", str(tmp_path / "cache"), "--follow-imports=silent",
-         "--no-error-summary", "--hide-error-context", "--show-column-numbers"]
+        [
+            str(snippet),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--follow-imports=silent",
+            "--no-error-summary",
+            "--hide-error-context",
+            "--show-column-numbers",
+        ]
     )
     revealed = re.findall(r'Revealed type is "(.*)"', stdout)
     assert len(revealed) == len(EXPECTED), stdout + stderr

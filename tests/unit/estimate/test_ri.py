@@ -456,8 +456,13 @@ def test_blocked_data_without_a_scheme_is_refused() -> None:
     from trialkit.errors import EstimationError
     from trialkit.estimate.frequentist.ri import randomisation_test
 
-    df = pd.DataFrame({"y": [1.0, 2, 3, 4, 5, 6, 7, 8], "t": [0, 1] * 4,
-                       "block": ["a", "a", "b", "b", "c", "c", "d", "d"]})
+    df = pd.DataFrame(
+        {
+            "y": [1.0, 2, 3, 4, 5, 6, 7, 8],
+            "t": [0, 1] * 4,
+            "block": ["a", "a", "b", "b", "c", "c", "d", "d"],
+        }
+    )
     with pytest.raises(EstimationError, match=r"4 randomisation blocks .* no scheme was given"):
         randomisation_test(df, outcome="y", treatment="t")
     single = df.assign(block="all")
@@ -471,8 +476,13 @@ def test_clustered_data_without_a_scheme_or_unit_is_refused() -> None:
     from trialkit.errors import EstimationError
     from trialkit.estimate.frequentist.ri import randomisation_test
 
-    df = pd.DataFrame({"y": [1.0, 2, 3, 4, 5, 6, 7, 8], "t": [0, 0, 1, 1, 0, 0, 1, 1],
-                       "cluster": ["a", "a", "b", "b", "c", "c", "d", "d"]})
+    df = pd.DataFrame(
+        {
+            "y": [1.0, 2, 3, 4, 5, 6, 7, 8],
+            "t": [0, 0, 1, 1, 0, 0, 1, 1],
+            "cluster": ["a", "a", "b", "b", "c", "c", "d", "d"],
+        }
+    )
     with pytest.raises(EstimationError, match=r"4 randomised clusters .* cluster=\"cluster\""):
         randomisation_test(df, outcome="y", treatment="t")
     by_cluster = randomisation_test(df, outcome="y", treatment="t", cluster="cluster")

@@ -32,7 +32,7 @@ def test_each_level_reports_its_own_and_each_arms_n() -> None:
     frame = res.to_frame()
     assert len(frame) == 6, "two treated arms in three levels"
     for row in frame.itertuples():
-        arm = row.term[len("arm["):-1]
+        arm = row.term[len("arm[") : -1]
         assert row.n_level == counts.loc[row.level].sum(), f"N of {row.level}"
         assert row.n_arm == counts.loc[row.level, arm], f"N of {arm} in {row.level}"
         assert row.n_control == counts.loc[row.level, "control"], f"control in {row.level}"
@@ -43,9 +43,14 @@ def test_each_level_reports_its_own_and_each_arms_n() -> None:
 def test_results_row_and_report_show_the_levels_n() -> None:
     data = _data(5)
     res = subgroup_effects(data, "y", "arm", "area", control="control")
-    table = res.to_frame().assign(outcome="y", arm=lambda f: f["term"].str[4:-1],
-                                  subgroup="area", label="Area", equity=True,
-                                  heterogeneity_p=res.heterogeneity.p_value)
+    table = res.to_frame().assign(
+        outcome="y",
+        arm=lambda f: f["term"].str[4:-1],
+        subgroup="area",
+        label="Area",
+        equity=True,
+        heterogeneity_p=res.heterogeneity.p_value,
+    )
 
     class _Freq:
         subgroups = table
@@ -63,9 +68,21 @@ def test_results_row_and_report_show_the_levels_n() -> None:
 
 
 def test_an_old_results_row_without_arm_counts_still_loads() -> None:
-    row = SubgroupRow(outcome="y", arm="budget", subgroup="area", label="Area", equity=False,
-                      level_value="rural", estimate=0.1, std_error=0.2, ci_low=-0.3,
-                      ci_high=0.5, p_value=0.6, n=40, heterogeneity_p=None)
+    row = SubgroupRow(
+        outcome="y",
+        arm="budget",
+        subgroup="area",
+        label="Area",
+        equity=False,
+        level_value="rural",
+        estimate=0.1,
+        std_error=0.2,
+        ci_low=-0.3,
+        ci_high=0.5,
+        p_value=0.6,
+        n=40,
+        heterogeneity_p=None,
+    )
     assert row.n_arm is None
     assert subgroup_rows([row], {}, {})[0]["n_arms"] == "—"
     with pytest.raises(ValueError, match="n_arm"):

@@ -18,7 +18,8 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.mark.parametrize(
-    "code", ["GB", "GB-ENG", "GB-SCT", "GB-WLS", "GB-NIR", "IE", "FR", "DE-BY"])
+    "code", ["GB", "GB-ENG", "GB-SCT", "GB-WLS", "GB-NIR", "IE", "FR", "DE-BY"]
+)
 def test_known_codes_build_a_calendar(cache_dir: Path, code: str) -> None:
     assert code in calendar_codes()
     country, _, subdiv = code.partition("-")
@@ -54,8 +55,9 @@ def test_a_broken_cache_is_rebuilt(cache_dir: Path) -> None:
     assert cached.read_text(encoding="utf-8").endswith("]}")
 
 
-def test_an_unwritable_cache_costs_time_not_answers(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unwritable_cache_costs_time_not_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("", encoding="utf-8")
     monkeypatch.setenv("TRIALKIT_CACHE_DIR", str(blocker / "cache"))

@@ -375,8 +375,13 @@ CASES = [
     Case(
         "_contrasts",
         "contrast_with_control",
-        (("  frequentist:\n    estimator: lin",
-          "  contrasts:\n    - {arm: budget, versus: usual}\n  frequentist:\n    estimator: lin"),),
+        (
+            (
+                "  frequentist:\n    estimator: lin",
+                "  contrasts:\n    - {arm: budget, versus: usual}\n"
+                "  frequentist:\n    estimator: lin",
+            ),
+        ),
         r"a pairwise contrast compares two treated arms; `versus` is the control arm",
         "analysis.contrasts[0].versus",
         "    - {arm: budget, versus: usual}",
@@ -384,8 +389,13 @@ CASES = [
     Case(
         "_survival_support",
         "survival_not_run",
-        (("    role: exploratory\n    family: workforce\n    level: staff\n    type: count",
-          "    role: exploratory\n    family: workforce\n    level: staff\n    type: survival"),),
+        (
+            (
+                "    role: exploratory\n    family: workforce\n    level: staff\n    type: count",
+                "    role: exploratory\n    family: workforce\n    level: staff\n"
+                "    type: survival",
+            ),
+        ),
         r"outcome `sickness_days` is time-to-event but says not how to read it from the data"
         r".* Fix: add a `survival:` section",
         "outcomes[8].type",
@@ -395,8 +405,12 @@ CASES = [
     Case(
         "_exposure_support",
         "exposure_not_count",
-        (("    type: count\n    exposure: fte_years",
-          "    type: continuous\n    exposure: fte_years"),),
+        (
+            (
+                "    type: count\n    exposure: fte_years",
+                "    type: continuous\n    exposure: fte_years",
+            ),
+        ),
         r"outcome `sickness_days` has an `exposure` but is `continuous`.* Fix: remove "
         r"`exposure:`",
         "outcomes[8].exposure",
@@ -405,8 +419,12 @@ CASES = [
     Case(
         "_exposure_support",
         "exposure_bayesian",
-        (("    role: exploratory\n    family: workforce\n    level: staff\n    type: count",
-          "    role: secondary\n    family: workforce\n    level: staff\n    type: count"),),
+        (
+            (
+                "    role: exploratory\n    family: workforce\n    level: staff\n    type: count",
+                "    role: secondary\n    family: workforce\n    level: staff\n    type: count",
+            ),
+        ),
         r"a Bayesian model of the rate `sickness_days` \(a count per unit of exposure\) is "
         r"not yet run.* Fix: make the outcome `exploratory`",
         "outcomes[8].exposure",
@@ -443,8 +461,10 @@ CASES = [
     Case(
         "_frequentist_support",
         "missing_data",
-        (("    missing_data: complete_case", "    missing_data: multiple_imputation"),
-         ("    estimator: lin", "    estimator: difference_in_means")),
+        (
+            ("    missing_data: complete_case", "    missing_data: multiple_imputation"),
+            ("    estimator: lin", "    estimator: difference_in_means"),
+        ),
         r"missing-data method `multiple_imputation` is not yet run by the registered plan "
         r"with the difference in means.* Fix: declare `missing_data: complete_case`",
         "analysis.frequentist.missing_data",
@@ -513,8 +533,12 @@ CASES = [
     Case(
         "_bayesian_support",
         "second_prior",
-        (("    draws: 1000\n", "      - {outcome: loneliness, sd: 2, source: x}\n"
-                               "    draws: 1000\n"),),
+        (
+            (
+                "    draws: 1000\n",
+                "      - {outcome: loneliness, sd: 2, source: x}\n    draws: 1000\n",
+            ),
+        ),
         r"a second prior for `loneliness`; the plan would use the first only.* Fix: keep one",
         "analysis.bayesian.priors[1].outcome",
         "      - {outcome: loneliness, sd: 2",
@@ -522,8 +546,12 @@ CASES = [
     Case(
         "_bayesian_support",
         "prior_on_unfitted_outcome",
-        (("    draws: 1000\n", "      - {outcome: sickness_days, sd: 2, source: x}\n"
-                               "    draws: 1000\n"),),
+        (
+            (
+                "    draws: 1000\n",
+                "      - {outcome: sickness_days, sd: 2, source: x}\n    draws: 1000\n",
+            ),
+        ),
         r"outcome `sickness_days` is not fitted by the Bayesian plan.* Fix: remove the prior",
         "analysis.bayesian.priors[1].outcome",
         "      - {outcome: sickness_days",
@@ -644,8 +672,12 @@ def test_valid_variants_of_the_flagship_parse(flag) -> None:
         ("    estimator: lin", "    estimator: ols"),
         ("    type: survival\n", "    type: binary\n"),  # no time-to-event in a wedge
     )
-    stepped = stepped.replace(stepped[stepped.index("    survival:\n"):
-                                      stepped.index("    assumptions: {rate: 0.20, hazard")], "")
+    stepped = stepped.replace(
+        stepped[
+            stepped.index("    survival:\n") : stepped.index("    assumptions: {rate: 0.20, hazard")
+        ],
+        "",
+    )
     assert parse_protocol(stepped).design.stepped_wedge is not None
 
 

@@ -43,16 +43,20 @@ outcomes:
   - {name: days, label: Days to decision, role: primary, level: caseworker, type: continuous,
      direction: lower_is_better, timing: End of pilot, measurement: Case system}
 """
-_HEAD = re.compile(r"SPIRIT 2025: (\d+) of 34 items covered in full \((\d+) of (\d+) checklist "
-                   r"entries: (\d+) from the protocol, (\d+) by trialkit itself\)")
+_HEAD = re.compile(
+    r"SPIRIT 2025: (\d+) of 34 items covered in full \((\d+) of (\d+) checklist "
+    r"entries: (\d+) from the protocol, (\d+) by trialkit itself\)"
+)
 
 
 def _check(path: Path) -> tuple[str, list[str]]:
     result = runner.invoke(app, ["check", str(path), "--standards"])
     assert result.exit_code == 0, result.output  # informational: a valid protocol passes
     lines = result.stdout.splitlines()
-    return result.stdout, [line.strip() for line in lines[lines.index(
-        next(li for li in lines if li.startswith("Missing ("))) + 1:]]
+    return result.stdout, [
+        line.strip()
+        for line in lines[lines.index(next(li for li in lines if li.startswith("Missing ("))) + 1 :]
+    ]
 
 
 def _counts(text: str) -> tuple[int, ...]:
@@ -76,8 +80,10 @@ def test_flagship(flagship_path, flagship):
     for number in ("1a", "4", "6", "7a", "7b", "11", "13", "18", "19", "23", "24a", "30"):
         assert not any(m.startswith(f"{number} ") for m in missing), number
     assert "1b structured summary (not in the protocol schema)" in missing
-    assert ("5 where the protocol and analysis plan can be accessed "
-            "(protocol key `identity.registry_ids[].url`)") in missing
+    assert (
+        "5 where the protocol and analysis plan can be accessed "
+        "(protocol key `identity.registry_ids[].url`)"
+    ) in missing
     assert "21a sequence generation: `trialkit randomise`" in text  # by construction
     assert "22 allocation concealment: the protocol and its seed are registered" in text
     assert items == sum(api.standards(flagship_path).items.values())
@@ -90,10 +96,12 @@ def test_minimal_protocol_covers_fewer(tmp_path, flagship_path):
     flagship_counts = _counts(_check(flagship_path)[0])
     assert _counts(text)[0] < flagship_counts[0] and _counts(text)[1] < flagship_counts[1]
     # Schema defaults ("Not stated", "None declared") are not the protocol's answers.
-    for line in ("30 ethics approval (protocol key `governance.ethics`)",
-                 "7b conflicts of interest (protocol key `governance.conflicts`)",
-                 "18 participant timeline (protocol key `dates`)",
-                 "4 trial registration (protocol key `identity.registry_ids`)"):
+    for line in (
+        "30 ethics approval (protocol key `governance.ethics`)",
+        "7b conflicts of interest (protocol key `governance.conflicts`)",
+        "18 participant timeline (protocol key `dates`)",
+        "4 trial registration (protocol key `identity.registry_ids`)",
+    ):
         assert line in missing
     assert _counts(text)[4] == sum(1 for item in SPIRIT_2025 if item.construction)
 
@@ -119,11 +127,12 @@ def test_without_the_option_nothing_is_listed_and_errors_still_fail(tmp_path, fl
 
 @pytest.mark.parametrize("option", [[], ["--standards"]])
 def test_check_imports_the_standards_only_when_asked(option):
-    code = ("import sys\nfrom trialkit.cli import app\n"
-            f"try:\n    app(['check', 'council_discretionary_budget', *{option!r}])\n"
-            "except SystemExit:\n    pass\n"
-            "print('standards' if 'trialkit.protocol.standards' in sys.modules else '-',"
-            " *sorted(m for m in ('pandas', 'numpy', 'jinja2') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
+    code = (
+        "import sys\nfrom trialkit.cli import app\n"
+        f"try:\n    app(['check', 'council_discretionary_budget', *{option!r}])\n"
+        "except SystemExit:\n    pass\n"
+        "print('standards' if 'trialkit.protocol.standards' in sys.modules else '-',"
+        " *sorted(m for m in ('pandas', 'numpy', 'jinja2') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split()[-1:] == (["standards"] if option else ["-"]), done.stdout

@@ -30,13 +30,18 @@ def example_units(name: str) -> pd.DataFrame:
 
 def caseworkers(n: int = 12) -> pd.DataFrame:
     """Units for the green-tape protocol (blocked on `team`, id `caseworker_id`)."""
-    return pd.DataFrame({"caseworker_id": [f"CW{i:02d}" for i in range(n)],
-                         "team": ["north", "south"] * (n // 2),
-                         "years_experience": np.random.default_rng(n).uniform(1, 20, n)})
+    return pd.DataFrame(
+        {
+            "caseworker_id": [f"CW{i:02d}" for i in range(n)],
+            "team": ["north", "south"] * (n // 2),
+            "years_experience": np.random.default_rng(n).uniform(1, 20, n),
+        }
+    )
 
 
-@pytest.mark.parametrize("name", ["green_tape_benefits", "school_budget_autonomy",
-                                  "mission_clarity_stepped_wedge"])
+@pytest.mark.parametrize(
+    "name", ["green_tape_benefits", "school_budget_autonomy", "mission_clarity_stepped_wedge"]
+)
 def test_bundled_examples_allocate(name: str) -> None:
     p = protocol(name)
     units = read_units(ROOT / "examples" / name / "units.csv", p)
@@ -86,20 +91,22 @@ def test_rerandomisation_and_matched_pairs_from_the_protocol() -> None:
     allocation = allocate(p, units)
     assert allocation.parameters["statistic"] == "mahalanobis"
     assert allocation.parameters["base"] == "blocked"
-    pairs = allocate(protocol("green_tape_benefits", scheme="matched_pairs",
-                              pair_on=("years_experience",)), units)
+    pairs = allocate(
+        protocol("green_tape_benefits", scheme="matched_pairs", pair_on=("years_experience",)),
+        units,
+    )
     assert pairs.pair is not None and "pair" in pairs.to_csv_text().splitlines()[0]
 
 
 def test_rerandomisation_that_cannot_meet_its_criterion_via_allocate() -> None:
-    rr = RerandomisationSettings(covariates=("years_experience",), acceptance=1e-9,
-                                 max_draws=100)
+    rr = RerandomisationSettings(covariates=("years_experience",), acceptance=1e-9, max_draws=100)
     p = protocol("green_tape_benefits", scheme="rerandomisation", rerandomisation=rr)
     with pytest.raises(RandomisationError, match="within its limit of 100 draws"):
         allocate(p, caseworkers(12))
 
 
 # ------------------------------------------------------------------ located errors
+
 
 def _issues(excinfo: pytest.ExceptionInfo[DataValidationError]) -> list[tuple[Any, ...]]:
     return [(i.location.row, i.location.column) for i in excinfo.value.issues]
@@ -110,8 +117,11 @@ def test_all_unit_problems_are_reported_together() -> None:
     units.loc[3, "caseworker_id"] = "CW00"
     units.loc[5, "team"] = " "
     units.loc[7, "team"] = "tiny"
-    with pytest.raises(DataValidationError, match=r"row 5, column \"caseworker_id\": unit id "
-                                                  r"`CW00` also appears in row 2") as excinfo:
+    with pytest.raises(
+        DataValidationError,
+        match=r"row 5, column \"caseworker_id\": unit id "
+        r"`CW00` also appears in row 2",
+    ) as excinfo:
         allocate(protocol("green_tape_benefits"), units)
     assert _issues(excinfo) == [(5, "caseworker_id"), (7, "team"), (9, "team")]
     message = str(excinfo.value)
@@ -122,23 +132,37 @@ def test_all_unit_problems_are_reported_together() -> None:
 
 def test_cluster_spread_over_two_blocks_is_located() -> None:
     units = caseworkers(12).assign(office=[f"O{i // 2}" for i in range(12)])
-    p = protocol("green_tape_benefits", type="cluster", scheme="blocked_cluster",
-                 cluster_column="office")
-    with pytest.raises(DataValidationError,
-                       match=r"row 3, column \"team\": cluster `O0` is in block `south` here "
-                             r"but in block `north` elsewhere"):
+    p = protocol(
+        "green_tape_benefits", type="cluster", scheme="blocked_cluster", cluster_column="office"
+    )
+    with pytest.raises(
+        DataValidationError,
+        match=r"row 3, column \"team\": cluster `O0` is in block `south` here "
+        r"but in block `north` elsewhere",
+    ):
         allocate(p, units)
 
 
 def test_missing_cluster_and_missing_column() -> None:
-    p = protocol("green_tape_benefits", type="cluster", scheme="cluster",
-                 cluster_column="office", block_columns=())
+    p = protocol(
+        "green_tape_benefits",
+        type="cluster",
+        scheme="cluster",
+        cluster_column="office",
+        block_columns=(),
+    )
     units = caseworkers(6).assign(office=["a", "a", "", "b", "b", "c"])
-    with pytest.raises(DataValidationError, match=r"row 4, column \"office\": the cluster is "
-                                                  "missing"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"row 4, column \"office\": the cluster is "
+        "missing",
+    ):
         allocate(p, units)
-    with pytest.raises(DataValidationError, match=r"column `office` named by "
-                                                  r"`design.cluster_column` is not in the file"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"column `office` named by "
+        r"`design.cluster_column` is not in the file",
+    ):
         allocate(p, caseworkers(6))
 
 
@@ -147,8 +171,11 @@ def test_covariate_that_is_not_a_number() -> None:
     p = protocol("green_tape_benefits", scheme="rerandomisation", rerandomisation=rr)
     units = caseworkers(8).astype({"years_experience": object})
     units.loc[2, "years_experience"] = "ten"
-    with pytest.raises(DataValidationError, match=r"row 4, column \"years_experience\": `ten` "
-                                                  "is not a number"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"row 4, column \"years_experience\": `ten` "
+        "is not a number",
+    ):
         allocate(p, units)
 
 
@@ -161,8 +188,11 @@ def test_read_units_locates_file_problems(tmp_path: Path) -> None:
         read_units(empty)
     typo = tmp_path / "typo.csv"
     typo.write_text("caseworker,team\nA,x\nB,x\n")
-    with pytest.raises(DataValidationError, match=r"typo.csv, row 1, column \"caseworker_id\": "
-                                                  r".*did you mean `caseworker`"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"typo.csv, row 1, column \"caseworker_id\": "
+        r".*did you mean `caseworker`",
+    ):
         read_units(typo, protocol("green_tape_benefits"))
 
 
@@ -178,6 +208,9 @@ def test_read_units_handles_a_byte_order_mark_and_flags_repeated_columns(tmp_pat
     assert list(read_units(path).columns) == ["caseworker_id", "team"]
     twice = tmp_path / "twice.csv"
     twice.write_text("caseworker_id,team,team\nA,x,y\n")
-    with pytest.raises(DataValidationError, match=r"row 1, column \"team\": this column name "
-                                                  "appears more than once"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"row 1, column \"team\": this column name "
+        "appears more than once",
+    ):
         read_units(twice)

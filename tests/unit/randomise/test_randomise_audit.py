@@ -27,18 +27,21 @@ def sample_protocol(**review: Any) -> Protocol:
     assert base.spending is not None
     settings = {"coverage": "sample", "sample_size": 60} | review
     spending = base.spending.model_copy(
-        update={"review": base.spending.review.model_copy(update=settings)})
+        update={"review": base.spending.review.model_copy(update=settings)}
+    )
     return base.model_copy(update={"spending": spending})
 
 
 def ledger(n: int = 400, seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "spend_id": [f"S{i:04d}" for i in range(n)],
-        "staff_id": rng.choice([f"W{i:02d}" for i in range(12)], n),
-        "amount": np.round(rng.lognormal(4.0, 0.8, n), 2),
-        "category": rng.choice(CATEGORIES, n),
-    })
+    return pd.DataFrame(
+        {
+            "spend_id": [f"S{i:04d}" for i in range(n)],
+            "staff_id": rng.choice([f"W{i:02d}" for i in range(12)], n),
+            "amount": np.round(rng.lognormal(4.0, 0.8, n), 2),
+            "category": rng.choice(CATEGORIES, n),
+        }
+    )
 
 
 def band(amount: pd.Series) -> pd.Series:
@@ -87,8 +90,9 @@ def test_every_large_spend_is_drawn_and_the_rest_share_the_sample() -> None:
 
 def test_a_large_spend_share_below_one_samples_the_top_band_at_that_rate() -> None:
     spends = ledger(600)
-    sample = draw_audit_sample(sample_protocol(large_spend_share=0.5, sample_size=120),
-                               spends, seed=2)
+    sample = draw_audit_sample(
+        sample_protocol(large_spend_share=0.5, sample_size=120), spends, seed=2
+    )
     for s in sample.strata:
         if s.amount_band == "amount>150":
             assert s.sampled == max(min(2, s.spends), -(-s.spends // 2))
@@ -109,8 +113,9 @@ def test_draws_are_uniform_within_a_stratum() -> None:
     draws = [draw_audit_sample(protocol, spends, seed=s) for s in range(800)]
     counts = pd.Series([i for d in draws for i in d.spend_id]).value_counts()
     prob = dict(zip(draws[0].stratum, draws[0].inclusion_probability, strict=True))
-    label = {s: f"category={c}" for s, c in zip(spends["spend_id"], spends["category"],
-                                                strict=True)}
+    label = {
+        s: f"category={c}" for s, c in zip(spends["spend_id"], spends["category"], strict=True)
+    }
     for spend in spends["spend_id"]:
         p = prob[label[spend]]
         se = np.sqrt(p * (1 - p) / len(draws))
@@ -163,8 +168,11 @@ def test_a_sample_fits_its_ledger_after_review_but_not_another() -> None:
     reviewed = spends.assign(review_verdict="appropriate", loss=0.0)
     check_spends(sample, protocol, reviewed, source="spend.csv", sample_source="audit.csv")
     other = spends.drop(index=[0])
-    with pytest.raises(DataValidationError, match=r"audit\.csv: the audit sample was "
-                                                  "drawn from another spend ledger"):
+    with pytest.raises(
+        DataValidationError,
+        match=r"audit\.csv: the audit sample was "
+        "drawn from another spend ledger",
+    ):
         check_spends(sample, protocol, other, source="spend.csv", sample_source="audit.csv")
     changed = spends.assign(amount=spends["amount"] + 0.01)
     with pytest.raises(DataValidationError, match="amount, category or worker"):

@@ -18,10 +18,16 @@ from trialkit.randomise.units import Units
 
 def _setup(n: int = 40) -> tuple[pd.DataFrame, CompleteRandomisation]:
     rng = np.random.default_rng(2)
-    frame = pd.DataFrame({"id": [f"u{i:02d}" for i in range(n)],
-                          "age": rng.normal(40, 10, n), "alone": rng.integers(0, 2, n)})
-    units = Units(ids=frame["id"].to_numpy(dtype=object),
-                  covariates=frame[["age", "alone"]].to_numpy(float))
+    frame = pd.DataFrame(
+        {
+            "id": [f"u{i:02d}" for i in range(n)],
+            "age": rng.normal(40, 10, n),
+            "alone": rng.integers(0, 2, n),
+        }
+    )
+    units = Units(
+        ids=frame["id"].to_numpy(dtype=object), covariates=frame[["age", "alone"]].to_numpy(float)
+    )
     return frame, CompleteRandomisation(units)
 
 
@@ -39,8 +45,9 @@ def test_table_has_tidy_columns_and_wwc_effect_sizes() -> None:
     assert age.measure == "hedges_g" and age.wwc_verdict == wwc_verdict(expected)
     alone = table[(table.covariate == "alone") & (table.arm == "reform")].iloc[0]
     assert alone.kind == "binary" and alone.measure == "cox_index"
-    assert alone.std_diff == pytest.approx(cox_index(frame.alone[arms == 1],
-                                                     frame.alone[arms == 0]))
+    assert alone.std_diff == pytest.approx(
+        cox_index(frame.alone[arms == 1], frame.alone[arms == 0])
+    )
     control = table[table.arm == "usual"]
     assert control.std_diff.isna().all() and (control.n == 20).all()
 
@@ -64,8 +71,9 @@ def test_balance_runs_the_omnibus_test_in_allocation_order() -> None:
     shuffled = frame.sample(frac=1.0, random_state=1)
     arms = scheme.draw(RawStream(5))
     allocation = build_allocation(scheme, arms, arm_ids=("usual", "reform"), seed=5)
-    result = balance(allocation, shuffled, covariates=["age", "alone"], id_column="id",
-                     scheme=scheme, draws=500)
+    result = balance(
+        allocation, shuffled, covariates=["age", "alone"], id_column="id", scheme=scheme, draws=500
+    )
     direct = balance_test(scheme, arms, frame[["age", "alone"]].to_numpy(float), draws=500)
     assert result.test == direct
     assert 0 < direct.p_value <= 1

@@ -29,6 +29,5 @@ def test_ties_are_broken_by_canonical_position() -> None:
 
 def test_counts_are_floor_plus_systematic_extras() -> None:
     rule = _counts.count_rule(np.zeros(10, dtype=np.int64), (1, 1, 1), 1)
-    got = {tuple(_counts.counts(rule, np.array([[u]], dtype=np.uint64))[0, 0])
-           for u in range(3)}
+    got = {tuple(_counts.counts(rule, np.array([[u]], dtype=np.uint64))[0, 0]) for u in range(3)}
     assert got == {(4, 3, 3), (3, 4, 3), (3, 3, 4)}

@@ -43,8 +43,10 @@ def _scheme(name: str, units: Units) -> tuple[Scheme, tuple[str, ...]]:
     if name == "blocked":
         return BlockedRandomisation(_unclustered(units)), ("control", "treatment")
     if name == "complete_2_1_1":
-        return (CompleteRandomisation(_unclustered(units), ratios=(2, 1, 1)),
-                ("control", "coaching", "budget"))
+        return (
+            CompleteRandomisation(_unclustered(units), ratios=(2, 1, 1)),
+            ("control", "coaching", "budget"),
+        )
     return SteppedWedge(units, steps=3), ("reform",)
 
 
@@ -53,13 +55,12 @@ GOLDEN = {
     "complete_2_1_1": "d1e238229c5b025c876d8a95f160b64f6654206bc8f43bfa51649d869cae1138",
     "stepped_wedge": "4f356249b8d6f6b1fbb39f4a985ac97e328de7e05be262c484b65cce6f920b53",
 }
-GOLDEN_HEAD = ['U000,north,,treatment,0.5', 'U001,north,,treatment,0.5', 'U002,north,,control,0.5']
+GOLDEN_HEAD = ["U000,north,,treatment,0.5", "U001,north,,treatment,0.5", "U002,north,,control,0.5"]
 
 
 def _csv(name: str, order: np.ndarray | None = None) -> str:
     scheme, arm_ids = _scheme(name, golden_units(order))
-    allocation = build_allocation(scheme, scheme.draw(RawStream(SEED)), arm_ids=arm_ids,
-                                  seed=SEED)
+    allocation = build_allocation(scheme, scheme.draw(RawStream(SEED)), arm_ids=arm_ids, seed=SEED)
     return allocation.to_csv_text()
 
 
@@ -82,8 +83,6 @@ def test_golden_head_is_readable() -> None:
 
 def test_algorithm_version_is_recorded() -> None:
     scheme, arm_ids = _scheme("blocked", golden_units())
-    allocation = build_allocation(scheme, scheme.draw(RawStream(SEED)), arm_ids=arm_ids,
-                                  seed=SEED)
+    allocation = build_allocation(scheme, scheme.draw(RawStream(SEED)), arm_ids=arm_ids, seed=SEED)
     assert allocation.algorithm_version == f"{ALGORITHM_VERSION}/{SCHEMES_VERSION}"
     assert ALGORITHM_VERSION == "pcg64-raw-1" and SCHEMES_VERSION == "schemes-1"
-

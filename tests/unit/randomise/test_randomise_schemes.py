@@ -26,14 +26,16 @@ from trialkit.randomise.schemes.rerandomisation import mahalanobis
 from trialkit.randomise.units import Units
 
 
-@pytest.mark.parametrize(("n", "ratios", "expected"), [
-    (4, (1, 1), 6),                                   # randomizr: choose(4, 2)
-    (5, (1, 1), 20),                                  # floor 2 or ceiling 3 treated
-    (10, (1, 1, 1), 3 * math.factorial(10) // (24 * 6 * 6)),  # (4,3,3) in 3 orders
-    (6, (1, 2), math.comb(6, 2)),                     # whole counts 2 and 4
-])
-def test_complete_counts_match_randomizr(n: int, ratios: tuple[int, ...],
-                                         expected: int) -> None:
+@pytest.mark.parametrize(
+    ("n", "ratios", "expected"),
+    [
+        (4, (1, 1), 6),  # randomizr: choose(4, 2)
+        (5, (1, 1), 20),  # floor 2 or ceiling 3 treated
+        (10, (1, 1, 1), 3 * math.factorial(10) // (24 * 6 * 6)),  # (4,3,3) in 3 orders
+        (6, (1, 2), math.comb(6, 2)),  # whole counts 2 and 4
+    ],
+)
+def test_complete_counts_match_randomizr(n: int, ratios: tuple[int, ...], expected: int) -> None:
     assert CompleteRandomisation(make_units(n), ratios=ratios).count_assignments() == expected
 
 
@@ -97,6 +99,7 @@ def test_cluster_probabilities_are_the_clusters() -> None:
 
 # ------------------------------------------------------------------ matched pairs
 
+
 def test_pairs_are_nearest_neighbours_within_blocks() -> None:
     x = np.array([[0.0], [5.0], [0.2], [5.1], [100.0], [100.3]])
     units = Units(ids=np.arange(6), blocks=np.array(list("aaaabb")), covariates=x)
@@ -125,6 +128,7 @@ def test_matched_pairs_of_clusters_use_cluster_means() -> None:
 
 
 # ------------------------------------------------------------------ rerandomisation
+
 
 def test_mahalanobis_is_morgan_rubin_for_two_arms() -> None:
     rng = np.random.default_rng(0)
@@ -156,8 +160,11 @@ def test_acceptance_share_is_close_to_declared() -> None:
 
 def test_rerandomisation_that_cannot_meet_its_criterion() -> None:
     scheme = Rerandomisation(make_units(20, covariates=2), threshold=-1.0, max_draws=50)
-    with pytest.raises(RandomisationError, match=r"no draw with Mahalanobis balance .* "
-                                                 r"within its limit of 50 draws"):
+    with pytest.raises(
+        RandomisationError,
+        match=r"no draw with Mahalanobis balance .* "
+        r"within its limit of 50 draws",
+    ):
         scheme.draw(RawStream(1))
 
 

@@ -28,8 +28,9 @@ def _allocation(kind: str = "blocked") -> Allocation:
     else:
         scheme = BlockedRandomisation(make_units(8, blocks=[4, 4]))
         arm_ids = ("usual", "reform")
-    return build_allocation(scheme, scheme.draw(RawStream(3)), arm_ids=arm_ids, seed=3,
-                            protocol_hash="ab" * 32)
+    return build_allocation(
+        scheme, scheme.draw(RawStream(3)), arm_ids=arm_ids, seed=3, protocol_hash="ab" * 32
+    )
 
 
 @pytest.mark.parametrize("kind", ["blocked", "pairs", "wedge"])
@@ -87,7 +88,10 @@ def test_bad_rows_are_located(tmp_path: Path) -> None:
     meta = json.loads(meta_file.read_text())
     meta["csv_sha256"] = sha256_file(path)
     meta_file.write_text(json.dumps(meta))
-    with pytest.raises(DataValidationError, match=r"row 5, column \"unit_id\": unit id `u000` "
-                                                  "appears more than once") as excinfo:
+    with pytest.raises(
+        DataValidationError,
+        match=r"row 5, column \"unit_id\": unit id `u000` "
+        "appears more than once",
+    ) as excinfo:
         read_allocation(path)
     assert 'row 3, column "probability": `1.5` is not a probability' in str(excinfo.value)

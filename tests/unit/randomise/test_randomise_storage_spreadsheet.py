@@ -24,8 +24,13 @@ def _hostile(seed: int = 3) -> Allocation:
     blocks = np.array(["=b1"] * 4 + ["-b2"] * 4, dtype=object)
     units = Units(ids=ids, blocks=blocks, clusters=None, covariates=None, covariate_names=())
     scheme = BlockedRandomisation(units)
-    return build_allocation(scheme, scheme.draw(RawStream(seed)), arm_ids=("usual", "@reform"),
-                            seed=seed, protocol_hash="ab" * 32)
+    return build_allocation(
+        scheme,
+        scheme.draw(RawStream(seed)),
+        arm_ids=("usual", "@reform"),
+        seed=seed,
+        protocol_hash="ab" * 32,
+    )
 
 
 def test_no_cell_of_the_written_csv_is_a_live_formula(tmp_path: Path) -> None:
@@ -75,4 +80,5 @@ def test_files_written_before_escaping_read_back_unchanged(tmp_path: Path) -> No
 def test_metadata_records_the_escaping(tmp_path: Path, seed: int) -> None:
     path = write_allocation(_hostile(seed), tmp_path / "allocation.csv")
     assert json.loads(metadata_path(path).read_text())["spreadsheet_escaping"] == (
-        "owasp-leading-quote")
+        "owasp-leading-quote"
+    )

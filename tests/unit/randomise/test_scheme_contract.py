@@ -47,8 +47,9 @@ def test_draw_many_equals_draws_one_at_a_time(scheme: Scheme) -> None:
         pytest.skip("each draw() discards the rest of its candidate batch")
     stream = RawStream(9)
     one_by_one = np.stack([scheme.draw(stream) for _ in range(7)])
-    np.testing.assert_array_equal(np.concatenate(list(scheme.draw_many(RawStream(9), 7))),
-                                  one_by_one)
+    np.testing.assert_array_equal(
+        np.concatenate(list(scheme.draw_many(RawStream(9), 7))), one_by_one
+    )
 
 
 def test_draw_seeds_equals_one_stream_per_seed(scheme: Scheme) -> None:
@@ -61,8 +62,9 @@ def test_enumeration_reproduces_declared_probabilities(scheme: Scheme) -> None:
     table, prob = scheme.enumerate_assignments()
     assert len(table) == scheme.count_assignments() == len({tuple(r) for r in table})
     assert prob.sum() == pytest.approx(1.0, abs=1e-12)
-    marginal = np.stack([(prob[:, None] * (table == k)).sum(axis=0)
-                         for k in range(scheme.n_arms)], axis=1)
+    marginal = np.stack(
+        [(prob[:, None] * (table == k)).sum(axis=0) for k in range(scheme.n_arms)], axis=1
+    )
     np.testing.assert_allclose(marginal, scheme.probabilities(), atol=1e-12)
 
 
@@ -77,10 +79,12 @@ def test_allocation_does_not_depend_on_row_order(scheme: Scheme) -> None:
     u = scheme.units
     order = np.random.default_rng(1).permutation(u.n_units)
     shuffled = Units(
-        ids=u.ids[order], blocks=None if u.blocks is None else u.blocks[order],
+        ids=u.ids[order],
+        blocks=None if u.blocks is None else u.blocks[order],
         clusters=None if u.clusters is None else u.clusters[order],
         covariates=None if u.covariates is None else u.covariates[order],
-        covariate_names=u.covariate_names)
+        covariate_names=u.covariate_names,
+    )
     twin = type(scheme).__new__(type(scheme))
     twin.__dict__.update(scheme.__dict__)
     twin.units, twin._layout = shuffled, None

@@ -21,8 +21,10 @@ from trialkit.register.ledger import read
 
 runner = CliRunner()
 ETHICS = "  ethics: Approved by the Northfield Research Governance Group (RG-2026-31).\n"
-DATES = ("dates:\n  start: 2027-01-04\n  intervention_start: 2027-03-01\n"
-         "  intervention_end: 2027-08-31\n  end: 2027-12-17\n")
+DATES = (
+    "dates:\n  start: 2027-01-04\n  intervention_start: 2027-03-01\n"
+    "  intervention_end: 2027-08-31\n  end: 2027-12-17\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +72,16 @@ def test_aea_required_fields_equal_the_protocol(tmp_path, flagship_text):
     assert _filled(f, "Study status") == p.identity.status
     assert _filled(f, "Keywords") == list(p.identity.keywords)
     assert p.dates is not None
-    for label, date in [("Trial start date", p.dates.start), ("Trial end date", p.dates.end),
-                        ("Intervention start date", p.dates.intervention_start),
-                        ("Intervention end date", p.dates.intervention_end)]:
+    for label, date in [
+        ("Trial start date", p.dates.start),
+        ("Trial end date", p.dates.end),
+        ("Intervention start date", p.dates.intervention_start),
+        ("Intervention end date", p.dates.intervention_end),
+    ]:
         assert _filled(f, label) == date.isoformat()
     assert [o["name"] for o in _filled(f, "Primary outcomes")] == [
-        o.name for o in p.outcomes if o.role == "primary"]
+        o.name for o in p.outcomes if o.role == "primary"
+    ]
     assert _filled(f, "Experimental design")["type"] == p.design.type
     method = _filled(f, "Randomisation method")
     assert (method["scheme"], method["seed"]) == (p.design.scheme, p.design.seed)
@@ -84,8 +90,10 @@ def test_aea_required_fields_equal_the_protocol(tmp_path, flagship_text):
     assert _filled(f, "Planned number of clusters") == p.units.planned
     assert _filled(f, "Sample size by arm")["ratios"] == {a.id: a.ratio for a in p.arms}
     assert _filled(f, "IRB name and approval") == p.governance.ethics
-    power = [(r["outcome"], r["power"], r["mde"])
-             for r in _filled(f, "Minimum detectable effect and power")]
+    power = [
+        (r["outcome"], r["power"], r["mde"])
+        for r in _filled(f, "Minimum detectable effect and power")
+    ]
     assert power == _primary_power(p)
     # The flagship does not write these; the schema has no field for the last two.
     _missing(f, "Country", "identity.country")
@@ -103,15 +111,19 @@ def test_osf_fields_equal_the_protocol(tmp_path, flagship_text):
     assert _filled(f, "Missing data") == p.analysis.frequentist.missing_data
     assert _filled(f, "Data exclusion") == p.analysis.population
     assert [(m["id"], m["ratio"]) for m in _filled(f, "Manipulated variables")] == [
-        (a.id, a.ratio) for a in p.arms]
+        (a.id, a.ratio) for a in p.arms
+    ]
     criteria = _filled(f, "Inference criteria")
     assert criteria["alpha"] == p.analysis.frequentist.alpha
     assert criteria["multiplicity"] == {fam.name: fam.multiplicity for fam in p.families}
     assert [(i["family"], i["outcomes"]) for i in _filled(f, "Indices")] == [
         (fam.name, [o.name for o in p.outcomes_in(fam.name)])
-        for fam in p.families if fam.index != "none"]
-    assert [(r["outcome"], r["power"], r["mde"])
-            for r in _filled(f, "Sample size rationale")] == _primary_power(p)
+        for fam in p.families
+        if fam.index != "none"
+    ]
+    assert [
+        (r["outcome"], r["power"], r["mde"]) for r in _filled(f, "Sample size rationale")
+    ] == _primary_power(p)
     for label in ("Stopping rule", "Transformations", "Existing data"):
         _missing(f, label, None)
 
@@ -130,8 +142,10 @@ def test_uk_registry_fields_equal_the_protocol(tmp_path, flagship_text):
     assert all(entry["required"] is None for entry in f.values())  # not known: not invented
 
 
-@pytest.mark.parametrize(("registry", "recalled"), [
-    ("aea", "partly recalled"), ("osf", "required is null"), ("uk-registry", "partly recalled")])
+@pytest.mark.parametrize(
+    ("registry", "recalled"),
+    [("aea", "partly recalled"), ("osf", "required is null"), ("uk-registry", "partly recalled")],
+)
 def test_header_and_markdown(tmp_path, flagship_text, registry, recalled):
     directory, p = _register(tmp_path, flagship_text, registry)
     document = json.loads((directory / "exports" / f"{registry}.json").read_text("utf-8"))
@@ -162,19 +176,19 @@ def test_a_removed_field_is_missing(tmp_path, flagship_text):
     assert "Required and missing: Country, Abstract, Trial start date" in markdown
 
 
-def test_export_of_an_existing_registration_is_recorded_and_never_replaced(
-        tmp_path, flagship_text):
+def test_export_of_an_existing_registration_is_recorded_and_never_replaced(tmp_path, flagship_text):
     directory, _ = _register(tmp_path, flagship_text)
     assert not (directory / "exports").exists()
-    args = ["register", str(tmp_path / "pilot.yaml"), "--out", str(directory),
-            "--export", "osf"]
+    args = ["register", str(tmp_path / "pilot.yaml"), "--out", str(directory), "--export", "osf"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "exports/osf.md" in result.output
     entries = read(tmp_path / "ledger.jsonl")
     assert [e.action for e in entries] == ["register", "export"]
-    assert sorted(entries[-1].outputs) == ["registration/exports/osf.json",
-                                           "registration/exports/osf.md"]
+    assert sorted(entries[-1].outputs) == [
+        "registration/exports/osf.json",
+        "registration/exports/osf.md",
+    ]
     again = runner.invoke(app, args)
     assert again.exit_code == 2
     assert "refusing to overwrite the existing registry export" in again.output
@@ -185,11 +199,14 @@ def test_export_refuses_another_protocol_and_unknown_registries(tmp_path, flagsh
     directory, _ = _register(tmp_path, flagship_text)
     changed = tmp_path / "changed.yaml"
     changed.write_text(flagship_text.replace('version: "1.2"', 'version: "1.3"'), "utf-8")
-    result = runner.invoke(app, ["register", str(changed), "--out", str(directory),
-                                 "--export", "aea"])
+    result = runner.invoke(
+        app, ["register", str(changed), "--out", str(directory), "--export", "aea"]
+    )
     assert result.exit_code == 2 and "differs from the protocol registered" in result.output
-    result = runner.invoke(app, ["register", str(changed), "--out", str(tmp_path / "new"),
-                                 "--export", "clinicaltrials"])
+    result = runner.invoke(
+        app,
+        ["register", str(changed), "--out", str(tmp_path / "new"), "--export", "clinicaltrials"],
+    )
     assert result.exit_code == 2
     assert "--export clinicaltrials: no such registry" in result.output
     assert "`osf`, `aea`, `uk-registry`" in result.output

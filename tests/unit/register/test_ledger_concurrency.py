@@ -22,8 +22,9 @@ APPENDS = 25
 def _writer(ledger: str, note: str, name: str, start: object) -> None:
     start.wait(timeout=30)  # type: ignore[attr-defined]  # all begin together
     for i in range(APPENDS):
-        register.append(Path(ledger), "note", inputs=[Path(note)], actor=name,
-                        reason=f"{name} #{i}")
+        register.append(
+            Path(ledger), "note", inputs=[Path(note)], actor=name, reason=f"{name} #{i}"
+        )
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the ledger lock is POSIX only")
@@ -33,8 +34,10 @@ def test_four_processes_append_without_duplicates_or_a_broken_chain(tmp_path: Pa
     note.write_text("x")
     context = multiprocessing.get_context("spawn")
     start = context.Barrier(WRITERS)
-    workers = [context.Process(target=_writer, args=(str(ledger), str(note), f"w{k}", start))
-               for k in range(WRITERS)]
+    workers = [
+        context.Process(target=_writer, args=(str(ledger), str(note), f"w{k}", start))
+        for k in range(WRITERS)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -47,4 +50,5 @@ def test_four_processes_append_without_duplicates_or_a_broken_chain(tmp_path: Pa
     assert [e.seq for e in entries] == list(range(1, WRITERS * APPENDS + 1))
     assert register.verify(ledger) == []
     assert sorted(e.reason for e in entries) == sorted(
-        f"w{k} #{i}" for k in range(WRITERS) for i in range(APPENDS))
+        f"w{k} #{i}" for k in range(WRITERS) for i in range(APPENDS)
+    )

@@ -55,8 +55,11 @@ def test_appends_refuse_a_torn_ledger_and_leave_it_alone(ledger: Path) -> None:
     with ledger.open("ab") as handle:
         handle.write(b'{"seq"')
     before = ledger.read_bytes()
-    with pytest.raises(RegistrationError, match=r"line 3: the last entry is incomplete.*"
-                       r"Fix: run `trialkit ledger repair"):
+    with pytest.raises(
+        RegistrationError,
+        match=r"line 3: the last entry is incomplete.*"
+        r"Fix: run `trialkit ledger repair",
+    ):
         register.append(ledger, "analyse", actor="tester")
     with pytest.raises(RegistrationError, match="ledger repair"):
         register.ensure_appendable(ledger)
@@ -95,8 +98,7 @@ def _edit_first_entry(ledger: Path, *, rehash: bool) -> None:
     if rehash:
         from trialkit._core.hashing import canonical_json, sha256_text
 
-        first["hash"] = sha256_text(canonical_json({k: v for k, v in first.items()
-                                                    if k != "hash"}))
+        first["hash"] = sha256_text(canonical_json({k: v for k, v in first.items() if k != "hash"}))
     ledger.write_text(json.dumps(first) + "\n" + lines[1] + "\n")
 
 
@@ -113,8 +115,7 @@ def test_repair_refuses_tampering_even_beside_a_torn_line(ledger: Path, rehash: 
     assert check.problems and check.torn is not None  # both reported, each as what it is
 
 
-@pytest.mark.parametrize("bad", [b"not json", b'"a string"', b"\xff\xfe{}",
-                                 b'{"seq": "1"}'])
+@pytest.mark.parametrize("bad", [b"not json", b'"a string"', b"\xff\xfe{}", b'{"seq": "1"}'])
 def test_a_bad_middle_line_is_tampering_located_by_line(ledger: Path, bad: bytes) -> None:
     lines = ledger.read_bytes().splitlines()
     ledger.write_bytes(lines[0] + b"\n" + bad + b"\n" + lines[1] + b"\n")
@@ -152,9 +153,13 @@ def test_a_symlinked_ledger_is_refused_not_followed(ledger: Path, tmp_path: Path
     link.parent.mkdir()
     link.symlink_to(ledger)
     before = ledger.read_bytes()
-    for call in (lambda: register.append(link, "analyse"), lambda: read(link),
-                 lambda: register.audit(link), lambda: register.repair(link),
-                 lambda: register.ensure_appendable(link)):
+    for call in (
+        lambda: register.append(link, "analyse"),
+        lambda: read(link),
+        lambda: register.audit(link),
+        lambda: register.repair(link),
+        lambda: register.ensure_appendable(link),
+    ):
         with pytest.raises(RegistrationError, match=r"is a symbolic link.*does not follow it"):
             call()
     assert ledger.read_bytes() == before
@@ -175,7 +180,8 @@ def test_a_directory_is_not_a_ledger(tmp_path: Path) -> None:
 
 
 def test_a_full_disk_mid_append_leaves_the_ledger_as_it_was(
-        ledger: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ledger: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import errno
     import os
 
@@ -189,8 +195,11 @@ def test_a_full_disk_mid_append_leaves_the_ledger_as_it_was(
         return real_write(fd, data)
 
     monkeypatch.setattr(os, "write", full_disk)
-    with pytest.raises(RegistrationError, match=r"cannot append to the ledger \(No space left "
-                       r"on device\); the ledger is left as it was"):
+    with pytest.raises(
+        RegistrationError,
+        match=r"cannot append to the ledger \(No space left "
+        r"on device\); the ledger is left as it was",
+    ):
         register.append(ledger, "analyse", actor="tester")
     monkeypatch.undo()
     assert ledger.read_bytes() == before

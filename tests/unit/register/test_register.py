@@ -14,11 +14,18 @@ from trialkit.protocol import parse_protocol
 
 @pytest.fixture()
 def registered(tmp_path, flagship, flagship_path):
-    reg = register.commit(register.freeze(flagship, tmp_path / "registration",
-                                          source_text=flagship_path.read_text()))
+    reg = register.commit(
+        register.freeze(flagship, tmp_path / "registration", source_text=flagship_path.read_text())
+    )
     ledger = tmp_path / register.LEDGER_NAME
-    register.append(ledger, "register", inputs=[flagship_path], outputs=list(reg.files),
-                    reason="initial registration", actor="tester")
+    register.append(
+        ledger,
+        "register",
+        inputs=[flagship_path],
+        outputs=list(reg.files),
+        reason="initial registration",
+        actor="tester",
+    )
     return reg, ledger
 
 
@@ -44,21 +51,30 @@ def test_an_interrupted_registration_is_no_registration_and_is_replaced(tmp_path
     """Frozen files without their record (a kill before the commit) are refused as a
     registration, and the next freeze replaces them instead of refusing to overwrite."""
     first = register.freeze(flagship, tmp_path / "registration", source_text="first")
-    with pytest.raises(RegistrationError, match=r"no registration here \(registration\.json "
-                                                r"missing\)\. Fix: run `trialkit register`"):
+    with pytest.raises(
+        RegistrationError,
+        match=r"no registration here \(registration\.json "
+        r"missing\)\. Fix: run `trialkit register`",
+    ):
         register.load_registration(first.directory)
     second = register.commit(register.freeze(flagship, first.directory, source_text="second"))
     assert (second.directory / "protocol.yaml").read_text() == "second"
     assert register.load_registration(second.directory).protocol_hash == flagship.content_hash()
 
 
-@pytest.mark.parametrize(("content", "said"), [
-    ('{"protocol_hash": "ab', r"registration\.json, line 1: not valid JSON; the file was cut "
-                              r"short or edited\. Fix: restore"),
-    ("[1, 2]", r"holds a JSON list, not an object"),
-    ('{"protocol_hash": 3}', r"field `protocol_hash` is missing or not text"),
-    (b"\xff\xfe{}", r"not valid JSON"),
-])
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (
+            '{"protocol_hash": "ab',
+            r"registration\.json, line 1: not valid JSON; the file was cut "
+            r"short or edited\. Fix: restore",
+        ),
+        ("[1, 2]", r"holds a JSON list, not an object"),
+        ('{"protocol_hash": 3}', r"field `protocol_hash` is missing or not text"),
+        (b"\xff\xfe{}", r"not valid JSON"),
+    ],
+)
 def test_a_damaged_record_is_a_located_error(registered, content, said):
     reg, _ = registered
     record = reg.directory / "registration.json"
@@ -76,8 +92,11 @@ def test_an_invalid_frozen_protocol_is_a_located_error(registered):
     data = json.loads(frozen.read_text())
     data["design"]["seed"] = "not a seed"
     frozen.write_text(json.dumps(data))
-    with pytest.raises(RegistrationError, match=r"protocol\.frozen\.json: not a valid protocol "
-                                                r"\(1 problem\(s\), first at design\.seed\)"):
+    with pytest.raises(
+        RegistrationError,
+        match=r"protocol\.frozen\.json: not a valid protocol "
+        r"\(1 problem\(s\), first at design\.seed\)",
+    ):
         register.load_registration(reg.directory)
 
 
@@ -86,8 +105,7 @@ def test_ledger_verifies_then_names_altered_file(registered):
     assert register.verify(ledger) == []
     (reg.directory / "protocol.yaml").write_text("tampered")
     problems = register.verify(ledger)
-    assert problems == ["registration/protocol.yaml: altered since entry 1 (register) "
-                        "recorded it."]
+    assert problems == ["registration/protocol.yaml: altered since entry 1 (register) recorded it."]
 
 
 def test_ledger_detects_edited_entry_and_broken_chain(registered, tmp_path):
@@ -112,15 +130,18 @@ def test_ledger_detects_edited_entry_and_broken_chain(registered, tmp_path):
 def test_ledger_reports_missing_file(registered):
     reg, ledger = registered
     (reg.directory / "registration.json").unlink()
-    assert any(p.startswith("registration/registration.json: missing")
-               for p in register.verify(ledger))
+    assert any(
+        p.startswith("registration/registration.json: missing") for p in register.verify(ledger)
+    )
 
 
 def test_deviations_classified_major_and_minor(flagship, flagship_path):
     text = flagship_path.read_text()
-    changed = (text.replace("estimator: lin", "estimator: ols")
-               .replace("    mid: 1\n", "    mid: 2.0\n")
-               .replace("target: 0.8", "target: 0.9"))
+    changed = (
+        text.replace("estimator: lin", "estimator: ols")
+        .replace("    mid: 1\n", "    mid: 2.0\n")
+        .replace("target: 0.8", "target: 0.9")
+    )
     current = parse_protocol(changed)
     found = {d.field: d for d in register.compare(flagship, current, reason="new data")}
     assert found["analysis.frequentist.estimator"].severity == "major"

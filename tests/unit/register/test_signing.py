@@ -61,8 +61,7 @@ def test_new_key_is_private_to_its_owner_and_never_overwritten(tmp_path: Path) -
         new_key(tmp_path / "k.pem")
 
 
-def test_signed_entries_verify_with_the_public_key(signed: Path, keys: tuple[Path, Path]
-                                                   ) -> None:
+def test_signed_entries_verify_with_the_public_key(signed: Path, keys: tuple[Path, Path]) -> None:
     entries = read(signed)
     assert all(e.signature and e.signed_by for e in entries)
     check = register.audit(signed, public_key=keys[1])
@@ -71,30 +70,37 @@ def test_signed_entries_verify_with_the_public_key(signed: Path, keys: tuple[Pat
 
 
 def test_unsigned_ledger_still_verifies_and_is_reported_unsigned_with_a_key(
-        tmp_path: Path, keys: tuple[Path, Path]) -> None:
+    tmp_path: Path, keys: tuple[Path, Path]
+) -> None:
     ledger = tmp_path / register.LEDGER_NAME
     register.append(ledger, "register", actor="tester")
     assert "signed_by" not in _lines(ledger)[0]  # the old format, byte for byte
     assert register.audit(ledger).passed
     check = register.audit(ledger, public_key=keys[1])
     assert check.intact and not check.passed
-    assert check.signatures == ("entry 1 (register): not signed, so anyone who can write the "
-                                "ledger could have added or rewritten it.",)
+    assert check.signatures == (
+        "entry 1 (register): not signed, so anyone who can write the "
+        "ledger could have added or rewritten it.",
+    )
 
 
 def test_a_forged_appended_entry_fails(signed: Path, keys: tuple[Path, Path]) -> None:
     rows = _lines(signed)
-    forged = _rehash({**rows[-1], "seq": 3, "action": "analyse", "actor": "evaluator"},
-                     str(rows[-1]["hash"]))
+    forged = _rehash(
+        {**rows[-1], "seq": 3, "action": "analyse", "actor": "evaluator"}, str(rows[-1]["hash"])
+    )
     _write(signed, [*rows, forged])
     assert register.audit(signed).passed  # the chain alone cannot tell
     check = register.audit(signed, public_key=keys[1])
-    assert check.signatures == ("entry 3 (analyse): signature does not verify: the entry was "
-                                "forged, or rewritten after it was signed.",)
+    assert check.signatures == (
+        "entry 3 (analyse): signature does not verify: the entry was "
+        "forged, or rewritten after it was signed.",
+    )
 
 
 def test_a_rewritten_chain_fails_from_its_first_rewritten_entry(
-        signed: Path, keys: tuple[Path, Path]) -> None:
+    signed: Path, keys: tuple[Path, Path]
+) -> None:
     rows = _lines(signed)
     first = _rehash({**rows[0], "reason": "edited"}, str(rows[0]["previous"]))
     second = _rehash(rows[1], str(first["hash"]))
@@ -123,8 +129,8 @@ def test_another_key_is_named(signed: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("mode", [0o644, 0o640])
 def test_a_private_key_others_can_read_is_refused_before_any_write(
-        tmp_path: Path, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
-        mode: int) -> None:
+    tmp_path: Path, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, mode: int
+) -> None:
     keys[0].chmod(mode)
     monkeypatch.setenv(SIGNING_KEY_ENV, str(keys[0]))
     ledger = tmp_path / register.LEDGER_NAME
@@ -133,8 +139,9 @@ def test_a_private_key_others_can_read_is_refused_before_any_write(
     assert not ledger.exists()
 
 
-def test_a_missing_or_wrong_key_file_is_located(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_or_wrong_key_file_is_located(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ledger = tmp_path / register.LEDGER_NAME
     monkeypatch.setenv(SIGNING_KEY_ENV, str(tmp_path / "nope.pem"))
     with pytest.raises(RegistrationError, match=r"nope\.pem: no private key file here"):
@@ -147,8 +154,9 @@ def test_a_missing_or_wrong_key_file_is_located(tmp_path: Path,
         register.audit(ledger, public_key=private)
 
 
-def test_repair_signs_its_entry(signed: Path, keys: tuple[Path, Path],
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_repair_signs_its_entry(
+    signed: Path, keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     with signed.open("ab") as handle:
         handle.write(b'{"seq": 3, "act')
     monkeypatch.setenv(SIGNING_KEY_ENV, str(keys[0]))

@@ -22,8 +22,11 @@ class Pilot:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.ledger = root / register.LEDGER_NAME
-        for name, text in {"protocol.yaml": "title: x\n", "units.csv": "unit\n1\n2\n",
-                           "data.csv": "unit,y\n1,3\n2,4\n"}.items():
+        for name, text in {
+            "protocol.yaml": "title: x\n",
+            "units.csv": "unit\n1\n2\n",
+            "data.csv": "unit,y\n1,3\n2,4\n",
+        }.items():
             (root / name).write_text(text)
 
     def path(self, name: str) -> Path:
@@ -32,14 +35,21 @@ class Pilot:
     def register(self) -> None:
         (self.root / "registration").mkdir(exist_ok=True)
         self.path("registration/registration.json").write_text("{}")
-        register.append(self.ledger, "register", inputs=[self.path("protocol.yaml")],
-                        outputs=[self.path("registration/registration.json")])
+        register.append(
+            self.ledger,
+            "register",
+            inputs=[self.path("protocol.yaml")],
+            outputs=[self.path("registration/registration.json")],
+        )
 
     def randomise(self, seed: int = 1) -> None:
         self.path("allocation.csv").write_text(f"unit,arm\n1,{seed % 2}\n2,{(seed + 1) % 2}\n")
-        register.append(self.ledger, "randomise",
-                        inputs=[self.path("protocol.yaml"), self.path("units.csv")],
-                        outputs=[self.path("allocation.csv")])
+        register.append(
+            self.ledger,
+            "randomise",
+            inputs=[self.path("protocol.yaml"), self.path("units.csv")],
+            outputs=[self.path("allocation.csv")],
+        )
 
     def inputs(self) -> list[Path]:
         return [self.path("protocol.yaml"), self.path("allocation.csv"), self.path("data.csv")]
@@ -77,9 +87,14 @@ def test_outcome_data_changed_after_the_analysis_then_reanalysed(pilot: Pilot) -
     assert check.intact and not check.passed
     (finding,) = check.findings
     assert (finding.kind, finding.seq, finding.earlier, finding.files) == (
-        "outcome_data_changed", 5, 4, ("data.csv",))
-    assert finding.message.startswith("entry 5 (analyse): outcome data changed after the "
-                                      "first analysis (entry 4): data.csv")
+        "outcome_data_changed",
+        5,
+        4,
+        ("data.csv",),
+    )
+    assert finding.message.startswith(
+        "entry 5 (analyse): outcome data changed after the first analysis (entry 4): data.csv"
+    )
     assert finding.message in register.verify(pilot.ledger)
 
 
@@ -87,7 +102,8 @@ def test_data_read_again_by_validate_after_the_analysis_is_a_finding(pilot: Pilo
     pilot.path("data.csv").write_text("unit,y\n1,9\n2,4\n")
     pilot.validate()
     assert [(f.kind, f.seq) for f in register.audit(pilot.ledger).findings] == [
-        ("outcome_data_changed", 5)]
+        ("outcome_data_changed", 5)
+    ]
 
 
 def test_data_fixed_before_the_first_analysis_is_not_a_finding(tmp_path: Path) -> None:
@@ -107,9 +123,12 @@ def test_rerandomised_after_the_analysis(pilot: Pilot) -> None:
     pilot.randomise(seed=3)
     findings = register.audit(pilot.ledger).findings
     assert [(f.kind, f.seq, f.earlier, f.files) for f in findings] == [
-        ("rerandomised", 5, 2, ("allocation.csv",)), ("rerandomised", 7, 6, ("allocation.csv",))]
-    assert findings[0].message.startswith("entry 5 (randomise): re-randomised, after the "
-                                          "analyse in entry 4: allocation.csv differ")
+        ("rerandomised", 5, 2, ("allocation.csv",)),
+        ("rerandomised", 7, 6, ("allocation.csv",)),
+    ]
+    assert findings[0].message.startswith(
+        "entry 5 (randomise): re-randomised, after the analyse in entry 4: allocation.csv differ"
+    )
 
 
 def test_the_same_allocation_drawn_again_is_not_a_finding(pilot: Pilot) -> None:
@@ -125,17 +144,21 @@ def test_a_redraw_before_registration_and_data_is_not_a_finding(tmp_path: Path) 
     pilot.register()
     pilot.randomise(seed=1)
     (finding,) = register.audit(pilot.ledger).findings
-    assert finding.message.startswith("entry 4 (randomise): re-randomised, after the register "
-                                      "in entry 3: allocation.csv differ from the allocation "
-                                      "entry 2 drew")
+    assert finding.message.startswith(
+        "entry 4 (randomise): re-randomised, after the register "
+        "in entry 3: allocation.csv differ from the allocation "
+        "entry 2 drew"
+    )
 
 
 def test_an_analysis_rerun_with_another_allocation(pilot: Pilot) -> None:
     pilot.randomise(seed=2)
     pilot.analyse()
     kinds = [(f.kind, f.seq, f.files) for f in register.audit(pilot.ledger).findings]
-    assert kinds == [("rerandomised", 5, ("allocation.csv",)),
-                     ("analysis_inputs_changed", 6, ("allocation.csv",))]
+    assert kinds == [
+        ("rerandomised", 5, ("allocation.csv",)),
+        ("analysis_inputs_changed", 6, ("allocation.csv",)),
+    ]
 
 
 def test_an_analysis_rerun_with_a_file_more(pilot: Pilot) -> None:
@@ -176,7 +199,11 @@ def test_anchor_found_missing_or_malformed(pilot: Pilot) -> None:
     assert cut.intact and not cut.passed
     assert cut.anchor is not None and cut.anchor.problem() == (
         f"the anchored head {entries[-1].hash[:16]}… is in no entry of the ledger, which ends "
-        "at entry 1: entries after it were dropped, or the chain was rewritten.")
-    with pytest.raises(RegistrationError, match=r"--head 'abc': not a head hash.*"
-                                                r"`trialkit verify --head`"):
+        "at entry 1: entries after it were dropped, or the chain was rewritten."
+    )
+    with pytest.raises(
+        RegistrationError,
+        match=r"--head 'abc': not a head hash.*"
+        r"`trialkit verify --head`",
+    ):
         register.audit(pilot.ledger, head="abc")

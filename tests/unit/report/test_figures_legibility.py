@@ -95,18 +95,30 @@ SPECS: dict[str, Callable[[], Figure | None]] = {
             "event": "leaving",
             "horizon": 365,
             "arms": [
-                {"label": "Usual practice", "times": [30, 90, 200, 300],
-                 "survival": [0.97, 0.9, 0.85, 0.8]},
-                {"label": "Discretionary budget", "times": [60, 150, 320],
-                 "survival": [0.98, 0.94, 0.9]},
+                {
+                    "label": "Usual practice",
+                    "times": [30, 90, 200, 300],
+                    "survival": [0.97, 0.9, 0.85, 0.8],
+                },
+                {
+                    "label": "Discretionary budget",
+                    "times": [60, 150, 320],
+                    "survival": [0.98, 0.94, 0.9],
+                },
             ],
             "at_risk": {
                 "times": [0, 180, 365],
                 "rows": [
-                    {"label": "Usual practice", "counts": [96, 85, 76],
-                     "survival": [1.0, 0.9, 0.8]},
-                    {"label": "Discretionary budget", "counts": [95, 89, 85],
-                     "survival": [1.0, 0.94, 0.9]},
+                    {
+                        "label": "Usual practice",
+                        "counts": [96, 85, 76],
+                        "survival": [1.0, 0.9, 0.8],
+                    },
+                    {
+                        "label": "Discretionary budget",
+                        "counts": [95, 89, 85],
+                        "survival": [1.0, 0.94, 0.9],
+                    },
                 ],
             },
         }

@@ -59,8 +59,12 @@ def test_prints_headless_tagged_with_outline_in_a_temp_dir(tmp_path: Path) -> No
     data = print_pdf("<!DOCTYPE html><title>t</title><p>hello", browser=browser)
     assert data == b"%PDF-1.7 fake"
     args = log.read_text(encoding="utf-8").splitlines()
-    for flag in ("--headless", "--no-pdf-header-footer", "--export-tagged-pdf",
-                 "--generate-pdf-document-outline"):
+    for flag in (
+        "--headless",
+        "--no-pdf-header-footer",
+        "--export-tagged-pdf",
+        "--generate-pdf-document-outline",
+    ):
         assert flag in args, flag
     page = Path(args[-1].removeprefix("file://"))
     profile = next(a for a in args if a.startswith("--user-data-dir=")).split("=", 1)[1]
@@ -72,8 +76,10 @@ def test_prints_headless_tagged_with_outline_in_a_temp_dir(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("script", "expected"),
     [
-        ("#!/bin/sh\necho 'GPU process crashed' >&2\nexit 3\n",
-         r"exit status 3: GPU process crashed\)\. Fix: check that this is Chromium"),
+        (
+            "#!/bin/sh\necho 'GPU process crashed' >&2\nexit 3\n",
+            r"exit status 3: GPU process crashed\)\. Fix: check that this is Chromium",
+        ),
         ("#!/bin/sh\nexit 0\n", r"exit status 0\)\. Fix:"),
         ("#!/bin/sh\nsleep 30\n", r"did not finish printing the report within 1 s\. Fix:"),
     ],

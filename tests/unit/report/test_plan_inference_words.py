@@ -19,12 +19,16 @@ def test_few_clusters_say_what_the_plan_does() -> None:
     wedge = load_protocol(bundled_path("mission_clarity_stepped_wedge"))
     assert wedge.units.planned == 12
     text = _se_text(wedge)
-    assert "with only 12 teams planned (fewer than about 20) CR2 intervals can be too narrow" \
-        in text
-    assert "the randomisation p-values (5,000 re-randomisations under the registered scheme)" \
-        in text
-    assert "the results add two small-sample checks of each primary comparison, the team " \
+    assert (
+        "with only 12 teams planned (fewer than about 20) CR2 intervals can be too narrow" in text
+    )
+    assert (
+        "the randomisation p-values (5,000 re-randomisations under the registered scheme)" in text
+    )
+    assert (
+        "the results add two small-sample checks of each primary comparison, the team "
         "jackknife (CR3) and a wild cluster bootstrap" in text
+    )
     assert "with only 12 teams planned" in render_plan(wedge)
     assert "`ri_draws: 0`" in _se_text(_with(wedge, ri_draws=0))
     cr3 = _se_text(_with(wedge, se_type="CR3"))

@@ -19,7 +19,7 @@ def html() -> str:
 
 def _table_row(html: str, label_start: str) -> str:
     start = html.index("<caption>Power and minimum detectable effects")
-    table = html[start:html.index("</table>", start)]
+    table = html[start : html.index("</table>", start)]
     match = re.search(rf'<tr><th scope="row">{re.escape(label_start)}.*?</tr>', table)
     assert match, f"no power row for {label_start}"
     return match.group(0)
@@ -31,10 +31,12 @@ def test_cost_of_care_flagged_in_the_plan(html: str) -> None:
     assert re.search(r'data-label="Power">0\.0[5-7]<', row), "power about 0.06"
     assert 'data-label="Hoped-for effect">-150<' in row
     assert 'data-label="Unit">GBP<' in row
-    note = html[html.index('id="under-powered"'):]
-    note = note[:note.index("</p>")]
-    assert "Cost of formal care in the six months after referral (power 0.06; MDE -1,477 GBP " \
-           "against a hoped-for -150 GBP)" in note
+    note = html[html.index('id="under-powered"') :]
+    note = note[: note.index("</p>")]
+    assert (
+        "Cost of formal care in the six months after referral (power 0.06; MDE -1,477 GBP "
+        "against a hoped-for -150 GBP)" in note
+    )
 
 
 def test_detectable_outcome_not_flagged(html: str) -> None:

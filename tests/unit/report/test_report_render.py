@@ -44,8 +44,11 @@ def no_figures(monkeypatch):
 @pytest.fixture(scope="module")
 def plan(results) -> str:
     protocol = load_protocol(bundled_path("council_discretionary_budget"))
-    return render_plan(protocol, registration=results.registration.model_dump(),
-                       power=[r.model_dump() for r in results.power])
+    return render_plan(
+        protocol,
+        registration=results.registration.model_dump(),
+        power=[r.model_dump() for r in results.power],
+    )
 
 
 class _Outline(HTMLParser):
@@ -267,10 +270,15 @@ def test_missing_sections_are_omitted_with_a_note(results, drop, no_figures):
 def test_bayesian_off_is_said_and_its_columns_left_out(results, no_figures):
     from trialkit.analyse.document import BayesianSection
 
-    off = results.model_copy(update={"bayesian": BayesianSection(status="not_requested"),
-                                     "verdicts": tuple(v.model_copy(update={
-                                         "bayesian": None, "disagree": False,
-                                         "sign_differs": False}) for v in results.verdicts)})
+    off = results.model_copy(
+        update={
+            "bayesian": BayesianSection(status="not_requested"),
+            "verdicts": tuple(
+                v.model_copy(update={"bayesian": None, "disagree": False, "sign_differs": False})
+                for v in results.verdicts
+            ),
+        }
+    )
     html = render_report(off, plan_sections=())
     assert "switched off for this run (--no-bayes)" in html
     assert ">P(benefit)<" not in html and ">Posterior mean<" not in html
@@ -344,8 +352,9 @@ def test_power_curve_figure_formats():
 
 def test_flow_shows_reasons_and_exclusions(results, no_figures):
     arms = list(results.flow.arms)
-    arms[1] = arms[1].model_copy(update={"lost_reasons": (("moved away", 3),),
-                                         "individuals_excluded": 3})
+    arms[1] = arms[1].model_copy(
+        update={"lost_reasons": (("moved away", 3),), "individuals_excluded": 3}
+    )
     flow = results.flow.model_copy(update={"arms": tuple(arms)})
     html = render_report(results.model_copy(update={"flow": flow}), plan_sections=())
     assert "Reasons: moved away (3)" in html and "Excluded from analysis" in html
@@ -373,20 +382,22 @@ def test_bayesian_notes_are_shown_with_the_sampler_diagnostics(results, no_figur
         "`days_to_support`: 7 divergent transitions at the default target_accept of 0.8, so "
         "refitted at 0.95 (smaller steps), which had 0; the refit is reported."
     )
-    noted = results.model_copy(update={"bayesian": results.bayesian.model_copy(
-        update={"notes": (note,)})})
+    noted = results.model_copy(
+        update={"bayesian": results.bayesian.model_copy(update={"notes": (note,)})}
+    )
     html = render_report(noted)
     diagnostics = html[html.index("sampler diagnostics</summary>") :]
     diagnostics = diagnostics[: diagnostics.index("</details>")]
     assert "<li>days_to_support: 7 divergent transitions" in diagnostics
-    quiet = results.model_copy(update={"bayesian": results.bayesian.model_copy(
-        update={"notes": ()})})
+    quiet = results.model_copy(
+        update={"bayesian": results.bayesian.model_copy(update={"notes": ()})}
+    )
     assert "Notes on the Bayesian fits" not in render_report(quiet)
 
 
 def test_bayesian_columns_sit_beside_the_itt_estimate_only(results, report):
     post = results.posterior("loneliness", "budget")
-    row = report[report.index('<tr class="primary">'):]
+    row = report[report.index('<tr class="primary">') :]
     row = row[: row.index("</tr>")]
     assert f"{post.mean:.2f}" in row or f"{post.mean:.1f}" in row
     cace = [r for r in report.split("<tr") if ">CACE<" in r and "Posterior mean" in r]

@@ -25,8 +25,7 @@ class _Doc:
 
 
 def test_each_arms_rate_and_the_difference_in_words(flagship: Protocol) -> None:
-    est = SimpleNamespace(estimate=-1.23, ci_low=-2.94, ci_high=0.48, ci_level=0.95,
-                          p_value=0.1712)
+    est = SimpleNamespace(estimate=-1.23, ci_low=-2.94, ci_high=0.48, ci_level=0.95, p_value=0.1712)
     doc = _Doc(flagship, {"usual": 8.31, "budget": 7.08}, est)
     (text,) = rate_sentences(doc, Arms(flagship))  # type: ignore[arg-type]
     assert text == (

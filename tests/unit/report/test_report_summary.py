@@ -17,31 +17,42 @@ from trialkit.report.phrases import Arms, condition_words
 def parts(council_run: Any) -> dict[str, Any]:
     doc = council_run.results
     verdict = doc.verdicts[0]
-    return {"doc": doc, "verdict": verdict, "est": doc.estimate(verdict.outcome, verdict.arm),
-            "post": doc.posterior(verdict.outcome, verdict.arm),
-            "outcome": doc.protocol.outcome(verdict.outcome), "arms": Arms(doc.protocol)}
+    return {
+        "doc": doc,
+        "verdict": verdict,
+        "est": doc.estimate(verdict.outcome, verdict.arm),
+        "post": doc.posterior(verdict.outcome, verdict.arm),
+        "outcome": doc.protocol.outcome(verdict.outcome),
+        "arms": Arms(doc.protocol),
+    }
 
 
 def _headline(parts: dict[str, Any], **changes: Any) -> dict[str, Any]:
     verdict = parts["verdict"].model_copy(update=changes)
-    return summary.headline(parts["outcome"], verdict, parts["est"], parts["arms"],
-                            parts["doc"].protocol)
+    return summary.headline(
+        parts["outcome"], verdict, parts["est"], parts["arms"], parts["doc"].protocol
+    )
 
 
 def test_unclear_result_has_no_direction_words(parts: dict[str, Any]) -> None:
     est = parts["est"]
     block = _headline(parts, frequentist="unclear", p_value=0.171, adjusted=True)
-    assert block["lead"].startswith("The pilot could not tell whether the discretionary "
-                                    "budget changed loneliness.")
+    assert block["lead"].startswith(
+        "The pilot could not tell whether the discretionary budget changed loneliness."
+    )
     assert "improvement" not in block["lead"] and "worse" not in block["lead"]
-    assert "p = 0.171 after allowing for the other outcomes in its family, not below the "\
-           "registered 0.05" in block["lead"]
+    assert (
+        "p = 0.171 after allowing for the other outcomes in its family, not below the "
+        "registered 0.05" in block["lead"]
+    )
     digits = summary.Scale.of(parts["outcome"], est).digits
     assert f"{abs(est.estimate):.{digits}f} points" in block["lead"]
 
 
-@pytest.mark.parametrize(("verdict", "word"), [("benefit", "this is an improvement"),
-                                                ("harm", "this is a change for the worse")])
+@pytest.mark.parametrize(
+    ("verdict", "word"),
+    [("benefit", "this is an improvement"), ("harm", "this is a change for the worse")],
+)
 def test_clear_result_says_which_way(parts: dict[str, Any], verdict: str, word: str) -> None:
     block = _headline(parts, frequentist=verdict, p_value=0.004, adjusted=False)
     assert word in block["lead"] and "could not tell" not in block["lead"]
@@ -58,9 +69,15 @@ def test_sure_sentences_never_say_zero_or_certain(parts: dict[str, Any]) -> None
 
 def test_disagreement_names_direction_prior_and_model(parts: dict[str, Any]) -> None:
     post = parts["post"].model_copy(update={"mean": -parts["est"].estimate})
-    verdict = parts["verdict"].model_copy(update={"frequentist": "unclear",
-                                                   "bayesian": "benefit", "disagree": True,
-                                                   "sign_differs": True, "adjusted": True})
+    verdict = parts["verdict"].model_copy(
+        update={
+            "frequentist": "unclear",
+            "bayesian": "benefit",
+            "disagree": True,
+            "sign_differs": True,
+            "adjusted": True,
+        }
+    )
     text = summary.disagreement(parts["outcome"], verdict, post, parts["est"], parts["arms"])
     assert "They point in opposite directions." in text
     assert post.prior in text and "normal model" in text
@@ -78,15 +95,16 @@ def test_decision_condition_words(parts: dict[str, Any]) -> None:
     protocol = parts["doc"].protocol
     rule = protocol.analysis.decision_rules[0]
     assert condition_words(protocol, rule.conditions[0]) == (
-        "The chance that the discretionary budget reduced loneliness is at least 90%.")
+        "The chance that the discretionary budget reduced loneliness is at least 90%."
+    )
 
 
 @pytest.mark.parametrize("ci", [(-0.54, -0.04), (-0.54, 0.04)])
-def test_unadjusted_interval_leaving_out_zero_is_explained(parts: dict[str, Any],
-                                                         ci: tuple[float, float]) -> None:
+def test_unadjusted_interval_leaving_out_zero_is_explained(
+    parts: dict[str, Any], ci: tuple[float, float]
+) -> None:
     est = parts["est"].model_copy(update={"ci_low": ci[0], "ci_high": ci[1]})
     verdict = parts["verdict"].model_copy(update={"frequentist": "unclear", "adjusted": True})
-    block = summary.headline(parts["outcome"], verdict, est, parts["arms"],
-                             parts["doc"].protocol)
+    block = summary.headline(parts["outcome"], verdict, est, parts["arms"], parts["doc"].protocol)
     explained = "does not allow for the other outcomes in the family" in block["interval"]
     assert explained == (ci[1] < 0)

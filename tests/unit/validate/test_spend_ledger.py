@@ -287,8 +287,11 @@ def test_every_rule_found_alike_in_every_input_format(
     protocol: Protocol, tmp_path: Path, suffix: str
 ) -> None:
     ledger, expected = every_rule()
-    frames = {"clients": make_clients(CLIENTS_PER_TEAM), "staff": make_staff(STAFF_PER_TEAM),
-              "spend": ledger}
+    frames = {
+        "clients": make_clients(CLIENTS_PER_TEAM),
+        "staff": make_staff(STAFF_PER_TEAM),
+        "spend": ledger,
+    }
     paths = []
     for name, frame in frames.items():
         path = tmp_path / f"{name}{suffix}"

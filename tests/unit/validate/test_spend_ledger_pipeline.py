@@ -18,8 +18,11 @@ from trialkit import api
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, dict]:  # type: ignore[type-arg]
     tmp = tmp_path_factory.mktemp("every-rule")
     ledger, expected = every_rule()
-    frames = {"clients": make_clients(CLIENTS_PER_TEAM), "staff": make_staff(STAFF_PER_TEAM),
-              "spend": ledger}
+    frames = {
+        "clients": make_clients(CLIENTS_PER_TEAM),
+        "staff": make_staff(STAFF_PER_TEAM),
+        "spend": ledger,
+    }
 
     frames["teams"] = make_teams()
     paths = []
@@ -39,15 +42,15 @@ def test_results_json_holds_each_finding_once_where_validate_located_it(run) -> 
     located = {f["rule"]: (f["row"], f["column"]) for f in findings}
     assert len(findings) == len(expected) == len(located)
     assert located == expected
-    counts = {(c["rule"]): c["spends"] for c in results["spending"]["rule_counts"]
-              if c["spends"]}
+    counts = {(c["rule"]): c["spends"] for c in results["spending"]["rule_counts"] if c["spends"]}
     assert counts == dict.fromkeys(expected, 1)
 
 
 def test_report_lists_each_finding_with_its_spend_and_row(run) -> None:  # type: ignore[no-untyped-def]
     results, html, _ = run
     for finding in results["spending"]["findings"]:
-        row = re.search(rf"<th scope=\"row\">{re.escape(finding['spend_id'])}</th>.*?</tr>", html,
-                        re.S)
+        row = re.search(
+            rf"<th scope=\"row\">{re.escape(finding['spend_id'])}</th>.*?</tr>", html, re.S
+        )
         assert row, finding["spend_id"]
         assert f"row {finding['row']}<" in row[0], finding

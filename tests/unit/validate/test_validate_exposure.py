@@ -37,8 +37,10 @@ def test_non_positive_or_missing_exposures_are_located(
     staff.loc[6, "fte_years"] = None  # the count is given: its rate cannot be computed
     staff.loc[8, ["fte_years", "sickness_days"]] = None  # no count, no exposure: fine
     staff.loc[10, "fte_years"] = "half"
-    found = sorted(_issues(protocol, write_data, staff),
-                   key=lambda text: int(text.split("row ")[1].split(",")[0]))
+    found = sorted(
+        _issues(protocol, write_data, staff),
+        key=lambda text: int(text.split("row ")[1].split(",")[0]),
+    )
     assert len(found) == 4, found
     assert "row 4" in found[0] and "0 is not a positive exposure" in found[0]
     assert "row 6" in found[1] and "-0.5 is not a positive exposure" in found[1]

@@ -68,8 +68,9 @@ def prior_from_estimate(
     """
     func = "prior_from_estimate"
     if not math.isfinite(float(estimate)):
-        raise EstimationError(f"The 'estimate' parameter of {func} must be finite. "
-                              f"Got {estimate!r} instead.")
+        raise EstimationError(
+            f"The 'estimate' parameter of {func} must be finite. Got {estimate!r} instead."
+        )
     _check_positive("std_error", std_error, func)
     if not 0.0 < float(weight) <= 1.0:
         raise EstimationError(

@@ -231,8 +231,10 @@ def beta_binomial(
     0.8968
     """
     func = "beta_binomial"
-    a, b = (_check_positive(name, v, func) for name, v in zip(("prior[0]", "prior[1]"), prior,
-                                                             strict=True))
+    a, b = (
+        _check_positive(name, v, func)
+        for name, v in zip(("prior[0]", "prior[1]"), prior, strict=True)
+    )
     level = _check_level(ci_level, func)
     y = _binary_column(df, outcome)
     if treatment not in df.columns:
@@ -243,7 +245,7 @@ def beta_binomial(
         control = next((v for v in levels if not isinstance(v, str) and v == 0), levels[0])
     if control not in levels or len(levels) < 2:
         raise EstimationError(
-            f'the beta-binomial model needs the control arm {control!r} and another arm in '
+            f"the beta-binomial model needs the control arm {control!r} and another arm in "
             f'"{treatment}" (found {levels}). Fix: pass control= one of the arms.'
         )
     ordered = [control, *(v for v in levels if v != control)]

@@ -57,9 +57,7 @@ def _exact(d: DifferencePosterior, thresholds: Thresholds) -> dict[str, float]:
     return out
 
 
-def _draws(
-    res: BetaBinomialResult, chains: int, draws: int, seed: int
-) -> dict[str, np.ndarray]:
+def _draws(res: BetaBinomialResult, chains: int, draws: int, seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     p = np.stack([rng.beta(a.alpha, a.beta, size=(chains, draws)) for a in res.arms], axis=-1)
     logit = np.log(p) - np.log1p(-p)
@@ -105,16 +103,17 @@ def beta_binomial_fit(
     """
     import arviz as az
 
-    res = beta_binomial(df, outcome, treatment, control=control, prior=prior,
-                        ci_level=CI_LEVEL)
+    res = beta_binomial(df, outcome, treatment, control=control, prior=prior, ci_level=CI_LEVEL)
     labels = [a.arm for a in res.arms[1:]]
     terms = [treatment] if len(labels) == 1 else [f"{treatment}[{a}]" for a in labels]
     posterior = _draws(res, chains, draws, seed)
-    idata = az.from_dict(posterior=posterior, coords={"term": terms},
-                         dims={name: ["term"] for name in posterior})
+    idata = az.from_dict(
+        posterior=posterior, coords={"term": terms}, dims={name: ["term"] for name in posterior}
+    )
     diagnostics = diagnose(idata, list(posterior))
-    thresholds = Thresholds(direction=direction, mid=mid, harm_margin=harm_margin or 0.0,
-                            rope=as_rope(rope))
+    thresholds = Thresholds(
+        direction=direction, mid=mid, harm_margin=harm_margin or 0.0, rope=as_rope(rope)
+    )
     frame = _frame(res, posterior, terms, thresholds, diagnostics.table, len(df))
     return BayesianFit(
         outcome=outcome, family="beta_binomial", terms=tuple(terms), arms=tuple(labels),
@@ -140,8 +139,11 @@ def _frame(
             x = posterior[variable][..., i].ravel()
             key = variable if len(terms) == 1 else f"{variable}[{i}]"
             d = stats.loc[key] if key in stats.index else pd.Series(dtype=float)
-            summary = (_exact(res.differences[i], thresholds) if natural else
-                       {**describe_draws(x), **tail_probabilities(x, thresholds, natural=False)})
+            summary = (
+                _exact(res.differences[i], thresholds)
+                if natural
+                else {**describe_draws(x), **tail_probabilities(x, thresholds, natural=False)}
+            )
             records.append({
                 "outcome": res.outcome, "estimand": "ITT", "estimator": "bayes_beta_binomial",
                 "term": term, "arm": str(res.arms[1 + i].arm), "scale": name, **summary,

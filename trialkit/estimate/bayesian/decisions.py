@@ -237,19 +237,31 @@ def net_benefit(
             f"cost_per_unit lacks arm(s) {missing}; give a cost per unit "
             f"for every arm, control {first.control!r} included."
         )
-    if any(v.fit.arms != first.arms or v.fit.draws().size != first.draws().size
-           for v in valued):
+    if any(v.fit.arms != first.arms or v.fit.draws().size != first.draws().size for v in valued):
         raise EstimationError("net_benefit needs fits with the same arms and number of draws.")
     parts = tuple((v.fit.outcome, v.value_per_unit, v.people_per_unit) for v in valued)
     out = []
     for i, arm in enumerate(first.arms):
         extra = float(cost_per_unit[arm]) - float(cost_per_unit[first.control])
-        benefit = sum(v.value_per_unit * v.people_per_unit * v.fit.thresholds.sign
-                      * v.fit.draws(v.fit.terms[i]) for v in valued)
+        benefit = sum(
+            v.value_per_unit
+            * v.people_per_unit
+            * v.fit.thresholds.sign
+            * v.fit.draws(v.fit.terms[i])
+            for v in valued
+        )
         per_unit = np.asarray(benefit, dtype=float) - extra
-        out.append(NetBenefit(arm=arm, term=first.terms[i], per_unit=per_unit,
-                              aggregate=per_unit * units, units=units, extra_cost=extra,
-                              parts=parts))
+        out.append(
+            NetBenefit(
+                arm=arm,
+                term=first.terms[i],
+                per_unit=per_unit,
+                aggregate=per_unit * units,
+                units=units,
+                extra_cost=extra,
+                parts=parts,
+            )
+        )
     return tuple(out)
 
 

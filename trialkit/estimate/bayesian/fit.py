@@ -193,7 +193,11 @@ def _sample_model(model: pm.Model, sampler: Sampler, settings: _Settings) -> tup
 
 
 def _rows(
-    data: DesignData, family: Family, idata: Any, thresholds: Thresholds, diag_table: pd.DataFrame,
+    data: DesignData,
+    family: Family,
+    idata: Any,
+    thresholds: Thresholds,
+    diag_table: pd.DataFrame,
     ci_level: float,
 ) -> pd.DataFrame:
     records = []

@@ -170,40 +170,75 @@ def _fit_one(
     )
 
 
-def _beta_binomial(protocol: Protocol, complete: pd.DataFrame, outcome: Outcome,
-                   settings: dict[str, Any]) -> BayesianFit:
+def _beta_binomial(
+    protocol: Protocol, complete: pd.DataFrame, outcome: Outcome, settings: dict[str, Any]
+) -> BayesianFit:
     """The declared beta-binomial model: exact per-arm posteriors (no sampler)."""
     from .conjugate_fit import beta_binomial_fit
 
     return beta_binomial_fit(
-        complete, outcome.data_column, "arm", control=protocol.control.id,
-        prior=protocol.analysis.bayesian.beta_prior, draws=settings["draws"],
-        chains=settings["chains"], seed=settings["seed"], direction=outcome.direction,
-        mid=outcome.mid, rope=outcome.rope,
+        complete,
+        outcome.data_column,
+        "arm",
+        control=protocol.control.id,
+        prior=protocol.analysis.bayesian.beta_prior,
+        draws=settings["draws"],
+        chains=settings["chains"],
+        seed=settings["seed"],
+        direction=outcome.direction,
+        mid=outcome.mid,
+        rope=outcome.rope,
     )
 
 
-def _fit_survival(protocol: Protocol, frame: pd.DataFrame, outcome: Outcome,
-                  cols: dict[str, Any], notes: list[str],
-                  settings: dict[str, Any]) -> BayesianFit:
+def _fit_survival(
+    protocol: Protocol,
+    frame: pd.DataFrame,
+    outcome: Outcome,
+    cols: dict[str, Any],
+    notes: list[str],
+    settings: dict[str, Any],
+) -> BayesianFit:
     """The discrete-time hazard model of a time-to-event outcome (:mod:`.survival`)."""
     assert outcome.survival is not None
     time, event = outcome.data_column, f"{outcome.data_column}_event"
-    needed = [time, event, "arm", *cols["covariates"],
-              *[c for c in (cols["cluster"], cols["blocks"]) if c]]
+    needed = [
+        time,
+        event,
+        "arm",
+        *cols["covariates"],
+        *[c for c in (cols["cluster"], cols["blocks"]) if c],
+    ]
     complete = frame.dropna(subset=needed)
-    periods = person_periods(complete, time=time, event=event, outcome=outcome.name,
-                             horizon=float(outcome.survival.horizon_days))
+    periods = person_periods(
+        complete,
+        time=time,
+        event=event,
+        outcome=outcome.name,
+        horizon=float(outcome.survival.horizon_days),
+    )
     notes.append(
         f"`{outcome.name}`: discrete-time hazard model ({INTERVALS} intervals up to day "
         f"{outcome.survival.horizon_days}, logistic, interval effects); its effect is a "
-        "hazard-odds ratio, and P(benefit) the chance of fewer events.")
+        "hazard-odds ratio, and P(benefit) the chance of fewer events."
+    )
     fewer = "lower_is_better" if outcome.direction == "higher_is_better" else "higher_is_better"
     return _bayes_with_retry(
-        outcome.name, notes, data=periods, outcome=outcome.name, treatment="arm",
-        control=protocol.control.id, family="logistic",
-        prior=protocol.analysis.bayesian.default_prior, outcome_range=None, direction=fewer,
-        mid=None, rope=None, **(cols | {"period": INTERVAL}), **settings)
+        outcome.name,
+        notes,
+        data=periods,
+        outcome=outcome.name,
+        treatment="arm",
+        control=protocol.control.id,
+        family="logistic",
+        prior=protocol.analysis.bayesian.default_prior,
+        outcome_range=None,
+        direction=fewer,
+        mid=None,
+        rope=None,
+        **(cols | {"period": INTERVAL}),
+        **settings,
+    )
 
 
 def _bayes_with_retry(name: str, notes: list[str], **kwargs: Any) -> BayesianFit:

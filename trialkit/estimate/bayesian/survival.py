@@ -21,8 +21,15 @@ INTERVALS = 6
 INTERVAL = "interval"
 
 
-def person_periods(frame: pd.DataFrame, *, time: str, event: str, horizon: float,
-                   outcome: str, intervals: int = INTERVALS) -> pd.DataFrame:
+def person_periods(
+    frame: pd.DataFrame,
+    *,
+    time: str,
+    event: str,
+    horizon: float,
+    outcome: str,
+    intervals: int = INTERVALS,
+) -> pd.DataFrame:
     """One row per row of ``frame`` and interval at risk before ``horizon``.
 
     A row is at risk in interval ``k`` (``[k w, (k + 1) w)``, ``w = horizon / intervals``)
@@ -46,14 +53,12 @@ def person_periods(frame: pd.DataFrame, *, time: str, event: str, horizon: float
     out = frame.iloc[rows].reset_index(drop=True)
     last = interval == periods[rows] - 1
     happened = (frame[event].to_numpy()[rows] == 1) & (t[rows] <= horizon)
-    return out.assign(**{INTERVAL: interval.astype(int),
-                         outcome: (last & happened).astype(int)})
+    return out.assign(**{INTERVAL: interval.astype(int), outcome: (last & happened).astype(int)})
 
 
 def hazard_odds_ratio(draws: np.ndarray, ci_level: float) -> tuple[float, float, float]:
     """Posterior median and equal-tailed interval of the hazard-odds ratio, from draws of
     its logarithm (quantiles commute with ``exp``, so these are exact)."""
     tail = (1 - ci_level) / 2
-    low, median, high = np.exp(np.quantile(np.asarray(draws, dtype=float),
-                                           [tail, 0.5, 1 - tail]))
+    low, median, high = np.exp(np.quantile(np.asarray(draws, dtype=float), [tail, 0.5, 1 - tail]))
     return float(median), float(low), float(high)

@@ -49,8 +49,11 @@ class AnalysisFrame:
 
     def complete(self, *columns: str) -> pd.DataFrame:
         """Complete cases for ``columns`` and every covariate (the plan's default)."""
-        needed = [c for c in (*columns, *self.covariates,
-                              *([self.baseline] if self.baseline else [])) if c in self.data]
+        needed = [
+            c
+            for c in (*columns, *self.covariates, *([self.baseline] if self.baseline else []))
+            if c in self.data
+        ]
         return self.data.dropna(subset=needed)
 
 
@@ -70,19 +73,28 @@ def as_rates(protocol: Protocol, frame: pd.DataFrame, level: str) -> pd.DataFram
     return frame.assign(**rates) if rates else frame
 
 
-def _coded_covariates(protocol: Protocol, frame: pd.DataFrame,
-                      outcome: Outcome) -> tuple[pd.DataFrame, tuple[str, ...]]:
+def _coded_covariates(
+    protocol: Protocol, frame: pd.DataFrame, outcome: Outcome
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Adjusted covariates as numbers: categorical ones as indicators (first level dropped)."""
     names: list[str] = []
     columns: dict[str, pd.Series] = {}
     for cov in protocol.covariates:
         column = cov.data_column
-        if not cov.adjust or column not in frame or cov.level not in (outcome.level,
-                                                                       protocol.units.name):
+        if (
+            not cov.adjust
+            or column not in frame
+            or cov.level not in (outcome.level, protocol.units.name)
+        ):
             continue
         if cov.type == "categorical":
-            dummies = pd.get_dummies(frame[column].astype("string"), prefix=column,
-                                     prefix_sep="=", drop_first=True, dtype=float)
+            dummies = pd.get_dummies(
+                frame[column].astype("string"),
+                prefix=column,
+                prefix_sep="=",
+                drop_first=True,
+                dtype=float,
+            )
             dummies = dummies.where(frame[column].notna())
             columns.update({str(k): v for k, v in dummies.items()})
             names.extend(str(k) for k in dummies.columns)
@@ -118,5 +130,11 @@ def analysis_frame(protocol: Protocol, data: TrialData, outcome: Outcome) -> Ana
         # Exposure, not allocation: a cluster is treated from its step's period onwards.
         frame = exposed_arms(protocol, frame)
         fixed_effects = (wedge.period_column,)
-    return AnalysisFrame(data=frame, cluster=cluster, blocks=blocks, covariates=covariates,
-                         baseline=baseline, fixed_effects=fixed_effects)
+    return AnalysisFrame(
+        data=frame,
+        cluster=cluster,
+        blocks=blocks,
+        covariates=covariates,
+        baseline=baseline,
+        fixed_effects=fixed_effects,
+    )

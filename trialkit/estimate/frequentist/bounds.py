@@ -183,12 +183,17 @@ def _coded(data: pd.DataFrame, treatment: str, control: Hashable | None) -> tupl
     if str(control) not in labels or len(others) != 1:
         raise EstimationError(
             f"Lee bounds compare two arms; column {treatment!r} has {labels} and the control "
-            f"is {control!r}. Fix: keep the rows of the control and one treated arm.")
+            f"is {control!r}. Fix: keep the rows of the control and one treated arm."
+        )
     return (data[treatment].astype(str) != str(control)).astype(float), others[0]
 
 
 def _arrays(
-    df: pd.DataFrame, outcome: str, treatment: str, selected: str | None, cluster: str | None,
+    df: pd.DataFrame,
+    outcome: str,
+    treatment: str,
+    selected: str | None,
+    cluster: str | None,
     control: Hashable | None = None,
 ) -> tuple[_FloatArray, NDArray[np.bool_], NDArray[np.bool_], NDArray[np.intp] | None, str]:
     wanted = (outcome, treatment, selected, cluster)

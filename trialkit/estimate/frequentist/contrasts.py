@@ -21,8 +21,9 @@ from trialkit.protocol import Protocol
 FitWithReference = Callable[[str], RegressionResult]
 
 
-def pairwise(protocol: Protocol, arms_present: set[str],
-             fit_with_reference: FitWithReference) -> pd.DataFrame:
+def pairwise(
+    protocol: Protocol, arms_present: set[str], fit_with_reference: FitWithReference
+) -> pd.DataFrame:
     """One row per declared contrast whose two arms have data, tidy columns plus ``arm``
     and ``versus``; an empty frame when there is none."""
     rows = []

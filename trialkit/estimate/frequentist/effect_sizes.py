@@ -131,8 +131,13 @@ def standardised_effect(
     n = int(np.count_nonzero(~np.isnan(np.asarray(treated, dtype=float))))
     n += int(np.count_nonzero(~np.isnan(np.asarray(control, dtype=float))))
     omega = small_sample_correction(n)
-    return StandardisedEffect(hedges_g=omega * effect / sd, g_ci_low=omega * ci_low / sd,
-                              g_ci_high=omega * ci_high / sd, sd_pooled=sd, correction=omega)
+    return StandardisedEffect(
+        hedges_g=omega * effect / sd,
+        g_ci_low=omega * ci_low / sd,
+        g_ci_high=omega * ci_high / sd,
+        sd_pooled=sd,
+        correction=omega,
+    )
 
 
 @dataclass(frozen=True, slots=True)

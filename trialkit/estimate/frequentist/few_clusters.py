@@ -45,14 +45,39 @@ WILD_DRAWS = 9999
 CheckMethod = Literal["CR3", "wild_cluster_bootstrap"]
 
 #: Columns of :func:`few_cluster_checks`'s frame.
-CHECK_COLUMNS = ("outcome", "arm", "method", "estimator", "estimate", "std_error",
-                 "statistic", "df", "p_value", "ci_low", "ci_high", "ci_level", "draws",
-                 "n_clusters", "registered_p_value", "disagrees")
+CHECK_COLUMNS = (
+    "outcome",
+    "arm",
+    "method",
+    "estimator",
+    "estimate",
+    "std_error",
+    "statistic",
+    "df",
+    "p_value",
+    "ci_low",
+    "ci_high",
+    "ci_level",
+    "draws",
+    "n_clusters",
+    "registered_p_value",
+    "disagrees",
+)
 
 
-def few_cluster_checks(frame: AnalysisFrame, column: str, name: str, *, itt: pd.DataFrame,
-                       covariates: Sequence[str], estimator: str, control: str,
-                       alpha: float, seed: int, notes: list[str]) -> pd.DataFrame:
+def few_cluster_checks(
+    frame: AnalysisFrame,
+    column: str,
+    name: str,
+    *,
+    itt: pd.DataFrame,
+    covariates: Sequence[str],
+    estimator: str,
+    control: str,
+    alpha: float,
+    seed: int,
+    notes: list[str],
+) -> pd.DataFrame:
     """CR3 and wild-bootstrap rows for each arm of ``itt`` when clusters are few.
 
     Parameters
@@ -81,31 +106,59 @@ def few_cluster_checks(frame: AnalysisFrame, column: str, name: str, *, itt: pd.
     if frame.cluster is None or g >= FEW_CLUSTERS or itt.empty:
         return pd.DataFrame(columns=list(CHECK_COLUMNS))
     model: RegressionModel = "lin" if estimator == "lin" and not frame.fixed_effects else "ols"
-    common: dict[str, Any] = {"covariates": list(covariates), "cluster": frame.cluster,
-                              "blocks": frame.blocks, "control": control}
+    common: dict[str, Any] = {
+        "covariates": list(covariates),
+        "cluster": frame.cluster,
+        "blocks": frame.blocks,
+        "control": control,
+    }
     level = float(itt["ci_level"].iloc[0])
     rows: list[dict[str, Any]] = []
     try:
-        fitted = (lin(data, column, "arm", se_type="CR3", **common) if model == "lin" else
-                  ols(data, column, "arm", se_type="CR3", fixed_effects=frame.fixed_effects,
-                      **common))
+        fitted = (
+            lin(data, column, "arm", se_type="CR3", **common)
+            if model == "lin"
+            else ols(
+                data, column, "arm", se_type="CR3", fixed_effects=frame.fixed_effects, **common
+            )
+        )
         rows += _cr3_rows(fitted, itt, model)
     except EstimationError as err:
         notes.append(f"CR3 check for `{name}` not computed: {err}")
     for arm in itt["arm"]:
         pair = data[data["arm"].astype(str).isin([control, str(arm)])]
         try:
-            boot = wild_cluster_bootstrap(pair, column, "arm", model=model, draws=WILD_DRAWS,
-                                          seed=seed, ci_level=level,
-                                          fixed_effects=frame.fixed_effects, **common)
+            boot = wild_cluster_bootstrap(
+                pair,
+                column,
+                "arm",
+                model=model,
+                draws=WILD_DRAWS,
+                seed=seed,
+                ci_level=level,
+                fixed_effects=frame.fixed_effects,
+                **common,
+            )
         except EstimationError as err:
             notes.append(f"Wild cluster bootstrap for `{name}` ({arm}) not computed: {err}")
             continue
-        rows.append({"arm": arm, "method": "wild_cluster_bootstrap", "estimator": model,
-                     "estimate": boot.estimate, "std_error": boot.std_error,
-                     "statistic": boot.statistic, "df": None, "p_value": boot.p_value,
-                     "ci_low": boot.ci_low, "ci_high": boot.ci_high, "ci_level": level,
-                     "draws": boot.draws, "n_clusters": boot.n_clusters})
+        rows.append(
+            {
+                "arm": arm,
+                "method": "wild_cluster_bootstrap",
+                "estimator": model,
+                "estimate": boot.estimate,
+                "std_error": boot.std_error,
+                "statistic": boot.statistic,
+                "df": None,
+                "p_value": boot.p_value,
+                "ci_low": boot.ci_low,
+                "ci_high": boot.ci_high,
+                "ci_level": level,
+                "draws": boot.draws,
+                "n_clusters": boot.n_clusters,
+            }
+        )
     return _compare(pd.DataFrame(rows, columns=list(CHECK_COLUMNS)), itt, name, alpha)
 
 
@@ -115,21 +168,33 @@ def _cr3_rows(fitted: RegressionResult, itt: pd.DataFrame, model: str) -> list[d
     out = []
     for _, row in itt.iterrows():
         est = table.loc[row["term"]]
-        out.append({"arm": row["arm"], "method": "CR3", "estimator": model,
-                    "estimate": est["estimate"], "std_error": est["std_error"],
-                    "statistic": est["statistic"], "df": est["df"], "p_value": est["p_value"],
-                    "ci_low": est["ci_low"], "ci_high": est["ci_high"],
-                    "ci_level": est["ci_level"], "draws": None,
-                    "n_clusters": est["n_clusters"]})
+        out.append(
+            {
+                "arm": row["arm"],
+                "method": "CR3",
+                "estimator": model,
+                "estimate": est["estimate"],
+                "std_error": est["std_error"],
+                "statistic": est["statistic"],
+                "df": est["df"],
+                "p_value": est["p_value"],
+                "ci_low": est["ci_low"],
+                "ci_high": est["ci_high"],
+                "ci_level": est["ci_level"],
+                "draws": None,
+                "n_clusters": est["n_clusters"],
+            }
+        )
     return out
 
 
-def _compare(checks: pd.DataFrame, itt: pd.DataFrame, name: str,
-             alpha: float) -> pd.DataFrame:
+def _compare(checks: pd.DataFrame, itt: pd.DataFrame, name: str, alpha: float) -> pd.DataFrame:
     """Add the registered p-value of each arm and whether the check disagrees at alpha."""
     registered = dict(zip(itt["arm"], itt["p_value"].astype(float), strict=True))
     checks["outcome"] = name
     checks["registered_p_value"] = checks["arm"].map(registered)
-    checks["disagrees"] = [(p < alpha) != (r < alpha) for p, r in
-                           zip(checks["p_value"], checks["registered_p_value"], strict=True)]
+    checks["disagrees"] = [
+        (p < alpha) != (r < alpha)
+        for p, r in zip(checks["p_value"], checks["registered_p_value"], strict=True)
+    ]
     return checks

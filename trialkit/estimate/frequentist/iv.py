@@ -273,8 +273,9 @@ def iv(
         zfit = fit_lstsq(z, endog[:, j], prep.weights, names=z_terms)
         x_hat[:, 1 + j] = endog[:, j] - zfit.resid / unweight
     fit = fit_lstsq(x_hat, prep.y, prep.weights, names=x_terms)
-    if np.any(np.abs(fit.coef[1 : 1 + k] - coef_lm[-k:])
-              > 1e-6 * np.maximum(1.0, np.abs(coef_lm[-k:]))):
+    if np.any(
+        np.abs(fit.coef[1 : 1 + k] - coef_lm[-k:]) > 1e-6 * np.maximum(1.0, np.abs(coef_lm[-k:]))
+    ):
         raise EstimationError(  # pragma: no cover - a numerical failure, not user input
             "2SLS from linearmodels and from the QR solution disagree; the design is too "
             "ill-conditioned. Fix: rescale or drop nearly collinear covariates."
@@ -305,8 +306,11 @@ def iv(
         reported=second_reported,
         treatment_terms=endog_names,
         # one received column over several arms: the effect of receiving any of them
-        treatment_arms=(prep.arms.others if len(endog_names) == len(prep.arms.others)
-                        else ["+".join(map(str, prep.arms.others))]),
+        treatment_arms=(
+            prep.arms.others
+            if len(endog_names) == len(prep.arms.others)
+            else ["+".join(map(str, prep.arms.others))]
+        ),
         ci_level=ci_level,
         se_type=kind,
         n_obs=n,

@@ -114,6 +114,12 @@ def lin(
     x = np.column_stack([np.ones(prep.n_obs), arms, centred, *inter])
     terms = [INTERCEPT, *prep.arms.terms, *c_names, *inter_names]
     return fit_linear(
-        prep, x, terms, reported=terms[:], se_type=se_type, ci_level=ci_level, estimator="lin",
+        prep,
+        x,
+        terms,
+        reported=terms[:],
+        se_type=se_type,
+        ci_level=ci_level,
+        estimator="lin",
         df=df,
     )

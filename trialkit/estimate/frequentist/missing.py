@@ -116,12 +116,23 @@ def _barnard_rubin(b: FloatArray, t: FloatArray, m: int, df_com: FloatArray) -> 
         return np.asarray(1.0 / (inv_old + inv_obs), dtype=np.float64)
 
 
-def _observed(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequence[str],
-              cluster: str | None, blocks: str | None, method: str) -> FloatArray:
+def _observed(
+    data: pd.DataFrame,
+    outcome: str,
+    treatment: str,
+    covariates: Sequence[str],
+    cluster: str | None,
+    blocks: str | None,
+    method: str,
+) -> FloatArray:
     """The 0/1 response indicator, after refusing incomplete arms, covariates or blocks."""
     roles: dict[str, Sequence[str]] = {
-        "outcome": [outcome], "treatment": [treatment], "covariates": list(covariates),
-        "cluster": [cluster] if cluster else [], "blocks": [blocks] if blocks else []}
+        "outcome": [outcome],
+        "treatment": [treatment],
+        "covariates": list(covariates),
+        "cluster": [cluster] if cluster else [],
+        "blocks": [blocks] if blocks else [],
+    }
     check_columns(data, roles)
     for role, names in roles.items():
         for name in names if role != "outcome" else ():
@@ -135,23 +146,45 @@ def _observed(data: pd.DataFrame, outcome: str, treatment: str, covariates: Sequ
                 )
     observed = np.asarray(data[outcome].notna().to_numpy(), dtype=np.float64)
     if observed.sum() == 0:
-        raise EstimationError(f'outcome "{outcome}" is missing in every row. Fix: check the '
-                              "data file.")
+        raise EstimationError(
+            f'outcome "{outcome}" is missing in every row. Fix: check the data file.'
+        )
     return observed
 
 
-def _fit(data: pd.DataFrame, outcome: str, treatment: str, *, estimator: str,
-         covariates: Sequence[str], cluster: str | None, blocks: str | None,
-         control: Hashable, se_type: VcovType | None, ci_level: float,
-         weights: str | None = None, df: DfMethod = "residual") -> RegressionResult:
+def _fit(
+    data: pd.DataFrame,
+    outcome: str,
+    treatment: str,
+    *,
+    estimator: str,
+    covariates: Sequence[str],
+    cluster: str | None,
+    blocks: str | None,
+    control: Hashable,
+    se_type: VcovType | None,
+    ci_level: float,
+    weights: str | None = None,
+    df: DfMethod = "residual",
+) -> RegressionResult:
     if estimator not in ("ols", "lin"):
         raise EstimationError(
             f"The 'estimator' parameter must be one of 'ols', 'lin'. Got {estimator!r} instead."
         )
     fitter = lin if estimator == "lin" else ols
-    return fitter(data, outcome, treatment, covariates=covariates, cluster=cluster,
-                  blocks=blocks, weights=weights, se_type=se_type, ci_level=ci_level,
-                  control=control, df=df)
+    return fitter(
+        data,
+        outcome,
+        treatment,
+        covariates=covariates,
+        cluster=cluster,
+        blocks=blocks,
+        weights=weights,
+        se_type=se_type,
+        ci_level=ci_level,
+        control=control,
+        df=df,
+    )
 
 
 def _named(result: RegressionResult, estimator: str) -> RegressionResult:
@@ -170,8 +203,14 @@ def response_probabilities(
 ) -> FloatArray:
     """P̂(outcome observed) per row: logistic regression on arms, blocks and covariates."""
     frame = data.assign(**{_OBSERVED: observed})
-    prep = prepare(frame, outcome=_OBSERVED, treatment=treatment, covariates=covariates,
-                   blocks=blocks, control=control)
+    prep = prepare(
+        frame,
+        outcome=_OBSERVED,
+        treatment=treatment,
+        covariates=covariates,
+        blocks=blocks,
+        control=control,
+    )
     fe, _ = fixed_effect_columns(prep)
     x = np.column_stack([np.ones(prep.n_obs), prep.arm_dummies(), prep.covariates, fe])
     try:
@@ -258,33 +297,58 @@ def ipw(
     weights = np.ones(len(data))
     if observed.min() == 0:
         p = response_probabilities(
-            data, observed, treatment, blocks=blocks, control=control,
-            covariates=covariates if response_covariates is None else response_covariates)
+            data,
+            observed,
+            treatment,
+            blocks=blocks,
+            control=control,
+            covariates=covariates if response_covariates is None else response_covariates,
+        )
         weights = observed.mean() / p
     rows = data.assign(**{_WEIGHT: weights})[observed == 1]
-    result = _fit(rows, outcome, treatment, estimator=estimator, covariates=covariates,
-                  cluster=cluster, blocks=blocks, control=control, se_type=se_type,
-                  ci_level=ci_level, weights=_WEIGHT, df=df)
-    return _named(result, f"{estimator} (IPW: estimated response weights, SEs treat them "
-                          "as fixed)")
+    result = _fit(
+        rows,
+        outcome,
+        treatment,
+        estimator=estimator,
+        covariates=covariates,
+        cluster=cluster,
+        blocks=blocks,
+        control=control,
+        se_type=se_type,
+        ci_level=ci_level,
+        weights=_WEIGHT,
+        df=df,
+    )
+    return _named(result, f"{estimator} (IPW: estimated response weights, SEs treat them as fixed)")
 
 
 def _imputation_design(
-    data: pd.DataFrame, treatment: str, covariates: Sequence[str], blocks: str | None,
+    data: pd.DataFrame,
+    treatment: str,
+    covariates: Sequence[str],
+    blocks: str | None,
     control: Hashable,
 ) -> tuple[FloatArray, FloatArray, list[Hashable]]:
     """The imputation model's design (intercept, covariates, block dummies), arm codes and
     the arm of each code."""
     frame = data.assign(**{_OBSERVED: 0.0})
-    prep = prepare(frame, outcome=_OBSERVED, treatment=treatment, covariates=covariates,
-                   blocks=blocks, control=control)
+    prep = prepare(
+        frame,
+        outcome=_OBSERVED,
+        treatment=treatment,
+        covariates=covariates,
+        blocks=blocks,
+        control=control,
+    )
     fe = [fe_dummies(f)[0] for f in prep.fixed_effects]
     x = np.column_stack([np.ones(prep.n_obs), prep.covariates, *fe])
     return x, prep.arm_codes.astype(np.float64), [prep.arms.control, *prep.arms.others]
 
 
-def _arm_model(x: FloatArray, y: FloatArray, observed: FloatArray, arm: FloatArray,
-               label: str) -> tuple[FloatArray, FloatArray, FloatArray, float, int]:
+def _arm_model(
+    x: FloatArray, y: FloatArray, observed: FloatArray, arm: FloatArray, label: str
+) -> tuple[FloatArray, FloatArray, FloatArray, float, int]:
     """Least squares of one arm's observed outcomes; columns constant there are dropped."""
     obs, mis = (arm == 1) & (observed == 1), (arm == 1) & (observed == 0)
     keep = np.ones(x.shape[1], dtype=bool)
@@ -306,12 +370,21 @@ def _arm_model(x: FloatArray, y: FloatArray, observed: FloatArray, arm: FloatArr
     return x[mis][:, keep], fit.coef, fit.r_inv, s2, df
 
 
-def _draws(x: FloatArray, y: FloatArray, observed: FloatArray, arms: FloatArray,
-           labels: Sequence[Hashable], imputations: int,
-           rng: np.random.Generator) -> list[FloatArray]:
+def _draws(
+    x: FloatArray,
+    y: FloatArray,
+    observed: FloatArray,
+    arms: FloatArray,
+    labels: Sequence[Hashable],
+    imputations: int,
+    rng: np.random.Generator,
+) -> list[FloatArray]:
     """``imputations`` completed outcome vectors, each from fresh parameter draws per arm."""
-    models = [(arms == j, _arm_model(x, y, observed, (arms == j).astype(float), str(label)))
-              for j, label in enumerate(labels) if np.any((arms == j) & (observed == 0))]
+    models = [
+        (arms == j, _arm_model(x, y, observed, (arms == j).astype(float), str(label)))
+        for j, label in enumerate(labels)
+        if np.any((arms == j) & (observed == 0))
+    ]
     out = []
     for _ in range(imputations):
         completed = y.copy()
@@ -398,21 +471,36 @@ def multiple_imputation(
             f"The 'imputations' parameter must be an integer of at least 2. Got "
             f"{imputations!r} instead."
         )
-    observed = _observed(data, outcome, treatment, covariates, cluster, blocks,
-                         "multiple imputation")
+    observed = _observed(
+        data, outcome, treatment, covariates, cluster, blocks, "multiple imputation"
+    )
+
     def fit(frame: pd.DataFrame) -> RegressionResult:
-        return _fit(frame, outcome, treatment, estimator=estimator, covariates=covariates,
-                    cluster=cluster, blocks=blocks, control=control, se_type=se_type,
-                    ci_level=ci_level, df=df)
+        return _fit(
+            frame,
+            outcome,
+            treatment,
+            estimator=estimator,
+            covariates=covariates,
+            cluster=cluster,
+            blocks=blocks,
+            control=control,
+            se_type=se_type,
+            ci_level=ci_level,
+            df=df,
+        )
 
     if observed.min() == 1:
         return fit(data)
     x, arms, labels = _imputation_design(data, treatment, covariates, blocks, control)
     y = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype=np.float64)
-    fits = [fit(data.assign(**{outcome: completed}))
-            for completed in _draws(x, y, observed, arms, labels, imputations, rng)]
-    return _pool(fits, f"{estimator} (multiple imputation, m={imputations}, Rubin's rules)",
-                 ci_level)
+    fits = [
+        fit(data.assign(**{outcome: completed}))
+        for completed in _draws(x, y, observed, arms, labels, imputations, rng)
+    ]
+    return _pool(
+        fits, f"{estimator} (multiple imputation, m={imputations}, Rubin's rules)", ci_level
+    )
 
 
 def _pool(fits: Sequence[RegressionResult], estimator: str, ci_level: float) -> RegressionResult:

@@ -173,6 +173,12 @@ def ols(
     terms = [INTERCEPT, *prep.arms.terms, *prep.covariate_names, *fe_names]
     reported = [*prep.arms.terms, *([] if fe_names else [INTERCEPT]), *prep.covariate_names]
     return fit_linear(
-        prep, x, terms, reported=reported, se_type=se_type, ci_level=ci_level, estimator="ols",
+        prep,
+        x,
+        terms,
+        reported=reported,
+        se_type=se_type,
+        ci_level=ci_level,
+        estimator="ols",
         df=df,
     )

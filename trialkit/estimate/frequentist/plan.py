@@ -84,7 +84,8 @@ class FrequentistResults:
     notes: tuple[str, ...]
     survival: tuple[SurvivalFit, ...] = ()
     few_clusters: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=list(CHECK_COLUMNS)))
+        default_factory=lambda: pd.DataFrame(columns=list(CHECK_COLUMNS))
+    )
 
 
 def fit(protocol: Protocol, data: TrialData) -> FrequentistResults:
@@ -93,15 +94,17 @@ def fit(protocol: Protocol, data: TrialData) -> FrequentistResults:
     rows, sizes, descriptives, subgroups = [], [], [], []
     survival, checks = [], []
     for outcome in protocol.outcomes:
-        if outcome.role not in COMPARED_ROLES or outcome.level not in _levels_with_data(data,
-                                                                                        protocol):
+        if outcome.role not in COMPARED_ROLES or outcome.level not in _levels_with_data(
+            data, protocol
+        ):
             continue
         frame = analysis_frame(protocol, data, outcome)
         if outcome.type == "survival":
             fitted = _survival(protocol, frame, outcome)
             rows.append(_tidy(fitted.itt, protocol, frame, outcome, "ITT"))
-            descriptives.append(fitted.rmst.loc[:, ["arm", "n", "mean", "sd", "outcome"]]
-                                .assign(statistic="rmst"))
+            descriptives.append(
+                fitted.rmst.loc[:, ["arm", "n", "mean", "sd", "outcome"]].assign(statistic="rmst")
+            )
             survival.append(fitted)
             continue
         result = estimate_outcome(protocol, frame, outcome.data_column, outcome.name)
@@ -115,39 +118,64 @@ def fit(protocol: Protocol, data: TrialData) -> FrequentistResults:
             subgroups.extend(_subgroups(protocol, frame, outcome))
     estimates = _adjust(protocol, pd.concat(rows, ignore_index=True))
     return FrequentistResults(
-        estimates=estimates, indices=_indices(protocol, data, notes),
+        estimates=estimates,
+        indices=_indices(protocol, data, notes),
         subgroups=pd.concat(subgroups, ignore_index=True) if subgroups else pd.DataFrame(),
         effect_sizes=pd.DataFrame(sizes, columns=list(EFFECT_SIZE_COLUMNS)),
-        descriptives=pd.concat(descriptives, ignore_index=True), notes=tuple(notes),
+        descriptives=pd.concat(descriptives, ignore_index=True),
+        notes=tuple(notes),
         survival=tuple(survival),
-        few_clusters=pd.concat([c for c in checks if not c.empty]
-                               or [pd.DataFrame(columns=list(CHECK_COLUMNS))],
-                               ignore_index=True))
+        few_clusters=pd.concat(
+            [c for c in checks if not c.empty] or [pd.DataFrame(columns=list(CHECK_COLUMNS))],
+            ignore_index=True,
+        ),
+    )
 
 
-def _few_clusters(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
-                  itt: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+def _few_clusters(
+    protocol: Protocol, frame: AnalysisFrame, outcome: Outcome, itt: pd.DataFrame, notes: list[str]
+) -> pd.DataFrame:
     """CR3 and wild bootstrap checks of ``itt`` when few clusters were randomised."""
     plan = protocol.analysis.frequentist
     if outcome.exposure or plan.missing_data != "complete_case":
         return pd.DataFrame(columns=list(CHECK_COLUMNS))  # weighted or imputed: not built
-    return few_cluster_checks(frame, outcome.data_column, outcome.name, itt=itt,
-                              covariates=adjusted_for(protocol, frame, outcome.data_column),
-                              estimator=plan_estimator(plan.estimator).refit,
-                              control=protocol.control.id,
-                              alpha=plan.alpha, seed=protocol.seed, notes=notes)
+    return few_cluster_checks(
+        frame,
+        outcome.data_column,
+        outcome.name,
+        itt=itt,
+        covariates=adjusted_for(protocol, frame, outcome.data_column),
+        estimator=plan_estimator(plan.estimator).refit,
+        control=protocol.control.id,
+        alpha=plan.alpha,
+        seed=protocol.seed,
+        notes=notes,
+    )
 
 
 def _survival(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome) -> SurvivalFit:
     """The time-to-event plan of ``outcome`` (RMST difference, curves, hazard ratios)."""
     plan = protocol.analysis.frequentist
-    return fit_survival(protocol, frame, outcome,
-                        covariates=adjusted_for(protocol, frame, outcome.data_column),
-                        se_type=None if plan.se_type == "auto" else plan.se_type)
+    return fit_survival(
+        protocol,
+        frame,
+        outcome,
+        covariates=adjusted_for(protocol, frame, outcome.data_column),
+        se_type=None if plan.se_type == "auto" else plan.se_type,
+    )
 
 
-EFFECT_SIZE_COLUMNS = ("outcome", "arm", "hedges_g", "g_ci_low", "g_ci_high", "sd_pooled",
-                       "icc", "icc_ci_low", "icc_ci_high")
+EFFECT_SIZE_COLUMNS = (
+    "outcome",
+    "arm",
+    "hedges_g",
+    "g_ci_low",
+    "g_ci_high",
+    "sd_pooled",
+    "icc",
+    "icc_ci_low",
+    "icc_ci_high",
+)
 
 
 def _levels_with_data(data: TrialData, protocol: Protocol) -> set[str]:
@@ -157,13 +185,20 @@ def _levels_with_data(data: TrialData, protocol: Protocol) -> set[str]:
 def adjusted_for(protocol: Protocol, frame: AnalysisFrame, column: str) -> tuple[str, ...]:
     """The covariate columns the plan's ITT model of ``column`` adjusts for."""
     if not plan_estimator(protocol.analysis.frequentist.estimator).adjusts and not (
-            frame.fixed_effects):
+        frame.fixed_effects
+    ):
         return ()
     return tuple(frame.usable_covariates(column))
 
 
-def estimate_outcome(protocol: Protocol, frame: AnalysisFrame, column: str,
-                     name: str, *, reference: str | None = None) -> RegressionResult:
+def estimate_outcome(
+    protocol: Protocol,
+    frame: AnalysisFrame,
+    column: str,
+    name: str,
+    *,
+    reference: str | None = None,
+) -> RegressionResult:
     """The plan's estimator for one outcome column of an analysis frame.
 
     ``reference`` is the arm the others are compared with (the control by default; a
@@ -176,19 +211,31 @@ def estimate_outcome(protocol: Protocol, frame: AnalysisFrame, column: str,
     se_type = None if plan.se_type == "auto" else plan.se_type
     data = frame.complete(column)
     weights = _exposure(protocol, name, column)
-    common: dict[str, Any] = {"cluster": frame.cluster, "blocks": frame.blocks,
-                              "control": reference or protocol.control.id}
+    common: dict[str, Any] = {
+        "cluster": frame.cluster,
+        "blocks": frame.blocks,
+        "control": reference or protocol.control.id,
+    }
     if weights is not None:
         common["weights"] = weights
         data = data.dropna(subset=[weights])
     if data[column].nunique() < 2:
-        raise EstimationError(f"outcome `{name}` has a single value in the analysed data; "
-                              "no effect can be estimated. Fix: check the data file.")
+        raise EstimationError(
+            f"outcome `{name}` has a single value in the analysed data; "
+            "no effect can be estimated. Fix: check the data file."
+        )
     covariates = list(adjusted_for(protocol, frame, column))
     if frame.fixed_effects:
         # Stepped wedge: OLS with period effects (Hussey & Hughes's mean model), CR2.
-        return ols(data, column, "arm", covariates=covariates, se_type=se_type,
-                   fixed_effects=frame.fixed_effects, **common)
+        return ols(
+            data,
+            column,
+            "arm",
+            covariates=covariates,
+            se_type=se_type,
+            fixed_effects=frame.fixed_effects,
+            **common,
+        )
     if plan.missing_data != "complete_case":
         return fit_missing(protocol, frame, column, covariates=covariates, se_type=se_type)
     estimator = plan_estimator(plan.estimator)
@@ -212,29 +259,46 @@ def _arm_rows(result: RegressionResult) -> pd.DataFrame:
     return table.assign(**fit_columns(result.fit_statistics))
 
 
-def _tidy(result: RegressionResult, protocol: Protocol, frame: AnalysisFrame,
-          outcome: Outcome, estimand: str) -> pd.DataFrame:
+def _tidy(
+    result: RegressionResult,
+    protocol: Protocol,
+    frame: AnalysisFrame,
+    outcome: Outcome,
+    estimand: str,
+) -> pd.DataFrame:
     table = _arm_rows(result)
     covariates = adjusted_for(protocol, frame, outcome.data_column)
-    return table.assign(outcome=outcome.name, estimand=estimand, family=outcome.family or "",
-                        adjusted_for=_each(table, covariates))
+    return table.assign(
+        outcome=outcome.name,
+        estimand=estimand,
+        family=outcome.family or "",
+        adjusted_for=_each(table, covariates),
+    )
 
 
-def _pairwise(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
-              itt: pd.DataFrame) -> pd.DataFrame:
+def _pairwise(
+    protocol: Protocol, frame: AnalysisFrame, outcome: Outcome, itt: pd.DataFrame
+) -> pd.DataFrame:
     """The declared pairwise contrasts of ``outcome``, tidy like its ITT rows."""
     column = outcome.data_column
-    table = pairwise(protocol, set(frame.complete(column)["arm"].astype(str)),
-                     lambda ref: estimate_outcome(protocol, frame, column, outcome.name,
-                                                  reference=ref))
+    table = pairwise(
+        protocol,
+        set(frame.complete(column)["arm"].astype(str)),
+        lambda ref: estimate_outcome(protocol, frame, column, outcome.name, reference=ref),
+    )
     if table.empty:
         return table
-    return table.assign(outcome=outcome.name, estimand="ITT", family=outcome.family or "",
-                        adjusted_for=_each(table, itt["adjusted_for"].iloc[0]))
+    return table.assign(
+        outcome=outcome.name,
+        estimand="ITT",
+        family=outcome.family or "",
+        adjusted_for=_each(table, itt["adjusted_for"].iloc[0]),
+    )
 
 
-def _cace(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
-          notes: list[str]) -> list[pd.DataFrame]:
+def _cace(
+    protocol: Protocol, frame: AnalysisFrame, outcome: Outcome, notes: list[str]
+) -> list[pd.DataFrame]:
     """One CACE row per treated arm, adjusted for the ITT's covariates and blocks."""
     out = []
     for estimand in protocol.estimands:
@@ -242,26 +306,43 @@ def _cace(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
         if estimand.type != "CACE" or column is None:
             continue
         if column not in frame.data:
-            notes.append(f"CACE for `{outcome.name}` not estimated: take-up column "
-                         f"`{column}` is absent from the data.")
+            notes.append(
+                f"CACE for `{outcome.name}` not estimated: take-up column "
+                f"`{column}` is absent from the data."
+            )
             continue
-        data = frame.complete(outcome.data_column, column,
-                              *([outcome.exposure] if outcome.exposure else []))
+        data = frame.complete(
+            outcome.data_column, column, *([outcome.exposure] if outcome.exposure else [])
+        )
         covariates = tuple(frame.usable_covariates(outcome.data_column))
         plan = protocol.analysis.frequentist
         try:
-            result = iv(data, outcome.data_column, "arm", received=column,
-                        covariates=covariates, cluster=frame.cluster, blocks=frame.blocks,
-                        fixed_effects=frame.fixed_effects, control=protocol.control.id,
-                        se_type=None if plan.se_type == "auto" else plan.se_type,
-                        per_arm=True, weights=outcome.exposure)
+            result = iv(
+                data,
+                outcome.data_column,
+                "arm",
+                received=column,
+                covariates=covariates,
+                cluster=frame.cluster,
+                blocks=frame.blocks,
+                fixed_effects=frame.fixed_effects,
+                control=protocol.control.id,
+                se_type=None if plan.se_type == "auto" else plan.se_type,
+                per_arm=True,
+                weights=outcome.exposure,
+            )
         except EstimationError as err:  # e.g. an arm in which no unit took up its arm
             notes.append(f"CACE for `{outcome.name}` not estimated: {err}")
             continue
         table = _arm_rows(result.second_stage)
-        out.append(table.assign(outcome=outcome.name, estimand=estimand.type,
-                                family=outcome.family or "",
-                                adjusted_for=_each(table, covariates)))
+        out.append(
+            table.assign(
+                outcome=outcome.name,
+                estimand=estimand.type,
+                family=outcome.family or "",
+                adjusted_for=_each(table, covariates),
+            )
+        )
     return out
 
 
@@ -274,20 +355,26 @@ def _adjust(protocol: Protocol, estimates: pd.DataFrame) -> pd.DataFrame:
     """Adjust p-values within each family, over its ITT contrasts of every treated arm."""
     control = protocol.control.id
     versus = estimates.get("versus", pd.Series(control, index=estimates.index))
-    estimates = estimates.assign(p_adjusted=estimates["p_value"], adjustment="none",
-                                 versus=versus.fillna(control))
+    estimates = estimates.assign(
+        p_adjusted=estimates["p_value"], adjustment="none", versus=versus.fillna(control)
+    )
     for family in protocol.families:
-        mask = ((estimates["family"] == family.name) & (estimates["estimand"] == "ITT")
-                & (estimates["versus"] == protocol.control.id))
+        mask = (
+            (estimates["family"] == family.name)
+            & (estimates["estimand"] == "ITT")
+            & (estimates["versus"] == protocol.control.id)
+        )
         if family.multiplicity == "none" or mask.sum() == 0:
             continue
         if family.multiplicity == "westfall_young":
             raise EstimationError(
                 f"family `{family.name}`: multiplicity `westfall_young` (Westfall–Young) is "
                 "not implemented in the plan; trialkit does not yet re-randomise a family "
-                "jointly. Fix: register `multiplicity: holm` (or `bh`) for this family.")
+                "jointly. Fix: register `multiplicity: holm` (or `bh`) for this family."
+            )
         estimates.loc[mask, "p_adjusted"] = adjust_p_values(
-            estimates.loc[mask, "p_value"].to_numpy(), method=family.multiplicity)
+            estimates.loc[mask, "p_value"].to_numpy(), method=family.multiplicity
+        )
         estimates.loc[mask, "adjustment"] = family.multiplicity
     return estimates
 
@@ -295,30 +382,49 @@ def _adjust(protocol: Protocol, estimates: pd.DataFrame) -> pd.DataFrame:
 def _indices(protocol: Protocol, data: TrialData, notes: list[str]) -> pd.DataFrame:
     rows = []
     for family in protocol.families:
-        members = [o for o in protocol.outcomes_in(family.name)
-                   if o.role in COMPARED_ROLES and o.type != "survival"]
+        members = [
+            o
+            for o in protocol.outcomes_in(family.name)
+            if o.role in COMPARED_ROLES and o.type != "survival"
+        ]
         if family.index == "none" or len(members) < 2:
             continue
         levels = {o.level for o in members}
         if len(levels) > 1 or not levels <= _levels_with_data(data, protocol):
-            notes.append(f"No summary index for family `{family.name}`: its outcomes are "
-                         "measured at different levels or have no data.")
+            notes.append(
+                f"No summary index for family `{family.name}`: its outcomes are "
+                "measured at different levels or have no data."
+            )
             continue
         frame = analysis_frame(protocol, data, members[0])
         build = anderson_index if family.index == "anderson" else klk_index
-        index = build(frame.data, [o.data_column for o in members],
-                      directions={o.data_column: o.direction for o in members},
-                      treatment="arm", control=protocol.control.id)
+        index = build(
+            frame.data,
+            [o.data_column for o in members],
+            directions={o.data_column: o.direction for o in members},
+            treatment="arm",
+            control=protocol.control.id,
+        )
         column = f"index_{family.name}"
         frame.data[column] = index
         result = estimate_outcome(protocol, frame, column, family.name)
         covariates = adjusted_for(protocol, frame, column)
         for _, row in _arm_rows(result).iterrows():
-            rows.append({"family": family.name, "kind": family.kind, "method": family.index,
-                         "arm": row["arm"], "estimate": row["estimate"],
-                         "std_error": row["std_error"], "ci_low": row["ci_low"],
-                         "ci_high": row["ci_high"], "p_value": row["p_value"],
-                         "n_outcomes": len(members), "adjusted_for": covariates})
+            rows.append(
+                {
+                    "family": family.name,
+                    "kind": family.kind,
+                    "method": family.index,
+                    "arm": row["arm"],
+                    "estimate": row["estimate"],
+                    "std_error": row["std_error"],
+                    "ci_low": row["ci_low"],
+                    "ci_high": row["ci_high"],
+                    "p_value": row["p_value"],
+                    "n_outcomes": len(members),
+                    "adjusted_for": covariates,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -330,20 +436,36 @@ def _subgroups(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome) -> li
         if sub.column not in frame.data:
             continue
         # A subgroup declared as a covariate too: its level indicators stand in for it.
-        covariates = tuple(c for c in frame.usable_covariates(outcome.data_column)
-                           if c != sub.column and not c.startswith(f"{sub.column}="))
-        data = frame.complete(outcome.data_column, sub.column,
-                              *([outcome.exposure] if outcome.exposure else []))
-        result = subgroup_effects(data, outcome.data_column, "arm", sub.column,
-                                  covariates=covariates, cluster=frame.cluster,
-                                  blocks=frame.blocks, fixed_effects=frame.fixed_effects,
-                                  control=protocol.control.id,
-                                  se_type=None if plan.se_type == "auto" else plan.se_type,
-                                  weights=outcome.exposure)
+        covariates = tuple(
+            c
+            for c in frame.usable_covariates(outcome.data_column)
+            if c != sub.column and not c.startswith(f"{sub.column}=")
+        )
+        data = frame.complete(
+            outcome.data_column, sub.column, *([outcome.exposure] if outcome.exposure else [])
+        )
+        result = subgroup_effects(
+            data,
+            outcome.data_column,
+            "arm",
+            sub.column,
+            covariates=covariates,
+            cluster=frame.cluster,
+            blocks=frame.blocks,
+            fixed_effects=frame.fixed_effects,
+            control=protocol.control.id,
+            se_type=None if plan.se_type == "auto" else plan.se_type,
+            weights=outcome.exposure,
+        )
         table = result.to_frame()
-        table = table.assign(outcome=outcome.name, subgroup=sub.name, label=sub.label,
-                             equity=sub.equity, heterogeneity_p=result.heterogeneity.p_value,
-                             adjusted_for=_each(table, covariates))
+        table = table.assign(
+            outcome=outcome.name,
+            subgroup=sub.name,
+            label=sub.label,
+            equity=sub.equity,
+            heterogeneity_p=result.heterogeneity.p_value,
+            adjusted_for=_each(table, covariates),
+        )
         out.append(table)
     return out
 
@@ -363,13 +485,20 @@ def _describe(frame: AnalysisFrame, outcome: Outcome) -> pd.DataFrame:
         mean = float(np.average(rate, weights=weight))
         n = len(rate)
         spread = float(np.average((rate - mean) ** 2, weights=weight)) * n / max(n - 1, 1)
-        rows.append({"arm": arm, "n": n, "mean": mean,
-                     "sd": float(np.sqrt(spread)) if n > 1 else float("nan")})
+        rows.append(
+            {
+                "arm": arm,
+                "n": n,
+                "mean": mean,
+                "sd": float(np.sqrt(spread)) if n > 1 else float("nan"),
+            }
+        )
     return pd.DataFrame(rows, columns=["arm", "n", "mean", "sd"]).assign(outcome=outcome.name)
 
 
-def _effect_sizes(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
-                  itt: pd.DataFrame) -> list[dict[str, Any]]:
+def _effect_sizes(
+    protocol: Protocol, frame: AnalysisFrame, outcome: Outcome, itt: pd.DataFrame
+) -> list[dict[str, Any]]:
     """Hedges' g of each treated arm against control, its interval, SD and the ICC."""
     data = frame.complete(outcome.data_column)
     y = data[outcome.data_column].to_numpy(float)
@@ -378,23 +507,41 @@ def _effect_sizes(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome,
     nest = None if frame.fixed_effects else arms
     repeated = frame.cluster is not None and bool(data[frame.cluster].duplicated().any())
     # One row per cluster: no ICC to estimate. The interval is at the plan's level.
-    est = (icc_anova(y, data[frame.cluster].to_numpy(), arm=nest,
-                     ci_level=1 - protocol.analysis.frequentist.alpha) if repeated else None)
-    icc = {"icc": est.icc if est else float("nan"),
-           "icc_ci_low": est.ci_low if est else float("nan"),
-           "icc_ci_high": est.ci_high if est else float("nan")}
+    est = (
+        icc_anova(
+            y,
+            data[frame.cluster].to_numpy(),
+            arm=nest,
+            ci_level=1 - protocol.analysis.frequentist.alpha,
+        )
+        if repeated
+        else None
+    )
+    icc = {
+        "icc": est.icc if est else float("nan"),
+        "icc_ci_low": est.ci_low if est else float("nan"),
+        "icc_ci_high": est.ci_high if est else float("nan"),
+    }
     control = y[arms == protocol.control.id]
     rows = []
     for _, row in itt.iterrows():
-        es = standardised_effect(row["estimate"], row["ci_low"], row["ci_high"],
-                                 y[arms == row["arm"]], control)
-        rows.append({"outcome": outcome.name, "arm": row["arm"], "hedges_g": es.hedges_g,
-                     "g_ci_low": es.g_ci_low, "g_ci_high": es.g_ci_high,
-                     "sd_pooled": es.sd_pooled, **icc})
+        es = standardised_effect(
+            row["estimate"], row["ci_low"], row["ci_high"], y[arms == row["arm"]], control
+        )
+        rows.append(
+            {
+                "outcome": outcome.name,
+                "arm": row["arm"],
+                "hedges_g": es.hedges_g,
+                "g_ci_low": es.g_ci_low,
+                "g_ci_high": es.g_ci_high,
+                "sd_pooled": es.sd_pooled,
+                **icc,
+            }
+        )
     return rows
 
 
 def outcome_names(protocol: Protocol) -> Sequence[str]:
     """The outcomes the plan compares between arms."""
     return [o.name for o in protocol.outcomes if o.role in COMPARED_ROLES]
-

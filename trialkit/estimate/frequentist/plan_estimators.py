@@ -98,15 +98,35 @@ def plan_estimator(name: str) -> PlanEstimator:
 
 _ALL_SETTINGS: frozenset[PlanSetting] = frozenset(get_args(PlanSetting))
 
-register(PlanEstimator(
-    "difference_in_means", difference_in_means, "Difference in means between arms",
-    settings=frozenset(), refit="ols", batched=False))
-register(PlanEstimator(
-    "ols", ols, "Least squares regression on arm indicators and baseline covariates",
-    settings=_ALL_SETTINGS, refit="ols", batched=True))
-register(PlanEstimator(
-    "lin", lin,
-    "Lin (2013) regression: arm indicators interacted with centred baseline covariates",
-    settings=_ALL_SETTINGS, refit="lin", batched=True))
+register(
+    PlanEstimator(
+        "difference_in_means",
+        difference_in_means,
+        "Difference in means between arms",
+        settings=frozenset(),
+        refit="ols",
+        batched=False,
+    )
+)
+register(
+    PlanEstimator(
+        "ols",
+        ols,
+        "Least squares regression on arm indicators and baseline covariates",
+        settings=_ALL_SETTINGS,
+        refit="ols",
+        batched=True,
+    )
+)
+register(
+    PlanEstimator(
+        "lin",
+        lin,
+        "Lin (2013) regression: arm indicators interacted with centred baseline covariates",
+        settings=_ALL_SETTINGS,
+        refit="lin",
+        batched=True,
+    )
+)
 
 assert set(PLAN_ESTIMATORS) == set(get_args(EstimatorName)), "every EstimatorName needs an entry"

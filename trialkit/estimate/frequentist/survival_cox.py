@@ -153,8 +153,7 @@ class CoxResult:
             "n_clusters": self.n_clusters,
         }
         arm_of = dict(zip(self.treatment_terms, self.treatment_arms, strict=False))
-        records = [{**common, **asdict(term), "arm": arm_of.get(term.term)}
-                   for term in self.terms]
+        records = [{**common, **asdict(term), "arm": arm_of.get(term.term)} for term in self.terms]
         return pd.DataFrame.from_records(records, columns=list(COX_COLUMNS))
 
     def effect(self, term: str | None = None) -> CoxTerm:

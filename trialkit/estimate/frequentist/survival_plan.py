@@ -59,8 +59,14 @@ def event_column(outcome: Outcome) -> str:
     return f"{outcome.data_column}_event"
 
 
-def fit_survival(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome, *,
-                 covariates: tuple[str, ...], se_type: VcovType | None) -> SurvivalFit:
+def fit_survival(
+    protocol: Protocol,
+    frame: AnalysisFrame,
+    outcome: Outcome,
+    *,
+    covariates: tuple[str, ...],
+    se_type: VcovType | None,
+) -> SurvivalFit:
     """Fit the registered plan's time-to-event analyses of ``outcome``."""
     assert outcome.survival is not None  # a survival outcome always declares how it is read
     time, event = outcome.data_column, event_column(outcome)
@@ -68,17 +74,29 @@ def fit_survival(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome, *,
     control = protocol.control.id
     data = frame.complete(time, event)
     arms = [a.id for a in protocol.arms if a.id in set(data["arm"].astype(str))]
-    itt = rmst_difference(data, time, event, "arm", horizon=horizon, control=control,
-                          cluster=frame.cluster, blocks=frame.blocks,
-                          covariates=list(covariates), se_type=se_type)
+    itt = rmst_difference(
+        data,
+        time,
+        event,
+        "arm",
+        horizon=horizon,
+        control=control,
+        cluster=frame.cluster,
+        blocks=frame.blocks,
+        covariates=list(covariates),
+        se_type=se_type,
+    )
     at = tuple(float(round(x)) for x in np.linspace(0.0, horizon, 5))
     curves = kaplan_meier(data, time, event, "arm", arms=arms, at=at)
     cox = cox_hazard_ratios(data, time, event, "arm", control=control, cluster=frame.cluster)
     hazard = cox.to_frame()
     hazard = hazard[hazard["term"].isin(cox.treatment_terms)].copy()
-    return SurvivalFit(itt=itt, curves=curves, rmst=_rmst(data, time, event, outcome, arms,
-                                                           horizon, curves),
-                       hazard_ratios=hazard.assign(outcome=outcome.name))
+    return SurvivalFit(
+        itt=itt,
+        curves=curves,
+        rmst=_rmst(data, time, event, outcome, arms, horizon, curves),
+        hazard_ratios=hazard.assign(outcome=outcome.name),
+    )
 
 
 def survival_at(curve: KaplanMeierCurve, times: np.ndarray) -> np.ndarray:
@@ -87,12 +105,27 @@ def survival_at(curve: KaplanMeierCurve, times: np.ndarray) -> np.ndarray:
     return np.asarray(curve.survival, dtype=float)[np.clip(index, 0, None)]
 
 
-def _rmst(data: pd.DataFrame, time: str, event: str, outcome: Outcome, arms: list[str],
-          horizon: float, curves: tuple[KaplanMeierCurve, ...]) -> pd.DataFrame:
+def _rmst(
+    data: pd.DataFrame,
+    time: str,
+    event: str,
+    outcome: Outcome,
+    arms: list[str],
+    horizon: float,
+    curves: tuple[KaplanMeierCurve, ...],
+) -> pd.DataFrame:
     rows = []
     for arm, curve in zip(arms, curves, strict=True):
         t, d = event_indicator(data[data["arm"].astype(str) == arm], time, event)
-        rows.append({"outcome": outcome.name, "arm": arm, "n": curve.n_obs,
-                     "mean": km_rmst(event_table(t, d), horizon), "sd": None,
-                     "events": curve.n_events, "competing": curve.n_competing})
+        rows.append(
+            {
+                "outcome": outcome.name,
+                "arm": arm,
+                "n": curve.n_obs,
+                "mean": km_rmst(event_table(t, d), horizon),
+                "sd": None,
+                "events": curve.n_events,
+                "competing": curve.n_competing,
+            }
+        )
     return pd.DataFrame(rows)

@@ -129,12 +129,21 @@ def wild_cluster_bootstrap(
     """
     if draws < 99:
         raise EstimationError(f"The 'draws' parameter must be at least 99. Got {draws!r} instead.")
-    prep = prepare(data, outcome=outcome, treatment=treatment, covariates=covariates,
-                   cluster=cluster, blocks=blocks, fixed_effects=fixed_effects, control=control)
+    prep = prepare(
+        data,
+        outcome=outcome,
+        treatment=treatment,
+        covariates=covariates,
+        cluster=cluster,
+        blocks=blocks,
+        fixed_effects=fixed_effects,
+        control=control,
+    )
     if len(prep.arms.terms) != 1:
         raise EstimationError(
             f"the wild cluster bootstrap here tests one arm against control; found "
-            f"{len(prep.arms.terms)} treated arms. Fix: pass the rows of one arm and control.")
+            f"{len(prep.arms.terms)} treated arms. Fix: pass the rows of one arm and control."
+        )
     assert prep.cluster is not None
     x = _design(prep, model)
     codes = np.unique(prep.cluster.codes, return_inverse=True)[1].astype(np.intp)
@@ -144,11 +153,20 @@ def wild_cluster_bootstrap(
     if ci_level is not None:
         alpha = 1 - check_ci_level(ci_level)
         low, high = pieces.bound(alpha, -1.0), pieces.bound(alpha, 1.0)
-    return WildBootstrap(outcome=outcome, term=prep.arms.terms[0], estimate=pieces.beta,
-                         std_error=pieces.se, statistic=pieces.beta / pieces.se,
-                         p_value=pieces.p_value(0.0), draws=v.shape[1], n_clusters=v.shape[0],
-                         enumerated=6 ** v.shape[0] <= draws,
-                         ci_low=low, ci_high=high, ci_level=ci_level)
+    return WildBootstrap(
+        outcome=outcome,
+        term=prep.arms.terms[0],
+        estimate=pieces.beta,
+        std_error=pieces.se,
+        statistic=pieces.beta / pieces.se,
+        p_value=pieces.p_value(0.0),
+        draws=v.shape[1],
+        n_clusters=v.shape[0],
+        enumerated=6 ** v.shape[0] <= draws,
+        ci_low=low,
+        ci_high=high,
+        ci_level=ci_level,
+    )
 
 
 def _design(prep: Prepared, model: RegressionModel) -> FloatArray:
@@ -196,8 +214,10 @@ class _Pieces:
         n, k = x.shape
         g = v.shape[0]
         if g < 2:
-            raise EstimationError("the wild cluster bootstrap needs at least two clusters. "
-                                  "Fix: check the cluster column.")
+            raise EstimationError(
+                "the wild cluster bootstrap needs at least two clusters. "
+                "Fix: check the cluster column."
+            )
         bread = np.asarray(np.linalg.inv(x.T @ x), dtype=float)
         beta = bread @ x.T @ y
         small = g / (g - 1) * (n - 1) / (n - k)
@@ -210,8 +230,15 @@ class _Pieces:
         p = _by_cluster(x * w[:, None], codes, g)
         d0, c0 = _scores(u, w, x, p, bread, codes, g)
         d1, c1 = _scores(r, w, x, p, bread, codes, g)
-        return cls(beta=float(beta[0]), se=float(np.sqrt(small * np.sum(score**2))),
-                   small=small, num0=d0 @ v, num1=d1 @ v, cv0=c0 @ v, cv1=c1 @ v)
+        return cls(
+            beta=float(beta[0]),
+            se=float(np.sqrt(small * np.sum(score**2))),
+            small=small,
+            num0=d0 @ v,
+            num1=d1 @ v,
+            cv0=c0 @ v,
+            cv1=c1 @ v,
+        )
 
     def t_star(self, b0: float) -> FloatArray:
         """The bootstrap t of every draw with ``effect = b0`` imposed."""
@@ -240,16 +267,24 @@ class _Pieces:
         return (inside + outside) / 2
 
 
-def _scores(u: FloatArray, w: FloatArray, x: FloatArray, p: FloatArray, bread: FloatArray,
-            codes: IntArray, g: int) -> tuple[FloatArray, FloatArray]:
+def _scores(
+    u: FloatArray,
+    w: FloatArray,
+    x: FloatArray,
+    p: FloatArray,
+    bread: FloatArray,
+    codes: IntArray,
+    g: int,
+) -> tuple[FloatArray, FloatArray]:
     """``d`` and ``C`` of the module docstring for residuals ``u``."""
     d = _by_cluster((w * u)[:, None], codes, g)[:, 0]
     q = _by_cluster(x * u[:, None], codes, g) @ bread
     return d, np.diag(d) - p @ q.T
 
 
-def _wcr(x: FloatArray, y: FloatArray, codes: IntArray,
-         v: FloatArray) -> tuple[float, float, float, FloatArray]:
+def _wcr(
+    x: FloatArray, y: FloatArray, codes: IntArray, v: FloatArray
+) -> tuple[float, float, float, FloatArray]:
     """CR1 t of column 0, its SE and estimate, and the t of each bootstrap draw (columns of v)."""
     pieces = _Pieces.build(x, y, codes, v)
     return pieces.beta / pieces.se, pieces.se, pieces.beta, pieces.t_star(0.0)

@@ -63,11 +63,21 @@ class DoseBin:
     outcome_mean: float | None
 
 
-def dose_effect(data: pd.DataFrame, outcome: str, *, arm: str, control: str,
-                spend: str = "spend", per: float = 100.0, covariates: Sequence[str] = (),
-                cluster: str | None = None, blocks: str | None = None,
-                fixed_effects: Sequence[str] = (), se_type: VcovType | None = None,
-                ci_level: float = 0.95) -> DoseEffect:
+def dose_effect(
+    data: pd.DataFrame,
+    outcome: str,
+    *,
+    arm: str,
+    control: str,
+    spend: str = "spend",
+    per: float = 100.0,
+    covariates: Sequence[str] = (),
+    cluster: str | None = None,
+    blocks: str | None = None,
+    fixed_effects: Sequence[str] = (),
+    se_type: VcovType | None = None,
+    ci_level: float = 0.95,
+) -> DoseEffect:
     """CACE per ``per`` spent on a client of ``arm``, its arm as the instrument.
 
     Parameters
@@ -97,23 +107,44 @@ def dose_effect(data: pd.DataFrame, outcome: str, *, arm: str, control: str,
     """
     rows = data[data["arm"].astype(str).isin([arm, control])]
     rows = rows.assign(arm=rows["arm"].astype(str), **{DOSE: rows[spend].astype(float) / per})
-    result = iv(rows, outcome, "arm", received=DOSE, covariates=covariates, cluster=cluster,
-                blocks=blocks, fixed_effects=fixed_effects, se_type=se_type,
-                ci_level=ci_level, control=control)
+    result = iv(
+        rows,
+        outcome,
+        "arm",
+        received=DOSE,
+        covariates=covariates,
+        cluster=cluster,
+        blocks=blocks,
+        fixed_effects=fixed_effects,
+        se_type=se_type,
+        ci_level=ci_level,
+        control=control,
+    )
     cace = result.rows[0]
     first = result.first_stage.effect()
     statistic = first.statistic
     return DoseEffect(
-        outcome=outcome, arm=arm, per=float(per), estimate=cace.estimate,
-        std_error=cace.std_error, df=cace.df, ci_low=cace.ci_low, ci_high=cace.ci_high,
-        ci_level=cace.ci_level, p_value=cace.p_value,
+        outcome=outcome,
+        arm=arm,
+        per=float(per),
+        estimate=cace.estimate,
+        std_error=cace.std_error,
+        df=cace.df,
+        ci_low=cace.ci_low,
+        ci_high=cace.ci_high,
+        ci_level=cace.ci_level,
+        p_value=cace.p_value,
         first_stage_f=None if not np.isfinite(statistic) else float(statistic) ** 2,
-        mean_dose=float(rows.loc[rows["arm"] == arm, DOSE].mean()), n_obs=cace.n_obs,
-        n_clusters=cace.n_clusters, adjusted_for=tuple(covariates))
+        mean_dose=float(rows.loc[rows["arm"] == arm, DOSE].mean()),
+        n_obs=cace.n_obs,
+        n_clusters=cace.n_clusters,
+        adjusted_for=tuple(covariates),
+    )
 
 
-def dose_bins(data: pd.DataFrame, outcome: str, *, arm: str, spend: str = "spend",
-              bins: int = 4) -> tuple[DoseBin, ...]:
+def dose_bins(
+    data: pd.DataFrame, outcome: str, *, arm: str, spend: str = "spend", bins: int = 4
+) -> tuple[DoseBin, ...]:
     """Exploratory: mean ``outcome`` among ``arm``'s clients by spend, not causal.
 
     The first bin holds clients who received nothing; the others split those who
@@ -145,6 +176,11 @@ def dose_bins(data: pd.DataFrame, outcome: str, *, arm: str, spend: str = "spend
 
 
 def _bin(outcome: str, arm: str, low: float, high: float, values: np.ndarray) -> DoseBin:
-    return DoseBin(outcome=outcome, arm=arm, spend_low=low, spend_high=high,
-                   clients=int(values.size),
-                   outcome_mean=float(values.mean()) if values.size else None)
+    return DoseBin(
+        outcome=outcome,
+        arm=arm,
+        spend_low=low,
+        spend_high=high,
+        clients=int(values.size),
+        outcome_mean=float(values.mean()) if values.size else None,
+    )

@@ -80,10 +80,18 @@ class _Fit:
         return float(self.first[j] if self.constant[j] else self.coef[j])
 
 
-def equity(clients: pd.DataFrame, *, subgroup: str, column: str, arm: str,
-           levels: Sequence[str] = (), spend: str = "spend", cluster: str = "cluster",
-           se_type: VcovType = "CR2",
-           ci_level: float = 0.95) -> tuple[tuple[EquityLevel, ...], tuple[EquityGap, ...]]:
+def equity(
+    clients: pd.DataFrame,
+    *,
+    subgroup: str,
+    column: str,
+    arm: str,
+    levels: Sequence[str] = (),
+    spend: str = "spend",
+    cluster: str = "cluster",
+    se_type: VcovType = "CR2",
+    ci_level: float = 0.95,
+) -> tuple[tuple[EquityLevel, ...], tuple[EquityGap, ...]]:
     """Spending by the levels of a subgroup among the clients of ``arm``.
 
     Parameters
@@ -125,24 +133,42 @@ def equity(clients: pd.DataFrame, *, subgroup: str, column: str, arm: str,
     codes = np.asarray(pd.Categorical(values, categories=order).codes, dtype=np.intp)
     clusters = Clusters.from_codes(pd.factorize(rows[cluster])[0])
     spent = rows[spend].to_numpy(float)
-    outcomes: dict[Statistic, FloatArray] = {"share_receiving": (spent > 0).astype(float),
-                                             "per_client": spent}
-    means = {s: _fit(y, codes, len(order), clusters, kind, intercept=False)
-             for s, y in outcomes.items()}
+    outcomes: dict[Statistic, FloatArray] = {
+        "share_receiving": (spent > 0).astype(float),
+        "per_client": spent,
+    }
+    means = {
+        s: _fit(y, codes, len(order), clusters, kind, intercept=False) for s, y in outcomes.items()
+    }
     counts = np.bincount(codes, minlength=len(order))
     found = tuple(
-        EquityLevel(subgroup=subgroup, level=level, arm=arm, clients=int(counts[j]),
-                    share_receiving=means["share_receiving"].mean(j),
-                    share_ci=_interval(means["share_receiving"], j, ci_level),
-                    per_client=means["per_client"].mean(j),
-                    per_client_ci=_interval(means["per_client"], j, ci_level))
-        for j, level in enumerate(order))
+        EquityLevel(
+            subgroup=subgroup,
+            level=level,
+            arm=arm,
+            clients=int(counts[j]),
+            share_receiving=means["share_receiving"].mean(j),
+            share_ci=_interval(means["share_receiving"], j, ci_level),
+            per_client=means["per_client"].mean(j),
+            per_client_ci=_interval(means["per_client"], j, ci_level),
+        )
+        for j, level in enumerate(order)
+    )
     gaps = tuple(
-        _gap(_fit(y, codes, len(order), clusters, kind, intercept=True), j,
-             subgroup=subgroup, arm=arm, statistic=s, level=order[j], reference=order[0],
-             ci_level=ci_level)
-        for s, y in outcomes.items() for j in range(1, len(order))
-        if not (means[s].constant[0] and means[s].constant[j]))
+        _gap(
+            _fit(y, codes, len(order), clusters, kind, intercept=True),
+            j,
+            subgroup=subgroup,
+            arm=arm,
+            statistic=s,
+            level=order[j],
+            reference=order[0],
+            ci_level=ci_level,
+        )
+        for s, y in outcomes.items()
+        for j in range(1, len(order))
+        if not (means[s].constant[0] and means[s].constant[j])
+    )
     return found, gaps
 
 
@@ -153,8 +179,15 @@ def _levels(values: np.ndarray, declared: Sequence[str]) -> list[str]:
     return order + sorted(present - set(order))
 
 
-def _fit(y: FloatArray, codes: np.ndarray, n_levels: int, clusters: Clusters, kind: str,
-         *, intercept: bool) -> _Fit:
+def _fit(
+    y: FloatArray,
+    codes: np.ndarray,
+    n_levels: int,
+    clusters: Clusters,
+    kind: str,
+    *,
+    intercept: bool,
+) -> _Fit:
     """Least squares of ``y`` on level indicators (or intercept + non-reference ones)."""
     x = np.zeros((y.size, n_levels))
     x[np.arange(y.size), codes] = 1.0
@@ -163,23 +196,47 @@ def _fit(y: FloatArray, codes: np.ndarray, n_levels: int, clusters: Clusters, ki
     fit = fit_lstsq(x, y)
     vcov = compute_vcov(fit, kind, clusters)
     constant = np.array([np.ptp(y[codes == j]) == 0 for j in range(n_levels)])
-    return _Fit(coef=fit.coef, se=np.sqrt(np.clip(np.diag(vcov.matrix), 0.0, None)),
-                df=vcov.df, constant=constant, first=y[np.unique(codes, return_index=True)[1]])
+    return _Fit(
+        coef=fit.coef,
+        se=np.sqrt(np.clip(np.diag(vcov.matrix), 0.0, None)),
+        df=vcov.df,
+        constant=constant,
+        first=y[np.unique(codes, return_index=True)[1]],
+    )
 
 
 def _interval(fit: _Fit, j: int, ci_level: float) -> tuple[float, float]:
     """The t interval of a level's mean; the value itself where the level does not vary."""
     if fit.constant[j]:
         return fit.mean(j), fit.mean(j)
-    _, _, low, high = t_inference(float(fit.coef[j]), float(fit.se[j]), float(fit.df[j]),
-                                  ci_level)
+    _, _, low, high = t_inference(float(fit.coef[j]), float(fit.se[j]), float(fit.df[j]), ci_level)
     return low, high
 
 
-def _gap(fit: _Fit, j: int, *, subgroup: str, arm: str, statistic: Statistic, level: str,
-         reference: str, ci_level: float) -> EquityGap:
+def _gap(
+    fit: _Fit,
+    j: int,
+    *,
+    subgroup: str,
+    arm: str,
+    statistic: Statistic,
+    level: str,
+    reference: str,
+    ci_level: float,
+) -> EquityGap:
     estimate, se, df = float(fit.coef[j]), float(fit.se[j]), float(fit.df[j])
     _, p_value, low, high = t_inference(estimate, se, df, ci_level)
-    return EquityGap(subgroup=subgroup, arm=arm, statistic=statistic, level=level,
-                     reference=reference, estimate=estimate, std_error=se, df=df,
-                     ci_low=low, ci_high=high, ci_level=ci_level, p_value=p_value)
+    return EquityGap(
+        subgroup=subgroup,
+        arm=arm,
+        statistic=statistic,
+        level=level,
+        reference=reference,
+        estimate=estimate,
+        std_error=se,
+        df=df,
+        ci_low=low,
+        ci_high=high,
+        ci_level=ci_level,
+        p_value=p_value,
+    )

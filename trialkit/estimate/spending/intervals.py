@@ -74,9 +74,14 @@ def _mixture_quantile(p: float, low: tuple[float, float], high: tuple[float, flo
         if p < jump:
             return _gamma_ppf(2 * p, *high)
         return low[0] if p < jump + 0.5 else _gamma_ppf(2 * p - 1, *high)
-    return float(optimize.brentq(
-        lambda t: 0.5 * _gamma_cdf(t, *low) + 0.5 * _gamma_cdf(t, *high) - p, a, b,
-        xtol=1e-10 * max(b, 1.0)))
+    return float(
+        optimize.brentq(
+            lambda t: 0.5 * _gamma_cdf(t, *low) + 0.5 * _gamma_cdf(t, *high) - p,
+            a,
+            b,
+            xtol=1e-10 * max(b, 1.0),
+        )
+    )
 
 
 def midp_gamma(y: float, v: float, event: float, *, ci_level: float) -> tuple[float, float]:
@@ -95,14 +100,22 @@ def midp_gamma(y: float, v: float, event: float, *, ci_level: float) -> tuple[fl
     shifted = (y + event, v + event * event)
     if y <= 0:
         return 0.0, _gamma_ppf(1 - 2 * alpha, *shifted)
-    return (_mixture_quantile(alpha, (y, v), shifted),
-            _mixture_quantile(1 - alpha, (y, v), shifted))
+    return (
+        _mixture_quantile(alpha, (y, v), shifted),
+        _mixture_quantile(1 - alpha, (y, v), shifted),
+    )
 
 
-def total_interval(y: NDArray[np.float64], design: ReviewDesign, *,
-                   cluster: NDArray[np.int64], target: Target, ci_level: float,
-                   event: NDArray[np.float64] | None = None,
-                   fallback: float = 1.0) -> TotalEstimate:
+def total_interval(
+    y: NDArray[np.float64],
+    design: ReviewDesign,
+    *,
+    cluster: NDArray[np.int64],
+    target: Target,
+    ci_level: float,
+    event: NDArray[np.float64] | None = None,
+    fallback: float = 1.0,
+) -> TotalEstimate:
     """The ledger total of ``y`` (zero outside the cases counted), with its interval.
 
     Parameters
@@ -138,6 +151,7 @@ def total_interval(y: NDArray[np.float64], design: ReviewDesign, *,
     if not sampled.any():
         return TotalEstimate(total, se, total, total, fit.covered)
     exact = float(design.weight[keep & ~sampled] @ y[keep & ~sampled])
-    low, high = midp_gamma(total - exact, se * se, float(design.weight[sampled].max()) * size,
-                           ci_level=ci_level)
+    low, high = midp_gamma(
+        total - exact, se * se, float(design.weight[sampled].max()) * size, ci_level=ci_level
+    )
     return TotalEstimate(total, se, exact + low, exact + high, fit.covered)

@@ -67,12 +67,15 @@ class Ledger:
         level = protocol.level(spending.level)
         unit = level.unit_column if level is not None else protocol.units.id_column
         return cls(
-            spends=data.frame(spending.level), columns=spending.columns, unit=unit,
+            spends=data.frame(spending.level),
+            columns=spending.columns,
+            unit=unit,
             units=_units(protocol, data, unit),
             workers=_people(data, spending.worker_level, spending.columns.worker),
             clients=_people(data, spending.client_level, spending.columns.client),
             budgets={arm.id: arm.intervention.discretionary_budget for arm in protocol.arms},
-            start=None if protocol.dates is None else protocol.dates.intervention_start)
+            start=None if protocol.dates is None else protocol.dates.intervention_start,
+        )
 
     def spends_in(self, arm: str) -> pd.DataFrame:
         """The spends recorded in units of ``arm``."""
@@ -152,11 +155,18 @@ def review_counts(ledger: Ledger) -> ReviewCounts:
     verdict = spends[ledger.columns.verdict]
     reviewed = verdict.notna() & (verdict.astype(str).str.strip() != "")
     misuse = reviewed & verdict.astype(str).isin(MISUSE_VERDICTS)
-    loss = (pd.to_numeric(spends.loc[misuse, ledger.columns.loss], errors="coerce")
-            if ledger.columns.loss in spends else pd.Series(dtype=float))
+    loss = (
+        pd.to_numeric(spends.loc[misuse, ledger.columns.loss], errors="coerce")
+        if ledger.columns.loss in spends
+        else pd.Series(dtype=float)
+    )
     mean_loss = float(loss.mean()) if loss.notna().any() else None
-    return ReviewCounts(spends=len(spends), reviewed=int(reviewed.sum()),
-                        cases=int(misuse.sum()), mean_loss=mean_loss)
+    return ReviewCounts(
+        spends=len(spends),
+        reviewed=int(reviewed.sum()),
+        cases=int(misuse.sum()),
+        mean_loss=mean_loss,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,19 +198,33 @@ def group_counts(ledger: Ledger, level: str) -> GroupCounts:
     spends = ledger.spends[ledger.spends["arm"].astype(str).isin(treated)]
     column = ledger.columns.worker if level == "worker" else ledger.unit
     people = ledger.workers if level == "worker" else ledger.units
-    ids = list(dict.fromkeys(
-        ([] if people is None else
-         people.loc[people["arm"].astype(str).isin(treated), column].astype(str).tolist())
-        + spends[column].astype(str).tolist()))
+    ids = list(
+        dict.fromkeys(
+            (
+                []
+                if people is None
+                else people.loc[people["arm"].astype(str).isin(treated), column]
+                .astype(str)
+                .tolist()
+            )
+            + spends[column].astype(str).tolist()
+        )
+    )
     verdict = spends[ledger.columns.verdict]
     reviewed = verdict.notna() & (verdict.astype(str).str.strip() != "")
     misuse = reviewed & verdict.astype(str).isin(MISUSE_VERDICTS)
     key = spends[column].astype(str)
     per_reviewed = reviewed.groupby(key).sum()
     per_cases = misuse.groupby(key).sum()
-    loss = (pd.to_numeric(spends.loc[misuse, ledger.columns.loss], errors="coerce").dropna()
-            if ledger.columns.loss in spends else pd.Series(dtype=float))
-    return GroupCounts(groups=tuple(ids),
-                       reviewed=tuple(int(per_reviewed.get(g, 0)) for g in ids),
-                       cases=tuple(int(per_cases.get(g, 0)) for g in ids),
-                       spends=len(spends), losses=tuple(float(v) for v in loss))
+    loss = (
+        pd.to_numeric(spends.loc[misuse, ledger.columns.loss], errors="coerce").dropna()
+        if ledger.columns.loss in spends
+        else pd.Series(dtype=float)
+    )
+    return GroupCounts(
+        groups=tuple(ids),
+        reviewed=tuple(int(per_reviewed.get(g, 0)) for g in ids),
+        cases=tuple(int(per_cases.get(g, 0)) for g in ids),
+        spends=len(spends),
+        losses=tuple(float(v) for v in loss),
+    )

@@ -99,34 +99,66 @@ class _Inputs:
     ci_level: float
 
     def count(self, case: NDArray[np.bool_]) -> TotalEstimate:
-        return total_interval(case.astype(np.float64), self.design, cluster=self.workers,
-                              target=self.target, ci_level=self.ci_level)
+        return total_interval(
+            case.astype(np.float64),
+            self.design,
+            cluster=self.workers,
+            target=self.target,
+            ci_level=self.ci_level,
+        )
 
     def money(self, case: NDArray[np.bool_]) -> TotalEstimate:
-        return total_interval(np.where(case, self.losses, 0.0), self.design,
-                              cluster=self.workers, target=self.target,
-                              ci_level=self.ci_level, event=case.astype(np.float64),
-                              fallback=self.typical)
+        return total_interval(
+            np.where(case, self.losses, 0.0),
+            self.design,
+            cluster=self.workers,
+            target=self.target,
+            ci_level=self.ci_level,
+            event=case.astype(np.float64),
+            fallback=self.typical,
+        )
 
 
-def _inputs(spends: pd.DataFrame, *, design: ReviewDesign, cluster: str, ci_level: float,
-            verdict_column: str, loss_column: str, amount_column: str,
-            target: Target | None) -> _Inputs:
+def _inputs(
+    spends: pd.DataFrame,
+    *,
+    design: ReviewDesign,
+    cluster: str,
+    ci_level: float,
+    verdict_column: str,
+    loss_column: str,
+    amount_column: str,
+    target: Target | None,
+) -> _Inputs:
     _check_level(ci_level)
-    amounts = (_money(spends, amount_column) if amount_column in spends.columns
-               else np.zeros(len(spends)))
+    amounts = (
+        _money(spends, amount_column) if amount_column in spends.columns else np.zeros(len(spends))
+    )
     reviewed = design.counts
     typical = float(amounts[reviewed].mean()) if reviewed.any() else 0.0
-    return _Inputs(design, _clusters(spends, cluster), _verdicts(spends, verdict_column),
-                   _money(spends, loss_column), typical, target or design.default_target(),
-                   ci_level)
+    return _Inputs(
+        design,
+        _clusters(spends, cluster),
+        _verdicts(spends, verdict_column),
+        _money(spends, loss_column),
+        typical,
+        target or design.default_target(),
+        ci_level,
+    )
 
 
-def severity_estimates(spends: pd.DataFrame, *, design: ReviewDesign, cluster: str,
-                       months: float, ci_level: float = 0.95,
-                       verdict_column: str = "review_verdict", loss_column: str = "loss",
-                       amount_column: str = "amount",
-                       target: Target | None = None) -> tuple[SeverityEstimate, ...]:
+def severity_estimates(
+    spends: pd.DataFrame,
+    *,
+    design: ReviewDesign,
+    cluster: str,
+    months: float,
+    ci_level: float = 0.95,
+    verdict_column: str = "review_verdict",
+    loss_column: str = "loss",
+    amount_column: str = "amount",
+    target: Target | None = None,
+) -> tuple[SeverityEstimate, ...]:
     """The rate of each review verdict and the loss to it, over the whole ledger.
 
     Parameters
@@ -168,27 +200,50 @@ def severity_estimates(spends: pd.DataFrame, *, design: ReviewDesign, cluster: s
     """
     if months <= 0:
         raise ValueError(f"The 'months' parameter must be positive. Got {months} instead.")
-    inputs = _inputs(spends, design=design, cluster=cluster, ci_level=ci_level,
-                     verdict_column=verdict_column, loss_column=loss_column,
-                     amount_column=amount_column, target=target)
+    inputs = _inputs(
+        spends,
+        design=design,
+        cluster=cluster,
+        ci_level=ci_level,
+        verdict_column=verdict_column,
+        loss_column=loss_column,
+        amount_column=amount_column,
+        target=target,
+    )
     rows = []
     for verdict in SPEND_VERDICTS:
         case = np.asarray(inputs.verdicts == verdict)
         count, loss = inputs.count(case), inputs.money(case)
         n = count.covered
-        rows.append(SeverityEstimate(
-            verdict=verdict, spends=int(case[design.counts].sum()),
-            rate=count.estimate / n, rate_ci=(count.ci_low / n, min(count.ci_high / n, 1.0)),
-            loss=loss.estimate, loss_ci=(loss.ci_low, loss.ci_high),
-            loss_per_year=loss.estimate * 12.0 / months, ci_level=ci_level))
+        rows.append(
+            SeverityEstimate(
+                verdict=verdict,
+                spends=int(case[design.counts].sum()),
+                rate=count.estimate / n,
+                rate_ci=(count.ci_low / n, min(count.ci_high / n, 1.0)),
+                loss=loss.estimate,
+                loss_ci=(loss.ci_low, loss.ci_high),
+                loss_per_year=loss.estimate * 12.0 / months,
+                ci_level=ci_level,
+            )
+        )
     return tuple(rows)
 
 
-def net_of_green_tape(spends: pd.DataFrame, *, design: ReviewDesign, green_tape: GreenTape,
-                      units: Mapping[str, int], cluster: str, ci_level: float = 0.95,
-                      arm_column: str = "arm", verdict_column: str = "review_verdict",
-                      loss_column: str = "loss", amount_column: str = "amount",
-                      target: Target | None = None) -> tuple[GreenTapeEstimate, ...]:
+def net_of_green_tape(
+    spends: pd.DataFrame,
+    *,
+    design: ReviewDesign,
+    green_tape: GreenTape,
+    units: Mapping[str, int],
+    cluster: str,
+    ci_level: float = 0.95,
+    arm_column: str = "arm",
+    verdict_column: str = "review_verdict",
+    loss_column: str = "loss",
+    amount_column: str = "amount",
+    target: Target | None = None,
+) -> tuple[GreenTapeEstimate, ...]:
     """Each treated arm's loss to misuse and fraud against the green tape it saved.
 
     An arm's loss is a domain total: the ledger's total of losses to misuse and fraud
@@ -210,29 +265,58 @@ def net_of_green_tape(spends: pd.DataFrame, *, design: ReviewDesign, green_tape:
     arm_column
         The arm of each spend.
     """
-    inputs = _inputs(spends, design=design, cluster=cluster, ci_level=ci_level,
-                     verdict_column=verdict_column, loss_column=loss_column,
-                     amount_column=amount_column, target=target)
+    inputs = _inputs(
+        spends,
+        design=design,
+        cluster=cluster,
+        ci_level=ci_level,
+        verdict_column=verdict_column,
+        loss_column=loss_column,
+        amount_column=amount_column,
+        target=target,
+    )
     misuse = np.isin(inputs.verdicts, list(MISUSE_VERDICTS))
     arms = spends[arm_column].astype(str).to_numpy()
     out = []
     for arm, count in units.items():
         loss = inputs.money(misuse & (arms == arm))
         saved = green_tape.cost_per_unit * count
-        out.append(GreenTapeEstimate(
-            arm=arm, units=count, cost_per_unit=green_tape.cost_per_unit, saved=saved,
-            misuse_loss=loss.estimate, misuse_loss_ci=(loss.ci_low, loss.ci_high),
-            net=saved - loss.estimate, net_ci=(saved - loss.ci_high, saved - loss.ci_low)))
+        out.append(
+            GreenTapeEstimate(
+                arm=arm,
+                units=count,
+                cost_per_unit=green_tape.cost_per_unit,
+                saved=saved,
+                misuse_loss=loss.estimate,
+                misuse_loss_ci=(loss.ci_low, loss.ci_high),
+                net=saved - loss.estimate,
+                net_ci=(saved - loss.ci_high, saved - loss.ci_low),
+            )
+        )
     return tuple(out)
 
 
-def misuse_totals(spends: pd.DataFrame, *, design: ReviewDesign, cluster: str,
-                  ci_level: float = 0.95, verdict_column: str = "review_verdict",
-                  loss_column: str = "loss", amount_column: str = "amount",
-                  target: Target | None = None) -> tuple[TotalEstimate, TotalEstimate]:
+def misuse_totals(
+    spends: pd.DataFrame,
+    *,
+    design: ReviewDesign,
+    cluster: str,
+    ci_level: float = 0.95,
+    verdict_column: str = "review_verdict",
+    loss_column: str = "loss",
+    amount_column: str = "amount",
+    target: Target | None = None,
+) -> tuple[TotalEstimate, TotalEstimate]:
     """Spends judged misuse or fraud, and the money lost to them, as ledger totals."""
-    inputs = _inputs(spends, design=design, cluster=cluster, ci_level=ci_level,
-                     verdict_column=verdict_column, loss_column=loss_column,
-                     amount_column=amount_column, target=target)
+    inputs = _inputs(
+        spends,
+        design=design,
+        cluster=cluster,
+        ci_level=ci_level,
+        verdict_column=verdict_column,
+        loss_column=loss_column,
+        amount_column=amount_column,
+        target=target,
+    )
     misuse = np.isin(inputs.verdicts, list(MISUSE_VERDICTS))
     return inputs.count(misuse), inputs.money(misuse)

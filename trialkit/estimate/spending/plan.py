@@ -59,9 +59,16 @@ def fit(protocol: Protocol, data: TrialData, ledger: Ledger) -> SpendingFit:
     notes: list[str] = []
     levels, gaps = _equity(protocol, ledger, notes)
     effects, bins = _dose(protocol, data, ledger, notes)
-    return SpendingFit(take_up=take_up(ledger), categories=categories(ledger),
-                       periods=periods(ledger), equity=levels, equity_gaps=gaps,
-                       dose=effects, dose_bins=bins, notes=tuple(notes))
+    return SpendingFit(
+        take_up=take_up(ledger),
+        categories=categories(ledger),
+        periods=periods(ledger),
+        equity=levels,
+        equity_gaps=gaps,
+        dose=effects,
+        dose_bins=bins,
+        notes=tuple(notes),
+    )
 
 
 def _se_type(protocol: Protocol, *, clustered: bool = True) -> VcovType | None:
@@ -72,8 +79,9 @@ def _se_type(protocol: Protocol, *, clustered: bool = True) -> VcovType | None:
     return se_type
 
 
-def _equity(protocol: Protocol, ledger: Ledger,
-            notes: list[str]) -> tuple[tuple[EquityLevel, ...], tuple[EquityGap, ...]]:
+def _equity(
+    protocol: Protocol, ledger: Ledger, notes: list[str]
+) -> tuple[tuple[EquityLevel, ...], tuple[EquityGap, ...]]:
     spending = protocol.spending
     if spending is None or ledger.clients is None or spending.columns.client not in ledger.spends:
         return (), ()
@@ -87,9 +95,15 @@ def _equity(protocol: Protocol, ledger: Ledger,
         for arm in ledger.treated():
             try:
                 found, differences = equity(
-                    clients, subgroup=sub.name, column=sub.column, arm=arm,
-                    levels=sub.levels, spend=SPEND, cluster=cluster,
-                    se_type=_se_type(protocol) or "CR2")
+                    clients,
+                    subgroup=sub.name,
+                    column=sub.column,
+                    arm=arm,
+                    levels=sub.levels,
+                    spend=SPEND,
+                    cluster=cluster,
+                    se_type=_se_type(protocol) or "CR2",
+                )
             except EstimationError as err:
                 notes.append(f"Spending by `{sub.name}` in arm `{arm}` not estimated: {err}")
                 continue
@@ -101,13 +115,19 @@ def _equity(protocol: Protocol, ledger: Ledger,
 def _dose_outcomes(protocol: Protocol, data: TrialData) -> list[Outcome]:
     spending = protocol.spending
     level = spending.client_level if spending is not None else None
-    return [o for o in protocol.outcomes
-            if o.role in DOSE_ROLES and o.type == "continuous" and o.level == level
-            and o.level in data.frames]
+    return [
+        o
+        for o in protocol.outcomes
+        if o.role in DOSE_ROLES
+        and o.type == "continuous"
+        and o.level == level
+        and o.level in data.frames
+    ]
 
 
-def _dose(protocol: Protocol, data: TrialData, ledger: Ledger,
-          notes: list[str]) -> tuple[tuple[DoseEffect, ...], tuple[DoseBin, ...]]:
+def _dose(
+    protocol: Protocol, data: TrialData, ledger: Ledger, notes: list[str]
+) -> tuple[tuple[DoseEffect, ...], tuple[DoseBin, ...]]:
     client = ledger.columns.client
     if protocol.spending is None or ledger.clients is None or client not in ledger.spends:
         return (), ()
@@ -123,22 +143,35 @@ def _dose(protocol: Protocol, data: TrialData, ledger: Ledger,
         for arm in ledger.treated():
             if not (rows["arm"].astype(str) == arm).any():
                 continue
-            bins.extend(replace(b, outcome=outcome.name) for b in
-                        dose_bins(rows, outcome.data_column, arm=arm, spend=SPEND))
+            bins.extend(
+                replace(b, outcome=outcome.name)
+                for b in dose_bins(rows, outcome.data_column, arm=arm, spend=SPEND)
+            )
             try:
                 effect = _dose_effect(protocol, frame, rows, outcome.data_column, arm, per)
             except EstimationError as err:
-                notes.append(f"Effect of each {per:g} spent on `{outcome.name}` in arm "
-                             f"`{arm}` not estimated: {err}")
+                notes.append(
+                    f"Effect of each {per:g} spent on `{outcome.name}` in arm "
+                    f"`{arm}` not estimated: {err}"
+                )
                 continue
             effects.append(replace(effect, outcome=outcome.name))
     return tuple(effects), tuple(bins)
 
 
-def _dose_effect(protocol: Protocol, frame: AnalysisFrame, rows: pd.DataFrame, column: str,
-                 arm: str, per: float) -> DoseEffect:
-    return dose_effect(rows, column, arm=arm, control=protocol.control.id, spend=SPEND,
-                       per=per, covariates=adjusted_for(protocol, frame, column),
-                       cluster=frame.cluster, blocks=frame.blocks,
-                       fixed_effects=frame.fixed_effects,
-                       se_type=_se_type(protocol, clustered=frame.cluster is not None))
+def _dose_effect(
+    protocol: Protocol, frame: AnalysisFrame, rows: pd.DataFrame, column: str, arm: str, per: float
+) -> DoseEffect:
+    return dose_effect(
+        rows,
+        column,
+        arm=arm,
+        control=protocol.control.id,
+        spend=SPEND,
+        per=per,
+        covariates=adjusted_for(protocol, frame, column),
+        cluster=frame.cluster,
+        blocks=frame.blocks,
+        fixed_effects=frame.fixed_effects,
+        se_type=_se_type(protocol, clustered=frame.cluster is not None),
+    )

@@ -108,12 +108,22 @@ class ReviewDesign:
 
     def info(self, reviewer: str) -> ReviewInfo:
         """The review's row of the results document."""
-        return ReviewInfo(design=self.design, spends=self.spends, reviewed=self.reviewed,
-                          strata=self.strata, sample_seed=self.sample_seed, reviewer=reviewer)
+        return ReviewInfo(
+            design=self.design,
+            spends=self.spends,
+            reviewed=self.reviewed,
+            strata=self.strata,
+            sample_seed=self.sample_seed,
+            reviewer=reviewer,
+        )
 
 
-def _weights(n_reviewed: NDArray[np.int64], sizes: NDArray[np.int64], stratum: NDArray[
-        np.int64], reviewed: NDArray[np.bool_]) -> NDArray[np.float64]:
+def _weights(
+    n_reviewed: NDArray[np.int64],
+    sizes: NDArray[np.int64],
+    stratum: NDArray[np.int64],
+    reviewed: NDArray[np.bool_],
+) -> NDArray[np.float64]:
     per = np.divide(sizes, n_reviewed, out=np.zeros(len(sizes)), where=n_reviewed > 0)
     return np.where(reviewed, per[stratum], 0.0)
 
@@ -123,16 +133,31 @@ def census_design(verdict: pd.Series) -> ReviewDesign:
     reviewed = verdict.notna().to_numpy()
     n, done = len(reviewed), int(reviewed.sum())
     if done == 0:
-        raise EstimationError("no spend in the ledger has a review verdict yet, so misuse "
-                              "cannot be estimated. Fix: record the reviewers' verdicts in "
-                              "the ledger's verdict column.")
+        raise EstimationError(
+            "no spend in the ledger has a review verdict yet, so misuse "
+            "cannot be estimated. Fix: record the reviewers' verdicts in "
+            "the ledger's verdict column."
+        )
     stratum = np.zeros(n, dtype=np.int64)
     sizes, count = np.array([n]), np.array([done])
-    notes = () if done == n else (
-        f"{n - done} of {n} spends have no review verdict yet; the estimates weight the "
-        f"{done} reviewed spends to the whole ledger, as if the rest were like them.",)
-    return ReviewDesign("census", _weights(count, sizes, stratum, reviewed), stratum,
-                        1.0 - count / sizes, n, 1, None, notes)
+    notes = (
+        ()
+        if done == n
+        else (
+            f"{n - done} of {n} spends have no review verdict yet; the estimates weight the "
+            f"{done} reviewed spends to the whole ledger, as if the rest were like them.",
+        )
+    )
+    return ReviewDesign(
+        "census",
+        _weights(count, sizes, stratum, reviewed),
+        stratum,
+        1.0 - count / sizes,
+        n,
+        1,
+        None,
+        notes,
+    )
 
 
 def sample_design(verdict: pd.Series, ids: pd.Series, audit: AuditSample) -> ReviewDesign:
@@ -145,8 +170,10 @@ def sample_design(verdict: pd.Series, ids: pd.Series, audit: AuditSample) -> Rev
     drawn = dict(zip(audit.spend_id, (labels[s] for s in audit.stratum), strict=True))
     code = ids.astype(str).map(drawn)
     if int(code.notna().sum()) != audit.size:
-        raise EstimationError("some spends of the audit sample are not in the spend ledger. "
-                              "Fix: pass the ledger the sample was drawn from.")
+        raise EstimationError(
+            "some spends of the audit sample are not in the spend ledger. "
+            "Fix: pass the ledger the sample was drawn from."
+        )
     in_sample = code.notna().to_numpy()
     stratum = np.asarray(code.fillna(-1).to_numpy(dtype=np.int64), dtype=np.int64)
     reviewed = in_sample & verdict.notna().to_numpy()
@@ -154,23 +181,37 @@ def sample_design(verdict: pd.Series, ids: pd.Series, audit: AuditSample) -> Rev
     count = np.bincount(stratum[reviewed], minlength=len(sizes)).astype(np.int64)
     notes = []
     if (awaiting := audit.size - int(reviewed.sum())) > 0:
-        notes.append(f"{awaiting} of the {audit.size} spends drawn for review have no verdict "
-                     "yet; each stratum's reviewed spends stand for the rest of it.")
+        notes.append(
+            f"{awaiting} of the {audit.size} spends drawn for review have no verdict "
+            "yet; each stratum's reviewed spends stand for the rest of it."
+        )
     if (outside := int((~in_sample & verdict.notna().to_numpy()).sum())) > 0:
-        notes.append(f"{outside} spends reviewed outside the audit sample are not used in the "
-                     "estimates: their chance of being reviewed is unknown.")
+        notes.append(
+            f"{outside} spends reviewed outside the audit sample are not used in the "
+            "estimates: their chance of being reviewed is unknown."
+        )
     empty = [s.label for s, c in zip(audit.strata, count, strict=True) if c == 0]
     if empty:
-        notes.append(f"No drawn spend has a verdict in {len(empty)} strata ("
-                     f"{'; '.join(empty[:3])}); the estimates leave their "
-                     f"{int(sizes[count == 0].sum())} spends out.")
-    return ReviewDesign("stratified_sample", _weights(count, sizes, stratum, reviewed),
-                        stratum, 1.0 - count / sizes, len(ids), len(sizes), audit.seed,
-                        tuple(notes))
+        notes.append(
+            f"No drawn spend has a verdict in {len(empty)} strata ("
+            f"{'; '.join(empty[:3])}); the estimates leave their "
+            f"{int(sizes[count == 0].sum())} spends out."
+        )
+    return ReviewDesign(
+        "stratified_sample",
+        _weights(count, sizes, stratum, reviewed),
+        stratum,
+        1.0 - count / sizes,
+        len(ids),
+        len(sizes),
+        audit.seed,
+        tuple(notes),
+    )
 
 
-def review_design(spends: pd.DataFrame, *, audit: AuditSample | None, id_column: str,
-                  verdict_column: str) -> ReviewDesign:
+def review_design(
+    spends: pd.DataFrame, *, audit: AuditSample | None, id_column: str, verdict_column: str
+) -> ReviewDesign:
     """The review design of a validated spend ledger: a census, or the audit sample's.
 
     Parameters
@@ -197,8 +238,9 @@ class RatioEstimate:
     covered: float
 
 
-def _lonely(parts: NDArray[np.float64], n_h: NDArray[np.int64], fpc: NDArray[
-        np.float64]) -> NDArray[np.float64]:
+def _lonely(
+    parts: NDArray[np.float64], n_h: NDArray[np.int64], fpc: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """A stratum with one reviewed spend (and others not) gets the mean of the rest."""
     lonely = (n_h == 1) & (fpc > 0)
     if lonely.any() and (~lonely & (n_h > 1)).any():
@@ -207,8 +249,9 @@ def _lonely(parts: NDArray[np.float64], n_h: NDArray[np.int64], fpc: NDArray[
     return parts
 
 
-def ratio(y: NDArray[np.float64], design: ReviewDesign, *, cluster: NDArray[np.int64],
-          target: Target) -> RatioEstimate:
+def ratio(
+    y: NDArray[np.float64], design: ReviewDesign, *, cluster: NDArray[np.int64], target: Target
+) -> RatioEstimate:
     """``sum(w y) / sum(w)`` over the reviewed spends, with its linearised SE for ``target``.
 
     ``cluster`` numbers each row's worker (0, 1, …); it is used by the
@@ -229,7 +272,6 @@ def ratio(y: NDArray[np.float64], design: ReviewDesign, *, cluster: NDArray[np.i
     n_h = np.bincount(h, minlength=design.strata)
     mean = np.bincount(h, weights=z, minlength=design.strata) / np.maximum(n_h, 1)
     ss = np.bincount(h, weights=(z - mean[h]) ** 2, minlength=design.strata)
-    parts = design.fpc * np.divide(n_h * ss, n_h - 1, out=np.zeros(design.strata),
-                                   where=n_h > 1)
+    parts = design.fpc * np.divide(n_h * ss, n_h - 1, out=np.zeros(design.strata), where=n_h > 1)
     var = float(_lonely(parts, n_h, design.fpc).sum())
     return RatioEstimate(est, float(np.sqrt(var)), total)

@@ -90,16 +90,22 @@ def _take_up(ledger: Ledger, arm: str) -> TakeUp:
     budget = ledger.budgets.get(arm)
     units = ledger.units[ledger.units["arm"] == arm]
     return TakeUp(
-        arm=arm, units=len(units), units_spending=int(spends[ledger.unit].nunique()),
-        workers=_count(ledger.workers, arm), workers_spending=_distinct(spends, cols.worker),
+        arm=arm,
+        units=len(units),
+        units_spending=int(spends[ledger.unit].nunique()),
+        workers=_count(ledger.workers, arm),
+        workers_spending=_distinct(spends, cols.worker),
         clients=_count(ledger.clients, arm),
         clients_receiving=None if per_client is None else int((per_client > 0).sum()),
-        spends=len(spends), total=float(amounts.sum()),
+        spends=len(spends),
+        total=float(amounts.sum()),
         mean_spend=float(amounts.mean()) if len(amounts) else None,
-        per_client_mean=_mean(per_client), per_client_quantiles=_quantiles(per_client),
+        per_client_mean=_mean(per_client),
+        per_client_quantiles=_quantiles(per_client),
         days_to_first_spend=_days_to_first(ledger, spends),
         cap_used_median=_cap_used(per_client, budget),
-        clients_at_cap=_at_cap(per_client, budget))
+        clients_at_cap=_at_cap(per_client, budget),
+    )
 
 
 def _count(people: pd.DataFrame | None, arm: str) -> int | None:
@@ -141,8 +147,7 @@ def _days_to_first(ledger: Ledger, spends: pd.DataFrame) -> float | None:
     return float(days.median())
 
 
-def _cap_used(per_client: pd.Series | None,
-              budget: DiscretionaryBudget | None) -> float | None:
+def _cap_used(per_client: pd.Series | None, budget: DiscretionaryBudget | None) -> float | None:
     if per_client is None or budget is None or not len(per_client):
         return None
     return float((per_client / budget.cap_per_client).median())
@@ -184,11 +189,17 @@ def categories(ledger: Ledger) -> tuple[CategorySpend, ...]:
         for code in order:
             category = declared.get(code)
             spent = float(sums[code])
-            rows.append(CategorySpend(
-                arm=arm, category=code, label=code if category is None else category.label,
-                allowed=True if category is None else category.allowed,
-                spends=int(sizes[code]), total=spent,
-                share_of_total=spent / total if total else 0.0))
+            rows.append(
+                CategorySpend(
+                    arm=arm,
+                    category=code,
+                    label=code if category is None else category.label,
+                    allowed=True if category is None else category.allowed,
+                    spends=int(sizes[code]),
+                    total=spent,
+                    share_of_total=spent / total if total else 0.0,
+                )
+            )
     return tuple(rows)
 
 
@@ -200,8 +211,13 @@ def periods(ledger: Ledger) -> tuple[PeriodSpend, ...]:
         spends = ledger.spends_in(arm).dropna(subset=["period"])
         for period, group in spends.groupby(spends["period"].astype(str), sort=True):
             workers = int(group[cols.worker].nunique()) if cols.worker in group else 0
-            rows.append(PeriodSpend(
-                arm=arm, period=str(period), spends=len(group),
-                total=float(group[cols.amount].astype(float).sum()),
-                workers_spending=workers))
+            rows.append(
+                PeriodSpend(
+                    arm=arm,
+                    period=str(period),
+                    spends=len(group),
+                    total=float(group[cols.amount].astype(float).sum()),
+                    workers_spending=workers,
+                )
+            )
     return tuple(rows)

@@ -24,7 +24,8 @@ def check_ratios(ratios: tuple[int, ...]) -> tuple[int, ...]:
     if len(ratios) < 2 or any(not isinstance(r, int | np.integer) or r < 1 for r in ratios):
         raise RandomisationError(
             f"The 'ratios' parameter must hold two or more positive whole numbers. "
-            f"Got {ratios!r} instead.")
+            f"Got {ratios!r} instead."
+        )
     return tuple(int(r) for r in ratios)
 
 
@@ -60,13 +61,16 @@ class Scheme(ABC):
         if self._layout is None:
             check_ratios(self.ratios)
             use_blocks = self.uses_blocks or (
-                self.optional_blocks and self.units.blocks is not None)
+                self.optional_blocks and self.units.blocks is not None
+            )
             use_clusters = self.uses_clusters or (
-                self.optional_clusters and self.units.clusters is not None)
+                self.optional_clusters and self.units.clusters is not None
+            )
             if self.units.clusters is not None and not use_clusters:
                 raise RandomisationError(
                     f"scheme `{self.name}` assigns units one by one and would split clusters. "
-                    "Fix: use `cluster` or `blocked_cluster`, or drop the cluster column.")
+                    "Fix: use `cluster` or `blocked_cluster`, or drop the cluster column."
+                )
             self._layout = layout(self.units, use_blocks=use_blocks, use_clusters=use_clusters)
         return self._layout
 
@@ -95,8 +99,9 @@ class Scheme(ABC):
         first: IntArray = next(self.draw_many(stream, 1))[0]
         return first
 
-    def draw_many(self, stream: RawStream, n: int, *,
-                  batch_size: int | None = None) -> Iterator[IntArray]:
+    def draw_many(
+        self, stream: RawStream, n: int, *, batch_size: int | None = None
+    ) -> Iterator[IntArray]:
         """Yield ``n`` assignments in batches of shape ``(batch, n_units)``.
 
         Draws are the same as ``n`` calls of :meth:`draw`; memory is proportional to
@@ -154,7 +159,8 @@ class Scheme(ABC):
             raise RandomisationError(
                 f"scheme `{self.name}` has {total:,} possible assignments, more than the "
                 f"{_counts.ENUMERATION_LIMIT:,} that can be enumerated. "
-                "Fix: sample assignments with draw_many instead.")
+                "Fix: sample assignments with draw_many instead."
+            )
         table, prob = self._enumerate_ru()
         return table[:, self.layout.unit_ru], prob
 
@@ -195,7 +201,8 @@ class RuleScheme(Scheme):
             raise RandomisationError(
                 f"block(s) {named} have fewer than the {need} {what} that arms with ratios "
                 f"{ratio_text} need so every arm gets at least one. "
-                "Fix: merge small blocks, or block on a coarser column.")
+                "Fix: merge small blocks, or block on a coarser column."
+            )
 
     @property
     def words_per_draw(self) -> int:

@@ -110,7 +110,8 @@ class MatchedPairs(RuleScheme):
         if method not in ("mahalanobis", "sorted"):
             raise RandomisationError(
                 "The 'method' parameter of MatchedPairs must be `mahalanobis` or `sorted`. "
-                f"Got {method!r} instead.")
+                f"Got {method!r} instead."
+            )
         self.method: PairingMethod = method
         self._pair: IntArray | None = None
 
@@ -126,5 +127,8 @@ class MatchedPairs(RuleScheme):
         return strata[self.layout.unit_ru] + 1
 
     def parameters(self) -> dict[str, Any]:
-        return {"ratios": [1, 1], "method": self.method,
-                "covariates": list(self.units.covariate_names)}
+        return {
+            "ratios": [1, 1],
+            "method": self.method,
+            "covariates": list(self.units.covariate_names),
+        }

@@ -102,16 +102,26 @@ class Rerandomisation(Scheme):
     optional_blocks: ClassVar[bool] = True
     optional_clusters: ClassVar[bool] = True
 
-    def __init__(self, units: Units, *, ratios: tuple[int, ...] = (1, 1),
-                 acceptance: float = 0.05, max_draws: int = 1_000_000,
-                 threshold: float | None = None) -> None:
+    def __init__(
+        self,
+        units: Units,
+        *,
+        ratios: tuple[int, ...] = (1, 1),
+        acceptance: float = 0.05,
+        max_draws: int = 1_000_000,
+        threshold: float | None = None,
+    ) -> None:
         super().__init__(units, ratios=ratios)
         if not 0 < acceptance <= 1:
-            raise RandomisationError("The 'acceptance' parameter of Rerandomisation must be in "
-                                     f"(0, 1]. Got {acceptance!r} instead.")
+            raise RandomisationError(
+                "The 'acceptance' parameter of Rerandomisation must be in "
+                f"(0, 1]. Got {acceptance!r} instead."
+            )
         if max_draws < 1:
-            raise RandomisationError("The 'max_draws' parameter of Rerandomisation must be a "
-                                     f"positive whole number. Got {max_draws!r} instead.")
+            raise RandomisationError(
+                "The 'max_draws' parameter of Rerandomisation must be a "
+                f"positive whole number. Got {max_draws!r} instead."
+            )
         self.acceptance = acceptance
         self.max_draws = max_draws
         self._threshold = threshold
@@ -152,10 +162,16 @@ class Rerandomisation(Scheme):
         return f"estimated from {PROBABILITY_DRAWS} accepted draws (seed 0)"
 
     def parameters(self) -> dict[str, Any]:
-        return {"ratios": list(self.ratios), "base": self.base.name,
-                "covariates": list(self.units.covariate_names), "statistic": "mahalanobis",
-                "acceptance": self.acceptance, "threshold": self.threshold,
-                "max_draws": self.max_draws, "probabilities": self._probability_method()}
+        return {
+            "ratios": list(self.ratios),
+            "base": self.base.name,
+            "covariates": list(self.units.covariate_names),
+            "statistic": "mahalanobis",
+            "acceptance": self.acceptance,
+            "threshold": self.threshold,
+            "max_draws": self.max_draws,
+            "probabilities": self._probability_method(),
+        }
 
     def probabilities(self) -> FloatArray:
         """Each unit's probability of each arm under the restriction.
@@ -168,8 +184,9 @@ class Rerandomisation(Scheme):
             return self.base.probabilities()
         if method == "exact by enumeration":
             table, prob = self.enumerate_assignments()
-            return np.stack([(prob[:, None] * (table == k)).sum(axis=0)
-                             for k in range(self.n_arms)], axis=1)
+            return np.stack(
+                [(prob[:, None] * (table == k)).sum(axis=0) for k in range(self.n_arms)], axis=1
+            )
         freq = np.zeros((self.units.n_units, self.n_arms))
         for batch in self.draw_many(RawStream(0), PROBABILITY_DRAWS):
             for k in range(self.n_arms):
@@ -179,8 +196,9 @@ class Rerandomisation(Scheme):
     def _assign_ru(self, raw: np.ndarray[Any, np.dtype[np.uint64]]) -> IntArray:
         raise NotImplementedError  # draws go through draw_many's candidate loop
 
-    def draw_many(self, stream: RawStream, n: int, *,
-                  batch_size: int | None = None) -> Iterator[IntArray]:
+    def draw_many(
+        self, stream: RawStream, n: int, *, batch_size: int | None = None
+    ) -> Iterator[IntArray]:
         """Yield ``n`` accepted assignments in batches ``(batch, n_units)``.
 
         Candidates are drawn and evaluated in batches; memory stays proportional to
@@ -202,7 +220,8 @@ class Rerandomisation(Scheme):
                 raise RandomisationError(
                     f"rerandomisation found no draw with Mahalanobis balance M ≤ "
                     f"{threshold:.4g} within its limit of {self.max_draws:,} draws. Fix: raise "
-                    "`acceptance` (or `max_draws`), or balance on fewer covariates.")
+                    "`acceptance` (or `max_draws`), or balance on fewer covariates."
+                )
             since = size - 1 - int(passed[-1]) if passed.size else since + size
             take = passed[: n - got]
             if take.size:
@@ -224,7 +243,8 @@ class Rerandomisation(Scheme):
         if total > ENUMERATION_LIMIT:
             raise RandomisationError(
                 f"the base scheme has {total:,} assignments, too many to enumerate and filter. "
-                "Fix: sample accepted assignments with draw_many instead.")
+                "Fix: sample accepted assignments with draw_many instead."
+            )
         table, prob = base._enumerate_ru()
         keep = mahalanobis(self.z, table, self.n_arms) <= self.threshold
         return table[keep], prob[keep] / prob[keep].sum()

@@ -55,7 +55,7 @@ class SimpleRandomisation(Scheme):
         return np.searchsorted(self._thresholds(), x, side="right").astype(np.int64)
 
     def count_assignments(self) -> int:
-        return int(self.n_arms ** self.layout.n_ru)
+        return int(self.n_arms**self.layout.n_ru)
 
     def _enumerate_ru(self) -> tuple[IntArray, FloatArray]:
         p = np.asarray(self.ratios, dtype=np.float64) / sum(self.ratios)

@@ -43,7 +43,8 @@ class SteppedWedge(RuleScheme):
         if not isinstance(steps, int) or steps < 2:
             raise RandomisationError(
                 f"The 'steps' parameter of SteppedWedge must be a whole number of at least 2. "
-                f"Got {steps!r} instead.")
+                f"Got {steps!r} instead."
+            )
         super().__init__(units, ratios=(1,) * steps)
         self.steps = steps
 

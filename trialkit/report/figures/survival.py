@@ -25,8 +25,15 @@ def survival_plot(spec: Mapping[str, Any]) -> Figure:
     def plot(ax: Any) -> None:
         for i, arm in enumerate(arms):
             colour, style = _STYLES[i % len(_STYLES)]
-            ax.step([0.0, *arm["times"]], [1.0, *arm["survival"]], where="post",
-                    color=colour, linestyle=style, linewidth=2, label=arm["label"])
+            ax.step(
+                [0.0, *arm["times"]],
+                [1.0, *arm["survival"]],
+                where="post",
+                color=colour,
+                linestyle=style,
+                linewidth=2,
+                label=arm["label"],
+            )
         ax.axvline(horizon, color=GREY, linestyle=":", linewidth=1)
         ax.set_xlim(0, horizon * 1.02)
         ax.set_ylim(max(0.0, min(min(a["survival"] or [1.0]) for a in arms) - 0.05), 1.01)
@@ -35,12 +42,15 @@ def survival_plot(spec: Mapping[str, Any]) -> Figure:
         ax.legend(loc="lower left", frameon=False)
 
     last = [f"{r['label']} {100 * r['survival'][-1]:.0f}%" for r in at_risk["rows"]]
-    desc = (f"Step plot of the share of staff without {spec['event']} over "
-            f"{horizon:.0f} days, by arm. At {at_risk['times'][-1]:g} days: "
-            + "; ".join(last) + ".")
-    table = [(f"{r['label']}, day {t:g}", str(n), f"{100 * s:.1f}%")
-             for r in at_risk["rows"]
-             for t, n, s in zip(at_risk["times"], r["counts"], r["survival"], strict=True)]
+    desc = (
+        f"Step plot of the share of staff without {spec['event']} over "
+        f"{horizon:.0f} days, by arm. At {at_risk['times'][-1]:g} days: " + "; ".join(last) + "."
+    )
+    table = [
+        (f"{r['label']}, day {t:g}", str(n), f"{100 * s:.1f}%")
+        for r in at_risk["rows"]
+        for t, n, s in zip(at_risk["times"], r["counts"], r["survival"], strict=True)
+    ]
     return make_figure(
         "fig-survival",
         f"{spec['outcome']}: Kaplan–Meier curves",

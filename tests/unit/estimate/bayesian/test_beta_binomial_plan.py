@@ -38,9 +38,19 @@ def _data(seed: int = 3) -> pd.DataFrame:
 @pytest.mark.parametrize("direction", ["higher_is_better", "lower_is_better"])
 def test_natural_row_is_exact_and_matches_its_draws(direction: str) -> None:
     df = _data()
-    fit = beta_binomial_fit(df, "stayed", "arm", control="control", prior=(2.0, 2.0),
-                            mid=0.05, rope=0.02, direction=direction,  # type: ignore[arg-type]
-                            draws=5000, chains=4, seed=11)
+    fit = beta_binomial_fit(
+        df,
+        "stayed",
+        "arm",
+        control="control",
+        prior=(2.0, 2.0),
+        mid=0.05,
+        rope=0.02,
+        direction=direction,  # type: ignore[arg-type]
+        draws=5000,
+        chains=4,
+        seed=11,
+    )
     exact = beta_binomial(df, "stayed", "arm", control="control", prior=(2.0, 2.0)).differences[0]
     row = fit.to_frame().set_index("scale").loc["risk_difference"]
     assert row["mean"] == pytest.approx(exact.mean, rel=1e-12)
@@ -67,8 +77,9 @@ def test_log_odds_ratio_draws_follow_the_beta_posteriors() -> None:
     exact = beta_binomial(df, "stayed", "arm", control="control")
     rng = np.random.default_rng(77)  # independent draws, another seed
     c, b = exact.arms
-    ref = (stats.logistic.ppf(rng.beta(b.alpha, b.beta, 400_000))
-           - stats.logistic.ppf(rng.beta(c.alpha, c.beta, 400_000)))
+    ref = stats.logistic.ppf(rng.beta(b.alpha, b.beta, 400_000)) - stats.logistic.ppf(
+        rng.beta(c.alpha, c.beta, 400_000)
+    )
     got = fit.draws(scale="log_odds_ratio")
     assert abs(got.mean() - ref.mean()) < 4 * ref.std() * math.sqrt(1 / got.size + 1 / ref.size)
     assert got.std() == pytest.approx(ref.std(), rel=0.05)
@@ -77,14 +88,23 @@ def test_log_odds_ratio_draws_follow_the_beta_posteriors() -> None:
 def test_the_plan_fits_unclustered_binary_outcomes_exactly(flag) -> None:
     from trialkit.estimate.bayesian.plan import _fit_one
 
-    text = flag.edit(("    priors:\n", "    binary_model: beta_binomial\n"
-                                       "    beta_prior: [1, 1]\n    priors:\n"))
+    text = flag.edit(
+        ("    priors:\n", "    binary_model: beta_binomial\n    beta_prior: [1, 1]\n    priors:\n")
+    )
     protocol = _without_rules(text)  # the flagship's binary outcomes are clustered
     binary = next(o for o in protocol.outcomes if o.type == "binary")
     outcome = binary.model_copy(update={"level": protocol.units.name})
-    frame = _data().rename(columns={"stayed": outcome.data_column}).assign(
-        arm=lambda f: np.where(f["arm"] == "control", protocol.control.id,
-                               next(a.id for a in protocol.arms if not a.control)))
+    frame = (
+        _data()
+        .rename(columns={"stayed": outcome.data_column})
+        .assign(
+            arm=lambda f: np.where(
+                f["arm"] == "control",
+                protocol.control.id,
+                next(a.id for a in protocol.arms if not a.control),
+            )
+        )
+    )
     notes: list[str] = []
     settings = {"draws": 500, "chains": 2, "tune": 10, "seed": 5, "sampler": "auto"}
     fit = _fit_one(protocol, {protocol.units.name: frame}, outcome, notes, settings)
@@ -97,16 +117,23 @@ def test_the_plan_fits_unclustered_binary_outcomes_exactly(flag) -> None:
 
 def test_a_bad_beta_prior_is_located(flag) -> None:
     text = flag.edit(("    priors:\n", "    beta_prior: [0, 1]\n    priors:\n"))
-    flag.expect(text, r"should be greater than 0", field="analysis.bayesian.beta_prior[0]",
-                line=flag.line(text, "    beta_prior: [0, 1]"))
+    flag.expect(
+        text,
+        r"should be greater than 0",
+        field="analysis.bayesian.beta_prior[0]",
+        line=flag.line(text, "    beta_prior: [0, 1]"),
+    )
 
 
 def test_check_refuses_the_model_for_clustered_binary_outcomes(flag) -> None:
     text = flag.edit(("    priors:\n", "    binary_model: beta_binomial\n    priors:\n"))
-    flag.expect(text, r"`beta_binomial` treats every `safeguarding_concern`, "
-                r"`intention_to_leave` answer as independent.* Fix: use `binary_model: logistic`",
-                field="analysis.bayesian.binary_model",
-                line=flag.line(text, "    binary_model: beta_binomial"))
+    flag.expect(
+        text,
+        r"`beta_binomial` treats every `safeguarding_concern`, "
+        r"`intention_to_leave` answer as independent.* Fix: use `binary_model: logistic`",
+        field="analysis.bayesian.binary_model",
+        line=flag.line(text, "    binary_model: beta_binomial"),
+    )
 
 
 def test_a_clustered_binary_outcome_keeps_the_logistic_model(flag, monkeypatch) -> None:
@@ -117,15 +144,28 @@ def test_a_clustered_binary_outcome_keeps_the_logistic_model(flag, monkeypatch) 
     protocol = _without_rules(text)
     binary = next(o for o in protocol.outcomes if o.type == "binary")
     outcome = binary.model_copy(update={"level": protocol.units.name})
-    frame = _data().rename(columns={"stayed": outcome.data_column}).assign(
-        cluster=np.arange(170) % 17,
-        arm=lambda f: np.where(f["arm"] == "control", protocol.control.id,
-                               next(a.id for a in protocol.arms if not a.control)))
+    frame = (
+        _data()
+        .rename(columns={"stayed": outcome.data_column})
+        .assign(
+            cluster=np.arange(170) % 17,
+            arm=lambda f: np.where(
+                f["arm"] == "control",
+                protocol.control.id,
+                next(a.id for a in protocol.arms if not a.control),
+            ),
+        )
+    )
     seen: dict[str, object] = {}
     monkeypatch.setattr(plan, "_bayes_with_retry", lambda name, notes, **kw: seen.update(kw))
     notes: list[str] = []
-    plan._fit_one(protocol, {protocol.units.name: frame}, outcome, notes,
-                  {"draws": 10, "chains": 1, "tune": 10, "seed": 1, "sampler": "auto"})
+    plan._fit_one(
+        protocol,
+        {protocol.units.name: frame},
+        outcome,
+        notes,
+        {"draws": 10, "chains": 1, "tune": 10, "seed": 1, "sampler": "auto"},
+    )
     assert seen["family"] == "logistic" and seen["cluster"] == "cluster"
     assert any("ignores clustering" in n for n in notes)
 

@@ -23,21 +23,31 @@ from trialkit.protocol.spending import SpendColumns
 
 START = dt.date(2027, 3, 1)
 CAP = 300.0
-CATEGORIES = (SpendCategory(name="transport", label="Transport"),
-              SpendCategory(name="social", label="Social activity"),
-              SpendCategory(name="cash", label="Cash given to a client", allowed=False))
+CATEGORIES = (
+    SpendCategory(name="transport", label="Transport"),
+    SpendCategory(name="social", label="Social activity"),
+    SpendCategory(name="cash", label="Cash given to a client", allowed=False),
+)
 
 
 def budget() -> DiscretionaryBudget:
-    return DiscretionaryBudget(cap_per_client=CAP, categories=CATEGORIES,
-                               allowed_uses=("Transport",), justification_detail="A note.",
-                               review="Peer review.")
+    return DiscretionaryBudget(
+        cap_per_client=CAP,
+        categories=CATEGORIES,
+        allowed_uses=("Transport",),
+        justification_detail="A note.",
+        review="Peer review.",
+    )
 
 
 def _teams(rng: np.random.Generator) -> pd.DataFrame:
-    teams = pd.DataFrame({"team_id": [f"T{i:02d}" for i in range(1, 17)],
-                          "arm": ["usual", "budget"] * 8,
-                          "block": ["North"] * 8 + ["South"] * 8})
+    teams = pd.DataFrame(
+        {
+            "team_id": [f"T{i:02d}" for i in range(1, 17)],
+            "arm": ["usual", "budget"] * 8,
+            "block": ["North"] * 8 + ["South"] * 8,
+        }
+    )
     return teams.assign(cluster=teams["team_id"], size=rng.integers(10, 21, 16))
 
 
@@ -47,7 +57,8 @@ def _clients(rng: np.random.Generator, teams: pd.DataFrame) -> pd.DataFrame:
     rows["client_id"] = [f"CL{i:04d}" for i in range(1, n + 1)]
     rows["most_deprived"] = np.where(rng.random(n) < 0.3, "1", "0")
     rows["age_75_plus"] = pd.Series(np.where(rng.random(n) < 0.45, "1", "0")).where(
-        rng.random(n) > 0.05)  # a few clients with the subgroup missing
+        rng.random(n) > 0.05
+    )  # a few clients with the subgroup missing
     rows["age"] = rng.normal(74, 10, n).round(1)
     rows["baseline"] = rng.normal(6.4, 1.8, n).round(1)
     return rows.drop(columns="size")
@@ -62,16 +73,24 @@ def _spends(rng: np.random.Generator, clients: pd.DataFrame) -> pd.DataFrame:
     n = len(rows)
     amount = np.minimum(rng.gamma(1.5, 45.0, n).round(2) + 5, 200.0)
     spent_on = pd.Timestamp(START) + pd.to_timedelta(rng.integers(0, 180, n), unit="D")
-    return pd.DataFrame({
-        "spend_id": [f"SP{i:05d}" for i in range(1, n + 1)],
-        "team_id": rows["team_id"], "staff_id": rows["team_id"] + "-W"
-        + pd.Series(rng.integers(1, 6, n)).astype(str),
-        "client_id": rows["client_id"], "spent_on": spent_on, "amount": amount,
-        "category": rng.choice(["transport", "social", "cash"], n, p=[0.6, 0.35, 0.05]),
-        "review_verdict": rng.choice(["appropriate", "poor_value", "misuse", "fraud"], n,
-                                     p=[0.9, 0.06, 0.03, 0.01]),
-        "arm": rows["arm"], "block": rows["block"], "cluster": rows["cluster"],
-        "period": spent_on.strftime("%Y-%m")})
+    return pd.DataFrame(
+        {
+            "spend_id": [f"SP{i:05d}" for i in range(1, n + 1)],
+            "team_id": rows["team_id"],
+            "staff_id": rows["team_id"] + "-W" + pd.Series(rng.integers(1, 6, n)).astype(str),
+            "client_id": rows["client_id"],
+            "spent_on": spent_on,
+            "amount": amount,
+            "category": rng.choice(["transport", "social", "cash"], n, p=[0.6, 0.35, 0.05]),
+            "review_verdict": rng.choice(
+                ["appropriate", "poor_value", "misuse", "fraud"], n, p=[0.9, 0.06, 0.03, 0.01]
+            ),
+            "arm": rows["arm"],
+            "block": rows["block"],
+            "cluster": rows["cluster"],
+            "period": spent_on.strftime("%Y-%m"),
+        }
+    )
 
 
 def _reviewed(rng: np.random.Generator, spends: pd.DataFrame) -> pd.DataFrame:
@@ -103,18 +122,25 @@ def ledger() -> Ledger:
     teams = _teams(rng)
     clients = _clients(rng, teams)
     spends = _reviewed(rng, _at_cap(_spends(rng, clients)))
-    workers = pd.DataFrame({"staff_id": [f"{t}-W{k}" for t in teams["team_id"]
-                                         for k in range(1, 6)]})
+    workers = pd.DataFrame(
+        {"staff_id": [f"{t}-W{k}" for t in teams["team_id"] for k in range(1, 6)]}
+    )
     workers["team_id"] = workers["staff_id"].str[:3]
     workers = workers.merge(teams[["team_id", "arm"]], on="team_id")
     spent = clients["client_id"].map(spends.groupby("client_id")["amount"].sum()).fillna(0)
-    clients["outcome"] = (clients["baseline"] * 0.6 - 0.004 * spent
-                          + rng.normal(0, 1, len(clients)))
+    clients["outcome"] = clients["baseline"] * 0.6 - 0.004 * spent + rng.normal(0, 1, len(clients))
     clients.loc[rng.random(len(clients)) < 0.1, "outcome"] = np.nan  # missing surveys
     clients, spends = _categorical(clients), _categorical(spends)
-    return Ledger(spends=spends, columns=SpendColumns(), unit="team_id",
-                  units=teams[["team_id", "arm"]], workers=workers, clients=clients,
-                  budgets={"usual": None, "budget": budget()}, start=START)
+    return Ledger(
+        spends=spends,
+        columns=SpendColumns(),
+        unit="team_id",
+        units=teams[["team_id", "arm"]],
+        workers=workers,
+        clients=clients,
+        budgets={"usual": None, "budget": budget()},
+        start=START,
+    )
 
 
 def _categorical(frame: pd.DataFrame) -> pd.DataFrame:

@@ -20,35 +20,40 @@ from trialkit.protocol import bundled_path, load_protocol
 from trialkit.protocol.spending import GreenTape
 from trialkit.randomise.audit import AuditSample, draw_audit_sample
 
-TAPE = GreenTape(description="panel", requests_per_unit=10, hours_per_request=2,
-                 cost_per_hour=30)
+TAPE = GreenTape(description="panel", requests_per_unit=10, hours_per_request=2, cost_per_hour=30)
 
 
 def spends(n: int = 300, seed: int = 2) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    verdict = rng.choice(["appropriate", "poor_value", "misuse", "fraud"], n,
-                         p=[0.8, 0.1, 0.07, 0.03])
+    verdict = rng.choice(
+        ["appropriate", "poor_value", "misuse", "fraud"], n, p=[0.8, 0.1, 0.07, 0.03]
+    )
     amount = np.round(rng.lognormal(4, 0.8, n), 2)
-    return pd.DataFrame({
-        "spend_id": [f"S{i:04d}" for i in range(n)], "staff_id": rng.choice(list("ABCDEFGH"), n),
-        "arm": rng.choice(["budget", "budget_plus"], n), "amount": amount,
-        "category": rng.choice(["x", "y"], n), "review_verdict": verdict,
-        "loss": np.where(np.isin(verdict, ["misuse", "fraud"]), amount, 0.0)})
+    return pd.DataFrame(
+        {
+            "spend_id": [f"S{i:04d}" for i in range(n)],
+            "staff_id": rng.choice(list("ABCDEFGH"), n),
+            "arm": rng.choice(["budget", "budget_plus"], n),
+            "amount": amount,
+            "category": rng.choice(["x", "y"], n),
+            "review_verdict": verdict,
+            "loss": np.where(np.isin(verdict, ["misuse", "fraud"]), amount, 0.0),
+        }
+    )
 
 
 def audit_of(frame: pd.DataFrame, size: int = 120) -> AuditSample:
     base = load_protocol(bundled_path("council_discretionary_budget"))
     assert base.spending is not None
-    review = base.spending.review.model_copy(update={"coverage": "sample",
-                                                     "sample_size": size})
-    protocol = base.model_copy(update={"spending": base.spending.model_copy(
-        update={"review": review})})
+    review = base.spending.review.model_copy(update={"coverage": "sample", "sample_size": size})
+    protocol = base.model_copy(
+        update={"spending": base.spending.model_copy(update={"review": review})}
+    )
     return draw_audit_sample(protocol, frame, seed=1)
 
 
 def design_of(frame: pd.DataFrame, audit: AuditSample | None = None):  # type: ignore[no-untyped-def]
-    return review_design(frame, audit=audit, id_column="spend_id",
-                         verdict_column="review_verdict")
+    return review_design(frame, audit=audit, id_column="spend_id", verdict_column="review_verdict")
 
 
 def test_rows_fit_the_results_document() -> None:
@@ -64,9 +69,19 @@ def test_rows_fit_the_results_document() -> None:
     assert sum(r.rate for r in rows) == pytest.approx(1.0)
     info = ReviewRow.model_validate(asdict(design.info("peer panel")))
     assert (info.design, info.spends, info.reviewed, info.strata, info.sample_seed) == (
-        "stratified_sample", 300, 120, len(audit.strata), 1)
-    green = net_of_green_tape(frame, design=design, green_tape=TAPE, cluster="staff_id",
-                              units={"budget": 5, "budget_plus": 4})
+        "stratified_sample",
+        300,
+        120,
+        len(audit.strata),
+        1,
+    )
+    green = net_of_green_tape(
+        frame,
+        design=design,
+        green_tape=TAPE,
+        cluster="staff_id",
+        units={"budget": 5, "budget_plus": 4},
+    )
     for row in green:
         GreenTapeRow.model_validate(asdict(row))
 
@@ -74,15 +89,21 @@ def test_rows_fit_the_results_document() -> None:
 def test_green_tape_is_saved_minus_loss_and_arms_add_up() -> None:
     frame = spends()
     design = design_of(frame, audit_of(frame))
-    green = net_of_green_tape(frame, design=design, green_tape=TAPE, cluster="staff_id",
-                              units={"budget": 5, "budget_plus": 4})
+    green = net_of_green_tape(
+        frame,
+        design=design,
+        green_tape=TAPE,
+        cluster="staff_id",
+        units={"budget": 5, "budget_plus": 4},
+    )
     _, total = misuse_totals(frame, design=design, cluster="staff_id")
     assert sum(g.misuse_loss for g in green) == pytest.approx(total.estimate, rel=1e-12)
     for g in green:
         assert g.cost_per_unit == 600.0 and g.saved == 600.0 * g.units
         assert g.net == pytest.approx(g.saved - g.misuse_loss)
-        assert g.net_ci == pytest.approx((g.saved - g.misuse_loss_ci[1],
-                                          g.saved - g.misuse_loss_ci[0]))
+        assert g.net_ci == pytest.approx(
+            (g.saved - g.misuse_loss_ci[1], g.saved - g.misuse_loss_ci[0])
+        )
 
 
 def test_sampled_spends_carry_inverse_probability_weights_and_the_rest_none() -> None:

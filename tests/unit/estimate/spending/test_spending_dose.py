@@ -24,19 +24,30 @@ def clients(ledger: Ledger) -> pd.DataFrame:
 
 
 def _fit(clients: pd.DataFrame, **kwargs: Any) -> DoseEffect:
-    options: dict[str, Any] = {"arm": "budget", "control": "usual", "covariates": COVARIATES,
-                               "cluster": "cluster", "blocks": "block"} | kwargs
+    options: dict[str, Any] = {
+        "arm": "budget",
+        "control": "usual",
+        "covariates": COVARIATES,
+        "cluster": "cluster",
+        "blocks": "block",
+    } | kwargs
     return dose_effect(clients, "outcome", **options)
 
 
 def _linearmodels(clients: pd.DataFrame):  # type: ignore[no-untyped-def]
-    exog = pd.DataFrame({"const": 1.0, "baseline": clients["baseline"],
-                         "age": clients["age"],
-                         "south": (clients["block"] == "South").astype(float)})
+    exog = pd.DataFrame(
+        {
+            "const": 1.0,
+            "baseline": clients["baseline"],
+            "age": clients["age"],
+            "south": (clients["block"] == "South").astype(float),
+        }
+    )
     endog = (clients["spend"] / 100).rename("dose")  # control clients' spend included
     instrument = (clients["arm"] == "budget").astype(float).rename("budget")
     return IV2SLS(clients["outcome"], exog, endog, instrument).fit(
-        cov_type="clustered", clusters=pd.factorize(clients["cluster"])[0], debiased=True)
+        cov_type="clustered", clusters=pd.factorize(clients["cluster"])[0], debiased=True
+    )
 
 
 @pytest.mark.parametrize("statistic", ["estimate", "std_error"])
@@ -53,12 +64,19 @@ def test_first_stage_f_matches_linearmodels(clients: pd.DataFrame) -> None:
     assert ours.first_stage_f == pytest.approx(theirs.loc["dose", "f.stat"], rel=RTOL)
 
 
-def test_cr2_is_the_dense_sandwich_of_the_second_stage(clients: pd.DataFrame,
-                                                       dense_cr2: ModuleType) -> None:
+def test_cr2_is_the_dense_sandwich_of_the_second_stage(
+    clients: pd.DataFrame, dense_cr2: ModuleType
+) -> None:
     """CR2 on the fitted-regressor design with structural residuals (estimatr's iv_robust)."""
     ours = _fit(clients)
-    z = np.column_stack([np.ones(len(clients)), clients["arm"] == "budget",
-                         clients[list(COVARIATES)], clients["block"] == "South"]).astype(float)
+    z = np.column_stack(
+        [
+            np.ones(len(clients)),
+            clients["arm"] == "budget",
+            clients[list(COVARIATES)],
+            clients["block"] == "South",
+        ]
+    ).astype(float)
     dose = clients["spend"].to_numpy() / 100
     x = z.copy()
     x[:, 1] = dose
@@ -106,8 +124,7 @@ def test_dose_bins_match_direct_computation(clients: pd.DataFrame) -> None:
     assert found[0].outcome_mean == pytest.approx(none["outcome"].mean(), rel=1e-12)
     receivers = budget[budget["spend"] > 0]
     edges = receivers["spend"].quantile([0, 0.25, 0.5, 0.75, 1.0]).to_numpy()
-    assert [(b.spend_low, b.spend_high) for b in found[1:]] == list(
-        itertools.pairwise(edges))
+    assert [(b.spend_low, b.spend_high) for b in found[1:]] == list(itertools.pairwise(edges))
     cut = pd.cut(receivers["spend"], edges, right=False, labels=False)
     cut = cut.fillna(len(edges) - 2)  # the largest spend closes the last bin
     means = receivers.groupby(cut)["outcome"].agg(["size", "mean"])

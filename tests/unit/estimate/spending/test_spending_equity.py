@@ -32,7 +32,8 @@ def _statsmodels(rows: pd.DataFrame, column: str, y: str, *, intercept: bool):  
     x = dummies.assign(**{dummies.columns[0]: 1.0}) if intercept else dummies
     groups = pd.factorize(rows["cluster"])[0]
     return sm.OLS(rows[y].to_numpy(), x.to_numpy()).fit(
-        cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+        cov_type="cluster", cov_kwds={"groups": groups}, use_t=True
+    )
 
 
 def _levels(found: tuple[EquityLevel, ...]) -> dict[str, EquityLevel]:
@@ -40,12 +41,15 @@ def _levels(found: tuple[EquityLevel, ...]) -> dict[str, EquityLevel]:
 
 
 @pytest.mark.parametrize("column", ["most_deprived", "age_75_plus"])
-@pytest.mark.parametrize(("statistic", "y"), [("share_receiving", "received"),
-                                              ("per_client", "spend")])
+@pytest.mark.parametrize(
+    ("statistic", "y"), [("share_receiving", "received"), ("per_client", "spend")]
+)
 def test_level_means_and_cr1_intervals_match_statsmodels(
-        clients: pd.DataFrame, column: str, statistic: str, y: str) -> None:
-    found, _ = equity(clients, subgroup=column, column=column, arm="budget",
-                      levels=("0", "1"), se_type="CR1")
+    clients: pd.DataFrame, column: str, statistic: str, y: str
+) -> None:
+    found, _ = equity(
+        clients, subgroup=column, column=column, arm="budget", levels=("0", "1"), se_type="CR1"
+    )
     rows = _budget(clients, column)
     res = _statsmodels(rows, column, y, intercept=False)
     ci = res.conf_int(alpha=0.05)
@@ -57,12 +61,20 @@ def test_level_means_and_cr1_intervals_match_statsmodels(
         assert getattr(row, interval) == pytest.approx(tuple(ci[j]), rel=RTOL), "ci"
 
 
-@pytest.mark.parametrize(("statistic", "y"), [("share_receiving", "received"),
-                                              ("per_client", "spend")])
-def test_gaps_and_cr1_inference_match_statsmodels(clients: pd.DataFrame, statistic: str,
-                                                  y: str) -> None:
-    _, gaps = equity(clients, subgroup="most_deprived", column="most_deprived", arm="budget",
-                     levels=("0", "1"), se_type="CR1")
+@pytest.mark.parametrize(
+    ("statistic", "y"), [("share_receiving", "received"), ("per_client", "spend")]
+)
+def test_gaps_and_cr1_inference_match_statsmodels(
+    clients: pd.DataFrame, statistic: str, y: str
+) -> None:
+    _, gaps = equity(
+        clients,
+        subgroup="most_deprived",
+        column="most_deprived",
+        arm="budget",
+        levels=("0", "1"),
+        se_type="CR1",
+    )
     gap = next(g for g in gaps if g.statistic == statistic)
     res = _statsmodels(_budget(clients, "most_deprived"), "most_deprived", y, intercept=True)
     assert (gap.level, gap.reference) == ("1", "0")
@@ -74,9 +86,11 @@ def test_gaps_and_cr1_inference_match_statsmodels(clients: pd.DataFrame, statist
 
 
 def test_cr2_and_bell_mccaffrey_df_match_a_dense_implementation(
-        clients: pd.DataFrame, dense_cr2: ModuleType) -> None:
-    found, gaps = equity(clients, subgroup="most_deprived", column="most_deprived",
-                         arm="budget", levels=("0", "1"))
+    clients: pd.DataFrame, dense_cr2: ModuleType
+) -> None:
+    found, gaps = equity(
+        clients, subgroup="most_deprived", column="most_deprived", arm="budget", levels=("0", "1")
+    )
     rows = _budget(clients, "most_deprived")
     level = (rows["most_deprived"] == "1").to_numpy(float)
     x = np.column_stack([np.ones(len(rows)), level])
@@ -87,8 +101,9 @@ def test_cr2_and_bell_mccaffrey_df_match_a_dense_implementation(
         assert gap.estimate == pytest.approx(beta[1], rel=RTOL), gap.statistic
         assert gap.std_error == pytest.approx(np.sqrt(vcov[1, 1]), rel=1e-8), gap.statistic
         assert gap.df == pytest.approx(df[1], rel=1e-8), gap.statistic
-    beta, vcov, df = dense_cr2.dense_cr2(np.column_stack([1 - level, level]),
-                                         rows["spend"].to_numpy(), cluster)
+    beta, vcov, df = dense_cr2.dense_cr2(
+        np.column_stack([1 - level, level]), rows["spend"].to_numpy(), cluster
+    )
     deprived = _levels(found)["1"]
     crit = stats.t.ppf(0.975, df[1])
     expected = (beta[1] - crit * np.sqrt(vcov[1, 1]), beta[1] + crit * np.sqrt(vcov[1, 1]))
@@ -97,8 +112,14 @@ def test_cr2_and_bell_mccaffrey_df_match_a_dense_implementation(
 
 def test_cr0_level_variance_is_the_closed_form(clients: pd.DataFrame) -> None:
     """CR0 variance of a level's mean: sum over units of (its residual sum)^2 / n_l^2."""
-    found, _ = equity(clients, subgroup="most_deprived", column="most_deprived",
-                      arm="budget", levels=("0", "1"), se_type="CR0")
+    found, _ = equity(
+        clients,
+        subgroup="most_deprived",
+        column="most_deprived",
+        arm="budget",
+        levels=("0", "1"),
+        se_type="CR0",
+    )
     rows = _budget(clients, "most_deprived")
     for level, group in rows.groupby("most_deprived"):
         resid = group["spend"] - group["spend"].mean()
@@ -107,12 +128,14 @@ def test_cr0_level_variance_is_the_closed_form(clients: pd.DataFrame) -> None:
         crit = stats.t.ppf(0.975, rows["cluster"].nunique() - 1)
         mean = group["spend"].mean()
         assert _levels(found)[str(level)].per_client_ci == pytest.approx(
-            (mean - crit * se, mean + crit * se), rel=RTOL)
+            (mean - crit * se, mean + crit * se), rel=RTOL
+        )
 
 
 def test_reference_is_the_first_declared_level(clients: pd.DataFrame) -> None:
-    found, gaps = equity(clients, subgroup="most_deprived", column="most_deprived",
-                         arm="budget", levels=("1", "0"))
+    found, gaps = equity(
+        clients, subgroup="most_deprived", column="most_deprived", arm="budget", levels=("1", "0")
+    )
     assert [r.level for r in found] == ["1", "0"]
     assert {(g.level, g.reference) for g in gaps} == {("0", "1")}
 
@@ -124,12 +147,13 @@ def test_clients_missing_the_subgroup_are_left_out(clients: pd.DataFrame) -> Non
     assert sum(r.clients for r in found) == int(budget["age_75_plus"].notna().sum())
 
 
-def test_a_statistic_without_variation_gives_a_point_and_no_gap(
-        clients: pd.DataFrame) -> None:
-    everyone = clients.assign(spend=np.where(clients["arm"] == "budget",
-                                             clients["spend"] + 10.0, clients["spend"]))
-    found, gaps = equity(everyone, subgroup="most_deprived", column="most_deprived",
-                         arm="budget", levels=("0", "1"))
+def test_a_statistic_without_variation_gives_a_point_and_no_gap(clients: pd.DataFrame) -> None:
+    everyone = clients.assign(
+        spend=np.where(clients["arm"] == "budget", clients["spend"] + 10.0, clients["spend"])
+    )
+    found, gaps = equity(
+        everyone, subgroup="most_deprived", column="most_deprived", arm="budget", levels=("0", "1")
+    )
     assert all(r.share_receiving == 1.0 and r.share_ci == (1.0, 1.0) for r in found)
     assert [g.statistic for g in gaps] == ["per_client"]
     assert all(isinstance(g, EquityGap) and g.std_error > 0 for g in gaps)

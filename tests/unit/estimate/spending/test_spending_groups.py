@@ -30,13 +30,13 @@ def test_group_counts_match_direct_tallies(ledger: Ledger, level: str, column: s
     assert counts.losses == pytest.approx(cases["loss"].tolist())
 
 
-def test_months_covered_is_the_intervention_period(flagship: Protocol,
-                                                   ledger: Ledger) -> None:
+def test_months_covered_is_the_intervention_period(flagship: Protocol, ledger: Ledger) -> None:
     assert flagship.dates is not None
     days = (flagship.dates.intervention_end - flagship.dates.intervention_start).days + 1
     assert months_covered(flagship, ledger) == pytest.approx(days / (365.25 / 12))
     assert months_covered(flagship.model_copy(update={"dates": None}), ledger) == (
-        pytest.approx((_span(ledger) + 1) / (365.25 / 12)))
+        pytest.approx((_span(ledger) + 1) / (365.25 / 12))
+    )
 
 
 def _span(ledger: Ledger) -> int:
@@ -44,15 +44,17 @@ def _span(ledger: Ledger) -> int:
     return int((spent.max() - spent.min()).days)
 
 
-def test_misuse_model_rows_carry_the_ledger_counts(flagship: Protocol,
-                                                   ledger: Ledger) -> None:
+def test_misuse_model_rows_carry_the_ledger_counts(flagship: Protocol, ledger: Ledger) -> None:
     notes: list[str] = []
     rows = misuse_model_rows(flagship, ledger, draws=100, chains=2, tune=100, notes=notes)
     assert [r.level for r in rows] == ["worker", "unit"], notes
     for row in rows:
         counts = group_counts(ledger, row.level)
         assert (row.groups, row.spends, row.cases) == (
-            len(counts.groups), sum(counts.reviewed), sum(counts.cases))
+            len(counts.groups),
+            sum(counts.reviewed),
+            sum(counts.cases),
+        )
         assert row.tolerance == flagship.costs.misuse.tolerance  # type: ignore[union-attr]
 
 

@@ -21,8 +21,9 @@ def _arm(ledger: Ledger, arm: str) -> pd.DataFrame:
 def _direct(ledger: Ledger, arm: str) -> dict[str, object]:
     """Every take-up statistic of ``arm`` computed afresh with plain pandas and loops."""
     spends = _arm(ledger, arm)
-    per_client = spends.pivot_table(index="client_id", values="amount", aggfunc="sum",
-                                    observed=True)["amount"]
+    per_client = spends.pivot_table(
+        index="client_id", values="amount", aggfunc="sum", observed=True
+    )["amount"]
     firsts = [min(group["spent_on"]) for _, group in spends.groupby("staff_id")]
     days = sorted((f - pd.Timestamp(ledger.start)).days for f in firsts)
     return {
@@ -42,14 +43,28 @@ def _direct(ledger: Ledger, arm: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("arm", ["budget", "usual"])
-@pytest.mark.parametrize("statistic", [
-    "units", "units_spending", "workers", "workers_spending", "clients",
-    "clients_receiving", "spends", "total", "mean_spend", "per_client_mean",
-    "per_client_quantiles", "days_to_first_spend"])
+@pytest.mark.parametrize(
+    "statistic",
+    [
+        "units",
+        "units_spending",
+        "workers",
+        "workers_spending",
+        "clients",
+        "clients_receiving",
+        "spends",
+        "total",
+        "mean_spend",
+        "per_client_mean",
+        "per_client_quantiles",
+        "days_to_first_spend",
+    ],
+)
 def test_take_up_matches_direct_computation(ledger: Ledger, arm: str, statistic: str) -> None:
     row = next(r for r in take_up(ledger) if r.arm == arm)
-    assert getattr(row, statistic) == pytest.approx(_direct(ledger, arm)[statistic],
-                                                    rel=1e-12), statistic
+    assert getattr(row, statistic) == pytest.approx(_direct(ledger, arm)[statistic], rel=1e-12), (
+        statistic
+    )
 
 
 def test_cap_headroom_counts_clients_at_or_over_the_cap(ledger: Ledger) -> None:
@@ -77,8 +92,10 @@ def test_no_dates_no_days_to_first_spend(ledger: Ledger) -> None:
 def test_categories_in_declared_order_with_labels(ledger: Ledger) -> None:
     rows = [r for r in categories(ledger) if r.arm == "budget"]
     assert [(r.category, r.label, r.allowed) for r in rows] == [
-        ("transport", "Transport", True), ("social", "Social activity", True),
-        ("cash", "Cash given to a client", False)]
+        ("transport", "Transport", True),
+        ("social", "Social activity", True),
+        ("cash", "Cash given to a client", False),
+    ]
     spends = _arm(ledger, "budget")
     for row in rows:
         chosen = spends[spends["category"] == row.category]["amount"]
@@ -88,8 +105,11 @@ def test_categories_in_declared_order_with_labels(ledger: Ledger) -> None:
 
 def test_undeclared_category_keeps_its_code_and_counts_as_allowed(ledger: Ledger) -> None:
     spends = ledger.spends.assign(category=ledger.spends["category"].replace("cash", "other"))
-    row = next(r for r in categories(replace(ledger, spends=spends))
-               if r.arm == "budget" and r.category == "other")
+    row = next(
+        r
+        for r in categories(replace(ledger, spends=spends))
+        if r.arm == "budget" and r.category == "other"
+    )
     assert (row.label, row.allowed) == ("other", True)
 
 
