@@ -107,10 +107,12 @@ class Prior:
         )
 
     def describe(self) -> str:
-        """E.g. ``"Normal(0, 2.5) [default]"``."""
+        """E.g. ``"Normal(0, 2.5) [default]"`` (a source's closing full stop left out, as it
+        is read inside a sentence)."""
+        source = self.source.rstrip(". ")
         if self.distribution == "student_t":
-            return f"StudentT({self.nu or 3:g}, {self.mu:g}, {self.sigma:.3g}) [{self.source}]"
-        return f"Normal({self.mu:g}, {self.sigma:.3g}) [{self.source}]"
+            return f"StudentT({self.nu or 3:g}, {self.mu:g}, {self.sigma:.3g}) [{source}]"
+        return f"Normal({self.mu:g}, {self.sigma:.3g}) [{source}]"
 
 
 @dataclass(frozen=True, slots=True)
