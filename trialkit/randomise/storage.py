@@ -152,8 +152,31 @@ def _load_meta(csv_path: Path) -> dict[str, Any]:
                 )
             ]
         ) from None
+    if not isinstance(meta, dict):
+        raise DataValidationError(
+            [
+                Issue(
+                    f"the metadata is a JSON {type(meta).__name__}, not an object",
+                    where,
+                    fix="restore the metadata file written by trialkit.",
+                )
+            ]
+        )
     need = ("scheme", "arms", "csv_sha256", "seed", "parameters", "algorithm_version")
     missing = [k for k in need if k not in meta]
+    shapes = {"arms": list, "parameters": dict, "versions": dict}
+    wrong = [k for k, kind in shapes.items() if k in meta and not isinstance(meta[k], kind)]
+    if wrong:
+        raise DataValidationError(
+            [
+                Issue(
+                    f"the metadata's {', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} "
+                    "not of the type trialkit writes",
+                    where,
+                    fix="restore the metadata file written by trialkit.",
+                )
+            ]
+        )
     if missing or meta.get("scheme") not in get_args(SchemeName):
         raise DataValidationError(
             [
@@ -241,7 +264,18 @@ def read_allocation(path: PathLike) -> Allocation:
                 )
             ]
         )
-    frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    try:
+        frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataValidationError(
+            [
+                Issue(
+                    f"cannot read the allocation as CSV: {str(exc).strip()}",
+                    Location(file=source),
+                    fix="restore the original allocation; never edit an allocation by hand.",
+                )
+            ]
+        ) from None
     if meta.get("spreadsheet_escaping") == ESCAPING:  # absent in files written before it
         frame = frame.map(restore)
     extra = [c for c in ("step", "pair") if c in frame.columns]
