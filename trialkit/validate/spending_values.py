@@ -20,7 +20,7 @@ from trialkit.protocol.model import Protocol
 from trialkit.validate.coding import blank_mask, normalise
 from trialkit.validate.frames import Factorized, code_dates
 from trialkit.validate.issues import MAX_ROWS_PER_RULE, sheet_row, show
-from trialkit.validate.texts import arrow_chunks
+from trialkit.validate.texts import short_keys
 
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
@@ -28,8 +28,6 @@ IntArray = NDArray[np.int64]
 
 #: Known ids from which short ids are looked up as numbers rather than as text.
 LARGE_ID_SET = 1 << 16
-#: Masks keeping the first 0, 1, …, 7 bytes of a little-endian 64-bit word.
-_FIRST_BYTES = np.array([(1 << (8 * n)) - 1 for n in range(8)], dtype=np.uint64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,55 +164,14 @@ def currencies(
     )
 
 
-def short_keys(series: pd.Series) -> NDArray[np.uint64] | None:
-    """:func:`~trialkit.validate.texts.short_keys` (each value of up to 7 bytes as one
-    64-bit number: its bytes, then its length in the top byte, 255 when missing; ``None``
-    for longer values or text not in Arrow), read a word at a time: the 8 bytes at each
-    value's offset, cut to its length, in a few passes over a million ids.
-
-    Examples
-    --------
-    >>> keys = short_keys(pd.Series(["C1", "C12", "C1", None], dtype="str"))
-    >>> [hex(k) for k in keys.tolist()]
-    ['0x200000000003143', '0x300000000323143', '0x200000000003143', '0xff00000000000000']
-    """
-    import pyarrow as pa  # type: ignore[import-untyped]
-
-    chunks = arrow_chunks(series)
-    if chunks is None:
-        return None
-    parts = []
-    for chunk in chunks:
-        _, offsets, data = chunk.buffers()
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        ends = np.frombuffer(offsets, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
-        start = ends[:-1].astype(np.int64)
-        valid = (
-            np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-            if chunk.null_count
-            else np.ones(len(chunk), dtype=bool)
-        )
-        length = np.where(valid, np.diff(ends), 0)
-        if len(length) and int(length.max()) > 7:
-            return None
-        raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-        padded = np.zeros(len(raw) + 8, dtype=np.uint8)
-        padded[: len(raw)] = raw
-        # words[i]: the 8 bytes from byte i on (little-endian), unaligned.
-        words = np.ndarray((len(raw) + 1,), dtype="<u8", buffer=padded, strides=(1,))
-        key = words[start] & _FIRST_BYTES[length]
-        parts.append(key | (np.where(valid, length, 255).astype(np.uint64) << np.uint64(56)))
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
-
-
 def positions_in(values: pd.Series, known: pd.Index) -> IntArray:
     """Each value's position in ``known`` (its first), −1 where it is not there or missing.
 
     Text is looked up with Arrow's hash table; short ids (up to 7 bytes) among many
     (:data:`LARGE_ID_SET`), whose table outgrows the processor's caches, as numbers
-    (:func:`short_keys`). The positions then serve as the values' codes.
+    (:func:`~trialkit.validate.texts.short_keys`). The positions then serve as the values' codes.
     """
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped]
     import pyarrow.compute as pc  # type: ignore[import-untyped]
 
     if len(known) >= LARGE_ID_SET:

@@ -120,21 +120,27 @@ def short_keys(series: pd.Series) -> NDArray[np.uint64] | None:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
 
 
+#: Masks keeping the first n bytes of a little-endian word, n = 0 … 7.
+_FIRST_BYTES = np.array([(1 << (8 * n)) - 1 for n in range(8)], dtype=np.uint64)
+
+
 def _packed(chunk: Any) -> NDArray[np.uint64] | None:
+    """:func:`short_keys` of one chunk, read a word at a time: the 8 bytes at each value's
+    offset, cut to its length, in a few passes over a million ids."""
     offsets, data = _buffers(chunk)
     start = offsets[:-1]
-    length = offsets[1:] - start
     valid = _valid(chunk)
-    length = np.where(valid, length, 0)
+    length = np.where(valid, offsets[1:] - start, 0)
     if len(length) and int(length.max()) > 7:
         return None
     padded = np.zeros(len(data) + 8, dtype=np.uint8)
     padded[: len(data)] = data
-    key = np.where(valid, length, 255).astype(np.uint64) << np.uint64(56)
-    for j in range(int(length.max()) if len(length) else 0):
-        byte = np.where(length > j, padded[start + j], 0).astype(np.uint64)
-        key |= byte << np.uint64(8 * j)
-    return np.asarray(key, dtype=np.uint64)
+    # words[i]: the 8 bytes from byte i on (little-endian), unaligned.
+    words = np.ndarray((len(data) + 1,), dtype="<u8", buffer=padded, strides=(1,))
+    key = words[start] & _FIRST_BYTES[length]
+    return np.asarray(
+        key | (np.where(valid, length, 255).astype(np.uint64) << np.uint64(56)), dtype=np.uint64
+    )
 
 
 def empty_text(series: pd.Series) -> BoolArray | None:
