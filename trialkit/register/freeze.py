@@ -157,7 +157,7 @@ def load_registration(directory: str | Path) -> Registration:
     if protocol.content_hash() != fields["protocol_hash"]:
         raise RegistrationError(
             f"{directory / FROZEN_PROTOCOL}: does not match the registered "
-            "hash; the frozen protocol was altered."
+            f"hash; the frozen protocol was altered. {_RESTORE}"
         )
     return Registration(
         protocol_hash=str(fields["protocol_hash"]),
