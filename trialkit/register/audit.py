@@ -143,9 +143,17 @@ def _file_problems(ledger: Path, entries: Sequence[LedgerEntry]) -> list[str]:
                 latest[name] = (digest, entry)  # the entry that first recorded this content
     for name, (digest, entry) in sorted(latest.items()):
         path = Path(name) if Path(name).is_absolute() else ledger.parent / name
-        if not path.is_file():
+        try:  # a name no file can have here (too long, say) is an altered ledger's, not a crash
+            now = sha256_file(path) if path.is_file() else None
+        except OSError as exc:
+            problems.append(
+                f"{name}: cannot be read ({exc.strerror or exc}; recorded by entry "
+                f"{entry.seq}, {entry.action})."
+            )
+            continue
+        if now is None:
             problems.append(f"{name}: missing (recorded by entry {entry.seq}, {entry.action}).")
-        elif sha256_file(path) != digest:
+        elif now != digest:
             problems.append(
                 f"{name}: altered since entry {entry.seq} ({entry.action}) recorded it."
             )
