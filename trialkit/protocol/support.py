@@ -282,9 +282,12 @@ def protocol_warnings(path: str | Path, *, protocol: Protocol | None = None) -> 
 
     Examples
     --------
-    >>> from trialkit.protocol import bundled_protocols
-    >>> issues = protocol_warnings(bundled_protocols()["green_tape_benefits"])
-    >>> [(issue.location.field, issue.severity) for issue in issues]
+    >>> import pathlib, tempfile
+    >>> from trialkit.protocol import bundled_path
+    >>> text = bundled_path("green_tape_benefits").read_text(encoding="utf-8")
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "pilot.yaml"
+    >>> _ = path.write_text(text.replace("effect: -0.4, icc: 0.03", "effect: -0.3, icc: 0.03"))
+    >>> [(issue.location.field, issue.severity) for issue in protocol_warnings(path)]
     [('outcomes[3].assumptions.effect', 'warning')]
     """
     # load's position map is private; reusing it keeps one YAML-to-line mapping.
@@ -292,6 +295,9 @@ def protocol_warnings(path: str | Path, *, protocol: Protocol | None = None) -> 
 
     if protocol is None:
         protocol = load_protocol(path)
+    warnings = check_warnings(protocol)
+    if not warnings:  # nothing to locate: the YAML is not read again
+        return ()
     source = str(path)
     _, positions = _parse_yaml(Path(path).read_text(encoding="utf-8"), source)
     return tuple(
@@ -301,5 +307,5 @@ def protocol_warnings(path: str | Path, *, protocol: Protocol | None = None) -> 
             fix=w.fix,
             severity="warning",
         )
-        for w in check_warnings(protocol)
+        for w in warnings
     )
