@@ -166,7 +166,19 @@ def _read_parquet(path: Path, id_columns: Collection[str]) -> RawTable:
 def _read_stat(path: Path, id_columns: Collection[str]) -> RawTable:
     import pyreadstat
 
-    reader = pyreadstat.read_dta if path.suffix.lower() == ".dta" else pyreadstat.read_sav
+    stata = path.suffix.lower() == ".dta"
+    reader = pyreadstat.read_dta if stata else pyreadstat.read_sav
+    # The header alone first: from a damaged one (a row count in the billions) pyreadstat
+    # would allocate gigabytes before failing. A Stata row takes a byte per column at least.
+    _, head = reader(str(path), metadataonly=True)
+    rows, size = head.number_rows or 0, path.stat().st_size
+    if stata and rows * max(head.number_columns or 0, 1) > size:
+        raise _unreadable(
+            path,
+            f"its header claims {rows} rows, more than its {size} bytes can hold: the file "
+            "is cut short or damaged.",
+            f"open it in the program that made it and save it again as a {FORMATS['.dta']}.",
+        )
     frame, meta = reader(str(path), dates_as_pandas_datetime=True)
     labels = {str(k): dict(v) for k, v in (meta.variable_value_labels or {}).items()}
     return RawTable(path, _ids_as_text(frame, id_columns), labels)
