@@ -78,6 +78,14 @@ def read_units(path: str | os.PathLike[str], protocol: Protocol | None = None) -
         ) from None
     frame.attrs[_SOURCE] = source
     issues: list[Issue] = []
+    if not isinstance(frame.index, pd.RangeIndex):  # pandas took the extra values as an index
+        issues.append(
+            Issue(
+                "this row has more values than the header has column names",
+                Location(file=source, row=2),
+                fix="remove the extra values, or name their columns in the header row.",
+            )
+        )
     if frame.empty:
         issues.append(
             Issue(

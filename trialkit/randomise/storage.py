@@ -276,6 +276,16 @@ def read_allocation(path: PathLike) -> Allocation:
                 )
             ]
         ) from None
+    if not isinstance(frame.index, pd.RangeIndex):  # pandas took the extra values as an index
+        raise DataValidationError(
+            [
+                Issue(
+                    "this row has more values than the header has column names",
+                    Location(file=source, row=2),
+                    fix="restore the original allocation; never edit an allocation by hand.",
+                )
+            ]
+        )
     if meta.get("spreadsheet_escaping") == ESCAPING:  # absent in files written before it
         frame = frame.map(restore)
     extra = [c for c in ("step", "pair") if c in frame.columns]
