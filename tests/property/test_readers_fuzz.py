@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trialkit.errors import TrialkitError
+from trialkit.errors import DataValidationError, TrialkitError
 from trialkit.protocol import Protocol
 from trialkit.randomise import allocate, read_units
 from trialkit.randomise.storage import metadata_path, read_allocation, write_allocation
@@ -198,3 +198,34 @@ def test_allocation_metadata_fuzzed_read_or_user_error(
     payload = data.draw(st.sampled_from([replaced]) | _mutated(valid) | st.binary(max_size=200))
     path = _copy_allocation(tmp_path, allocation_files.read_bytes(), payload)
     _read_allocation_or_user_error(path)
+
+
+def test_stata_header_claiming_a_billion_rows_is_refused_unread(tmp_path: Path) -> None:
+    """A damaged row count (found by the fuzz: pyreadstat allocated 12 GB for 760 bytes)
+    is refused from the header, before any row is read."""
+    data = bytearray(_valid(".dta"))
+    assert data[0] == 114 and data[1] == 2  # format 114, little-endian: nobs at bytes 6-9
+    data[6:10] = (2**30).to_bytes(4, "little")
+    path = _write(tmp_path / "data.dta", bytes(data))
+    with pytest.raises(DataValidationError, match="claims 1073741824 rows"):
+        read_table(path)
+
+
+def test_units_row_with_extra_values_is_refused(tmp_path: Path) -> None:
+    """Found by the fuzz: pandas took a first row's extra values as an index, shifting
+    every column."""
+    path = _write(tmp_path / "units.csv", b"team_id,site\nT01,north,12,x\nT02,south\n")
+    with pytest.raises(DataValidationError, match="row 2: this row has more values"):
+        read_units(path)
+
+
+def test_allocation_row_with_extra_values_is_refused(
+    tmp_path: Path, allocation_files: Path
+) -> None:
+    lines = allocation_files.read_bytes().split(b"\n")
+    csv = b"\n".join([lines[0], lines[1] + b"\x0b" + lines[2], *lines[3:]])
+    meta = json.loads(metadata_path(allocation_files).read_text(encoding="utf-8"))
+    meta["csv_sha256"] = hashlib.sha256(csv).hexdigest()
+    path = _copy_allocation(tmp_path, csv, json.dumps(meta).encode())
+    with pytest.raises(DataValidationError, match="row 2: this row has more values"):
+        read_allocation(path)
