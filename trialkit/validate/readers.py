@@ -134,6 +134,17 @@ def _read_csv(path: Path, id_columns: Collection[str]) -> RawTable:
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             frame = pd.read_csv(path, encoding=encoding)
+            if not isinstance(frame.index, pd.RangeIndex):  # extra values became an index
+                raise DataValidationError(
+                    [
+                        Issue(
+                            "this row has more values than the header has column names",
+                            Location(file=str(path), row=2),
+                            fix="remove the extra values (a trailing comma, say), or name "
+                            "their columns in the header row.",
+                        )
+                    ]
+                )
             # Ids that look like numbers ("007") are read again as text, so leading zeros
             # survive; forcing text up front would slow every file down.
             numeric = [
