@@ -198,7 +198,7 @@ def _row_issues(frame: pd.DataFrame, meta: dict[str, Any], source: str) -> list[
         for r, value in zip(row[mask][:20], frame[column].to_numpy()[mask][:20], strict=True):
             issues.append(
                 Issue(
-                    message.format(value=value),
+                    message.replace("{value}", str(value)),  # labels may hold braces
                     Location(file=source, row=int(r), column=column),
                     fix=fix,
                     value=str(value),
