@@ -229,3 +229,22 @@ def test_allocation_row_with_extra_values_is_refused(
     path = _copy_allocation(tmp_path, csv, json.dumps(meta).encode())
     with pytest.raises(DataValidationError, match="row 2: this row has more values"):
         read_allocation(path)
+
+
+def test_csv_row_with_extra_values_is_refused(tmp_path: Path) -> None:
+    """Found by the fuzz: pandas took a first row's extra values as an index, shifting
+    every column of the data silently."""
+    path = _write(tmp_path / "data.csv", b"team_id,wellbeing\nT01,1.5,9\nT02,2.0\n")
+    with pytest.raises(DataValidationError, match="row 2: this row has more values"):
+        read_table(path, id_columns={"team_id"})
+
+
+def test_allocation_arm_names_with_braces_are_reported(
+    tmp_path: Path, allocation_files: Path
+) -> None:
+    """Found by the fuzz: arm names holding ``{}`` broke the message's str.format."""
+    meta = json.loads(metadata_path(allocation_files).read_text(encoding="utf-8"))
+    meta["arms"] = ["{x}", "{}"]
+    path = _copy_allocation(tmp_path, allocation_files.read_bytes(), json.dumps(meta).encode())
+    with pytest.raises(DataValidationError, match=r"its arms: \{x\}, \{\}"):
+        read_allocation(path)
