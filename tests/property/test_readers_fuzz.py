@@ -90,16 +90,7 @@ def _read_or_user_error(path: Path, payload: bytes) -> None:
 SUFFIXES = [".csv", ".xlsx", ".parquet", ".dta", ".sav"]
 
 
-XLSX_ZEROS = pytest.mark.xfail(
-    strict=True,
-    reason="bug: read_table drops the leading zeros of an .xlsx id stored as text ('007' "
-    "becomes '7'): pd.read_excel converts text cells that look like numbers",
-)
-
-
-@pytest.mark.parametrize(
-    "suffix", [pytest.param(s, marks=XLSX_ZEROS) if s == ".xlsx" else s for s in SUFFIXES]
-)
+@pytest.mark.parametrize("suffix", SUFFIXES)
 def test_valid_files_read(tmp_path: Path, suffix: str) -> None:
     """The seed files are valid, so the mutations start from something readable."""
     table = read_table(_write(tmp_path / f"t{suffix}", _valid(suffix)), id_columns={"team_id"})

@@ -165,7 +165,11 @@ def _read_excel(path: Path, id_columns: Collection[str]) -> RawTable:
     import python_calamine
 
     errors = excel_errors(path)  # first: it refuses a workbook over the limits unparsed
-    frame = pd.read_excel(path, engine="calamine", sheet_name=0)
+    # Id cells keep their own type: text "007" stays text (pandas would read a column of
+    # such texts as the number 7); numeric cells are made text by _ids_as_text.
+    frame = pd.read_excel(
+        path, engine="calamine", sheet_name=0, dtype=dict.fromkeys(id_columns, object)
+    )
     sheet = python_calamine.CalamineWorkbook.from_path(str(path)).sheet_names[0]
     return RawTable(path, _ids_as_text(frame, id_columns), sheet=sheet, cell_errors=errors)
 
