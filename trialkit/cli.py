@@ -419,13 +419,16 @@ def _verified(check: LedgerCheck) -> None:
         )
 
 
-ledger_app = typer.Typer(
-    help="Look after a pilot's ledger.",
-    no_args_is_help=True,
-    rich_markup_mode="markdown",
-    cls=_Group,
-)
-app.add_typer(ledger_app, name="ledger")
+def _subcommands(name: str, description: str) -> typer.Typer:
+    """A group of subcommands (``trialkit NAME ...``), shown like the main command's."""
+    group = typer.Typer(
+        help=description, no_args_is_help=True, rich_markup_mode="markdown", cls=_Group
+    )
+    app.add_typer(group, name=name)
+    return group
+
+
+ledger_app = _subcommands("ledger", "Look after a pilot's ledger.")
 
 
 @command("trialkit ledger repair my-pilot", name="repair", group=ledger_app)
@@ -448,13 +451,7 @@ def ledger_repair(
     )
 
 
-key_app = typer.Typer(
-    help="Keys that sign a pilot's ledger.",
-    no_args_is_help=True,
-    rich_markup_mode="markdown",
-    cls=_Group,
-)
-app.add_typer(key_app, name="key")
+key_app = _subcommands("key", "Keys that sign a pilot's ledger.")
 
 
 @command("trialkit key new --out evaluator.pem", name="new", group=key_app)
