@@ -68,28 +68,27 @@ def _plain(params: list[Any]) -> None:
             param.metavar = param.metavar or param.name.upper()
 
 
-class _Command(TyperCommand):
+class _PlainHelp:
+    """Help that names values in words (FILE, N), for a command or a group of them."""
+
+    params: list[Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _plain(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        _plain([option] if option is not None else [])
+        return option
+
+
+class _Command(_PlainHelp, TyperCommand):
     """A command whose help names values in words (FILE, N) and ends with an example."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _plain(self.params)
 
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        _plain([option] if option is not None else [])
-        return option
-
-
-class _Group(TyperGroup):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _plain(self.params)
-
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        _plain([option] if option is not None else [])
-        return option
+class _Group(_PlainHelp, TyperGroup):
+    """A group of commands whose help names values in words."""
 
 
 app = typer.Typer(
