@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from fuzz_strategies import mutated
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -48,22 +49,6 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     append(path, "validate", inputs=[directory / "allocation.csv"], actor="fuzz")
     return path
-
-
-@st.composite
-def _mutated(draw: st.DrawFn, valid: bytes) -> bytes:
-    """``valid`` cut short (a torn line), with bytes flipped, or random bytes inserted."""
-    data = bytearray(valid)
-    for _ in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["truncate", "flip", "insert"]))
-        at = draw(st.integers(0, max(len(data) - 1, 0)))
-        if kind == "truncate":
-            del data[at:]
-        elif kind == "flip" and data:
-            data[at] ^= draw(st.integers(1, 255))
-        else:
-            data[at:at] = draw(st.binary(min_size=1, max_size=8))
-    return bytes(data)
 
 
 @st.composite
@@ -108,7 +93,7 @@ def test_fuzzed_ledger_reads_or_fails_located(
 ) -> None:
     valid = ledger.read_bytes()
     payload = data.draw(
-        st.binary(max_size=300) | _mutated(valid) | _reordered(valid) | _retyped(valid)
+        st.binary(max_size=300) | mutated(valid) | _reordered(valid) | _retyped(valid)
     )
     # In the ledger's directory, so the files its entries record are found.
     _check(ledger.parent / f"fuzzed-{tmp_path.name}.jsonl", payload)

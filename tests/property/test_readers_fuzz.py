@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from fuzz_strategies import mutated
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -63,22 +64,6 @@ def _valid(suffix: str) -> bytes:
     return buffer.getvalue()
 
 
-@st.composite
-def _mutated(draw: st.DrawFn, valid: bytes) -> bytes:
-    """``valid`` cut short, with bytes flipped, or with random bytes inserted."""
-    data = bytearray(valid)
-    for _ in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["truncate", "flip", "insert"]))
-        at = draw(st.integers(0, max(len(data) - 1, 0)))
-        if kind == "truncate":
-            del data[at:]
-        elif kind == "flip" and data:
-            data[at] ^= draw(st.integers(1, 255))
-        else:
-            data[at:at] = draw(st.binary(min_size=1, max_size=8))
-    return bytes(data)
-
-
 def _read_or_user_error(path: Path, payload: bytes) -> None:
     path.write_bytes(payload)
     try:
@@ -113,7 +98,7 @@ def test_any_bytes_read_or_user_error(tmp_path: Path, suffix: str, payload: byte
 @FUZZ
 @given(data=st.data())
 def test_mutated_files_read_or_user_error(tmp_path: Path, suffix: str, data: st.DataObject) -> None:
-    payload = data.draw(_mutated(_valid(suffix)))
+    payload = data.draw(mutated(_valid(suffix)))
     _read_or_user_error(tmp_path / f"data{suffix}", payload)
 
 
@@ -121,7 +106,7 @@ _UNITS = b"team_id,site,size\nT01,north,12\nT02,south,8\nT03,north,5\n"
 
 
 @FUZZ
-@given(payload=st.binary(max_size=300) | _mutated(_UNITS))
+@given(payload=st.binary(max_size=300) | mutated(_UNITS))
 def test_units_read_or_user_error(tmp_path: Path, payload: bytes) -> None:
     path = _write(tmp_path / "units.csv", payload)
     try:
@@ -160,7 +145,7 @@ def test_allocation_csv_mutated_read_or_user_error(
 ) -> None:
     """A mutated allocation CSV whose metadata records its new hash (so the hash check
     passes and the CSV parser and the row checks see the damage)."""
-    csv = data.draw(_mutated(allocation_files.read_bytes()))
+    csv = data.draw(mutated(allocation_files.read_bytes()))
     meta = json.loads(metadata_path(allocation_files).read_text(encoding="utf-8"))
     meta["csv_sha256"] = hashlib.sha256(csv).hexdigest()
     path = _copy_allocation(tmp_path, csv, json.dumps(meta).encode())
@@ -186,7 +171,7 @@ def test_allocation_metadata_fuzzed_read_or_user_error(
     meta = json.loads(valid)
     key = data.draw(st.sampled_from(sorted(meta)))
     replaced = json.dumps({**meta, key: data.draw(_JSON)}).encode()
-    payload = data.draw(st.sampled_from([replaced]) | _mutated(valid) | st.binary(max_size=200))
+    payload = data.draw(st.sampled_from([replaced]) | mutated(valid) | st.binary(max_size=200))
     path = _copy_allocation(tmp_path, allocation_files.read_bytes(), payload)
     _read_allocation_or_user_error(path)
 

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fuzz_strategies import mutated
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -39,22 +40,6 @@ def registered(tmp_path_factory: pytest.TempPathFactory, flagship: Protocol) -> 
     directory = tmp_path_factory.mktemp("registration")
     commit(freeze(flagship, directory))
     return directory
-
-
-@st.composite
-def _mutated(draw: st.DrawFn, valid: bytes) -> bytes:
-    """``valid`` cut short, with bytes flipped, or with random bytes inserted."""
-    data = bytearray(valid)
-    for _ in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["truncate", "flip", "insert"]))
-        at = draw(st.integers(0, max(len(data) - 1, 0)))
-        if kind == "truncate":
-            del data[at:]
-        elif kind == "flip" and data:
-            data[at] ^= draw(st.integers(1, 255))
-        else:
-            data[at:at] = draw(st.binary(min_size=1, max_size=8))
-    return bytes(data)
 
 
 def _replaced_field(draw: st.DrawFn, valid: bytes) -> bytes:
@@ -94,7 +79,7 @@ def test_fuzzed_registration_loads_or_fails_located(
 ) -> None:
     valid = (registered / name).read_bytes()
     payload = data.draw(
-        st.binary(max_size=300) | _mutated(valid) | st.builds(lambda: b"") | st.just(b"null"),
+        st.binary(max_size=300) | mutated(valid) | st.builds(lambda: b"") | st.just(b"null"),
         label="bytes",
     )
     if data.draw(st.booleans(), label="replace a field instead"):
