@@ -149,6 +149,16 @@ ProtocolArg = Annotated[
         help="Protocol YAML file, or a bundled name (`trialkit protocols`).", metavar="PROTOCOL"
     ),
 ]
+SeedOption = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        metavar="N",
+        min=0,
+        help="Seed (a whole number, 0 or more).",
+        show_default="the protocol's seed",
+    ),
+]
 LedgerOption = Annotated[
     Path | None,
     typer.Option(
@@ -241,16 +251,7 @@ def randomise_command(
     out: Annotated[
         Path, typer.Option("--out", metavar="FILE", help="Allocation CSV to write.")
     ] = Path("allocation.csv"),
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            "--seed",
-            metavar="N",
-            min=0,
-            help="Seed (a whole number, 0 or more).",
-            show_default="the protocol's seed",
-        ),
-    ] = None,
+    seed: SeedOption = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing allocation.")] = False,
     ledger: LedgerOption = None,
 ) -> None:
@@ -531,16 +532,7 @@ def diagnose(
             "--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786."
         ),
     ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            "--seed",
-            metavar="N",
-            min=0,
-            help="Seed (a whole number, 0 or more).",
-            show_default="the protocol's seed",
-        ),
-    ] = None,
+    seed: SeedOption = None,
     outcome: Annotated[
         list[str] | None,
         typer.Option(
@@ -684,16 +676,7 @@ def audit_sample(
             show_default="`spending.review.sample_size`",
         ),
     ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            "--seed",
-            metavar="N",
-            min=0,
-            help="Seed (a whole number, 0 or more).",
-            show_default="the protocol's seed",
-        ),
-    ] = None,
+    seed: SeedOption = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing sample, or draw another.")
     ] = False,
