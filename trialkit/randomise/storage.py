@@ -232,6 +232,15 @@ def _row_issues(frame: pd.DataFrame, meta: dict[str, Any], source: str) -> list[
                 f"{did_you_mean(str(label), arms)}",
                 "restore the original file.",
             )
+    if meta["scheme"] == "matched_pairs":  # numbered 1, 2, …: at most one pair per unit
+        pairs = pd.to_numeric(frame["pair"], errors="coerce").to_numpy()
+        ok = np.isin(pairs, np.arange(1, len(frame) + 1))
+        flag(
+            ~ok,
+            "pair",
+            f"`{{value}}` is not a pair number (a whole number from 1 to {len(frame)})",
+            "restore the original file.",
+        )
     return issues
 
 
@@ -326,7 +335,7 @@ def read_allocation(path: PathLike) -> Allocation:
         arm=frame["arm"].to_numpy(dtype=object),
         probability=frame["probability"].to_numpy(dtype=np.float64),
         step=frame["step"].to_numpy(dtype=np.int64) if "step" in extra else None,
-        pair=frame["pair"].to_numpy(dtype=np.int64) if "pair" in extra else None,
+        pair=pd.to_numeric(frame["pair"]).to_numpy(dtype=np.int64) if "pair" in extra else None,
         arms=tuple(meta["arms"]),
         scheme=meta["scheme"],
         parameters=MappingProxyType(dict(meta["parameters"])),
