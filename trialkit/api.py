@@ -825,13 +825,14 @@ def report(
     from trialkit import register
     from trialkit._core.destinations import check_destination, write_failed
     from trialkit.analyse import load_results
-    from trialkit.report.output import default_report_name, render_output
+    from trialkit.report.output import check_report_name, default_report_name, render_output
 
     if ledger is not None:
         register.ensure_appendable(ledger)
     target = Path(out) if out is not None else Path(default_report_name(format))
     source = Path(results_dir) / RESULTS_FILE
     check_destination(target, inputs=[source, *([ledger] if ledger else [])], what="report")
+    check_report_name(target, format)
     ensure_absent(target, force=force, what="report")  # before a slow print to PDF
     results = load_results(source)
     if ledger is not None:

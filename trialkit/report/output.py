@@ -6,13 +6,61 @@ The format modules are imported only when asked for, so rendering HTML costs not
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal, get_args
 
 from trialkit.analyse.document import ResultsDocument
+from trialkit.errors import TrialkitError
 
 #: The formats ``trialkit report --format`` writes.
 ReportFormat = Literal["html", "pdf", "xlsx"]
 REPORT_FORMATS: tuple[ReportFormat, ...] = get_args(ReportFormat)
+
+
+#: The file name suffixes a report in each format may have (compared case-insensitively).
+REPORT_SUFFIXES: dict[ReportFormat, tuple[str, ...]] = {
+    "html": (".html", ".htm"),
+    "pdf": (".pdf",),
+    "xlsx": (".xlsx",),
+}
+_KINDS: dict[ReportFormat, str] = {
+    "html": "an HTML page",
+    "pdf": "a PDF",
+    "xlsx": "an Excel workbook",
+}
+
+
+def check_report_name(path: Path, format: ReportFormat) -> None:
+    """Refuse a file name whose suffix disagrees with ``format`` (a PDF named ``.html``).
+
+    A reader's computer picks the program from the suffix, so a PDF under an ``.html``
+    name opens as garbage in a browser.
+
+    Raises
+    ------
+    trialkit.errors.TrialkitError
+        If the suffix is not one of ``REPORT_SUFFIXES[format]``; the message names the
+        format the suffix belongs to, if any, and the name that would do.
+
+    Examples
+    --------
+    >>> check_report_name(Path("out/Report.PDF"), "pdf")
+    >>> check_report_name(Path("report.html"), "pdf")
+    Traceback (most recent call last):
+    ...
+    trialkit.errors.TrialkitError: report.html: --format pdf writes a PDF, ...
+    """
+    suffix = path.suffix.lower()
+    if suffix in REPORT_SUFFIXES[format]:
+        return
+    other = next((f for f, names in REPORT_SUFFIXES.items() if suffix in names), None)
+    name = f"ends {path.suffix}" if suffix else "has no suffix"
+    fix = f"--out {path.with_suffix(REPORT_SUFFIXES[format][0])}"
+    raise TrialkitError(
+        f"{path}: --format {format} writes {_KINDS[format]}, but the name {name}, so it "
+        "would open in the wrong program. Fix: name the file with "
+        + (f"{fix}, or pass --format {other} for {_KINDS[other]}." if other else f"{fix}.")
+    )
 
 
 def default_report_name(format: ReportFormat) -> str:
