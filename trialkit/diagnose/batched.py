@@ -2,9 +2,9 @@
 
 The same estimators as :mod:`trialkit.estimate.frequentist` (``ols``/``lin`` with HC2, or
 CR2 with Bell-McCaffrey degrees of freedom), for one coefficient, vectorised over
-simulations. Each simulation's rows are laid out as ``(cluster, slot)``: ``x`` is
-``(S, G, m, k)`` and padding or missing rows are zero with ``mask`` False. Zero rows change
-nothing (no leverage, no residual, no score), so padding is exact.
+simulations. Each simulation's observed rows are stacked as ``x`` ``(S, R, k)``, with
+each row's analysis cluster beside it; rows after a simulation's own are zero with ``mask``
+False. Zero rows change nothing (no leverage, no residual, no score), so padding is exact.
 
 Per simulation the design is equilibrated (unit column norms, as ``fit_lstsq``) and
 factorised by Cholesky, ``X = Q R`` with ``Q = X R^{-1}``; all HC2/CR2 algebra then works in
@@ -16,7 +16,9 @@ simulation's fit, as the DataFrame estimators drop covariates that do not vary.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,6 +28,7 @@ from trialkit.estimate.frequentist.cr2 import SINGULAR_TOLERANCE
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,16 @@ class BatchedFit:
     estimate: FloatArray
     std_error: FloatArray
     df: FloatArray
+
+    @staticmethod
+    def combine(parts: list[tuple[IntArray, BatchedFit]], sims: int) -> BatchedFit:
+        """One fit of ``sims`` simulations from fits of groups of them (indexes, fit)."""
+        if len(parts) == 1 and np.array_equal(parts[0][0], np.arange(sims)):
+            return parts[0][1]
+        out = np.full((3, sims), np.nan)
+        for pick, fit in parts:
+            out[:, pick] = (fit.estimate, fit.std_error, fit.df)
+        return BatchedFit(out[0], out[1], out[2])
 
     def inference(self, ci_level: float = 0.95) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Two-sided t p-values and confidence limits, as ``RegressionResult`` gives them."""
@@ -105,7 +118,7 @@ def fit_hc2(x: FloatArray, y: FloatArray, mask: BoolArray, *, term: int = 1) -> 
     Parameters
     ----------
     x
-        ``(S, n, k)`` or ``(S, G, m, k)`` designs, zero on rows where ``mask`` is False.
+        ``(S, R, k)`` designs, zero on rows where ``mask`` is False.
     y
         Outcomes, same leading shape, zero where ``mask`` is False.
     mask
@@ -118,28 +131,39 @@ def fit_hc2(x: FloatArray, y: FloatArray, mask: BoolArray, *, term: int = 1) -> 
     BatchedFit
         Estimates, HC2 standard errors and ``N - K`` degrees of freedom.
     """
-    s, k = x.shape[0], x.shape[-1]
-    f = _factor(x.reshape(s, -1, k), y.reshape(s, -1), term)
+    f = _factor(x, y, term)
     w = np.einsum("srk,sk->sr", f.q, f.a)
     one_minus_h = 1.0 - np.einsum("srk,srk->sr", f.q, f.q)
     with np.errstate(invalid="ignore", divide="ignore"):
-        u = np.where(mask.reshape(s, -1), f.resid**2 / one_minus_h, 0.0)
+        u = np.where(mask, f.resid**2 / one_minus_h, 0.0)
     var = np.einsum("sr,sr->s", w**2, u)
-    n = mask.reshape(s, -1).sum(axis=1)
+    n = mask.sum(axis=1)
     return _finish(f, var, (n - f.rank).astype(np.float64))
 
 
-def fit_cr2(x: FloatArray, y: FloatArray, mask: BoolArray, *, term: int = 1) -> BatchedFit:
+def fit_cr2(
+    x: FloatArray,
+    y: FloatArray,
+    mask: BoolArray,
+    cluster: IntArray,
+    clusters: int,
+    *,
+    term: int = 1,
+) -> BatchedFit:
     """CR2 standard errors with Bell-McCaffrey df for coefficient ``term``.
 
     Parameters
     ----------
     x
-        ``(S, G, m, k)``: simulation, cluster, slot within cluster, column.
+        ``(S, R, k)``: simulation, row, column (zero on rows where ``mask`` is False).
     y
-        ``(S, G, m)`` outcomes.
+        ``(S, R)`` outcomes.
     mask
-        ``(S, G, m)``: which slots are observed rows.
+        ``(S, R)``: which rows are observed.
+    cluster
+        ``(S, R)`` analysis cluster code (``0 .. clusters - 1``) of each row.
+    clusters
+        Number of analysis clusters ``G``.
     term
         The column whose coefficient is reported.
 
@@ -148,16 +172,13 @@ def fit_cr2(x: FloatArray, y: FloatArray, mask: BoolArray, *, term: int = 1) -> 
     BatchedFit
         Estimates, CR2 standard errors and Bell-McCaffrey degrees of freedom.
     """
-    s, g, m, k = x.shape
-    f = _factor(x.reshape(s, g * m, k), y.reshape(s, g * m), term)
-    qg = f.q.reshape(s, g, m, k)
-    gram = np.einsum("sgmk,sgml->sgkl", qg, qg, optimize=True)  # S x G x k x k
+    f = _factor(x, y, term)
+    gram, scores = _cluster_sums()(f.q, f.resid, cluster, clusters)  # S x G x k x k, S x G x k
     lam, vec = np.linalg.eigh(gram)
     lam = np.clip(lam, 0.0, 1.0)
     gap = 1.0 - lam
     good = gap > SINGULAR_TOLERANCE
     isq = np.where(good, 1.0 / np.sqrt(np.where(good, gap, 1.0)), 0.0)
-    scores = np.einsum("sgmk,sgm->sgk", qg, f.resid.reshape(s, g, m))
     va = np.einsum("sgkl,sk->sgl", vec, f.a)  # V'a
     vc = np.einsum("sgkl,sgk->sgl", vec, scores)  # V'c
     adjusted = np.einsum("sgl,sgl->sg", va, isq * vc)  # a'(I - M_g)^{-1/2} c_g
@@ -171,3 +192,35 @@ def fit_cr2(x: FloatArray, y: FloatArray, mask: BoolArray, *, term: int = 1) -> 
     with np.errstate(invalid="ignore", divide="ignore"):
         df = tr1**2 / tr2
     return _finish(f, var, df)
+
+
+def _cluster_sums_impl(q: Any, e: Any, cluster: Any, g: int) -> Any:
+    """Per simulation and cluster, ``M_g = Q_g'Q_g`` and ``c_g = Q_g'e_g`` (compiled)."""
+    s, r, k = q.shape
+    gram = np.zeros((s, g, k, k))
+    scores = np.zeros((s, g, k))
+    for i in range(s):
+        for row in range(r):
+            c = cluster[i, row]
+            for a in range(k):
+                qa = q[i, row, a]
+                scores[i, c, a] += qa * e[i, row]
+                for b in range(a, k):
+                    gram[i, c, a, b] += qa * q[i, row, b]
+        for c in range(g):
+            for a in range(k):
+                for b in range(a):
+                    gram[i, c, a, b] = gram[i, c, b, a]
+    return gram, scores
+
+
+_compiled: list[Callable[..., Any]] = []
+
+
+def _cluster_sums() -> Callable[..., Any]:
+    """The compiled per-cluster sums (compiled once, cached on disk)."""
+    if not _compiled:
+        import numba
+
+        _compiled.append(numba.njit(cache=True, nogil=True)(_cluster_sums_impl))
+    return _compiled[0]

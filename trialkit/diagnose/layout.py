@@ -1,12 +1,20 @@
-"""The plan's design matrices for simulated draws, laid out by analysis cluster.
+"""The plan's design matrices for simulated draws, as each simulation's observed rows.
 
-``x`` is ``(S, G, m, k)``: simulation, cluster of the analysis, slot within the cluster,
-column. Columns are what the plan's estimator builds: ``[1, T, Z]`` for ``ols`` or
+Each simulation's observed rows are laid out one after another, grouped by analysis
+cluster (ascending), and the simulations are stacked: ``x`` is ``(S, R, k)`` with ``R``
+the most observed rows of any simulation; the rows after a simulation's own are zero with
+``mask`` False (padding changes nothing: no leverage, no residual, no score). Draws come
+as a grid of every unit's largest possible size (``(S, n, m)``, most slots empty), so
+keeping only observed rows is what keeps the batched fit's work near the data's size.
+Columns are what the plan's estimator builds: ``[1, T, Z]`` for ``ols`` or
 ``[1, T, Zc, T Zc]`` for ``lin``, with ``Z`` the covariates (baseline included) and block
-indicators, covariates that do not vary dropped; unobserved slots are zero.
+indicators, covariates that do not vary dropped.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,10 +29,78 @@ from trialkit.diagnose.generate import (
 from trialkit.estimate.frequentist.plan_estimators import RegressionModel, plan_estimator
 from trialkit.protocol.outcomes import Outcome
 
+#: The most padding one batched fit carries: simulations are fitted in groups of similar
+#: size so that at most this share of the rows fitted are padding.
+MAX_PADDING = 0.2
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ObservedRows:
+    """Each simulation's observed rows, grouped by analysis cluster.
+
+    Attributes
+    ----------
+    x
+        ``(S, R, k)`` design matrices; column 1 is the treatment indicator.
+    y
+        ``(S, R)`` outcomes.
+    mask
+        ``(S, R)``: which rows are observed (the first ones of each simulation).
+    cluster
+        ``(S, R)`` analysis cluster code of each row, ascending within a simulation.
+    clusters
+        Number of analysis clusters ``G``.
+    """
+
+    x: FloatArray
+    y: FloatArray
+    mask: NDArray[np.bool_]
+    cluster: IntArray
+    clusters: int
+
+    @property
+    def padding(self) -> float:
+        """Share of the ``S x R`` rows that are padding (not an observed row)."""
+        return 1.0 - float(self.mask.mean()) if self.mask.size else 0.0
+
+    def groups(self, max_padding: float = MAX_PADDING) -> Iterator[tuple[IntArray, ObservedRows]]:
+        """The simulations in groups of similar size, each padded by at most ``max_padding``.
+
+        Yields each group's simulation indexes and its rows, cut to its largest simulation
+        (largest first); all simulations at once, without a copy, where that is enough.
+        """
+        count = self.mask.sum(axis=1)
+        order = np.argsort(-count, kind="stable")
+        start = 0
+        while start < len(order):
+            width = max(int(count[order[start]]), 1)
+            stop = start
+            total = 0
+            while stop < len(order):
+                grown = total + int(count[order[stop]])
+                if stop > start and grown < (1.0 - max_padding) * (stop - start + 1) * width:
+                    break
+                total, stop = grown, stop + 1
+            if start == 0 and stop == len(order):
+                yield np.arange(len(order)), self
+                return
+            pick = order[start:stop]
+            yield (
+                pick,
+                ObservedRows(
+                    self.x[pick, :width],
+                    self.y[pick, :width],
+                    self.mask[pick, :width],
+                    self.cluster[pick, :width],
+                    self.clusters,
+                ),
+            )
+            start = stop
+
 
 def simulate_outcome(
     design: SimulationDesign, outcome: Outcome, arms: IntArray, rng: np.random.Generator
-) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+) -> ObservedRows:
     """Draw ``outcome`` for each assignment and build the plan's design matrices.
 
     Parameters
@@ -40,80 +116,60 @@ def simulate_outcome(
 
     Returns
     -------
-    tuple
-        ``x (S, G, m, k)``, ``y (S, G, m)`` and ``mask (S, G, m)`` (see
-        :func:`design_arrays`).
+    ObservedRows
+        The observed rows of every simulation (see :func:`design_arrays`).
     """
     return design_arrays(design, draw_outcome(design, outcome, arms, rng))
 
 
-def design_arrays(
-    design: SimulationDesign, draw: Draw
-) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
-    """The plan's design matrices for a draw, grouped by analysis cluster.
-
-    Returns ``x (S, G, m, k)``, ``y (S, G, m)`` and ``mask (S, G, m)``, zero where not
-    observed; column 1 of ``x`` is the treatment indicator.
-    """
+def design_arrays(design: SimulationDesign, draw: Draw) -> ObservedRows:
+    """The plan's design matrices for a draw's observed rows, grouped by analysis cluster."""
     p = design.protocol
     s, n, m = draw.y.shape
     control = next(i for i, arm in enumerate(p.arms) if arm.control)
-    t = np.broadcast_to((draw.arms != control)[..., None], (s, n, m)).astype(np.float64)
-    z = list(draw.covariates.values())
+    order = np.argsort(design.clusters, kind="stable")  # units grouped by cluster
+    flat = draw.mask[:, order].reshape(s, n * m)
+    count = flat.sum(axis=1)
+    width = max(int(count.max()), 1)
+    # each simulation's observed slots first, in cluster order
+    take = np.argsort(~flat, axis=1, kind="stable")[:, :width]
+    mask = np.arange(width)[None, :] < count[:, None]
+
+    def rows(values: NDArray[np.generic]) -> FloatArray:
+        grid = np.broadcast_to(values, (s, n, m))[:, order].reshape(s, n * m)
+        return np.asarray(np.take_along_axis(grid, take, axis=1), dtype=np.float64)
+
+    t = rows(draw.arms[..., None] != control)
+    z = [rows(c) for c in draw.covariates.values()]
     if design.blocks is not None:
         z += [
-            np.broadcast_to((design.blocks == b)[None, :, None], (s, n, m)).astype(float)
+            rows((design.blocks == b)[None, :, None])
             for b in range(1, int(design.blocks.max()) + 1)
         ]
-    x = _matrix(plan_estimator(p.analysis.frequentist.estimator).refit, t, z, draw.mask)
-    return _by_cluster(design, x, draw.y, draw.mask)
+    x = _matrix(plan_estimator(p.analysis.frequentist.estimator).refit, t, z, mask)
+    g = int(design.clusters.max()) + 1
+    cluster = np.where(mask, design.clusters[order][take // m], g - 1)
+    return ObservedRows(x, np.where(mask, rows(draw.y), 0.0), mask, cluster, g)
 
 
 def _matrix(
     model: RegressionModel, t: FloatArray, z: list[FloatArray], mask: NDArray[np.bool_]
 ) -> FloatArray:
-    """``[1, T, Z]`` (ols) or ``[1, T, Zc, T Zc]`` (lin), zero on unobserved rows."""
-    s, n, m = t.shape
+    """``[1, T, Z]`` (ols) or ``[1, T, Zc, T Zc]`` (lin), zero on rows not observed."""
     p = len(z)
     lin = model == "lin"
-    x = np.empty((s, n * m, 2 + p * (2 if lin else 1)))
+    x = np.empty((*t.shape, 2 + p * (2 if lin else 1)))
     x[..., 0] = 1.0
-    x[..., 1] = t.reshape(s, -1)
-    flat = mask.reshape(s, -1)
-    count = np.maximum(flat.sum(axis=1), 1)
-    for j, column in enumerate(z):
-        values = column.reshape(s, -1)
-        high = np.where(flat, values, -np.inf).max(axis=1)
-        low = np.where(flat, values, np.inf).min(axis=1)
-        centre = np.einsum("sr,sr->s", values, flat) / count if lin else 0.0
+    x[..., 1] = t
+    count = np.maximum(mask.sum(axis=1), 1)
+    for j, values in enumerate(z):
+        high = np.where(mask, values, -np.inf).max(axis=1)
+        low = np.where(mask, values, np.inf).min(axis=1)
+        centre = np.einsum("sr,sr->s", values, mask) / count if lin else 0.0
         # the plan drops covariates that do not vary in the analysed rows
         keep = (high > low).astype(np.float64)[:, None]
         x[..., 2 + j] = (values - np.asarray(centre)[..., None]) * keep
         if lin:
             np.multiply(x[..., 2 + j], x[..., 1], out=x[..., 2 + p + j])
-    x *= flat[..., None]
-    return x.reshape(s, n, m, -1)
-
-
-def _by_cluster(
-    design: SimulationDesign, x: FloatArray, y: FloatArray, mask: NDArray[np.bool_]
-) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
-    """Regroup unit slots ``(S, n, m)`` into analysis clusters ``(S, G, u m)``."""
-    codes = design.clusters
-    if np.array_equal(codes, np.arange(len(codes))):
-        return x, y, mask
-    order = np.argsort(codes, kind="stable")
-    counts = np.bincount(codes)
-    width = int(counts.max())
-    slot = np.arange(len(codes)) - np.repeat(np.cumsum(counts) - counts, counts)
-    index = np.full((len(counts), width), -1)
-    index[codes[order], slot] = order
-    s, _, m, k = x.shape
-    pad = index < 0
-    take = np.where(pad, 0, index)
-    xg = np.where(pad[None, :, :, None, None], 0.0, x[:, take]).reshape(
-        s, len(counts), width * m, k
-    )
-    yg = np.where(pad[None, :, :, None], 0.0, y[:, take]).reshape(s, len(counts), width * m)
-    mg = np.where(pad[None, :, :, None], False, mask[:, take]).reshape(s, len(counts), width * m)
-    return xg, yg, mg
+    x *= mask[..., None]
+    return x

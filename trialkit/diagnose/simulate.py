@@ -41,7 +41,7 @@ from trialkit.diagnose.generate import (
     take_up_column,
 )
 from trialkit.diagnose.inquiries import CACE, cace_estimand, itt_estimand
-from trialkit.diagnose.layout import design_arrays
+from trialkit.diagnose.layout import ObservedRows, design_arrays
 from trialkit.diagnose.results import Diagnosis
 from trialkit.diagnose.survival_sim import LOG_HR, ROW_COLUMNS, survival_chunk
 from trialkit.errors import TrialkitError
@@ -166,8 +166,7 @@ def _run_chunk(
             continue
         draw = draw_outcome(design, outcome, arms, rng)
         if batch_problem(p, outcome) is None:
-            x, y, mask = design_arrays(design, draw)
-            fit = batched_fit(p, outcome, x, y, mask)
+            fit = batched_fit(p, outcome, design_arrays(design, draw))
             p_value, low, high = fit.inference(ci_level)
             rows = {
                 _treated(p)[0]: np.column_stack(
@@ -187,15 +186,21 @@ def _run_chunk(
     return out
 
 
-def batched_fit(
-    protocol: Protocol, outcome: Outcome, x: np.ndarray, y: np.ndarray, mask: np.ndarray
-) -> BatchedFit:
+def batched_fit(protocol: Protocol, outcome: Outcome, rows: ObservedRows) -> BatchedFit:
     """The plan's errors on batched designs: CR2 with clusters; HC2 without, with the plan's
     df (Bell-McCaffrey HC2 is CR2 with every row its own cluster, as each unit's one row
     is here; ``residual``: N - k)."""
-    residual = protocol.analysis.frequentist.df == "residual"
-    clustered = is_clustered(protocol, outcome)
-    return (fit_hc2 if residual and not clustered else fit_cr2)(x, y, mask)
+    hc2 = protocol.analysis.frequentist.df == "residual" and not is_clustered(protocol, outcome)
+    parts = [
+        (
+            pick,
+            fit_hc2(part.x, part.y, part.mask)
+            if hc2
+            else fit_cr2(part.x, part.y, part.mask, part.cluster, part.clusters),
+        )
+        for pick, part in rows.groups()
+    ]
+    return BatchedFit.combine(parts, len(rows.mask))
 
 
 def _chunk_size(design: SimulationDesign, outcome: Outcome) -> int:

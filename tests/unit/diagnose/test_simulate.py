@@ -69,8 +69,7 @@ def _compare(
     assert batch_problem(protocol, out) is None
     arms = np.stack([design.scheme.draw(RawStream(seed + i)) for i in range(sims)])
     draw = draw_outcome(design, out, arms, np.random.default_rng(seed))
-    x, y, mask = design_arrays(design, draw)
-    fit = batched_fit(protocol, out, x, y, mask)
+    fit = batched_fit(protocol, out, design_arrays(design, draw))
     treated = next(arm.id for arm in protocol.arms if not arm.control)
     reference = estimate_frames(design, out, draw, ci_level=0.95)[treated]
     for column, got in (("estimate", fit.estimate), ("std_error", fit.std_error), ("df", fit.df)):
