@@ -11,6 +11,10 @@ their ratio, against the target ratio:
   (``n_g x n_g`` eigenproblem per cluster) and one using the push-through identity
   (``k x k`` per cluster, as trialkit does), the fair comparison.
 
+Then, for every bundled protocol's batched outcomes (100 simulations each), the share of
+the rows a batched fit carries that are padding (target at most 20 %), and the flagship's
+``diagnose`` with its default engine against the same call in this process (target 1.2×).
+
 trialkit's time is the whole ``diagnose`` call in one process (``executor="serial"``):
 fabricating units, declaring the protocol's scheme, drawing assignments from the raw
 stream, the fabricated outcome model (latent normal, ICC, baseline R²), the design matrix,
@@ -212,5 +216,54 @@ def main(repeats: int = 3) -> None:
         )
 
 
+def padding(sims: int = 100) -> None:
+    """The most padding any batched fit carries, per bundled protocol (target <= 20 %)."""
+    from trialkit._core.rng import RawStream
+    from trialkit.diagnose.generate import batch_problem, draw_outcome
+    from trialkit.diagnose.layout import design_arrays
+    from trialkit.diagnose.simulate import _design_for
+    from trialkit.protocol import load_protocol
+
+    for path in sorted(FLAGSHIP.parent.glob("*.yaml")):
+        p = load_protocol(path)
+        if p.design.stepped_wedge is not None:
+            continue
+        design = _design_for(p, p.units.planned, 1)
+        arms = np.concatenate(list(design.scheme.draw_many(RawStream(5), sims)), axis=0)
+        rng = np.random.default_rng(1)
+        worst, fitted = 0.0, 0
+        for o in p.outcomes:
+            if o.type == "survival" or batch_problem(p, o) is not None:
+                continue
+            rows = design_arrays(design, draw_outcome(design, o, arms, rng))
+            worst = max([worst, *(part.padding for _, part in rows.groups())])
+            fitted += 1
+        if not fitted:
+            print(f"padding, {path.stem:<36} no outcome takes the batched path")
+            continue
+        verdict = "ok" if worst <= 0.2 else "MISSED"
+        print(f"padding, {path.stem:<36} at most {worst:6.1%}  (target <= 20%: {verdict})")
+
+
+def engine(repeats: int) -> None:
+    """The flagship's default ``diagnose`` engine against the same call in this process."""
+    from trialkit.protocol import load_protocol
+
+    p = load_protocol(FLAGSHIP)
+    t_default, t_serial = best_of(
+        lambda: diagnose(p, sims=100, progress=False),
+        lambda: diagnose(p, sims=100, executor="serial", progress=False),
+        repeats,
+    )
+    ratio = t_default / t_serial
+    verdict = "ok" if ratio <= 1.2 else "MISSED"
+    print(
+        f"{'flagship, 100 sims: default engine':<44} {t_default:7.3f} s  in-process "
+        f"{t_serial:7.3f} s  ratio {ratio:5.2f}  (target <= 1.2: {verdict})"
+    )
+
+
 if __name__ == "__main__":
     main()
+    padding()
+    engine(repeats=2)
