@@ -1,7 +1,7 @@
 """Shortcuts of the spend ledger's checks give exactly what the plain computations give:
 working days from a table of day pairs, findings set through their slots, names, currencies
 and the pilot's window judged on distinct values, workers numbered without hashing, ids
-read as numbers a word at a time."""
+read as numbers a word at a time, ids in rising order known unique without sorting."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from trialkit.protocol.model import Protocol
 from trialkit.validate import SpendFinding, spending_calendar
 from trialkit.validate.coding import blank_mask
+from trialkit.validate.schema import duplicated
 from trialkit.validate.spending import worker_labels
 from trialkit.validate.spending_calendar import working_days
 from trialkit.validate.spending_data import LedgerSource
@@ -189,3 +190,27 @@ def test_blank_verdicts_from_distinct_values_equal_blank_cells(column: pd.Series
     expected = blank_mask(column)
     assert source.blank_values("review_verdict").tolist() == expected.tolist()
     assert expected.any() and not expected.all()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.text(alphabet=st.sampled_from(TEXT), max_size=4)), max_size=30
+    ),
+    st.booleans(),
+)
+def test_duplicated_ids_in_rising_order_or_not_are_those_pandas_marks(
+    texts: list[str | None], rising: bool
+) -> None:
+    if rising:  # shorter first, then byte by byte: the order ids numbered in turn have
+        texts = sorted(texts, key=lambda t: (t is None, len(t.encode()) if t else 0, t or ""))
+    series = pd.Series(texts, dtype="str")
+    expected = (series.duplicated(keep=False) & series.notna()).tolist()  # missing: not ids
+    assert duplicated(series).tolist() == expected
+
+
+def test_ids_numbered_in_file_order_are_unique_and_one_repeat_is_found() -> None:
+    ids = pd.Series([f"P{i}" for i in range(1200)], dtype="str")
+    assert not duplicated(ids).any()
+    ids[700] = "P699"
+    assert np.flatnonzero(duplicated(ids)).tolist() == [699, 700]
