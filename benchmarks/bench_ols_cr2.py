@@ -1,23 +1,28 @@
-"""Benchmark: OLS + HC2 and OLS + CR2 (with Bell-McCaffrey df) at N = 1,000,000, k = 12.
+"""Benchmark: OLS + HC2 and OLS + CR2 (Bell-McCaffrey df) from a DataFrame, against their bounds.
 
-A script, not a test. Prints wall times (best of ``--repeat`` runs, interleaved so that load
-from other processes hits every contender alike) and ratios measured in the same run:
+A script, not a test. k = 12 (intercept, arm, 10 covariates). Every time is the minimum of
+``--repeat`` rounds, interleaved so that load from other processes hits every contender alike;
+each ratio is trialkit's time over its bound's time measured in the same run (issue 19):
 
-* OLS + HC2 from the DataFrame: trialkit's ``ols`` against
-  - a tight numpy reference using Householder QR (``numpy.linalg.qr``), the accuracy class
-    trialkit promises;
-  - the fastest numpy route (Cholesky normal equations), which trialkit refuses to use
-    for accuracy reasons, shown for scale;
-  - statsmodels ``OLS(...).fit(cov_type="HC2")``;
-  - pyfixest ``feols(..., vcov="HC2")`` when installed. Note pyfixest's HC2 multiplies by
-    (N-1)/(N-k) by default, so its numbers differ slightly; only its speed is compared.
-* OLS + CR2 + BM df with clusters of 10, 100 and 1,000 rows: trialkit's ``ols`` against
-  a straightforward low-rank numpy reference written here (per-cluster k x k eigenproblems
-  from ``Q_g'Q_g``, traces for the df), which it also checks numerically.
+* **HC2 via the DataFrame API** at N = 1e4 and 1e6 (targets 2x and 1.5x): ``ols(frame, ...)``
+  against a bare numpy fit of the same arithmetic from the same frame: the design read with
+  one ``to_numpy``, CholeskyQR2 (the factorisation trialkit uses for well-conditioned
+  designs; two Cholesky passes), coefficients, residuals, leverages ``|q_i|^2`` and the HC2
+  sandwich. No input checks, no result object.
+* **CR2 + Bell-McCaffrey df** at G = 50, 500, 5,000 and N = 1e5, 1e6 (target 2x), clusters
+  assigned at random so that rows are *not* stored in cluster order: ``ols(frame, ...,
+  cluster=...)`` against numpy on a copy of the frame **pre-sorted by cluster** (the sort
+  is not timed): the design by one ``to_numpy``, CholeskyQR2, per-cluster Gram matrices
+  ``Q_g'Q_g`` and scores ``Q_g'e_g`` on contiguous rows (the fastest of three routes, each
+  timed: a ``reduceat`` per column, a BLAS product per cluster, one batched BLAS product
+  over zero-padded clusters), batched ``eigh``, and the low-rank CR2 meat and
+  Bell-McCaffrey traces by batched products. Its results are checked against trialkit's.
 
-Run (BLAS pinned to one thread so that shared machines give stable ratios)::
+``--peers`` adds HC2 at N = 1e6 by Householder QR in numpy, statsmodels and pyfixest (when
+installed), for scale. Run (BLAS pinned to one thread so that shared machines give stable
+ratios)::
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_ols_cr2.py
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_ols_cr2.py [--repeat 5] [--quick]
 """
 
 from __future__ import annotations
@@ -33,103 +38,143 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg import cholesky
+from scipy.linalg.lapack import dtrtri
 
 from trialkit.estimate import ols
 
 N_COVARIATES = 10  # + intercept + arm = k = 12
+COVARIATES = [f"x{j}" for j in range(N_COVARIATES)]
+HC2_TARGETS = {10_000: 2.0, 1_000_000: 1.5}
+CR2_TARGET = 2.0
+CR2_SIZES = (100_000, 1_000_000)
+CR2_CLUSTERS = (50, 500, 5_000)
 
 
-def make_data(n: int, seed: int = 1) -> pd.DataFrame:
+def make_data(n: int, n_clusters: int = 0, seed: int = 1) -> pd.DataFrame:
+    """Outcome, 0/1 arm, covariates; clusters (labels 7g + 3) assigned at random."""
     rng = np.random.default_rng(seed)
     cols = {f"x{j}": rng.normal(size=n) for j in range(N_COVARIATES)}
     frame = pd.DataFrame({"arm": rng.integers(0, 2, n), **cols})
     frame["y"] = 0.2 * frame["arm"] + frame["x0"] + rng.normal(size=n) * (1 + frame["arm"])
-    for size in (10, 100, 1000):
-        frame[f"c{size}"] = np.arange(n) // size
+    if n_clusters:
+        frame["team"] = 7 * rng.integers(0, n_clusters, n) + 3
     return frame
 
 
 def design(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    cols = ["arm"] + [f"x{j}" for j in range(N_COVARIATES)]
-    x = np.column_stack([np.ones(len(frame)), frame[cols].to_numpy(dtype=float)])
-    return x, frame["y"].to_numpy(dtype=float)
+    x = frame[["arm", *COVARIATES]].to_numpy(dtype=float)
+    return np.column_stack([np.ones(len(frame)), x]), frame["y"].to_numpy(dtype=float)
 
 
-def numpy_qr_hc2(frame: pd.DataFrame) -> np.ndarray:
-    """Tight reference: Householder QR, leverages from Q, HC2 sandwich."""
+def cholesky_qr2(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``Q`` and ``R^{-1}`` of ``x`` by CholeskyQR2 (column scaling folded in, as trialkit)."""
+    gram = x.T @ x
+    scale = np.sqrt(np.diag(gram))
+    r1 = cholesky(gram / np.outer(scale, scale))
+    t1 = dtrtri(r1)[0] / scale[:, None]
+    q = x @ t1
+    t2 = dtrtri(cholesky(q.T @ q))[0]
+    np.matmul(x, t1 @ t2, out=q)
+    return q, t1 @ t2
+
+
+def bound_hc2(frame: pd.DataFrame) -> np.ndarray:
+    """HC2 SEs: one ``to_numpy``, CholeskyQR2, leverages, sandwich."""
     x, y = design(frame)
-    q, r = np.linalg.qr(x)
-    b = np.linalg.solve(r, q.T @ y)
-    e = y - x @ b
-    h = np.einsum("ij,ij->i", q, q)
-    r_inv = np.linalg.inv(r)
-    meat = (q * (e**2 / (1 - h))[:, None]).T @ q
+    q, r_inv = cholesky_qr2(x)
+    e = y - q @ (q.T @ y)
+    u = e * e / (1.0 - np.einsum("ij,ij->i", q, q))
+    meat = (q * u[:, None]).T @ q
     return np.sqrt(np.diag(r_inv @ meat @ r_inv.T))
 
 
-def numpy_normal_hc2(frame: pd.DataFrame) -> np.ndarray:
-    """Fastest numpy route (normal equations; not accurate enough for trialkit)."""
-    x, y = design(frame)
-    c = cho_factor(x.T @ x)
-    b = cho_solve(c, x.T @ y)
-    e = y - x @ b
-    bread = cho_solve(c, np.eye(x.shape[1]))
-    h = np.einsum("ij,jk,ik->i", x, bread, x)
-    meat = (x * (e**2 / (1 - h))[:, None]).T @ x
-    return np.sqrt(np.diag(bread @ meat @ bread))
-
-
-def statsmodels_hc2(frame: pd.DataFrame) -> np.ndarray:
-    import statsmodels.api as sm
-
-    x, y = design(frame)
-    return np.asarray(sm.OLS(y, x).fit(cov_type="HC2").bse)
-
-
-def pyfixest_hc2(frame: pd.DataFrame) -> np.ndarray:
-    import pyfixest as pf
-
-    rhs = " + ".join(["arm"] + [f"x{j}" for j in range(N_COVARIATES)])
-    return np.asarray(pf.feols(f"y ~ {rhs}", data=frame, vcov="HC2").se())
-
-
-def trialkit_fit(frame: pd.DataFrame, cluster: str | None) -> np.ndarray:
-    covs = [f"x{j}" for j in range(N_COVARIATES)]
-    res = ols(frame, "y", "arm", covariates=covs, cluster=cluster)
-    return np.concatenate([np.sqrt(np.diag(res.vcov)), res.df])
-
-
-def lowrank_cr2(frame: pd.DataFrame, cluster: str) -> np.ndarray:
-    """Low-rank reference CR2 + BM df, plain numpy (clusters sorted, equal-size friendly)."""
-    x, y = design(frame)
-    g_codes = frame[cluster].to_numpy()
-    q, r = np.linalg.qr(x)
-    b = np.linalg.solve(r, q.T @ y)
-    e = y - x @ b
-    r_inv = np.linalg.inv(r)
-    k = x.shape[1]
-    order = np.argsort(g_codes, kind="stable")
-    qs, es = q[order], e[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(g_codes[order])) + 1]
+def grams_reduceat(qs: np.ndarray, es: np.ndarray, starts: np.ndarray) -> tuple[Any, Any]:
     qe = np.add.reduceat(qs * es[:, None], starts, axis=0)
-    grams = np.empty((starts.size, k, k))
-    for a in range(k):  # M_g = Q_g'Q_g, one column block at a time
+    grams = np.empty((starts.size, qs.shape[1], qs.shape[1]))
+    for a in range(qs.shape[1]):  # one column block at a time
         grams[:, a, :] = np.add.reduceat(qs * qs[:, [a]], starts, axis=0)
+    return grams, qe
+
+
+def grams_blas(qs: np.ndarray, es: np.ndarray, starts: np.ndarray) -> tuple[Any, Any]:
+    bounds = np.r_[starts, qs.shape[0]]
+    grams = np.empty((starts.size, qs.shape[1], qs.shape[1]))
+    qe = np.empty((starts.size, qs.shape[1]))
+    for g in range(starts.size):  # a loop over clusters, not rows
+        block = qs[bounds[g] : bounds[g + 1]]
+        grams[g] = block.T @ block
+        qe[g] = es[bounds[g] : bounds[g + 1]] @ block
+    return grams, qe
+
+
+def grams_padded(qs: np.ndarray, es: np.ndarray, starts: np.ndarray) -> tuple[Any, Any]:
+    sizes = np.diff(np.r_[starts, qs.shape[0]])
+    cluster = np.repeat(np.arange(starts.size), sizes)
+    slot = np.arange(qs.shape[0]) - starts[cluster]
+    padded = np.zeros((starts.size, sizes.max(), qs.shape[1]))
+    padded[cluster, slot] = qs
+    epad = np.zeros((starts.size, 1, sizes.max()))
+    epad[cluster, 0, slot] = es
+    return np.swapaxes(padded, 1, 2) @ padded, (epad @ padded)[:, 0]  # batched BLAS
+
+
+GRAMS: dict[str, Callable[..., tuple[Any, Any]]] = {
+    "reduceat": grams_reduceat,
+    "BLAS per cluster": grams_blas,
+    "padded batch": grams_padded,
+}
+
+
+def bound_cr2(frame: pd.DataFrame, grams_fn: Callable[..., Any]) -> np.ndarray:
+    """CR2 SEs and BM df on rows pre-sorted by cluster: low-rank, numpy."""
+    x, y = design(frame)
+    team = frame["team"].to_numpy()
+    starts = np.r_[0, np.flatnonzero(team[1:] != team[:-1]) + 1]
+    q, r_inv = cholesky_qr2(x)
+    e = y - q @ (q.T @ y)
+    grams, qe = grams_fn(q, e, starts)
     lam, vec = np.linalg.eigh(grams)
     lam = np.clip(lam, 0.0, 1.0)
     isq = np.where(1 - lam > 1e-10, 1 / np.sqrt(np.maximum(1 - lam, 1e-300)), 0.0)
-    s = np.einsum("gaj,gj->ga", vec, isq * np.einsum("gaj,ga->gj", vec, qe))
+    s = (vec @ (isq * (qe[:, None, :] @ vec)[:, 0])[:, :, None])[:, :, 0]  # adjusted scores
     vcov = r_inv @ (s.T @ s) @ r_inv.T
-    t = np.einsum("pa,gaj->gpj", r_inv, vec)  # r_inv V
-    d = np.einsum("gj,gpj->gp", lam * isq**2, t**2)
-    u = np.einsum("gaj,gj,gpj->gap", vec, lam * isq, t)
-    nu = np.einsum("gap,gap->gp", u, u)
+    t = r_inv @ vec  # g, p, j
+    d = ((t * t) @ (lam * isq**2)[:, :, None])[:, :, 0]
+    u = (vec * (lam * isq)[:, None, :]) @ np.swapaxes(t, 1, 2)  # g, a, p
+    nu = np.square(u).sum(axis=1)
     ut = np.ascontiguousarray(u.transpose(2, 0, 1))
     cross = np.square(np.swapaxes(ut, 1, 2) @ ut).sum(axis=(1, 2))
     tr1 = d.sum(0) - nu.sum(0)
     tr2 = (d**2).sum(0) - 2 * (d * nu).sum(0) + cross
     return np.concatenate([np.sqrt(np.diag(vcov)), tr1**2 / tr2])
+
+
+def trialkit_fit(frame: pd.DataFrame, cluster: str | None = None) -> np.ndarray:
+    res = ols(frame, "y", "arm", covariates=COVARIATES, cluster=cluster)
+    out = np.sqrt(np.diag(res.vcov))
+    return np.concatenate([out, res.df]) if cluster else out
+
+
+def householder_hc2(frame: pd.DataFrame) -> np.ndarray:
+    x, y = design(frame)
+    q, r = np.linalg.qr(x)
+    e = y - q @ (q.T @ y)
+    u = e * e / (1.0 - np.einsum("ij,ij->i", q, q))
+    r_inv = np.linalg.inv(r)
+    return np.sqrt(np.diag(r_inv @ ((q * u[:, None]).T @ q) @ r_inv.T))
+
+
+def statsmodels_hc2(frame: pd.DataFrame) -> np.ndarray:
+    import statsmodels.api as sm
+
+    return np.asarray(sm.OLS(*design(frame)[::-1]).fit(cov_type="HC2").bse)
+
+
+def pyfixest_hc2(frame: pd.DataFrame) -> np.ndarray:
+    import pyfixest as pf  # its HC2 has a (N-1)/(N-k) factor: only its speed is compared
+
+    return np.asarray(pf.feols(f"y ~ {' + '.join(['arm', *COVARIATES])}", frame, vcov="HC2").se())
 
 
 def best_times(contenders: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
@@ -142,52 +187,102 @@ def best_times(contenders: dict[str, Callable[[], Any]], repeat: int) -> dict[st
     return best
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    frame = make_data(args.n)
-    small = frame.iloc[:5000]
-    trialkit_fit(small, "c10")  # compile the numba kernels before timing
-    print(f"N = {args.n:,}, k = 12, OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
+def _row(task: str, ours: float, bound: float, target: float, note: str = "") -> bool:
+    ratio = ours / bound
+    ok = ratio <= target
+    print(
+        f"  {task:34s} {ours * 1e3:9.2f} ms {bound * 1e3:9.2f} ms {ratio:6.2f}x "
+        f"{target:5.1f}x  {'ok' if ok else 'MISSED'}  {note}"
+    )
+    return ok
 
-    hc2: dict[str, Callable[[], Any]] = {
-        "trialkit ols HC2": lambda: trialkit_fit(frame, None),
-        "numpy QR reference": lambda: numpy_qr_hc2(frame),
-        "numpy normal-equations": lambda: numpy_normal_hc2(frame),
+
+def hc2_rows(repeat: int) -> list[bool]:
+    oks = []
+    for n, target in HC2_TARGETS.items():
+        frame = make_data(n)
+        ours = trialkit_fit(frame)
+        assert np.allclose(ours, bound_hc2(frame), rtol=1e-8), f"HC2 SEs disagree at N={n}"
+        tt = best_times(
+            {"trialkit": partial(trialkit_fit, frame), "bound": partial(bound_hc2, frame)},
+            repeat if n > 10_000 else 20 * repeat,
+        )
+        oks.append(_row(f"HC2 via DataFrame, N={n:.0e}", tt["trialkit"], tt["bound"], target))
+    return oks
+
+
+def cr2_rows(repeat: int, sizes: tuple[int, ...]) -> list[bool]:
+    oks = []
+    for n in sizes:
+        for g in CR2_CLUSTERS:
+            frame = make_data(n, g)
+            presorted = frame.sort_values("team", kind="stable", ignore_index=True)
+            ours = trialkit_fit(frame, "team")
+            for name, fn in GRAMS.items():
+                ref = bound_cr2(presorted, fn)
+                assert np.allclose(ours, ref, rtol=1e-7), f"CR2 ({name}) disagrees: N={n}, G={g}"
+            contenders: dict[str, Callable[[], Any]] = {
+                "trialkit": partial(trialkit_fit, frame, "team")
+            }
+            for name, fn in GRAMS.items():
+                contenders[name] = partial(bound_cr2, presorted, fn)
+            tt = best_times(contenders, repeat)
+            best = min(GRAMS, key=tt.__getitem__)
+            oks.append(
+                _row(
+                    f"CR2 + BM df, N={n:.0e}, G={g:,}",
+                    tt["trialkit"],
+                    tt[best],
+                    CR2_TARGET,
+                    f"(bound: {best})",
+                )
+            )
+    return oks
+
+
+def peer_rows(repeat: int) -> None:
+    frame = make_data(1_000_000)
+    peers: dict[str, Callable[[], Any]] = {
+        "trialkit ols HC2": lambda: trialkit_fit(frame),
+        "bound (CholeskyQR2)": lambda: bound_hc2(frame),
+        "numpy Householder QR": lambda: householder_hc2(frame),
         "statsmodels OLS HC2": lambda: statsmodels_hc2(frame),
     }
     try:
-        pyfixest_hc2(small)
-        hc2["pyfixest feols HC2"] = lambda: pyfixest_hc2(frame)
+        pyfixest_hc2(frame.iloc[:1000])
+        peers["pyfixest feols HC2"] = lambda: pyfixest_hc2(frame)
     except ImportError:
-        print("pyfixest is not installed: skipped")
-    ours = trialkit_fit(frame, None)[:12]
-    assert np.allclose(ours, numpy_qr_hc2(frame), rtol=1e-8), "HC2 SEs disagree"
-    times = best_times(hc2, args.repeat)
-    print("\nOLS + HC2")
+        print("  pyfixest is not installed: skipped")
+    times = best_times(peers, repeat)
+    print("\nHC2 at N = 1e6, peers (for scale)")
     for name, t in times.items():
-        print(f"  {name:26s} {t:8.3f} s   trialkit / this = {times['trialkit ols HC2'] / t:5.2f}")
+        ratio = times["trialkit ols HC2"] / t
+        print(f"  {name:26s} {t * 1e3:9.1f} ms   trialkit / this = {ratio:5.2f}")
 
-    print("\nOLS + CR2 + Bell-McCaffrey df")
-    for size in (10, 100, 1000):
-        cl = f"c{size}"
-        ours = trialkit_fit(frame, cl)
-        ref = lowrank_cr2(frame, cl)
-        assert np.allclose(ours, ref, rtol=1e-7), f"CR2 disagrees for clusters of {size}"
-        tt = best_times(
-            {
-                "trialkit": partial(trialkit_fit, frame, cl),
-                "low-rank reference": partial(lowrank_cr2, frame, cl),
-            },
-            args.repeat,
-        )
-        print(
-            f"  clusters of {size:5d} ({args.n // size:7,d} clusters): trialkit "
-            f"{tt['trialkit']:7.3f} s, reference {tt['low-rank reference']:7.3f} s, "
-            f"ratio {tt['trialkit'] / tt['low-rank reference']:5.2f}"
-        )
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds (minimum)")
+    parser.add_argument("--quick", action="store_true", help="CR2 at N = 1e5 only")
+    parser.add_argument("--peers", action="store_true", help="also time HC2 peers at 1e6")
+    args = parser.parse_args()
+    small = make_data(5_000, 50)
+    trialkit_fit(small, "team")  # load the numba kernels before timing
+    trialkit_fit(small)
+    print(
+        f"k = 12, OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, "
+        f"minimum of {args.repeat} interleaved rounds, "
+        f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
+    )
+    print(f"  {'task':34s} {'trialkit':>12s} {'bound':>12s} {'ratio':>7s} {'target':>6s}")
+    oks = hc2_rows(args.repeat)
+    oks += cr2_rows(args.repeat, CR2_SIZES[:1] if args.quick else CR2_SIZES)
+    print(
+        f"{sum(oks)} of {len(oks)} targets hold; load average after: "
+        f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}"
+    )
+    if args.peers:
+        peer_rows(args.repeat)
 
 
 if __name__ == "__main__":

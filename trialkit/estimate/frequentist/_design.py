@@ -143,6 +143,48 @@ def numeric_column(frame: pd.DataFrame, name: str, role: str) -> FloatArray:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """Numeric columns read from a DataFrame at once: one float64 copy, one finiteness check."""
+
+    names: tuple[str, ...]
+    values: FloatArray  # n x len(names), column-major
+
+    def column(self, name: str) -> FloatArray:
+        return np.ascontiguousarray(self.values[:, self.names.index(name)])
+
+    def columns(self, names: Sequence[str]) -> FloatArray:
+        index = [self.names.index(c) for c in names]
+        first = index[0] if index else 0
+        if index == list(range(first, first + len(index))):  # adjacent: a view, not a copy
+            return self.values[:, first : first + len(index)]
+        return self.values[:, index]
+
+
+def _finite_block(frame: pd.DataFrame, names: Sequence[str]) -> _Block | None:
+    """The columns as float64 when all are numeric (or boolean) and finite, else ``None``.
+
+    ``None`` sends the caller to the column-by-column checks, which say what is wrong where;
+    this is their fast path for the common case, not a second set of rules.
+    """
+    unique = tuple(dict.fromkeys(names))
+    if not frame.columns.is_unique:
+        return None
+    dtypes = frame.dtypes
+    if not all(
+        pd.api.types.is_bool_dtype(dtypes[c]) or pd.api.types.is_numeric_dtype(dtypes[c])
+        for c in unique
+    ):
+        return None
+    try:
+        values = np.asarray(frame[list(unique)].to_numpy(dtype=np.float64), dtype=np.float64)
+    except (TypeError, ValueError):  # e.g. a nullable column holding pd.NA
+        return None
+    if not np.isfinite(values).all():
+        return None
+    return _Block(unique, values)
+
+
 def factor(frame: pd.DataFrame, name: str) -> Factor:
     """Code a column as integers over its sorted levels."""
     codes, uniques = pd.factorize(frame[name], sort=True)
@@ -215,17 +257,24 @@ def prepare(
         "weights": [weights] if weights else [],
     }
     check_columns(frame, roles)
-    _check_complete(frame, [name for names in roles.values() for name in names])
-    y = numeric_column(frame, outcome, "outcome")
+    numeric = [outcome, *covariates, *([weights] if weights is not None else [])]
+    block = _finite_block(frame, numeric)
+    if block is None:  # something is missing, not numeric or infinite: find it, in order
+        _check_complete(frame, [name for names in roles.values() for name in names])
+        y = numeric_column(frame, outcome, "outcome")
+    else:
+        _check_complete(frame, [n for names in roles.values() for n in names if n not in numeric])
+        y = block.column(outcome)
     arms, codes = encode_arms(frame, treatment, control)
-    cov = (
-        np.column_stack([numeric_column(frame, c, "covariate") for c in covariates])
-        if covariates
-        else np.empty((len(frame), 0))
-    )
+    if block is not None:
+        cov = block.columns(covariates)
+    elif covariates:
+        cov = np.column_stack([numeric_column(frame, c, "covariate") for c in covariates])
+    else:
+        cov = np.empty((len(frame), 0))
     w = None
     if weights is not None:
-        w = numeric_column(frame, weights, "weights")
+        w = numeric_column(frame, weights, "weights") if block is None else block.column(weights)
         if np.any(w <= 0):
             raise EstimationError(
                 f'column "{weights}" (the weights) must be positive; '

@@ -23,8 +23,11 @@ with columns ``u_g = P_g a``, ``P_g = Q_g'A_g Q_g``. Hence
 
 which costs O(n k^2 + G k^3) in total instead of O(n^2).
 
-Implementation: per-cluster Gram matrices (and, for small clusters, the n_g x n_g blocks)
-are formed in one compiled pass (numba), the eigenproblems are solved in batches by LAPACK
+Implementation: rows not stored in cluster order are first copied into cluster order by a
+counting sort that streams them in storage order (random access per cluster is several
+times slower than the sort); per-cluster Gram matrices are then BLAS products of contiguous
+row blocks (and, for small clusters, the n_g x n_g blocks are formed) in compiled passes
+(numba), the eigenproblems are solved in batches by LAPACK
 through ``numpy.linalg.eigh``, and a second compiled pass turns each cluster's eigenpairs
 into its adjusted score, ``d_g`` and ``u_g`` for every coefficient at once (``u_g`` for all
 p is ``P_g R^{-T}``). Clusters are processed in chunks to bound memory.
@@ -48,7 +51,10 @@ CHUNK = 16384
 
 
 def _grams(q: Any, e: Any, order: Any, starts: Any, ids: Any) -> Any:
-    """``M_g = Q_g'Q_g`` and ``Q_g'e_g`` for the clusters ``ids`` (compiled)."""
+    """``M_g = Q_g'Q_g`` and ``Q_g'e_g`` for the clusters ``ids``, rows through ``order``.
+
+    (Compiled; used by CR3. CR2 sorts the rows first and uses :func:`_block_grams`.)
+    """
     k = q.shape[1]
     grams = np.zeros((ids.shape[0], k, k))
     qe = np.zeros((ids.shape[0], k))
@@ -67,8 +73,44 @@ def _grams(q: Any, e: Any, order: Any, starts: Any, ids: Any) -> Any:
     return grams, qe
 
 
-def _gather(q: Any, e: Any, order: Any, starts: Any, ids: Any, m: int) -> Any:
-    """``Q_g``, ``e_g`` and ``H_gg = Q_g Q_g'`` for clusters of size m (compiled)."""
+def _sort_rows(q: Any, e: Any, codes: Any, starts: Any) -> Any:
+    """Rows of ``q`` and ``e`` in cluster order, by one pass in storage order (compiled).
+
+    A counting sort: each row is copied to the next free slot of its cluster's range, so
+    rows keep their storage order within a cluster (as a stable sort would).
+    """
+    n, k = q.shape
+    free = starts[:-1].copy()
+    qs = np.empty((n, k))
+    es = np.empty(n)
+    for i in range(n):
+        g = codes[i]
+        slot = free[g]
+        free[g] = slot + 1
+        for a in range(k):
+            qs[slot, a] = q[i, a]
+        es[slot] = e[i]
+    return qs, es
+
+
+def _block_grams(q: Any, e: Any, starts: Any, ids: Any) -> Any:
+    """``M_g = Q_g'Q_g`` and ``Q_g'e_g`` for clusters ``ids`` of rows in cluster order (compiled).
+
+    Each cluster's rows are contiguous, so both are BLAS products.
+    """
+    k = q.shape[1]
+    grams = np.empty((ids.shape[0], k, k))
+    qe = np.empty((ids.shape[0], k))
+    for t in range(ids.shape[0]):
+        lo, hi = starts[ids[t]], starts[ids[t] + 1]
+        block = q[lo:hi]
+        grams[t] = np.dot(block.T, block)
+        qe[t] = np.dot(e[lo:hi], block)
+    return grams, qe
+
+
+def _block_gather(q: Any, e: Any, starts: Any, ids: Any, m: int) -> Any:
+    """``Q_g``, ``e_g`` and ``H_gg = Q_g Q_g'`` for clusters of size m, rows in cluster order."""
     k = q.shape[1]
     c = ids.shape[0]
     qg = np.empty((c, m, k))
@@ -77,10 +119,9 @@ def _gather(q: Any, e: Any, order: Any, starts: Any, ids: Any, m: int) -> Any:
     for t in range(c):
         base = starts[ids[t]]
         for r in range(m):
-            i = order[base + r]
-            eg[t, r] = e[i]
+            eg[t, r] = e[base + r]
             for a in range(k):
-                qg[t, r, a] = q[i, a]
+                qg[t, r, a] = q[base + r, a]
         for r in range(m):
             for s in range(r, m):
                 v = 0.0
@@ -162,7 +203,7 @@ def _kernel(name: str) -> Callable[..., Any]:
     if not _kernels:
         import numba
 
-        for fn in (_grams, _gather, _project):
+        for fn in (_grams, _sort_rows, _block_grams, _block_gather, _project):
             _kernels[fn.__name__] = numba.njit(cache=True, nogil=True)(fn)
     return _kernels[name]
 
@@ -214,16 +255,18 @@ def cr2_vcov(fit: LeastSquares, clusters: Clusters) -> tuple[FloatArray, FloatAr
     q = np.ascontiguousarray(fit.q)
     e = np.ascontiguousarray(fit.resid)
     r_inv = np.ascontiguousarray(fit.r_inv)
-    order, starts, sizes = clusters.order, clusters.starts, clusters.sizes
+    starts, sizes = clusters.starts, clusters.sizes
+    if not clusters.in_order:  # one streaming pass instead of random access per cluster
+        q, e = _kernel("_sort_rows")(q, e, clusters.codes, starts)
     acc = _Accumulator(k)
     none2, none3 = np.empty((0, 0)), np.empty((0, 0, 0))
     for ids in _chunks(np.nonzero(sizes >= k)[0].astype(np.intp)):
-        grams, qe = _kernel("_grams")(q, e, order, starts, ids)
+        grams, qe = _kernel("_block_grams")(q, e, starts, ids)
         lam, vec = np.linalg.eigh(grams)
         acc.add(*_kernel("_project")(lam, vec, none3, none2, qe, r_inv, SINGULAR_TOLERANCE, False))
     for size in np.unique(sizes[sizes < k]):
         for ids in _chunks(np.nonzero(sizes == size)[0].astype(np.intp)):
-            qg, eg, h = _kernel("_gather")(q, e, order, starts, ids, int(size))
+            qg, eg, h = _kernel("_block_gather")(q, e, starts, ids, int(size))
             lam, vec = np.linalg.eigh(h)
             acc.add(*_kernel("_project")(lam, vec, qg, eg, none2, r_inv, SINGULAR_TOLERANCE, True))
     vcov = r_inv @ acc.meat @ r_inv.T

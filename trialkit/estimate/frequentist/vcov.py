@@ -40,7 +40,7 @@ registry keyed by :data:`VcovType`; error messages list the allowed values from 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, get_args
 
 import numpy as np
@@ -62,7 +62,7 @@ UNIT_TYPES: tuple[str, ...] = tuple(t for t in VCOV_TYPES if t not in CLUSTER_TY
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Clusters:
-    """Cluster membership coded 0..G-1, with rows grouped by cluster.
+    """Cluster membership coded 0..G-1, with the row ranges of each cluster in cluster order.
 
     Attributes
     ----------
@@ -70,31 +70,66 @@ class Clusters:
         Cluster code of each row.
     n_clusters
         Number of clusters G.
-    order
-        Row indices sorted by cluster (stable).
     starts
-        ``order[starts[g]:starts[g+1]]`` are the rows of cluster g (length G + 1).
+        Rows in cluster order ``starts[g]:starts[g+1]`` belong to cluster g (length G + 1).
     """
 
     codes: IntArray
     n_clusters: int
-    order: IntArray
     starts: IntArray
+    _order: list[IntArray] = field(default_factory=list, repr=False)  # computed on first use
 
     @classmethod
     def from_codes(cls, codes: IntArray) -> Clusters:
-        """Build the index from integer codes 0..G-1 (every code used)."""
-        _, codes = np.unique(codes, return_inverse=True)
-        codes = codes.astype(np.intp)
-        counts = np.bincount(codes)
-        starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.intp)
-        order = np.argsort(codes, kind="stable").astype(np.intp)
-        return cls(codes=codes, n_clusters=int(counts.size), order=order, starts=starts)
+        """Build the index from integer codes, relabelled 0..G-1 in sorted order.
+
+        Codes that are already dense (every code in 0..G-1 used, as ``factor`` and
+        ``pandas.factorize`` give) are kept as they are, without sorting.
+        """
+        codes = np.asarray(codes)
+        counts = _dense_counts(codes)
+        if counts is None:
+            _, codes = np.unique(codes, return_inverse=True)
+            counts = np.bincount(codes)
+        codes = codes.reshape(-1).astype(np.intp, copy=False)
+        starts = np.zeros(counts.size + 1, dtype=np.intp)
+        np.cumsum(counts, out=starts[1:])
+        return cls(codes=codes, n_clusters=int(counts.size), starts=starts)
+
+    @property
+    def order(self) -> IntArray:
+        """Row indices in cluster order (stable: storage order within a cluster)."""
+        if not self._order:
+            self._order.append(_stable_order(self.codes, self.n_clusters))
+        return self._order[0]
 
     @property
     def sizes(self) -> IntArray:
         """Rows in each cluster."""
         return np.diff(self.starts)
+
+    @property
+    def in_order(self) -> bool:
+        """Whether the rows are stored in cluster order already."""
+        return bool(np.all(self.codes[1:] >= self.codes[:-1]))
+
+
+def _dense_counts(codes: IntArray) -> IntArray | None:
+    """Rows per code when the codes are integers using every value 0..max; else ``None``."""
+    if codes.ndim != 1 or codes.size == 0 or codes.dtype.kind not in "iu":
+        return None
+    if codes.min() < 0 or codes.max() >= codes.size:
+        return None
+    counts = np.bincount(codes)
+    return counts if bool(counts.all()) else None
+
+
+def _stable_order(codes: IntArray, n_clusters: int) -> IntArray:
+    """A stable sort of the rows by cluster, by radix sort where the codes fit 16 bits."""
+    if bool(np.all(codes[1:] >= codes[:-1])):
+        return np.arange(codes.size, dtype=np.intp)
+    keys = codes.astype(np.uint16) if n_clusters <= 1 << 16 else codes
+    return np.argsort(keys, kind="stable").astype(np.intp, copy=False)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

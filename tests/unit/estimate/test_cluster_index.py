@@ -1,0 +1,90 @@
+"""The cluster index, CR2 on rows in any storage order, and prepare's one-block fast path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from trialkit.estimate.frequentist import _design
+from trialkit.estimate.frequentist.cr2 import cr2_vcov
+from trialkit.estimate.frequentist.lstsq import fit_lstsq
+from trialkit.estimate.frequentist.vcov import Clusters
+
+
+@pytest.mark.parametrize(
+    "codes",
+    [
+        np.array([2, 0, 1, 2, 0, 0]),  # dense: kept as is
+        np.array([30, 10, 30, 20, 10]),  # not dense: relabelled in sorted order
+        np.array([-3, 5, -3, 7]),
+        np.array([1.0, 0.0, 1.0]),
+    ],
+)
+def test_from_codes_matches_unique_and_stable_sort(codes: np.ndarray) -> None:
+    cl = Clusters.from_codes(codes)
+    expected = np.unique(codes, return_inverse=True)[1]
+    np.testing.assert_array_equal(cl.codes, expected, err_msg="codes")
+    np.testing.assert_array_equal(cl.sizes, np.bincount(expected), err_msg="sizes")
+    np.testing.assert_array_equal(cl.order, np.argsort(expected, kind="stable"), err_msg="order")
+    assert cl.n_clusters == expected.max() + 1
+
+
+def test_order_beyond_sixteen_bits() -> None:
+    codes = np.random.default_rng(1).permutation(70_000)  # more clusters than uint16 holds
+    cl = Clusters.from_codes(codes)
+    np.testing.assert_array_equal(cl.order, np.argsort(codes, kind="stable"))
+    assert not cl.in_order and Clusters.from_codes(np.sort(codes)).in_order
+
+
+def _clustered_fit(
+    n: int, sizes: np.ndarray, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    codes = np.repeat(np.arange(sizes.size), sizes)
+    x = np.column_stack([np.ones(n), rng.integers(0, 2, n), rng.normal(size=(n, 4))])
+    y = x @ np.arange(6.0) + rng.normal(size=sizes.size)[codes] + rng.normal(size=n)
+    return x, y, codes
+
+
+def test_cr2_does_not_depend_on_the_storage_order() -> None:
+    sizes = np.array([1, 2, 3, 5, 6, 7, 8, 12, 30, 40, 3, 6, 9, 25])  # both sides of k = 6
+    x, y, codes = _clustered_fit(int(sizes.sum()), sizes, 3)
+    sorted_fit = cr2_vcov(fit_lstsq(x, y), Clusters.from_codes(codes))
+    perm = np.random.default_rng(4).permutation(codes.size)
+    shuffled = Clusters.from_codes(codes[perm])
+    assert not shuffled.in_order
+    shuffled_fit = cr2_vcov(fit_lstsq(x[perm], y[perm]), shuffled)
+    np.testing.assert_allclose(shuffled_fit[0], sorted_fit[0], rtol=1e-11, err_msg="CR2 vcov")
+    np.testing.assert_allclose(shuffled_fit[1], sorted_fit[1], rtol=1e-11, err_msg="BM df")
+
+
+def test_prepare_fast_path_equals_column_by_column(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        {
+            "y": rng.normal(size=40),
+            "arm": np.tile(["a", "b"], 20),
+            "x1": rng.integers(0, 5, 40),
+            "x2": rng.normal(size=40) > 0,
+            "w": rng.random(40) + 0.5,
+            "team": np.repeat(np.arange(10), 4),
+        }
+    )
+
+    def prepared() -> _design.Prepared:
+        return _design.prepare(
+            frame,
+            outcome="y",
+            treatment="arm",
+            covariates=["x2", "x1"],
+            weights="w",
+            cluster="team",
+        )
+
+    fast = prepared()
+    monkeypatch.setattr(_design, "_finite_block", lambda frame, names: None)
+    slow = prepared()
+    for name in ("y", "covariates", "weights", "arm_codes"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name), err_msg=name)
+    assert fast.covariates.shape == (40, 2)
