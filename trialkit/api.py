@@ -786,8 +786,9 @@ def analyse(
     return results
 
 
-def _check_recorded(source: Path, ledger: Path) -> None:
-    """Refuse a ``results.json`` that no ``analyse`` entry of the ledger records as written.
+def _check_recorded(source: Path, ledger: Path) -> int:
+    """Refuse a ``results.json`` that no ``analyse`` entry of the ledger records as written;
+    return the last entry that does.
 
     ``analyse`` moves ``results.json`` into place before it appends its entry, so a run
     killed between the two (or a file changed since) leaves results the ledger does not
@@ -797,12 +798,12 @@ def _check_recorded(source: Path, ledger: Path) -> None:
     from trialkit.register.ledger import read
 
     digest = sha256_file(source)
-    for entry in read(ledger):
+    for entry in reversed(read(ledger)):
         if entry.action == "analyse" and any(
             Path(name).name == RESULTS_FILE and value == digest
             for name, value in entry.outputs.items()
         ):
-            return
+            return entry.seq
     raise TrialkitError(
         f"{source}: no `analyse` entry of the ledger {ledger} records these results (sha256 "
         f"{digest[:12]}…): the run that wrote them was interrupted before recording them, or "
@@ -818,15 +819,26 @@ def report(
     format: ReportFormat = "html",
     force: bool = False,
     ledger: Path | None = None,
+    public_key: Path | None = None,
+    head: str | None = None,
 ) -> Path:
     """Render ``results.json`` as a report (``trialkit report``): one self-contained HTML
     file, a PDF printed from it by headless Chromium, or an Excel workbook with one sheet
-    per results table. ``out`` defaults to ``report.html``, ``.pdf`` or ``.xlsx``."""
+    per results table. ``out`` defaults to ``report.html``, ``.pdf`` or ``.xlsx``.
+
+    With a ledger, the report's provenance section shows its check (as ``trialkit
+    verify``: alterations, the history's findings, head hash and length; signatures with
+    ``public_key``, an anchored ``head``) and what that check cannot see."""
     from trialkit import register
     from trialkit._core.destinations import check_destination, write_failed
     from trialkit.analyse import load_results
     from trialkit.report.output import check_report_name, default_report_name, render_output
 
+    if ledger is None and (public_key is not None or head is not None):
+        raise TrialkitError(
+            "--public-key and --head check the pilot's ledger, and no ledger was given. "
+            "Fix: add --ledger ledger.jsonl (the ledger in the pilot's folder)."
+        )
     if ledger is not None:
         register.ensure_appendable(ledger)
     target = Path(out) if out is not None else Path(default_report_name(format))
@@ -835,9 +847,14 @@ def report(
     check_report_name(target, format)
     ensure_absent(target, force=force, what="report")  # before a slow print to PDF
     results = load_results(source)
+    evidence = None
     if ledger is not None:
-        _check_recorded(source, ledger)
-    payload = render_output(results, format, source=str(source))
+        from trialkit.report.trail import LedgerEvidence
+
+        seq = _check_recorded(source, ledger)
+        check = register.audit(ledger, public_key=public_key, head=head)
+        evidence = LedgerEvidence(check, results_entry=seq)
+    payload = render_output(results, format, source=str(source), ledger=evidence)
     try:
         path = atomic_write(target, payload, force=force, what="report")
     except OSError as exc:

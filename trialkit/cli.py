@@ -809,9 +809,34 @@ def report_command(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report.")] = False,
     ledger: LedgerOption = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key",
+            metavar="FILE",
+            help="With --ledger: check every entry's signature with this public key, "
+            "and say so in the report.",
+        ),
+    ] = None,
+    head: Annotated[
+        str | None,
+        typer.Option(
+            "--head",
+            metavar="HASH",
+            help="With --ledger: a head hash recorded elsewhere, which the ledger must "
+            "still contain.",
+        ),
+    ] = None,
 ) -> None:
-    """Render the results as one self-contained HTML report, a PDF or an Excel workbook."""
-    path = api().report(results, out, format=format, force=force, ledger=ledger)
+    """Render the results as one self-contained HTML report, a PDF or an Excel workbook.
+
+    With --ledger, the report's provenance section shows the ledger's check (as `trialkit
+    verify`): data changed after the first analysis, re-runs, re-randomisation, and what the
+    check cannot see; without it, the section says the evidence trail was not checked.
+    """
+    path = api().report(
+        results, out, format=format, force=force, ledger=ledger, public_key=public_key, head=head
+    )
     typer.echo(f"wrote {path}")
 
 

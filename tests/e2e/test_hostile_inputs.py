@@ -145,7 +145,8 @@ def rendering(monkeypatch: pytest.MonkeyPatch) -> None:
     """Loading and rendering stubbed: these tests are about the ledger's say."""
     monkeypatch.setattr("trialkit.analyse.load_results", lambda path: object())
     monkeypatch.setattr(
-        "trialkit.report.output.render_output", lambda results, format, source: b"<html></html>"
+        "trialkit.report.output.render_output",
+        lambda results, format, source, ledger=None: b"<html></html>",
     )
 
 

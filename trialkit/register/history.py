@@ -51,6 +51,9 @@ class HistoryFinding:
         The files whose recorded content differs, sorted.
     message
         The finding in words, naming both entries.
+    after
+        For ``rerandomised``: the last registration, validation or analysis before the
+        redraw, as ``(seq, action)``; ``None`` otherwise.
     """
 
     kind: FindingKind
@@ -59,6 +62,7 @@ class HistoryFinding:
     earlier: int
     files: tuple[str, ...]
     message: str
+    after: tuple[int, str] | None = None
 
 
 def _computed(entries: Sequence[LedgerEntry]) -> set[str]:
@@ -158,6 +162,7 @@ def _randomise_findings(entries: Sequence[LedgerEntry]) -> list[HistoryFinding]:
                     f"{', '.join(changed)} differ from the allocation entry "
                     f"{previous.seq} drew."
                 ),
+                after=(before[-1].seq, before[-1].action),
             )
         )
     return found

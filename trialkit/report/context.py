@@ -18,6 +18,7 @@ from trialkit.report.figdata import figure_data
 from trialkit.report.phrases import Arms
 from trialkit.report.plan import plan_context
 from trialkit.report.spending_figdata import spending_figures
+from trialkit.report.trail import LedgerEvidence, evidence_trail
 from trialkit.report.words import capitalise, plural, short_label
 
 _BAYES_STATUS = {
@@ -112,7 +113,12 @@ def _described(doc: ResultsDocument) -> tuple[Any, ...]:
     return tuple({r.covariate: r for r in doc.balance}.values())
 
 
-def report_context(doc: ResultsDocument, *, plan_sections: Sequence[str] = ()) -> dict[str, Any]:
+def report_context(
+    doc: ResultsDocument,
+    *,
+    plan_sections: Sequence[str] = (),
+    ledger: LedgerEvidence | None = None,
+) -> dict[str, Any]:
     """Everything the report template needs, as display values.
 
     Parameters
@@ -121,6 +127,9 @@ def report_context(doc: ResultsDocument, *, plan_sections: Sequence[str] = ()) -
         The results document.
     plan_sections
         Names of shared plan sections to repeat in the report.
+    ledger
+        The check of the pilot's ledger made for this report (``report --ledger``);
+        without one, the evidence trail is reported as not checked.
 
     Returns
     -------
@@ -143,6 +152,7 @@ def report_context(doc: ResultsDocument, *, plan_sections: Sequence[str] = ()) -
         "notes": _notes(doc),
         "plan_sections": list(plan_sections),
         "provenance": tables.provenance_rows(doc),
+        "trail": evidence_trail(ledger),
         "deviations": tables.deviation_rows(doc.deviations),
         "protocol": plan["p"],
         "plan": plan,

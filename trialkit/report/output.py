@@ -7,10 +7,13 @@ The format modules are imported only when asked for, so rendering HTML costs not
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from trialkit.analyse.document import ResultsDocument
 from trialkit.errors import TrialkitError
+
+if TYPE_CHECKING:
+    from trialkit.report.trail import LedgerEvidence
 
 #: The formats ``trialkit report --format`` writes.
 ReportFormat = Literal["html", "pdf", "xlsx"]
@@ -69,7 +72,11 @@ def default_report_name(format: ReportFormat) -> str:
 
 
 def render_output(
-    doc: ResultsDocument, format: ReportFormat, *, source: str = "results.json"
+    doc: ResultsDocument,
+    format: ReportFormat,
+    *,
+    source: str = "results.json",
+    ledger: LedgerEvidence | None = None,
 ) -> str | bytes:
     """The report of ``doc`` in ``format``: HTML text, or PDF or workbook bytes.
 
@@ -81,6 +88,9 @@ def render_output(
         One of :data:`REPORT_FORMATS`.
     source
         Where the results were read from (named in the workbook's README sheet).
+    ledger
+        The check of the pilot's ledger, shown in the report's provenance section (and
+        the workbook's README sheet).
 
     Raises
     ------
@@ -92,8 +102,8 @@ def render_output(
     if format == "xlsx":
         from trialkit.report.workbook import render_workbook
 
-        return render_workbook(doc, source=source)
-    html = render_report(doc)
+        return render_workbook(doc, source=source, ledger=ledger)
+    html = render_report(doc, ledger=ledger)
     if format == "pdf":
         from trialkit.report.pdf import print_pdf
 

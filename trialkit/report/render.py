@@ -23,6 +23,7 @@ from trialkit.protocol.bundled import resource_dir
 from trialkit.report.context import report_context
 from trialkit.report.plan import plan_context
 from trialkit.report.tables import fmt
+from trialkit.report.trail import LedgerEvidence
 from trialkit.report.words import money, plural
 
 if TYPE_CHECKING:
@@ -164,7 +165,12 @@ def render_plan(
     )
 
 
-def render_report(results: ResultsDocument, *, plan_sections: Sequence[str] = PLAN_SECTIONS) -> str:
+def render_report(
+    results: ResultsDocument,
+    *,
+    plan_sections: Sequence[str] = PLAN_SECTIONS,
+    ledger: LedgerEvidence | None = None,
+) -> str:
     """The results report as one self-contained HTML page (inline CSS and SVG).
 
     Parameters
@@ -174,6 +180,9 @@ def render_report(results: ResultsDocument, *, plan_sections: Sequence[str] = PL
         :func:`trialkit.analyse.load_results` for ``results.json``).
     plan_sections
         Shared plan sections to repeat at the end, from :data:`ALL_SECTIONS`; empty for none.
+    ledger
+        The check of the pilot's ledger (``trialkit report --ledger``), shown in the
+        provenance section; without it the section says the evidence trail was not checked.
 
     Returns
     -------
@@ -191,7 +200,7 @@ def render_report(results: ResultsDocument, *, plan_sections: Sequence[str] = PL
             f"Unknown plan section(s) {', '.join(map(repr, unknown))}. "
             f"Choose from: {', '.join(ALL_SECTIONS)}."
         )
-    ctx = report_context(results, plan_sections=plan_sections)
+    ctx = report_context(results, plan_sections=plan_sections, ledger=ledger)
     figs = _Figures(randomisation=[])
     if ctx["figures"]:
         from trialkit.report.figures import build_figures

@@ -18,6 +18,7 @@ from typing import Any
 from trialkit import __version__
 from trialkit.analyse.document import ResultsDocument
 from trialkit.report.sheets import Cell, Table, results_tables
+from trialkit.report.trail import LedgerEvidence, evidence_trail
 
 #: Leading characters a spreadsheet treats as the start of a formula (OWASP's list).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -27,7 +28,9 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _WIDTH = (8, 60)
 
 
-def render_workbook(doc: ResultsDocument, *, source: str = "results.json") -> bytes:
+def render_workbook(
+    doc: ResultsDocument, *, source: str = "results.json", ledger: LedgerEvidence | None = None
+) -> bytes:
     """The results as ``.xlsx`` bytes: a README sheet, then one sheet per results table.
 
     Parameters
@@ -36,6 +39,9 @@ def render_workbook(doc: ResultsDocument, *, source: str = "results.json") -> by
         The results document (``results.json``).
     source
         Where the results were read from, named in the README sheet.
+    ledger
+        The check of the pilot's ledger (``report --ledger``), worded in the README sheet
+        as in the HTML report's evidence trail.
 
     Returns
     -------
@@ -48,7 +54,12 @@ def render_workbook(doc: ResultsDocument, *, source: str = "results.json") -> by
     book = Workbook()
     readme = book.active
     readme.title = "README"
-    _write(readme, ("item", "value"), _readme_rows(doc, tables, source), widths=(28, 100))
+    _write(
+        readme,
+        ("item", "value"),
+        _readme_rows(doc, tables, source) + _trail_rows(ledger),
+        widths=(28, 100),
+    )
     _wrap(readme["B"])
     for table in tables:
         _write(book.create_sheet(table.name), table.header, table.rows)
@@ -88,6 +99,19 @@ def _readme_rows(doc: ResultsDocument, tables: list[Table], source: str) -> list
     rows += [(f"Sheet: {t.name}", f"{t.about} ({_rows(len(t.rows))})") for t in tables]
     rows += [("Warning", text) for text in doc.warnings]
     rows += [("Note", text) for text in doc.notes]
+    return rows
+
+
+def _trail_rows(ledger: LedgerEvidence | None) -> list[tuple[Cell, ...]]:
+    """The evidence trail, worded as in the HTML report's provenance section."""
+    trail = evidence_trail(ledger)
+    rows: list[tuple[Cell, ...]] = [("Evidence trail", trail.status)]
+    rows += [("Evidence trail", text) for text in (trail.intro, trail.verdict) if text]
+    rows += [(f"Finding: {f.title}", f.text) for f in trail.findings]
+    rows += [("Signatures", trail.signatures)] if trail.signatures else []
+    rows += [("Anchored head", trail.anchor)] if trail.anchor else []
+    rows += list(trail.rows)
+    rows += [("Not checked", text) for text in trail.not_checked]
     return rows
 
 
