@@ -7,7 +7,8 @@ renders (``results.json`` is its JSON). Every number keeps its provenance.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,6 +71,53 @@ def analyse(
     echo
         Progress messages.
     """
+    with _one_blas_thread():
+        return _analyse(
+            protocol,
+            data,
+            registration=registration,
+            deviation_reason=deviation_reason,
+            bayesian=bayesian,
+            draws=draws,
+            chains=chains,
+            tune=tune,
+            ledger=ledger,
+            audit=audit,
+            echo=echo,
+        )
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """BLAS on one thread for the whole plan, as ``diagnose`` runs it.
+
+    The plan's products are tall and thin (n x k, k about ten) or small and many; threaded
+    BLAS gains little on them and loses much when the machine's cores are busy (one
+    thread: 78 s -> about 43 s for a million-row pilot on two cores).
+    """
+    try:
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - a declared dependency
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def _analyse(
+    protocol: Protocol,
+    data: TrialData,
+    *,
+    registration: Registration | None,
+    deviation_reason: str,
+    bayesian: bool,
+    draws: int | None,
+    chains: int | None,
+    tune: int | None,
+    ledger: Path | None,
+    audit: AuditSample | None,
+    echo: Echo,
+) -> ResultsDocument:
     echo("estimating: frequentist plan")
     fitted = fit_frequentist(protocol, data)
     freq = effects.frequentist_rows(fitted)

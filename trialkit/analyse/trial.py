@@ -81,7 +81,7 @@ def _groups(protocol: Protocol, frame: pd.DataFrame) -> tuple[pd.Series, list[st
     """Balance groups: arms, or a stepped wedge's sequences (compared with the first)."""
     if protocol.design.stepped_wedge is not None and "step" in frame:
         group = "Sequence " + frame["step"].astype(int).astype(str)
-        levels = sorted(set(group), key=lambda g: int(g.split()[-1]))
+        levels = sorted(set(group.unique()), key=lambda g: int(g.split()[-1]))
         return group, levels, levels[0]
     group = frame["arm"].astype(str)
     present = set(group.unique())

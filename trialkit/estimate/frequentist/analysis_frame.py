@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from trialkit.estimate.exposure import exposed_arms
@@ -45,7 +47,7 @@ class AnalysisFrame:
         """Covariates (and the outcome's baseline) that vary in the rows analysed."""
         data = self.complete(column)
         names = dict.fromkeys([*self.covariates, *([self.baseline] if self.baseline else [])])
-        return [c for c in names if c in data and data[c].nunique() > 1]
+        return [c for c in names if c in data and _varies(data[c])]
 
     def complete(self, *columns: str) -> pd.DataFrame:
         """Complete cases for ``columns`` and every covariate (the plan's default)."""
@@ -55,6 +57,32 @@ class AnalysisFrame:
             if c in self.data
         ]
         return self.data.dropna(subset=needed)
+
+
+def _varies(values: pd.Series) -> bool:
+    """``values.nunique() > 1``; a numeric column without missing values (the complete
+    cases' covariates) is compared with its first value instead of hashed."""
+    if pd.api.types.is_float_dtype(values.dtype) or pd.api.types.is_integer_dtype(values.dtype):
+        array = values.to_numpy()
+        if array.dtype.kind in "fiu" and not (array.dtype.kind == "f" and np.isnan(array).any()):
+            return bool(array.size > 1 and (array != array[0]).any())
+    return bool(values.nunique() > 1)
+
+
+def arm_mask(arms: pd.Series, wanted: Collection[str]) -> np.ndarray:
+    """``arms.astype(str).isin(wanted)`` as a boolean array (missing: ``False``).
+
+    Each distinct value is converted once: ``astype(str)`` on a categorical column (the
+    validated frames' ``arm``) would build one string per row.
+    """
+    codes, uniques = pd.factorize(arms)
+    keep = np.array([str(u) in wanted for u in uniques] + [False], dtype=bool)
+    return np.asarray(keep[codes])
+
+
+def codes_of(values: pd.Series) -> np.ndarray:
+    """Integer codes of a column, equal where its values are equal (missing: -1)."""
+    return np.asarray(pd.factorize(values)[0])
 
 
 def as_rates(protocol: Protocol, frame: pd.DataFrame, level: str) -> pd.DataFrame:
@@ -104,8 +132,31 @@ def _coded_covariates(
     return frame.assign(**columns), tuple(names)
 
 
-def analysis_frame(protocol: Protocol, data: TrialData, outcome: Outcome) -> AnalysisFrame:
-    """The analysis frame for ``outcome`` (see :class:`AnalysisFrame`)."""
+def analysis_frame(
+    protocol: Protocol,
+    data: TrialData,
+    outcome: Outcome,
+    *,
+    levels: dict[str, AnalysisFrame] | None = None,
+) -> AnalysisFrame:
+    """The analysis frame for ``outcome`` (see :class:`AnalysisFrame`).
+
+    ``levels`` keeps each level's frame once built (merged, covariates coded, rates
+    formed), so that the outcomes of a level share one conversion; each outcome gets its
+    own shallow copy of the rows, so a column one adds is not seen by the others.
+    """
+    level_frame = None if levels is None else levels.get(outcome.level)
+    if level_frame is None:
+        level_frame = _level_frame(protocol, data, outcome)
+        if levels is not None:
+            levels[outcome.level] = level_frame
+    frame = level_frame.data
+    baseline = outcome.baseline if outcome.baseline in frame else None
+    return replace(level_frame, data=frame.copy(deep=False), baseline=baseline)
+
+
+def _level_frame(protocol: Protocol, data: TrialData, outcome: Outcome) -> AnalysisFrame:
+    """The rows of ``outcome``'s level ready for estimation, without its baseline."""
     unit = protocol.units
     frame = data.frame(outcome.level)
     if outcome.level != unit.name and unit.name in data.frames:
@@ -123,7 +174,6 @@ def analysis_frame(protocol: Protocol, data: TrialData, outcome: Outcome) -> Ana
     blocks = "block" if "block" in frame and frame["block"].nunique() > 1 else None
     frame, covariates = _coded_covariates(protocol, frame, outcome)
     frame = as_rates(protocol, frame, outcome.level)
-    baseline = outcome.baseline if outcome.baseline in frame else None
     fixed_effects: tuple[str, ...] = ()
     wedge = protocol.design.stepped_wedge
     if wedge is not None and wedge.period_column in frame and "step" in frame:
@@ -135,6 +185,6 @@ def analysis_frame(protocol: Protocol, data: TrialData, outcome: Outcome) -> Ana
         cluster=cluster,
         blocks=blocks,
         covariates=covariates,
-        baseline=baseline,
+        baseline=None,
         fixed_effects=fixed_effects,
     )

@@ -4,12 +4,13 @@ Random assignment (the arm) instruments the treatment actually received. With se
 treated arms and ``per_arm=True`` each arm has its own received-treatment regressor
 (take-up × the arm's indicator, ``"<received>[<arm>]"``), instrumented by the arm indicators
 (just identified), so there is one CACE per treated arm. Covariates and fixed effects enter
-both stages, as in estimatr's ``iv_robust(y ~ d + x | z + x)``. The point estimate
-comes from linearmodels' ``IV2SLS``, given a well-conditioned design (covariates centred and
-scaled, which leaves the coefficient of the received treatment unchanged). Standard errors
-are computed here as estimatr's ``iv_robust`` does: the sandwich of the second stage with
-the fitted regressors ``X_hat = P_Z X`` as design and the structural residuals
-``e = y - X b``. Hence
+both stages, as in estimatr's ``iv_robust(y ~ d + x | z + x)``. The point estimate is the
+QR solution of the second stage, checked against the 2SLS normal equations on a
+well-conditioned design (covariates centred and scaled, which leaves the coefficient of the
+received treatment unchanged); the tests check both against linearmodels' ``IV2SLS``.
+Standard errors are computed here as estimatr's ``iv_robust`` does: the sandwich of the
+second stage with the fitted regressors ``X_hat = P_Z X`` as design and the structural
+residuals ``e = y - X b``. Hence
 
 * ``HC0`` equals linearmodels' ``cov_type="robust"`` (``debiased=False``), ``HC1`` its
   ``debiased=True``; ``classical`` its ``"unadjusted"`` with ``debiased=True``;
@@ -56,12 +57,14 @@ class IVResult:
     Attributes
     ----------
     rows
-        The CACE row(s) (estimand ``"CACE"``), then ITT rows (``"ITT"``) and first-stage
-        rows (estimand ``"first stage"``, outcome = the received-treatment column).
+        The CACE row(s) (estimand ``"CACE"``), then ITT rows (``"ITT"``, when fitted) and
+        first-stage rows (estimand ``"first stage"``, outcome = the received-treatment
+        column).
     second_stage
         The 2SLS fit: every coefficient, its vcov and df.
     itt
-        OLS of the outcome on the arms (and covariates): the reduced form.
+        OLS of the outcome on the arms (and covariates): the reduced form; ``None`` when
+        :func:`iv` was asked to leave it out (``reduced_form=False``).
     first_stage
         OLS of the received treatment on the arms (and covariates).
     provenance
@@ -70,7 +73,7 @@ class IVResult:
 
     rows: tuple[Estimate, ...]
     second_stage: RegressionResult
-    itt: RegressionResult
+    itt: RegressionResult | None
     first_stage: RegressionResult
     provenance: Provenance = field(default_factory=Provenance)
 
@@ -108,18 +111,27 @@ class IVResult:
         return EstimateTable(self.rows, self.provenance)._repr_html_()
 
 
-def _linearmodels_coef(
+def _normal_equations_coef(
     y: FloatArray,
     exog: FloatArray,
     endog: FloatArray,
     instruments: FloatArray,
     weights: FloatArray | None,
 ) -> FloatArray:
-    """2SLS coefficients from linearmodels (exog first, then the endog columns)."""
-    from linearmodels.iv import IV2SLS
+    """2SLS coefficients of ``endog`` from the k x k cross-products (a second route).
 
-    res = IV2SLS(y, exog, endog, instruments, weights=weights).fit(cov_type="unadjusted")
-    return np.asarray(res.params, dtype=np.float64)
+    ``b = (X'WZ (Z'WZ)^-1 Z'WX)^-1 X'WZ (Z'WZ)^-1 Z'Wy`` with ``Z = [exog, instruments]``
+    and ``X = [exog, endog]``: one pass over the rows, independent of the QR solution it
+    checks. The tests check both against linearmodels' ``IV2SLS``.
+    """
+    z = np.column_stack([exog, instruments])
+    x = np.column_stack([exog, endog])
+    zw = z * weights[:, None] if weights is not None else z
+    gram, zx, zy = zw.T @ z, zw.T @ x, zw.T @ y
+    projected = np.linalg.lstsq(gram, np.column_stack([zx, zy]), rcond=None)[0]
+    lhs, rhs = zx.T @ projected[:, :-1], zx.T @ projected[:, -1]
+    coef = np.linalg.lstsq(lhs, rhs, rcond=None)[0]
+    return np.asarray(coef[exog.shape[1] :], dtype=np.float64)
 
 
 def _received(
@@ -145,6 +157,128 @@ def _standardise(x: FloatArray) -> FloatArray:
     return np.asarray((x - x.mean(axis=0)) / sd)
 
 
+def _first_stage(
+    prep: Prepared,
+    z: FloatArray,
+    z_terms: Sequence[str],
+    d: FloatArray,
+    received: str,
+    reported: Sequence[str],
+    se_type: VcovType | None,
+    ci_level: float,
+) -> RegressionResult:
+    """OLS of the received treatment on the arms; refuses arms that do not shift it."""
+    first = fit_linear(
+        replace(prep, outcome=received, y=d),
+        z,
+        z_terms,
+        reported=reported,
+        se_type=se_type,
+        ci_level=ci_level,
+        estimator="ols (first stage)",
+    )
+    first = replace(
+        first,
+        rows=tuple(
+            replace(r, estimand="first stage") if r.term in prep.arms.terms else r
+            for r in first.rows
+        ),
+    )
+    scale = float(np.std(d)) + 1e-300
+    if all(abs(first.effect(t).estimate) < 1e-12 * scale for t in prep.arms.terms):
+        raise EstimationError(
+            f'the arms do not shift "{received}" at all, so the CACE is not identified. '
+            "Fix: check the received-treatment column."
+        )
+    return first
+
+
+def _fitted(
+    prep: Prepared,
+    z: FloatArray,
+    z_terms: Sequence[str],
+    x: FloatArray,
+    endog: FloatArray,
+    first: RegressionResult,
+) -> FloatArray:
+    """``x`` with each endogenous column replaced by its first-stage fitted values.
+
+    A single received-treatment column is the first stage's own outcome: its fit is
+    reused. Per-arm columns get their own least squares on the instruments.
+    """
+    x_hat = x.copy()
+    if endog.shape[1] == 1:  # the received treatment itself
+        x_hat[:, 1] = z @ first.coefficients
+        return x_hat
+    for j in range(endog.shape[1]):
+        zfit = fit_lstsq(z, endog[:, j], prep.weights, names=z_terms)
+        x_hat[:, 1 + j] = z @ zfit.coef
+    return x_hat
+
+
+def _second_stage(
+    prep: Prepared,
+    x: FloatArray,
+    x_terms: Sequence[str],
+    x_hat: FloatArray,
+    coef_check: FloatArray,
+    *,
+    endog_names: Sequence[str],
+    reported: Sequence[str],
+    kind: str,
+    ci_level: float,
+) -> RegressionResult:
+    """Least squares on the fitted regressors; the sandwich with structural residuals."""
+    k = len(endog_names)
+    fit = fit_lstsq(x_hat, prep.y, prep.weights, names=x_terms)
+    if np.any(
+        np.abs(fit.coef[1 : 1 + k] - coef_check) > 1e-6 * np.maximum(1.0, np.abs(coef_check))
+    ):
+        raise EstimationError(  # pragma: no cover - a numerical failure, not user input
+            "2SLS from the cross-products and from the QR solution disagree; the design is "
+            "too ill-conditioned. Fix: rescale or drop nearly collinear covariates."
+        )
+    resid = prep.y - x @ fit.coef
+    sw = np.sqrt(prep.weights) if prep.weights is not None else 1.0
+    structural = LeastSquares(
+        coef=fit.coef, q=fit.q, r_inv=fit.r_inv, resid=resid * sw, n_obs=prep.n_obs
+    )
+    clusters = Clusters.from_codes(prep.cluster.codes) if prep.cluster is not None else None
+    vc = compute_vcov(structural, kind, clusters)
+    goodness = fit_statistics(
+        y=prep.y,
+        resid=resid,
+        weights=prep.weights,
+        terms=x_terms,
+        tested=[t for t in reported if t != INTERCEPT],
+        coefficients=fit.coef,
+        vcov=vc.matrix,
+        n_clusters=clusters.n_clusters if clusters is not None else None,
+    )
+    return build_result(
+        outcome=prep.outcome,
+        terms=x_terms,
+        coefficients=fit.coef,
+        vcov=vc.matrix,
+        df=vc.df,
+        reported=reported,
+        treatment_terms=endog_names,
+        # one received column over several arms: the effect of receiving any of them
+        treatment_arms=(
+            prep.arms.others
+            if len(endog_names) == len(prep.arms.others)
+            else ["+".join(map(str, prep.arms.others))]
+        ),
+        ci_level=ci_level,
+        se_type=kind,
+        n_obs=prep.n_obs,
+        n_clusters=clusters.n_clusters if clusters is not None else None,
+        estimator="iv (2SLS)",
+        estimand="CACE",
+        fit_statistics=goodness,
+    )
+
+
 def iv(
     data: pd.DataFrame,
     outcome: str,
@@ -160,6 +294,7 @@ def iv(
     ci_level: float = 0.95,
     control: Hashable | None = None,
     per_arm: bool = False,
+    reduced_form: bool = True,
 ) -> IVResult:
     """The complier average causal effect, instrumenting treatment received with the arm.
 
@@ -188,6 +323,9 @@ def iv(
         (``received`` × the arm's indicator, term ``"<received>[<arm>]"``), so one CACE row
         per arm. Default: a single regressor ``received`` for every arm (over-identified
         with several arms). With one treated arm both give the ``received`` regressor.
+    reduced_form
+        Also fit the ITT regression of the outcome on the arms (its rows and ``itt``);
+        ``False`` saves that fit when only the complier effects are wanted.
 
     Returns
     -------
@@ -229,99 +367,40 @@ def iv(
     reported = [*prep.arms.terms, *([] if fe_names else [INTERCEPT]), *prep.covariate_names]
     z_terms = [INTERCEPT, *prep.arms.terms, *prep.covariate_names, *fe_names]
     z = np.column_stack([np.ones(n), arms, prep.covariates, fe])
-    itt = fit_linear(
-        prep,
-        z,
-        z_terms,
-        reported=reported,
-        se_type=se_type,
-        ci_level=ci_level,
-        estimator="ols (ITT)",
-    )
-    first = fit_linear(
-        replace(prep, outcome=received, y=d),
-        z,
-        z_terms,
-        reported=reported,
-        se_type=se_type,
-        ci_level=ci_level,
-        estimator="ols (first stage)",
-    )
-    first = replace(
-        first,
-        rows=tuple(
-            replace(r, estimand="first stage") if r.term in prep.arms.terms else r
-            for r in first.rows
-        ),
-    )
-    scale = float(np.std(d)) + 1e-300
-    if all(abs(first.effect(t).estimate) < 1e-12 * scale for t in prep.arms.terms):
-        raise EstimationError(
-            f'the arms do not shift "{received}" at all, so the CACE is not identified. '
-            "Fix: check the received-treatment column."
+    itt = (
+        fit_linear(
+            prep,
+            z,
+            z_terms,
+            reported=reported,
+            se_type=se_type,
+            ci_level=ci_level,
+            estimator="ols (ITT)",
         )
+        if reduced_form
+        else None
+    )
+    first = _first_stage(prep, z, z_terms, d, received, reported, se_type, ci_level)
     kind = resolve_se_type(se_type, clustered=prep.cluster is not None)
     endog, endog_names = _received(prep, d, received, per_arm)
-    k = len(endog_names)
     exog = np.column_stack([np.ones(n), _standardise(prep.covariates), fe])
-    coef_lm = _linearmodels_coef(prep.y, exog, endog, arms, prep.weights)
+    coef_check = _normal_equations_coef(prep.y, exog, endog, arms, prep.weights)
     x = np.column_stack([np.ones(n), endog, prep.covariates, fe])
     x_terms = [INTERCEPT, *endog_names, *prep.covariate_names, *fe_names]
-    unweight = np.sqrt(prep.weights) if prep.weights is not None else 1.0
-    x_hat = x.copy()
-    for j in range(k):  # first-stage fitted values of each endogenous column
-        zfit = fit_lstsq(z, endog[:, j], prep.weights, names=z_terms)
-        x_hat[:, 1 + j] = endog[:, j] - zfit.resid / unweight
-    fit = fit_lstsq(x_hat, prep.y, prep.weights, names=x_terms)
-    if np.any(
-        np.abs(fit.coef[1 : 1 + k] - coef_lm[-k:]) > 1e-6 * np.maximum(1.0, np.abs(coef_lm[-k:]))
-    ):
-        raise EstimationError(  # pragma: no cover - a numerical failure, not user input
-            "2SLS from linearmodels and from the QR solution disagree; the design is too "
-            "ill-conditioned. Fix: rescale or drop nearly collinear covariates."
-        )
-    sw = np.sqrt(prep.weights) if prep.weights is not None else 1.0
-    structural = LeastSquares(
-        coef=fit.coef, q=fit.q, r_inv=fit.r_inv, resid=(prep.y - x @ fit.coef) * sw, n_obs=n
-    )
-    clusters = Clusters.from_codes(prep.cluster.codes) if prep.cluster is not None else None
-    vc = compute_vcov(structural, kind, clusters)
-    second_reported = [*endog_names, *reported[len(prep.arms.terms) :]]
-    goodness = fit_statistics(
-        y=prep.y,
-        resid=prep.y - x @ fit.coef,
-        weights=prep.weights,
-        terms=x_terms,
-        tested=[t for t in second_reported if t != INTERCEPT],
-        coefficients=fit.coef,
-        vcov=vc.matrix,
-        n_clusters=clusters.n_clusters if clusters is not None else None,
-    )
-    second = build_result(
-        outcome=outcome,
-        terms=x_terms,
-        coefficients=fit.coef,
-        vcov=vc.matrix,
-        df=vc.df,
-        reported=second_reported,
-        treatment_terms=endog_names,
-        # one received column over several arms: the effect of receiving any of them
-        treatment_arms=(
-            prep.arms.others
-            if len(endog_names) == len(prep.arms.others)
-            else ["+".join(map(str, prep.arms.others))]
-        ),
+    second = _second_stage(
+        prep,
+        x,
+        x_terms,
+        _fitted(prep, z, z_terms, x, endog, first),
+        coef_check,
+        endog_names=endog_names,
+        reported=[*endog_names, *reported[len(prep.arms.terms) :]],
+        kind=kind,
         ci_level=ci_level,
-        se_type=kind,
-        n_obs=n,
-        n_clusters=itt.n_clusters,
-        estimator="iv (2SLS)",
-        estimand="CACE",
-        fit_statistics=goodness,
     )
     rows = (
-        *second.rows[:k],
-        *(itt.effect(t) for t in prep.arms.terms),
+        *second.rows[: len(endog_names)],
+        *(() if itt is None else (itt.effect(t) for t in prep.arms.terms)),
         *(first.effect(t) for t in prep.arms.terms),
     )
     return IVResult(rows=rows, second_stage=second, itt=itt, first_stage=first)

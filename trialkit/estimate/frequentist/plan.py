@@ -23,7 +23,12 @@ import numpy as np
 import pandas as pd
 
 from trialkit.errors import EstimationError
-from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame, analysis_frame
+from trialkit.estimate.frequentist.analysis_frame import (
+    AnalysisFrame,
+    analysis_frame,
+    arm_mask,
+    codes_of,
+)
 from trialkit.estimate.frequentist.contrasts import pairwise
 from trialkit.estimate.frequentist.effect_sizes import icc_anova, standardised_effect
 from trialkit.estimate.frequentist.few_clusters import CHECK_COLUMNS, few_cluster_checks
@@ -93,12 +98,13 @@ def fit(protocol: Protocol, data: TrialData) -> FrequentistResults:
     notes = [note] if (note := missing_note(protocol)) else []
     rows, sizes, descriptives, subgroups = [], [], [], []
     survival, checks = [], []
+    frames: dict[str, AnalysisFrame] = {}  # each level's rows converted once
     for outcome in protocol.outcomes:
         if outcome.role not in COMPARED_ROLES or outcome.level not in _levels_with_data(
             data, protocol
         ):
             continue
-        frame = analysis_frame(protocol, data, outcome)
+        frame = analysis_frame(protocol, data, outcome, levels=frames)
         if outcome.type == "survival":
             fitted = _survival(protocol, frame, outcome)
             rows.append(_tidy(fitted.itt, protocol, frame, outcome, "ITT"))
@@ -119,7 +125,7 @@ def fit(protocol: Protocol, data: TrialData) -> FrequentistResults:
     estimates = _adjust(protocol, pd.concat(rows, ignore_index=True))
     return FrequentistResults(
         estimates=estimates,
-        indices=_indices(protocol, data, notes),
+        indices=_indices(protocol, data, notes, frames),
         subgroups=pd.concat(subgroups, ignore_index=True) if subgroups else pd.DataFrame(),
         effect_sizes=pd.DataFrame(sizes, columns=list(EFFECT_SIZE_COLUMNS)),
         descriptives=pd.concat(descriptives, ignore_index=True),
@@ -283,7 +289,7 @@ def _pairwise(
     column = outcome.data_column
     table = pairwise(
         protocol,
-        set(frame.complete(column)["arm"].astype(str)),
+        {str(arm) for arm in frame.complete(column)["arm"].unique()},
         lambda ref: estimate_outcome(protocol, frame, column, outcome.name, reference=ref),
     )
     if table.empty:
@@ -330,6 +336,7 @@ def _cace(
                 se_type=None if plan.se_type == "auto" else plan.se_type,
                 per_arm=True,
                 weights=outcome.exposure,
+                reduced_form=False,  # the ITT rows come from the plan's estimator
             )
         except EstimationError as err:  # e.g. an arm in which no unit took up its arm
             notes.append(f"CACE for `{outcome.name}` not estimated: {err}")
@@ -379,7 +386,9 @@ def _adjust(protocol: Protocol, estimates: pd.DataFrame) -> pd.DataFrame:
     return estimates
 
 
-def _indices(protocol: Protocol, data: TrialData, notes: list[str]) -> pd.DataFrame:
+def _indices(
+    protocol: Protocol, data: TrialData, notes: list[str], frames: dict[str, AnalysisFrame]
+) -> pd.DataFrame:
     rows = []
     for family in protocol.families:
         members = [
@@ -396,7 +405,7 @@ def _indices(protocol: Protocol, data: TrialData, notes: list[str]) -> pd.DataFr
                 "measured at different levels or have no data."
             )
             continue
-        frame = analysis_frame(protocol, data, members[0])
+        frame = analysis_frame(protocol, data, members[0], levels=frames)
         build = anderson_index if family.index == "anderson" else klk_index
         index = build(
             frame.data,
@@ -502,15 +511,14 @@ def _effect_sizes(
     """Hedges' g of each treated arm against control, its interval, SD and the ICC."""
     data = frame.complete(outcome.data_column)
     y = data[outcome.data_column].to_numpy(float)
-    arms = data["arm"].astype(str).to_numpy()
     # In a stepped wedge clusters cross over, so clusters are not nested in arms.
-    nest = None if frame.fixed_effects else arms
+    nest = None if frame.fixed_effects else codes_of(data["arm"])
     repeated = frame.cluster is not None and bool(data[frame.cluster].duplicated().any())
     # One row per cluster: no ICC to estimate. The interval is at the plan's level.
     est = (
         icc_anova(
             y,
-            data[frame.cluster].to_numpy(),
+            codes_of(data[frame.cluster]),
             arm=nest,
             ci_level=1 - protocol.analysis.frequentist.alpha,
         )
@@ -522,11 +530,15 @@ def _effect_sizes(
         "icc_ci_low": est.ci_low if est else float("nan"),
         "icc_ci_high": est.ci_high if est else float("nan"),
     }
-    control = y[arms == protocol.control.id]
+    control = y[arm_mask(data["arm"], {protocol.control.id})]
     rows = []
     for _, row in itt.iterrows():
         es = standardised_effect(
-            row["estimate"], row["ci_low"], row["ci_high"], y[arms == row["arm"]], control
+            row["estimate"],
+            row["ci_low"],
+            row["ci_high"],
+            y[arm_mask(data["arm"], {str(row["arm"])})],
+            control,
         )
         rows.append(
             {

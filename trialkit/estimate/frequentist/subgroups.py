@@ -109,7 +109,7 @@ def _design(
     levels: Sequence[Hashable], arm_terms: dict[str, np.ndarray], main_effects: bool,
 ) -> tuple[pd.DataFrame, list[str], list[str]]:  # fmt: skip
     """Add level indicators and arm × level interactions (``reference`` left out)."""
-    frame = data.copy()
+    added: dict[str, np.ndarray] = {}
     mains, inters = [], []
     for level in levels:
         if level == reference:
@@ -117,14 +117,14 @@ def _design(
         ind = (data[subgroup] == level).to_numpy(dtype=float)
         if main_effects:
             mains.append(f"{subgroup}[{level}]")
-            frame[mains[-1]] = ind
+            added[mains[-1]] = ind
         for term, arm in arm_terms.items():
             inters.append(f"{term}:{subgroup}[{level}]")
-            frame[inters[-1]] = arm * ind
+            added[inters[-1]] = arm * ind
     clash = set(mains + inters) & {str(c) for c in data.columns}
     if clash:
         raise EstimationError(f"Columns {sorted(clash)} already exist; rename them to fit.")
-    return frame, mains, inters
+    return data.assign(**added), mains, inters
 
 
 def _check(data: pd.DataFrame, treatment: str, subgroup: str) -> list[Hashable]:

@@ -22,6 +22,7 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 
+from trialkit.estimate.frequentist.analysis_frame import arm_mask
 from trialkit.estimate.frequentist.iv import iv
 from trialkit.protocol.vocabulary import VcovType
 
@@ -105,8 +106,8 @@ def dose_effect(
         From :func:`~trialkit.estimate.frequentist.iv`, e.g. when the arm does not shift
         the spend at all.
     """
-    rows = data[data["arm"].astype(str).isin([arm, control])]
-    rows = rows.assign(arm=rows["arm"].astype(str), **{DOSE: rows[spend].astype(float) / per})
+    rows = data[arm_mask(data["arm"], {arm, control})]
+    rows = rows.assign(arm=_labels(rows["arm"]), **{DOSE: rows[spend].astype(float) / per})
     result = iv(
         rows,
         outcome,
@@ -119,6 +120,7 @@ def dose_effect(
         se_type=se_type,
         ci_level=ci_level,
         control=control,
+        reduced_form=False,
     )
     cace = result.rows[0]
     first = result.first_stage.effect()
@@ -158,7 +160,7 @@ def dose_bins(
     >>> [(b.spend_low, b.spend_high, b.clients) for b in dose_bins(df, "y", arm="b", bins=2)]
     [(0.0, 0.0, 1), (10.0, 25.0, 2), (25.0, 40.0, 2)]
     """
-    rows = data[(data["arm"].astype(str) == arm) & data[outcome].notna()]
+    rows = data[arm_mask(data["arm"], {arm}) & data[outcome].notna().to_numpy()]
     spent = rows[spend].to_numpy(float)
     y = rows[outcome].to_numpy(float)
     found = [_bin(outcome, arm, 0.0, 0.0, y[spent <= 0])]
@@ -173,6 +175,15 @@ def dose_bins(
         inside = (spent >= low) & ((spent <= high) if last else (spent < high)) & (spent > 0)
         found.append(_bin(outcome, arm, float(low), float(high), y[inside]))
     return tuple(found)
+
+
+def _labels(arms: pd.Series) -> pd.Series:
+    """``arms.astype(str)``; a categorical column keeps its codes, its categories as text."""
+    if isinstance(arms.dtype, pd.CategoricalDtype):
+        categories = [str(c) for c in arms.cat.categories]
+        if len(set(categories)) == len(categories):
+            return arms.cat.rename_categories(categories).cat.remove_unused_categories()
+    return arms.astype(str)
 
 
 def _bin(outcome: str, arm: str, low: float, high: float, values: np.ndarray) -> DoseBin:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from trialkit.estimate.frequentist._design import FloatArray
+from trialkit.estimate.frequentist.analysis_frame import arm_mask
 from trialkit.estimate.frequentist.lstsq import fit_lstsq
 from trialkit.estimate.frequentist.result import check_ci_level, t_inference
 from trialkit.estimate.frequentist.vcov import Clusters, compute_vcov, resolve_se_type
@@ -125,12 +126,14 @@ def equity(
     """
     ci_level = check_ci_level(ci_level)
     kind = resolve_se_type(se_type, clustered=True)
-    rows = clients[(clients["arm"].astype(str) == arm) & clients[column].notna()]
+    rows = clients[arm_mask(clients["arm"], {arm}) & clients[column].notna().to_numpy()]
     if rows.empty:
         return (), ()
-    values = rows[column].astype(str).to_numpy()
-    order = _levels(values, levels)
-    codes = np.asarray(pd.Categorical(values, categories=order).codes, dtype=np.intp)
+    found_codes, uniques = pd.factorize(rows[column])  # each distinct value as text once
+    names = np.array([str(u) for u in uniques], dtype=object)
+    order = _levels(names, levels)
+    position = {name: j for j, name in enumerate(order)}
+    codes = np.array([position[n] for n in names], dtype=np.intp)[found_codes]
     clusters = Clusters.from_codes(pd.factorize(rows[cluster])[0])
     spent = rows[spend].to_numpy(float)
     outcomes: dict[Statistic, FloatArray] = {
@@ -174,7 +177,7 @@ def equity(
 
 def _levels(values: np.ndarray, declared: Sequence[str]) -> list[str]:
     """Declared levels present, in declared order, then any undeclared ones sorted."""
-    present = set(values.tolist())
+    present = set(pd.unique(values).tolist())
     order = [str(level) for level in declared if str(level) in present]
     return order + sorted(present - set(order))
 

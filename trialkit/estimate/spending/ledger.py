@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
+from trialkit.estimate.frequentist.analysis_frame import arm_mask
 from trialkit.protocol import Protocol
 from trialkit.protocol.arms import DiscretionaryBudget
 from trialkit.protocol.spending import SpendColumns
@@ -57,6 +58,9 @@ class Ledger:
     clients: pd.DataFrame | None
     budgets: Mapping[str, DiscretionaryBudget | None]
     start: dt.date | None
+    _by_arm: dict[str, pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_data(cls, protocol: Protocol, data: TrialData) -> Ledger | None:
@@ -78,12 +82,14 @@ class Ledger:
         )
 
     def spends_in(self, arm: str) -> pd.DataFrame:
-        """The spends recorded in units of ``arm``."""
-        return self.spends[self.spends["arm"].astype(str) == arm]
+        """The spends recorded in units of ``arm`` (selected once per arm; do not modify)."""
+        if arm not in self._by_arm:
+            self._by_arm[arm] = self.spends[arm_mask(self.spends["arm"], {arm})]
+        return self._by_arm[arm]
 
     def arms(self) -> tuple[str, ...]:
         """Arms with a budget, and any other arm with spends, in protocol order."""
-        spent = set(self.spends["arm"].astype(str))
+        spent = {str(arm) for arm in self.spends["arm"].unique()}
         return tuple(a for a, budget in self.budgets.items() if budget is not None or a in spent)
 
     def treated(self) -> tuple[str, ...]:
@@ -151,7 +157,7 @@ class ReviewCounts:
 
 def review_counts(ledger: Ledger) -> ReviewCounts:
     """How many spends in arms with a budget were reviewed and judged misuse."""
-    spends = ledger.spends[ledger.spends["arm"].astype(str).isin(ledger.treated())]
+    spends = ledger.spends[arm_mask(ledger.spends["arm"], set(ledger.treated()))]
     verdict = spends[ledger.columns.verdict]
     reviewed = verdict.notna() & (verdict.astype(str).str.strip() != "")
     misuse = reviewed & verdict.astype(str).isin(MISUSE_VERDICTS)
@@ -195,7 +201,7 @@ class GroupCounts:
 def group_counts(ledger: Ledger, level: str) -> GroupCounts:
     """Per-group review counts at ``level`` (``"worker"`` or ``"unit"``)."""
     treated = ledger.treated()
-    spends = ledger.spends[ledger.spends["arm"].astype(str).isin(treated)]
+    spends = ledger.spends[arm_mask(ledger.spends["arm"], set(treated))]
     column = ledger.columns.worker if level == "worker" else ledger.unit
     people = ledger.workers if level == "worker" else ledger.units
     ids = list(
@@ -203,9 +209,7 @@ def group_counts(ledger: Ledger, level: str) -> GroupCounts:
             (
                 []
                 if people is None
-                else people.loc[people["arm"].astype(str).isin(treated), column]
-                .astype(str)
-                .tolist()
+                else people.loc[arm_mask(people["arm"], set(treated)), column].astype(str).tolist()
             )
             + spends[column].astype(str).tolist()
         )

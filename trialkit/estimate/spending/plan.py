@@ -135,8 +135,9 @@ def _dose(
     totals = ledger.spends.groupby(client, sort=False)[ledger.columns.amount].sum()
     effects: list[DoseEffect] = []
     bins: list[DoseBin] = []
+    levels: dict[str, AnalysisFrame] = {}
     for outcome in _dose_outcomes(protocol, data):
-        frame = analysis_frame(protocol, data, outcome)
+        frame = analysis_frame(protocol, data, outcome, levels=levels)
         spend = pd.to_numeric(frame.data[client].map(totals), errors="coerce")
         frame.data[SPEND] = spend.fillna(0.0).astype(float)
         rows = frame.complete(outcome.data_column)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from trialkit.estimate.frequentist.analysis_frame import arm_mask
 from trialkit.estimate.spending.ledger import Ledger
 from trialkit.protocol.arms import DiscretionaryBudget, SpendCategory
 
@@ -109,7 +110,7 @@ def _take_up(ledger: Ledger, arm: str) -> TakeUp:
 
 
 def _count(people: pd.DataFrame | None, arm: str) -> int | None:
-    return None if people is None else int((people["arm"].astype(str) == arm).sum())
+    return None if people is None else int(arm_mask(people["arm"], {arm}).sum())
 
 
 def _distinct(spends: pd.DataFrame, column: str) -> int | None:
