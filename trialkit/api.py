@@ -821,6 +821,7 @@ def report(
     ledger: Path | None = None,
     public_key: Path | None = None,
     head: str | None = None,
+    echo: Callable[[str], None] = lambda _: None,
 ) -> Path:
     """Render ``results.json`` as a report (``trialkit report``): one self-contained HTML
     file, a PDF printed from it by headless Chromium, or an Excel workbook with one sheet
@@ -828,7 +829,8 @@ def report(
 
     With a ledger, the report's provenance section shows its check (as ``trialkit
     verify``: alterations, the history's findings, head hash and length; signatures with
-    ``public_key``, an anchored ``head``) and what that check cannot see."""
+    ``public_key``, an anchored ``head``) and what that check cannot see; ``echo`` gets
+    its one-line summary."""
     from trialkit import register
     from trialkit._core.destinations import check_destination, write_failed
     from trialkit.analyse import load_results
@@ -849,11 +851,13 @@ def report(
     results = load_results(source)
     evidence = None
     if ledger is not None:
-        from trialkit.report.trail import LedgerEvidence
+        from trialkit.report.trail import LedgerEvidence, evidence_trail
 
         seq = _check_recorded(source, ledger)
         check = register.audit(ledger, public_key=public_key, head=head)
         evidence = LedgerEvidence(check, results_entry=seq)
+        status = evidence_trail(evidence).status
+        echo(f"evidence trail: {status} (see the report's provenance section)")
     payload = render_output(results, format, source=str(source), ledger=evidence)
     try:
         path = atomic_write(target, payload, force=force, what="report")

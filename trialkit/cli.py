@@ -835,7 +835,14 @@ def report_command(
     check cannot see; without it, the section says the evidence trail was not checked.
     """
     path = api().report(
-        results, out, format=format, force=force, ledger=ledger, public_key=public_key, head=head
+        results,
+        out,
+        format=format,
+        force=force,
+        ledger=ledger,
+        public_key=public_key,
+        head=head,
+        echo=typer.echo,
     )
     typer.echo(f"wrote {path}")
 

@@ -90,11 +90,15 @@ def test_outcome_data_changed_then_reanalysed_is_named_in_the_provenance_section
     first_run, last_run = _seqs(pilot, "analyse")
     done = _report(pilot, "--out", str(pilot / "report.html"), "--force")
     assert done.exit_code == 0, done.output
+    title = FINDING_TITLES["outcome_data_changed"]
+    assert f"evidence trail: checked when this report was made ({last_run} entries): " in (
+        done.output
+    )
+    assert f"{title.lower()} (see the report's provenance section)" in done.output
     html = (pilot / "report.html").read_text("utf-8")
     section = _provenance(html)
     assert 'data-trail="findings"' in section
     assert "The checks found 1 finding an evaluator should ask about" in section
-    title = FINDING_TITLES["outcome_data_changed"]
     assert (
         f"<strong>{title}.</strong> Entry {last_run} (analyse) read data/team.csv with " in section
     )
