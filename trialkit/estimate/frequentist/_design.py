@@ -117,6 +117,8 @@ def check_columns(frame: pd.DataFrame, roles: dict[str, Sequence[str]]) -> None:
 def _check_complete(frame: pd.DataFrame, names: Sequence[str]) -> None:
     for name in dict.fromkeys(names):
         column = frame[name]
+        if _is_numpy_kind(column, "iub"):  # integer and boolean arrays cannot hold NaN
+            continue
         if column.hasnans:
             count = int(column.isna().sum())
             first = frame.index[column.isna()][0]
@@ -125,6 +127,12 @@ def _check_complete(frame: pd.DataFrame, names: Sequence[str]) -> None:
                 f"{first!r}). trialkit does not drop rows silently. Fix: drop or impute those "
                 "rows before estimating, and record the rule in the analysis plan."
             )
+
+
+def _is_numpy_kind(column: pd.Series[Any], kinds: str) -> bool:
+    """Whether the column is a plain numpy array of one of these dtype kinds."""
+    dtype = getattr(column, "dtype", None)  # a duplicated column name gives a DataFrame
+    return isinstance(dtype, np.dtype) and dtype.kind in kinds
 
 
 def numeric_column(frame: pd.DataFrame, name: str, role: str) -> FloatArray:
@@ -170,16 +178,17 @@ def _finite_block(frame: pd.DataFrame, names: Sequence[str]) -> _Block | None:
     unique = tuple(dict.fromkeys(names))
     if not frame.columns.is_unique:
         return None
-    dtypes = frame.dtypes
-    if not all(
-        pd.api.types.is_bool_dtype(dtypes[c]) or pd.api.types.is_numeric_dtype(dtypes[c])
-        for c in unique
-    ):
-        return None
-    try:
-        values = np.asarray(frame[list(unique)].to_numpy(dtype=np.float64), dtype=np.float64)
-    except (TypeError, ValueError):  # e.g. a nullable column holding pd.NA
-        return None
+    values = np.empty((len(frame), len(unique)), order="F")
+    for j, name in enumerate(unique):  # column by column: selecting a sub-frame costs more
+        col = frame[name]
+        if not _is_numpy_kind(col, "biuf") and not (
+            pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col)
+        ):
+            return None
+        try:
+            values[:, j] = col.to_numpy(dtype=np.float64)
+        except (TypeError, ValueError):  # e.g. a nullable column holding pd.NA
+            return None
     if not np.isfinite(values).all():
         return None
     return _Block(unique, values)
@@ -191,12 +200,26 @@ def factor(frame: pd.DataFrame, name: str) -> Factor:
     return Factor(name, codes.astype(np.intp), tuple(uniques.tolist()))
 
 
+def _integer_levels(col: pd.Series[Any]) -> list[Any] | None:
+    """The sorted distinct values of a plain integer column with a small range, by counting."""
+    if not _is_numpy_kind(col, "iu") or len(col) == 0:
+        return None
+    values = col.to_numpy()
+    low, high = int(values.min()), int(values.max())
+    if high - low > 4 * len(values) + 1024:
+        return None
+    present = np.flatnonzero(np.bincount((values - low).astype(np.intp)))
+    return list((present + low).astype(values.dtype).tolist())
+
+
 def encode_arms(
     frame: pd.DataFrame, treatment: str, control: Hashable | None
 ) -> tuple[Arms, IntArray]:
     """Code the treatment column: 0 for control, 1.. for the other arms in sorted order."""
     col = frame[treatment]
-    levels = sorted(pd.unique(col).tolist(), key=lambda v: (str(type(v)), v))
+    levels = _integer_levels(col)
+    if levels is None:
+        levels = sorted(pd.unique(col).tolist(), key=lambda v: (str(type(v)), v))
     if control is None:  # 0 (or False) when present, else the first arm in sorted order
         control = next((v for v in levels if not isinstance(v, str) and v == 0), levels[0])
     if control not in levels:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist._design import INTERCEPT, fe_dummies, prepare, weighted_mean
-from trialkit.estimate.frequentist.ols import fit_linear
+from trialkit.estimate.frequentist.ols import fit_linear, stack_columns
 from trialkit.estimate.frequentist.result import RegressionResult
 from trialkit.protocol.vocabulary import DfMethod, VcovType
 
@@ -111,7 +111,7 @@ def lin(
     arms = prep.arm_dummies()
     inter = [arms[:, [j]] * centred for j in range(arms.shape[1])]
     inter_names = [f"{term}:{c}" for term in prep.arms.terms for c in c_names]
-    x = np.column_stack([np.ones(prep.n_obs), arms, centred, *inter])
+    x = stack_columns(prep.n_obs, np.ones(prep.n_obs), arms, centred, *inter)
     terms = [INTERCEPT, *prep.arms.terms, *c_names, *inter_names]
     return fit_linear(
         prep,

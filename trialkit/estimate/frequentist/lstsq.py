@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import cholesky
-from scipy.linalg.lapack import dtrcon, dtrtri, dtrtrs
+from scipy.linalg.lapack import dpotrf, dtrcon, dtrtri, dtrtrs
 
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist._design import FloatArray
@@ -105,6 +105,16 @@ def solve_triangular(r: FloatArray, b: FloatArray, trans: str = "N") -> FloatArr
     return np.asarray(x)
 
 
+def _cholesky(a: FloatArray) -> FloatArray:
+    """Upper Cholesky factor by LAPACK ``potrf`` (scipy's wrapper costs more than the work)."""
+    if not np.isfinite(a).all():
+        return np.asarray(cholesky(a))  # raises scipy's error for non-finite input
+    c, info = dpotrf(a, lower=0, clean=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"{info}-th leading minor not positive definite")
+    return np.asarray(c)
+
+
 def _cholesky_qr2(
     xw: FloatArray, gram: FloatArray, scale: FloatArray
 ) -> tuple[FloatArray, FloatArray] | None:
@@ -114,7 +124,7 @@ def _cholesky_qr2(
     triangular factors, so the n x k design is read three times and written twice.
     """
     try:
-        r1 = cholesky(gram / np.outer(scale, scale))
+        r1 = _cholesky(gram / np.outer(scale, scale))
     except np.linalg.LinAlgError:
         return None
     rcond, _ = dtrcon(r1, norm="1", uplo="U")  # LAPACK's O(k^2) condition estimate
@@ -122,7 +132,7 @@ def _cholesky_qr2(
         return None
     t1 = _inv_upper(r1) / scale[:, None]
     q = xw @ t1
-    r2 = cholesky(q.T @ q)
+    r2 = _cholesky(q.T @ q)
     np.matmul(xw, t1 @ _inv_upper(r2), out=q)
     return q, r2 @ r1
 
