@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 
@@ -34,7 +33,7 @@ from trialkit.validate.allocation import (
 from trialkit.validate.attrition import attrition_from
 from trialkit.validate.consort import flows_from
 from trialkit.validate.counting import Counter
-from trialkit.validate.early import Early, start_early
+from trialkit.validate.early import Early, ledger_people, start_early
 from trialkit.validate.excel import error_issues, excel_located
 from trialkit.validate.frames import code_level, is_date_column
 from trialkit.validate.issues import write_issues
@@ -51,7 +50,7 @@ from trialkit.validate.readers import RawTable, read_table
 from trialkit.validate.result import TrialData
 from trialkit.validate.schema import check_frame, level_schema
 from trialkit.validate.spending import LedgerKeys, SpendCheck, spend_check
-from trialkit.validate.spending_thread import LedgerWork, ledger_source, start_ledger
+from trialkit.validate.spending_data import LedgerSource, People, code_ledger
 from trialkit.validate.summary import summary_lines
 from trialkit.validate.survival import add_survival
 
@@ -149,20 +148,14 @@ def _check_levels(
     protocol: Protocol,
     allocation: pd.DataFrame,
     early: Early,
-    *,
-    pool: Executor,
-    compliance: bool,
-) -> tuple[
-    dict[str, pd.DataFrame], dict[str, NDArray[np.int64]], dict[str, list[Issue]], LedgerWork | None
-]:
-    """Code and check every level's file; each row's unit position in the allocation; each
-    level's issues. The spend ledger comes first: its own work then goes on on ``pool``
-    (:mod:`trialkit.validate.spending_thread`) while the other levels are checked."""
+) -> tuple[dict[str, pd.DataFrame], dict[str, NDArray[np.int64]], list[Issue], LedgerKeys | None]:
+    """Code and check every level's file; each row's unit position in the allocation; the
+    spend ledger's client and unit codes."""
     coded: dict[str, pd.DataFrame] = {}
     positions: dict[str, NDArray[np.int64]] = {}
-    issues: dict[str, list[Issue]] = {}
-    ledger: LedgerWork | None = None
-    for spec in sorted(specs, key=lambda s: not s.ledger_dates):
+    issues: list[Issue] = []
+    keys: LedgerKeys | None = None
+    for spec in specs:
         if spec.name not in found:
             continue
         raw = found[spec.name].frame
@@ -174,21 +167,44 @@ def _check_levels(
         coded[spec.name], level_issues = _check_level(
             found[spec.name], spec, protocol, allocation, positions[spec.name], early
         )
-        issues[spec.name] = _no_rows(found[spec.name], spec) + level_issues
+        issues += _no_rows(found[spec.name], spec) + level_issues
         if spec.ledger_dates:
-            source = partial(
-                ledger_source, found, spec, protocol, allocation, positions[spec.name], early
-            )
-            ledger = start_ledger(
-                source,
-                coded[spec.name],
-                spec,
-                protocol,
-                allocation,
-                pool=pool,
-                compliance=compliance,
-            )
-    return coded, positions, issues, ledger
+            source = _ledger_source(found, spec, protocol, allocation, positions[spec.name], early)
+            coded[spec.name], ledger_issues, keys = code_ledger(coded[spec.name], source, protocol)
+            issues += ledger_issues
+    return coded, positions, issues, keys
+
+
+def _ledger_source(
+    found: dict[str, RawTable],
+    spec: LevelSpec,
+    protocol: Protocol,
+    allocation: pd.DataFrame,
+    positions: NDArray[np.int64],
+    early: Early,
+) -> LedgerSource:
+    """The spend ledger's file, each spend's arm, and the worker and client ids it names
+    (with each spend's position among them, where found early)."""
+    codes, arms = pd.factorize(allocation["arm"])
+    table = found[spec.name]
+
+    def people(name: str | None, role: str) -> People | None:
+        located = early.people.get(role)
+        return located() if located else ledger_people(found, protocol, name, role)
+
+    spending = protocol.spending
+    assert spending is not None
+    return LedgerSource(
+        file=table.name,
+        raw=table.frame,
+        unit=positions,
+        arm=np.append(codes, -1).astype(np.int64)[positions],
+        arm_names=tuple(str(a) for a in arms),
+        workers=people(spending.worker_level, "worker"),
+        clients=people(spending.client_level, "client"),
+        distinct=early.distinct,
+        blank=early.blank,
+    )
 
 
 def _spending(
@@ -280,13 +296,9 @@ def outcomes(
     # the GIL, so this work costs no time on a second core. (Not while parsing: pandas
     # parses a big CSV on every core, and another thread only slows its slowest part down.)
     pool = ThreadPoolExecutor(max_workers=1)
-    ledger_pool = ThreadPoolExecutor(max_workers=1)  # a large spend ledger's own thread
     try:
-        return _checked(
-            protocol, alloc, specs, paths, tables, issues, (pool, ledger_pool), pseudonymise_key
-        )
+        return _checked(protocol, alloc, specs, paths, tables, issues, pool, pseudonymise_key)
     finally:  # work no longer needed once a check failed is dropped
-        ledger_pool.shutdown(wait=True, cancel_futures=True)
         pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -297,29 +309,14 @@ def _checked(
     paths: Sequence[Path],
     tables: list[RawTable],
     issues: list[Issue],
-    pools: tuple[Executor, Executor],
+    pool: Executor,
     pseudonymise_key: bytes | None,
 ) -> TrialData:
-    """The rest of :func:`outcomes`, on the files as read; ``pools`` run background work
-    (:mod:`trialkit.validate.early`) and a large spend ledger's own work."""
-    pool, ledger_pool = pools
+    """The rest of :func:`outcomes`, on the files as read; ``pool`` runs background work."""
     found, layout_issues = assign_levels(tables, specs)
     early = start_early(found, specs, protocol, pool)
     hashing = pool.submit(lambda: tuple((p.name, sha256_file(p)) for p in paths if p.is_file()))
-    coded, positions, per_level, ledger = _check_levels(
-        found,
-        specs,
-        protocol,
-        alloc,
-        early,
-        pool=ledger_pool,
-        compliance=pseudonymise_key is None,
-    )
-    level_issues = []
-    for spec in specs:
-        level_issues += per_level.get(spec.name, [])
-        if spec.ledger_dates and ledger is not None:
-            level_issues += ledger.coded()[1]
+    coded, positions, level_issues, keys = _check_levels(found, specs, protocol, alloc, early)
     issues += layout_issues + _excel_errors(tables, found, specs) + level_issues
     issues = _excel_located(issues, tables)
     errors = [i for i in issues if i.severity == "error"]
@@ -331,9 +328,7 @@ def _checked(
             text="\n".join(lines),
         )
     frames = {
-        s.name: ledger.attached()
-        if s.ledger_dates and ledger is not None
-        else attach_allocation(coded[s.name], s, alloc, positions[s.name])
+        s.name: attach_allocation(coded[s.name], s, alloc, positions[s.name])
         for s in specs
         if s.name in coded
     }
@@ -352,15 +347,9 @@ def _checked(
         took_up,
         {s.name: positions[s.name] for s in specs if not s.is_unit and s.name in positions},
     )
-    checked = ledger.checked() if ledger is not None else None
-    if checked is None:
-        checked = _spending(
-            protocol,
-            frames,
-            found,
-            pseudonymised=pseudonymise_key is not None,
-            keys=ledger.coded()[2] if ledger is not None else None,
-        )
+    spending = _spending(
+        protocol, frames, found, pseudonymised=pseudonymise_key is not None, keys=keys
+    )
     return TrialData(
         frames=MappingProxyType(frames),
         ordinal_labels=MappingProxyType(
@@ -370,7 +359,7 @@ def _checked(
         flows=flows_from(protocol, counter),
         warnings=tuple(issues),
         provenance=Provenance(protocol_hash=protocol.content_hash(), inputs=hashing.result()),
-        spending=checked,
+        spending=spending,
     )
 
 

@@ -4,7 +4,6 @@ and ids to trim read from Arrow's buffers, working days and period labels per di
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from pathlib import Path
 from unittest import mock
 
@@ -12,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from spend_ledgers import CLIENTS_PER_TEAM, STAFF_PER_TEAM, data_errors, every_rule
@@ -21,7 +19,7 @@ from validate_frames import Writer, make_allocation, make_clients, make_spend, m
 from trialkit import validate
 from trialkit.errors import DataValidationError
 from trialkit.protocol.model import Protocol
-from trialkit.validate import SpendFinding, early, spending_thread, spending_values
+from trialkit.validate import SpendFinding, early, spending_values
 from trialkit.validate.spending_calendar import (
     distinct_days,
     period_label,
@@ -136,11 +134,11 @@ def test_distinct_days_give_each_day_its_label() -> None:
 
 
 def _outcome(
-    protocol: Protocol, paths: list[Path], key: bytes | None = None
+    protocol: Protocol, paths: list[Path]
 ) -> tuple[tuple[str, ...], dict[str, pd.DataFrame], tuple[SpendFinding, ...]]:
     """What validation gives (data or the located issues)."""
     try:
-        data = validate.outcomes(protocol, make_allocation(), paths, pseudonymise_key=key)
+        data = validate.outcomes(protocol, make_allocation(), paths)
     except DataValidationError as exc:
         return tuple(str(i) for i in exc.issues), {}, ()
     assert data.spending is not None
@@ -167,31 +165,3 @@ def test_work_started_early_gives_what_the_checks_compute(
         assert frames.keys() == expected_frames.keys()
         for name, frame in frames.items():
             pd.testing.assert_frame_equal(frame, expected_frames[name])
-
-
-@pytest.mark.parametrize("key", [None, b"k" * 32])
-def test_ledger_worked_on_its_own_thread_gives_what_working_in_turn_gives(
-    protocol: Protocol, write_data: Writer, key: bytes | None
-) -> None:
-    threads = set()
-    code_ledger = spending_thread.code_ledger
-
-    def recorded(*args: object) -> object:
-        threads.add(threading.current_thread())
-        return code_ledger(*args)  # type: ignore[arg-type]
-
-    for ledger in _ledgers():
-        paths = write_data(
-            make_clients(CLIENTS_PER_TEAM), staff=make_staff(STAFF_PER_TEAM), spend=ledger
-        )
-        with (
-            mock.patch.object(spending_thread, "THREAD_ROWS", 0),
-            mock.patch.object(spending_thread, "code_ledger", recorded),
-        ):
-            issues, frames, findings = _outcome(protocol, paths, key)
-        expected_issues, expected_frames, expected_findings = _outcome(protocol, paths, key)
-        assert issues == expected_issues and findings == expected_findings
-        assert frames.keys() == expected_frames.keys()
-        for name, frame in frames.items():
-            pd.testing.assert_frame_equal(frame, expected_frames[name])
-    assert threads and threading.main_thread() not in threads
