@@ -80,6 +80,22 @@ def arm_mask(arms: pd.Series, wanted: Collection[str]) -> np.ndarray:
     return np.asarray(keep[codes])
 
 
+def positions(values: pd.Series, keys: pd.Index) -> np.ndarray:
+    """Where each value sits in the unique ``keys`` (-1: absent): ``keys.get_indexer(values)``.
+
+    Text ids are hashed by Arrow on their own buffers, with no Python string per row; other
+    types (or mixed ones) take pandas' route.
+    """
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+    try:
+        found = pc.index_in(pa.array(values.array), value_set=pa.array(keys.array))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
+        return np.asarray(keys.get_indexer(pd.Index(values)), dtype=np.intp)
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.intp)
+
+
 def codes_of(values: pd.Series) -> np.ndarray:
     """Integer codes of a column, equal where its values are equal (missing: -1)."""
     return np.asarray(pd.factorize(values)[0])

@@ -106,7 +106,8 @@ def dose_effect(
         From :func:`~trialkit.estimate.frequentist.iv`, e.g. when the arm does not shift
         the spend at all.
     """
-    rows = data[arm_mask(data["arm"], {arm, control})]
+    compared = arm_mask(data["arm"], {arm, control})
+    rows = data if compared.all() else data[compared]  # two arms: no copy of the rows
     rows = rows.assign(arm=_labels(rows["arm"]), **{DOSE: rows[spend].astype(float) / per})
     result = iv(
         rows,

@@ -11,9 +11,10 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from trialkit.estimate.frequentist.analysis_frame import arm_mask
+from trialkit.estimate.frequentist.analysis_frame import arm_mask, positions
 from trialkit.protocol import Protocol
 from trialkit.protocol.arms import DiscretionaryBudget
 from trialkit.protocol.spending import SpendColumns
@@ -61,6 +62,7 @@ class Ledger:
     _by_arm: dict[str, pd.DataFrame] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _totals: list[pd.Series] = field(default_factory=list, init=False, repr=False, compare=False)
 
     @classmethod
     def from_data(cls, protocol: Protocol, data: TrialData) -> Ledger | None:
@@ -107,11 +109,17 @@ class Ledger:
         client = self.columns.client
         if self.clients is None or client not in self.spends:
             raise KeyError("the ledger is not linked to a client frame")
-        totals = self.spends.groupby(client, sort=False)[self.columns.amount].sum()
-        clients = self.clients.copy()
-        spend = clients[client].map(totals)
-        clients[SPEND] = pd.to_numeric(spend, errors="coerce").fillna(0.0).astype(float)
-        return clients
+        return self.clients.assign(**{SPEND: self.spend_of(self.clients[client])})
+
+    def spend_of(self, clients: pd.Series) -> np.ndarray:
+        """Each client id's total spend in the ledger (0 for none), as float64."""
+        if not self._totals:  # summed once per ledger
+            amounts = self.spends.groupby(self.columns.client, sort=False)[self.columns.amount]
+            self._totals.append(pd.to_numeric(amounts.sum(), errors="coerce").astype(float))
+        totals = self._totals[0]
+        found = positions(clients, totals.index)
+        spent = totals.to_numpy(dtype=np.float64, na_value=np.nan)[np.maximum(found, 0)]
+        return np.where((found >= 0) & ~np.isnan(spent), spent, 0.0)
 
 
 def _units(protocol: Protocol, data: TrialData, unit: str) -> pd.DataFrame:
@@ -131,6 +139,13 @@ def _people(data: TrialData, level: str | None, column: str) -> pd.DataFrame | N
         return None
     frame = data.frames[level]
     return frame.drop_duplicates(column).reset_index(drop=True)
+
+
+def _treated_spends(ledger: Ledger, *columns: str) -> pd.DataFrame:
+    """``columns`` (those present) of the spends in arms with a budget: only the columns
+    counted are copied, not the ledger's text."""
+    keep = arm_mask(ledger.spends["arm"], set(ledger.treated()))
+    return ledger.spends.loc[keep, [c for c in dict.fromkeys(columns) if c in ledger.spends]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +172,7 @@ class ReviewCounts:
 
 def review_counts(ledger: Ledger) -> ReviewCounts:
     """How many spends in arms with a budget were reviewed and judged misuse."""
-    spends = ledger.spends[arm_mask(ledger.spends["arm"], set(ledger.treated()))]
+    spends = _treated_spends(ledger, ledger.columns.verdict, ledger.columns.loss)
     verdict = spends[ledger.columns.verdict]
     reviewed = verdict.notna() & (verdict.astype(str).str.strip() != "")
     misuse = reviewed & verdict.astype(str).isin(MISUSE_VERDICTS)
@@ -201,8 +216,8 @@ class GroupCounts:
 def group_counts(ledger: Ledger, level: str) -> GroupCounts:
     """Per-group review counts at ``level`` (``"worker"`` or ``"unit"``)."""
     treated = ledger.treated()
-    spends = ledger.spends[arm_mask(ledger.spends["arm"], set(treated))]
     column = ledger.columns.worker if level == "worker" else ledger.unit
+    spends = _treated_spends(ledger, column, ledger.columns.verdict, ledger.columns.loss)
     people = ledger.workers if level == "worker" else ledger.units
     ids = list(
         dict.fromkeys(

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from trialkit.errors import EstimationError
-from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame, analysis_frame
+from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame, analysis_frame, arm_mask
 from trialkit.estimate.frequentist.plan import adjusted_for
 from trialkit.estimate.frequentist.vcov import CLUSTER_TYPES
 from trialkit.estimate.spending.dose import DoseBin, DoseEffect, dose_bins, dose_effect
@@ -132,17 +133,18 @@ def _dose(
     if protocol.spending is None or ledger.clients is None or client not in ledger.spends:
         return (), ()
     per = protocol.spending.dose_per
-    totals = ledger.spends.groupby(client, sort=False)[ledger.columns.amount].sum()
     effects: list[DoseEffect] = []
     bins: list[DoseBin] = []
     levels: dict[str, AnalysisFrame] = {}
+    spent: dict[str, np.ndarray] = {}  # the rows of a level are the same for its outcomes
     for outcome in _dose_outcomes(protocol, data):
         frame = analysis_frame(protocol, data, outcome, levels=levels)
-        spend = pd.to_numeric(frame.data[client].map(totals), errors="coerce")
-        frame.data[SPEND] = spend.fillna(0.0).astype(float)
+        if outcome.level not in spent:
+            spent[outcome.level] = ledger.spend_of(frame.data[client])
+        frame.data[SPEND] = spent[outcome.level]
         rows = frame.complete(outcome.data_column)
         for arm in ledger.treated():
-            if not (rows["arm"].astype(str) == arm).any():
+            if not arm_mask(rows["arm"], {arm}).any():
                 continue
             bins.extend(
                 replace(b, outcome=outcome.name)

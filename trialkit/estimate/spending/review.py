@@ -263,8 +263,10 @@ def ratio(
     est = float(w @ yk) / total
     z = w * (yk - est) / total
     if target == "superpopulation":
-        _, codes = np.unique(cluster[keep], return_inverse=True)
-        sums = np.bincount(codes, weights=z)
+        # per worker present, in worker order (the workers are numbered 0, 1, …)
+        codes = cluster[keep]
+        present = np.bincount(codes) > 0
+        sums = np.bincount(codes, weights=z)[present]
         g = len(sums)
         var = g / (g - 1) * float(((sums - sums.mean()) ** 2).sum()) if g > 1 else 0.0
         return RatioEstimate(est, float(np.sqrt(var)), total)

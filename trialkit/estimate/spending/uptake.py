@@ -210,15 +210,21 @@ def periods(ledger: Ledger) -> tuple[PeriodSpend, ...]:
     rows: list[PeriodSpend] = []
     for arm in ledger.arms():
         spends = ledger.spends_in(arm).dropna(subset=["period"])
-        for period, group in spends.groupby(spends["period"].astype(str), sort=True):
-            workers = int(group[cols.worker].nunique()) if cols.worker in group else 0
+        key = spends["period"].astype(str)
+        amounts = spends[cols.amount].astype(float).to_numpy()
+        workers: dict[str, int] = {}
+        if cols.worker in spends:
+            counted = spends.groupby(key, sort=True)[cols.worker].nunique()
+            workers = {str(p): int(n) for p, n in counted.items()}
+        # each period's rows in ledger order, summed as Series.sum sums them
+        for period, where in sorted(key.groupby(key, sort=True).indices.items()):
             rows.append(
                 PeriodSpend(
                     arm=arm,
                     period=str(period),
-                    spends=len(group),
-                    total=float(group[cols.amount].astype(float).sum()),
-                    workers_spending=workers,
+                    spends=len(where),
+                    total=float(np.nansum(amounts[where])),
+                    workers_spending=workers.get(str(period), 0),
                 )
             )
     return tuple(rows)
