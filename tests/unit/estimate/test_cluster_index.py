@@ -88,3 +88,32 @@ def test_prepare_fast_path_equals_column_by_column(monkeypatch: pytest.MonkeyPat
     for name in ("y", "covariates", "weights", "arm_codes"):
         np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name), err_msg=name)
     assert fast.covariates.shape == (40, 2)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([21, 3, 10, 3, 21, 17]),
+        np.array([5, -2, 5, 9], dtype=np.int8),
+        np.array([3, 1, 3], dtype=np.uint64),
+        np.array([10**12, 1, 1]),  # range too wide to count: pandas.factorize
+        np.array(["b", "a", "b"], dtype=object),
+    ],
+)
+def test_factor_equals_sorted_factorize(values: np.ndarray) -> None:
+    coded = _design.factor(pd.DataFrame({"c": values}), "c")
+    codes, uniques = pd.factorize(pd.Series(values), sort=True)
+    np.testing.assert_array_equal(coded.codes, codes)
+    assert coded.codes.dtype == np.intp
+    assert coded.levels == tuple(uniques.tolist())
+    assert [type(v) for v in coded.levels] == [type(v) for v in uniques.tolist()]
+
+
+@pytest.mark.parametrize("arms", [np.array([2, 0, 1, 2]), np.array([7, 3, 3, 7], dtype=np.uint8)])
+def test_integer_arms_found_by_counting(arms: np.ndarray) -> None:
+    coded, codes = _design.encode_arms(pd.DataFrame({"t": arms}), "t", None)
+    levels = sorted(pd.unique(pd.Series(arms)).tolist())
+    control = 0 if 0 in levels else levels[0]
+    assert coded.control == control
+    assert coded.others == tuple(v for v in levels if v != control)
+    np.testing.assert_array_equal(codes, [([control, *coded.others]).index(v) for v in arms])

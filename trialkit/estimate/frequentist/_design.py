@@ -196,20 +196,39 @@ def _finite_block(frame: pd.DataFrame, names: Sequence[str]) -> _Block | None:
 
 def factor(frame: pd.DataFrame, name: str) -> Factor:
     """Code a column as integers over its sorted levels."""
-    codes, uniques = pd.factorize(frame[name], sort=True)
+    col = frame[name]
+    counted = _count_integers(col)
+    if counted is not None:  # as pandas.factorize(sort=True), without hashing
+        low, counts = counted
+        present = counts > 0
+        lookup = np.cumsum(present, dtype=np.intp) - 1
+        values = col.to_numpy()
+        codes = lookup[(values - low).astype(np.intp)]
+        levels = (np.flatnonzero(present) + low).astype(values.dtype).tolist()
+        return Factor(name, codes, tuple(levels))
+    codes, uniques = pd.factorize(col, sort=True)
     return Factor(name, codes.astype(np.intp), tuple(uniques.tolist()))
 
 
-def _integer_levels(col: pd.Series[Any]) -> list[Any] | None:
-    """The sorted distinct values of a plain integer column with a small range, by counting."""
+def _count_integers(col: pd.Series[Any]) -> tuple[int, IntArray] | None:
+    """``(low, counts)``: how often each of ``low, low + 1, ...`` occurs in a plain integer
+    column with a small range (at most a few times its length); else ``None``."""
     if not _is_numpy_kind(col, "iu") or len(col) == 0:
         return None
     values = col.to_numpy()
     low, high = int(values.min()), int(values.max())
     if high - low > 4 * len(values) + 1024:
         return None
-    present = np.flatnonzero(np.bincount((values - low).astype(np.intp)))
-    return list((present + low).astype(values.dtype).tolist())
+    return low, np.bincount((values - low).astype(np.intp))
+
+
+def _integer_levels(col: pd.Series[Any]) -> list[Any] | None:
+    """The sorted distinct values of a plain integer column with a small range, by counting."""
+    counted = _count_integers(col)
+    if counted is None:
+        return None
+    low, counts = counted
+    return list((np.flatnonzero(counts) + low).astype(col.to_numpy().dtype).tolist())
 
 
 def encode_arms(

@@ -73,16 +73,14 @@ def _grams(q: Any, e: Any, order: Any, starts: Any, ids: Any) -> Any:
     return grams, qe
 
 
-def _sort_rows(q: Any, e: Any, codes: Any, starts: Any) -> Any:
-    """Rows of ``q`` and ``e`` in cluster order, by one pass in storage order (compiled).
+def _sort_rows(q: Any, e: Any, codes: Any, starts: Any, qs: Any, es: Any) -> None:
+    """Write the rows of ``q`` and ``e`` into ``qs`` and ``es`` in cluster order (compiled).
 
-    A counting sort: each row is copied to the next free slot of its cluster's range, so
-    rows keep their storage order within a cluster (as a stable sort would).
+    One pass in storage order, a counting sort: each row goes to the next free slot of its
+    cluster's range, so rows keep their storage order within a cluster (a stable sort).
     """
     n, k = q.shape
     free = starts[:-1].copy()
-    qs = np.empty((n, k))
-    es = np.empty(n)
     for i in range(n):
         g = codes[i]
         slot = free[g]
@@ -90,7 +88,6 @@ def _sort_rows(q: Any, e: Any, codes: Any, starts: Any) -> Any:
         for a in range(k):
             qs[slot, a] = q[i, a]
         es[slot] = e[i]
-    return qs, es
 
 
 def _block_grams(q: Any, e: Any, starts: Any, ids: Any) -> Any:
@@ -257,7 +254,9 @@ def cr2_vcov(fit: LeastSquares, clusters: Clusters) -> tuple[FloatArray, FloatAr
     r_inv = np.ascontiguousarray(fit.r_inv)
     starts, sizes = clusters.starts, clusters.sizes
     if not clusters.in_order:  # one streaming pass instead of random access per cluster
-        q, e = _kernel("_sort_rows")(q, e, clusters.codes, starts)
+        # allocated by numpy, which asks for huge pages: a tenth of the page faults
+        q, e, rows = np.empty_like(q), np.empty_like(e), (q, e)
+        _kernel("_sort_rows")(*rows, clusters.codes, starts, q, e)
     acc = _Accumulator(k)
     none2, none3 = np.empty((0, 0)), np.empty((0, 0, 0))
     for ids in _chunks(np.nonzero(sizes >= k)[0].astype(np.intp)):
