@@ -77,8 +77,15 @@ def over_cap(
     """
     amount = np.where(np.isnan(cap), 0.0, amount)  # spends without this cap add nothing
     totals = np.bincount(key, weights=amount)
-    suspects = np.flatnonzero(totals[key] > cap + TOLERANCE)
     total = np.full(len(amount), np.nan)
+    # Groups over the lowest cap, as a table of bytes (smaller than the totals' table, so
+    # looked up faster): no total over it, no total over any cap.
+    lowest = np.nanmin(cap) if len(cap) and not np.isnan(cap).all() else np.inf
+    hot = totals > lowest + TOLERANCE
+    if not hot.any():
+        return np.zeros(0, dtype=np.int64), total
+    candidates = np.flatnonzero(hot[key])
+    suspects = candidates[totals[key[candidates]] > cap[candidates] + TOLERANCE]
     if suspects.size:
         order = suspects[np.argsort(spent[suspects], kind="stable")]
         total[order] = pd.Series(amount[order]).groupby(key[order], sort=False).cumsum().to_numpy()

@@ -1,7 +1,8 @@
 """Shortcuts of the spend ledger's checks give exactly what the plain computations give:
 working days from a table of day pairs, findings set through their slots, names, currencies
 and the pilot's window judged on distinct values, workers numbered without hashing, ids
-read as numbers a word at a time, ids in rising order known unique without sorting."""
+read as numbers a word at a time, ids in rising order known unique without sorting, caps
+judged only in groups over the lowest cap."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from trialkit.validate.coding import blank_mask
 from trialkit.validate.schema import duplicated
 from trialkit.validate.spending import worker_labels
 from trialkit.validate.spending_calendar import working_days
+from trialkit.validate.spending_caps import TOLERANCE, over_cap
 from trialkit.validate.spending_data import LedgerSource
 from trialkit.validate.spending_rules import _made
 from trialkit.validate.spending_values import currencies, names, spent_on
@@ -214,3 +216,36 @@ def test_ids_numbered_in_file_order_are_unique_and_one_repeat_is_found() -> None
     assert not duplicated(ids).any()
     ids[700] = "P699"
     assert np.flatnonzero(duplicated(ids)).tolist() == [699, 700]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 1500).map(lambda p: p / 100),  # amount
+            st.integers(0, 5),  # group
+            st.sampled_from([np.nan, 10.0, 20.0, 30.0]),  # cap of the spend's arm
+            st.integers(0, 9),  # day
+        ),
+        max_size=40,
+    )
+)
+def test_spends_over_a_cap_are_those_of_every_group_judged(
+    spends: list[tuple[float, int, float, int]],
+) -> None:
+    amount = np.array([s[0] for s in spends], dtype=np.float64)
+    key = np.array([s[1] for s in spends], dtype=np.int64)
+    cap = np.array([s[2] for s in spends], dtype=np.float64)
+    day = np.datetime64("2027-03-01") + np.array([s[3] for s in spends], dtype="timedelta64[D]")
+    over, total = over_cap(amount, key, cap, day)
+    # Every group judged: spends whose group's whole total is over their cap, then
+    # running totals among them in date order.
+    counted = np.where(np.isnan(cap), 0.0, amount)
+    suspects = np.flatnonzero(np.bincount(key, weights=counted)[key] > cap + TOLERANCE)
+    expected = np.full(len(spends), np.nan)
+    order = suspects[np.argsort(day[suspects], kind="stable")]
+    for group in np.unique(key[order]):
+        rows = order[key[order] == group]
+        expected[rows] = np.cumsum(counted[rows])
+    assert over.tolist() == suspects[expected[suspects] > cap[suspects] + TOLERANCE].tolist()
+    np.testing.assert_allclose(total, expected, rtol=1e-12)  # pandas sums with Kahan's method
