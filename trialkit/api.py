@@ -7,11 +7,11 @@ statistics live here; the CLI is a thin layer over these functions.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from trialkit._core.destinations import check_destination, check_destinations, write_failed
 from trialkit._core.files import atomic_write, ensure_absent
 from trialkit.errors import OverwriteError, TrialkitError
 from trialkit.protocol import bundled_path, bundled_protocols
@@ -105,24 +105,19 @@ def init_workspace(directory: str | Path, *, source: str) -> list[Path]:
     protocol_path = resolve_protocol(source)
     if protocol_path not in bundled_protocols().values():  # bundled ones are tested valid
         load_protocol(protocol_path)  # a workspace starts from a valid protocol
-    target.mkdir(parents=True, exist_ok=True)
-    written = [
-        atomic_write(target / "protocol.yaml", protocol_path.read_bytes(), what="protocol"),
-        atomic_write(target / SCHEMA_FILE, bundled_schema(), what="schema"),
-    ]
+    files = {"protocol.yaml": protocol_path.read_bytes(), SCHEMA_FILE: bundled_schema().encode()}
     units = example_units(protocol_path)
     if units is not None:
-        written.append(atomic_write(target / "units.csv", units.read_bytes(), what="units"))
-    return written
+        files["units.csv"] = units.read_bytes()
+    # one commit: a workspace is complete or absent (a half-made one refuses the next init)
+    return commit_outputs(target, files, last="protocol.yaml", force=False, what="workspace")
 
 
 def copy_new(source: Path, destination: Path) -> Path:
     """Copy a file to a path that must not exist yet."""
     if destination.exists():
         raise OverwriteError(f"{destination}: exists; refusing to overwrite.")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, destination)
-    return destination
+    return atomic_write(destination, source.read_bytes(), what="copy")
 
 
 # Randomise ----------------------------------------------------------------------------------
@@ -269,9 +264,9 @@ def register_protocol(
     protocol = load_protocol(protocol_file)
     registration = register.freeze(protocol, out, source_text=protocol_file.read_text("utf-8"))
     plan = _render_plan(protocol, registration)
-    # The record goes last: until it exists an interrupted run left no registration.
-    plan_file = atomic_write(Path(out) / PLAN_FILE, plan, force=True, what="pre-analysis plan")
-    registration = register.commit(registration)
+    # One commit, the record last: until it exists an interrupted run left no registration.
+    registration = register.commit(registration, extra={PLAN_FILE: plan.encode("utf-8")})
+    plan_file = registration.directory / PLAN_FILE
     outputs = [*registration.files, plan_file]
     outputs += _write_exports(protocol, registration, registries)
     ledger = ledger or Path(out).resolve().parent / register.LEDGER_NAME
@@ -474,10 +469,18 @@ def simulate_data(
     frames = fabricate(
         protocol, units, frame["arm"], rng=rng, steps=frame.get("step"), effect_scale=effect_scale
     )
-    return [
-        atomic_write(Path(out) / f"{level}.csv", data.to_csv(index=False), what="data", force=force)
-        for level, data in frames.items()
-    ]
+    files = {
+        f"{level}.csv": data.to_csv(index=False).encode("utf-8") for level, data in frames.items()
+    }
+    last = f"{protocol.units.name}.csv"
+    return commit_outputs(
+        out,
+        files,
+        last=last if last in files else list(files)[-1],
+        inputs=[Path(units_path), Path(allocation_path)],
+        force=force,
+        what="simulated data",
+    )
 
 
 def _check_same_units(
@@ -542,18 +545,50 @@ def simulate(
         )
     if units is not None and allocation is not None:
         return simulate_data(protocol_path, units, allocation, out, seed=seed, force=force)
-    from trialkit.randomise import metadata_path
+    import tempfile
+
+    from trialkit._core.files import ensure_absent
 
     target = Path(out)
-    units = simulate_units(protocol_path, target / "units.csv", seed=seed, force=force)
-    allocation = target / "allocation.csv"
-    randomise(protocol_path, units, allocation, seed=seed, force=force)
-    return [
-        units,
-        allocation,
-        metadata_path(allocation),
-        *simulate_data(protocol_path, units, allocation, target / "data", seed=seed, force=force),
-    ]
+    fixed = ["units.csv", "allocation.csv", "allocation.json"]
+    check_destination(target, directory=True, what="simulated data")
+    check_destinations({target / n: n for n in fixed}, inputs=[resolve_protocol(protocol_path)])
+    for name in fixed if not force else ():
+        ensure_absent(target / name, what="simulated data")
+    with tempfile.TemporaryDirectory(prefix="trialkit-simulate-") as scratch:
+        # the steps write as they always did, into scratch; the outputs then move in at once
+        work = Path(scratch)
+        units = simulate_units(protocol_path, work / "units.csv", seed=seed)
+        randomise(protocol_path, units, work / "allocation.csv", seed=seed)
+        simulate_data(protocol_path, units, work / "allocation.csv", work / "data", seed=seed)
+        files = {p.relative_to(work).as_posix(): p.read_bytes() for p in _files_in(work)}
+    return commit_outputs(target, files, last="allocation.json", force=force, what="simulated data")
+
+
+def _files_in(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def commit_outputs(
+    out: str | Path,
+    files: dict[str, bytes],
+    *,
+    last: str,
+    force: bool,
+    what: str,
+    inputs: Sequence[Path] = (),
+) -> list[Path]:
+    """Write ``files`` into ``out`` as one commit (:func:`trialkit._core.staging.commit`):
+    the paths refused first as every output's, a full disk or permission an exit-2 error."""
+    from trialkit._core.staging import commit
+
+    target = Path(out)
+    check_destination(target, directory=True, what=what)
+    check_destinations({target / n: what for n in files}, inputs=inputs)
+    try:
+        return commit(target, files, last=last, force=force, what=what)
+    except OSError as exc:
+        raise write_failed(exc, target, what=what, state=f"the {what} are as they were") from None
 
 
 # Audit sample -------------------------------------------------------------------------------
@@ -578,12 +613,18 @@ def audit_sample(
     from trialkit import register
     from trialkit._core.files import sha256_file
     from trialkit.randomise.audit import draw_audit_sample, review_of
-    from trialkit.randomise.audit_file import audit_metadata_path, write_audit_sample
+    from trialkit.randomise.audit_file import (
+        audit_metadata_path,
+        check_audit_paths,
+        write_audit_sample,
+    )
     from trialkit.validate.readers import read_table
 
     if ledger is not None:
         register.ensure_appendable(ledger)
     protocol_file = resolve_protocol(protocol_path)
+    sources = [protocol_file, Path(spends_path), *([ledger] if ledger is not None else [])]
+    check_audit_paths(out, inputs=sources, force=force)
     protocol = load_protocol(protocol_file)
     review_of(protocol)
     assert protocol.spending is not None
@@ -695,6 +736,10 @@ def validate_files(
         register.ensure_appendable(ledger)
     protocol_file = resolve_protocol(protocol_path)
     inputs = [p for p in (protocol_file, Path(allocation), *map(Path, data)) if p.is_file()]
+    if report is not None:
+        from trialkit.validate.issues import check_report_path
+
+        check_report_path(report, inputs=[*inputs, *([ledger] if ledger else [])], force=force)
     try:
         result = run(protocol_file, allocation, list(data), report, force=force)
     except DataValidationError as exc:
@@ -834,6 +879,7 @@ def report(
     from trialkit import register
     from trialkit._core.destinations import check_destination, write_failed
     from trialkit.analyse import load_results
+    from trialkit.analyse.outputs import recover_results
     from trialkit.report.output import check_report_name, default_report_name, render_output
 
     if ledger is None and (public_key is not None or head is not None):
@@ -845,6 +891,7 @@ def report(
         register.ensure_appendable(ledger)
     target = Path(out) if out is not None else Path(default_report_name(format))
     source = Path(results_dir) / RESULTS_FILE
+    recover_results(Path(results_dir))  # after an interrupted analyse: the previous results
     check_destination(target, inputs=[source, *([ledger] if ledger else [])], what="report")
     check_report_name(target, format)
     ensure_absent(target, force=force, what="report")  # before a slow print to PDF

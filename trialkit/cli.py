@@ -124,6 +124,11 @@ def user_errors(func: F) -> F:
         except TrialkitError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
+        except OSError as exc:  # a disk filled or a permission changed after the checks
+            from trialkit._core.destinations import os_error
+
+            typer.echo(f"error: {os_error(exc)}", err=True)
+            raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 

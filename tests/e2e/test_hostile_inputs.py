@@ -87,7 +87,10 @@ def test_analyse_out_holding_results_or_an_input_is_refused_first(
 def test_analyse_out_in_an_unwritable_directory_is_refused_first(
     tmp_path: Path, no_analysis: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("trialkit._core.destinations.os.access", lambda *a, **k: False)
+    monkeypatch.setattr(
+        "trialkit._core.destinations.probe_writable",
+        lambda d: PermissionError(errno.EACCES, "Permission denied", str(d)),
+    )
     _fails(
         _analyse(tmp_path, tmp_path / "results"),
         "is not writable",
@@ -220,8 +223,8 @@ def test_randomise_on_a_full_disk_leaves_no_allocation_without_metadata(
     monkeypatch.setattr(os, "fsync", full_at_the_metadata)
     _fails(
         _randomise(tmp_path / "allocation.csv"),
-        "allocation.json: cannot write the allocation metadata: no space left",
-        "the allocation CSV was removed again",
+        "allocation.csv: cannot write the allocation: no space left",
+        "the allocation and its metadata are as they were",
     )
     assert list(tmp_path.iterdir()) == []
 

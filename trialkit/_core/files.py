@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
+from trialkit._core.staging import commit
 from trialkit.errors import OverwriteError
 
 _REPLACE = (
@@ -36,8 +36,12 @@ def atomic_write(
     *,
     force: bool = False,
     what: str = "file",
+    mode: int | None = None,
 ) -> Path:
     """Write ``data`` to ``path`` atomically; refuse to overwrite unless ``force``.
+
+    One file committed by :func:`trialkit._core.staging.commit`: staged and fsynced in the
+    same directory, then renamed into place, so a crash leaves the old file or the new one.
 
     Parameters
     ----------
@@ -49,6 +53,8 @@ def atomic_write(
         Replace an existing file.
     what
         Name of the thing written, used in the refusal message.
+    mode
+        The new file's permissions (default: 0o666 less the umask).
 
     Returns
     -------
@@ -57,28 +63,10 @@ def atomic_write(
     """
     p = Path(path)
     ensure_absent(p, force=force, what=what)
-    p.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if not force and p.exists():  # raced with another writer
-            raise OverwriteError(f"{p}: appeared while writing; refusing to overwrite.")
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    modes = {p.name: mode} if mode is not None else None
+    commit(p.parent, {p.name: payload}, last=p.name, force=force, what=what, modes=modes)
     return p
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:

@@ -149,10 +149,14 @@ def load_results(path: str | Path) -> ResultsDocument:
     try:
         text = source.read_text(encoding="utf-8")
     except FileNotFoundError:
-        left = sorted(p.name for p in source.parent.parent.glob(f".{source.parent.name}.staging-*"))
+        left = sorted(p.name for p in source.parent.glob(".trialkit-commit-*"))
+        left += sorted(
+            p.name for p in source.parent.parent.glob(f".{source.parent.name}.staging-*")
+        )
         interrupted = (
-            f" An interrupted `trialkit analyse` left its files in {left[-1]} "
-            "beside it (the previous results under previous/)."
+            f" An interrupted `trialkit analyse` left its staging folder {left[-1]}; "
+            "`trialkit report` or `trialkit analyse` on this directory restores the "
+            "previous results from it first."
             if left
             else ""
         )

@@ -1,29 +1,30 @@
 """Write a results directory as one commit: staged, fsynced, ``results.json`` last.
 
 ``trialkit report`` trusts ``results.json``; the CSVs beside it are tidy copies of its
-tables. So every file is first written and fsynced in a staging directory beside the
-results directory (same file system, so moves are atomic renames). Only then are the
-files moved in: the previous run's files (its ``results.json`` first) move out to the
-staging directory, the new CSVs move in, and the new ``results.json`` moves in last. Every
-table is written, with its header only when the run has no rows for it, so a table of an
-earlier run (``subgroups.csv``) is replaced in the same commit, never left beside results
-that have none. A full disk or a permission error is met while staging, before anything in
-the results directory changes; a failed move puts the previous files back. A process killed
-during the moves leaves no ``results.json`` (never a ``results.json`` beside CSVs of another
-run), which ``trialkit report`` refuses, and the previous files in the staging directory.
+tables. The directory is written by :func:`trialkit._core.staging.commit`: every file is
+staged and fsynced in a staging folder inside the results directory, the previous run's
+files (its ``results.json`` first) move out, the new CSVs move in, and the new
+``results.json`` moves in last. Every table is written, with its header only when the run
+has no rows for it, so a table of an earlier run (``subgroups.csv``) is replaced in the
+same commit, never left beside results that have none. A full disk or a permission error is
+met while staging, before anything in the results directory changes; a failed move puts the
+previous files back. A process killed during the moves leaves no ``results.json`` (never a
+``results.json`` beside CSVs of another run), which ``trialkit report`` refuses; the next
+``analyse`` or ``report`` on the directory restores the previous results first, saying so.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trialkit._core.destinations import check_destination, write_failed
+from trialkit._core.destinations import check_destination, check_destinations, write_failed
 from trialkit._core.files import ensure_absent
+from trialkit._core.staging import commit, recover
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -82,6 +83,9 @@ _NOT_TABLED = frozenset({"draws_sample", "null_sample"})
 def check_results_dir(target: Path, *, inputs: Iterable[Path], force: bool) -> None:
     """Refuse, before any analysis, a results directory the commit would fail on.
 
+    An interrupted earlier commit into ``target`` is first recovered (the previous results
+    restored, or a finished commit's staging folder removed), saying so.
+
     Raises
     ------
     trialkit.errors.TrialkitError
@@ -90,55 +94,54 @@ def check_results_dir(target: Path, *, inputs: Iterable[Path], force: bool) -> N
     """
     sources = list(inputs)
     check_destination(target, inputs=sources, directory=True, what="results directory")
-    # the files are staged beside the directory, so its parent must be writable too
-    check_destination(target.absolute().parent, directory=True, what="results directory")
-    for name in OWNED:
-        check_destination(target / name, inputs=sources, what="results")
+    recover_results(target)
+    check_destinations({target / name: "results" for name in OWNED}, inputs=sources)
     for name in OWNED:
         ensure_absent(target / name, force=force, what="results")
 
 
-def _stage(staging: Path, files: Mapping[str, bytes]) -> None:
-    for name, payload in files.items():
-        with open(staging / name, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(staging / name, 0o644)
+def recover_results(target: Path) -> list[str]:
+    """Undo or finish an interrupted commit into ``target``, saying so.
 
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
+    Also restores what the staging directories of earlier trialkit releases hold
+    (``.results.staging-*`` beside the results directory, the previous files under
+    ``previous/``).
+    """
+    said = _recover_legacy(target)
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        said += recover(target)
+    except OSError as exc:
+        raise write_failed(exc, target, what="results", state="nothing was changed") from None
+    return said
 
 
-def _swap(target: Path, staging: Path, names: list[str]) -> None:
-    """Move the previous files out (trusted first) and the new ones in (trusted last)."""
-    previous = staging / "previous"
-    previous.mkdir()
-    moved_out: list[str] = []
-    moved_in: list[str] = []
-    try:
-        for name in OWNED:
-            if (target / name).exists():
-                os.replace(target / name, previous / name)
-                moved_out.append(name)
-        for name in names:
-            os.replace(staging / name, target / name)
-            moved_in.append(name)
-    except OSError:
-        for name in moved_in:
-            (target / name).unlink(missing_ok=True)
-        for name in reversed(moved_out):  # results.json back last
-            os.replace(previous / name, target / name)
-        raise
+def _recover_legacy(target: Path) -> list[str]:
+    where = target.absolute()
+    said = []
+    for staging in sorted(where.parent.glob(f".{where.name}.staging-*")):
+        previous = staging / "previous"
+        if not (where / RESULTS_FILE).exists() and previous.is_dir():
+            for name in OWNED[1:]:  # moved in by the interrupted run: take them out again
+                if not (staging / name).exists():
+                    (where / name).unlink(missing_ok=True)
+            for name in (*OWNED[1:], RESULTS_FILE):
+                if (previous / name).exists():
+                    os.replace(previous / name, where / name)
+            message = f"{staging}: restored the previous results an interrupted run left here."
+        else:
+            message = f"{staging}: removed the staging folder an interrupted run left here."
+        shutil.rmtree(staging, ignore_errors=True)
+        logging.getLogger("trialkit").warning("note: %s", message)
+        said.append(message)
+    return said
 
 
 def commit_results(target: Path, files: Mapping[str, bytes], *, force: bool) -> list[Path]:
     """Write ``files`` (name → bytes, ``results.json`` among them) into ``target`` at once.
+
+    One :func:`trialkit._core.staging.commit`: staged and fsynced in ``target``, the
+    previous files moved out (``results.json`` first), the new ones in (``results.json``
+    last), files of :data:`OWNED` that this run does not write removed in the same commit.
 
     Parameters
     ----------
@@ -160,28 +163,17 @@ def commit_results(target: Path, files: Mapping[str, bytes], *, force: bool) -> 
         If a file cannot be written (full disk, permission); the results directory is then
         as it was.
     """
-    names = [n for n in OWNED[1:] if n in files] + [RESULTS_FILE]
     check_results_dir(target, inputs=(), force=force)
     try:
-        target.mkdir(parents=True, exist_ok=True)
-        where = target.absolute()  # `--out .` stages beside the directory too
-        staging = Path(tempfile.mkdtemp(dir=where.parent, prefix=f".{where.name}.staging-"))
+        return commit(
+            target,
+            files,
+            last=RESULTS_FILE,
+            remove=[n for n in OWNED if n not in files],
+            force=force,
+            what="results",
+        )
     except OSError as exc:
-        raise write_failed(exc, target, what="results") from None
-    try:
-        _stage(staging, files)
-        _fsync_dir(staging)
-        _swap(target, staging, names)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
         raise write_failed(
             exc, target, what="results", state="the results directory is as it was"
         ) from None
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        _fsync_dir(target)
-    except OSError as exc:
-        raise write_failed(
-            exc, target, what="results", state="the new results are in place but may not be on disk"
-        ) from None
-    return [target / RESULTS_FILE, *(target / n for n in names[:-1])]

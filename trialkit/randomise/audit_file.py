@@ -1,4 +1,4 @@
-"""Write an audit sample (CSV + metadata JSON beside it) atomically, and read it back checked.
+"""Write an audit sample (CSV + metadata JSON beside it) as one commit; read it back checked.
 
 The CSV holds what reviewers need, one row per drawn spend (``spend_id, stratum,
 inclusion_probability``); the JSON beside it (same name, ``.json``) records the seed, the
@@ -13,15 +13,18 @@ import csv
 import io
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from trialkit._core.files import atomic_write, ensure_absent, sha256_file
+from trialkit._core.destinations import check_destinations, write_failed
+from trialkit._core.files import ensure_absent, sha256_file
 from trialkit._core.hashing import sha256_bytes
 from trialkit._core.spreadsheet import ESCAPING, neutralise_rows, restore
-from trialkit.errors import DataValidationError, Issue, Location
+from trialkit._core.staging import commit
+from trialkit.errors import DataValidationError, Issue, Location, TrialkitError
 from trialkit.randomise.audit import AuditSample, AuditStratumSize
 
 PathLike = str | os.PathLike[str]
@@ -81,10 +84,39 @@ def _metadata(sample: AuditSample, csv_path: Path, payload: bytes) -> dict[str, 
     }
 
 
+def check_audit_paths(
+    path: PathLike, *, inputs: Sequence[PathLike] = (), force: bool = False
+) -> None:
+    """Refuse, before the spends are read, an audit sample path that would lose a file.
+
+    Raises
+    ------
+    TrialkitError
+        If the sample would be its own metadata (named ``.json``), an input, a directory,
+        a device, a link leaving its directory, or unwritable.
+    OverwriteError
+        If either file exists and ``force`` is false.
+    """
+    csv_path, meta_path = Path(path), audit_metadata_path(path)
+    if csv_path.suffix.lower() == ".json":
+        raise TrialkitError(
+            f"{csv_path}: an audit sample named .json would be overwritten by its own metadata "
+            f"(written beside it as {meta_path.name}). Fix: name the sample .csv, e.g. "
+            f"--out {csv_path.with_suffix('.csv')}."
+        )
+    check_destinations(
+        {csv_path: "audit sample", meta_path: "audit sample metadata"}, inputs=inputs
+    )
+    ensure_absent(csv_path, force=force, what="audit sample")
+    ensure_absent(meta_path, force=force, what="audit sample metadata")
+
+
 def write_audit_sample(sample: AuditSample, path: PathLike, *, force: bool = False) -> Path:
     """Write ``sample`` as CSV at ``path`` and its metadata as JSON beside it.
 
-    Both are written atomically; neither is written if either exists, unless ``force``.
+    Both are written as one commit (:func:`trialkit._core.staging.commit`, the metadata,
+    which :func:`read_audit_sample` trusts, last), so a crash leaves the previous pair or
+    the new one; neither is written if either exists, unless ``force``.
 
     Returns
     -------
@@ -95,14 +127,26 @@ def write_audit_sample(sample: AuditSample, path: PathLike, *, force: bool = Fal
     ------
     OverwriteError
         If either file exists and ``force`` is false.
+    TrialkitError
+        If the path is refused (:func:`check_audit_paths`), or the disk is full or the
+        directory unwritable (nothing is then changed).
     """
     csv_path, meta_path = Path(path), audit_metadata_path(path)
-    ensure_absent(csv_path, force=force, what="audit sample")
-    ensure_absent(meta_path, force=force, what="audit sample metadata")
+    check_audit_paths(csv_path, force=force)
     payload = audit_csv_text(sample).encode("utf-8")
     meta = json.dumps(_metadata(sample, csv_path, payload), indent=2, sort_keys=True) + "\n"
-    atomic_write(csv_path, payload, force=force, what="audit sample")
-    atomic_write(meta_path, meta, force=True, what="audit sample metadata")
+    try:
+        commit(
+            csv_path.parent,
+            {csv_path.name: payload, meta_path.name: meta.encode("utf-8")},
+            last=meta_path.name,
+            force=force,
+            what="audit sample",
+        )
+    except OSError as exc:
+        raise write_failed(
+            exc, csv_path, what="audit sample", state="the audit sample files are as they were"
+        ) from None
     return csv_path
 
 

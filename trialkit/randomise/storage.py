@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 
 from trialkit._core.destinations import check_destination, write_failed
-from trialkit._core.files import atomic_write, ensure_absent, sha256_file
+from trialkit._core.files import ensure_absent, sha256_file
 from trialkit._core.hashing import sha256_bytes
 from trialkit._core.names import did_you_mean
 from trialkit._core.provenance import Provenance
 from trialkit._core.spreadsheet import ESCAPING, neutralise_csv, restore
+from trialkit._core.staging import commit
 from trialkit.errors import DataValidationError, Issue, Location, TrialkitError
 from trialkit.protocol.vocabulary import SchemeName
 from trialkit.randomise.allocation import COLUMNS, Allocation
@@ -62,9 +63,10 @@ def check_allocation_paths(
 def write_allocation(allocation: Allocation, path: PathLike, *, force: bool = False) -> Path:
     """Write ``allocation`` as CSV at ``path`` and its metadata as JSON beside it.
 
-    Both files are written atomically; neither is written if either exists, unless
-    ``force``. Cells that a spreadsheet would run as a formula (a unit id ``=1+2``) are
-    written with a leading ``'`` (:mod:`trialkit._core.spreadsheet`), which
+    Both files are written as one commit (:func:`trialkit._core.staging.commit`, the
+    metadata last), so a crash leaves the previous pair or the new one; neither is written
+    if either exists, unless ``force``. Cells that a spreadsheet would run as a formula (a
+    unit id ``=1+2``) are written with a leading ``'`` (:mod:`trialkit._core.spreadsheet`), which
     :func:`read_allocation` removes again; the metadata says so. It also records the
     protocol hash, seed, scheme and its parameters, algorithm and trialkit versions, the
     CSV's sha256 and the UTC time.
@@ -107,22 +109,22 @@ def write_allocation(allocation: Allocation, path: PathLike, *, force: bool = Fa
         "csv_file": csv_path.name,
         "spreadsheet_escaping": ESCAPING,
     }
-    replacing = csv_path.exists()
-    try:
-        atomic_write(csv_path, payload, force=force, what="allocation")
-    except OSError as exc:
-        raise write_failed(exc, csv_path, what="allocation") from None
-    try:
-        atomic_write(meta_path, json.dumps(meta, indent=2, sort_keys=True) + "\n", force=True)
-    except OSError as exc:
-        if not replacing:  # a new CSV without its metadata is never read: leave nothing
-            csv_path.unlink(missing_ok=True)
-        state = (
-            "the allocation no longer matches its old metadata, which read_allocation refuses"
-            if replacing
-            else "the allocation CSV was removed again"
+    metadata = json.dumps(meta, indent=2, sort_keys=True) + "\n"
+    try:  # one commit: the metadata, which read_allocation trusts, moves out first, in last
+        commit(
+            csv_path.parent,
+            {csv_path.name: payload, meta_path.name: metadata.encode("utf-8")},
+            last=meta_path.name,
+            force=force,
+            what="allocation",
         )
-        raise write_failed(exc, meta_path, what="allocation metadata", state=state) from None
+    except OSError as exc:
+        raise write_failed(
+            exc,
+            csv_path,
+            what="allocation",
+            state="the allocation and its metadata are as they were",
+        ) from None
     return csv_path
 
 

@@ -17,7 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from trialkit._core.files import atomic_write, ensure_absent
+from trialkit._core.destinations import write_failed
+from trialkit._core.files import ensure_absent
+from trialkit._core.staging import commit
 from trialkit.errors import TrialkitError
 from trialkit.protocol.vocabulary import options
 from trialkit.register.export_fields import Facts, RegistryField, registration_facts
@@ -150,8 +152,12 @@ def write_exports(facts: Facts, registries: Sequence[Registry]) -> list[Path]:
             "replaced: register the protocol into a new directory with --out, "
             "or move the old export away.",
         )
-    written = []
+    files: dict[str, bytes] = {}
     for item, (json_path, md_path) in zip(done, paths, strict=True):
-        written.append(atomic_write(json_path, item.to_json(), what="registry export"))
-        written.append(atomic_write(md_path, item.to_markdown(), what="registry export"))
-    return written
+        files[json_path.name] = item.to_json().encode("utf-8")
+        files[md_path.name] = item.to_markdown().encode("utf-8")
+    try:  # every registry's pair in one commit: all of them or none
+        commit(folder, files, last=list(files)[-1], what="registry export")
+    except OSError as exc:
+        raise write_failed(exc, folder, what="registry exports", option="--out") from None
+    return [p for pair in paths for p in pair]

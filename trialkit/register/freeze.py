@@ -7,12 +7,15 @@ is committed it is never overwritten.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trialkit import __version__
-from trialkit._core.files import atomic_write, ensure_absent
+from trialkit._core import staging
+from trialkit._core.destinations import check_destination, write_failed
+from trialkit._core.files import ensure_absent
 from trialkit._core.inputs import NOT_FOUND, not_regular
 from trialkit._core.provenance import utc_now
 from trialkit.errors import RegistrationError
@@ -20,6 +23,10 @@ from trialkit.errors import RegistrationError
 if TYPE_CHECKING:
     from trialkit.protocol import Protocol
 
+_NEW_DIRECTORY = (
+    "register into a new directory with --out; a registration is never "
+    "replaced, so that it keeps showing what was fixed before the data came."
+)
 FROZEN_PROTOCOL = "protocol.frozen.json"
 FROZEN_YAML = "protocol.yaml"
 RECORD = "registration.json"
@@ -41,6 +48,8 @@ class Registration:
         The registration directory.
     protocol
         The registered protocol itself.
+    source_text
+        The protocol's YAML as written (kept as ``protocol.yaml``; empty when read back).
     """
 
     protocol_hash: str
@@ -48,6 +57,7 @@ class Registration:
     trialkit_version: str
     directory: Path
     protocol: Protocol
+    source_text: str = ""
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -56,12 +66,13 @@ class Registration:
 
 
 def freeze(protocol: Protocol, out: str | Path, *, source_text: str | None = None) -> Registration:
-    """Write the frozen protocol into ``out``; :func:`commit` then makes it a registration.
+    """Freeze the protocol for ``out``; :func:`commit` then writes it as a registration.
 
-    The record (``registration.json``), the file later commands trust, is not written here:
-    the caller writes what belongs with it (the pre-analysis plan) and then calls
-    :func:`commit`, so an interrupted registration leaves no record, is not accepted by
-    ``analyse --registration``, and is simply replaced by the next ``trialkit register``.
+    Nothing is written here: :func:`commit` writes the frozen protocol, what belongs with
+    it (the pre-analysis plan) and the record (``registration.json``, the file later
+    commands trust) as one commit, the record last, so an interrupted registration leaves
+    no record, is not accepted by ``analyse --registration``, and is undone by the next
+    ``trialkit register`` into the directory.
 
     Parameters
     ----------
@@ -78,34 +89,33 @@ def freeze(protocol: Protocol, out: str | Path, *, source_text: str | None = Non
         If ``out`` already holds a registration.
     """
     directory = Path(out)
-    ensure_absent(
-        directory / RECORD,
-        what="registration",
-        fix="register into a new directory with --out; a registration is never "
-        "replaced, so that it keeps showing what was fixed before the data came.",
-    )
+    check_destination(directory, directory=True, what="registration directory")
+    ensure_absent(directory / RECORD, what="registration", fix=_NEW_DIRECTORY)
     registration = Registration(
         protocol_hash=protocol.content_hash(),
         registered_utc=utc_now(),
         trialkit_version=__version__,
         directory=directory,
         protocol=protocol,
-    )
-    # No record yet, so files left by an interrupted registration are not evidence: replace.
-    atomic_write(
-        directory / FROZEN_PROTOCOL,
-        protocol.canonical_json() + "\n",
-        force=True,
-        what="frozen protocol",
-    )
-    atomic_write(
-        directory / FROZEN_YAML, source_text or "", force=True, what="registered protocol YAML"
+        source_text=source_text or "",
     )
     return registration
 
 
-def commit(registration: Registration) -> Registration:
-    """Write the record that makes ``registration`` one, last; read it back, checked."""
+def commit(registration: Registration, *, extra: Mapping[str, bytes] | None = None) -> Registration:
+    """Write ``registration`` and ``extra`` files (name → bytes) beside it as one commit,
+    the record last (:func:`trialkit._core.staging.commit`); read it back, checked.
+
+    Files left by a registration interrupted before its record are no evidence, so they
+    are replaced; a record written meanwhile is refused.
+
+    Raises
+    ------
+    OverwriteError
+        If the directory already holds a registration.
+    """
+    directory = registration.directory
+    ensure_absent(directory / RECORD, what="registration", fix=_NEW_DIRECTORY)
     protocol = registration.protocol
     record = {
         "protocol_id": protocol.identity.id,
@@ -116,10 +126,19 @@ def commit(registration: Registration) -> Registration:
         "seed": protocol.seed,
         "canonicalisation": "sorted keys, no whitespace, UTF-8, integral floats as integers",
     }
-    atomic_write(
-        registration.directory / RECORD, json.dumps(record, indent=2) + "\n", what="registration"
-    )
-    return load_registration(registration.directory)
+    files = {
+        FROZEN_PROTOCOL: (protocol.canonical_json() + "\n").encode("utf-8"),
+        FROZEN_YAML: registration.source_text.encode("utf-8"),
+        **(extra or {}),
+        RECORD: (json.dumps(record, indent=2) + "\n").encode("utf-8"),
+    }
+    try:
+        staging.commit(directory, files, last=RECORD, force=True, what="registration")
+    except OSError as exc:
+        raise write_failed(
+            exc, directory, what="registration", state="no registration was written"
+        ) from None
+    return load_registration(directory)
 
 
 def load_registration(directory: str | Path) -> Registration:

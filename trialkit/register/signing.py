@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trialkit._core.destinations import check_destinations, write_failed
+from trialkit._core.staging import commit
 from trialkit.errors import RegistrationError
 
 if TYPE_CHECKING:
@@ -87,6 +89,7 @@ def new_key(out: Path, public_out: Path | None = None) -> NewKey:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     public_path = public_out if public_out is not None else out.with_suffix(".pub")
+    check_destinations({out: "private key", public_path: "public key"}, option="--out")
     for path in (out, public_path):
         if path.exists() or path.is_symlink():
             raise RegistrationError(
@@ -100,20 +103,23 @@ def new_key(out: Path, public_out: Path | None = None) -> NewKey:
     public = private.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    _write_new(out, pem, mode=0o600)
-    _write_new(public_path, public, mode=0o644)
+    keys = {out: (pem, 0o600), public_path: (public, 0o644)}
+    written: list[Path] = []
+    try:  # one commit when both lie in one directory (the default), the private key last
+        for directory in dict.fromkeys(p.parent for p in (public_path, out)):
+            mine = {p.name: data for p, (data, _) in keys.items() if p.parent == directory}
+            written += commit(
+                directory,
+                mine,
+                last=out.name if out.parent == directory else public_path.name,
+                what="signing key",
+                modes={p.name: mode for p, (_, mode) in keys.items() if p.parent == directory},
+            )
+    except OSError as exc:
+        for path in written:  # the other directory's half of the pair: made just now
+            path.unlink(missing_ok=True)
+        raise write_failed(exc, out, what="signing key", state="no key was written") from None
     return NewKey(private=out, public=public_path, fingerprint=fingerprint(private.public_key()))
-
-
-def _write_new(path: Path, data: bytes, *, mode: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags, mode)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _read_key_file(path: Path, what: str) -> bytes:

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from trialkit._core.files import atomic_write
+from trialkit._core.destinations import check_destination
+from trialkit._core.files import atomic_write, ensure_absent
 from trialkit._core.spreadsheet import frame_csv
 from trialkit.errors import Issue, Location, Severity
 
@@ -149,6 +150,32 @@ def write_issues(
     text = frame_csv(issues_frame(issues))
     own = force or is_issues_table(path)
     return atomic_write(path, text, force=own, what="issues table")
+
+
+def check_report_path(
+    path: str | os.PathLike[str],
+    *,
+    inputs: Iterable[str | os.PathLike[str]] = (),
+    force: bool = False,
+) -> None:
+    """Refuse, before any validation, an issues table path :func:`write_issues` would refuse
+    or fail on: an input, a directory, a device, a link leaving its directory, an
+    unwritable place, or (without ``force``) a file that is not an issues table.
+
+    Raises
+    ------
+    TrialkitError
+        As :func:`trialkit._core.destinations.check_destination`.
+    OverwriteError
+        If ``path`` is another file and ``force`` is false.
+    """
+    check_destination(path, inputs=inputs, what="issues table")
+    if not force and not is_issues_table(path):
+        ensure_absent(
+            path,
+            what="file (it is not an issues table)",
+            fix="choose another path with --report, or pass --force to replace it.",
+        )
 
 
 def is_issues_table(path: str | os.PathLike[str]) -> bool:

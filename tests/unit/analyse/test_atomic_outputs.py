@@ -1,6 +1,6 @@
 """The results directory is written as one commit (issue 20, item 1).
 
-Every file is staged and fsynced beside the results directory, then moved in with
+Every file is staged and fsynced in the results directory, then moved in with
 ``results.json`` last; a table the new run does not produce is removed in the same commit; a
 full disk or a failed move leaves the directory as it was; and a process killed at any move
 never leaves a ``results.json`` beside files of another run.
@@ -18,7 +18,12 @@ from pathlib import Path
 import pytest
 
 from trialkit.analyse import load_results
-from trialkit.analyse.outputs import RESULTS_FILE, check_results_dir, commit_results
+from trialkit.analyse.outputs import (
+    RESULTS_FILE,
+    check_results_dir,
+    commit_results,
+    recover_results,
+)
 from trialkit.errors import OverwriteError, TrialkitError
 
 OLD = {
@@ -31,7 +36,7 @@ NEW = {RESULTS_FILE: b'{"run": "new"}\n', "estimates.csv": b"new\n", "indices.cs
 
 
 def _state(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in directory.iterdir()}
+    return {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()}
 
 
 def _previous(tmp_path: Path) -> Path:
@@ -54,20 +59,21 @@ def test_results_json_moves_in_last_and_stale_tables_go(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = _previous(tmp_path)
-    moves: list[tuple[str, str]] = []
+    moves: list[tuple[Path, Path]] = []
     real = os.replace
 
     def record(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
-        moves.append((Path(src).parent.name, Path(dst).name))
+        moves.append((Path(src), Path(dst)))
         real(src, dst)
 
     monkeypatch.setattr(os, "replace", record)
     commit_results(target, NEW, force=True)
     assert _state(target) == NEW | {"notes.txt": b"mine\n"}, "stale subgroups/bayesian kept"
-    into = [name for src, name in moves if src != "results"]
+    into = [dst.name for _, dst in moves if dst.parent == target]
     assert into[-1] == RESULTS_FILE, f"results.json is not the last file moved in: {into}"
-    out = [name for src, name in moves if src == "results"]
+    out = [src.name for src, _ in moves if src.parent == target]
     assert out[0] == RESULTS_FILE, f"the old results.json is not the first moved out: {out}"
+    assert sorted(out) == sorted(OLD), "a previous file was not moved out with the rest"
 
 
 def test_a_full_disk_while_staging_changes_nothing(
@@ -143,7 +149,10 @@ def test_a_file_an_input_or_an_unwritable_place_is_refused(
         r"of this command's inputs",
     ):
         check_results_dir(target, inputs=[data], force=True)
-    monkeypatch.setattr("trialkit._core.destinations.os.access", lambda *a, **k: False)
+    monkeypatch.setattr(
+        "trialkit._core.destinations.probe_writable",
+        lambda d: PermissionError(errno.EACCES, "Permission denied", str(d)),
+    )
     with pytest.raises(TrialkitError, match=r"is not writable\. Fix: choose a directory"):
         check_results_dir(tmp_path / "new", inputs=(), force=False)
 
@@ -165,8 +174,8 @@ _KILL = textwrap.dedent("""
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kill_at", range(1, 9))
-def test_a_kill_at_any_move_never_leaves_results_beside_another_runs_files(
+@pytest.mark.parametrize("kill_at", range(1, 11))
+def test_a_kill_at_any_move_leaves_the_previous_results_or_the_new_ones(
     tmp_path: Path, kill_at: int
 ) -> None:
     target = _previous(tmp_path)
@@ -176,16 +185,41 @@ def test_a_kill_at_any_move_never_leaves_results_beside_another_runs_files(
     )
     assert done.returncode in (0, -9), done.stderr.decode()
     state = {k: v for k, v in _state(target).items() if k != "notes.txt"}
-    if RESULTS_FILE in state:
+    if RESULTS_FILE in state:  # never beside files of another run
         assert state in (OLD, NEW), f"killed at move {kill_at}: a mixture {sorted(state)}"
     else:
-        assert all(v in (OLD.get(k), NEW.get(k)) for k, v in state.items())
         with pytest.raises(
             TrialkitError,
-            match=r"no results here\. An interrupted `trialkit "
-            r"analyse` left its files in \.results\.staging",
+            match=r"no results here\. An interrupted `trialkit analyse` left its staging "
+            r"folder \.trialkit-commit-",
         ):
             load_results(target)
+    said = recover_results(target)  # what the next analyse or report does first
+    state = {k: v for k, v in _state(target).items() if k != "notes.txt"}
+    # moves: 1 journal, 2-5 previous out (results.json first), 6-8 new in (results.json last)
+    assert state == (NEW if kill_at > 8 else OLD), f"killed at move {kill_at}: {sorted(state)}"
+    assert (target / "notes.txt").read_bytes() == b"mine\n"
+    assert bool(said) == (kill_at <= 8), said
+
+
+def test_a_staging_folder_of_an_earlier_release_is_restored_saying_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Killed mid-move by the previous layout: the old files under previous/, some new
+    files moved in, the rest (results.json among them) still staged."""
+    target = tmp_path / "results"
+    target.mkdir()
+    staging = tmp_path / ".results.staging-abc"
+    (staging / "previous").mkdir(parents=True)
+    for name, payload in OLD.items():
+        (staging / "previous" / name).write_bytes(payload)
+    (target / "estimates.csv").write_bytes(NEW["estimates.csv"])  # moved in
+    (staging / "indices.csv").write_bytes(NEW["indices.csv"])  # not yet
+    (staging / RESULTS_FILE).write_bytes(NEW[RESULTS_FILE])
+    said = recover_results(target)
+    assert _state(target) == OLD
+    assert not staging.exists()
+    assert "restored the previous results" in said[0] and "note:" in caplog.text
 
 
 def test_every_table_is_written_an_empty_one_with_its_header() -> None:
