@@ -176,9 +176,31 @@ def needs_trimming(series: pd.Series) -> bool:
     chunks = arrow_chunks(series)
     if chunks is None:
         return True
-    for chunk in chunks:
-        first, last, length = _edges(chunk)
-        plain = _plain(first) & _plain(last)
-        if not bool(np.all(plain | (length == 0) | ~_valid(chunk))):
-            return True
-    return False
+    return not all(_plain_ends(chunk) for chunk in chunks)
+
+
+#: Which bytes :func:`_plain` calls plain, as a table looked up by byte.
+_PLAIN_BYTES = _plain(np.arange(256, dtype=np.uint8))
+
+
+def _plain_ends(chunk: Any) -> bool:
+    """Whether every value of a string array that is given and not empty starts and ends
+    with a plain byte: the first and last bytes read straight from the offsets (those
+    of the values that count only, when some are missing or empty)."""
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    if data_buffer is None or not len(chunk):
+        return True
+    import pyarrow as pa
+
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets: NDArray[Any] = np.frombuffer(offsets_buffer, dtype=width)[
+        chunk.offset : chunk.offset + len(chunk) + 1
+    ]
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    start, end = offsets[:-1], offsets[1:]
+    counted = end > start
+    if chunk.null_count:
+        counted &= _valid(chunk)
+    if not counted.all():
+        start, end = start[counted], end[counted]
+    return bool(_PLAIN_BYTES[data[start]].all() and _PLAIN_BYTES[data[end - 1]].all())

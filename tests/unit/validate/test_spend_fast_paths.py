@@ -69,6 +69,16 @@ def test_empty_text_is_missing_or_empty(texts: list[str | None], cut: int, large
 
 @settings(max_examples=300, deadline=None)
 @given(values, st.integers(0, 40), st.booleans())
+def test_ids_need_trimming_when_a_given_id_starts_or_ends_with_a_byte_not_plain(
+    texts: list[str | None], cut: int, large: bool
+) -> None:
+    series = _series(texts, cut=min(cut, len(texts)), large=large)
+    ends = [(b[0], b[-1]) for t in texts if t and (b := t.encode("utf-8"))]
+    assert needs_trimming(series) == any(not 0x20 < c < 0x7F for pair in ends for c in pair)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values, st.integers(0, 40), st.booleans())
 def test_no_id_that_strip_would_change_is_missed(
     texts: list[str | None], cut: int, large: bool
 ) -> None:
