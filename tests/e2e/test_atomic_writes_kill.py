@@ -169,3 +169,67 @@ def test_simulate_force_killed_at_renames(tmp_path: Path, at: int) -> None:
         trusted=sim / "allocation.json",
     )
     assert state == ("new" if at > 1 + 2 * n else "old"), (state, n)
+
+
+@pytest.mark.parametrize("at", range(1, 7))
+def test_register_killed_at_each_rename(tmp_path: Path, at: int) -> None:
+    from trialkit.register import load_registration
+
+    out = tmp_path / "registration"
+
+    def consistent() -> bool:
+        try:
+            load_registration(out)
+        except Exception:
+            return False
+        return True
+
+    state = _check_kill(
+        at,
+        out,
+        ["register", str(FLAGSHIP), "--out", str(out)],
+        consistent=consistent,
+        trusted=out / "registration.json",
+    )
+    # renames: 1 journal, then frozen protocol, YAML, plan and the record (5) moved in
+    assert state == ("new" if at >= 6 else "old"), state
+    if state == "old":
+        assert not out.exists() or _files(out) == {}
+
+
+@pytest.mark.parametrize("at", range(1, 5))
+def test_validate_report_over_an_earlier_file_killed_at_each_rename(
+    tmp_path: Path, at: int
+) -> None:
+    from trialkit.validate.issues import is_issues_table
+
+    sim = tmp_path / "sim"
+    assert _run_killed(0, sim, ["simulate", str(FLAGSHIP), "--out", str(sim)]) == 0
+    work = tmp_path / "work"
+    work.mkdir()
+    report = work / "issues.csv"
+    report.write_text("my notes\n")
+    data = [
+        a
+        for n in ("team", "client", "staff", "spend")
+        for a in ("--data", str(sim / "data" / f"{n}.csv"))
+    ]
+    args = [
+        "validate",
+        str(FLAGSHIP),
+        "--allocation",
+        str(sim / "allocation.csv"),
+        *data,
+        "--report",
+        str(report),
+        "--force",
+    ]
+    state = _check_kill(
+        at,
+        work,
+        args,
+        consistent=lambda: is_issues_table(report) or report.read_text() == "my notes\n",
+        trusted=report,
+    )
+    # renames: 1 journal, 2 the earlier file out, 3 the issues table in
+    assert state == ("new" if at >= 4 else "old"), state
