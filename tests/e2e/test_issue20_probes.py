@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import openpyxl  # type: ignore[import-untyped]
 import pandas as pd
 import pytest
 from typer.testing import CliRunner, Result
@@ -306,6 +307,66 @@ def test_a_53_mib_protocol_is_refused_unread_within_budget(tmp_path: Path) -> No
     assert done.returncode == 2, done.stderr
     assert "over the limit of 5 MB" in done.stderr and "TRIALKIT_MAX_PROTOCOL_MB" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _dense_sheet(path: Path, rows: int, columns: int) -> Path:
+    """A workbook whose first sheet is ``rows`` identical rows of ``columns`` numbers, with
+    no cell references, so it zips about 250:1 (a million rows of 8: 0.5 MB)."""
+    book = openpyxl.Workbook()
+    book.active.append(["x"])
+    book.save(path)
+    with zipfile.ZipFile(path) as original:
+        parts = {n: original.read(n) for n in original.namelist() if not n.endswith("sheet1.xml")}
+    header = b"".join(b'<c t="inlineStr"><is><t>c%d</t></is></c>' % i for i in range(columns))
+    row = b"<row>" + b"<c><v>1</v></c>" * columns + b"</row>"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as rewritten:
+        for name, data in parts.items():
+            rewritten.writestr(name, data)
+        with rewritten.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            sheet.write(
+                b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
+                b'openxmlformats.org/spreadsheetml/2006/main"><sheetData><row>' + header + b"</row>"
+            )
+            for _ in range(rows // 10_000):
+                sheet.write(row * 10_000)
+            sheet.write(b"</sheetData></worksheet>")
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="defect: a 0.5 MB workbook of 1,000,000 rows x 8 numbers is under the row limit "
+    "(1,048,576) and the unzipped-size limit (2,048 MB), so it is parsed: about 900 MB and "
+    "9 s of CPU, and under a 900 MB cap python-calamine aborts the process (SIGABRT, a Rust "
+    "backtrace); nothing bounds rows x columns",
+)
+def test_a_dense_half_megabyte_workbook_is_refused_within_budget(tmp_path: Path) -> None:
+    """Probe: a 2.4 MB xlsx ran 3 min at 6.4 GB, then failed with an empty reason."""
+    path = _dense_sheet(tmp_path / "dense.xlsx", 1_000_000, 8)
+    assert path.stat().st_size < 1024 * 1024
+    script = (
+        "import sys\nfrom trialkit.errors import TrialkitError\n"
+        "from trialkit.validate.readers import read_table\n"
+        f"try:\n    read_table({str(path)!r})\nexcept TrialkitError as e:\n"
+        "    print(e); sys.exit(2)\n"
+    )
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY + 400 * 1024 * 1024,) * 2)
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        text=True,
+        capture_output=True,
+        timeout=120,
+        preexec_fn=cap,
+        check=False,
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert done.returncode == 2 and "over the limit" in done.stdout, done.stderr[-500:]
+    assert after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime < SECONDS
 
 
 # Formula injection: the real CLI, injection set in unit ids --------------------------------------
