@@ -327,6 +327,8 @@ def test_two_outputs_at_one_path_are_refused(tmp_path: Path) -> None:
         check_destinations(
             {tmp_path / "k": "private key", tmp_path / "sub" / ".." / "k": "public key"}
         )
+    with pytest.raises(TrialkitError, match="both the private key and the public key"):
+        check_destinations([(tmp_path / "k", "private key"), (tmp_path / "k", "public key")])
 
 
 # Commands ----------------------------------------------------------------------------------
@@ -446,3 +448,28 @@ def test_an_os_error_no_command_expected_is_exit_2_naming_the_path(
         ["randomise", str(FLAGSHIP), "--units", str(UNITS), "--out", str(tmp_path / "a.csv")],
         "x.csv: permission denied (EACCES)",
     )
+
+
+def test_key_new_with_both_keys_at_one_path_is_refused_before_making_a_key(
+    tmp_path: Path,
+) -> None:
+    key = tmp_path / "k.pem"
+    _fails(
+        ["key", "new", "--out", str(key), "--public-out", str(key)],
+        "both the private key and the public key would be written here",
+    )
+    assert list(tmp_path.iterdir()) == []
+    done = runner.invoke(app, ["key", "new", "--out", str(key)])
+    assert done.exit_code == 0, done.output
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.pem", "k.pub"]
+
+
+def test_register_out_at_a_file_is_refused_before_freezing(tmp_path: Path) -> None:
+    afile = tmp_path / "registration"
+    afile.write_text("x")
+    _fails(
+        ["register", str(FLAGSHIP), "--out", str(afile)],
+        "is a file, but the registration directory is a directory",
+    )
+    assert afile.read_text() == "x"

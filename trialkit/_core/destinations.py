@@ -155,17 +155,22 @@ def check_destination(
 
 
 def check_destinations(
-    outputs: Mapping[Path, str], *, inputs: Iterable[PathLike] = (), option: str = "--out"
+    outputs: Mapping[Path, str] | Iterable[tuple[Path, str]],
+    *,
+    inputs: Iterable[PathLike] = (),
+    option: str = "--out",
 ) -> None:
-    """:func:`check_destination` for each output (path → name), and no two the same file.
+    """:func:`check_destination` for each output (path → name, or pairs when two outputs
+    may be given the same path), and no two the same file.
 
     Raises
     ------
     TrialkitError
         If two outputs are one path, or any output is refused by :func:`check_destination`.
     """
+    pairs = list(outputs.items()) if isinstance(outputs, Mapping) else list(outputs)
     seen: dict[str, str] = {}
-    for path, what in outputs.items():
+    for path, what in pairs:
         key = os.path.normcase(os.path.abspath(path.parent.resolve() / path.name))
         if key in seen:
             raise TrialkitError(
@@ -174,7 +179,7 @@ def check_destinations(
             )
         seen[key] = what
     sources = list(inputs)
-    for path, what in outputs.items():
+    for path, what in pairs:
         check_destination(path, inputs=sources, what=what)
 
 

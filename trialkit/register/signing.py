@@ -89,7 +89,7 @@ def new_key(out: Path, public_out: Path | None = None) -> NewKey:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     public_path = public_out if public_out is not None else out.with_suffix(".pub")
-    check_destinations({out: "private key", public_path: "public key"}, option="--out")
+    check_destinations([(out, "private key"), (public_path, "public key")])
     for path in (out, public_path):
         if path.exists() or path.is_symlink():
             raise RegistrationError(
