@@ -91,18 +91,22 @@ def attach_allocation(
     """
     extra = [c for c in ALLOCATION_COLUMNS if c in allocation.columns]
     frame = coded.rename(columns={c: f"{c}_recorded" for c in extra if c in coded.columns})
-    index = positions
-    known = index >= 0
+    known = positions >= 0
+    every = bool(known.all())  # then no row needs masking
+    at = positions if every else np.where(known, positions, 0)
     for column in extra:
         values = allocation[column]
         if column in ("probability", "step"):
-            taken = values.to_numpy()[np.where(known, index, 0)]
-            frame[column] = pd.Series(taken, index=frame.index).where(known)
+            taken = pd.Series(values.to_numpy()[at], index=frame.index)
+            frame[column] = taken if every else taken.where(known)
             continue
         # Labels as categoricals: a million rows share a few dozen arms, blocks, clusters.
         codes, labels = pd.factorize(values)
+        # The codes are the allocation's own (or −1), so pandas need not check them again.
         frame[column] = pd.Categorical.from_codes(
-            np.where(known, codes[np.where(known, index, 0)], -1), categories=labels.astype(str)
+            codes[at] if every else np.where(known, codes[at], -1),
+            categories=labels.astype(str),
+            validate=False,
         )
     return frame
 
