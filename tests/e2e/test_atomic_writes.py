@@ -473,3 +473,41 @@ def test_register_out_at_a_file_is_refused_before_freezing(tmp_path: Path) -> No
         "is a file, but the registration directory is a directory",
     )
     assert afile.read_text() == "x"
+
+
+def test_report_after_an_interrupted_analyse_reports_the_previous_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from trialkit.analyse.outputs import commit_results
+
+    results = tmp_path / "results"
+    commit_results(results, {"results.json": b"previous\n", "estimates.csv": b"p\n"}, force=False)
+    with monkeypatch.context() as patch:  # killed after moving the previous files out
+        calls: list[Any] = []
+        real = os.replace
+
+        def stop(src: Any, dst: Any) -> None:
+            if len(calls) == 3:
+                raise Killed
+            calls.append(dst)
+            real(src, dst)
+
+        patch.setattr(os, "replace", stop)
+        patch.setattr(shutil, "rmtree", lambda *a, **k: None)
+        with pytest.raises(Killed):
+            commit_results(results, {"results.json": b"new\n", "estimates.csv": b"n\n"}, force=True)
+    assert not (results / "results.json").exists()
+    monkeypatch.setattr("trialkit.analyse.load_results", lambda path: Path(path).read_text())
+    monkeypatch.setattr(
+        "trialkit.report.output.render_output",
+        lambda results, format, source, ledger=None: results.encode(),
+    )
+    done = runner.invoke(app, ["report", str(results), "--out", str(tmp_path / "r.html")])
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "r.html").read_text() == "previous\n"
+    assert "its moves were undone and the previous files restored" in caplog.text
+    assert _state(results) == {"results.json": b"previous\n", "estimates.csv": b"p\n"} | {
+        f"{t}.csv": (results / f"{t}.csv").read_bytes()
+        for t in ("bayesian", "indices", "subgroups", "few_clusters")
+        if (results / f"{t}.csv").exists()
+    }
