@@ -236,9 +236,10 @@ def _stage(
     default = 0o666 & ~_umask()
     for index, name in enumerate(sorted(files)):
         _check_relative(name)
-        fd = os.open(staging / "new" / str(index), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        path = staging / "new" / str(index)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
         try:
-            os.fchmod(fd, modes.get(name, default))
+            os.chmod(path, modes.get(name, default))  # 0600 until then: a key is never readable
             view = memoryview(files[name])
             while view:
                 view = view[os.write(fd, view) :]
