@@ -498,6 +498,48 @@ def test_simulate_data_csvs_hold_no_live_formula(hostile_pilot: Path) -> None:
     assert all(cells == [] for cells in live.values()), {k: v[:3] for k, v in live.items()}
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "command", ["register", "randomise", "validate", "audit-sample", "analyse", "report"]
+)
+def test_every_ledger_command_refuses_a_torn_ledger_before_writing(
+    hostile_pilot: Path, tmp_path: Path, command: str
+) -> None:
+    """Probe: after a torn last line every `--ledger` command failed (now: each refuses
+    before any work, naming the repair command), and a `--force` re-run replaced its output
+    before discovering the ledger was unreadable."""
+    root = hostile_pilot
+    ledger = tmp_path / "ledger.jsonl"
+    ledger.write_bytes((root / "ledger.jsonl").read_bytes() + b'{"seq": 9, "act')
+    before = ledger.read_bytes()
+    protocol, data = str(root / "protocol.yaml"), _data_args(root / "data")
+    allocation = ["--allocation", str(root / "allocation.csv")]
+    out = tmp_path / "out"
+    args = {
+        "register": ["register", protocol, "--out", str(out)],
+        "randomise": ["randomise", protocol, "--units", str(root / "units.csv"), "--out"],
+        "validate": ["validate", protocol, *allocation, *data, "--report", str(out)],
+        "audit-sample": ["audit-sample", str(tmp_path / "s.yaml")],
+        "analyse": ["analyse", protocol, *allocation, *data, "--no-bayes", "--out", str(out)],
+        "report": ["report", str(root / "results"), "--out", str(out)],
+    }[command]
+    if command == "randomise":
+        args.append(str(out))
+    if command == "audit-sample":
+        _hostile_protocol(tmp_path / "s.yaml", sample=True)
+        args += ["--data", str(root / "data" / "spend.csv"), "--out", str(out)]
+    _fails(
+        [*args, "--ledger", str(ledger)],
+        "the last entry is incomplete",
+        "this is not tampering",
+        f"Fix: run `trialkit ledger repair {ledger}`",
+    )
+    assert ledger.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["ledger.jsonl", *(["s.yaml"] if command == "audit-sample" else [])]
+    ), "an output was written before the ledger was read"
+
+
 # Tracebacks on the analyse path (slow: each needs valid data) ---------------------------------
 
 
