@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from trialkit.errors import Issue
 from trialkit.protocol.model import Protocol
@@ -62,21 +63,39 @@ def _parse_dates(text: pd.Series) -> pd.Series:
     return parsed.astype("datetime64[ns]")
 
 
+#: Distinct values parsed as dates (NaT where not a date) and whether each is blank, each
+#: with one more entry (NaT, blank) for a missing cell: what :func:`distinct_dates` gives.
+DistinctDates = tuple[NDArray[np.datetime64], NDArray[np.bool_]]
+
+
+def distinct_dates(uniques: Any) -> DistinctDates:
+    """The distinct values of a text column (``pd.factorize``'s uniques) parsed as dates."""
+    text = pd.Series(uniques, dtype=object).astype("str")
+    parsed = np.append(_parse_dates(text).to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT"))
+    blank = np.append(text.str.strip().eq("").to_numpy(dtype=bool), True)
+    return parsed, blank
+
+
 def code_dates(
-    series: pd.Series, *, file: str, column: str, factorized: Factorized | None = None
+    series: pd.Series,
+    *,
+    file: str,
+    column: str,
+    factorized: Factorized | None = None,
+    distinct: DistinctDates | None = None,
 ) -> tuple[pd.Series, list[Issue]]:
     """Dates as ``datetime64``: ISO 8601 (2027-03-01) or day/month/year (01/03/2027).
 
     Each distinct text is parsed once: a million rows hold a few hundred days.
-    ``factorized``: ``pd.factorize(series, use_na_sentinel=True)``, if already done.
+    ``factorized``: ``pd.factorize(series, use_na_sentinel=True)``, if already done, and
+    ``distinct``: :func:`distinct_dates` of its uniques, if already parsed.
     """
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return series.astype("datetime64[ns]"), []
     codes, uniques = factorized or pd.factorize(series, use_na_sentinel=True)
-    text = pd.Series(uniques, dtype=object).astype("str")
-    parsed = np.append(_parse_dates(text).to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT"))
-    blank = np.append(text.str.strip().eq("").to_numpy(dtype=bool), True)
-    bad = np.isnat(parsed[codes]) & ~blank[codes]
+    parsed, blank = distinct or distinct_dates(uniques)
+    wrong = np.isnat(parsed) & ~blank  # judged once per distinct value
+    bad = wrong[codes] if wrong.any() else np.zeros(len(codes), dtype=bool)
     issues = rows_issues(
         bad,
         series,

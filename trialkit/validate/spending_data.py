@@ -20,7 +20,7 @@ from trialkit.protocol.model import Protocol
 from trialkit.protocol.spending import SpendColumns
 from trialkit.protocol.vocabulary import SPEND_VERDICTS, Period
 from trialkit.validate.coding import blank_mask
-from trialkit.validate.frames import Factorized, code_dates
+from trialkit.validate.frames import DistinctDates, Factorized, code_dates, distinct_dates
 from trialkit.validate.spending import PERIODS, LedgerKeys, category_names
 from trialkit.validate.spending_calendar import (
     Days,
@@ -94,11 +94,21 @@ class LedgerSource:
     clients: People | None
     distinct: Mapping[str, Callable[[], Factorized]] = field(default_factory=dict)
     blank: Mapping[str, Callable[[], NDArray[np.bool_]]] = field(default_factory=dict)
+    _dates: dict[str, DistinctDates] = field(default_factory=dict)
 
     def factorized(self, column: str) -> Factorized:
         """``pd.factorize`` of a column of the file (queued early, or done now)."""
         take = self.distinct.get(column)
         return take() if take is not None else pd.factorize(self.raw[column], use_na_sentinel=True)
+
+    def dates(self, column: str) -> DistinctDates | None:
+        """:func:`~trialkit.validate.frames.distinct_dates` of a column read as text, parsed
+        once however often asked for (``None`` for a column read as dates)."""
+        if pd.api.types.is_datetime64_any_dtype(self.raw[column].dtype):
+            return None
+        if column not in self._dates:
+            self._dates[column] = distinct_dates(self.factorized(column)[1])
+        return self._dates[column]
 
     def blank_values(self, column: str) -> NDArray[np.bool_]:
         """Where a column of few distinct values is blank: :func:`~trialkit.validate.coding.
@@ -141,10 +151,11 @@ def _days(source: LedgerSource, column: str, coded: pd.Series) -> Days:
     raw = source.raw[column]
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         return distinct_days(coded.to_numpy(dtype="datetime64[D]"))
-    codes, uniques = source.factorized(column)
-    # The same parse of the same texts as the column's own (code_dates parses each once).
-    parsed, _ = code_dates(pd.Series(uniques, dtype=object), file=source.file, column=column)
-    days, at = distinct_days(parsed.to_numpy(dtype="datetime64[D]"))
+    codes, _ = source.factorized(column)
+    distinct = source.dates(column)
+    assert distinct is not None  # read as text
+    # The same parse of the same texts as the column's own.
+    days, at = distinct_days(distinct[0][:-1].astype("datetime64[D]"))
     return days, np.append(at, -1)[codes]
 
 
@@ -269,6 +280,7 @@ def _dates(
             file=file,
             column=cols.date,
             factorized=source.factorized(cols.date),
+            distinct=source.dates(cols.date),
         )
         issues += found
     if cols.justified_on not in raw.columns:
@@ -278,6 +290,7 @@ def _dates(
         file=file,
         column=cols.justified_on,
         factorized=source.factorized(cols.justified_on),
+        distinct=source.dates(cols.justified_on),
     )
     issues += found
     if cols.date in raw.columns:

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from trialkit.errors import Issue, Location
 from trialkit.protocol.model import Protocol
 from trialkit.validate.coding import blank_mask, normalise
-from trialkit.validate.frames import Factorized, code_dates
+from trialkit.validate.frames import DistinctDates, Factorized, code_dates, distinct_dates
 from trialkit.validate.issues import MAX_ROWS_PER_RULE, sheet_row, show
 from trialkit.validate.texts import short_keys
 
@@ -284,8 +284,11 @@ def spent_on(
     file: str,
     column: str,
     factorized: Factorized | None = None,
+    distinct: DistinctDates | None = None,
 ) -> tuple[pd.Series, list[Issue]]:
-    spent, issues = code_dates(raw, file=file, column=column, factorized=factorized)
+    spent, issues = code_dates(
+        raw, file=file, column=column, factorized=factorized, distinct=distinct
+    )
     missing = spent.isna().to_numpy()  # an empty cell is never a date
     issues += located(
         blank_mask(raw) if missing.any() else missing,
@@ -302,7 +305,7 @@ def spent_on(
     window = f"{dates.intervention_start.isoformat()} to {dates.end.isoformat()}"
     start = pd.Timestamp(dates.intervention_start)
     end = pd.Timestamp(dates.end + dt.timedelta(days=1))
-    before, after = _outside(spent, raw, start, end, factorized)
+    before, after = _outside(spent, raw, start, end, factorized, distinct)
     issues += located(
         before,
         raw,
@@ -335,6 +338,7 @@ def _outside(
     start: pd.Timestamp,
     end: pd.Timestamp,
     factorized: Factorized | None,
+    distinct: DistinctDates | None = None,
 ) -> tuple[BoolArray, BoolArray]:
     """Where the dates ``spent`` (coded from ``raw``) are before ``start`` and from ``end``
     on; judged on the distinct texts where they were factorized (no rows: none is)."""
@@ -342,7 +346,7 @@ def _outside(
         return (spent < start).to_numpy(), (spent >= end).to_numpy()
     codes, uniques = factorized
     # The same parse of the same texts as the column's own (code_dates parses each once).
-    days, _ = code_dates(pd.Series(uniques, dtype=object), file="", column="")
+    days = pd.Series((distinct or distinct_dates(uniques))[0][:-1], dtype="datetime64[ns]")
     none = np.zeros(0, dtype=bool)
 
     def rows(outside: pd.Series) -> BoolArray:
