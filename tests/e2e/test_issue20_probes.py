@@ -334,13 +334,6 @@ def _dense_sheet(path: Path, rows: int, columns: int) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: a 0.5 MB workbook of 1,000,000 rows x 8 numbers is under the row limit "
-    "(1,048,576) and the unzipped-size limit (2,048 MB), so it is parsed: about 900 MB and "
-    "9 s of CPU, and under a 900 MB cap python-calamine aborts the process (SIGABRT, a Rust "
-    "backtrace); nothing bounds rows x columns",
-)
 def test_a_dense_half_megabyte_workbook_is_refused_within_budget(tmp_path: Path) -> None:
     """Probe: a 2.4 MB xlsx ran 3 min at 6.4 GB, then failed with an empty reason."""
     path = _dense_sheet(tmp_path / "dense.xlsx", 1_000_000, 8)
@@ -366,6 +359,7 @@ def test_a_dense_half_megabyte_workbook_is_refused_within_budget(tmp_path: Path)
     )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert done.returncode == 2 and "over the limit" in done.stdout, done.stderr[-500:]
+    assert "TRIALKIT_MAX_SHEET_CELLS" in done.stdout
     assert after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime < SECONDS
 
 
