@@ -76,6 +76,10 @@ PROTOCOL_VALUES = Limit(
 WORKBOOK_MB = Limit("workbook, unzipped,", "TRIALKIT_MAX_WORKBOOK_MB", 2048, "MB")
 #: Rows of a workbook's sheet: Excel's own maximum.
 SHEET_ROWS = Limit("first sheet", "TRIALKIT_MAX_SHEET_ROWS", 1_048_576, "rows")
+#: Cells of a workbook's sheet. A spreadsheet parser holds about 100 bytes per cell, so a
+#: few kilobytes of zipped XML can ask for gigabytes; 5 million cells (250,000 rows of 20
+#: columns) stay within about 500 MB, and a CSV of any size is read without this limit.
+SHEET_CELLS = Limit("first sheet", "TRIALKIT_MAX_SHEET_CELLS", 5_000_000, "cells")
 
 
 def not_regular(path: str | os.PathLike[str]) -> tuple[str, str] | None:

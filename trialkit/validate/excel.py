@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from trialkit._core.inputs import MB, SHEET_ROWS, WORKBOOK_MB, Limit
+from trialkit._core.inputs import MB, SHEET_CELLS, SHEET_ROWS, WORKBOOK_MB, Limit
 from trialkit.errors import DataValidationError, Issue, Location
 
 #: The marker of an error cell in a worksheet's XML (``<c r="C14" t="e">``).
@@ -28,6 +28,8 @@ _REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</")
 #: The end of a row: ``</row>``, or an empty row ``<row r="5"/>``.
 _ROW_END = re.compile(rb"</(?:\w+:)?row>|<(?:\w+:)?row\b[^>]*/>")
+#: The worksheet's root element, with its namespace prefix if it has one (``<x:worksheet``).
+_ROOT = re.compile(rb"<(\w+:)?worksheet\b")
 
 
 def column_letter(index: int) -> str:
@@ -92,14 +94,15 @@ def excel_errors(path: Path) -> tuple[tuple[int, int, str], ...]:
 
     One pass over the sheet's XML, a megabyte at a time; only parts holding an error cell
     are searched, so a workbook without errors costs one decompression. The same pass
-    counts the sheet's rows, so a workbook over the size or row limits
+    counts the sheet's rows and cells, so a workbook over the size, row or cell limits
     (:mod:`trialkit._core.inputs`) is refused before any spreadsheet parser reads it.
 
     Raises
     ------
     DataValidationError
-        When the workbook unzips past ``TRIALKIT_MAX_WORKBOOK_MB`` or its first sheet has
-        more rows than ``TRIALKIT_MAX_SHEET_ROWS``.
+        When the workbook unzips past ``TRIALKIT_MAX_WORKBOOK_MB``, or its first sheet has
+        more rows than ``TRIALKIT_MAX_SHEET_ROWS`` or more cells than
+        ``TRIALKIT_MAX_SHEET_CELLS``.
     """
     with zipfile.ZipFile(path) as book:
         _refuse(
@@ -113,10 +116,13 @@ def excel_errors(path: Path) -> tuple[tuple[int, int, str], ...]:
             return _errors_by_openpyxl(path)
         found: list[tuple[int, int, str]] = []
         rows, most = 0, SHEET_ROWS.value()
+        cells, most_cells, marks = 0, SHEET_CELLS.value(), None
         with book.open(name) as sheet:
             pending = b""
             while chunk := sheet.read(_CHUNK):
                 data = pending + chunk
+                if marks is None:
+                    marks = _cell_marks(data)
                 cut = data.rfind(b"row>")
                 if cut < 0:
                     pending = data
@@ -124,12 +130,23 @@ def excel_errors(path: Path) -> tuple[tuple[int, int, str], ...]:
                 rows += len(_ROW_END.findall(data, 0, cut + 4))
                 if rows > most:
                     _refuse(path, SHEET_ROWS, rows, "split the data over several files")
+                cells += sum(data.count(mark, 0, cut + 4) for mark in marks)
+                if cells > most_cells:
+                    _refuse(path, SHEET_CELLS, cells, "save the sheet as CSV (read at any size)")
                 if _ERROR_MARK in data[:cut]:
                     found += _errors_in(data[:cut])
                 pending = data[cut + 4 :]
             if _ERROR_MARK in pending:
                 found += _errors_in(pending)
     return tuple(found)
+
+
+def _cell_marks(start: bytes) -> tuple[bytes, ...]:
+    """How a cell element opens in this sheet (``<c r=...>``, ``<c>``, ``<c/>``), with the
+    namespace prefix of its root element."""
+    root = _ROOT.search(start)
+    prefix = (root.group(1) or b"") if root else b""
+    return tuple(b"<" + prefix + b"c" + end for end in (b" ", b">", b"/>"))
 
 
 def _refuse(path: Path, limit: Limit, amount: float, advice: str) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl  # type: ignore[import-untyped]
 import pytest
 
-from trialkit._core.inputs import PROTOCOL_MB, SHEET_ROWS, Limit, not_regular
+from trialkit._core.inputs import PROTOCOL_MB, SHEET_CELLS, SHEET_ROWS, Limit, not_regular
 from trialkit.errors import DataValidationError, ProtocolError, TrialkitError
 from trialkit.protocol import load_protocol
 from trialkit.randomise import read_units
@@ -177,6 +177,23 @@ def test_a_sheet_over_the_row_limit_is_refused_before_parsing(
         r"the limit of 50 rows Fix: split the data over several files, or raise",
     ):
         read_table(_sheet(tmp_path / "many.xlsx", 51))
+
+
+def test_a_sheet_over_the_cell_limit_is_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _sheet(tmp_path / "cells.xlsx", 60)
+    cells = sum(len(row) for row in openpyxl.load_workbook(path).active.iter_rows())
+    monkeypatch.setenv(SHEET_CELLS.variable, str(cells))
+    assert len(read_table(path).frame) == 59  # exactly at the limit: read
+    monkeypatch.setenv(SHEET_CELLS.variable, str(cells - 1))
+    with pytest.raises(
+        DataValidationError,
+        match=rf"cells\.xlsx: the first sheet is {cells:,} cells, over the limit of "
+        rf"{cells - 1:,} cells Fix: save the sheet as CSV \(read at any size\), or raise "
+        r"the limit: set TRIALKIT_MAX_SHEET_CELLS",
+    ):
+        read_table(path)
 
 
 def test_a_workbook_unzipping_past_the_limit_is_refused(
