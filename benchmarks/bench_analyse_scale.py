@@ -59,13 +59,13 @@ def _step(step: str, folder: Path, profile: Path | None) -> None:
 
     allocation = folder / "allocation.csv"
     paths = sorted(p for p in folder.glob("*.csv") if p != allocation)
-    marks: list[tuple[str, float]] = []
+    marks: list[tuple[str, float, float]] = []
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu_start = usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
 
     def echo(message: str) -> None:
-        marks.append((message, time.perf_counter() - start))
+        marks.append((message, time.perf_counter() - start, _peak_mib()))
 
     def run() -> None:
         if step == "read":
@@ -147,9 +147,10 @@ def main() -> None:
         )
     marks = results["analyse"]["marks"]
     assert isinstance(marks, list)
-    ends = [t for _, t in marks[1:]] + [float(str(results["analyse"]["seconds"]))]
-    for (message, begun), ended in zip(marks, ends, strict=True):
-        print(f"  {ended - begun:6.2f} s  {message}")
+    ends = [t for _, t, _ in marks[1:]] + [float(str(results["analyse"]["seconds"]))]
+    peaks = [m for _, _, m in marks[1:]] + [float(str(results["analyse"]["mib"]))]
+    for (message, begun, _), ended, peak in zip(marks, ends, peaks, strict=True):
+        print(f"  {ended - begun:6.2f} s  peak so far {peak:6.0f} MiB  {message}")
     read, analyse = results["read"], results["analyse"]
     seconds = float(str(analyse["seconds"]))
     memory = float(str(analyse["mib"])) / float(str(read["mib"]))

@@ -93,3 +93,22 @@ def test_shared_level_frames_equal_frames_built_alone(trial: tuple[Protocol, Tri
         shared.data["added"] = 1.0
         assert "added" not in levels[outcome.level].data
     assert {"client", "staff"} <= seen
+
+
+@pytest.mark.parametrize("missing", [False, True])
+def test_attaching_unit_columns_equals_the_merge(missing: bool) -> None:
+    from trialkit.estimate.frequentist.analysis_frame import _attach
+
+    ids = ["T1", "T2", "T3", "T1"] + (["T9", None] if missing else [])
+    rows = pd.DataFrame({"team_id": pd.Series(ids, dtype="str"), "y": np.arange(float(len(ids)))})
+    units = pd.DataFrame(
+        {
+            "team_id": pd.Series(["T1", "T2", "T3"], dtype="str"),
+            "size": [4, 5, 6],
+            "imd": [1.5, 2.5, 3.5],
+            "arm": pd.Categorical(["a", "b", "a"]),
+            "name": pd.Series(["x", "y", "z"], dtype="str"),
+        }
+    )
+    expected = rows.merge(units, on="team_id", how="left", validate="many_to_one")
+    pd.testing.assert_frame_equal(_attach(rows, units, "team_id"), expected)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import take
 
 from trialkit.estimate.exposure import exposed_arms
 from trialkit.protocol import Protocol
@@ -171,6 +172,25 @@ def analysis_frame(
     return replace(level_frame, data=frame.copy(deep=False), baseline=baseline)
 
 
+def _attach(frame: pd.DataFrame, extra: pd.DataFrame, link: str) -> pd.DataFrame:
+    """``frame.merge(extra, on=link, how="left", validate="many_to_one")``.
+
+    Text ids (the usual case) are looked up by Arrow hashing and the unit's columns taken
+    by position, with no join of the two frames; anything else goes through the merge.
+    """
+    keys = pd.Index(extra[link])
+    text = pd.api.types.is_string_dtype(frame[link]) and pd.api.types.is_string_dtype(keys)
+    if not (text and keys.is_unique and frame[link].dtype == keys.dtype):
+        return frame.merge(extra, on=link, how="left", validate="many_to_one")
+    found = positions(frame[link], keys)
+    added = {
+        str(c): pd.Series(take(extra[c].array, found, allow_fill=True), name=c)
+        for c in extra.columns
+        if c != link
+    }
+    return frame.reset_index(drop=True).assign(**added)
+
+
 def _level_frame(protocol: Protocol, data: TrialData, outcome: Outcome) -> AnalysisFrame:
     """The rows of ``outcome``'s level ready for estimation, without its baseline."""
     unit = protocol.units
@@ -181,7 +201,7 @@ def _level_frame(protocol: Protocol, data: TrialData, outcome: Outcome) -> Analy
         extra = data.frame(unit.name)
         keep = [c for c in extra.columns if c not in frame.columns or c == unit.id_column]
         extra = extra[keep].rename(columns={unit.id_column: link})
-        frame = frame.merge(extra, on=link, how="left", validate="many_to_one")
+        frame = _attach(frame, extra, link)
     clustered = protocol.design.type != "individual" or outcome.level != unit.name
     cluster = "cluster" if clustered and "cluster" in frame else None
     if cluster is None and clustered:

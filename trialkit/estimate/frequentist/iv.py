@@ -113,7 +113,7 @@ class IVResult:
 
 def _normal_equations_coef(
     y: FloatArray,
-    exog: FloatArray,
+    exog: Sequence[FloatArray],
     endog: FloatArray,
     instruments: FloatArray,
     weights: FloatArray | None,
@@ -122,16 +122,18 @@ def _normal_equations_coef(
 
     ``b = (X'WZ (Z'WZ)^-1 Z'WX)^-1 X'WZ (Z'WZ)^-1 Z'Wy`` with ``Z = [exog, instruments]``
     and ``X = [exog, endog]``: one pass over the rows, independent of the QR solution it
-    checks. The tests check both against linearmodels' ``IV2SLS``.
+    checks. The tests check both against linearmodels' ``IV2SLS``. ``Z'WX`` is ``Z'WZ``'s
+    exogenous columns beside ``Z'W endog``, so X itself is never formed.
     """
-    z = np.column_stack([exog, instruments])
-    x = np.column_stack([exog, endog])
+    z = np.column_stack([*exog, instruments])
+    n_exog = z.shape[1] - instruments.shape[1]
     zw = z * weights[:, None] if weights is not None else z
-    gram, zx, zy = zw.T @ z, zw.T @ x, zw.T @ y
+    gram = zw.T @ z
+    zx, zy = np.column_stack([gram[:, :n_exog], zw.T @ endog]), zw.T @ y
     projected = np.linalg.lstsq(gram, np.column_stack([zx, zy]), rcond=None)[0]
     lhs, rhs = zx.T @ projected[:, :-1], zx.T @ projected[:, -1]
     coef = np.linalg.lstsq(lhs, rhs, rcond=None)[0]
-    return np.asarray(coef[exog.shape[1] :], dtype=np.float64)
+    return np.asarray(coef[n_exog:], dtype=np.float64)
 
 
 def _received(
@@ -197,30 +199,28 @@ def _fitted(
     prep: Prepared,
     z: FloatArray,
     z_terms: Sequence[str],
-    x: FloatArray,
     endog: FloatArray,
     first: RegressionResult,
 ) -> FloatArray:
-    """``x`` with each endogenous column replaced by its first-stage fitted values.
+    """The first-stage fitted values of each endogenous column (n x k).
 
     A single received-treatment column is the first stage's own outcome: its fit is
     reused. Per-arm columns get their own least squares on the instruments.
     """
-    x_hat = x.copy()
     if endog.shape[1] == 1:  # the received treatment itself
-        x_hat[:, 1] = z @ first.coefficients
-        return x_hat
+        return np.asarray(z @ first.coefficients)[:, None]
+    fitted = np.empty_like(endog)
     for j in range(endog.shape[1]):
         zfit = fit_lstsq(z, endog[:, j], prep.weights, names=z_terms)
-        x_hat[:, 1 + j] = z @ zfit.coef
-    return x_hat
+        fitted[:, j] = z @ zfit.coef
+    return fitted
 
 
 def _second_stage(
     prep: Prepared,
-    x: FloatArray,
-    x_terms: Sequence[str],
     x_hat: FloatArray,
+    x_terms: Sequence[str],
+    endog: FloatArray,
     coef_check: FloatArray,
     *,
     endog_names: Sequence[str],
@@ -228,7 +228,11 @@ def _second_stage(
     kind: str,
     ci_level: float,
 ) -> RegressionResult:
-    """Least squares on the fitted regressors; the sandwich with structural residuals."""
+    """Least squares on the fitted regressors; the sandwich with structural residuals.
+
+    ``x_hat`` holds the fitted regressors in the columns after the intercept, so the
+    structural residuals ``y - X b`` are ``y - X_hat b - (endog - fitted) b_endog``.
+    """
     k = len(endog_names)
     fit = fit_lstsq(x_hat, prep.y, prep.weights, names=x_terms)
     if np.any(
@@ -238,7 +242,8 @@ def _second_stage(
             "2SLS from the cross-products and from the QR solution disagree; the design is "
             "too ill-conditioned. Fix: rescale or drop nearly collinear covariates."
         )
-    resid = prep.y - x @ fit.coef
+    gap = endog - x_hat[:, 1 : 1 + k]
+    resid = prep.y - x_hat @ fit.coef - gap @ fit.coef[1 : 1 + k]
     sw = np.sqrt(prep.weights) if prep.weights is not None else 1.0
     structural = LeastSquares(
         coef=fit.coef, q=fit.q, r_inv=fit.r_inv, resid=resid * sw, n_obs=prep.n_obs
@@ -383,15 +388,16 @@ def iv(
     first = _first_stage(prep, z, z_terms, d, received, reported, se_type, ci_level)
     kind = resolve_se_type(se_type, clustered=prep.cluster is not None)
     endog, endog_names = _received(prep, d, received, per_arm)
-    exog = np.column_stack([np.ones(n), _standardise(prep.covariates), fe])
+    exog = (np.ones(n), _standardise(prep.covariates), fe)
     coef_check = _normal_equations_coef(prep.y, exog, endog, arms, prep.weights)
-    x = np.column_stack([np.ones(n), endog, prep.covariates, fe])
+    fitted = _fitted(prep, z, z_terms, endog, first)
+    x_hat = np.column_stack([np.ones(n), fitted, prep.covariates, fe])
     x_terms = [INTERCEPT, *endog_names, *prep.covariate_names, *fe_names]
     second = _second_stage(
         prep,
-        x,
+        x_hat,
         x_terms,
-        _fitted(prep, z, z_terms, x, endog, first),
+        endog,
         coef_check,
         endog_names=endog_names,
         reported=[*endog_names, *reported[len(prep.arms.terms) :]],

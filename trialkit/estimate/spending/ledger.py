@@ -32,7 +32,8 @@ class Ledger:
     Attributes
     ----------
     spends
-        One row per spend (every row of the file, findings included), with ``arm``.
+        One row per spend (every row of the file, findings included), with ``arm``; the
+        justification texts are left out (validation checks them; no statistic reads them).
     columns
         The ledger's column names.
     unit
@@ -72,8 +73,13 @@ class Ledger:
             return None
         level = protocol.level(spending.level)
         unit = level.unit_column if level is not None else protocol.units.id_column
+        # The justification texts are checked by validation, never analysed: leaving them
+        # out keeps every selection of spends from copying the ledger's largest column.
+        spends = data.frame(spending.level).drop(
+            columns=[spending.columns.justification], errors="ignore"
+        )
         return cls(
-            spends=data.frame(spending.level),
+            spends=spends,
             columns=spending.columns,
             unit=unit,
             units=_units(protocol, data, unit),
@@ -138,6 +144,8 @@ def _people(data: TrialData, level: str | None, column: str) -> pd.DataFrame | N
     if level is None or level not in data.frames or column not in data.frames[level]:
         return None
     frame = data.frames[level]
+    if frame[column].is_unique:  # the level's own id (validated): nothing to drop or copy
+        return frame.reset_index(drop=True)
     return frame.drop_duplicates(column).reset_index(drop=True)
 
 
