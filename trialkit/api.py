@@ -153,16 +153,19 @@ def randomise(
     protocol = load_protocol(protocol_file)
     units = read_units(units_path, protocol)
     allocation = allocate(protocol, units, seed=seed)
-    csv_path = write_allocation(allocation, out, force=force)
-    if ledger is not None:
-        register.append(
-            ledger,
-            "randomise",
-            inputs=[protocol_file, Path(units_path)],
-            outputs=[csv_path, metadata_path(csv_path)],
-            protocol_hash=protocol.content_hash(),
-            reason=f"seed {allocation.seed}",
-        )
+
+    def record(outputs: list[Path]) -> None:  # a failed entry puts the previous files back
+        if ledger is not None:
+            register.append(
+                ledger,
+                "randomise",
+                inputs=[protocol_file, Path(units_path)],
+                outputs=[Path(out), metadata_path(out)],
+                protocol_hash=protocol.content_hash(),
+                reason=f"seed {allocation.seed}",
+            )
+
+    write_allocation(allocation, out, force=force, then=record)
     return allocation
 
 
@@ -640,17 +643,20 @@ def audit_sample(
         ledger_sha256=sha256_file(spends_path),
     )
     redraw = _earlier_draw(ledger, sample, force=force) if ledger is not None else ""
-    csv_path = write_audit_sample(sample, out, force=force)
-    if ledger is not None:
-        register.append(
-            ledger,
-            "audit-sample",
-            inputs=[protocol_file, Path(spends_path)],
-            outputs=[csv_path, audit_metadata_path(csv_path)],
-            protocol_hash=protocol.content_hash(),
-            reason=f"seed {sample.seed}: {sample.size} of {sample.population} "
-            f"spends in {len(sample.strata)} strata{redraw}",
-        )
+
+    def record(outputs: list[Path]) -> None:  # a failed entry puts the previous files back
+        if ledger is not None:
+            register.append(
+                ledger,
+                "audit-sample",
+                inputs=[protocol_file, Path(spends_path)],
+                outputs=[Path(out), audit_metadata_path(out)],
+                protocol_hash=protocol.content_hash(),
+                reason=f"seed {sample.seed}: {sample.size} of {sample.population} "
+                f"spends in {len(sample.strata)} strata{redraw}",
+            )
+
+    write_audit_sample(sample, out, force=force, then=record)
     return sample
 
 
@@ -816,18 +822,22 @@ def analyse(
         audit=audit,
         echo=echo,
     )
-    # results.json moves in last; the ledger entry follows it, and `report --ledger` refuses
-    # a results.json no entry records (a run killed between the two).
-    outputs = commit_results(target, results_files(results), force=force)
-    if ledger is not None:
-        register.append(
-            ledger,
-            "analyse",
-            inputs=inputs,
-            outputs=outputs,
-            protocol_hash=protocol.content_hash(),
-            reason=deviation_reason or "registered plan",
-        )
+
+    # results.json moves in last; the ledger entry follows it (a failed entry puts the
+    # previous results back), and `report --ledger` refuses a results.json no entry records
+    # (a run killed between the two).
+    def record(outputs: list[Path]) -> None:
+        if ledger is not None:
+            register.append(
+                ledger,
+                "analyse",
+                inputs=inputs,
+                outputs=outputs,
+                protocol_hash=protocol.content_hash(),
+                reason=deviation_reason or "registered plan",
+            )
+
+    commit_results(target, results_files(results), force=force, then=record)
     return results
 
 
@@ -906,10 +916,12 @@ def report(
         status = evidence_trail(evidence).status
         echo(f"evidence trail: {status} (see the report's provenance section)")
     payload = render_output(results, format, source=str(source), ledger=evidence)
+
+    def record(outputs: list[Path]) -> None:  # a failed entry puts the previous report back
+        if ledger is not None:
+            register.append(ledger, "report", inputs=[source], outputs=outputs)
+
     try:
-        path = atomic_write(target, payload, force=force, what="report")
+        return atomic_write(target, payload, force=force, what="report", then=record)
     except OSError as exc:
         raise write_failed(exc, target, what="report") from None
-    if ledger is not None:
-        register.append(ledger, "report", inputs=[source], outputs=[path])
-    return path

@@ -172,6 +172,21 @@ def test_atomic_write_is_a_one_file_commit(tmp_path: Path) -> None:
     assert sorted(p.name for p in path.parent.iterdir()) == ["r.html"]
 
 
+def test_a_failing_then_puts_the_previous_files_back(tmp_path: Path) -> None:
+    target = _previous(tmp_path)
+    seen: list[dict[str, bytes]] = []
+
+    def ledger_full(written: list[Path]) -> None:
+        seen.append(_state(target))
+        raise TrialkitError("cannot append to the ledger (No space left on device)")
+
+    with pytest.raises(TrialkitError, match="cannot append to the ledger"):
+        commit(target, NEW, last="a.json", remove=["stale.csv"], force=True, then=ledger_full)
+    assert seen == [NEW], "the new files were not in place when the ledger entry was made"
+    assert _state(target) == OLD
+    assert not [p for p in target.iterdir() if p.name.startswith(PREFIX)]
+
+
 # Recovery ----------------------------------------------------------------------------------
 
 

@@ -152,16 +152,12 @@ def test_randomise_on_a_full_disk_at_its_ledger_entry_is_exit_2_and_the_ledger_w
     assert register.audit(ledger).torn is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: api.randomise commits the allocation before its ledger entry and does not "
-    "put the previous one back when the append fails, so `verify` calls an honest full disk "
-    "tampering (ALTERED allocation.csv)",
-)
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc/self/fd")
 def test_randomise_on_a_full_disk_at_its_ledger_entry_leaves_the_previous_allocation(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The allocation's commit waits for its ledger entry: a failed append puts the previous
+    allocation back, so `verify` does not call an honest full disk tampering."""
     allocation = workspace / "allocation.csv"
     before = allocation.read_bytes()
     _full_at_the_ledger(monkeypatch)

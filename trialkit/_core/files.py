@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from trialkit._core.staging import commit
@@ -37,6 +38,7 @@ def atomic_write(
     force: bool = False,
     what: str = "file",
     mode: int | None = None,
+    then: Callable[[list[Path]], None] | None = None,
 ) -> Path:
     """Write ``data`` to ``path`` atomically; refuse to overwrite unless ``force``.
 
@@ -55,6 +57,9 @@ def atomic_write(
         Name of the thing written, used in the refusal message.
     mode
         The new file's permissions (default: 0o666 less the umask).
+    then
+        Called once the file is in place; if it raises, the previous file is put back
+        (:func:`trialkit._core.staging.commit`).
 
     Returns
     -------
@@ -65,7 +70,7 @@ def atomic_write(
     ensure_absent(p, force=force, what=what)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     modes = {p.name: mode} if mode is not None else None
-    commit(p.parent, {p.name: payload}, last=p.name, force=force, what=what, modes=modes)
+    commit(p.parent, {p.name: payload}, last=p.name, force=force, what=what, modes=modes, then=then)
     return p
 
 

@@ -31,7 +31,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
 from trialkit.errors import OverwriteError
@@ -50,6 +50,7 @@ def commit(
     force: bool = False,
     what: str = "output",
     modes: Mapping[str, int] | None = None,
+    then: Callable[[list[Path]], None] | None = None,
 ) -> list[Path]:
     """Write ``files`` (relative path → bytes) into ``root`` as one change, ``last`` last.
 
@@ -69,6 +70,11 @@ def commit(
         The output's name in messages.
     modes
         Permissions of new files (default: 0o666 less the umask).
+    then
+        Called with the files written once they are in place, before the previous ones
+        are dropped: if it raises (the ledger entry recording them could not be written),
+        the previous files are put back and its exception propagates. A process killed
+        during it leaves the new files (the next recovery finishes the commit).
 
     Returns
     -------
@@ -100,7 +106,9 @@ def commit(
     directory.mkdir(parents=True, exist_ok=True)
     try:
         with _locked(directory):
-            return _commit(directory, files, names, last=last, force=force, what=what, modes=modes)
+            return _commit(
+                directory, files, names, last=last, force=force, what=what, modes=modes, then=then
+            )
     except BaseException:
         if created:  # leave no empty directory behind either
             with contextlib.suppress(OSError):
@@ -117,6 +125,7 @@ def _commit(
     force: bool,
     what: str,
     modes: Mapping[str, int] | None,
+    then: Callable[[list[Path]], None] | None,
 ) -> list[Path]:
     recover(directory, locked=True)
     if not force:
@@ -140,8 +149,15 @@ def _commit(
         raise
     with contextlib.suppress(OSError):  # the moves are done; only EIO could fail here
         _fsync_tree(directory, names)
+    written = [directory / last, *(directory / n for n in names if n in files and n != last)]
+    if then is not None:
+        try:
+            then(written)
+        except BaseException:
+            _undo(directory, staging)
+            raise
     _discard(staging)
-    return [directory / last, *(directory / n for n in names if n in files and n != last)]
+    return written
 
 
 def recover(root: str | os.PathLike[str], *, locked: bool = False) -> list[str]:

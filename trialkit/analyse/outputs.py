@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -136,7 +136,13 @@ def _recover_legacy(target: Path) -> list[str]:
     return said
 
 
-def commit_results(target: Path, files: Mapping[str, bytes], *, force: bool) -> list[Path]:
+def commit_results(
+    target: Path,
+    files: Mapping[str, bytes],
+    *,
+    force: bool,
+    then: Callable[[list[Path]], None] | None = None,
+) -> list[Path]:
     """Write ``files`` (name → bytes, ``results.json`` among them) into ``target`` at once.
 
     One :func:`trialkit._core.staging.commit`: staged and fsynced in ``target``, the
@@ -151,6 +157,9 @@ def commit_results(target: Path, files: Mapping[str, bytes], *, force: bool) -> 
         The new run's files. Files of :data:`OWNED` not among them are removed.
     force
         Replace existing results (refused otherwise, as :func:`check_results_dir`).
+    then
+        Called with the files once they are in place (to record them in the ledger); if it
+        raises, the previous results are put back and its exception propagates.
 
     Returns
     -------
@@ -172,6 +181,7 @@ def commit_results(target: Path, files: Mapping[str, bytes], *, force: bool) -> 
             remove=[n for n in OWNED if n not in files],
             force=force,
             what="results",
+            then=then,
         )
     except OSError as exc:
         raise write_failed(

@@ -13,7 +13,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -111,12 +111,20 @@ def check_audit_paths(
     ensure_absent(meta_path, force=force, what="audit sample metadata")
 
 
-def write_audit_sample(sample: AuditSample, path: PathLike, *, force: bool = False) -> Path:
+def write_audit_sample(
+    sample: AuditSample,
+    path: PathLike,
+    *,
+    force: bool = False,
+    then: Callable[[list[Path]], None] | None = None,
+) -> Path:
     """Write ``sample`` as CSV at ``path`` and its metadata as JSON beside it.
 
     Both are written as one commit (:func:`trialkit._core.staging.commit`, the metadata,
     which :func:`read_audit_sample` trusts, last), so a crash leaves the previous pair or
-    the new one; neither is written if either exists, unless ``force``.
+    the new one; neither is written if either exists, unless ``force``. ``then`` is called
+    with both files once they are in place (to record them in the ledger); if it raises,
+    the previous files are put back.
 
     Returns
     -------
@@ -142,6 +150,7 @@ def write_audit_sample(sample: AuditSample, path: PathLike, *, force: bool = Fal
             last=meta_path.name,
             force=force,
             what="audit sample",
+            then=then,
         )
     except OSError as exc:
         raise write_failed(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, get_args
@@ -60,7 +60,13 @@ def check_allocation_paths(
         ensure_absent(out, force=force, what=what)
 
 
-def write_allocation(allocation: Allocation, path: PathLike, *, force: bool = False) -> Path:
+def write_allocation(
+    allocation: Allocation,
+    path: PathLike,
+    *,
+    force: bool = False,
+    then: Callable[[list[Path]], None] | None = None,
+) -> Path:
     """Write ``allocation`` as CSV at ``path`` and its metadata as JSON beside it.
 
     Both files are written as one commit (:func:`trialkit._core.staging.commit`, the
@@ -79,6 +85,9 @@ def write_allocation(allocation: Allocation, path: PathLike, *, force: bool = Fa
         The CSV file, e.g. ``allocation.csv`` (metadata goes to ``allocation.json``).
     force
         Replace existing files.
+    then
+        Called with both files once they are in place (to record them in the ledger); if
+        it raises, the previous files are put back and its exception propagates.
 
     Returns
     -------
@@ -117,6 +126,7 @@ def write_allocation(allocation: Allocation, path: PathLike, *, force: bool = Fa
             last=meta_path.name,
             force=force,
             what="allocation",
+            then=then,
         )
     except OSError as exc:
         raise write_failed(
