@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from trialkit.estimate.frequentist import _design
-from trialkit.estimate.frequentist.cr2 import cr2_vcov
+from trialkit.estimate.frequentist.cr2 import cr2_vcov, singleton_df
 from trialkit.estimate.frequentist.lstsq import fit_lstsq
 from trialkit.estimate.frequentist.vcov import Clusters
 
@@ -117,3 +117,15 @@ def test_integer_arms_found_by_counting(arms: np.ndarray) -> None:
     assert coded.control == control
     assert coded.others == tuple(v for v in levels if v != control)
     np.testing.assert_array_equal(codes, [([control, *coded.others]).index(v) for v in arms])
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_singleton_df_equals_cr2_with_one_unit_per_cluster(weighted: bool) -> None:
+    rng = np.random.default_rng(6)
+    n = 300
+    x = np.column_stack([np.ones(n), rng.integers(0, 2, n), rng.normal(size=(n, 3)) ** 3])
+    x = np.column_stack([x, (np.arange(n) == 7).astype(float)])  # a row with leverage 1
+    y = x @ np.arange(6.0) + rng.normal(size=n) * (1 + x[:, 1])
+    fit = fit_lstsq(x, y, rng.random(n) + 0.2 if weighted else None)
+    general = cr2_vcov(fit, Clusters.from_codes(np.arange(n)))[1]
+    np.testing.assert_allclose(singleton_df(fit), general, rtol=1e-12, err_msg="BM df")

@@ -270,3 +270,36 @@ def cr2_vcov(fit: LeastSquares, clusters: Clusters) -> tuple[FloatArray, FloatAr
             acc.add(*_kernel("_project")(lam, vec, qg, eg, none2, r_inv, SINGULAR_TOLERANCE, True))
     vcov = r_inv @ acc.meat @ r_inv.T
     return np.asarray((vcov + vcov.T) / 2), acc.df()
+
+
+#: Rows per block when the Bell-McCaffrey traces of singleton clusters are accumulated.
+ROW_CHUNK = 65536
+
+
+def singleton_df(fit: LeastSquares) -> FloatArray:
+    """Bell-McCaffrey df of CR2 with every unit its own cluster (HC2's), in closed form.
+
+    With one row per cluster, ``H_gg = h_i`` (the leverage), so for coefficient p:
+    ``d_i = z_ip^2 / (1 - h_i)`` with ``Z = Q R^{-T}``, ``|u_i|^2 = h_i d_i`` and
+    ``sum_i u_i u_i' = Q' diag(d_p) Q``. Equal to :func:`cr2_vcov`'s df for singleton
+    clusters (rows where ``1 - h_i`` is at or below :data:`SINGULAR_TOLERANCE` contribute
+    nothing, the pseudo-inverse), in a few BLAS passes instead of n eigenproblems.
+    """
+    q = fit.q
+    k = fit.n_coef
+    h = np.einsum("ij,ij->i", q, q)
+    one_minus = 1.0 - np.clip(h, 0.0, 1.0)
+    inv = np.zeros_like(one_minus)
+    np.divide(1.0, one_minus, out=inv, where=one_minus > SINGULAR_TOLERANCE)
+    d = np.square(q @ fit.r_inv.T)
+    d *= inv[:, None]
+    nu = d * h[:, None]
+    rows, cols = np.triu_indices(k)
+    sums = np.zeros((rows.size, k))  # sum_i q_ia q_ib d_ip over the pairs a <= b
+    for lo in range(0, fit.n_obs, ROW_CHUNK):
+        block = q[lo : lo + ROW_CHUNK]
+        sums += (block[:, rows] * block[:, cols]).T @ d[lo : lo + ROW_CHUNK]
+    cross = np.where(rows == cols, 1.0, 2.0) @ np.square(sums)
+    tr1 = d.sum(axis=0) - nu.sum(axis=0)
+    tr2 = np.sum(d * d, axis=0) - 2.0 * np.sum(d * nu, axis=0) + cross
+    return np.asarray(tr1**2 / tr2)

@@ -316,9 +316,9 @@ def compute_vcov(
 def hc2_bell_mccaffrey_df(fit: LeastSquares) -> FloatArray:
     """Bell-McCaffrey df of HC2 for each coefficient (Imbens & Kolesár 2016).
 
-    CR2's Satterthwaite df with singleton clusters (working model ``Phi = I``).
+    CR2's Satterthwaite df with singleton clusters (working model ``Phi = I``), in the
+    closed form :func:`~trialkit.estimate.frequentist.cr2.singleton_df`.
     """
-    from trialkit.estimate.frequentist.cr2 import cr2_vcov
+    from trialkit.estimate.frequentist.cr2 import singleton_df
 
-    singletons = Clusters.from_codes(np.arange(fit.n_obs, dtype=np.intp))
-    return cr2_vcov(fit, singletons)[1]
+    return singleton_df(fit)
