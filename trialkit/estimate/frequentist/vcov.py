@@ -29,8 +29,8 @@ exactly weighted HC2, as it is without weights. Unweighted CR2 is identical in b
 **HC2 degrees of freedom.** ``df="residual"`` (the default of the estimators) gives
 estimatr's N - K. ``df="bell_mccaffrey"`` gives Bell & McCaffrey's (2002) Satterthwaite df
 with a homoskedastic working model, as Imbens & Kolesár (2016) recommend for small or
-unbalanced samples: it is CR2's df with every unit its own cluster, computed by
-:func:`~trialkit.estimate.frequentist.cr2.cr2_vcov`. With one binary regressor it equals
+unbalanced samples: it is CR2's df with every unit its own cluster, computed in closed form
+by :func:`~trialkit.estimate.frequentist.cr2.singleton_df`. With one binary regressor it equals
 Welch's df under equal variances. The registered plan uses it by default
 (``analysis.frequentist.df``).
 Defaults: HC2 without clusters, CR2 with clusters. Each estimator is a small class in a
