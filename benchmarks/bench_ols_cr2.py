@@ -1,14 +1,15 @@
 """Benchmark: OLS + HC2 and OLS + CR2 (Bell-McCaffrey df) from a DataFrame, against their bounds.
 
 A script, not a test. k = 12 (intercept, arm, 10 covariates). Every time is the minimum of
-``--repeat`` rounds, interleaved so that load from other processes hits every contender alike;
-each ratio is trialkit's time over its bound's time measured in the same run (issue 19):
+``--repeat`` rounds (20x as many at N = 1e4, 4x at 1e5), interleaved so that load from other
+processes hits every contender alike; each ratio is trialkit's time over its bound's time
+measured in the same run (issue 19):
 
 * **HC2 via the DataFrame API** at N = 1e4 and 1e6 (targets 2x and 1.5x): ``ols(frame, ...)``
   against a bare numpy fit of the same arithmetic from the same frame: the design written
-  column by column into one array, CholeskyQR2 (the factorisation trialkit uses for well-conditioned
-  designs; two Cholesky passes), coefficients, residuals, leverages ``|q_i|^2`` and the HC2
-  sandwich. No input checks, no result object.
+  column by column into one column-major array, CholeskyQR2 (the factorisation trialkit uses
+  for well-conditioned designs; LAPACK ``potrf``/``trtri`` called directly, as trialkit
+  does), residuals, leverages ``|q_i|^2`` and the HC2 sandwich. No input checks, no result.
 * **CR2 + Bell-McCaffrey df** at G = 50, 500, 5,000 and N = 1e5, 1e6 (target 2x), clusters
   assigned at random so that rows are *not* stored in cluster order: ``ols(frame, ...,
   cluster=...)`` against numpy on a copy of the frame **pre-sorted by cluster** (the sort
@@ -18,11 +19,13 @@ each ratio is trialkit's time over its bound's time measured in the same run (is
   over zero-padded clusters), batched ``eigh``, and the low-rank CR2 meat and
   Bell-McCaffrey traces by batched products. Its results are checked against trialkit's.
 
-``--peers`` adds HC2 at N = 1e6 by Householder QR in numpy, statsmodels and pyfixest (when
-installed), for scale. Run (BLAS pinned to one thread so that shared machines give stable
-ratios)::
+Each row shows the wall-clock ratio (which decides "ok") and the ratio of CPU times, which
+leaves out time spent waiting for a core and so estimates the quiet-machine ratio when the
+machine is shared. ``--peers`` adds HC2 at N = 1e6 by Householder QR in numpy, statsmodels
+and pyfixest (when installed), for scale. Run from the repository root (BLAS pinned to one
+thread so that shared machines give stable ratios)::
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_ols_cr2.py [--repeat 5] [--quick]
+    PYTHONPATH=. OPENBLAS_NUM_THREADS=1 python benchmarks/bench_ols_cr2.py [--repeat 5] [--quick]
 """
 
 from __future__ import annotations
@@ -241,7 +244,7 @@ def cr2_rows(repeat: int, sizes: tuple[int, ...], notes: list[str]) -> list[bool
             }
             for name, fn in GRAMS.items():
                 contenders[name] = partial(bound_cr2, presorted, fn)
-            tt = best_times(contenders, repeat)
+            tt = best_times(contenders, repeat if n > 100_000 else 4 * repeat)
             best = min(GRAMS, key=lambda name: tt[name][0])
             bound = (tt[best][0], min(tt[name][1] for name in GRAMS))
             oks.append(_row(f"CR2 + BM df, N={n:.0e}, G={g:,}", tt["trialkit"], bound, CR2_TARGET))
@@ -280,7 +283,7 @@ def main() -> None:
     trialkit_fit(small)
     print(
         f"k = 12, OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, "
-        f"minimum of {args.repeat} interleaved rounds, "
+        f"minimum of {args.repeat} interleaved rounds (more at N <= 1e5), "
         f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
     )
     print(
