@@ -24,6 +24,7 @@ from trialkit.analyse.trial_rows import (
     SteppedWedgeSchematic,
 )
 from trialkit.design import power_table
+from trialkit.estimate.frequentist.analysis_frame import as_text
 from trialkit.protocol import Protocol
 from trialkit.randomise.balance import CovariateKind, covariate_rows
 from trialkit.validate import TrialData
@@ -83,7 +84,7 @@ def _groups(protocol: Protocol, frame: pd.DataFrame) -> tuple[pd.Series, list[st
         group = "Sequence " + frame["step"].astype(int).astype(str)
         levels = sorted(set(group.unique()), key=lambda g: int(g.split()[-1]))
         return group, levels, levels[0]
-    group = frame["arm"].astype(str)
+    group = as_text(frame["arm"])  # categorical: no string per row
     present = set(group.unique())
     return group, [a.id for a in protocol.arms if a.id in present], protocol.control.id
 

@@ -97,6 +97,16 @@ def positions(values: pd.Series, keys: pd.Index) -> np.ndarray:
     return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.intp)
 
 
+def as_text(values: pd.Series) -> pd.Series:
+    """``values.astype(str)``, except that a categorical column stays categorical with its
+    categories as text (one conversion per category, not per row), unused ones dropped."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = [str(c) for c in values.cat.categories]
+        if len(set(categories)) == len(categories):
+            return values.cat.rename_categories(categories).cat.remove_unused_categories()
+    return values.astype(str)
+
+
 def codes_of(values: pd.Series) -> np.ndarray:
     """Integer codes of a column, equal where its values are equal (missing: -1)."""
     return np.asarray(pd.factorize(values)[0])

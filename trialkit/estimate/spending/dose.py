@@ -22,7 +22,7 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 
-from trialkit.estimate.frequentist.analysis_frame import arm_mask
+from trialkit.estimate.frequentist.analysis_frame import arm_mask, as_text
 from trialkit.estimate.frequentist.iv import iv
 from trialkit.protocol.vocabulary import VcovType
 
@@ -108,7 +108,7 @@ def dose_effect(
     """
     compared = arm_mask(data["arm"], {arm, control})
     rows = data if compared.all() else data[compared]  # two arms: no copy of the rows
-    rows = rows.assign(arm=_labels(rows["arm"]), **{DOSE: rows[spend].astype(float) / per})
+    rows = rows.assign(arm=as_text(rows["arm"]), **{DOSE: rows[spend].astype(float) / per})
     result = iv(
         rows,
         outcome,
@@ -176,15 +176,6 @@ def dose_bins(
         inside = (spent >= low) & ((spent <= high) if last else (spent < high)) & (spent > 0)
         found.append(_bin(outcome, arm, float(low), float(high), y[inside]))
     return tuple(found)
-
-
-def _labels(arms: pd.Series) -> pd.Series:
-    """``arms.astype(str)``; a categorical column keeps its codes, its categories as text."""
-    if isinstance(arms.dtype, pd.CategoricalDtype):
-        categories = [str(c) for c in arms.cat.categories]
-        if len(set(categories)) == len(categories):
-            return arms.cat.rename_categories(categories).cat.remove_unused_categories()
-    return arms.astype(str)
 
 
 def _bin(outcome: str, arm: str, low: float, high: float, values: np.ndarray) -> DoseBin:
