@@ -23,6 +23,7 @@ from trialkit.protocol.model import Protocol
 from trialkit.validate.coding import blank_mask
 from trialkit.validate.frames import Factorized
 from trialkit.validate.layout import LevelSpec
+from trialkit.validate.linking import unit_positions
 from trialkit.validate.readers import RawTable
 from trialkit.validate.schema import duplicated
 from trialkit.validate.spending_values import People, positions_in
@@ -60,12 +61,15 @@ class Early:
         distinct values (currency, category, verdict, dates).
     blank
         By column: where the spend ledger's justification is blank.
+    units
+        By level (the spend ledger's): each row's unit's position in the allocation.
     """
 
     duplicated: Mapping[str, Callable[[], NDArray[np.bool_]]] = field(default_factory=dict)
     people: Mapping[str, Callable[[], People]] = field(default_factory=dict)
     distinct: Mapping[str, Callable[[], Factorized]] = field(default_factory=dict)
     blank: Mapping[str, Callable[[], NDArray[np.bool_]]] = field(default_factory=dict)
+    units: Mapping[str, Callable[[], NDArray[np.int64]]] = field(default_factory=dict)
 
     def duplicated_ids(self, level: str, index: pd.Index) -> pd.Series | None:
         """The rows of ``level`` whose id is duplicated, indexed like its frame, if queued."""
@@ -101,14 +105,15 @@ def start_early(
     specs: Sequence[LevelSpec],
     protocol: Protocol,
     pool: Executor,
+    allocation: pd.DataFrame,
 ) -> Early:
     """Queue the uniqueness of each large file's ids, the spend ledger's workers and
-    clients, then its currencies, categories, verdicts, dates and blank justifications:
-    the order the checks need them in (the blank justifications, last, are mostly taken
-    by the checks themselves while the thread codes the columns). The ledger's people
-    come before the uniqueness of its own ids, so that the thread has found them when the
-    checks get to them (the checks would otherwise look them up themselves, on the busier
-    core)."""
+    clients and its spends' units, then its currencies, categories, verdicts, dates and
+    blank justifications: the order the checks need them in (the blank justifications,
+    last, are mostly taken by the checks themselves while the thread codes the columns).
+    The ledger's people and units come before the uniqueness of its own ids, so that the
+    thread has found them when the checks get to them (the checks would otherwise look
+    them up themselves, on the busier core)."""
     spending = protocol.spending
     ledger = found.get(spending.level) if spending is not None else None
     large = ledger is not None and len(ledger.frame) >= EARLY_ROWS
@@ -141,6 +146,11 @@ def start_early(
         given = ledger_people(found, protocol, name, role)
         if given is not None and given.file is not None and column in raw.columns:
             people[role] = queued(pool, _located, given, raw[column])
+    units = {
+        spec.name: queued(pool, unit_positions, raw[spec.unit_column], allocation)
+        for spec in specs
+        if spec.name == spending.level and spec.unit_column in raw.columns
+    }
     ids |= queue_duplicates(True)
     # Each pair in the reverse of the order the checks take it: while the thread codes the
     # second, the checks code the first themselves instead of waiting for both in turn.
@@ -154,4 +164,4 @@ def start_early(
         for column in (cols.justification,)  # the verdict's, from its distinct values
         if column in raw.columns
     }
-    return Early(ids, people, distinct, blank)
+    return Early(ids, people, distinct, blank, units)

@@ -159,8 +159,11 @@ def _check_levels(
         if spec.name not in found:
             continue
         raw = found[spec.name].frame
+        located = early.units.get(spec.name)
         positions[spec.name] = (
-            unit_positions(raw[spec.unit_column], allocation)
+            located()
+            if located is not None
+            else unit_positions(raw[spec.unit_column], allocation)
             if spec.unit_column in raw.columns
             else np.full(len(raw), -1, dtype=np.int64)
         )
@@ -314,7 +317,7 @@ def _checked(
 ) -> TrialData:
     """The rest of :func:`outcomes`, on the files as read; ``pool`` runs background work."""
     found, layout_issues = assign_levels(tables, specs)
-    early = start_early(found, specs, protocol, pool)
+    early = start_early(found, specs, protocol, pool, alloc)
     hashing = pool.submit(lambda: tuple((p.name, sha256_file(p)) for p in paths if p.is_file()))
     coded, positions, level_issues, keys = _check_levels(found, specs, protocol, alloc, early)
     issues += layout_issues + _excel_errors(tables, found, specs) + level_issues
