@@ -438,7 +438,7 @@ def test_no_csv_or_xlsx_the_pipeline_writes_holds_a_live_formula(
     team.loc[6, "caseload"] = LEAK
     bad = tmp_path / "data"
     bad.mkdir()
-    for path in (root / "data").glob("*.csv"):
+    for path in (root / "data").iterdir():  # the CSVs and simulate's record of them
         (bad / path.name).write_bytes(path.read_bytes())
     team.to_csv(bad / "team.csv", index=False)
     issues = tmp_path / "issues.csv"
@@ -478,14 +478,13 @@ def test_no_csv_or_xlsx_the_pipeline_writes_holds_a_live_formula(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: `simulate --units` writes the pilot's ids into data/<level>.csv raw "
-    "(api.simulate_data uses DataFrame.to_csv), so its CSVs hold live formula cells",
-)
 def test_simulate_data_csvs_hold_no_live_formula(hostile_pilot: Path) -> None:
+    """simulate escapes its CSVs' cells and says so in its record, so validate (which the
+    pipeline above ran on these files) reads the original ids back."""
     live = {p.name: _live_csv_cells(p) for p in sorted((hostile_pilot / "data").glob("*.csv"))}
-    assert all(cells == [] for cells in live.values()), {k: v[:3] for k, v in live.items()}
+    assert live and all(cells == [] for cells in live.values()), {k: v[:3] for k, v in live.items()}
+    record = json.loads((hostile_pilot / "data" / "simulated.json").read_text(encoding="utf-8"))
+    assert record["escaping"] == "owasp-leading-quote" and set(live) <= set(record["files"])
 
 
 @pytest.mark.slow
