@@ -454,11 +454,17 @@ def simulate_data(
 ) -> list[Path]:
     """Write fabricated outcome data, one CSV per level, for an existing allocation.
 
+    Returns the CSVs' paths. Beside them ``simulated.json`` records the trialkit version,
+    protocol hash, seed and each file's sha256, and that their cells are escaped for
+    spreadsheets (a cell such as ``=1+2`` is written ``'=1+2``; ``validate`` reads it back
+    as ``=1+2``).
+
     ``effect_scale`` multiplies every declared treatment effect (0: no effect, -1: the
     declared effect reversed), for checking what a report says when the truth is known.
     """
     import numpy as np
 
+    from trialkit._core.spreadsheet import SIMULATED_RECORD, frame_csv
     from trialkit.diagnose import fabricate
     from trialkit.randomise import read_allocation, read_units
 
@@ -468,22 +474,45 @@ def simulate_data(
     _check_same_units(
         units[protocol.units.id_column].tolist(), frame.index.tolist(), units_path, allocation_path
     )
-    rng = np.random.default_rng(protocol.seed + 1 if seed is None else seed)
+    seed = protocol.seed + 1 if seed is None else seed
     frames = fabricate(
-        protocol, units, frame["arm"], rng=rng, steps=frame.get("step"), effect_scale=effect_scale
+        protocol,
+        units,
+        frame["arm"],
+        rng=np.random.default_rng(seed),
+        steps=frame.get("step"),
+        effect_scale=effect_scale,
     )
-    files = {
-        f"{level}.csv": data.to_csv(index=False).encode("utf-8") for level, data in frames.items()
-    }
-    last = f"{protocol.units.name}.csv"
-    return commit_outputs(
+    files = {f"{level}.csv": frame_csv(data).encode("utf-8") for level, data in frames.items()}
+    files[SIMULATED_RECORD] = _simulated_record(protocol, files, seed, effect_scale)
+    written = commit_outputs(
         out,
         files,
-        last=last if last in files else list(files)[-1],
+        last=SIMULATED_RECORD,
         inputs=[Path(units_path), Path(allocation_path)],
         force=force,
         what="simulated data",
     )
+    return [path for path in written if path.name != SIMULATED_RECORD]
+
+
+def _simulated_record(
+    protocol: Protocol, files: dict[str, bytes], seed: int, effect_scale: float
+) -> bytes:
+    """What ``simulate`` records beside its CSVs: provenance, each file's sha256, and that
+    their cells are escaped for spreadsheets (``validate`` reads the original values)."""
+    from trialkit._core.hashing import sha256_bytes
+    from trialkit._core.provenance import Provenance
+    from trialkit._core.spreadsheet import ESCAPING
+
+    record = {
+        "what": "simulated outcome data (not real data)",
+        "provenance": Provenance(protocol_hash=protocol.content_hash(), seed=seed).to_dict(),
+        "effect_scale": effect_scale,
+        "escaping": ESCAPING,
+        "files": {name: sha256_bytes(data) for name, data in sorted(files.items())},
+    }
+    return (json.dumps(record, indent=2) + "\n").encode("utf-8")
 
 
 def _check_same_units(

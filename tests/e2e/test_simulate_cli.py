@@ -6,13 +6,17 @@ The data keep the units' ids and recorded covariates and every unit's allocated 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import trialkit
 from trialkit import api
+from trialkit._core.spreadsheet import SIMULATED_RECORD as RECORD
 from trialkit.cli import app
 from trialkit.protocol import bundled_protocols, load_protocol
 
@@ -55,8 +59,20 @@ def _read(path: Path) -> pd.DataFrame:
 def test_files_are_written_where_asked_one_per_level(pilot: Path) -> None:
     protocol = load_protocol(bundled_protocols()[NAME])
     written = sorted(p.name for p in (pilot / "data").iterdir())
-    assert written == sorted(f"{level}.csv" for level in protocol.level_names)
+    assert written == sorted([*(f"{level}.csv" for level in protocol.level_names), RECORD])
     assert not (pilot / "data" / "data").exists()
+
+
+def test_the_record_names_seed_protocol_and_every_file_by_hash(pilot: Path) -> None:
+    protocol = load_protocol(bundled_protocols()[NAME])
+    record = json.loads((pilot / "data" / RECORD).read_text(encoding="utf-8"))
+    assert record["provenance"]["seed"] == 5
+    assert record["provenance"]["protocol_hash"] == protocol.content_hash()
+    assert record["provenance"]["trialkit_version"] == trialkit.__version__
+    assert record["files"] == {
+        f"{level}.csv": hashlib.sha256((pilot / "data" / f"{level}.csv").read_bytes()).hexdigest()
+        for level in protocol.level_names
+    }
 
 
 def test_data_keep_the_units_ids_covariates_and_allocated_arms(pilot: Path) -> None:

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -29,6 +31,10 @@ QUOTE = "'"
 
 #: Name recorded in metadata for files whose cells were escaped by :func:`neutralise`.
 ESCAPING = "owasp-leading-quote"
+
+#: The record ``simulate`` writes beside its data CSVs: provenance, and which files hold
+#: escaped cells, so that ``validate`` reads back the original values.
+SIMULATED_RECORD = "simulated.json"
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
@@ -97,3 +103,37 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def frame_csv(frame: pd.DataFrame) -> str:
     """``frame`` as spreadsheet-safe CSV text, without its index (``\\n`` line ends)."""
     return neutralise_frame(frame).to_csv(index=False, lineterminator="\n")
+
+
+def restore_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` read from a CSV written by :func:`frame_csv`: the original text of every cell
+    and column name (in place; the frame is returned).
+
+    Examples
+    --------
+    >>> text = frame_csv(pd.DataFrame({"id": ["=1+2", "'a", "b"], "x": [-1, 2, 3]}))
+    >>> restore_frame(pd.read_csv(io.StringIO(text))).to_dict("list")
+    {'id': ['=1+2', "'a", 'b'], 'x': [-1, 2, 3]}
+    """
+    for position in range(frame.shape[1]):
+        values = frame.iloc[:, position]
+        if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
+            quoted = values.str.startswith(QUOTE, na=False).to_numpy(dtype=bool)
+            if quoted.any():
+                frame.isetitem(position, values.mask(quoted, values.str[1:]).array)
+    frame.columns = [restore(c) if isinstance(c, str) else c for c in frame.columns]
+    return frame
+
+
+def escaped_by_trialkit(path: Path) -> bool:
+    """Whether the record beside ``path`` (:data:`SIMULATED_RECORD`) says trialkit wrote it
+    with escaped cells; a missing or unreadable record says no."""
+    record = path.parent / SIMULATED_RECORD
+    try:
+        if record.stat().st_size > 1 << 20:
+            return False
+        data = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    files = data.get("files") if isinstance(data, dict) else None
+    return data.get("escaping") == ESCAPING and isinstance(files, dict) and path.name in files

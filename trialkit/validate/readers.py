@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from trialkit._core.inputs import not_regular
+from trialkit._core.spreadsheet import escaped_by_trialkit, restore_frame
 from trialkit.errors import DataValidationError, Issue, Location
 from trialkit.validate.excel import excel_errors
 from trialkit.validate.texts import needs_trimming
@@ -267,6 +268,8 @@ def read_table(
             f"could not be read as a {FORMATS[suffix]}: {exc}",
             f"open it in the program that made it and save it again as a {FORMATS[suffix]}.",
         ) from exc
+    if suffix == ".csv" and escaped_by_trialkit(p):  # simulate's data: cells read as written
+        restore_frame(table.frame)
     table.frame.columns = [str(c).strip() for c in table.frame.columns]
     issues = _absurd_numbers(table)
     if issues and not keep_problems:
