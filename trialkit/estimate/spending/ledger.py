@@ -227,20 +227,13 @@ def group_counts(ledger: Ledger, level: str) -> GroupCounts:
     column = ledger.columns.worker if level == "worker" else ledger.unit
     spends = _treated_spends(ledger, column, ledger.columns.verdict, ledger.columns.loss)
     people = ledger.workers if level == "worker" else ledger.units
-    ids = list(
-        dict.fromkeys(
-            (
-                []
-                if people is None
-                else people.loc[arm_mask(people["arm"], set(treated)), column].astype(str).tolist()
-            )
-            + spends[column].astype(str).tolist()
-        )
-    )
+    key = spends[column].astype(str)
+    known = [] if people is None else [people.loc[arm_mask(people["arm"], set(treated)), column]]
+    # every group once, in order of first appearance (known people first, then spenders)
+    ids = list(pd.concat([*(k.astype(str) for k in known), key]).unique().tolist())
     verdict = spends[ledger.columns.verdict]
     reviewed = verdict.notna() & (verdict.astype(str).str.strip() != "")
     misuse = reviewed & verdict.astype(str).isin(MISUSE_VERDICTS)
-    key = spends[column].astype(str)
     per_reviewed = reviewed.groupby(key).sum()
     per_cases = misuse.groupby(key).sum()
     loss = (
