@@ -104,6 +104,9 @@ def commit(
     directory = Path(root)
     created = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
+    if created:  # the new directory's own entry, so its files are not lost with it
+        with contextlib.suppress(OSError):
+            _fsync_dir(directory.parent)
     try:
         with _locked(directory):
             return _commit(
