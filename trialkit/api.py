@@ -267,21 +267,26 @@ def register_protocol(
     protocol = load_protocol(protocol_file)
     registration = register.freeze(protocol, out, source_text=protocol_file.read_text("utf-8"))
     plan = _render_plan(protocol, registration)
-    # One commit, the record last: until it exists an interrupted run left no registration.
-    registration = register.commit(registration, extra={PLAN_FILE: plan.encode("utf-8")})
-    plan_file = registration.directory / PLAN_FILE
-    outputs = [*registration.files, plan_file]
-    outputs += _write_exports(protocol, registration, registries)
     ledger = ledger or Path(out).resolve().parent / register.LEDGER_NAME
-    register.append(
-        ledger,
-        "register",
-        inputs=[protocol_file],
-        outputs=outputs,
-        protocol_hash=protocol.content_hash(),
-        reason=reason or "protocol registered before any outcome data",
-    )
-    return registration
+
+    def record(written: list[Path]) -> None:  # a failure here undoes the registration
+        exports = _write_exports(protocol, registration, registries)
+        try:
+            register.append(
+                ledger,
+                "register",
+                inputs=[protocol_file],
+                outputs=[*registration.files, registration.directory / PLAN_FILE, *exports],
+                protocol_hash=protocol.content_hash(),
+                reason=reason or "protocol registered before any outcome data",
+            )
+        except BaseException:
+            for path in exports:
+                path.unlink(missing_ok=True)
+            raise
+
+    # One commit, the record last: until it exists an interrupted run left no registration.
+    return register.commit(registration, extra={PLAN_FILE: plan.encode("utf-8")}, then=record)
 
 
 def export_registration(
@@ -566,7 +571,8 @@ def simulate(
     unit ids, their covariates as recorded, each unit in its allocated arm. Without them,
     fictional units (a bundled protocol's example units, or fabricated ones), their
     allocation and ``<out>/data/<level>.csv``. Outcome data follow the protocol's power
-    assumptions.
+    assumptions. Returns the files written but ``simulated.json``, the record beside the
+    data (see :func:`simulate_data`).
     """
     if (units is None) != (allocation is None):
         given, missing = ("--units", "--allocation") if units else ("--allocation", "--units")
@@ -580,6 +586,7 @@ def simulate(
     import tempfile
 
     from trialkit._core.files import ensure_absent
+    from trialkit._core.spreadsheet import SIMULATED_RECORD
 
     target = Path(out)
     fixed = ["units.csv", "allocation.csv", "allocation.json"]
@@ -594,7 +601,10 @@ def simulate(
         randomise(protocol_path, units, work / "allocation.csv", seed=seed)
         simulate_data(protocol_path, units, work / "allocation.csv", work / "data", seed=seed)
         files = {p.relative_to(work).as_posix(): p.read_bytes() for p in _files_in(work)}
-    return commit_outputs(target, files, last="allocation.json", force=force, what="simulated data")
+    written = commit_outputs(
+        target, files, last="allocation.json", force=force, what="simulated data"
+    )
+    return [path for path in written if path.name != SIMULATED_RECORD]
 
 
 def _files_in(directory: Path) -> list[Path]:
