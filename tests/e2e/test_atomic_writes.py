@@ -526,3 +526,28 @@ def test_report_after_an_interrupted_analyse_reports_the_previous_results(
         for t in ("bayesian", "indices", "subgroups", "few_clusters")
         if (results / f"{t}.csv").exists()
     }
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc/self/fd")
+def test_register_on_a_full_disk_at_its_ledger_entry_leaves_no_registration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = os.write
+
+    def full_at_the_ledger(fd: int, data: Any) -> int:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith("ledger.jsonl"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd, data)
+
+    monkeypatch.setattr(os, "write", full_at_the_ledger)
+    out = tmp_path / "registration"
+    _fails(
+        ["register", str(FLAGSHIP), "--out", str(out), "--export", "osf"],
+        "cannot append to the ledger",
+    )
+    monkeypatch.undo()
+    left = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
+    assert left == [], f"a registration without its ledger entry: {left}"
+    done = runner.invoke(app, ["register", str(FLAGSHIP), "--out", str(out), "--export", "osf"])
+    assert done.exit_code == 0, done.output
+    assert (out / "registration.json").is_file() and (out / "exports" / "osf.json").is_file()

@@ -7,7 +7,7 @@ is committed it is never overwritten.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,12 +102,19 @@ def freeze(protocol: Protocol, out: str | Path, *, source_text: str | None = Non
     return registration
 
 
-def commit(registration: Registration, *, extra: Mapping[str, bytes] | None = None) -> Registration:
+def commit(
+    registration: Registration,
+    *,
+    extra: Mapping[str, bytes] | None = None,
+    then: Callable[[list[Path]], None] | None = None,
+) -> Registration:
     """Write ``registration`` and ``extra`` files (name → bytes) beside it as one commit,
     the record last (:func:`trialkit._core.staging.commit`); read it back, checked.
 
     Files left by a registration interrupted before its record are no evidence, so they
-    are replaced; a record written meanwhile is refused.
+    are replaced; a record written meanwhile is refused. ``then`` is called once the files
+    are in place (the registry exports, the ledger entry); if it raises, the registration is
+    undone (:func:`trialkit._core.staging.commit`) and its exception propagates.
 
     Raises
     ------
@@ -133,7 +140,7 @@ def commit(registration: Registration, *, extra: Mapping[str, bytes] | None = No
         RECORD: (json.dumps(record, indent=2) + "\n").encode("utf-8"),
     }
     try:
-        staging.commit(directory, files, last=RECORD, force=True, what="registration")
+        staging.commit(directory, files, last=RECORD, force=True, what="registration", then=then)
     except OSError as exc:
         raise write_failed(
             exc, directory, what="registration", state="no registration was written"
