@@ -7,11 +7,11 @@ statistics live here; the CLI is a thin layer over these functions.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from trialkit._core.destinations import check_destination, check_destinations, write_failed
 from trialkit._core.files import atomic_write, ensure_absent
 from trialkit.errors import OverwriteError, TrialkitError
 from trialkit.protocol import bundled_path, bundled_protocols
@@ -29,6 +29,8 @@ def load_protocol(path: str | Path) -> Protocol:
     from trialkit.protocol import load_protocol as load
 
     return load(path)
+
+
 PLAN_FILE = "pre_analysis_plan.html"
 
 if TYPE_CHECKING:
@@ -103,32 +105,33 @@ def init_workspace(directory: str | Path, *, source: str) -> list[Path]:
     protocol_path = resolve_protocol(source)
     if protocol_path not in bundled_protocols().values():  # bundled ones are tested valid
         load_protocol(protocol_path)  # a workspace starts from a valid protocol
-    target.mkdir(parents=True, exist_ok=True)
-    written = [
-        atomic_write(target / "protocol.yaml", protocol_path.read_bytes(), what="protocol"),
-        atomic_write(target / SCHEMA_FILE, bundled_schema(), what="schema"),
-    ]
+    files = {"protocol.yaml": protocol_path.read_bytes(), SCHEMA_FILE: bundled_schema().encode()}
     units = example_units(protocol_path)
     if units is not None:
-        written.append(atomic_write(target / "units.csv", units.read_bytes(), what="units"))
-    return written
+        files["units.csv"] = units.read_bytes()
+    # one commit: a workspace is complete or absent (a half-made one refuses the next init)
+    return commit_outputs(target, files, last="protocol.yaml", force=False, what="workspace")
 
 
 def copy_new(source: Path, destination: Path) -> Path:
     """Copy a file to a path that must not exist yet."""
     if destination.exists():
         raise OverwriteError(f"{destination}: exists; refusing to overwrite.")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, destination)
-    return destination
+    return atomic_write(destination, source.read_bytes(), what="copy")
 
 
 # Randomise ----------------------------------------------------------------------------------
 
 
-def randomise(protocol_path: str | Path, units_path: str | Path, out: str | Path, *,
-              seed: int | None = None, force: bool = False,
-              ledger: Path | None = None) -> Allocation:
+def randomise(
+    protocol_path: str | Path,
+    units_path: str | Path,
+    out: str | Path,
+    *,
+    seed: int | None = None,
+    force: bool = False,
+    ledger: Path | None = None,
+) -> Allocation:
     """Allocate the units with the protocol's scheme; write the allocation and its metadata.
 
     The seed defaults to the protocol's registered seed. With a ledger, the action is
@@ -139,20 +142,36 @@ def randomise(protocol_path: str | Path, units_path: str | Path, out: str | Path
 
     if ledger is not None:
         register.ensure_appendable(ledger)  # before anything is written
+    from trialkit.randomise.storage import check_allocation_paths
+
     protocol_file = resolve_protocol(protocol_path)
+    check_allocation_paths(
+        out,
+        force=force,
+        inputs=[protocol_file, Path(units_path), *([ledger] if ledger is not None else [])],
+    )
     protocol = load_protocol(protocol_file)
     units = read_units(units_path, protocol)
     allocation = allocate(protocol, units, seed=seed)
-    csv_path = write_allocation(allocation, out, force=force)
-    if ledger is not None:
-        register.append(ledger, "randomise", inputs=[protocol_file, Path(units_path)],
-                        outputs=[csv_path, metadata_path(csv_path)],
-                        protocol_hash=protocol.content_hash(), reason=f"seed {allocation.seed}")
+
+    def record(outputs: list[Path]) -> None:  # a failed entry puts the previous files back
+        if ledger is not None:
+            register.append(
+                ledger,
+                "randomise",
+                inputs=[protocol_file, Path(units_path)],
+                outputs=[Path(out), metadata_path(out)],
+                protocol_hash=protocol.content_hash(),
+                reason=f"seed {allocation.seed}",
+            )
+
+    write_allocation(allocation, out, force=force, then=record)
     return allocation
 
 
-def balance_table(protocol_path: str | Path, allocation_path: str | Path,
-                  units_path: str | Path) -> Balance:
+def balance_table(
+    protocol_path: str | Path, allocation_path: str | Path, units_path: str | Path
+) -> Balance:
     """Baseline balance of the unit-level covariates across the allocation's arms."""
     from trialkit.randomise import balance, declare, read_allocation, read_units
 
@@ -160,12 +179,17 @@ def balance_table(protocol_path: str | Path, allocation_path: str | Path,
     units = read_units(units_path, protocol)
     allocation = read_allocation(allocation_path)
     covariates = [c for c in protocol.covariates if c.level == protocol.units.name]
-    kinds = {c.data_column: ("binary" if c.type == "binary" else "continuous")
-             for c in covariates}
-    return balance(allocation, units, covariates=list(kinds),
-                   id_column=protocol.units.id_column, kinds=kinds,  # type: ignore[arg-type]
-                   control=protocol.control.id, scheme=declare(protocol, units),
-                   seed=protocol.seed)
+    kinds = {c.data_column: ("binary" if c.type == "binary" else "continuous") for c in covariates}
+    return balance(
+        allocation,
+        units,
+        covariates=list(kinds),
+        id_column=protocol.units.id_column,
+        kinds=kinds,  # type: ignore[arg-type]
+        control=protocol.control.id,
+        scheme=declare(protocol, units),
+        seed=protocol.seed,
+    )
 
 
 # Design -------------------------------------------------------------------------------------
@@ -190,9 +214,15 @@ def power_plot(protocol_path: str | Path, out: str | Path, *, force: bool = Fals
     return atomic_write(target, data, force=force, what="plot")
 
 
-def diagnose(protocol_path: str | Path, *, sims: int = 500, workers: int | None = None,
-             scheduler: str | None = None, seed: int | None = None,
-             outcomes: Sequence[str] | None = None) -> Diagnosis:
+def diagnose(
+    protocol_path: str | Path,
+    *,
+    sims: int = 500,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    seed: int | None = None,
+    outcomes: Sequence[str] | None = None,
+) -> Diagnosis:
     """Simulated diagnosis of the declared design and its variants (``trialkit diagnose``).
 
     ``outcomes``: outcome names, or ``["compared"]`` (every compared outcome) or
@@ -206,16 +236,22 @@ def diagnose(protocol_path: str | Path, *, sims: int = 500, workers: int | None 
         chosen = "compared"
     elif outcomes and list(outcomes) != ["primary"]:
         chosen = list(outcomes)
-    return run(protocol, sims=sims, workers=workers, scheduler=scheduler, seed=seed,
-               outcomes=chosen)
+    return run(
+        protocol, sims=sims, workers=workers, scheduler=scheduler, seed=seed, outcomes=chosen
+    )
 
 
 # Register -----------------------------------------------------------------------------------
 
 
-def register_protocol(protocol_path: str | Path, out: str | Path, *,
-                      ledger: Path | None = None, reason: str = "",
-                      exports: Sequence[str] = ()) -> register.Registration:
+def register_protocol(
+    protocol_path: str | Path,
+    out: str | Path,
+    *,
+    ledger: Path | None = None,
+    reason: str = "",
+    exports: Sequence[str] = (),
+) -> register.Registration:
     """Freeze the protocol, render the pre-analysis plan, and start (or extend) the ledger.
 
     The ledger defaults to ``ledger.jsonl`` in the parent of ``out`` (the pilot workspace).
@@ -231,20 +267,35 @@ def register_protocol(protocol_path: str | Path, out: str | Path, *,
     protocol = load_protocol(protocol_file)
     registration = register.freeze(protocol, out, source_text=protocol_file.read_text("utf-8"))
     plan = _render_plan(protocol, registration)
-    # The record goes last: until it exists an interrupted run left no registration.
-    plan_file = atomic_write(Path(out) / PLAN_FILE, plan, force=True, what="pre-analysis plan")
-    registration = register.commit(registration)
-    outputs = [*registration.files, plan_file]
-    outputs += _write_exports(protocol, registration, registries)
     ledger = ledger or Path(out).resolve().parent / register.LEDGER_NAME
-    register.append(ledger, "register", inputs=[protocol_file], outputs=outputs,
-                    protocol_hash=protocol.content_hash(),
-                    reason=reason or "protocol registered before any outcome data")
-    return registration
+
+    def record(written: list[Path]) -> None:  # a failure here undoes the registration
+        exports = _write_exports(protocol, registration, registries)
+        try:
+            register.append(
+                ledger,
+                "register",
+                inputs=[protocol_file],
+                outputs=[*registration.files, registration.directory / PLAN_FILE, *exports],
+                protocol_hash=protocol.content_hash(),
+                reason=reason or "protocol registered before any outcome data",
+            )
+        except BaseException:
+            for path in exports:
+                path.unlink(missing_ok=True)
+            raise
+
+    # One commit, the record last: until it exists an interrupted run left no registration.
+    return register.commit(registration, extra={PLAN_FILE: plan.encode("utf-8")}, then=record)
 
 
-def export_registration(protocol_path: str | Path, registration_dir: str | Path,
-                        registries: Sequence[str], *, ledger: Path | None = None) -> list[Path]:
+def export_registration(
+    protocol_path: str | Path,
+    registration_dir: str | Path,
+    registries: Sequence[str],
+    *,
+    ledger: Path | None = None,
+) -> list[Path]:
     """Write the registry exports of an existing registration (``register --export``).
 
     Each registry's fields are filled from ``protocol_path`` (which must be the registered
@@ -266,18 +317,25 @@ def export_registration(protocol_path: str | Path, registration_dir: str | Path,
             f"(sha256 {protocol.content_hash()[:12]}, registered "
             f"{registration.protocol_hash[:12]}), so its exports would not describe the "
             "registration. Fix: export the registered protocol (the registration's "
-            "protocol.yaml), or register this version into a new directory with --out.")
+            "protocol.yaml), or register this version into a new directory with --out."
+        )
     ledger = ledger or Path(registration_dir).resolve().parent / register.LEDGER_NAME
     register.ensure_appendable(ledger)
     paths = _write_exports(protocol, registration, chosen)
-    register.append(ledger, "export", inputs=list(registration.files), outputs=paths,
-                    protocol_hash=registration.protocol_hash,
-                    reason="registry exports of the registered protocol")
+    register.append(
+        ledger,
+        "export",
+        inputs=list(registration.files),
+        outputs=paths,
+        protocol_hash=registration.protocol_hash,
+        reason="registry exports of the registered protocol",
+    )
     return paths
 
 
-def _write_exports(protocol: Protocol, registration: register.Registration,
-                   registries: Sequence[str]) -> list[Path]:
+def _write_exports(
+    protocol: Protocol, registration: register.Registration, registries: Sequence[str]
+) -> list[Path]:
     """Fill and write each registry's export from the protocol as parsed from its YAML."""
     if not registries:
         return []
@@ -285,9 +343,11 @@ def _write_exports(protocol: Protocol, registration: register.Registration,
     from trialkit.register.export_fields import Facts
     from trialkit.register.exports import check_registries, write_exports
 
-    documents = tuple(path.name for path in (*registration.files,
-                                             registration.directory / PLAN_FILE)
-                      if path.is_file())
+    documents = tuple(
+        path.name
+        for path in (*registration.files, registration.directory / PLAN_FILE)
+        if path.is_file()
+    )
     facts = Facts(protocol, registration, power_table(protocol), documents)
     return write_exports(facts, check_registries(registries))
 
@@ -305,39 +365,48 @@ def _render_plan(protocol: Protocol, registration: register.Registration) -> str
     from trialkit.design import power_by_units, subgroup_power
     from trialkit.report import render_plan
 
-    return render_plan(protocol, registration=registration,
-                       power=power_by_units(protocol).to_frame(),
-                       subgroup_power=subgroup_power(protocol))
+    return render_plan(
+        protocol,
+        registration=registration,
+        power=power_by_units(protocol).to_frame(),
+        subgroup_power=subgroup_power(protocol),
+    )
 
 
 def verify_workspace(directory: str | Path) -> tuple[Path, list[str]]:
     """Check a workspace's ledger chain and every file it references."""
     from trialkit import register
+
     root = Path(directory)
     ledger = root if root.is_file() else root / register.LEDGER_NAME
     return ledger, register.verify(ledger)
 
 
-def audit_workspace(directory: str | Path, *, public_key: Path | None = None,
-                    head: str | None = None) -> register.LedgerCheck:
+def audit_workspace(
+    directory: str | Path, *, public_key: Path | None = None, head: str | None = None
+) -> register.LedgerCheck:
     """Audit a workspace's ledger: alterations, an interrupted write, head hash and count,
     the history's findings; every signature when given a public key, and the anchored
     ``head`` when given one."""
     from trialkit import register
+
     root = Path(directory)
-    return register.audit(root if root.is_file() else root / register.LEDGER_NAME,
-                          public_key=public_key, head=head)
+    return register.audit(
+        root if root.is_file() else root / register.LEDGER_NAME, public_key=public_key, head=head
+    )
 
 
 def new_signing_key(out: Path, public_out: Path | None = None) -> NewKey:
     """Make an Ed25519 key pair for signing ledger entries (``trialkit key new``)."""
     from trialkit.register.signing import new_key
+
     return new_key(out, public_out)
 
 
 def repair_ledger(directory: str | Path) -> tuple[Path, register.Repair | None]:
     """Remove a ledger's incomplete last line (an interrupted write) and record the repair."""
     from trialkit import register
+
     root = Path(directory)
     ledger = root if root.is_file() else root / register.LEDGER_NAME
     return ledger, register.repair(ledger)
@@ -346,8 +415,9 @@ def repair_ledger(directory: str | Path) -> tuple[Path, register.Repair | None]:
 # Simulate -----------------------------------------------------------------------------------
 
 
-def simulate_units(protocol_path: str | Path, out: str | Path, *, seed: int | None = None,
-                   force: bool = False) -> Path:
+def simulate_units(
+    protocol_path: str | Path, out: str | Path, *, seed: int | None = None, force: bool = False
+) -> Path:
     """Write the units file: a bundled protocol's example units, or fabricated ones.
 
     A protocol started from a bundled one (``trialkit init``: same identity id) gets that
@@ -377,56 +447,122 @@ def simulate_units(protocol_path: str | Path, out: str | Path, *, seed: int | No
     return atomic_write(out, units.to_csv(index=False), force=force, what="units")
 
 
-def simulate_data(protocol_path: str | Path, units_path: str | Path,
-                  allocation_path: str | Path, out: str | Path, *,
-                  seed: int | None = None, effect_scale: float = 1.0,
-                  force: bool = False) -> list[Path]:
+def simulate_data(
+    protocol_path: str | Path,
+    units_path: str | Path,
+    allocation_path: str | Path,
+    out: str | Path,
+    *,
+    seed: int | None = None,
+    effect_scale: float = 1.0,
+    force: bool = False,
+) -> list[Path]:
     """Write fabricated outcome data, one CSV per level, for an existing allocation.
+
+    Returns the CSVs' paths. Beside them ``simulated.json`` records the trialkit version,
+    protocol hash, seed and each file's sha256, and that their cells are escaped for
+    spreadsheets (a cell such as ``=1+2`` is written ``'=1+2``; ``validate`` reads it back
+    as ``=1+2``).
 
     ``effect_scale`` multiplies every declared treatment effect (0: no effect, -1: the
     declared effect reversed), for checking what a report says when the truth is known.
     """
     import numpy as np
 
+    from trialkit._core.spreadsheet import SIMULATED_RECORD, frame_csv
     from trialkit.diagnose import fabricate
     from trialkit.randomise import read_allocation, read_units
 
     protocol = load_protocol(resolve_protocol(protocol_path))
     units = read_units(units_path, protocol)
     frame = read_allocation(allocation_path).to_frame().set_index("unit_id")
-    _check_same_units(units[protocol.units.id_column].tolist(), frame.index.tolist(), units_path,
-                      allocation_path)
-    rng = np.random.default_rng(protocol.seed + 1 if seed is None else seed)
-    frames = fabricate(protocol, units, frame["arm"], rng=rng, steps=frame.get("step"),
-                       effect_scale=effect_scale)
-    return [atomic_write(Path(out) / f"{level}.csv", data.to_csv(index=False), what="data",
-                         force=force)
-            for level, data in frames.items()]
+    _check_same_units(
+        units[protocol.units.id_column].tolist(), frame.index.tolist(), units_path, allocation_path
+    )
+    seed = protocol.seed + 1 if seed is None else seed
+    frames = fabricate(
+        protocol,
+        units,
+        frame["arm"],
+        rng=np.random.default_rng(seed),
+        steps=frame.get("step"),
+        effect_scale=effect_scale,
+    )
+    files = {f"{level}.csv": frame_csv(data).encode("utf-8") for level, data in frames.items()}
+    files[SIMULATED_RECORD] = _simulated_record(protocol, files, seed, effect_scale)
+    written = commit_outputs(
+        out,
+        files,
+        last=SIMULATED_RECORD,
+        inputs=[Path(units_path), Path(allocation_path)],
+        force=force,
+        what="simulated data",
+    )
+    return [path for path in written if path.name != SIMULATED_RECORD]
 
 
-def _check_same_units(unit_ids: Sequence[str], allocated: Sequence[str], units_path: str | Path,
-                      allocation_path: str | Path) -> None:
+def _simulated_record(
+    protocol: Protocol, files: dict[str, bytes], seed: int, effect_scale: float
+) -> bytes:
+    """What ``simulate`` records beside its CSVs: provenance, each file's sha256, and that
+    their cells are escaped for spreadsheets (``validate`` reads the original values)."""
+    from trialkit._core.hashing import sha256_bytes
+    from trialkit._core.provenance import Provenance
+    from trialkit._core.spreadsheet import ESCAPING
+
+    record = {
+        "what": "simulated outcome data (not real data)",
+        "provenance": Provenance(protocol_hash=protocol.content_hash(), seed=seed).to_dict(),
+        "effect_scale": effect_scale,
+        "escaping": ESCAPING,
+        "files": {name: sha256_bytes(data) for name, data in sorted(files.items())},
+    }
+    return (json.dumps(record, indent=2) + "\n").encode("utf-8")
+
+
+def _check_same_units(
+    unit_ids: Sequence[str],
+    allocated: Sequence[str],
+    units_path: str | Path,
+    allocation_path: str | Path,
+) -> None:
     """Refuse a units file and an allocation that do not name the same units."""
     from trialkit.errors import DataValidationError, Issue, Location
 
-    fix = ("pass the units file the allocation was drawn from (`trialkit randomise --units`), "
-           "or randomise these units again.")
+    fix = (
+        "pass the units file the allocation was drawn from (`trialkit randomise --units`), "
+        "or randomise these units again."
+    )
     issues = []
-    for ids, others, path, where in ((allocated, unit_ids, allocation_path, "units file"),
-                                     (unit_ids, allocated, units_path, "allocation")):
+    for ids, others, path, where in (
+        (allocated, unit_ids, allocation_path, "units file"),
+        (unit_ids, allocated, units_path, "allocation"),
+    ):
         missing = sorted(set(map(str, ids)) - set(map(str, others)))
         if missing:
-            shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more"
-                                              if len(missing) > 5 else "")
-            issues.append(Issue(f"{len(missing)} unit(s) not in the {where}: {shown}",
-                                Location(file=str(path)), fix=fix))
+            shown = ", ".join(missing[:5]) + (
+                f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            )
+            issues.append(
+                Issue(
+                    f"{len(missing)} unit(s) not in the {where}: {shown}",
+                    Location(file=str(path)),
+                    fix=fix,
+                )
+            )
     if issues:
         raise DataValidationError(issues)
 
 
-def simulate(protocol_path: str | Path, out: str | Path, *, seed: int | None = None,
-             units: str | Path | None = None, allocation: str | Path | None = None,
-             force: bool = False) -> list[Path]:
+def simulate(
+    protocol_path: str | Path,
+    out: str | Path,
+    *,
+    seed: int | None = None,
+    units: str | Path | None = None,
+    allocation: str | Path | None = None,
+    force: bool = False,
+) -> list[Path]:
     """Write fictional outcome data for every level (``trialkit simulate``); ``force``
     replaces files a previous run wrote.
 
@@ -435,32 +571,81 @@ def simulate(protocol_path: str | Path, out: str | Path, *, seed: int | None = N
     unit ids, their covariates as recorded, each unit in its allocated arm. Without them,
     fictional units (a bundled protocol's example units, or fabricated ones), their
     allocation and ``<out>/data/<level>.csv``. Outcome data follow the protocol's power
-    assumptions.
+    assumptions. Returns the files written but ``simulated.json``, the record beside the
+    data (see :func:`simulate_data`).
     """
     if (units is None) != (allocation is None):
         given, missing = ("--units", "--allocation") if units else ("--allocation", "--units")
-        raise TrialkitError(f"{given} needs {missing}: the data are drawn for the units of an "
-                            f"allocation. Fix: pass both --units and --allocation (the "
-                            f"files given to `trialkit randomise`), or neither.")
+        raise TrialkitError(
+            f"{given} needs {missing}: the data are drawn for the units of an "
+            f"allocation. Fix: pass both --units and --allocation (the "
+            f"files given to `trialkit randomise`), or neither."
+        )
     if units is not None and allocation is not None:
         return simulate_data(protocol_path, units, allocation, out, seed=seed, force=force)
-    from trialkit.randomise import metadata_path
+    import tempfile
+
+    from trialkit._core.files import ensure_absent
+    from trialkit._core.spreadsheet import SIMULATED_RECORD
 
     target = Path(out)
-    units = simulate_units(protocol_path, target / "units.csv", seed=seed, force=force)
-    allocation = target / "allocation.csv"
-    randomise(protocol_path, units, allocation, seed=seed, force=force)
-    return [units, allocation, metadata_path(allocation),
-            *simulate_data(protocol_path, units, allocation, target / "data", seed=seed,
-                           force=force)]
+    fixed = ["units.csv", "allocation.csv", "allocation.json"]
+    check_destination(target, directory=True, what="simulated data")
+    check_destinations({target / n: n for n in fixed}, inputs=[resolve_protocol(protocol_path)])
+    for name in fixed if not force else ():
+        ensure_absent(target / name, what="simulated data")
+    with tempfile.TemporaryDirectory(prefix="trialkit-simulate-") as scratch:
+        # the steps write as they always did, into scratch; the outputs then move in at once
+        work = Path(scratch)
+        units = simulate_units(protocol_path, work / "units.csv", seed=seed)
+        randomise(protocol_path, units, work / "allocation.csv", seed=seed)
+        simulate_data(protocol_path, units, work / "allocation.csv", work / "data", seed=seed)
+        files = {p.relative_to(work).as_posix(): p.read_bytes() for p in _files_in(work)}
+    written = commit_outputs(
+        target, files, last="allocation.json", force=force, what="simulated data"
+    )
+    return [path for path in written if path.name != SIMULATED_RECORD]
+
+
+def _files_in(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def commit_outputs(
+    out: str | Path,
+    files: dict[str, bytes],
+    *,
+    last: str,
+    force: bool,
+    what: str,
+    inputs: Sequence[Path] = (),
+) -> list[Path]:
+    """Write ``files`` into ``out`` as one commit (:func:`trialkit._core.staging.commit`):
+    the paths refused first as every output's, a full disk or permission an exit-2 error."""
+    from trialkit._core.staging import commit
+
+    target = Path(out)
+    check_destination(target, directory=True, what=what)
+    check_destinations({target / n: what for n in files}, inputs=inputs)
+    try:
+        return commit(target, files, last=last, force=force, what=what)
+    except OSError as exc:
+        raise write_failed(exc, target, what=what, state=f"the {what} are as they were") from None
 
 
 # Audit sample -------------------------------------------------------------------------------
 
 
-def audit_sample(protocol_path: str | Path, spends_path: str | Path, out: str | Path, *,
-                 size: int | None = None, seed: int | None = None, force: bool = False,
-                 ledger: Path | None = None) -> AuditSample:
+def audit_sample(
+    protocol_path: str | Path,
+    spends_path: str | Path,
+    out: str | Path,
+    *,
+    size: int | None = None,
+    seed: int | None = None,
+    force: bool = False,
+    ledger: Path | None = None,
+) -> AuditSample:
     """Draw the spends to review (``trialkit audit-sample``); write the sample and metadata.
 
     The seed defaults to the protocol's and the size to ``spending.review.sample_size``.
@@ -470,28 +655,47 @@ def audit_sample(protocol_path: str | Path, spends_path: str | Path, out: str | 
     from trialkit import register
     from trialkit._core.files import sha256_file
     from trialkit.randomise.audit import draw_audit_sample, review_of
-    from trialkit.randomise.audit_file import audit_metadata_path, write_audit_sample
+    from trialkit.randomise.audit_file import (
+        audit_metadata_path,
+        check_audit_paths,
+        write_audit_sample,
+    )
     from trialkit.validate.readers import read_table
 
     if ledger is not None:
         register.ensure_appendable(ledger)
     protocol_file = resolve_protocol(protocol_path)
+    sources = [protocol_file, Path(spends_path), *([ledger] if ledger is not None else [])]
+    check_audit_paths(out, inputs=sources, force=force)
     protocol = load_protocol(protocol_file)
     review_of(protocol)
     assert protocol.spending is not None
     level, cols = protocol.level(protocol.spending.level), protocol.spending.columns
     ids = {cols.worker, cols.client, *((level.id_column, level.unit_column) if level else ())}
     table = read_table(spends_path, id_columns=ids)
-    sample = draw_audit_sample(protocol, table.frame, seed=seed, size=size,
-                               source=str(spends_path), ledger_sha256=sha256_file(spends_path))
+    sample = draw_audit_sample(
+        protocol,
+        table.frame,
+        seed=seed,
+        size=size,
+        source=str(spends_path),
+        ledger_sha256=sha256_file(spends_path),
+    )
     redraw = _earlier_draw(ledger, sample, force=force) if ledger is not None else ""
-    csv_path = write_audit_sample(sample, out, force=force)
-    if ledger is not None:
-        register.append(ledger, "audit-sample", inputs=[protocol_file, Path(spends_path)],
-                        outputs=[csv_path, audit_metadata_path(csv_path)],
-                        protocol_hash=protocol.content_hash(),
-                        reason=f"seed {sample.seed}: {sample.size} of {sample.population} "
-                               f"spends in {len(sample.strata)} strata{redraw}")
+
+    def record(outputs: list[Path]) -> None:  # a failed entry puts the previous files back
+        if ledger is not None:
+            register.append(
+                ledger,
+                "audit-sample",
+                inputs=[protocol_file, Path(spends_path)],
+                outputs=[Path(out), audit_metadata_path(out)],
+                protocol_hash=protocol.content_hash(),
+                reason=f"seed {sample.seed}: {sample.size} of {sample.population} "
+                f"spends in {len(sample.strata)} strata{redraw}",
+            )
+
+    write_audit_sample(sample, out, force=force, then=record)
     return sample
 
 
@@ -511,12 +715,12 @@ def _earlier_draw(ledger: Path, sample: AuditSample, *, force: bool) -> str:
             f"{ledger}, entry {last.seq}: an audit sample was already drawn ({last.reason}, "
             f"{last.time_utc}); this draw gives another sample, which would change the spends "
             "under review. Fix: review the spends of the recorded sample, or pass --force to "
-            "draw again (the ledger records the redraw).")
+            "draw again (the ledger records the redraw)."
+        )
     return f"; redrawn with --force, replacing the sample of entry {last.seq}"
 
 
-def _audit_for(protocol: Protocol, data: TrialData,
-               path: str | Path | None) -> AuditSample | None:
+def _audit_for(protocol: Protocol, data: TrialData, path: str | Path | None) -> AuditSample | None:
     """The audit sample for the analysis, checked against the protocol and the ledger."""
     from trialkit.randomise.audit import check_spends
     from trialkit.randomise.audit_file import read_audit_sample
@@ -527,20 +731,23 @@ def _audit_for(protocol: Protocol, data: TrialData,
         raise TrialkitError(
             "the protocol reviews a sample of spends (`spending.review.coverage: sample`), so "
             "the estimates need the sample's inclusion probabilities. Fix: pass "
-            "--audit-sample with the file `trialkit audit-sample` wrote.")
+            "--audit-sample with the file `trialkit audit-sample` wrote."
+        )
     if path is None:
         return None
     if spending is None or coverage != "sample":
         raise TrialkitError(
             f"{path}: the protocol says every spend is reviewed, so an audit sample has no "
             "place in the analysis. Fix: leave out --audit-sample, or set "
-            "`spending.review.coverage: sample` and register the change.")
+            "`spending.review.coverage: sample` and register the change."
+        )
     sample = read_audit_sample(path)
     spends = data.frames.get(spending.level)
     if spends is None:
         raise TrialkitError(
             f"{path}: no spend ledger among the data files to apply the audit sample to. "
-            f"Fix: pass the `{spending.level}` file with --data.")
+            f"Fix: pass the `{spending.level}` file with --data."
+        )
     files = ", ".join(data.spending.files) if data.spending is not None else spending.level
     check_spends(sample, protocol, spends, source=files, sample_source=str(path))
     return sample
@@ -551,9 +758,15 @@ def _audit_for(protocol: Protocol, data: TrialData,
 RESULTS_FILE = "results.json"
 
 
-def validate_files(protocol_path: str | Path, allocation: str | Path,
-                   data: Sequence[str | Path], *, report: str | Path | None = None,
-                   force: bool = False, ledger: Path | None = None) -> TrialData:
+def validate_files(
+    protocol_path: str | Path,
+    allocation: str | Path,
+    data: Sequence[str | Path],
+    *,
+    report: str | Path | None = None,
+    force: bool = False,
+    ledger: Path | None = None,
+) -> TrialData:
     """Validate data files against the protocol and allocation (``trialkit validate``).
 
     With a ledger, a ``validate`` entry records the protocol (and its content hash), the
@@ -568,91 +781,186 @@ def validate_files(protocol_path: str | Path, allocation: str | Path,
         register.ensure_appendable(ledger)
     protocol_file = resolve_protocol(protocol_path)
     inputs = [p for p in (protocol_file, Path(allocation), *map(Path, data)) if p.is_file()]
+    if report is not None:
+        from trialkit.validate.issues import check_report_path
+
+        check_report_path(report, inputs=[*inputs, *([ledger] if ledger else [])], force=force)
     try:
         result = run(protocol_file, allocation, list(data), report, force=force)
     except DataValidationError as exc:
         if ledger is not None:
-            register.append(ledger, "validate", inputs=inputs,
-                            protocol_hash=load_protocol(protocol_file).content_hash(),
-                            reason=f"validation failed: {len(exc.issues)} issue(s)")
+            register.append(
+                ledger,
+                "validate",
+                inputs=inputs,
+                protocol_hash=load_protocol(protocol_file).content_hash(),
+                reason=f"validation failed: {len(exc.issues)} issue(s)",
+            )
         raise
     if ledger is not None:
-        register.append(ledger, "validate", inputs=inputs,
-                        protocol_hash=result.provenance.protocol_hash or "",
-                        reason="outcome data validated")
+        register.append(
+            ledger,
+            "validate",
+            inputs=inputs,
+            protocol_hash=result.provenance.protocol_hash or "",
+            reason="outcome data validated",
+        )
     return result
 
 
-def analyse(protocol_path: str | Path, allocation: str | Path, data: Sequence[str | Path],
-            out: str | Path, *, registration: str | Path | None = None,
-            deviation_reason: str = "", bayesian: bool = True, draws: int | None = None,
-            chains: int | None = None, tune: int | None = None, force: bool = False,
-            ledger: Path | None = None, audit_sample: str | Path | None = None,
-            echo: Callable[[str], None] = lambda _: None) -> ResultsDocument:
+def analyse(
+    protocol_path: str | Path,
+    allocation: str | Path,
+    data: Sequence[str | Path],
+    out: str | Path,
+    *,
+    registration: str | Path | None = None,
+    deviation_reason: str = "",
+    bayesian: bool = True,
+    draws: int | None = None,
+    chains: int | None = None,
+    tune: int | None = None,
+    force: bool = False,
+    ledger: Path | None = None,
+    audit_sample: str | Path | None = None,
+    echo: Callable[[str], None] = lambda _: None,
+) -> ResultsDocument:
     """Validate, run the registered plan, and write ``results.json`` and tidy CSVs.
 
     Without a registration the results are marked "not pre-registered". When the
     protocol reviews a sample of spends, ``audit_sample`` is the sample the reviewers
     judged (``trialkit audit-sample``); it must come from the spend ledger in ``data``.
     """
-    import pandas as pd
-
     from trialkit import register
-    from trialkit._core.spreadsheet import frame_csv
     from trialkit.analyse import analyse as run_analysis
+    from trialkit.analyse.outputs import check_results_dir, commit_results, results_files
 
     protocol_file = resolve_protocol(protocol_path)
     protocol = load_protocol(protocol_file)
     target = Path(out)
-    ensure_absent(target / RESULTS_FILE, force=force, what="results")
+    inputs = [protocol_file, Path(allocation), *map(Path, data)]
+    if audit_sample is not None:
+        inputs.append(Path(audit_sample))
+    check_results_dir(target, inputs=[*inputs, *([ledger] if ledger else [])], force=force)
     if ledger is not None:
         register.ensure_appendable(ledger)
     echo("validating data")
     trial_data = validate_files(protocol_file, allocation, data)
     audit = _audit_for(protocol, trial_data, audit_sample)
     frozen = register.load_registration(registration) if registration is not None else None
-    results = run_analysis(protocol, trial_data, registration=frozen,
-                           deviation_reason=deviation_reason, bayesian=bayesian, draws=draws,
-                           chains=chains, tune=tune, ledger=ledger, audit=audit, echo=echo)
-    outputs = [atomic_write(target / RESULTS_FILE, results.to_json(), force=force,
-                            what="results")]
-    tables = {"estimates": results.estimates, "bayesian": results.bayesian.posteriors,
-              "indices": results.indices, "subgroups": results.subgroups,
-              "few_clusters": results.few_clusters}
-    for name, rows in tables.items():
-        if rows:
-            frame = pd.DataFrame([r.model_dump(exclude={"draws_sample", "null_sample"})
-                                  for r in rows])
-            outputs.append(atomic_write(target / f"{name}.csv", frame_csv(frame),
-                                        force=force, what="results"))
-    if ledger is not None:
-        inputs = [protocol_file, Path(allocation), *map(Path, data)]
-        if audit_sample is not None:
-            inputs.append(Path(audit_sample))
-        register.append(ledger, "analyse", inputs=inputs, outputs=outputs,
-                        protocol_hash=protocol.content_hash(),
-                        reason=deviation_reason or "registered plan")
+    results = run_analysis(
+        protocol,
+        trial_data,
+        registration=frozen,
+        deviation_reason=deviation_reason,
+        bayesian=bayesian,
+        draws=draws,
+        chains=chains,
+        tune=tune,
+        ledger=ledger,
+        audit=audit,
+        echo=echo,
+    )
+
+    # results.json moves in last; the ledger entry follows it (a failed entry puts the
+    # previous results back), and `report --ledger` refuses a results.json no entry records
+    # (a run killed between the two).
+    def record(outputs: list[Path]) -> None:
+        if ledger is not None:
+            register.append(
+                ledger,
+                "analyse",
+                inputs=inputs,
+                outputs=outputs,
+                protocol_hash=protocol.content_hash(),
+                reason=deviation_reason or "registered plan",
+            )
+
+    commit_results(target, results_files(results), force=force, then=record)
     return results
 
 
-def report(results_dir: str | Path, out: str | Path | None = None, *,
-           format: ReportFormat = "html", force: bool = False,
-           ledger: Path | None = None) -> Path:
+def _check_recorded(source: Path, ledger: Path) -> int:
+    """Refuse a ``results.json`` that no ``analyse`` entry of the ledger records as written;
+    return the last entry that does.
+
+    ``analyse`` moves ``results.json`` into place before it appends its entry, so a run
+    killed between the two (or a file changed since) leaves results the ledger does not
+    vouch for; reporting them would present unrecorded numbers as the pilot's.
+    """
+    from trialkit._core.files import sha256_file
+    from trialkit.register.ledger import read
+
+    digest = sha256_file(source)
+    for entry in reversed(read(ledger)):
+        if entry.action == "analyse" and any(
+            Path(name).name == RESULTS_FILE and value == digest
+            for name, value in entry.outputs.items()
+        ):
+            return entry.seq
+    raise TrialkitError(
+        f"{source}: no `analyse` entry of the ledger {ledger} records these results (sha256 "
+        f"{digest[:12]}…): the run that wrote them was interrupted before recording them, or "
+        "the file changed since. Fix: run `trialkit analyse` again with --force and "
+        f"--ledger {ledger}, then report."
+    )
+
+
+def report(
+    results_dir: str | Path,
+    out: str | Path | None = None,
+    *,
+    format: ReportFormat = "html",
+    force: bool = False,
+    ledger: Path | None = None,
+    public_key: Path | None = None,
+    head: str | None = None,
+    echo: Callable[[str], None] = lambda _: None,
+) -> Path:
     """Render ``results.json`` as a report (``trialkit report``): one self-contained HTML
     file, a PDF printed from it by headless Chromium, or an Excel workbook with one sheet
-    per results table. ``out`` defaults to ``report.html``, ``.pdf`` or ``.xlsx``."""
-    from trialkit import register
-    from trialkit.analyse import load_results
-    from trialkit.report.output import default_report_name, render_output
+    per results table. ``out`` defaults to ``report.html``, ``.pdf`` or ``.xlsx``.
 
+    With a ledger, the report's provenance section shows its check (as ``trialkit
+    verify``: alterations, the history's findings, head hash and length; signatures with
+    ``public_key``, an anchored ``head``) and what that check cannot see; ``echo`` gets
+    its one-line summary."""
+    from trialkit import register
+    from trialkit._core.destinations import check_destination, write_failed
+    from trialkit.analyse import load_results
+    from trialkit.analyse.outputs import recover_results
+    from trialkit.report.output import check_report_name, default_report_name, render_output
+
+    if ledger is None and (public_key is not None or head is not None):
+        raise TrialkitError(
+            "--public-key and --head check the pilot's ledger, and no ledger was given. "
+            "Fix: add --ledger ledger.jsonl (the ledger in the pilot's folder)."
+        )
     if ledger is not None:
         register.ensure_appendable(ledger)
     target = Path(out) if out is not None else Path(default_report_name(format))
-    ensure_absent(target, force=force, what="report")  # before a slow print to PDF
     source = Path(results_dir) / RESULTS_FILE
+    recover_results(Path(results_dir))  # after an interrupted analyse: the previous results
+    check_destination(target, inputs=[source, *([ledger] if ledger else [])], what="report")
+    check_report_name(target, format)
+    ensure_absent(target, force=force, what="report")  # before a slow print to PDF
     results = load_results(source)
-    payload = render_output(results, format, source=str(source))
-    path = atomic_write(target, payload, force=force, what="report")
+    evidence = None
     if ledger is not None:
-        register.append(ledger, "report", inputs=[source], outputs=[path])
-    return path
+        from trialkit.report.trail import LedgerEvidence, evidence_trail
+
+        seq = _check_recorded(source, ledger)
+        check = register.audit(ledger, public_key=public_key, head=head)
+        evidence = LedgerEvidence(check, results_entry=seq)
+        status = evidence_trail(evidence).status
+        echo(f"evidence trail: {status} (see the report's provenance section)")
+    payload = render_output(results, format, source=str(source), ledger=evidence)
+
+    def record(outputs: list[Path]) -> None:  # a failed entry puts the previous report back
+        if ledger is not None:
+            register.append(ledger, "report", inputs=[source], outputs=outputs)
+
+    try:
+        return atomic_write(target, payload, force=force, what="report", then=record)
+    except OSError as exc:
+        raise write_failed(exc, target, what="report") from None
