@@ -22,6 +22,7 @@ from trialkit.analyse.rows import (
     VerdictRow,
 )
 from trialkit.analyse.trial import frame_rows, model_rows
+from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame
 from trialkit.estimate.frequentist.plan import FrequentistResults
 from trialkit.estimate.frequentist.survival import KaplanMeierCurve
 from trialkit.estimate.frequentist.survival_plan import SurvivalFit, survival_at
@@ -78,11 +79,14 @@ def _subgroups(freq: FrequentistResults) -> pd.DataFrame:
     return frame
 
 
-def randomisation_rows(protocol: Protocol, data: TrialData) -> tuple[RandomisationRow, ...]:
-    """Randomisation inference for the primary outcomes, redrawn with the pilot's scheme."""
+def randomisation_rows(
+    protocol: Protocol, data: TrialData, *, frames: dict[str, AnalysisFrame] | None = None
+) -> tuple[RandomisationRow, ...]:
+    """Randomisation inference for the primary outcomes, redrawn with the pilot's scheme
+    (``frames``: the levels' analysis frames, shared with the other stages)."""
     from trialkit.analyse.randomisation import randomisation_results
 
-    return model_rows(RandomisationRow, randomisation_results(protocol, data))
+    return model_rows(RandomisationRow, randomisation_results(protocol, data, frames=frames))
 
 
 def verdicts(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from trialkit.estimate.frequentist.analysis_frame import analysis_frame
+from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame, analysis_frame
 from trialkit.estimate.frequentist.ri import randomisation_test
 from trialkit.protocol import Protocol
 from trialkit.randomise import declare
@@ -29,8 +29,11 @@ def scheme_units(protocol: Protocol, data: TrialData) -> pd.DataFrame:
     return frame
 
 
-def randomisation_results(protocol: Protocol, data: TrialData) -> list[dict[str, Any]]:
-    """One row per primary outcome and arm: observed statistic, p-value, draws, null sample."""
+def randomisation_results(
+    protocol: Protocol, data: TrialData, *, frames: dict[str, AnalysisFrame] | None = None
+) -> list[dict[str, Any]]:
+    """One row per primary outcome and arm: observed statistic, p-value, draws, null sample
+    (``frames``: the levels' analysis frames, shared with the other stages)."""
     plan = protocol.analysis.frequentist
     if plan.ri_draws == 0 or protocol.units.name not in data.frames:
         return []
@@ -40,7 +43,7 @@ def randomisation_results(protocol: Protocol, data: TrialData) -> list[dict[str,
     for outcome in protocol.outcomes:
         if outcome.role != "primary" or outcome.level not in data.frames:
             continue
-        frame = analysis_frame(protocol, data, outcome)
+        frame = analysis_frame(protocol, data, outcome, levels=frames)
         level = protocol.level(outcome.level)
         link = level.unit_column if level is not None else protocol.units.id_column
         analysed = frame.complete(outcome.data_column)

@@ -18,6 +18,7 @@ from trialkit.analyse.document import BayesianSection, ResultsDocument
 from trialkit.analyse.rows import EstimateRow, VerdictRow
 from trialkit.analyse.spending import BayesOptions, spending_section
 from trialkit.analyse.trial_rows import DeviationRow, DocumentProvenance, RegistrationInfo
+from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame
 from trialkit.estimate.frequentist.plan import fit as fit_frequentist
 from trialkit.protocol import Protocol
 from trialkit.register import Registration, compare
@@ -119,10 +120,11 @@ def _analyse(
     echo: Echo,
 ) -> ResultsDocument:
     echo("estimating: frequentist plan")
-    fitted = fit_frequentist(protocol, data)
+    frames: dict[str, AnalysisFrame] = {}  # each level's rows converted once for every stage
+    fitted = fit_frequentist(protocol, data, frames=frames)
     freq = effects.frequentist_rows(fitted)
     echo("estimating: randomisation inference for the primary outcomes")
-    randomisation = effects.randomisation_rows(protocol, data)
+    randomisation = effects.randomisation_rows(protocol, data, frames=frames)
     section = _bayesian(
         protocol, data, bayesian=bayesian, draws=draws, chains=chains, tune=tune, echo=echo
     )
@@ -133,7 +135,9 @@ def _analyse(
         audit=audit,
         echo=echo,
         bayes=BayesOptions(run=bayesian, draws=draws, chains=chains, tune=tune),
+        frames=frames,
     )
+    del frames
     prov = data.provenance
     return ResultsDocument.model_validate(
         {

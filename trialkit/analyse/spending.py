@@ -33,6 +33,7 @@ from trialkit.analyse.spending_rows import (
     TakeUpRow,
 )
 from trialkit.analyse.trial import model_rows
+from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame
 from trialkit.estimate.spending.ledger import Ledger
 from trialkit.protocol import Protocol
 from trialkit.protocol.vocabulary import SpendRule
@@ -71,6 +72,7 @@ def spending_section(
     audit: AuditSample | None = None,
     bayes: BayesOptions = BayesOptions(),
     echo: Echo = lambda _: None,
+    frames: dict[str, AnalysisFrame] | None = None,
 ) -> SpendingSection | None:
     """The spending section; ``None`` when the protocol declares no ledger or none was given.
 
@@ -86,6 +88,8 @@ def spending_section(
         Whether to fit the hierarchical misuse model, and the sampler settings.
     echo
         Progress messages.
+    frames
+        The levels' analysis frames, shared with the other stages of the analysis.
     """
     from trialkit.estimate.spending.plan import fit
 
@@ -93,7 +97,7 @@ def spending_section(
     if ledger is None:
         return None
     echo("estimating: take-up, equity and dose of the spend ledger")
-    fitted = fit(protocol, data, ledger)
+    fitted = fit(protocol, data, ledger, frames=frames)
     notes = list(fitted.notes)
     equity, gaps = _equity_rows(protocol, fitted.equity, fitted.equity_gaps, notes)
     misuse = _misuse_rows(protocol, ledger, audit=audit, notes=notes)

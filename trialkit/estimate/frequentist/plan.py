@@ -93,12 +93,19 @@ class FrequentistResults:
     )
 
 
-def fit(protocol: Protocol, data: TrialData) -> FrequentistResults:
-    """Fit the protocol's frequentist plan to validated data."""
+def fit(
+    protocol: Protocol, data: TrialData, *, frames: dict[str, AnalysisFrame] | None = None
+) -> FrequentistResults:
+    """Fit the protocol's frequentist plan to validated data.
+
+    ``frames`` keeps each level's analysis frame once built (see
+    :func:`~.analysis_frame.analysis_frame`); pass one dict to every stage of an analysis
+    so that a level's rows are converted once for all of them.
+    """
     notes = [note] if (note := missing_note(protocol)) else []
     rows, sizes, descriptives, subgroups = [], [], [], []
     survival, checks = [], []
-    frames: dict[str, AnalysisFrame] = {}  # each level's rows converted once
+    frames = {} if frames is None else frames  # each level's rows converted once
     for outcome in protocol.outcomes:
         if outcome.role not in COMPARED_ROLES or outcome.level not in _levels_with_data(
             data, protocol

@@ -55,11 +55,21 @@ class SpendingFit:
     notes: tuple[str, ...] = ()
 
 
-def fit(protocol: Protocol, data: TrialData, ledger: Ledger) -> SpendingFit:
-    """Every take-up, equity and dose statistic the protocol's ledger supports."""
+def fit(
+    protocol: Protocol,
+    data: TrialData,
+    ledger: Ledger,
+    *,
+    frames: dict[str, AnalysisFrame] | None = None,
+) -> SpendingFit:
+    """Every take-up, equity and dose statistic the protocol's ledger supports.
+
+    ``frames``: the analysis frames of the levels, shared with the frequentist plan (see
+    :func:`trialkit.estimate.frequentist.plan.fit`).
+    """
     notes: list[str] = []
     levels, gaps = _equity(protocol, ledger, notes)
-    effects, bins = _dose(protocol, data, ledger, notes)
+    effects, bins = _dose(protocol, data, ledger, notes, {} if frames is None else frames)
     return SpendingFit(
         take_up=take_up(ledger),
         categories=categories(ledger),
@@ -127,7 +137,11 @@ def _dose_outcomes(protocol: Protocol, data: TrialData) -> list[Outcome]:
 
 
 def _dose(
-    protocol: Protocol, data: TrialData, ledger: Ledger, notes: list[str]
+    protocol: Protocol,
+    data: TrialData,
+    ledger: Ledger,
+    notes: list[str],
+    levels: dict[str, AnalysisFrame],
 ) -> tuple[tuple[DoseEffect, ...], tuple[DoseBin, ...]]:
     client = ledger.columns.client
     if protocol.spending is None or ledger.clients is None or client not in ledger.spends:
@@ -135,7 +149,6 @@ def _dose(
     per = protocol.spending.dose_per
     effects: list[DoseEffect] = []
     bins: list[DoseBin] = []
-    levels: dict[str, AnalysisFrame] = {}
     spent: dict[str, np.ndarray] = {}  # the rows of a level are the same for its outcomes
     for outcome in _dose_outcomes(protocol, data):
         frame = analysis_frame(protocol, data, outcome, levels=levels)
