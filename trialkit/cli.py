@@ -396,6 +396,8 @@ def verify(
         typer.echo(f"ALTERED {problem}", err=True)
     if check.torn is not None:
         typer.echo(f"INCOMPLETE {check.torn.describe(check.ledger)}", err=True)
+    for change in check.unrecorded:
+        typer.echo(f"UNRECORDED {change}", err=True)
     for problem in check.signatures:
         typer.echo(f"SIGNATURE {problem}", err=True)
     if check.anchor is not None and check.anchor.seq is None:

@@ -61,6 +61,11 @@ class LedgerCheck:
         Alterations: edited entries, a broken chain, missing or changed files.
     torn
         An incomplete last line left by an interrupted write, or ``None``.
+    unrecorded
+        With a torn last line only: files changed (or gone) since their last complete
+        record, which the interrupted step was most likely writing (each says whether the
+        incomplete line names the file's present content). Without an interrupted write
+        such a change is an alteration, in ``problems``.
     findings
         Questionable steps the intact history records (data changed after the first
         analysis, analyses re-run with other inputs, re-randomisation).
@@ -80,6 +85,7 @@ class LedgerCheck:
     head: str
     problems: tuple[str, ...]
     torn: TornLine | None
+    unrecorded: tuple[str, ...] = ()
     findings: tuple[HistoryFinding, ...] = ()
     signed: int = 0
     key: str = ""
@@ -134,8 +140,13 @@ def chain_problems(entries: Sequence[LedgerEntry]) -> list[str]:
     return problems
 
 
-def _file_problems(ledger: Path, entries: Sequence[LedgerEntry]) -> list[str]:
-    problems: list[str] = []
+def _file_problems(
+    ledger: Path, entries: Sequence[LedgerEntry], torn: TornLine | None
+) -> tuple[list[str], list[str]]:
+    """Files that differ from their latest record: alterations, and (after an interrupted
+    write, ``torn``) the changes the interrupted step most likely made."""
+    altered: list[str] = []
+    unrecorded: list[str] = []
     latest: dict[str, tuple[str, LedgerEntry]] = {}
     for entry in entries:
         for name, digest in {**entry.inputs, **entry.outputs}.items():
@@ -146,18 +157,31 @@ def _file_problems(ledger: Path, entries: Sequence[LedgerEntry]) -> list[str]:
         try:  # a name no file can have here (too long, say) is an altered ledger's, not a crash
             now = sha256_file(path) if path.is_file() else None
         except OSError as exc:
-            problems.append(
+            altered.append(
                 f"{name}: cannot be read ({exc.strerror or exc}; recorded by entry "
                 f"{entry.seq}, {entry.action})."
             )
             continue
-        if now is None:
-            problems.append(f"{name}: missing (recorded by entry {entry.seq}, {entry.action}).")
-        elif now != digest:
-            problems.append(
-                f"{name}: altered since entry {entry.seq} ({entry.action}) recorded it."
+        if now == digest:
+            continue
+        change = "missing" if now is None else "changed"
+        if torn is not None:
+            named = now is not None and now.encode() in torn.data
+            unrecorded.append(
+                f"{name}: {change} since entry {entry.seq} ({entry.action}) recorded it, "
+                + (
+                    "and the incomplete last entry names its present content: the "
+                    "interrupted step wrote it."
+                    if named
+                    else "most likely by the interrupted step whose entry is incomplete "
+                    "(if no step was interrupted, this is an alteration)."
+                )
             )
-    return problems
+        elif now is None:
+            altered.append(f"{name}: missing (recorded by entry {entry.seq}, {entry.action}).")
+        else:
+            altered.append(f"{name}: altered since entry {entry.seq} ({entry.action}) recorded it.")
+    return altered, unrecorded
 
 
 def audit(ledger: Path, *, public_key: Path | None = None, head: str | None = None) -> LedgerCheck:
@@ -188,7 +212,8 @@ def audit(ledger: Path, *, public_key: Path | None = None, head: str | None = No
     with opened(ledger, write=False) as fd:
         raw = read_raw(fd)
     entries = parse_lines(ledger, raw.lines)
-    problems = chain_problems(entries) + _file_problems(ledger, entries)
+    altered, unrecorded = _file_problems(ledger, entries, raw.torn)
+    problems = chain_problems(entries) + altered
     key = ""
     signatures: tuple[str, ...] = ()
     if public_key is not None:
@@ -201,6 +226,7 @@ def audit(ledger: Path, *, public_key: Path | None = None, head: str | None = No
         head=entries[-1].hash if entries else GENESIS,
         problems=tuple(problems),
         torn=raw.torn,
+        unrecorded=tuple(unrecorded),
         findings=history_findings(entries),
         signed=sum(1 for e in entries if e.signature),
         key=key,
@@ -212,12 +238,12 @@ def audit(ledger: Path, *, public_key: Path | None = None, head: str | None = No
 def verify(ledger: Path) -> list[str]:
     """Check the chain and every file it references; return one line per problem found.
 
-    As :func:`audit` (no key, no anchor), with an interrupted write's incomplete last line
-    and each history finding as one more line.
+    As :func:`audit` (no key, no anchor), with an interrupted write's incomplete last line,
+    the files it left unrecorded and each history finding as one more line.
     """
     check = audit(ledger)
     torn = [check.torn.describe(ledger)] if check.torn is not None else []
-    return [*check.problems, *torn, *(f.message for f in check.findings)]
+    return [*check.problems, *torn, *check.unrecorded, *(f.message for f in check.findings)]
 
 
 @dataclass(frozen=True, slots=True)

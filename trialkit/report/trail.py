@@ -261,6 +261,10 @@ def evidence_trail(evidence: LedgerEvidence | None) -> EvidenceTrail:
                 "A write to the ledger was interrupted", check.torn.describe(check.ledger)
             ),
         )
+    altered += tuple(
+        TrailFinding("Written by the interrupted step, not recorded", change)
+        for change in check.unrecorded
+    )
     history = tuple(finding_text(f, results_entry=evidence.results_entry) for f in check.findings)
     findings = altered + lost + bad_signatures + history
     count = len(findings)
