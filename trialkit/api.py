@@ -420,11 +420,15 @@ def simulate_units(
 ) -> Path:
     """Write the units file: a bundled protocol's example units, or fabricated ones.
 
+    The file is escaped for spreadsheets and listed in ``simulated.json`` beside it (see
+    :func:`simulate_data`); :func:`trialkit.randomise.read_units` reads it back as drawn.
+
     A protocol started from a bundled one (``trialkit init``: same identity id) gets that
     protocol's example units while they still fit it, so covariates keep their real scale.
     """
     import numpy as np
 
+    from trialkit._core.spreadsheet import frame_csv
     from trialkit.diagnose import fabricate_units
     from trialkit.errors import DataValidationError
     from trialkit.randomise import read_units
@@ -441,10 +445,15 @@ def simulate_units(
             units = read_units(started_from, protocol)
         except DataValidationError:  # the units were redefined since `init`: fabricate them
             units = None
+    drawn = None
     if units is None:
-        rng = np.random.default_rng(protocol.seed if seed is None else seed)
-        units = fabricate_units(protocol, rng=rng)
-    return atomic_write(out, units.to_csv(index=False), force=force, what="units")
+        drawn = protocol.seed if seed is None else seed
+        units = fabricate_units(protocol, rng=np.random.default_rng(drawn))
+    target = Path(out)
+    check_destination(target, what="units")
+    files = {target.name: frame_csv(units).encode("utf-8")}
+    _commit_simulated(target.parent, protocol, files, drawn, force=force, what="units")
+    return target
 
 
 def simulate_data(
@@ -489,35 +498,63 @@ def simulate_data(
         effect_scale=effect_scale,
     )
     files = {f"{level}.csv": frame_csv(data).encode("utf-8") for level, data in frames.items()}
-    files[SIMULATED_RECORD] = _simulated_record(protocol, files, seed, effect_scale)
-    written = commit_outputs(
-        out,
+    written = _commit_simulated(
+        Path(out),
+        protocol,
         files,
-        last=SIMULATED_RECORD,
-        inputs=[Path(units_path), Path(allocation_path)],
+        seed,
+        effect_scale,
         force=force,
         what="simulated data",
+        inputs=[Path(units_path), Path(allocation_path)],
     )
     return [path for path in written if path.name != SIMULATED_RECORD]
 
 
-def _simulated_record(
-    protocol: Protocol, files: dict[str, bytes], seed: int, effect_scale: float
-) -> bytes:
-    """What ``simulate`` records beside its CSVs: provenance, each file's sha256, and that
-    their cells are escaped for spreadsheets (``validate`` reads the original values)."""
+def _commit_simulated(
+    directory: Path,
+    protocol: Protocol,
+    files: dict[str, bytes],
+    seed: int | None,
+    effect_scale: float | None = None,
+    *,
+    force: bool,
+    what: str,
+    inputs: Sequence[Path] = (),
+) -> list[Path]:
+    """Commit simulated ``files`` with the record beside them (``simulated.json``, last):
+    each file's sha256 and provenance, and that their cells are escaped for spreadsheets
+    (``validate`` and ``read_units`` read the original values back). What an earlier
+    record in ``directory`` says of other files is kept, so units and data simulated into
+    one folder are all listed; ``force`` concerns the files, the record is always updated."""
     from trialkit._core.hashing import sha256_bytes
     from trialkit._core.provenance import Provenance
-    from trialkit._core.spreadsheet import ESCAPING
+    from trialkit._core.spreadsheet import ESCAPING, SIMULATED_RECORD, recorded_files
 
-    record = {
-        "what": "simulated outcome data (not real data)",
-        "provenance": Provenance(protocol_hash=protocol.content_hash(), seed=seed).to_dict(),
-        "effect_scale": effect_scale,
-        "escaping": ESCAPING,
-        "files": {name: sha256_bytes(data) for name, data in sorted(files.items())},
+    for name in files if not force else ():
+        ensure_absent(directory / name, what=what)
+    made = Provenance(protocol_hash=protocol.content_hash(), seed=seed).to_dict()
+    entries = {
+        **recorded_files(directory / SIMULATED_RECORD),
+        **{
+            name: {"sha256": sha256_bytes(data), "effect_scale": effect_scale, **made}
+            for name, data in files.items()
+        },
     }
-    return (json.dumps(record, indent=2) + "\n").encode("utf-8")
+    record = {
+        "what": "simulated data (not real data)",
+        "escaping": ESCAPING,
+        "files": dict(sorted(entries.items())),
+    }
+    payload = (json.dumps(record, indent=2) + "\n").encode("utf-8")
+    return commit_outputs(
+        directory,
+        {**files, SIMULATED_RECORD: payload},
+        last=SIMULATED_RECORD,
+        force=True,  # refused above unless forced; the record is rewritten
+        what=what,
+        inputs=inputs,
+    )
 
 
 def _check_same_units(

@@ -66,13 +66,23 @@ def test_files_are_written_where_asked_one_per_level(pilot: Path) -> None:
 def test_the_record_names_seed_protocol_and_every_file_by_hash(pilot: Path) -> None:
     protocol = load_protocol(bundled_protocols()[NAME])
     record = json.loads((pilot / "data" / RECORD).read_text(encoding="utf-8"))
-    assert record["provenance"]["seed"] == 5
-    assert record["provenance"]["protocol_hash"] == protocol.content_hash()
-    assert record["provenance"]["trialkit_version"] == trialkit.__version__
-    assert record["files"] == {
-        f"{level}.csv": hashlib.sha256((pilot / "data" / f"{level}.csv").read_bytes()).hexdigest()
-        for level in protocol.level_names
-    }
+    assert record["escaping"] == "owasp-leading-quote"
+    assert sorted(record["files"]) == sorted(f"{level}.csv" for level in protocol.level_names)
+    for name, entry in record["files"].items():
+        assert entry["sha256"] == hashlib.sha256((pilot / "data" / name).read_bytes()).hexdigest()
+        assert entry["seed"] == 5 and entry["effect_scale"] == 1.0
+        assert entry["protocol_hash"] == protocol.content_hash()
+        assert entry["trialkit_version"] == trialkit.__version__
+
+
+def test_units_simulated_beside_the_data_keep_both_listed(tmp_path: Path) -> None:
+    """A units file and data simulated into one folder: the record lists all of them."""
+    units = api.simulate_units(NAME, tmp_path / "units.csv", seed=3)
+    api.randomise(NAME, units, tmp_path / "allocation.csv")
+    data = api.simulate_data(NAME, units, tmp_path / "allocation.csv", tmp_path)
+    record = json.loads((tmp_path / RECORD).read_text(encoding="utf-8"))
+    assert sorted(record["files"]) == sorted(["units.csv", *(p.name for p in data)])
+    assert record["files"]["units.csv"]["seed"] is None  # the bundled example units
 
 
 def test_data_keep_the_units_ids_covariates_and_allocated_arms(pilot: Path) -> None:

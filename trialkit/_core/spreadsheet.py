@@ -125,15 +125,22 @@ def restore_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def recorded_files(record: Path) -> dict[str, object]:
+    """What a :data:`SIMULATED_RECORD` says of each file it lists (name: entry); nothing
+    when the record is missing, unreadable or not one of escaped files."""
+    try:
+        if record.stat().st_size > 1 << 20:
+            return {}
+        data = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    files = data.get("files") if isinstance(data, dict) else None
+    if data.get("escaping") != ESCAPING or not isinstance(files, dict):
+        return {}
+    return {str(name): entry for name, entry in files.items()}
+
+
 def escaped_by_trialkit(path: Path) -> bool:
     """Whether the record beside ``path`` (:data:`SIMULATED_RECORD`) says trialkit wrote it
     with escaped cells; a missing or unreadable record says no."""
-    record = path.parent / SIMULATED_RECORD
-    try:
-        if record.stat().st_size > 1 << 20:
-            return False
-        data = json.loads(record.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    files = data.get("files") if isinstance(data, dict) else None
-    return data.get("escaping") == ESCAPING and isinstance(files, dict) and path.name in files
+    return path.name in recorded_files(path.parent / SIMULATED_RECORD)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import os
+from pathlib import Path
 
 import pandas as pd
 
 from trialkit._core.inputs import NOT_FOUND, not_regular
 from trialkit._core.rng import RawStream
+from trialkit._core.spreadsheet import escaped_by_trialkit, restore_frame
 from trialkit.errors import DataValidationError, Issue, Location
 from trialkit.protocol.model import Protocol
 from trialkit.randomise import _checks
@@ -76,6 +78,8 @@ def read_units(path: str | os.PathLike[str], protocol: Protocol | None = None) -
                 )
             ]
         ) from None
+    if escaped_by_trialkit(Path(path)):  # simulated units: cells read as drawn
+        restore_frame(frame)
     frame.attrs[_SOURCE] = source
     issues: list[Issue] = []
     if not isinstance(frame.index, pd.RangeIndex):  # pandas took the extra values as an index
