@@ -483,6 +483,12 @@ def simulate_data(
     from trialkit.randomise import read_allocation, read_units
 
     protocol = load_protocol(resolve_protocol(protocol_path))
+    target, inputs = Path(out), [Path(units_path), Path(allocation_path)]
+    names = [f"{level}.csv" for level in protocol.level_names]
+    check_destination(target, directory=True, what="simulated data")  # before any work
+    check_destinations({target / n: "simulated data" for n in names}, inputs=inputs)
+    for name in names if not force else ():
+        ensure_absent(target / name, what="simulated data")
     units = read_units(units_path, protocol)
     frame = read_allocation(allocation_path).to_frame().set_index("unit_id")
     _check_same_units(
@@ -499,14 +505,14 @@ def simulate_data(
     )
     files = {f"{level}.csv": frame_csv(data).encode("utf-8") for level, data in frames.items()}
     written = _commit_simulated(
-        Path(out),
+        target,
         protocol,
         files,
         seed,
         effect_scale,
         force=force,
         what="simulated data",
-        inputs=[Path(units_path), Path(allocation_path)],
+        inputs=inputs,
     )
     return [path for path in written if path.name != SIMULATED_RECORD]
 

@@ -219,3 +219,19 @@ def test_a_second_run_is_refused_unless_forced_and_force_replaces(pilot: Path) -
     forced = runner.invoke(app, [*args, "--force"])
     assert forced.exit_code == 0, forced.output
     assert {p.name: p.read_bytes() for p in (pilot / "data").glob("*.csv")} == before
+
+
+def test_an_existing_data_file_is_refused_before_anything_is_drawn(
+    pilot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "team.csv").write_text("kept\n", encoding="utf-8")
+
+    def not_reached(*_: object, **__: object) -> None:
+        raise AssertionError("data were drawn before the output was checked")
+
+    monkeypatch.setattr("trialkit.diagnose.fabricate", not_reached)
+    args = ["--units", str(pilot / "units.csv"), "--allocation", str(pilot / "allocation.csv")]
+    result = runner.invoke(app, ["simulate", NAME, *args, "--out", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "refusing to overwrite" in result.output and "team.csv" in result.output
+    assert (tmp_path / "team.csv").read_text(encoding="utf-8") == "kept\n"
