@@ -138,15 +138,51 @@ def _constant(data: DesignData, family: Family, priors: ModelPriors, sds: np.nda
     return float(c)
 
 
-def pack(data: DesignData, family: Family, priors: ModelPriors, how: Parametrisation) -> np.ndarray:
+#: A normal model with at least this many rows is evaluated from sufficient statistics
+#: (:func:`summarise_rows`): the same density, at a cost that no longer grows with the rows.
+SUMMARISE_ROWS = 20_000
+
+
+def summarise_rows(y: np.ndarray, Z: np.ndarray, cluster: np.ndarray | None, J: int) -> np.ndarray:
+    """A normal likelihood's sufficient statistics, as the summarised kernel reads them.
+
+    ``[y'y, 1'y, ybar, Z'y (q), Z'1 (q), Z'Z (q x q), C'y (J), C'1 (J), Z'C (q x J)]``,
+    with ``y`` centred at ``ybar`` (the kernel shifts the intercept to match) and ``C`` the
+    cluster indicators.
+    """
+    ybar = float(y.mean()) if y.size else 0.0
+    yc = y - ybar
+    parts = [np.array([yc @ yc, yc.sum(), ybar]), Z.T @ yc, Z.sum(axis=0), (Z.T @ Z).ravel()]
+    if J > 0 and cluster is not None:
+        codes = np.asarray(cluster, dtype=np.int64)
+        cz = np.stack([np.bincount(codes, weights=Z[:, j], minlength=J) for j in range(Z.shape[1])])
+        parts += [
+            np.bincount(codes, weights=yc, minlength=J),
+            np.bincount(codes, minlength=J).astype(float),
+            cz.ravel(),
+        ]
+    return np.concatenate(parts)
+
+
+def pack(
+    data: DesignData,
+    family: Family,
+    priors: ModelPriors,
+    how: Parametrisation,
+    *,
+    summarise: bool | None = None,
+) -> np.ndarray:
     """Everything the kernels need, in one float64 buffer.
 
     Header (slot: meaning): 0 n, 1 q, 2 effects (leading columns of ``w`` with the effect
     prior), 3 clusters J (0: none), 4 centred clusters, 5 categories K (0: not ordered),
     6 family code, 7 effect prior's nu (0: normal), 8 log constants, 9-10 intercept prior
     mean and SD, 11 cluster SD prior scale, 12 sigma prior rate, 13 theta length,
-    14 expansion length. Then ``y`` (n), ``Z`` (n x q, column by column), cluster codes
-    (n), prior means (q), prior SDs (q), centring means (q), cutpoint prior means (K-1).
+    14 expansion length, 15 n when the rows are summarised (else 0). Then ``y`` (n), ``Z``
+    (n x q, column by column), cluster codes (n), prior means (q), prior SDs (q), centring
+    means (q), cutpoint prior means (K-1). A normal model summarises its rows (``summarise``;
+    by default from :data:`SUMMARISE_ROWS` rows): slot 0 is then 0, the three row arrays are
+    empty and :func:`summarise_rows`'s statistics follow the other arrays.
     """
     Z = np.column_stack([M for _, M, _ in _blocks(data)])
     k, p = data.T.shape[1], data.X.shape[1]
@@ -185,20 +221,17 @@ def pack(data: DesignData, family: Family, priors: ModelPriors, how: Parametrisa
     ]
     cluster = np.zeros(data.n_obs) if data.cluster_idx is None else data.cluster_idx
     cut_mu = np.asarray(priors.cutpoint_mu, dtype=float)
-    return np.ascontiguousarray(
-        np.concatenate(
-            [
-                header,
-                data.y.astype(float),
-                Zc.T.ravel(),
-                np.asarray(cluster, dtype=float),
-                mu,
-                sds,
-                means,
-                cut_mu,
-            ]
-        )
-    )
+    y = data.y.astype(float)
+    if summarise is None:
+        summarise = family == "normal" and data.n_obs >= SUMMARISE_ROWS
+    if summarise:
+        if family != "normal":
+            raise ValueError(f"only a normal likelihood is summarised, not {family}")
+        header[0], header[15] = 0, data.n_obs
+        summary = summarise_rows(y, Zc, data.cluster_idx, J)
+        return np.ascontiguousarray(np.concatenate([header, mu, sds, means, cut_mu, summary]))
+    rows = [y, Zc.T.ravel(), np.asarray(cluster, dtype=float)]
+    return np.ascontiguousarray(np.concatenate([header, *rows, mu, sds, means, cut_mu]))
 
 
 def initial_point(

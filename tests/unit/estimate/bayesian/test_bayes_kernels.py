@@ -192,3 +192,47 @@ def test_installed_nutpie_takes_the_kernels() -> None:
     from trialkit.estimate.bayesian.compile import kernels_available
 
     assert kernels_available()
+
+
+@pytest.mark.parametrize("cluster", [True, False])
+@pytest.mark.parametrize(
+    ("how", "effect"),
+    [("non_centred", "normal"), ("non_centred", "student_t"), ("centred", "normal")],
+)
+def test_summarised_normal_rows_give_the_same_density_and_gradient(
+    how: Parametrisation, effect: str, cluster: bool
+) -> None:
+    """A normal model evaluated from its rows' sufficient statistics (as large data are)
+    has the row-by-row kernel's log density, gradient and variables at random points."""
+    from trialkit.estimate.bayesian import kernels
+
+    data, priors = _setup("normal", how, effect, cluster=cluster)
+    rows = density.pack(data, "normal", priors, how, summarise=False)
+    summary = density.pack(data, "normal", priors, how, summarise=True)
+    assert summary.size < rows.size and summary[15] == data.n_obs and summary[0] == 0
+    theta0 = density.initial_point(rows, data, "normal", priors, seed=3)
+    rng = np.random.default_rng(11)
+    for _ in range(6):
+        theta = theta0 + 0.5 * rng.normal(size=theta0.size)
+        status, value, grad = kernels.evaluate(0, theta, rows)
+        status_s, value_s, grad_s = kernels.evaluate(0, theta, summary)
+        assert status == status_s == 0
+        assert value_s == pytest.approx(value, rel=1e-11, abs=1e-9)
+        np.testing.assert_allclose(grad_s, grad, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(
+            kernels.expand_values(theta, summary), kernels.expand_values(theta, rows), rtol=1e-15
+        )
+
+
+def test_large_normal_data_are_summarised_by_default() -> None:
+    data, priors = _setup("normal", "non_centred", "normal")
+    assert density.pack(data, "normal", priors, "non_centred")[15] == 0  # 90 rows
+    big = FRAME.sample(density.SUMMARISE_ROWS, replace=True, random_state=1)
+    large = prepare(big, "score", "arm", covariates=["x1"], cluster="team", family="normal")
+    buffer = density.pack(large, "normal", priors_for(large), "non_centred")
+    assert buffer[15] == density.SUMMARISE_ROWS and buffer.size < 1_000
+
+
+def priors_for(data: DesignData) -> ModelPriors:
+    prior = Prior(distribution="normal", mu=0.0, sigma=1.0)  # type: ignore[arg-type]
+    return model_priors(data, "normal", prior, scale=1.0, scale_note="test", centre=10.0)
