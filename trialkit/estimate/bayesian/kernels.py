@@ -247,12 +247,14 @@ def _ordered_logistic(
 
 
 @_jit
-def _prior(theta: np.ndarray, buf: np.ndarray, grad: np.ndarray) -> tuple[float, int]:
+def _prior_and_eta(
+    theta: np.ndarray, buf: np.ndarray, grad: np.ndarray
+) -> tuple[float, np.ndarray, int]:
     """Log prior of the linear predictor's parameters (gradient into ``grad``, which this
-    zeroes first) and where the family's parameters start."""
-    _, q, J, _, _ = _sizes(buf)
+    zeroes first), the linear predictor ``eta`` and where the family's parameters start."""
+    n, q, J, _, _ = _sizes(buf)
     k, nu0 = int(buf[2]), buf[7]
-    _, _, _, mu, sd, _, _ = _arrays(buf)
+    _, Z, cl, mu, sd, _, _ = _arrays(buf)
     for i in range(grad.size):
         grad[i] = 0.0
     lp = buf[8]
@@ -265,14 +267,23 @@ def _prior(theta: np.ndarray, buf: np.ndarray, grad: np.ndarray) -> tuple[float,
         else:
             lp -= 0.5 * (d / sd[j]) ** 2
             grad[j] = -d / (sd[j] * sd[j])
-    t = q
+    eta = np.empty(n)
+    t, a = q, 0.0
     if int(buf[6]) != 3:  # every family but ordered logistic has an intercept
-        d = (theta[t] - buf[9]) / buf[10]
+        a = theta[t]
+        d = (a - buf[9]) / buf[10]
         lp -= 0.5 * d * d
         grad[t] = -d / buf[10]
         t += 1
+    for i in range(n):
+        eta[i] = a
+    for j in range(q):
+        w = theta[j]
+        col = Z[j * n : (j + 1) * n]
+        for i in range(n):
+            eta[i] += col[i] * w
     if J == 0:
-        return lp, t
+        return lp, eta, t
     log_sd = theta[t]
     c_sd = math.exp(log_sd)
     s = c_sd / buf[11]
@@ -288,33 +299,10 @@ def _prior(theta: np.ndarray, buf: np.ndarray, grad: np.ndarray) -> tuple[float,
         else:
             lp -= 0.5 * u * u
             grad[t + 1 + c] = -u
-    return lp, t + 1 + J
-
-
-@_jit
-def _prior_and_eta(
-    theta: np.ndarray, buf: np.ndarray, grad: np.ndarray
-) -> tuple[float, np.ndarray, int]:
-    """:func:`_prior`, and the linear predictor ``eta`` of every row."""
-    n, q, J, _, _ = _sizes(buf)
-    _, Z, cl, _, _, _, _ = _arrays(buf)
-    lp, end = _prior(theta, buf, grad)
-    eta = np.empty(n)
-    a = theta[q] if int(buf[6]) != 3 else 0.0
-    for i in range(n):
-        eta[i] = a
-    for j in range(q):
-        w = theta[j]
-        col = Z[j * n : (j + 1) * n]
-        for i in range(n):
-            eta[i] += col[i] * w
-    if J == 0:
-        return lp, eta, end
-    t = end - 1 - J  # log cluster SD
-    scale = 1.0 if buf[4] > 0 else math.exp(theta[t])
+    scale = 1.0 if centred else c_sd
     for i in range(n):
         eta[i] += scale * theta[t + 1 + int(cl[i])]
-    return lp, eta, end
+    return lp, eta, t + 1 + J
 
 
 @_jit
@@ -336,7 +324,7 @@ def _normal_summarised(theta: np.ndarray, buf: np.ndarray, grad: np.ndarray) -> 
     ztz = buf[o + 3 + 2 * q : o + 3 + 2 * q + q * q]
     p = o + 3 + 2 * q + q * q
     cty, nc, ztc = buf[p : p + J], buf[p + J : p + 2 * J], buf[p + 2 * J : p + 2 * J + q * J]
-    lp, t = _prior(theta, buf, grad)
+    lp, _, t = _prior_and_eta(theta, buf, grad)  # the prior: no rows to predict
     a = theta[q] - ybar
     v = np.zeros(J)
     if J > 0:
