@@ -54,12 +54,15 @@ def test_plausible_numbers_pass(tmp_path: Path) -> None:
     [("utf-16", "UTF-16 (little-endian)"), ("utf-16-be", None), ("utf-32", "UTF-32")],
 )
 def test_a_csv_in_another_encoding_is_named(
-    tmp_path: Path, encoding: str, name: str | None
+    protocol: Protocol, write_data: Writer, encoding: str, name: str | None
 ) -> None:
-    path = tmp_path / "clients.csv"
+    """Through validate, as the probe ran it: the encoding is named, not "cannot tell which
+    level" (which a reader that failed to decode the header would lead to)."""
+    paths = write_data()
+    path = next(p for p in paths if p.name == "clients.csv")
     path.write_bytes(make_clients().to_csv(index=False).encode(encoding))
     with pytest.raises(DataValidationError) as caught:
-        read_table(path, id_columns={"client_id"})
+        validate.outcomes(protocol, make_allocation(), paths)
     text = str(caught.value)
     expected = f"is {name}" if name else "holds a NUL byte at byte 1: it is UTF-16 text without"
     assert expected in text and "Fix: save it again as 'CSV UTF-8'" in text
