@@ -232,12 +232,27 @@ def _integer_levels(col: pd.Series[Any]) -> list[Any] | None:
     return list((np.flatnonzero(counts) + low).astype(col.to_numpy().dtype).tolist())
 
 
+def _categorical_arms(col: pd.Series[Any]) -> tuple[list[Any], list[Any]] | None:
+    """``(sorted levels present, all categories)`` of a categorical column without missing
+    values, from its codes (no value per row); else ``None``."""
+    if not isinstance(col.dtype, pd.CategoricalDtype):
+        return None
+    codes = col.cat.codes.to_numpy()
+    if codes.size == 0 or int(codes.min()) < 0:
+        return None
+    categories = col.cat.categories.tolist()
+    present = np.bincount(codes, minlength=len(categories)) > 0
+    levels = [c for c, used in zip(categories, present, strict=True) if used]
+    return sorted(levels, key=lambda v: (str(type(v)), v)), categories
+
+
 def encode_arms(
     frame: pd.DataFrame, treatment: str, control: Hashable | None
 ) -> tuple[Arms, IntArray]:
     """Code the treatment column: 0 for control, 1.. for the other arms in sorted order."""
     col = frame[treatment]
-    levels = _integer_levels(col)
+    categorical = _categorical_arms(col)
+    levels = _integer_levels(col) if categorical is None else categorical[0]
     if levels is None:
         levels = sorted(pd.unique(col).tolist(), key=lambda v: (str(type(v)), v))
     if control is None:  # 0 (or False) when present, else the first arm in sorted order
@@ -253,10 +268,16 @@ def encode_arms(
             f'column "{treatment}" has only the control arm {control!r}; every other arm is '
             "empty. Fix: check the treatment column and the rows selected."
         )
-    codes = np.zeros(len(col), dtype=np.intp)
-    values = col.to_numpy()
-    for j, arm in enumerate(others, start=1):
-        codes[values == arm] = j
+    if categorical is not None:  # map each category once, then index by its codes
+        lookup = np.zeros(len(categorical[1]), dtype=np.intp)
+        for j, arm in enumerate(others, start=1):
+            lookup[[c == arm for c in categorical[1]]] = j
+        codes = lookup[col.cat.codes.to_numpy()]
+    else:
+        codes = np.zeros(len(col), dtype=np.intp)
+        values = col.to_numpy()
+        for j, arm in enumerate(others, start=1):
+            codes[values == arm] = j
     arms = Arms(
         treatment,
         control.item() if isinstance(control, np.generic) else control,

@@ -16,8 +16,14 @@ import numpy as np
 import pandas as pd
 
 from trialkit.errors import EstimationError
-from trialkit.estimate.frequentist._design import INTERCEPT, fe_dummies, prepare, weighted_mean
-from trialkit.estimate.frequentist.ols import fit_linear, stack_columns
+from trialkit.estimate.frequentist._design import (
+    INTERCEPT,
+    FloatArray,
+    Prepared,
+    prepare,
+    weighted_mean,
+)
+from trialkit.estimate.frequentist.ols import fit_linear
 from trialkit.estimate.frequentist.result import RegressionResult
 from trialkit.protocol.vocabulary import DfMethod, VcovType
 
@@ -100,18 +106,8 @@ def lin(
         weights=weights,
         control=control,
     )
-    z = prep.covariates
-    names = list(prep.covariate_names)
-    if prep.fixed_effects:
-        dummies, labels = fe_dummies(prep.fixed_effects[0])
-        z = np.column_stack([z, dummies])
-        names.extend(labels)
-    centred = z - weighted_mean(z, prep.weights)
-    c_names = [f"{name}_c" for name in names]
-    arms = prep.arm_dummies()
-    inter = [arms[:, [j]] * centred for j in range(arms.shape[1])]
+    x, c_names = _design(prep)
     inter_names = [f"{term}:{c}" for term in prep.arms.terms for c in c_names]
-    x = stack_columns(prep.n_obs, np.ones(prep.n_obs), arms, centred, *inter)
     terms = [INTERCEPT, *prep.arms.terms, *c_names, *inter_names]
     return fit_linear(
         prep,
@@ -123,3 +119,34 @@ def lin(
         estimator="lin",
         df=df,
     )
+
+
+def _design(prep: Prepared) -> tuple[FloatArray, list[str]]:
+    """Lin's design, written once into a column-major array: intercept, arm indicators,
+    centred covariates (and block indicators), then each arm times the centred columns.
+
+    Returns the design and the centred columns' names.
+    """
+    n, n_arms, p = prep.n_obs, len(prep.arms.others), prep.covariates.shape[1]
+    names = list(prep.covariate_names)
+    fe = prep.fixed_effects[0] if prep.fixed_effects else None
+    if fe is not None and len(fe.levels) > 1:
+        names.extend(f"{fe.name}[{level}]" for level in fe.levels[1:])
+    k = len(names)
+    x = np.empty((n, 1 + n_arms * (k + 1) + k), order="F")
+    x[:, 0] = 1.0
+    for j in range(n_arms):
+        np.equal(prep.arm_codes, j + 1, out=x[:, 1 + j], casting="unsafe")
+    start = 1 + n_arms
+    centred = x[:, start : start + k]
+    centred[:, :p] = prep.covariates
+    if k > p:  # block indicators, first level dropped
+        assert fe is not None
+        centred[:, p:] = 0.0
+        rows = np.nonzero(fe.codes > 0)[0]
+        centred[rows, p + fe.codes[rows] - 1] = 1.0
+    centred -= weighted_mean(centred, prep.weights)
+    for j in range(n_arms):
+        column = start + k * (j + 1)
+        np.multiply(x[:, [1 + j]], centred, out=x[:, column : column + k])
+    return x, [f"{name}_c" for name in names]
