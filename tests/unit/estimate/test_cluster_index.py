@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist import _design
 from trialkit.estimate.frequentist.cr2 import cr2_vcov, singleton_df
 from trialkit.estimate.frequentist.lstsq import fit_lstsq
@@ -117,6 +118,30 @@ def test_integer_arms_found_by_counting(arms: np.ndarray) -> None:
     assert coded.control == control
     assert coded.others == tuple(v for v in levels if v != control)
     np.testing.assert_array_equal(codes, [([control, *coded.others]).index(v) for v in arms])
+
+
+@pytest.mark.parametrize(
+    ("values", "categories", "control"),
+    [
+        (["budget", "usual", "budget", "usual"], ["usual", "budget", "unused"], None),
+        (["b", "a", "c", "a"], ["c", "b", "a"], "b"),
+        ([1, 0, 2, 2], [2, 1, 0], None),
+    ],
+)
+def test_categorical_arms_coded_as_their_values(
+    values: list[object], categories: list[object], control: object
+) -> None:
+    plain = _design.encode_arms(pd.DataFrame({"t": values}), "t", control)
+    frame = pd.DataFrame({"t": pd.Categorical(values, categories=categories)})
+    coded, codes = _design.encode_arms(frame, "t", control)
+    assert coded == plain[0]
+    np.testing.assert_array_equal(codes, plain[1])
+
+
+def test_categorical_arms_refuse_an_absent_control_as_before() -> None:
+    frame = pd.DataFrame({"t": pd.Categorical(["a", "b"], categories=["a", "b", "z"])})
+    with pytest.raises(EstimationError, match=r"control arm 'z' does not occur.*\['a', 'b'\]"):
+        _design.encode_arms(frame, "t", "z")
 
 
 @pytest.mark.parametrize("weighted", [False, True])
