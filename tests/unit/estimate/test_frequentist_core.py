@@ -97,3 +97,23 @@ def test_result_api() -> None:
     row = res.effect()
     assert row.ci_low < row.estimate < row.ci_high
     assert res.to_frame().term.tolist() == ["arm", "(Intercept)", "x"]
+
+
+@pytest.mark.parametrize("estimator", ["ols", "lin", "difference_in_means"])
+@pytest.mark.parametrize("twice", ["y", "x"])
+def test_a_column_named_twice_is_a_clear_error(estimator: str, twice: str) -> None:
+    """Two columns with the name an estimator uses: say so (it was an AttributeError)."""
+    import trialkit.estimate as est
+    from trialkit.errors import EstimationError
+
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"y": rng.normal(size=20), "x": rng.normal(size=20)})
+    frame["arm"] = ["a", "b"] * 10
+    frame = pd.concat([frame, frame[[twice]]], axis=1)
+    covariates = [] if estimator == "difference_in_means" else ["x"]
+    kwargs = {"covariates": covariates} if covariates else {}
+    if estimator == "difference_in_means" and twice == "x":
+        getattr(est, estimator)(frame, "y", "arm")  # x is not used: no error
+        return
+    with pytest.raises(EstimationError, match=f'more than one column named "{twice}"'):
+        getattr(est, estimator)(frame, "y", "arm", **kwargs)

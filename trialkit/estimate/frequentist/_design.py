@@ -112,6 +112,14 @@ def check_columns(frame: pd.DataFrame, roles: dict[str, Sequence[str]]) -> None:
                 )
     if problems:
         raise EstimationError(" ".join(problems) + " Fix: correct the column name.")
+    used = {name for names in roles.values() for name in names}
+    twice = sorted({str(c) for c in frame.columns[frame.columns.duplicated()] if c in used})
+    if twice:
+        named = ", ".join(f'"{c}"' for c in twice)
+        raise EstimationError(
+            f"the data have more than one column named {named}, so trialkit cannot tell which "
+            "to use. Fix: rename or drop the extra column(s)."
+        )
 
 
 def _check_complete(frame: pd.DataFrame, names: Sequence[str]) -> None:
