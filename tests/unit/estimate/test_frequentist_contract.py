@@ -198,6 +198,36 @@ def test_iv_without_first_stage(frame: pd.DataFrame) -> None:
         iv(frame.assign(took=1.0), "y", "arm", received="took")
 
 
+@pytest.mark.parametrize("took", [0.1, 3.7, 1e6, 1e-6, "x1", "affine"])
+@pytest.mark.parametrize(
+    "design",
+    [{}, {"covariates": ["x1"]}, {"covariates": ["x1"], "cluster": "team", "blocks": "block"}],
+    ids=["plain", "covariate", "clustered"],
+)
+def test_iv_without_first_stage_after_rounding(
+    frame: pd.DataFrame, took: float | str, design: dict[str, Any]
+) -> None:
+    # A received treatment the other regressors explain leaves the arm a first-stage
+    # coefficient of rounding size (not exactly 0): still "do not shift", not collinearity.
+    if took == "x1":
+        received = frame["x1"]
+        design = {**design, "covariates": ["x1"]}
+    elif took == "affine":
+        received = 0.3 * frame["x1"] + 0.7
+        design = {**design, "covariates": ["x1"]}
+    else:
+        received = pd.Series(float(took), index=frame.index)
+    with pytest.raises(EstimationError, match="do not shift"):
+        iv(frame.assign(took=received), "y", "arm", received="took", **design)
+
+
+def test_iv_with_a_small_first_stage(frame: pd.DataFrame) -> None:
+    # The check is relative: a first stage in small units is still one, with the CACE scaled.
+    res = iv(frame, "y", "arm", received="took")
+    tiny = iv(frame.assign(took=frame["took"] * 1e-3), "y", "arm", received="took")
+    assert tiny.rows[0].estimate == pytest.approx(res.rows[0].estimate * 1e3, rel=1e-9)
+
+
 def test_default_control_is_zero_when_present(frame: pd.DataFrame) -> None:
     three = frame.assign(dose=np.tile([-1, 0, 1], len(frame) // 3))
     assert ols(three, "y", "dose").treatment_terms == ("dose[-1]", "dose[1]")
