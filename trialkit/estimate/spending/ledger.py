@@ -64,6 +64,9 @@ class Ledger:
         default_factory=dict, init=False, repr=False, compare=False
     )
     _totals: list[pd.Series] = field(default_factory=list, init=False, repr=False, compare=False)
+    _looked_up: list[tuple[pd.Series, np.ndarray]] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_data(cls, protocol: Protocol, data: TrialData) -> Ledger | None:
@@ -122,10 +125,17 @@ class Ledger:
         if not self._totals:  # summed once per ledger
             amounts = self.spends.groupby(self.columns.client, sort=False)[self.columns.amount]
             self._totals.append(pd.to_numeric(amounts.sum(), errors="coerce").astype(float))
+        # The client frame and the client level's analysis frame hold the same ids (the
+        # same Arrow buffers, so comparing them is immediate): looked up once.
+        for seen, spent in self._looked_up:
+            if len(seen) == len(clients) and seen.array.equals(clients.array):
+                return spent.copy()
         totals = self._totals[0]
         found = positions(clients, totals.index)
         spent = totals.to_numpy(dtype=np.float64, na_value=np.nan)[np.maximum(found, 0)]
-        return np.where((found >= 0) & ~np.isnan(spent), spent, 0.0)
+        spent = np.where((found >= 0) & ~np.isnan(spent), spent, 0.0)
+        self._looked_up[:] = [(clients, spent)]
+        return spent.copy()
 
 
 def _units(protocol: Protocol, data: TrialData, unit: str) -> pd.DataFrame:

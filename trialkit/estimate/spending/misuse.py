@@ -11,13 +11,14 @@ prior-approval cost its units no longer bear.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from trialkit.estimate.frequentist.analysis_frame import arm_mask
 from trialkit.estimate.spending.intervals import TotalEstimate, total_interval
 from trialkit.estimate.spending.review import ReviewDesign, Target
 from trialkit.protocol.spending import GreenTape
@@ -76,8 +77,11 @@ def _clusters(spends: pd.DataFrame, cluster: str) -> NDArray[np.int64]:
     return codes.astype(np.int64)
 
 
-def _verdicts(spends: pd.DataFrame, column: str) -> NDArray[np.object_]:
-    return spends[column].astype("string").str.strip().fillna("").to_numpy(dtype=object)
+def _verdicts(spends: pd.DataFrame, column: str) -> tuple[NDArray[np.intp], tuple[str, ...]]:
+    """Each spend's verdict as a code into the distinct verdicts (text, stripped; -1:
+    none): one string per distinct verdict, not one per spend."""
+    codes, uniques = pd.factorize(spends[column])
+    return np.asarray(codes, dtype=np.intp), tuple(str(u).strip() for u in uniques)
 
 
 def _money(spends: pd.DataFrame, column: str) -> NDArray[np.float64]:
@@ -92,11 +96,17 @@ class _Inputs:
 
     design: ReviewDesign
     workers: NDArray[np.int64]
-    verdicts: NDArray[np.object_]
+    verdicts: tuple[NDArray[np.intp], tuple[str, ...]]
     losses: NDArray[np.float64]
     typical: float
     target: Target
     ci_level: float
+
+    def verdict_in(self, wanted: Collection[str]) -> NDArray[np.bool_]:
+        """Whether each spend's verdict is one of ``wanted`` (a spend without one: no)."""
+        codes, names = self.verdicts
+        keep = np.array([name in wanted for name in names] + [False], dtype=bool)
+        return np.asarray(keep[codes])
 
     def count(self, case: NDArray[np.bool_]) -> TotalEstimate:
         return total_interval(
@@ -212,7 +222,7 @@ def severity_estimates(
     )
     rows = []
     for verdict in SPEND_VERDICTS:
-        case = np.asarray(inputs.verdicts == verdict)
+        case = inputs.verdict_in({verdict})
         count, loss = inputs.count(case), inputs.money(case)
         n = count.covered
         rows.append(
@@ -275,11 +285,10 @@ def net_of_green_tape(
         amount_column=amount_column,
         target=target,
     )
-    misuse = np.isin(inputs.verdicts, list(MISUSE_VERDICTS))
-    arms = spends[arm_column].astype(str).to_numpy()
+    misuse = inputs.verdict_in(MISUSE_VERDICTS)
     out = []
     for arm, count in units.items():
-        loss = inputs.money(misuse & (arms == arm))
+        loss = inputs.money(misuse & arm_mask(spends[arm_column], {arm}))
         saved = green_tape.cost_per_unit * count
         out.append(
             GreenTapeEstimate(
@@ -318,5 +327,5 @@ def misuse_totals(
         amount_column=amount_column,
         target=target,
     )
-    misuse = np.isin(inputs.verdicts, list(MISUSE_VERDICTS))
+    misuse = inputs.verdict_in(MISUSE_VERDICTS)
     return inputs.count(misuse), inputs.money(misuse)

@@ -162,3 +162,30 @@ def test_no_case_seen_in_a_sample_still_bounds_the_rate_and_loss_above() -> None
     fraud = severity_estimates(frame, design=design, cluster="staff_id", months=6)[3]
     assert fraud.rate == 0 and fraud.rate_ci[0] == 0 < fraud.rate_ci[1] < 0.2
     assert fraud.loss == 0 and fraud.loss_ci[1] > 0
+
+
+def test_verdicts_are_read_stripped_and_categorical_arms_as_text() -> None:
+    # Verdicts with stray spaces count as their verdict, and a categorical arm column
+    # selects each arm's spends as its text does: the same estimates as the clean frame.
+    frame = spends()
+    design = design_of(frame)
+    messy = frame.assign(
+        review_verdict=" " + frame["review_verdict"] + "  ",
+        arm=frame["arm"].astype("category"),
+    )
+    for clean, padded in [
+        (
+            severity_estimates(frame, design=design, cluster="staff_id", months=6),
+            severity_estimates(messy, design=design, cluster="staff_id", months=6),
+        ),
+        (
+            net_of_green_tape(
+                frame, design=design, green_tape=TAPE, units={"budget": 3}, cluster="staff_id"
+            ),
+            net_of_green_tape(
+                messy, design=design, green_tape=TAPE, units={"budget": 3}, cluster="staff_id"
+            ),
+        ),
+    ]:
+        assert [asdict(r) for r in clean] == [asdict(r) for r in padded]
+    assert severity_estimates(frame, design=design, cluster="staff_id", months=6)[2].spends > 0

@@ -168,3 +168,20 @@ def test_a_single_level_has_no_gap(clients: pd.DataFrame) -> None:
 def test_standard_errors_must_be_cluster_robust(clients: pd.DataFrame) -> None:
     with pytest.raises(EstimationError, match="ignores the clusters"):
         equity(clients, subgroup="d", column="most_deprived", arm="budget", se_type="HC2")
+
+
+def test_spend_of_looks_up_each_set_of_ids(ledger: Ledger) -> None:
+    # The ledger reuses the last lookup for the same ids: each caller gets its own copy,
+    # and other ids (reordered here) are looked up afresh.
+    cols = ledger.columns
+    assert ledger.clients is not None
+    ids = ledger.clients[cols.client]
+    totals = ledger.spends.groupby(cols.client)[cols.amount].sum()
+    expected = totals.reindex(ids.to_numpy()).fillna(0.0).to_numpy(float)
+    first = ledger.spend_of(ids)
+    np.testing.assert_allclose(first, expected, rtol=1e-12, atol=0)
+    first[:] = -1.0
+    np.testing.assert_allclose(ledger.spend_of(ids.copy()), expected, rtol=1e-12, atol=0)
+    reordered = ids.iloc[::-1].reset_index(drop=True)
+    np.testing.assert_allclose(ledger.spend_of(reordered), expected[::-1], rtol=1e-12, atol=0)
+    assert (expected > 0).any() and (expected == 0).any()
