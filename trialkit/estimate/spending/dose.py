@@ -161,9 +161,10 @@ def dose_bins(
     >>> [(b.spend_low, b.spend_high, b.clients) for b in dose_bins(df, "y", arm="b", bins=2)]
     [(0.0, 0.0, 1), (10.0, 25.0, 2), (25.0, 40.0, 2)]
     """
-    rows = data[arm_mask(data["arm"], {arm}) & data[outcome].notna().to_numpy()]
-    spent = rows[spend].to_numpy(float)
-    y = rows[outcome].to_numpy(float)
+    # the two columns' values, not the frame's rows, are selected
+    keep = arm_mask(data["arm"], {arm}) & data[outcome].notna().to_numpy()
+    spent = data[spend].to_numpy(float)[keep]
+    y = data[outcome].to_numpy(float)[keep]
     found = [_bin(outcome, arm, 0.0, 0.0, y[spent <= 0])]
     receivers = spent[spent > 0]
     if receivers.size == 0:

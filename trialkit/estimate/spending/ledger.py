@@ -67,6 +67,9 @@ class Ledger:
     _looked_up: list[tuple[pd.Series, np.ndarray]] = field(
         default_factory=list, init=False, repr=False, compare=False
     )
+    _client_codes: list[tuple[np.ndarray, pd.Index]] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_data(cls, protocol: Protocol, data: TrialData) -> Ledger | None:
@@ -106,6 +109,19 @@ class Ledger:
     def treated(self) -> tuple[str, ...]:
         """Arms with a budget, in protocol order."""
         return tuple(a for a, budget in self.budgets.items() if budget is not None)
+
+    def client_codes(self) -> tuple[np.ndarray, pd.Index]:
+        """Each spend's client as a code into the distinct clients (-1: none), coded once.
+
+        Raises
+        ------
+        KeyError
+            Without a client column in the ledger.
+        """
+        if not self._client_codes:
+            codes, uniques = pd.factorize(self.spends[self.columns.client])
+            self._client_codes.append((np.asarray(codes, dtype=np.intp), pd.Index(uniques)))
+        return self._client_codes[0]
 
     def client_spend(self) -> pd.DataFrame:
         """The client frame with :data:`SPEND`: each client's total spend (0 for none).

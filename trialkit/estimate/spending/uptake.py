@@ -87,7 +87,7 @@ def _take_up(ledger: Ledger, arm: str) -> TakeUp:
     cols = ledger.columns
     spends = ledger.spends_in(arm)
     amounts = spends[cols.amount].astype(float)
-    per_client = _per_client(ledger, spends)
+    per_client = _per_client(ledger, arm)
     budget = ledger.budgets.get(arm)
     units = ledger.units[ledger.units["arm"] == arm]
     return TakeUp(
@@ -117,12 +117,22 @@ def _distinct(spends: pd.DataFrame, column: str) -> int | None:
     return int(spends[column].nunique()) if column in spends else None
 
 
-def _per_client(ledger: Ledger, spends: pd.DataFrame) -> pd.Series | None:
-    """Total spend on each client who received any (``None`` without a client column)."""
+def _per_client(ledger: Ledger, arm: str) -> pd.Series | None:
+    """Total spend on each client who received any in ``arm`` (``None`` without a client
+    column); missing amounts count 0, as a groupby sum skips them.
+
+    Summed by ``bincount`` over the ledger's client codes (coded once for every arm).
+    """
     cols = ledger.columns
-    if cols.client not in spends:
+    if cols.client not in ledger.spends:
         return None
-    totals = spends.groupby(cols.client, sort=False)[cols.amount].sum().astype(float)
+    codes, clients = ledger.client_codes()
+    inside = arm_mask(ledger.spends["arm"], {arm}) & (codes >= 0)
+    amounts = ledger.spends[cols.amount].to_numpy(dtype=np.float64, na_value=np.nan)[inside]
+    picked = codes[inside]
+    sums = np.bincount(picked, weights=np.nan_to_num(amounts, nan=0.0), minlength=len(clients))
+    seen = np.bincount(picked, minlength=len(clients)) > 0
+    totals = pd.Series(sums[seen], index=clients[seen], dtype=np.float64)
     return totals[totals > 0]
 
 
