@@ -433,6 +433,10 @@ def simulate_units(
     from trialkit.errors import DataValidationError
     from trialkit.randomise import read_units
 
+    target = Path(out)
+    check_destination(target, what="units")  # before any work
+    if not force:
+        ensure_absent(target, what="units")
     protocol_file = resolve_protocol(protocol_path)
     protocol = load_protocol(protocol_file)
     bundled = example_units(protocol_file)
@@ -449,10 +453,8 @@ def simulate_units(
     if units is None:
         drawn = protocol.seed if seed is None else seed
         units = fabricate_units(protocol, rng=np.random.default_rng(drawn))
-    target = Path(out)
-    check_destination(target, what="units")
     files = {target.name: frame_csv(units).encode("utf-8")}
-    _commit_simulated(target.parent, protocol, files, drawn, force=force, what="units")
+    _commit_simulated(target.parent, protocol, files, drawn, what="units")
     return target
 
 
@@ -510,7 +512,6 @@ def simulate_data(
         files,
         seed,
         effect_scale,
-        force=force,
         what="simulated data",
         inputs=inputs,
     )
@@ -524,7 +525,6 @@ def _commit_simulated(
     seed: int | None,
     effect_scale: float | None = None,
     *,
-    force: bool,
     what: str,
     inputs: Sequence[Path] = (),
 ) -> list[Path]:
@@ -532,13 +532,12 @@ def _commit_simulated(
     each file's sha256 and provenance, and that their cells are escaped for spreadsheets
     (``validate`` and ``read_units`` read the original values back). What an earlier
     record in ``directory`` says of other files is kept, so units and data simulated into
-    one folder are all listed; ``force`` concerns the files, the record is always updated."""
+    one folder are all listed. The callers refuse existing files (unless forced) before
+    any work; the record is always rewritten."""
     from trialkit._core.hashing import sha256_bytes
     from trialkit._core.provenance import Provenance
     from trialkit._core.spreadsheet import ESCAPING, SIMULATED_RECORD, recorded_files
 
-    for name in files if not force else ():
-        ensure_absent(directory / name, what=what)
     made = Provenance(protocol_hash=protocol.content_hash(), seed=seed).to_dict()
     entries = {
         **recorded_files(directory / SIMULATED_RECORD),
@@ -557,7 +556,7 @@ def _commit_simulated(
         directory,
         {**files, SIMULATED_RECORD: payload},
         last=SIMULATED_RECORD,
-        force=True,  # refused above unless forced; the record is rewritten
+        force=True,  # the callers refused existing files unless forced; the record is rewritten
         what=what,
         inputs=inputs,
     )
@@ -628,7 +627,6 @@ def simulate(
         return simulate_data(protocol_path, units, allocation, out, seed=seed, force=force)
     import tempfile
 
-    from trialkit._core.files import ensure_absent
     from trialkit._core.spreadsheet import SIMULATED_RECORD
 
     target = Path(out)
