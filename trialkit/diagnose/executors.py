@@ -2,36 +2,39 @@
 
 Every chunk is a pure function of its key (its seed is derived from the key), so the
 assembled results do not depend on the engine, the number of workers, the order in which
-chunks finish, or on a chunk being run twice after a worker was lost: results are stored
-by key and each key is kept once. Dask retries tasks lost with a worker.
+chunks finish, or on a chunk being run twice after a worker was lost. The engines are
+:mod:`trialkit._core.executors`'; this module adds the rule that picks one for a diagnosis.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
-from collections.abc import Callable, Hashable, Iterator, Mapping
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
-from typing import Any, Literal
+from collections.abc import Callable, Hashable, Mapping
+from concurrent.futures import Executor
+from typing import Any
 
-from trialkit.errors import TrialkitError
+from trialkit._core.executors import (
+    DASK_RETRIES,
+    EngineName,
+    Task,
+    available_cpus,
+    engine,
+)
+from trialkit._core.executors import run_tasks as _run_tasks
 
-EngineName = Literal["serial", "processes", "dask"]
-#: Times Dask reruns a task whose worker died.
-DASK_RETRIES = 3
+__all__ = [
+    "DASK_RETRIES",
+    "SMALL_JOB_SIMS",
+    "EngineName",
+    "Task",
+    "auto_engine",
+    "available_cpus",
+    "engine",
+    "run_tasks",
+]
 
-Task = tuple[Callable[..., Any], tuple[Any, ...]]
 #: Jobs of fewer simulations than this run in this process: each worker process imports the
 #: statistics stack first (seconds), which would cost more than it saves.
 SMALL_JOB_SIMS = 100
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on (its affinity where the platform says, else the count)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def auto_engine(*, tasks: int, sims: int, cpus: int | None = None) -> EngineName:
@@ -59,136 +62,5 @@ def run_tasks(
     *,
     on_result: Callable[[Hashable, Any], None] | None = None,
 ) -> dict[Hashable, Any]:
-    """Run ``tasks`` (key → (function, args)) and return key → result.
-
-    Parameters
-    ----------
-    engine
-        ``None`` runs in this process; a ``concurrent.futures.Executor`` or a
-        ``distributed.Client`` runs there.
-    tasks
-        The work, keyed; a key's result is kept once even if its task ran twice.
-    on_result
-        Called with each key and result as it arrives (progress bars).
-
-    Returns
-    -------
-    dict
-        Key → result, in the order of ``tasks``.
-    """
-    results: dict[Hashable, Any] = {}
-
-    def keep(key: Hashable, value: Any) -> None:
-        if key not in results:
-            results[key] = value
-            if on_result is not None:
-                on_result(key, value)
-
-    if engine is None:
-        for key, (func, args) in tasks.items():
-            keep(key, func(*args))
-    elif _is_dask_client(engine):
-        _run_dask(engine, tasks, keep)
-    else:
-        futures: dict[Future[Any], Hashable] = {
-            engine.submit(func, *args): key for key, (func, args) in tasks.items()
-        }
-        for future in as_completed(futures):
-            keep(futures[future], future.result())
-    return {key: results[key] for key in tasks}
-
-
-def _is_dask_client(engine: Any) -> bool:
-    return type(engine).__name__ == "Client" and type(engine).__module__.startswith("distributed")
-
-
-def _run_dask(
-    client: Any, tasks: Mapping[Hashable, Task], keep: Callable[[Hashable, Any], None]
-) -> None:
-    dask_completed = importlib.import_module("distributed").as_completed
-
-    token = os.urandom(6).hex()
-    keys: dict[str, Hashable] = {}
-    futures = []
-    for i, (key, (func, args)) in enumerate(tasks.items()):
-        future = client.submit(
-            func, *args, key=f"trialkit-diagnose-{token}-{i}", retries=DASK_RETRIES, pure=False
-        )
-        keys[future.key] = key
-        futures.append(future)
-    for future in dask_completed(futures):
-        keep(keys[future.key], future.result())
-
-
-@contextmanager
-def engine(
-    *,
-    executor: Executor | Any | EngineName | None = None,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    tasks: int | None = None,
-) -> Iterator[Executor | Any | None]:
-    """The engine for a run, opened and closed around it.
-
-    Parameters
-    ----------
-    executor
-        An open ``concurrent.futures.Executor`` or ``distributed.Client`` (used as is, not
-        closed), or ``"serial"``, ``"processes"`` or ``"dask"``. Default: ``"dask"`` when a
-        scheduler is given, ``"processes"`` otherwise.
-    workers
-        Processes for ``"processes"`` (default: the CPU count) or workers of a Dask
-        ``LocalCluster`` on 127.0.0.1.
-    scheduler
-        Address of a running Dask scheduler, e.g. ``"tcp://10.0.0.5:8786"``.
-    tasks
-        Number of tasks, if known: no more local processes are started than tasks.
-
-    Yields
-    ------
-    Executor, Client or None
-        ``None`` means run in this process.
-    """
-    if executor is not None and not isinstance(executor, str):
-        yield executor
-        return
-    name = executor or ("dask" if scheduler else "processes")
-    if name == "serial" or (name == "processes" and workers == 1):
-        yield None
-    elif name == "processes":
-        count = workers or os.cpu_count() or 1
-        with ProcessPoolExecutor(max_workers=max(1, min(count, tasks or count))) as pool:
-            yield pool
-    elif name == "dask":
-        with _dask_client(workers, scheduler) as client:
-            yield client
-    else:
-        raise TrialkitError(
-            f"The 'executor' parameter must be an Executor, a Dask Client or "
-            f"one of 'serial', 'processes', 'dask'. Got {name!r} instead."
-        )
-
-
-@contextmanager
-def _dask_client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
-    try:
-        distributed: Any = importlib.import_module("distributed")
-    except ImportError:  # pragma: no cover - dask is a dependency
-        raise TrialkitError(
-            "Dask runs need dask[distributed]. Fix: pip install 'dask[distributed]'."
-        ) from None
-    if scheduler is not None:
-        with distributed.Client(scheduler) as client:
-            yield client
-        return
-    with (
-        distributed.LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            host="127.0.0.1",
-            dashboard_address=None,
-            processes=True,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
+    """:func:`trialkit._core.executors.run_tasks`, its Dask keys named for ``diagnose``."""
+    return _run_tasks(engine, tasks, on_result=on_result, label="trialkit-diagnose")
