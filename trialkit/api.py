@@ -864,6 +864,8 @@ def analyse(
     force: bool = False,
     ledger: Path | None = None,
     audit_sample: str | Path | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
     echo: Callable[[str], None] = lambda _: None,
 ) -> ResultsDocument:
     """Validate, run the registered plan, and write ``results.json`` and tidy CSVs.
@@ -871,11 +873,21 @@ def analyse(
     Without a registration the results are marked "not pre-registered". When the
     protocol reviews a sample of spends, ``audit_sample`` is the sample the reviewers
     judged (``trialkit audit-sample``); it must come from the spend ledger in ``data``.
+    ``workers`` (a local Dask cluster of that many processes; 1: this process) or
+    ``scheduler`` (a running Dask scheduler's address) fit the frequentist plan's outcomes
+    in parallel, with the same results; by default everything runs in this process.
     """
     from trialkit import register
+    from trialkit._core.executors import engine
     from trialkit.analyse import analyse as run_analysis
     from trialkit.analyse.outputs import check_results_dir, commit_results, results_files
 
+    if workers is not None and workers < 1:
+        raise TrialkitError(
+            f"The 'workers' parameter of analyse must be a whole number of 1 or more. Got "
+            f"{workers} instead. Fix: give --workers 2 or more for a local Dask cluster, "
+            "or leave it out to analyse in this process."
+        )
     protocol_file = resolve_protocol(protocol_path)
     protocol = load_protocol(protocol_file)
     target = Path(out)
@@ -889,19 +901,24 @@ def analyse(
     trial_data = validate_files(protocol_file, allocation, data)
     audit = _audit_for(protocol, trial_data, audit_sample)
     frozen = register.load_registration(registration) if registration is not None else None
-    results = run_analysis(
-        protocol,
-        trial_data,
-        registration=frozen,
-        deviation_reason=deviation_reason,
-        bayesian=bayesian,
-        draws=draws,
-        chains=chains,
-        tune=tune,
-        ledger=ledger,
-        audit=audit,
-        echo=echo,
-    )
+    place = "serial" if scheduler is None and (workers or 1) == 1 else "dask"
+    if place == "dask":
+        echo(f"starting Dask: {scheduler or f'{workers} local workers'}")
+    with engine(executor=place, workers=workers, scheduler=scheduler) as run:
+        results = run_analysis(
+            protocol,
+            trial_data,
+            registration=frozen,
+            deviation_reason=deviation_reason,
+            bayesian=bayesian,
+            draws=draws,
+            chains=chains,
+            tune=tune,
+            ledger=ledger,
+            audit=audit,
+            engine=run,
+            echo=echo,
+        )
 
     # results.json moves in last; the ledger entry follows it (a failed entry puts the
     # previous results back), and `report --ledger` refuses a results.json no entry records

@@ -757,8 +757,28 @@ def analyse(
             "audit-sample`), when the protocol reviews a sample of spends.",
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            metavar="N",
+            help="Fit the frequentist plan's outcomes on a local Dask cluster of N "
+            "processes; 1 runs in this process.",
+            show_default="in this process",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786."
+        ),
+    ] = None,
 ) -> None:
-    """Run the registered plan (frequentist and Bayesian); write results as JSON and CSV."""
+    """Run the registered plan (frequentist and Bayesian); write results as JSON and CSV.
+
+    With --workers or --scheduler the frequentist plan fits its outcomes in parallel on
+    Dask, with the same results; worth it on many cores or machines, not on a laptop.
+    """
     if registration is None:
         typer.echo(
             "warning: no --registration given: results will be labelled 'not pre-registered'",
@@ -777,6 +797,8 @@ def analyse(
         force=force,
         ledger=ledger,
         audit_sample=audit_sample,
+        workers=workers,
+        scheduler=scheduler,
         echo=typer.echo,
     )
     for deviation in results.deviations:

@@ -178,7 +178,15 @@ def _dask_client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
             "Dask runs need dask[distributed]. Fix: pip install 'dask[distributed]'."
         ) from None
     if scheduler is not None:
-        with distributed.Client(scheduler) as client:
+        try:
+            client = distributed.Client(scheduler)
+        except (OSError, ValueError) as exc:  # unreachable, timed out, or not an address
+            raise TrialkitError(
+                f"No Dask scheduler could be reached at {scheduler!r}: {exc}. Fix: start one "
+                "there (`dask scheduler`, with workers), give its address as "
+                "tcp://host:8786, or use --workers for a local cluster."
+            ) from None
+        with client:
             yield client
         return
     with (

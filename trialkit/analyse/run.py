@@ -8,10 +8,11 @@ renders (``results.json`` is its JSON). Every number keeps its provenance.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from trialkit.analyse import effects, trial
 from trialkit.analyse.document import BayesianSection, ResultsDocument
@@ -19,6 +20,7 @@ from trialkit.analyse.rows import EstimateRow, VerdictRow
 from trialkit.analyse.spending import BayesOptions, spending_section
 from trialkit.analyse.trial_rows import DeviationRow, DocumentProvenance, RegistrationInfo
 from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame
+from trialkit.estimate.frequentist.lstsq import reusing_factorisations
 from trialkit.estimate.frequentist.plan import fit as fit_frequentist
 from trialkit.protocol import Protocol
 from trialkit.register import Registration, compare
@@ -42,6 +44,7 @@ def analyse(
     tune: int | None = None,
     ledger: Path | None = None,
     audit: AuditSample | None = None,
+    engine: Executor | Any | None = None,
     echo: Echo = lambda _: None,
 ) -> ResultsDocument:
     """Run the frequentist (and Bayesian) plan; return the results document.
@@ -69,10 +72,15 @@ def analyse(
         The audit sample of spends that were reviewed (``trialkit audit-sample``), when the
         protocol's spend review covers a sample; misuse rates and losses then carry its
         inclusion weights. ``None``: every spend was reviewed.
+    engine
+        Where the frequentist plan fits its outcomes: ``None`` in this process; an open
+        ``distributed.Client`` one outcome per task on its workers (the same results).
+        Everything else (randomisation inference, the Bayesian plan, the spending section)
+        runs in this process.
     echo
         Progress messages.
     """
-    with _one_blas_thread():
+    with _one_blas_thread(), reusing_factorisations():
         return _analyse(
             protocol,
             data,
@@ -84,6 +92,7 @@ def analyse(
             tune=tune,
             ledger=ledger,
             audit=audit,
+            engine=engine,
             echo=echo,
         )
 
@@ -117,11 +126,12 @@ def _analyse(
     tune: int | None,
     ledger: Path | None,
     audit: AuditSample | None,
+    engine: Executor | Any | None,
     echo: Echo,
 ) -> ResultsDocument:
     echo("estimating: frequentist plan")
     frames: dict[str, AnalysisFrame] = {}  # each level's rows converted once for every stage
-    fitted = fit_frequentist(protocol, data, frames=frames)
+    fitted = fit_frequentist(protocol, data, frames=frames, engine=engine)
     freq = effects.frequentist_rows(fitted)
     echo("estimating: randomisation inference for the primary outcomes")
     randomisation = effects.randomisation_rows(protocol, data, frames=frames)

@@ -15,13 +15,15 @@ effects adjust for the same covariates, blocks and fixed effects as the ITT.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from trialkit._core.executors import Task, run_tasks, share
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist.analysis_frame import (
     AnalysisFrame,
@@ -93,56 +95,155 @@ class FrequentistResults:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class OutcomeFit:
+    """Everything the plan finds for one compared outcome, before multiplicity adjustment.
+
+    Attributes
+    ----------
+    estimates
+        Its tidy rows: ITT (one per treated arm), declared pairwise contrasts, CACE.
+    descriptives
+        N, mean and SD by arm (each arm's RMST for a time-to-event outcome).
+    effect_sizes
+        One row per treated arm, in :data:`EFFECT_SIZE_COLUMNS`.
+    subgroups
+        Subgroup effects (a primary outcome's), one frame per subgroup.
+    few_clusters
+        CR3 and wild bootstrap checks (a primary outcome's), or ``None``.
+    survival
+        The time-to-event fit, or ``None``.
+    notes
+        What was done differently from the plan for this outcome, and why.
+    """
+
+    estimates: tuple[pd.DataFrame, ...]
+    descriptives: pd.DataFrame
+    effect_sizes: tuple[dict[str, Any], ...] = ()
+    subgroups: tuple[pd.DataFrame, ...] = ()
+    few_clusters: pd.DataFrame | None = None
+    survival: SurvivalFit | None = None
+    notes: tuple[str, ...] = ()
+
+
 def fit(
-    protocol: Protocol, data: TrialData, *, frames: dict[str, AnalysisFrame] | None = None
+    protocol: Protocol,
+    data: TrialData,
+    *,
+    frames: dict[str, AnalysisFrame] | None = None,
+    engine: Executor | Any | None = None,
 ) -> FrequentistResults:
     """Fit the protocol's frequentist plan to validated data.
 
     ``frames`` keeps each level's analysis frame once built (see
     :func:`~.analysis_frame.analysis_frame`); pass one dict to every stage of an analysis
     so that a level's rows are converted once for all of them.
+
+    ``engine`` runs each outcome's fit (:func:`fit_outcome`): ``None`` in this process, one
+    after another; a ``distributed.Client`` as one task per outcome, each level's frame
+    sent once to every worker. The fits are the same code on the same rows either way, so
+    the results are the same; multiplicity adjustment and summary indices, which take every
+    outcome together, run here after them.
     """
     notes = [note] if (note := missing_note(protocol)) else []
-    rows, sizes, descriptives, subgroups = [], [], [], []
-    survival, checks = [], []
     frames = {} if frames is None else frames  # each level's rows converted once
-    for outcome in protocol.outcomes:
-        if outcome.role not in COMPARED_ROLES or outcome.level not in _levels_with_data(
-            data, protocol
-        ):
-            continue
-        frame = analysis_frame(protocol, data, outcome, levels=frames)
-        if outcome.type == "survival":
-            fitted = _survival(protocol, frame, outcome)
-            rows.append(_tidy(fitted.itt, protocol, frame, outcome, "ITT"))
-            descriptives.append(
-                fitted.rmst.loc[:, ["arm", "n", "mean", "sd", "outcome"]].assign(statistic="rmst")
-            )
-            survival.append(fitted)
-            continue
-        result = estimate_outcome(protocol, frame, outcome.data_column, outcome.name)
-        itt = _tidy(result, protocol, frame, outcome, "ITT")
-        rows += [t for t in (itt, _pairwise(protocol, frame, outcome, itt)) if not t.empty]
-        descriptives.append(_describe(frame, outcome).assign(statistic="mean"))
-        sizes.extend(_effect_sizes(protocol, frame, outcome, itt))
-        if outcome.role == "primary":
-            rows.extend(_cace(protocol, frame, outcome, notes))
-            checks.append(_few_clusters(protocol, frame, outcome, itt, notes))
-            subgroups.extend(_subgroups(protocol, frame, outcome))
-    estimates = _adjust(protocol, pd.concat(rows, ignore_index=True))
+    levels = _levels_with_data(data, protocol)
+    compared = [o for o in protocol.outcomes if o.role in COMPARED_ROLES and o.level in levels]
+    if engine is None:
+        fits = [
+            fit_outcome(protocol, analysis_frame(protocol, data, o, levels=frames), o)
+            for o in compared
+        ]
+    else:
+        fits = _fit_on(engine, protocol, data, compared, frames)
+    for fitted in fits:
+        notes.extend(fitted.notes)
+    checks = [f.few_clusters for f in fits if f.few_clusters is not None]
+    subgroups = [table for f in fits for table in f.subgroups]
+    estimates = _adjust(
+        protocol, pd.concat([t for f in fits for t in f.estimates], ignore_index=True)
+    )
     return FrequentistResults(
         estimates=estimates,
         indices=_indices(protocol, data, notes, frames),
         subgroups=pd.concat(subgroups, ignore_index=True) if subgroups else pd.DataFrame(),
-        effect_sizes=pd.DataFrame(sizes, columns=list(EFFECT_SIZE_COLUMNS)),
-        descriptives=pd.concat(descriptives, ignore_index=True),
+        effect_sizes=pd.DataFrame(
+            [row for f in fits for row in f.effect_sizes], columns=list(EFFECT_SIZE_COLUMNS)
+        ),
+        descriptives=pd.concat([f.descriptives for f in fits], ignore_index=True),
         notes=tuple(notes),
-        survival=tuple(survival),
+        survival=tuple(f.survival for f in fits if f.survival is not None),
         few_clusters=pd.concat(
             [c for c in checks if not c.empty] or [pd.DataFrame(columns=list(CHECK_COLUMNS))],
             ignore_index=True,
         ),
     )
+
+
+def fit_outcome(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome) -> OutcomeFit:
+    """The plan for one compared outcome on its analysis frame (no multiplicity adjustment).
+
+    A pure function of its arguments: :func:`fit` runs it in this process or as a task on a
+    Dask worker.
+    """
+    notes: list[str] = []
+    if outcome.type == "survival":
+        fitted = _survival(protocol, frame, outcome)
+        return OutcomeFit(
+            estimates=(_tidy(fitted.itt, protocol, frame, outcome, "ITT"),),
+            descriptives=fitted.rmst.loc[:, ["arm", "n", "mean", "sd", "outcome"]].assign(
+                statistic="rmst"
+            ),
+            survival=fitted,
+        )
+    result = estimate_outcome(protocol, frame, outcome.data_column, outcome.name)
+    itt = _tidy(result, protocol, frame, outcome, "ITT")
+    rows = [t for t in (itt, _pairwise(protocol, frame, outcome, itt)) if not t.empty]
+    descriptives = _describe(frame, outcome).assign(statistic="mean")
+    sizes = tuple(_effect_sizes(protocol, frame, outcome, itt))
+    checks, subgroups = None, []
+    if outcome.role == "primary":
+        rows.extend(_cace(protocol, frame, outcome, notes))
+        checks = _few_clusters(protocol, frame, outcome, itt, notes)
+        subgroups = _subgroups(protocol, frame, outcome)
+    return OutcomeFit(
+        estimates=tuple(rows),
+        descriptives=descriptives,
+        effect_sizes=sizes,
+        subgroups=tuple(subgroups),
+        few_clusters=checks,
+        notes=tuple(notes),
+    )
+
+
+def _fit_on(
+    engine: Executor | Any,
+    protocol: Protocol,
+    data: TrialData,
+    outcomes: Sequence[Outcome],
+    frames: dict[str, AnalysisFrame],
+) -> list[OutcomeFit]:
+    """:func:`fit_outcome` of each outcome as a task on ``engine``, in protocol order."""
+    for outcome in outcomes:  # each level's frame built here, once, and kept in ``frames``
+        analysis_frame(protocol, data, outcome, levels=frames)
+    shared = {level: share(engine, frames[level]) for level in {o.level for o in outcomes}}
+    tasks: dict[Hashable, Task] = {
+        i: (_fit_on_level, (protocol, shared[o.level], o)) for i, o in enumerate(outcomes)
+    }
+    found = run_tasks(engine, tasks, label="trialkit-analyse")
+    return [found[i] for i in range(len(outcomes))]
+
+
+def _fit_on_level(protocol: Protocol, level: AnalysisFrame, outcome: Outcome) -> OutcomeFit:
+    """:func:`fit_outcome` on ``outcome``'s own view of its level's frame.
+
+    The view is :func:`~.analysis_frame.analysis_frame`'s: a shallow copy of the rows, so
+    that a column one outcome adds is not seen by the others, and the outcome's baseline.
+    (A Dask worker of one thread runs BLAS on one thread, as ``analyse`` does in process.)
+    """
+    baseline = outcome.baseline if outcome.baseline in level.data else None
+    frame = replace(level, data=level.data.copy(deep=False), baseline=baseline)
+    return fit_outcome(protocol, frame, outcome)
 
 
 def _few_clusters(
