@@ -891,7 +891,7 @@ def analyse(
     protocol_file = resolve_protocol(protocol_path)
     protocol = load_protocol(protocol_file)
     target = Path(out)
-    inputs = [protocol_file, Path(allocation), *map(Path, data)]
+    inputs = [protocol_file, Path(allocation), *_data_files(data)]
     if audit_sample is not None:
         inputs.append(Path(audit_sample))
     check_results_dir(target, inputs=[*inputs, *([ledger] if ledger else [])], force=force)
@@ -936,6 +936,13 @@ def analyse(
 
     commit_results(target, results_files(results), force=force, then=record)
     return results
+
+
+def _data_files(data: Sequence[str | Path]) -> list[Path]:
+    """The files of ``data``: a folder of Parquet parts stands for its parts (as read)."""
+    from trialkit.validate.readers import parquet_parts
+
+    return [part for p in map(Path, data) for part in (parquet_parts(p) if p.is_dir() else [p])]
 
 
 def _check_recorded(source: Path, ledger: Path) -> int:

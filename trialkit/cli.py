@@ -607,9 +607,10 @@ DataOption = Annotated[
     typer.Option(
         "--data",
         metavar="FILE",
-        help="A data file (CSV, XLSX, DTA, SAV, parquet); repeat for "
-        "each level. Each file is matched to its level by the level's id column (e.g. a file "
-        "with `client_id` holds the clients), a file with only the unit id column holds the units.",
+        help="A data file (CSV, XLSX, DTA, SAV, parquet) or a folder of parquet parts; "
+        "repeat for each level. Each file is matched to its level by the level's id column "
+        "(e.g. a file with `client_id` holds the clients), a file with only the unit id column "
+        "holds the units.",
     ),
 ]
 

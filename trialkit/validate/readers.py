@@ -176,7 +176,89 @@ def _read_excel(path: Path, id_columns: Collection[str]) -> RawTable:
 
 
 def _read_parquet(path: Path, id_columns: Collection[str]) -> RawTable:
+    if path.is_dir():  # one table in parts, read in the order of their names
+        parts = [str(p) for p in parquet_parts(path)]  # pyarrow reads a list as one table
+        frame = pd.read_parquet(parts)  # type: ignore[call-overload]
+        return RawTable(path, _ids_as_text(frame, id_columns))
     return RawTable(path, _ids_as_text(pd.read_parquet(path), id_columns))
+
+
+def parquet_parts(folder: Path) -> list[Path]:
+    """The ``.parquet`` files that make up one level's table, in the order of their names.
+
+    Names starting with ``.`` or ``_`` (``_SUCCESS``, ``_metadata``, checksums) are
+    skipped, as Arrow and Dask skip them. Every part must have the first part's columns,
+    in its order and of its types.
+
+    Raises
+    ------
+    DataValidationError
+        If the folder holds no part, a file of another kind or a folder, or parts whose
+        columns differ; each issue names the file.
+    """
+    fix = (
+        "a folder given as data holds only the `.parquet` parts of one level's table "
+        "(written with `dask.dataframe.to_parquet`, say); move other files out of it."
+    )
+    entries = sorted(e for e in folder.iterdir() if not e.name.startswith((".", "_")))
+    issues = [
+        Issue(
+            "is a folder inside a folder of parts" if e.is_dir() else "is not a Parquet file",
+            Location(file=str(e)),
+            fix=fix,
+        )
+        for e in entries
+        if e.is_dir() or e.suffix.lower() != ".parquet"
+    ]
+    if issues:
+        raise DataValidationError(issues)
+    if not entries:
+        raise _unreadable(
+            folder,
+            "is a folder with no `.parquet` file in it.",
+            "put the level's `.parquet` parts in it, or give the path of one data file.",
+        )
+    first = _schema(entries[0])
+    for part in entries[1:]:
+        schema = _schema(part)
+        if schema != first:
+            raise _unreadable(
+                part,
+                f"has other columns than {entries[0].name}, the first part of "
+                f"{folder.name}: {_schema_change(first, schema)}.",
+                "write every part with the same columns and types, e.g. from one "
+                "DataFrame with `dask.dataframe.to_parquet`.",
+            )
+    return entries
+
+
+def _schema(part: Path) -> Any:
+    """The Arrow schema of one part, without the metadata that differs between parts."""
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    try:
+        return pq.read_schema(part).remove_metadata()
+    except Exception as exc:  # Arrow's errors, for a damaged file or one of another kind
+        raise _unreadable(
+            part,
+            f"could not be read as a {FORMATS['.parquet']}: {exc}",
+            f"write the part again as a {FORMATS['.parquet']}, or move it out of the folder.",
+        ) from exc
+
+
+def _schema_change(first: Any, other: Any) -> str:
+    """What differs between two Arrow schemas, in words."""
+    missing = [n for n in first.names if n not in other.names]
+    extra = [n for n in other.names if n not in first.names]
+    if missing or extra:
+        said = [f"no column {', '.join(missing)}"] if missing else []
+        return "; ".join(said + ([f"an extra column {', '.join(extra)}"] if extra else []))
+    changed = [
+        f"`{n}` is {other.field(n).type}, not {first.field(n).type}"
+        for n in first.names
+        if other.field(n).type != first.field(n).type
+    ]
+    return "; ".join(changed) or "its columns are in another order"
 
 
 def _read_stat(path: Path, id_columns: Collection[str]) -> RawTable:
@@ -221,7 +303,8 @@ def read_table(
     Parameters
     ----------
     path
-        A ``.csv``, ``.xlsx``, ``.dta``, ``.sav`` or ``.parquet`` file.
+        A ``.csv``, ``.xlsx``, ``.dta``, ``.sav`` or ``.parquet`` file, or a folder of
+        ``.parquet`` files that are one table in parts (:func:`parquet_parts`).
     id_columns
         Columns read as text (ids of units and levels).
     keep_problems
@@ -247,7 +330,7 @@ def read_table(
     ['007']
     """
     p = Path(path)
-    suffix = p.suffix.lower()
+    suffix = ".parquet" if p.is_dir() else p.suffix.lower()  # a folder: a table in parts
     if suffix not in _READERS:
         known = ", ".join(f"{ext} ({what})" for ext, what in FORMATS.items())
         raise _unreadable(
@@ -255,7 +338,7 @@ def read_table(
             f"trialkit cannot read '{suffix or 'no extension'}' files.",
             f"save the data as one of: {known}.",
         )
-    problem = not_regular(p)
+    problem = None if p.is_dir() else not_regular(p)
     if problem is not None:
         raise _unreadable(p, *problem)
     try:
