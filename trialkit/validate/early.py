@@ -27,6 +27,7 @@ from trialkit.validate.linking import unit_positions
 from trialkit.validate.readers import RawTable
 from trialkit.validate.schema import duplicated
 from trialkit.validate.spending_values import People, positions_in
+from trialkit.validate.texts import factorize_text
 
 T = TypeVar("T")
 
@@ -97,7 +98,7 @@ def _located(people: People, ids: pd.Series) -> People:
 
 
 def _factorized(values: pd.Series) -> Factorized:
-    return pd.factorize(values, use_na_sentinel=True)
+    return factorize_text(values)
 
 
 def start_early(

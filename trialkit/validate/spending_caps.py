@@ -33,14 +33,15 @@ CAPS: tuple[tuple[SpendRule, str, str], ...] = (
 def _dense(key: IntArray) -> IntArray:
     """The same groups numbered from 0, without gaps wider than the number of spends.
 
-    Keys of a narrow range (codes, positions, periods) are only shifted to start at 0,
-    which costs nothing; others are renumbered by hashing.
+    Keys of a narrow range (codes, positions, periods) are only shifted to start at 0
+    (kept as they are when they start there: no copy of a million numbers); others are
+    renumbered by hashing.
     """
     if not len(key):
         return key
     low, high = int(key.min()), int(key.max())
     if high - low < 4 * len(key):
-        return np.asarray(key - low, dtype=np.int64)
+        return key if low == 0 and key.dtype == np.int64 else np.asarray(key - low, np.int64)
     return np.asarray(pd.factorize(key)[0], dtype=np.int64)
 
 
@@ -55,7 +56,9 @@ def _compact(key: IntArray) -> IntArray:
 def _combined(first: IntArray, second: IntArray) -> IntArray:
     """One key per pair of keys (both from 0)."""
     width = int(second.max()) + 1 if len(second) else 1
-    return _dense(first * width + second)
+    key = first * width
+    key += second  # in place: one array of a million numbers, not two
+    return _dense(key)
 
 
 def over_cap(

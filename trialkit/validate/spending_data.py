@@ -38,6 +38,7 @@ from trialkit.validate.spending_values import (
     people_ids,
     spent_on,
 )
+from trialkit.validate.texts import factorize_text
 
 __all__ = ["LEDGER_COLUMNS", "LedgerSource", "People", "code_ledger", "per_arm"]
 
@@ -99,7 +100,7 @@ class LedgerSource:
     def factorized(self, column: str) -> Factorized:
         """``pd.factorize`` of a column of the file (queued early, or done now)."""
         take = self.distinct.get(column)
-        return take() if take is not None else pd.factorize(self.raw[column], use_na_sentinel=True)
+        return take() if take is not None else factorize_text(self.raw[column])
 
     def dates(self, column: str) -> DistinctDates | None:
         """:func:`~trialkit.validate.frames.distinct_dates` of a column read as text, parsed

@@ -9,6 +9,8 @@ only read, never written.
 
 from __future__ import annotations
 
+import hashlib
+import mmap
 import os
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -55,6 +57,19 @@ from trialkit.validate.summary import summary_lines
 from trialkit.validate.survival import add_survival
 
 PathLike = str | os.PathLike[str]
+
+
+def _sha256(path: Path) -> str:
+    """:func:`~trialkit._core.files.sha256_file` of a data file, hashed where the system
+    keeps its pages (mapped, not copied: the parser has just read them)."""
+    try:
+        with (
+            open(path, "rb") as handle,
+            mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as m,
+        ):
+            return hashlib.sha256(m).hexdigest()
+    except (OSError, ValueError):  # an empty file cannot be mapped, nor can some others
+        return sha256_file(path)
 
 
 def _read_all(paths: Sequence[Path], ids: frozenset[str]) -> tuple[list[RawTable], list[Issue]]:
@@ -318,7 +333,7 @@ def _checked(
     """The rest of :func:`outcomes`, on the files as read; ``pool`` runs background work."""
     found, layout_issues = assign_levels(tables, specs)
     early = start_early(found, specs, protocol, pool, alloc)
-    hashing = pool.submit(lambda: tuple((p.name, sha256_file(p)) for p in paths if p.is_file()))
+    hashing = pool.submit(lambda: tuple((p.name, _sha256(p)) for p in paths if p.is_file()))
     coded, positions, level_issues, keys = _check_levels(found, specs, protocol, alloc, early)
     issues += layout_issues + _excel_errors(tables, found, specs) + level_issues
     issues = _excel_located(issues, tables)

@@ -45,23 +45,34 @@ def _buffers(chunk: Any) -> tuple[NDArray[np.int64], NDArray[np.uint8]]:
     return np.asarray(raw, dtype=np.int64), np.zeros(0, np.uint8) if data is None else data
 
 
-def _edges(chunk: Any) -> tuple[NDArray[np.uint8], NDArray[np.uint8], NDArray[np.int64]]:
-    """Each value's first and last byte (0 where empty) and its length in bytes."""
-    offsets, data = _buffers(chunk)
+def _firsts(chunk: Any) -> tuple[NDArray[np.uint8], BoolArray]:
+    """Each value's first byte (0 where empty) and whether it has one, read with the
+    offsets' own width (no copy of a million offsets)."""
+    import pyarrow as pa
+
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets: NDArray[Any] = np.frombuffer(offsets_buffer, dtype=width)[
+        chunk.offset : chunk.offset + len(chunk) + 1
+    ]
     start = offsets[:-1]
-    length = offsets[1:] - start
-    if not len(data):
-        empty = np.zeros(len(chunk), dtype=np.uint8)
-        return empty, empty, length
-    has = length > 0
+    has = offsets[1:] > start
+    if data_buffer is None or not len(data_buffer):
+        return np.zeros(len(chunk), dtype=np.uint8), has
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    if has.all():  # every value has a first byte, at its offset
+        return np.asarray(data[start], dtype=np.uint8), has
     first = np.where(has, data[np.minimum(start, len(data) - 1)], 0).astype(np.uint8)
-    last = np.where(has, data[np.clip(start + length - 1, 0, len(data) - 1)], 0).astype(np.uint8)
-    return first, last, length
+    return first, has
 
 
 def _plain(byte: NDArray[np.uint8]) -> BoolArray:
     """Printable ASCII other than the space: never part of whitespace in any encoding rule."""
     return np.asarray((byte > 0x20) & (byte < 0x7F), dtype=bool)
+
+
+#: Which bytes :func:`_plain` calls plain, as a table looked up by byte.
+_PLAIN_BYTES = _plain(np.arange(256, dtype=np.uint8))
 
 
 def _valid(chunk: Any) -> BoolArray:
@@ -85,10 +96,10 @@ def blank_text(series: pd.Series) -> BoolArray | None:
 
     parts = []
     for chunk in chunks:
-        first, _, length = _edges(chunk)
+        first, has = _firsts(chunk)
         valid = _valid(chunk)
-        blank = ~(_plain(first) & valid)  # a plain first byte: not blank
-        unsure = np.flatnonzero(blank & valid & (length > 0))
+        blank = ~(_PLAIN_BYTES[first] & valid)  # a plain first byte: not blank
+        unsure = np.flatnonzero(blank & valid & has)
         if unsure.size:
             spaces = pc.utf8_is_space(chunk.take(unsure)).fill_null(True)
             blank[unsure] = np.asarray(spaces.to_numpy(zero_copy_only=False), dtype=bool)
@@ -179,10 +190,6 @@ def needs_trimming(series: pd.Series) -> bool:
     return not all(_plain_ends(chunk) for chunk in chunks)
 
 
-#: Which bytes :func:`_plain` calls plain, as a table looked up by byte.
-_PLAIN_BYTES = _plain(np.arange(256, dtype=np.uint8))
-
-
 def _plain_ends(chunk: Any) -> bool:
     """Whether every value of a string array that is given and not empty starts and ends
     with a plain byte: the first and last bytes read straight from the offsets (those
@@ -204,3 +211,48 @@ def _plain_ends(chunk: Any) -> bool:
     if not counted.all():
         start, end = start[counted], end[counted]
     return bool(_PLAIN_BYTES[data[start]].all() and _PLAIN_BYTES[data[end - 1]].all())
+
+
+def factorize_text(series: pd.Series) -> tuple[NDArray[np.int64], Any]:
+    """``pd.factorize(series, use_na_sentinel=True)``; a text column holding one value on
+    every row (a ledger's currency) is told by its bytes, without hashing a million values.
+
+    Examples
+    --------
+    >>> codes, uniques = factorize_text(pd.Series(["GBP", "GBP"], dtype="str"))
+    >>> codes.tolist(), uniques.tolist()
+    ([0, 0], ['GBP'])
+    """
+    chunks = [chunk for chunk in arrow_chunks(series) or [] if len(chunk)]
+    if chunks and all(_holds_only(chunk, chunks[0]) for chunk in chunks):
+        first = pd.factorize(series.iloc[:1], use_na_sentinel=True)[1]
+        return np.zeros(len(series), dtype=np.int64), first
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), uniques
+
+
+def _holds_only(chunk: Any, first: Any) -> bool:
+    """Whether every value of ``chunk`` is given and equal to the first value of ``first``
+    (a chunk of the same column; neither empty): its last value first, then the lengths,
+    then the bytes."""
+    if chunk.null_count or first.null_count:
+        return False
+    value = first[0].as_py().encode()
+    if chunk[len(chunk) - 1].as_py().encode() != value:
+        return False
+    import pyarrow as pa
+
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets: NDArray[Any] = np.frombuffer(offsets_buffer, dtype=width)[
+        chunk.offset : chunk.offset + len(chunk) + 1
+    ]
+    size = len(value)
+    if int(offsets[-1] - offsets[0]) != size * len(chunk):
+        return False
+    if not size:  # every value empty
+        return True
+    if not bool((np.diff(offsets) == size).all()):
+        return False
+    data = np.frombuffer(data_buffer, dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
+    return bool((data.reshape(-1, size) == np.frombuffer(value, dtype=np.uint8)).all())
