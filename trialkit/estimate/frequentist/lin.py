@@ -149,4 +149,5 @@ def _design(prep: Prepared) -> tuple[FloatArray, list[str]]:
     for j in range(n_arms):
         column = start + k * (j + 1)
         np.multiply(x[:, [1 + j]], centred, out=x[:, column : column + k])
+    x.flags.writeable = False  # finished: a design nobody changes may be reused (lstsq)
     return x, [f"{name}_c" for name in names]

@@ -15,11 +15,19 @@ data). Then:
 
 Everything downstream (leverages, sandwich meats, CR2 adjustments) works in the orthonormal
 basis ``Q``: with ``X = Q R``, ``(X'X)^{-1} = R^{-1} R^{-T}`` and the hat matrix is ``Q Q'``.
+
+An analysis fits many outcomes on one design (every outcome of a level adjusted for the same
+covariates; an ITT and its first stage). Inside :func:`reusing_factorisations`, a design
+equal, element for element, to the one factorised last is not factorised again: its ``Q``
+is the same product of the design and the same triangular factor, so every result is
+bit-for-bit the one a fresh factorisation gives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,13 +123,81 @@ def _cholesky(a: FloatArray) -> FloatArray:
     return np.asarray(c)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Factor:
+    """A design's CholeskyQR2 factors: ``Q = sqrt(w) X @ basis`` and ``sqrt(w) X / scale = Q r``."""
+
+    x: FloatArray
+    weights: FloatArray | None
+    basis: FloatArray
+    r: FloatArray
+    scale: FloatArray
+
+
+#: Designs larger than this (bytes) are kept one at a time: the last one factorised.
+LARGE_DESIGN = 1 << 24
+#: Smaller designs kept beside it (the most recent).
+SMALL_DESIGNS = 4
+
+#: The factorisations kept for reuse, most recent first, while
+#: :func:`reusing_factorisations` is in force.
+_KEPT: ContextVar[list[_Factor] | None] = ContextVar("trialkit_kept_factors", default=None)
+
+
+@contextmanager
+def reusing_factorisations() -> Iterator[None]:
+    """Within this block a design equal to one factorised recently is not factorised again.
+
+    Kept by reference until the block ends or newer designs replace them: the last large
+    design (over :data:`LARGE_DESIGN` bytes), so that the memory this costs is one design,
+    and the last :data:`SMALL_DESIGNS` smaller ones. Only designs nobody can change are
+    kept: arrays that own their data and are read-only (the estimators' own designs are
+    made so); any other design is factorised as usual.
+    """
+    token = _KEPT.set([])
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
+def _reused(x: FloatArray, weights: FloatArray | None) -> _Factor | None:
+    """The kept factorisation of exactly ``x`` (and ``weights``), if there is one."""
+    for factor in _KEPT.get() or ():
+        if _same(factor.x, x) and _same(factor.weights, weights):
+            return factor
+    return None
+
+
+def _same(a: FloatArray | None, b: FloatArray | None) -> bool:
+    """Element-for-element equality; a few rows first, so that most designs differ fast."""
+    if a is None or b is None or a is b:
+        return a is b
+    if a.shape != b.shape:
+        return False
+    step = max(1, a.shape[0] // 64)
+    return bool(np.array_equal(a[::step], b[::step]) and np.array_equal(a, b))
+
+
+def _keep(factor: _Factor) -> None:
+    kept = _KEPT.get()
+    x = factor.x
+    if kept is None or not x.flags.owndata or x.flags.writeable:
+        return
+    large = x.nbytes > LARGE_DESIGN
+    others = [f for f in kept if (f.x.nbytes > LARGE_DESIGN) != large]
+    same_size = [f for f in kept if (f.x.nbytes > LARGE_DESIGN) == large]
+    kept[:] = [factor, *same_size[: 0 if large else SMALL_DESIGNS - 1], *others]
+
+
 def _cholesky_qr2(
     xw: FloatArray, gram: FloatArray, scale: FloatArray
-) -> tuple[FloatArray, FloatArray] | None:
+) -> tuple[FloatArray, FloatArray, FloatArray] | None:
     """CholeskyQR2 of ``xw / scale``; ``None`` when it is too ill-conditioned for it.
 
     Works from the Gram matrix already formed and folds the column scaling into the
     triangular factors, so the n x k design is read three times and written twice.
+    Returns ``Q``, ``R`` and the basis ``T`` with ``Q = xw @ T``.
     """
     try:
         r1 = _cholesky(gram / np.outer(scale, scale))
@@ -133,8 +209,9 @@ def _cholesky_qr2(
     t1 = _inv_upper(r1) / scale[:, None]
     q = xw @ t1
     r2 = _cholesky(q.T @ q)
-    np.matmul(xw, t1 @ _inv_upper(r2), out=q)
-    return q, r2 @ r1
+    basis = t1 @ _inv_upper(r2)
+    np.matmul(xw, basis, out=q)
+    return q, r2 @ r1, basis
 
 
 def _refine(
@@ -196,12 +273,22 @@ def fit_lstsq(
         yw = y * sw
     else:
         xw, yw = x, y
-    gram = xw.T @ xw
-    scale = np.sqrt(np.diag(gram)).copy()
-    scale[scale == 0] = 1.0
-    fast = _cholesky_qr2(xw, gram, scale)
+    reused = _reused(x, weights)
+    if reused is not None:
+        q = np.empty((n, k))  # where the factorisation's first product put it
+        np.matmul(xw, reused.basis, out=q)
+        fast: tuple[FloatArray, FloatArray, FloatArray] | None = (q, reused.r, reused.basis)
+        scale = reused.scale
+    else:
+        gram = xw.T @ xw
+        scale = np.sqrt(np.diag(gram)).copy()
+        scale[scale == 0] = 1.0
+        fast = _cholesky_qr2(xw, gram, scale)
+        if fast is not None:
+            kept_weights = None if weights is None else weights.copy()
+            _keep(_Factor(x, kept_weights, fast[2], fast[1], scale))
     if fast is not None:
-        q, r = fast
+        q, r, _ = fast
         b = solve_triangular(r, q.T @ yw)
         resid = yw - xw @ (b / scale)
     else:

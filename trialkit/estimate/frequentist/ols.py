@@ -53,6 +53,7 @@ def stack_columns(n_obs: int, *blocks: FloatArray) -> FloatArray:
     for block, width in zip(blocks, widths, strict=True):
         out[:, start : start + width] = block.reshape(n_obs, width)
         start += width
+    out.flags.writeable = False  # finished: a design nobody changes may be reused (lstsq)
     return out
 
 

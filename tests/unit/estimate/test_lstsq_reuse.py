@@ -1,0 +1,112 @@
+"""A design factorised once inside ``reusing_factorisations`` gives bit-for-bit fresh results."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from trialkit.estimate.frequentist import lstsq
+from trialkit.estimate.frequentist.lstsq import LeastSquares, fit_lstsq, reusing_factorisations
+
+
+def _design(n: int, k: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = np.asfortranarray(rng.normal(size=(n, k)))
+    x[:, 0] = 1.0
+    x.flags.writeable = False
+    return x
+
+
+def _assert_identical(a: LeastSquares, b: LeastSquares) -> None:
+    for name in ("coef", "q", "r_inv", "resid"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+@pytest.fixture
+def factorisations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the CholeskyQR2 factorisations run."""
+    calls: list[int] = []
+    real = lstsq._cholesky_qr2
+
+    def counted(*args: np.ndarray) -> object:
+        calls.append(args[0].shape[0])
+        return real(*args)
+
+    monkeypatch.setattr(lstsq, "_cholesky_qr2", counted)
+    return calls
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_reused_design_gives_the_fresh_fit_bit_for_bit(
+    factorisations: list[int], weighted: bool
+) -> None:
+    rng = np.random.default_rng(3)
+    x = _design(500, 6, seed=1)
+    ys = [rng.normal(size=500) for _ in range(3)]
+    w = rng.uniform(0.5, 2.0, 500) if weighted else None
+    fresh = [fit_lstsq(x, y, w) for y in ys]
+    assert len(factorisations) == 3
+    with reusing_factorisations():
+        copy = x.copy(order="F")  # equal, not the same object
+        copy.flags.writeable = False
+        designs = (x, copy, x)
+        reused = [
+            fit_lstsq(d, y, None if w is None else w.copy())
+            for d, y in zip(designs, ys, strict=True)
+        ]
+    assert len(factorisations) == 4  # one factorisation for the three fits
+    for a, b in zip(fresh, reused, strict=True):
+        _assert_identical(a, b)
+
+
+def test_a_design_that_differs_anywhere_is_factorised_again(factorisations: list[int]) -> None:
+    y = np.random.default_rng(4).normal(size=400)
+    x = _design(400, 5, seed=2)
+    changed = x.copy()
+    changed[237, 3] += 1e-12  # one element, between the rows sampled first
+    changed.flags.writeable = False
+    with reusing_factorisations():
+        fit_lstsq(x, y)
+        inside = fit_lstsq(changed, y)
+        weighted = fit_lstsq(x, y, np.full(400, 2.0))
+    assert len(factorisations) == 3
+    _assert_identical(inside, fit_lstsq(changed, y))
+    _assert_identical(weighted, fit_lstsq(x, y, np.full(400, 2.0)))
+
+
+def test_a_design_that_can_change_is_not_kept(factorisations: list[int]) -> None:
+    y = np.random.default_rng(5).normal(size=300)
+    x = np.array(_design(300, 4, seed=3))  # writeable
+    with reusing_factorisations():
+        fit_lstsq(x, y)
+        x[:, 2] *= 3.0  # changed in place after its fit
+        after = fit_lstsq(x, y)
+    assert len(factorisations) == 2
+    _assert_identical(after, fit_lstsq(x, y))
+
+
+def test_nothing_is_kept_outside_the_block(factorisations: list[int]) -> None:
+    x, y = _design(200, 3, seed=4), np.arange(200.0)
+    with reusing_factorisations():
+        fit_lstsq(x, y)
+    fit_lstsq(x, y)
+    assert len(factorisations) == 2
+
+
+def test_small_designs_do_not_push_out_the_large_one(
+    factorisations: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lstsq, "LARGE_DESIGN", 100 * 4 * 8)  # over 100 rows x 4 columns
+    large, other_large = _design(1000, 4, seed=5), _design(1000, 4, seed=6)
+    smalls = [_design(50, 4, seed=10 + i) for i in range(lstsq.SMALL_DESIGNS + 1)]
+    y, ys = np.arange(1000.0), np.arange(50.0)
+    with reusing_factorisations():
+        fit_lstsq(large, y)
+        for small in smalls:
+            fit_lstsq(small, ys)
+        fit_lstsq(large, y)  # kept through the small ones
+        fit_lstsq(smalls[-1], ys)  # the most recent small ones are kept
+        fit_lstsq(smalls[0], ys)  # the oldest small one was pushed out by the newer ones
+        fit_lstsq(other_large, y)
+        fit_lstsq(large, y)  # one large design at a time
+    assert factorisations == [1000, *([50] * len(smalls)), 50, 1000, 1000]
