@@ -125,7 +125,7 @@ def code_binary(
         fix="code it as 1/0, yes/no, true/false or y/n, or leave the cell empty if missing.",
         expected="0 or 1 (yes/no, true/false, y/n)",
     )
-    return pd.Series(codes, index=series.index, dtype="float64"), issues
+    return pd.Series(codes, index=series.index, dtype="float64", copy=False), issues
 
 
 def code_ordinal(
@@ -145,7 +145,7 @@ def code_ordinal(
         "cell empty if missing.",
         expected=allowed,
     )
-    return pd.Series(codes, index=series.index, dtype="float64"), issues
+    return pd.Series(codes, index=series.index, dtype="float64", copy=False), issues
 
 
 def code_labels(

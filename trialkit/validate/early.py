@@ -75,7 +75,7 @@ class Early:
     def duplicated_ids(self, level: str, index: pd.Index) -> pd.Series | None:
         """The rows of ``level`` whose id is duplicated, indexed like its frame, if queued."""
         take = self.duplicated.get(level)
-        return None if take is None else pd.Series(take(), index=index)
+        return None if take is None else pd.Series(take(), index=index, copy=False)
 
 
 def ledger_people(

@@ -105,7 +105,8 @@ def code_dates(
         fix="write dates as 2027-03-01 (or 01/03/2027, day first).",
         expected="a date such as 2027-03-01",
     )
-    return pd.Series(parsed[codes], index=series.index, dtype="datetime64[ns]"), issues
+    coded = pd.Series(parsed[codes], index=series.index, dtype="datetime64[ns]", copy=False)
+    return coded, issues
 
 
 def code_level(

@@ -97,7 +97,7 @@ def attach_allocation(
     for column in extra:
         values = allocation[column]
         if column in ("probability", "step"):
-            taken = pd.Series(values.to_numpy()[at], index=frame.index)
+            taken = pd.Series(values.to_numpy()[at], index=frame.index, copy=False)
             frame[column] = taken if every else taken.where(known)
             continue
         # Labels as categoricals: a million rows share a few dozen arms, blocks, clusters.

@@ -159,7 +159,7 @@ def _allocated(values: pd.Series, known: frozenset[str], found: pd.Series | None
 def _duplicated(values: pd.Series, found: pd.Series | None) -> pd.Series:
     """Which values are duplicated (``found`` if given, for the rows of ``values``)."""
     if found is None:
-        return pd.Series(duplicated(values), index=values.index)
+        return pd.Series(duplicated(values), index=values.index, copy=False)
     return _rows(found, values)
 
 

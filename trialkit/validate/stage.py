@@ -107,7 +107,7 @@ def _check_level(
         allocated=allocation["unit_id"],
         columns=coded.columns,
         date_columns=dates,
-        unit_found=pd.Series(positions >= 0, index=coded.index),
+        unit_found=pd.Series(positions >= 0, index=coded.index, copy=False),
         id_duplicated=early.duplicated_ids(spec.name, coded.index),
     )
     issues += check_frame(

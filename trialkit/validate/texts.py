@@ -45,9 +45,9 @@ def _buffers(chunk: Any) -> tuple[NDArray[np.int64], NDArray[np.uint8]]:
     return np.asarray(raw, dtype=np.int64), np.zeros(0, np.uint8) if data is None else data
 
 
-def _firsts(chunk: Any) -> tuple[NDArray[np.uint8], BoolArray]:
-    """Each value's first byte (0 where empty) and whether it has one, read with the
-    offsets' own width (no copy of a million offsets)."""
+def _plain_firsts(chunk: Any) -> tuple[BoolArray, BoolArray]:
+    """Whether each value's first byte is plain (``False`` where it is empty) and whether
+    it has one, read with the offsets' own width (no copy of a million offsets)."""
     import pyarrow as pa
 
     _, offsets_buffer, data_buffer = chunk.buffers()
@@ -58,12 +58,14 @@ def _firsts(chunk: Any) -> tuple[NDArray[np.uint8], BoolArray]:
     start = offsets[:-1]
     has = offsets[1:] > start
     if data_buffer is None or not len(data_buffer):
-        return np.zeros(len(chunk), dtype=np.uint8), has
+        return np.zeros(len(chunk), dtype=bool), has
     data = np.frombuffer(data_buffer, dtype=np.uint8)
+    if _all_plain(data[int(offsets[0]) : int(offsets[-1])]):  # ids: every byte is plain
+        return has, has
     if has.all():  # every value has a first byte, at its offset
-        return np.asarray(data[start], dtype=np.uint8), has
+        return _plain(data[start]), has
     first = np.where(has, data[np.minimum(start, len(data) - 1)], 0).astype(np.uint8)
-    return first, has
+    return _plain(first), has
 
 
 def _plain(byte: NDArray[np.uint8]) -> BoolArray:
@@ -73,6 +75,12 @@ def _plain(byte: NDArray[np.uint8]) -> BoolArray:
 
 #: Which bytes :func:`_plain` calls plain, as a table looked up by byte.
 _PLAIN_BYTES = _plain(np.arange(256, dtype=np.uint8))
+
+
+def _all_plain(data: NDArray[np.uint8]) -> bool:
+    """Whether every byte is plain (:func:`_plain`): two passes of the processor's vector
+    units over the bytes, cheaper than looking up each value's first and last byte."""
+    return not len(data) or (int(data.min()) > 0x20 and int(data.max()) < 0x7F)
 
 
 def _valid(chunk: Any) -> BoolArray:
@@ -96,9 +104,9 @@ def blank_text(series: pd.Series) -> BoolArray | None:
 
     parts = []
     for chunk in chunks:
-        first, has = _firsts(chunk)
+        plain, has = _plain_firsts(chunk)
         valid = _valid(chunk)
-        blank = ~(_PLAIN_BYTES[first] & valid)  # a plain first byte: not blank
+        blank = ~(plain & valid)  # a plain first byte: not blank
         unsure = np.flatnonzero(blank & valid & has)
         if unsure.size:
             spaces = pc.utf8_is_space(chunk.take(unsure)).fill_null(True)
@@ -204,6 +212,8 @@ def _plain_ends(chunk: Any) -> bool:
         chunk.offset : chunk.offset + len(chunk) + 1
     ]
     data = np.frombuffer(data_buffer, dtype=np.uint8)
+    if _all_plain(data[int(offsets[0]) : int(offsets[-1])]):  # ids: no byte to trim at all
+        return True
     start, end = offsets[:-1], offsets[1:]
     counted = end > start
     if chunk.null_count:
