@@ -22,6 +22,7 @@ from trialkit.analyse.trial_rows import DeviationRow, DocumentProvenance, Regist
 from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame
 from trialkit.estimate.frequentist.lstsq import reusing_factorisations
 from trialkit.estimate.frequentist.plan import fit as fit_frequentist
+from trialkit.estimate.spending.ledger import Ledger
 from trialkit.protocol import Protocol
 from trialkit.register import Registration, compare
 from trialkit.validate import TrialData
@@ -139,9 +140,11 @@ def _analyse(
         protocol, data, bayesian=bayesian, draws=draws, chains=chains, tune=tune, echo=echo
     )
     attrition, checks = trial.attrition(data)
+    spends = Ledger.from_data(protocol, data)  # one ledger for both sections that read it
     spending = spending_section(
         protocol,
         data,
+        spends,
         audit=audit,
         echo=echo,
         bayes=BayesOptions(run=bayesian, draws=draws, chains=chains, tune=tune),
@@ -170,7 +173,7 @@ def _analyse(
             "power": trial.power(protocol),
             "warnings": tuple(str(w) for w in data.warnings),
             "notes": fitted.notes + _notes(protocol),
-            "misuse": trial.misuse(protocol, data),
+            "misuse": trial.misuse(protocol, data, spends),
             **freq,
             "randomisation": randomisation,
             **_verdicts(protocol, freq["estimates"], section),  # type: ignore[arg-type]

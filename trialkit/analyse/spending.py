@@ -68,6 +68,7 @@ class _MisuseRows:
 def spending_section(
     protocol: Protocol,
     data: TrialData,
+    ledger: Ledger | None,
     *,
     audit: AuditSample | None = None,
     bayes: BayesOptions = BayesOptions(),
@@ -81,6 +82,8 @@ def spending_section(
     protocol, data
         The protocol and its validated data (the coded ledger is
         ``data.frames[protocol.spending.level]``, its findings ``data.spending``).
+    ledger
+        That ledger (:meth:`Ledger.from_data`), or ``None`` when there is none.
     audit
         The audit sample whose spends were reviewed (``review.coverage: sample``); ``None``
         for a census.
@@ -93,7 +96,6 @@ def spending_section(
     """
     from trialkit.estimate.spending.plan import fit
 
-    ledger = Ledger.from_data(protocol, data)
     if ledger is None:
         return None
     echo("estimating: take-up, equity and dose of the spend ledger")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -28,6 +28,9 @@ from trialkit.estimate.frequentist.analysis_frame import as_text
 from trialkit.protocol import Protocol
 from trialkit.randomise.balance import CovariateKind, covariate_rows
 from trialkit.validate import TrialData
+
+if TYPE_CHECKING:
+    from trialkit.estimate.spending.ledger import Ledger
 
 
 def model_rows(model: Any, records: Sequence[Mapping[Any, Any]], **extra: Any) -> tuple[Any, ...]:
@@ -156,19 +159,19 @@ def power(protocol: Protocol) -> tuple[PowerRow, ...]:
     return frame_rows(PowerRow, power_table(protocol).to_frame())
 
 
-def misuse(protocol: Protocol, data: TrialData) -> MisuseRow | None:
+def misuse(protocol: Protocol, data: TrialData, ledger: Ledger | None) -> MisuseRow | None:
     """The misuse rate among those given the new freedom (Beta posterior).
 
-    With a spend ledger (and no ``costs.misuse.outcome``) the cases are spends in arms
-    with a budget whose review verdict is misuse or fraud, out of the spends reviewed,
-    and a case costs the mean loss reviewers recorded for them; otherwise the cases are
-    the units flagged by the binary monitoring outcome ``costs.misuse.outcome``.
+    With a spend ledger (``ledger``, and no ``costs.misuse.outcome``) the cases are spends
+    in arms with a budget whose review verdict is misuse or fraud, out of the spends
+    reviewed, and a case costs the mean loss reviewers recorded for them; otherwise the
+    cases are the units flagged by the binary monitoring outcome ``costs.misuse.outcome``.
     """
     monitored = protocol.costs.misuse
     if monitored is None:
         return None
     if monitored.outcome is None:
-        return _ledger_misuse(protocol, data)
+        return _ledger_misuse(protocol, ledger)
     outcome = protocol.outcome(monitored.outcome)
     if outcome.level not in data.frames:
         return None
@@ -187,11 +190,10 @@ def misuse(protocol: Protocol, data: TrialData) -> MisuseRow | None:
     )
 
 
-def _ledger_misuse(protocol: Protocol, data: TrialData) -> MisuseRow | None:
+def _ledger_misuse(protocol: Protocol, ledger: Ledger | None) -> MisuseRow | None:
     """Misuse from the spend ledger's review verdicts (arms with a budget)."""
-    from trialkit.estimate.spending.ledger import Ledger, review_counts
+    from trialkit.estimate.spending.ledger import review_counts
 
-    ledger = Ledger.from_data(protocol, data)
     if ledger is None or protocol.spending is None or protocol.costs.misuse is None:
         return None
     counts = review_counts(ledger)

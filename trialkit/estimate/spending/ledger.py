@@ -207,9 +207,11 @@ class ReviewCounts:
 def review_counts(ledger: Ledger) -> ReviewCounts:
     """How many spends in arms with a budget were reviewed and judged misuse."""
     spends = _treated_spends(ledger, ledger.columns.verdict, ledger.columns.loss)
-    verdict = spends[ledger.columns.verdict]
-    reviewed = verdict.notna() & (verdict.astype(str).str.strip() != "")
-    misuse = reviewed & verdict.astype(str).isin(MISUSE_VERDICTS)
+    # each distinct verdict read once as text, not one string per spend (-1: none)
+    codes, uniques = pd.factorize(spends[ledger.columns.verdict])
+    texts = [str(u) for u in uniques]
+    reviewed = np.append([t.strip() != "" for t in texts], False)[codes]
+    misuse = reviewed & np.append([t in MISUSE_VERDICTS for t in texts], False)[codes]
     loss = (
         pd.to_numeric(spends.loc[misuse, ledger.columns.loss], errors="coerce")
         if ledger.columns.loss in spends
