@@ -102,6 +102,9 @@ def attach_allocation(
             continue
         # Labels as categoricals: a million rows share a few dozen arms, blocks, clusters.
         codes, labels = pd.factorize(values)
+        # Gathered at the width the categorical keeps (a byte for a few dozen labels), not
+        # as a million 8-byte codes narrowed afterwards; −1 and every code fit in it.
+        codes = codes.astype(np.min_scalar_type(-max(len(labels), 1)))
         # The codes are the allocation's own (or −1), so pandas need not check them again.
         frame[column] = pd.Categorical.from_codes(
             codes[at] if every else np.where(known, codes[at], -1),

@@ -179,9 +179,13 @@ def _periods(
         found = period_labels(days, kind)
         codes[row, :-1] = [labels.setdefault(label, len(labels)) for label in found]
         codes[row, -1] = -1 - PERIODS.index(kind)
-    code = codes[np.where(source.arm < 0, len(kinds) - 1, source.arm), at]
+    if (codes == codes[0]).all():  # every arm's budget has the same period: no arm needed
+        code = codes[0][at]
+    else:
+        code = codes[np.where(source.arm < 0, len(kinds) - 1, source.arm), at]
     table = pd.Series([*labels, None], dtype=object if not labels else None)
-    text = table.take(np.where(code < 0, len(labels), code)).set_axis(index)
+    dated = not len(code) or int(code.min()) >= 0  # then no spend lacks its period
+    text = table.take(code if dated else np.where(code < 0, len(labels), code)).set_axis(index)
     return text, code
 
 

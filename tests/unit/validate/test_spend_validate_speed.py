@@ -11,7 +11,10 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trialkit.protocol.model import Protocol
+from trialkit.validate.spending_calendar import distinct_days, period_label
 from trialkit.validate.spending_caps import _combined, _dense
+from trialkit.validate.spending_data import LedgerSource, _periods
 from trialkit.validate.texts import factorize_text
 
 #: A few values, so that a column often holds one of them on every row.
@@ -76,3 +79,66 @@ def test_dense_and_combined_keys_group_as_the_pairs_do(
     combined = _combined(dense, b)
     assert (pd.factorize(combined)[0] == pairs).all()  # equal keys, equal pairs
     assert (a == given).all() and (_dense(a) == dense).all()  # no key given is changed
+
+
+def _with_control_budget(protocol: Protocol, period: str) -> Protocol:
+    """The flagship with a budget of ``period`` in its control arm too."""
+    budget = next(a.intervention.discretionary_budget for a in protocol.arms if not a.control)
+    assert budget is not None
+    arms = [
+        a.model_copy(
+            update={
+                "intervention": a.intervention.model_copy(
+                    update={"discretionary_budget": budget.model_copy(update={"period": period})}
+                )
+            }
+        )
+        if a.control
+        else a
+        for a in protocol.arms
+    ]
+    return protocol.model_copy(update={"arms": arms})
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(-1, 1), st.one_of(st.none(), st.integers(0, 800))), max_size=40),
+    st.sampled_from([None, "month", "quarter", "week", "year"]),
+)
+def test_period_labels_are_each_spends_by_its_arms_budget(
+    protocol: Protocol, spends: list[tuple[int, int | None]], control: str | None
+) -> None:
+    """Each spend's period label by its own arm's budget period (the first budget's for a
+    unit outside the allocation), none without a date; equal codes for equal labels."""
+    if control is not None:
+        protocol = _with_control_budget(protocol, control)
+    arm_names = tuple(a.id for a in protocol.arms)
+    arm = np.array([s[0] for s in spends], dtype=np.int64)
+    day = np.array(
+        [
+            np.datetime64("NaT") if s[1] is None else np.datetime64("2027-01-01") + s[1]
+            for s in spends
+        ],
+        dtype="datetime64[D]",
+    )
+    source = LedgerSource(
+        file="spend.csv",
+        raw=pd.DataFrame(index=range(len(spends))),
+        unit=arm,
+        arm=arm,
+        arm_names=arm_names,
+        workers=None,
+        clients=None,
+    )
+    text, code = _periods(source, protocol, distinct_days(day), pd.RangeIndex(len(spends)))
+    default = next(b.period for a in protocol.arms if (b := a.intervention.discretionary_budget))
+    expected = []
+    for a, d in zip(arm.tolist(), day.tolist(), strict=True):
+        budget = protocol.budget(arm_names[a]) if a >= 0 else None
+        kind = budget.period if budget is not None else default
+        expected.append(None if d is None else period_label(d, kind))
+    assert [None if pd.isna(t) else t for t in text.tolist()] == expected
+    assert ((code < 0) == np.isnat(day)).all()
+    dated = code >= 0
+    labels = np.array(expected, dtype=object)[dated]
+    assert (pd.factorize(code[dated])[0] == pd.factorize(labels)[0]).all()
