@@ -50,6 +50,8 @@ def _compact(key: IntArray) -> IntArray:
     key = _dense(key)
     present = np.zeros(int(key.max()) + 1 if len(key) else 0, dtype=bool)
     present[key] = True
+    if present.all():  # numbered without gaps already
+        return key
     return np.asarray((np.cumsum(present) - 1)[key], dtype=np.int64)
 
 
@@ -62,13 +64,19 @@ def _combined(first: IntArray, second: IntArray) -> IntArray:
 
 
 def over_cap(
-    amount: FloatArray, key: IntArray, cap: FloatArray, spent: NDArray[np.datetime64]
+    amount: FloatArray,
+    key: IntArray,
+    cap: FloatArray,
+    spent: NDArray[np.datetime64],
+    *,
+    counted: FloatArray | None = None,
 ) -> tuple[IntArray, FloatArray]:
     """Spends whose running total (in date order, file order within a day, within
     ``key``) is over their cap, and the running totals (NaN outside groups that go over).
 
     Only groups whose whole total is over a cap can hold such a spend, so running totals
-    are taken within those groups only: a handful of a million spends.
+    are taken within those groups only: a handful of a million spends. ``counted``, if
+    given, is ``amount`` with 0 where ``cap`` is NaN (shared by caps of the same arms).
 
     Examples
     --------
@@ -78,7 +86,9 @@ def over_cap(
     >>> over.tolist(), total.tolist()
     ([0, 2], [9.0, 4.0, 11.0])
     """
-    amount = np.where(np.isnan(cap), 0.0, amount)  # spends without this cap add nothing
+    if counted is None:
+        counted = np.where(np.isnan(cap), 0.0, amount)
+    amount = counted  # spends without this cap add nothing
     totals = np.bincount(key, weights=amount)
     total = np.full(len(amount), np.nan)
     # Groups over the lowest cap, as a table of bytes (smaller than the totals' table, so
@@ -110,16 +120,22 @@ def caps(ledger: LedgerArrays) -> list[Hits]:
         "unit": lambda: codes(ledger.keys.units, ledger.unit_column),
     }
     keys: dict[str, IntArray] = {}
+    # The amounts that count towards a cap, by the arms that have it (the same for most;
+    # a cap given is a positive number, never NaN).
+    counted: dict[tuple[bool, ...], FloatArray] = {}
     hits = []
     for rule, field, by in CAPS:
         cap = ledger.limit(field)
         if np.isnan(cap).all():
             continue
+        having = tuple(b is not None and getattr(b, field) is not None for b in ledger.budgets)
+        if having not in counted:
+            counted[having] = np.where(np.isnan(cap), 0.0, ledger.amount)
         if by not in keys:
             keys[by] = _dense(groups[by]())
         per_period = rule != "cap_per_client"
         key = _combined(keys[by], period) if per_period else keys[by]
-        over, total = over_cap(ledger.amount, key, cap, ledger.spent)
+        over, total = over_cap(ledger.amount, key, cap, ledger.spent, counted=counted[having])
         message = _message(ledger, rule, by, total, cap)
         hits.append(
             Hits(rule, over, ledger.column("amount"), message, cap, total, period=per_period)
