@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from trialkit.errors import TrialkitError
 
@@ -24,6 +24,7 @@ EngineName = Literal["serial", "processes", "dask"]
 DASK_RETRIES = 3
 
 Task = tuple[Callable[..., Any], tuple[Any, ...]]
+K = TypeVar("K", bound=Hashable)
 
 
 def available_cpus() -> int:
@@ -39,6 +40,7 @@ def run_tasks(
     *,
     on_result: Callable[[Hashable, Any], None] | None = None,
     label: str = "trialkit",
+    retries: int = DASK_RETRIES,
 ) -> dict[Hashable, Any]:
     """Run ``tasks`` (key → (function, args)) and return key → result.
 
@@ -53,6 +55,9 @@ def run_tasks(
         Called with each key and result as it arrives (progress bars).
     label
         Start of the Dask task keys (what a scheduler's dashboard shows).
+    retries
+        Times Dask reruns a task that raised (a task lost with its worker is rerun by the
+        scheduler anyway); 0 where an error can only repeat itself.
 
     Returns
     -------
@@ -71,7 +76,7 @@ def run_tasks(
         for key, (func, args) in tasks.items():
             keep(key, func(*args))
     elif is_dask_client(engine):
-        _run_dask(engine, tasks, keep, label)
+        _run_dask(engine, tasks, keep, label, retries)
     else:
         futures: dict[Future[Any], Hashable] = {
             engine.submit(func, *args): key for key, (func, args) in tasks.items()
@@ -86,17 +91,27 @@ def is_dask_client(engine: Any) -> bool:
     return type(engine).__name__ == "Client" and type(engine).__module__.startswith("distributed")
 
 
-def share(engine: Executor | Any | None, value: Any) -> Any:
-    """``value`` as a task argument on ``engine``: sent once to every Dask worker.
+@contextmanager
+def shared(engine: Executor | Any | None, values: Mapping[K, Any]) -> Iterator[dict[K, Any]]:
+    """``values`` as task arguments on ``engine``, each sent once to every Dask worker.
 
-    A ``distributed.Client`` scatters ``value`` to all its workers (broadcast) and returns
-    the future that stands for it, so tasks given that future read a local copy instead of
-    receiving the value with each task; any other engine gets ``value`` itself.
+    With a ``distributed.Client`` each value is scattered to all its workers (broadcast)
+    and stands as a future, so that tasks given it read a local copy instead of receiving
+    the value with each task; the copies are released when the block ends. Any other
+    engine gets the values themselves.
     """
     if not is_dask_client(engine):
-        return value
+        yield dict(values)
+        return
     client: Any = engine
-    return client.scatter(value, broadcast=True, hash=False)
+    futures = {
+        key: client.scatter(value, broadcast=True, hash=False) for key, value in values.items()
+    }
+    try:
+        yield futures
+    finally:
+        for future in futures.values():
+            future.release()
 
 
 def _run_dask(
@@ -104,6 +119,7 @@ def _run_dask(
     tasks: Mapping[Hashable, Task],
     keep: Callable[[Hashable, Any], None],
     label: str,
+    retries: int,
 ) -> None:
     dask_completed = importlib.import_module("distributed").as_completed
 
@@ -111,13 +127,15 @@ def _run_dask(
     keys: dict[str, Hashable] = {}
     futures = []
     for i, (key, (func, args)) in enumerate(tasks.items()):
-        future = client.submit(
-            func, *args, key=f"{label}-{token}-{i}", retries=DASK_RETRIES, pure=False
-        )
+        future = client.submit(func, *args, key=f"{label}-{token}-{i}", retries=retries, pure=False)
         keys[future.key] = key
         futures.append(future)
-    for future in dask_completed(futures):
-        keep(keys[future.key], future.result())
+    try:
+        for future in dask_completed(futures):
+            keep(keys[future.key], future.result())
+    finally:  # the results on the workers go now, not when the futures are collected
+        for future in futures:
+            future.release()
 
 
 @contextmanager

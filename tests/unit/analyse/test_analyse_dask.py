@@ -7,7 +7,9 @@ three-arm protocol (pairwise contrasts), fabricated and validated as the plan te
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import time
 from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ import pytest
 
 from trialkit import api, validate
 from trialkit.diagnose import fabricate
-from trialkit.errors import TrialkitError
+from trialkit.errors import EstimationError, TrialkitError
 from trialkit.estimate.frequentist.plan import FrequentistResults, fit
 from trialkit.protocol import Protocol, bundled_path, load_protocol
 from trialkit.randomise import read_allocation, read_units
@@ -93,6 +95,22 @@ def test_one_task_per_outcome_gives_the_same_results(trial: tuple[Protocol, Tria
     _assert_same(here, tasks, rtol=0)
 
 
+def _one_value(protocol: Protocol, data: TrialData) -> tuple[str, TrialData]:
+    """``data`` with a secondary outcome's column made constant: its fit must fail."""
+    outcome = next(o for o in protocol.outcomes if o.role == "secondary" and o.type != "survival")
+    frames = dict(data.frames)
+    frames[outcome.level] = frames[outcome.level].assign(**{outcome.data_column: 1.0})
+    return outcome.name, dataclasses.replace(data, frames=frames)
+
+
+def test_an_outcome_that_cannot_be_fitted_fails_as_in_process(
+    trial: tuple[Protocol, TrialData],
+) -> None:
+    name, data = _one_value(*trial)
+    with pytest.raises(EstimationError, match=f"outcome `{name}` has a single value"):
+        fit(trial[0], data, engine=_HereExecutor())
+
+
 def test_workers_below_one_are_refused_before_any_work(tmp_path: Path) -> None:
     with pytest.raises(TrialkitError, match=r"'workers' parameter of analyse.*Got 0.*Fix:"):
         api.analyse("missing.yaml", "missing.csv", [], tmp_path / "results", workers=0)
@@ -130,7 +148,13 @@ def test_the_plan_on_dask_equals_the_plan_in_process(
 ) -> None:
     protocol, data = trial
     _assert_same(fit(protocol, data), fit(protocol, data, engine=client), rtol=1e-12)
+    deadline = time.monotonic() + 30  # the client tells the scheduler in its own time
+    while client.who_has() and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert not client.who_has(), "the frames sent to the workers are released after the fit"
+    name, broken = _one_value(protocol, data)
+    with pytest.raises(EstimationError, match=f"outcome `{name}` has a single value"):
+        fit(protocol, broken, engine=client)
 
 
 def _differences(a: Any, b: Any, path: str = "") -> list[str]:

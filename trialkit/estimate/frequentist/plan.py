@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trialkit._core.executors import Task, run_tasks, share
+from trialkit._core.executors import Task, run_tasks, shared
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist.analysis_frame import (
     AnalysisFrame,
@@ -226,11 +226,12 @@ def _fit_on(
     """:func:`fit_outcome` of each outcome as a task on ``engine``, in protocol order."""
     for outcome in outcomes:  # each level's frame built here, once, and kept in ``frames``
         analysis_frame(protocol, data, outcome, levels=frames)
-    shared = {level: share(engine, frames[level]) for level in {o.level for o in outcomes}}
-    tasks: dict[Hashable, Task] = {
-        i: (_fit_on_level, (protocol, shared[o.level], o)) for i, o in enumerate(outcomes)
-    }
-    found = run_tasks(engine, tasks, label="trialkit-analyse")
+    levels = {o.level: frames[o.level] for o in outcomes}
+    with shared(engine, levels) as level:
+        tasks: dict[Hashable, Task] = {
+            i: (_fit_on_level, (protocol, level[o.level], o)) for i, o in enumerate(outcomes)
+        }
+        found = run_tasks(engine, tasks, label="trialkit-analyse", retries=0)  # errors repeat
     return [found[i] for i in range(len(outcomes))]
 
 
