@@ -121,7 +121,7 @@ def _run_dask(
     label: str,
     retries: int,
 ) -> None:
-    dask_completed = importlib.import_module("distributed").as_completed
+    distributed: Any = importlib.import_module("distributed")
 
     token = os.urandom(6).hex()
     keys: dict[str, Hashable] = {}
@@ -131,8 +131,14 @@ def _run_dask(
         keys[future.key] = key
         futures.append(future)
     try:
-        for future in dask_completed(futures):
+        for future in distributed.as_completed(futures):
             keep(keys[future.key], future.result())
+    except distributed.KilledWorker as exc:
+        raise TrialkitError(
+            f"Dask workers died again and again running one task ({exc}), most likely out "
+            "of memory: each worker holds its own copy of the rows. Fix: give fewer "
+            "--workers, or workers with more memory."
+        ) from None
     finally:  # the results on the workers go now, not when the futures are collected
         for future in futures:
             future.release()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from concurrent.futures import Executor, Future
 from pathlib import Path
@@ -19,6 +20,7 @@ import pandas as pd
 import pytest
 
 from trialkit import api, validate
+from trialkit._core.executors import run_tasks
 from trialkit.diagnose import fabricate
 from trialkit.errors import EstimationError, TrialkitError
 from trialkit.estimate.frequentist.plan import FrequentistResults, fit
@@ -187,3 +189,14 @@ def test_analyse_with_a_scheduler_writes_the_same_results(tmp_path: Path, client
     found = _differences(here.model_dump(mode="json"), there.model_dump(mode="json"))
     assert not found, found[:10]
     assert len(there.estimates) > 10
+
+
+def _die() -> None:
+    os._exit(1)  # as a worker killed for its memory
+
+
+@pytest.mark.slow
+def test_workers_that_keep_dying_are_a_trialkit_error(client: Any) -> None:
+    with pytest.raises(TrialkitError, match=r"died again and again.*Fix: give fewer --workers"):
+        run_tasks(client, {0: (_die, ())})
+    client.wait_for_workers(2, timeout=60)  # the nannies restarted them
