@@ -96,7 +96,8 @@ def located(
 def numbers(raw: pd.Series) -> tuple[NDArray[np.float64], BoolArray, BoolArray]:
     """Values as floats, where text is not a number, and where the cell is empty."""
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
-        values = raw.to_numpy(dtype="float64", na_value=np.nan)
+        plain = raw.dtype == np.float64  # NaN is already missing: the column itself, no copy
+        values = raw.to_numpy() if plain else raw.to_numpy(dtype="float64", na_value=np.nan)
         blank = np.isnan(values)
         return values, np.zeros(len(raw), dtype=bool), blank
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
