@@ -3,7 +3,9 @@ computations give (issue 14: validate within 3× of reading the file)."""
 
 from __future__ import annotations
 
+import hashlib
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,10 +13,12 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trialkit._core.files import sha256_file
 from trialkit.protocol.model import Protocol
 from trialkit.validate.spending_calendar import distinct_days, period_label
 from trialkit.validate.spending_caps import _combined, _dense
 from trialkit.validate.spending_data import LedgerSource, _periods
+from trialkit.validate.stage import _sha256
 from trialkit.validate.texts import factorize_text
 
 #: A few values, so that a column often holds one of them on every row.
@@ -142,3 +146,16 @@ def test_period_labels_are_each_spends_by_its_arms_budget(
     dated = code >= 0
     labels = np.array(expected, dtype=object)[dated]
     assert (pd.factorize(code[dated])[0] == pd.factorize(labels)[0]).all()
+
+
+def test_data_files_hash_as_sha256_file_does(tmp_path: Path) -> None:
+    """Mapped pages give the same digest as the file read in chunks: empty, small, large."""
+    rng = np.random.default_rng(14)
+    for name, data in (
+        ("empty.csv", b""),
+        ("small.csv", b"team_id,x\nT01,1\n"),
+        ("large.csv", rng.integers(0, 256, 3 * (1 << 20) + 17, dtype=np.uint8).tobytes()),
+    ):
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert _sha256(path) == sha256_file(path) == hashlib.sha256(data).hexdigest()
