@@ -23,7 +23,7 @@ from trialkit.estimate.frequentist._design import (
     prepare,
     weighted_mean,
 )
-from trialkit.estimate.frequentist.ols import fit_linear
+from trialkit.estimate.frequentist.ols import ROW_BLOCK, fit_linear
 from trialkit.estimate.frequentist.result import RegressionResult
 from trialkit.protocol.vocabulary import DfMethod, VcovType
 
@@ -122,10 +122,12 @@ def lin(
 
 
 def _design(prep: Prepared) -> tuple[FloatArray, list[str]]:
-    """Lin's design, written once into a column-major array: intercept, arm indicators,
-    centred covariates (and block indicators), then each arm times the centred columns.
+    """Lin's design: intercept, arm indicators, centred covariates (and block indicators),
+    then each arm times the centred columns.
 
-    Returns the design and the centred columns' names.
+    Written row-major, a block of rows at a time (each block's writes stay in cache): the
+    least-squares products run fastest on that layout. Returns the design, read-only, and
+    the centred columns' names.
     """
     n, n_arms, p = prep.n_obs, len(prep.arms.others), prep.covariates.shape[1]
     names = list(prep.covariate_names)
@@ -133,21 +135,30 @@ def _design(prep: Prepared) -> tuple[FloatArray, list[str]]:
     if fe is not None and len(fe.levels) > 1:
         names.extend(f"{fe.name}[{level}]" for level in fe.levels[1:])
     k = len(names)
-    x = np.empty((n, 1 + n_arms * (k + 1) + k), order="F")
-    x[:, 0] = 1.0
-    for j in range(n_arms):
-        np.equal(prep.arm_codes, j + 1, out=x[:, 1 + j], casting="unsafe")
-    start = 1 + n_arms
-    centred = x[:, start : start + k]
-    centred[:, :p] = prep.covariates
-    if k > p:  # block indicators, first level dropped
+    means = weighted_mean(prep.covariates, prep.weights) if p else np.zeros(0)
+    if k > p:  # block indicators, first level dropped: their means are the levels' shares
         assert fe is not None
-        centred[:, p:] = 0.0
-        rows = np.nonzero(fe.codes > 0)[0]
-        centred[rows, p + fe.codes[rows] - 1] = 1.0
-    centred -= weighted_mean(centred, prep.weights)
-    for j in range(n_arms):
-        column = start + k * (j + 1)
-        np.multiply(x[:, [1 + j]], centred, out=x[:, column : column + k])
+        shares = np.bincount(fe.codes, weights=prep.weights, minlength=len(fe.levels))
+        means = np.concatenate([means, shares[1:] / shares.sum()])
+    x = np.empty((n, 1 + n_arms * (k + 1) + k))
+    start = 1 + n_arms
+    arms = np.arange(1, n_arms + 1)
+    for lo in range(0, n, ROW_BLOCK):
+        rows = slice(lo, min(lo + ROW_BLOCK, n))
+        block = x[rows]
+        block[:, 0] = 1.0
+        np.equal(prep.arm_codes[rows, None], arms, out=block[:, 1:start], casting="unsafe")
+        centred = block[:, start : start + k]
+        centred[:, :p] = prep.covariates[rows]
+        if k > p:
+            assert fe is not None
+            codes = fe.codes[rows]
+            centred[:, p:] = 0.0
+            hit = np.nonzero(codes > 0)[0]
+            centred[hit, p + codes[hit] - 1] = 1.0
+        centred -= means
+        for j in range(n_arms):
+            column = start + k * (j + 1)
+            np.multiply(block[:, [1 + j]], centred, out=block[:, column : column + k])
     x.flags.writeable = False  # finished: a design nobody changes may be reused (lstsq)
     return x, [f"{name}_c" for name in names]
