@@ -379,3 +379,23 @@ def fe_dummies(fe: Factor) -> tuple[FloatArray, tuple[str, ...]]:
 def weighted_mean(x: FloatArray, w: FloatArray | None) -> FloatArray:
     """Column means, weighted when ``w`` is given."""
     return np.asarray(np.average(x, axis=0, weights=w), dtype=np.float64)
+
+
+def positions(values: pd.Series, keys: pd.Index) -> IntArray:
+    """Where each value sits in the unique ``keys`` (-1: absent): ``keys.get_indexer(values)``.
+
+    A categorical column is looked up through its categories (one lookup per category,
+    not per row); text ids are hashed by Arrow on their own buffers, with no Python string
+    per row; other types (or mixed ones) take pandas' route.
+    """
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        found = keys.get_indexer(pd.Index(values.cat.categories))
+        return np.asarray(np.append(found, -1)[values.cat.codes.to_numpy()], dtype=np.intp)
+    try:
+        hits = pc.index_in(pa.array(values.array), value_set=pa.array(keys.array))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
+        return np.asarray(keys.get_indexer(pd.Index(values)), dtype=np.intp)
+    return np.asarray(hits.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.intp)

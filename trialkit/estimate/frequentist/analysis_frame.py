@@ -10,6 +10,7 @@ import pandas as pd
 from pandas.api.extensions import take
 
 from trialkit.estimate.exposure import exposed_arms
+from trialkit.estimate.frequentist._design import positions
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Outcome
 from trialkit.validate import TrialData
@@ -79,22 +80,6 @@ def arm_mask(arms: pd.Series, wanted: Collection[str]) -> np.ndarray:
     codes, uniques = pd.factorize(arms)
     keep = np.array([str(u) in wanted for u in uniques] + [False], dtype=bool)
     return np.asarray(keep[codes])
-
-
-def positions(values: pd.Series, keys: pd.Index) -> np.ndarray:
-    """Where each value sits in the unique ``keys`` (-1: absent): ``keys.get_indexer(values)``.
-
-    Text ids are hashed by Arrow on their own buffers, with no Python string per row; other
-    types (or mixed ones) take pandas' route.
-    """
-    import pyarrow as pa  # type: ignore[import-untyped]
-    import pyarrow.compute as pc  # type: ignore[import-untyped]
-
-    try:
-        found = pc.index_in(pa.array(values.array), value_set=pa.array(keys.array))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
-        return np.asarray(keys.get_indexer(pd.Index(values)), dtype=np.intp)
-    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.intp)
 
 
 def as_text(values: pd.Series) -> pd.Series:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from trialkit.estimate.frequentist.analysis_frame import arm_mask, positions
+from trialkit.estimate.frequentist._design import positions
+from trialkit.estimate.frequentist.analysis_frame import arm_mask
 from trialkit.protocol import Protocol
 from trialkit.protocol.arms import DiscretionaryBudget
 from trialkit.protocol.spending import SpendColumns

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from trialkit.errors import EstimationError
-from trialkit.estimate.frequentist._design import FloatArray, IntArray
+from trialkit.estimate.frequentist._design import FloatArray, IntArray, positions
 from trialkit.estimate.frequentist.ri.checks import numeric_columns
 from trialkit.randomise.schemes import Scheme, SteppedWedge
 
@@ -144,7 +144,7 @@ def code_arms(
             f"the scheme has {n_arms} arms but the data have rows in "
             f"{len(labels)} of them. Fix: check the treatment column."
         )
-    label_code = pd.Index(labels).get_indexer(pd.Index(data[treatment].to_numpy()))
+    label_code = positions(data[treatment], pd.Index(labels))
     compared = tuple(v for v in labels if v != control)
     compared_arms = np.array([index[v] for v in compared], np.int64)
     dummy_of = np.full(n_arms, -1, np.int64)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from trialkit.errors import EstimationError
-from trialkit.estimate.frequentist._design import IntArray
+from trialkit.estimate.frequentist._design import IntArray, positions
 from trialkit.randomise import _counts
 from trialkit.randomise.schemes import RuleScheme, Scheme
 
@@ -46,9 +46,9 @@ def _scheme_unit_of_rows(data: pd.DataFrame, cluster: str | None, scheme: Scheme
                 "`cluster=` naming the column of each row's randomised unit."
             )
         return np.arange(n_units, dtype=np.int64)
-    values = data[cluster].to_numpy()
-    idx = pd.Index(scheme.units.ids).get_indexer(pd.Index(values))
+    idx = positions(data[cluster], pd.Index(scheme.units.ids))
     if (idx < 0).any():
+        values = data[cluster].to_numpy()
         as_text = pd.Index(np.asarray(scheme.units.ids).astype(str))
         idx = as_text.get_indexer(pd.Index(values.astype(str)))
     if (idx < 0).any():
