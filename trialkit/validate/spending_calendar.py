@@ -128,10 +128,9 @@ def working_days(
             distinct_days(end.to_numpy(dtype="datetime64[D]")),
         )
     (begin, begin_at), (stop, stop_at) = days
-    out = np.full(len(begin_at), np.nan)
     known = (begin_at >= 0) & (stop_at >= 0)
     if not known.any():
-        return out
+        return np.full(len(begin_at), np.nan)
     first, last = _span(begin, begin_at, known), _span(stop, stop_at, known)
     low = min(first[0], last[0]).astype(object).year
     high = max(first[1], last[1]).astype(object).year + 1

@@ -16,7 +16,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from trialkit.protocol.vocabulary import SpendRule
-from trialkit.validate.spending_ledger import FloatArray, Hits, IntArray, LedgerArrays
+from trialkit.validate.spending_ledger import FloatArray, Hits, IntArray, LedgerArrays, days
 
 #: Money compared with a cap: a total counts as over only by more than this (float noise).
 TOLERANCE = 1e-6
@@ -100,7 +100,7 @@ def over_cap(
     candidates = np.flatnonzero(hot[key])
     suspects = candidates[totals[key[candidates]] > cap[candidates] + TOLERANCE]
     if suspects.size:
-        order = suspects[np.argsort(spent[suspects], kind="stable")]
+        order = suspects[np.argsort(days(spent[suspects]), kind="stable")]
         total[order] = pd.Series(amount[order]).groupby(key[order], sort=False).cumsum().to_numpy()
     over = suspects[total[suspects] > cap[suspects] + TOLERANCE]  # in file order
     return over.astype(np.int64), total

@@ -67,6 +67,18 @@ def period_keys(days: NDArray[np.datetime64], period: Period) -> IntArray:
     return np.asarray(months // {"month": 1, "quarter": 3, "year": 12}[period], dtype=np.int64)
 
 
+def days(dates: NDArray[np.datetime64]) -> NDArray[np.datetime64]:
+    """Dates at day precision (``datetime64[D]``), as ``to_numpy(dtype="datetime64[D]")``
+    gives them."""
+    return dates.astype("datetime64[D]")
+
+
+def _dates(column: pd.Series) -> NDArray[np.datetime64]:
+    """A column of dates as stored, without a copy where it holds datetimes."""
+    values = column.to_numpy()
+    return values if values.dtype.kind == "M" else column.to_numpy(dtype="datetime64[D]")
+
+
 @dataclass(frozen=True, slots=True)
 class Hits:
     """The spends (positions) breaking one rule, and how to describe them."""
@@ -110,8 +122,10 @@ class LedgerArrays:
         self.currencies = [b.currency if b else currency for b in self.budgets]
         cols = spending.columns
         self.amount = frame[cols.amount].to_numpy(dtype="float64")
-        self.spent = frame[cols.date].to_numpy(dtype="datetime64[D]")
-        self.justified = frame[cols.justified_on].to_numpy(dtype="datetime64[D]")
+        #: Each spend's date and date justified as stored (``datetime64[ns]`` as coded:
+        #: a million dates are not converted to days; :meth:`days` converts those needed).
+        self.spent = _dates(frame[cols.date])
+        self.justified = _dates(frame[cols.justified_on])
         self.look_at(np.zeros(0, dtype=np.int64))
 
     def per_arm(self, value: Callable[[DiscretionaryBudget | None], Any], dtype: Any) -> Any:
@@ -138,7 +152,7 @@ class LedgerArrays:
         keys = np.zeros(len(self.spent), dtype=np.int64)
         for kind in np.unique(kinds):
             rows = kinds == kind
-            keys[rows] = period_keys(self.spent[rows], PERIODS[kind]) * len(PERIODS) + kind
+            keys[rows] = period_keys(days(self.spent[rows]), PERIODS[kind]) * len(PERIODS) + kind
         return keys
 
     def column(self, key: str) -> str:
@@ -194,13 +208,15 @@ class LedgerArrays:
 
     def spent_on(self, rows: IntArray) -> list[str]:
         """The date of each spend of ``rows`` (``2027-03-01``)."""
-        found = self._cached("spent", lambda seen: np.datetime_as_string(self.spent[seen]).tolist())
+        found = self._cached(
+            "spent", lambda seen: np.datetime_as_string(days(self.spent[seen])).tolist()
+        )
         return list(found[self._at(rows)].tolist())
 
     def justified_on(self, rows: IntArray) -> list[str]:
         """The date each spend of ``rows`` was justified."""
         found = self._cached(
-            "justified", lambda seen: np.datetime_as_string(self.justified[seen]).tolist()
+            "justified", lambda seen: np.datetime_as_string(days(self.justified[seen])).tolist()
         )
         return list(found[self._at(rows)].tolist())
 

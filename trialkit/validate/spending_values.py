@@ -253,7 +253,8 @@ def names(
     found = np.array([lookup.get(k, -1) for k in keys] + [-1], dtype=np.int64)
     empty = np.array([k == "" for k in keys] + [True])
     unknown = (found < 0) & ~empty
-    mapped = found[codes]
+    # Gathered at the width the positions need (a byte for a few names), not 8 bytes a row.
+    mapped = found.astype(np.min_scalar_type(-len(names) - 1))[codes]  # −1 … len(names) fit
     shown = ", ".join(names)
     issues = located(
         unknown[codes] if unknown.any() else np.zeros(0, dtype=bool),
