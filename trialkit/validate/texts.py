@@ -145,21 +145,36 @@ _FIRST_BYTES = np.array([(1 << (8 * n)) - 1 for n in range(8)], dtype=np.uint64)
 
 def _packed(chunk: Any) -> NDArray[np.uint64] | None:
     """:func:`short_keys` of one chunk, read a word at a time: the 8 bytes at each value's
-    offset, cut to its length, in a few passes over a million ids."""
-    offsets, data = _buffers(chunk)
+    offset, cut to its length, in a few passes over a million ids (offsets at their own
+    width, the words masked and tagged in place)."""
+    import pyarrow as pa
+
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets: NDArray[Any] = np.frombuffer(offsets_buffer, dtype=width)[
+        chunk.offset : chunk.offset + len(chunk) + 1
+    ]
     start = offsets[:-1]
-    valid = _valid(chunk)
-    length = np.where(valid, offsets[1:] - start, 0)
+    length = np.diff(offsets)
+    valid = _valid(chunk) if chunk.null_count else None
+    if valid is not None:
+        length = np.where(valid, length, 0)
     if len(length) and int(length.max()) > 7:
         return None
-    padded = np.zeros(len(data) + 8, dtype=np.uint8)
-    padded[: len(data)] = data
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else None
+    size = 0 if data is None else len(data)
+    padded = np.zeros(size + 8, dtype=np.uint8)
+    padded[:size] = data if data is not None else padded[:0]
     # words[i]: the 8 bytes from byte i on (little-endian), unaligned.
-    words = np.ndarray((len(data) + 1,), dtype="<u8", buffer=padded, strides=(1,))
-    key = words[start] & _FIRST_BYTES[length]
-    return np.asarray(
-        key | (np.where(valid, length, 255).astype(np.uint64) << np.uint64(56)), dtype=np.uint64
-    )
+    words = np.ndarray((size + 1,), dtype="<u8", buffer=padded, strides=(1,))
+    key: NDArray[np.uint64] = words[start]
+    key &= _FIRST_BYTES[length]
+    tag = length.astype(np.uint64)  # the length in the top byte; 255: missing
+    if valid is not None:
+        tag[~valid] = 255
+    tag <<= np.uint64(56)
+    key |= tag
+    return key
 
 
 def empty_text(series: pd.Series) -> BoolArray | None:
