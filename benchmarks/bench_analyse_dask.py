@@ -218,6 +218,9 @@ def main() -> None:
     dask = figures["dask"]
     workers = ", ".join(f"{m:,.0f}" for m in dask["workers_mib"])
     print(f"Dask workers: peak MiB {workers}; CPU s {dask['workers_cpu']:.1f} (all workers)")
+    ratio = (dask["fit_cpu"] + dask["workers_cpu"]) / figures["memory"]["fit_cpu"]
+    wall = dask["fit"] / figures["memory"]["fit"]
+    print(f"Dask / in memory: fit wall {wall:.2f}x, CPU (process + workers) {ratio:.2f}x")
     count, worst_abs, worst_rel, other = differences(results["memory"], results["dask"])
     same = not other and worst_rel <= 1e-12
     print(
