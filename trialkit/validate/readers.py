@@ -188,7 +188,8 @@ def parquet_parts(folder: Path) -> list[Path]:
 
     Names starting with ``.`` or ``_`` (``_SUCCESS``, ``_metadata``, checksums) are
     skipped, as Arrow and Dask skip them. Every part must have the first part's columns,
-    in its order and of its types.
+    in its order and of its types. Messages about the rows name the folder, and number
+    the rows through the parts in this order (the header is row 1).
 
     Raises
     ------

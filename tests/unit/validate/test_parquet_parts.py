@@ -15,6 +15,7 @@ from trialkit.diagnose import fabricate
 from trialkit.errors import DataValidationError
 from trialkit.protocol import bundled_path, load_protocol
 from trialkit.randomise import read_allocation, read_units
+from trialkit.register.ledger import read
 from trialkit.validate.readers import read_table
 
 
@@ -111,23 +112,67 @@ def test_a_damaged_part_is_named(tmp_path: Path) -> None:
     assert issue.message.startswith("could not be read as a Parquet file")
 
 
-def test_validation_of_a_level_in_parts_equals_the_single_file(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def pilot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, pd.DataFrame]]:
+    """The flagship's allocation and fabricated data, one frame per level."""
+    out = tmp_path_factory.mktemp("pilot")
     protocol_file = bundled_path("council_discretionary_budget")
     protocol = load_protocol(protocol_file)
-    units_file = api.simulate_units(protocol_file, tmp_path / "units.csv")
-    api.randomise(protocol_file, units_file, tmp_path / "allocation.csv")
-    arms = read_allocation(tmp_path / "allocation.csv").to_frame().set_index("unit_id")["arm"]
+    units_file = api.simulate_units(protocol_file, out / "units.csv")
+    api.randomise(protocol_file, units_file, out / "allocation.csv")
+    arms = read_allocation(out / "allocation.csv").to_frame().set_index("unit_id")["arm"]
     frames = fabricate(
         protocol, read_units(units_file, protocol), arms, rng=np.random.default_rng(3)
     )
+    return out / "allocation.csv", frames
+
+
+def test_validation_of_a_level_in_parts_equals_the_single_file(
+    tmp_path: Path, pilot: tuple[Path, dict[str, pd.DataFrame]]
+) -> None:
+    allocation, frames = pilot
+    protocol = load_protocol(bundled_path("council_discretionary_budget"))
     single, parted = [], []
     for level, frame in frames.items():
         frame.to_parquet(tmp_path / f"{level}.parquet")
         single.append(tmp_path / f"{level}.parquet")
         cuts = [0, len(frame) // 3, len(frame) // 2, len(frame)]
         parted.append(_split(frame, tmp_path / level, cuts))
-    one = validate.outcomes(protocol, tmp_path / "allocation.csv", single)
-    two = validate.outcomes(protocol, tmp_path / "allocation.csv", parted)
+    one = validate.outcomes(protocol, allocation, single)
+    two = validate.outcomes(protocol, allocation, parted)
     assert set(one.frames) == set(two.frames) and len(one.frames) > 1
     for level in one.frames:
         pd.testing.assert_frame_equal(one.frames[level], two.frames[level], obj=level)
+
+
+def test_rows_are_numbered_through_the_parts(
+    tmp_path: Path, pilot: tuple[Path, dict[str, pd.DataFrame]]
+) -> None:
+    allocation, frames = pilot
+    protocol = load_protocol(bundled_path("council_discretionary_budget"))
+    clients = frames["client"].copy()
+    clients.loc[7, "wellbeing"] = 999  # the 3rd row of the second part (rows 5-9)
+    paths = [_split(clients, tmp_path / "client", [0, 5, 10, len(clients)])]
+    for level, frame in frames.items():
+        if level != "client":
+            frame.to_csv(tmp_path / f"{level}.csv", index=False)
+            paths.append(tmp_path / f"{level}.csv")
+    with pytest.raises(DataValidationError) as caught:
+        validate.outcomes(protocol, allocation, paths)
+    found = [i for i in caught.value.issues if i.location.column == "wellbeing"]
+    assert [(i.location.file, i.location.row) for i in found] == [("client", 9)]
+
+
+@pytest.mark.slow  # a whole analysis (about 4 s)
+def test_analyse_records_each_part_in_the_ledger(
+    tmp_path: Path, pilot: tuple[Path, dict[str, pd.DataFrame]]
+) -> None:
+    allocation, frames = pilot
+    folders = [_split(f, tmp_path / level, [0, len(f) // 2, len(f)]) for level, f in frames.items()]
+    ledger = tmp_path / "ledger.jsonl"
+    protocol = bundled_path("council_discretionary_budget")
+    api.analyse(protocol, allocation, folders, tmp_path / "results", bayesian=False, ledger=ledger)
+    (entry,) = [e for e in read(ledger) if e.action == "analyse"]
+    recorded = {Path(name).parts[-2:] for name in entry.inputs}  # (folder, part)
+    parts = {p.parts[-2:] for folder in folders for p in folder.glob("*.parquet")}
+    assert parts <= recorded and len(parts) == 2 * len(frames)
