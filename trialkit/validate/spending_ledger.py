@@ -123,7 +123,7 @@ class LedgerArrays:
         cols = spending.columns
         self.amount = frame[cols.amount].to_numpy(dtype="float64")
         #: Each spend's date and date justified as stored (``datetime64[ns]`` as coded:
-        #: a million dates are not converted to days; :meth:`days` converts those needed).
+        #: a million dates are not converted to days; :func:`days` converts those needed).
         self.spent = _dates(frame[cols.date])
         self.justified = _dates(frame[cols.justified_on])
         self.look_at(np.zeros(0, dtype=np.int64))
