@@ -375,6 +375,11 @@ def _absurd_numbers(table: RawTable, *, limit: int = 20) -> list[Issue]:
             continue
         plain = values.dtype == np.float64  # NaN is already missing: no copy needed
         numbers = values.to_numpy() if plain else values.to_numpy(dtype=float, na_value=np.nan)
+        if (
+            not len(numbers)
+            or -ABSURD <= np.fmin.reduce(numbers) <= np.fmax.reduce(numbers) <= ABSURD
+        ):
+            continue  # the smallest and largest (NaN skipped) are plausible: so is every one
         bad = np.flatnonzero(np.abs(numbers) > ABSURD)  # infinities too; NaN never
         for row in bad[:limit]:
             issues.append(
