@@ -42,7 +42,7 @@ from trialkit.estimate.frequentist._design import (
     prepare,
 )
 from trialkit.estimate.frequentist.goodness import fit_statistics
-from trialkit.estimate.frequentist.lstsq import LeastSquares, fit_lstsq
+from trialkit.estimate.frequentist.lstsq import LeastSquares, fit_in_span, fit_lstsq
 from trialkit.estimate.frequentist.ols import fit_linear, fixed_effect_columns, stack_columns
 from trialkit.estimate.frequentist.result import RegressionResult, build_result, check_ci_level
 from trialkit.estimate.frequentist.vcov import Clusters, compute_vcov, resolve_se_type
@@ -191,8 +191,13 @@ def _first_stage(
     reported: Sequence[str],
     se_type: VcovType | None,
     ci_level: float,
-) -> RegressionResult:
-    """OLS of the received treatment on the arms; refuses arms that do not shift it."""
+) -> tuple[RegressionResult, LeastSquares]:
+    """OLS of the received treatment on the arms; refuses arms that do not shift it.
+
+    Returns the regression and its least-squares fit, whose QR of the instruments the
+    second stage works in.
+    """
+    zfit = fit_lstsq(z, d, prep.weights, names=z_terms)
     first = fit_linear(
         replace(prep, outcome=received, y=d),
         z,
@@ -201,6 +206,7 @@ def _first_stage(
         se_type=se_type,
         ci_level=ci_level,
         estimator="ols (first stage)",
+        fit=zfit,
     )
     first = replace(
         first,
@@ -214,33 +220,37 @@ def _first_stage(
             f'the arms do not shift "{received}" at all, so the CACE is not identified. '
             "Fix: check the received-treatment column."
         )
-    return first
+    return first, zfit
 
 
-def _fitted(
-    prep: Prepared,
-    z: FloatArray,
-    z_terms: Sequence[str],
-    endog: FloatArray,
-    first: RegressionResult,
-) -> FloatArray:
-    """The first-stage fitted values of each endogenous column (n x k).
+def _fitted_regressors(
+    prep: Prepared, zfit: LeastSquares, endog: FloatArray, n_arms: int
+) -> tuple[FloatArray, FloatArray]:
+    """The second stage's design as the instruments times a k_z x k_x matrix ``T``.
 
-    A single received-treatment column is the first stage's own outcome: its fit is
-    reused. Per-arm columns get their own least squares on the instruments.
+    ``X_hat = [1, fitted, covariates, fixed effects] = Z T``: the fitted columns are the
+    instruments times each endogenous column's first-stage coefficients (from the QR of
+    ``Z`` already made), the others pick their own column of ``Z = [1, arms, covariates,
+    fixed effects]``. Returns ``T`` and the first-stage coefficients (k_z x k).
     """
-    if endog.shape[1] == 1:  # the received treatment itself
-        return np.asarray(z @ first.coefficients)[:, None]
-    fitted = np.empty_like(endog)
-    for j in range(endog.shape[1]):
-        zfit = fit_lstsq(z, endog[:, j], prep.weights, names=z_terms)
-        fitted[:, j] = z @ zfit.coef
-    return fitted
+    if endog.shape[1] == 1:  # the received treatment itself: the first stage's coefficients
+        coefs = zfit.coef[:, None]
+    else:
+        sw = np.sqrt(prep.weights)[:, None] if prep.weights is not None else 1.0
+        coefs = zfit.r_inv @ (zfit.q.T @ (endog * sw))
+    k_z, k = coefs.shape[0], endog.shape[1]
+    kept = k_z - 1 - n_arms  # covariates and fixed effects, in both designs
+    transform = np.zeros((k_z, 1 + k + kept))
+    transform[0, 0] = 1.0
+    transform[:, 1 : 1 + k] = coefs
+    transform[1 + n_arms :, 1 + k :] = np.eye(kept)
+    return transform, coefs
 
 
 def _second_stage(
     prep: Prepared,
-    x_hat: FloatArray,
+    z: FloatArray,
+    zfit: LeastSquares,
     x_terms: Sequence[str],
     endog: FloatArray,
     coef_check: FloatArray,
@@ -252,11 +262,14 @@ def _second_stage(
 ) -> RegressionResult:
     """Least squares on the fitted regressors; the sandwich with structural residuals.
 
-    ``x_hat`` holds the fitted regressors in the columns after the intercept, so the
-    structural residuals ``y - X b`` are ``y - X_hat b - (endog - fitted) b_endog``.
+    The fitted regressors ``X_hat = Z T`` (:func:`_fitted_regressors`) are fitted in the
+    QR of the instruments ``Z`` (:func:`~.lstsq.fit_in_span`), and the structural
+    residuals ``y - X b`` are ``y - Z (T b) - (endog - Z C) b_endog`` with ``C`` the
+    first-stage coefficients: neither needs ``X_hat`` itself.
     """
     k = len(endog_names)
-    fit = fit_lstsq(x_hat, prep.y, prep.weights, names=x_terms)
+    transform, coefs = _fitted_regressors(prep, zfit, endog, len(prep.arms.others))
+    fit = fit_in_span(zfit, transform, prep.y, prep.weights, names=x_terms)
     if np.any(
         np.abs(fit.coef[1 : 1 + k] - coef_check) > 1e-6 * np.maximum(1.0, np.abs(coef_check))
     ):
@@ -264,8 +277,8 @@ def _second_stage(
             "2SLS from the cross-products and from the QR solution disagree; the design is "
             "too ill-conditioned. Fix: rescale or drop nearly collinear covariates."
         )
-    gap = endog - x_hat[:, 1 : 1 + k]
-    resid = prep.y - x_hat @ fit.coef - gap @ fit.coef[1 : 1 + k]
+    b_endog = fit.coef[1 : 1 + k]
+    resid = prep.y - z @ (transform @ fit.coef - coefs @ b_endog) - endog @ b_endog
     sw = np.sqrt(prep.weights) if prep.weights is not None else 1.0
     structural = LeastSquares(
         coef=fit.coef, q=fit.q, r_inv=fit.r_inv, resid=resid * sw, n_obs=prep.n_obs
@@ -409,17 +422,16 @@ def iv(
         if reduced_form
         else None
     )
-    first = _first_stage(prep, z, z_terms, arms, d, received, reported, se_type, ci_level)
+    first, zfit = _first_stage(prep, z, z_terms, arms, d, received, reported, se_type, ci_level)
     kind = resolve_se_type(se_type, clustered=prep.cluster is not None)
     endog, endog_names = _received(prep, d, received, per_arm)
     exog = (np.ones(n), _standardise(prep.covariates), fe)
     coef_check = _normal_equations_coef(prep.y, exog, endog, arms, prep.weights)
-    fitted = _fitted(prep, z, z_terms, endog, first)
-    x_hat = stack_columns(n, np.ones(n), fitted, prep.covariates, fe)
     x_terms = [INTERCEPT, *endog_names, *prep.covariate_names, *fe_names]
     second = _second_stage(
         prep,
-        x_hat,
+        z,
+        zfit,
         x_terms,
         endog,
         coef_check,

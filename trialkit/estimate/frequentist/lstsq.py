@@ -299,3 +299,39 @@ def fit_lstsq(
         b, resid = _refine(xs, yw, q, r, b, yw - xs @ b)
     r_inv = _inv_upper(r) / scale[:, None]
     return LeastSquares(coef=b / scale, q=q, r_inv=r_inv, resid=resid, n_obs=n)
+
+
+def fit_in_span(
+    base: LeastSquares,
+    transform: FloatArray,
+    y: FloatArray,
+    weights: FloatArray | None = None,
+    *,
+    names: Sequence[str] | None = None,
+) -> LeastSquares:
+    """Least squares of ``y`` on ``X @ transform``, from the QR of ``X`` already fitted.
+
+    ``base`` is a fit on ``X`` (n x k, with these ``weights``); ``transform`` is k x m. The
+    new design lies in the span of ``X``: with ``sqrt(w) X = Q R``, its weighted columns are
+    ``Q (R T)``, so the QR of the small ``R T`` (Householder, columns equilibrated as in
+    :func:`fit_lstsq`) gives the new orthonormal basis ``Q Q_s`` in one pass over the rows,
+    with no n x m design formed. Two-stage least squares fits its second stage so: the
+    fitted regressors are the instruments times the first-stage coefficients.
+
+    Raises
+    ------
+    EstimationError
+        A collinear column of the new design.
+    """
+    sw = np.sqrt(weights) if weights is not None else None
+    yw = y * sw if sw is not None else y
+    small = _inv_upper(base.r_inv) @ transform  # R T, k x m
+    scale = np.linalg.norm(small, axis=0)  # the new columns' norms (Q is orthonormal)
+    scale[scale == 0] = 1.0
+    q_small, r = np.linalg.qr(small / scale, mode="reduced")
+    _check_rank(r, names)
+    q = base.q @ q_small
+    b = solve_triangular(r, q.T @ yw)
+    resid = yw - q @ (r @ b)
+    r_inv = _inv_upper(r) / scale[:, None]
+    return LeastSquares(coef=b / scale, q=q, r_inv=r_inv, resid=resid, n_obs=base.n_obs)

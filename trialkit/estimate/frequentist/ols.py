@@ -19,7 +19,7 @@ from trialkit.estimate.frequentist._design import (
     prepare,
 )
 from trialkit.estimate.frequentist.goodness import fit_statistics
-from trialkit.estimate.frequentist.lstsq import fit_lstsq
+from trialkit.estimate.frequentist.lstsq import LeastSquares, fit_lstsq
 from trialkit.estimate.frequentist.result import RegressionResult, build_result, check_ci_level
 from trialkit.estimate.frequentist.vcov import Clusters, compute_vcov, resolve_se_type
 from trialkit.protocol.vocabulary import DfMethod, VcovType
@@ -75,11 +75,16 @@ def fit_linear(
     estimator: str,
     y: FloatArray | None = None,
     df: DfMethod = "residual",
+    fit: LeastSquares | None = None,
 ) -> RegressionResult:
-    """Fit ``y`` on the columns of ``x`` and return rows for the ``reported`` terms."""
+    """Fit ``y`` on the columns of ``x`` and return rows for the ``reported`` terms.
+
+    ``fit`` is that least-squares fit when the caller has it already (it keeps its QR).
+    """
     ci_level = check_ci_level(ci_level)
     kind = resolve_se_type(se_type, clustered=prep.cluster is not None)
-    fit = fit_lstsq(x, prep.y if y is None else y, prep.weights, names=terms)
+    if fit is None:
+        fit = fit_lstsq(x, prep.y if y is None else y, prep.weights, names=terms)
     clusters = Clusters.from_codes(prep.cluster.codes) if prep.cluster is not None else None
     vcov = compute_vcov(fit, kind, clusters, df=df)
     outcome_y = prep.y if y is None else y
