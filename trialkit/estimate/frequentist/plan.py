@@ -15,15 +15,14 @@ effects adjust for the same covariates, blocks and fixed effects as the ITT.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from trialkit._core.executors import Task, run_tasks, shared
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist.analysis_frame import (
     AnalysisFrame,
@@ -45,7 +44,7 @@ from trialkit.estimate.frequentist.result import RegressionResult
 from trialkit.estimate.frequentist.subgroups import subgroup_effects
 from trialkit.estimate.frequentist.survival_plan import SurvivalFit, fit_survival
 from trialkit.protocol import Protocol
-from trialkit.protocol.outcomes import Outcome
+from trialkit.protocol.outcomes import Family, Outcome, Subgroup
 from trialkit.protocol.vocabulary import COMPARED_ROLES
 from trialkit.validate import TrialData
 
@@ -139,23 +138,27 @@ def fit(
     :func:`~.analysis_frame.analysis_frame`); pass one dict to every stage of an analysis
     so that a level's rows are converted once for all of them.
 
-    ``engine`` runs each outcome's fit (:func:`fit_outcome`): ``None`` in this process, one
-    after another; a ``distributed.Client`` as one task per outcome, each level's frame
+    ``engine`` runs the fits: ``None`` in this process, one after another; a
+    ``distributed.Client`` as tasks on its workers (:func:`~.plan_tasks.fit_on`: one per
+    outcome, per subgroup of a primary outcome and per summary index), each level's frame
     sent once to every worker. The fits are the same code on the same rows either way, so
-    the results are the same; multiplicity adjustment and summary indices, which take every
-    outcome together, run here after them.
+    the results are the same; multiplicity adjustment, which takes every outcome together,
+    runs here after them.
     """
     notes = [note] if (note := missing_note(protocol)) else []
     frames = {} if frames is None else frames  # each level's rows converted once
     levels = _levels_with_data(data, protocol)
     compared = [o for o in protocol.outcomes if o.role in COMPARED_ROLES and o.level in levels]
+    index_rows = None
     if engine is None:
         fits = [
             fit_outcome(protocol, analysis_frame(protocol, data, o, levels=frames), o)
             for o in compared
         ]
     else:
-        fits = _fit_on(engine, protocol, data, compared, frames)
+        from trialkit.estimate.frequentist.plan_tasks import fit_on
+
+        fits, index_rows = fit_on(engine, protocol, data, compared, frames)
     for fitted in fits:
         notes.extend(fitted.notes)
     checks = [f.few_clusters for f in fits if f.few_clusters is not None]
@@ -165,7 +168,7 @@ def fit(
     )
     return FrequentistResults(
         estimates=estimates,
-        indices=_indices(protocol, data, notes, frames),
+        indices=_indices(protocol, data, notes, frames, fitted=index_rows),
         subgroups=pd.concat(subgroups, ignore_index=True) if subgroups else pd.DataFrame(),
         effect_sizes=pd.DataFrame(
             [row for f in fits for row in f.effect_sizes], columns=list(EFFECT_SIZE_COLUMNS)
@@ -180,11 +183,14 @@ def fit(
     )
 
 
-def fit_outcome(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome) -> OutcomeFit:
+def fit_outcome(
+    protocol: Protocol, frame: AnalysisFrame, outcome: Outcome, *, subgroups: bool = True
+) -> OutcomeFit:
     """The plan for one compared outcome on its analysis frame (no multiplicity adjustment).
 
     A pure function of its arguments: :func:`fit` runs it in this process or as a task on a
-    Dask worker.
+    Dask worker. ``subgroups=False`` leaves a primary outcome's subgroup effects out (a Dask
+    run fits each subgroup as a task of its own, :func:`subgroup_fit`).
     """
     notes: list[str] = []
     if outcome.type == "survival":
@@ -201,50 +207,19 @@ def fit_outcome(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome) -> O
     rows = [t for t in (itt, _pairwise(protocol, frame, outcome, itt)) if not t.empty]
     descriptives = _describe(frame, outcome).assign(statistic="mean")
     sizes = tuple(_effect_sizes(protocol, frame, outcome, itt))
-    checks, subgroups = None, []
+    checks, effects = None, []
     if outcome.role == "primary":
         rows.extend(_cace(protocol, frame, outcome, notes))
         checks = _few_clusters(protocol, frame, outcome, itt, notes)
-        subgroups = _subgroups(protocol, frame, outcome)
+        effects = _subgroups(protocol, frame, outcome) if subgroups else []
     return OutcomeFit(
         estimates=tuple(rows),
         descriptives=descriptives,
         effect_sizes=sizes,
-        subgroups=tuple(subgroups),
+        subgroups=tuple(effects),
         few_clusters=checks,
         notes=tuple(notes),
     )
-
-
-def _fit_on(
-    engine: Executor | Any,
-    protocol: Protocol,
-    data: TrialData,
-    outcomes: Sequence[Outcome],
-    frames: dict[str, AnalysisFrame],
-) -> list[OutcomeFit]:
-    """:func:`fit_outcome` of each outcome as a task on ``engine``, in protocol order."""
-    for outcome in outcomes:  # each level's frame built here, once, and kept in ``frames``
-        analysis_frame(protocol, data, outcome, levels=frames)
-    levels = {o.level: frames[o.level] for o in outcomes}
-    with shared(engine, levels) as level:
-        tasks: dict[Hashable, Task] = {
-            i: (_fit_on_level, (protocol, level[o.level], o)) for i, o in enumerate(outcomes)
-        }
-        found = run_tasks(engine, tasks, label="trialkit-analyse", retries=0)  # errors repeat
-    return [found[i] for i in range(len(outcomes))]
-
-
-def _fit_on_level(protocol: Protocol, level: AnalysisFrame, outcome: Outcome) -> OutcomeFit:
-    """:func:`fit_outcome` on ``outcome``'s own view of its level's frame.
-
-    The view is :func:`~.analysis_frame.analysis_frame`'s: a shallow copy of the rows, so
-    that a column one outcome adds is not seen by the others, and the outcome's baseline.
-    (A Dask worker of one thread runs BLAS on one thread, as ``analyse`` does in process.)
-    """
-    baseline = outcome.baseline if outcome.baseline in level.data else None
-    frame = replace(level, data=level.data.copy(deep=False), baseline=baseline)
-    return fit_outcome(protocol, frame, outcome)
 
 
 def _few_clusters(
@@ -496,9 +471,31 @@ def _adjust(protocol: Protocol, estimates: pd.DataFrame) -> pd.DataFrame:
 
 
 def _indices(
-    protocol: Protocol, data: TrialData, notes: list[str], frames: dict[str, AnalysisFrame]
+    protocol: Protocol,
+    data: TrialData,
+    notes: list[str],
+    frames: dict[str, AnalysisFrame],
+    *,
+    fitted: Sequence[list[dict[str, Any]]] | None = None,
 ) -> pd.DataFrame:
+    """One row per family summary index and treated arm; ``fitted``: each indexed family's
+    rows, already computed elsewhere (in the order of :func:`index_families`)."""
     rows = []
+    for k, (family, members) in enumerate(index_families(protocol, data, notes)):
+        if fitted is not None:
+            rows.extend(fitted[k])
+            continue
+        frame = analysis_frame(protocol, data, members[0], levels=frames)
+        rows.extend(family_index(protocol, frame, family, members))
+    return pd.DataFrame(rows)
+
+
+def index_families(
+    protocol: Protocol, data: TrialData, notes: list[str]
+) -> list[tuple[Family, list[Outcome]]]:
+    """The families that get a summary index, each with its member outcomes; a note for
+    each family whose index cannot be built."""
+    families = []
     for family in protocol.families:
         members = [
             o
@@ -514,78 +511,90 @@ def _indices(
                 "measured at different levels or have no data."
             )
             continue
-        frame = analysis_frame(protocol, data, members[0], levels=frames)
-        build = anderson_index if family.index == "anderson" else klk_index
-        index = build(
-            frame.data,
-            [o.data_column for o in members],
-            directions={o.data_column: o.direction for o in members},
-            treatment="arm",
-            control=protocol.control.id,
-        )
-        column = f"index_{family.name}"
-        frame.data[column] = index
-        result = estimate_outcome(protocol, frame, column, family.name)
-        covariates = adjusted_for(protocol, frame, column)
-        for _, row in _arm_rows(result).iterrows():
-            rows.append(
-                {
-                    "family": family.name,
-                    "kind": family.kind,
-                    "method": family.index,
-                    "arm": row["arm"],
-                    "estimate": row["estimate"],
-                    "std_error": row["std_error"],
-                    "ci_low": row["ci_low"],
-                    "ci_high": row["ci_high"],
-                    "p_value": row["p_value"],
-                    "n_outcomes": len(members),
-                    "adjusted_for": covariates,
-                }
-            )
-    return pd.DataFrame(rows)
+        families.append((family, members))
+    return families
+
+
+def family_index(
+    protocol: Protocol, frame: AnalysisFrame, family: Family, members: Sequence[Outcome]
+) -> list[dict[str, Any]]:
+    """The summary index of ``family`` and its effect for each treated arm, on the frame of
+    its first member (whose baseline it is adjusted for, as the members' covariates)."""
+    build = anderson_index if family.index == "anderson" else klk_index
+    index = build(
+        frame.data,
+        [o.data_column for o in members],
+        directions={o.data_column: o.direction for o in members},
+        treatment="arm",
+        control=protocol.control.id,
+    )
+    column = f"index_{family.name}"
+    frame.data[column] = index
+    result = estimate_outcome(protocol, frame, column, family.name)
+    covariates = adjusted_for(protocol, frame, column)
+    return [
+        {
+            "family": family.name,
+            "kind": family.kind,
+            "method": family.index,
+            "arm": row["arm"],
+            "estimate": row["estimate"],
+            "std_error": row["std_error"],
+            "ci_low": row["ci_low"],
+            "ci_high": row["ci_high"],
+            "p_value": row["p_value"],
+            "n_outcomes": len(members),
+            "adjusted_for": covariates,
+        }
+        for _, row in _arm_rows(result).iterrows()
+    ]
 
 
 def _subgroups(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome) -> list[pd.DataFrame]:
     """Subgroup effects of each treated arm, adjusted for the ITT's covariates and blocks."""
-    out = []
+    fitted = (subgroup_fit(protocol, frame, outcome, sub) for sub in protocol.subgroups)
+    return [table for table in fitted if table is not None]
+
+
+def subgroup_fit(
+    protocol: Protocol, frame: AnalysisFrame, outcome: Outcome, sub: Subgroup
+) -> pd.DataFrame | None:
+    """The effects of each treated arm within each level of one subgroup (``None``: the
+    subgroup's column is not in the frame)."""
+    if sub.column not in frame.data:
+        return None
     plan = protocol.analysis.frequentist
-    for sub in protocol.subgroups:
-        if sub.column not in frame.data:
-            continue
-        # A subgroup declared as a covariate too: its level indicators stand in for it.
-        covariates = tuple(
-            c
-            for c in frame.usable_covariates(outcome.data_column)
-            if c != sub.column and not c.startswith(f"{sub.column}=")
-        )
-        data = frame.complete(
-            outcome.data_column, sub.column, *([outcome.exposure] if outcome.exposure else [])
-        )
-        result = subgroup_effects(
-            data,
-            outcome.data_column,
-            "arm",
-            sub.column,
-            covariates=covariates,
-            cluster=frame.cluster,
-            blocks=frame.blocks,
-            fixed_effects=frame.fixed_effects,
-            control=protocol.control.id,
-            se_type=None if plan.se_type == "auto" else plan.se_type,
-            weights=outcome.exposure,
-        )
-        table = result.to_frame()
-        table = table.assign(
-            outcome=outcome.name,
-            subgroup=sub.name,
-            label=sub.label,
-            equity=sub.equity,
-            heterogeneity_p=result.heterogeneity.p_value,
-            adjusted_for=_each(table, covariates),
-        )
-        out.append(table)
-    return out
+    # A subgroup declared as a covariate too: its level indicators stand in for it.
+    covariates = tuple(
+        c
+        for c in frame.usable_covariates(outcome.data_column)
+        if c != sub.column and not c.startswith(f"{sub.column}=")
+    )
+    data = frame.complete(
+        outcome.data_column, sub.column, *([outcome.exposure] if outcome.exposure else [])
+    )
+    result = subgroup_effects(
+        data,
+        outcome.data_column,
+        "arm",
+        sub.column,
+        covariates=covariates,
+        cluster=frame.cluster,
+        blocks=frame.blocks,
+        fixed_effects=frame.fixed_effects,
+        control=protocol.control.id,
+        se_type=None if plan.se_type == "auto" else plan.se_type,
+        weights=outcome.exposure,
+    )
+    table = result.to_frame()
+    return table.assign(
+        outcome=outcome.name,
+        subgroup=sub.name,
+        label=sub.label,
+        equity=sub.equity,
+        heterogeneity_p=result.heterogeneity.p_value,
+        adjusted_for=_each(table, covariates),
+    )
 
 
 def _describe(frame: AnalysisFrame, outcome: Outcome) -> pd.DataFrame:
