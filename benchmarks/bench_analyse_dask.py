@@ -1,12 +1,13 @@
 """Benchmark: the frequentist plan of a 10-million-row pilot in memory and on local Dask.
 
-Issue 19, item 6: a pilot too large for one core's patience runs the frequentist plan
-with one task per outcome on a Dask cluster (``trialkit analyse --workers N`` or
-``--scheduler ADDRESS``), each level's analysis frame sent once to every worker, with the
-same results as in this process. The pilot is the flagship protocol scaled up with the
-generator of ``bench_spend_validate.py`` (1,200 teams, 600 with the budget; ``--rows``
-clients spread evenly over the teams, ten staff per team, ``--spends`` spends), written as
-one folder of ``--parts`` Parquet files per level, the layout ``--data FOLDER`` reads.
+Issue 19, item 6: a pilot too large for one core's patience runs the frequentist plan as
+tasks on a Dask cluster (``trialkit analyse --workers N`` or ``--scheduler ADDRESS``; one
+task per outcome, per subgroup of a primary outcome and per summary index), each level's
+analysis frame sent once to every worker, with the same results as in this process. The
+pilot is the flagship protocol scaled up with the generator of ``bench_spend_validate.py``
+(1,200 teams, 600 with the budget; ``--rows`` clients spread evenly over the teams, ten
+staff per team, ``--spends`` spends), written as one folder of ``--parts`` Parquet files
+per level, the layout ``--data FOLDER`` reads.
 
 Each run is a fresh Python process, one after the other, so that each peak resident memory
 is its own: ``memory`` validates the folders and fits the plan in this process (BLAS on
