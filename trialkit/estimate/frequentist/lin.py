@@ -23,8 +23,9 @@ from trialkit.estimate.frequentist._design import (
     prepare,
     weighted_mean,
 )
-from trialkit.estimate.frequentist.ols import ROW_BLOCK, fit_linear
+from trialkit.estimate.frequentist.ols import fit_linear
 from trialkit.estimate.frequentist.result import RegressionResult
+from trialkit.estimate.frequentist.row_major import lin_design
 from trialkit.protocol.vocabulary import DfMethod, VcovType
 
 
@@ -125,40 +126,24 @@ def _design(prep: Prepared) -> tuple[FloatArray, list[str]]:
     """Lin's design: intercept, arm indicators, centred covariates (and block indicators),
     then each arm times the centred columns.
 
-    Written row-major, a block of rows at a time (each block's writes stay in cache): the
+    Written row-major in one compiled pass (:func:`~.row_major.lin_design`): the
     least-squares products run fastest on that layout. Returns the design, read-only, and
     the centred columns' names.
     """
-    n, n_arms, p = prep.n_obs, len(prep.arms.others), prep.covariates.shape[1]
+    p = prep.covariates.shape[1]
     names = list(prep.covariate_names)
     fe = prep.fixed_effects[0] if prep.fixed_effects else None
-    if fe is not None and len(fe.levels) > 1:
-        names.extend(f"{fe.name}[{level}]" for level in fe.levels[1:])
-    k = len(names)
     means = weighted_mean(prep.covariates, prep.weights) if p else np.zeros(0)
-    if k > p:  # block indicators, first level dropped: their means are the levels' shares
-        assert fe is not None
+    if fe is not None and len(fe.levels) > 1:  # block indicators, first level dropped
+        names.extend(f"{fe.name}[{level}]" for level in fe.levels[1:])
         shares = np.bincount(fe.codes, weights=prep.weights, minlength=len(fe.levels))
-        means = np.concatenate([means, shares[1:] / shares.sum()])
-    x = np.empty((n, 1 + n_arms * (k + 1) + k))
-    start = 1 + n_arms
-    arms = np.arange(1, n_arms + 1)
-    for lo in range(0, n, ROW_BLOCK):
-        rows = slice(lo, min(lo + ROW_BLOCK, n))
-        block = x[rows]
-        block[:, 0] = 1.0
-        np.equal(prep.arm_codes[rows, None], arms, out=block[:, 1:start], casting="unsafe")
-        centred = block[:, start : start + k]
-        centred[:, :p] = prep.covariates[rows]
-        if k > p:
-            assert fe is not None
-            codes = fe.codes[rows]
-            centred[:, p:] = 0.0
-            hit = np.nonzero(codes > 0)[0]
-            centred[hit, p + codes[hit] - 1] = 1.0
-        centred -= means
-        for j in range(n_arms):
-            column = start + k * (j + 1)
-            np.multiply(block[:, [1 + j]], centred, out=block[:, column : column + k])
+        means = np.concatenate([means, shares[1:] / shares.sum()])  # the indicators' means
+    x = lin_design(
+        prep.arm_codes,
+        prep.covariates,
+        means,
+        fe.codes if fe is not None else None,
+        len(prep.arms.others),
+    )
     x.flags.writeable = False  # finished: a design nobody changes may be reused (lstsq)
     return x, [f"{name}_c" for name in names]

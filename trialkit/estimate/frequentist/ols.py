@@ -21,6 +21,7 @@ from trialkit.estimate.frequentist._design import (
 from trialkit.estimate.frequentist.goodness import fit_statistics
 from trialkit.estimate.frequentist.lstsq import LeastSquares, fit_lstsq
 from trialkit.estimate.frequentist.result import RegressionResult, build_result, check_ci_level
+from trialkit.estimate.frequentist.row_major import stack_rows
 from trialkit.estimate.frequentist.vcov import Clusters, compute_vcov, resolve_se_type
 from trialkit.protocol.vocabulary import DfMethod, VcovType
 
@@ -41,25 +42,10 @@ def fixed_effect_columns(prep: Prepared) -> tuple[FloatArray, list[str]]:
     return np.column_stack(blocks), names
 
 
-#: Rows written at a time into a row-major design (a block's writes stay in cache).
-ROW_BLOCK = 8192
-
-
 def stack_columns(n_obs: int, *blocks: FloatArray) -> FloatArray:
-    """``numpy.column_stack`` into a row-major array, read-only.
-
-    The least-squares products run fastest on a row-major design; it is written a block
-    of rows at a time, so that each block's strided writes stay in cache (a column at a
-    time over 10^6 rows is several times slower).
-    """
-    widths = [1 if block.ndim == 1 else block.shape[1] for block in blocks]
-    columns = [block.reshape(n_obs, width) for block, width in zip(blocks, widths, strict=True)]
-    edges = np.cumsum([0, *widths])
-    out = np.empty((n_obs, int(edges[-1])))
-    for lo in range(0, n_obs, ROW_BLOCK):
-        rows = slice(lo, min(lo + ROW_BLOCK, n_obs))
-        for column, left, right in zip(columns, edges[:-1], edges[1:], strict=True):
-            out[rows, left:right] = column[rows]
+    """``numpy.column_stack`` into a row-major array (:func:`~.row_major.stack_rows`: the
+    least-squares products run fastest on that layout), read-only."""
+    out = stack_rows(n_obs, *blocks)
     out.flags.writeable = False  # finished: a design nobody changes may be reused (lstsq)
     return out
 
