@@ -43,21 +43,28 @@ def _lin(x: Any, arm_codes: Any, covariates: Any, means: Any, fe_codes: Any, n_a
                 x[i, column + c] = x[i, 1 + j] * x[i, start + c]
 
 
+#: Each kernel's one signature: any layout of its input arrays (one compiled version, read
+#: from numba's cache on disk, instead of one per layout met).
+_SIGNATURES = {
+    "_stack": "void(float64[:, ::1], float64[:, :], int64)",
+    "_lin": "void(float64[:, ::1], int64[:], float64[:, :], float64[:], int64[:], int64)",
+}
 _compiled: dict[str, Callable[..., Any]] = {}
 
 
 def _kernel(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` compiled by numba (once per process; cached on disk)."""
+    """``fn`` compiled by numba for its signature (once per process; cached on disk)."""
     if fn.__name__ not in _compiled:
         import numba
 
-        _compiled[fn.__name__] = numba.njit(cache=True, nogil=True)(fn)
+        signature = _SIGNATURES[fn.__name__]
+        _compiled[fn.__name__] = numba.njit(signature, cache=True, nogil=True)(fn)
     return _compiled[fn.__name__]
 
 
 def stack_rows(n_obs: int, *blocks: FloatArray) -> FloatArray:
     """``numpy.column_stack`` of 1-d columns and 2-d blocks into a row-major array."""
-    columns = [block.reshape(n_obs, -1) for block in blocks]
+    columns = [np.asarray(block, dtype=np.float64).reshape(n_obs, -1) for block in blocks]
     out = np.empty((n_obs, sum(c.shape[1] for c in columns)))
     start = 0
     for column in columns:
@@ -79,6 +86,13 @@ def lin_design(
     minus ``means``), then each arm's indicator times the centred columns."""
     k = means.shape[0]
     x = np.empty((covariates.shape[0], 1 + n_arms * (k + 1) + k))
-    codes = np.zeros(1, dtype=np.intp) if fe_codes is None else fe_codes
-    _kernel(_lin)(x, arm_codes, covariates, means, codes, n_arms)
+    codes = np.zeros(1, dtype=np.int64) if fe_codes is None else fe_codes.astype(np.int64)
+    _kernel(_lin)(
+        x,
+        arm_codes.astype(np.int64),
+        np.asarray(covariates, dtype=np.float64),
+        np.asarray(means, dtype=np.float64),
+        codes,
+        n_arms,
+    )
     return x

@@ -192,10 +192,11 @@ def _fit(
     intercept: bool,
 ) -> _Fit:
     """Least squares of ``y`` on level indicators (or intercept + non-reference ones)."""
-    x = np.zeros((y.size, n_levels), order="F")  # column-major: BLAS's faster layout here
+    x = np.zeros((y.size, n_levels))
     x[np.arange(y.size), codes] = 1.0
     if intercept:
         x[:, 0] = 1.0
+    x.flags.writeable = False  # the same design for each statistic: factorised once (lstsq)
     fit = fit_lstsq(x, y)
     vcov = compute_vcov(fit, kind, clusters)
     constant = np.array([np.ptp(y[codes == j]) == 0 for j in range(n_levels)])
@@ -204,7 +205,7 @@ def _fit(
         se=np.sqrt(np.clip(np.diag(vcov.matrix), 0.0, None)),
         df=vcov.df,
         constant=constant,
-        first=y[np.unique(codes, return_index=True)[1]],
+        first=y[[int(np.argmax(codes == j)) for j in range(n_levels)]],  # each level present
     )
 
 
