@@ -42,3 +42,17 @@ def test_lin_design_equals_the_numpy_construction() -> None:
     no_blocks = lin_design(arm_codes, covariates, means[:p], None, n_arms)
     keep = [0, 1, 2, *range(3, 3 + p)]
     np.testing.assert_array_equal(no_blocks[:, : 3 + p], expected[:, keep])
+
+
+def test_stack_rows_standardises_the_blocks_asked_for() -> None:
+    rng = np.random.default_rng(3)
+    n = 2000
+    covariates = np.asfortranarray(rng.normal(50.0, 4.0, size=(n, 3)))
+    covariates[:, 1] = 7.0  # constant: centred only
+    other = rng.normal(size=(n, 2))
+    out = stack_rows(n, np.ones(n), covariates, other, standardise=[False, True, False])
+    sd = covariates.std(axis=0)
+    sd[sd == 0] = 1.0
+    expected = np.column_stack([np.ones(n), (covariates - covariates.mean(axis=0)) / sd, other])
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(out[:, 4:], other)  # the others exactly as they were

@@ -45,6 +45,7 @@ from trialkit.estimate.frequentist.goodness import fit_statistics
 from trialkit.estimate.frequentist.lstsq import LeastSquares, fit_in_span, fit_lstsq
 from trialkit.estimate.frequentist.ols import fit_linear, fixed_effect_columns, stack_columns
 from trialkit.estimate.frequentist.result import RegressionResult, build_result, check_ci_level
+from trialkit.estimate.frequentist.row_major import stack_rows
 from trialkit.estimate.frequentist.vcov import Clusters, compute_vcov, resolve_se_type
 from trialkit.estimate.results import Estimate, EstimateTable
 from trialkit.protocol.vocabulary import VcovType
@@ -123,9 +124,14 @@ def _normal_equations_coef(
     ``b = (X'WZ (Z'WZ)^-1 Z'WX)^-1 X'WZ (Z'WZ)^-1 Z'Wy`` with ``Z = [exog, instruments]``
     and ``X = [exog, endog]``: one pass over the rows, independent of the QR solution it
     checks. The tests check both against linearmodels' ``IV2SLS``. ``Z'WX`` is ``Z'WZ``'s
-    exogenous columns beside ``Z'W endog``, so X itself is never formed.
+    exogenous columns beside ``Z'W endog``, so X itself is never formed. ``exog`` is the
+    intercept, the covariates and the fixed effects; the covariates are standardised as
+    they are written (well-conditioned cross-products; the coefficients of ``endog`` are
+    unchanged).
     """
-    z = stack_columns(y.shape[0], *exog, instruments)
+    standardise = [False] * (len(exog) + 1)
+    standardise[1] = True  # the covariates
+    z = stack_rows(y.shape[0], *exog, instruments, standardise=standardise)
     n_exog = z.shape[1] - instruments.shape[1]
     zw = z * weights[:, None] if weights is not None else z
     gram = zw.T @ z
@@ -151,12 +157,6 @@ def _received(
             "identified. Fix: check the received-treatment column, or leave those arms out."
         )
     return columns, names
-
-
-def _standardise(x: FloatArray) -> FloatArray:
-    sd = x.std(axis=0)
-    sd[sd == 0] = 1.0
-    return np.asarray((x - x.mean(axis=0)) / sd)
 
 
 #: Relative size below which an arm's first-stage shift counts as rounding (see _shifts).
@@ -425,7 +425,7 @@ def iv(
     first, zfit = _first_stage(prep, z, z_terms, arms, d, received, reported, se_type, ci_level)
     kind = resolve_se_type(se_type, clustered=prep.cluster is not None)
     endog, endog_names = _received(prep, d, received, per_arm)
-    exog = (np.ones(n), _standardise(prep.covariates), fe)
+    exog = (np.ones(n), prep.covariates, fe)
     coef_check = _normal_equations_coef(prep.y, exog, endog, arms, prep.weights)
     x_terms = [INTERCEPT, *endog_names, *prep.covariate_names, *fe_names]
     second = _second_stage(

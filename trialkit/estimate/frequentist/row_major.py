@@ -8,7 +8,7 @@ column-major one); a compiled loop writes each row's cells together, in one pass
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -16,12 +16,29 @@ import numpy as np
 from trialkit.estimate.frequentist._design import FloatArray, IntArray
 
 
-def _stack(out: Any, block: Any, start: int) -> None:
-    """Copy the columns of ``block`` into ``out[:, start:]``, row by row (compiled)."""
+def _stack(out: Any, block: Any, start: int, shift: Any, factor: Any) -> None:
+    """Write ``(block - shift) * factor`` into ``out[:, start:]``, row by row (compiled)."""
     n, width = block.shape
     for i in range(n):
         for c in range(width):
-            out[i, start + c] = block[i, c]
+            out[i, start + c] = (block[i, c] - shift[c]) * factor[c]
+
+
+def _moments(block: Any) -> tuple[Any, Any]:
+    """Each column's mean and the inverse of its SD (1 for a constant column; compiled)."""
+    n, width = block.shape
+    means, inverse = np.zeros(width), np.ones(width)
+    for c in range(width):
+        total = 0.0
+        for i in range(n):
+            total += block[i, c]
+        means[c] = total / n
+        squares = 0.0
+        for i in range(n):
+            squares += (block[i, c] - means[c]) ** 2
+        if squares > 0.0:
+            inverse[c] = 1.0 / np.sqrt(squares / n)
+    return means, inverse
 
 
 def _lin(x: Any, arm_codes: Any, covariates: Any, means: Any, fe_codes: Any, n_arms: int) -> None:
@@ -46,7 +63,8 @@ def _lin(x: Any, arm_codes: Any, covariates: Any, means: Any, fe_codes: Any, n_a
 #: Each kernel's one signature: any layout of its input arrays (one compiled version, read
 #: from numba's cache on disk, instead of one per layout met).
 _SIGNATURES = {
-    "_stack": "void(float64[:, ::1], float64[:, :], int64)",
+    "_stack": "void(float64[:, ::1], float64[:, :], int64, float64[:], float64[:])",
+    "_moments": "Tuple((float64[:], float64[:]))(float64[:, :])",
     "_lin": "void(float64[:, ::1], int64[:], float64[:, :], float64[:], int64[:], int64)",
 }
 _compiled: dict[str, Callable[..., Any]] = {}
@@ -62,15 +80,27 @@ def _kernel(fn: Callable[..., Any]) -> Callable[..., Any]:
     return _compiled[fn.__name__]
 
 
-def stack_rows(n_obs: int, *blocks: FloatArray) -> FloatArray:
-    """``numpy.column_stack`` of 1-d columns and 2-d blocks into a row-major array."""
+def stack_rows(
+    n_obs: int, *blocks: FloatArray, standardise: Sequence[bool] | None = None
+) -> FloatArray:
+    """``numpy.column_stack`` of 1-d columns and 2-d blocks into a row-major array.
+
+    ``standardise`` (one flag per block) centres and scales a block's columns to mean 0
+    and SD 1 as they are written (a constant column is only centred), with no copy of the
+    block made on the way.
+    """
     columns = [np.asarray(block, dtype=np.float64).reshape(n_obs, -1) for block in blocks]
+    flags = standardise if standardise is not None else [False] * len(columns)
     out = np.empty((n_obs, sum(c.shape[1] for c in columns)))
     start = 0
-    for column in columns:
-        if column.shape[1]:
-            _kernel(_stack)(out, column, start)
-        start += column.shape[1]
+    for column, scaled in zip(columns, flags, strict=True):
+        width = column.shape[1]
+        if width and n_obs:
+            shift, factor = (
+                _kernel(_moments)(column) if scaled else (np.zeros(width), np.ones(width))
+            )
+            _kernel(_stack)(out, column, start, shift, factor)
+        start += width
     return out
 
 
