@@ -48,7 +48,7 @@ from trialkit.validate.linking import (
     unit_positions,
 )
 from trialkit.validate.privacy import pseudonymise
-from trialkit.validate.readers import RawTable, read_table
+from trialkit.validate.readers import RawTable, parquet_parts, read_table
 from trialkit.validate.result import TrialData
 from trialkit.validate.schema import check_frame, level_schema
 from trialkit.validate.spending import LedgerKeys, SpendCheck, spend_check
@@ -57,6 +57,18 @@ from trialkit.validate.summary import summary_lines
 from trialkit.validate.survival import add_survival
 
 PathLike = str | os.PathLike[str]
+
+
+def _hashed_inputs(paths: Sequence[Path]) -> tuple[tuple[str, str], ...]:
+    """Each data file's name and sha256; a folder of Parquet parts gives each part, named
+    ``folder/part``, so that the provenance names every file the data came from."""
+    found: list[tuple[str, str]] = []
+    for path in paths:
+        if path.is_dir():
+            found += [(f"{path.name}/{part.name}", _sha256(part)) for part in parquet_parts(path)]
+        elif path.is_file():
+            found.append((path.name, _sha256(path)))
+    return tuple(found)
 
 
 def _sha256(path: Path) -> str:
@@ -339,7 +351,7 @@ def _checked(
     """The rest of :func:`outcomes`, on the files as read; ``pool`` runs background work."""
     found, layout_issues = assign_levels(tables, specs)
     early = start_early(found, specs, protocol, pool, alloc)
-    hashing = pool.submit(lambda: tuple((p.name, _sha256(p)) for p in paths if p.is_file()))
+    hashing = pool.submit(_hashed_inputs, paths)
     coded, positions, level_issues, keys = _check_levels(found, specs, protocol, alloc, early)
     issues += layout_issues + _excel_errors(tables, found, specs) + level_issues
     issues = _excel_located(issues, tables)

@@ -176,3 +176,20 @@ def test_analyse_records_each_part_in_the_ledger(
     recorded = {Path(name).parts[-2:] for name in entry.inputs}  # (folder, part)
     parts = {p.parts[-2:] for folder in folders for p in folder.glob("*.parquet")}
     assert parts <= recorded and len(parts) == 2 * len(frames)
+
+
+def test_provenance_names_and_hashes_each_part(
+    tmp_path: Path, pilot: tuple[Path, dict[str, pd.DataFrame]]
+) -> None:
+    import hashlib
+
+    allocation, frames = pilot
+    protocol = load_protocol(bundled_path("council_discretionary_budget"))
+    paths = [_split(f, tmp_path / level, [0, len(f) // 2, len(f)]) for level, f in frames.items()]
+    data = validate.outcomes(protocol, allocation, paths)
+    expected = {
+        f"{folder.name}/{part.name}": hashlib.sha256(part.read_bytes()).hexdigest()
+        for folder in paths
+        for part in sorted(folder.glob("*.parquet"))
+    }
+    assert dict(data.provenance.inputs) == expected and len(expected) == 2 * len(frames)
