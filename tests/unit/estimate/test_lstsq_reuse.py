@@ -110,3 +110,44 @@ def test_small_designs_do_not_push_out_the_large_one(
         fit_lstsq(other_large, y)
         fit_lstsq(large, y)  # one large design at a time
     assert factorisations == [1000, *([50] * len(smalls)), 50, 1000, 1000]
+
+
+def test_lin_builds_one_design_for_outcomes_adjusted_alike(
+    factorisations: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    import pandas as pd
+
+    lin_module = importlib.import_module("trialkit.estimate.frequentist.lin")
+    built: list[int] = []
+    real = lin_module.lin_design
+
+    def counted(*args: object) -> np.ndarray:
+        built.append(1)
+        return np.asarray(real(*args))
+
+    monkeypatch.setattr(lin_module, "lin_design", counted)
+    rng = np.random.default_rng(7)
+    n = 400
+    data = pd.DataFrame(
+        {
+            "arm": rng.choice(["usual", "budget"], n),
+            "block": rng.choice(["a", "b", "c"], n),
+            "x1": rng.normal(size=n),
+            "x2": rng.normal(size=n),
+            "y1": rng.normal(size=n),
+            "y2": rng.normal(size=n),
+        }
+    )
+    settings = {"covariates": ["x1", "x2"], "blocks": "block", "control": "usual"}
+    fresh = [lin_module.lin(data, y, "arm", **settings) for y in ("y1", "y2")]
+    assert len(built) == 2
+    with reusing_factorisations():
+        reused = [lin_module.lin(data, y, "arm", **settings) for y in ("y1", "y2")]
+        other = lin_module.lin(data, "y1", "arm", covariates=["x1"], control="usual")
+    assert len(built) == 4  # one for both outcomes, one for the other covariates
+    for a, b in zip(fresh, reused, strict=True):
+        np.testing.assert_array_equal(a.coefficients, b.coefficients)
+        np.testing.assert_array_equal(a.vcov, b.vcov)
+    assert other.coefficients.shape != reused[0].coefficients.shape

@@ -23,6 +23,7 @@ from trialkit.estimate.frequentist._design import (
     prepare,
     weighted_mean,
 )
+from trialkit.estimate.frequentist.lstsq import DesignKey, fit_lstsq, kept_design
 from trialkit.estimate.frequentist.ols import fit_linear
 from trialkit.estimate.frequentist.result import RegressionResult
 from trialkit.estimate.frequentist.row_major import lin_design
@@ -107,13 +108,23 @@ def lin(
         weights=weights,
         control=control,
     )
-    x, c_names = _design(prep)
+    c_names = _centred_names(prep)
     inter_names = [f"{term}:{c}" for term in prep.arms.terms for c in c_names]
     terms = [INTERCEPT, *prep.arms.terms, *c_names, *inter_names]
+    fe = prep.fixed_effects[0] if prep.fixed_effects else None
+    key = DesignKey(
+        f"lin/{len(prep.arms.others)} arms/{len(fe.levels) if fe is not None else 0} blocks",
+        (prep.arm_codes, prep.covariates, fe.codes if fe is not None else None, prep.weights),
+    )
+    x = kept_design(key)  # every outcome of a level adjusted alike: built once
+    if x is None:
+        x = _design(prep)
+    fit = fit_lstsq(x, prep.y, prep.weights, names=terms, key=key)
     return fit_linear(
         prep,
         x,
         terms,
+        fit=fit,
         reported=terms[:],
         se_type=se_type,
         ci_level=ci_level,
@@ -122,22 +133,28 @@ def lin(
     )
 
 
-def _design(prep: Prepared) -> tuple[FloatArray, list[str]]:
+def _centred_names(prep: Prepared) -> list[str]:
+    """The centred columns' names: each covariate's, then each block indicator's."""
+    names = list(prep.covariate_names)
+    fe = prep.fixed_effects[0] if prep.fixed_effects else None
+    if fe is not None and len(fe.levels) > 1:  # block indicators, first level dropped
+        names.extend(f"{fe.name}[{level}]" for level in fe.levels[1:])
+    return [f"{name}_c" for name in names]
+
+
+def _design(prep: Prepared) -> FloatArray:
     """Lin's design: intercept, arm indicators, centred covariates (and block indicators),
     then each arm times the centred columns.
 
     Written row-major in one compiled pass (:func:`~.row_major.lin_design`): the
-    least-squares products run fastest on that layout. Returns the design, read-only, and
-    the centred columns' names.
+    least-squares products run fastest on that layout. Returns the design, read-only.
     """
     p = prep.covariates.shape[1]
-    names = list(prep.covariate_names)
     fe = prep.fixed_effects[0] if prep.fixed_effects else None
     means = weighted_mean(prep.covariates, prep.weights) if p else np.zeros(0)
-    if fe is not None and len(fe.levels) > 1:  # block indicators, first level dropped
-        names.extend(f"{fe.name}[{level}]" for level in fe.levels[1:])
+    if fe is not None and len(fe.levels) > 1:  # the block indicators' means: their shares
         shares = np.bincount(fe.codes, weights=prep.weights, minlength=len(fe.levels))
-        means = np.concatenate([means, shares[1:] / shares.sum()])  # the indicators' means
+        means = np.concatenate([means, shares[1:] / shares.sum()])
     x = lin_design(
         prep.arm_codes,
         prep.covariates,
@@ -146,4 +163,4 @@ def _design(prep: Prepared) -> tuple[FloatArray, list[str]]:
         len(prep.arms.others),
     )
     x.flags.writeable = False  # finished: a design nobody changes may be reused (lstsq)
-    return x, [f"{name}_c" for name in names]
+    return x

@@ -127,6 +127,27 @@ def _cholesky(a: FloatArray) -> FloatArray:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class DesignKey:
+    """What a design is built from: its builder and the builder's inputs.
+
+    Two keys with the same builder and element-for-element equal inputs stand for equal
+    designs, so a design kept under one (:func:`reusing_factorisations`) is found again by
+    :func:`kept_design` without building it (Lin's design of every outcome of a level).
+    """
+
+    builder: str
+    inputs: tuple[np.ndarray | None, ...]
+
+    def same_as(self, other: DesignKey) -> bool:
+        """Same builder, equal inputs."""
+        return (
+            self.builder == other.builder
+            and len(self.inputs) == len(other.inputs)
+            and all(_same(a, b) for a, b in zip(self.inputs, other.inputs, strict=True))
+        )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class _Factor:
     """A design's CholeskyQR2 factors: ``Q = sqrt(w) X @ basis`` and ``sqrt(w) X / scale = Q r``."""
 
@@ -135,6 +156,7 @@ class _Factor:
     basis: FloatArray
     r: FloatArray
     scale: FloatArray
+    key: DesignKey | None = None
 
 
 #: Designs larger than this (bytes) are kept one at a time: the last one factorised.
@@ -172,7 +194,15 @@ def _reused(x: FloatArray, weights: FloatArray | None) -> _Factor | None:
     return None
 
 
-def _same(a: FloatArray | None, b: FloatArray | None) -> bool:
+def kept_design(key: DesignKey) -> FloatArray | None:
+    """The kept design built from ``key``'s inputs (see :class:`DesignKey`), if any."""
+    for factor in _KEPT.get() or ():
+        if factor.key is not None and factor.key.same_as(key):
+            return factor.x
+    return None
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     """Element-for-element equality; a few rows first, so that most designs differ fast."""
     if a is None or b is None or a is b:
         return a is b
@@ -246,6 +276,7 @@ def fit_lstsq(
     weights: FloatArray | None = None,
     *,
     names: Sequence[str] | None = None,
+    key: DesignKey | None = None,
 ) -> LeastSquares:
     """Solve ``min_b sum_i w_i (y_i - x_i b)^2`` by QR.
 
@@ -259,6 +290,9 @@ def fit_lstsq(
         Optional positive weights.
     names
         Column names, used only in the error for a collinear column.
+    key
+        What ``x`` was built from, kept with its factorisation so that :func:`kept_design`
+        finds it (inside :func:`reusing_factorisations`).
 
     Returns
     -------
@@ -295,7 +329,7 @@ def fit_lstsq(
         fast = _cholesky_qr2(xw, gram, scale)
         if fast is not None:
             kept_weights = None if weights is None else weights.copy()
-            _keep(_Factor(x, kept_weights, fast[2], fast[1], scale))
+            _keep(_Factor(x, kept_weights, fast[2], fast[1], scale, key))
     if fast is not None:
         q, r, _ = fast
         b = solve_triangular(r, q.T @ yw)
