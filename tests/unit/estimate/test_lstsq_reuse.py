@@ -151,3 +151,39 @@ def test_lin_builds_one_design_for_outcomes_adjusted_alike(
         np.testing.assert_array_equal(a.coefficients, b.coefficients)
         np.testing.assert_array_equal(a.vcov, b.vcov)
     assert other.coefficients.shape != reused[0].coefficients.shape
+
+
+def test_cr2_reuses_the_clusters_eigenpairs_of_a_kept_design(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from trialkit.estimate.frequentist.cr2 import cr2_vcov
+    from trialkit.estimate.frequentist.vcov import Clusters
+
+    eigh_calls: list[int] = []
+    real = np.linalg.eigh
+
+    def counted(a: np.ndarray) -> object:
+        eigh_calls.append(a.shape[0])
+        return real(a)
+
+    monkeypatch.setattr(np.linalg, "eigh", counted)
+    rng = np.random.default_rng(12)
+    x = _design(3000, 4, seed=8)
+    codes = np.sort(rng.integers(0, 120, 3000))
+    codes[:3] = [200, 201, 202]  # a few clusters smaller than k: the dense route
+    clusters = Clusters.from_codes(codes)
+    ys = [rng.normal(size=3000) for _ in range(2)]
+    fresh = [cr2_vcov(fit_lstsq(x, y), clusters) for y in ys]
+    per_fit = len(eigh_calls) // 2  # eigenproblem batches of one fit
+    assert per_fit >= 2  # the low-rank route and the dense route of the small clusters
+    with reusing_factorisations():
+        reused = [cr2_vcov(fit_lstsq(x, ys[0]), clusters)]
+        assert len(eigh_calls) == 3 * per_fit
+        reused.append(cr2_vcov(fit_lstsq(x, ys[1]), clusters))
+        assert len(eigh_calls) == 3 * per_fit  # the second outcome solved none
+        other_clusters = Clusters.from_codes(np.sort(rng.integers(0, 50, 3000)))
+        cr2_vcov(fit_lstsq(x, ys[0]), other_clusters)
+        assert len(eigh_calls) > 3 * per_fit  # other clusters: solved afresh
+    for (v1, df1), (v2, df2) in zip(fresh, reused, strict=True):
+        np.testing.assert_array_equal(v1, v2)
+        np.testing.assert_array_equal(df1, df2)

@@ -106,6 +106,17 @@ def _block_grams(q: Any, e: Any, starts: Any, ids: Any) -> Any:
     return grams, qe
 
 
+def _block_scores(q: Any, e: Any, starts: Any, ids: Any) -> Any:
+    """``Q_g'e_g`` for clusters ``ids`` of rows in cluster order, as :func:`_block_grams`
+    computes it (compiled)."""
+    k = q.shape[1]
+    qe = np.empty((ids.shape[0], k))
+    for t in range(ids.shape[0]):
+        lo, hi = starts[ids[t]], starts[ids[t] + 1]
+        qe[t] = np.dot(e[lo:hi], q[lo:hi])
+    return qe
+
+
 def _block_gather(q: Any, e: Any, starts: Any, ids: Any, m: int) -> Any:
     """``Q_g``, ``e_g`` and ``H_gg = Q_g Q_g'`` for clusters of size m, rows in cluster order."""
     k = q.shape[1]
@@ -200,7 +211,7 @@ def _kernel(name: str) -> Callable[..., Any]:
     if not _kernels:
         import numba
 
-        for fn in (_grams, _sort_rows, _block_grams, _block_gather, _project):
+        for fn in (_grams, _sort_rows, _block_grams, _block_scores, _block_gather, _project):
             _kernels[fn.__name__] = numba.njit(cache=True, nogil=True)(fn)
     return _kernels[name]
 
@@ -233,6 +244,25 @@ def _chunks(ids: IntArray) -> list[IntArray]:
     return [ids[i : i + CHUNK] for i in range(0, ids.size, CHUNK)]
 
 
+#: Where a kept design holds its clusters' eigenpairs (``LeastSquares.design.extras``).
+_EIGENPAIRS = "cr2 eigenpairs"
+
+
+def _kept_eigenpairs(fit: LeastSquares, clusters: Clusters) -> Any:
+    """The eigenpairs a fit on the same kept design and clusters found, if any.
+
+    They depend on the design and the clusters alone (``M_g = Q_g'Q_g``, or ``H_gg`` for
+    the small clusters), so another outcome fitted on that design reuses them, with the
+    very same numbers: its covariance is bit-for-bit the one computed afresh.
+    """
+    if fit.design is None or _EIGENPAIRS not in fit.design.extras:
+        return None
+    codes, low, dense = fit.design.extras[_EIGENPAIRS]
+    if codes is not clusters.codes and not np.array_equal(codes, clusters.codes):
+        return None
+    return low, dense
+
+
 def cr2_vcov(fit: LeastSquares, clusters: Clusters) -> tuple[FloatArray, FloatArray]:
     """CR2 covariance matrix and Bell-McCaffrey df per coefficient.
 
@@ -259,15 +289,36 @@ def cr2_vcov(fit: LeastSquares, clusters: Clusters) -> tuple[FloatArray, FloatAr
         _kernel("_sort_rows")(*rows, clusters.codes, starts, q, e)
     acc = _Accumulator(k)
     none2, none3 = np.empty((0, 0)), np.empty((0, 0, 0))
-    for ids in _chunks(np.nonzero(sizes >= k)[0].astype(np.intp)):
-        grams, qe = _kernel("_block_grams")(q, e, starts, ids)
-        lam, vec = np.linalg.eigh(grams)
-        acc.add(*_kernel("_project")(lam, vec, none3, none2, qe, r_inv, SINGULAR_TOLERANCE, False))
-    for size in np.unique(sizes[sizes < k]):
-        for ids in _chunks(np.nonzero(sizes == size)[0].astype(np.intp)):
-            qg, eg, h = _kernel("_block_gather")(q, e, starts, ids, int(size))
-            lam, vec = np.linalg.eigh(h)
-            acc.add(*_kernel("_project")(lam, vec, qg, eg, none2, r_inv, SINGULAR_TOLERANCE, True))
+
+    def add(lam: Any, vec: Any, qg: Any, eg: Any, qe: Any, dense_route: bool) -> None:
+        project = _kernel("_project")
+        acc.add(*project(lam, vec, qg, eg, qe, r_inv, SINGULAR_TOLERANCE, dense_route))
+
+    kept = _kept_eigenpairs(fit, clusters)
+    if kept is None:
+        low: list[tuple[IntArray, FloatArray, FloatArray]] = []
+        dense: list[tuple[IntArray, int, FloatArray, FloatArray, FloatArray]] = []
+        for ids in _chunks(np.nonzero(sizes >= k)[0].astype(np.intp)):
+            grams, qe = _kernel("_block_grams")(q, e, starts, ids)
+            lam, vec = np.linalg.eigh(grams)
+            low.append((ids, lam, vec))
+            add(lam, vec, none3, none2, qe, False)
+        for size in np.unique(sizes[sizes < k]):
+            for ids in _chunks(np.nonzero(sizes == size)[0].astype(np.intp)):
+                qg, eg, h = _kernel("_block_gather")(q, e, starts, ids, int(size))
+                lam, vec = np.linalg.eigh(h)
+                dense.append((ids, int(size), qg, lam, vec))
+                add(lam, vec, qg, eg, none2, True)
+        if fit.design is not None:  # a kept design: its next fits reuse the eigenpairs
+            fit.design.extras[_EIGENPAIRS] = (clusters.codes, low, dense)
+    else:  # the same design and clusters: only the residuals' parts are new
+        low, dense = kept
+        for ids, lam, vec in low:
+            qe = _kernel("_block_scores")(q, e, starts, ids)
+            add(lam, vec, none3, none2, qe, False)
+        for ids, size, qg, lam, vec in dense:
+            eg = e[starts[ids][:, None] + np.arange(size)]
+            add(lam, vec, qg, eg, none2, True)
     vcov = r_inv @ acc.meat @ r_inv.T
     return np.asarray((vcov + vcov.T) / 2), acc.df()
 

@@ -29,7 +29,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.linalg import cholesky
@@ -62,6 +63,10 @@ class LeastSquares:
         Weighted residuals ``sqrt(w) (y - X b)``.
     n_obs
         Number of observations n.
+    design
+        The kept factorisation this fit used (:func:`reusing_factorisations`), on which
+        what depends on the design alone (CR2's cluster eigenpairs) is kept too; ``None``
+        when nothing is kept.
     """
 
     coef: FloatArray
@@ -69,6 +74,7 @@ class LeastSquares:
     r_inv: FloatArray
     resid: FloatArray
     n_obs: int
+    design: _Factor | None = None
 
     @property
     def n_coef(self) -> int:
@@ -157,6 +163,7 @@ class _Factor:
     r: FloatArray
     scale: FloatArray
     key: DesignKey | None = None
+    extras: dict[str, Any] = field(default_factory=dict)  # what depends on the design alone
 
 
 #: Designs larger than this (bytes) are kept one at a time: the last one factorised.
@@ -212,15 +219,18 @@ def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     return bool(np.array_equal(a[::step], b[::step]) and np.array_equal(a, b))
 
 
-def _keep(factor: _Factor) -> None:
+def _keep(factor: _Factor) -> _Factor | None:
+    """Keep ``factor`` (and return it) where :func:`reusing_factorisations` is in force and
+    its design cannot change; ``None`` otherwise."""
     kept = _KEPT.get()
     x = factor.x
     if kept is None or not x.flags.owndata or x.flags.writeable:
-        return
+        return None
     large = x.nbytes > LARGE_DESIGN
     others = [f for f in kept if (f.x.nbytes > LARGE_DESIGN) != large]
     same_size = [f for f in kept if (f.x.nbytes > LARGE_DESIGN) == large]
     kept[:] = [factor, *same_size[: 0 if large else SMALL_DESIGNS - 1], *others]
+    return factor
 
 
 def _cholesky_qr2(
@@ -329,7 +339,7 @@ def fit_lstsq(
         fast = _cholesky_qr2(xw, gram, scale)
         if fast is not None:
             kept_weights = None if weights is None else weights.copy()
-            _keep(_Factor(x, kept_weights, fast[2], fast[1], scale, key))
+            reused = _keep(_Factor(x, kept_weights, fast[2], fast[1], scale, key))
     if fast is not None:
         q, r, _ = fast
         b = solve_triangular(r, q.T @ yw)
@@ -341,7 +351,7 @@ def fit_lstsq(
         b = solve_triangular(r, q.T @ yw)
         b, resid = _refine(xs, yw, q, r, b, yw - xs @ b)
     r_inv = _inv_upper(r) / scale[:, None]
-    return LeastSquares(coef=b / scale, q=q, r_inv=r_inv, resid=resid, n_obs=n)
+    return LeastSquares(coef=b / scale, q=q, r_inv=r_inv, resid=resid, n_obs=n, design=reused)
 
 
 def fit_in_span(
