@@ -20,7 +20,7 @@ from trialkit.analyse.rows import EstimateRow, VerdictRow
 from trialkit.analyse.spending import BayesOptions, spending_section
 from trialkit.analyse.trial_rows import DeviationRow, DocumentProvenance, RegistrationInfo
 from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame
-from trialkit.estimate.frequentist.lstsq import reusing_factorisations
+from trialkit.estimate.frequentist.kept_factors import reusing_factorisations
 from trialkit.estimate.frequentist.plan import fit as fit_frequentist
 from trialkit.estimate.spending.ledger import Ledger
 from trialkit.protocol import Protocol

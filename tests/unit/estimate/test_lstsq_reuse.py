@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trialkit.estimate.frequentist import lstsq
-from trialkit.estimate.frequentist.lstsq import LeastSquares, fit_lstsq, reusing_factorisations
+from trialkit.estimate.frequentist import kept_factors, lstsq
+from trialkit.estimate.frequentist.kept_factors import reusing_factorisations
+from trialkit.estimate.frequentist.lstsq import LeastSquares, fit_lstsq
 
 
 def _design(n: int, k: int, seed: int) -> np.ndarray:
@@ -96,9 +97,9 @@ def test_nothing_is_kept_outside_the_block(factorisations: list[int]) -> None:
 def test_small_designs_do_not_push_out_the_large_one(
     factorisations: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(lstsq, "LARGE_DESIGN", 100 * 4 * 8)  # over 100 rows x 4 columns
+    monkeypatch.setattr(kept_factors, "LARGE_DESIGN", 100 * 4 * 8)  # over 100 rows x 4 columns
     large, other_large = _design(1000, 4, seed=5), _design(1000, 4, seed=6)
-    smalls = [_design(50, 4, seed=10 + i) for i in range(lstsq.SMALL_DESIGNS + 1)]
+    smalls = [_design(50, 4, seed=10 + i) for i in range(kept_factors.SMALL_DESIGNS + 1)]
     y, ys = np.arange(1000.0), np.arange(50.0)
     with reusing_factorisations():
         fit_lstsq(large, y)

@@ -23,7 +23,8 @@ from trialkit.estimate.frequentist._design import (
     prepare,
     weighted_mean,
 )
-from trialkit.estimate.frequentist.lstsq import DesignKey, fit_lstsq, kept_design
+from trialkit.estimate.frequentist.kept_factors import DesignKey, kept_design
+from trialkit.estimate.frequentist.lstsq import fit_lstsq
 from trialkit.estimate.frequentist.ols import fit_linear
 from trialkit.estimate.frequentist.result import RegressionResult
 from trialkit.estimate.frequentist.row_major import lin_design
