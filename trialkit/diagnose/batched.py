@@ -112,8 +112,16 @@ def _finish(f: _Factor, var: FloatArray, df: FloatArray) -> BatchedFit:
     )
 
 
-def fit_hc2(x: FloatArray, y: FloatArray, mask: BoolArray, *, term: int = 1) -> BatchedFit:
-    """HC2 standard errors (df ``N - K``) for coefficient ``term`` of ``y`` on ``x``.
+def fit_hc2(
+    x: FloatArray,
+    y: FloatArray,
+    mask: BoolArray,
+    *,
+    term: int = 1,
+    bell_mccaffrey: bool = False,
+) -> BatchedFit:
+    """HC2 standard errors for coefficient ``term`` of ``y`` on ``x``, with ``N - K`` df or
+    Bell-McCaffrey's.
 
     Parameters
     ----------
@@ -125,20 +133,40 @@ def fit_hc2(x: FloatArray, y: FloatArray, mask: BoolArray, *, term: int = 1) -> 
         Which rows are observed.
     term
         The column whose coefficient is reported.
+    bell_mccaffrey
+        Bell-McCaffrey df (CR2's with every row its own cluster, as :func:`fit_cr2` would
+        give them) in closed form: a row's ``M_i = q_i q_i'`` has the one eigenpair
+        ``(h_i, q_i / sqrt(h_i))``, so with ``w_i = q_i'a``, ``d_i = w_i^2 / (1 - h_i)``,
+        ``u_i = q_i w_i / sqrt(1 - h_i)``, ``tr(G'G) = sum_i w_i^2`` and ``tr((G'G)^2) =
+        sum d_i^2 - 2 sum d_i h_i d_i + ||sum_i u_i u_i'||_F^2`` (rows with ``1 - h_i`` at
+        or below the singular tolerance count for nothing, the pseudo-inverse).
 
     Returns
     -------
     BatchedFit
-        Estimates, HC2 standard errors and ``N - K`` degrees of freedom.
+        Estimates, HC2 standard errors and their degrees of freedom.
     """
     f = _factor(x, y, term)
     w = np.einsum("srk,sk->sr", f.q, f.a)
-    one_minus_h = 1.0 - np.einsum("srk,srk->sr", f.q, f.q)
+    h = np.einsum("srk,srk->sr", f.q, f.q)
+    one_minus_h = 1.0 - h
     with np.errstate(invalid="ignore", divide="ignore"):
         u = np.where(mask, f.resid**2 / one_minus_h, 0.0)
     var = np.einsum("sr,sr->s", w**2, u)
-    n = mask.sum(axis=1)
-    return _finish(f, var, (n - f.rank).astype(np.float64))
+    if not bell_mccaffrey:
+        n = mask.sum(axis=1)
+        return _finish(f, var, (n - f.rank).astype(np.float64))
+    gap = 1.0 - np.clip(h, 0.0, 1.0)
+    good = mask & (gap > SINGULAR_TOLERANCE)
+    inverse = np.where(good, 1.0 / np.where(good, gap, 1.0), 0.0)
+    var = np.einsum("sr,sr->s", w**2, np.where(good, f.resid**2, 0.0) * inverse)
+    d = np.where(good, w**2, 0.0) * inverse
+    cross = np.einsum("srk,srl,sr->skl", f.q, f.q, d)  # sum_i u_i u_i'
+    tr1 = np.where(good, w**2, 0.0).sum(axis=1)
+    tr2 = (d**2).sum(axis=1) - 2.0 * (d * h * d).sum(axis=1) + np.einsum("skl,skl->s", cross, cross)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df = tr1**2 / tr2
+    return _finish(f, var, df)
 
 
 def fit_cr2(

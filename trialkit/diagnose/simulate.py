@@ -188,13 +188,14 @@ def _run_chunk(
 
 def batched_fit(protocol: Protocol, outcome: Outcome, rows: ObservedRows) -> BatchedFit:
     """The plan's errors on batched designs: CR2 with clusters; HC2 without, with the plan's
-    df (Bell-McCaffrey HC2 is CR2 with every row its own cluster, as each unit's one row
-    is here; ``residual``: N - k)."""
-    hc2 = protocol.analysis.frequentist.df == "residual" and not is_clustered(protocol, outcome)
+    df (Bell-McCaffrey's, which are CR2's with every row its own cluster, as each unit's one
+    row is here, in closed form; ``residual``: N - k)."""
+    hc2 = not is_clustered(protocol, outcome)
+    bell_mccaffrey = protocol.analysis.frequentist.df == "bell_mccaffrey"
     parts = [
         (
             pick,
-            fit_hc2(part.x, part.y, part.mask)
+            fit_hc2(part.x, part.y, part.mask, bell_mccaffrey=bell_mccaffrey)
             if hc2
             else fit_cr2(part.x, part.y, part.mask, part.cluster, part.clusters),
         )

@@ -278,3 +278,26 @@ def test_chunk_seeds_are_spawned_seed_sequences():
     spawned = np.random.SeedSequence(7).spawn(3)[2].spawn(5)[4]
     keyed = np.random.SeedSequence(7, spawn_key=(2, 4))
     assert (spawned.generate_state(4) == keyed.generate_state(4)).all()
+
+
+def test_closed_form_bell_mccaffrey_hc2_equals_cr2_with_singleton_clusters():
+    from trialkit.diagnose.batched import fit_cr2, fit_hc2
+
+    rng = np.random.default_rng(21)
+    s, r, k = 5, 40, 4
+    x = rng.normal(size=(s, r, k))
+    x[:, :, 0] = 1.0
+    x[:, 0, 2] = 25.0  # a row of high leverage
+    mask = np.ones((s, r), dtype=bool)
+    mask[1, 30:] = False  # padded rows
+    x[~mask] = 0.0
+    y = np.where(mask, x @ rng.normal(size=k) + rng.normal(size=(s, r)), 0.0)
+    cluster = np.broadcast_to(np.arange(r), (s, r)).copy()
+    closed = fit_hc2(x, y, mask, bell_mccaffrey=True)
+    eigen = fit_cr2(x, y, mask, cluster, r)
+    for a, b in zip(
+        (closed.estimate, closed.std_error, closed.df),
+        (eigen.estimate, eigen.std_error, eigen.df),
+        strict=True,
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-10)
