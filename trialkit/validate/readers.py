@@ -331,7 +331,8 @@ def read_table(
     ['007']
     """
     p = Path(path)
-    suffix = ".parquet" if p.is_dir() else p.suffix.lower()  # a folder: a table in parts
+    parts = p.is_dir() and p.suffix.lower() in ("", ".parquet")  # a folder: a table in parts
+    suffix = ".parquet" if parts else p.suffix.lower()
     if suffix not in _READERS:
         known = ", ".join(f"{ext} ({what})" for ext, what in FORMATS.items())
         raise _unreadable(
@@ -339,7 +340,7 @@ def read_table(
             f"trialkit cannot read '{suffix or 'no extension'}' files.",
             f"save the data as one of: {known}.",
         )
-    problem = None if p.is_dir() else not_regular(p)
+    problem = None if parts else not_regular(p)  # "d.csv/" is a folder, not a CSV
     if problem is not None:
         raise _unreadable(p, *problem)
     try:

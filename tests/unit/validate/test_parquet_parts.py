@@ -193,3 +193,14 @@ def test_provenance_names_and_hashes_each_part(
         for part in sorted(folder.glob("*.parquet"))
     }
     assert dict(data.provenance.inputs) == expected and len(expected) == 2 * len(frames)
+
+
+def test_a_folder_named_like_a_parquet_file_is_parts_and_one_named_like_a_csv_is_refused(
+    tmp_path: Path,
+) -> None:
+    frame = _frame()
+    folder = _split(frame, tmp_path / "clients.parquet", [0, 4, 10])  # as Dask names it
+    assert read_table(folder).frame["score"].tolist() == frame["score"].tolist()
+    (tmp_path / "clients.csv").mkdir()
+    with pytest.raises(DataValidationError, match="is a directory, not a file"):
+        read_table(tmp_path / "clients.csv")
