@@ -149,11 +149,10 @@ def fit_hc2(
     f = _factor(x, y, term)
     w = np.einsum("srk,sk->sr", f.q, f.a)
     h = np.einsum("srk,srk->sr", f.q, f.q)
-    one_minus_h = 1.0 - h
-    with np.errstate(invalid="ignore", divide="ignore"):
-        u = np.where(mask, f.resid**2 / one_minus_h, 0.0)
-    var = np.einsum("sr,sr->s", w**2, u)
     if not bell_mccaffrey:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            u = np.where(mask, f.resid**2 / (1.0 - h), 0.0)
+        var = np.einsum("sr,sr->s", w**2, u)
         n = mask.sum(axis=1)
         return _finish(f, var, (n - f.rank).astype(np.float64))
     gap = 1.0 - np.clip(h, 0.0, 1.0)

@@ -188,3 +188,17 @@ def test_cr2_reuses_the_clusters_eigenpairs_of_a_kept_design(
     for (v1, df1), (v2, df2) in zip(fresh, reused, strict=True):
         np.testing.assert_array_equal(v1, v2)
         np.testing.assert_array_equal(df1, df2)
+
+
+def test_a_key_whose_inputs_can_change_is_not_kept(factorisations: list[int]) -> None:
+    x, y = _design(300, 3, seed=9), np.arange(300.0)
+    frozen_input = np.arange(300)
+    frozen_input.flags.writeable = False
+    changeable = np.arange(300)
+    with reusing_factorisations():
+        fit_lstsq(x, y, key=kept_factors.DesignKey("test", (changeable,)))
+        assert kept_factors.kept_design(kept_factors.DesignKey("test", (changeable,))) is None
+        fit_lstsq(x, y, key=kept_factors.DesignKey("test", (frozen_input,)))  # reused design
+        found = kept_factors.kept_design(kept_factors.DesignKey("test", (np.arange(300),)))
+    assert found is None  # the reused fit did not re-key the kept design
+    assert len(factorisations) == 1

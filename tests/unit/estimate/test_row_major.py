@@ -56,3 +56,14 @@ def test_stack_rows_standardises_the_blocks_asked_for() -> None:
     expected = np.column_stack([np.ones(n), (covariates - covariates.mean(axis=0)) / sd, other])
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(out[:, 4:], other)  # the others exactly as they were
+
+
+def test_read_only_inputs_are_read() -> None:
+    rng = np.random.default_rng(4)
+    block = rng.normal(size=(50, 2))
+    block.flags.writeable = False  # pandas' copy-on-write arrays and kept designs are so
+    codes = np.arange(50) % 2
+    codes.flags.writeable = False
+    np.testing.assert_array_equal(stack_rows(50, block, standardise=[False]), block)
+    got = lin_design(codes, block, np.zeros(2), None, 1)
+    np.testing.assert_array_equal(got[:, 2:4], block)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -110,13 +110,18 @@ def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
 
 def keep(factor: KeptFactor) -> KeptFactor | None:
     """Keep ``factor`` (and return it) where :func:`reusing_factorisations` is in force and
-    its design cannot change; ``None`` otherwise."""
-    kept = _KEPT.get()
+    its design cannot change; ``None`` otherwise. Its key is kept only if its inputs are
+    read-only too (else the design is found by comparing it, not by its key)."""
+    held = _KEPT.get()
     x = factor.x
-    if kept is None or not x.flags.owndata or x.flags.writeable:
+    if held is None or not x.flags.owndata or x.flags.writeable:
         return None
+    if factor.key is not None and any(
+        a is not None and a.flags.writeable for a in factor.key.inputs
+    ):
+        factor = replace(factor, key=None)
     large = x.nbytes > LARGE_DESIGN
-    others = [f for f in kept if (f.x.nbytes > LARGE_DESIGN) != large]
-    same_size = [f for f in kept if (f.x.nbytes > LARGE_DESIGN) == large]
-    kept[:] = [factor, *same_size[: 0 if large else SMALL_DESIGNS - 1], *others]
+    others = [f for f in held if (f.x.nbytes > LARGE_DESIGN) != large]
+    same_size = [f for f in held if (f.x.nbytes > LARGE_DESIGN) == large]
+    held[:] = [factor, *same_size[: 0 if large else SMALL_DESIGNS - 1], *others]
     return factor

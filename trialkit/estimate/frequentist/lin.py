@@ -113,9 +113,13 @@ def lin(
     inter_names = [f"{term}:{c}" for term in prep.arms.terms for c in c_names]
     terms = [INTERCEPT, *prep.arms.terms, *c_names, *inter_names]
     fe = prep.fixed_effects[0] if prep.fixed_effects else None
+    inputs = (prep.arm_codes, prep.covariates, fe.codes if fe is not None else None, prep.weights)
+    for array in inputs:  # this fit's own arrays, read-only from here: a key may hold them
+        if array is not None:
+            array.flags.writeable = False
     key = DesignKey(
         f"lin/{len(prep.arms.others)} arms/{len(fe.levels) if fe is not None else 0} blocks",
-        (prep.arm_codes, prep.covariates, fe.codes if fe is not None else None, prep.weights),
+        inputs,
     )
     x = kept_design(key)  # every outcome of a level adjusted alike: built once
     if x is None:

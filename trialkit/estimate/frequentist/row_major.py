@@ -60,13 +60,22 @@ def _lin(x: Any, arm_codes: Any, covariates: Any, means: Any, fe_codes: Any, n_a
                 x[i, column + c] = x[i, 1 + j] * x[i, start + c]
 
 
-#: Each kernel's one signature: any layout of its input arrays (one compiled version, read
-#: from numba's cache on disk, instead of one per layout met).
-_SIGNATURES = {
-    "_stack": "void(float64[:, ::1], float64[:, :], int64, float64[:], float64[:])",
-    "_moments": "Tuple((float64[:], float64[:]))(float64[:, :])",
-    "_lin": "void(float64[:, ::1], int64[:], float64[:, :], float64[:], int64[:], int64)",
-}
+def _signature(name: str) -> Any:
+    """Each kernel's one signature: its inputs of any layout, writeable or read-only (one
+    compiled version, read from numba's cache on disk, instead of one per kind met)."""
+    from numba import types
+
+    out = types.Array(types.float64, 2, "C")
+    matrix = types.Array(types.float64, 2, "A", readonly=True)
+    vector = types.Array(types.float64, 1, "A", readonly=True)
+    codes = types.Array(types.int64, 1, "A", readonly=True)
+    return {
+        "_stack": types.void(out, matrix, types.int64, vector, vector),
+        "_moments": types.UniTuple(types.Array(types.float64, 1, "C"), 2)(matrix),
+        "_lin": types.void(out, codes, matrix, vector, codes, types.int64),
+    }[name]
+
+
 _compiled: dict[str, Callable[..., Any]] = {}
 
 
@@ -75,8 +84,7 @@ def _kernel(fn: Callable[..., Any]) -> Callable[..., Any]:
     if fn.__name__ not in _compiled:
         import numba
 
-        signature = _SIGNATURES[fn.__name__]
-        _compiled[fn.__name__] = numba.njit(signature, cache=True, nogil=True)(fn)
+        _compiled[fn.__name__] = numba.njit(_signature(fn.__name__), cache=True, nogil=True)(fn)
     return _compiled[fn.__name__]
 
 
