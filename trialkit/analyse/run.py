@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trialkit._core.memory import return_freed_memory, reusing_freed_pages
 from trialkit.analyse import effects, trial
 from trialkit.analyse.document import BayesianSection, ResultsDocument
 from trialkit.analyse.rows import EstimateRow, VerdictRow
@@ -81,7 +82,7 @@ def analyse(
     echo
         Progress messages.
     """
-    with _one_blas_thread():
+    with _one_blas_thread(), reusing_freed_pages():
         return _analyse(
             protocol,
             data,
@@ -115,20 +116,6 @@ def _one_blas_thread() -> Iterator[None]:
         yield
 
 
-def _return_freed_memory() -> None:
-    """Give the memory the last stage freed back to the system (glibc's ``malloc_trim``).
-
-    Freed arrays under glibc's mmap threshold stay in the heap, where the next stage's
-    arrays rarely fit the holes they leave: without this, each stage's peak sits on the
-    previous one's remains. Elsewhere (no glibc) nothing is done.
-    """
-    import ctypes
-    import ctypes.util
-
-    with suppress(OSError, AttributeError, TypeError):
-        ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
-
-
 def _analyse(
     protocol: Protocol,
     data: TrialData,
@@ -144,14 +131,14 @@ def _analyse(
     engine: Executor | Any | None,
     echo: Echo,
 ) -> ResultsDocument:
-    _return_freed_memory()  # what validation freed
+    return_freed_memory()  # what validation freed
     echo("estimating: frequentist plan")
     frames: dict[str, AnalysisFrame] = {}  # each level's rows converted once for every stage
     # Each stage keeps the design it factorised last for the outcomes after it, and lets
     # it go at its end (so the next stage's peak memory does not hold it too).
     with reusing_factorisations():
         fitted = fit_frequentist(protocol, data, frames=frames, engine=engine)
-    _return_freed_memory()
+    return_freed_memory()
     freq = effects.frequentist_rows(fitted)
     echo("estimating: randomisation inference for the primary outcomes")
     randomisation = effects.randomisation_rows(protocol, data, frames=frames)
