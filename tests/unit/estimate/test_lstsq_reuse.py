@@ -113,6 +113,33 @@ def test_small_designs_do_not_push_out_the_large_one(
     assert factorisations == [1000, *([50] * len(smalls)), 50, 1000, 1000]
 
 
+def test_a_new_large_design_lets_go_of_the_kept_one_before_it_is_factorised(
+    factorisations: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The peak holds one large design's factors, not two; small ones stay kept."""
+    monkeypatch.setattr(kept_factors, "LARGE_DESIGN", 100 * 4 * 8)
+    large, other_large, small = (
+        _design(1000, 4, seed=5),
+        _design(1000, 4, seed=6),
+        _design(50, 4, 7),
+    )
+    held_while_factorising: list[int] = []
+    real = lstsq._cholesky_qr2
+
+    def watched(*args: np.ndarray) -> object:
+        held_while_factorising.append(len(kept_factors._KEPT.get() or ()))
+        return real(*args)
+
+    monkeypatch.setattr(lstsq, "_cholesky_qr2", watched)
+    with reusing_factorisations():
+        fit_lstsq(large, np.arange(1000.0))
+        fit_lstsq(small, np.arange(50.0))
+        fit_lstsq(other_large, np.arange(1000.0))  # the kept large one is let go first
+        assert [f.x is other_large for f in kept_factors._KEPT.get() or ()] == [True, False]
+        fit_lstsq(small, np.arange(50.0))  # still kept
+    assert held_while_factorising == [0, 1, 1]
+
+
 def test_lin_builds_one_design_for_outcomes_adjusted_alike(
     factorisations: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:

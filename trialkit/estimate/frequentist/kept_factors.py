@@ -98,6 +98,15 @@ def kept_design(key: DesignKey) -> FloatArray | None:
     return None
 
 
+def make_room_for(nbytes: int) -> None:
+    """Let go of the kept large design before a new design of ``nbytes`` bytes is built
+    or factorised, when it is large too: kept, it would replace the old one anyway, and
+    the peak memory then holds one large design and its factors, not two."""
+    held = _KEPT.get()
+    if held is not None and nbytes > LARGE_DESIGN:
+        held[:] = [f for f in held if f.x.nbytes <= LARGE_DESIGN]
+
+
 def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     """Element-for-element equality; a few rows first, so that most designs differ fast."""
     if a is None or b is None or a is b:

@@ -23,7 +23,7 @@ from trialkit.estimate.frequentist._design import (
     prepare,
     weighted_mean,
 )
-from trialkit.estimate.frequentist.kept_factors import DesignKey, kept_design
+from trialkit.estimate.frequentist.kept_factors import DesignKey, kept_design, make_room_for
 from trialkit.estimate.frequentist.lstsq import fit_lstsq
 from trialkit.estimate.frequentist.ols import fit_linear
 from trialkit.estimate.frequentist.result import RegressionResult
@@ -123,6 +123,7 @@ def lin(
     )
     x = kept_design(key)  # every outcome of a level adjusted alike: built once
     if x is None:
+        make_room_for(len(prep.y) * len(terms) * 8)
         x = _design(prep)
     fit = fit_lstsq(x, prep.y, prep.weights, names=terms, key=key)
     return fit_linear(

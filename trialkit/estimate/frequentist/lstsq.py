@@ -39,6 +39,7 @@ from trialkit.estimate.frequentist.kept_factors import (
     KeptFactor,
     keep,
     kept,
+    make_room_for,
 )
 
 #: Relative size of a diagonal element of R below which a column counts as collinear.
@@ -234,6 +235,7 @@ def fit_lstsq(
         fast: tuple[FloatArray, FloatArray, FloatArray] | None = (q, reused.r, reused.basis)
         scale = reused.scale
     else:
+        make_room_for(x.nbytes)
         gram = xw.T @ xw
         scale = np.sqrt(np.diag(gram)).copy()
         scale[scale == 0] = 1.0
