@@ -115,3 +115,28 @@ def test_cox_for_raw_difference_equals_core_cox_index() -> None:
 def test_cox_for_effect_out_of_range() -> None:
     with pytest.raises(EstimationError, match="strictly between 0 and 1"):
         cox_index_for_effect(0.8, [0, 1, 0, 1], n_treated=4)
+
+
+def test_icc_nested_in_arms_matches_exact_anova() -> None:
+    """Between clusters about each arm's mean (df J - A), n0 summed over arms: exactly."""
+    groups = {"a": [[1, 3], [4, 5, 6]], "b": [[2, 2, 3, 5], [7, 9], [6, 6, 8]]}
+    y = [v for arm in groups.values() for grp in arm for v in grp]
+    g = [f"{a}{j}" for a, arm in groups.items() for j, grp in enumerate(arm) for _ in grp]
+    arms = [a for a, arm in groups.items() for grp in arm for _ in grp]
+    all_groups = [grp for arm in groups.values() for grp in arm]
+    N, J, A = len(y), len(all_groups), len(groups)
+    ssb = Fraction(0)
+    per_arm = Fraction(0)
+    for arm in groups.values():
+        arm_mean = Fraction(sum(sum(grp) for grp in arm), sum(len(grp) for grp in arm))
+        ssb += sum(len(grp) * (Fraction(sum(grp), len(grp)) - arm_mean) ** 2 for grp in arm)
+        per_arm += Fraction(sum(len(grp) ** 2 for grp in arm), sum(len(grp) for grp in arm))
+    ssw = sum((v - Fraction(sum(grp), len(grp))) ** 2 for grp in all_groups for v in grp)
+    msb, msw = ssb / (J - A), ssw / (N - J)
+    n0 = (N - per_arm) / (J - A)
+    est = icc_anova(y, g, arm=arms)
+    assert (est.df_between, est.df_within, est.n_clusters) == (J - A, N - J, J)
+    assert est.n0 == pytest.approx(float(n0), rel=1e-14)
+    assert est.ms_between == pytest.approx(float(msb), rel=1e-14)
+    assert est.ms_within == pytest.approx(float(msw), rel=1e-14)
+    assert est.icc == pytest.approx(float((msb - msw) / (msb + (n0 - 1) * msw)), rel=1e-14)

@@ -220,23 +220,35 @@ def icc_anova(
         raise EstimationError(
             f"The 'ci_level' parameter of icc_anova must be in (0, 1). Got {ci_level!r} instead."
         )
-    frame = pd.DataFrame(
-        {"y": np.asarray(y, dtype=float), "g": np.asarray(cluster), "a": 0 if arm is None else arm}
-    ).dropna(subset=["y"])
-    if (frame.groupby("g")["a"].nunique() > 1).any():
+    values = np.asarray(y, dtype=float)
+    kept = ~np.isnan(values)
+    values = values[kept]
+    g, _ = pd.factorize(np.asarray(cluster)[kept], use_na_sentinel=False)  # 0 .. J-1
+    a = (
+        np.zeros(len(g), dtype=np.int64)
+        if arm is None
+        else pd.factorize(np.asarray(arm)[kept], use_na_sentinel=False)[0]
+    )
+    sizes = np.bincount(g).astype(float)
+    # A cluster lies in one arm when its rows' arm codes do not vary: the sums of the codes
+    # and of their squares are whole numbers far below 2^53, so the test is exact.
+    arm_sum = np.bincount(g, weights=a.astype(float))
+    if np.any(np.bincount(g, weights=(a * a).astype(float)) * sizes != arm_sum * arm_sum):
         raise EstimationError("A cluster appears in more than one arm. Fix: check the labels.")
-    sizes = frame.groupby("g")["y"].agg(["size", "mean"]).join(frame.groupby("g")["a"].first())
-    n_obs, n_clusters, n_arms = len(frame), len(sizes), sizes["a"].nunique()
+    cluster_arm = (arm_sum / sizes).astype(np.int64)
+    n_obs, n_clusters, n_arms = len(values), len(sizes), len(np.unique(cluster_arm))
     df_between, df_within = n_clusters - n_arms, n_obs - n_clusters
     if df_between < 1 or df_within < 1:
         raise EstimationError(
             f"An ANOVA ICC needs more clusters than arms and some cluster with two or more "
             f"observations; got {n_clusters} clusters, {n_arms} arms, {n_obs} observations."
         )
-    arm_mean = sizes.groupby("a").apply(lambda s: np.average(s["mean"], weights=s["size"]))
-    ss_between = float((sizes["size"] * (sizes["mean"] - sizes["a"].map(arm_mean)) ** 2).sum())
-    ss_within = float(((frame["y"] - frame["g"].map(sizes["mean"])) ** 2).sum())
-    per_arm = sizes.groupby("a")["size"].agg(lambda n: (n**2).sum() / n.sum())
+    means = np.bincount(g, weights=values) / sizes
+    arm_n = np.bincount(cluster_arm, weights=sizes)
+    arm_mean = np.bincount(cluster_arm, weights=sizes * means) / np.where(arm_n > 0, arm_n, 1)
+    ss_between = float(np.sum(sizes * (means - arm_mean[cluster_arm]) ** 2))
+    ss_within = float(np.sum((values - means[g]) ** 2))
+    per_arm = np.bincount(cluster_arm, weights=sizes * sizes)[arm_n > 0] / arm_n[arm_n > 0]
     n0 = (n_obs - float(per_arm.sum())) / df_between
     msb, msw = ss_between / df_between, ss_within / df_within
     low, high = _searle_interval(msb, msw, n0, df_between, df_within, float(ci_level))
