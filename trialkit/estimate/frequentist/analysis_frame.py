@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -45,23 +45,76 @@ class AnalysisFrame:
     baseline: str | None
     fixed_effects: tuple[str, ...] = ()
 
+    #: What :meth:`complete` and :meth:`usable_covariates` found, by the columns they
+    #: looked at (shared by the outcomes of a level: see :func:`analysis_frame`).
+    found: dict[tuple[str, ...], _Found] = field(default_factory=dict, compare=False, repr=False)
+
     def usable_covariates(self, column: str) -> list[str]:
         """Covariates (and the outcome's baseline) that vary in the rows analysed."""
-        data = self.complete(column)
-        names = dict.fromkeys([*self.covariates, *([self.baseline] if self.baseline else [])])
-        return [c for c in names if c in data and _varies(data[c])]
+        found = self._found(column)
+        if found.varying is None:
+            data = self.complete(column)
+            names = dict.fromkeys([*self.covariates, *([self.baseline] if self.baseline else [])])
+            found.varying = tuple(c for c in names if c in data and varies(data[c]))
+        return list(found.varying)
 
     def complete(self, *columns: str) -> pd.DataFrame:
         """Complete cases for ``columns`` and every covariate (the plan's default)."""
-        needed = [
+        rows = self._found(*columns).rows
+        return self.data.copy(deep=False) if rows is None else self.data.loc[rows]
+
+    def _found(self, *columns: str) -> _Found:
+        """The complete rows of ``columns`` and every covariate, found once per columns.
+
+        Kept with the columns' arrays they were found in: a column replaced since
+        (``frame.data[c] = ...``, as the summary indices and the dose regressions add
+        theirs) is looked at afresh. (A column written into in place would not be
+        noticed; nothing does that to an analysis frame.)
+        """
+        needed = tuple(
             c
             for c in (*columns, *self.covariates, *([self.baseline] if self.baseline else []))
             if c in self.data
-        ]
-        return self.data.dropna(subset=needed)
+        )
+        arrays = tuple(_held(self.data[c]) for c in needed)
+        found = self.found.get(needed)
+        if found is None or not all(map(_same_array, arrays, found.arrays)):
+            missing = np.asarray(self.data[list(needed)].isna().to_numpy().any(axis=1))
+            found = _Found(arrays, ~missing if missing.any() else None)
+            self.found[needed] = found
+        return found
 
 
-def _varies(values: pd.Series) -> bool:
+@dataclass(slots=True)
+class _Found:
+    """The complete rows (``None``: every row) of some columns of an analysis frame, the
+    covariates that vary in them once asked, and the columns' arrays they were found in."""
+
+    arrays: tuple[object, ...]
+    rows: np.ndarray | None
+    varying: tuple[str, ...] | None = None
+
+
+def _held(values: pd.Series) -> object:
+    """What a column's values are held in: a NumPy column's array (a view of its memory),
+    another column's extension array itself."""
+    return values.to_numpy() if isinstance(values.dtype, np.dtype) else values.array
+
+
+def _same_array(a: object, b: object) -> bool:
+    """The same values: the same extension array, or the same memory read the same way
+    (``b`` is kept alive, so its address cannot have been reused)."""
+    if not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray):
+        return a is b
+    return bool(
+        a.__array_interface__["data"] == b.__array_interface__["data"]
+        and a.shape == b.shape
+        and a.strides == b.strides
+        and a.dtype == b.dtype
+    )
+
+
+def varies(values: pd.Series) -> bool:
     """``values.nunique() > 1``; a numeric column without missing values (the complete
     cases' covariates) is compared with its first value instead of hashed."""
     if pd.api.types.is_float_dtype(values.dtype) or pd.api.types.is_integer_dtype(values.dtype):

@@ -29,6 +29,7 @@ from trialkit.estimate.frequentist.analysis_frame import (
     analysis_frame,
     arm_mask,
     codes_of,
+    varies,
 )
 from trialkit.estimate.frequentist.contrasts import pairwise
 from trialkit.estimate.frequentist.effect_sizes import icc_anova, standardised_effect
@@ -309,7 +310,7 @@ def estimate_outcome(
     if weights is not None:
         common["weights"] = weights
         data = data.dropna(subset=[weights])
-    if data[column].nunique() < 2:
+    if not varies(data[column]):
         raise EstimationError(
             f"outcome `{name}` has a single value in the analysed data; "
             "no effect can be estimated. Fix: check the data file."
