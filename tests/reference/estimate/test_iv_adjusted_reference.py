@@ -183,3 +183,21 @@ def test_per_arm_names_an_arm_nobody_took_up(frame: pd.DataFrame) -> None:
     data = frame.assign(took=np.where(frame.arm == "budget_peer", 0.0, frame.took))
     with pytest.raises(EstimationError, match=r"budget_peer.*not identified"):
         iv(data, "y", "arm", received="took", control="usual", per_arm=True)
+
+
+@pytest.mark.parametrize("per_arm", [True, False], ids=["per_arm", "one_regressor"])
+def test_the_normal_equations_check_summed_in_blocks_is_2sls(
+    frame: pd.DataFrame, per_arm: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second route that checks the QR solution, summed over blocks of rows that do not
+    divide the rows evenly, gives linearmodels' coefficients (it only checks: its value is
+    never reported, so it is tested directly)."""
+    from trialkit.estimate.frequentist import iv as iv_module
+
+    monkeypatch.setattr(iv_module, "CROSS_PRODUCT_ROWS", 37)
+    y, exog, endog, z, _ = _matrices(frame, per_arm)
+    ref = _linearmodels(frame, per_arm, "HC0")
+    exog_blocks = (exog[:, 0], exog[:, 1:3], exog[:, 3:])  # intercept, covariates, blocks
+    found = iv_module._normal_equations_coef(y, exog_blocks, endog, z, None)
+    expected = ref.params.to_numpy()[exog.shape[1] :]
+    np.testing.assert_allclose(found, expected, rtol=1e-10)

@@ -42,8 +42,13 @@ from trialkit.estimate.frequentist._design import (
     prepare,
 )
 from trialkit.estimate.frequentist.goodness import fit_statistics
-from trialkit.estimate.frequentist.lstsq import LeastSquares, fit_in_span, fit_lstsq
-from trialkit.estimate.frequentist.ols import fit_linear, fixed_effect_columns, stack_columns
+from trialkit.estimate.frequentist.lstsq import (
+    LeastSquares,
+    fit_in_span,
+    fit_lstsq,
+    solve_triangular,
+)
+from trialkit.estimate.frequentist.ols import fit_linear, fixed_effect_columns
 from trialkit.estimate.frequentist.result import RegressionResult, build_result, check_ci_level
 from trialkit.estimate.frequentist.row_major import stack_rows
 from trialkit.estimate.frequentist.vcov import Clusters, compute_vcov, resolve_se_type
@@ -112,6 +117,10 @@ class IVResult:
         return EstimateTable(self.rows, self.provenance)._repr_html_()
 
 
+#: Rows per block of the normal equations' cross-products (:func:`_normal_equations_coef`).
+CROSS_PRODUCT_ROWS = 65536
+
+
 def _normal_equations_coef(
     y: FloatArray,
     exog: Sequence[FloatArray],
@@ -125,17 +134,31 @@ def _normal_equations_coef(
     and ``X = [exog, endog]``: one pass over the rows, independent of the QR solution it
     checks. The tests check both against linearmodels' ``IV2SLS``. ``Z'WX`` is ``Z'WZ``'s
     exogenous columns beside ``Z'W endog``, so X itself is never formed. ``exog`` is the
-    intercept, the covariates and the fixed effects; the covariates are standardised as
-    they are written (well-conditioned cross-products; the coefficients of ``endog`` are
-    unchanged).
+    intercept, the covariates and the fixed effects; the covariates are standardised
+    (well-conditioned cross-products; the coefficients of ``endog`` are unchanged). The
+    products are summed over blocks of :data:`CROSS_PRODUCT_ROWS` rows, so that ``Z`` is
+    never formed whole either: this route only checks the other, so its own rounding
+    (to about 1e-13 here, against a tolerance of 1e-6) is never reported.
     """
-    standardise = [False] * (len(exog) + 1)
-    standardise[1] = True  # the covariates
-    z = stack_rows(y.shape[0], *exog, instruments, standardise=standardise)
-    n_exog = z.shape[1] - instruments.shape[1]
-    zw = z * weights[:, None] if weights is not None else z
-    gram = zw.T @ z
-    zx, zy = np.column_stack([gram[:, :n_exog], zw.T @ endog]), zw.T @ y
+    n = y.shape[0]
+    covariates = np.asarray(exog[1], dtype=np.float64).reshape(n, -1)
+    means = covariates.mean(axis=0) if n else np.zeros(covariates.shape[1])
+    spread = covariates.std(axis=0) if n else np.ones(covariates.shape[1])
+    inverse = np.where(spread > 0, 1.0 / np.where(spread > 0, spread, 1.0), 1.0)
+    columns = [np.asarray(b, dtype=np.float64).reshape(n, -1) for b in exog]
+    k = sum(c.shape[1] for c in columns) + instruments.shape[1]
+    gram, zx_endog, zy = np.zeros((k, k)), np.zeros((k, endog.shape[1])), np.zeros(k)
+    for lo in range(0, n, CROSS_PRODUCT_ROWS):
+        rows = slice(lo, lo + CROSS_PRODUCT_ROWS)
+        blocks = [c[rows] for c in columns]
+        blocks[1] = (blocks[1] - means) * inverse
+        z = np.column_stack([*blocks, instruments[rows]])
+        zw = z * weights[rows, None] if weights is not None else z
+        gram += zw.T @ z
+        zx_endog += zw.T @ endog[rows]
+        zy += zw.T @ y[rows]
+    n_exog = gram.shape[0] - instruments.shape[1]
+    zx = np.column_stack([gram[:, :n_exog], zx_endog])
     projected = np.linalg.lstsq(gram, np.column_stack([zx, zy]), rcond=None)[0]
     lhs, rhs = zx.T @ projected[:, :-1], zx.T @ projected[:, -1]
     coef = np.linalg.lstsq(lhs, rhs, rcond=None)[0]
@@ -247,9 +270,18 @@ def _fitted_regressors(
     return transform, coefs
 
 
+def _instruments_times(zfit: LeastSquares, v: FloatArray, prep: Prepared) -> FloatArray:
+    """``Z @ v`` from the first stage's QR of the instruments, without ``Z`` itself.
+
+    ``sqrt(w) Z = Q (R S)`` with ``zfit.r_inv = (R S)^-1`` (``S`` the column scales), so
+    ``Z v = Q ((R S) v) / sqrt(w)``: the instruments need not be kept beside their basis.
+    """
+    zv = zfit.q @ solve_triangular(zfit.r_inv, v)
+    return zv / np.sqrt(prep.weights) if prep.weights is not None else zv
+
+
 def _second_stage(
     prep: Prepared,
-    z: FloatArray,
     zfit: LeastSquares,
     x_terms: Sequence[str],
     endog: FloatArray,
@@ -278,7 +310,8 @@ def _second_stage(
             "too ill-conditioned. Fix: rescale or drop nearly collinear covariates."
         )
     b_endog = fit.coef[1 : 1 + k]
-    resid = prep.y - z @ (transform @ fit.coef - coefs @ b_endog) - endog @ b_endog
+    resid = prep.y - _instruments_times(zfit, transform @ fit.coef - coefs @ b_endog, prep)
+    resid -= endog @ b_endog
     sw = np.sqrt(prep.weights) if prep.weights is not None else 1.0
     structural = LeastSquares(
         coef=fit.coef, q=fit.q, r_inv=fit.r_inv, resid=resid * sw, n_obs=prep.n_obs
@@ -406,9 +439,11 @@ def iv(
     arms = prep.arm_dummies()
     reported = [*prep.arms.terms, *([] if fe_names else [INTERCEPT]), *prep.covariate_names]
     z_terms = [INTERCEPT, *prep.arms.terms, *prep.covariate_names, *fe_names]
-    # Column-major designs: BLAS multiplies a tall, narrow n x k array several times
-    # faster in that layout (the QR's products dominate a fit at 10^6 rows).
-    z = stack_columns(n, np.ones(n), arms, prep.covariates, fe)
+    # The instruments, row-major (the QR's products run fastest on that layout). Left
+    # writeable, so not kept for another fit (no other fit has this design): the second
+    # stage works in their QR alone, and they are let go after the first stage, so that
+    # the peak memory holds one n x k array, not two (a dose regression at 10^6 rows).
+    z = stack_rows(n, np.ones(n), arms, prep.covariates, fe)
     itt = (
         fit_linear(
             prep,
@@ -422,15 +457,17 @@ def iv(
         if reduced_form
         else None
     )
-    first, zfit = _first_stage(prep, z, z_terms, arms, d, received, reported, se_type, ci_level)
-    kind = resolve_se_type(se_type, clustered=prep.cluster is not None)
     endog, endog_names = _received(prep, d, received, per_arm)
-    exog = (np.ones(n), prep.covariates, fe)
-    coef_check = _normal_equations_coef(prep.y, exog, endog, arms, prep.weights)
+    coef_check = _normal_equations_coef(
+        prep.y, (np.ones(n), prep.covariates, fe), endog, arms, prep.weights
+    )
+    del fe  # in the instruments now
+    first, zfit = _first_stage(prep, z, z_terms, arms, d, received, reported, se_type, ci_level)
+    del z
+    kind = resolve_se_type(se_type, clustered=prep.cluster is not None)
     x_terms = [INTERCEPT, *endog_names, *prep.covariate_names, *fe_names]
     second = _second_stage(
         prep,
-        z,
         zfit,
         x_terms,
         endog,
