@@ -139,9 +139,14 @@ class Ledger:
 
     def spend_of(self, clients: pd.Series) -> np.ndarray:
         """Each client id's total spend in the ledger (0 for none), as float64."""
-        if not self._totals:  # summed once per ledger
-            amounts = self.spends.groupby(self.columns.client, sort=False)[self.columns.amount]
-            self._totals.append(pd.to_numeric(amounts.sum(), errors="coerce").astype(float))
+        if not self._totals:  # summed once per ledger, grouped by the clients' codes
+            codes, uniques = self.client_codes()
+            named = codes >= 0
+            amounts = pd.to_numeric(self.spends[self.columns.amount], errors="coerce")
+            # pandas' grouped sum (compensated, in row order) over integer codes: the very
+            # totals of grouping by the ids themselves, without hashing them again
+            sums = amounts[named].groupby(codes[named], sort=True).sum().astype(float)
+            self._totals.append(pd.Series(sums.to_numpy(), index=uniques[sums.index]))
         # The client frame and the client level's analysis frame hold the same ids (the
         # same Arrow buffers, so comparing them is immediate): looked up once.
         for seen, spent in self._looked_up:
