@@ -110,3 +110,46 @@ def test_level_without_an_arm_rejected() -> None:
 def test_missing_column_rejected() -> None:
     with pytest.raises(EstimationError, match='column "fsm" is not in the data'):
         subgroup_effects(_simulate(9), "y", "t", "fsm")
+
+
+@pytest.mark.parametrize(
+    ("arms", "clusters", "nested", "weighted"),
+    [(2, 0, False, False), (3, 0, False, True), (2, 30, False, False), (3, 24, True, False)],
+    ids=["hc2", "three_arms_weighted", "cr2", "cr2_nested_three_arms"],
+)
+def test_each_level_fitted_in_the_first_fits_qr_equals_refitting_it(
+    arms: int, clusters: int, nested: bool, weighted: bool
+) -> None:
+    """Levels after the first are fitted in the first fit's QR (the same column space):
+    every number equals an ordinary OLS refit with that level as the reference."""
+    from trialkit.estimate.frequentist.subgroups import _design
+
+    df = _simulate(11, n=360, arms=arms, clusters=clusters)
+    df = df.assign(w=np.random.default_rng(5).uniform(0.5, 2.0, len(df)))
+    kwargs: dict[str, object] = {
+        "covariates": ["x"],
+        "cluster": "cl" if clusters else None,
+        "weights": "w" if weighted else None,
+    }
+    if nested:  # the subgroup constant within blocks: no main effects
+        df = df.assign(block=df["g"] + (df["cl"] % 2).astype(str))
+        kwargs["blocks"] = "block"
+    res = subgroup_effects(df, "y", "t", "g", **kwargs)  # type: ignore[arg-type]
+    terms = {f"t[{a}]": (df["t"] == a).to_numpy(float) for a in range(1, arms)}
+    if arms == 2:
+        terms = {"t": (df["t"] == 1).to_numpy(float)}
+    per_level = len(terms)
+    for i, level in enumerate(res.levels):
+        frame, mains, inters = _design(df, "t", "g", level, res.levels, terms, not nested)
+        refit = ols(
+            frame,
+            "y",
+            "t",
+            **{**kwargs, "covariates": ["x", *mains, *inters]},  # type: ignore[arg-type]
+        )
+        for j, term in enumerate(terms):
+            row, direct = res.rows[i * per_level + j], refit.effect(term)
+            for name in ("estimate", "std_error", "df", "ci_low", "ci_high", "p_value"):
+                assert getattr(row, name) == pytest.approx(getattr(direct, name), rel=1e-10), (
+                    f"{name} of {term} in level {level}"
+                )

@@ -52,7 +52,7 @@ def stack_columns(n_obs: int, *blocks: FloatArray) -> FloatArray:
 
 def fit_linear(
     prep: Prepared,
-    x: FloatArray,
+    x: FloatArray | None,
     terms: Sequence[str],
     *,
     reported: Sequence[str],
@@ -65,17 +65,26 @@ def fit_linear(
 ) -> RegressionResult:
     """Fit ``y`` on the columns of ``x`` and return rows for the ``reported`` terms.
 
-    ``fit`` is that least-squares fit when the caller has it already (it keeps its QR).
+    ``fit`` is that least-squares fit when the caller has it already (it keeps its QR);
+    the design ``x`` is then read only to unweight a weighted fit's residuals, and may be
+    ``None`` for an unweighted one.
     """
     ci_level = check_ci_level(ci_level)
     kind = resolve_se_type(se_type, clustered=prep.cluster is not None)
     if fit is None:
+        if x is None:
+            raise ValueError("fit_linear needs the design or its fit")
         fit = fit_lstsq(x, prep.y if y is None else y, prep.weights, names=terms)
     clusters = Clusters.from_codes(prep.cluster.codes) if prep.cluster is not None else None
     vcov = compute_vcov(fit, kind, clusters, df=df)
     outcome_y = prep.y if y is None else y
     # The fit's residuals are weighted; without weights they are y - Xb already.
-    resid = fit.resid if prep.weights is None else outcome_y - x @ fit.coef
+    if prep.weights is None:
+        resid = fit.resid
+    elif x is None:
+        raise ValueError("fit_linear needs the design to unweight a weighted fit's residuals")
+    else:
+        resid = outcome_y - x @ fit.coef
     goodness = fit_statistics(
         y=outcome_y,
         resid=resid,
@@ -173,6 +182,43 @@ def ols(
     >>> round(res.effect().estimate, 6)
     2.0
     """
+    prep, x, terms, reported = ols_design(
+        data,
+        outcome,
+        treatment,
+        covariates=covariates,
+        cluster=cluster,
+        blocks=blocks,
+        fixed_effects=fixed_effects,
+        weights=weights,
+        control=control,
+    )
+    return fit_linear(
+        prep,
+        x,
+        terms,
+        reported=reported,
+        se_type=se_type,
+        ci_level=ci_level,
+        estimator="ols",
+        df=df,
+    )
+
+
+def ols_design(
+    data: pd.DataFrame,
+    outcome: str,
+    treatment: str,
+    *,
+    covariates: Sequence[str] = (),
+    cluster: str | None = None,
+    blocks: str | None = None,
+    fixed_effects: Sequence[str] = (),
+    weights: str | None = None,
+    control: Hashable | None = None,
+) -> tuple[Prepared, FloatArray, list[str], list[str]]:
+    """What :func:`ols` fits: the prepared columns, the design (intercept, arms,
+    covariates, fixed effects), its terms and the terms it reports."""
     prep = prepare(
         data,
         outcome=outcome,
@@ -188,13 +234,4 @@ def ols(
     x = stack_columns(prep.n_obs, np.ones(prep.n_obs), prep.arm_dummies(), prep.covariates, fe)
     terms = [INTERCEPT, *prep.arms.terms, *prep.covariate_names, *fe_names]
     reported = [*prep.arms.terms, *([] if fe_names else [INTERCEPT]), *prep.covariate_names]
-    return fit_linear(
-        prep,
-        x,
-        terms,
-        reported=reported,
-        se_type=se_type,
-        ci_level=ci_level,
-        estimator="ols",
-        df=df,
-    )
+    return prep, x, terms, reported

@@ -21,8 +21,9 @@ import pandas as pd
 from scipy import stats
 
 from trialkit.errors import EstimationError
-from trialkit.estimate.frequentist._design import encode_arms
-from trialkit.estimate.frequentist.ols import ols
+from trialkit.estimate.frequentist._design import INTERCEPT, FloatArray, Prepared, encode_arms
+from trialkit.estimate.frequentist.lstsq import LeastSquares, fit_in_span, fit_lstsq
+from trialkit.estimate.frequentist.ols import fit_linear, ols_design
 from trialkit.estimate.frequentist.result import RegressionResult
 from trialkit.estimate.results import ESTIMATE_COLUMNS, Estimate
 from trialkit.protocol.vocabulary import VcovType
@@ -163,6 +164,73 @@ def _wald(fit: RegressionResult, inters: Sequence[str]) -> HeterogeneityTest:
     )  # fmt: skip
 
 
+def _added_names(
+    subgroup: str, reference: Hashable, levels: Sequence[Hashable],
+    arm_terms: dict[str, np.ndarray], *, main_effects: bool,
+) -> tuple[list[str], list[str]]:  # fmt: skip
+    """The names :func:`_design` gives the level indicators and the interactions."""
+    others = [level for level in levels if level != reference]
+    mains = [f"{subgroup}[{level}]" for level in others] if main_effects else []
+    return mains, [f"{term}:{subgroup}[{level}]" for level in others for term in arm_terms]
+
+
+@dataclass(frozen=True, slots=True)
+class _FirstFit:
+    """The interacted model with the first level as the reference, and its QR."""
+
+    prep: Prepared
+    x: FloatArray
+    terms: list[str]
+    fit: LeastSquares
+
+    def refit(
+        self, names: tuple[list[str], list[str]], subgroup: str, first: Hashable,
+        levels: Sequence[Hashable], arm_terms: Sequence[str], se_type: VcovType | None,
+        ci_level: float,
+    ) -> RegressionResult:  # fmt: skip
+        """The same model with another level as the reference.
+
+        Its design spans the same columns: ``X_L = X_0 A`` (the first level's indicator is
+        the intercept less the other levels'; its interaction, the arm less the arm's other
+        interactions), so it is fitted in the first fit's QR (:func:`~.lstsq.fit_in_span`)
+        and only its covariance is computed afresh: the same fit as building and
+        factorising ``X_L``, to rounding.
+        """
+        mains, inters = names
+        n_covariates = len(self.prep.covariate_names) - len(mains) - len(inters)
+        covariate_names = [*self.prep.covariate_names[:n_covariates], *mains, *inters]
+        fe_names = self.terms[1 + len(arm_terms) + len(self.prep.covariate_names) :]
+        terms = [INTERCEPT, *arm_terms, *covariate_names, *fe_names]
+        at = {term: i for i, term in enumerate(self.terms)}
+        others = [level for level in levels if level != first]
+        transform = np.zeros((len(self.terms), len(terms)))
+        for column, term in enumerate(terms):
+            if term in at:
+                transform[at[term], column] = 1.0
+            elif term == f"{subgroup}[{first}]":  # 1 - the other levels' indicators
+                transform[at[INTERCEPT], column] = 1.0
+                for level in others:
+                    transform[at[f"{subgroup}[{level}]"], column] = -1.0
+            else:  # an arm in the first level: the arm less its other interactions
+                arm = term.removesuffix(f":{subgroup}[{first}]")
+                transform[at[arm], column] = 1.0
+                for level in others:
+                    transform[at[f"{arm}:{subgroup}[{level}]"], column] = -1.0
+        prep = self.prep
+        fit = fit_in_span(self.fit, transform, prep.y, prep.weights, names=terms)
+        reported = [*arm_terms, *([] if fe_names else [INTERCEPT]), *covariate_names]
+        return fit_linear(
+            replace(prep, covariate_names=tuple(covariate_names)),
+            self.x @ transform if prep.weights is not None else None,
+            terms,
+            reported=reported,
+            se_type=se_type,
+            ci_level=ci_level,
+            estimator="ols",
+            fit=fit,
+        )
+
+
 def subgroup_effects(
     data: pd.DataFrame,
     outcome: str,
@@ -220,22 +288,30 @@ def subgroup_effects(
     n_level: list[int] = []
     n_arm: list[int] = []
     n_control: list[int] = []
+    first: _FirstFit | None = None
     for level in levels:
         in_level = (data[subgroup] == level).to_numpy()
         n_level.append(int(in_level.sum()))
         n_control.extend([int((in_level & (codes == 0)).sum())] * len(arms.terms))
         n_arm.extend(int((in_level & (codes == j + 1)).sum()) for j in range(len(arms.terms)))
-        frame, mains, inters = _design(
-            data, treatment, subgroup, level, levels, arm_terms, main_effects=not nested
-        )
-        fit = ols(
-            frame, outcome, treatment, covariates=[*covariates, *mains, *inters],
-            cluster=cluster, blocks=blocks, fixed_effects=fixed_effects, weights=weights,
-            se_type=se_type,
-            ci_level=ci_level, control=arms.control,
-        )  # fmt: skip
-        if test is None:
+        names = _added_names(subgroup, level, levels, arm_terms, main_effects=not nested)
+        if first is None:
+            frame, mains, inters = _design(
+                data, treatment, subgroup, level, levels, arm_terms, main_effects=not nested
+            )
+            prep, x, terms, reported = ols_design(
+                frame, outcome, treatment, covariates=[*covariates, *mains, *inters],
+                cluster=cluster, blocks=blocks, fixed_effects=fixed_effects, weights=weights,
+                control=arms.control,
+            )  # fmt: skip
+            first = _FirstFit(prep, x, terms, fit_lstsq(x, prep.y, prep.weights, names=terms))
+            fit = fit_linear(
+                prep, x, terms, reported=reported, se_type=se_type, ci_level=ci_level,
+                estimator="ols", fit=first.fit,
+            )  # fmt: skip
             test = _wald(fit, inters)
+        else:
+            fit = first.refit(names, subgroup, levels[0], levels, arms.terms, se_type, ci_level)
         rows.extend(
             replace(fit.effect(term), estimand=f"ITT[{subgroup}={level}]", estimator="ols_subgroup")
             for term in arms.terms
