@@ -7,13 +7,13 @@ renders (``results.json`` is its JSON). Every number keeps its provenance.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trialkit._core.blas import one_blas_thread
 from trialkit._core.memory import return_freed_memory, reusing_freed_pages
 from trialkit.analyse import effects, trial
 from trialkit.analyse.document import BayesianSection, ResultsDocument
@@ -82,7 +82,7 @@ def analyse(
     echo
         Progress messages.
     """
-    with _one_blas_thread(), reusing_freed_pages():
+    with one_blas_thread(), reusing_freed_pages():
         return _analyse(
             protocol,
             data,
@@ -97,23 +97,6 @@ def analyse(
             engine=engine,
             echo=echo,
         )
-
-
-@contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """BLAS on one thread for the whole plan, as ``diagnose`` runs it.
-
-    The plan's products are tall and thin (n x k, k about ten) or small and many; threaded
-    BLAS gains little on them and loses much when the machine's cores are busy (one
-    thread: 78 s -> about 43 s for a million-row pilot on two cores).
-    """
-    try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - a declared dependency
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def _analyse(

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Sequence
 from concurrent.futures import Executor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from trialkit._core.blas import one_blas_thread
 from trialkit._core.provenance import Provenance
 from trialkit._core.rng import RawStream
 from trialkit.diagnose.batched import BatchedFit, fit_cr2, fit_hc2
@@ -129,19 +129,8 @@ def run_chunk(
     BLAS runs on one thread: the matrices are small and batched, and parallelism comes
     from running chunks side by side (threaded BLAS on small products is many times slower).
     """
-    with _one_blas_thread():
+    with one_blas_thread():
         return _run_chunk(design, outcomes, chunk, ci_level, cace)
-
-
-@contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - optional
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def _run_chunk(
