@@ -325,7 +325,15 @@ def _outcome_values(
 ) -> NDArray[np.generic]:
     """Outcome values from the latent normal; a count with ``exposure`` is drawn as a rate
     per unit of exposure and multiplied by it (the declared range bounds the count)."""
-    shift = np.where(treated, scale * a.effect, 0.0)
+    # One arm's potential outcomes (every row treated, or none): one shift for all rows,
+    # so that a binary outcome's threshold is found once, not once per row.
+    shift: FloatArray | float = (
+        scale * a.effect
+        if treated.all()
+        else 0.0
+        if not treated.any()
+        else np.where(treated, scale * a.effect, 0.0)
+    )
     if outcome.type == "binary":
         rate = a.rate if a.rate is not None else 0.5
         threshold = stats.norm.ppf(np.clip(rate + shift, 1e-6, 1 - 1e-6))

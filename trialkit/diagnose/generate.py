@@ -273,14 +273,16 @@ def draw_outcome(
     exposure = None
     if outcome.exposure is not None:
         exposure = draw_exposure(p, s * n * slots, rng).reshape(s, n, slots)
+    latent = effect + within
+    treated, untreated = np.full((s, n, slots), True), np.full((s, n, slots), False)
     state = rng.bit_generator.state  # both potential outcomes from the same noise
-    y1 = _values(outcome, a, effect + within, np.ones((s, n, slots), bool), rng, exposure)
+    y1 = _values(outcome, a, latent, treated, rng, exposure)
     rng.bit_generator.state = state
-    y0 = _values(outcome, a, effect + within, np.zeros((s, n, slots), bool), rng, exposure)
+    y0 = _values(outcome, a, latent, untreated, rng, exposure)
     baseline = None
     if outcome.baseline:
         base_latent = effect + np.sqrt(1 - a.icc) * base_part
-        baseline = _values(outcome, a, base_latent, np.zeros((s, n, slots), bool), rng, exposure)
+        baseline = _values(outcome, a, base_latent, untreated, rng, exposure)
     covariates = {
         name: np.broadcast_to(c[None, :, None], (s, n, slots))
         for name, c in _unit_covariates(design).items()

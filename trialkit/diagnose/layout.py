@@ -128,15 +128,25 @@ def design_arrays(design: SimulationDesign, draw: Draw) -> ObservedRows:
     s, n, m = draw.y.shape
     control = next(i for i, arm in enumerate(p.arms) if arm.control)
     order = np.argsort(design.clusters, kind="stable")  # units grouped by cluster
-    flat = draw.mask[:, order].reshape(s, n * m)
+    # Every slot observed and the units in cluster order already (an individually
+    # randomised trial without attrition): the rows are the slots as they are.
+    as_drawn = bool(draw.mask.all()) and bool(np.all(order == np.arange(n)))
+    flat = draw.mask.reshape(s, n * m) if as_drawn else draw.mask[:, order].reshape(s, n * m)
     count = flat.sum(axis=1)
     width = max(int(count.max()), 1)
     # each simulation's observed slots first, in cluster order
-    take = np.argsort(~flat, axis=1, kind="stable")[:, :width]
+    take = (
+        np.broadcast_to(np.arange(n * m), (s, n * m))
+        if as_drawn
+        else np.argsort(~flat, axis=1, kind="stable")[:, :width]
+    )
     mask = np.arange(width)[None, :] < count[:, None]
 
     def rows(values: NDArray[np.generic]) -> FloatArray:
-        grid = np.broadcast_to(values, (s, n, m))[:, order].reshape(s, n * m)
+        grid = np.broadcast_to(values, (s, n, m))
+        if as_drawn:
+            return np.array(grid.reshape(s, n * m), dtype=np.float64)
+        grid = grid[:, order].reshape(s, n * m)
         return np.asarray(np.take_along_axis(grid, take, axis=1), dtype=np.float64)
 
     t = rows(draw.arms[..., None] != control)
