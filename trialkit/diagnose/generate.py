@@ -265,7 +265,9 @@ def draw_outcome(
     mask = exists & ~(rng.random((s, n, slots)) < p.power.attrition)
     effect = rng.standard_normal((s, n, 1)) * np.sqrt(a.icc)
     individual, base_part = rng.standard_normal((2, s, n, slots))
-    within = np.sqrt(1 - a.icc) * (np.sqrt(a.r2) * base_part + np.sqrt(1 - a.r2) * individual)
+    within = base_part * np.sqrt(a.r2)  # sqrt(1 - icc) (sqrt(r2) b + sqrt(1 - r2) e), in place
+    within += individual * np.sqrt(1 - a.r2)
+    within *= np.sqrt(1 - a.icc)
     if wedge is not None:  # exposed from the unit's step (arm index + 1) onwards
         t = (np.arange(slots) // m)[None, None, :] >= (arms + 1)[..., None]
     else:

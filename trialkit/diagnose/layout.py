@@ -172,14 +172,16 @@ def _matrix(
     x[..., 0] = 1.0
     x[..., 1] = t
     count = np.maximum(mask.sum(axis=1), 1)
+    full = bool(mask.all())  # every row observed: nothing to leave out or zero
     for j, values in enumerate(z):
-        high = np.where(mask, values, -np.inf).max(axis=1)
-        low = np.where(mask, values, np.inf).min(axis=1)
+        high = (values if full else np.where(mask, values, -np.inf)).max(axis=1)
+        low = (values if full else np.where(mask, values, np.inf)).min(axis=1)
         centre = np.einsum("sr,sr->s", values, mask) / count if lin else 0.0
         # the plan drops covariates that do not vary in the analysed rows
         keep = (high > low).astype(np.float64)[:, None]
         x[..., 2 + j] = (values - np.asarray(centre)[..., None]) * keep
         if lin:
             np.multiply(x[..., 2 + j], x[..., 1], out=x[..., 2 + p + j])
-    x *= mask[..., None]
+    if not full:
+        x *= mask[..., None]
     return x
