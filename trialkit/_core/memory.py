@@ -23,9 +23,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from functools import cache
 
-#: ``mallopt`` parameters (malloc.h) and glibc's defaults for them.
+#: ``mallopt`` parameters (malloc.h).
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-GLIBC_DEFAULT_THRESHOLD = 128 * 1024
+#: Where glibc's own adjustment takes its thresholds in a process that frees large arrays
+#: (``DEFAULT_MMAP_THRESHOLD_MAX`` on 64 bits, and the trim threshold at twice it): they
+#: are left there after a stage, as setting them turns that adjustment off for good.
+SETTLED_MMAP_THRESHOLD = 32 * 1024 * 1024
+SETTLED_TRIM_THRESHOLD = 2 * SETTLED_MMAP_THRESHOLD
 #: The largest value ``mallopt`` takes (a C int): arrays over 2 GiB are still mapped.
 IN_HEAP_UP_TO = 2**31 - 1
 
@@ -65,9 +69,10 @@ def reusing_freed_pages() -> Iterator[None]:
     in the heap for the next array.
 
     On leaving, the freed memory goes back to the system, numpy's huge-page setting is
-    restored, and glibc's thresholds are set to its defaults again (fixed at them: glibc's
-    own adjustment of the mmap threshold cannot be turned back on). Nested uses keep the
-    outermost's settings.
+    restored, and glibc's thresholds are left where its own adjustment takes a process
+    that frees large arrays (:data:`SETTLED_MMAP_THRESHOLD`): that adjustment cannot be
+    turned back on, and its starting values (128 KiB) would map every later array of the
+    process afresh. Nested uses keep the outermost's settings.
     """
     global _depth
     libc = _glibc()
@@ -86,6 +91,6 @@ def reusing_freed_pages() -> Iterator[None]:
             if outermost and libc is not None:
                 if huge is not None:
                     _huge_pages(huge)
-                libc.mallopt(M_MMAP_THRESHOLD, GLIBC_DEFAULT_THRESHOLD)
-                libc.mallopt(M_TRIM_THRESHOLD, GLIBC_DEFAULT_THRESHOLD)
+                libc.mallopt(M_MMAP_THRESHOLD, SETTLED_MMAP_THRESHOLD)
+                libc.mallopt(M_TRIM_THRESHOLD, SETTLED_TRIM_THRESHOLD)
                 libc.malloc_trim(0)

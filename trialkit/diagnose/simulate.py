@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from trialkit._core.blas import one_blas_thread
+from trialkit._core.memory import reusing_freed_pages
 from trialkit._core.provenance import Provenance
 from trialkit._core.rng import RawStream
 from trialkit.diagnose.batched import BatchedFit, fit_cr2, fit_hc2
@@ -402,6 +403,7 @@ def _run(
     if executor is None and scheduler is None and workers is None:
         executor = auto_engine(tasks=len(tasks), sims=total)
     with (
+        reusing_freed_pages(),  # chunks run here reuse the last one's pages
         tqdm(total=total, disable=not progress, unit="sim", desc="diagnose") as bar,
         engine(executor=executor, workers=workers, scheduler=scheduler, tasks=len(tasks)) as runner,
     ):
