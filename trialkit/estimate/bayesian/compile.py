@@ -172,7 +172,7 @@ def compile_kernels(
         dims={v.name: v.dims for v in variables if v.dims},
         _coords=coords,
         _shapes=dict(zip(names, shapes, strict=True)),
-        compiled_logp_func=kernels.log_density_callback(density.FAMILY_CODE[family]),
+        compiled_logp_func=kernels.log_density_callback(int(buffer[6])),  # 6: binomial cells
         compiled_expand_func=kernels.expand_callback(),
         initial_point_func=lambda seed: density.initial_point(buffer, data, family, priors, seed),
         shared_data={},

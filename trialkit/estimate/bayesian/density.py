@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import special
 
 from .design import DesignData, Family
@@ -38,6 +39,8 @@ FAMILY_CODE: dict[str, int] = {
     "negative_binomial": 5,
 }
 HEADER = 16  # slots before the arrays; see pack()
+#: The family code of a logistic model evaluated on its binomial cells (see :func:`pack`).
+BINOMIAL_CELLS = 6
 _LOG_2PI = float(np.log(2 * np.pi))
 
 
@@ -164,6 +167,41 @@ def summarise_rows(y: np.ndarray, Z: np.ndarray, cluster: np.ndarray | None, J: 
     return np.concatenate(parts)
 
 
+def binomial_cells(
+    y: np.ndarray, Z: np.ndarray, cluster: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The cells of a logistic model's rows: its distinct design rows within each cluster.
+
+    Returns each cell's design row, cluster code, successes and trials (rows), cells in
+    the order their first row comes; ``None`` when there are more than half as many cells
+    as rows (a continuous covariate: nothing to gain). The rows' Bernoulli likelihood is
+    the cells' binomial one without its constant, to the last bits of the sums.
+    """
+    n = y.size
+    key, radix = np.zeros(n, dtype=np.int64), 1
+    columns = [Z[:, j] for j in range(Z.shape[1])]
+    if cluster is not None:
+        columns.append(np.asarray(cluster))
+    for column in columns:
+        codes, uniques = pd.factorize(column)
+        if len(uniques) > n // 2:
+            return None
+        if radix * len(uniques) >= 2**62:  # recode the cells so far before they overflow
+            key, seen = pd.factorize(key)
+            radix = len(seen)
+        key = key * len(uniques) + codes
+        radix *= len(uniques)
+    cell, distinct = pd.factorize(key)
+    if len(distinct) > n // 2:
+        return None
+    first = np.empty(len(distinct), dtype=np.int64)
+    first[cell[::-1]] = np.arange(n - 1, -1, -1)  # each cell's first row
+    trials = np.bincount(cell, minlength=len(distinct)).astype(float)
+    successes = np.bincount(cell, weights=y, minlength=len(distinct))
+    clusters = np.zeros(len(distinct)) if cluster is None else np.asarray(cluster, float)[first]
+    return Z[first], clusters, successes, trials
+
+
 def pack(
     data: DesignData,
     family: Family,
@@ -171,6 +209,7 @@ def pack(
     how: Parametrisation,
     *,
     summarise: bool | None = None,
+    cells: bool | None = None,
 ) -> np.ndarray:
     """Everything the kernels need, in one float64 buffer.
 
@@ -182,7 +221,11 @@ def pack(
     (n x q, column by column), cluster codes (n), prior means (q), prior SDs (q), centring
     means (q), cutpoint prior means (K-1). A normal model summarises its rows (``summarise``;
     by default from :data:`SUMMARISE_ROWS` rows): slot 0 is then 0, the three row arrays are
-    empty and :func:`summarise_rows`'s statistics follow the other arrays.
+    empty and :func:`summarise_rows`'s statistics follow the other arrays. A logistic model
+    whose rows repeat is evaluated on its binomial cells (``cells``; by default from
+    :data:`SUMMARISE_ROWS` rows, where :func:`binomial_cells` finds at most half as many
+    cells): slot 6 is then :data:`BINOMIAL_CELLS`, slot 0 the number of cells, ``y`` their
+    successes, ``Z`` and the cluster codes theirs, and their trials follow the other arrays.
     """
     Z = np.column_stack([M for _, M, _ in _blocks(data)])
     k, p = data.T.shape[1], data.X.shape[1]
@@ -230,6 +273,17 @@ def pack(
         header[0], header[15] = 0, data.n_obs
         summary = summarise_rows(y, Zc, data.cluster_idx, J)
         return np.ascontiguousarray(np.concatenate([header, mu, sds, means, cut_mu, summary]))
+    if cells is None:
+        cells = family == "logistic" and data.n_obs >= SUMMARISE_ROWS
+    if cells:
+        if family != "logistic":
+            raise ValueError(f"only a logistic likelihood is taken by cells, not {family}")
+        found = binomial_cells(y, Zc, data.cluster_idx)
+        if found is not None:
+            rows_z, codes, successes, trials = found
+            header[0], header[6] = trials.size, BINOMIAL_CELLS
+            arrays = [successes, rows_z.T.ravel(), codes, mu, sds, means, cut_mu, trials]
+            return np.ascontiguousarray(np.concatenate([header, *arrays]))
     rows = [y, Zc.T.ravel(), np.asarray(cluster, dtype=float)]
     return np.ascontiguousarray(np.concatenate([header, *rows, mu, sds, means, cut_mu]))
 

@@ -8,7 +8,8 @@ check values and gradients against PyMC's at random points. Reductions may be re
 NaN and infinity semantics, so a non-finite density still reaches nutpie as one.
 
 Family codes: 0 normal, 1 Student t, 2 logistic, 3 ordered logistic, 4 Poisson,
-5 negative binomial.
+5 negative binomial, 6 logistic on binomial cells (the rows' distinct designs, each with its
+number of rows and of successes).
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def _sizes(buf: np.ndarray) -> tuple[int, int, int, int, int]:
     end = HEADER + n * (q + 2) + 3 * q + max(K - 1, 0)
     if buf[15] > 0:  # a normal likelihood from sufficient statistics, after the arrays
         end += _summary_length(q, J)
+    if int(buf[6]) == 6:  # binomial cells: each cell's trials, after the arrays
+        end += n
     return n, q, J, K, end
 
 
@@ -163,6 +166,22 @@ def _logistic(
         e = eta[i]
         lp += y[i] * e - _softplus(e)
         eta[i] = y[i] - _expit(e)
+    return lp
+
+
+@_jit
+def _binomial(
+    y: np.ndarray, eta: np.ndarray, theta: np.ndarray, t: int, grad: np.ndarray, buf: np.ndarray
+) -> float:
+    """The logistic likelihood of binomial cells: ``y`` successes in each cell's trials
+    (the buffer's last array); the rows' Bernoulli likelihood, summed by cell."""
+    end = _sizes(buf)[4]
+    trials = buf[end - y.size : end]
+    lp = 0.0
+    for i in range(y.size):
+        e = eta[i]
+        lp += y[i] * e - trials[i] * _softplus(e)
+        eta[i] = y[i] - trials[i] * _expit(e)
     return lp
 
 
@@ -442,7 +461,15 @@ LOGP_SIGNATURE = numba.types.int64(numba.types.uint64, _PTR, _PTR, _PTR, numba.t
 EXPAND_SIGNATURE = numba.types.int64(
     numba.types.uint64, numba.types.uint64, _PTR, _PTR, numba.types.voidptr
 )
-_LIKELIHOODS = (_normal, _student_t, _logistic, _ordered_logistic, _poisson, _negative_binomial)
+_LIKELIHOODS = (
+    _normal,
+    _student_t,
+    _logistic,
+    _ordered_logistic,
+    _poisson,
+    _negative_binomial,
+    _binomial,
+)
 
 
 @_jit

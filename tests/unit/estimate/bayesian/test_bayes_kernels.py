@@ -236,3 +236,68 @@ def test_large_normal_data_are_summarised_by_default() -> None:
 def priors_for(data: DesignData) -> ModelPriors:
     prior = Prior(distribution="normal", mu=0.0, sigma=1.0)  # type: ignore[arg-type]
     return model_priors(data, "normal", prior, scale=1.0, scale_note="test", centre=10.0)
+
+
+def _repeating(rows: int, seed: int = 4) -> pd.DataFrame:
+    """Binary outcomes whose design rows repeat: arms, a binary covariate, blocks, teams."""
+    rng = np.random.default_rng(seed)
+    team = rng.integers(0, 40, rows)
+    return pd.DataFrame(
+        {
+            "arm": np.array(["control", "a", "b"])[team % 3],
+            "lives_alone": rng.integers(0, 2, rows),
+            "team": team,
+            "block": np.array(["n", "s"])[team % 2],
+            "done": rng.integers(0, 2, rows),
+        }
+    )
+
+
+@pytest.mark.parametrize("cluster", [True, False])
+@pytest.mark.parametrize("how", ["non_centred", "centred"])
+def test_binomial_cells_give_the_rows_density_and_gradient(
+    how: Parametrisation, cluster: bool
+) -> None:
+    """A logistic model evaluated on its binomial cells (as large data whose rows repeat
+    are) has the row-by-row kernel's log density, gradient and variables at random points:
+    the same posterior."""
+    from trialkit.estimate.bayesian import kernels
+
+    frame = _repeating(3000)
+    data = prepare(
+        frame, "done", "arm", covariates=["lives_alone"], cluster="team" if cluster else None,
+        blocks="block", family="logistic",
+    )  # fmt: skip
+    prior = Prior(distribution="normal", mu=0.2, sigma=0.9)  # type: ignore[arg-type]
+    priors = model_priors(data, "logistic", prior, scale=1.0, scale_note="test", centre=0.0)
+    rows = density.pack(data, "logistic", priors, how, cells=False)
+    cells = density.pack(data, "logistic", priors, how, cells=True)
+    assert cells[6] == density.BINOMIAL_CELLS and cells[0] < data.n_obs / 10
+    theta0 = density.initial_point(rows, data, "logistic", priors, seed=3)
+    rng = np.random.default_rng(12)
+    for _ in range(6):
+        theta = theta0 + 0.5 * rng.normal(size=theta0.size)
+        status, value, grad = kernels.evaluate(2, theta, rows)
+        status_c, value_c, grad_c = kernels.evaluate(density.BINOMIAL_CELLS, theta, cells)
+        assert status == status_c == 0
+        assert value_c == pytest.approx(value, rel=1e-11)
+        np.testing.assert_allclose(grad_c, grad, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(
+            kernels.expand_values(theta, cells), kernels.expand_values(theta, rows), rtol=1e-15
+        )
+
+
+def test_large_repeating_logistic_data_are_taken_by_cells_by_default() -> None:
+    prior = Prior(distribution="normal", mu=0.0, sigma=1.0)  # type: ignore[arg-type]
+    small = prepare(_repeating(900), "done", "arm", cluster="team", family="logistic")
+    priors = model_priors(small, "logistic", prior, scale=1.0, scale_note="test", centre=0.0)
+    assert density.pack(small, "logistic", priors, "non_centred")[6] == 2  # rows
+    large = prepare(_repeating(density.SUMMARISE_ROWS), "done", "arm", covariates=["lives_alone"],
+                    cluster="team", family="logistic")  # fmt: skip
+    buffer = density.pack(large, "logistic", priors, "non_centred")
+    assert buffer[6] == density.BINOMIAL_CELLS and buffer[0] <= 40 * 2
+    # a continuous covariate: every row its own cell, so the rows are kept
+    frame = _repeating(density.SUMMARISE_ROWS).assign(age=np.arange(density.SUMMARISE_ROWS) / 7)
+    continuous = prepare(frame, "done", "arm", covariates=["age"], cluster="team",
+                         family="logistic")  # fmt: skip
+    assert density.pack(continuous, "logistic", priors, "non_centred")[6] == 2
