@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from trialkit._core.destinations import check_destination, check_destinations, write_failed
 from trialkit._core.files import atomic_write, ensure_absent
+from trialkit._core.memory import reusing_freed_pages
 from trialkit.errors import OverwriteError, TrialkitError
 from trialkit.protocol import bundled_path, bundled_protocols
 from trialkit.protocol.bundled import bundled_schema, resource_dir
@@ -898,27 +899,28 @@ def analyse(
     if ledger is not None:
         register.ensure_appendable(ledger)
     echo("validating data")
-    trial_data = validate_files(protocol_file, allocation, data)
-    audit = _audit_for(protocol, trial_data, audit_sample)
-    frozen = register.load_registration(registration) if registration is not None else None
-    place = "serial" if scheduler is None and (workers or 1) == 1 else "dask"
-    if place == "dask":
-        echo(f"starting Dask: {scheduler or f'{workers} local workers'}")
-    with engine(executor=place, workers=workers, scheduler=scheduler) as run:
-        results = run_analysis(
-            protocol,
-            trial_data,
-            registration=frozen,
-            deviation_reason=deviation_reason,
-            bayesian=bayesian,
-            draws=draws,
-            chains=chains,
-            tune=tune,
-            ledger=ledger,
-            audit=audit,
-            engine=run,
-            echo=echo,
-        )
+    with reusing_freed_pages():  # validation's freed pages serve the analysis (see _core.memory)
+        trial_data = validate_files(protocol_file, allocation, data)
+        audit = _audit_for(protocol, trial_data, audit_sample)
+        frozen = register.load_registration(registration) if registration is not None else None
+        place = "serial" if scheduler is None and (workers or 1) == 1 else "dask"
+        if place == "dask":
+            echo(f"starting Dask: {scheduler or f'{workers} local workers'}")
+        with engine(executor=place, workers=workers, scheduler=scheduler) as run:
+            results = run_analysis(
+                protocol,
+                trial_data,
+                registration=frozen,
+                deviation_reason=deviation_reason,
+                bayesian=bayesian,
+                draws=draws,
+                chains=chains,
+                tune=tune,
+                ledger=ledger,
+                audit=audit,
+                engine=run,
+                echo=echo,
+            )
 
     # results.json moves in last; the ledger entry follows it (a failed entry puts the
     # previous results back), and `report --ledger` refuses a results.json no entry records

@@ -23,7 +23,6 @@ from numpy.typing import NDArray
 
 from trialkit._core.destinations import write_failed
 from trialkit._core.files import sha256_file
-from trialkit._core.memory import reusing_freed_pages
 from trialkit._core.provenance import Provenance
 from trialkit.errors import DataValidationError, Issue, Location, TrialkitError
 from trialkit.protocol.model import Protocol
@@ -322,18 +321,9 @@ def outcomes(
     DataValidationError
         With every blocking problem found, each located by file, row and column.
     """
-    with reusing_freed_pages():  # the checks' arrays reuse the pages of the ones before
-        return _outcomes(protocol, allocation, [Path(p) for p in data_paths], pseudonymise_key)
-
-
-def _outcomes(
-    protocol: Protocol,
-    allocation: AllocationLike,
-    paths: list[Path],
-    pseudonymise_key: bytes | None,
-) -> TrialData:
     specs = level_specs(protocol)
     alloc = allocation_frame(allocation)
+    paths = [Path(p) for p in data_paths]
     tables, issues = _read_all(paths, id_columns(specs))
     arms = [arm.id for arm in protocol.arms]
     issues = undeclared_arms(alloc, arms, source=allocation_source(allocation)) + issues
