@@ -66,3 +66,15 @@ def test_a_copy_with_its_own_column_does_not_see_anothers() -> None:
     assert len(one.complete("added")) == 194
     assert len(two.complete("added")) == 199
     assert len(one.complete("added")) == 194
+
+
+def test_a_pickled_frame_leaves_what_was_found_behind() -> None:
+    """Sent to a Dask worker, a frame carries its rows, not copies of the arrays found."""
+    import pickle
+
+    frame = _frame()
+    frame.complete("y")
+    copy = pickle.loads(pickle.dumps(frame))
+    assert frame.found and not copy.found
+    pd.testing.assert_frame_equal(copy.complete("y"), frame.complete("y"))
+    assert (copy.covariates, copy.baseline) == (frame.covariates, frame.baseline)

@@ -49,6 +49,11 @@ class AnalysisFrame:
     #: looked at (shared by the outcomes of a level: see :func:`analysis_frame`).
     found: dict[tuple[str, ...], _Found] = field(default_factory=dict, compare=False, repr=False)
 
+    def __reduce__(self) -> tuple[type[AnalysisFrame], tuple[object, ...]]:
+        """Pickled (for a Dask worker) without what was found: arrays it would copy."""
+        fields = (self.data, self.cluster, self.blocks, self.covariates, self.baseline)
+        return AnalysisFrame, (*fields, self.fixed_effects)
+
     def usable_covariates(self, column: str) -> list[str]:
         """Covariates (and the outcome's baseline) that vary in the rows analysed."""
         found = self._found(column)

@@ -105,26 +105,30 @@ class SubgroupEffects:
         return frame
 
 
+def _added_names(
+    subgroup: str, reference: Hashable, levels: Sequence[Hashable],
+    arm_terms: dict[str, np.ndarray], *, main_effects: bool,
+) -> tuple[list[str], list[str]]:  # fmt: skip
+    """The names :func:`_design` gives the level indicators and the interactions."""
+    others = [level for level in levels if level != reference]
+    mains = [f"{subgroup}[{level}]" for level in others] if main_effects else []
+    return mains, [f"{term}:{subgroup}[{level}]" for level in others for term in arm_terms]
+
+
 def _design(
     data: pd.DataFrame, treatment: str, subgroup: str, reference: Hashable,
     levels: Sequence[Hashable], arm_terms: dict[str, np.ndarray], main_effects: bool,
 ) -> tuple[pd.DataFrame, list[str], list[str]]:  # fmt: skip
     """Add level indicators and arm × level interactions (``reference`` left out)."""
-    added: dict[str, np.ndarray] = {}
-    mains, inters = [], []
-    for level in levels:
-        if level == reference:
-            continue
-        ind = (data[subgroup] == level).to_numpy(dtype=float)
-        if main_effects:
-            mains.append(f"{subgroup}[{level}]")
-            added[mains[-1]] = ind
-        for term, arm in arm_terms.items():
-            inters.append(f"{term}:{subgroup}[{level}]")
-            added[inters[-1]] = arm * ind
+    mains, inters = _added_names(subgroup, reference, levels, arm_terms, main_effects=main_effects)
     clash = set(mains + inters) & {str(c) for c in data.columns}
     if clash:
         raise EstimationError(f"Columns {sorted(clash)} already exist; rename them to fit.")
+    others = [level for level in levels if level != reference]
+    indicators = [(data[subgroup] == level).to_numpy(dtype=float) for level in others]
+    added = dict(zip(mains, indicators, strict=False))  # no mains when nested in blocks
+    interactions = (arm * ind for ind in indicators for arm in arm_terms.values())
+    added.update(zip(inters, interactions, strict=True))
     return data.assign(**added), mains, inters
 
 
@@ -162,16 +166,6 @@ def _wald(fit: RegressionResult, inters: Sequence[str]) -> HeterogeneityTest:
         statistic=F, wald=W, df_num=q, df_denom=nu, p_value=float(stats.f.sf(F, q, nu)),
         terms=tuple(inters), se_type=fit.se_type,
     )  # fmt: skip
-
-
-def _added_names(
-    subgroup: str, reference: Hashable, levels: Sequence[Hashable],
-    arm_terms: dict[str, np.ndarray], *, main_effects: bool,
-) -> tuple[list[str], list[str]]:  # fmt: skip
-    """The names :func:`_design` gives the level indicators and the interactions."""
-    others = [level for level in levels if level != reference]
-    mains = [f"{subgroup}[{level}]" for level in others] if main_effects else []
-    return mains, [f"{term}:{subgroup}[{level}]" for level in others for term in arm_terms]
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +288,6 @@ def subgroup_effects(
         n_level.append(int(in_level.sum()))
         n_control.extend([int((in_level & (codes == 0)).sum())] * len(arms.terms))
         n_arm.extend(int((in_level & (codes == j + 1)).sum()) for j in range(len(arms.terms)))
-        names = _added_names(subgroup, level, levels, arm_terms, main_effects=not nested)
         if first is None:
             frame, mains, inters = _design(
                 data, treatment, subgroup, level, levels, arm_terms, main_effects=not nested
@@ -311,6 +304,7 @@ def subgroup_effects(
             )  # fmt: skip
             test = _wald(fit, inters)
         else:
+            names = _added_names(subgroup, level, levels, arm_terms, main_effects=not nested)
             fit = first.refit(names, subgroup, levels[0], levels, arms.terms, se_type, ci_level)
         rows.extend(
             replace(fit.effect(term), estimand=f"ITT[{subgroup}={level}]", estimator="ols_subgroup")
