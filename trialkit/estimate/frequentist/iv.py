@@ -144,7 +144,7 @@ def _normal_equations_coef(
     covariates = np.asarray(exog[1], dtype=np.float64).reshape(n, -1)
     means = covariates.mean(axis=0) if n else np.zeros(covariates.shape[1])
     spread = covariates.std(axis=0) if n else np.ones(covariates.shape[1])
-    inverse = np.where(spread > 0, 1.0 / np.where(spread > 0, spread, 1.0), 1.0)
+    inverse = 1.0 / np.where(spread > 0, spread, 1.0)  # a constant column is only centred
     columns = [np.asarray(b, dtype=np.float64).reshape(n, -1) for b in exog]
     k = sum(c.shape[1] for c in columns) + instruments.shape[1]
     gram, zx_endog, zy = np.zeros((k, k)), np.zeros((k, endog.shape[1])), np.zeros(k)
