@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 from trialkit.estimate.frequentist.few_clusters import FEW_CLUSTERS
 from trialkit.estimate.frequentist.plan_estimators import plan_estimator
 from trialkit.protocol import Protocol
-from trialkit.protocol.outcomes import Outcome
+from trialkit.protocol.outcomes import Family, Outcome
+from trialkit.protocol.vocabulary import COMPARED_ROLES
 from trialkit.report.phrases import rules_words
 from trialkit.report.tables import digits_for, fmt
-from trialkit.report.words import capitalise, money, percent, plural, quantity
+from trialkit.report.words import capitalise, listed, money, percent, plural, quantity
 
 if TYPE_CHECKING:
     from trialkit.design.subgroups import SubgroupPower, SubgroupPowerRow
@@ -139,6 +140,26 @@ def _hc2_df(protocol: Protocol) -> str:
 def _level_label(protocol: Protocol, name: str) -> str:
     level = protocol.level(name)
     return level.label if level else protocol.units.label
+
+
+def _index_words(protocol: Protocol, family: Family) -> str:
+    """The family's summary index, and the baseline it is adjusted for (as the analysis
+    adjusts it: the same index of the compared members' baselines, or the one baseline)."""
+    if family.index == "none":
+        return _INDEX["none"]
+    measured = [
+        o.label
+        for o in protocol.outcomes_in(family.name)
+        if o.baseline and o.role in COMPARED_ROLES and o.type != "survival"
+    ]
+    if not measured:
+        return _INDEX[family.index]
+    if len(measured) == 1:
+        return f"{_INDEX[family.index]}, adjusted for the baseline of {measured[0]}"
+    return (
+        f"{_INDEX[family.index]}, adjusted for the same index of the baselines of "
+        f"{listed(measured)}, those that vary in the control arm"
+    )
 
 
 def _outcome_row(protocol: Protocol, outcome: Outcome, families: dict[str, str]) -> dict[str, Any]:
@@ -400,7 +421,7 @@ def plan_context(
                 "label": f.label,
                 "kind": f.kind,
                 "multiplicity": _MULTIPLICITY[f.multiplicity],
-                "index": _INDEX[f.index],
+                "index": _index_words(protocol, f),
                 "outcomes": [o.label for o in protocol.outcomes_in(f.name)],
             }
             for f in protocol.families

@@ -20,6 +20,7 @@ from trialkit.report.words import (
     capitalise,
     chance,
     chance_words,
+    listed,
     money,
     percent,
     plural,
@@ -46,7 +47,7 @@ def cost_sentences(rows: Sequence[NetBenefitRow], arms: Arms) -> list[str]:
         if row is None:
             continue
         names = [short_label(protocol.outcome(p.outcome).label) for p in row.parts]
-        valued = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+        valued = listed(names)
         out.append(
             f"Counting the money value of the changes in {valued}, the net result of "
             f"{arms.treatment(arm_id)} was {_gain(row.per_unit_mean, row.currency)} per {unit} "

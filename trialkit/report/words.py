@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 
 _SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
@@ -283,6 +284,17 @@ def plural(noun: str) -> str:
     if noun.endswith("y") and noun[-2:-1] not in "aeiou":
         return noun[:-1] + "ies"
     return noun + "s"
+
+
+def listed(items: Sequence[str]) -> str:
+    """Items as a sentence lists them: ``a``, ``a and b``, ``a, b and c``.
+
+    Examples
+    --------
+    >>> listed(["loneliness"]), listed(["loneliness", "wellbeing", "control"])
+    ('loneliness', 'loneliness, wellbeing and control')
+    """
+    return " and ".join([", ".join(items[:-1]), items[-1]] if len(items) > 1 else items)
 
 
 def short_label(label: str) -> str:

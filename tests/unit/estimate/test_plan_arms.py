@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from linearmodels.iv import IV2SLS
 from statsmodels.stats.multitest import multipletests
 
@@ -22,9 +23,18 @@ from trialkit import api, validate
 from trialkit.diagnose import fabricate
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist.analysis_frame import analysis_frame
-from trialkit.estimate.frequentist.plan import EFFECT_SIZE_COLUMNS, FrequentistResults, fit
+from trialkit.estimate.frequentist.indices import anderson_index, baseline_index, klk_index
+from trialkit.estimate.frequentist.plan import (
+    EFFECT_SIZE_COLUMNS,
+    FrequentistResults,
+    family_baseline,
+    fit,
+)
 from trialkit.protocol import Protocol, bundled_path, load_protocol
+from trialkit.protocol.outcomes import Outcome
+from trialkit.protocol.vocabulary import COMPARED_ROLES
 from trialkit.randomise import read_allocation, read_units
+from trialkit.report.plan import _index_words
 from trialkit.validate import TrialData
 
 TREATED = ("budget", "budget_peer")
@@ -155,6 +165,92 @@ def test_cace_per_arm_uses_the_itt_covariates_and_blocks(three_arm, results) -> 
             err_msg=f"CACE estimate {arm}",
         )
     assert (cace["se_type"] == "CR2").all()
+
+
+def _members(protocol: Protocol, family: str) -> list[Outcome]:
+    return [
+        o for o in protocol.outcomes_in(family) if o.role in COMPARED_ROLES and o.type != "survival"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("family", "method"), [("client_wellbeing", "anderson"), ("workforce", "kling")]
+)
+def test_a_family_index_is_adjusted_for_its_baselines(three_arm, results, family, method) -> None:
+    """Each index row equals statsmodels' OLS of the index on the arms, the ITT's covariates,
+    block dummies and the family's baseline: the same index of its members' baselines where
+    two or more have one (client wellbeing: loneliness and wellbeing), the one baseline
+    where one has (workforce: job satisfaction)."""
+    protocol, data = three_arm
+    members = _members(protocol, family)
+    baselines = {o.baseline: o.direction for o in members if o.baseline}
+    rows = results.indices[results.indices["family"] == family].set_index("arm")
+    frame = analysis_frame(protocol, data, members[0]).data
+    control = protocol.control.id
+    directions = {o.data_column: o.direction for o in members}
+    build = anderson_index if method == "anderson" else klk_index
+    frame["index"] = build(
+        frame, list(directions), directions=directions, treatment="arm", control=control
+    )
+    if len(baselines) > 1:
+        frame["base"] = baseline_index(
+            frame, baselines, method=method, treatment="arm", control=control
+        )
+        expected = f"index_{family}_baseline"
+    else:
+        (frame["base"],) = (frame[b] for b in baselines)
+        expected = next(iter(baselines))
+    adjusted = rows["adjusted_for"].iloc[0]
+    assert expected in adjusted
+    assert (rows["adjusted_for"] == adjusted).all()
+    covariates = [c for c in adjusted if c != expected]
+    d = frame.dropna(subset=["index", "base", *covariates])
+    arms = pd.DataFrame({a: (d["arm"] == a).astype(float) for a in TREATED})
+    blocks = pd.get_dummies(d["block"], drop_first=True, dtype=float)
+    exog = pd.concat([arms, d[[*covariates, "base"]].astype(float), blocks], axis=1)
+    ref = sm.OLS(d["index"].astype(float), sm.add_constant(exog)).fit()
+    for arm in TREATED:
+        np.testing.assert_allclose(
+            rows.loc[arm, "estimate"], ref.params[arm], rtol=1e-9, err_msg=f"{family} {arm}"
+        )
+
+
+def test_the_registered_plan_names_the_baselines_each_index_is_adjusted_for(
+    three_arm, results
+) -> None:
+    """The pre-analysis plan's words for each family index say what the analysis adjusts
+    it for: the members with a baseline, by label, and the kind of baseline used."""
+    protocol, _ = three_arm
+    for family in protocol.families:
+        words = _index_words(protocol, family)
+        rows = results.indices[results.indices["family"] == family.name]
+        with_baseline = [o for o in _members(protocol, family.name) if o.baseline]
+        assert rows.empty == (family.index == "none"), family.name
+        if len(with_baseline) > 1:
+            assert "same index of the baselines of" in words, family.name
+            assert f"index_{family.name}_baseline" in rows["adjusted_for"].iloc[0]
+        elif with_baseline:
+            assert f"adjusted for the baseline of {with_baseline[0].label}" in words
+            assert with_baseline[0].baseline in rows["adjusted_for"].iloc[0]
+        else:
+            assert "baseline" not in words, family.name
+        for outcome in with_baseline:
+            assert outcome.label in words, (family.name, outcome.name)
+
+
+def test_a_family_without_varying_baselines_is_adjusted_for_none(three_arm) -> None:
+    """A baseline constant in the control group cannot be standardised: it is left out of
+    the family's baseline, which is then the other member's baseline alone."""
+    protocol, data = three_arm
+    members = _members(protocol, "client_wellbeing")
+    frame = analysis_frame(protocol, data, members[0])
+    flat = frame.data.assign(wellbeing_baseline=7.0)
+    family = next(f for f in protocol.families if f.name == "client_wellbeing")
+    found = family_baseline(dataclasses.replace(frame, data=flat), family, members, "usual")
+    assert found.baseline == "loneliness_baseline"
+    both_flat = flat.assign(loneliness_baseline=3.0)
+    none = family_baseline(dataclasses.replace(frame, data=both_flat), family, members, "usual")
+    assert none.baseline is None
 
 
 def test_subgroups_use_the_itt_covariates(results) -> None:

@@ -9,6 +9,10 @@ lower is better, so a positive index always means "better".
   outcomes gets the weighted mean of those it has.
 * Kling, Liebman & Katz (2007, Econometrica 75:83) average the z-scores with equal
   weights; a unit with at least one outcome has the others imputed at its arm's mean.
+
+An index is adjusted for the same index of its outcomes' baselines (:func:`baseline_index`),
+as an outcome is for its own baseline: the ANCOVA of the index (Anderson 2008; McKenzie
+2012, J. Dev. Econ. 99:210).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ __all__ = [
     "Direction",
     "KlkMissing",
     "anderson_index",
+    "baseline_index",
     "klk_index",
     "oriented_z_scores",
 ]
@@ -210,3 +215,66 @@ def klk_index(
         z = z.fillna(arm_means)
     index = z.mean(axis=1, skipna=True).where(any_outcome)
     return index.rename(name)
+
+
+def baseline_index(
+    df: pd.DataFrame,
+    baselines: Mapping[str, Direction],
+    *,
+    method: Literal["anderson", "kling"],
+    treatment: str,
+    control: object = 0,
+    name: str = "baseline_index",
+) -> pd.Series:
+    """The family's index built the same way from its outcomes' baselines.
+
+    Each baseline is oriented as its outcome (``baselines`` maps the baseline column to
+    the outcome's direction) and standardised by the control group's baseline. A unit
+    missing some baselines gets the index of those it has, for both methods: a missing
+    baseline is not imputed from the unit's arm, which randomisation assigned after it
+    was measured (White & Thompson 2005, Stat. Med. 24:993).
+
+    Parameters
+    ----------
+    df
+        One row per unit.
+    baselines
+        Baseline column → the direction of its outcome.
+    method
+        The family's index, ``"anderson"`` or ``"kling"``.
+    treatment, control, name
+        As for :func:`anderson_index`.
+
+    Returns
+    -------
+    pandas.Series
+        The baseline index, NaN for units with no baseline.
+
+    Raises
+    ------
+    EstimationError
+        As :func:`oriented_z_scores` (a baseline that does not vary in the control group
+        cannot be standardised), or :func:`anderson_index`.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"t": [0, 0, 0, 1, 1, 1], "a0": [1.0, 2, 3, 3, None, 5],
+    ...                    "b0": [2.0, 1, 3, 1, 0, 2]})
+    >>> dirs = {"a0": "higher_is_better", "b0": "lower_is_better"}
+    >>> baseline_index(df, dirs, method="kling", treatment="t").round(3).tolist()
+    [-0.5, 0.5, 0.0, 1.0, 2.0, 1.5]
+    """
+    columns = list(baselines)
+    if method == "anderson":
+        return anderson_index(
+            df, columns, directions=baselines, treatment=treatment, control=control, name=name
+        )
+    return klk_index(
+        df,
+        columns,
+        directions=baselines,
+        treatment=treatment,
+        control=control,
+        missing="available",
+        name=name,
+    )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -35,7 +35,7 @@ from trialkit.estimate.frequentist.contrasts import pairwise
 from trialkit.estimate.frequentist.effect_sizes import icc_anova, standardised_effect
 from trialkit.estimate.frequentist.few_clusters import CHECK_COLUMNS, few_cluster_checks
 from trialkit.estimate.frequentist.goodness import fit_columns
-from trialkit.estimate.frequentist.indices import anderson_index, klk_index
+from trialkit.estimate.frequentist.indices import anderson_index, baseline_index, klk_index
 from trialkit.estimate.frequentist.iv import iv
 from trialkit.estimate.frequentist.missing_plan import fit_missing, missing_note
 from trialkit.estimate.frequentist.multiplicity import adjust_p_values
@@ -520,7 +520,9 @@ def family_index(
     protocol: Protocol, frame: AnalysisFrame, family: Family, members: Sequence[Outcome]
 ) -> list[dict[str, Any]]:
     """The summary index of ``family`` and its effect for each treated arm, on the frame of
-    its first member (whose baseline it is adjusted for, as the members' covariates)."""
+    its first member: adjusted for the members' covariates and for the family's baseline
+    (:func:`family_baseline`)."""
+    frame = family_baseline(frame, family, members, protocol.control.id)
     build = anderson_index if family.index == "anderson" else klk_index
     index = build(
         frame.data,
@@ -549,6 +551,36 @@ def family_index(
         }
         for _, row in _arm_rows(result).iterrows()
     ]
+
+
+def family_baseline(
+    frame: AnalysisFrame, family: Family, members: Sequence[Outcome], control: str
+) -> AnalysisFrame:
+    """``frame`` with the family's baseline: the same index of the members' baselines that
+    vary in the control group (a column ``index_<family>_baseline``); where one does, that
+    baseline itself (an index of one outcome is a linear function of it, and adjusts the
+    same); where none does, none."""
+    data = frame.data
+    is_control = (data["arm"] == control).to_numpy()
+    directions = {
+        o.baseline: o.direction
+        for o in members
+        if o.baseline is not None
+        and o.baseline in data
+        and varies(data.loc[is_control, o.baseline].dropna())
+    }
+    if len(directions) < 2:
+        return replace(frame, baseline=next(iter(directions), None))
+    column = f"index_{family.name}_baseline"
+    data[column] = baseline_index(
+        data,
+        directions,
+        method="anderson" if family.index == "anderson" else "kling",
+        treatment="arm",
+        control=control,
+        name=column,
+    )
+    return replace(frame, baseline=column)
 
 
 def _subgroups(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome) -> list[pd.DataFrame]:
