@@ -253,6 +253,18 @@ def test_a_family_without_varying_baselines_is_adjusted_for_none(three_arm) -> N
     assert none.baseline is None
 
 
+def test_collinear_baselines_are_a_located_error(three_arm) -> None:
+    """Baselines that are copies of each other cannot make an Anderson index: the error
+    names the family and its baselines."""
+    protocol, data = three_arm
+    members = _members(protocol, "client_wellbeing")
+    frame = analysis_frame(protocol, data, members[0])
+    copied = frame.data.assign(wellbeing_baseline=2 * frame.data["loneliness_baseline"] + 1)
+    family = next(f for f in protocol.families if f.name == "client_wellbeing")
+    with pytest.raises(EstimationError, match=r"family `client_wellbeing`.*loneliness_baseline"):
+        family_baseline(dataclasses.replace(frame, data=copied), family, members, "usual")
+
+
 def test_subgroups_use_the_itt_covariates(results) -> None:
     sub = results.subgroups
     itt = results.estimates.query("estimand == 'ITT' and outcome == 'loneliness'")

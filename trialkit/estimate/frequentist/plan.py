@@ -572,14 +572,20 @@ def family_baseline(
     if len(directions) < 2:
         return replace(frame, baseline=next(iter(directions), None))
     column = f"index_{family.name}_baseline"
-    data[column] = baseline_index(
-        data,
-        directions,
-        method="anderson" if family.index == "anderson" else "kling",
-        treatment="arm",
-        control=control,
-        name=column,
-    )
+    try:
+        data[column] = baseline_index(
+            data,
+            directions,
+            method="anderson" if family.index == "anderson" else "kling",
+            treatment="arm",
+            control=control,
+            name=column,
+        )
+    except EstimationError as err:  # collinear baselines: say whose, not a bare matrix
+        raise EstimationError(
+            f"family `{family.name}`: the index of its outcomes' baselines "
+            f"({', '.join(directions)}) cannot be built: {err}"
+        ) from None
     return replace(frame, baseline=column)
 
 
