@@ -4,29 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame, analysis_frame
 from trialkit.estimate.frequentist.ri import randomisation_test
+from trialkit.estimate.frequentist.ri.trial_scheme import trial_scheme
 from trialkit.protocol import Protocol
-from trialkit.randomise import declare
 from trialkit.validate import TrialData
-
-
-def scheme_units(protocol: Protocol, data: TrialData) -> pd.DataFrame:
-    """The units as the scheme was declared on them, rebuilt from the validated unit frame.
-
-    The allocation's ``block`` and ``cluster`` labels stand in for the protocol's block and
-    cluster columns (same partition), so the scheme redraws exactly as it drew.
-    """
-    units = data.frame(protocol.units.name)
-    frame = units.copy()
-    design = protocol.design
-    for i, column in enumerate(design.block_columns):
-        frame[column] = units["block"] if i == 0 else "all"
-    if design.cluster_column and design.cluster_column != protocol.units.id_column:
-        frame[design.cluster_column] = units["cluster"]
-    return frame
 
 
 def randomisation_results(
@@ -37,7 +19,7 @@ def randomisation_results(
     plan = protocol.analysis.frequentist
     if plan.ri_draws == 0 or protocol.units.name not in data.frames:
         return []
-    scheme = declare(protocol, scheme_units(protocol, data))
+    scheme = trial_scheme(protocol, data)
     wedge = protocol.design.stepped_wedge
     rows = []
     for outcome in protocol.outcomes:

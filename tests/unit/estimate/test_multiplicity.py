@@ -156,3 +156,40 @@ def test_westfall_young_between_raw_and_holm_bounds(case: tuple[int, int, int, f
     bound = np.empty(m)
     bound[order] = np.maximum.accumulate(np.minimum(1.0, tails))
     assert np.all(westfall_young(obs, null, kind="maxT") <= bound + tol)
+
+
+@pytest.mark.parametrize("kind", ["maxT", "minP"])
+def test_weighted_resamples_count_as_repeated_draws(kind: str) -> None:
+    """Exact inference weighs each assignment by its probability: integer weights give the
+    adjustment of the draws repeated that many times."""
+    rng = np.random.default_rng(11)
+    null = rng.normal(size=(40, 3))
+    times = rng.integers(1, 5, size=40)
+    obs = np.array([2.1, -0.4, 1.3])
+    repeated = np.repeat(null, times, axis=0)
+    np.testing.assert_allclose(
+        westfall_young(obs, null, kind=kind, weights=times / times.sum()),  # type: ignore[arg-type]
+        _brute_force_wy(obs, repeated, kind),
+        rtol=1e-12,
+        err_msg=f"weighted Westfall-Young {kind}",
+    )
+
+
+@pytest.mark.parametrize("kind", ["maxT", "minP"])
+def test_a_statistic_undefined_in_a_resample_is_never_as_extreme(kind: str) -> None:
+    rng = np.random.default_rng(12)
+    null = rng.normal(size=(50, 2))
+    obs = np.array([1.5, 0.8])
+    undefined = null.copy()
+    undefined[[3, 17], 0] = np.nan
+    zeroed = null.copy()
+    zeroed[[3, 17], 0] = 0.0
+    np.testing.assert_allclose(
+        westfall_young(obs, undefined, kind=kind),  # type: ignore[arg-type]
+        _brute_force_wy(obs, zeroed, kind),
+    )
+
+
+def test_weights_must_be_one_probability_per_resample() -> None:
+    with pytest.raises(EstimationError, match="5 probabilities"):
+        westfall_young([1.0], np.zeros((5, 1)), weights=[0.5, 0.5])

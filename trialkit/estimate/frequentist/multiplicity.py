@@ -119,14 +119,33 @@ def _null_matrix(null_stats: ArrayLike | Iterable[ArrayLike], m: int) -> NDArray
     return np.vstack(batches)
 
 
-def _marginal_p(stats: NDArray[np.float64], null: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Share of null draws at least as extreme, column by column (ties count)."""
-    ranked = np.sort(null, axis=0)
+def _marginal_p(
+    stats: NDArray[np.float64], null: NDArray[np.float64], weights: NDArray[np.float64] | None
+) -> NDArray[np.float64]:
+    """Share (or probability, with ``weights`` per resample) of null draws at least as
+    extreme, column by column (ties count)."""
     n = null.shape[0]
     out = np.empty(stats.shape)
     for j in range(null.shape[1]):
-        out[..., j] = (n - np.searchsorted(ranked[:, j], stats[..., j], side="left")) / n
+        order = np.argsort(null[:, j], kind="stable")
+        at = np.searchsorted(null[order, j], stats[..., j], side="left")
+        if weights is None:
+            out[..., j] = (n - at) / n
+        else:  # tail[i]: the weight of the draws ranked i or later (the last entry: none)
+            out[..., j] = np.append(np.cumsum(weights[order][::-1])[::-1], 0.0)[at]
     return out
+
+
+def _weights(weights: ArrayLike | None, n: int) -> NDArray[np.float64] | None:
+    if weights is None:
+        return None
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (n,) or not np.isfinite(w).all() or (w < 0).any():
+        raise EstimationError(
+            f"The 'weights' parameter of westfall_young must be {n} probabilities, one per "
+            "resample."
+        )
+    return w
 
 
 def westfall_young(
@@ -135,6 +154,7 @@ def westfall_young(
     *,
     kind: WestfallYoungKind = "maxT",
     two_sided: bool = True,
+    weights: ArrayLike | None = None,
 ) -> NDArray[np.float64]:
     """Westfall–Young step-down adjusted p-values from resampled null statistics.
 
@@ -156,6 +176,11 @@ def westfall_young(
         studentised); ``"minP"`` first turns each into its marginal permutation p-value.
     two_sided
         Compare absolute values.
+    weights
+        Each resample's probability, when the resamples are every possible assignment
+        (exact randomisation inference); ``None``: equally likely draws. A statistic that
+        is not finite in a resample (an arm with no rows) is never as extreme as one
+        observed, as in :mod:`~trialkit.estimate.frequentist.ri`.
 
     Returns
     -------
@@ -182,19 +207,22 @@ def westfall_young(
     if obs.ndim != 1 or np.isnan(obs).any():
         raise EstimationError("The 'observed' parameter of westfall_young must be 1-D, no NaN.")
     null = _null_matrix(null_stats, obs.size)
+    w = _weights(weights, null.shape[0])
     if two_sided:
         obs, null = np.abs(obs), np.abs(null)
+    null = np.where(np.isfinite(null), null, -np.inf)
     if kind == "maxT":
         order = np.argsort(-obs, kind="stable")
         succ = np.maximum.accumulate(null[:, order][:, ::-1], axis=1)[:, ::-1]
         exceed = succ >= obs[order]
     else:
-        raw = _marginal_p(obs, null)
-        null_p = _marginal_p(null, null)
+        raw = _marginal_p(obs, null, w)
+        null_p = _marginal_p(null, null, w)
         order = np.argsort(raw, kind="stable")
         succ = np.minimum.accumulate(null_p[:, order][:, ::-1], axis=1)[:, ::-1]
         exceed = succ <= raw[order]
-    adjusted = np.maximum.accumulate(exceed.mean(axis=0))
+    share = exceed.mean(axis=0) if w is None else np.minimum(1.0, w @ exceed)
+    adjusted = np.maximum.accumulate(share)
     out = np.empty(obs.size)
     out[order] = adjusted
     return out
