@@ -129,6 +129,7 @@ def verdicts(
                 estimate=est.estimate,
                 p_value=est.p_adjusted,
                 adjusted=est.adjustment != "none",
+                adjustment=est.adjustment,
                 bayesian=bayes,
                 posterior_mean=None if post is None else post.mean,
                 p_benefit=None if post is None else post.p_benefit,

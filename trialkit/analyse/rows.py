@@ -332,10 +332,12 @@ class VerdictRow(Row):
 
     ``frequentist``: ``benefit`` or ``harm`` when the (family-adjusted) two-sided p-value
     of the registered ITT estimate is below alpha, in the direction of its sign; else
-    ``unclear``. ``bayesian``: ``benefit`` when P(benefit) ≥ 1 − alpha/2, ``harm`` when
-    P(benefit) ≤ alpha/2 (the one-sided counterparts of the same test); else ``unclear``;
-    ``None`` without a posterior. ``disagree`` is true when both exist and their verdicts
-    or the signs of their estimates differ.
+    ``unclear``. ``adjustment`` names the family's method (``westfall_young``: the p-value
+    is from re-randomising the family, not from the model). ``bayesian``: ``benefit`` when
+    P(benefit) ≥ 1 − alpha/2, ``harm`` when P(benefit) ≤ alpha/2 (the one-sided
+    counterparts of the same test); else ``unclear``; ``None`` without a posterior.
+    ``disagree`` is true when both exist and their verdicts or the signs of their
+    estimates differ.
     """
 
     outcome: str
@@ -345,6 +347,7 @@ class VerdictRow(Row):
     estimate: float
     p_value: float
     adjusted: bool
+    adjustment: str = "none"
     bayesian: Verdict | None = None
     posterior_mean: Number = None
     p_benefit: Number = None

@@ -21,16 +21,36 @@ from trialkit.protocol.rules import Problem
 _NOT_RUN = "is not yet run by the registered plan"
 
 
+def _westfall_young_support(p: Protocol, i: int) -> Iterator[Problem]:
+    """What a Westfall–Young family needs: its members re-randomised jointly, each by the
+    randomisation-inference statistic on its complete cases."""
+    family, at = p.families[i], ("families", i, "multiplicity")
+    why = None
+    survival = [o.name for o in p.outcomes_in(family.name) if o.type == "survival"]
+    if p.analysis.frequentist.ri_draws == 0:
+        why = "with `analysis.frequentist.ri_draws: 0` (it re-randomises the family)"
+    elif p.design.stepped_wedge is not None:
+        why = "for a stepped wedge"
+    elif survival:
+        why = f"for a family with a time-to-event outcome ({', '.join(survival)})"
+    elif p.analysis.frequentist.missing_data != "complete_case":
+        why = (
+            f"with missing-data method `{p.analysis.frequentist.missing_data}` (it "
+            "re-randomises complete cases)"
+        )
+    if why is not None:
+        yield Problem(
+            at,
+            f"family `{family.name}`: Westfall–Young adjustment {_NOT_RUN} {why}",
+            "declare `multiplicity: holm` (or `bh`).",
+        )
+
+
 def _frequentist_support(p: Protocol) -> Iterator[Problem]:
     plan, loc = p.analysis.frequentist, ("analysis", "frequentist")
     for i, family in enumerate(p.families):
         if family.multiplicity == "westfall_young":
-            yield Problem(
-                ("families", i, "multiplicity"),
-                f"family `{family.name}`: Westfall–Young adjustment {_NOT_RUN} (it needs "
-                "joint re-randomisation across the family)",
-                "declare `multiplicity: holm` (or `bh`).",
-            )
+            yield from _westfall_young_support(p, i)
     if plan.missing_data != "complete_case" and (
         p.design.stepped_wedge is not None or plan.estimator == "difference_in_means"
     ):

@@ -26,7 +26,8 @@ _MULTIPLICITY = {
     "none": "No adjustment",
     "holm": "Holm step-down (controls the family-wise error rate)",
     "bh": "Benjamini–Hochberg (controls the false discovery rate)",
-    "westfall_young": "Westfall–Young step-down maxT over randomisation draws (family-wise)",
+    "westfall_young": "Westfall–Young step-down minP over joint re-randomisations of the "
+    "family, with randomisation inference's statistic (controls the family-wise error rate)",
 }
 _INDEX = {
     "none": "No summary index",

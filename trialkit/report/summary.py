@@ -73,6 +73,8 @@ def p_text(verdict: VerdictRow) -> str:
     """The registered test's p-value in words: adjusted or not, below alpha or not."""
     alpha = f"{verdict.alpha:g}"
     adjusted = " after allowing for the other outcomes in its family" if verdict.adjusted else ""
+    if verdict.adjustment == "westfall_young":
+        adjusted += " (Westfall–Young, by re-randomising the family)"
     below = "below" if verdict.p_value < verdict.alpha else "not below"
     return f"{p_is(verdict.p_value)}{adjusted}, {below} the registered {alpha}"
 

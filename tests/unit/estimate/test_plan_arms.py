@@ -20,6 +20,7 @@ from linearmodels.iv import IV2SLS
 from statsmodels.stats.multitest import multipletests
 
 from trialkit import api, validate
+from trialkit._core.rng import RawStream
 from trialkit.diagnose import fabricate
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist.analysis_frame import analysis_frame
@@ -30,6 +31,7 @@ from trialkit.estimate.frequentist.plan import (
     family_baseline,
     fit,
 )
+from trialkit.estimate.frequentist.ri.trial_scheme import trial_scheme
 from trialkit.protocol import Protocol, bundled_path, load_protocol
 from trialkit.protocol.outcomes import Outcome
 from trialkit.protocol.vocabulary import COMPARED_ROLES
@@ -114,16 +116,80 @@ def test_multiplicity_covers_every_treated_arm_of_the_family(three_arm, results)
     assert (cace["p_adjusted"] == cace["p_value"]).all()
 
 
-def test_westfall_young_is_refused_not_replaced(three_arm) -> None:
+def _min_p_step_down(observed: np.ndarray, null: np.ndarray) -> np.ndarray:
+    """Westfall & Young's step-down minP from the definition, with loops (ties within a
+    billionth count)."""
+    obs, stats = np.abs(observed), np.abs(null)
+    draws, m = stats.shape
+
+    def p_of(k: int, value: float) -> float:
+        slack = 1e-9 * (obs[k] + stats[:, k].max())
+        return sum(stats[b, k] >= value - slack for b in range(draws)) / draws
+
+    raw = [p_of(k, obs[k]) for k in range(m)]
+    order = sorted(range(m), key=lambda k: raw[k])
+    adjusted, running = np.empty(m), 0.0
+    for i, k in enumerate(order):
+        rest = order[i:]
+        hits = sum(min(p_of(j, stats[b, j]) for j in rest) <= raw[k] for b in range(draws))
+        running = max(running, hits / draws)
+        adjusted[k] = running
+    return adjusted
+
+
+def test_westfall_young_rerandomises_the_family_jointly(three_arm) -> None:
+    """A Westfall–Young family's adjusted p-values equal step-down minP over the scheme's
+    own redraws, each member's statistic refitted by least squares (numpy's lstsq on the
+    arms' dummies and the ITT's covariates) on every redrawn allocation."""
     protocol, data = three_arm
+    frequentist = protocol.analysis.frequentist.model_copy(update={"ri_draws": 200})
     families = tuple(
         f.model_copy(update={"multiplicity": "westfall_young"})
         if f.name == "client_wellbeing"
         else f
         for f in protocol.families
     )
-    with pytest.raises(EstimationError, match=r"westfall_young.*not implemented in the plan"):
-        fit(protocol.model_copy(update={"families": families}), data)
+    protocol = protocol.model_copy(
+        update={
+            "families": families,
+            "analysis": protocol.analysis.model_copy(update={"frequentist": frequentist}),
+        }
+    )
+    results = fit(protocol, data)
+    rows = results.estimates.query(
+        "family == 'client_wellbeing' and estimand == 'ITT' and versus == 'usual'"
+    )
+    assert (rows["adjustment"] == "westfall_young").all()
+    assert any(
+        n.startswith("Family `client_wellbeing`: Westfall–Young p-values over 200 assignments")
+        for n in results.notes
+    )
+    scheme = trial_scheme(protocol, data)
+    redrawn = np.concatenate(list(scheme.draw_many(RawStream(protocol.seed), 200)))
+    arm_ids = np.array([a.id for a in protocol.arms])
+    position = pd.Series(np.arange(len(scheme.units.ids)), index=scheme.units.ids.astype(str))
+    observed, null = [], []
+    for name in dict.fromkeys(rows["outcome"]):
+        outcome = protocol.outcome(name)
+        frame = analysis_frame(protocol, data, outcome)
+        d = frame.complete(outcome.data_column)
+        x = d[frame.usable_covariates(outcome.data_column)].to_numpy(float)
+        y = d[outcome.data_column].to_numpy(float)
+        at = position.reindex(d["team_id"].astype(str)).to_numpy()
+
+        def coefficients(arms: np.ndarray, x=x, y=y) -> np.ndarray:
+            design = np.column_stack(
+                [np.ones(len(y)), *((arms == a).astype(float) for a in TREATED), x]
+            )
+            return np.linalg.lstsq(design, y, rcond=None)[0][1:3]
+
+        observed.append(coefficients(d["arm"].astype(str).to_numpy()))
+        null.append(np.array([coefficients(arm_ids[draw[at]]) for draw in redrawn]))
+    expected = _min_p_step_down(np.concatenate(observed), np.concatenate(null, axis=1))
+    found = rows.set_index(["outcome", "arm"])["p_adjusted"]
+    names = list(dict.fromkeys(rows["outcome"]))
+    keys = [(name, arm) for name in names for arm in TREATED]
+    np.testing.assert_allclose(found.loc[keys].to_numpy(), expected, rtol=1e-12)
 
 
 def test_every_frame_names_its_arm_and_covariates(results) -> None:

@@ -454,8 +454,33 @@ CASES = [
         "westfall_young",
         (("    multiplicity: bh", "    multiplicity: westfall_young"),),
         r"family `workforce`: Westfall–Young adjustment is not yet run by the registered "
-        r"plan.* Fix: declare `multiplicity: holm` \(or `bh`\)",
+        r"plan for a family with a time-to-event outcome \(time_to_leaving\).* Fix: declare "
+        r"`multiplicity: holm` \(or `bh`\)",
         "families[2].multiplicity",
+        "    multiplicity: westfall_young",
+    ),
+    Case(
+        "_frequentist_support",
+        "westfall_young_without_draws",
+        (
+            ("    multiplicity: holm", "    multiplicity: westfall_young"),
+            ("    ri_draws: 2000", "    ri_draws: 0"),
+        ),
+        r"family `client_wellbeing`: Westfall–Young adjustment is not yet run by the "
+        r"registered plan with `analysis.frequentist.ri_draws: 0`",
+        "families[0].multiplicity",
+        "    multiplicity: westfall_young",
+    ),
+    Case(
+        "_frequentist_support",
+        "westfall_young_imputed",
+        (
+            ("    multiplicity: holm", "    multiplicity: westfall_young"),
+            ("    missing_data: complete_case", "    missing_data: multiple_imputation"),
+        ),
+        r"family `client_wellbeing`: Westfall–Young adjustment is not yet run by the "
+        r"registered plan with missing-data method `multiple_imputation`",
+        "families[0].multiplicity",
         "    multiplicity: westfall_young",
     ),
     Case(

@@ -49,6 +49,18 @@ def test_unclear_result_has_no_direction_words(parts: dict[str, Any]) -> None:
     assert f"{abs(est.estimate):.{digits}f} points" in block["lead"]
 
 
+def test_a_westfall_young_p_value_says_it_is_from_re_randomisation(parts: dict[str, Any]) -> None:
+    block = _headline(
+        parts, frequentist="unclear", p_value=0.171, adjusted=True, adjustment="westfall_young"
+    )
+    assert (
+        "p = 0.171 after allowing for the other outcomes in its family (Westfall–Young, by "
+        "re-randomising the family), not below the registered 0.05" in block["lead"]
+    )
+    holm = _headline(parts, frequentist="unclear", p_value=0.171, adjusted=True, adjustment="holm")
+    assert "Westfall" not in holm["lead"]
+
+
 @pytest.mark.parametrize(
     ("verdict", "word"),
     [("benefit", "this is an improvement"), ("harm", "this is a change for the worse")],

@@ -120,19 +120,32 @@ def _null_matrix(null_stats: ArrayLike | Iterable[ArrayLike], m: int) -> NDArray
 
 
 def _marginal_p(
-    stats: NDArray[np.float64], null: NDArray[np.float64], weights: NDArray[np.float64] | None
+    stats: NDArray[np.float64],
+    null: NDArray[np.float64],
+    weights: NDArray[np.float64] | None,
+    slack: NDArray[np.float64],
 ) -> NDArray[np.float64]:
     """Share (or probability, with ``weights`` per resample) of null draws at least as
-    extreme, column by column (ties count)."""
+    extreme, column by column (ties, within ``slack``, count)."""
     n = null.shape[0]
     out = np.empty(stats.shape)
     for j in range(null.shape[1]):
         order = np.argsort(null[:, j], kind="stable")
-        at = np.searchsorted(null[order, j], stats[..., j], side="left")
+        at = np.searchsorted(null[order, j], stats[..., j] - slack[j], side="left")
         if weights is None:
             out[..., j] = (n - at) / n
         else:  # tail[i]: the weight of the draws ranked i or later (the last entry: none)
             out[..., j] = np.append(np.cumsum(weights[order][::-1])[::-1], 0.0)[at]
+    return out
+
+
+def _slack(obs: NDArray[np.float64], null: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each hypothesis's slack for ties between statistics equal up to rounding (a
+    resample that reproduces the observed assignment gives the observed statistic), as
+    randomisation inference allows them."""
+    finite = np.where(np.isfinite(null), np.abs(null), 0.0)
+    top = finite.max(axis=0) if len(finite) else np.zeros(obs.size)
+    out: NDArray[np.float64] = 1e-9 * (np.abs(obs) + top + 1e-300)
     return out
 
 
@@ -162,7 +175,8 @@ def westfall_young(
     adjusted p-value of the i-th is the share of resamples in which the most extreme
     statistic among hypotheses i..m is at least as extreme as the i-th observed one,
     made monotone (Westfall & Young 1993, algorithms 2.8 and 4.1). Raw p-values are
-    the marginal shares ``mean(|T_b| >= |t|)`` (the ri2 convention, no +1).
+    the marginal shares ``mean(|T_b| >= |t|)`` (the ri2 convention, no +1), statistics
+    equal to a billionth of their scale counting as ties.
 
     Parameters
     ----------
@@ -211,13 +225,14 @@ def westfall_young(
     if two_sided:
         obs, null = np.abs(obs), np.abs(null)
     null = np.where(np.isfinite(null), null, -np.inf)
+    slack = _slack(obs, null)
     if kind == "maxT":
         order = np.argsort(-obs, kind="stable")
         succ = np.maximum.accumulate(null[:, order][:, ::-1], axis=1)[:, ::-1]
-        exceed = succ >= obs[order]
+        exceed = succ >= obs[order] - slack[order]
     else:
-        raw = _marginal_p(obs, null, w)
-        null_p = _marginal_p(null, null, w)
+        raw = _marginal_p(obs, null, w, slack)
+        null_p = _marginal_p(null, null, w, slack)
         order = np.argsort(raw, kind="stable")
         succ = np.minimum.accumulate(null_p[:, order][:, ::-1], axis=1)[:, ::-1]
         exceed = succ <= raw[order]

@@ -15,13 +15,15 @@ effects adjust for the same covariates, blocks and fixed effects as the ITT.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
+from itertools import product
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist.analysis_frame import (
@@ -33,6 +35,7 @@ from trialkit.estimate.frequentist.analysis_frame import (
 )
 from trialkit.estimate.frequentist.contrasts import pairwise
 from trialkit.estimate.frequentist.effect_sizes import icc_anova, standardised_effect
+from trialkit.estimate.frequentist.family_ri import family_p_values
 from trialkit.estimate.frequentist.few_clusters import CHECK_COLUMNS, few_cluster_checks
 from trialkit.estimate.frequentist.goodness import fit_columns
 from trialkit.estimate.frequentist.indices import anderson_index, baseline_index, klk_index
@@ -42,6 +45,7 @@ from trialkit.estimate.frequentist.multiplicity import adjust_p_values
 from trialkit.estimate.frequentist.ols import ols
 from trialkit.estimate.frequentist.plan_estimators import plan_estimator
 from trialkit.estimate.frequentist.result import RegressionResult
+from trialkit.estimate.frequentist.ri.trial_scheme import trial_scheme
 from trialkit.estimate.frequentist.subgroups import subgroup_effects
 from trialkit.estimate.frequentist.survival_plan import SurvivalFit, fit_survival
 from trialkit.protocol import Protocol
@@ -165,7 +169,9 @@ def fit(
     checks = [f.few_clusters for f in fits if f.few_clusters is not None]
     subgroups = [table for f in fits for table in f.subgroups]
     estimates = _adjust(
-        protocol, pd.concat([t for f in fits for t in f.estimates], ignore_index=True)
+        protocol,
+        pd.concat([t for f in fits for t in f.estimates], ignore_index=True),
+        lambda family, rows: _westfall_young(protocol, data, frames, family, rows, notes),
     )
     return FrequentistResults(
         estimates=estimates,
@@ -443,8 +449,13 @@ def _each(table: pd.DataFrame, covariates: tuple[str, ...]) -> pd.Series:
     return pd.Series([covariates] * len(table), index=table.index, dtype=object)
 
 
-def _adjust(protocol: Protocol, estimates: pd.DataFrame) -> pd.DataFrame:
-    """Adjust p-values within each family, over its ITT contrasts of every treated arm."""
+def _adjust(
+    protocol: Protocol,
+    estimates: pd.DataFrame,
+    resampled: Callable[[Family, pd.DataFrame], NDArray[np.float64]],
+) -> pd.DataFrame:
+    """Adjust p-values within each family, over its ITT contrasts of every treated arm
+    (``resampled``: a Westfall–Young family's adjusted p-values, for its rows)."""
     control = protocol.control.id
     versus = estimates.get("versus", pd.Series(control, index=estimates.index))
     estimates = estimates.assign(
@@ -458,17 +469,53 @@ def _adjust(protocol: Protocol, estimates: pd.DataFrame) -> pd.DataFrame:
         )
         if family.multiplicity == "none" or mask.sum() == 0:
             continue
-        if family.multiplicity == "westfall_young":
-            raise EstimationError(
-                f"family `{family.name}`: multiplicity `westfall_young` (Westfall–Young) is "
-                "not implemented in the plan; trialkit does not yet re-randomise a family "
-                "jointly. Fix: register `multiplicity: holm` (or `bh`) for this family."
+        estimates.loc[mask, "p_adjusted"] = (
+            resampled(family, estimates.loc[mask])
+            if family.multiplicity == "westfall_young"
+            else adjust_p_values(
+                estimates.loc[mask, "p_value"].to_numpy(), method=family.multiplicity
             )
-        estimates.loc[mask, "p_adjusted"] = adjust_p_values(
-            estimates.loc[mask, "p_value"].to_numpy(), method=family.multiplicity
         )
         estimates.loc[mask, "adjustment"] = family.multiplicity
     return estimates
+
+
+def _westfall_young(
+    protocol: Protocol,
+    data: TrialData,
+    frames: dict[str, AnalysisFrame],
+    family: Family,
+    rows: pd.DataFrame,
+    notes: list[str],
+) -> NDArray[np.float64]:
+    """Westfall–Young p-values of a family's ITT ``rows`` by joint re-randomisation
+    (:mod:`.family_ri`), in the rows' order; a note says over how many assignments."""
+    names = list(dict.fromkeys(rows["outcome"]))
+    arms = list(dict.fromkeys(rows["arm"]))
+    members = []
+    for name in names:
+        outcome = protocol.outcome(name)
+        level = protocol.level(outcome.level)
+        link = level.unit_column if level is not None else protocol.units.id_column
+        members.append((outcome, analysis_frame(protocol, data, outcome, levels=frames), link))
+    units = data.frame(protocol.units.name)
+    allocated = units.set_index(units[protocol.units.id_column].astype(str))["arm"]
+    adjusted, n, exact = family_p_values(
+        protocol, trial_scheme(protocol, data), members, allocated, arms
+    )
+    over = (
+        f"all {n:,} possible assignments"
+        if exact
+        else f"{n:,} assignments redrawn with seed {protocol.seed}"
+    )
+    notes.append(
+        f"Family `{family.name}`: Westfall–Young p-values over {over} of the pilot's "
+        "randomisation scheme, every member re-randomised together."
+    )
+    at = {(name, arm): k for k, (name, arm) in enumerate(product(names, arms))}
+    return np.array(
+        [adjusted[at[(o, a)]] for o, a in zip(rows["outcome"], rows["arm"], strict=True)]
+    )
 
 
 def _indices(
