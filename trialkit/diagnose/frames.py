@@ -13,7 +13,7 @@ from trialkit.diagnose.generate import Draw, SimulationDesign, take_up_column
 from trialkit.errors import TrialkitError
 from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame, as_rates
 from trialkit.estimate.frequentist.iv import iv
-from trialkit.estimate.frequentist.plan import estimate_outcome
+from trialkit.estimate.frequentist.plan_outcome import estimate_outcome
 from trialkit.estimate.frequentist.result import t_inference
 from trialkit.protocol.outcomes import Outcome
 

@@ -45,7 +45,7 @@ from trialkit.diagnose.generate import (
 )
 from trialkit.diagnose.survival import _start_offsets, _window, latent_times, whole_days
 from trialkit.errors import TrialkitError
-from trialkit.estimate.frequentist.plan import adjusted_for
+from trialkit.estimate.frequentist.plan_outcome import adjusted_for
 from trialkit.estimate.frequentist.result import t_inference
 from trialkit.estimate.frequentist.survival_plan import event_column, fit_survival
 from trialkit.protocol.outcomes import Outcome

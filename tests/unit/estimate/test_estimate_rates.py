@@ -9,7 +9,8 @@ import pytest
 from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame, as_rates
 from trialkit.estimate.frequentist.lin import lin
 from trialkit.estimate.frequentist.ols import ols
-from trialkit.estimate.frequentist.plan import _describe, estimate_outcome
+from trialkit.estimate.frequentist.plan import _describe
+from trialkit.estimate.frequentist.plan_outcome import estimate_outcome
 from trialkit.protocol import Protocol
 
 

@@ -17,7 +17,8 @@ from trialkit.diagnose import fabricate
 from trialkit.estimate import lin
 from trialkit.estimate.frequentist.analysis_frame import analysis_frame
 from trialkit.estimate.frequentist.goodness import FIT_COLUMNS
-from trialkit.estimate.frequentist.plan import adjusted_for, fit
+from trialkit.estimate.frequentist.plan import fit
+from trialkit.estimate.frequentist.plan_outcome import adjusted_for
 from trialkit.protocol import Protocol, bundled_path, load_protocol
 from trialkit.randomise import read_allocation, read_units
 from trialkit.validate import TrialData

@@ -12,7 +12,8 @@ from trialkit import api
 from trialkit.estimate.frequentist.analysis_frame import analysis_frame
 from trialkit.estimate.frequentist.missing import ipw, multiple_imputation
 from trialkit.estimate.frequentist.missing_plan import IMPUTATIONS
-from trialkit.estimate.frequentist.plan import adjusted_for, fit
+from trialkit.estimate.frequentist.plan import fit
+from trialkit.estimate.frequentist.plan_outcome import adjusted_for
 from trialkit.protocol import bundled_path, load_protocol, parse_protocol
 
 

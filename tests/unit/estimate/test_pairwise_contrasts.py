@@ -8,7 +8,8 @@ import pytest
 
 from trialkit import api
 from trialkit.estimate.frequentist.analysis_frame import analysis_frame
-from trialkit.estimate.frequentist.plan import estimate_outcome, fit
+from trialkit.estimate.frequentist.plan import fit
+from trialkit.estimate.frequentist.plan_outcome import estimate_outcome
 from trialkit.protocol import bundled_path, load_protocol
 
 

@@ -25,12 +25,8 @@ from trialkit.diagnose import fabricate
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist.analysis_frame import analysis_frame
 from trialkit.estimate.frequentist.indices import anderson_index, baseline_index, klk_index
-from trialkit.estimate.frequentist.plan import (
-    EFFECT_SIZE_COLUMNS,
-    FrequentistResults,
-    family_baseline,
-    fit,
-)
+from trialkit.estimate.frequentist.plan import EFFECT_SIZE_COLUMNS, FrequentistResults, fit
+from trialkit.estimate.frequentist.plan_families import family_baseline
 from trialkit.estimate.frequentist.ri.trial_scheme import trial_scheme
 from trialkit.protocol import Protocol, bundled_path, load_protocol
 from trialkit.protocol.outcomes import Outcome

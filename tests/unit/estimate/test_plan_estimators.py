@@ -22,13 +22,14 @@ from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist import plan_estimators
 from trialkit.estimate.frequentist.analysis_frame import analysis_frame
 from trialkit.estimate.frequentist.ols import ols
-from trialkit.estimate.frequentist.plan import estimate_outcome, fit
+from trialkit.estimate.frequentist.plan import fit
 from trialkit.estimate.frequentist.plan_estimators import (
     PLAN_ESTIMATORS,
     PlanEstimator,
     plan_estimator,
     register,
 )
+from trialkit.estimate.frequentist.plan_outcome import estimate_outcome
 from trialkit.estimate.frequentist.result import RegressionResult
 from trialkit.protocol import Protocol, bundled_path, load_protocol
 from trialkit.protocol.vocabulary import EstimatorName

@@ -159,7 +159,7 @@ def as_rates(protocol: Protocol, frame: pd.DataFrame, level: str) -> pd.DataFram
     """``frame`` with each count that has an exposure at ``level`` divided by it (a rate).
 
     The plan analyses such a count as a rate, weighted by its exposure (see
-    :func:`~trialkit.estimate.frequentist.plan.estimate_outcome`); a row without a positive
+    :func:`~trialkit.estimate.frequentist.plan_outcome.estimate_outcome`); a row without a positive
     exposure has no rate. Returns a new frame.
     """
     rates = {}

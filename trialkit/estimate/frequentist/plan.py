@@ -3,8 +3,9 @@
 For every compared outcome (primary, secondary, exploratory, harm) the plan's estimator is
 fitted at the outcome's level, clustered on the unit of randomisation whenever outcomes are
 measured below it, with block fixed effects and the declared covariates (plus the outcome's
-baseline). Then: complier effects for CACE estimands, multiplicity adjustment within each
-family, summary indices per family, subgroup (equity) effects and effect sizes.
+baseline; :mod:`.plan_outcome`). Then: complier effects for CACE estimands, multiplicity
+adjustment within each family and summary indices per family (:mod:`.plan_families`),
+subgroup (equity) effects and effect sizes.
 Monitoring outcomes are described, not compared (the Bayesian misuse summary covers them).
 
 Every treated arm is compared with control: each result keeps exactly one row per treated
@@ -15,15 +16,13 @@ effects adjust for the same covariates, blocks and fixed effects as the ITT.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field, replace
-from itertools import product
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist.analysis_frame import (
@@ -31,25 +30,25 @@ from trialkit.estimate.frequentist.analysis_frame import (
     analysis_frame,
     arm_mask,
     codes_of,
-    varies,
 )
 from trialkit.estimate.frequentist.contrasts import pairwise
 from trialkit.estimate.frequentist.effect_sizes import icc_anova, standardised_effect
-from trialkit.estimate.frequentist.family_ri import family_p_values
 from trialkit.estimate.frequentist.few_clusters import CHECK_COLUMNS, few_cluster_checks
-from trialkit.estimate.frequentist.goodness import fit_columns
-from trialkit.estimate.frequentist.indices import anderson_index, baseline_index, klk_index
 from trialkit.estimate.frequentist.iv import iv
-from trialkit.estimate.frequentist.missing_plan import fit_missing, missing_note
-from trialkit.estimate.frequentist.multiplicity import adjust_p_values
-from trialkit.estimate.frequentist.ols import ols
+from trialkit.estimate.frequentist.missing_plan import missing_note
 from trialkit.estimate.frequentist.plan_estimators import plan_estimator
+from trialkit.estimate.frequentist.plan_families import adjust, indices, westfall_young_rows
+from trialkit.estimate.frequentist.plan_outcome import (
+    adjusted_for,
+    arm_rows,
+    estimate_outcome,
+    levels_with_data,
+)
 from trialkit.estimate.frequentist.result import RegressionResult
-from trialkit.estimate.frequentist.ri.trial_scheme import trial_scheme
 from trialkit.estimate.frequentist.subgroups import subgroup_effects
 from trialkit.estimate.frequentist.survival_plan import SurvivalFit, fit_survival
 from trialkit.protocol import Protocol
-from trialkit.protocol.outcomes import Family, Outcome, Subgroup
+from trialkit.protocol.outcomes import Outcome, Subgroup
 from trialkit.protocol.vocabulary import COMPARED_ROLES
 from trialkit.validate import TrialData
 
@@ -152,7 +151,7 @@ def fit(
     """
     notes = [note] if (note := missing_note(protocol)) else []
     frames = {} if frames is None else frames  # each level's rows converted once
-    levels = _levels_with_data(data, protocol)
+    levels = levels_with_data(data, protocol)
     compared = [o for o in protocol.outcomes if o.role in COMPARED_ROLES and o.level in levels]
     index_rows = None
     if engine is None:
@@ -168,14 +167,14 @@ def fit(
         notes.extend(fitted.notes)
     checks = [f.few_clusters for f in fits if f.few_clusters is not None]
     subgroups = [table for f in fits for table in f.subgroups]
-    estimates = _adjust(
+    estimates = adjust(
         protocol,
         pd.concat([t for f in fits for t in f.estimates], ignore_index=True),
-        lambda family, rows: _westfall_young(protocol, data, frames, family, rows, notes),
+        lambda family, rows: westfall_young_rows(protocol, data, frames, family, rows, notes),
     )
     return FrequentistResults(
         estimates=estimates,
-        indices=_indices(protocol, data, notes, frames, fitted=index_rows),
+        indices=indices(protocol, data, notes, frames, fitted=index_rows),
         subgroups=pd.concat(subgroups, ignore_index=True) if subgroups else pd.DataFrame(),
         effect_sizes=pd.DataFrame(
             [row for f in fits for row in f.effect_sizes], columns=list(EFFECT_SIZE_COLUMNS)
@@ -275,87 +274,6 @@ EFFECT_SIZE_COLUMNS = (
 )
 
 
-def _levels_with_data(data: TrialData, protocol: Protocol) -> set[str]:
-    return {name for name in protocol.level_names if name in data.frames}
-
-
-def adjusted_for(protocol: Protocol, frame: AnalysisFrame, column: str) -> tuple[str, ...]:
-    """The covariate columns the plan's ITT model of ``column`` adjusts for."""
-    if not plan_estimator(protocol.analysis.frequentist.estimator).adjusts and not (
-        frame.fixed_effects
-    ):
-        return ()
-    return tuple(frame.usable_covariates(column))
-
-
-def estimate_outcome(
-    protocol: Protocol,
-    frame: AnalysisFrame,
-    column: str,
-    name: str,
-    *,
-    reference: str | None = None,
-) -> RegressionResult:
-    """The plan's estimator for one outcome column of an analysis frame.
-
-    ``reference`` is the arm the others are compared with (the control by default; a
-    treated arm for a pre-registered pairwise contrast). A count with an exposure is in the
-    frame as a rate (:func:`~.analysis_frame.as_rates`) and is weighted by its exposure, so
-    that unadjusted an arm's estimate is the difference of the arms' total counts over
-    their total exposures (the ratio-of-means rates), with the plan's HC2 or CR2 errors.
-    """
-    plan = protocol.analysis.frequentist
-    se_type = None if plan.se_type == "auto" else plan.se_type
-    data = frame.complete(column)
-    weights = _exposure(protocol, name, column)
-    common: dict[str, Any] = {
-        "cluster": frame.cluster,
-        "blocks": frame.blocks,
-        "control": reference or protocol.control.id,
-    }
-    if weights is not None:
-        common["weights"] = weights
-        data = data.dropna(subset=[weights])
-    if not varies(data[column]):
-        raise EstimationError(
-            f"outcome `{name}` has a single value in the analysed data; "
-            "no effect can be estimated. Fix: check the data file."
-        )
-    covariates = list(adjusted_for(protocol, frame, column))
-    if frame.fixed_effects:
-        # Stepped wedge: OLS with period effects (Hussey & Hughes's mean model), CR2.
-        return ols(
-            data,
-            column,
-            "arm",
-            covariates=covariates,
-            se_type=se_type,
-            fixed_effects=frame.fixed_effects,
-            **common,
-        )
-    if plan.missing_data != "complete_case":
-        return fit_missing(protocol, frame, column, covariates=covariates, se_type=se_type)
-    estimator = plan_estimator(plan.estimator)
-    settings = {"covariates": covariates, "se_type": se_type, "df": plan.df}
-    common.update((k, v) for k, v in settings.items() if k in estimator.settings)
-    return estimator.fit(data, column, "arm", **common)
-
-
-def _exposure(protocol: Protocol, name: str, column: str) -> str | None:
-    """The exposure column weighting ``column`` when it is the rate of outcome ``name``."""
-    outcome = next((o for o in protocol.outcomes if o.name == name), None)
-    if outcome is None or outcome.data_column != column:
-        return None
-    return outcome.exposure
-
-
-def _arm_rows(result: RegressionResult) -> pd.DataFrame:
-    """One row per treated arm: its main contrast with control, with the arm it names."""
-    table = result.to_frame()
-    table = table[table["term"].isin(result.treatment_terms)].copy()
-    return table.assign(**fit_columns(result.fit_statistics))
-
-
 def _tidy(
     result: RegressionResult,
     protocol: Protocol,
@@ -363,7 +281,7 @@ def _tidy(
     outcome: Outcome,
     estimand: str,
 ) -> pd.DataFrame:
-    table = _arm_rows(result)
+    table = arm_rows(result)
     covariates = adjusted_for(protocol, frame, outcome.data_column)
     return table.assign(
         outcome=outcome.name,
@@ -432,7 +350,7 @@ def _cace(
         except EstimationError as err:  # e.g. an arm in which no unit took up its arm
             notes.append(f"CACE for `{outcome.name}` not estimated: {err}")
             continue
-        table = _arm_rows(result.second_stage)
+        table = arm_rows(result.second_stage)
         out.append(
             table.assign(
                 outcome=outcome.name,
@@ -447,193 +365,6 @@ def _cace(
 def _each(table: pd.DataFrame, covariates: tuple[str, ...]) -> pd.Series:
     """The same tuple of covariate names on every row of ``table``."""
     return pd.Series([covariates] * len(table), index=table.index, dtype=object)
-
-
-def _adjust(
-    protocol: Protocol,
-    estimates: pd.DataFrame,
-    resampled: Callable[[Family, pd.DataFrame], NDArray[np.float64]],
-) -> pd.DataFrame:
-    """Adjust p-values within each family, over its ITT contrasts of every treated arm
-    (``resampled``: a Westfall–Young family's adjusted p-values, for its rows)."""
-    control = protocol.control.id
-    versus = estimates.get("versus", pd.Series(control, index=estimates.index))
-    estimates = estimates.assign(
-        p_adjusted=estimates["p_value"], adjustment="none", versus=versus.fillna(control)
-    )
-    for family in protocol.families:
-        mask = (
-            (estimates["family"] == family.name)
-            & (estimates["estimand"] == "ITT")
-            & (estimates["versus"] == protocol.control.id)
-        )
-        if family.multiplicity == "none" or mask.sum() == 0:
-            continue
-        estimates.loc[mask, "p_adjusted"] = (
-            resampled(family, estimates.loc[mask])
-            if family.multiplicity == "westfall_young"
-            else adjust_p_values(
-                estimates.loc[mask, "p_value"].to_numpy(), method=family.multiplicity
-            )
-        )
-        estimates.loc[mask, "adjustment"] = family.multiplicity
-    return estimates
-
-
-def _westfall_young(
-    protocol: Protocol,
-    data: TrialData,
-    frames: dict[str, AnalysisFrame],
-    family: Family,
-    rows: pd.DataFrame,
-    notes: list[str],
-) -> NDArray[np.float64]:
-    """Westfall–Young p-values of a family's ITT ``rows`` by joint re-randomisation
-    (:mod:`.family_ri`), in the rows' order; a note says over how many assignments."""
-    names = list(dict.fromkeys(rows["outcome"]))
-    arms = list(dict.fromkeys(rows["arm"]))
-    members = []
-    for name in names:
-        outcome = protocol.outcome(name)
-        level = protocol.level(outcome.level)
-        link = level.unit_column if level is not None else protocol.units.id_column
-        members.append((outcome, analysis_frame(protocol, data, outcome, levels=frames), link))
-    units = data.frame(protocol.units.name)
-    allocated = units.set_index(units[protocol.units.id_column].astype(str))["arm"]
-    adjusted, n, exact = family_p_values(
-        protocol, trial_scheme(protocol, data), members, allocated, arms
-    )
-    over = (
-        f"all {n:,} possible assignments"
-        if exact
-        else f"{n:,} assignments redrawn with seed {protocol.seed}"
-    )
-    notes.append(
-        f"Family `{family.name}`: Westfall–Young p-values over {over} of the pilot's "
-        "randomisation scheme, every member re-randomised together."
-    )
-    at = {(name, arm): k for k, (name, arm) in enumerate(product(names, arms))}
-    return np.array(
-        [adjusted[at[(o, a)]] for o, a in zip(rows["outcome"], rows["arm"], strict=True)]
-    )
-
-
-def _indices(
-    protocol: Protocol,
-    data: TrialData,
-    notes: list[str],
-    frames: dict[str, AnalysisFrame],
-    *,
-    fitted: Sequence[list[dict[str, Any]]] | None = None,
-) -> pd.DataFrame:
-    """One row per family summary index and treated arm; ``fitted``: each indexed family's
-    rows, already computed elsewhere (in the order of :func:`index_families`)."""
-    rows = []
-    for k, (family, members) in enumerate(index_families(protocol, data, notes)):
-        if fitted is not None:
-            rows.extend(fitted[k])
-            continue
-        frame = analysis_frame(protocol, data, members[0], levels=frames)
-        rows.extend(family_index(protocol, frame, family, members))
-    return pd.DataFrame(rows)
-
-
-def index_families(
-    protocol: Protocol, data: TrialData, notes: list[str]
-) -> list[tuple[Family, list[Outcome]]]:
-    """The families that get a summary index, each with its member outcomes; a note for
-    each family whose index cannot be built."""
-    families = []
-    for family in protocol.families:
-        members = [
-            o
-            for o in protocol.outcomes_in(family.name)
-            if o.role in COMPARED_ROLES and o.type != "survival"
-        ]
-        if family.index == "none" or len(members) < 2:
-            continue
-        levels = {o.level for o in members}
-        if len(levels) > 1 or not levels <= _levels_with_data(data, protocol):
-            notes.append(
-                f"No summary index for family `{family.name}`: its outcomes are "
-                "measured at different levels or have no data."
-            )
-            continue
-        families.append((family, members))
-    return families
-
-
-def family_index(
-    protocol: Protocol, frame: AnalysisFrame, family: Family, members: Sequence[Outcome]
-) -> list[dict[str, Any]]:
-    """The summary index of ``family`` and its effect for each treated arm, on the frame of
-    its first member: adjusted for the members' covariates and for the family's baseline
-    (:func:`family_baseline`)."""
-    frame = family_baseline(frame, family, members, protocol.control.id)
-    build = anderson_index if family.index == "anderson" else klk_index
-    index = build(
-        frame.data,
-        [o.data_column for o in members],
-        directions={o.data_column: o.direction for o in members},
-        treatment="arm",
-        control=protocol.control.id,
-    )
-    column = f"index_{family.name}"
-    frame.data[column] = index
-    result = estimate_outcome(protocol, frame, column, family.name)
-    covariates = adjusted_for(protocol, frame, column)
-    return [
-        {
-            "family": family.name,
-            "kind": family.kind,
-            "method": family.index,
-            "arm": row["arm"],
-            "estimate": row["estimate"],
-            "std_error": row["std_error"],
-            "ci_low": row["ci_low"],
-            "ci_high": row["ci_high"],
-            "p_value": row["p_value"],
-            "n_outcomes": len(members),
-            "adjusted_for": covariates,
-        }
-        for _, row in _arm_rows(result).iterrows()
-    ]
-
-
-def family_baseline(
-    frame: AnalysisFrame, family: Family, members: Sequence[Outcome], control: str
-) -> AnalysisFrame:
-    """``frame`` with the family's baseline: the same index of the members' baselines that
-    vary in the control group (a column ``index_<family>_baseline``); where one does, that
-    baseline itself (an index of one outcome is a linear function of it, and adjusts the
-    same); where none does, none."""
-    data = frame.data
-    is_control = (data["arm"] == control).to_numpy()
-    directions = {
-        o.baseline: o.direction
-        for o in members
-        if o.baseline is not None
-        and o.baseline in data
-        and varies(data.loc[is_control, o.baseline].dropna())
-    }
-    if len(directions) < 2:
-        return replace(frame, baseline=next(iter(directions), None))
-    column = f"index_{family.name}_baseline"
-    try:
-        data[column] = baseline_index(
-            data,
-            directions,
-            method="anderson" if family.index == "anderson" else "kling",
-            treatment="arm",
-            control=control,
-            name=column,
-        )
-    except EstimationError as err:  # collinear baselines: say whose, not a bare matrix
-        raise EstimationError(
-            f"family `{family.name}`: the index of its outcomes' baselines "
-            f"({', '.join(directions)}) cannot be built: {err}"
-        ) from None
-    return replace(frame, baseline=column)
 
 
 def _subgroups(protocol: Protocol, frame: AnalysisFrame, outcome: Outcome) -> list[pd.DataFrame]:

@@ -18,13 +18,8 @@ import pandas as pd
 
 from trialkit._core.executors import Task, run_tasks, shared
 from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame, analysis_frame
-from trialkit.estimate.frequentist.plan import (
-    OutcomeFit,
-    family_index,
-    fit_outcome,
-    index_families,
-    subgroup_fit,
-)
+from trialkit.estimate.frequentist.plan import OutcomeFit, fit_outcome, subgroup_fit
+from trialkit.estimate.frequentist.plan_families import family_index, index_families
 from trialkit.protocol import Protocol
 from trialkit.protocol.outcomes import Family, Outcome, Subgroup
 from trialkit.validate import TrialData
@@ -38,7 +33,7 @@ def fit_on(
     frames: dict[str, AnalysisFrame],
 ) -> tuple[list[OutcomeFit], list[list[dict[str, Any]]]]:
     """Each outcome's fit, in the order of ``outcomes``, and each indexed family's rows,
-    in the order of :func:`~.plan.index_families`, computed as tasks on ``engine``.
+    in the order of :func:`~.plan_families.index_families`, computed as tasks on ``engine``.
 
     ``frames`` gets each level's analysis frame, built here once.
     """

@@ -16,7 +16,7 @@ import pandas as pd
 
 from trialkit.errors import EstimationError
 from trialkit.estimate.frequentist.analysis_frame import AnalysisFrame, analysis_frame, arm_mask
-from trialkit.estimate.frequentist.plan import adjusted_for
+from trialkit.estimate.frequentist.plan_outcome import adjusted_for
 from trialkit.estimate.frequentist.vcov import CLUSTER_TYPES
 from trialkit.estimate.spending.dose import DoseBin, DoseEffect, dose_bins, dose_effect
 from trialkit.estimate.spending.equity import EquityGap, EquityLevel, equity
