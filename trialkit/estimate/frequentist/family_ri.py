@@ -61,8 +61,10 @@ class _Member:
                 f"outcome `{outcome.name}`: rows whose unit is not in the allocation cannot "
                 "be re-randomised. Fix: validate the data against the allocation first."
             )
-        self.sums = np.zeros((len(unit_of), terms.shape[1]))
-        np.add.at(self.sums, where.astype(np.int64), terms)
+        units = where.astype(np.int64)
+        self.sums = np.column_stack(
+            [np.bincount(units, weights=term, minlength=len(unit_of)) for term in terms.T]
+        )
 
     def statistics(self, table: IntArray, treated: Sequence[int]) -> FloatArray:
         """The coefficient of each treated arm (columns) under each assignment (rows)."""
