@@ -42,29 +42,35 @@ def _trial(protocol: Protocol, y: np.ndarray) -> tuple[list, pd.Series, Complete
     return members, allocated, CompleteRandomisation(Units(ids=ids))
 
 
-def _brute_force(y: np.ndarray) -> np.ndarray:
-    """Step-down minP over every assignment, from the definitions, with loops."""
-    observed = y[: N // 2].mean(0) - y[N // 2 :].mean(0)
-    null = []
-    for treated in combinations(range(N), N // 2):
-        mask = np.isin(np.arange(N), treated)
-        null.append(y[mask].mean(0) - y[~mask].mean(0))
-    stats = np.abs(np.array(null))
-    obs = np.abs(observed)
-    m, b = len(obs), len(stats)
+def min_p_step_down(observed: np.ndarray, null: np.ndarray) -> np.ndarray:
+    """Westfall & Young's step-down minP from the definition, with loops (ties within a
+    billionth count): ``null`` holds one row of statistics per equally likely draw."""
+    obs, stats = np.abs(observed), np.abs(null)
+    draws, m = stats.shape
 
     def p_of(k: int, value: float) -> float:
-        return sum(stats[i, k] >= value - 1e-9 for i in range(b)) / b
+        slack = 1e-9 * (obs[k] + stats[:, k].max())
+        return sum(stats[b, k] >= value - slack for b in range(draws)) / draws
 
     raw = [p_of(k, obs[k]) for k in range(m)]
     order = sorted(range(m), key=lambda k: raw[k])
     adjusted, running = np.empty(m), 0.0
     for i, k in enumerate(order):
         rest = order[i:]
-        hits = sum(min(p_of(j, stats[r, j]) for j in rest) <= raw[k] for r in range(b))
-        running = max(running, hits / b)
+        hits = sum(min(p_of(j, stats[b, j]) for j in rest) <= raw[k] for b in range(draws))
+        running = max(running, hits / draws)
         adjusted[k] = running
     return adjusted
+
+
+def _brute_force(y: np.ndarray) -> np.ndarray:
+    """Step-down minP over every assignment (itertools), each a difference in means."""
+    observed = y[: N // 2].mean(0) - y[N // 2 :].mean(0)
+    null = []
+    for treated in combinations(range(N), N // 2):
+        mask = np.isin(np.arange(N), treated)
+        null.append(y[mask].mean(0) - y[~mask].mean(0))
+    return min_p_step_down(observed, np.array(null))
 
 
 def test_exact_adjustment_matches_the_definition(protocol: Protocol) -> None:

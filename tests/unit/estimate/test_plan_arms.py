@@ -19,6 +19,7 @@ import statsmodels.api as sm
 from linearmodels.iv import IV2SLS
 from statsmodels.stats.multitest import multipletests
 
+from tests.unit.estimate.test_family_ri import min_p_step_down
 from trialkit import api, validate
 from trialkit._core.rng import RawStream
 from trialkit.diagnose import fabricate
@@ -112,27 +113,6 @@ def test_multiplicity_covers_every_treated_arm_of_the_family(three_arm, results)
     assert (cace["p_adjusted"] == cace["p_value"]).all()
 
 
-def _min_p_step_down(observed: np.ndarray, null: np.ndarray) -> np.ndarray:
-    """Westfall & Young's step-down minP from the definition, with loops (ties within a
-    billionth count)."""
-    obs, stats = np.abs(observed), np.abs(null)
-    draws, m = stats.shape
-
-    def p_of(k: int, value: float) -> float:
-        slack = 1e-9 * (obs[k] + stats[:, k].max())
-        return sum(stats[b, k] >= value - slack for b in range(draws)) / draws
-
-    raw = [p_of(k, obs[k]) for k in range(m)]
-    order = sorted(range(m), key=lambda k: raw[k])
-    adjusted, running = np.empty(m), 0.0
-    for i, k in enumerate(order):
-        rest = order[i:]
-        hits = sum(min(p_of(j, stats[b, j]) for j in rest) <= raw[k] for b in range(draws))
-        running = max(running, hits / draws)
-        adjusted[k] = running
-    return adjusted
-
-
 def test_westfall_young_rerandomises_the_family_jointly(three_arm) -> None:
     """A Westfall–Young family's adjusted p-values equal step-down minP over the scheme's
     own redraws, each member's statistic refitted by least squares (numpy's lstsq on the
@@ -181,7 +161,7 @@ def test_westfall_young_rerandomises_the_family_jointly(three_arm) -> None:
 
         observed.append(coefficients(d["arm"].astype(str).to_numpy()))
         null.append(np.array([coefficients(arm_ids[draw[at]]) for draw in redrawn]))
-    expected = _min_p_step_down(np.concatenate(observed), np.concatenate(null, axis=1))
+    expected = min_p_step_down(np.concatenate(observed), np.concatenate(null, axis=1))
     found = rows.set_index(["outcome", "arm"])["p_adjusted"]
     names = list(dict.fromkeys(rows["outcome"]))
     keys = [(name, arm) for name in names for arm in TREATED]
