@@ -19,6 +19,8 @@ from trialkit.protocol.model import Protocol
 from trialkit.protocol.rules import Problem
 
 _NOT_RUN = "is not yet run by the registered plan"
+#: Fewest re-randomisations a Westfall–Young family is adjusted over.
+WESTFALL_YOUNG_DRAWS = 1_000
 
 
 def _westfall_young_support(p: Protocol, i: int) -> Iterator[Problem]:
@@ -27,8 +29,11 @@ def _westfall_young_support(p: Protocol, i: int) -> Iterator[Problem]:
     family, at = p.families[i], ("families", i, "multiplicity")
     why = None
     survival = [o.name for o in p.outcomes_in(family.name) if o.type == "survival"]
-    if p.analysis.frequentist.ri_draws == 0:
-        why = "with `analysis.frequentist.ri_draws: 0` (it re-randomises the family)"
+    if p.analysis.frequentist.ri_draws < WESTFALL_YOUNG_DRAWS:
+        why = (
+            f"with `analysis.frequentist.ri_draws` below {WESTFALL_YOUNG_DRAWS:,} (it "
+            "re-randomises the family; fewer draws give p-values too coarse to adjust)"
+        )
     elif p.design.stepped_wedge is not None:
         why = "for a stepped wedge"
     elif survival:

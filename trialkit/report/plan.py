@@ -27,7 +27,8 @@ _MULTIPLICITY = {
     "holm": "Holm step-down (controls the family-wise error rate)",
     "bh": "Benjamini–Hochberg (controls the false discovery rate)",
     "westfall_young": "Westfall–Young step-down minP over joint re-randomisations of the "
-    "family, with randomisation inference's statistic (controls the family-wise error rate)",
+    "family, with randomisation inference's statistic (controls the family-wise error rate "
+    "under the sharp null of no effect of any arm)",
 }
 _INDEX = {
     "none": "No summary index",
@@ -148,6 +149,9 @@ def _index_words(protocol: Protocol, family: Family) -> str:
     adjusts it: the same index of the compared members' baselines, or the one baseline)."""
     if family.index == "none":
         return _INDEX["none"]
+    adjusts = plan_estimator(protocol.analysis.frequentist.estimator).adjusts
+    if not adjusts and protocol.design.stepped_wedge is None:  # as `adjusted_for`
+        return _INDEX[family.index]
     measured = [
         o.label
         for o in protocol.outcomes_in(family.name)

@@ -53,6 +53,13 @@ def headline(
         f"{scale.end(est.ci_low)} and {scale.end(est.ci_high)} "
         f"({percent(est.ci_level)} confidence interval)."
     )
+    resampled = verdict.adjustment == "westfall_young"
+    if verdict.frequentist != "unclear" and resampled and est.ci_low <= 0 <= est.ci_high:
+        interval += (
+            " This interval comes from the model, while the registered p-value comes "
+            "from re-randomising the family, which is why it can include zero while "
+            "the registered result is clear."
+        )
     if verdict.frequentist == "unclear" and (est.ci_low > 0 or est.ci_high < 0):
         interval += (
             " This interval does not allow for the other outcomes in the family, "

@@ -193,3 +193,31 @@ def test_a_statistic_undefined_in_a_resample_is_never_as_extreme(kind: str) -> N
 def test_weights_must_be_one_probability_per_resample() -> None:
     with pytest.raises(EstimationError, match="5 probabilities"):
         westfall_young([1.0], np.zeros((5, 1)), weights=[0.5, 0.5])
+
+
+def test_weighted_ties_are_ties_whatever_the_order_of_summing() -> None:
+    """Statistics with ties (binary outcomes) under assignments of unequal probability:
+    p-values equal in exact arithmetic but summed in another order are still compared as
+    equal, so the adjustment is never smaller than the definition's."""
+    rng = np.random.default_rng(13)
+    for _ in range(40):
+        null = rng.integers(0, 4, size=(30, 3)).astype(float)
+        times = rng.integers(1, 6, size=30)
+        obs = rng.integers(1, 4, size=3).astype(float)
+        np.testing.assert_allclose(
+            westfall_young(obs, null, kind="minP", weights=times / times.sum()),
+            _brute_force_wy(obs, np.repeat(null, times, axis=0), "minP"),
+            rtol=1e-12,
+        )
+
+
+def test_one_nearly_singular_resample_does_not_widen_the_ties() -> None:
+    rng = np.random.default_rng(14)
+    null = rng.normal(size=(200, 2))
+    null[5, 0] = 1e13  # an assignment whose design is all but singular
+    obs = np.array([2.0, 1.0])
+    for kind in ("maxT", "minP"):
+        np.testing.assert_allclose(
+            westfall_young(obs, null, kind=kind),  # type: ignore[arg-type]
+            _brute_force_wy(obs, null, kind),
+        )

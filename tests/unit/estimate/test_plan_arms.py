@@ -295,6 +295,20 @@ def test_a_family_without_varying_baselines_is_adjusted_for_none(three_arm) -> N
     assert none.baseline is None
 
 
+def test_an_unadjusted_plan_says_its_indices_are_not_baseline_adjusted(three_arm) -> None:
+    """With the difference in means nothing is adjusted for, the indices included: the
+    plan's words must not claim a baseline."""
+    protocol, _ = three_arm
+    frequentist = protocol.analysis.frequentist.model_copy(
+        update={"estimator": "difference_in_means"}
+    )
+    plain = protocol.model_copy(
+        update={"analysis": protocol.analysis.model_copy(update={"frequentist": frequentist})}
+    )
+    for family in plain.families:
+        assert "baseline" not in _index_words(plain, family), family.name
+
+
 def test_collinear_baselines_are_a_located_error(three_arm) -> None:
     """Baselines that are copies of each other cannot make an Anderson index: the error
     names the family and its baselines."""

@@ -61,6 +61,28 @@ def test_a_westfall_young_p_value_says_it_is_from_re_randomisation(parts: dict[s
     assert "Westfall" not in holm["lead"]
 
 
+def test_a_clear_re_randomised_result_explains_a_model_interval_through_zero(
+    parts: dict[str, Any],
+) -> None:
+    """Westfall–Young's p-value is not the model's: a clear result can sit beside a model
+    interval that includes zero, and the summary says why (never for Holm)."""
+    est = parts["est"].model_copy(update={"ci_low": -0.1, "ci_high": 0.2})
+    verdict = parts["verdict"].model_copy(
+        update={
+            "frequentist": "harm",
+            "p_value": 0.03,
+            "adjusted": True,
+            "adjustment": "westfall_young",
+        }
+    )
+    args = (parts["outcome"], verdict, est, parts["arms"], parts["doc"].protocol)
+    why = "registered p-value comes from re-randomising the family"
+    assert why in summary.headline(*args)["interval"]
+    holm = verdict.model_copy(update={"adjustment": "holm"})
+    block = summary.headline(parts["outcome"], holm, est, parts["arms"], parts["doc"].protocol)
+    assert why not in block["interval"]
+
+
 @pytest.mark.parametrize(
     ("verdict", "word"),
     [("benefit", "this is an improvement"), ("harm", "this is a change for the worse")],

@@ -129,8 +129,15 @@ def family_p_values(
     ids = scheme.units.ids.astype(str)
     unit_of = pd.Series(np.arange(len(ids)), index=ids)
     fitted = [_Member(frame, outcome, link, unit_of) for outcome, frame, link in members]
-    codes = pd.Categorical(allocated.reindex(ids).astype(str), categories=order).codes
-    observed_table = np.asarray(codes, dtype=np.int64)[None]
+    codes = np.asarray(
+        pd.Categorical(allocated.reindex(ids).astype(str), categories=order).codes, np.int64
+    )
+    if (codes < 0).any():  # the scheme's units are the allocation's: never expected
+        raise EstimationError(
+            f"{int((codes < 0).sum())} of the scheme's units have no allocated arm, so the "
+            "family cannot be re-randomised. Fix: validate the data against the allocation."
+        )
+    observed_table = codes[None]
     observed = np.concatenate([m.statistics(observed_table, treated)[0] for m in fitted])
     if not np.isfinite(observed).all():
         raise EstimationError(

@@ -27,6 +27,9 @@ __all__ = [
     "westfall_young",
 ]
 
+#: Room for rounding when p-values summed from resample weights are compared.
+P_ROUNDING = 1e-12
+
 #: Adjustment methods for a family of hypotheses; one name per option.
 #: Westfall–Young step-down variants: successive maxima of |t| or minima of p.
 WestfallYoungKind = Literal["maxT", "minP"]
@@ -141,11 +144,13 @@ def _marginal_p(
 
 def _slack(obs: NDArray[np.float64], null: NDArray[np.float64]) -> NDArray[np.float64]:
     """Each hypothesis's slack for ties between statistics equal up to rounding (a
-    resample that reproduces the observed assignment gives the observed statistic), as
-    randomisation inference allows them."""
-    finite = np.where(np.isfinite(null), np.abs(null), 0.0)
-    top = finite.max(axis=0) if len(finite) else np.zeros(obs.size)
-    out: NDArray[np.float64] = 1e-9 * (np.abs(obs) + top + 1e-300)
+    resample that reproduces the observed assignment gives the observed statistic): a
+    billionth of the typical size of its statistics, which one nearly singular resample
+    (a huge statistic) does not move."""
+    typical = [
+        float(np.median(np.abs(c[np.isfinite(c)]))) if np.isfinite(c).any() else 0.0 for c in null.T
+    ]
+    out: NDArray[np.float64] = 1e-9 * (np.abs(obs) + np.asarray(typical) + 1e-300)
     return out
 
 
@@ -235,7 +240,9 @@ def westfall_young(
         null_p = _marginal_p(null, null, w, slack)
         order = np.argsort(raw, kind="stable")
         succ = np.minimum.accumulate(null_p[:, order][:, ::-1], axis=1)[:, ::-1]
-        exceed = succ <= raw[order]
+        # Equal p-values of different hypotheses are sums of the same weights in another
+        # order: equal only to rounding, so they are compared with room for it.
+        exceed = succ <= raw[order] + P_ROUNDING
     share = exceed.mean(axis=0) if w is None else np.minimum(1.0, w @ exceed)
     adjusted = np.maximum.accumulate(share)
     out = np.empty(obs.size)
