@@ -37,7 +37,7 @@ from trialkit.estimate.frequentist.few_clusters import CHECK_COLUMNS, few_cluste
 from trialkit.estimate.frequentist.iv import iv
 from trialkit.estimate.frequentist.missing_plan import missing_note
 from trialkit.estimate.frequentist.plan_estimators import plan_estimator
-from trialkit.estimate.frequentist.plan_families import adjust, indices, westfall_young_rows
+from trialkit.estimate.frequentist.plan_families import adjust, indices
 from trialkit.estimate.frequentist.plan_outcome import (
     adjusted_for,
     arm_rows,
@@ -170,7 +170,9 @@ def fit(
     estimates = adjust(
         protocol,
         pd.concat([t for f in fits for t in f.estimates], ignore_index=True),
-        lambda family, rows: westfall_young_rows(protocol, data, frames, family, rows, notes),
+        data,
+        frames,
+        notes,
     )
     return FrequentistResults(
         estimates=estimates,

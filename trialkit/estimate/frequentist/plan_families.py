@@ -8,7 +8,7 @@ the members' covariates and for the same index of their baselines.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from itertools import product
 from typing import Any
@@ -38,10 +38,12 @@ from trialkit.validate import TrialData
 def adjust(
     protocol: Protocol,
     estimates: pd.DataFrame,
-    resampled: Callable[[Family, pd.DataFrame], NDArray[np.float64]],
+    data: TrialData,
+    frames: dict[str, AnalysisFrame],
+    notes: list[str],
 ) -> pd.DataFrame:
-    """Adjust p-values within each family, over its ITT contrasts of every treated arm
-    (``resampled``: a Westfall–Young family's adjusted p-values, for its rows)."""
+    """Adjust p-values within each family, over its ITT contrasts of every treated arm (a
+    Westfall–Young family by re-randomising ``data``, :func:`westfall_young_rows`)."""
     control = protocol.control.id
     versus = estimates.get("versus", pd.Series(control, index=estimates.index))
     estimates = estimates.assign(
@@ -56,7 +58,7 @@ def adjust(
         if family.multiplicity == "none" or mask.sum() == 0:
             continue
         estimates.loc[mask, "p_adjusted"] = (
-            resampled(family, estimates.loc[mask])
+            westfall_young_rows(protocol, data, frames, family, estimates.loc[mask], notes)
             if family.multiplicity == "westfall_young"
             else adjust_p_values(
                 estimates.loc[mask, "p_value"].to_numpy(), method=family.multiplicity
