@@ -27,13 +27,14 @@ def _westfall_young_support(p: Protocol, i: int) -> Iterator[Problem]:
     """What a Westfall–Young family needs: its members re-randomised jointly, each by the
     randomisation-inference statistic on its complete cases."""
     family, at = p.families[i], ("families", i, "multiplicity")
-    why = None
+    why, fix = None, "declare `multiplicity: holm` (or `bh`)."
     survival = [o.name for o in p.outcomes_in(family.name) if o.type == "survival"]
     if p.analysis.frequentist.ri_draws < WESTFALL_YOUNG_DRAWS:
         why = (
             f"with `analysis.frequentist.ri_draws` below {WESTFALL_YOUNG_DRAWS:,} (it "
             "re-randomises the family; fewer draws give p-values too coarse to adjust)"
         )
+        fix = f"declare `ri_draws: {WESTFALL_YOUNG_DRAWS}` or more, or `multiplicity: holm`."
     elif p.design.stepped_wedge is not None:
         why = "for a stepped wedge"
     elif survival:
@@ -47,7 +48,7 @@ def _westfall_young_support(p: Protocol, i: int) -> Iterator[Problem]:
         yield Problem(
             at,
             f"family `{family.name}`: Westfall–Young adjustment {_NOT_RUN} {why}",
-            "declare `multiplicity: holm` (or `bh`).",
+            fix,
         )
 
 

@@ -467,7 +467,8 @@ CASES = [
             ("    ri_draws: 2000", "    ri_draws: 0"),
         ),
         r"family `client_wellbeing`: Westfall–Young adjustment is not yet run by the "
-        r"registered plan with `analysis.frequentist.ri_draws` below 1,000",
+        r"registered plan with `analysis.frequentist.ri_draws` below 1,000.* Fix: declare "
+        r"`ri_draws: 1000` or more, or `multiplicity: holm`",
         "families[0].multiplicity",
         "    multiplicity: westfall_young",
     ),
