@@ -21,7 +21,10 @@ def test_fit_protocol_on_simulated_council_pilot(tmp_path: Path) -> None:
     protocol = load_protocol(protocol_file)
     results = fit_protocol(protocol, data, draws=100, tune=100, chains=2, seed=1)
     fitted = {f.outcome for f in results.fits}
-    expected = {o.name for o in protocol.outcomes if o.role in ("primary", "secondary", "harm")}
+    # Primary, secondary, harm and mechanism outcomes, and any other a decision rule names.
+    named = {c.outcome for rule in protocol.analysis.decision_rules for c in rule.conditions}
+    roles = ("primary", "secondary", "harm", "mechanism")
+    expected = {o.name for o in protocol.outcomes if o.role in roles or o.name in named}
     assert fitted == expected
     frame = results.to_frame()
     assert set(frame["outcome"]) == expected
